@@ -1,0 +1,43 @@
+// coding.h — byte encodings shared by the log and segments (internal).
+//
+// Little-endian fixed ints, LEB128 varints, and the datom/value codec.
+// Value encoding: u8 ValueType tag, then
+//   ref/long/instant/boolean: zigzag varint (ref: plain varint)
+//   double: 8 bytes fixed (IEEE bits)
+//   string/keyword: varint length + bytes
+//   uuid: 16 bytes (hi then lo, fixed64 each)
+// Datom encoding (log): varint e, varint a, value, u8 added.
+// Decoders never read past the end: they return false on truncated or
+// malformed input, and callers turn that into Corruption with an offset.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "strata/value.h"
+
+namespace strata::coding {
+
+void PutFixed32(std::string* dst, uint32_t v);
+void PutFixed64(std::string* dst, uint64_t v);
+void PutVarint64(std::string* dst, uint64_t v);
+void PutZigzag64(std::string* dst, int64_t v);
+void PutLengthPrefixed(std::string* dst, std::string_view s);
+void PutValue(std::string* dst, const Value& v);
+
+// Each Get* consumes from the front of *in; false on malformed input.
+bool GetFixed32(std::string_view* in, uint32_t* v);
+bool GetFixed64(std::string_view* in, uint64_t* v);
+bool GetVarint64(std::string_view* in, uint64_t* v);
+bool GetZigzag64(std::string_view* in, int64_t* v);
+bool GetLengthPrefixed(std::string_view* in, std::string_view* s);
+bool GetValue(std::string_view* in, Value* v);
+
+uint32_t DecodeFixed32(const char* p);
+uint64_t DecodeFixed64(const char* p);
+
+// 64-bit checksum (xxh3) used by every on-disk object.
+uint64_t Checksum(std::string_view data);
+
+}  // namespace strata::coding

@@ -1,0 +1,84 @@
+// log.h — the durable transaction log (internal).
+//
+// The log is the source of truth: every committed transaction is one
+// record, and every other structure can be rebuilt from it. Format
+// (docs/formats.md): a 16-byte file header ("STRATLOG", u32 version,
+// u32 reserved), then records:
+//   u32 payload_length | u64 xxh3(length bytes + payload) | payload
+// payload = varint t | varint datom_count | datoms (coding.h), all with
+// tx = TxId(t).
+//
+// Recovery on open (ReadLog):
+//   - a record that runs past end of file is a torn tail: it is dropped
+//     (and the file truncated by the caller);
+//   - a record fully present whose checksum fails is Corruption naming the
+//     file and byte offset — unless every byte from it to the end of the
+//     file is zero (a crash after the size grew but before data landed),
+//     which is a torn tail too;
+//   - in RecoveryMode::kTruncateCorruptTail a corrupt record and everything
+//     after it are dropped instead, keeping every intact transaction before.
+//
+// Thread safety: a LogWriter is used by one thread at a time (the
+// transactor); ReadLog is a free function.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "strata/env.h"
+#include "strata/status.h"
+#include "strata/value.h"
+
+namespace strata {
+
+struct LogRecord {
+  T t = 0;
+  std::vector<Datom> datoms;  // every datom has tx == TxId(t)
+};
+
+enum class RecoveryMode : uint8_t {
+  kStrict,               // a corrupt record is an error
+  kTruncateCorruptTail,  // drop the first corrupt record and all after it
+};
+
+struct LogReadResult {
+  uint64_t records = 0;
+  uint64_t valid_bytes = 0;     // file offset just past the last good record
+  uint64_t file_bytes = 0;
+  bool torn_tail = false;       // bytes after valid_bytes were dropped
+  std::string dropped_reason;   // why, when torn_tail
+};
+
+// Reads every intact record in order, calling `fn` for each; stops early
+// if fn returns a non-OK status (which is returned).
+Result<LogReadResult> ReadLog(Env* env, const std::string& path, RecoveryMode mode,
+                              const std::function<Status(LogRecord&&)>& fn);
+
+class LogWriter {
+ public:
+  // Opens `path` for appending, writing the header if the file is new.
+  // `valid_bytes` (from ReadLog) truncates a torn tail first.
+  static Result<std::unique_ptr<LogWriter>> Open(Env* env, const std::string& path, uint64_t valid_bytes);
+  // Appends one record (not synced). On failure nothing is acknowledged and
+  // the writer truncates back to the last good record before further
+  // appends (a failed append never leaves a half record in the middle).
+  Status Append(const LogRecord& rec);
+  Status Sync();
+  uint64_t size() const;
+  uint64_t synced_size() const;
+
+  ~LogWriter();
+ private:
+  LogWriter() = default;
+  struct Rep;
+  std::unique_ptr<Rep> rep_;
+};
+
+// Encoding of one record's payload, exposed for tests and fuzzers.
+std::string EncodeLogPayload(const LogRecord& rec);
+Status DecodeLogPayload(std::string_view payload, LogRecord* rec);
+
+}  // namespace strata
