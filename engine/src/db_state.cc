@@ -1,0 +1,154 @@
+#include "db_state.h"
+
+#include <algorithm>
+
+namespace strata {
+namespace {
+
+std::unique_ptr<DatomIterator> CurrentIter(const DbState& s, Index order) {
+  std::vector<std::unique_ptr<DatomIterator>> kids;
+  s.mem->AddSources(order, /*with_history=*/false, &kids);
+  return NewViewIterator(order, NewMergingIterator(order, std::move(kids)), ViewSpec{});
+}
+
+}  // namespace
+
+std::unique_ptr<DatomIterator> DbState::CurrentOf(Index order) const { return CurrentIter(*this, order); }
+
+std::vector<Value> DbState::CurrentValues(EntityId e, EntityId a) const {
+  std::vector<Value> out;
+  auto it = CurrentIter(*this, Index::kEavt);
+  const std::vector<Value> prefix{Value::Ref(e), Value::Ref(a)};
+  for (it->Seek(PrefixTarget(Index::kEavt, prefix)); it->Valid(); it->Next()) {
+    const Datom& d = it->datom();
+    if (d.e != e || d.a != a) break;
+    out.push_back(d.v);
+  }
+  return out;
+}
+
+bool DbState::IsCurrent(EntityId e, EntityId a, const Value& v) const {
+  auto it = CurrentIter(*this, Index::kEavt);
+  const std::vector<Value> prefix{Value::Ref(e), Value::Ref(a), v};
+  it->Seek(PrefixTarget(Index::kEavt, prefix));
+  return it->Valid() && MatchesPrefix(Index::kEavt, it->datom(), prefix);
+}
+
+std::optional<EntityId> DbState::EntityWith(EntityId a, const Value& v) const {
+  auto it = CurrentIter(*this, Index::kAvet);
+  const std::vector<Value> prefix{Value::Ref(a), v};
+  it->Seek(PrefixTarget(Index::kAvet, prefix));
+  if (it->Valid() && MatchesPrefix(Index::kAvet, it->datom(), prefix)) return it->datom().e;
+  return std::nullopt;
+}
+
+std::vector<Datom> DbState::CurrentByEntity(EntityId e) const {
+  std::vector<Datom> out;
+  auto it = CurrentIter(*this, Index::kEavt);
+  const std::vector<Value> prefix{Value::Ref(e)};
+  for (it->Seek(PrefixTarget(Index::kEavt, prefix)); it->Valid() && it->datom().e == e; it->Next())
+    out.push_back(it->datom());
+  return out;
+}
+
+std::vector<Datom> DbState::CurrentRefsTo(EntityId e) const {
+  std::vector<Datom> out;
+  auto it = CurrentIter(*this, Index::kVaet);
+  const std::vector<Value> prefix{Value::Ref(e)};
+  for (it->Seek(PrefixTarget(Index::kVaet, prefix)); it->Valid(); it->Next()) {
+    const Datom& d = it->datom();
+    if (d.v.type() != ValueType::kRef || d.v.ref() != e) break;
+    out.push_back(d);
+  }
+  return out;
+}
+
+std::shared_ptr<const DbState> BootstrapState() {
+  static const std::shared_ptr<const DbState> kBoot = [] {
+    auto s = std::make_shared<DbState>();
+    auto schema = std::make_shared<Schema>();
+    std::vector<Datom> datoms = BootstrapDatoms();
+    ApplySchemaDatoms(schema.get(), datoms);
+    s->schema = schema;
+    s->mem = std::make_shared<MemIndex>();
+    DbState tmp = *s;
+    return ApplyDatoms(tmp, 0, std::move(datoms), schema);
+  }();
+  return kBoot;
+}
+
+std::shared_ptr<const DbState> ApplyDatoms(const DbState& before, T t, std::vector<Datom> datoms,
+                                           std::shared_ptr<const Schema> schema_after) {
+  auto s = std::make_shared<DbState>(before);
+  s->schema = std::move(schema_after);
+  s->basis_t = t;
+  T next = std::max(before.next_t, t + 1);
+  for (const Datom& d : datoms) {
+    next = std::max(next, TOf(d.e) + 1);
+    if (d.a == sys::kTxInstant && d.e == TxId(t) && d.added) s->last_instant = d.v.instant_ms();
+  }
+  s->next_t = t == 0 ? kFirstUserT : next;
+  const DbState* sp = s.get();
+  s->mem = before.mem->Add(
+      std::move(datoms), [sp](EntityId a) { return sp->IsRef(a); }, [sp](EntityId a) { return sp->NoHistory(a); });
+  return s;
+}
+
+bool HasExcision(const std::vector<Datom>& tx_datoms) {
+  for (const Datom& d : tx_datoms)
+    if (d.a == sys::kExcise && d.added) return true;
+  return false;
+}
+
+bool ExcisionSpec::Matches(const Datom& d) const {
+  return d.e == target && d.t() < limit && (attrs.empty() || std::find(attrs.begin(), attrs.end(), d.a) != attrs.end());
+}
+
+bool Excised(const std::vector<ExcisionSpec>& specs, const Datom& d) {
+  for (const auto& s : specs)
+    if (s.Matches(d)) return true;
+  return false;
+}
+
+std::vector<ExcisionSpec> ExcisionSpecs(const DbState& state, T t, const std::vector<Datom>& tx_datoms) {
+  std::vector<ExcisionSpec> out;
+  for (const Datom& req : tx_datoms) {
+    if (req.a != sys::kExcise || !req.added) continue;
+    ExcisionSpec spec;
+    spec.target = req.v.ref();
+    spec.limit = t;  // never the excision's own transaction
+    for (const Datom& d : tx_datoms) {
+      if (d.e != req.e || !d.added) continue;
+      if (d.a == sys::kExciseAttrs) spec.attrs.push_back(d.v.ref());
+      if (d.a == sys::kExciseBeforeT)
+        spec.limit = std::min<T>(spec.limit, static_cast<T>(std::max<int64_t>(0, d.v.as_long())));
+      if (d.a == sys::kExciseBefore) {
+        // The first transaction at or after the instant bounds the excision.
+        auto it = state.CurrentOf(Index::kAvet);
+        it->Seek(PrefixTarget(Index::kAvet, {Value::Ref(sys::kTxInstant), d.v}));
+        if (it->Valid() && it->datom().a == sys::kTxInstant) spec.limit = std::min(spec.limit, TOf(it->datom().e));
+      }
+    }
+    out.push_back(std::move(spec));
+  }
+  return out;
+}
+
+std::shared_ptr<const DbState> ApplyExcisions(std::shared_ptr<const DbState> state,
+                                              const std::vector<ExcisionSpec>& specs, uint64_t* removed) {
+  uint64_t n = 0;
+  auto drop = [&](const Datom& d) {
+    bool hit = Excised(specs, d);
+    n += hit;
+    return hit;
+  };
+  const DbState* sp = state.get();
+  auto mem = state->mem->Without(drop, [sp](EntityId a) { return sp->IsRef(a); });
+  *removed = n;
+  if (n == 0) return state;
+  auto next = std::make_shared<DbState>(*state);
+  next->mem = std::move(mem);
+  return next;
+}
+
+}  // namespace strata
