@@ -1,0 +1,342 @@
+// End-to-end tests of the `strata` binary: each runs it as a subprocess on
+// a fresh temporary folder and checks exit codes, stdout and stderr.
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using nlohmann::json;
+
+struct Outcome {
+  int code = -1;
+  std::string out, err;
+};
+
+std::string Slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+constexpr const char* kSchema = R"([
+ {:db/ident :item/id :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
+ {:db/ident :item/count :db/valueType :db.type/long :db/cardinality :db.cardinality/one :db/index true}
+ {:db/ident :item/tags :db/valueType :db.type/keyword :db/cardinality :db.cardinality/many}
+ {:db/ident :item/owner :db/valueType :db.type/ref :db/cardinality :db.cardinality/one}
+ {:db/ident :item/at :db/valueType :db.type/instant :db/cardinality :db.cardinality/one}
+ {:db/ident :item/price :db/valueType :db.type/double :db/cardinality :db.cardinality/one}
+ {:db/ident :item/key :db/valueType :db.type/uuid :db/cardinality :db.cardinality/one}
+ {:db/ident :item/ok :db/valueType :db.type/boolean :db/cardinality :db.cardinality/one}
+ {:db/ident :person/name :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}]
+)";
+
+constexpr const char* kData = R"([{:db/id "alice" :person/name "Alice"}
+ {:db/id "x" :item/id "0042-TRBL" :item/count 7 :item/tags [:tag/red :tag/blue] :item/owner "alice"
+  :item/at #inst "2024-01-02T03:04:05.678Z" :item/price 2.5
+  :item/key #uuid "6f1c2a52-0a7e-4c4e-9d3c-8d5a2f0e1b7a" :item/ok true}]
+)";
+
+constexpr const char* kUpdate = "[[:db/add [:item/id \"0042-TRBL\"] :item/count 8]]\n";
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (std::filesystem::temp_directory_path() / "strata-cli-test-XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    root_ = pattern;
+    db_ = root_ + "/db";
+  }
+  void TearDown() override { std::filesystem::remove_all(root_); }
+
+  std::string WriteFile(const std::string& name, const std::string& text) {
+    std::string path = root_ + "/" + name;
+    std::ofstream(path, std::ios::binary) << text;
+    return path;
+  }
+
+  // Runs the binary with `args`, feeding `input` on stdin.
+  Outcome Run(const std::vector<std::string>& args, const std::string& input = "") {
+    const std::string in = WriteFile("stdin.txt", input), out = root_ + "/stdout.txt", err = root_ + "/stderr.txt";
+    std::vector<char*> argv = {const_cast<char*>(STRATA_BIN)};
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    pid_t pid = fork();
+    if (pid == 0) {
+      dup2(open(in.c_str(), O_RDONLY), 0);
+      dup2(open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644), 1);
+      dup2(open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644), 2);
+      execv(STRATA_BIN, argv.data());
+      _exit(127);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    Outcome o;
+    o.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    o.out = Slurp(out);
+    o.err = Slurp(err);
+    return o;
+  }
+
+  // Transacts schema, data and the update; returns the three JSON reports.
+  std::vector<json> Load() {
+    Outcome o = Run({"transact", "--db", db_, "--format", "json", WriteFile("all.edn", std::string(kSchema) + kData + kUpdate)});
+    EXPECT_EQ(o.code, 0) << o.err;
+    std::vector<json> reports;
+    for (const std::string& line : Lines(o.out)) reports.push_back(json::parse(line));
+    EXPECT_EQ(reports.size(), 3u);
+    return reports;
+  }
+
+  std::vector<std::string> DatomLines(const std::vector<std::string>& args) {
+    std::vector<std::string> all = {"datoms", "--db", db_};
+    all.insert(all.end(), args.begin(), args.end());
+    Outcome o = Run(all);
+    EXPECT_EQ(o.code, 0) << o.err;
+    return Lines(o.out);
+  }
+
+  std::string root_, db_;
+};
+
+bool Has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+TEST_F(CliTest, TransactPrintsOneEdnReportPerTransaction) {
+  Outcome o = Run({"transact", "--db", db_, WriteFile("a.edn", std::string(kSchema) + kData)});
+  ASSERT_EQ(o.code, 0) << o.err;
+  auto lines = Lines(o.out);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_TRUE(lines[0].starts_with("{:t 1000, :tx 13194139534312, :tempids {")) << lines[0];
+  EXPECT_TRUE(Has(lines[1], "\"x\" 1759218604")) << lines[1];
+  EXPECT_TRUE(Has(lines[1], ":tx-data [[")) << lines[1];
+  EXPECT_TRUE(Has(lines[1], ":item/id \"0042-TRBL\"")) << lines[1];
+}
+
+TEST_F(CliTest, TransactJsonReportShape) {
+  std::vector<json> r = Load();
+  ASSERT_EQ(r.size(), 3u);
+  for (const json& j : r) {
+    EXPECT_EQ(j["tx"].get<uint64_t>(), (uint64_t{3} << 42) | j["t"].get<uint64_t>());
+    ASSERT_TRUE(j["tempids"].is_object());
+    ASSERT_TRUE(j["tx_data"].is_array());
+    for (const json& d : j["tx_data"]) {
+      ASSERT_EQ(d.size(), 5u);
+      EXPECT_TRUE(d[0].is_number_unsigned());
+      EXPECT_TRUE(d[1].get<std::string>().starts_with(":"));
+      EXPECT_EQ(d[3], j["tx"]);
+      EXPECT_TRUE(d[4].is_boolean());
+    }
+  }
+  EXPECT_TRUE(r[1]["tempids"].contains("x"));
+  // The update replaced 7 by 8: a retraction and an assertion (and txInstant).
+  EXPECT_EQ(r[2]["tx_data"].size(), 3u);
+}
+
+TEST_F(CliTest, TransactReadsStdin) {
+  Outcome o = Run({"transact", "--db", db_, "--sync", "never"}, kSchema);
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(Lines(o.out).size(), 1u);
+  o = Run({"transact", "--db", db_, "-"}, kData);
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(Lines(o.out).size(), 1u);
+}
+
+TEST_F(CliTest, DatomsInEveryIndexWithComponents) {
+  std::vector<json> r = Load();
+  const uint64_t alice = r[1]["tempids"]["alice"], x = r[1]["tempids"]["x"];
+  auto eavt = DatomLines({"eavt", "[:item/id \"0042-TRBL\"]"});
+  EXPECT_EQ(eavt.size(), 9u);  // id count owner at price key ok, two tags
+  for (const std::string& l : eavt) EXPECT_TRUE(l.starts_with("[" + std::to_string(x) + " :item/")) << l;
+  EXPECT_EQ(DatomLines({"eavt", std::to_string(x), ":item/count"}).size(), 1u);
+  auto aevt = DatomLines({"aevt", ":item/count"});
+  ASSERT_EQ(aevt.size(), 1u);
+  EXPECT_TRUE(aevt[0].starts_with("[" + std::to_string(x) + " :item/count 8 ")) << aevt[0];
+  auto avet = DatomLines({"avet", ":item/id", "\"0042-TRBL\""});
+  ASSERT_EQ(avet.size(), 1u);
+  EXPECT_TRUE(Has(avet[0], ":item/id \"0042-TRBL\"")) << avet[0];
+  auto vaet = DatomLines({"vaet", std::to_string(alice)});
+  ASSERT_EQ(vaet.size(), 1u);
+  EXPECT_TRUE(Has(vaet[0], ":item/owner " + std::to_string(alice))) << vaet[0];
+  EXPECT_EQ(DatomLines({"vaet", "[:person/name \"Alice\"]", ":item/owner"}), vaet);
+  EXPECT_EQ(DatomLines({"eavt", "--limit", "3"}).size(), 3u);
+}
+
+TEST_F(CliTest, AsOfSinceAndHistory) {
+  std::vector<json> r = Load();
+  const std::string data_t = std::to_string(r[1]["t"].get<uint64_t>());
+  const std::string update_tx = std::to_string(r[2]["tx"].get<uint64_t>());
+  const std::string item = "[:item/id \"0042-TRBL\"]";
+  auto now = DatomLines({"eavt", item, ":item/count"});
+  ASSERT_EQ(now.size(), 1u);
+  EXPECT_TRUE(Has(now[0], ":item/count 8 ")) << now[0];
+  auto before = DatomLines({"eavt", item, ":item/count", "--as-of", data_t});
+  ASSERT_EQ(before.size(), 1u);
+  EXPECT_TRUE(Has(before[0], ":item/count 7 ")) << before[0];
+  EXPECT_EQ(DatomLines({"eavt", item, ":item/count", "--as-of", update_tx}), now);  // a tx id works too
+  auto since = DatomLines({"eavt", item, "--since", data_t});
+  ASSERT_EQ(since.size(), 1u);
+  EXPECT_TRUE(Has(since[0], ":item/count 8 " + update_tx + " true")) << since[0];
+  auto history = DatomLines({"eavt", item, ":item/count", "--history"});
+  ASSERT_EQ(history.size(), 3u);
+  EXPECT_TRUE(Has(history[1], ":item/count 7 " + update_tx + " false")) << history[1];
+  // Instants: long before the data nothing user-made exists; later, all.
+  EXPECT_TRUE(DatomLines({"aevt", ":item/count", "--as-of", "2000-01-01"}).empty());
+  EXPECT_EQ(DatomLines({"aevt", ":item/count", "--as-of", "#inst \"2200-01-01T00:00:00Z\""}), now);
+}
+
+TEST_F(CliTest, JsonDatomsShapeAndValues) {
+  std::vector<json> r = Load();
+  Outcome o = Run({"datoms", "--db", db_, "eavt", "[:item/id \"0042-TRBL\"]", "--format", "json"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  json all = json::parse(o.out);
+  ASSERT_TRUE(all.is_array());
+  ASSERT_EQ(all.size(), 9u);
+  std::map<std::string, std::vector<json>> by_attr;
+  for (const json& d : all) {
+    ASSERT_EQ(d.size(), 5u);
+    EXPECT_EQ(d[0], r[1]["tempids"]["x"]);
+    by_attr[d[1].get<std::string>()].push_back(d[2]);
+    EXPECT_EQ(d[4], true);
+  }
+  EXPECT_EQ(by_attr[":item/id"][0], "0042-TRBL");
+  EXPECT_EQ(by_attr[":item/count"][0], 8);
+  EXPECT_EQ(by_attr[":item/owner"][0], r[1]["tempids"]["alice"]);
+  EXPECT_EQ(by_attr[":item/at"][0], "2024-01-02T03:04:05.678Z");
+  EXPECT_EQ(by_attr[":item/price"][0], 2.5);
+  EXPECT_EQ(by_attr[":item/key"][0], "6f1c2a52-0a7e-4c4e-9d3c-8d5a2f0e1b7a");
+  EXPECT_EQ(by_attr[":item/ok"][0], true);
+  EXPECT_EQ(by_attr[":item/tags"], (std::vector<json>{":tag/blue", ":tag/red"}));
+  o = Run({"datoms", "--db", db_, "avet", ":item/id", "\"nope\"", "--format", "json"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(json::parse(o.out), json::array());
+}
+
+TEST_F(CliTest, UnknownAttributeFails) {
+  Run({"transact", "--db", db_}, kSchema);
+  Outcome o = Run({"transact", "--db", db_}, "[[:db/add \"t\" :no/such 1]]");
+  EXPECT_EQ(o.code, 1);
+  EXPECT_TRUE(o.err.starts_with("strata: error: stdin: transaction 1 (line 1, column 1) failed: ")) << o.err;
+  EXPECT_TRUE(Has(o.err, ":no/such")) << o.err;
+  EXPECT_EQ(std::count(o.err.begin(), o.err.end(), '\n'), 1);
+  EXPECT_TRUE(o.out.empty());
+}
+
+TEST_F(CliTest, MalformedEdnNamesLineAndColumn) {
+  Outcome o = Run({"transact", "--db", db_, WriteFile("bad.edn", "[{:item/id\n   \"x]\n")});
+  EXPECT_EQ(o.code, 1);
+  EXPECT_TRUE(std::regex_search(o.err, std::regex("^strata: error: .*bad\\.edn: reading transaction 1: EDN \\d+:\\d+: ")))
+      << o.err;
+  o = Run({"datoms", "--db", db_, "eavt", "[:item/id"});
+  EXPECT_EQ(o.code, 1);
+  EXPECT_TRUE(std::regex_search(o.err, std::regex("component 1 .*EDN \\d+:\\d+"))) << o.err;
+}
+
+TEST_F(CliTest, ReadsOfAMissingDatabaseFailWithoutCreatingIt) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"datoms", "--db", db_, "eavt"}, {"log", "--db", db_}}) {
+    Outcome o = Run(args);
+    EXPECT_EQ(o.code, 1);
+    EXPECT_EQ(o.err, "strata: error: no database at " + db_ + "\n");
+  }
+  EXPECT_FALSE(std::filesystem::exists(db_));
+  Outcome o = Run({"transact", "--db", db_, root_ + "/missing.edn"});
+  EXPECT_EQ(o.code, 1);
+  EXPECT_TRUE(Has(o.err, "missing.edn")) << o.err;
+  EXPECT_FALSE(std::filesystem::exists(db_));
+}
+
+TEST_F(CliTest, UsageErrors) {
+  Outcome o = Run({"datoms", "eavt"});
+  EXPECT_EQ(o.code, 1);
+  EXPECT_TRUE(o.err.starts_with("strata: error: ") && Has(o.err, "--db")) << o.err;
+  Load();
+  o = Run({"datoms", "--db", db_, "xyz"});
+  EXPECT_EQ(o.code, 1);
+  EXPECT_TRUE(Has(o.err, "unknown index 'xyz'")) << o.err;
+  o = Run({"datoms", "--db", db_, "eavt", "--as-of", "yesterday"});
+  EXPECT_EQ(o.code, 1);
+  EXPECT_TRUE(Has(o.err, "--as-of 'yesterday'")) << o.err;
+  o = Run({"datoms", "--db", db_, "avet", ":item/tags"});
+  EXPECT_EQ(o.code, 1);
+  EXPECT_TRUE(Has(o.err, "avet")) << o.err;
+  EXPECT_EQ(Run({"transact", "--help"}).code, 0);
+  EXPECT_EQ(Run({"demo", "--help"}).code, 0);
+}
+
+TEST_F(CliTest, FailedTransactionLeavesEarlierOnesCommitted) {
+  const std::string file = WriteFile("multi.edn", std::string(kSchema) + kData +  // lines 1-10, 11-14
+                                                      "\n[{:item/id \"zzz\" :item/count 1}\n"
+                                                      " [:db/add \"q\" :no/such 2]]\n");
+  Outcome o = Run({"transact", "--db", db_, "--format", "json", file});
+  EXPECT_EQ(o.code, 1);
+  EXPECT_EQ(Lines(o.out).size(), 2u);
+  EXPECT_TRUE(Has(o.err, "transaction 3 (line 16, column 1) failed")) << o.err;
+  EXPECT_TRUE(Has(o.err, "the 2 earlier transactions stay committed")) << o.err;
+  EXPECT_TRUE(DatomLines({"avet", ":item/id", "\"zzz\""}).empty());
+  EXPECT_EQ(DatomLines({"avet", ":item/id", "\"0042-TRBL\""}).size(), 1u);
+  o = Run({"log", "--db", db_});
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(Lines(o.out).size(), 2u);
+}
+
+TEST_F(CliTest, LogRange) {
+  std::vector<json> r = Load();
+  const uint64_t t1 = r[1]["t"], t2 = r[2]["t"];
+  Outcome o = Run({"log", "--db", db_, "--from", std::to_string(t1), "--to", std::to_string(t2)});
+  ASSERT_EQ(o.code, 0) << o.err;
+  auto lines = Lines(o.out);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_TRUE(lines[0].starts_with("{:t " + std::to_string(t1) + ", :tx " + r[1]["tx"].dump() + ", :data [[")) << lines[0];
+  o = Run({"log", "--db", db_, "--from", r[1]["tx"].dump(), "--format", "json"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  json log = json::parse(o.out);
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(log[0]["t"], t1);
+  EXPECT_EQ(log[1]["tx"], r[2]["tx"]);
+  auto sorted = [](json a) {
+    std::sort(a.begin(), a.end());
+    return a;
+  };
+  EXPECT_EQ(sorted(log[1]["data"]), sorted(r[2]["tx_data"]));
+  o = Run({"log", "--db", db_, "--to", "2000-01-01", "--format", "json"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(json::parse(o.out), json::array());
+}
+
+TEST_F(CliTest, DemoRuns) {
+  Outcome o = Run({"demo", "--transactions", "200", "--dir", db_});
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_TRUE(Has(o.out, "transactions  201 (the schema + 200)")) << o.out;
+  EXPECT_TRUE(Has(o.out, "memory index")) << o.out;
+  EXPECT_TRUE(Has(o.out, "group commits")) << o.out;
+  EXPECT_TRUE(Has(o.out, "time travel")) << o.out;
+  // The database it left is readable, and a second run refuses it.
+  EXPECT_EQ(DatomLines({"eavt", "[:u/id \"u-1\"]", ":u/id"}).size(), 1u);
+  o = Run({"demo", "--transactions", "5", "--dir", db_});
+  EXPECT_EQ(o.code, 1);
+  EXPECT_TRUE(Has(o.err, "already holds a database")) << o.err;
+}
+
+}  // namespace

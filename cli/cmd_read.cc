@@ -1,0 +1,105 @@
+// `strata datoms` and `strata log`: reads of an existing database.
+
+#include <limits>
+
+#include "cli/commands.h"
+
+namespace strata::cli {
+
+namespace {
+
+// The view the datoms command reads: current, as-of, since, history.
+Result<Database> ViewOf(const Database& now, const DatomsArgs& args) {
+  Database db = now;
+  if (!args.as_of.empty()) {
+    STRATA_ASSIGN_OR_RETURN(TimePoint p, ParseTimePoint(args.as_of, "--as-of"));
+    db = p.is_instant ? db.AsOfInstant(p.ms) : db.AsOf(p.t);
+  }
+  if (!args.since.empty()) {
+    STRATA_ASSIGN_OR_RETURN(TimePoint p, ParseTimePoint(args.since, "--since"));
+    // since(instant) = since the last transaction at or before it.
+    T t = p.is_instant ? now.AsOfInstant(p.ms).as_of_t().value_or(0) : p.t;
+    db = db.Since(t);
+  }
+  if (args.history) db = db.History();
+  return db;
+}
+
+// The first t at or after a point in time (for the log's range ends).
+Result<T> FirstTAtOrAfter(const Database& now, const std::string& text, const std::string& flag) {
+  STRATA_ASSIGN_OR_RETURN(TimePoint p, ParseTimePoint(text, flag));
+  if (!p.is_instant) return p.t;
+  if (p.ms == std::numeric_limits<int64_t>::min()) return T{0};
+  // Every transaction with an instant < ms is at or before this t.
+  return now.AsOfInstant(p.ms - 1).as_of_t().value_or(0) + 1;
+}
+
+}  // namespace
+
+int RunDatoms(const DatomsArgs& args) {
+  Index index;
+  if (!ParseIndexName(args.index, &index)) {
+    return Fail("unknown index '" + args.index + "': expected eavt, aevt, avet or vaet");
+  }
+  std::vector<edn::Node> components;
+  for (size_t i = 0; i < args.components.size(); ++i) {
+    auto node = edn::ReadOne(args.components[i]);
+    if (!node.ok()) {
+      return Fail("component " + std::to_string(i + 1) + " '" + args.components[i] + "': " + node.status().message());
+    }
+    components.push_back(std::move(*node));
+  }
+  auto conn = OpenExisting(args.db);
+  if (!conn.ok()) return Fail(conn.status().message());
+
+  auto view = ViewOf((*conn)->db(), args);
+  if (!view.ok()) return Fail(view.status().message());
+  const Database& db = *view;
+  auto values = db.ResolveComponents(index, components);
+  if (!values.ok()) return Fail(std::string(IndexName(index)) + " components: " + values.status().message());
+  auto cursor = db.Datoms(index, std::move(*values));
+  if (!cursor.ok()) return Fail(std::string(IndexName(index)) + ": " + cursor.status().message());
+
+  JsonArrayWriter json(stdout);
+  uint64_t printed = 0;
+  for (; cursor->Valid() && (args.limit == 0 || printed < args.limit); cursor->Next(), ++printed) {
+    if (args.format == Format::kJson) {
+      json.Add(DatomToJson(db, cursor->datom()));
+    } else {
+      PrintLine(DatomToEdnText(db, cursor->datom()));
+    }
+  }
+  if (args.format == Format::kJson) json.Finish();
+  return 0;
+}
+
+int RunLog(const LogArgs& args) {
+  auto conn = OpenExisting(args.db);
+  if (!conn.ok()) return Fail(conn.status().message());
+  const Database now = (*conn)->db();
+  T from = 0, to = std::numeric_limits<T>::max();
+  if (!args.from.empty()) {
+    auto t = FirstTAtOrAfter(now, args.from, "--from");
+    if (!t.ok()) return Fail(t.status().message());
+    from = *t;
+  }
+  if (!args.to.empty()) {
+    auto t = FirstTAtOrAfter(now, args.to, "--to");
+    if (!t.ok()) return Fail(t.status().message());
+    to = *t;
+  }
+  JsonArrayWriter json(stdout);
+  Status s = (*conn)->TxRange(from, to, [&](T t, const std::vector<Datom>& datoms) {
+    if (args.format == Format::kJson) {
+      json.Add(LogEntryToJson(now, t, datoms));
+    } else {
+      PrintLine(LogEntryToEdn(now, t, datoms));
+    }
+    return Status::OK();
+  });
+  if (!s.ok()) return Fail("reading the log of " + args.db + ": " + s.ToString());
+  if (args.format == Format::kJson) json.Finish();
+  return 0;
+}
+
+}  // namespace strata::cli

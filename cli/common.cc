@@ -1,0 +1,61 @@
+// Helpers shared by the subcommands: errors, opening, points in time.
+
+#include <charconv>
+#include <cstdio>
+
+#include "cli/commands.h"
+
+namespace strata::cli {
+
+int Fail(const std::string& message) {
+  std::fflush(stdout);  // what was printed before the error comes first
+  std::fprintf(stderr, "strata: error: %s\n", message.c_str());
+  return 1;
+}
+
+Result<std::unique_ptr<Connection>> OpenExisting(const std::string& dir) {
+  Options o;
+  o.create_if_missing = false;
+  auto conn = Connection::Open(dir, o);
+  if (!conn.ok()) {
+    const Status& s = conn.status();
+    if (s.IsNotFound()) return s;  // "no database at DIR"
+    return Status(s).WithContext("opening " + dir);
+  }
+  return conn;
+}
+
+Result<TimePoint> ParseTimePoint(const std::string& text, const std::string& flag) {
+  auto bad = [&](const std::string& why) {
+    return Status::InvalidArgument(flag + " '" + text + "': " + why);
+  };
+  TimePoint p;
+  if (text.empty()) return bad("expected a t, a tx id or an instant");
+  if (text.find_first_not_of("0123456789") == std::string::npos) {
+    uint64_t n = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc() || end != text.data() + text.size()) return bad("number out of range");
+    if (PartitionOf(n) != 0 && PartitionOf(n) != kPartTx) return bad("an entity id, not a t or a tx id");
+    p.t = TOf(n);
+    return p;
+  }
+  std::string instant = text;
+  if (text[0] == '#' || text[0] == '"') {
+    auto node = edn::ReadOne(text);
+    if (!node.ok()) return bad(node.status().message());
+    if (node->is(edn::Kind::kInst)) {
+      p.is_instant = true;
+      p.ms = node->i;
+      return p;
+    }
+    if (!node->is(edn::Kind::kString)) return bad("expected a t, a tx id or an instant");
+    instant = node->s;
+  }
+  if (!edn::ParseInstant(instant, &p.ms)) {
+    return bad("expected a t, a tx id or an instant (#inst \"2024-05-01T10:00:00Z\" or 2024-05-01)");
+  }
+  p.is_instant = true;
+  return p;
+}
+
+}  // namespace strata::cli
