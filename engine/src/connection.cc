@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "db_state.h"
+#include "index_job.h"
 #include "log.h"
 #include "strata/database.h"
 #include "transactor.h"
@@ -39,7 +40,11 @@ bool ParseSyncPolicy(std::string_view s, SyncPolicy* out) {
 std::string Options::ToString() const {
   return std::string("sync=") + SyncPolicyName(sync) + " batch_sync_interval_ms=" +
          std::to_string(batch_sync_interval_ms) + " memory_index_threshold=" + std::to_string(memory_index_threshold) +
-         " memory_index_max=" + std::to_string(memory_index_max) + " strategy=" + strategy +
+         " memory_index_max=" + std::to_string(memory_index_max) +
+         " strategy=" + (strategy.empty() ? std::string("(root)") : strategy) +
+         " background_indexing=" + (background_indexing ? "true" : "false") +
+         " segment_datoms=" + std::to_string(segment_datoms) + " level0_datoms=" + std::to_string(level0_datoms) +
+         " level_ratio=" + std::to_string(level_ratio) + " segment_cache_bytes=" + std::to_string(segment_cache_bytes) +
          " subscriber_capacity=" + std::to_string(subscriber_capacity) +
          " recover_corrupt_log_tail=" + (recover_corrupt_log_tail ? "true" : "false");
 }
@@ -127,6 +132,34 @@ struct Connection::Rep {
   bool closed = false;
   std::chrono::steady_clock::time_point last_sync = std::chrono::steady_clock::now();
 
+  // Indexing (guarded by mu).
+  std::shared_ptr<DurableContext> durable;
+  std::unique_ptr<MergeStrategy> strategy;
+  std::thread job_thread;
+  std::condition_variable job_cv;       // work for the job thread
+  std::condition_variable job_done_cv;  // a job finished (or failed)
+  bool stop_jobs = false;
+  bool job_running = false;
+  std::vector<JobMetrics> jobs;
+  std::vector<std::weak_ptr<const IndexRoot>> live_roots;
+
+  StrategyOptions strategy_options() const {
+    StrategyOptions so;
+    so.segment_datoms = options.segment_datoms;
+    so.level_ratio = options.level_ratio;
+    // Level 0 holds about four jobs' novelty (at ~100 bytes a datom).
+    so.level0_datoms = options.level0_datoms
+                           ? options.level0_datoms
+                           : std::max<uint64_t>(4 * options.memory_index_threshold / 100, 4 * so.segment_datoms);
+    return so;
+  }
+  void JobLoop();
+  // Runs the oldest sealed novelty through one job. Requires mu held via l.
+  bool RunOneJob(std::unique_lock<std::mutex>& l);
+  // Publishes a state built by the writer from `base`, keeping whatever a
+  // job published meanwhile.
+  void PublishFromWriter(const std::shared_ptr<const DbState>& base, std::shared_ptr<const DbState> after);
+
   std::shared_ptr<const DbState> Current() const {
     std::lock_guard l(state_mu);
     return state;
@@ -155,15 +188,64 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dir, con
   }
   STRATA_ASSIGN_OR_RETURN(r.lock, r.env->LockFile(dir + "/LOCK"));
 
-  // Replay the log: it is the source of truth.
-  auto state = BootstrapState();
+  // The durable index: load the newest root, if any.
+  r.durable = std::make_shared<DurableContext>();
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<Storage> storage, NewEnvStorage(r.env, dir));
+  r.durable->storage = std::move(storage);
+  r.durable->cache = std::make_shared<SegmentCache>(options.segment_cache_bytes);
+  STRATA_ASSIGN_OR_RETURN(std::optional<std::string> root_bytes, r.durable->storage->ReadRoot());
+  std::shared_ptr<const IndexRoot> root;
+  if (root_bytes) {
+    auto loaded = LoadRoot(*r.durable, *root_bytes);
+    if (!loaded.ok()) return loaded.status().WithContext("opening " + dir);
+    root = std::move(*loaded);
+  } else {
+    auto empty = std::make_shared<IndexRoot>();
+    empty->strategy = options.strategy.empty() ? "adaptive" : options.strategy;
+    root = std::move(empty);
+  }
+  const std::string strategy_name = options.strategy.empty() ? root->strategy : options.strategy;
+  r.strategy = MakeStrategy(strategy_name);
+  if (!r.strategy) return Status::InvalidArgument("unknown merge strategy \"" + strategy_name + "\"");
+
+  std::shared_ptr<const DbState> state;
+  if (root->generation == 0) {
+    auto s0 = std::make_shared<DbState>(*BootstrapState());
+    s0->durable = r.durable;
+    s0->root = root;
+    state = std::move(s0);
+  } else {
+    // Everything up to the root's basis is durable; the rest is replayed.
+    auto s0 = std::make_shared<DbState>();
+    s0->durable = r.durable;
+    s0->root = root;
+    s0->mem = std::make_shared<MemIndex>();
+    s0->schema = BootstrapState()->schema;
+    s0->basis_t = root->basis_t;
+    s0->next_t = root->next_t;
+    s0->last_instant = root->last_instant;
+    s0->schema = LoadSchema(*s0);
+    state = std::move(s0);
+  }
+  r.live_roots.push_back(root);
+
+  // Replay the log after the root: it is the source of truth.
   std::vector<ExcisionSpec> excisions;
-  uint64_t excised = 0;
   uint64_t valid_bytes = 0;
   if (r.env->FileExists(r.log_path)) {
     const RecoveryMode mode =
         options.recover_corrupt_log_tail ? RecoveryMode::kTruncateCorruptTail : RecoveryMode::kStrict;
+    const T durable_t = root->generation == 0 ? 0 : root->basis_t;
+    const bool indexed = root->generation > 0;
     auto res = ReadLog(r.env, r.log_path, mode, [&](LogRecord&& rec) -> Status {
+      if (indexed && rec.t <= durable_t) {
+        // Already in the durable index; remember excisions for the log check.
+        if (HasExcision(rec.datoms)) {
+          auto specs = ExcisionSpecs(*state, rec.t, rec.datoms);
+          excisions.insert(excisions.end(), specs.begin(), specs.end());
+        }
+        return Status::OK();
+      }
       auto schema = state->schema;
       bool touches = false;
       for (const Datom& d : rec.datoms) touches |= IsSchemaAttr(d.a);
@@ -180,7 +262,6 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dir, con
         auto specs = ExcisionSpecs(*state, rec.t, copy);
         uint64_t removed = 0;
         state = ApplyExcisions(state, specs, &removed);
-        excised += removed;
         excisions.insert(excisions.end(), specs.begin(), specs.end());
       }
       r.stats.recovered_transactions++;
@@ -199,9 +280,171 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dir, con
   STRATA_RETURN_IF_ERROR(r.env->SyncDir(dir));
   // A crash between an excision's commit and its log rewrite leaves excised
   // datoms in the log: finish the rewrite now.
-  if (excised > 0) STRATA_RETURN_IF_ERROR(r.RewriteLog(excisions));
+  if (!excisions.empty()) {
+    bool dirty = false;
+    auto scan = ReadLog(r.env, r.log_path, RecoveryMode::kStrict, [&](LogRecord&& rec) -> Status {
+      for (const Datom& d : rec.datoms) dirty |= Excised(excisions, d);
+      return Status::OK();
+    });
+    if (!scan.ok()) return scan.status();
+    if (dirty) STRATA_RETURN_IF_ERROR(r.RewriteLog(excisions));
+  }
   r.stats.log_bytes = r.log->size();
+  // Segments no root reaches are leftovers of a job that did not publish.
+  auto gc = CollectGarbage(*r.durable->storage, {root});
+  if (gc.ok()) r.stats.segments_collected += *gc;
+  else spdlog::warn("strata: {}: collecting garbage: {}", dir, gc.status().ToString());
+  if (options.background_indexing) r.job_thread = std::thread([&r] { r.JobLoop(); });
   return c;
+}
+
+void Connection::Rep::PublishFromWriter(const std::shared_ptr<const DbState>& base,
+                                        std::shared_ptr<const DbState> after) {
+  std::lock_guard l(state_mu);
+  if (state->root != base->root) {
+    // A job published while the writer worked: keep its root and drop the
+    // sealed novelty and excisions it consumed (always from the front).
+    auto merged = std::make_shared<DbState>(*after);
+    merged->root = state->root;
+    const size_t gone = base->sealed.size() - state->sealed.size();
+    merged->sealed.erase(merged->sealed.begin(), merged->sealed.begin() + static_cast<long>(gone));
+    const size_t ex_gone = base->pending_excisions.size() - state->pending_excisions.size();
+    merged->pending_excisions.erase(merged->pending_excisions.begin(),
+                                    merged->pending_excisions.begin() + static_cast<long>(ex_gone));
+    after = std::move(merged);
+  }
+  state = std::move(after);
+}
+
+bool Connection::Rep::RunOneJob(std::unique_lock<std::mutex>& l) {
+  auto st = Current();
+  if (st->sealed.empty()) return false;
+  const DbState::Sealed sealed = st->sealed.front();
+  JobInput in;
+  in.root = st->root;
+  in.novelty = sealed.mem;
+  in.basis_t = sealed.basis_t;
+  in.next_t = sealed.next_t;
+  in.last_instant = sealed.last_instant;
+  in.excisions = st->pending_excisions;
+  in.strategy = strategy.get();
+  in.options = strategy_options();
+  auto schema = st->schema;
+  in.no_history = [schema](EntityId a) {
+    const Attribute* at = schema->Attr(a);
+    return at && at->no_history;
+  };
+  job_running = true;
+  l.unlock();
+  JobMetrics m;
+  auto result = RunIndexJob(*durable, in, &m);
+  if (result.ok()) {
+    std::lock_guard sl(state_mu);
+    auto next = std::make_shared<DbState>(*state);
+    next->root = *result;
+    next->sealed.erase(next->sealed.begin());
+    next->pending_excisions.erase(next->pending_excisions.begin(),
+                                  next->pending_excisions.begin() + static_cast<long>(in.excisions.size()));
+    state = std::move(next);
+  }
+  l.lock();
+  job_running = false;
+  if (!result.ok()) {
+    stats.job_failures++;
+    spdlog::error("strata: {}: indexing job failed (will retry): {}", dir, result.status().ToString());
+    job_done_cv.notify_all();
+    return false;
+  }
+  spdlog::info("strata: {}: job {} {} basis_t={} novelty={} db={} segments_written={} bytes_written={} "
+               "rewritten={} wall_ms={:.1f}",
+               dir, m.job, m.strategy, m.basis_t, m.novelty_datoms, m.db_datoms, m.segments_written,
+               m.bytes_written, m.datoms_rewritten, m.wall_ms);
+  stats.jobs++;
+  jobs.push_back(m);
+  live_roots.push_back(*result);
+  std::vector<std::shared_ptr<const IndexRoot>> live;
+  for (auto it = live_roots.begin(); it != live_roots.end();) {
+    if (auto p = it->lock()) {
+      live.push_back(std::move(p));
+      ++it;
+    } else {
+      it = live_roots.erase(it);
+    }
+  }
+  // Roots still held by database values keep their segments.
+  l.unlock();
+  auto gc = CollectGarbage(*durable->storage, live);
+  l.lock();
+  if (gc.ok()) stats.segments_collected += *gc;
+  job_done_cv.notify_all();
+  return true;
+}
+
+void Connection::Rep::JobLoop() {
+  std::unique_lock l(mu);
+  int failures = 0;
+  while (!stop_jobs) {
+    if (Current()->sealed.empty()) {
+      job_cv.wait(l);
+      continue;
+    }
+    if (RunOneJob(l)) {
+      failures = 0;
+    } else if (!Current()->sealed.empty()) {
+      // Back off before retrying; the log still holds everything.
+      auto delay = std::chrono::milliseconds(std::min(5000, 50 << std::min(failures++, 7)));
+      job_cv.wait_for(l, delay, [&] { return stop_jobs; });
+    }
+  }
+}
+
+Result<std::vector<JobMetrics>> Connection::IndexNow() {
+  Rep& r = *rep_;
+  std::unique_lock l(r.mu);
+  if (r.closed) return Status::Aborted("connection to " + r.dir + " is closed");
+  // Wait out a commit in flight, then seal the open novelty.
+  r.job_done_cv.wait(l, [&] { return r.writers.empty(); });
+  const size_t first_job = r.jobs.size();
+  {
+    std::lock_guard sl(r.state_mu);
+    if (r.state->mem->stats().datoms > 0 || !r.state->pending_excisions.empty()) {
+      auto next = std::make_shared<DbState>(*r.state);
+      next->sealed.push_back(DbState::Sealed{next->mem, next->basis_t, next->next_t, next->last_instant});
+      next->mem = std::make_shared<MemIndex>();
+      r.state = std::move(next);
+    }
+  }
+  const uint64_t failures_before = r.stats.job_failures;
+  if (r.options.background_indexing) {
+    r.job_cv.notify_all();
+    r.job_done_cv.wait(l, [&] {
+      return (r.Current()->sealed.empty() && !r.job_running) || r.stats.job_failures > failures_before;
+    });
+  } else {
+    while (!r.Current()->sealed.empty())
+      if (!r.RunOneJob(l)) break;
+  }
+  if (!r.Current()->sealed.empty()) return Status::IOError("indexing job failed; see the log; it will be retried");
+  return std::vector<JobMetrics>(r.jobs.begin() + static_cast<long>(first_job), r.jobs.end());
+}
+
+std::vector<JobMetrics> Connection::Jobs() const {
+  std::lock_guard l(rep_->mu);
+  return rep_->jobs;
+}
+
+std::string Connection::strategy() const {
+  std::lock_guard l(rep_->mu);
+  return rep_->strategy->name();
+}
+
+Status Connection::SetStrategy(const std::string& name) {
+  auto s = MakeStrategy(name);
+  if (!s) return Status::InvalidArgument("unknown merge strategy \"" + name + "\"");
+  std::unique_lock l(rep_->mu);
+  rep_->job_done_cv.wait(l, [&] { return !rep_->job_running; });
+  rep_->strategy = std::move(s);
+  return Status::OK();
 }
 
 Status Connection::Rep::RewriteLog(const std::vector<ExcisionSpec>& specs) {
@@ -252,10 +495,19 @@ Result<TxReport> Connection::Transact(const edn::Node& tx_data) {
     if (g != &w) g->cv.notify_one();
   }
   if (!r.writers.empty()) r.writers.front()->cv.notify_one();
+  else r.job_done_cv.notify_all();  // IndexNow waits for a quiet writer
   return std::move(w.result);
 }
 
 void Connection::Rep::CommitGroup(std::vector<Writer*>& group, TxFunctionRegistry fns_copy) {
+  if (options.background_indexing && Current()->NoveltyBytes() >= options.memory_index_max) {
+    // Backpressure: wait for a job to shrink the novelty; measured.
+    const auto t0 = std::chrono::steady_clock::now();
+    std::unique_lock l(mu);
+    job_cv.notify_all();
+    job_done_cv.wait(l, [&] { return Current()->NoveltyBytes() < options.memory_index_max || stop_jobs; });
+    stats.backpressure_wait_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  }
   auto base = Current();
   auto state = base;
   struct Done {
@@ -275,7 +527,7 @@ void Connection::Rep::CommitGroup(std::vector<Writer*>& group, TxFunctionRegistr
       continue;
     }
     Database before = DbAccess::Make(state);
-    auto prepared = PrepareTx(before, *w->tx, fns_copy, NowMillis());
+    auto prepared = PrepareTx(before, *w->tx, fns_copy, options.clock ? options.clock() : NowMillis());
     if (!prepared.ok()) {
       w->result = prepared.status();
       std::lock_guard l(mu);
@@ -333,11 +585,20 @@ void Connection::Rep::CommitGroup(std::vector<Writer*>& group, TxFunctionRegistr
       spdlog::error("strata: {}: excision log rewrite failed: {}", dir, s.ToString());
     }
   }
-  {
-    std::lock_guard l(state_mu);
-    this->state = state;
+  // Seal the novelty for a job once it passes the threshold: the writer
+  // decides where each job's novelty ends, so job boundaries are the same
+  // in every run.
+  bool sealed = false;
+  if (state->mem->stats().bytes >= options.memory_index_threshold) {
+    auto next = std::make_shared<DbState>(*state);
+    next->sealed.push_back(DbState::Sealed{next->mem, next->basis_t, next->next_t, next->last_instant});
+    next->mem = std::make_shared<MemIndex>();
+    state = std::move(next);
+    sealed = true;
   }
+  PublishFromWriter(base, state);
   std::lock_guard l(mu);
+  if (sealed) job_cv.notify_all();
   stats.group_commits++;
   if (sync) stats.syncs++;
   stats.log_bytes = log->size();
@@ -409,6 +670,14 @@ Status Connection::Close() {
     l.lock();
   }
   r.closed = true;
+  r.stop_jobs = true;
+  r.job_cv.notify_all();
+  r.job_done_cv.notify_all();
+  if (r.job_thread.joinable()) {
+    l.unlock();
+    r.job_thread.join();
+    l.lock();
+  }
   Status s = r.log ? r.log->Sync() : Status::OK();
   for (auto& w : r.subscribers)
     if (auto q = w.lock()) q->Close(Status::Aborted("connection closed"));
@@ -420,7 +689,9 @@ Status Connection::Close() {
 
 ConnectionStats Connection::stats() const {
   std::lock_guard l(rep_->mu);
-  return rep_->stats;
+  ConnectionStats st = rep_->stats;
+  st.sealed_novelty = rep_->Current()->sealed.size();
+  return st;
 }
 
 const Options& Connection::options() const { return rep_->options; }

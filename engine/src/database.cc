@@ -77,7 +77,7 @@ Database Database::Filter(DatomFilter pred) const {
 std::unique_ptr<DatomIterator> Database::RawIterator(Index index, size_t* sources) const {
   const bool with_history = history_ || as_of_.has_value();
   std::vector<std::unique_ptr<DatomIterator>> kids;
-  state_->mem->AddSources(index, with_history, &kids);
+  state_->AddSources(index, with_history, &kids);
   *sources = kids.size();
   ViewSpec spec;
   spec.as_of = as_of_;
@@ -233,9 +233,17 @@ edn::Node Database::DatomToEdn(const Datom& d) const {
                             edn::Node::Long(static_cast<int64_t>(d.tx)), edn::Node::Bool(d.added)});
 }
 
-uint64_t Database::memory_index_bytes() const { return state_->mem->stats().bytes; }
-uint64_t Database::memory_index_datoms() const { return state_->mem->stats().datoms; }
-size_t Database::memory_index_runs() const { return state_->mem->SourceCount(true); }
+uint64_t Database::memory_index_bytes() const { return state_->NoveltyBytes(); }
+uint64_t Database::memory_index_datoms() const {
+  uint64_t n = state_->mem->stats().datoms;
+  for (const auto& m : state_->sealed) n += m.mem->stats().datoms;
+  return n;
+}
+size_t Database::memory_index_runs() const {
+  size_t n = state_->mem->SourceCount(true);
+  for (const auto& m : state_->sealed) n += m.mem->SourceCount(true);
+  return n;
+}
 
 Result<TxReport> Database::With(const edn::Node& tx_data) const {
   TxFunctionRegistry none;

@@ -7,11 +7,31 @@ namespace {
 
 std::unique_ptr<DatomIterator> CurrentIter(const DbState& s, Index order) {
   std::vector<std::unique_ptr<DatomIterator>> kids;
-  s.mem->AddSources(order, /*with_history=*/false, &kids);
+  s.AddSources(order, /*with_history=*/false, &kids);
   return NewViewIterator(order, NewMergingIterator(order, std::move(kids)), ViewSpec{});
 }
 
 }  // namespace
+
+void DbState::AddSources(Index order, bool with_history, std::vector<std::unique_ptr<DatomIterator>>* out) const {
+  if (durable && root) {
+    const size_t first = out->size();
+    AddDurableSources(durable, *root, order, with_history, out);
+    if (!pending_excisions.empty()) {
+      auto specs = std::make_shared<const std::vector<ExcisionSpec>>(pending_excisions);
+      for (size_t i = first; i < out->size(); ++i)
+        (*out)[i] = NewFilterIterator(std::move((*out)[i]), [specs](const Datom& d) { return !Excised(*specs, d); });
+    }
+  }
+  for (const auto& m : sealed) m.mem->AddSources(order, with_history, out);
+  mem->AddSources(order, with_history, out);
+}
+
+uint64_t DbState::NoveltyBytes() const {
+  uint64_t n = mem->stats().bytes;
+  for (const auto& m : sealed) n += m.mem->stats().bytes;
+  return n;
+}
 
 std::unique_ptr<DatomIterator> DbState::CurrentOf(Index order) const { return CurrentIter(*this, order); }
 
@@ -71,6 +91,7 @@ std::shared_ptr<const DbState> BootstrapState() {
     ApplySchemaDatoms(schema.get(), datoms);
     s->schema = schema;
     s->mem = std::make_shared<MemIndex>();
+    s->root = std::make_shared<IndexRoot>();
     DbState tmp = *s;
     return ApplyDatoms(tmp, 0, std::move(datoms), schema);
   }();
@@ -92,6 +113,31 @@ std::shared_ptr<const DbState> ApplyDatoms(const DbState& before, T t, std::vect
   s->mem = before.mem->Add(
       std::move(datoms), [sp](EntityId a) { return sp->IsRef(a); }, [sp](EntityId a) { return sp->NoHistory(a); });
   return s;
+}
+
+std::shared_ptr<const Schema> LoadSchema(const DbState& s) {
+  auto schema = std::make_shared<Schema>();
+  auto read = [&](EntityId a, bool history) {
+    std::vector<std::unique_ptr<DatomIterator>> kids;
+    s.AddSources(Index::kAevt, history, &kids);
+    ViewSpec spec;
+    spec.history = history;
+    auto it = NewViewIterator(Index::kAevt, NewMergingIterator(Index::kAevt, std::move(kids)), spec);
+    std::vector<Datom> out;
+    for (it->Seek(PrefixTarget(Index::kAevt, {Value::Ref(a)})); it->Valid() && it->datom().a == a; it->Next())
+      out.push_back(it->datom());
+    return out;
+  };
+  std::vector<Datom> idents = read(sys::kIdent, true);
+  std::stable_sort(idents.begin(), idents.end(), [](const Datom& x, const Datom& y) { return x.tx < y.tx; });
+  for (size_t i = 0; i < idents.size();) {
+    size_t j = i;
+    while (j < idents.size() && idents[j].tx == idents[i].tx) ++j;
+    ApplySchemaDatoms(schema.get(), std::vector<Datom>(idents.begin() + i, idents.begin() + j));
+    i = j;
+  }
+  for (EntityId a = sys::kValueType; a <= sys::kNoHistory; ++a) ApplySchemaDatoms(schema.get(), read(a, false));
+  return schema;
 }
 
 bool HasExcision(const std::vector<Datom>& tx_datoms) {
@@ -143,11 +189,12 @@ std::shared_ptr<const DbState> ApplyExcisions(std::shared_ptr<const DbState> sta
     return hit;
   };
   const DbState* sp = state.get();
-  auto mem = state->mem->Without(drop, [sp](EntityId a) { return sp->IsRef(a); });
-  *removed = n;
-  if (n == 0) return state;
+  auto is_ref = [sp](EntityId a) { return sp->IsRef(a); };
   auto next = std::make_shared<DbState>(*state);
-  next->mem = std::move(mem);
+  next->mem = state->mem->Without(drop, is_ref);
+  for (auto& m : next->sealed) m.mem = m.mem->Without(drop, is_ref);
+  next->pending_excisions.insert(next->pending_excisions.end(), specs.begin(), specs.end());
+  *removed = n;
   return next;
 }
 

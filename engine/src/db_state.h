@@ -6,18 +6,46 @@
 
 #include <memory>
 
+#include "durable_index.h"
 #include "memindex.h"
 #include "schema.h"
 #include "strata/database.h"
 
 namespace strata {
 
+// One excision request (SPEC §7): every datom of `target` (limited to
+// `attrs` when not empty) recorded before t `limit`.
+struct ExcisionSpec {
+  EntityId target = 0;
+  std::vector<EntityId> attrs;
+  T limit = 0;
+  bool Matches(const Datom& d) const;
+};
 struct DbState {
   T basis_t = 0;
   T next_t = kFirstUserT;     // the next t the transactor hands out
   int64_t last_instant = 0;   // :db/txInstant of basis_t
   std::shared_ptr<const Schema> schema;
+  // The durable index (an empty root before the first job) and where its
+  // segments live; null context for a database that was never opened.
+  std::shared_ptr<DurableContext> durable;
+  std::shared_ptr<const IndexRoot> root;
+  // Novelty sealed for indexing jobs (oldest first), then the open novelty.
+  struct Sealed {
+    std::shared_ptr<const MemIndex> mem;
+    T basis_t = 0;             // its last transaction
+    T next_t = 0;              // the t counter after it
+    int64_t last_instant = 0;  // the instant of basis_t
+  };
+  std::vector<Sealed> sealed;
   std::shared_ptr<const MemIndex> mem;
+  // Excisions committed but not yet applied to the durable index: reads
+  // hide their datoms until the next job removes them.
+  std::vector<ExcisionSpec> pending_excisions;
+
+  // Every sorted source a read of `order` merges, newest last.
+  void AddSources(Index order, bool with_history, std::vector<std::unique_ptr<DatomIterator>>* out) const;
+  uint64_t NoveltyBytes() const;
 
   bool IsRef(EntityId a) const {
     const Attribute* at = schema->Attr(a);
@@ -49,19 +77,16 @@ struct DbAccess {
 // The state of a database holding only the bootstrap transaction.
 std::shared_ptr<const DbState> BootstrapState();
 
+// Rebuilds the schema from the datoms a state holds (after opening a
+// durable index): every :db/ident ever asserted in t order, so retired
+// names resolve as they did, then the current attribute definitions.
+std::shared_ptr<const Schema> LoadSchema(const DbState& s);
+
 // A new state with one transaction's datoms applied (schema effects,
 // t counter, instant, memory index). Used by commit, with() and replay.
 std::shared_ptr<const DbState> ApplyDatoms(const DbState& before, T t, std::vector<Datom> datoms,
                                            std::shared_ptr<const Schema> schema_after);
 
-// One excision request (SPEC §7): every datom of `target` (limited to
-// `attrs` when not empty) recorded before t `limit`.
-struct ExcisionSpec {
-  EntityId target = 0;
-  std::vector<EntityId> attrs;
-  T limit = 0;
-  bool Matches(const Datom& d) const;
-};
 // The excisions requested by the :db/excise datoms of transaction t.
 std::vector<ExcisionSpec> ExcisionSpecs(const DbState& state, T t, const std::vector<Datom>& tx_datoms);
 bool Excised(const std::vector<ExcisionSpec>& specs, const Datom& d);

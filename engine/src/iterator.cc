@@ -24,6 +24,11 @@ class MergingIterator final : public DatomIterator {
     FindSmallest();
   }
   const Datom& datom() const override { return current_->datom(); }
+  Status status() const override {
+    for (auto& c : children_)
+      if (Status s = c->status(); !s.ok()) return s;
+    return Status::OK();
+  }
 
  private:
   // A linear scan: reads merge few sources (bounded by the run policy), so
@@ -31,6 +36,10 @@ class MergingIterator final : public DatomIterator {
   void FindSmallest() {
     current_ = nullptr;
     for (auto& c : children_) {
+      if (!c->status().ok()) {  // a failed source ends the read
+        current_ = nullptr;
+        return;
+      }
       if (!c->Valid()) continue;
       if (current_ == nullptr || CompareDatoms(order_, c->datom(), current_->datom()) < 0) current_ = c.get();
     }
@@ -63,6 +72,7 @@ class ViewIterator final : public DatomIterator {
   }
   void Next() override { Advance(); }
   const Datom& datom() const override { return cur_; }
+  Status status() const override { return in_->status(); }
 
  private:
   bool InTime(const Datom& d) const { return !spec_.as_of || d.t() <= *spec_.as_of; }
@@ -128,6 +138,7 @@ class FilterIterator final : public DatomIterator {
     Skip();
   }
   const Datom& datom() const override { return in_->datom(); }
+  Status status() const override { return in_->status(); }
 
  private:
   void Skip() {

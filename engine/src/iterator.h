@@ -16,6 +16,7 @@
 #include <optional>
 #include <vector>
 
+#include "strata/status.h"
 #include "strata/value.h"
 
 namespace strata {
@@ -29,6 +30,9 @@ class DatomIterator {
   virtual void Next() = 0;
   // Requires Valid(). Valid until the next call that moves the iterator.
   virtual const Datom& datom() const = 0;
+  // Not OK when a source failed (a corrupt or unreadable segment); the
+  // iterator is then !Valid(). A reader must check it at the end.
+  virtual Status status() const { return Status::OK(); }
 };
 
 // Merges sorted children into one sorted stream. Equal datoms from several

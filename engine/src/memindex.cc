@@ -201,6 +201,19 @@ std::shared_ptr<const MemIndex> MemIndex::Without(const std::function<bool(const
   return next;
 }
 
+std::vector<Datom> MemIndex::Collect(Index order, bool history) const {
+  std::vector<Datom> out;
+  const auto& runs = history ? history_ : current_;
+  size_t n = 0;
+  for (const auto& r : runs) n += order == Index::kVaet ? r->perm[2].size() : r->datoms.size();
+  out.reserve(n);
+  std::vector<std::unique_ptr<DatomIterator>> kids;
+  for (const auto& r : runs) kids.push_back(r->NewIterator(order));
+  auto it = NewMergingIterator(order, std::move(kids));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) out.push_back(it->datom());
+  return out;
+}
+
 void MemIndex::AddSources(Index order, bool with_history, std::vector<std::unique_ptr<DatomIterator>>* out) const {
   // Iterators borrow the runs: the caller keeps this MemIndex alive (a
   // Database value holds it) for as long as they exist.

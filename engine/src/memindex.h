@@ -66,6 +66,8 @@ class MemIndex {
 
   // Children for a merged read: current runs, plus history runs if asked.
   void AddSources(Index order, bool with_history, std::vector<std::unique_ptr<DatomIterator>>* out) const;
+  // Every datom of the current (or history) runs, sorted in `order`.
+  std::vector<Datom> Collect(Index order, bool history) const;
   size_t SourceCount(bool with_history) const {
     return current_.size() + (with_history ? history_.size() : 0);
   }

@@ -23,6 +23,7 @@
 
 #include "strata/edn.h"
 #include "strata/env.h"
+#include "strata/indexing.h"
 #include "strata/status.h"
 #include "strata/value.h"
 
@@ -72,10 +73,16 @@ struct Options {
   uint32_t batch_sync_interval_ms = 10;        // kBatch: longest unsynced span
   bool create_if_missing = true;               // create the folder and log
   bool recover_corrupt_log_tail = false;       // drop a corrupt log tail instead of failing
-  uint64_t memory_index_threshold = 32u << 20; // start an indexing job past this
+  uint64_t memory_index_threshold = 32u << 20; // seal the novelty for an indexing job past this
   uint64_t memory_index_max = 512u << 20;      // transactions wait past this
+  bool background_indexing = true;             // run indexing jobs on a background thread
+  std::string strategy;                        // merge strategy; empty: the root's, else "adaptive"
+  uint32_t segment_datoms = 4096;              // target datoms per leaf segment
+  uint64_t level0_datoms = 0;                  // adaptive level-0 target; 0: 4 jobs' worth
+  uint32_t level_ratio = 10;                   // adaptive: each level this many times the previous
+  uint64_t segment_cache_bytes = 256u << 20;   // decoded leaves kept in memory
   size_t subscriber_capacity = 0;              // tx-report queue bound; 0 = unbounded
-  std::string strategy = "adaptive";           // merge strategy for new databases
+  std::function<int64_t()> clock;              // ms since epoch for :db/txInstant; null: system clock
 
   // One line, for logs and results files.
   std::string ToString() const;
@@ -225,6 +232,11 @@ struct ConnectionStats {
   uint64_t group_commits = 0;       // groups written (one sync each at most)
   uint64_t recovered_transactions = 0;  // replayed from the log on open
   bool recovered_torn_tail = false;     // a torn/corrupt tail was dropped on open
+  uint64_t jobs = 0;                    // indexing jobs completed since open
+  uint64_t job_failures = 0;            // failed attempts (retried)
+  uint64_t segments_collected = 0;      // unreachable segments deleted
+  double backpressure_wait_ms = 0;      // time transactions waited at memory_index_max
+  uint64_t sealed_novelty = 0;          // novelty generations waiting for a job now
 };
 
 class Connection {
@@ -248,6 +260,15 @@ class Connection {
 
   // The log: transactions with start <= t < end, in t order.
   Status TxRange(T start, T end, const std::function<Status(T t, const std::vector<Datom>& datoms)>& fn) const;
+
+  // Seals the open novelty (if any) and waits until every sealed
+  // generation is indexed; returns the metrics of the jobs that ran.
+  Result<std::vector<JobMetrics>> IndexNow();
+  // Every job since open, in order.
+  std::vector<JobMetrics> Jobs() const;
+  // The strategy later jobs use (switchable between jobs).
+  std::string strategy() const;
+  Status SetStrategy(const std::string& name);
 
   Status Sync();   // fsyncs the log now
   Status Close();  // syncs and releases the folder; further calls fail

@@ -1,0 +1,129 @@
+// strata/indexing.h — the durable index's shape, merge strategies, and
+// indexing-job metrics (SPEC §6).
+//
+// The durable index is eight trees: the four sort orders, each split into
+// a "current" tree (live assertions, and retractions whose assertion lies
+// deeper) and a "history" tree (assertion/retraction pairs that met, so
+// current reads never touch them). Each tree is a list of levels; a level
+// is a sorted list of immutable leaf segments with disjoint key ranges.
+// Level 0 is the newest: for a given (e a v), a shallower level never holds
+// older datoms than a deeper one.
+//
+// A MergeStrategy is a planner without I/O (STYLE habit 7): from the
+// immutable shape of the durable index and the size of the novelty it
+// returns a MergePlan; the indexing job executes plans. Strategies live in
+// indexing/ and register by name; a database records the name of the
+// strategy that wrote its root and may switch between jobs, because every
+// plan works on every shape. Strategies must be indistinguishable to
+// readers: they decide only which segments are rewritten.
+//
+// Thread safety: shapes and plans are values; strategies are stateless and
+// may be shared.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "strata/value.h"
+
+namespace strata {
+
+constexpr int kTreeCount = 8;
+// Tree number: kind * 4 + order. Stable: written in roots.
+enum class TreeKind : uint8_t { kCurrent = 0, kHistory = 1 };
+constexpr int TreeNumber(TreeKind k, Index o) { return static_cast<int>(k) * 4 + static_cast<int>(o); }
+constexpr TreeKind TreeKindOf(int tree) { return static_cast<TreeKind>(tree / 4); }
+constexpr Index TreeOrder(int tree) { return static_cast<Index>(tree % 4); }
+std::string TreeName(int tree);  // "eavt/current"
+
+// Where a leaf lives and what it covers (first and last datom, in order).
+struct SegmentRef {
+  uint64_t id = 0;
+  uint64_t count = 0;  // datoms
+  uint64_t bytes = 0;  // encoded size
+  Datom first, last;
+  bool operator==(const SegmentRef&) const = default;
+};
+
+struct LevelShape {
+  std::vector<SegmentRef> segments;  // sorted, disjoint
+  uint64_t datoms = 0, bytes = 0;
+};
+
+struct IndexShape {
+  T basis_t = 0;
+  std::array<std::vector<LevelShape>, kTreeCount> trees;  // [tree][level]
+};
+
+struct NoveltyShape {
+  std::array<uint64_t, kTreeCount> datoms{};  // novelty per tree
+  uint64_t bytes = 0;                         // memory-index bytes
+};
+
+struct MergeStep {
+  enum class Kind : uint8_t {
+    kNovelty,  // merge the tree's novelty into `to_level`
+    kCompact,  // move segments [first, first+count) of `from_level` into `to_level`
+    kRebuild,  // merge every level and the novelty into one new level 0
+  };
+  Kind kind = Kind::kNovelty;
+  int from_level = -1;
+  size_t first = 0, count = 0;
+  int to_level = 0;          // may equal the number of levels: a new deepest level
+  bool rewrite_all = false;  // rewrite every segment of to_level, not only those the input touches
+  std::string ToString() const;
+};
+
+struct MergePlan {
+  // Steps per tree, executed in order. Indices in a step refer to the
+  // levels as they are when that step runs.
+  std::array<std::vector<MergeStep>, kTreeCount> trees;
+  std::string ToString() const;  // one line per tree, for golden tests
+};
+
+struct StrategyOptions {
+  uint64_t segment_datoms = 4096;     // target datoms per leaf segment
+  uint64_t level0_datoms = 1u << 20;  // level 0 target size (adaptive)
+  uint32_t level_ratio = 10;          // each level this many times the previous
+  uint32_t max_levels = 7;            // the deepest level has no limit
+};
+
+class MergeStrategy {
+ public:
+  virtual ~MergeStrategy() = default;
+  virtual std::string name() const = 0;
+  // Pure: the same inputs give the same plan.
+  virtual MergePlan Plan(const IndexShape& shape, const NoveltyShape& novelty, const StrategyOptions& opts) const = 0;
+};
+
+using StrategyFactory = std::function<std::unique_ptr<MergeStrategy>()>;
+// Registers a strategy (from a static initializer in indexing/). Returns true.
+bool RegisterStrategy(const std::string& name, StrategyFactory factory);
+std::unique_ptr<MergeStrategy> MakeStrategy(const std::string& name);  // null if unknown
+std::vector<std::string> StrategyNames();                              // sorted
+
+// What one indexing job did (SPEC §6). Counters are exact; times are not.
+struct JobMetrics {
+  uint64_t job = 0;            // sequence number in this database
+  std::string strategy;
+  T basis_t = 0;               // the last t the job indexed
+  uint64_t db_datoms = 0;      // datoms in the durable index after the job
+  uint64_t novelty_datoms = 0;
+  uint64_t novelty_bytes = 0;  // encoded size of the novelty (write-amplification base)
+  uint64_t segments_read = 0, segments_written = 0;
+  uint64_t bytes_read = 0, bytes_written = 0;
+  uint64_t datoms_rewritten = 0;  // datoms written that were already durable
+  uint64_t datoms_written = 0;
+  uint64_t segments_moved = 0;    // moved between levels without rewriting
+  uint64_t levels_max = 0;        // deepest tree after the job
+  uint64_t max_read_sources = 0;  // most durable sources a read of one tree merges
+  double wall_ms = 0, cpu_ms = 0;
+  uint64_t peak_memory_bytes = 0;  // largest working set the job held
+  std::string plan;                // MergePlan::ToString()
+};
+
+}  // namespace strata

@@ -1,0 +1,63 @@
+// storage.h — where the durable index lives (internal).
+//
+// A Storage holds immutable blobs (segments, directories) under string
+// keys, and one mutable root. Blobs are written once and never changed; the
+// root names the current durable index and is replaced atomically.
+// Publishing protocol used by indexing jobs:
+//   Put(...) every new blob  ->  Sync()  ->  PublishRoot(root bytes)
+// so a root never names a blob that might be lost in a crash.
+//
+// Backends: NewEnvStorage (files in a folder through an Env: the embedded
+// default, or in memory with NewMemEnv) and NewMemStorage (a plain map).
+// Every backend counts operations, bytes and round trips (StorageStats) so
+// jobs can report what they cost.
+//
+// Thread safety: all methods may be called concurrently.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "strata/env.h"
+#include "strata/status.h"
+
+namespace strata {
+
+struct StorageStats {
+  uint64_t puts = 0, gets = 0, deletes = 0, syncs = 0, root_publishes = 0;
+  uint64_t bytes_put = 0, bytes_got = 0;
+};
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+  // Stores a blob (not yet durable). Overwrites a blob of the same key (a
+  // retried job may rewrite the garbage of a crashed one).
+  virtual Status Put(const std::string& key, std::string_view value) = 0;
+  // NotFound if missing.
+  virtual Result<std::string> Get(const std::string& key) = 0;
+  virtual Status Delete(const std::string& key) = 0;
+  // Keys starting with prefix, sorted.
+  virtual Result<std::vector<std::string>> List(const std::string& prefix) = 0;
+  // Makes every Put so far durable.
+  virtual Status Sync() = 0;
+  // Atomically and durably replaces the root.
+  virtual Status PublishRoot(std::string_view bytes) = 0;
+  // The root, or nullopt when none was ever published.
+  virtual Result<std::optional<std::string>> ReadRoot() = 0;
+  // Bytes of all blobs at rest plus the root.
+  virtual Result<uint64_t> BytesAtRest() = 0;
+  virtual StorageStats stats() const = 0;
+  // e.g. "file:/path/db" or "memory"
+  virtual std::string Describe() const = 0;
+};
+
+// Files under `dir` (created if missing): blobs in dir/segments/, the root
+// in dir/root (written with WriteFileAtomic). `env` must outlive it.
+Result<std::unique_ptr<Storage>> NewEnvStorage(Env* env, const std::string& dir);
+std::unique_ptr<Storage> NewMemStorage();
+
+}  // namespace strata

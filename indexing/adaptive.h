@@ -1,0 +1,24 @@
+// adaptive.h — adaptive segment indexing: leveled runs of segments, where
+// each job writes only what its novelty requires.
+//
+// Each tree is a short stack of levels (level i targets
+// level0_datoms * level_ratio^i datoms). A job merges its novelty into the
+// leaf segments of level 0 that it touches, and when a level outgrows its
+// target it moves one slice of consecutive segments down into the next
+// level — the slice whose key range overlaps the least of that level, and
+// without rewriting anything when it overlaps nothing (appends). So:
+//   - a job's writes are bounded by the novelty, level 0's size and one
+//     slice per level, which grows with log(database / level0) — sub-linear
+//     in database size;
+//   - a read merges at most one source per level: max_levels per tree
+//     (7 by default), in practice ~log_ratio(database / level0) + 1.
+// docs/indexing.md compares this with the other designs and measures it.
+#pragma once
+
+#include <memory>
+
+#include "strata/indexing.h"
+
+namespace strata {
+std::unique_ptr<MergeStrategy> NewAdaptiveStrategy();
+}
