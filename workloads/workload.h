@@ -1,0 +1,58 @@
+// workloads/workload.h — the interface every workload implements, and the
+// registry `strata run --workload NAME` and `strata load` use.
+//
+// A workload is a deterministic stream of steps from (name, scale, seed):
+// transactions to commit and named reads to time. It streams: memory stays
+// flat whatever the scale. Reads are tagged by name so latency is reported
+// per query.
+//
+// Thread safety: a Workload is used by one thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "strata/database.h"
+#include "strata/edn.h"
+
+namespace strata::workloads {
+
+struct Step {
+  enum class Kind : uint8_t { kTransact, kRead };
+  Kind kind = Kind::kTransact;
+  edn::Node tx;                                 // kTransact: a vector of operations
+  std::string read_name;                        // kRead: the name latency is reported under
+  std::function<Status(const Database&)> read;  // kRead: runs one read against a db value
+};
+
+struct WorkloadOptions {
+  std::string name;           // registry name: "uniform", "mbrainz", ...
+  double scale = 1;           // workload-defined size unit (1 = the "small" default)
+  uint64_t seed = 1;
+  double read_ratio = 0;      // reads per transaction (0: write only)
+  std::string data_dir;       // real data sets (e.g. ../shared/data/mbrainz) when needed
+  std::string ToString() const;
+};
+
+class Workload {
+ public:
+  virtual ~Workload() = default;
+  virtual std::string name() const = 0;
+  // Schema transactions, committed before the first Next().
+  virtual std::vector<edn::Node> Schema() const = 0;
+  // The next step into *out; false when the workload is done.
+  virtual bool Next(Step* out) = 0;
+  // Steps the workload will produce, for progress and ETA (0: unknown).
+  virtual uint64_t EstimatedSteps() const { return 0; }
+  // Transaction functions the workload's transactions call.
+  virtual void RegisterTxFunctions(Connection& conn) const {}
+};
+
+// Creates a registered workload; InvalidArgument lists the known names.
+Result<std::unique_ptr<Workload>> MakeWorkload(const WorkloadOptions& options);
+std::vector<std::string> WorkloadNames();
+
+}  // namespace strata::workloads
