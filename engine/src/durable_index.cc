@@ -225,12 +225,19 @@ void AddDurableSources(const std::shared_ptr<DurableContext>& ctx, const IndexRo
 }
 
 namespace {
-// Content-defined directory boundaries: stable under local edits.
-bool IsBoundary(uint64_t id) { return (id * 0x9E3779B97F4A7C15ULL) >> 55 == 0; }  // ~1 in 512
+// Content-defined directory boundaries: stable under local edits, about one
+// leaf in 2^bits ends a directory.
+bool IsBoundary(uint64_t id, int bits) { return (id * 0x9E3779B97F4A7C15ULL) >> (64 - bits) == 0; }
 }  // namespace
 
-Status WriteDirectories(Storage& storage, Index order, const Level* previous, Level* level, uint64_t* next_id,
-                        uint64_t* segments_written, uint64_t* bytes_written) {
+int DirectoryBits(uint64_t segment_datoms) {
+  int log2 = 0;
+  while ((uint64_t{1} << (log2 + 1)) <= segment_datoms) ++log2;
+  return std::clamp(log2 - 3, 4, 9);  // 4096-datom leaves: ~512 refs
+}
+
+Status WriteDirectories(Storage& storage, Index order, int bits, const Level* previous, Level* level,
+                        uint64_t* next_id, uint64_t* segments_written, uint64_t* bytes_written) {
   // Index the previous directories by their first leaf id and size.
   std::unordered_map<uint64_t, std::pair<uint64_t, size_t>> prev;  // first leaf id -> (dir id, index)
   std::vector<std::pair<size_t, size_t>> prev_ranges;
@@ -253,7 +260,7 @@ Status WriteDirectories(Storage& storage, Index order, const Level* previous, Le
   const auto& segs = level->segments;
   size_t start = 0;
   for (size_t i = 0; i < segs.size(); ++i) {
-    bool end = i + 1 == segs.size() || IsBoundary(segs[i].id) || i + 1 - start >= kMaxDirectoryRefs;
+    bool end = i + 1 == segs.size() || IsBoundary(segs[i].id, bits) || i + 1 - start >= kMaxDirectoryRefs;
     if (!end) continue;
     const size_t n = i + 1 - start;
     // Reuse an unchanged directory.

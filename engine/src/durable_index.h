@@ -32,7 +32,7 @@
 namespace strata {
 
 constexpr uint32_t kRootVersion = 1;
-constexpr size_t kMaxDirectoryRefs = 2048;
+constexpr size_t kMaxDirectoryRefs = 1024;
 
 struct Level {
   std::vector<SegmentRef> segments;  // sorted, disjoint
@@ -83,10 +83,15 @@ std::unique_ptr<DatomIterator> NewLevelIterator(std::shared_ptr<DurableContext> 
 void AddDurableSources(const std::shared_ptr<DurableContext>& ctx, const IndexRoot& root, Index order,
                        bool with_history, std::vector<std::unique_ptr<DatomIterator>>* out);
 
+// Expected refs per directory, as a power of two, for leaves of
+// `segment_datoms`: a directory costs about as much to rewrite as a few
+// leaves, whatever the leaf size.
+int DirectoryBits(uint64_t segment_datoms);
+
 // Splits a level's refs into directories by content (see above), writes
 // the directories that are new, and fills level->directories. Directories
 // whose refs are unchanged from `previous` keep their ids.
-Status WriteDirectories(Storage& storage, Index order, const Level* previous, Level* level, uint64_t* next_id,
-                        uint64_t* segments_written, uint64_t* bytes_written);
+Status WriteDirectories(Storage& storage, Index order, int bits, const Level* previous, Level* level,
+                        uint64_t* next_id, uint64_t* segments_written, uint64_t* bytes_written);
 
 }  // namespace strata

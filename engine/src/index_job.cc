@@ -275,8 +275,10 @@ Result<std::shared_ptr<const IndexRoot>> Executor::Run() {
         const Level* prev = i < old.trees[t].size() ? old.trees[t][i].get() : nullptr;
         if (prev == levels[i].get()) continue;
         auto l = std::make_shared<Level>(*levels[i]);
-        STRATA_RETURN_IF_ERROR(
-            WriteDirectories(*ctx_.storage, order, prev, l.get(), &next_id_, &m_->segments_written, &m_->bytes_written));
+        const uint64_t before = m_->bytes_written;
+        STRATA_RETURN_IF_ERROR(WriteDirectories(*ctx_.storage, order, DirectoryBits(in_.options.segment_datoms), prev,
+                                                l.get(), &next_id_, &m_->segments_written, &m_->bytes_written));
+        m_->directory_bytes_written += m_->bytes_written - before;
         levels[i] = std::move(l);
       }
       root->trees[t] = std::move(levels);
@@ -284,7 +286,10 @@ Result<std::shared_ptr<const IndexRoot>> Executor::Run() {
   }
   root->next_segment = next_id_;
   STRATA_RETURN_IF_ERROR(ctx_.storage->Sync());
-  STRATA_RETURN_IF_ERROR(ctx_.storage->PublishRoot(EncodeRoot(*root)));
+  const std::string root_bytes = EncodeRoot(*root);
+  STRATA_RETURN_IF_ERROR(ctx_.storage->PublishRoot(root_bytes));
+  m_->bytes_written += root_bytes.size();
+  m_->directory_bytes_written += root_bytes.size();
   m_->db_datoms = root->datoms();
   m_->datoms_rewritten = m_->datoms_written > m_->novelty_datoms * kTreeCount
                              ? m_->datoms_written - m_->novelty_datoms * kTreeCount

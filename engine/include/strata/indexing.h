@@ -116,6 +116,7 @@ struct JobMetrics {
   uint64_t novelty_bytes = 0;  // encoded size of the novelty (write-amplification base)
   uint64_t segments_read = 0, segments_written = 0;
   uint64_t bytes_read = 0, bytes_written = 0;
+  uint64_t directory_bytes_written = 0;  // part of bytes_written spent on directories
   uint64_t datoms_rewritten = 0;  // datoms written that were already durable
   uint64_t datoms_written = 0;
   uint64_t segments_moved = 0;    // moved between levels without rewriting
