@@ -4,12 +4,11 @@
 // here:
 //   - ReadLog reads through a window of at most max(kReadChunk, one record)
 //     bytes, so a multi-GB log never sits in memory whole.
-//   - A length field above kMaxRecordBytes is corruption, never an
-//     allocation. A length that runs past end of file is a torn tail, as
-//     log.h says; note this means a bit flip that makes a length field
-//     point past end of file reads as a torn tail, dropping the rest (the
-//     checksum cannot be checked without the bytes). dropped_reason says
-//     how many bytes were dropped so the caller can judge.
+//   - The length field carries its own check (a 32-bit hash of it), so a
+//     flipped bit in a length is corruption, not a record that seems to run
+//     past end of file and would silently drop the rest of the log. A
+//     length above kMaxRecordBytes is corruption, never an allocation; a
+//     well-formed length that runs past end of file is a torn tail.
 //   - A file shorter than the header that is a prefix of a valid header (or
 //     all zeros), or a file that is entirely zero bytes, is a log whose
 //     creation was torn: zero records, valid_bytes 0.
@@ -40,7 +39,7 @@ namespace {
 constexpr char kMagic[8] = {'S', 'T', 'R', 'A', 'T', 'L', 'O', 'G'};
 constexpr uint32_t kVersion = 1;
 constexpr uint64_t kHeaderSize = 16;
-constexpr uint64_t kRecordHeaderSize = 12;  // u32 length + u64 checksum
+constexpr uint64_t kRecordHeaderSize = 16;  // u32 length + u32 length check + u64 checksum
 constexpr uint32_t kMaxRecordBytes = uint32_t{1} << 30;
 constexpr size_t kReadChunk = 1 << 20;
 // Smallest datom: e, a, value tag (nil), added — one byte each.
@@ -51,6 +50,13 @@ std::string HeaderBytes() {
   coding::PutFixed32(&h, kVersion);
   coding::PutFixed32(&h, 0);  // reserved
   return h;
+}
+
+// The check stored beside a length: detects a damaged length field.
+uint32_t LengthCheck(uint32_t len) {
+  std::string b;
+  coding::PutFixed32(&b, len);
+  return static_cast<uint32_t>(coding::Checksum(b) >> 32) ^ 0x5354524Cu;
 }
 
 // Checksum over the length bytes and the payload, without concatenating.
@@ -216,7 +222,13 @@ Result<LogReadResult> ReadLog(Env* env, const std::string& path, RecoveryMode mo
     std::string_view rh;
     STRATA_RETURN_IF_ERROR(reader.Get(off, kRecordHeaderSize, &rh));
     const uint32_t len = coding::DecodeFixed32(rh.data());
-    const uint64_t sum = coding::DecodeFixed64(rh.data() + 4);
+    const uint32_t len_check = coding::DecodeFixed32(rh.data() + 4);
+    const uint64_t sum = coding::DecodeFixed64(rh.data() + 8);
+    if (len_check != LengthCheck(len)) {
+      STRATA_ASSIGN_OR_RETURN(bool zero_tail, reader.ZeroToEnd(off));
+      if (zero_tail) return torn("zero-filled tail at offset " + std::to_string(off));
+      return corrupt("damaged record length" + at);
+    }
     if (len > kMaxRecordBytes) return corrupt("implausible length " + std::to_string(len) + at);
     if (kRecordHeaderSize + len > remaining) {
       return torn("record at offset " + std::to_string(off) + " runs past end of file (needs " +
@@ -325,6 +337,7 @@ Status LogWriter::Append(const LogRecord& rec) {
   std::string buf;
   buf.reserve(kRecordHeaderSize + payload.size());
   coding::PutFixed32(&buf, static_cast<uint32_t>(payload.size()));
+  coding::PutFixed32(&buf, LengthCheck(static_cast<uint32_t>(payload.size())));
   coding::PutFixed64(&buf, RecordChecksum(std::string_view(buf).substr(0, 4), payload));
   buf.append(payload);
   // One Append: the record lands whole or, on a crash, as a torn tail.

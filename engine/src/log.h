@@ -4,13 +4,15 @@
 // record, and every other structure can be rebuilt from it. Format
 // (docs/formats.md): a 16-byte file header ("STRATLOG", u32 version,
 // u32 reserved), then records:
-//   u32 payload_length | u64 xxh3(length bytes + payload) | payload
+//   u32 payload_length | u32 length check | u64 xxh3(length bytes + payload)
+//   | payload
 // payload = varint t | varint datom_count | datoms (coding.h), all with
 // tx = TxId(t).
 //
 // Recovery on open (ReadLog):
-//   - a record that runs past end of file is a torn tail: it is dropped
-//     (and the file truncated by the caller);
+//   - a record whose (checked) length runs past end of file is a torn tail:
+//     it is dropped (and the file truncated by the caller); a length that
+//     fails its check is corruption, like a bad checksum;
 //   - a record fully present whose checksum fails is Corruption naming the
 //     file and byte offset — unless every byte from it to the end of the
 //     file is zero (a crash after the size grew but before data landed),

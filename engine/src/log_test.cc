@@ -164,15 +164,16 @@ TEST_F(LogTest, WriteReadRoundTrip) {
 TEST_F(LogTest, HeaderLayout) {
   WriteRecords(1);
   const std::string c = Contents();
-  ASSERT_GE(c.size(), kHeader + 12);
+  ASSERT_GE(c.size(), kHeader + 16);
   EXPECT_EQ(c.substr(0, 8), "STRATLOG");
   EXPECT_EQ(coding::DecodeFixed32(c.data() + 8), 1u);
   EXPECT_EQ(coding::DecodeFixed32(c.data() + 12), 0u);
-  // First record: length, checksum over length bytes + payload, payload.
+  // First record: length, length check, checksum over length bytes +
+  // payload, payload.
   const uint32_t len = coding::DecodeFixed32(c.data() + kHeader);
-  EXPECT_EQ(kHeader + 12 + len, c.size());
-  const std::string covered = c.substr(kHeader, 4) + c.substr(kHeader + 12);
-  EXPECT_EQ(coding::DecodeFixed64(c.data() + kHeader + 4), coding::Checksum(covered));
+  EXPECT_EQ(kHeader + 16 + len, c.size());
+  const std::string covered = c.substr(kHeader, 4) + c.substr(kHeader + 16);
+  EXPECT_EQ(coding::DecodeFixed64(c.data() + kHeader + 8), coding::Checksum(covered));
 }
 
 TEST_F(LogTest, ReopenAndAppend) {
@@ -368,15 +369,24 @@ TEST_F(LogTest, FlippedByteIsCorruptionWithExactOffset) {
   const std::string full = Contents();
   const uint64_t rec = offsets[2];
   const uint64_t rec_end = offsets[3];
-  // A payload byte, a checksum byte, and the low byte of the length.
-  for (uint64_t pos : {rec + 12 + (rec_end - rec - 12) / 2, rec + 5, rec}) {
+  // A payload byte and a checksum byte: checksum mismatch. The low byte of
+  // the length, a length-check byte, and a high length byte (which would
+  // point past end of file): a damaged length — never a torn tail.
+  struct Flip {
+    uint64_t pos;
+    uint8_t mask;
+    const char* what;
+  };
+  for (const Flip& f : {Flip{rec + 16 + (rec_end - rec - 16) / 2, 0x01, "checksum mismatch"},
+                        Flip{rec + 9, 0x01, "checksum mismatch"}, Flip{rec, 0x01, "damaged record length"},
+                        Flip{rec + 5, 0x01, "damaged record length"}, Flip{rec + 2, 0x40, "damaged record length"}}) {
     std::string c = full;
-    c[pos] ^= 0x01;
+    c[f.pos] ^= f.mask;
     SetContents(c);
     ReadOutcome out = ReadAll(env_.get(), kLog);
-    ASSERT_TRUE(out.status.IsCorruption()) << "pos " << pos << ": " << out.status.ToString();
+    ASSERT_TRUE(out.status.IsCorruption()) << "pos " << f.pos << ": " << out.status.ToString();
     EXPECT_EQ(out.status.message(),
-              "log " + kLog + ": checksum mismatch in record at offset " + std::to_string(rec));
+              "log " + kLog + ": " + f.what + " in record at offset " + std::to_string(rec));
     EXPECT_EQ(out.records.size(), 2u);  // delivered before the error
   }
 }
