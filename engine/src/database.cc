@@ -166,7 +166,22 @@ std::optional<int64_t> Database::TxInstant(T t) const {
 }
 
 Result<EntityId> Database::Entid(const edn::Node& eid) const {
-  return ResolveEntityId(*state_, eid);
+  const bool viewed = as_of_ || since_ || history_ || filters_;
+  if (!viewed || eid.kind != edn::Kind::kVector || eid.items.size() != 2) return ResolveEntityId(*state_, eid);
+  // A lookup ref resolves in this view: as of its t, through its filters.
+  const edn::Node& an = eid.items[0];
+  const Attribute* at = an.kind == edn::Kind::kKeyword ? attribute(an.s)
+                        : an.kind == edn::Kind::kLong  ? attribute(static_cast<EntityId>(an.i))
+                                                       : nullptr;
+  if (!at) return Status::InvalidArgument("unknown attribute " + edn::Print(an) + " in lookup ref " + edn::Print(eid));
+  if (at->unique == Unique::kNone)
+    return Status::InvalidArgument("lookup ref attribute :" + at->ident + " is not unique in " + edn::Print(eid));
+  STRATA_ASSIGN_OR_RETURN(Value v, CoerceValue(*state_, *at, eid.items[1]));
+  Database current = *this;
+  current.history_ = false;
+  STRATA_ASSIGN_OR_RETURN(DatomCursor c, current.Datoms(Index::kAvet, {Value::Ref(at->id), v}));
+  if (!c.Valid()) return Status::NotFound("lookup ref " + edn::Print(eid) + " matches no entity in this view");
+  return c.datom().e;
 }
 
 Result<Value> Database::ToValue(const Attribute& attr, const edn::Node& v) const {
@@ -231,6 +246,37 @@ edn::Node Database::DatomToEdn(const Datom& d) const {
   return edn::Node::Vector({edn::Node::Long(static_cast<int64_t>(d.e)),
                             a ? edn::Node::Keyword(*a) : edn::Node::Long(static_cast<int64_t>(d.a)), ValueToEdn(d.v),
                             edn::Node::Long(static_cast<int64_t>(d.tx)), edn::Node::Bool(d.added)});
+}
+
+Result<Entity> Database::entity(const edn::Node& eid) const {
+  STRATA_ASSIGN_OR_RETURN(EntityId e, Entid(eid));
+  return Entity(*this, e);
+}
+
+Result<std::vector<Value>> Entity::Get(const std::string& attr) const {
+  std::string name = !attr.empty() && attr[0] == ':' ? attr.substr(1) : attr;
+  const size_t slash = name.find('/');
+  const bool reverse = slash != std::string::npos && name.compare(slash + 1, 1, "_") == 0 && !db_.attribute(name);
+  if (reverse) name.erase(slash + 1, 1);
+  const Attribute* a = db_.attribute(name);
+  if (!a) return Status::InvalidArgument("unknown attribute :" + name);
+  std::vector<Value> out;
+  if (!reverse) return db_.Values(id_, a->id);
+  if (!a->is_ref()) return Status::InvalidArgument("reverse lookup needs a ref attribute: :" + name);
+  STRATA_ASSIGN_OR_RETURN(DatomCursor c, db_.Datoms(Index::kVaet, {Value::Ref(id_), Value::Ref(a->id)}));
+  for (; c.Valid(); c.Next()) out.push_back(Value::Ref(c.datom().e));
+  return out;
+}
+
+std::vector<std::string> Entity::Keys() const {
+  std::vector<std::string> out;
+  auto c = db_.Datoms(Index::kEavt, {Value::Ref(id_)});
+  if (!c.ok()) return out;
+  for (; c->Valid(); c->Next()) {
+    const std::string* name = db_.ident(c->datom().a);
+    if (name && (out.empty() || out.back() != *name)) out.push_back(*name);
+  }
+  return out;
 }
 
 uint64_t Database::memory_index_bytes() const { return state_->NoveltyBytes(); }

@@ -101,6 +101,31 @@ TEST_F(ViewsTest, AsOfIncludesItsOwnTAndAcceptsTxIdsAndInstants) {
   EXPECT_EQ(db.AsOfInstant(jan15).as_of_t(), a.t);
 }
 
+TEST_F(ViewsTest, LookupRefsResolveInTheirView) {
+  TxReport a = Tx(R"([{:item/id "GONE" :item/count 1}])");
+  EntityId e = Id("[:item/id \"GONE\"]");
+  Tx(R"([[:db/retractEntity [:item/id "GONE"]]])");
+  auto ref = *edn::ReadOne(R"([:item/id "GONE"])");
+  EXPECT_TRUE(conn_->db().Entid(ref).status().IsNotFound());
+  auto then = conn_->db().AsOf(a.t).Entid(ref);
+  ASSERT_TRUE(then.ok()) << then.status().ToString();
+  EXPECT_EQ(*then, e);
+  EXPECT_EQ(*conn_->db().AsOf(a.t).History().Entid(ref), e);
+}
+
+TEST_F(ViewsTest, EntityIsLazyAndNavigatesBothWays) {
+  Tx(R"([{:db/id "m" :manager/email "m@x"} {:item/id "A" :item/count 2 :item/owner "m" :item/tags [:a :b]}])");
+  auto a = conn_->db().entity(*edn::ReadOne(R"([:item/id "A"])"));
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->Get(":item/count")->at(0).as_long(), 2);
+  EXPECT_EQ(a->Get("item/tags")->size(), 2u);
+  EXPECT_EQ(a->Keys(), (std::vector<std::string>{"item/id", "item/count", "item/tags", "item/owner"}));
+  auto m = conn_->db().entity(*edn::ReadOne(R"([:manager/email "m@x"])"));
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->Get("item/_owner")->at(0).ref(), a->id());
+  EXPECT_FALSE(a->Get("no/such").ok());
+}
+
 TEST_F(ViewsTest, SinceExcludesItsTAndKeepsOnlyLaterCurrentDatoms) {
   TxReport a = Tx(R"([{:item/id "A" :item/count 1 :item/tags [:x]}])");
   TxReport b = Tx(R"([[:db/add [:item/id "A"] :item/count 2]])");

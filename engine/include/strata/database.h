@@ -127,6 +127,8 @@ class DatomCursor {
   size_t sources_ = 0;
 };
 
+class Entity;
+
 class Database {
  public:
   Database();  // an empty value; use Connection::db()
@@ -169,6 +171,10 @@ class Database {
   // values for Datoms().
   Result<std::vector<Value>> ResolveComponents(Index index, const std::vector<edn::Node>& components) const;
 
+  // A lazy entity (SPEC §5): nothing is read until asked. `eid` is an id,
+  // an ident or a lookup ref.
+  Result<Entity> entity(const edn::Node& eid) const;
+
   const Attribute* attribute(EntityId a) const;
   const Attribute* attribute(const std::string& ident) const;
   const std::string* ident(EntityId e) const;
@@ -197,6 +203,23 @@ class Database {
   std::optional<T> as_of_, since_;
   bool history_ = false;
   std::shared_ptr<const std::vector<DatomFilter>> filters_;
+};
+
+// An entity of one database value, read lazily.
+class Entity {
+ public:
+  Entity(Database db, EntityId id) : db_(std::move(db)), id_(id) {}
+  EntityId id() const { return id_; }
+  const Database& db() const { return db_; }
+  // The values of an attribute ("ns/name"); "ns/_name" gives the entities
+  // whose ref attribute ns/name points here. Empty when none.
+  Result<std::vector<Value>> Get(const std::string& attr) const;
+  // The idents of the attributes this entity has.
+  std::vector<std::string> Keys() const;
+
+ private:
+  Database db_;
+  EntityId id_;
 };
 
 struct TxReport {
