@@ -1,0 +1,173 @@
+// Benchmarks of the durable index's hot paths: segment encode/decode, merge
+// iteration, point lookups and range scans over durable + memory sources,
+// for each merge strategy.
+#include <benchmark/benchmark.h>
+
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "segment.h"
+#include "strata/database.h"
+
+namespace strata {
+namespace {
+
+std::vector<Datom> RealisticLeaf(size_t n) {
+  std::vector<Datom> ds;
+  ds.reserve(n);
+  for (size_t i = 0; ds.size() < n; ++i) {
+    EntityId e = MakeEntityId(kPartUser, 1000 + i);
+    ds.push_back({e, 1001, Value::String("user" + std::to_string(i)), TxId(1000 + i / 50), true});
+    ds.push_back({e, 1002, Value::Long(static_cast<int64_t>(i % 90)), TxId(1000 + i / 50), true});
+    ds.push_back({e, 1003, Value::Double(static_cast<double>(i) * 1.5), TxId(1000 + i / 50), true});
+    ds.push_back({e, 1004, Value::Ref(MakeEntityId(kPartUser, 1000 + i / 3)), TxId(1000 + i / 50), true});
+  }
+  ds.resize(n);
+  std::sort(ds.begin(), ds.end(), DatomLess{Index::kEavt});
+  return ds;
+}
+
+void BM_SegmentEncode(benchmark::State& state) {
+  auto ds = RealisticLeaf(4096);
+  size_t bytes = 0;
+  for (auto _ : state) {
+    std::string s = EncodeLeaf(Index::kEavt, ds);
+    bytes = s.size();
+    benchmark::DoNotOptimize(s);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * ds.size()));
+  state.counters["bytes_per_datom"] = static_cast<double>(bytes) / static_cast<double>(ds.size());
+}
+BENCHMARK(BM_SegmentEncode);
+
+void BM_SegmentDecode(benchmark::State& state) {
+  auto ds = RealisticLeaf(4096);
+  std::string s = EncodeLeaf(Index::kEavt, ds);
+  for (auto _ : state) {
+    Index o;
+    std::vector<Datom> out;
+    Status st = DecodeLeaf(s, "bench", &o, &out);
+    benchmark::DoNotOptimize(out);
+    if (!st.ok()) state.SkipWithError(st.ToString().c_str());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * ds.size()));
+}
+BENCHMARK(BM_SegmentDecode);
+
+// A database of `people` entities (4 datoms each) indexed into the durable
+// index by `strategy`, with a further 10% in the memory index.
+struct Fixture {
+  std::unique_ptr<Env> env = NewMemEnv();
+  std::unique_ptr<Connection> conn;
+  int64_t people = 0;
+
+  Fixture(const std::string& strategy, int64_t n) : people(n) {
+    Options o;
+    o.env = env.get();
+    o.strategy = strategy;
+    o.background_indexing = false;
+    o.memory_index_threshold = 1ull << 40;
+    conn = std::move(Connection::Open("/db", o)).value();
+    (void)conn->Transact(R"([
+      {:db/ident :p/id :db/valueType :db.type/long :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
+      {:db/ident :p/name :db/valueType :db.type/string :db/cardinality :db.cardinality/one}
+      {:db/ident :p/age :db/valueType :db.type/long :db/cardinality :db.cardinality/one :db/index true}
+      {:db/ident :p/friend :db/valueType :db.type/ref :db/cardinality :db.cardinality/one}])");
+    const int64_t durable = n * 9 / 10;
+    for (int64_t i = 0; i < n; i += 1000) {
+      std::vector<edn::Node> ops;
+      for (int64_t k = i; k < std::min(n, i + 1000); ++k) {
+        std::vector<edn::Node> kv{edn::Node::Keyword("p/id"), edn::Node::Long(k), edn::Node::Keyword("p/name"),
+                                  edn::Node::String("person-" + std::to_string(k)), edn::Node::Keyword("p/age"),
+                                  edn::Node::Long(k % 90)};
+        if (k / 2 < i) {  // lookup refs resolve against db-before
+          kv.push_back(edn::Node::Keyword("p/friend"));
+          kv.push_back(edn::Node::Vector({edn::Node::Keyword("p/id"), edn::Node::Long(k / 2)}));
+        }
+        ops.push_back(edn::Node::Map(std::move(kv)));
+      }
+      (void)conn->Transact(edn::Node::Vector(std::move(ops)));
+      if (i + 1000 >= durable && i < durable) (void)conn->IndexNow();
+    }
+  }
+};
+
+Fixture& Shared(const std::string& strategy) {
+  static std::map<std::string, std::unique_ptr<Fixture>> cache;
+  auto& f = cache[strategy];
+  if (!f) f = std::make_unique<Fixture>(strategy, 50000);
+  return *f;
+}
+
+const char* StrategyArg(int64_t i) { return i == 0 ? "adaptive" : i == 1 ? "full-rebuild" : "cow-tree"; }
+
+void BM_PointLookup(benchmark::State& state) {
+  Fixture& f = Shared(StrategyArg(state.range(0)));
+  Database db = f.conn->db();
+  const Attribute* name = db.attribute("p/name");
+  std::mt19937_64 rng(1);
+  std::vector<EntityId> ids;
+  for (int i = 0; i < 1024; ++i)
+    ids.push_back(*db.Entid(edn::Node::Vector({edn::Node::Keyword("p/id"), edn::Node::Long(rng() % f.people)})));
+  size_t i = 0, sources = 0;
+  for (auto _ : state) {
+    auto c = db.Datoms(Index::kEavt, {Value::Ref(ids[i++ & 1023]), Value::Ref(name->id)});
+    benchmark::DoNotOptimize(c->Valid());
+    sources = c->sources_merged();
+  }
+  state.counters["sources"] = static_cast<double>(sources);
+  state.SetLabel(StrategyArg(state.range(0)));
+}
+BENCHMARK(BM_PointLookup)->Arg(0)->Arg(1)->Arg(2);
+
+void BM_AsOfPointLookup(benchmark::State& state) {
+  Fixture& f = Shared(StrategyArg(state.range(0)));
+  Database db = f.conn->db().AsOf(f.conn->db().basis_t() - 5);
+  const Attribute* name = db.attribute("p/name");
+  std::mt19937_64 rng(1);
+  std::vector<EntityId> ids;
+  for (int i = 0; i < 1024; ++i)
+    ids.push_back(*db.Entid(edn::Node::Vector({edn::Node::Keyword("p/id"), edn::Node::Long(rng() % (f.people / 2))})));
+  size_t i = 0;
+  for (auto _ : state) {
+    auto c = db.Datoms(Index::kEavt, {Value::Ref(ids[i++ & 1023]), Value::Ref(name->id)});
+    benchmark::DoNotOptimize(c->Valid());
+  }
+  state.SetLabel(StrategyArg(state.range(0)));
+}
+BENCHMARK(BM_AsOfPointLookup)->Arg(0)->Arg(1)->Arg(2);
+
+void BM_RangeScan100(benchmark::State& state) {
+  Fixture& f = Shared(StrategyArg(state.range(0)));
+  Database db = f.conn->db();
+  const Attribute* age = db.attribute("p/age");
+  int64_t n = 0;
+  for (auto _ : state) {
+    auto c = db.IndexRange(age->id, Value::Long(30), std::nullopt);
+    int k = 0;
+    for (; c->Valid() && k < 100; c->Next(), ++k) benchmark::DoNotOptimize(c->datom());
+    n += k;
+  }
+  state.SetItemsProcessed(n);
+  state.SetLabel(StrategyArg(state.range(0)));
+}
+BENCHMARK(BM_RangeScan100)->Arg(0)->Arg(1)->Arg(2);
+
+void BM_MergeIterationFullScan(benchmark::State& state) {
+  Fixture& f = Shared(StrategyArg(state.range(0)));
+  Database db = f.conn->db();
+  int64_t n = 0;
+  for (auto _ : state) {
+    auto c = db.Datoms(Index::kAevt);
+    for (; c->Valid(); c->Next()) ++n;
+    state.counters["sources"] = static_cast<double>(c->sources_merged());
+  }
+  state.SetItemsProcessed(n);
+  state.SetLabel(StrategyArg(state.range(0)));
+}
+BENCHMARK(BM_MergeIterationFullScan)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace strata
