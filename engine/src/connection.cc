@@ -405,6 +405,8 @@ Result<std::vector<JobMetrics>> Connection::IndexNow() {
   // Wait out a commit in flight, then seal the open novelty.
   r.job_done_cv.wait(l, [&] { return r.writers.empty(); });
   const size_t first_job = r.jobs.size();
+  // What a job indexes must be durable in the log first.
+  if (Status s = r.log->Sync(); !s.ok()) return s.WithContext("syncing the log before indexing");
   {
     std::lock_guard sl(r.state_mu);
     if (r.state->mem->stats().datoms > 0 || !r.state->pending_excisions.empty()) {
@@ -562,7 +564,10 @@ void Connection::Rep::CommitGroup(std::vector<Writer*>& group, TxFunctionRegistr
   }
   if (committed.empty()) return;
 
-  bool sync = options.sync == SyncPolicy::kAlways || !excisions.empty();
+  // A job may only index what the log holds durably (a root must never be
+  // ahead of the log), so sealing novelty forces a sync whatever the policy.
+  const bool will_seal = state->mem->stats().bytes >= options.memory_index_threshold;
+  bool sync = options.sync == SyncPolicy::kAlways || !excisions.empty() || will_seal;
   if (options.sync == SyncPolicy::kBatch &&
       std::chrono::steady_clock::now() - last_sync >= std::chrono::milliseconds(options.batch_sync_interval_ms))
     sync = true;
@@ -589,7 +594,7 @@ void Connection::Rep::CommitGroup(std::vector<Writer*>& group, TxFunctionRegistr
   // decides where each job's novelty ends, so job boundaries are the same
   // in every run.
   bool sealed = false;
-  if (state->mem->stats().bytes >= options.memory_index_threshold) {
+  if (will_seal) {
     auto next = std::make_shared<DbState>(*state);
     next->sealed.push_back(DbState::Sealed{next->mem, next->basis_t, next->next_t, next->last_instant});
     next->mem = std::make_shared<MemIndex>();
