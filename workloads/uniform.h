@@ -30,10 +30,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <string>
 
 #include "strata/edn.h"
+#include "workloads/workload.h"
 
 namespace strata::workloads {
 
@@ -83,5 +85,18 @@ class UniformWorkload {
   uint64_t created_ = 0;
   uint64_t prev_first_ = 0, prev_end_ = 0;  // entities created by the previous transaction
 };
+
+// The registry's "uniform": UniformWorkload behind the Workload interface.
+// Scale 1 is kUniformTransactionsPerScale transactions (at least one).
+// With read_ratio > 0, each transaction is followed on average by
+// read_ratio reads, named
+//   "entity-by-id"  every EAVT datom of a lookup ref [:u/id "u-<n>"];
+//   "attr-range"    an AVET IndexRange over :u/count, 4 values wide;
+//   "as-of-entity"  an entity's EAVT datoms as of a t between its creation
+//                   and the basis of the database read;
+// each about a third of the time, on entities already committed (never a
+// doomed one), drawn from a generator seeded by the workload seed.
+constexpr uint64_t kUniformTransactionsPerScale = 2000;
+std::unique_ptr<Workload> NewUniformWorkload(const WorkloadOptions& options);
 
 }  // namespace strata::workloads
