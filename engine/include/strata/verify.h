@@ -1,0 +1,63 @@
+// strata/verify.h — an offline consistency check of a database folder.
+//
+// Verify opens the database without background indexing and checks, in
+// order:
+//   1. every segment the root reaches (directories and leaves) reads back,
+//      passes its checksum and format checks, and agrees with what refers
+//      to it (order, datom count, size, first and last datom);
+//   2. every level of every tree is sorted and its segments disjoint;
+//   3. the sort orders hold the same datoms: EAVT, AEVT and AVET trees
+//      (current and history together) the same set, VAET the subset whose
+//      attribute is a ref (datoms of :db/noHistory attributes aside: when
+//      a retraction meets its assertion in one tree they are dropped there,
+//      and trees merge at different boundaries); and through the read
+//      path, AVET shows exactly the
+//      current datoms of indexed or unique attributes, VAET exactly those of
+//      ref attributes;
+//   4. (unless options say otherwise) the current and history views of all
+//      four indexes equal those of a fresh in-memory database that replays
+//      the whole log.
+// Opening a database collects unreachable segments (garbage of jobs that
+// did not publish), so Verify may delete such files; it changes nothing
+// else. Problems are collected, not thrown: a corrupt segment is reported
+// by name and the check goes on.
+//
+// Thread safety: Verify takes the folder's lock like Connection::Open; it
+// fails (Busy) while another connection holds the database.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "strata/env.h"
+#include "strata/status.h"
+#include "strata/value.h"
+
+namespace strata {
+
+struct VerifyOptions {
+  Env* env = nullptr;          // null: Env::Default()
+  bool replay_log = true;      // step 4; costs a second copy of the database in memory
+  size_t max_problems = 50;    // stop recording problems past this many
+};
+
+struct VerifyReport {
+  bool ok = false;                 // no problems
+  std::string strategy;            // the strategy recorded in the root
+  T basis_t = 0;                   // the durable index's basis (0: never indexed)
+  uint64_t segments_checked = 0;   // leaves and directories read
+  uint64_t bytes_checked = 0;
+  uint64_t datoms = 0;             // in the durable index (each once)
+  std::vector<std::string> problems;  // one line each; segments named by id
+
+  // Several lines: the figures, then each problem.
+  std::string ToString() const;
+};
+
+// NotFound when there is no database at `dir`; Busy when it is open
+// elsewhere. A database that cannot be opened because it is corrupt gives
+// a report (ok = false) naming what failed.
+Result<VerifyReport> Verify(const std::string& dir, const VerifyOptions& options = {});
+
+}  // namespace strata
