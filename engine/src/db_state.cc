@@ -35,11 +35,16 @@ uint64_t DbState::NoveltyBytes() const {
 
 std::unique_ptr<DatomIterator> DbState::CurrentOf(Index order) const { return CurrentIter(*this, order); }
 
-std::vector<Value> DbState::CurrentValues(EntityId e, EntityId a) const {
+DatomIterator* CurrentReader::It(Index order) {
+  auto& it = its_[static_cast<int>(order)];
+  if (!it) it = CurrentIter(s_, order);
+  return it.get();
+}
+
+std::vector<Value> CurrentReader::Values(EntityId e, EntityId a) {
   std::vector<Value> out;
-  auto it = CurrentIter(*this, Index::kEavt);
-  const std::vector<Value> prefix{Value::Ref(e), Value::Ref(a)};
-  for (it->Seek(PrefixTarget(Index::kEavt, prefix)); it->Valid(); it->Next()) {
+  DatomIterator* it = It(Index::kEavt);
+  for (it->Seek(PrefixTarget(Index::kEavt, {Value::Ref(e), Value::Ref(a)})); it->Valid(); it->Next()) {
     const Datom& d = it->datom();
     if (d.e != e || d.a != a) break;
     out.push_back(d.v);
@@ -47,41 +52,47 @@ std::vector<Value> DbState::CurrentValues(EntityId e, EntityId a) const {
   return out;
 }
 
-bool DbState::IsCurrent(EntityId e, EntityId a, const Value& v) const {
-  auto it = CurrentIter(*this, Index::kEavt);
+bool CurrentReader::IsCurrent(EntityId e, EntityId a, const Value& v) {
+  DatomIterator* it = It(Index::kEavt);
   const std::vector<Value> prefix{Value::Ref(e), Value::Ref(a), v};
   it->Seek(PrefixTarget(Index::kEavt, prefix));
   return it->Valid() && MatchesPrefix(Index::kEavt, it->datom(), prefix);
 }
 
-std::optional<EntityId> DbState::EntityWith(EntityId a, const Value& v) const {
-  auto it = CurrentIter(*this, Index::kAvet);
+std::optional<EntityId> CurrentReader::EntityWith(EntityId a, const Value& v) {
+  DatomIterator* it = It(Index::kAvet);
   const std::vector<Value> prefix{Value::Ref(a), v};
   it->Seek(PrefixTarget(Index::kAvet, prefix));
   if (it->Valid() && MatchesPrefix(Index::kAvet, it->datom(), prefix)) return it->datom().e;
   return std::nullopt;
 }
 
-std::vector<Datom> DbState::CurrentByEntity(EntityId e) const {
+std::vector<Datom> CurrentReader::ByEntity(EntityId e) {
   std::vector<Datom> out;
-  auto it = CurrentIter(*this, Index::kEavt);
-  const std::vector<Value> prefix{Value::Ref(e)};
-  for (it->Seek(PrefixTarget(Index::kEavt, prefix)); it->Valid() && it->datom().e == e; it->Next())
+  DatomIterator* it = It(Index::kEavt);
+  for (it->Seek(PrefixTarget(Index::kEavt, {Value::Ref(e)})); it->Valid() && it->datom().e == e; it->Next())
     out.push_back(it->datom());
   return out;
 }
 
-std::vector<Datom> DbState::CurrentRefsTo(EntityId e) const {
+std::vector<Datom> CurrentReader::RefsTo(EntityId e) {
   std::vector<Datom> out;
-  auto it = CurrentIter(*this, Index::kVaet);
-  const std::vector<Value> prefix{Value::Ref(e)};
-  for (it->Seek(PrefixTarget(Index::kVaet, prefix)); it->Valid(); it->Next()) {
+  DatomIterator* it = It(Index::kVaet);
+  for (it->Seek(PrefixTarget(Index::kVaet, {Value::Ref(e)})); it->Valid(); it->Next()) {
     const Datom& d = it->datom();
     if (d.v.type() != ValueType::kRef || d.v.ref() != e) break;
     out.push_back(d);
   }
   return out;
 }
+
+std::vector<Value> DbState::CurrentValues(EntityId e, EntityId a) const { return CurrentReader(*this).Values(e, a); }
+bool DbState::IsCurrent(EntityId e, EntityId a, const Value& v) const { return CurrentReader(*this).IsCurrent(e, a, v); }
+std::optional<EntityId> DbState::EntityWith(EntityId a, const Value& v) const {
+  return CurrentReader(*this).EntityWith(a, v);
+}
+std::vector<Datom> DbState::CurrentByEntity(EntityId e) const { return CurrentReader(*this).ByEntity(e); }
+std::vector<Datom> DbState::CurrentRefsTo(EntityId e) const { return CurrentReader(*this).RefsTo(e); }
 
 std::shared_ptr<const DbState> BootstrapState() {
   static const std::shared_ptr<const DbState> kBoot = [] {

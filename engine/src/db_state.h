@@ -68,6 +68,25 @@ struct DbState {
   std::unique_ptr<DatomIterator> CurrentOf(Index order) const;
 };
 
+// Point reads of a state's current view that reuse one merged iterator per
+// order across calls: the transactor makes thousands of them per large
+// transaction, and building the iterator stack is most of a lookup's cost.
+// Used by one thread; `state` must outlive it.
+class CurrentReader {
+ public:
+  explicit CurrentReader(const DbState& state) : s_(state) {}
+  std::vector<Value> Values(EntityId e, EntityId a);
+  bool IsCurrent(EntityId e, EntityId a, const Value& v);
+  std::optional<EntityId> EntityWith(EntityId a, const Value& v);
+  std::vector<Datom> ByEntity(EntityId e);
+  std::vector<Datom> RefsTo(EntityId e);
+
+ private:
+  DatomIterator* It(Index order);
+  const DbState& s_;
+  std::unique_ptr<DatomIterator> its_[kIndexCount];
+};
+
 // Internal access to a Database's state.
 struct DbAccess {
   static const std::shared_ptr<const DbState>& State(const Database& d) { return d.state_; }

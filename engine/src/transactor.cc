@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -127,7 +128,7 @@ struct Op {
   Value v;             // other attributes (and refs once resolved)
   bool cas_old_nil = false;
   Value cas_old;
-  std::string src;     // the operation, for error messages
+  const edn::Node* src = nullptr;  // the operation, printed only for error messages
 };
 
 struct TempInfo {
@@ -140,7 +141,8 @@ struct TempInfo {
 
 class Builder {
  public:
-  Builder(const Database& db, const DbState& s, const TxFunctionRegistry& fns) : db_(db), s_(s), fns_(fns) {}
+  Builder(const Database& db, const DbState& s, const TxFunctionRegistry& fns)
+      : db_(db), s_(s), fns_(fns), cur_(s) {}
 
   Status AddTxData(const edn::Node& tx, int depth);
   Result<PreparedTx> Finish(int64_t now_ms);
@@ -149,7 +151,7 @@ class Builder {
   Status AddOp(const edn::Node& op, int depth);
   Result<EntRef> ExpandMap(const edn::Node& m);
   Result<EntRef> EntityPos(const edn::Node& n, bool value_position);
-  Status AddAssertion(const EntRef& e, const Attribute& at, const edn::Node& v, const std::string& src);
+  Status AddAssertion(const EntRef& e, const Attribute& at, const edn::Node& v, const edn::Node* src);
   Status AddValue(Op op, const edn::Node& v);
   EntRef NewAutoTemp(uint64_t partition, bool explicit_partition);
   void NoteTemp(const std::string& key, bool entity_position);
@@ -166,6 +168,8 @@ class Builder {
   std::unordered_map<std::string, EntityId> resolved_;
   std::unordered_set<EntityId> new_entities_;
   uint64_t auto_counter_ = 0;
+  std::deque<edn::Node> owned_;  // tx data made here (excision maps, function results)
+  CurrentReader cur_;             // point reads of db-before
 };
 
 void Builder::NoteTemp(const std::string& key, bool entity_position) {
@@ -231,7 +235,7 @@ Status Builder::AddValue(Op op, const edn::Node& v) {
   return Status::OK();
 }
 
-Status Builder::AddAssertion(const EntRef& e, const Attribute& at, const edn::Node& v, const std::string& src) {
+Status Builder::AddAssertion(const EntRef& e, const Attribute& at, const edn::Node& v, const edn::Node* src) {
   Op op;
   op.kind = Op::kAdd;
   op.e = e;
@@ -255,7 +259,7 @@ Result<EntRef> Builder::ExpandMap(const edn::Node& m) {
     self = NewAutoTemp(kPartUser, false);
     temps_[self.key].in_entity_position = true;
   }
-  const std::string src = Show(m);
+  const edn::Node* src = &m;
   for (size_t i = 0; i + 1 < m.items.size(); i += 2) {
     const edn::Node& k = m.items[i];
     const edn::Node& v = m.items[i + 1];
@@ -294,7 +298,7 @@ Result<EntRef> Builder::ExpandMap(const edn::Node& m) {
       continue;
     }
     const Attribute* at = s_.schema->AttrByIdent(k.s);
-    if (!at) return Status::InvalidArgument("unknown attribute " + Show(k) + " in " + src);
+    if (!at) return Status::InvalidArgument("unknown attribute " + Show(k) + " in " + Show(m));
     const bool coll = v.kind == edn::Kind::kSet || v.kind == edn::Kind::kList ||
                       (v.kind == edn::Kind::kVector && !(at->is_ref() && IsLookupRefShape(s_, v)));
     if (coll) {
@@ -314,11 +318,12 @@ Status Builder::AddOp(const edn::Node& n, int depth) {
     return Status::InvalidArgument("an operation is a map or [:op ...]: " + Show(n));
   const std::string& name = n.items[0].s;
   const auto& it = n.items;
-  const std::string src = Show(n);
+  const edn::Node* src = &n;
+  auto show = [&] { return Show(n); };
   auto arity = [&](size_t lo, size_t hi) -> Status {
     if (it.size() < lo || it.size() > hi)
       return Status::InvalidArgument(":" + name + " takes " + std::to_string(lo - 1) +
-                                     (hi != lo ? "-" + std::to_string(hi - 1) : "") + " arguments: " + src);
+                                     (hi != lo ? "-" + std::to_string(hi - 1) : "") + " arguments: " + show());
     return Status::OK();
   };
   if (name == "db/add" || name == "db/retract") {
@@ -332,7 +337,7 @@ Status Builder::AddOp(const edn::Node& n, int depth) {
       if (op.attr->ident == "db/valueType" && op.e.temp) temps_[op.e.key].installs_attribute = true;
       return AddValue(std::move(op), it[3]);
     }
-    if (op.e.temp) return Status::InvalidArgument("cannot retract from a tempid: " + src);
+    if (op.e.temp) return Status::InvalidArgument("cannot retract from a tempid: " + show());
     if (it.size() == 3) {
       op.kind = Op::kRetractAttr;
       ops_.push_back(std::move(op));
@@ -347,7 +352,7 @@ Status Builder::AddOp(const edn::Node& n, int depth) {
     op.kind = Op::kRetractEntity;
     op.src = src;
     STRATA_ASSIGN_OR_RETURN(op.e, EntityPos(it[1], false));
-    if (op.e.temp) return Status::InvalidArgument("cannot retract a tempid: " + src);
+    if (op.e.temp) return Status::InvalidArgument("cannot retract a tempid: " + show());
     ops_.push_back(std::move(op));
     return Status::OK();
   }
@@ -357,9 +362,9 @@ Status Builder::AddOp(const edn::Node& n, int depth) {
     op.kind = Op::kCas;
     op.src = src;
     STRATA_ASSIGN_OR_RETURN(op.e, EntityPos(it[1], false));
-    if (op.e.temp) return Status::InvalidArgument(":db/cas needs an existing entity: " + src);
+    if (op.e.temp) return Status::InvalidArgument(":db/cas needs an existing entity: " + show());
     STRATA_ASSIGN_OR_RETURN(op.attr, ResolveAttr(s_, it[2]));
-    if (op.attr->many) return Status::InvalidArgument(":db/cas needs a cardinality-one attribute: " + src);
+    if (op.attr->many) return Status::InvalidArgument(":db/cas needs a cardinality-one attribute: " + show());
     if (it[3].kind == edn::Kind::kNil) {
       op.cas_old_nil = true;
     } else {
@@ -371,31 +376,33 @@ Status Builder::AddOp(const edn::Node& n, int depth) {
     // [:db/excise e] [:db/excise e [attrs...]] [:db/excise e [attrs...] before]
     STRATA_RETURN_IF_ERROR(arity(2, 4));
     STRATA_ASSIGN_OR_RETURN(EntRef target, EntityPos(it[1], false));
-    if (target.temp) return Status::InvalidArgument(":db/excise needs an existing entity: " + src);
+    if (target.temp) return Status::InvalidArgument(":db/excise needs an existing entity: " + show());
     std::vector<edn::Node> kvs{edn::Node::Keyword("db/excise"), edn::Node::Long(static_cast<int64_t>(target.id))};
     if (it.size() >= 3) {
-      if (!it[2].is_seq()) return Status::InvalidArgument(":db/excise attributes must be a vector: " + src);
+      if (!it[2].is_seq()) return Status::InvalidArgument(":db/excise attributes must be a vector: " + show());
       kvs.push_back(edn::Node::Keyword("db.excise/attrs"));
       kvs.push_back(edn::Node::Vector(it[2].items));
     }
     if (it.size() == 4) {
       if (it[3].kind == edn::Kind::kInst) kvs.push_back(edn::Node::Keyword("db.excise/before"));
       else if (it[3].kind == edn::Kind::kLong) kvs.push_back(edn::Node::Keyword("db.excise/beforeT"));
-      else return Status::InvalidArgument(":db/excise before must be a t or an #inst: " + src);
+      else return Status::InvalidArgument(":db/excise before must be a t or an #inst: " + show());
       kvs.push_back(it[3]);
     }
     edn::Node m = edn::Node::Map(std::move(kvs));
     m.line = n.line;
     m.col = n.col;
-    return ExpandMap(m).status();
+    owned_.push_back(std::move(m));  // ops point at it until the end
+    return ExpandMap(owned_.back()).status();
   }
   auto fn = fns_.find(name);
-  if (fn == fns_.end()) return Status::InvalidArgument("unknown operation or transaction function :" + name + " in " + src);
-  if (depth >= kMaxFnDepth) return Status::InvalidArgument("transaction functions nested too deeply at " + src);
+  if (fn == fns_.end()) return Status::InvalidArgument("unknown operation or transaction function :" + name + " in " + show());
+  if (depth >= kMaxFnDepth) return Status::InvalidArgument("transaction functions nested too deeply at " + show());
   std::vector<edn::Node> args(it.begin() + 1, it.end());
   auto more = fn->second(db_, args);
   if (!more.ok()) return more.status().WithContext("transaction function :" + name);
-  return AddTxData(*more, depth + 1);
+  owned_.push_back(std::move(*more));  // ops point into it until the end
+  return AddTxData(owned_.back(), depth + 1);
 }
 
 Status Builder::AddTxData(const edn::Node& tx, int depth) {
@@ -436,14 +443,14 @@ Status Builder::ResolveTempids(T t) {
           v = Value::Ref(op.vref.id);
         }
       }
-      auto existing = s_.EntityWith(op.attr->id, v);
+      auto existing = cur_.EntityWith(op.attr->id, v);
       if (!existing) continue;
       auto [it, inserted] = resolved_.try_emplace(op.e.key, *existing);
       if (inserted) {
         progress = true;
       } else if (it->second != *existing) {
         return Status::Conflict("tempid \"" + op.e.key + "\" upserts to two entities, " + std::to_string(it->second) +
-                                " and " + std::to_string(*existing) + " (" + Kw(*op.attr) + ") in " + op.src);
+                                " and " + std::to_string(*existing) + " (" + Kw(*op.attr) + ") in " + Show(*op.src));
       }
     }
     if (!progress) break;
@@ -518,7 +525,7 @@ Result<PreparedTx> Builder::Finish(int64_t now_ms) {
         break;
       }
       case Op::kRetractAttr:
-        for (Value& v : s_.CurrentValues(e, op.attr->id))
+        for (Value& v : cur_.Values(e, op.attr->id))
           retracts.emplace(EavKey{e, op.attr->id, std::move(v)}, Pending{op.attr, &op});
         break;
       case Op::kRetractEntity:
@@ -528,13 +535,13 @@ Result<PreparedTx> Builder::Finish(int64_t now_ms) {
           EntityId x = to_retract.back();
           to_retract.pop_back();
           if (!retracted_entities.insert(x).second) continue;
-          for (Datom& d : s_.CurrentByEntity(x)) {
+          for (Datom& d : cur_.ByEntity(x)) {
             const Attribute* at = s_.schema->Attr(d.a);
             if (!at) continue;
             if (at->component && d.v.type() == ValueType::kRef) to_retract.push_back(d.v.ref());
             retracts.emplace(EavKey{d.e, d.a, std::move(d.v)}, Pending{at, &op});
           }
-          for (Datom& d : s_.CurrentRefsTo(x)) {
+          for (Datom& d : cur_.RefsTo(x)) {
             const Attribute* at = s_.schema->Attr(d.a);
             if (at) retracts.emplace(EavKey{d.e, d.a, std::move(d.v)}, Pending{at, &op});
           }
@@ -542,13 +549,13 @@ Result<PreparedTx> Builder::Finish(int64_t now_ms) {
         break;
       case Op::kCas: {
         STRATA_ASSIGN_OR_RETURN(Value v, value_of(op));
-        std::vector<Value> cur = s_.CurrentValues(e, op.attr->id);
+        std::vector<Value> cur = cur_.Values(e, op.attr->id);
         bool ok = op.cas_old_nil ? cur.empty() : (cur.size() == 1 && cur[0] == op.cas_old);
         if (!ok) {
           std::string have = cur.empty() ? "no value" : ShowDatom(s_, e, *op.attr, cur[0]);
           return Status::Conflict(":db/cas failed: current is " + have + ", expected " +
                                   (op.cas_old_nil ? std::string("no value") : ShowDatom(s_, e, *op.attr, op.cas_old)) +
-                                  " in " + op.src);
+                                  " in " + Show(*op.src));
         }
         asserts.emplace(EavKey{e, op.attr->id, std::move(v)}, Pending{op.attr, &op});
         break;
@@ -562,11 +569,11 @@ Result<PreparedTx> Builder::Finish(int64_t now_ms) {
   for (const auto& [k, p] : asserts) {
     if (retracts.count(k))
       return Status::InvalidArgument("datom both asserted and retracted in one transaction: " +
-                                     ShowDatom(s_, k.e, *p.attr, k.v) + " in " + p.op->src);
+                                     ShowDatom(s_, k.e, *p.attr, k.v) + " in " + Show(*p.op->src));
     if (prev && !p.attr->many && prev->e == k.e && prev->a == k.a)
       return Status::InvalidArgument("two values for cardinality-one attribute " + Kw(*p.attr) + " of entity " +
                                      std::to_string(k.e) + ": " + ShowDatom(s_, k.e, *p.attr, prev->v) + " and " +
-                                     ShowDatom(s_, k.e, *p.attr, k.v) + " in " + p.op->src);
+                                     ShowDatom(s_, k.e, *p.attr, k.v) + " in " + Show(*p.op->src));
     prev = &k;
     prev_attr = p.attr;
   }
@@ -579,7 +586,7 @@ Result<PreparedTx> Builder::Finish(int64_t now_ms) {
   std::map<std::pair<EntityId, Value>, EntityId> unique_in_tx;
   for (const auto& [k, p] : asserts) {
     const bool fresh = new_entities_.count(k.e) > 0 || k.e == tx;
-    if (!fresh && s_.IsCurrent(k.e, k.a, k.v)) continue;  // redundant
+    if (!fresh && cur_.IsCurrent(k.e, k.a, k.v)) continue;  // redundant
     if (k.e == tx && k.a == sys::kTxInstant) {
       if (k.v.instant_ms() < s_.last_instant)
         return Status::InvalidArgument(":db/txInstant " + edn::Print(edn::Node::Inst(k.v.instant_ms())) +
@@ -591,17 +598,17 @@ Result<PreparedTx> Builder::Finish(int64_t now_ms) {
       auto [it, inserted] = unique_in_tx.try_emplace({k.a, k.v}, k.e);
       if (!inserted && it->second != k.e)
         return Status::Conflict("unique conflict: " + Kw(*p.attr) + " value asserted for two entities, " +
-                                std::to_string(it->second) + " and " + std::to_string(k.e) + " in " + p.op->src);
-      auto holder = s_.EntityWith(k.a, k.v);
+                                std::to_string(it->second) + " and " + std::to_string(k.e) + " in " + Show(*p.op->src));
+      auto holder = cur_.EntityWith(k.a, k.v);
       if (holder && *holder != k.e && !retracts.count(EavKey{*holder, k.a, k.v}) &&
           !retracted_entities.count(*holder))
         return Status::Conflict("unique conflict: " + ShowDatom(s_, k.e, *p.attr, k.v) + " but entity " +
-                                std::to_string(*holder) + " already has that value, in " + p.op->src);
+                                std::to_string(*holder) + " already has that value, in " + Show(*p.op->src));
     }
     datoms.push_back(Datom{k.e, k.a, k.v, tx, true});
     if (!p.attr->many && !fresh) {
       // Implicit retraction of the value being replaced.
-      for (Value& old : s_.CurrentValues(k.e, k.a)) {
+      for (Value& old : cur_.Values(k.e, k.a)) {
         if (old == k.v) continue;
         EavKey rk{k.e, k.a, old};
         if (!retracts.count(rk)) datoms.push_back(Datom{k.e, k.a, std::move(old), tx, false});
@@ -609,7 +616,7 @@ Result<PreparedTx> Builder::Finish(int64_t now_ms) {
     }
   }
   for (const auto& [k, p] : retracts) {
-    if (new_entities_.count(k.e) || !s_.IsCurrent(k.e, k.a, k.v)) continue;  // nothing to retract
+    if (new_entities_.count(k.e) || !cur_.IsCurrent(k.e, k.a, k.v)) continue;  // nothing to retract
     datoms.push_back(Datom{k.e, k.a, k.v, tx, false});
   }
   if (!user_instant) datoms.push_back(Datom{tx, sys::kTxInstant, Value::Instant(std::max(now_ms, s_.last_instant)), tx, true});
