@@ -6,7 +6,6 @@
 // after the transaction in flight; the summary covers what was committed
 // and the exit code is 130.
 
-#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -21,19 +20,6 @@
 namespace strata::cli {
 
 namespace {
-
-volatile sig_atomic_t g_interrupted = 0;
-
-void OnSigint(int) { g_interrupted = 1; }
-
-// SIGINT sets the flag once; a second Ctrl-C kills as usual (SA_RESETHAND).
-void CatchSigint() {
-  struct sigaction sa = {};
-  sa.sa_handler = OnSigint;
-  sa.sa_flags = SA_RESETHAND;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-}
 
 using Clock = std::chrono::steady_clock;
 
@@ -129,7 +115,7 @@ int RunDemo(const DemoArgs& args) {
   if (!schema.ok()) return Fail("the schema transaction failed: " + schema.status().message());
   totals.datoms += schema->tx_data.size();
   edn::Node tx;
-  while (!g_interrupted && workload.Next(&tx)) {
+  while (!Interrupted() && workload.Next(&tx)) {
     auto report = conn.Transact(tx);
     if (!report.ok()) {
       progress.Clear();
@@ -142,7 +128,7 @@ int RunDemo(const DemoArgs& args) {
   }
   totals.elapsed_s = Seconds(Clock::now() - start);
   totals.entities = workload.created();
-  totals.interrupted = g_interrupted != 0;
+  totals.interrupted = Interrupted();
   progress.Clear();
 
   PrintDemoReport(conn, totals);

@@ -47,10 +47,43 @@ struct DemoArgs {
   std::string sync = "never";
 };
 
+struct RunArgs {
+  std::string workload = "uniform";
+  double scale = 1;
+  std::string strategies;            // comma-separated; required
+  uint64_t seed = 1;
+  std::string out = "results";       // results files and the temporary databases
+  std::string memory_index_threshold;  // SIZE (k/m/g suffixes); empty: the engine's default
+  std::string memory_index_max;        // SIZE; empty: the engine's default
+  uint32_t segment_datoms = 0;       // 0: the engine's default
+  std::string sync = "never";
+  double read_ratio = 0;
+  int repetitions = 1;
+  bool keep = false;                 // keep the databases under --out
+  std::string data_dir;              // for workloads over real data sets
+  std::string command_line;          // recorded in the results' context
+};
+
+struct IndexArgs {
+  std::string db;
+  std::string strategy;  // empty: the one the root records
+  Format format = Format::kEdn;
+};
+
+struct VerifyArgs {
+  std::string db;
+  Format format = Format::kEdn;
+};
+
 int RunTransact(const TransactArgs& args);
 int RunDatoms(const DatomsArgs& args);
 int RunLog(const LogArgs& args);
 int RunDemo(const DemoArgs& args);
+// Exit 0, 1 on error, 130 when interrupted (what was measured is written).
+int RunRun(const RunArgs& args);
+int RunIndex(const IndexArgs& args);
+// Exit 1 when the database is not consistent.
+int RunVerify(const VerifyArgs& args);
 
 // Prints "strata: error: <message>" on stderr; returns 1.
 int Fail(const std::string& message);
@@ -67,5 +100,14 @@ struct TimePoint {
   int64_t ms = 0;  // when is_instant
 };
 Result<TimePoint> ParseTimePoint(const std::string& text, const std::string& flag);
+
+// A byte count: digits with an optional k, m or g suffix (binary: 64k =
+// 65536), case-insensitive, optionally followed by "b" or "ib".
+Result<uint64_t> ParseSize(const std::string& text, const std::string& flag);
+
+// SIGINT sets a flag (Interrupted()) instead of killing the process, once:
+// a second Ctrl-C kills as usual.
+void CatchSigint();
+bool Interrupted();
 
 }  // namespace strata::cli

@@ -1,11 +1,50 @@
 // Helpers shared by the subcommands: errors, opening, points in time.
 
+#include <signal.h>
+
+#include <cctype>
 #include <charconv>
 #include <cstdio>
 
 #include "cli/commands.h"
 
 namespace strata::cli {
+
+namespace {
+volatile sig_atomic_t g_interrupted = 0;
+void OnSigint(int) { g_interrupted = 1; }
+}  // namespace
+
+void CatchSigint() {
+  struct sigaction sa = {};
+  sa.sa_handler = OnSigint;
+  sa.sa_flags = SA_RESETHAND;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+}
+
+bool Interrupted() { return g_interrupted != 0; }
+
+Result<uint64_t> ParseSize(const std::string& text, const std::string& flag) {
+  auto bad = [&] {
+    return Status::InvalidArgument(flag + " '" + text + "': expected a size such as 65536, 64k, 32m or 1g");
+  };
+  uint64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end == text.data()) return bad();
+  std::string rest(end, text.data() + text.size());
+  for (char& c : rest) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  int shift = 0;
+  if (!rest.empty() && (rest[0] == 'k' || rest[0] == 'm' || rest[0] == 'g')) {
+    shift = rest[0] == 'k' ? 10 : rest[0] == 'm' ? 20 : 30;
+    rest.erase(0, 1);
+    if (rest == "ib") rest.clear();
+  }
+  if (rest == "b") rest.clear();
+  if (!rest.empty()) return bad();
+  if (shift > 0 && n > (~uint64_t{0} >> shift)) return bad();
+  return n << shift;
+}
 
 int Fail(const std::string& message) {
   std::fflush(stdout);  // what was printed before the error comes first

@@ -1,5 +1,5 @@
 // strata — the command line tool: transact EDN, read indexes and the log,
-// and run the demo workload on an embedded database.
+// run the demo, run workloads per merge strategy, index and verify.
 
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -88,6 +88,56 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"always", "batch", "never"}))
       ->option_text("always|batch|never (default never)");
 
+  strata::cli::RunArgs ra;
+  CLI::App* run = app.add_subcommand(
+      "run", "Replay a workload into a fresh database per strategy and write DIR/results-<strategy>.json:\n"
+             "every indexing job's metrics, totals, read latencies and the context (commit, build, machine).\n"
+             "Example: strata run --workload uniform --scale 10 --strategy adaptive,full-rebuild,cow-tree --out results");
+  run->add_option("--workload", ra.workload, "workload name")->option_text("NAME (default uniform)");
+  run->add_option("--scale", ra.scale, "workload size; uniform: 1 = 2000 transactions")
+      ->check(CLI::PositiveNumber)
+      ->option_text("N (default 1)");
+  run->add_option("--strategy", ra.strategies, "merge strategies, each in its own database")
+      ->required()
+      ->option_text("S[,S...]");
+  run->add_option("--seed", ra.seed, "workload seed")->option_text("N (default 1)");
+  run->add_option("--out", ra.out, "folder for the results files (and, meanwhile, the databases)")
+      ->option_text("DIR (default results)");
+  run->add_option("--memory-index-threshold", ra.memory_index_threshold, "novelty per indexing job")
+      ->option_text("SIZE (e.g. 64k, 32m; default 32m)");
+  run->add_option("--memory-index-max", ra.memory_index_max, "transactions wait past this much novelty")
+      ->option_text("SIZE (default 512m)");
+  run->add_option("--segment-datoms", ra.segment_datoms, "target datoms per leaf segment")
+      ->check(CLI::Range(16, 1 << 20))
+      ->option_text("N (default 4096)");
+  run->add_option("--sync", ra.sync, "commit durability")
+      ->check(CLI::IsMember({"always", "batch", "never"}))
+      ->option_text("always|batch|never (default never)");
+  run->add_option("--read-ratio", ra.read_ratio, "reads per transaction, timed per read name")
+      ->check(CLI::NonNegativeNumber)
+      ->option_text("R (default 0)");
+  run->add_option("--repetitions", ra.repetitions, "runs per strategy; the files report the median one")
+      ->check(CLI::Range(1, 1000))
+      ->option_text("N (default 1)");
+  run->add_option("--data-dir", ra.data_dir, "data set folder, for workloads that read one")->option_text("DIR");
+  run->add_flag("--keep", ra.keep, "keep each run's database under --out");
+
+  strata::cli::IndexArgs ia;
+  CLI::App* index = app.add_subcommand(
+      "index", "Index the novelty now (one indexing job) and print the job's metrics.\n"
+               "With --strategy, that job and later ones use the strategy (the root records it).");
+  index->add_option("--db", ia.db, "database folder (must exist)")->required()->option_text("DIR");
+  index->add_option("--strategy", ia.strategy, "merge strategy (default: the one the root records)")
+      ->option_text("S");
+  AddFormat(index, &ia.format);
+
+  strata::cli::VerifyArgs va;
+  CLI::App* verify = app.add_subcommand(
+      "verify", "Check a database: every segment's checksum, sorted disjoint levels, the sort orders agree,\n"
+                "and every view equals a replay of the log. Exits 1 when anything is wrong.");
+  verify->add_option("--db", va.db, "database folder (must exist; not open elsewhere)")->required()->option_text("DIR");
+  AddFormat(verify, &va.format);
+
   // CLI11 reads an argument "[a,b]" as a list and strips the brackets; a
   // lookup ref is EDN, so prefix such arguments with a space, which EDN
   // skips and CLI11 leaves alone.
@@ -103,7 +153,7 @@ int main(int argc, char** argv) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     if (argc >= 2 && argv[1][0] != '-' && app.get_subcommands().empty()) {
       return strata::cli::Fail(std::string("unknown command '") + argv[1] +
-                               "': expected transact, datoms, log or demo (see 'strata --help')");
+                               "': expected transact, datoms, log, demo, run, index or verify (see 'strata --help')");
     }
     std::string where;
     for (CLI::App* sub : app.get_subcommands()) where = " (see 'strata " + sub->get_name() + " --help')";
@@ -115,5 +165,12 @@ int main(int argc, char** argv) {
   if (datoms->parsed()) return strata::cli::RunDatoms(da);
   if (log->parsed()) return strata::cli::RunLog(la);
   if (demo->parsed()) return strata::cli::RunDemo(dm);
+  if (run->parsed()) {
+    spdlog::set_level(spdlog::level::warn);  // a line per job would bury the progress line
+    for (int i = 0; i < argc; ++i) ra.command_line += (i ? " " : "") + std::string(argv[i]);
+    return strata::cli::RunRun(ra);
+  }
+  if (index->parsed()) return strata::cli::RunIndex(ia);
+  if (verify->parsed()) return strata::cli::RunVerify(va);
   return strata::cli::Fail("no command given (see 'strata --help')");
 }

@@ -1,0 +1,70 @@
+// `strata index` (force an indexing job, print its metrics) and `strata
+// verify` (the offline consistency check of strata/verify.h).
+
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cli/results.h"
+#include "strata/verify.h"
+
+namespace strata::cli {
+
+int RunIndex(const IndexArgs& args) {
+  Options o;
+  o.create_if_missing = false;
+  o.background_indexing = false;  // the job runs here, in IndexNow
+  o.strategy = args.strategy;
+  auto conn = Connection::Open(args.db, o);
+  if (!conn.ok()) {
+    if (conn.status().IsNotFound()) return Fail(conn.status().message());
+    return Fail("opening " + args.db + ": " + conn.status().ToString());
+  }
+  auto jobs = (*conn)->IndexNow();
+  if (!jobs.ok()) return Fail("indexing " + args.db + ": " + jobs.status().ToString());
+  if (args.format == Format::kJson) {
+    JsonArrayWriter out(stdout);
+    for (const JobMetrics& m : *jobs) out.Add(JobToJson(m));
+    out.Finish();
+  } else {
+    for (const JobMetrics& m : *jobs) PrintLine(edn::Print(JobToEdn(m)));
+  }
+  if (jobs->empty()) std::fprintf(stderr, "strata: nothing to index: every transaction is in the durable index\n");
+  if (Status s = (*conn)->Close(); !s.ok()) return Fail("closing " + args.db + ": " + s.ToString());
+  std::fflush(stdout);
+  return 0;
+}
+
+int RunVerify(const VerifyArgs& args) {
+  auto report = Verify(args.db);
+  if (!report.ok()) return Fail(report.status().message());
+  const VerifyReport& r = *report;
+  if (args.format == Format::kJson) {
+    Json problems = Json::array();
+    for (const std::string& p : r.problems) problems.push_back(p);
+    PrintLine(DumpJson(Json{{"ok", r.ok},
+                            {"strategy", r.strategy},
+                            {"basis_t", r.basis_t},
+                            {"segments_checked", r.segments_checked},
+                            {"bytes_checked", r.bytes_checked},
+                            {"datoms", r.datoms},
+                            {"problems", std::move(problems)}}));
+  } else {
+    using edn::Node;
+    std::vector<Node> problems;
+    for (const std::string& p : r.problems) problems.push_back(Node::String(p));
+    auto n = [](uint64_t v) { return Node::Long(static_cast<int64_t>(v)); };
+    PrintLine(edn::Print(Node::Map({Node::Keyword("ok"), Node::Bool(r.ok), Node::Keyword("strategy"),
+                                    Node::String(r.strategy), Node::Keyword("basis-t"), n(r.basis_t),
+                                    Node::Keyword("segments-checked"), n(r.segments_checked),
+                                    Node::Keyword("bytes-checked"), n(r.bytes_checked), Node::Keyword("datoms"),
+                                    n(r.datoms), Node::Keyword("problems"), Node::Vector(std::move(problems))})));
+  }
+  if (!r.ok) {
+    return Fail(args.db + " is not consistent: " + std::to_string(r.problems.size()) + " problem" +
+                (r.problems.size() == 1 ? "" : "s") + "; the first: " + r.problems.front());
+  }
+  std::fflush(stdout);
+  return 0;
+}
+
+}  // namespace strata::cli

@@ -1,0 +1,313 @@
+// Results files of `strata run` (see results.h).
+
+#include "cli/results.h"
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <thread>
+
+#include "cli/process_stats.h"
+
+#ifndef STRATA_BUILD_TYPE
+#define STRATA_BUILD_TYPE "unknown"
+#endif
+#ifndef STRATA_SOURCE_DIR
+#define STRATA_SOURCE_DIR "."
+#endif
+
+namespace strata::cli {
+
+namespace {
+
+// The first line a shell command prints, or "" when it fails.
+std::string CommandLine1(const std::string& cmd) {
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return "";
+  char buf[256];
+  std::string out;
+  if (std::fgets(buf, sizeof buf, p) != nullptr) out = buf;
+  const int rc = pclose(p);
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return rc == 0 ? out : "";
+}
+
+std::string CpuModel() {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("model name", 0) == 0) {
+      auto colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
+    }
+  }
+  return "";
+}
+
+std::string UtcNow() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string HumanBytes(double b) {
+  char buf[32];
+  if (b >= 1 << 30) std::snprintf(buf, sizeof buf, "%.2f GiB", b / (1 << 30));
+  else if (b >= 1 << 20) std::snprintf(buf, sizeof buf, "%.1f MiB", b / (1 << 20));
+  else if (b >= 1 << 10) std::snprintf(buf, sizeof buf, "%.1f KiB", b / (1 << 10));
+  else std::snprintf(buf, sizeof buf, "%.0f B", b);
+  return buf;
+}
+
+Json LatencyToJson(const Latency& l) {
+  return Json{{"count", l.count}, {"mean_us", l.mean_us}, {"p50_us", l.p50_us}, {"p99_us", l.p99_us},
+              {"max_us", l.max_us}};
+}
+
+// Mean bytes written per job over jobs [first, first + n).
+double MeanBytes(const std::vector<JobMetrics>& jobs, size_t first, size_t n) {
+  if (n == 0) return 0;
+  double sum = 0;
+  for (size_t i = first; i < first + n; ++i) sum += static_cast<double>(jobs[i].bytes_written);
+  return sum / static_cast<double>(n);
+}
+
+}  // namespace
+
+bool RunContext::release() const {
+  return !assertions && sanitizers.empty() && (build_type == "Release" || build_type == "RelWithDebInfo");
+}
+
+RunContext CollectContext(const std::string& command) {
+  RunContext c;
+  const std::string git = std::string("git -C '") + STRATA_SOURCE_DIR + "' ";
+  c.git_commit = CommandLine1(git + "rev-parse HEAD 2>/dev/null");
+  if (!c.git_commit.empty())
+    c.git_dirty = !CommandLine1(git + "status --porcelain --untracked-files=no 2>/dev/null").empty();
+  c.build_type = STRATA_BUILD_TYPE;
+#ifdef NDEBUG
+  c.assertions = false;
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+  c.sanitizers = "address";
+#elif defined(__SANITIZE_THREAD__)
+  c.sanitizers = "thread";
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  c.sanitizers = "address";
+#elif __has_feature(thread_sanitizer)
+  c.sanitizers = "thread";
+#endif
+#endif
+#if defined(__clang__)
+  c.compiler = std::string("clang ") + __clang_version__;
+#elif defined(__GNUC__)
+  c.compiler = std::string("gcc ") + __VERSION__;
+#else
+  c.compiler = "unknown";
+#endif
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) == 0) c.hostname = host;
+  c.cpu_model = CpuModel();
+  utsname u{};
+  if (uname(&u) == 0) c.kernel = std::string(u.sysname) + " " + u.release;
+  c.cpus = std::thread::hardware_concurrency();
+  c.date = UtcNow();
+  c.command = command;
+  c.jemalloc = JemallocVersion();
+  return c;
+}
+
+Latency Summarize(std::vector<double> us) {
+  Latency l;
+  if (us.empty()) return l;
+  std::sort(us.begin(), us.end());
+  l.count = us.size();
+  double sum = 0;
+  for (double x : us) sum += x;
+  l.mean_us = sum / static_cast<double>(us.size());
+  // Nearest rank: the smallest sample with at least p of them at or below.
+  auto rank = [&](double p) {
+    size_t k = static_cast<size_t>(p * static_cast<double>(us.size()) + 0.999999);
+    return us[std::min(us.size(), std::max<size_t>(k, 1)) - 1];
+  };
+  l.p50_us = rank(0.50);
+  l.p99_us = rank(0.99);
+  l.max_us = us.back();
+  return l;
+}
+
+void RunSummary::AddJobs(const std::vector<JobMetrics>& all) {
+  jobs = all.size();
+  novelty_bytes = index_bytes_written = index_bytes_read = index_segments_written = datoms_rewritten = 0;
+  job_wall_ms = job_cpu_ms = job_wall_ms_max = 0;
+  max_read_sources = levels_max = 0;
+  for (const JobMetrics& m : all) {
+    novelty_bytes += m.novelty_bytes;
+    index_bytes_written += m.bytes_written;
+    index_bytes_read += m.bytes_read;
+    index_segments_written += m.segments_written;
+    datoms_rewritten += m.datoms_rewritten;
+    job_wall_ms += m.wall_ms;
+    job_cpu_ms += m.cpu_ms;
+    job_wall_ms_max = std::max(job_wall_ms_max, m.wall_ms);
+    max_read_sources = std::max(max_read_sources, m.max_read_sources);
+  }
+  if (!all.empty()) {
+    db_datoms = all.back().db_datoms;
+    levels_max = all.back().levels_max;
+  }
+  write_amplification =
+      novelty_bytes > 0 ? static_cast<double>(index_bytes_written) / static_cast<double>(novelty_bytes) : 0;
+}
+
+Json JobToJson(const JobMetrics& m) {
+  return Json{{"job", m.job},
+              {"strategy", m.strategy},
+              {"basis_t", m.basis_t},
+              {"db_datoms", m.db_datoms},
+              {"novelty_datoms", m.novelty_datoms},
+              {"novelty_bytes", m.novelty_bytes},
+              {"segments_read", m.segments_read},
+              {"segments_written", m.segments_written},
+              {"bytes_read", m.bytes_read},
+              {"bytes_written", m.bytes_written},
+              {"datoms_rewritten", m.datoms_rewritten},
+              {"datoms_written", m.datoms_written},
+              {"segments_moved", m.segments_moved},
+              {"levels_max", m.levels_max},
+              {"max_read_sources", m.max_read_sources},
+              {"wall_ms", m.wall_ms},
+              {"cpu_ms", m.cpu_ms},
+              {"peak_memory_bytes", m.peak_memory_bytes},
+              {"plan", m.plan}};
+}
+
+edn::Node JobToEdn(const JobMetrics& m) {
+  using edn::Node;
+  auto n = [](uint64_t v) { return Node::Long(static_cast<int64_t>(v)); };
+  return Node::Map({Node::Keyword("job"), n(m.job),
+                    Node::Keyword("strategy"), Node::String(m.strategy),
+                    Node::Keyword("basis-t"), n(m.basis_t),
+                    Node::Keyword("db-datoms"), n(m.db_datoms),
+                    Node::Keyword("novelty-datoms"), n(m.novelty_datoms),
+                    Node::Keyword("novelty-bytes"), n(m.novelty_bytes),
+                    Node::Keyword("segments-read"), n(m.segments_read),
+                    Node::Keyword("segments-written"), n(m.segments_written),
+                    Node::Keyword("bytes-read"), n(m.bytes_read),
+                    Node::Keyword("bytes-written"), n(m.bytes_written),
+                    Node::Keyword("datoms-rewritten"), n(m.datoms_rewritten),
+                    Node::Keyword("datoms-written"), n(m.datoms_written),
+                    Node::Keyword("segments-moved"), n(m.segments_moved),
+                    Node::Keyword("levels-max"), n(m.levels_max),
+                    Node::Keyword("max-read-sources"), n(m.max_read_sources),
+                    Node::Keyword("wall-ms"), Node::Double(m.wall_ms),
+                    Node::Keyword("cpu-ms"), Node::Double(m.cpu_ms),
+                    Node::Keyword("peak-memory-bytes"), n(m.peak_memory_bytes),
+                    Node::Keyword("plan"), Node::String(m.plan)});
+}
+
+Json SummaryToJson(const RunSummary& s) {
+  return Json{{"datoms", s.datoms},
+              {"transactions", s.transactions},
+              {"reads", s.reads},
+              {"read_errors", s.read_errors},
+              {"import_s", s.import_s},
+              {"import_datoms_per_s", s.import_datoms_per_s},
+              {"final_index_ms", s.final_index_ms},
+              {"indexed_datoms_per_s", s.indexed_datoms_per_s},
+              {"jobs", s.jobs},
+              {"db_datoms", s.db_datoms},
+              {"novelty_bytes", s.novelty_bytes},
+              {"index_bytes_written", s.index_bytes_written},
+              {"index_bytes_read", s.index_bytes_read},
+              {"index_segments_written", s.index_segments_written},
+              {"datoms_rewritten", s.datoms_rewritten},
+              {"write_amplification", s.write_amplification},
+              {"log_bytes", s.log_bytes},
+              {"job_wall_ms", s.job_wall_ms},
+              {"job_cpu_ms", s.job_cpu_ms},
+              {"job_wall_ms_max", s.job_wall_ms_max},
+              {"max_read_sources", s.max_read_sources},
+              {"levels_max", s.levels_max},
+              {"backpressure_wait_ms", s.backpressure_wait_ms},
+              {"storage_bytes", s.storage_bytes},
+              {"segments_collected", s.segments_collected},
+              {"peak_rss_bytes", s.peak_rss_bytes},
+              {"peak_rss_reset", s.peak_rss_reset},
+              {"allocated_bytes", s.allocated_bytes},
+              {"resident_bytes", s.resident_bytes},
+              {"peak_allocated_bytes", s.peak_allocated_bytes},
+              {"interrupted", s.interrupted}};
+}
+
+Json ResultToJson(const RunContext& c, const RunResult& r, const std::vector<RunSummary>& repetitions) {
+  Json context{{"results_format", kResultsFormat},
+               {"git_commit", c.git_commit},
+               {"git_dirty", c.git_dirty},
+               {"build_type", c.build_type},
+               {"release", c.release()},
+               {"assertions", c.assertions},
+               {"sanitizers", c.sanitizers},
+               {"compiler", c.compiler},
+               {"options", r.options},
+               {"workload_options", r.workload_options},
+               {"hostname", c.hostname},
+               {"cpus", c.cpus},
+               {"cpu_model", c.cpu_model},
+               {"kernel", c.kernel},
+               {"jemalloc", c.jemalloc},
+               {"date", c.date},
+               {"command", c.command}};
+  Json jobs = Json::array();
+  for (const JobMetrics& m : r.jobs) jobs.push_back(JobToJson(m));
+  Json reads = Json::object();
+  for (const auto& [name, samples] : r.reads) reads[name] = LatencyToJson(Summarize(samples));
+  Json reps = Json::array();
+  for (const RunSummary& s : repetitions) reps.push_back(SummaryToJson(s));
+  return Json{{"format", kResultsFormat}, {"context", std::move(context)}, {"strategy", r.strategy},
+              {"workload", r.workload},   {"scale", r.scale},               {"seed", r.seed},
+              {"jobs", std::move(jobs)},  {"summary", SummaryToJson(r.summary)},
+              {"reads", std::move(reads)}, {"repetitions", std::move(reps)}};
+}
+
+Status WriteJsonFile(const std::string& path, const Json& j) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << j.dump(2, ' ', false, Json::error_handler_t::replace) << "\n";
+    out.flush();
+    if (!out) return Status::IOError("writing " + tmp);
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) return Status::IOError("renaming " + tmp + " to " + path);
+  return Status::OK();
+}
+
+void PrintSummaryTable(const std::vector<RunResult>& results) {
+  std::printf("%-14s %5s %10s %12s %12s %9s %8s %23s\n", "strategy", "jobs", "datoms", "import d/s", "idx written",
+              "write amp", "max srcs", "job bytes Q1 -> Q4");
+  for (const RunResult& r : results) {
+    const RunSummary& s = r.summary;
+    // Quarters of the jobs the workload caused (the final IndexNow's novelty
+    // is a remainder, not a full job's worth).
+    const size_t n = r.jobs.size() > r.final_jobs && r.jobs.size() - r.final_jobs >= 4 ? r.jobs.size() - r.final_jobs
+                                                                                       : r.jobs.size();
+    const size_t q = n >= 4 ? n / 4 : n > 0 ? 1 : 0;
+    std::string quarters = "-";
+    if (q > 0) quarters = HumanBytes(MeanBytes(r.jobs, 0, q)) + " -> " + HumanBytes(MeanBytes(r.jobs, n - q, q));
+    std::printf("%-14s %5llu %10llu %12.0f %12s %9.2f %8llu %23s%s\n", r.strategy.c_str(),
+                static_cast<unsigned long long>(s.jobs), static_cast<unsigned long long>(s.datoms),
+                s.import_datoms_per_s, HumanBytes(static_cast<double>(s.index_bytes_written)).c_str(),
+                s.write_amplification, static_cast<unsigned long long>(s.max_read_sources), quarters.c_str(),
+                s.interrupted ? "  (interrupted)" : "");
+  }
+  std::fflush(stdout);
+}
+
+}  // namespace strata::cli
