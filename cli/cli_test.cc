@@ -339,4 +339,176 @@ TEST_F(CliTest, DemoRuns) {
   EXPECT_TRUE(Has(o.err, "already holds a database")) << o.err;
 }
 
+// A scratch folder on tmpfs when there is one: indexing jobs fsync every
+// segment, which on a disk would dominate these tests.
+std::string ScratchDir() {
+  std::string base = std::filesystem::exists("/dev/shm") && access("/dev/shm", W_OK) == 0
+                         ? "/dev/shm"
+                         : std::filesystem::temp_directory_path().string();
+  std::string pattern = base + "/strata-cli-run-XXXXXX";
+  return mkdtemp(pattern.data()) != nullptr ? pattern : "";
+}
+
+bool HasKeys(const json& j, const std::vector<std::string>& keys, std::string* missing) {
+  for (const std::string& k : keys) {
+    if (!j.contains(k)) {
+      *missing = k;
+      return false;
+    }
+  }
+  return true;
+}
+
+TEST_F(CliTest, RunWritesResultsPerStrategy) {
+  const std::string out = ScratchDir();
+  ASSERT_FALSE(out.empty());
+  const std::vector<std::string> strategies = {"adaptive", "full-rebuild", "cow-tree"};
+  Outcome o = Run({"run", "--workload", "uniform", "--scale", "0.5", "--strategy", "adaptive,full-rebuild,cow-tree",
+                   "--memory-index-threshold", "64k", "--out", out});
+  ASSERT_EQ(o.code, 0) << o.err;
+  std::string missing;
+  std::vector<uint64_t> datoms;
+  for (const std::string& s : strategies) {
+    SCOPED_TRACE(s);
+    json r = json::parse(Slurp(out + "/results-" + s + ".json"));
+    ASSERT_TRUE(HasKeys(r, {"strategy", "workload", "scale", "seed", "jobs", "summary", "context", "reads"}, &missing))
+        << missing;
+    EXPECT_EQ(r["strategy"], s);
+    EXPECT_EQ(r["workload"], "uniform");
+    EXPECT_EQ(r["scale"], 0.5);
+    EXPECT_EQ(r["seed"], 1);
+    ASSERT_GT(r["jobs"].size(), 3u);
+    for (const json& j : r["jobs"]) {
+      ASSERT_TRUE(HasKeys(j, {"basis_t", "db_datoms", "novelty_datoms", "segments_read", "segments_written",
+                              "bytes_read", "bytes_written", "datoms_rewritten", "wall_ms", "cpu_ms",
+                              "peak_memory_bytes", "max_read_sources", "levels_max", "segments_moved", "plan"},
+                          &missing))
+          << missing;
+      EXPECT_EQ(j["strategy"], s);
+    }
+    const json& sum = r["summary"];
+    ASSERT_TRUE(HasKeys(sum, {"datoms", "transactions", "import_datoms_per_s", "index_bytes_written",
+                              "write_amplification", "max_read_sources", "backpressure_wait_ms", "peak_rss_bytes"},
+                        &missing))
+        << missing;
+    EXPECT_EQ(sum["transactions"], 1001);  // the schema + 0.5 * 2000
+    EXPECT_GT(sum["write_amplification"].get<double>(), 0);
+    EXPECT_GT(sum["peak_rss_bytes"].get<uint64_t>(), 0u);
+    EXPECT_EQ(sum["jobs"], r["jobs"].size());
+    EXPECT_EQ(r["jobs"].back()["db_datoms"], sum["db_datoms"]);
+    datoms.push_back(sum["datoms"].get<uint64_t>());
+    const json& c = r["context"];
+    ASSERT_TRUE(HasKeys(c, {"results_format", "git_commit", "build_type", "compiler", "options", "hostname", "cpus",
+                            "date"},
+                        &missing))
+        << missing;
+    EXPECT_EQ(c["results_format"], 1);
+    EXPECT_TRUE(Has(c["options"].get<std::string>(), "memory_index_threshold=65536")) << c["options"];
+    EXPECT_TRUE(Has(c["options"].get<std::string>(), "strategy=" + s)) << c["options"];
+    EXPECT_TRUE(Has(o.out, "\n" + s + " ")) << o.out;  // a row of the table
+  }
+  EXPECT_EQ(datoms[0], datoms[1]);
+  EXPECT_EQ(datoms[0], datoms[2]);
+  // The databases were temporary.
+  for (const auto& entry : std::filesystem::directory_iterator(out))
+    EXPECT_TRUE(entry.path().filename().string().starts_with("results-")) << entry.path();
+  std::filesystem::remove_all(out);
+}
+
+TEST_F(CliTest, RunTimesNamedReads) {
+  const std::string out = ScratchDir();
+  ASSERT_FALSE(out.empty());
+  Outcome o = Run({"run", "--scale", "0.05", "--strategy", "adaptive", "--read-ratio", "3", "--memory-index-max",
+                   "64m", "--out", out});
+  ASSERT_EQ(o.code, 0) << o.err;
+  json r = json::parse(Slurp(out + "/results-adaptive.json"));
+  EXPECT_EQ(r["summary"]["reads"], 300);
+  EXPECT_EQ(r["summary"]["read_errors"], 0);
+  for (const char* name : {"entity-by-id", "attr-range", "as-of-entity"}) {
+    ASSERT_TRUE(r["reads"].contains(name)) << r["reads"];
+    const json& l = r["reads"][name];
+    EXPECT_GT(l["count"].get<int>(), 50);
+    EXPECT_LE(l["p50_us"].get<double>(), l["p99_us"].get<double>());
+    EXPECT_LE(l["p99_us"].get<double>(), l["max_us"].get<double>());
+  }
+  EXPECT_TRUE(Has(r["context"]["options"].get<std::string>(), "memory_index_max=67108864"));
+  std::filesystem::remove_all(out);
+}
+
+TEST_F(CliTest, RunUsageErrors) {
+  Outcome o = Run({"run", "--workload", "nope", "--strategy", "adaptive", "--out", root_ + "/out"});
+  EXPECT_EQ(o.code, 1);
+  EXPECT_TRUE(Has(o.err, "unknown workload 'nope' (known: uniform)")) << o.err;
+  o = Run({"run", "--strategy", "adaptive,fastest", "--out", root_ + "/out"});
+  EXPECT_EQ(o.code, 1);
+  EXPECT_TRUE(Has(o.err, "unknown strategy 'fastest'") && Has(o.err, "full-rebuild")) << o.err;
+  o = Run({"run", "--strategy", "adaptive", "--memory-index-threshold", "64q", "--out", root_ + "/out"});
+  EXPECT_EQ(o.code, 1);
+  EXPECT_TRUE(Has(o.err, "--memory-index-threshold '64q'")) << o.err;
+  o = Run({"run", "--out", root_ + "/out"});
+  EXPECT_EQ(o.code, 1);
+  EXPECT_TRUE(Has(o.err, "--strategy")) << o.err;
+  EXPECT_EQ(Run({"run", "--help"}).code, 0);
+}
+
+TEST_F(CliTest, IndexPrintsTheJobAndVerifyPasses) {
+  Load();
+  Outcome o = Run({"index", "--db", db_, "--format", "json"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  json jobs = json::parse(o.out);
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0]["job"], 1);
+  EXPECT_EQ(jobs[0]["strategy"], "adaptive");
+  EXPECT_GT(jobs[0]["novelty_datoms"].get<uint64_t>(), 10u);
+  EXPECT_GT(jobs[0]["bytes_written"].get<uint64_t>(), 0u);
+  o = Run({"index", "--db", db_});
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_TRUE(o.out.empty()) << o.out;
+  EXPECT_TRUE(Has(o.err, "nothing to index")) << o.err;
+  // Another transaction, indexed by another strategy, which the root then records.
+  ASSERT_EQ(Run({"transact", "--db", db_}, kUpdate).code, 0);
+  o = Run({"index", "--db", db_, "--strategy", "cow-tree"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_TRUE(o.out.starts_with("{:job 2, :strategy \"cow-tree\", :basis-t ")) << o.out;
+  o = Run({"verify", "--db", db_});
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_TRUE(o.out.starts_with("{:ok true, :strategy \"cow-tree\", :basis-t ")) << o.out;
+  o = Run({"verify", "--db", db_, "--format", "json"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  json v = json::parse(o.out);
+  EXPECT_EQ(v["ok"], true);
+  EXPECT_GT(v["segments_checked"].get<uint64_t>(), 8u);
+  EXPECT_EQ(v["problems"], json::array());
+  // The data reads the same after indexing.
+  EXPECT_EQ(DatomLines({"eavt", "[:item/id \"0042-TRBL\"]"}).size(), 9u);
+}
+
+TEST_F(CliTest, VerifyNamesACorruptSegment) {
+  Load();
+  ASSERT_EQ(Run({"index", "--db", db_}).code, 0);
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(db_ + "/segments"))
+    files.push_back(entry.path().filename().string());
+  std::sort(files.begin(), files.end());
+  ASSERT_FALSE(files.empty());
+  for (const std::string& name : {files.front(), files.back()}) {  // a directory and a leaf, or two leaves
+    SCOPED_TRACE(name);
+    const std::string path = db_ + "/segments/" + name, saved = Slurp(path);
+    std::string bytes = saved;
+    bytes[bytes.size() / 2] ^= 0x08;
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+    Outcome o = Run({"verify", "--db", db_});
+    EXPECT_EQ(o.code, 1);
+    ASSERT_TRUE(name.starts_with("seg_")) << name;
+    const std::string id = name.substr(4);
+    EXPECT_TRUE(Has(o.err, "is not consistent") && Has(o.err, id)) << o.err;
+    EXPECT_TRUE(o.out.starts_with("{:ok false, ")) << o.out;
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << saved;
+  }
+  EXPECT_EQ(Run({"verify", "--db", db_}).code, 0);
+  Outcome o = Run({"verify", "--db", root_ + "/none"});
+  EXPECT_EQ(o.code, 1);
+  EXPECT_EQ(o.err, "strata: error: no database at " + root_ + "/none\n");
+}
+
 }  // namespace
