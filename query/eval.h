@@ -1,0 +1,95 @@
+// eval.h — the clause evaluator (internal).
+//
+// An Evaluator holds what one query run needs: its sources, rules, limits
+// and the tables of rule results. RunClauses plans a clause list (plan.cc)
+// and runs each clause into a Ctx:
+//   data patterns   patterns.cc   index lookups per binding, or scan + hash join
+//   [(f ...) ...]   functions.cc  predicates and functions, row by row
+//   rules, or, not  rules.cc      bodies evaluated with the caller's bindings
+//                                 as seeds; recursive rules to a fixpoint
+//
+// Thread safety: one Evaluator per query run.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "parse.h"
+#include "relation.h"
+#include "strata/query.h"
+
+namespace strata::query {
+
+// The order to run a clause list in, for one set of variables bound on entry.
+struct Plan {
+  std::vector<size_t> order;
+  std::vector<std::vector<std::string>> not_join;  // per clause: a `not`'s join variables
+};
+
+// Results of one rule called with some argument positions bound (the
+// mask), for every seed (tuple of bound arguments) asked so far. Columns
+// are named by argument position: "#0", "#1", ...
+struct RuleTable {
+  std::string name, src;
+  uint32_t mask = 0;
+  RowSet seeds;    // every seed asked for
+  Rel pending;     // seeds not evaluated yet
+  Rel done;        // seeds evaluated (recursive rules re-run them with deltas)
+  RowSet results;  // rows over every position
+  Rel delta;       // rows new in the previous round (recursive rules)
+  Rel next;        // rows new in this round
+};
+
+class Evaluator {
+ public:
+  Evaluator(const QueryOptions& o, QueryStats* stats) : budget(o, stats), options(o) {}
+
+  std::map<std::string, Database> dbs;     // $ and $name
+  std::map<std::string, Rel> tuple_sources;  // $name bound to a collection of tuples
+  std::map<std::string, LogSource> logs;   // ?log variables
+  RuleSet rules;
+  Budget budget;
+  QueryOptions options;
+
+  // Checks every clause reachable from `clauses`: known functions, known
+  // rules with the right arity, sources that exist.
+  Status Validate(const Clauses& clauses);
+  // Runs `clauses` into ctx, in the planner's order.
+  Status RunClauses(const Clauses& clauses, Ctx* ctx);
+  Result<const Database*> Db(const std::string& src, const Clause& c) const;
+
+ private:
+  friend class RuleEval;
+  Status Validate(const Clause& c, std::set<std::string>* seen_rules);
+  Result<const Plan*> PlanFor(const Clauses& clauses, const std::set<std::string>& bound);
+  Status RunClause(const Clause& c, const std::vector<std::string>& not_join, Ctx* ctx);
+  Status RunPattern(const Clause& c, Ctx* ctx);
+  Status RunTuplePattern(const Clause& c, const Rel& source, Ctx* ctx);
+  Status RunExpression(const Clause& c, Ctx* ctx);
+  Status RunRule(const Clause& c, Ctx* ctx);
+  Status RunOr(const Clause& c, Ctx* ctx);
+  Status RunNot(const Clause& c, const std::vector<std::string>& join, Ctx* ctx);
+  // Runs a body with `seeds` bound and returns the distinct rows over `out_vars`.
+  Result<Rel> RunBody(const Clauses& body, const Rel& seeds, const std::vector<std::string>& out_vars,
+                      const edn::Node& form);
+  // Rule results for the seeds (over the bound head positions of `mask`).
+  Result<Rel> CallRule(const Clause& call, uint32_t mask, const Rel& seeds);
+  Status Fixpoint(int scc);
+  Status EvalTable(RuleTable* t, const Rel& seeds, const Clause* delta);
+  int SccOf(const std::string& rule);
+  void ComputeSccs();
+
+  std::map<std::string, Plan> plans_;
+  std::map<std::pair<std::string, uint32_t>, RuleTable> tables_;  // (name and source, mask)
+  std::map<std::string, int> scc_of_;     // rule name -> strongly connected component
+  std::vector<bool> scc_recursive_;
+  std::map<std::string, std::vector<const Clause*>> internal_calls_;  // calls into the rule's own component
+  std::vector<int> fixpoint_not_depth_;   // in_not_ when each active fixpoint began
+  std::vector<int> active_scc_;           // fixpoints in progress (innermost last)
+  const Clause* delta_call_ = nullptr;    // in a delta round: the call that reads `delta`
+  int in_not_ = 0;                        // depth of `not` bodies being evaluated
+};
+
+}  // namespace strata::query

@@ -1,0 +1,264 @@
+// :find — projection, aggregates, pull, and the result's shape.
+#include <algorithm>
+#include <cmath>
+
+#include "find.h"
+#include "functions.h"
+#include "pull_internal.h"
+
+namespace strata::query {
+
+namespace {
+
+bool IsAggregate(const FindElem& f) { return f.kind == FindElem::kAgg; }
+
+Result<size_t> CountArg(const FindElem& f) {
+  if (f.args.size() != 1 || !f.args[0].is_long() || f.args[0].v.as_long() < 0) {
+    return Status::InvalidArgument("expected (" + f.fn + " n ?x) with a number n: " + edn::Print(f.form));
+  }
+  return static_cast<size_t>(f.args[0].v.as_long());
+}
+
+std::vector<Val> Distinct(std::vector<Val> xs) {
+  std::sort(xs.begin(), xs.end());
+  xs.erase(std::unique(xs.begin(), xs.end()), xs.end());
+  return xs;
+}
+
+Status SortByQueryOrder(std::vector<Val>* xs) {
+  Status st;
+  std::stable_sort(xs->begin(), xs->end(), [&](const Val& a, const Val& b) {
+    Result<int> c = QueryCompare(a, b);
+    if (!c.ok()) {
+      st = c.status();
+      return Compare(a, b) < 0;
+    }
+    return *c < 0;
+  });
+  return st;
+}
+
+Result<Val> Numbers(const FindElem& f, const std::vector<Val>& xs) {
+  for (const Val& x : xs) {
+    if (!x.is_number()) return Status::InvalidArgument("(" + f.fn + ") needs numbers, got " + Show(x));
+  }
+  return Val();
+}
+
+double AsDouble(const Val& v) { return v.is_long() ? static_cast<double>(v.v.as_long()) : v.v.as_double(); }
+
+// One aggregate over the values of its variable in one group.
+Result<Val> Aggregate(const FindElem& f, std::vector<Val> xs) {
+  const std::string& fn = f.fn;
+  if (fn == "count") return Val::Long(static_cast<int64_t>(xs.size()));
+  if (fn == "count-distinct") return Val::Long(static_cast<int64_t>(Distinct(std::move(xs)).size()));
+  if (fn == "distinct") return Val::Tuple(Distinct(std::move(xs)));
+  if (fn == "sum" || fn == "avg" || fn == "variance" || fn == "stddev") {
+    STRATA_RETURN_IF_ERROR(Numbers(f, xs).status());
+    bool all_long = std::all_of(xs.begin(), xs.end(), [](const Val& x) { return x.is_long(); });
+    if (fn == "sum" && all_long) {
+      int64_t s = 0;
+      for (const Val& x : xs)
+        if (__builtin_add_overflow(s, x.v.as_long(), &s)) return Status::InvalidArgument("integer overflow in (sum)");
+      return Val::Long(s);
+    }
+    double s = 0;
+    for (const Val& x : xs) s += AsDouble(x);
+    if (fn == "sum") return Val(Value::Double(s));
+    const double mean = xs.empty() ? 0 : s / static_cast<double>(xs.size());
+    if (fn == "avg") return Val(Value::Double(mean));
+    double var = 0;
+    for (const Val& x : xs) var += (AsDouble(x) - mean) * (AsDouble(x) - mean);
+    var = xs.empty() ? 0 : var / static_cast<double>(xs.size());
+    return Val(Value::Double(fn == "variance" ? var : std::sqrt(var)));
+  }
+  if (fn == "median") {
+    STRATA_RETURN_IF_ERROR(Numbers(f, xs).status());
+    STRATA_RETURN_IF_ERROR(SortByQueryOrder(&xs));
+    const size_t h = xs.size() / 2;
+    if (xs.size() % 2 == 1) return xs[h];
+    const Val &a = xs[h - 1], &b = xs[h];
+    if (a.is_long() && b.is_long() && (a.v.as_long() + b.v.as_long()) % 2 == 0) {
+      return Val::Long((a.v.as_long() + b.v.as_long()) / 2);
+    }
+    return Val(Value::Double((AsDouble(a) + AsDouble(b)) / 2));
+  }
+  if (fn == "min" || fn == "max") {
+    const bool is_max = fn == "max";
+    if (f.args.empty()) {
+      Val best = xs[0];
+      for (const Val& x : xs) {
+        STRATA_ASSIGN_OR_RETURN(int c, QueryCompare(x, best));
+        if (is_max ? c > 0 : c < 0) best = x;
+      }
+      return best;
+    }
+    STRATA_ASSIGN_OR_RETURN(size_t n, CountArg(f));
+    xs = Distinct(std::move(xs));
+    STRATA_RETURN_IF_ERROR(SortByQueryOrder(&xs));
+    n = std::min(n, xs.size());
+    if (is_max) return Val::Tuple({xs.end() - static_cast<long>(n), xs.end()});
+    return Val::Tuple({xs.begin(), xs.begin() + static_cast<long>(n)});
+  }
+  if (fn == "sample" || fn == "rand") {
+    // Deterministic: the first n values in sort order (distinct for sample).
+    STRATA_ASSIGN_OR_RETURN(size_t n, CountArg(f));
+    if (fn == "sample") xs = Distinct(std::move(xs));
+    else std::sort(xs.begin(), xs.end());
+    xs.resize(std::min(n, xs.size()));
+    return Val::Tuple(std::move(xs));
+  }
+  return Status::InvalidArgument("unknown aggregate '" + fn + "' in :find " + edn::Print(f.form));
+}
+
+}  // namespace
+
+Result<edn::Node> BuildResult(Evaluator& ev, const Query& q, Ctx& ctx, const std::map<std::string, edn::Node>& raw) {
+  // The variables the result reads: find elements, then :with.
+  std::vector<std::string> vars;
+  auto add = [&](const std::string& v) {
+    if (std::find(vars.begin(), vars.end(), v) == vars.end()) vars.push_back(v);
+  };
+  for (const auto& f : q.find) add(f.var);
+  for (const auto& w : q.with) add(w);
+  const bool aggregates = std::any_of(q.find.begin(), q.find.end(), IsAggregate);
+  for (const auto& f : q.find) {
+    if (f.kind == FindElem::kAgg && f.fn != "count" && f.fn != "count-distinct" && f.fn != "distinct" &&
+        f.fn != "sum" && f.fn != "avg" && f.fn != "median" && f.fn != "variance" && f.fn != "stddev" &&
+        f.fn != "min" && f.fn != "max" && f.fn != "sample" && f.fn != "rand") {
+      return Status::InvalidArgument("unknown aggregate '" + f.fn + "' in :find " + edn::Print(f.form));
+    }
+  }
+
+  Rel rows;
+  rows.vars = vars;
+  if (!ctx.empty()) {
+    for (const auto& v : vars) {
+      if (!ctx.bound(v)) return Status::InvalidArgument("find variable " + v + " is not bound by the query");
+    }
+    STRATA_ASSIGN_OR_RETURN(int ri, ctx.Gather(vars, &ev.budget));
+    rows = Project(ctx.rels[ri], vars);
+  }
+
+  // Each output row as values, one per find element.
+  std::vector<std::vector<Val>> out;
+  if (!aggregates) {
+    std::vector<std::string> fvars;
+    for (const auto& f : q.find) fvars.push_back(f.var);
+    Rel p = Project(rows, fvars);
+    for (size_t i = 0; i < p.n; ++i) {
+      std::vector<Val> r;
+      for (const auto& f : q.find) r.push_back(p.row(i)[p.col(f.var)]);
+      out.push_back(std::move(r));
+    }
+  } else {
+    // Group by the non-aggregate elements; each aggregate sees its
+    // variable's values over the group's rows (a bag, kept by :with).
+    std::vector<int> key_cols;
+    for (const auto& f : q.find)
+      if (!IsAggregate(f)) key_cols.push_back(rows.col(f.var));
+    std::unordered_multimap<size_t, size_t> groups_by_hash;
+    std::vector<std::vector<size_t>> groups;
+    for (size_t i = 0; i < rows.n; ++i) {
+      const size_t h = HashCols(rows.row(i), key_cols);
+      bool placed = false;
+      auto [lo, hi] = groups_by_hash.equal_range(h);
+      for (auto it = lo; it != hi && !placed; ++it) {
+        if (EqualCols(rows.row(i), key_cols, rows.row(groups[it->second][0]), key_cols)) {
+          groups[it->second].push_back(i);
+          placed = true;
+        }
+      }
+      if (!placed) {
+        groups_by_hash.emplace(h, groups.size());
+        groups.push_back({i});
+      }
+    }
+    for (const auto& g : groups) {
+      std::vector<Val> r;
+      for (const auto& f : q.find) {
+        const int col = rows.col(f.var);
+        if (!IsAggregate(f)) {
+          r.push_back(rows.row(g[0])[col]);
+          continue;
+        }
+        std::vector<Val> xs;
+        for (size_t i : g) xs.push_back(rows.row(i)[col]);
+        STRATA_ASSIGN_OR_RETURN(Val a, Aggregate(f, std::move(xs)));
+        r.push_back(std::move(a));
+      }
+      out.push_back(std::move(r));
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const std::vector<Val>& a, const std::vector<Val>& b) {
+    for (size_t i = 0; i < a.size(); ++i) {
+      int c = Compare(a[i], b[i]);
+      if (c != 0) return c < 0;
+    }
+    return false;
+  });
+
+  // Render: pulls, sets for (distinct), then the find spec's shape.
+  std::vector<std::shared_ptr<const PullPattern>> patterns(q.find.size());
+  for (size_t k = 0; k < q.find.size(); ++k) {
+    const FindElem& f = q.find[k];
+    if (f.kind != FindElem::kPull) continue;
+    STRATA_ASSIGN_OR_RETURN(const Database* db, ev.Db(f.src, Clause{}));
+    const edn::Node* pat = &f.pattern;
+    if (!f.pattern_var.empty()) {
+      auto it = raw.find(f.pattern_var);
+      if (it == raw.end()) return Status::InvalidArgument("pull pattern " + f.pattern_var + " is not an :in scalar");
+      pat = &it->second;
+    }
+    STRATA_ASSIGN_OR_RETURN(patterns[k], CompilePull(*db, *pat));
+  }
+  std::vector<edn::Node> nodes;
+  for (const auto& r : out) {
+    std::vector<edn::Node> row;
+    for (size_t k = 0; k < q.find.size(); ++k) {
+      const FindElem& f = q.find[k];
+      if (f.kind == FindElem::kPull) {
+        if (!r[k].is_long()) return Status::InvalidArgument("pull of a non-entity value " + Show(r[k]));
+        const Database* db = &ev.dbs.at(f.src);
+        STRATA_ASSIGN_OR_RETURN(edn::Node p, PullCompiled(*db, *patterns[k], static_cast<EntityId>(r[k].v.as_long()),
+                                                          ev.options.pull));
+        row.push_back(std::move(p));
+        continue;
+      }
+      edn::Node n = ToEdn(r[k]);
+      if (f.kind == FindElem::kAgg && f.fn == "distinct") n.kind = edn::Kind::kSet;
+      row.push_back(std::move(n));
+    }
+    if (q.keys_kind != Query::kNoKeys) {
+      std::vector<edn::Node> kvs;
+      for (size_t k = 0; k < row.size(); ++k) {
+        kvs.push_back(q.keys_kind == Query::kKeys   ? edn::Node::Keyword(q.keys[k])
+                      : q.keys_kind == Query::kSyms ? edn::Node::Symbol(q.keys[k])
+                                                    : edn::Node::String(q.keys[k]));
+        kvs.push_back(std::move(row[k]));
+      }
+      nodes.push_back(edn::Node::Map(std::move(kvs)));
+    } else {
+      nodes.push_back(edn::Node::Vector(std::move(row)));
+    }
+  }
+  switch (q.find_kind) {
+    case Query::kScalar:
+      if (nodes.empty()) return edn::Node::Nil();
+      return q.keys_kind != Query::kNoKeys ? nodes[0] : nodes[0].items[0];
+    case Query::kTuple:
+      if (nodes.empty()) return edn::Node::Nil();
+      return nodes[0];
+    case Query::kColl: {
+      std::vector<edn::Node> xs;
+      for (auto& n : nodes) xs.push_back(q.keys_kind != Query::kNoKeys ? n : n.items[0]);
+      return edn::Node::Vector(std::move(xs));
+    }
+    case Query::kRelation:
+      if (q.keys_kind != Query::kNoKeys) return edn::Node::Vector(std::move(nodes));
+      return edn::Node::Set(std::move(nodes));
+  }
+  return edn::Node::Nil();
+}
+
+}  // namespace strata::query

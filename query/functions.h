@@ -1,0 +1,36 @@
+// functions.h — the built-in predicates and functions of :where (internal).
+//
+// A function receives its arguments as values (sources and logs passed
+// separately) and returns a value, or nil for "no result" (the row is
+// dropped, as in Datomic). Predicates are functions whose result is read
+// as a truth value. docs/query.md lists them all.
+//
+// Thread safety: the table is immutable; calls share no state.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "strata/database.h"
+#include "strata/query.h"
+#include "val.h"
+
+namespace strata::query {
+
+// One argument: a value, or a database / log for functions that read one.
+struct FnArg {
+  Val val;
+  const Database* db = nullptr;
+  const LogSource* log = nullptr;
+};
+
+using BuiltinFn = Result<Val> (*)(const std::vector<FnArg>& args);
+
+// The function named `name`, or nullptr.
+BuiltinFn FindFunction(const std::string& name);
+
+// Compares like the query predicates: numbers numerically, otherwise two
+// values of one type or two tuples; mixed types are an error.
+Result<int> QueryCompare(const Val& a, const Val& b);
+
+}  // namespace strata::query

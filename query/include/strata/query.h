@@ -1,0 +1,79 @@
+// strata/query.h — Datalog queries (Datomic's dialect) over database values.
+//
+//   Q("[:find ?name :in $ ?min :where [?e :item/count ?c] [(>= ?c ?min)]
+//       [?e :item/id ?name]]", {db, edn::Node::Long(10)})
+//
+// Supported: :find with relations, scalar (?x .), collection ([?x ...]),
+// tuple ([?x ?y]), (pull ?e pattern), aggregates (count count-distinct sum
+// avg median variance stddev min max distinct sample, (min n ?x),
+// (max n ?x)), :keys/:syms/:strs, :with; :in with $ and $name sources,
+// scalars, tuples, collections, relations, rules (%) and log sources;
+// :where data patterns [e a v tx added] (constants, _, idents and lookup
+// refs), predicates and functions (docs/query.md lists them), not,
+// not-join, or, or-join, and, rules (recursive ones evaluated bottom-up,
+// semi-naively, with the call's bound arguments pushed in), tx-ids and
+// tx-data over a Connection's log.
+//
+// Evaluation picks the clause order itself (most selective first, never a
+// cross product when a join exists), reads each data pattern through the
+// index its bound components allow (EAVT, AEVT, AVET for indexed/unique
+// attributes, VAET for refs) and joins relations by hashing. It reads only
+// through the public Database API, so it works over every view.
+//
+// Results: a relation is a set of vectors; with :keys/:syms/:strs a vector
+// of maps. Entity ids are longs; keywords stay keywords.
+//
+// Thread safety: Q may run concurrently on shared Database values.
+#pragma once
+
+#include <cstdint>
+#include <variant>
+#include <vector>
+
+#include "strata/database.h"
+#include "strata/edn.h"
+#include "strata/pull.h"
+#include "strata/status.h"
+
+namespace strata {
+
+// A log input: tx-ids and tx-data read this connection's log. The
+// connection must outlive the query.
+struct LogSource {
+  const Connection* conn = nullptr;
+};
+
+// One :in binding's value: a database ($ and $name), EDN (a scalar, tuple,
+// collection, relation, a rule set for %, or a collection of tuples used
+// as a data source), or a log.
+using QueryInput = std::variant<Database, edn::Node, LogSource>;
+
+struct QueryOptions {
+  uint64_t max_tuples = 20'000'000;  // largest intermediate relation; past it: Busy
+  uint64_t timeout_ms = 0;           // 0: none; past it: Aborted
+  PullOptions pull;                  // limits of (pull ...) in :find
+};
+
+// What a query did, for tests and tools.
+struct QueryStats {
+  uint64_t tuples = 0;          // tuples produced by all clauses
+  uint64_t datoms = 0;          // datoms read from indexes
+  uint64_t index_lookups = 0;   // index cursors opened
+  uint64_t rule_rounds = 0;     // semi-naive iterations of recursive rules
+};
+
+// Runs a query (vector or map form). Errors are InvalidArgument naming
+// the offending clause (unknown function or rule, unbound variable,
+// insufficient bindings, arity mismatch, malformed :find/:in/:where), Busy
+// for max_tuples, Aborted for the timeout.
+Result<edn::Node> Q(const edn::Node& query, const std::vector<QueryInput>& inputs, const QueryOptions& options = {},
+                    QueryStats* stats = nullptr);
+
+// Parses EDN text and runs it (convenience for tools and tests).
+Result<edn::Node> Q(std::string_view query, const std::vector<QueryInput>& inputs, const QueryOptions& options = {},
+                    QueryStats* stats = nullptr);
+
+// Checks that `rules` is a well-formed rule set ([[(name ?a ...) clause...] ...]).
+Status ParseRuleSet(const edn::Node& rules);
+
+}  // namespace strata

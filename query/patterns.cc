@@ -1,0 +1,307 @@
+// Data patterns [e a v tx added]: which index to read, and how to join.
+//
+// With nothing of the pattern bound by earlier clauses, the pattern is
+// read once with its constants (the index chosen by which positions they
+// fix) and hash-joined into the context. When earlier clauses bound a
+// variable that narrows the read — the entity, the attribute, or the value
+// of an attribute that AVET or VAET can seek — the pattern is instead
+// looked up once per distinct binding (an index nested-loop join), unless
+// a bounded probe shows the attribute has fewer datoms than there are
+// bindings, in which case one scan and a hash join are cheaper.
+#include <optional>
+#include <unordered_map>
+
+#include "eval.h"
+
+namespace strata::query {
+
+namespace {
+
+// The positions a lookup fixes. `v` holds the exact datom value when the
+// attribute is known; `raw_v` the query value when it is not.
+struct Fixed {
+  std::optional<EntityId> e;
+  const Attribute* a = nullptr;
+  std::optional<Value> v;
+  std::optional<Val> raw_v;
+  std::optional<EntityId> raw_v_entity;  // raw_v also names this entity (an ident)
+  std::optional<EntityId> tx;
+  std::optional<bool> added;
+  bool impossible = false;  // a constant names nothing: no datom matches
+};
+
+// Fixes position `pos` to the query value `x`.
+void FixPosition(const Database& db, int pos, const Val& x, Fixed* f) {
+  switch (pos) {
+    case 0: {
+      auto e = ResolveEntity(db, x);
+      if (!e || (f->e && *f->e != *e)) f->impossible = true;
+      else f->e = e;
+      break;
+    }
+    case 1: {
+      const Attribute* a = ResolveAttribute(db, x);
+      if (!a || (f->a && f->a != a)) f->impossible = true;
+      else f->a = a;
+      break;
+    }
+    case 2: f->raw_v = x; break;  // resolved in Finish, once the attribute is known
+    case 3: {
+      if (!x.is_long()) {
+        f->impossible = true;
+        break;
+      }
+      auto tx = static_cast<EntityId>(x.v.as_long());
+      f->tx = PartitionOf(tx) == 0 ? TxId(tx) : tx;
+      break;
+    }
+    case 4:
+      if (x.tuple || x.v.type() != ValueType::kBoolean) f->impossible = true;
+      else f->added = x.v.as_bool();
+      break;
+  }
+}
+
+void Finish(const Database& db, Fixed* f) {
+  if (!f->raw_v || f->impossible) return;
+  if (f->a) {
+    f->v = ToDatomValue(db, *f->a, *f->raw_v);
+    if (!f->v) f->impossible = true;
+    f->raw_v.reset();
+  } else if (f->raw_v->is_keyword()) {
+    f->raw_v_entity = ResolveEntity(db, *f->raw_v);
+  }
+}
+
+bool Matches(const Fixed& f, const Datom& d) {
+  if (f.e && d.e != *f.e) return false;
+  if (f.a && d.a != f.a->id) return false;
+  if (f.v && !(d.v == *f.v)) return false;
+  if (f.raw_v) {
+    bool ok = Val(d.v) == *f.raw_v ||
+              (f.raw_v_entity && d.v.type() == ValueType::kRef && d.v.ref() == *f.raw_v_entity);
+    if (!ok) return false;
+  }
+  if (f.tx && d.tx != *f.tx) return false;
+  if (f.added && d.added != *f.added) return false;
+  return true;
+}
+
+// Reads the datoms matching `f` through the best index for what it fixes.
+template <typename Fn>
+Status Lookup(const Database& db, const Fixed& f, Budget* budget, Fn&& emit) {
+  if (f.impossible) return Status::OK();
+  Index index = Index::kEavt;
+  std::vector<Value> comps;
+  if (f.e) {
+    comps.push_back(Value::Ref(*f.e));
+    if (f.a) {
+      comps.push_back(Value::Ref(f.a->id));
+      if (f.v) comps.push_back(*f.v);
+    }
+  } else if (f.a) {
+    if (f.v && f.a->in_avet()) {
+      index = Index::kAvet;
+      comps = {Value::Ref(f.a->id), *f.v};
+    } else if (f.v && f.a->is_ref()) {
+      index = Index::kVaet;
+      comps = {*f.v, Value::Ref(f.a->id)};
+    } else {
+      index = Index::kAevt;
+      comps = {Value::Ref(f.a->id)};
+    }
+  }
+  STRATA_ASSIGN_OR_RETURN(DatomCursor c, db.Datoms(index, std::move(comps)));
+  QueryStats& st = budget->stats();
+  ++st.index_lookups;
+  uint64_t n = 0;
+  for (; c.Valid(); c.Next()) {
+    const Datom& d = c.datom();
+    if (++n % 8192 == 0) STRATA_RETURN_IF_ERROR(budget->CheckTime());
+    if (Matches(f, d)) STRATA_RETURN_IF_ERROR(emit(d));
+  }
+  st.datoms += n;
+  return Status::OK();
+}
+
+Val Field(const Datom& d, int pos) {
+  switch (pos) {
+    case 0: return Val::Long(static_cast<int64_t>(d.e));
+    case 1: return Val::Long(static_cast<int64_t>(d.a));
+    case 2: return Val(d.v);
+    case 3: return Val::Long(static_cast<int64_t>(d.tx));
+    default: return Val(Value::Boolean(d.added));
+  }
+}
+
+// The output variables of a pattern and the positions that fill them;
+// `repeats` pairs positions that must hold equal values ([?x :a ?x]).
+struct Shape {
+  std::vector<std::string> vars;
+  std::vector<int> pos;
+  std::vector<std::pair<int, int>> repeats;
+};
+
+Shape ShapeOf(const Clause& c, const std::set<std::string>& skip) {
+  Shape s;
+  for (size_t p = 0; p < c.terms.size(); ++p) {
+    const Term& t = c.terms[p];
+    if (t.kind != Term::kVar || skip.count(t.name)) continue;
+    bool seen = false;
+    for (size_t k = 0; k < s.vars.size(); ++k) {
+      if (s.vars[k] == t.name) {
+        s.repeats.push_back({s.pos[k], static_cast<int>(p)});
+        seen = true;
+      }
+    }
+    if (!seen) {
+      s.vars.push_back(t.name);
+      s.pos.push_back(static_cast<int>(p));
+    }
+  }
+  return s;
+}
+
+bool RepeatsHold(const Shape& s, const Datom& d) {
+  for (auto [x, y] : s.repeats)
+    if (!(Field(d, x) == Field(d, y))) return false;
+  return true;
+}
+
+// Number of datoms of attribute `a`, counting no further than `limit`.
+uint64_t CountUpTo(const Database& db, EntityId a, uint64_t limit) {
+  auto c = db.Datoms(Index::kAevt, {Value::Ref(a)});
+  if (!c.ok()) return limit;
+  uint64_t n = 0;
+  for (; c->Valid() && n < limit; c->Next()) ++n;
+  return n;
+}
+
+}  // namespace
+
+Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
+  STRATA_ASSIGN_OR_RETURN(const Database* dbp, Db(c.src, c));
+  const Database& db = *dbp;
+  Fixed base;
+  for (size_t p = 0; p < c.terms.size(); ++p) {
+    if (c.terms[p].kind == Term::kConst) FixPosition(db, static_cast<int>(p), c.terms[p].val, &base);
+  }
+  // Variables bound by earlier clauses, and whether they narrow the read.
+  std::set<std::string> bound;
+  bool narrows = false;
+  for (size_t p = 0; p < c.terms.size(); ++p) {
+    const Term& t = c.terms[p];
+    if (t.kind != Term::kVar || !ctx->bound(t.name)) continue;
+    bound.insert(t.name);
+    if (p == 0 || p == 1) narrows = true;
+    if (p == 2 && base.a && (base.a->in_avet() || base.a->is_ref())) narrows = true;
+  }
+  if (narrows) {
+    STRATA_ASSIGN_OR_RETURN(int ri, ctx->Gather({bound.begin(), bound.end()}, &budget));
+    const Rel& r = ctx->rels[ri];
+    // Group the rows by their bound values: one lookup per group.
+    std::vector<int> key_cols;
+    std::vector<int> key_pos;
+    for (size_t p = 0; p < c.terms.size(); ++p) {
+      const Term& t = c.terms[p];
+      if (t.kind == Term::kVar && bound.count(t.name)) {
+        key_cols.push_back(r.col(t.name));
+        key_pos.push_back(static_cast<int>(p));
+      }
+    }
+    std::vector<std::vector<uint32_t>> groups;
+    std::unordered_multimap<size_t, uint32_t> by_hash;
+    for (size_t i = 0; i < r.n; ++i) {
+      const size_t h = HashCols(r.row(i), key_cols);
+      bool placed = false;
+      auto [lo, hi] = by_hash.equal_range(h);
+      for (auto it = lo; it != hi && !placed; ++it) {
+        if (EqualCols(r.row(i), key_cols, r.row(groups[it->second][0]), key_cols)) {
+          groups[it->second].push_back(static_cast<uint32_t>(i));
+          placed = true;
+        }
+      }
+      if (!placed) {
+        by_hash.emplace(h, static_cast<uint32_t>(groups.size()));
+        groups.push_back({static_cast<uint32_t>(i)});
+      }
+    }
+    // Few datoms for many bindings: one scan and a hash join are cheaper.
+    const bool only_value_narrows = !(base.e) && base.a && key_pos.size() == 1 && key_pos[0] == 2;
+    if (!(only_value_narrows && groups.size() > 256 && CountUpTo(db, base.a->id, groups.size()) < groups.size())) {
+      const Shape shape = ShapeOf(c, bound);
+      Rel out;
+      out.vars = r.vars;
+      out.vars.insert(out.vars.end(), shape.vars.begin(), shape.vars.end());
+      std::vector<Val> row(out.vars.size());
+      Rel found;  // new values for one group
+      found.vars = shape.vars;
+      std::vector<Val> fr(shape.vars.size());
+      for (const auto& g : groups) {
+        Fixed f = base;
+        for (size_t k = 0; k < key_pos.size(); ++k) FixPosition(db, key_pos[k], r.row(g[0])[key_cols[k]], &f);
+        Finish(db, &f);
+        found.cells.clear();
+        found.n = 0;
+        STRATA_RETURN_IF_ERROR(Lookup(db, f, &budget, [&](const Datom& d) -> Status {
+          if (!RepeatsHold(shape, d)) return Status::OK();
+          for (size_t k = 0; k < shape.pos.size(); ++k) fr[k] = Field(d, shape.pos[k]);
+          found.Add(fr.data());
+          return Status::OK();
+        }));
+        if (found.n > 1) Dedupe(&found);
+        for (uint32_t i : g) {
+          for (size_t j = 0; j < found.n; ++j) {
+            std::copy(r.row(i), r.row(i) + r.width(), row.begin());
+            std::copy(found.row(j), found.row(j) + found.width(), row.begin() + static_cast<long>(r.width()));
+            out.Add(row.data());
+          }
+        }
+        STRATA_RETURN_IF_ERROR(budget.Charge(found.n * g.size(), out.n));
+      }
+      ctx->rels[ri] = std::move(out);
+      return Status::OK();
+    }
+  }
+  // One read with the constants; the bound variables join by hashing.
+  Finish(db, &base);
+  const Shape shape = ShapeOf(c, {});
+  Rel out;
+  out.vars = shape.vars;
+  std::vector<Val> row(shape.vars.size());
+  STRATA_RETURN_IF_ERROR(Lookup(db, base, &budget, [&](const Datom& d) -> Status {
+    if (!RepeatsHold(shape, d)) return Status::OK();
+    for (size_t k = 0; k < shape.pos.size(); ++k) row[k] = Field(d, shape.pos[k]);
+    out.Add(row.data());
+    if ((out.n & 4095) == 0) return budget.Charge(4096, out.n);
+    return Status::OK();
+  }));
+  STRATA_RETURN_IF_ERROR(budget.Charge(out.n & 4095, out.n));
+  if (shape.vars.size() < c.terms.size() || db.is_history()) Dedupe(&out);
+  return ctx->Absorb(std::move(out), &budget);
+}
+
+Status Evaluator::RunTuplePattern(const Clause& c, const Rel& source, Ctx* ctx) {
+  const Shape shape = ShapeOf(c, {});
+  Rel out;
+  out.vars = shape.vars;
+  std::vector<Val> row(shape.vars.size());
+  for (size_t i = 0; i < source.n; ++i) {
+    const Val& t = source.row(i)[0];
+    if (!t.tuple || t.tuple->size() < c.terms.size()) continue;
+    const auto& xs = *t.tuple;
+    bool ok = true;
+    for (size_t p = 0; p < c.terms.size() && ok; ++p) {
+      if (c.terms[p].kind == Term::kConst) ok = xs[p] == c.terms[p].val;
+    }
+    for (auto [x, y] : shape.repeats) ok = ok && xs[x] == xs[y];
+    if (!ok) continue;
+    for (size_t k = 0; k < shape.pos.size(); ++k) row[k] = xs[shape.pos[k]];
+    out.Add(row.data());
+  }
+  STRATA_RETURN_IF_ERROR(budget.Charge(out.n, out.n));
+  Dedupe(&out);
+  return ctx->Absorb(std::move(out), &budget);
+}
+
+}  // namespace strata::query

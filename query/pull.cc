@@ -1,0 +1,227 @@
+// Pull: walks an entity and the entities it refers to, per a compiled
+// pattern (pull_pattern.cc), through the public Database API only.
+#include <algorithm>
+#include <map>
+
+#include "pull_pattern.h"
+#include "val.h"
+
+namespace strata {
+namespace query {
+
+namespace {
+
+constexpr uint64_t kDefaultLimit = 1000;
+
+struct PullState {
+  PullState(const Database& d, const PullOptions& opts) : db(d), o(opts) {}
+  const Database& db;
+  const PullOptions& o;
+  uint64_t nodes = 0;
+  std::vector<EntityId> path;               // entities being pulled, outermost first
+  std::map<const PullAttr*, int> depth;     // recursions in progress per spec
+};
+
+edn::Node IdMap(EntityId e) {
+  return edn::Node::Map({edn::Node::Keyword("db/id"), edn::Node::Long(static_cast<int64_t>(e))});
+}
+
+Status Count(PullState* s) {
+  if (++s->nodes > s->o.max_nodes) {
+    return Status::Busy("pull result exceeds max_nodes (" + std::to_string(s->o.max_nodes) + ")");
+  }
+  return Status::OK();
+}
+
+bool OnPath(const PullState& s, EntityId e) { return std::find(s.path.begin(), s.path.end(), e) != s.path.end(); }
+
+// The values of e's attribute in this view. A history view shows every
+// value ever asserted; for cardinality one, the latest assertion.
+std::vector<Value> ForwardValues(const Database& db, EntityId e, const Attribute& a) {
+  std::vector<Value> out;
+  auto c = db.Datoms(Index::kEavt, {Value::Ref(e), Value::Ref(a.id)});
+  if (!c.ok()) return out;
+  if (!db.is_history()) {
+    for (; c->Valid(); c->Next()) out.push_back(c->datom().v);
+    return out;
+  }
+  EntityId latest = 0;
+  for (; c->Valid(); c->Next()) {
+    const Datom& d = c->datom();
+    if (!d.added) continue;
+    if (!a.many) {
+      if (out.empty() || d.tx >= latest) out = {d.v};
+      latest = std::max(latest, d.tx);
+    } else if (out.empty() || !(out.back() == d.v)) {
+      out.push_back(d.v);
+    }
+  }
+  return out;
+}
+
+// The entities whose attribute `a` refers to e.
+std::vector<Value> ReverseValues(const Database& db, EntityId e, const Attribute& a) {
+  std::vector<Value> out;
+  auto c = db.Datoms(Index::kVaet, {Value::Ref(e), Value::Ref(a.id)});
+  if (!c.ok()) return out;
+  for (; c->Valid(); c->Next()) {
+    const Datom& d = c->datom();
+    if (!d.added) continue;
+    if (out.empty() || out.back().ref() != d.e) out.push_back(Value::Ref(d.e));
+  }
+  return out;
+}
+
+const PullPattern& Wildcard() {
+  static const PullPattern w{true, {}};
+  return w;
+}
+
+Result<edn::Node> PullEntity(PullState* s, const PullPattern& p, EntityId e);
+
+// One value of an attribute as the result shows it; nil means "leave out".
+Result<edn::Node> Render(PullState* s, const PullAttr* spec, const Attribute& a, const Value& v, bool forward) {
+  STRATA_RETURN_IF_ERROR(Count(s));
+  if (v.type() != ValueType::kRef) return s->db.ValueToEdn(v);
+  const EntityId r = v.ref();
+  if (spec && spec->sub) return PullEntity(s, *spec->sub, r);
+  if (spec && spec->recursive) {
+    if (OnPath(*s, r)) return IdMap(r);
+    ++s->depth[spec];
+    Result<edn::Node> out = PullEntity(s, *spec->parent, r);
+    --s->depth[spec];
+    return out;
+  }
+  if (forward && a.component) {
+    if (OnPath(*s, r)) return IdMap(r);
+    STRATA_ASSIGN_OR_RETURN(edn::Node m, PullEntity(s, Wildcard(), r));
+    return m.is(edn::Kind::kNil) ? IdMap(r) : m;
+  }
+  return IdMap(r);
+}
+
+// Renders an attribute's values: one node for cardinality one (and for a
+// reverse component), else a vector. Returns nil when nothing remains.
+Result<edn::Node> RenderValues(PullState* s, const PullAttr* spec, const Attribute& a, const std::vector<Value>& vs,
+                               bool forward) {
+  const bool single = forward ? !a.many : a.component;
+  if (single) {
+    if (vs.empty()) return edn::Node::Nil();
+    return Render(s, spec, a, vs.front(), forward);
+  }
+  std::optional<uint64_t> limit = kDefaultLimit;
+  if (spec && spec->limit_given) limit = spec->limit;
+  std::vector<edn::Node> out;
+  for (const Value& v : vs) {
+    if (limit && out.size() >= *limit) break;
+    STRATA_ASSIGN_OR_RETURN(edn::Node x, Render(s, spec, a, v, forward));
+    if (!x.is(edn::Kind::kNil)) out.push_back(std::move(x));
+  }
+  if (out.empty()) return edn::Node::Nil();
+  return edn::Node::Vector(std::move(out));
+}
+
+Result<edn::Node> PullEntity(PullState* s, const PullPattern& p, EntityId e) {
+  if (s->path.size() >= s->o.max_depth) {
+    return Status::Busy("pull nests deeper than max_depth (" + std::to_string(s->o.max_depth) + ")");
+  }
+  STRATA_RETURN_IF_ERROR(Count(s));
+  s->path.push_back(e);
+  std::vector<edn::Node> kvs;
+  auto done = [&](Status st) -> Result<edn::Node> {
+    s->path.pop_back();
+    if (!st.ok()) return st;
+    if (kvs.empty()) return edn::Node::Nil();
+    return edn::Node::Map(std::move(kvs));
+  };
+  if (p.wildcard) {
+    kvs.push_back(edn::Node::Keyword("db/id"));
+    kvs.push_back(edn::Node::Long(static_cast<int64_t>(e)));
+    auto c = s->db.Datoms(Index::kEavt, {Value::Ref(e)});
+    if (!c.ok()) return done(c.status());
+    std::vector<EntityId> attrs;
+    for (; c->Valid(); c->Next())
+      if (attrs.empty() || attrs.back() != c->datom().a) attrs.push_back(c->datom().a);
+    for (EntityId aid : attrs) {
+      const Attribute* a = s->db.attribute(aid);
+      if (a == nullptr) continue;
+      bool explicit_spec = std::any_of(p.attrs.begin(), p.attrs.end(), [&](const PullAttr& x) {
+        return x.kind == PullAttr::kAttr && x.attr == a;
+      });
+      if (explicit_spec) continue;
+      Result<edn::Node> v = RenderValues(s, nullptr, *a, ForwardValues(s->db, e, *a), true);
+      if (!v.ok()) return done(v.status());
+      if (v->is(edn::Kind::kNil)) continue;
+      const std::string* name = s->db.ident(aid);
+      kvs.push_back(name ? edn::Node::Keyword(*name) : edn::Node::Long(static_cast<int64_t>(aid)));
+      kvs.push_back(std::move(*v));
+    }
+  }
+  for (const PullAttr& spec : p.attrs) {
+    if (spec.kind == PullAttr::kDbId) {
+      kvs.push_back(spec.key);
+      kvs.push_back(edn::Node::Long(static_cast<int64_t>(e)));
+      continue;
+    }
+    if (spec.max_depth && s->depth[&spec] >= *spec.max_depth) continue;  // depth reached: leave out
+    const bool forward = spec.kind == PullAttr::kAttr;
+    std::vector<Value> vs = forward ? ForwardValues(s->db, e, *spec.attr) : ReverseValues(s->db, e, *spec.attr);
+    Result<edn::Node> v = RenderValues(s, &spec, *spec.attr, vs, forward);
+    if (!v.ok()) return done(v.status());
+    if (v->is(edn::Kind::kNil)) {
+      if (!spec.def) continue;
+      *v = *spec.def;
+    }
+    kvs.push_back(spec.key);
+    kvs.push_back(std::move(*v));
+  }
+  return done(Status::OK());
+}
+
+// The entity an identifier names, or nullopt when it names none.
+Result<std::optional<EntityId>> EntityOf(const Database& db, const edn::Node& eid) {
+  if (eid.is(edn::Kind::kLong)) {
+    if (eid.i < 0) return Status::InvalidArgument("pull: not an entity id: " + edn::Print(eid));
+    return std::optional<EntityId>(static_cast<EntityId>(eid.i));
+  }
+  if (!eid.is(edn::Kind::kKeyword) && !eid.is_seq()) {
+    return Status::InvalidArgument("pull: expected an entity id, ident or lookup ref, got " + edn::Print(eid));
+  }
+  if (eid.is_seq() && eid.items.size() != 2) return Status::InvalidArgument("pull: a lookup ref is [attr value]: " + edn::Print(eid));
+  STRATA_ASSIGN_OR_RETURN(Val v, FromEdn(eid));
+  return ResolveEntity(db, v);
+}
+
+}  // namespace
+
+Result<edn::Node> PullCompiled(const Database& db, const PullPattern& pattern, EntityId e, const PullOptions& options) {
+  PullState s(db, options);
+  return PullEntity(&s, pattern, e);
+}
+
+}  // namespace query
+
+Result<edn::Node> Pull(const Database& db, const edn::Node& pattern, const edn::Node& eid, const PullOptions& options) {
+  STRATA_ASSIGN_OR_RETURN(auto compiled, query::CompilePull(db, pattern));
+  STRATA_ASSIGN_OR_RETURN(std::optional<EntityId> e, query::EntityOf(db, eid));
+  if (!e) return edn::Node::Nil();
+  return query::PullCompiled(db, *compiled, *e, options);
+}
+
+Result<edn::Node> PullMany(const Database& db, const edn::Node& pattern, const std::vector<edn::Node>& eids,
+                           const PullOptions& options) {
+  STRATA_ASSIGN_OR_RETURN(auto compiled, query::CompilePull(db, pattern));
+  std::vector<edn::Node> out;
+  for (const auto& eid : eids) {
+    STRATA_ASSIGN_OR_RETURN(std::optional<EntityId> e, query::EntityOf(db, eid));
+    if (!e) {
+      out.push_back(edn::Node::Nil());
+      continue;
+    }
+    STRATA_ASSIGN_OR_RETURN(edn::Node r, query::PullCompiled(db, *compiled, *e, options));
+    out.push_back(std::move(r));
+  }
+  return edn::Node::Vector(std::move(out));
+}
+
+}  // namespace strata

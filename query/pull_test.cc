@@ -1,0 +1,224 @@
+// Pull: every part of the pattern grammar, the shapes of the pull article
+// (components, reverse attributes, nested maps), and every view of time.
+#include "query_test_util.h"
+
+namespace strata {
+namespace {
+
+constexpr const char* kSchema = R"([
+  {:db/ident :artist/name :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
+  {:db/ident :artist/country :db/valueType :db.type/ref :db/cardinality :db.cardinality/one}
+  {:db/ident :artist/type :db/valueType :db.type/ref :db/cardinality :db.cardinality/one}
+  {:db/ident :artist/startYear :db/valueType :db.type/long :db/cardinality :db.cardinality/one}
+  {:db/ident :artist/tags :db/valueType :db.type/keyword :db/cardinality :db.cardinality/many}
+  {:db/ident :country/name :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
+  {:db/ident :release/name :db/valueType :db.type/string :db/cardinality :db.cardinality/one}
+  {:db/ident :release/media :db/valueType :db.type/ref :db/cardinality :db.cardinality/many :db/isComponent true}
+  {:db/ident :medium/position :db/valueType :db.type/long :db/cardinality :db.cardinality/one}
+  {:db/ident :medium/tracks :db/valueType :db.type/ref :db/cardinality :db.cardinality/many :db/isComponent true}
+  {:db/ident :track/name :db/valueType :db.type/string :db/cardinality :db.cardinality/one}
+  {:db/ident :track/position :db/valueType :db.type/long :db/cardinality :db.cardinality/one}
+  {:db/ident :track/artists :db/valueType :db.type/ref :db/cardinality :db.cardinality/many}
+  {:db/ident :person/name :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
+  {:db/ident :person/friends :db/valueType :db.type/ref :db/cardinality :db.cardinality/many}
+  {:db/ident :person/boss :db/valueType :db.type/ref :db/cardinality :db.cardinality/one}
+  {:db/ident :artist.type/group}
+])";
+
+class PullTest : public testing::QueryTest {
+ protected:
+  void SetUp() override {
+    QueryTest::SetUp();
+    Tx(kSchema);
+    Tx(R"([{:db/id "gb" :country/name "United Kingdom"}
+           {:db/id "lz" :artist/name "Led Zeppelin" :artist/country "gb" :artist/type :artist.type/group
+            :artist/startYear 1968 :artist/tags [:rock :blues]}
+           {:db/id "pf" :artist/name "Pink Floyd" :artist/country "gb" :artist/type :artist.type/group}
+           {:db/id "t1" :track/name "Speak to Me" :track/position 1 :track/artists "pf"}
+           {:db/id "t2" :track/name "Breathe" :track/position 2 :track/artists ["pf" "lz"]}
+           {:db/id "m1" :medium/position 1 :medium/tracks ["t1" "t2"]}
+           {:db/id "dsotm" :release/name "The Dark Side of the Moon" :release/media "m1"}])");
+    ids_["group"] = *db().Entid(edn::Node::Keyword("artist.type/group"));
+  }
+};
+
+TEST_F(PullTest, Wildcard) {
+  ExpectPull("[*]", "{lz}",
+             R"({:db/id {lz} :artist/name "Led Zeppelin" :artist/country {:db/id {gb}}
+                 :artist/type {:db/id {group}} :artist/startYear 1968 :artist/tags [:blues :rock]})");
+}
+
+TEST_F(PullTest, AttributeNames) {
+  ExpectPull("[:artist/name :artist/startYear]", "{lz}", R"({:artist/name "Led Zeppelin" :artist/startYear 1968})");
+  ExpectPull("[:db/id :artist/name]", "{pf}", R"({:db/id {pf} :artist/name "Pink Floyd"})");
+  // Missing attributes are left out; nothing at all is nil.
+  ExpectPull("[:artist/name :artist/startYear]", "{pf}", R"({:artist/name "Pink Floyd"})");
+  ExpectPull("[:artist/startYear]", "{pf}", "nil");
+  ExpectPull("[:db/id :artist/startYear]", "{pf}", "{:db/id {pf}}");
+}
+
+TEST_F(PullTest, ReverseAttribute) {
+  ExpectPull("[:artist/_country]", "{gb}", "{:artist/_country [{:db/id {lz}} {:db/id {pf}}]}");
+  ExpectPull("[{:artist/_country [:artist/name]}]", "{gb}",
+             R"({:artist/_country [{:artist/name "Led Zeppelin"} {:artist/name "Pink Floyd"}]})");
+  // Through a component attribute a reverse ref is one map, not a vector.
+  ExpectPull("[:medium/_tracks]", "{t1}", "{:medium/_tracks {:db/id {m1}}}");
+  ExpectPull("[{:release/_media [:release/name]}]", "{m1}",
+             R"({:release/_media {:release/name "The Dark Side of the Moon"}})");
+}
+
+TEST_F(PullTest, ComponentsArePulledRecursively) {
+  ExpectPull("[:release/media]", "{dsotm}", R"({:release/media
+    [{:db/id {m1} :medium/position 1
+      :medium/tracks [{:db/id {t1} :track/name "Speak to Me" :track/position 1 :track/artists [{:db/id {pf}}]}
+                      {:db/id {t2} :track/name "Breathe" :track/position 2
+                       :track/artists [{:db/id {lz}} {:db/id {pf}}]}]}]})");
+  // The wildcard follows components too.
+  ExpectPull("[*]", "{m1}", R"({:db/id {m1} :medium/position 1
+      :medium/tracks [{:db/id {t1} :track/name "Speak to Me" :track/position 1 :track/artists [{:db/id {pf}}]}
+                      {:db/id {t2} :track/name "Breathe" :track/position 2
+                       :track/artists [{:db/id {lz}} {:db/id {pf}}]}]})");
+}
+
+TEST_F(PullTest, NestedMapSpecifications) {
+  ExpectPull("[:track/name {:track/artists [:db/id :artist/name]}]", "{t2}",
+             R"({:track/name "Breathe" :track/artists [{:db/id {lz} :artist/name "Led Zeppelin"}
+                                                       {:db/id {pf} :artist/name "Pink Floyd"}]})");
+  ExpectPull("[{:release/media [{:medium/tracks [:track/name {:track/artists [:artist/name]}]}]}]", "{dsotm}",
+             R"({:release/media [{:medium/tracks
+                 [{:track/name "Speak to Me" :track/artists [{:artist/name "Pink Floyd"}]}
+                  {:track/name "Breathe" :track/artists [{:artist/name "Led Zeppelin"} {:artist/name "Pink Floyd"}]}]}]})");
+  // A wildcard with a map spec: the spec wins for its attribute.
+  ExpectPull("[* {:artist/country [:country/name]}]", "{pf}",
+             R"({:db/id {pf} :artist/name "Pink Floyd" :artist/country {:country/name "United Kingdom"}
+                 :artist/type {:db/id {group}}})");
+  // Nested entities with none of the requested attributes are left out.
+  ExpectPull("[{:track/artists [:artist/startYear]}]", "{t2}", "{:track/artists [{:artist/startYear 1968}]}");
+  ExpectPull("[{:track/artists [:artist/startYear]}]", "{t1}", "nil");
+}
+
+TEST_F(PullTest, AttributeOptions) {
+  ExpectPull(R"([(:artist/name :as "Name") [:artist/startYear :as :since]])", "{lz}",
+             R"({"Name" "Led Zeppelin" :since 1968})");
+  ExpectPull("[(:artist/startYear :default 0)]", "{pf}", "{:artist/startYear 0}");
+  ExpectPull("[[:artist/startYear :default 0 :as :y]]", "{pf}", "{:y 0}");
+  ExpectPull("[(default :artist/startYear 1900)]", "{pf}", "{:artist/startYear 1900}");
+  ExpectPull("[(:track/artists :limit 1)]", "{t2}", "{:track/artists [{:db/id {lz}}]}");
+  ExpectPull("[[:track/artists :limit 1]]", "{t2}", "{:track/artists [{:db/id {lz}}]}");
+  ExpectPull("[(limit :track/artists 1)]", "{t2}", "{:track/artists [{:db/id {lz}}]}");
+  ExpectPull("[{(:track/artists :limit 1) [:artist/name]}]", "{t2}", R"({:track/artists [{:artist/name "Led Zeppelin"}]})");
+  ExpectPull("[(:artist/_country :limit 1 :as :artists)]", "{gb}", "{:artists [{:db/id {lz}}]}");
+}
+
+TEST_F(PullTest, DefaultLimitIsOneThousand) {
+  std::string tx = R"([{:db/id "hub" :person/name "hub" :person/friends [)";
+  for (int i = 0; i < 1005; ++i) tx += "\"f" + std::to_string(i) + "\" ";
+  tx += "]}";
+  for (int i = 0; i < 1005; ++i) tx += " {:db/id \"f" + std::to_string(i) + "\" :person/name \"f" + std::to_string(i) + "\"}";
+  Tx("[" + tx.substr(1) + "]");
+  auto count = [&](const std::string& pattern) -> size_t {
+    auto r = Pull(db(), E(pattern), E("{hub}"));
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    const edn::Node* v = r.ok() && r->is(edn::Kind::kMap) ? r->Get("person/friends") : nullptr;
+    return v ? v->items.size() : 0;
+  };
+  EXPECT_EQ(count("[:person/friends]"), 1000u);
+  EXPECT_EQ(count("[(:person/friends :limit nil)]"), 1005u);
+  EXPECT_EQ(count("[(:person/friends :limit 7)]"), 7u);
+  auto wild = Pull(db(), E("[*]"), E("{hub}"));
+  ASSERT_TRUE(wild.ok());
+  EXPECT_EQ(wild->Get("person/friends")->items.size(), 1000u);
+}
+
+TEST_F(PullTest, Recursion) {
+  Tx(R"([{:db/id "a" :person/name "a" :person/friends "b"}
+         {:db/id "b" :person/name "b" :person/friends "c"}
+         {:db/id "c" :person/name "c" :person/friends "a"}
+         {:db/id "d" :person/name "d" :person/boss "c"}])");
+  // Bounded: follows friends twice; the third level leaves friends out.
+  ExpectPull("[:person/name {:person/friends 2}]", "{a}",
+             R"({:person/name "a" :person/friends [{:person/name "b" :person/friends [{:person/name "c"}]}]})");
+  ExpectPull("[:person/name {:person/friends 0}]", "{a}", R"({:person/name "a"})");
+  // Unbounded: the cycle ends at an entity already on the path.
+  ExpectPull("[:person/name {:person/friends ...}]", "{a}",
+             R"({:person/name "a" :person/friends [{:person/name "b" :person/friends
+                 [{:person/name "c" :person/friends [{:db/id {a}}]}]}]})");
+  ExpectPull("[:person/name {:person/boss ...}]", "{d}",
+             R"({:person/name "d" :person/boss {:person/name "c"}})");
+}
+
+TEST_F(PullTest, EntityIdentifiers) {
+  ExpectPull("[:artist/startYear]", R"([:artist/name "Led Zeppelin"])", "{:artist/startYear 1968}");
+  ExpectPull("[:db/ident]", ":artist.type/group", "{:db/ident :artist.type/group}");
+  ExpectPull("[:artist/name]", R"([:artist/name "Nobody"])", "nil");
+  auto many = PullMany(db(), E("[:artist/name]"), {E("{lz}"), E(R"([:artist/name "Pink Floyd"])"), E("{gb}")});
+  ASSERT_TRUE(many.ok()) << many.status().ToString();
+  EXPECT_EQ(*many, E(R"([{:artist/name "Led Zeppelin"} {:artist/name "Pink Floyd"} nil])"));
+}
+
+TEST_F(PullTest, ViewsOfTime) {
+  const T before = db().basis_t();
+  Tx(R"([[:db/add [:artist/name "Led Zeppelin"] :artist/startYear 1969]
+         [:db/retract [:artist/name "Led Zeppelin"] :artist/tags :blues]
+         [:db/add [:artist/name "Led Zeppelin"] :artist/tags :hard-rock]])");
+  const T after = db().basis_t();
+  ExpectPull("[:artist/startYear :artist/tags]", "{lz}", "{:artist/startYear 1969 :artist/tags [:hard-rock :rock]}");
+  Database as_of = db().AsOf(before);
+  ExpectPull("[:artist/startYear :artist/tags]", "{lz}", "{:artist/startYear 1968 :artist/tags [:blues :rock]}", &as_of);
+  // since: only what changed after `before`.
+  Database since = db().Since(before);
+  ExpectPull("[:artist/name :artist/startYear :artist/tags]", "{lz}", "{:artist/startYear 1969 :artist/tags [:hard-rock]}",
+             &since);
+  // history: every value ever asserted; cardinality one shows the latest.
+  Database hist = db().History();
+  ExpectPull("[:artist/startYear :artist/tags]", "{lz}", "{:artist/startYear 1969 :artist/tags [:blues :hard-rock :rock]}",
+             &hist);
+  Database hist_before = db().AsOf(before).History();
+  ExpectPull("[:artist/startYear]", "{lz}", "{:artist/startYear 1968}", &hist_before);
+  // filter: hide the correcting transaction. On the current state its
+  // value is gone; on the history, the earlier value is the latest left.
+  auto hide = [after](const Database&, const Datom& d) { return d.t() != after; };
+  Database filtered = db().Filter(hide);
+  ExpectPull("[:artist/startYear :artist/name]", "{lz}", R"({:artist/name "Led Zeppelin"})", &filtered);
+  Database clean = db().History().Filter(hide);
+  ExpectPull("[:artist/startYear]", "{lz}", "{:artist/startYear 1968}", &clean);
+  // with: a speculative change.
+  auto with = db().With(E(R"([[:db/add [:artist/name "Pink Floyd"] :artist/startYear 1965]])"));
+  ASSERT_TRUE(with.ok()) << with.status().ToString();
+  ExpectPull("[:artist/startYear]", "{pf}", "{:artist/startYear 1965}", &with->db_after);
+  ExpectPull("[:artist/startYear]", "{pf}", "nil");
+  // Reverse attributes and components through a view.
+  Tx(R"([[:db/retract [:artist/name "Pink Floyd"] :artist/country [:country/name "United Kingdom"]]])");
+  ExpectPull("[:artist/_country]", "{gb}", "{:artist/_country [{:db/id {lz}}]}");
+  Database then = db().AsOf(after);
+  ExpectPull("[:artist/_country]", "{gb}", "{:artist/_country [{:db/id {lz}} {:db/id {pf}}]}", &then);
+  Database hist_now = db().History();
+  ExpectPull("[:artist/_country]", "{gb}", "{:artist/_country [{:db/id {lz}} {:db/id {pf}}]}", &hist_now);
+}
+
+TEST_F(PullTest, Limits) {
+  PullOptions o;
+  o.max_nodes = 5;
+  auto r = Pull(db(), E("[:release/media]"), E("{dsotm}"), o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kBusy);
+  EXPECT_NE(r.status().message().find("max_nodes"), std::string::npos) << r.status().message();
+}
+
+TEST_F(PullTest, Errors) {
+  auto err = [&](const std::string& pattern, const std::string& eid = "{lz}") {
+    auto r = Pull(db(), E(pattern), E(eid));
+    EXPECT_FALSE(r.ok()) << pattern;
+    return r.ok() ? std::string() : r.status().message();
+  };
+  EXPECT_NE(err("[:artist/nope]").find("unknown attribute :artist/nope"), std::string::npos);
+  EXPECT_NE(err("[:artist/_name]").find("needs a ref attribute"), std::string::npos);
+  EXPECT_NE(err("{:artist/name 1}").find("a pattern is a vector"), std::string::npos);
+  EXPECT_NE(err("[(:artist/name :limit -1)]").find(":limit"), std::string::npos);
+  EXPECT_NE(err("[(:artist/name :bogus 1)]").find("unknown attribute option"), std::string::npos);
+  EXPECT_NE(err("[{:artist/name [:x]}]").find("not a ref attribute"), std::string::npos);
+  EXPECT_NE(err("[:artist/name]", "\"lz\"").find("expected an entity id"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace strata

@@ -1,0 +1,264 @@
+// Relations: hash joins, anti-joins, projections and the limits they obey.
+#include "relation.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace strata::query {
+
+Budget::Budget(const QueryOptions& o, QueryStats* stats) : o_(o), stats_(stats ? stats : &own_) {
+  *stats_ = QueryStats{};
+  deadline_ = o.timeout_ms ? std::chrono::steady_clock::now() + std::chrono::milliseconds(o.timeout_ms)
+                           : std::chrono::steady_clock::time_point::max();
+}
+
+Status Budget::Charge(uint64_t rows, uint64_t size) {
+  stats_->tuples += rows;
+  if (size > o_.max_tuples) {
+    return Status::Busy("query exceeded max_tuples: an intermediate relation reached " + std::to_string(size) +
+                        " tuples (limit " + std::to_string(o_.max_tuples) + ")");
+  }
+  since_check_ += rows + 1;
+  if (since_check_ >= 4096) {
+    since_check_ = 0;
+    return CheckTime();
+  }
+  return Status::OK();
+}
+
+Status Budget::CheckTime() {
+  if (std::chrono::steady_clock::now() > deadline_) {
+    return Status::Aborted("query timed out after " + std::to_string(o_.timeout_ms) + " ms");
+  }
+  return Status::OK();
+}
+
+int Rel::col(const std::string& var) const {
+  for (size_t i = 0; i < vars.size(); ++i)
+    if (vars[i] == var) return static_cast<int>(i);
+  return -1;
+}
+
+void Rel::Add(const Val* row_cells) {
+  cells.insert(cells.end(), row_cells, row_cells + vars.size());
+  ++n;
+}
+
+Rel UnitRel() {
+  Rel r;
+  r.n = 1;
+  return r;
+}
+
+size_t HashCols(const Val* row, const std::vector<int>& cols) {
+  size_t h = 0xcbf29ce484222325ull;
+  for (int c : cols) h = (h ^ HashVal(row[c])) * 0x100000001b3ull;
+  return h;
+}
+
+bool EqualCols(const Val* x, const std::vector<int>& xc, const Val* y, const std::vector<int>& yc) {
+  for (size_t i = 0; i < xc.size(); ++i)
+    if (!(x[xc[i]] == y[yc[i]])) return false;
+  return true;
+}
+
+namespace {
+
+// Row indexes of `r` by the hash of their cells at `cols`.
+using RowIndex = std::unordered_multimap<size_t, uint32_t>;
+RowIndex IndexRows(const Rel& r, const std::vector<int>& cols) {
+  RowIndex idx;
+  idx.reserve(r.n);
+  for (size_t i = 0; i < r.n; ++i) idx.emplace(HashCols(r.row(i), cols), static_cast<uint32_t>(i));
+  return idx;
+}
+
+void SharedCols(const Rel& a, const Rel& b, std::vector<int>* ac, std::vector<int>* bc) {
+  for (size_t i = 0; i < a.vars.size(); ++i) {
+    int j = b.col(a.vars[i]);
+    if (j >= 0) {
+      ac->push_back(static_cast<int>(i));
+      bc->push_back(j);
+    }
+  }
+}
+
+}  // namespace
+
+Result<Rel> Join(const Rel& a, const Rel& b, Budget* budget) {
+  std::vector<int> ac, bc;
+  SharedCols(a, b, &ac, &bc);
+  Rel out;
+  out.vars = a.vars;
+  std::vector<int> b_extra;  // columns of b not in a
+  for (size_t j = 0; j < b.vars.size(); ++j) {
+    if (a.col(b.vars[j]) < 0) {
+      b_extra.push_back(static_cast<int>(j));
+      out.vars.push_back(b.vars[j]);
+    }
+  }
+  std::vector<Val> row(out.vars.size());
+  auto emit = [&](const Val* x, const Val* y) -> Status {
+    std::copy(x, x + a.width(), row.begin());
+    for (size_t k = 0; k < b_extra.size(); ++k) row[a.width() + k] = y[b_extra[k]];
+    out.Add(row.data());
+    if ((out.n & 1023) == 0) return budget->Charge(1024, out.n);
+    return Status::OK();
+  };
+  if (ac.empty()) {
+    if (a.n * b.n > 0) STRATA_RETURN_IF_ERROR(budget->Charge(0, a.n * b.n));
+    for (size_t i = 0; i < a.n; ++i)
+      for (size_t j = 0; j < b.n; ++j) STRATA_RETURN_IF_ERROR(emit(a.row(i), b.row(j)));
+  } else if (b.n <= a.n) {
+    RowIndex idx = IndexRows(b, bc);
+    for (size_t i = 0; i < a.n; ++i) {
+      auto [lo, hi] = idx.equal_range(HashCols(a.row(i), ac));
+      for (auto it = lo; it != hi; ++it) {
+        if (EqualCols(a.row(i), ac, b.row(it->second), bc)) STRATA_RETURN_IF_ERROR(emit(a.row(i), b.row(it->second)));
+      }
+    }
+  } else {
+    RowIndex idx = IndexRows(a, ac);
+    for (size_t j = 0; j < b.n; ++j) {
+      auto [lo, hi] = idx.equal_range(HashCols(b.row(j), bc));
+      for (auto it = lo; it != hi; ++it) {
+        if (EqualCols(a.row(it->second), ac, b.row(j), bc)) STRATA_RETURN_IF_ERROR(emit(a.row(it->second), b.row(j)));
+      }
+    }
+  }
+  STRATA_RETURN_IF_ERROR(budget->Charge(out.n & 1023, out.n));
+  return out;
+}
+
+Rel AntiJoin(const Rel& a, const Rel& b) {
+  std::vector<int> ac, bc;
+  SharedCols(a, b, &ac, &bc);
+  Rel out;
+  out.vars = a.vars;
+  if (b.n == 0) return a;
+  if (ac.empty()) return out;  // b has rows and constrains nothing: all excluded
+  RowIndex idx = IndexRows(b, bc);
+  for (size_t i = 0; i < a.n; ++i) {
+    bool found = false;
+    auto [lo, hi] = idx.equal_range(HashCols(a.row(i), ac));
+    for (auto it = lo; it != hi && !found; ++it) found = EqualCols(a.row(i), ac, b.row(it->second), bc);
+    if (!found) out.Add(a.row(i));
+  }
+  return out;
+}
+
+Rel Project(const Rel& r, const std::vector<std::string>& vars) {
+  std::vector<int> cols;
+  for (const auto& v : vars) cols.push_back(r.col(v));
+  Rel out;
+  out.vars = vars;
+  if (vars.empty()) {
+    out.n = r.n > 0 ? 1 : 0;
+    return out;
+  }
+  std::unordered_multimap<size_t, uint32_t> seen;
+  seen.reserve(r.n);
+  std::vector<Val> row(vars.size());
+  std::vector<int> out_cols(vars.size());
+  for (size_t k = 0; k < vars.size(); ++k) out_cols[k] = static_cast<int>(k);
+  for (size_t i = 0; i < r.n; ++i) {
+    const size_t h = HashCols(r.row(i), cols);
+    bool dup = false;
+    auto [lo, hi] = seen.equal_range(h);
+    for (auto it = lo; it != hi && !dup; ++it) dup = EqualCols(r.row(i), cols, out.row(it->second), out_cols);
+    if (dup) continue;
+    for (size_t k = 0; k < cols.size(); ++k) row[k] = r.row(i)[cols[k]];
+    seen.emplace(h, static_cast<uint32_t>(out.n));
+    out.Add(row.data());
+  }
+  return out;
+}
+
+void Dedupe(Rel* r) { *r = Project(*r, r->vars); }
+
+void Append(Rel* a, const Rel& b) {
+  if (a->vars == b.vars) {
+    a->cells.insert(a->cells.end(), b.cells.begin(), b.cells.end());
+    a->n += b.n;
+    return;
+  }
+  std::vector<int> cols;
+  for (const auto& v : a->vars) cols.push_back(b.col(v));
+  std::vector<Val> row(a->vars.size());
+  for (size_t i = 0; i < b.n; ++i) {
+    for (size_t k = 0; k < cols.size(); ++k) row[k] = b.row(i)[cols[k]];
+    a->Add(row.data());
+  }
+}
+
+RowSet::RowSet(std::vector<std::string> vars) {
+  rel.vars = std::move(vars);
+  for (size_t i = 0; i < rel.vars.size(); ++i) cols_.push_back(static_cast<int>(i));
+}
+
+bool RowSet::Contains(const Val* row) const {
+  auto [lo, hi] = idx_.equal_range(HashCols(row, cols_));
+  for (auto it = lo; it != hi; ++it)
+    if (EqualCols(row, cols_, rel.row(it->second), cols_)) return true;
+  return false;
+}
+
+bool RowSet::Insert(const Val* row) {
+  if (Contains(row)) return false;
+  idx_.emplace(HashCols(row, cols_), static_cast<uint32_t>(rel.n));
+  rel.Add(row);
+  return true;
+}
+
+bool Ctx::bound(const std::string& var) const {
+  for (const Rel& r : rels)
+    if (r.has(var)) return true;
+  return false;
+}
+
+bool Ctx::empty() const {
+  for (const Rel& r : rels)
+    if (r.n == 0) return true;
+  return false;
+}
+
+Result<int> Ctx::Gather(const std::vector<std::string>& vars, Budget* budget) {
+  std::vector<size_t> hits;
+  for (size_t i = 0; i < rels.size(); ++i) {
+    for (const auto& v : vars) {
+      if (rels[i].has(v)) {
+        hits.push_back(i);
+        break;
+      }
+    }
+  }
+  if (hits.empty()) return -1;
+  Rel merged = std::move(rels[hits[0]]);
+  for (size_t k = 1; k < hits.size(); ++k) {
+    STRATA_ASSIGN_OR_RETURN(merged, Join(merged, rels[hits[k]], budget));
+  }
+  for (size_t k = hits.size(); k-- > 0;) rels.erase(rels.begin() + static_cast<long>(hits[k]));
+  rels.push_back(std::move(merged));
+  return static_cast<int>(rels.size() - 1);
+}
+
+Status Ctx::Absorb(Rel r, Budget* budget) {
+  std::vector<size_t> hits;
+  for (size_t i = 0; i < rels.size(); ++i) {
+    for (const auto& v : r.vars) {
+      if (rels[i].has(v)) {
+        hits.push_back(i);
+        break;
+      }
+    }
+  }
+  for (size_t k : hits) {
+    STRATA_ASSIGN_OR_RETURN(r, Join(rels[k], r, budget));
+  }
+  for (size_t k = hits.size(); k-- > 0;) rels.erase(rels.begin() + static_cast<long>(hits[k]));
+  if (r.vars.empty() && r.n > 0 && !rels.empty()) return Status::OK();  // a unit: no information
+  rels.push_back(std::move(r));
+  return Status::OK();
+}
+
+}  // namespace strata::query

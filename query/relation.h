@@ -1,0 +1,96 @@
+// relation.h — relations of bound variables and the joins between them
+// (internal).
+//
+// A Rel is a bag of rows over named variables, stored row-major in one
+// vector. Evaluation keeps several Rels at once (a Ctx): variables that no
+// clause has connected yet live in separate Rels, so nothing is
+// multiplied out until a clause or the :find needs it.
+//
+// Thread safety: plain values; a Budget belongs to one query.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "strata/query.h"
+#include "val.h"
+
+namespace strata::query {
+
+// Limits and counters of one query run.
+class Budget {
+ public:
+  Budget(const QueryOptions& o, QueryStats* stats);
+  // Accounts for `rows` new tuples in a relation that now holds `size`.
+  Status Charge(uint64_t rows, uint64_t size);
+  Status CheckTime();
+  QueryStats& stats() { return *stats_; }
+
+ private:
+  QueryOptions o_;
+  QueryStats own_;
+  QueryStats* stats_;
+  std::chrono::steady_clock::time_point deadline_;
+  uint64_t since_check_ = 0;
+};
+
+struct Rel {
+  std::vector<std::string> vars;
+  std::vector<Val> cells;  // rows * vars.size()
+  size_t n = 0;            // rows (a relation over no variables still counts them)
+
+  size_t width() const { return vars.size(); }
+  const Val* row(size_t i) const { return cells.data() + i * vars.size(); }
+  int col(const std::string& var) const;
+  bool has(const std::string& var) const { return col(var) >= 0; }
+  void Add(const Val* row_cells);
+  void Add(const std::vector<Val>& row_cells) { Add(row_cells.data()); }
+};
+
+// The relation with no variables and one row: the identity of joins.
+Rel UnitRel();
+
+// Natural join on the shared variables (a product when there are none).
+Result<Rel> Join(const Rel& a, const Rel& b, Budget* budget);
+// Rows of `a` that have no partner in `b` on the shared variables.
+Rel AntiJoin(const Rel& a, const Rel& b);
+// The distinct rows of `r` over `vars` (each must be in r).
+Rel Project(const Rel& r, const std::vector<std::string>& vars);
+// Removes duplicate rows in place.
+void Dedupe(Rel* r);
+// Appends the rows of `b` (same variables, maybe in another order) to `a`.
+void Append(Rel* a, const Rel& b);
+
+// Hashing of a row's cells at some columns.
+size_t HashCols(const Val* row, const std::vector<int>& cols);
+bool EqualCols(const Val* x, const std::vector<int>& xc, const Val* y, const std::vector<int>& yc);
+
+// A relation without duplicates, with a hash index for membership tests.
+struct RowSet {
+  Rel rel;
+  bool Contains(const Val* row) const;
+  bool Insert(const Val* row);  // false when already present
+  explicit RowSet(std::vector<std::string> vars = {});
+
+ private:
+  std::unordered_multimap<size_t, uint32_t> idx_;
+  std::vector<int> cols_;
+};
+
+// The relations a query holds while its clauses run.
+struct Ctx {
+  std::vector<Rel> rels;
+
+  bool bound(const std::string& var) const;
+  bool empty() const;  // some relation has no rows: nothing can match
+  // Merges (joins, or multiplies when unconnected) every relation holding
+  // one of `vars` into one and returns its index; -1 if none holds any.
+  Result<int> Gather(const std::vector<std::string>& vars, Budget* budget);
+  // Joins `r` into the relations it shares variables with, or adds it.
+  Status Absorb(Rel r, Budget* budget);
+};
+
+}  // namespace strata::query

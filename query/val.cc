@@ -1,0 +1,137 @@
+// Query values: order, hashing, EDN conversion and entity resolution.
+#include "val.h"
+
+namespace strata::query {
+
+bool operator==(const Val& a, const Val& b) {
+  if (a.tuple || b.tuple) {
+    if (!a.tuple || !b.tuple) return false;
+    if (a.tuple == b.tuple) return true;
+    return *a.tuple == *b.tuple;
+  }
+  return a.v == b.v;
+}
+
+int Compare(const Val& a, const Val& b) {
+  if (!a.tuple && !b.tuple) {
+    auto c = a.v <=> b.v;
+    return c < 0 ? -1 : c > 0 ? 1 : 0;
+  }
+  if (!a.tuple) return -1;
+  if (!b.tuple) return 1;
+  const auto& x = *a.tuple;
+  const auto& y = *b.tuple;
+  for (size_t i = 0; i < x.size() && i < y.size(); ++i) {
+    int c = Compare(x[i], y[i]);
+    if (c != 0) return c;
+  }
+  return x.size() < y.size() ? -1 : x.size() > y.size() ? 1 : 0;
+}
+
+size_t HashVal(const Val& v) {
+  if (!v.tuple) return v.v.Hash();
+  size_t h = 0x9e3779b97f4a7c15ull;
+  for (const Val& x : *v.tuple) h = (h ^ HashVal(x)) * 0x100000001b3ull;
+  return h;
+}
+
+Result<Val> FromEdn(const edn::Node& n) {
+  switch (n.kind) {
+    case edn::Kind::kNil: return Val();
+    case edn::Kind::kBool: return Val(Value::Boolean(n.b));
+    case edn::Kind::kLong: return Val(Value::Long(n.i));
+    case edn::Kind::kDouble: return Val(Value::Double(n.d));
+    case edn::Kind::kString: return Val(Value::String(n.s));
+    case edn::Kind::kKeyword: return Val(Value::Keyword(n.s));
+    case edn::Kind::kInst: return Val(Value::Instant(n.i));
+    case edn::Kind::kUuid: return Val(Value::FromUuid(n.uuid));
+    case edn::Kind::kVector:
+    case edn::Kind::kList:
+    case edn::Kind::kSet: {
+      std::vector<Val> xs;
+      xs.reserve(n.items.size());
+      for (const edn::Node& item : n.items) {
+        STRATA_ASSIGN_OR_RETURN(Val x, FromEdn(item));
+        xs.push_back(std::move(x));
+      }
+      return Val::Tuple(std::move(xs));
+    }
+    default:
+      return Status::InvalidArgument("a query value cannot be a " + std::string(edn::KindName(n.kind)) + ": " +
+                                     edn::Print(n));
+  }
+}
+
+edn::Node ToEdn(const Val& v) {
+  if (v.tuple) {
+    std::vector<edn::Node> xs;
+    xs.reserve(v.tuple->size());
+    for (const Val& x : *v.tuple) xs.push_back(ToEdn(x));
+    return edn::Node::Vector(std::move(xs));
+  }
+  switch (v.v.type()) {
+    case ValueType::kNil: return edn::Node::Nil();
+    case ValueType::kRef: return edn::Node::Long(static_cast<int64_t>(v.v.ref()));
+    case ValueType::kKeyword: return edn::Node::Keyword(v.v.str());
+    case ValueType::kString: return edn::Node::String(v.v.str());
+    case ValueType::kBoolean: return edn::Node::Bool(v.v.as_bool());
+    case ValueType::kLong: return edn::Node::Long(v.v.as_long());
+    case ValueType::kDouble: return edn::Node::Double(v.v.as_double());
+    case ValueType::kInstant: return edn::Node::Inst(v.v.instant_ms());
+    case ValueType::kUuid: return edn::Node::FromUuid(v.v.uuid());
+  }
+  return edn::Node::Nil();
+}
+
+std::string Show(const Val& v) { return edn::Print(ToEdn(v)); }
+
+const Attribute* ResolveAttribute(const Database& db, const Val& v) {
+  if (v.tuple) return nullptr;
+  if (v.v.type() == ValueType::kKeyword) return db.attribute(v.v.str());
+  if (v.v.type() == ValueType::kLong) return db.attribute(static_cast<EntityId>(v.v.as_long()));
+  return nullptr;
+}
+
+std::optional<EntityId> ResolveEntity(const Database& db, const Val& v) {
+  if (v.tuple) {
+    if (v.tuple->size() != 2) return std::nullopt;
+    const Attribute* a = ResolveAttribute(db, (*v.tuple)[0]);
+    if (a == nullptr || a->unique == Unique::kNone) return std::nullopt;
+    auto value = ToDatomValue(db, *a, (*v.tuple)[1]);
+    if (!value) return std::nullopt;
+    auto c = db.Datoms(Index::kAvet, {Value::Ref(a->id), *value});
+    if (!c.ok()) return std::nullopt;
+    for (; c->Valid(); c->Next()) {
+      if (c->datom().added) return c->datom().e;
+    }
+    return std::nullopt;
+  }
+  switch (v.v.type()) {
+    case ValueType::kLong:
+      if (v.v.as_long() < 0) return std::nullopt;
+      return static_cast<EntityId>(v.v.as_long());
+    case ValueType::kRef: return v.v.ref();
+    case ValueType::kKeyword: {
+      auto e = db.Entid(edn::Node::Keyword(v.v.str()));
+      if (!e.ok()) return std::nullopt;
+      return *e;
+    }
+    default: return std::nullopt;
+  }
+}
+
+std::optional<Value> ToDatomValue(const Database& db, const Attribute& a, const Val& v) {
+  if (a.type == ValueType::kRef) {
+    auto e = ResolveEntity(db, v);
+    if (!e) return std::nullopt;
+    return Value::Ref(*e);
+  }
+  if (v.tuple) return std::nullopt;
+  if (v.v.type() == a.type) return v.v;
+  if (a.type == ValueType::kDouble && v.v.type() == ValueType::kLong) {
+    return Value::Double(static_cast<double>(v.v.as_long()));
+  }
+  return std::nullopt;
+}
+
+}  // namespace strata::query

@@ -1,0 +1,69 @@
+// val.h — the values a query binds to variables (internal).
+//
+// A Val is a datom value or a tuple of Vals (what `tuple`, collection
+// inputs and functions such as re-find return). Entity ids are plain longs
+// inside a query, as in Datomic, so a ref read from an index and a long
+// from an input or a function compare equal; positions that need an
+// entity resolve longs, idents and lookup refs back (see patterns.cc).
+//
+// Thread safety: plain values.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "strata/database.h"
+#include "strata/edn.h"
+#include "strata/value.h"
+
+namespace strata::query {
+
+struct Val {
+  Value v;                                        // a scalar (nil when a tuple)
+  std::shared_ptr<const std::vector<Val>> tuple;  // non-null: a tuple value
+
+  Val() = default;
+  explicit Val(Value x) : v(x.type() == ValueType::kRef ? Value::Long(static_cast<int64_t>(x.ref())) : std::move(x)) {}
+  static Val Long(int64_t i) { return Val(Value::Long(i)); }
+  static Val Tuple(std::vector<Val> xs) {
+    Val t;
+    t.tuple = std::make_shared<const std::vector<Val>>(std::move(xs));
+    return t;
+  }
+  bool is_tuple() const { return tuple != nullptr; }
+  bool is_nil() const { return !tuple && v.is_nil(); }
+  bool is_long() const { return !tuple && v.type() == ValueType::kLong; }
+  bool is_number() const {
+    return !tuple && (v.type() == ValueType::kLong || v.type() == ValueType::kDouble);
+  }
+  bool is_string() const { return !tuple && v.type() == ValueType::kString; }
+  bool is_keyword() const { return !tuple && v.type() == ValueType::kKeyword; }
+  // Clojure truthiness: everything but nil and false.
+  bool truthy() const { return tuple || !(v.is_nil() || (v.type() == ValueType::kBoolean && !v.as_bool())); }
+};
+
+bool operator==(const Val& a, const Val& b);
+inline bool operator!=(const Val& a, const Val& b) { return !(a == b); }
+// A total order: scalars (by Value order) before tuples (lexicographic).
+int Compare(const Val& a, const Val& b);
+inline bool operator<(const Val& a, const Val& b) { return Compare(a, b) < 0; }
+size_t HashVal(const Val& v);
+
+// EDN to a value: vectors, lists and sets become tuples; maps are refused.
+Result<Val> FromEdn(const edn::Node& n);
+edn::Node ToEdn(const Val& v);
+// EDN text of a value, for error messages.
+std::string Show(const Val& v);
+
+// Entity id named by a value: a long, an ident keyword, or a lookup ref
+// tuple [attr value] (resolved in `db`, which may be any view). nullopt
+// when it names nothing.
+std::optional<EntityId> ResolveEntity(const Database& db, const Val& v);
+// Attribute named by a value (an id or an ident keyword), or nullptr.
+const Attribute* ResolveAttribute(const Database& db, const Val& v);
+// The datom value that `v` stands for in attribute `a`: refs resolve like
+// entities; other types must match exactly (a long stands for a double).
+std::optional<Value> ToDatomValue(const Database& db, const Attribute& a, const Val& v);
+
+}  // namespace strata::query
