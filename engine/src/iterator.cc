@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "planted_faults.h"
+
 namespace strata {
 namespace {
 
@@ -75,14 +77,21 @@ class ViewIterator final : public DatomIterator {
   Status status() const override { return in_->status(); }
 
  private:
-  bool InTime(const Datom& d) const { return !spec_.as_of || d.t() <= *spec_.as_of; }
-  bool AfterSince(const Datom& d) const { return !spec_.since || d.t() > *spec_.since; }
+  bool InTime(const Datom& d) const {
+    if (PlantedFault("asof-excludes-t")) return !spec_.as_of || d.t() < *spec_.as_of;
+    return !spec_.as_of || d.t() <= *spec_.as_of;
+  }
+  bool AfterSince(const Datom& d) const {
+    if (PlantedFault("since-includes-t")) return !spec_.since || d.t() >= *spec_.since;
+    return !spec_.since || d.t() > *spec_.since;
+  }
 
   void Advance() {
     valid_ = false;
     if (spec_.history) {
       for (; in_->Valid(); in_->Next()) {
         const Datom& d = in_->datom();
+        if (PlantedFault("history-drops-retraction") && !d.added) continue;
         if (InTime(d) && AfterSince(d)) {
           cur_ = d;
           valid_ = true;

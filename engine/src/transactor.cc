@@ -7,6 +7,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "planted_faults.h"
+
 namespace strata {
 
 int64_t NowMillis() {
@@ -611,6 +613,7 @@ Result<PreparedTx> Builder::Finish(int64_t now_ms) {
       for (Value& old : cur_.Values(k.e, k.a)) {
         if (old == k.v) continue;
         EavKey rk{k.e, k.a, old};
+        if (PlantedFault("implicit-retraction-forgets-old")) continue;
         if (!retracts.count(rk)) datoms.push_back(Datom{k.e, k.a, std::move(old), tx, false});
       }
     }
