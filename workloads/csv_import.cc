@@ -1,0 +1,436 @@
+// Bulk CSV import (see csv_import.h): rows to batches, batches to
+// transactions, bad rows to reports.
+
+#include "workloads/csv_import.h"
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+
+namespace strata::workloads {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string BaseName(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// The transaction map of a row. A reference to a row of the batch
+// (`in_batch` holds its tempid) uses the tempid; otherwise the entity id in
+// `resolved` (parallel to row.values; 0 = not resolved), else a lookup ref.
+edn::Node RowToTxMap(const MappedRow& row, const std::unordered_set<std::string>* in_batch,
+                     const std::vector<EntityId>* resolved) {
+  std::vector<edn::Node> kvs;
+  kvs.reserve(2 + 2 * row.values.size());
+  if (row.identity) {
+    kvs.push_back(edn::Node::Keyword("db/id"));
+    kvs.push_back(edn::Node::String(TempidFor(row.identity->attr, row.key)));
+  }
+  for (size_t i = 0; i < row.values.size(); ++i) {
+    const MappedValue& mv = row.values[i];
+    edn::Node v;
+    if (mv.col->ref.empty()) {
+      v = ValueToTxNode(mv.v);
+    } else if (std::string t = TempidFor(mv.col->ref, mv.v); in_batch && in_batch->count(t)) {
+      v = edn::Node::String(std::move(t));
+    } else if (resolved && (*resolved)[i] != 0) {
+      v = edn::Node::Long(static_cast<int64_t>((*resolved)[i]));
+    } else {
+      v = edn::Node::Vector({edn::Node::Keyword(mv.col->ref), ValueToTxNode(mv.v)});
+    }
+    // Several values of one column (a :split cell) go in one set.
+    if (!mv.col->split.empty()) {
+      if (i == 0 || row.values[i - 1].col != mv.col) {
+        kvs.push_back(edn::Node::Keyword(mv.col->attr));
+        kvs.push_back(edn::Node::Set());
+      }
+      kvs.back().items.push_back(std::move(v));
+      continue;
+    }
+    kvs.push_back(edn::Node::Keyword(mv.col->attr));
+    kvs.push_back(std::move(v));
+  }
+  return edn::Node::Map(std::move(kvs));
+}
+
+bool IsDataError(const Status& s) {
+  return s.code() == Code::kInvalidArgument || s.code() == Code::kConflict || s.code() == Code::kNotFound;
+}
+
+std::string Rate(double v) {
+  char buf[32];
+  if (v >= 1e6) std::snprintf(buf, sizeof buf, "%.2fM", v / 1e6);
+  else if (v >= 1e3) std::snprintf(buf, sizeof buf, "%.1fk", v / 1e3);
+  else std::snprintf(buf, sizeof buf, "%.0f", v);
+  return buf;
+}
+
+class Importer {
+ public:
+  Importer(Connection& conn, const Mapping& mapping, const ImportOptions& options, Env* env, ImportReport* report)
+      : conn_(conn), mapping_(mapping), options_(options), env_(env), report_(*report), start_(Clock::now()) {
+    batch_rows_ = options.batch_rows ? options.batch_rows : mapping.batch_rows;
+    on_error_ = options.on_error.value_or(mapping.on_error);
+  }
+
+  Status Run(const std::vector<std::string>& paths);
+
+ private:
+  struct Pending {
+    MappedRow row;
+    std::vector<EntityId> resolved;  // per value: the referenced entity, 0 if none or in the batch
+  };
+
+  Status ImportFile(const std::string& path, const FileSpec& spec);
+  // Records a bad row; under fail also stops (returns the error).
+  Status BadRow(uint64_t line, std::string reason);
+  // Resolves references and decides whether the row says anything new;
+  // false with *error for an unresolvable reference.
+  bool Prepare(Pending* p, bool* unchanged, std::string* error);
+  std::optional<EntityId> Lookup(const Attribute* attr, const Value& v) const;
+  Status Flush();
+  Status Salvage(const Status& why);
+  Status Committed(const TxReport& r, size_t rows, uint64_t last_line);
+  void Progress(bool force);
+  std::string Here(uint64_t line) const { return path_ + ":" + std::to_string(line); }
+
+  Connection& conn_;
+  const Mapping& mapping_;
+  const ImportOptions& options_;
+  Env* env_;
+  ImportReport& report_;
+  Clock::time_point start_, last_progress_{};
+  size_t batch_rows_;
+  OnError on_error_;
+
+  Database db_;  // the database after the last commit
+  std::string path_;
+  const FileSpec* spec_ = nullptr;
+  std::vector<const Attribute*> attrs_, ref_attrs_;  // per column of spec_
+  std::vector<Pending> batch_;
+  std::unordered_set<std::string> batch_tempids_;
+  const CsvReader* reader_ = nullptr;
+  uint64_t bytes_done_ = 0, bytes_total_ = 0;
+};
+
+Status Importer::Run(const std::vector<std::string>& paths) {
+  std::map<std::string, std::string> by_name;  // base name -> path
+  for (const std::string& p : paths) {
+    const std::string base = BaseName(p);
+    bool known = false;
+    for (const FileSpec& f : mapping_.files) known = known || f.file == base;
+    if (!known) {
+      std::string names;
+      for (const FileSpec& f : mapping_.files) names += (names.empty() ? "" : ", ") + f.file;
+      return Status::InvalidArgument(p + " matches no :file of the mapping (known: " + names + ")");
+    }
+    if (!by_name.emplace(base, p).second)
+      return Status::InvalidArgument("two files named " + base + ": " + by_name[base] + " and " + p);
+    STRATA_ASSIGN_OR_RETURN(uint64_t size, env_->FileSize(p));
+    bytes_total_ += size;
+  }
+  STRATA_RETURN_IF_ERROR(EnsureSchema(conn_, env_, mapping_, &report_.schema_transacted));
+  db_ = conn_.db();
+  STRATA_RETURN_IF_ERROR(CheckMapping(db_, mapping_));
+  for (const FileSpec& f : mapping_.files) {
+    auto it = by_name.find(f.file);
+    if (it == by_name.end()) continue;
+    Status s = ImportFile(it->second, f);
+    report_.seconds = std::chrono::duration<double>(Clock::now() - start_).count();
+    Progress(true);
+    if (!s.ok()) return s;
+  }
+  return Status::OK();
+}
+
+Status Importer::ImportFile(const std::string& path, const FileSpec& spec) {
+  path_ = path;
+  spec_ = &spec;
+  attrs_.clear();
+  ref_attrs_.clear();
+  for (const ColumnSpec& c : spec.columns) {
+    attrs_.push_back(db_.attribute(c.attr));
+    ref_attrs_.push_back(c.ref.empty() ? nullptr : db_.attribute(c.ref));
+  }
+  auto source = OpenCsvFile(env_, path);
+  if (!source.ok()) return source.status().WithContext("opening " + path);
+  CsvOptions co;
+  co.delimiter = spec.delimiter;
+  CsvReader reader(std::move(*source), co);
+  reader_ = &reader;
+  struct Done {
+    Importer* self;
+    const CsvReader& r;
+    ~Done() {
+      self->bytes_done_ += r.bytes_read();
+      self->report_.bytes += r.bytes_read();
+      self->reader_ = nullptr;
+    }
+  } done{this, reader};
+  report_.files++;
+
+  CsvRecord rec;
+  std::string error;
+  if (!reader.Next(&rec, &error)) {
+    if (!reader.status().ok()) return reader.status().WithContext("reading " + path);
+    return BadRow(1, "no header row");
+  }
+  if (!error.empty()) return Status::InvalidArgument(Here(rec.line) + ": malformed header: " + error);
+  STRATA_ASSIGN_OR_RETURN(RowMapper mapper, RowMapper::Make(spec, rec.fields));
+
+  Pending p;
+  while (reader.Next(&rec, &error)) {
+    report_.rows++;
+    if (!error.empty()) {
+      STRATA_RETURN_IF_ERROR(BadRow(rec.line, error));
+      continue;
+    }
+    if (!mapper.Map(rec, &p.row, &error)) {
+      STRATA_RETURN_IF_ERROR(BadRow(rec.line, error));
+      continue;
+    }
+    // A second row for one entity: commit the first, so the later one wins.
+    if (p.row.identity && batch_tempids_.count(TempidFor(p.row.identity->attr, p.row.key)))
+      STRATA_RETURN_IF_ERROR(Flush());
+    bool unchanged = false;
+    if (!Prepare(&p, &unchanged, &error)) {
+      STRATA_RETURN_IF_ERROR(BadRow(rec.line, error));
+      continue;
+    }
+    if (unchanged) {
+      report_.rows_unchanged++;
+      continue;
+    }
+    if (p.row.identity) batch_tempids_.insert(TempidFor(p.row.identity->attr, p.row.key));
+    batch_.push_back(std::move(p));
+    p = Pending();
+    if (batch_.size() >= batch_rows_) STRATA_RETURN_IF_ERROR(Flush());
+  }
+  if (!reader.status().ok()) return reader.status().WithContext("reading " + path);
+  return Flush();
+}
+
+Status Importer::BadRow(uint64_t line, std::string reason) {
+  report_.rows_bad++;
+  if (report_.errors.size() < options_.max_listed_errors) report_.errors.push_back(RowError{path_, line, reason});
+  if (on_error_ == OnError::kSkip) return Status::OK();
+  // Under fail, nothing of the open batch is committed.
+  batch_.clear();
+  batch_tempids_.clear();
+  return Status::InvalidArgument(Here(line) + ": " + reason);
+}
+
+std::optional<EntityId> Importer::Lookup(const Attribute* attr, const Value& v) const {
+  auto c = db_.Datoms(Index::kAvet, {Value::Ref(attr->id), v});
+  if (!c.ok() || !c->Valid()) return std::nullopt;
+  return c->datom().e;
+}
+
+bool Importer::Prepare(Pending* p, bool* unchanged, std::string* error) {
+  const ColumnSpec* base = spec_->columns.data();
+  p->resolved.assign(p->row.values.size(), 0);
+  bool in_batch_ref = false;
+  for (size_t i = 0; i < p->row.values.size(); ++i) {
+    const MappedValue& mv = p->row.values[i];
+    if (mv.col->ref.empty()) continue;
+    auto e = Lookup(ref_attrs_[mv.col - base], mv.v);
+    if (!e && batch_tempids_.count(TempidFor(mv.col->ref, mv.v))) {
+      in_batch_ref = true;  // a new entity of this batch
+      continue;
+    }
+    if (!e) {
+      *error = "column '" + mv.col->column + "': unresolvable reference, [:" + mv.col->ref + " " +
+               edn::Print(ValueToTxNode(mv.v)) + "] matches no entity";
+      return false;
+    }
+    p->resolved[i] = *e;
+  }
+  // Unchanged: the entity exists and holds every value already.
+  *unchanged = false;
+  if (!p->row.identity || in_batch_ref) return true;
+  auto e = Lookup(attrs_[p->row.identity - base], p->row.key);
+  if (!e) return true;
+  for (size_t i = 0; i < p->row.values.size(); ++i) {
+    const MappedValue& mv = p->row.values[i];
+    const Value v = mv.col->ref.empty() ? mv.v : Value::Ref(p->resolved[i]);
+    auto c = db_.Datoms(Index::kEavt, {Value::Ref(*e), Value::Ref(attrs_[mv.col - base]->id), v});
+    if (!c.ok() || !c->Valid()) return true;
+  }
+  *unchanged = true;
+  return true;
+}
+
+Status Importer::Committed(const TxReport& r, size_t rows, uint64_t last_line) {
+  db_ = r.db_after;
+  report_.transactions++;
+  report_.datoms += r.tx_data.size();
+  report_.rows_imported += rows;
+  report_.committed_through = Here(last_line);
+  Progress(false);
+  if (options_.stop && options_.stop())
+    return Status::Aborted("stopped; committed through " + report_.committed_through);
+  return Status::OK();
+}
+
+Status Importer::Flush() {
+  if (batch_.empty()) return Status::OK();
+  std::vector<edn::Node> ops;
+  ops.reserve(batch_.size());
+  for (const Pending& p : batch_) ops.push_back(RowToTxMap(p.row, &batch_tempids_, &p.resolved));
+  auto r = conn_.Transact(edn::Node::Vector(std::move(ops)));
+  if (!r.ok()) {
+    if (!IsDataError(r.status())) return r.status().WithContext("committing rows of " + path_);
+    return Salvage(r.status());
+  }
+  const uint64_t last = batch_.back().row.line;
+  const size_t rows = batch_.size();
+  batch_.clear();
+  batch_tempids_.clear();
+  return Committed(*r, rows, last);
+}
+
+Status Importer::Salvage(const Status& why) {
+  // Find the rows the transactor refuses: apply them one at a time, with
+  // every reference as a lookup ref, to a speculative database.
+  std::vector<Pending> good;
+  std::vector<std::pair<uint64_t, std::string>> bad;
+  Database spec = db_;
+  for (Pending& p : batch_) {
+    auto w = spec.With(edn::Node::Vector({RowToTxMap(p.row, nullptr, nullptr)}));
+    if (w.ok()) {
+      spec = w->db_after;
+      good.push_back(std::move(p));
+    } else {
+      bad.emplace_back(p.row.line, "refused by the transactor: " + w.status().message());
+    }
+  }
+  const uint64_t first = batch_.front().row.line, last = batch_.back().row.line;
+  batch_.clear();
+  batch_tempids_.clear();
+  if (bad.empty() && on_error_ == OnError::kFail)
+    return BadRow(first, "rows through line " + std::to_string(last) + " refused together: " + why.message());
+  for (auto& [line, reason] : bad) STRATA_RETURN_IF_ERROR(BadRow(line, std::move(reason)));
+  if (good.empty()) return Status::OK();
+  // Again without the bad rows, as one transaction; failing that, row by row.
+  if (!bad.empty()) {
+    std::unordered_set<std::string> tempids;
+    std::vector<edn::Node> ops;
+    for (const Pending& p : good)
+      if (p.row.identity) tempids.insert(TempidFor(p.row.identity->attr, p.row.key));
+    for (const Pending& p : good) ops.push_back(RowToTxMap(p.row, &tempids, &p.resolved));
+    auto r = conn_.Transact(edn::Node::Vector(std::move(ops)));
+    if (r.ok()) {
+      report_.retried_batches++;
+      return Committed(*r, good.size(), good.back().row.line);
+    }
+    if (!IsDataError(r.status())) return r.status().WithContext("committing rows of " + path_);
+  }
+  for (const Pending& p : good) {
+    auto r = conn_.Transact(edn::Node::Vector({RowToTxMap(p.row, nullptr, nullptr)}));
+    if (r.ok()) {
+      STRATA_RETURN_IF_ERROR(Committed(*r, 1, p.row.line));
+    } else if (IsDataError(r.status())) {
+      STRATA_RETURN_IF_ERROR(BadRow(p.row.line, "refused by the transactor: " + r.status().message()));
+    } else {
+      return r.status().WithContext("committing rows of " + path_);
+    }
+  }
+  return Status::OK();
+}
+
+void Importer::Progress(bool force) {
+  if (!options_.progress) return;
+  const Clock::time_point now = Clock::now();
+  if (!force && now - last_progress_ < std::chrono::duration<double>(options_.progress_interval_s)) return;
+  last_progress_ = now;
+  ImportProgress p;
+  p.file = path_;
+  p.rows = report_.rows;
+  p.datoms = report_.datoms;
+  p.bytes_read = bytes_done_ + (reader_ ? reader_->bytes_read() : 0);
+  p.bytes_total = bytes_total_;
+  p.seconds = std::chrono::duration<double>(now - start_).count();
+  options_.progress(p);
+}
+
+}  // namespace
+
+std::string RowError::ToString() const {
+  return line ? file + ":" + std::to_string(line) + ": " + reason : file + ": " + reason;
+}
+
+double ImportProgress::eta_s() const {
+  if (bytes_total == 0 || bytes_read == 0 || seconds <= 0) return -1;
+  if (bytes_read >= bytes_total) return 0;
+  return seconds * static_cast<double>(bytes_total - bytes_read) / static_cast<double>(bytes_read);
+}
+
+std::string ImportReport::Summary() const {
+  const double s = seconds > 0 ? seconds : 1e-9;
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "%llu rows from %llu files in %.2f s (%s rows/s, %s datoms/s): %llu imported, %llu unchanged, "
+                "%llu bad; %llu transactions, %llu datoms",
+                static_cast<unsigned long long>(rows), static_cast<unsigned long long>(files), seconds,
+                Rate(static_cast<double>(rows) / s).c_str(), Rate(static_cast<double>(datoms) / s).c_str(),
+                static_cast<unsigned long long>(rows_imported), static_cast<unsigned long long>(rows_unchanged),
+                static_cast<unsigned long long>(rows_bad), static_cast<unsigned long long>(transactions),
+                static_cast<unsigned long long>(datoms));
+  std::string out = buf;
+  if (retried_batches) out += "; " + std::to_string(retried_batches) + " batches committed again without bad rows";
+  if (schema_transacted) out += "; schema installed";
+  return out;
+}
+
+Status EnsureSchema(Connection& conn, Env* env, const Mapping& mapping, bool* transacted) {
+  *transacted = false;
+  if (mapping.schema_path.empty()) return Status::OK();
+  auto text = env->ReadFile(mapping.schema_path);
+  if (!text.ok()) return text.status().WithContext("reading schema " + mapping.schema_path);
+  auto forms = edn::ReadAll(*text);
+  if (!forms.ok()) return forms.status().WithContext(mapping.schema_path);
+  for (const edn::Node& tx : *forms) {
+    // Installed already when it would record nothing but its own instant.
+    auto w = conn.db().With(tx);
+    if (!w.ok()) return w.status().WithContext("schema " + mapping.schema_path);
+    bool news = false;
+    for (const Datom& d : w->tx_data) news = news || d.e != w->tx;
+    if (!news) continue;
+    auto r = conn.Transact(tx);
+    if (!r.ok()) return r.status().WithContext("schema " + mapping.schema_path);
+    *transacted = true;
+  }
+  return Status::OK();
+}
+
+Status ImportCsv(Connection& conn, const Mapping& mapping, const std::vector<std::string>& paths,
+                 const ImportOptions& options, ImportReport* report) {
+  *report = ImportReport();
+  Env* env = options.env ? options.env : Env::Default();
+  Importer importer(conn, mapping, options, env, report);
+  return importer.Run(paths);
+}
+
+bool TxBatchBuilder::Add(const MappedRow& row) {
+  if (row.identity) {
+    std::string t = TempidFor(row.identity->attr, row.key);
+    if (tempids_.count(t)) return false;
+    rows_.push_back(RowToTxMap(row, &tempids_, nullptr));
+    tempids_.insert(std::move(t));
+    return true;
+  }
+  rows_.push_back(RowToTxMap(row, &tempids_, nullptr));
+  return true;
+}
+
+edn::Node TxBatchBuilder::Take() {
+  edn::Node tx = edn::Node::Vector(std::move(rows_));
+  rows_.clear();
+  tempids_.clear();
+  return tx;
+}
+
+}  // namespace strata::workloads
