@@ -66,8 +66,8 @@ class Progress {
                  elapsed > 0 ? static_cast<double>(datoms) / elapsed : 0, static_cast<unsigned long long>(jobs),
                  eta.c_str());
   }
-  void Note(const char* what) {
-    if (on_) std::fprintf(stderr, "\r\033[K  %s  %s", label_.c_str(), what);
+  void Note(const std::string& what) {
+    if (on_) std::fprintf(stderr, "\r\033[K  %s  %s", label_.c_str(), what.c_str());
   }
   void Clear() {
     if (on_) std::fputs("\r\033[K", stderr);
@@ -253,10 +253,16 @@ Result<RunResult> RunOnce(const Plan& plan, const std::string& strategy, const s
     }
   }
   s.import_s = Seconds(Clock::now() - start);
+  const Clock::time_point t0 = Clock::now();
+  // The queued generations first, interruptibly (IndexNow cannot be
+  // cancelled); then IndexNow seals and indexes the remainder.
+  for (uint64_t queued, shown = 0; !Interrupted() && (queued = conn.stats().sealed_novelty) > 0; shown = queued) {
+    if (queued != shown) progress.Note("indexing the backlog: " + std::to_string(queued) + " generations queued");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   s.interrupted = Interrupted();
   if (!s.interrupted) {
     progress.Note("indexing the final novelty");
-    const Clock::time_point t0 = Clock::now();
     auto forced = conn.IndexNow();
     if (!forced.ok()) {
       progress.Clear();
