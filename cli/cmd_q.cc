@@ -1,0 +1,237 @@
+// `strata q`: a Datalog query on an existing database; and the helpers the
+// query commands share (views, JSON, repeated runs, registration).
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "cli/query_commands.h"
+#include "strata/query.h"
+
+namespace strata::cli {
+
+Result<Database> ReadView(const Database& now, const ReadViewArgs& args) {
+  Database db = now;
+  if (!args.as_of.empty()) {
+    STRATA_ASSIGN_OR_RETURN(TimePoint p, ParseTimePoint(args.as_of, "--as-of"));
+    db = p.is_instant ? db.AsOfInstant(p.ms) : db.AsOf(p.t);
+  }
+  if (!args.since.empty()) {
+    STRATA_ASSIGN_OR_RETURN(TimePoint p, ParseTimePoint(args.since, "--since"));
+    db = db.Since(p.is_instant ? now.AsOfInstant(p.ms).as_of_t().value_or(0) : p.t);
+  }
+  if (args.history) db = db.History();
+  return db;
+}
+
+Json EdnToJson(const edn::Node& n) {
+  switch (n.kind) {
+    case edn::Kind::kNil: return nullptr;
+    case edn::Kind::kBool: return n.b;
+    case edn::Kind::kLong: return n.i;
+    case edn::Kind::kDouble: return n.d;
+    case edn::Kind::kString: return n.s;
+    case edn::Kind::kKeyword: return ":" + n.s;
+    case edn::Kind::kSymbol: return n.s;
+    case edn::Kind::kInst: return edn::FormatInstant(n.i);
+    case edn::Kind::kUuid: return n.uuid.ToString();
+    case edn::Kind::kMap: {
+      Json o = Json::object();
+      for (size_t i = 0; i + 1 < n.items.size(); i += 2) {
+        const edn::Node& k = n.items[i];
+        std::string key = k.is(edn::Kind::kKeyword)  ? ":" + k.s
+                          : k.is(edn::Kind::kString) ? k.s
+                                                     : edn::Print(k);
+        o[key] = EdnToJson(n.items[i + 1]);
+      }
+      return o;
+    }
+    case edn::Kind::kTagged: return edn::Print(n);
+    default: {
+      Json a = Json::array();
+      for (const auto& x : n.items) a.push_back(EdnToJson(x));
+      return a;
+    }
+  }
+}
+
+Result<edn::Node> Repeat(const ReadViewArgs& args, const std::function<Result<edn::Node>()>& read) {
+  const uint64_t n = std::max<uint64_t>(args.repeat, 1);
+  std::vector<double> us;
+  us.reserve(n);
+  Result<edn::Node> last = edn::Node::Nil();
+  for (uint64_t i = 0; i < n; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    last = read();
+    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
+    if (!last.ok()) return last;
+  }
+  if (args.repeat > 0) {
+    double sum = 0;
+    for (double x : us) sum += x;
+    std::vector<double> sorted = us;
+    std::sort(sorted.begin(), sorted.end());
+    auto pct = [&](double p) { return sorted[std::min(sorted.size() - 1, static_cast<size_t>(p * sorted.size()))]; };
+    Json line = Json::object();
+    line["repeat"] = args.repeat;
+    line["mean_us"] = sum / static_cast<double>(us.size());
+    line["p50_us"] = pct(0.50);
+    line["p99_us"] = pct(0.99);
+    std::fprintf(stderr, "%s\n", DumpJson(line).c_str());
+  }
+  return last;
+}
+
+void PrintResult(const ReadViewArgs& args, const edn::Node& result) {
+  PrintLine(args.format == Format::kJson ? DumpJson(EdnToJson(result)) : edn::Print(result));
+}
+
+namespace {
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::NotFound("cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The :in forms of a query (vector or map form); [$] when it has none.
+std::vector<edn::Node> InForms(const edn::Node& q, bool* has_in) {
+  *has_in = false;
+  if (q.is(edn::Kind::kMap)) {
+    if (const edn::Node* in = q.Get("in"); in && in->is_seq()) {
+      *has_in = true;
+      return in->items;
+    }
+  } else if (q.is_seq()) {
+    std::vector<edn::Node> out;
+    bool in_section = false;
+    for (const auto& x : q.items) {
+      if (x.is(edn::Kind::kKeyword)) {
+        in_section = x.s == "in";
+        *has_in = *has_in || in_section;
+      } else if (in_section) {
+        out.push_back(x);
+      }
+    }
+    if (*has_in) return out;
+  }
+  return {edn::Node::Symbol("$")};
+}
+
+// Adds `:in $ %` to a query that has no :in (for --rules).
+edn::Node WithRulesIn(edn::Node q) {
+  if (q.is(edn::Kind::kMap)) {
+    q.items.push_back(edn::Node::Keyword("in"));
+    q.items.push_back(edn::Node::Vector({edn::Node::Symbol("$"), edn::Node::Symbol("%")}));
+    return q;
+  }
+  auto where = std::find_if(q.items.begin(), q.items.end(), [](const edn::Node& x) { return x.is_keyword("where"); });
+  q.items.insert(where, {edn::Node::Keyword("in"), edn::Node::Symbol("$"), edn::Node::Symbol("%")});
+  return q;
+}
+
+}  // namespace
+
+int RunQuery(const QueryArgs& args) {
+  auto query = edn::ReadOne(args.query);
+  if (!query.ok()) return Fail("query: " + query.status().message());
+  edn::Node q = *query;
+  edn::Node rules;
+  if (!args.rules.empty()) {
+    auto text = ReadFile(args.rules);
+    if (!text.ok()) return Fail("--rules: " + text.status().message());
+    auto r = edn::ReadOne(*text);
+    if (!r.ok()) return Fail("--rules " + args.rules + ": " + r.status().message());
+    rules = *r;
+  }
+  bool has_in = false;
+  std::vector<edn::Node> in = InForms(q, &has_in);
+  if (!has_in && !args.rules.empty()) {
+    q = WithRulesIn(q);
+    in = InForms(q, &has_in);
+  }
+  auto conn = OpenExisting(args.db);
+  if (!conn.ok()) return Fail(conn.status().message());
+  auto view = ReadView((*conn)->db(), args);
+  if (!view.ok()) return Fail(view.status().message());
+
+  std::vector<QueryInput> inputs;
+  size_t next = 0;
+  bool db_bound = false;
+  for (const auto& form : in) {
+    if (form.is(edn::Kind::kSymbol) && form.s == "%") {
+      if (args.rules.empty()) return Fail("the query takes rules (%): pass --rules FILE");
+      inputs.push_back(rules);
+      continue;
+    }
+    if (form.is(edn::Kind::kSymbol) && !form.s.empty() && form.s[0] == '$' && !db_bound) {
+      inputs.push_back(*view);
+      db_bound = true;
+      continue;
+    }
+    if (next >= args.inputs.size()) {
+      return Fail("the query's :in needs an input for " + edn::Print(form) + " (" + std::to_string(args.inputs.size()) +
+                  " given)");
+    }
+    const std::string& text = args.inputs[next++];
+    if (text == "log") {
+      inputs.push_back(LogSource{conn->get()});
+      continue;
+    }
+    auto node = edn::ReadOne(text);
+    if (!node.ok()) return Fail("input " + std::to_string(next) + " '" + text + "': " + node.status().message());
+    inputs.push_back(*node);
+  }
+  if (next < args.inputs.size()) {
+    return Fail(std::to_string(args.inputs.size() - next) + " more inputs than the query's :in takes");
+  }
+  auto result = Repeat(args, [&] { return Q(q, inputs); });
+  if (!result.ok()) return Fail("query: " + result.status().message());
+  PrintResult(args, *result);
+  return 0;
+}
+
+namespace {
+
+void AddViewFlags(CLI::App* cmd, ReadViewArgs* a) {
+  static const std::map<std::string, Format> kFormats = {{"edn", Format::kEdn}, {"json", Format::kJson}};
+  cmd->add_option("--db", a->db, "database folder (must exist)")->required()->option_text("DIR");
+  cmd->add_option("--as-of", a->as_of, "read the database as of T: a t, a tx id, or an instant")->option_text("T");
+  cmd->add_option("--since", a->since, "only datoms added after T (T excluded)")->option_text("T");
+  cmd->add_flag("--history", a->history, "every assertion and retraction ever recorded");
+  cmd->add_option("--format", a->format, "output format: edn (default) or json")
+      ->transform(CLI::CheckedTransformer(kFormats, CLI::ignore_case))
+      ->option_text("edn|json");
+  cmd->add_option("--repeat", a->repeat, "run the read N times; timing as one JSON line on stderr")
+      ->option_text("N");
+}
+
+}  // namespace
+
+void AddQueryCommands(CLI::App& app, int* exit_code) {
+  auto q = std::make_shared<QueryArgs>();
+  CLI::App* qc = app.add_subcommand(
+      "q", "Run a Datalog query. Example:\n"
+           "  strata q --db DIR '[:find ?n :in $ ?min :where [?e :item/count ?c] [(>= ?c ?min)] [?e :item/id ?n]]' 10");
+  AddViewFlags(qc, q.get());
+  qc->add_option("query", q->query, "the query, EDN")->required()->option_text("QUERY");
+  qc->add_option("inputs", q->inputs, "the query's other :in inputs, EDN (`log` for the log)")->option_text("INPUT...");
+  qc->add_option("--rules", q->rules, "EDN file of rules, bound to % (added to :in when the query has none)")
+      ->option_text("FILE");
+  qc->callback([q, exit_code] { *exit_code = RunQuery(*q); });
+
+  auto p = std::make_shared<PullArgs>();
+  CLI::App* pc = app.add_subcommand(
+      "pull", "Pull a pattern from an entity. Example:\n"
+              "  strata pull --db DIR '[:artist/name {:artist/country [:country/name]}]' '[:artist/name \"Led Zeppelin\"]'");
+  AddViewFlags(pc, p.get());
+  pc->add_option("pattern", p->pattern, "the pull pattern, EDN")->required()->option_text("PATTERN");
+  pc->add_option("entity", p->entity, "an entity id, ident or lookup ref, EDN")->required()->option_text("ENTITY");
+  pc->callback([p, exit_code] { *exit_code = RunPull(*p); });
+}
+
+}  // namespace strata::cli

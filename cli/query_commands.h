@@ -1,0 +1,65 @@
+// cli/query_commands.h — `strata q` and `strata pull`: Datalog and pull on
+// an existing database, over the current state or a view of time.
+//
+//   strata q --db DIR QUERY [INPUT...] [--rules FILE] [--as-of T] [--since T]
+//            [--history] [--format edn|json] [--repeat N]
+//   strata pull --db DIR PATTERN ENTITY [same flags, without --rules]
+//
+// The database is the query's first :in source ($, the default :in);
+// --rules binds %; the other :in bindings take the INPUTs (EDN) in order,
+// the word `log` standing for the database's log. --repeat N runs the read
+// N times after opening and prints {"repeat", "mean_us", "p50_us",
+// "p99_us"} as one JSON line on stderr. docs/query.md has the details.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+#include "strata/edn.h"
+
+namespace strata::cli {
+
+// Flags shared by q and pull: which database, which view, what output.
+struct ReadViewArgs {
+  std::string db;
+  std::string as_of, since;  // t, tx id or instant; empty: none
+  bool history = false;
+  Format format = Format::kEdn;
+  uint64_t repeat = 0;  // 0: run once, print no timing
+};
+
+struct QueryArgs : ReadViewArgs {
+  std::string query;                // EDN
+  std::vector<std::string> inputs;  // EDN, or `log`
+  std::string rules;                // EDN file for %
+};
+
+struct PullArgs : ReadViewArgs {
+  std::string pattern;  // EDN
+  std::string entity;   // EDN: id, ident or lookup ref
+};
+
+int RunQuery(const QueryArgs& args);
+int RunPull(const PullArgs& args);
+
+// Registers the q and pull subcommands on `app`. When one is parsed its
+// callback runs it and stores the exit code in *exit_code (left alone
+// otherwise), which must outlive app.parse().
+void AddQueryCommands(CLI::App& app, int* exit_code);
+
+// The view the flags name, taken from `now`.
+Result<Database> ReadView(const Database& now, const ReadViewArgs& args);
+// JSON of a query or pull result: keywords as ":ns/name" strings, instants
+// as ISO-8601, sets and lists as arrays, map keys as strings.
+Json EdnToJson(const edn::Node& n);
+// Runs `read` args.repeat times (at least once), prints the timing line
+// when repeat > 0, and returns the last result.
+Result<edn::Node> Repeat(const ReadViewArgs& args, const std::function<Result<edn::Node>()>& read);
+// Prints a result in the chosen format.
+void PrintResult(const ReadViewArgs& args, const edn::Node& result);
+
+}  // namespace strata::cli

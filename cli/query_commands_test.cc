@@ -1,0 +1,143 @@
+// `strata q` and `strata pull`, run in process on a database in a
+// temporary folder: output formats, views, inputs, rules, the log,
+// --repeat's timing line, and errors.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/query_commands.h"
+
+namespace strata::cli {
+namespace {
+
+class QueryCommandsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/strata_q_cli_" + std::to_string(::getpid()) + "_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir_);
+    auto conn = Connection::Open(dir_);
+    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+    auto tx = [&](const char* text) {
+      auto r = (*conn)->Transact(text);
+      EXPECT_TRUE(r.ok()) << r.status().ToString();
+      return r.ok() ? r->t : T{0};
+    };
+    tx(R"([{:db/ident :item/id :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
+           {:db/ident :item/count :db/valueType :db.type/long :db/cardinality :db.cardinality/one}
+           {:db/ident :item/tags :db/valueType :db.type/keyword :db/cardinality :db.cardinality/many}])");
+    t1_ = tx(R"([{:item/id "a" :item/count 5 :item/tags [:x :y]} {:item/id "b" :item/count 20}])");
+    t2_ = tx(R"([[:db/add [:item/id "a"] :item/count 6]])");
+    ASSERT_TRUE((*conn)->Close().ok());
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // Runs a command line ("q ..." or "pull ...") through AddQueryCommands;
+  // returns the exit code with stdout and stderr.
+  int Cli(std::vector<std::string> argv, std::string* out, std::string* err = nullptr) {
+    CLI::App app{"strata"};
+    int code = -1;
+    AddQueryCommands(app, &code);
+    std::vector<std::string> rev(argv.rbegin(), argv.rend());
+    ::testing::internal::CaptureStdout();
+    ::testing::internal::CaptureStderr();
+    try {
+      app.parse(rev);
+    } catch (const CLI::ParseError& e) {
+      code = 100 + app.exit(e);
+    }
+    *out = ::testing::internal::GetCapturedStdout();
+    std::string e = ::testing::internal::GetCapturedStderr();
+    if (err) *err = e;
+    return code;
+  }
+
+  std::string dir_;
+  T t1_ = 0, t2_ = 0;
+};
+
+TEST_F(QueryCommandsTest, QueryEdnAndJson) {
+  std::string out;
+  ASSERT_EQ(Cli({"q", "--db", dir_, "[:find ?id ?c :where [?e :item/id ?id] [?e :item/count ?c]]"}, &out), 0);
+  EXPECT_EQ(out, "#{[\"a\" 6] [\"b\" 20]}\n");
+  ASSERT_EQ(Cli({"q", "--db", dir_, "--format", "json", "[:find ?id ?t :where [?e :item/id ?id] [?e :item/tags ?t]]"},
+                &out),
+            0);
+  EXPECT_EQ(nlohmann::json::parse(out), nlohmann::json::parse(R"([["a", ":x"], ["a", ":y"]])"));
+  ASSERT_EQ(Cli({"q", "--db", dir_, "--format", "json", "[:find (count ?e) . :where [?e :item/id]]"}, &out), 0);
+  EXPECT_EQ(out, "2\n");
+}
+
+TEST_F(QueryCommandsTest, InputsViewsRulesAndLog) {
+  std::string out;
+  ASSERT_EQ(Cli({"q", "--db", dir_, "[:find [?id ...] :in $ ?min :where [?e :item/count ?c] [(>= ?c ?min)] [?e :item/id ?id]]",
+                 "10"},
+                &out),
+            0);
+  EXPECT_EQ(out, "[\"b\"]\n");
+  ASSERT_EQ(Cli({"q", "--db", dir_, "--as-of", std::to_string(t1_), "[:find ?c . :where [?e :item/id \"a\"] [?e :item/count ?c]]"},
+                &out),
+            0);
+  EXPECT_EQ(out, "5\n");
+  ASSERT_EQ(Cli({"q", "--db", dir_, "--history", "[:find ?c ?added :where [?e :item/id \"a\"] [?e :item/count ?c _ ?added]]"},
+                &out),
+            0);
+  EXPECT_EQ(out, "#{[5 false] [5 true] [6 true]}\n");
+  ASSERT_EQ(Cli({"q", "--db", dir_, "--since", std::to_string(t1_), "[:find ?c :where [_ :item/count ?c]]"}, &out), 0);
+  EXPECT_EQ(out, "#{[6]}\n");
+  const std::string rules = dir_ + ".rules.edn";
+  std::ofstream(rules) << "[[(big ?e) [?e :item/count ?c] [(> ?c 10)]]]";
+  ASSERT_EQ(Cli({"q", "--db", dir_, "--rules", rules, "[:find ?id :where (big ?e) [?e :item/id ?id]]"}, &out), 0);
+  EXPECT_EQ(out, "#{[\"b\"]}\n");
+  std::remove(rules.c_str());
+  ASSERT_EQ(Cli({"q", "--db", dir_, "[:find ?c :in $ ?log ?t :where [(tx-data ?log ?t) [[_ ?a ?c]]] [?a :db/ident :item/count]]",
+                 "log", std::to_string(t2_)},
+                &out),
+            0);
+  EXPECT_EQ(out, "#{[5] [6]}\n");
+}
+
+TEST_F(QueryCommandsTest, Pull) {
+  std::string out;
+  ASSERT_EQ(Cli({"pull", "--db", dir_, "[:item/id :item/count :item/tags]", "[:item/id \"a\"]"}, &out), 0);
+  EXPECT_EQ(out, "{:item/id \"a\", :item/count 6, :item/tags [:x :y]}\n");
+  ASSERT_EQ(Cli({"pull", "--db", dir_, "--format", "json", "--as-of", std::to_string(t1_), "[:db/id :item/count]",
+                 "[:item/id \"a\"]"},
+                &out),
+            0);
+  auto j = nlohmann::json::parse(out);
+  EXPECT_EQ(j[":item/count"], 5);
+  EXPECT_TRUE(j[":db/id"].is_number());
+}
+
+TEST_F(QueryCommandsTest, RepeatPrintsTiming) {
+  std::string out, err;
+  ASSERT_EQ(Cli({"q", "--db", dir_, "--repeat", "5", "[:find ?e :where [?e :item/id]]"}, &out, &err), 0);
+  auto j = nlohmann::json::parse(err);
+  EXPECT_EQ(j["repeat"], 5);
+  for (const char* k : {"mean_us", "p50_us", "p99_us"}) EXPECT_TRUE(j[k].is_number()) << k;
+  ASSERT_EQ(Cli({"pull", "--db", dir_, "--repeat", "3", "[*]", "[:item/id \"b\"]"}, &out, &err), 0);
+  EXPECT_EQ(nlohmann::json::parse(err)["repeat"], 3);
+}
+
+TEST_F(QueryCommandsTest, Errors) {
+  std::string out, err;
+  EXPECT_EQ(Cli({"q", "--db", dir_, "[:find ?e :where [?e :item/nope]]"}, &out, &err), 1);
+  EXPECT_NE(err.find("strata: error: query: unknown attribute :item/nope"), std::string::npos) << err;
+  EXPECT_EQ(Cli({"q", "--db", dir_, "[:find ?e :in $ ?x :where [?e :item/id ?x]]"}, &out, &err), 1);
+  EXPECT_NE(err.find("needs an input for ?x"), std::string::npos) << err;
+  EXPECT_EQ(Cli({"q", "--db", dir_, "[:find ?e :in $ % :where (r ?e)]"}, &out, &err), 1);
+  EXPECT_NE(err.find("--rules FILE"), std::string::npos) << err;
+  EXPECT_EQ(Cli({"q", "--db", dir_ + "-missing", "[:find ?e :where [?e :item/id]]"}, &out, &err), 1);
+  EXPECT_EQ(Cli({"pull", "--db", dir_, "[:item/nope]", "1"}, &out, &err), 1);
+  EXPECT_NE(err.find("unknown attribute :item/nope"), std::string::npos) << err;
+  EXPECT_EQ(Cli({"q", "--db", dir_, "[:find"}, &out, &err), 1);
+  EXPECT_NE(err.find("query: EDN"), std::string::npos) << err;
+}
+
+}  // namespace
+}  // namespace strata::cli
