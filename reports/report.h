@@ -1,0 +1,47 @@
+// reports/report.h — `strata report`: DIR/report.html and DIR/summary.md
+// from the results-*.json files of a `strata run`.
+//
+// report.html is self-contained: the data, the page script and Chart.js
+// itself are inlined, so it opens from a CI artifact or a mail attachment
+// with no network. Chart.js is read at report time from ChartJsPath();
+// without it the page still has the context and the summary table, and says
+// how to get the charts. summary.md is a markdown table for CI comments.
+// Both only read the results files (STYLE habit 15).
+//
+// Charts whose data the files do not record (the over-time series need
+// "timeline", see docs/harness.md) show "not recorded" instead.
+//
+// Thread safety: free functions.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "reports/result_set.h"
+
+namespace strata::reports {
+
+// $STRATA_CHARTJS when set, else the chart.umd.js that scripts/setup
+// installs under the source tree's build/npm (fixed at build time).
+std::string ChartJsPath();
+
+struct ReportFiles {
+  std::string html_path, markdown_path;
+  bool charts = false;  // Chart.js was found and inlined
+  int canvases = 0;     // charts drawn on the page (the others say "not recorded")
+  std::vector<std::string> warnings;  // for stderr: not a release build, no Chart.js, ...
+};
+
+// Reads every results-*.json in `dir` and writes dir/report.html and
+// dir/summary.md. `chartjs` overrides ChartJsPath() when not empty.
+Result<ReportFiles> WriteReport(const std::string& dir, const std::string& chartjs = "");
+
+// The pieces, for tests.
+// Everything the page draws, as JSON: {"context": [...], "warnings": [...],
+// "summary": {...}, "charts": [{id, title, type, x_label, y_label, series|missing, ...}]}.
+Json ReportModel(const std::vector<RunFile>& files);
+std::string SummaryMarkdown(const std::vector<RunFile>& files);
+// `chartjs_source` empty: the page without charts, saying how to get them.
+std::string ReportHtml(const Json& model, const std::string& chartjs_source);
+
+}  // namespace strata::reports

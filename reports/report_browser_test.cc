@@ -1,0 +1,103 @@
+// Opens reports in headless Chromium and checks that every chart was drawn:
+// the page marks each chart whose plot area holds coloured pixels and
+// writes "<drawn>/<charts>" into #charts-ok, which --dump-dom shows here.
+// Skips, saying why, when Chromium or Chart.js is missing (scripts/setup
+// installs Chromium with STRATA_BROWSER_TESTS=1, Chart.js when npm exists).
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <regex>
+
+#include "reports/report.h"
+#include "reports/test_util.h"
+
+namespace strata::reports {
+namespace {
+
+const std::string kTestdata = STRATA_REPORTS_TESTDATA;
+
+std::string Shell(const std::string& cmd, int* status) {
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  *status = pclose(p);
+  return out;
+}
+
+std::string Chromium() {
+  for (const char* name : {"chromium", "chromium-browser", "google-chrome"}) {
+    int status = 0;
+    std::string path = Shell(std::string("command -v ") + name + " 2>/dev/null", &status);
+    while (!path.empty() && (path.back() == '\n' || path.back() == ' ')) path.pop_back();
+    if (status == 0 && !path.empty()) return path;
+  }
+  return "";
+}
+
+// Headless, offline, and in a fresh profile: nothing but the file is loaded.
+std::string BrowserCommand(const std::string& chromium, const std::string& profile, const std::string& what) {
+  return "timeout 120 '" + chromium +
+         "' --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking"
+         " --disable-component-update --disable-sync --disable-dev-shm-usage --hide-scrollbars"
+         " --virtual-time-budget=10000 --user-data-dir='" + profile + "' " + what + " 2>/dev/null";
+}
+
+class ReportInBrowser : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    chromium_ = Chromium();
+    if (chromium_.empty())
+      GTEST_SKIP() << "Chromium is not installed: run STRATA_BROWSER_TESTS=1 scripts/setup (Debian package chromium)";
+    if (!std::filesystem::exists(ChartJsPath()))
+      GTEST_SKIP() << "Chart.js is not at " << ChartJsPath() << ": run scripts/setup (needs npm) or set STRATA_CHARTJS";
+  }
+
+  // Writes the report for `dir`, opens it and returns "drawn/total" and
+  // how many charts the report says it drew.
+  void Check(const std::string& dir, int expected_charts) {
+    auto r = WriteReport(dir);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_TRUE(r->charts);
+    EXPECT_EQ(r->canvases, expected_charts);
+    const std::string profile = testing::FreshDir("chromium-profile");
+    int status = -1;
+    const std::string dom =
+        Shell(BrowserCommand(chromium_, profile, "--dump-dom 'file://" + r->html_path + "'"), &status);
+    ASSERT_EQ(status, 0) << "chromium failed; DOM: " << dom.substr(0, 500);
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(dom, m, std::regex(R"(<div id="charts-ok"[^>]*>(\d+)/(\d+)</div>)")))
+        << "no #charts-ok: the page script did not run. DOM starts: " << dom.substr(0, 2000);
+    EXPECT_EQ(std::stoi(m[2]), expected_charts);
+    EXPECT_EQ(m[1], m[2]) << "charts not drawn: "
+                          << std::regex_replace(dom, std::regex(R"([\s\S]*?(<section[^>]*data-drawn="no"[^>]*>))"), "$1 ");
+    // A screenshot for people to look at (build/.../report-*.png).
+    const std::string png = std::filesystem::current_path().string() + "/report-" +
+                            std::filesystem::path(dir).filename().string().substr(0, 12) + ".png";
+    Shell(BrowserCommand(chromium_, profile, "--window-size=1280,5200 --screenshot='" + png + "' 'file://" +
+                                               r->html_path + "'"),
+        &status);
+    EXPECT_TRUE(std::filesystem::exists(png)) << png;
+    if (std::filesystem::exists(png)) std::printf("screenshot: %s\n", png.c_str());
+    std::error_code ec;
+    std::filesystem::remove_all(profile, ec);
+  }
+
+  std::string chromium_;
+};
+
+// The files as `strata run` writes them today: 6 charts, the over-time ones
+// say "not recorded".
+TEST_F(ReportInBrowser, EveryChartOfARunIsDrawn) { Check(testing::CopyFixture(kTestdata, "run-a", false), 6); }
+
+// With a timeline: transaction latency per strategy (jobs marked),
+// throughput and memory index over time as well: 9 charts.
+TEST_F(ReportInBrowser, EveryChartWithATimelineIsDrawn) { Check(testing::CopyFixture(kTestdata, "run-b", true), 9); }
+
+}  // namespace
+}  // namespace strata::reports

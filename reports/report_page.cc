@@ -1,0 +1,313 @@
+// The report page and the report files (see report.h). The page is a
+// static shell: the script below builds the header, the summary table and
+// the charts from the model JSON inlined beside it.
+
+#include <cctype>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "reports/report.h"
+
+#ifndef STRATA_CHARTJS_DEFAULT
+#define STRATA_CHARTJS_DEFAULT ""
+#endif
+
+namespace strata::reports {
+
+namespace {
+
+const char* kStyle = R"CSS(
+body { font: 14px/1.4 system-ui, sans-serif; margin: 0 auto; max-width: 1400px; padding: 16px; color: #222; }
+h1 { font-size: 22px; margin: 0 0 8px; }
+h2 { font-size: 16px; margin: 24px 0 6px; }
+table { border-collapse: collapse; margin: 8px 0; }
+td, th { border: 1px solid #ccc; padding: 3px 6px; text-align: right; vertical-align: top; }
+.summary-box { overflow-x: auto; }
+.summary-box td { white-space: nowrap; font-size: 12px; }
+.summary-box th { font-size: 12px; }
+th { background: #f3f3f3; }
+td:first-child, th:first-child { text-align: left; }
+table.context td { text-align: left; font-family: ui-monospace, monospace; font-size: 12px; word-break: break-all; }
+table.context td:first-child { font-family: system-ui, sans-serif; white-space: nowrap; font-weight: 600; }
+.loud { background: #c62828; color: #fff; font-weight: 700; font-size: 18px; padding: 12px; margin: 8px 0; }
+.warning { background: #fff3cd; border: 1px solid #e0c060; padding: 6px 10px; margin: 4px 0; }
+.missing { color: #777; font-style: italic; border: 1px dashed #bbb; padding: 24px; text-align: center; }
+.note { color: #555; font-size: 13px; }
+.chart-box { position: relative; height: 360px; }
+#charts-ok { color: #999; font-size: 11px; margin-top: 24px; }
+)CSS";
+
+const char* kScript = R"JS(
+(function () {
+  'use strict';
+  const model = JSON.parse(document.getElementById('report-data').textContent);
+  const el = (tag, cls, text) => {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  };
+  const head = document.getElementById('head');
+  const ctx = {};
+  for (const [k, v] of model.context) ctx[k] = v;
+  head.appendChild(el('h1', '', 'strata run report: ' + (ctx.workload || '?') + ', scale ' + (ctx.scale || '?') +
+                                    ', seed ' + (ctx.seed || '?')));
+  if (!model.release) {
+    head.appendChild(el('div', 'loud', 'NOT A RELEASE BUILD (' + (model.build_type || '?') +
+        '): timings are not representative. Build with scripts/build release before comparing figures.'));
+  }
+  for (const w of model.warnings) head.appendChild(el('div', 'warning', 'Warning: ' + w));
+  const ct = el('table', 'context');
+  for (const [k, v] of model.context) {
+    const tr = el('tr');
+    tr.appendChild(el('td', '', k));
+    tr.appendChild(el('td', '', v));
+    ct.appendChild(tr);
+  }
+  head.appendChild(ct);
+
+  const sum = document.getElementById('summary');
+  sum.appendChild(el('h2', '', 'Summary (timings: median over repetitions, min – max)'));
+  const st = el('table');
+  const hr = el('tr');
+  for (const c of model.summary.columns) hr.appendChild(el('th', '', c));
+  st.appendChild(hr);
+  for (const r of model.summary.rows) {
+    const tr = el('tr');
+    for (const c of r) tr.appendChild(el('td', '', c));
+    st.appendChild(tr);
+  }
+  const box = el('div', 'summary-box');
+  box.appendChild(st);
+  sum.appendChild(box);
+
+  const palette = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
+  const colorOf = {};
+  model.strategies.forEach((s, i) => { colorOf[s] = palette[i % palette.length]; });
+  const color = (name, i) => colorOf[name] || palette[i % palette.length];
+  const haveChartJs = typeof Chart !== 'undefined';
+  const jobMarks = {
+    id: 'jobMarks',
+    afterDatasetsDraw(chart, args, opts) {
+      const marks = (opts && opts.marks) || [];
+      if (!marks.length) return;
+      const c = chart.ctx, a = chart.chartArea, x = chart.scales.x;
+      c.save();
+      c.strokeStyle = 'rgba(90, 90, 90, 0.55)';
+      c.setLineDash([4, 3]);
+      c.lineWidth = 1;
+      for (const m of marks) {
+        const px = x.getPixelForValue(m);
+        if (px < a.left || px > a.right) continue;
+        c.beginPath();
+        c.moveTo(px, a.top);
+        c.lineTo(px, a.bottom);
+        c.stroke();
+      }
+      c.restore();
+    }
+  };
+  const drawnCharts = [];
+  const main = document.getElementById('charts');
+  for (const spec of model.charts) {
+    const sec = el('section', 'chart');
+    sec.id = 'chart-' + spec.id;
+    sec.appendChild(el('h2', '', spec.title));
+    main.appendChild(sec);
+    if (spec.missing) {
+      sec.appendChild(el('div', 'missing', spec.missing));
+      continue;
+    }
+    if (spec.note) sec.appendChild(el('p', 'note', spec.note));
+    if (!haveChartJs) {
+      sec.appendChild(el('div', 'missing', 'Not drawn: Chart.js is not in this page (see above).'));
+      continue;
+    }
+    const box = el('div', 'chart-box');
+    const canvas = el('canvas');
+    box.appendChild(canvas);
+    sec.appendChild(box);
+    let data;
+    if (spec.type === 'bar') {
+      data = {
+        labels: spec.labels,
+        datasets: spec.series.map((s, i) => ({
+          label: s.label, data: s.values,
+          backgroundColor: color(s.group, i) + (s.label.endsWith('p50') ? '88' : 'ff'),
+          borderColor: color(s.group, i), borderWidth: 1
+        }))
+      };
+    } else {
+      data = {
+        datasets: spec.series.map((s, i) => ({
+          label: s.label, data: s.points.map(p => ({x: p[0], y: p[1]})),
+          borderColor: color(s.label, i), backgroundColor: color(s.label, i),
+          pointRadius: s.points.length > 60 ? 0 : 2, borderWidth: 2, tension: 0
+        }))
+      };
+    }
+    const scale = (log, label, isX) => {
+      const s = {title: {display: true, text: label}};
+      if (log) s.type = 'logarithmic';
+      else if (isX && spec.type !== 'bar') s.type = 'linear';
+      if (!log && !isX) s.beginAtZero = true;
+      return s;
+    };
+    const chart = new Chart(canvas, {
+      type: spec.type === 'bar' ? 'bar' : 'line',
+      data: data,
+      plugins: [jobMarks],
+      options: {
+        animation: false, responsive: true, maintainAspectRatio: false,
+        plugins: {legend: {position: 'bottom'}, jobMarks: {marks: spec.marks || []}},
+        scales: {x: scale(spec.x_log, spec.x_label, true), y: scale(spec.y_log, spec.y_label, false)}
+      }
+    });
+    if (spec.marks && spec.marks.length)
+      sec.appendChild(el('p', 'note', 'Dashed lines: ' + (spec.marks_label || 'marks') + ' (' + spec.marks.length + ').'));
+    drawnCharts.push({chart: chart, sec: sec});
+  }
+
+  // Marks each chart drawn when its plot area holds coloured pixels (the
+  // data, not just the grey axes and grid), for tests in a headless browser.
+  function coloured(chart) {
+    const a = chart.chartArea, r = chart.currentDevicePixelRatio || 1;
+    if (!a) return 0;
+    const x0 = Math.floor(a.left * r), y0 = Math.floor(a.top * r);
+    const w = Math.max(1, Math.floor((a.right - a.left) * r)), h = Math.max(1, Math.floor((a.bottom - a.top) * r));
+    const d = chart.ctx.getImageData(x0, y0, w, h).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4)
+      if (d[i + 3] > 100 && Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 60) n++;
+    return n;
+  }
+  function check() {
+    let ok = 0;
+    for (const c of drawnCharts) {
+      const n = coloured(c.chart);
+      c.sec.dataset.pixels = n;
+      c.sec.dataset.drawn = n > 20 ? 'yes' : 'no';
+      if (n > 20) ok++;
+    }
+    const status = document.getElementById('charts-ok');
+    status.textContent = ok + '/' + drawnCharts.length;
+    status.dataset.ok = ok;
+    status.dataset.total = drawnCharts.length;
+  }
+  check();
+  window.addEventListener('load', check);
+})();
+)JS";
+
+// JSON that goes inside <script>: "</" only occurs in strings, where "<\/"
+// means the same, so the element cannot be closed early.
+std::string ScriptSafe(std::string s) {
+  for (size_t pos = 0; (pos = s.find("</", pos)) != std::string::npos; pos += 3) s.replace(pos, 2, "<\\/");
+  return s;
+}
+
+// Chart.js goes inside <script> as it is; it must not contain "</script".
+bool ScriptSafeSource(const std::string& js) {
+  std::string lower = js;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower.find("</script") == std::string::npos;
+}
+
+std::string HtmlEscape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+Status WriteFile(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) return Status::IOError("writing " + tmp);
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return Status::IOError("renaming " + tmp + " to " + path + ": " + ec.message());
+  return Status::OK();
+}
+
+const char* kHowToGetChartJs =
+    "Charts need Chart.js, which was not found. Run scripts/setup (it installs Chart.js with npm into build/npm), "
+    "or point STRATA_CHARTJS at a chart.umd.js, then run strata report DIR again.";
+
+}  // namespace
+
+std::string ChartJsPath() {
+  if (const char* env = std::getenv("STRATA_CHARTJS"); env != nullptr && *env != '\0') return env;
+  return STRATA_CHARTJS_DEFAULT;
+}
+
+std::string ReportHtml(const Json& model, const std::string& chartjs_source) {
+  std::string title = "strata run report";
+  std::string out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" +
+                    HtmlEscape(title) + "</title>\n<style>" + kStyle + "</style>\n";
+  if (!chartjs_source.empty()) out += "<script>\n" + chartjs_source + "\n</script>\n";
+  out += "</head>\n<body>\n<header id=\"head\"></header>\n";
+  if (chartjs_source.empty()) out += "<div class=\"warning\" id=\"no-chartjs\">" + HtmlEscape(kHowToGetChartJs) + "</div>\n";
+  out += "<section id=\"summary\"></section>\n<main id=\"charts\"></main>\n<div id=\"charts-ok\">charts not drawn</div>\n";
+  out += "<script type=\"application/json\" id=\"report-data\">" + ScriptSafe(model.dump(-1, ' ', false, Json::error_handler_t::replace)) +
+         "</script>\n";
+  out += "<script>" + std::string(kScript) + "</script>\n</body>\n</html>\n";
+  return out;
+}
+
+Result<ReportFiles> WriteReport(const std::string& dir, const std::string& chartjs) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) return Status::NotFound(dir + " is not a folder");
+  STRATA_ASSIGN_OR_RETURN(std::vector<RunFile> files, ReadRunFiles(dir));
+  for (const RunFile& f : files) {
+    std::vector<std::string> ignored;
+    auto s = SubjectOfRunFile(f.json, &ignored);
+    if (!s.ok()) return s.status().WithContext(f.path);
+  }
+  ReportFiles out;
+  out.html_path = dir + "/report.html";
+  out.markdown_path = dir + "/summary.md";
+  const Json model = ReportModel(files);
+  if (model["release"] != true)
+    out.warnings.push_back("the results come from a build that is not a release (" +
+                           model["build_type"].get<std::string>() + "): timings are not representative");
+  for (const Json& w : model["warnings"]) out.warnings.push_back(w.get<std::string>());
+
+  const std::string path = chartjs.empty() ? ChartJsPath() : chartjs;
+  std::string source;
+  if (!path.empty()) {
+    std::ifstream in(path, std::ios::binary);
+    if (in) {
+      std::stringstream ss;
+      ss << in.rdbuf();
+      source = ss.str();
+    }
+  }
+  if (!source.empty() && !ScriptSafeSource(source)) {
+    out.warnings.push_back(path + " contains \"</script\": it cannot be inlined");
+    source.clear();
+  }
+  out.charts = !source.empty();
+  if (!out.charts)
+    out.warnings.push_back(std::string(kHowToGetChartJs) + " (looked for " + (path.empty() ? "nothing" : path) + ")");
+  for (const Json& c : model["charts"])
+    if (!c.contains("missing") && out.charts) out.canvases++;
+  STRATA_RETURN_IF_ERROR(WriteFile(out.markdown_path, SummaryMarkdown(files)));
+  STRATA_RETURN_IF_ERROR(WriteFile(out.html_path, ReportHtml(model, source)));
+  return out;
+}
+
+}  // namespace strata::reports
