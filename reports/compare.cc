@@ -109,6 +109,7 @@ std::string FormatValue(double v, const std::string& unit) {
     return Fmt("%.0f", v) + " B";
   }
   if (unit == "ns" || unit == "us" || unit == "ms") {
+    if (v == 0) return "0 " + unit;
     double ns = unit == "ns" ? v : unit == "us" ? v * 1e3 : v * 1e6;
     const double an = std::fabs(ns);
     if (an >= 1e9) return Sig3(ns / 1e9) + " s";
