@@ -193,6 +193,7 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dir, con
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<Storage> storage, NewEnvStorage(r.env, dir));
   r.durable->storage = std::move(storage);
   r.durable->cache = std::make_shared<SegmentCache>(options.segment_cache_bytes);
+  r.durable->sync = options.sync != SyncPolicy::kNever;
   STRATA_ASSIGN_OR_RETURN(std::optional<std::string> root_bytes, r.durable->storage->ReadRoot());
   std::shared_ptr<const IndexRoot> root;
   if (root_bytes) {
@@ -224,7 +225,9 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dir, con
     s0->basis_t = root->basis_t;
     s0->next_t = root->next_t;
     s0->last_instant = root->last_instant;
-    s0->schema = LoadSchema(*s0);
+    auto schema = LoadSchema(*s0);
+    if (!schema.ok()) return schema.status().WithContext("opening " + dir);
+    s0->schema = std::move(*schema);
     state = std::move(s0);
   }
   r.live_roots.push_back(root);

@@ -16,7 +16,7 @@ DatomCursor& DatomCursor::operator=(DatomCursor&&) noexcept = default;
 DatomCursor::~DatomCursor() = default;
 
 bool DatomCursor::Valid() const {
-  if (!it_ || !it_->Valid()) return false;
+  if (!it_ || !it_->Valid() || !it_->status().ok()) return false;
   const Datom& d = it_->datom();
   if (bounded_ && !MatchesPrefix(static_cast<Index>(order_), d, prefix_)) return false;
   if (end_ && !(d.v < *end_)) return false;
@@ -24,6 +24,7 @@ bool DatomCursor::Valid() const {
 }
 const Datom& DatomCursor::datom() const { return it_->datom(); }
 void DatomCursor::Next() { it_->Next(); }
+Status DatomCursor::status() const { return it_ ? it_->status() : Status::OK(); }
 
 // ---- database -------------------------------------------------------------
 
@@ -144,6 +145,7 @@ Result<std::vector<Datom>> Database::DatomsVector(Index index, std::vector<Value
   STRATA_ASSIGN_OR_RETURN(DatomCursor c, Datoms(index, std::move(components)));
   std::vector<Datom> out;
   for (; c.Valid(); c.Next()) out.push_back(c.datom());
+  STRATA_RETURN_IF_ERROR(c.status());
   return out;
 }
 
@@ -166,7 +168,9 @@ std::optional<int64_t> Database::TxInstant(T t) const {
 }
 
 Result<EntityId> Database::Entid(const edn::Node& eid) const {
-  const bool viewed = as_of_ || since_ || history_ || filters_;
+  // Identity resolves as of the view's point in time; since, history and
+  // filters restrict what a read shows, not which entity a lookup ref names.
+  const bool viewed = as_of_.has_value();
   if (!viewed || eid.kind != edn::Kind::kVector || eid.items.size() != 2) return ResolveEntityId(*state_, eid);
   // A lookup ref resolves in this view: as of its t, through its filters.
   const edn::Node& an = eid.items[0];
@@ -179,6 +183,8 @@ Result<EntityId> Database::Entid(const edn::Node& eid) const {
   STRATA_ASSIGN_OR_RETURN(Value v, CoerceValue(*state_, *at, eid.items[1]));
   Database current = *this;
   current.history_ = false;
+  current.since_.reset();
+  current.filters_.reset();
   STRATA_ASSIGN_OR_RETURN(DatomCursor c, current.Datoms(Index::kAvet, {Value::Ref(at->id), v}));
   if (!c.Valid()) return Status::NotFound("lookup ref " + edn::Print(eid) + " matches no entity in this view");
   return c.datom().e;

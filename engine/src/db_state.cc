@@ -126,8 +126,9 @@ std::shared_ptr<const DbState> ApplyDatoms(const DbState& before, T t, std::vect
   return s;
 }
 
-std::shared_ptr<const Schema> LoadSchema(const DbState& s) {
+Result<std::shared_ptr<const Schema>> LoadSchema(const DbState& s) {
   auto schema = std::make_shared<Schema>();
+  Status failed;
   auto read = [&](EntityId a, bool history) {
     std::vector<std::unique_ptr<DatomIterator>> kids;
     s.AddSources(Index::kAevt, history, &kids);
@@ -137,6 +138,7 @@ std::shared_ptr<const Schema> LoadSchema(const DbState& s) {
     std::vector<Datom> out;
     for (it->Seek(PrefixTarget(Index::kAevt, {Value::Ref(a)})); it->Valid() && it->datom().a == a; it->Next())
       out.push_back(it->datom());
+    if (failed.ok()) failed = it->status();
     return out;
   };
   std::vector<Datom> idents = read(sys::kIdent, true);
@@ -148,7 +150,8 @@ std::shared_ptr<const Schema> LoadSchema(const DbState& s) {
     i = j;
   }
   for (EntityId a = sys::kValueType; a <= sys::kNoHistory; ++a) ApplySchemaDatoms(schema.get(), read(a, false));
-  return schema;
+  if (!failed.ok()) return failed.WithContext("loading the schema");
+  return std::shared_ptr<const Schema>(std::move(schema));
 }
 
 bool HasExcision(const std::vector<Datom>& tx_datoms) {

@@ -99,7 +99,7 @@ std::shared_ptr<const DbState> BootstrapState();
 // Rebuilds the schema from the datoms a state holds (after opening a
 // durable index): every :db/ident ever asserted in t order, so retired
 // names resolve as they did, then the current attribute definitions.
-std::shared_ptr<const Schema> LoadSchema(const DbState& s);
+Result<std::shared_ptr<const Schema>> LoadSchema(const DbState& s);
 
 // A new state with one transaction's datoms applied (schema effects,
 // t counter, instant, memory index). Used by commit, with() and replay.

@@ -61,6 +61,7 @@ struct IndexRoot {
 struct DurableContext {
   std::shared_ptr<Storage> storage;
   std::shared_ptr<SegmentCache> cache;
+  bool sync = true;                         // fsync new segments before a root names them
   std::atomic<uint64_t> leaves_read{0};     // storage reads of leaves
   std::atomic<uint64_t> leaf_bytes_read{0};
 };

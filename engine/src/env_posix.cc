@@ -247,6 +247,16 @@ class PosixEnv final : public Env {
     return s;
   }
 
+  Status SyncDirContents(const std::string& dir) override {
+    int fd = RetryEintr([&] { return ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); });
+    if (fd < 0) return PosixError("open", dir, errno);
+    Status s;
+    if (::syncfs(fd) != 0) s = PosixError("syncfs", dir, errno);
+    else if (RetryEintr([&] { return ::fsync(fd); }) != 0) s = PosixError("fsync", dir, errno);
+    ::close(fd);
+    return s;
+  }
+
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
     int fd = RetryEintr([&] { return ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644); });
     if (fd < 0) return PosixError("open", path, errno);
@@ -282,6 +292,19 @@ Env* Env::Default() {
   // Leaked on purpose: other static destructors may still log or flush.
   static Env* env = new PosixEnv();
   return env;
+}
+
+Status Env::SyncDirContents(const std::string& dir) {
+  STRATA_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDir(dir));
+  for (const auto& n : names) {
+    const std::string path = dir + "/" + n;
+    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> f, NewAppendableFile(path));
+    Status s = f->Sync();
+    Status c = f->Close();
+    STRATA_RETURN_IF_ERROR(s);
+    STRATA_RETURN_IF_ERROR(c);
+  }
+  return SyncDir(dir);
 }
 
 Status WriteFileAtomic(Env* env, const std::string& path, std::string_view data) {

@@ -417,6 +417,21 @@ Status FaultInjectionEnv::SyncDir(const std::string& dir) {
   return Status::OK();
 }
 
+Status FaultInjectionEnv::SyncDirContents(const std::string& dir) {
+  std::lock_guard<std::mutex> l(state_->mu);
+  STRATA_RETURN_IF_ERROR(state_->Check(FaultOp::kSync, "syncfs " + dir));
+  STRATA_RETURN_IF_ERROR(base_->SyncDirContents(dir));
+  const std::string d = Normalize(dir);
+  for (auto& [path, fs] : state_->files) {
+    if (ParentOf(path) != d) continue;
+    fs.pending = false;
+    auto size = base_->FileSize(path);
+    if (size.ok()) fs.synced = *size;
+  }
+  std::erase_if(state_->renames, [&](const PendingRename& r) { return ParentOf(r.to) == d; });
+  return Status::OK();
+}
+
 Result<std::unique_ptr<FileLock>> FaultInjectionEnv::LockFile(const std::string& path) {
   return base_->LockFile(path);
 }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <unordered_set>
 
+#include "coding.h"
 #include "segment.h"
 
 namespace strata {
@@ -257,7 +258,16 @@ Result<std::shared_ptr<const IndexRoot>> Executor::Run() {
       if (in_.novelty) novelty = in_.novelty->Collect(order, k == TreeKind::kHistory);
       if (order == Index::kEavt) {
         m_->novelty_datoms += novelty.size();
-        for (const Datom& d : novelty) m_->novelty_bytes += sizeof(Datom) + d.v.HeapBytes();
+        // The novelty's size as the log encodes it: write amplification is
+        // bytes written by indexing over bytes of new facts.
+        std::string enc;
+        for (const Datom& d : novelty) {
+          enc.clear();
+          coding::PutVarint64(&enc, d.e);
+          coding::PutVarint64(&enc, d.a);
+          coding::PutValue(&enc, d.v);
+          m_->novelty_bytes += enc.size() + 1;
+        }
       }
       if (k == TreeKind::kHistory && !cancelled.empty()) {
         std::sort(cancelled.begin(), cancelled.end(), DatomLess{order});
@@ -285,7 +295,8 @@ Result<std::shared_ptr<const IndexRoot>> Executor::Run() {
     }
   }
   root->next_segment = next_id_;
-  STRATA_RETURN_IF_ERROR(ctx_.storage->Sync());
+  // With sync policy never (throw-away loads) the OS decides, as for the log.
+  if (ctx_.sync) STRATA_RETURN_IF_ERROR(ctx_.storage->Sync());
   const std::string root_bytes = EncodeRoot(*root);
   STRATA_RETURN_IF_ERROR(ctx_.storage->PublishRoot(root_bytes));
   m_->bytes_written += root_bytes.size();

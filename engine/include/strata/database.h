@@ -62,7 +62,8 @@ enum class SyncPolicy : uint8_t {
   kAlways,  // a commit is acknowledged after its log record is fsynced
   kBatch,   // fsync at most every batch_sync_interval_ms; a crash may lose
             // the acknowledged commits of that last interval
-  kNever,   // never fsync (the OS decides); for throw-away loads
+  kNever,   // never fsync the log or new index segments (the OS decides);
+            // for throw-away loads and benchmarks
 };
 const char* SyncPolicyName(SyncPolicy p);
 bool ParseSyncPolicy(std::string_view s, SyncPolicy* out);
@@ -110,9 +111,12 @@ class DatomCursor {
   DatomCursor& operator=(DatomCursor&&) noexcept;
   ~DatomCursor();
 
+  // False at the end, or when a source failed: check status() after the
+  // loop, so a corrupt segment ends a read with an error, never silently.
   bool Valid() const;
   const Datom& datom() const;  // requires Valid()
   void Next();
+  Status status() const;
   // How many sorted sources this read merges (memory runs, segments).
   size_t sources_merged() const { return sources_; }
 
@@ -162,7 +166,9 @@ class Database {
   Result<std::vector<Datom>> DatomsVector(Index index, std::vector<Value> components = {}) const;
 
   // Resolves an entity identifier: an entity id, an ident keyword, or a
-  // lookup ref [:unique/attr value]. NotFound when it names nothing.
+  // lookup ref [:unique/attr value], as of this value's as-of point (since,
+  // history and filters do not change identity). NotFound when it names
+  // nothing.
   Result<EntityId> Entid(const edn::Node& eid) const;
   // Converts EDN to a value of the attribute's type (refs resolve through
   // Entid). InvalidArgument names the attribute and the expected type.

@@ -66,6 +66,10 @@ class Env {
   virtual Status Truncate(const std::string& path, uint64_t size) = 0;
   // Makes the directory's entries (creations, renames, deletions) durable.
   virtual Status SyncDir(const std::string& dir) = 0;
+  // Makes every file in `dir` and its entries durable at once: one call for
+  // thousands of new segments instead of an fsync each. The default syncs
+  // file by file; POSIX uses syncfs (which flushes the whole file system).
+  virtual Status SyncDirContents(const std::string& dir);
   // Takes an exclusive advisory lock on `path` for the life of the returned
   // object; Busy if another process holds it.
   virtual Result<std::unique_ptr<class FileLock>> LockFile(const std::string& path) = 0;
@@ -117,6 +121,7 @@ class FaultInjectionEnv : public Env {
   Status RenameFile(const std::string& from, const std::string& to) override;
   Status Truncate(const std::string& path, uint64_t size) override;
   Status SyncDir(const std::string& dir) override;
+  Status SyncDirContents(const std::string& dir) override;
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override;
 
  private:
