@@ -227,6 +227,28 @@ void Model::Rebuild() {
 
 // ---- transactions -----------------------------------------------------------
 
+// What one [x :db/excise target] request of transaction t removes (SPEC §7):
+// the target's datoms before t (or before the given t or instant), limited
+// to the listed attributes.
+ExciseSpec ExcisionOf(const Model& m, const SysIds& sys, T t, const Datom& request, const std::vector<Datom>& tx_datoms) {
+  ExciseSpec spec;
+  spec.target = request.v.ref();
+  spec.limit = t;
+  for (const Datom& d : tx_datoms) {
+    if (d.e != request.e || !d.added) continue;
+    if (d.a == sys.excise_attrs) spec.attrs.insert(d.v.ref());
+    if (d.a == sys.excise_before_t) spec.limit = std::min<T>(spec.limit, static_cast<T>(std::max<int64_t>(0, d.v.as_long())));
+    if (d.a == sys.excise_before) {
+      for (const auto& [tt, ms] : m.instants())
+        if (ms >= d.v.instant_ms()) {
+          spec.limit = std::min(spec.limit, tt);
+          break;
+        }
+    }
+  }
+  return spec;
+}
+
 // Interprets one transaction against the model's current state (SPEC §3).
 class TxInterpreter {
  public:
@@ -448,6 +470,9 @@ class TxInterpreter {
   }
   bool ResolveTempids();
   bool CheckSchema(const std::vector<Datom>& datoms);
+  ExciseSpec SpecOf(const Datom& request, const std::vector<Datom>& tx_datoms) const {
+    return ExcisionOf(m_, sys_, t_, request, tx_datoms);
+  }
 
   const Model& m_;
   const ModelSchema& s_;
@@ -803,7 +828,18 @@ TxOutcome TxInterpreter::Run(const edn::Node& tx) {
       Fail("cannot excise a schema entity");
       return reject();
     }
-    if (d.a == sys_.excise && d.added) out.excises = true;
+    if (d.a == sys_.excise && d.added) {
+      out.excises = true;
+      // SPEC §7: the excision request stays visible, so no excision may
+      // remove a request (model rule; see docs/testing.md).
+      const ExciseSpec spec = SpecOf(d, datoms);
+      for (const Datom& old : m_.datoms_)
+        if (spec.Matches(old) && (old.a == sys_.excise || old.a == sys_.excise_attrs || old.a == sys_.excise_before ||
+                                  old.a == sys_.excise_before_t)) {
+          Fail("cannot excise an excision request");
+          return reject();
+        }
+    }
   }
   if (!CheckSchema(datoms)) return reject();
 
@@ -836,29 +872,11 @@ TxOutcome Model::Transact(const edn::Node& tx, int64_t now_ms) {
   for (EntityId e : out.new_entities)
     if (PartitionOf(e) == kPartUser) user_entities_.push_back(e);
   if (out.excises) {
-    // SPEC §7: every datom of the target recorded before this transaction
-    // (or before the given t), limited to the listed attributes.
     for (const Datom& req : out.datoms) {
       if (req.a != sys.excise || !req.added) continue;
-      const EntityId target = req.v.ref();
-      std::set<EntityId> attrs;
-      T limit = t;
-      for (const Datom& d : out.datoms) {
-        if (d.e != req.e || !d.added) continue;
-        if (d.a == sys.excise_attrs) attrs.insert(d.v.ref());
-        if (d.a == sys.excise_before_t) limit = std::min<T>(limit, static_cast<T>(std::max<int64_t>(0, d.v.as_long())));
-        if (d.a == sys.excise_before) {
-          for (const auto& [tt, ms] : instants())
-            if (ms >= d.v.instant_ms()) {
-              limit = std::min(limit, tt);
-              break;
-            }
-        }
-      }
+      const ExciseSpec spec = ExcisionOf(*this, sys, t, req, out.datoms);
       const size_t before = datoms_.size();
-      std::erase_if(datoms_, [&](const Datom& d) {
-        return d.e == target && d.t() < limit && (attrs.empty() || attrs.count(d.a));
-      });
+      std::erase_if(datoms_, [&](const Datom& d) { return spec.Matches(d); });
       excised_ += before - datoms_.size();
     }
   }

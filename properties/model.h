@@ -73,6 +73,14 @@ struct TxOutcome {
   bool excises = false;                     // it requests an excision
 };
 
+// What one excision request removes (SPEC §7).
+struct ExciseSpec {
+  EntityId target = 0;
+  std::set<EntityId> attrs;  // empty: every attribute
+  T limit = 0;               // datoms with t < limit
+  bool Matches(const Datom& d) const { return d.e == target && d.t() < limit && (attrs.empty() || attrs.count(d.a)); }
+};
+
 // The model's own comparators for the four sort orders (SPEC §5): leading
 // components, then tx, then added (retraction first).
 bool ModelLess(Index order, const Datom& x, const Datom& y);
@@ -146,5 +154,8 @@ struct SysIds {
   EntityId card_one, card_many, unique_value, unique_identity;
 };
 SysIds SysIdsOf(const ModelSchema& s);
+
+// The excision that request [x :db/excise target] of transaction t asks for.
+ExciseSpec ExcisionOf(const Model& m, const SysIds& sys, T t, const Datom& request, const std::vector<Datom>& tx_datoms);
 
 }  // namespace strata::props

@@ -421,25 +421,12 @@ rc::Gen<CmdPtr> GenCommand(const PropState& s, const PropertySpec* spec) {
   });
 }
 
-// Writes the replay when the case fails (an RC assertion is unwinding).
-class ReplayOnFailure {
- public:
-  ReplayOnFailure(const Sut& sut, std::string path)
-      : sut_(sut), path_(std::move(path)), unwinding_(std::uncaught_exceptions()) {}
-  ~ReplayOnFailure() {
-    if (std::uncaught_exceptions() > unwinding_) sut_.WriteReplay(path_);
-  }
-
- private:
-  const Sut& sut_;
-  std::string path_;
-  int unwinding_;
-};
-
 bool RcParamsSet(const char* key) {
   const char* p = std::getenv("RC_PARAMS");
   return p && std::string(p).find(key) != std::string::npos;
 }
+
+void RunSteps(const PropertySpec& spec, const std::string& strategy, Sut& sut);
 
 }  // namespace
 
@@ -456,7 +443,24 @@ void RunCase(const PropertySpec& spec, const std::string& strategy) {
   cfg.segment_datoms = 16u << Uniform(0, 3);
   cfg.reference = spec.checks & kCheckTransparency;
   Sut sut(cfg);
-  ReplayOnFailure replay(sut, ReplayPath(spec, strategy));
+  // Every failing run writes the replay; the last one RapidCheck makes is
+  // the shrunk case, so that is what the file holds in the end.
+  try {
+    RunSteps(spec, strategy, sut);
+  } catch (const rc::detail::CaseResult& r) {
+    if (r.type == rc::detail::CaseResult::Type::Failure) sut.WriteReplay(ReplayPath(spec, strategy));
+    throw;
+  } catch (const rc::GenerationFailure&) {
+    throw;
+  } catch (...) {
+    sut.WriteReplay(ReplayPath(spec, strategy));
+    throw;
+  }
+}
+
+namespace {
+
+void RunSteps(const PropertySpec& spec, const std::string& strategy, Sut& sut) {
   sut.Record("; strata property " + spec.name + " under strategy " + strategy + " (RapidCheck base seed " +
              std::to_string(rc::detail::configuration().testParams.seed) + ")");
   sut.Record("; " + sut.conn().options().ToString());
@@ -483,9 +487,11 @@ void RunCase(const PropertySpec& spec, const std::string& strategy) {
     rc::state::applyAll(cmds, end);
     std::cerr << spec.name << "/" << strategy << ": " << cmds.size() << " commands, " << end.model.ts().size() - 2
               << " transactions committed, " << end.model.datoms().size() << " datoms, " << sut.conn().Jobs().size()
-              << " jobs, background=" << cfg.background << "\n";
+              << " jobs since the last open, background=" << sut.config().background << "\n";
   }
 }
+
+}  // namespace
 
 std::string CheckProperty(const PropertySpec& spec, const std::string& strategy) {
   rc::detail::TestMetadata md;
