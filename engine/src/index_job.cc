@@ -298,7 +298,7 @@ Result<std::shared_ptr<const IndexRoot>> Executor::Run() {
   // With sync policy never (throw-away loads) the OS decides, as for the log.
   if (ctx_.sync) STRATA_RETURN_IF_ERROR(ctx_.storage->Sync());
   const std::string root_bytes = EncodeRoot(*root);
-  STRATA_RETURN_IF_ERROR(ctx_.storage->PublishRoot(root_bytes));
+  STRATA_RETURN_IF_ERROR(ctx_.storage->PublishRoot(root_bytes, ctx_.sync));
   m_->bytes_written += root_bytes.size();
   m_->directory_bytes_written += root_bytes.size();
   m_->db_datoms = root->datoms();

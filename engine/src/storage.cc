@@ -202,14 +202,24 @@ class EnvStorage final : public Storage {
     return Status::OK();
   }
 
-  Status PublishRoot(std::string_view bytes) override {
+  Status PublishRoot(std::string_view bytes, bool durable) override {
     Bump(counters_.root_publishes);
     // WriteFileAtomic uses one temporary name: writers must serialize.
     std::lock_guard<std::mutex> l(root_mu_);
-    Status s = WriteFileAtomic(env_, root_path_, bytes);
+    Status s = durable ? WriteFileAtomic(env_, root_path_, bytes) : WriteUnsynced(bytes);
     if (!s.ok()) return s.WithContext("storage publish root");
     Bump(counters_.bytes_put, bytes.size());
     return Status::OK();
+  }
+
+  // Write a temporary and rename it over the root, without fsync (sync
+  // policy never): still atomic, not durable.
+  Status WriteUnsynced(std::string_view bytes) {
+    const std::string tmp = root_path_ + ".tmp";
+    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> f, env_->NewWritableFile(tmp));
+    STRATA_RETURN_IF_ERROR(f->Append(bytes));
+    STRATA_RETURN_IF_ERROR(f->Close());
+    return env_->RenameFile(tmp, root_path_);
   }
 
   Result<std::optional<std::string>> ReadRoot() override {
@@ -303,7 +313,7 @@ class MemStorage final : public Storage {
     return Status::OK();
   }
 
-  Status PublishRoot(std::string_view bytes) override {
+  Status PublishRoot(std::string_view bytes, bool) override {
     Bump(counters_.root_publishes);
     std::lock_guard<std::mutex> l(mu_);
     root_ = std::string(bytes);

@@ -44,8 +44,8 @@ class Storage {
   virtual Result<std::vector<std::string>> List(const std::string& prefix) = 0;
   // Makes every Put so far durable.
   virtual Status Sync() = 0;
-  // Atomically and durably replaces the root.
-  virtual Status PublishRoot(std::string_view bytes) = 0;
+  // Atomically (and, unless durable is false, durably) replaces the root.
+  virtual Status PublishRoot(std::string_view bytes, bool durable = true) = 0;
   // The root, or nullopt when none was ever published.
   virtual Result<std::optional<std::string>> ReadRoot() = 0;
   // Bytes of all blobs at rest plus the root.
