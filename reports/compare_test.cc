@@ -72,7 +72,8 @@ TEST(LoadResultSet, ExplainsWhatIsWrong) {
 
 TEST(LoadResultSet, ReadsGoogleBenchmarkRepetitions) {
   const std::string dir = testing::FreshDir("gb");
-  Json j{{"context", {{"library_build_type", "release"}}}, {"benchmarks", Json::array()}};
+  Json j{{"context", {{"library_build_type", "release"}, {"num_cpus", 2}, {"load_avg", {9.5, 8, 7}}}},
+         {"benchmarks", Json::array()}};
   for (int i = 0; i < 3; ++i)
     j["benchmarks"].push_back({{"name", "BM_A"}, {"run_name", "BM_A"}, {"run_type", "iteration"},
                                {"repetitions", 3}, {"repetition_index", i}, {"iterations", 100},
@@ -92,6 +93,8 @@ TEST(LoadResultSet, ReadsGoogleBenchmarkRepetitions) {
   EXPECT_EQ(rt->samples, (std::vector<double>{1500, 2500, 3500}));  // in ns, aggregates skipped
   EXPECT_EQ(set->subjects[0].Find("items_per_second")->better, Better::kHigher);
   EXPECT_EQ(set->subjects[0].Find("sources")->kind, MetricKind::kCounter);
+  ASSERT_EQ(set->notes.size(), 1u);
+  EXPECT_NE(set->notes[0].find("load average 9.5 on 2 CPUs"), std::string::npos) << set->notes[0];
   // Only aggregates: the median is the one sample.
   EXPECT_EQ(set->subjects[1].Find("real_time")->samples, (std::vector<double>{7e6}));
 }

@@ -3,6 +3,7 @@
 #include "reports/result_set.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -205,6 +206,18 @@ Result<Subject> SubjectOfRunFile(const Json& j, std::vector<std::string>* notes)
 Result<std::vector<Subject>> SubjectsOfBenchmarkFile(const Json& j, std::vector<std::string>* notes) {
   if (!j.is_object() || !j.contains("benchmarks") || !j["benchmarks"].is_array())
     return Status::InvalidArgument("not a Google Benchmark JSON file (no \"benchmarks\" array)");
+  // A loaded machine drifts between runs far more than within one: say so.
+  if (const Json& ctx = j.contains("context") ? j["context"] : Json(); ctx.is_object()) {
+    const double cpus = ctx.contains("num_cpus") && ctx["num_cpus"].is_number() ? ctx["num_cpus"].get<double>() : 0;
+    if (ctx.contains("load_avg") && ctx["load_avg"].is_array() && !ctx["load_avg"].empty() &&
+        ctx["load_avg"][0].is_number() && cpus > 0 && ctx["load_avg"][0].get<double>() > cpus) {
+      char buf[160];
+      std::snprintf(buf, sizeof buf,
+                    "the machine was loaded (load average %.1f on %.0f CPUs): timing verdicts are unreliable",
+                    ctx["load_avg"][0].get<double>(), cpus);
+      notes->push_back(buf);
+    }
+  }
   std::vector<std::string> order;
   std::map<std::string, std::vector<const Json*>> iterations, medians;
   for (const Json& b : j["benchmarks"]) {
