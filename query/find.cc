@@ -157,20 +157,17 @@ Result<edn::Node> BuildResult(Evaluator& ev, const Query& q, Ctx& ctx, const std
     std::vector<int> key_cols;
     for (const auto& f : q.find)
       if (!IsAggregate(f)) key_cols.push_back(rows.col(f.var));
-    std::unordered_multimap<size_t, size_t> groups_by_hash;
+    RowTable groups_by_hash(rows.n);
     std::vector<std::vector<size_t>> groups;
     for (size_t i = 0; i < rows.n; ++i) {
       const size_t h = HashCols(rows.row(i), key_cols);
-      bool placed = false;
-      auto [lo, hi] = groups_by_hash.equal_range(h);
-      for (auto it = lo; it != hi && !placed; ++it) {
-        if (EqualCols(rows.row(i), key_cols, rows.row(groups[it->second][0]), key_cols)) {
-          groups[it->second].push_back(i);
-          placed = true;
-        }
-      }
+      bool placed = groups_by_hash.Any(h, [&](uint32_t g) {
+        if (!EqualCols(rows.row(i), key_cols, rows.row(groups[g][0]), key_cols)) return false;
+        groups[g].push_back(i);
+        return true;
+      });
       if (!placed) {
-        groups_by_hash.emplace(h, groups.size());
+        groups_by_hash.Insert(h, static_cast<uint32_t>(groups.size()));
         groups.push_back({i});
       }
     }

@@ -88,6 +88,9 @@ struct Rule {
 using RuleSet = std::map<std::string, std::vector<Rule>>;
 
 Result<Query> ParseQuery(const edn::Node& q);
+// One :where clause; one binding form (?x, [?a ?b], [?x ...], [[?a ?b]]).
+Result<Clause> ParseClause(const edn::Node& n);
+Result<Binding> ParseBinding(const edn::Node& n, const edn::Node& form);
 Result<RuleSet> ParseRules(const edn::Node& rules);
 
 bool IsVar(const edn::Node& n);  // a symbol starting with '?'

@@ -6,10 +6,10 @@
 // variable that narrows the read — the entity, the attribute, or the value
 // of an attribute that AVET or VAET can seek — the pattern is instead
 // looked up once per distinct binding (an index nested-loop join), unless
-// a bounded probe shows the attribute has fewer datoms than there are
-// bindings, in which case one scan and a hash join are cheaper.
+// a bounded probe shows the attribute has so few datoms for so many
+// bindings that one scan and a hash join are cheaper.
+#include <algorithm>
 #include <optional>
-#include <unordered_map>
 
 #include "eval.h"
 
@@ -177,6 +177,15 @@ uint64_t CountUpTo(const Database& db, EntityId a, uint64_t limit) {
   return n;
 }
 
+// Whether a read can yield one row twice: only when a position of the
+// datom's identity (e a v; and tx, added on a history view) is dropped.
+bool MayRepeat(const Clause& c, const Database& db) {
+  if (db.is_history()) return true;
+  for (size_t p = 0; p < 3; ++p)
+    if (p >= c.terms.size() || c.terms[p].kind == Term::kBlank) return true;
+  return false;
+}
+
 }  // namespace
 
 Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
@@ -210,25 +219,27 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
       }
     }
     std::vector<std::vector<uint32_t>> groups;
-    std::unordered_multimap<size_t, uint32_t> by_hash;
+    RowTable by_hash(r.n);
     for (size_t i = 0; i < r.n; ++i) {
       const size_t h = HashCols(r.row(i), key_cols);
-      bool placed = false;
-      auto [lo, hi] = by_hash.equal_range(h);
-      for (auto it = lo; it != hi && !placed; ++it) {
-        if (EqualCols(r.row(i), key_cols, r.row(groups[it->second][0]), key_cols)) {
-          groups[it->second].push_back(static_cast<uint32_t>(i));
-          placed = true;
-        }
-      }
+      bool placed = by_hash.Any(h, [&](uint32_t g) {
+        if (!EqualCols(r.row(i), key_cols, r.row(groups[g][0]), key_cols)) return false;
+        groups[g].push_back(static_cast<uint32_t>(i));
+        return true;
+      });
       if (!placed) {
-        by_hash.emplace(h, static_cast<uint32_t>(groups.size()));
+        by_hash.Insert(h, static_cast<uint32_t>(groups.size()));
         groups.push_back({static_cast<uint32_t>(i)});
       }
     }
-    // Few datoms for many bindings: one scan and a hash join are cheaper.
-    const bool only_value_narrows = !(base.e) && base.a && key_pos.size() == 1 && key_pos[0] == 2;
-    if (!(only_value_narrows && groups.size() > 256 && CountUpTo(db, base.a->id, groups.size()) < groups.size())) {
+    // Few datoms for many bindings: one scan of the attribute and a hash
+    // join beat a lookup per binding (a lookup costs about as much as
+    // reading kLookupCost datoms in sequence).
+    constexpr uint64_t kLookupCost = 16;
+    const bool attribute_scan_possible = !base.e && base.a && groups.size() > 64 &&
+                                         std::none_of(key_pos.begin(), key_pos.end(), [](int p) { return p == 1; });
+    const uint64_t budget_datoms = groups.size() * kLookupCost;
+    if (!(attribute_scan_possible && CountUpTo(db, base.a->id, budget_datoms) < budget_datoms)) {
       const Shape shape = ShapeOf(c, bound);
       Rel out;
       out.vars = r.vars;
@@ -237,6 +248,7 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
       Rel found;  // new values for one group
       found.vars = shape.vars;
       std::vector<Val> fr(shape.vars.size());
+      const bool repeat = MayRepeat(c, db);
       for (const auto& g : groups) {
         Fixed f = base;
         for (size_t k = 0; k < key_pos.size(); ++k) FixPosition(db, key_pos[k], r.row(g[0])[key_cols[k]], &f);
@@ -249,7 +261,7 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
           found.Add(fr.data());
           return Status::OK();
         }));
-        if (found.n > 1) Dedupe(&found);
+        if (found.n > 1 && repeat) Dedupe(&found);
         for (uint32_t i : g) {
           for (size_t j = 0; j < found.n; ++j) {
             std::copy(r.row(i), r.row(i) + r.width(), row.begin());
@@ -277,7 +289,7 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
     return Status::OK();
   }));
   STRATA_RETURN_IF_ERROR(budget.Charge(out.n & 4095, out.n));
-  if (shape.vars.size() < c.terms.size() || db.is_history()) Dedupe(&out);
+  if (MayRepeat(c, db)) Dedupe(&out);
   return ctx->Absorb(std::move(out), &budget);
 }
 

@@ -2,7 +2,7 @@
 #include "relation.h"
 
 #include <algorithm>
-#include <unordered_map>
+#include <bit>
 
 namespace strata::query {
 
@@ -33,6 +33,31 @@ Status Budget::CheckTime() {
   return Status::OK();
 }
 
+RowTable::RowTable(size_t expected) {
+  if (expected > 0) Resize(std::max<size_t>(16, std::bit_ceil(expected * 2)));
+}
+
+void RowTable::Resize(size_t slots) {
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(slots, Slot{});
+  mask_ = slots - 1;
+  for (const Slot& s : old) {
+    if (s.row == 0) continue;
+    size_t i = s.hash & mask_;
+    while (slots_[i].row != 0) i = (i + 1) & mask_;
+    slots_[i] = s;
+  }
+}
+
+void RowTable::Insert(size_t hash, uint32_t row) {
+  if ((size_ + 1) * 2 > slots_.size()) Resize(std::max<size_t>(16, slots_.size() * 2));
+  const uint32_t h = Mix(hash);
+  size_t i = h & mask_;
+  while (slots_[i].row != 0) i = (i + 1) & mask_;
+  slots_[i] = Slot{h, row + 1};
+  ++size_;
+}
+
 int Rel::col(const std::string& var) const {
   for (size_t i = 0; i < vars.size(); ++i)
     if (vars[i] == var) return static_cast<int>(i);
@@ -51,8 +76,14 @@ Rel UnitRel() {
 }
 
 size_t HashCols(const Val* row, const std::vector<int>& cols) {
-  size_t h = 0xcbf29ce484222325ull;
+  uint64_t h = 0xcbf29ce484222325ull;
   for (int c : cols) h = (h ^ HashVal(row[c])) * 0x100000001b3ull;
+  // Finalizer (MurmurHash3's fmix64): every input bit reaches the low bits.
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ull;
+  h ^= h >> 33;
   return h;
 }
 
@@ -64,12 +95,10 @@ bool EqualCols(const Val* x, const std::vector<int>& xc, const Val* y, const std
 
 namespace {
 
-// Row indexes of `r` by the hash of their cells at `cols`.
-using RowIndex = std::unordered_multimap<size_t, uint32_t>;
-RowIndex IndexRows(const Rel& r, const std::vector<int>& cols) {
-  RowIndex idx;
-  idx.reserve(r.n);
-  for (size_t i = 0; i < r.n; ++i) idx.emplace(HashCols(r.row(i), cols), static_cast<uint32_t>(i));
+// Row numbers of `r` by the hash of their cells at `cols`.
+RowTable IndexRows(const Rel& r, const std::vector<int>& cols) {
+  RowTable idx(r.n);
+  for (size_t i = 0; i < r.n; ++i) idx.Insert(HashCols(r.row(i), cols), static_cast<uint32_t>(i));
   return idx;
 }
 
@@ -110,21 +139,25 @@ Result<Rel> Join(const Rel& a, const Rel& b, Budget* budget) {
     for (size_t i = 0; i < a.n; ++i)
       for (size_t j = 0; j < b.n; ++j) STRATA_RETURN_IF_ERROR(emit(a.row(i), b.row(j)));
   } else if (b.n <= a.n) {
-    RowIndex idx = IndexRows(b, bc);
-    for (size_t i = 0; i < a.n; ++i) {
-      auto [lo, hi] = idx.equal_range(HashCols(a.row(i), ac));
-      for (auto it = lo; it != hi; ++it) {
-        if (EqualCols(a.row(i), ac, b.row(it->second), bc)) STRATA_RETURN_IF_ERROR(emit(a.row(i), b.row(it->second)));
-      }
+    RowTable idx = IndexRows(b, bc);
+    Status st;
+    for (size_t i = 0; i < a.n && st.ok(); ++i) {
+      idx.Any(HashCols(a.row(i), ac), [&](uint32_t j) {
+        if (EqualCols(a.row(i), ac, b.row(j), bc)) st = emit(a.row(i), b.row(j));
+        return !st.ok();
+      });
     }
+    STRATA_RETURN_IF_ERROR(st);
   } else {
-    RowIndex idx = IndexRows(a, ac);
-    for (size_t j = 0; j < b.n; ++j) {
-      auto [lo, hi] = idx.equal_range(HashCols(b.row(j), bc));
-      for (auto it = lo; it != hi; ++it) {
-        if (EqualCols(a.row(it->second), ac, b.row(j), bc)) STRATA_RETURN_IF_ERROR(emit(a.row(it->second), b.row(j)));
-      }
+    RowTable idx = IndexRows(a, ac);
+    Status st;
+    for (size_t j = 0; j < b.n && st.ok(); ++j) {
+      idx.Any(HashCols(b.row(j), bc), [&](uint32_t i) {
+        if (EqualCols(a.row(i), ac, b.row(j), bc)) st = emit(a.row(i), b.row(j));
+        return !st.ok();
+      });
     }
+    STRATA_RETURN_IF_ERROR(st);
   }
   STRATA_RETURN_IF_ERROR(budget->Charge(out.n & 1023, out.n));
   return out;
@@ -137,11 +170,9 @@ Rel AntiJoin(const Rel& a, const Rel& b) {
   out.vars = a.vars;
   if (b.n == 0) return a;
   if (ac.empty()) return out;  // b has rows and constrains nothing: all excluded
-  RowIndex idx = IndexRows(b, bc);
+  RowTable idx = IndexRows(b, bc);
   for (size_t i = 0; i < a.n; ++i) {
-    bool found = false;
-    auto [lo, hi] = idx.equal_range(HashCols(a.row(i), ac));
-    for (auto it = lo; it != hi && !found; ++it) found = EqualCols(a.row(i), ac, b.row(it->second), bc);
+    bool found = idx.Any(HashCols(a.row(i), ac), [&](uint32_t j) { return EqualCols(a.row(i), ac, b.row(j), bc); });
     if (!found) out.Add(a.row(i));
   }
   return out;
@@ -156,19 +187,15 @@ Rel Project(const Rel& r, const std::vector<std::string>& vars) {
     out.n = r.n > 0 ? 1 : 0;
     return out;
   }
-  std::unordered_multimap<size_t, uint32_t> seen;
-  seen.reserve(r.n);
+  RowTable seen(r.n);
   std::vector<Val> row(vars.size());
   std::vector<int> out_cols(vars.size());
   for (size_t k = 0; k < vars.size(); ++k) out_cols[k] = static_cast<int>(k);
   for (size_t i = 0; i < r.n; ++i) {
     const size_t h = HashCols(r.row(i), cols);
-    bool dup = false;
-    auto [lo, hi] = seen.equal_range(h);
-    for (auto it = lo; it != hi && !dup; ++it) dup = EqualCols(r.row(i), cols, out.row(it->second), out_cols);
-    if (dup) continue;
+    if (seen.Any(h, [&](uint32_t j) { return EqualCols(r.row(i), cols, out.row(j), out_cols); })) continue;
     for (size_t k = 0; k < cols.size(); ++k) row[k] = r.row(i)[cols[k]];
-    seen.emplace(h, static_cast<uint32_t>(out.n));
+    seen.Insert(h, static_cast<uint32_t>(out.n));
     out.Add(row.data());
   }
   return out;
@@ -197,15 +224,12 @@ RowSet::RowSet(std::vector<std::string> vars) {
 }
 
 bool RowSet::Contains(const Val* row) const {
-  auto [lo, hi] = idx_.equal_range(HashCols(row, cols_));
-  for (auto it = lo; it != hi; ++it)
-    if (EqualCols(row, cols_, rel.row(it->second), cols_)) return true;
-  return false;
+  return idx_.Any(HashCols(row, cols_), [&](uint32_t j) { return EqualCols(row, cols_, rel.row(j), cols_); });
 }
 
 bool RowSet::Insert(const Val* row) {
   if (Contains(row)) return false;
-  idx_.emplace(HashCols(row, cols_), static_cast<uint32_t>(rel.n));
+  idx_.Insert(HashCols(row, cols_), static_cast<uint32_t>(rel.n));
   rel.Add(row);
   return true;
 }

@@ -12,7 +12,6 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "strata/query.h"
@@ -68,6 +67,35 @@ void Append(Rel* a, const Rel& b);
 size_t HashCols(const Val* row, const std::vector<int>& cols);
 bool EqualCols(const Val* x, const std::vector<int>& xc, const Val* y, const std::vector<int>& yc);
 
+// Row numbers by hash: open addressing, linear probing. Callers compare
+// the rows a probe visits; equal hashes are not equal rows.
+class RowTable {
+ public:
+  explicit RowTable(size_t expected = 0);
+  void Insert(size_t hash, uint32_t row);
+  // Calls visit(row) for the rows stored under `hash` until it returns
+  // true; returns whether one did.
+  template <typename Visit>
+  bool Any(size_t hash, Visit&& visit) const {
+    if (slots_.empty()) return false;
+    const uint32_t h = Mix(hash);
+    for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+      const Slot& s = slots_[i];
+      if (s.row == 0) return false;
+      if (s.hash == h && visit(s.row - 1)) return true;
+    }
+  }
+
+ private:
+  struct Slot {
+    uint32_t hash = 0, row = 0;  // row + 1; 0 marks an empty slot
+  };
+  static uint32_t Mix(size_t h) { return static_cast<uint32_t>(h ^ (h >> 32)); }
+  void Resize(size_t slots);
+  std::vector<Slot> slots_;
+  size_t mask_ = 0, size_ = 0;
+};
+
 // A relation without duplicates, with a hash index for membership tests.
 struct RowSet {
   Rel rel;
@@ -76,7 +104,7 @@ struct RowSet {
   explicit RowSet(std::vector<std::string> vars = {});
 
  private:
-  std::unordered_multimap<size_t, uint32_t> idx_;
+  RowTable idx_;
   std::vector<int> cols_;
 };
 
