@@ -9,14 +9,26 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "reports/result_set.h"
 
 namespace strata::reports::testing {
 
+// A new folder under the temporary directory, removed when the test
+// program exits.
 inline std::string FreshDir(const std::string& name) {
+  struct Cleanup {
+    std::vector<std::string> dirs;
+    ~Cleanup() {
+      std::error_code ec;
+      for (const std::string& d : dirs) std::filesystem::remove_all(d, ec);
+    }
+  };
+  static Cleanup cleanup;
   std::string dir = std::filesystem::temp_directory_path().string() + "/strata-" + name + "-XXXXXX";
   if (mkdtemp(dir.data()) == nullptr) return "";
+  cleanup.dirs.push_back(dir);
   return dir;
 }
 
