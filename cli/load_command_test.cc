@@ -1,0 +1,106 @@
+// `strata load`, run in process into a temporary folder: options, the
+// summary line, a re-load of an idempotent workload, and errors.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <filesystem>
+
+#include "cli/load_command.h"
+#include "strata/database.h"
+#include "workloads/workload.h"
+
+namespace strata::cli {
+namespace {
+
+class LoadCommandTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/strata_load_cli_" + std::to_string(::getpid()) + "_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // Parses "load ..." through AddLoadCommand and runs it; returns the exit
+  // code with stdout and stderr.
+  int Cli(std::vector<std::string> argv, std::string* out, std::string* err = nullptr) {
+    CLI::App app{"strata"};
+    LoadArgs args;
+    CLI::App* load = AddLoadCommand(app, &args);
+    std::vector<std::string> rev(argv.rbegin(), argv.rend());
+    int code = -1;
+    ::testing::internal::CaptureStdout();
+    ::testing::internal::CaptureStderr();
+    try {
+      app.parse(rev);
+      if (load->parsed()) code = RunLoad(args);
+    } catch (const CLI::ParseError& e) {
+      code = 100 + app.exit(e);
+    }
+    *out = ::testing::internal::GetCapturedStdout();
+    std::string e = ::testing::internal::GetCapturedStderr();
+    if (err) *err = e;
+    return code;
+  }
+
+  // Transaction entities' datoms vs the rest, over the whole log.
+  void CountLog(uint64_t* tx_datoms, uint64_t* other) {
+    auto conn = Connection::Open(dir_);
+    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+    *tx_datoms = *other = 0;
+    ASSERT_TRUE((*conn)->TxRange(0, (*conn)->db().basis_t() + 1, [&](T, const std::vector<Datom>& ds) {
+                   for (const Datom& d : ds) ++(PartitionOf(d.e) == kPartTx ? *tx_datoms : *other);
+                   return Status::OK();
+                 }).ok());
+  }
+
+  std::string dir_;
+};
+
+TEST_F(LoadCommandTest, LoadsAWorkloadAndIndexesIt) {
+  std::string out, err;
+  ASSERT_EQ(Cli({"load", "uniform", "--db", dir_, "--scale", "0.02", "--seed", "3"}, &out, &err), 0) << err;
+  EXPECT_NE(out.find("loaded uniform (scale 0.02, seed 3) into " + dir_ + ": 41 transactions"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find(", indexed"), std::string::npos) << out;
+  EXPECT_EQ(err.find("loading"), std::string::npos) << "no progress line when stderr is not a terminal: " << err;
+  auto conn = Connection::Open(dir_);
+  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+  auto e = (*conn)->db().Entid(*edn::ReadOne(R"([:u/id "u-0"])"));
+  EXPECT_TRUE(e.ok()) << e.status().ToString();
+}
+
+// mbrainz-synth, when the registry has it. It is not idempotent (its media
+// have no identity), but loading it again into the same folder must work:
+// every gid upserts and nothing clashes.
+TEST_F(LoadCommandTest, LoadsMbrainzSynthWhenRegistered) {
+  const auto names = workloads::WorkloadNames();
+  if (std::find(names.begin(), names.end(), "mbrainz-synth") == names.end()) GTEST_SKIP() << "not registered";
+  std::string out, err;
+  ASSERT_EQ(Cli({"load", "mbrainz-synth", "--db", dir_, "--scale", "0.02", "--no-index"}, &out, &err), 0) << err;
+  EXPECT_NE(out.find("loaded mbrainz-synth (scale 0.02, seed 1)"), std::string::npos) << out;
+  EXPECT_EQ(out.find(", indexed"), std::string::npos) << out;
+  uint64_t tx = 0, other = 0;
+  CountLog(&tx, &other);
+  EXPECT_GT(other, 10000u);
+  ASSERT_EQ(Cli({"load", "mbrainz-synth", "--db", dir_, "--scale", "0.02"}, &out, &err), 0) << err;
+  uint64_t tx2 = 0, other2 = 0;
+  CountLog(&tx2, &other2);
+  EXPECT_GT(tx2, tx);
+  EXPECT_GE(other2, other);
+}
+
+TEST_F(LoadCommandTest, Errors) {
+  std::string out, err;
+  const int kValidation = 100 + static_cast<int>(CLI::ExitCodes::ValidationError);
+  EXPECT_EQ(Cli({"load", "nope", "--db", dir_}, &out, &err), 1);
+  EXPECT_NE(err.find("strata: error: unknown workload 'nope'"), std::string::npos) << err;
+  EXPECT_EQ(Cli({"load", "uniform", "--db", dir_, "--sync", "sometimes"}, &out, &err), kValidation) << err;
+  EXPECT_EQ(Cli({"load", "uniform"}, &out, &err), 100 + static_cast<int>(CLI::ExitCodes::RequiredError)) << err;
+  EXPECT_EQ(Cli({"load", "uniform", "--db", dir_, "--scale", "0"}, &out, &err), kValidation) << err;
+}
+
+}  // namespace
+}  // namespace strata::cli
