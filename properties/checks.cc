@@ -37,14 +37,35 @@ std::vector<T> SomeTs(const Model& m, size_t n) {
 std::string CheckFold(const Model& m, Sut& sut) {
   RETURN_IF_DIFF(CompareLog(m, sut.conn()));
   const Database db = sut.conn().db();
-  for (T t : m.ts()) {
+  const auto& ts = m.ts();
+  for (size_t i = 0; i < ts.size(); ++i) {
+    const T t = ts[i];
     ViewQuery q;
     q.as_of = t;
     RETURN_IF_DIFF(CompareView(m, db, q, Index::kEavt));
+    // as_of takes a tx id as well as a t.
+    std::string err;
+    RETURN_IF_DIFF(CompareReads("as_of(tx id of t=" + std::to_string(t) + ")", m, q, m.Datoms(q, Index::kEavt),
+                                ReadIndex(db.AsOf(TxId(t)), Index::kEavt, {}, &err)));
+    if (!err.empty()) return err;
     if (t > 0) {
       q.as_of = t - 1;  // just before each transaction too
       RETURN_IF_DIFF(CompareView(m, db, q, Index::kEavt));
     }
+  }
+  // tx_range(start, end): the transactions with start <= t < end, in order.
+  if (ts.size() >= 3) {
+    const T start = ts[1], end = ts[ts.size() - 1];
+    std::vector<T> got;
+    Status s = sut.conn().TxRange(start, end, [&](T t, const std::vector<Datom>&) {
+      got.push_back(t);
+      return Status::OK();
+    });
+    if (!s.ok()) return "tx_range: " + s.ToString();
+    std::vector<T> want(ts.begin() + 1, ts.end() - 1);
+    if (got != want)
+      return "tx_range(" + std::to_string(start) + ", " + std::to_string(end) + ") returned " +
+             std::to_string(got.size()) + " transactions, want " + std::to_string(want.size());
   }
   return "";
 }
