@@ -10,6 +10,9 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/dev_commands.h"
+#include "cli/query_commands.h"
+#include "cli/report_commands.h"
 
 namespace {
 
@@ -138,6 +141,13 @@ int main(int argc, char** argv) {
   verify->add_option("--db", va.db, "database folder (must exist; not open elsewhere)")->required()->option_text("DIR");
   AddFormat(verify, &va.format);
 
+  // q, pull, report and compare run from their callbacks during parse.
+  int callback_exit = -1;
+  strata::cli::AddQueryCommands(app, &callback_exit);
+  strata::cli::AddReportCommands(app, &callback_exit);
+  strata::cli::CrashWriterArgs cw;
+  CLI::App* crash_writer = strata::cli::AddCrashWriter(app, &cw);
+
   // CLI11 reads an argument "[a,b]" as a list and strips the brackets; a
   // lookup ref is EDN, so prefix such arguments with a space, which EDN
   // skips and CLI11 leaves alone.
@@ -153,7 +163,8 @@ int main(int argc, char** argv) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     if (argc >= 2 && argv[1][0] != '-' && app.get_subcommands().empty()) {
       return strata::cli::Fail(std::string("unknown command '") + argv[1] +
-                               "': expected transact, datoms, log, demo, run, index or verify (see 'strata --help')");
+                               "': expected transact, datoms, log, q, pull, demo, run, index, verify, report or compare "
+                               "(see 'strata --help')");
     }
     std::string where;
     for (CLI::App* sub : app.get_subcommands()) where = " (see 'strata " + sub->get_name() + " --help')";
@@ -161,6 +172,8 @@ int main(int argc, char** argv) {
     return strata::cli::Fail(e.what() + where);
   }
 
+  if (callback_exit >= 0) return callback_exit;
+  if (crash_writer->parsed()) return strata::cli::RunCrashWriter(cw);
   if (transact->parsed()) return strata::cli::RunTransact(ta);
   if (datoms->parsed()) return strata::cli::RunDatoms(da);
   if (log->parsed()) return strata::cli::RunLog(la);
