@@ -50,6 +50,12 @@ class Evaluator {
   std::map<std::string, Rel> tuple_sources;  // $name bound to a collection of tuples
   std::map<std::string, LogSource> logs;   // ?log variables
   RuleSet rules;
+  // The sources as :in bound them (dbs and tuple_sources are the working
+  // maps, where "$" may stand for another source inside a ($x ...) body).
+  std::map<std::string, Database> bound_dbs;
+  std::map<std::string, Rel> bound_tuples;
+  std::string default_src = "$";  // the bound source "$" stands for now
+  std::string Resolve(const std::string& src) const { return src == "$" ? default_src : src; }
   Budget budget;
   QueryOptions options;
 

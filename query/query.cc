@@ -143,6 +143,8 @@ Result<edn::Node> Q(const edn::Node& query_form, const std::vector<QueryInput>& 
   ctx.rels.push_back(UnitRel());
   std::map<std::string, edn::Node> raw;
   for (size_t i = 0; i < inputs.size(); ++i) STRATA_RETURN_IF_ERROR(BindInput(&ev, q.in[i], inputs[i], &ctx, &raw));
+  ev.bound_dbs = ev.dbs;
+  ev.bound_tuples = ev.tuple_sources;
   STRATA_RETURN_IF_ERROR(ev.Validate(q.where));
   for (const auto& f : q.find) {
     if (f.kind == FindElem::kPull && !ev.dbs.count(f.src)) {

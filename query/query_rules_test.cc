@@ -184,6 +184,15 @@ TEST_F(RecursionTest, RulesOverViews) {
   EXPECT_EQ(Run(q, {db(), E(kReach)}), "#{[1]}");
   EXPECT_EQ(Run(q, {db().AsOf(t), E(kReach)}), "#{[1] [2]}");
   EXPECT_EQ(Run(q, {db().History(), E(kReach)}), "#{[1] [2]}");
+  // A rule read from another source: the same rule, two databases.
+  EXPECT_EQ(Run("[:find ?j ?k :in $ $then % :where [?a :node/id 0] ($then reach ?a ?b) [$then ?b :node/id ?j]"
+                " (reach ?a ?c) [?c :node/id ?k]]",
+                {db(), db().AsOf(t), E(kReach)}),
+            "#{[1 1] [2 1]}");
+  EXPECT_EQ(Run("[:find ?j :in $ $then % :where [?a :node/id 0] [$then ?b :node/id ?j] ($then reach ?a ?b)"
+                " (not (reach ?a ?b))]",
+                {db(), db().AsOf(t), E(kReach)}),
+            "#{[2]}");
 }
 
 }  // namespace

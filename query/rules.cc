@@ -35,31 +35,34 @@ void CallSites(const Clause& c, std::vector<const Clause*>* out) {
     for (const auto& x : b) CallSites(x, out);
 }
 
-// Makes `src` the default source ($) while a body reads it.
+// Makes `src` the default source ($) while a body reads it. Sources are
+// named by what they were bound to in :in, so "$" inside a ($x ...) body
+// means $x, and rule tables keyed by that name never mix two databases.
 class DefaultSource {
  public:
-  DefaultSource(Evaluator* ev, const std::string& src) : ev_(ev), active_(src != "$") {
+  DefaultSource(Evaluator* ev, const std::string& src) : ev_(ev), saved_(ev->default_src) {
+    const std::string target = ev->Resolve(src);
+    active_ = target != ev->default_src;
     if (!active_) return;
-    if (auto it = ev->dbs.find("$"); it != ev->dbs.end()) saved_db_ = it->second;
-    if (auto it = ev->tuple_sources.find("$"); it != ev->tuple_sources.end()) saved_rel_ = it->second;
+    ev->default_src = target;
     ev->dbs.erase("$");
     ev->tuple_sources.erase("$");
-    if (auto it = ev->dbs.find(src); it != ev->dbs.end()) ev->dbs["$"] = it->second;
-    if (auto it = ev->tuple_sources.find(src); it != ev->tuple_sources.end()) ev->tuple_sources["$"] = it->second;
+    if (auto it = ev->bound_dbs.find(target); it != ev->bound_dbs.end()) ev->dbs["$"] = it->second;
+    if (auto it = ev->bound_tuples.find(target); it != ev->bound_tuples.end()) ev->tuple_sources["$"] = it->second;
   }
   ~DefaultSource() {
     if (!active_) return;
+    ev_->default_src = saved_;
     ev_->dbs.erase("$");
     ev_->tuple_sources.erase("$");
-    if (saved_db_) ev_->dbs["$"] = *saved_db_;
-    if (saved_rel_) ev_->tuple_sources["$"] = *saved_rel_;
+    if (auto it = ev_->bound_dbs.find(saved_); it != ev_->bound_dbs.end()) ev_->dbs["$"] = it->second;
+    if (auto it = ev_->bound_tuples.find(saved_); it != ev_->bound_tuples.end()) ev_->tuple_sources["$"] = it->second;
   }
 
  private:
   Evaluator* ev_;
-  bool active_;
-  std::optional<Database> saved_db_;
-  std::optional<Rel> saved_rel_;
+  std::string saved_;
+  bool active_ = false;
 };
 
 }  // namespace
@@ -212,12 +215,13 @@ Status Evaluator::RunRule(const Clause& c, Ctx* ctx) {
 Result<Rel> Evaluator::CallRule(const Clause& call, uint32_t mask, const Rel& seeds) {
   const std::string& name = call.name;
   const size_t n = call.terms.size();
-  auto key = std::make_pair(name + "\x1f" + call.src, mask);
+  const std::string src = Resolve(call.src);
+  auto key = std::make_pair(name + "\x1f" + src, mask);
   auto it = tables_.find(key);
   if (it == tables_.end()) {
     RuleTable t;
     t.name = name;
-    t.src = call.src;
+    t.src = src;
     t.mask = mask;
     t.seeds = RowSet(seeds.vars);
     t.pending.vars = t.done.vars = seeds.vars;
