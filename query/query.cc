@@ -103,6 +103,12 @@ Status BindInput(Evaluator* ev, const InSpec& in, const QueryInput& input, Ctx* 
   }
   std::vector<Val> row(keep.size());
   for (const auto& t : tuples) {
+    // A variable named twice ([?a ?a]) must get one value.
+    bool ok = true;
+    for (size_t k = 0; k < b.vars.size() && ok; ++k) {
+      if (b.vars[k] != "_") ok = t[k] == t[keep[static_cast<size_t>(r.col(b.vars[k]))]];
+    }
+    if (!ok) continue;
     for (size_t j = 0; j < keep.size(); ++j) row[j] = t[keep[j]];
     r.Add(row.data());
   }

@@ -1,4 +1,6 @@
 // Error messages: each names what is wrong and the clause it is in.
+#include <random>
+
 #include "query_test_util.h"
 
 namespace strata {
@@ -99,6 +101,65 @@ TEST_F(QueryErrorsTest, ResourceLimits) {
   t.timeout_ms = 1;
   ExpectError("[:find (count ?a) :where [?a :p/n ?x] [?b :p/n ?y] [?c :p/n ?z] [(< ?x ?y ?z)]]", {"timed out"}, {},
               Code::kAborted, t);
+}
+
+}  // namespace
+}  // namespace strata
+
+namespace strata {
+namespace {
+
+// Mutated queries (tokens dropped, repeated, swapped or replaced) either
+// run or fail with a status: never a crash, a hang or an exception.
+TEST_F(QueryErrorsTest, MutatedQueriesFailCleanly) {
+  const std::vector<std::string> seeds = {
+      "[:find ?e ?n :where [?e :p/name ?n] [(< ?n \"x5\")]]",
+      "[:find (count ?e) . :in $ % :where (r ?e) (not [?e :p/n 3])]",
+      "[:find [?n ...] :where [?e :p/n ?n] (or [?e :p/name \"x1\"] (and [?e :p/n ?n] [(> ?n 290)]))]",
+      "[:find ?a (max 2 ?b) :with ?e :in $ [?a ...] :where [?e :p/n ?b] [(+ ?b 0) ?a]]",
+      "[:find (pull ?e [:p/name {:p/n ...}]) :where [?e :p/name \"x3\"]]",
+      "[:find ?x :where [(ground [[1 2] [3 4]]) [[?x _]]] (not-join [?x] [?e :p/n ?x])]",
+  };
+  const std::vector<std::string> pool = {"?e", "?x", "_", ":p/name", ":p/n", "1", "(", ")", "[", "]", "{", "}",
+                                         "not", "or", "and", "$", "%", "...", ".", ":find", ":where", ":in", "nil"};
+  const edn::Node rules = E("[[(r ?e) [?e :p/n ?v] [(even? ?v)]] [(r ?e) [?e :p/name \"x7\"]]]");
+  std::mt19937 rng(7);
+  QueryOptions o;
+  o.max_tuples = 100000;
+  o.timeout_ms = 2000;
+  int ran = 0, failed = 0;
+  for (int i = 0; i < 3000; ++i) {
+    // Tokens: brackets alone, everything else split on spaces.
+    std::vector<std::string> toks;
+    std::string cur;
+    for (char ch : seeds[rng() % seeds.size()]) {
+      if (std::string("()[]{} ").find(ch) != std::string::npos) {
+        if (!cur.empty()) toks.push_back(cur);
+        cur.clear();
+        if (ch != ' ') toks.push_back(std::string(1, ch));
+      } else {
+        cur += ch;
+      }
+    }
+    for (int m = 0, n = 1 + static_cast<int>(rng() % 3); m < n && !toks.empty(); ++m) {
+      const size_t at = rng() % toks.size();
+      switch (rng() % 4) {
+        case 0: toks.erase(toks.begin() + static_cast<long>(at)); break;
+        case 1: toks.insert(toks.begin() + static_cast<long>(at), toks[at]); break;
+        case 2: std::swap(toks[at], toks[rng() % toks.size()]); break;
+        default: toks[at] = pool[rng() % pool.size()];
+      }
+    }
+    std::string text;
+    for (const auto& t : toks) text += t + " ";
+    auto q = edn::ReadOne(text);
+    if (!q.ok()) continue;
+    auto r = Q(*q, {db(), rules}, o);
+    ++ran;
+    failed += !r.ok();
+  }
+  EXPECT_GT(ran, 600);
+  EXPECT_GT(failed, 0);
 }
 
 }  // namespace

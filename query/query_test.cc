@@ -59,6 +59,7 @@ TEST_F(QueryLangTest, Inputs) {
           {db(), E(R"(["alice" "carol" "nobody"])")});
   ExpectQ("[:find ?n :in $ [[?n ?min]] :where [?e :person/name ?n] [?e :person/age ?a] [(>= ?a ?min)]]",
           R"(#{["alice"]})", {db(), E(R"([["alice" 30] ["bob" 30]])")});
+  ExpectQ("[:find ?a :in $ [[?a ?a]] :where [?e :person/age ?a]]", "#{[25]}", {db(), E("[[25 25] [30 35]]")});
   ExpectQ("[:find ?n :in $ _ ?a :where [?e :person/age ?a] [?e :person/name ?n]]", R"(#{["carol"]})",
           {db(), edn::Node::Long(1), edn::Node::Long(35)});
   // Lookup refs and idents stand for entities.
