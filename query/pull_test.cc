@@ -196,6 +196,33 @@ TEST_F(PullTest, ViewsOfTime) {
   ExpectPull("[:artist/_country]", "{gb}", "{:artist/_country [{:db/id {lz}} {:db/id {pf}}]}", &hist_now);
 }
 
+TEST_F(PullTest, WildcardAndComponentsThroughViews) {
+  const T before = db().basis_t();
+  Tx(Ids("[[:db/retract {m1} :medium/tracks {t2}] [:db/add {t1} :track/position 9]]"));
+  const std::string now = R"({:db/id {m1} :medium/position 1
+      :medium/tracks [{:db/id {t1} :track/name "Speak to Me" :track/position 9 :track/artists [{:db/id {pf}}]}]})";
+  const std::string then = R"({:db/id {m1} :medium/position 1
+      :medium/tracks [{:db/id {t1} :track/name "Speak to Me" :track/position 1 :track/artists [{:db/id {pf}}]}
+                      {:db/id {t2} :track/name "Breathe" :track/position 2
+                       :track/artists [{:db/id {lz}} {:db/id {pf}}]}]})";
+  ExpectPull("[*]", "{m1}", now);
+  Database as_of = db().AsOf(before);
+  ExpectPull("[*]", "{m1}", then, &as_of);
+  // History: both tracks were once on the medium; track 1's latest position.
+  Database hist = db().History();
+  ExpectPull("[*]", "{m1}", R"({:db/id {m1} :medium/position 1
+      :medium/tracks [{:db/id {t1} :track/name "Speak to Me" :track/position 9 :track/artists [{:db/id {pf}}]}
+                      {:db/id {t2} :track/name "Breathe" :track/position 2
+                       :track/artists [{:db/id {lz}} {:db/id {pf}}]}]})",
+             &hist);
+  // Since: only the new position; the component itself is older.
+  Database since = db().Since(before);
+  ExpectPull("[*]", "{t1}", "{:db/id {t1} :track/position 9}", &since);
+  ExpectPull("[:medium/tracks]", "{m1}", "nil", &since);
+  ExpectPull("[:medium/_tracks]", "{t2}", "nil");
+  ExpectPull("[:medium/_tracks]", "{t2}", "{:medium/_tracks {:db/id {m1}}}", &as_of);
+}
+
 TEST_F(PullTest, Limits) {
   PullOptions o;
   o.max_nodes = 5;
