@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "cli/dev_commands.h"
+#include "cli/load_command.h"
 #include "cli/query_commands.h"
 #include "cli/report_commands.h"
 
@@ -147,6 +148,8 @@ int main(int argc, char** argv) {
   strata::cli::AddReportCommands(app, &callback_exit);
   strata::cli::CrashWriterArgs cw;
   CLI::App* crash_writer = strata::cli::AddCrashWriter(app, &cw);
+  strata::cli::LoadArgs lo;
+  CLI::App* load = strata::cli::AddLoadCommand(app, &lo);
 
   // CLI11 reads an argument "[a,b]" as a list and strips the brackets; a
   // lookup ref is EDN, so prefix such arguments with a space, which EDN
@@ -163,7 +166,7 @@ int main(int argc, char** argv) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     if (argc >= 2 && argv[1][0] != '-' && app.get_subcommands().empty()) {
       return strata::cli::Fail(std::string("unknown command '") + argv[1] +
-                               "': expected transact, datoms, log, q, pull, demo, run, index, verify, report or compare "
+                               "': expected transact, datoms, log, q, pull, demo, run, load, index, verify, report or compare "
                                "(see 'strata --help')");
     }
     std::string where;
@@ -174,6 +177,7 @@ int main(int argc, char** argv) {
 
   if (callback_exit >= 0) return callback_exit;
   if (crash_writer->parsed()) return strata::cli::RunCrashWriter(cw);
+  if (load->parsed()) return strata::cli::RunLoad(lo);
   if (transact->parsed()) return strata::cli::RunTransact(ta);
   if (datoms->parsed()) return strata::cli::RunDatoms(da);
   if (log->parsed()) return strata::cli::RunLog(la);

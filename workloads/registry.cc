@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "workloads/mbrainz.h"
+#include "workloads/mbrainz_synth.h"
 #include "workloads/uniform.h"
 #include "workloads/workload.h"
 
@@ -15,6 +17,8 @@ struct Entry {
 };
 
 constexpr Entry kWorkloads[] = {
+    {"mbrainz", NewMbrainzWorkload},
+    {"mbrainz-synth", NewMbrainzSynthWorkload},
     {"uniform", NewUniformWorkload},
 };
 
