@@ -62,6 +62,7 @@ int RunTransact(const TransactArgs& args) {
   Options options;
   options.sync = policy;
   options.create_if_missing = true;
+  options.strategy = args.strategy;  // empty: the root's, or adaptive for a new database
   auto opened = Connection::Open(args.db, options);
   if (!opened.ok()) return Fail("opening " + args.db + ": " + opened.status().ToString());
   Connection& conn = **opened;

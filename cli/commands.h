@@ -19,6 +19,7 @@ struct TransactArgs {
   std::string db;               // database folder; created if missing
   std::string sync = "always";  // always | batch | never
   std::string file = "-";       // EDN input; "-" is stdin
+  std::string strategy;         // merge strategy; empty: the root's (adaptive for a new database)
   Format format = Format::kEdn;
 };
 

@@ -50,6 +50,9 @@ int main(int argc, char** argv) {
   transact->add_option("--sync", ta.sync, "commit durability")
       ->check(CLI::IsMember({"always", "batch", "never"}))
       ->option_text("always|batch|never (default always)");
+  transact->add_option("--strategy", ta.strategy,
+                       "merge strategy for indexing jobs (default: the one the root records; adaptive when new)")
+      ->option_text("S");
   transact->add_option("file", ta.file, "EDN file; '-' or nothing reads stdin")->option_text("FILE|-");
   AddFormat(transact, &ta.format);
 

@@ -203,6 +203,9 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dir, con
   } else {
     auto empty = std::make_shared<IndexRoot>();
     empty->strategy = options.strategy.empty() ? "adaptive" : options.strategy;
+    // A new database records its strategy from the start (strata verify
+    // shows it), before any job writes a root of its own.
+    if (Status s = r.durable->storage->PublishRoot(EncodeRoot(*empty)); !s.ok()) return s.WithContext("creating " + dir);
     root = std::move(empty);
   }
   const std::string strategy_name = options.strategy.empty() ? root->strategy : options.strategy;
