@@ -3,6 +3,7 @@
 
 #include "workloads/csv_import.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -82,14 +83,21 @@ class Importer {
   struct Pending {
     MappedRow row;
     std::vector<EntityId> resolved;  // per value: the referenced entity, 0 if none or in the batch
+    EntityId existing = 0;           // the entity the identity names already, 0 if new
   };
 
   Status ImportFile(const std::string& path, const FileSpec& spec);
   // Records a bad row; under fail also stops (returns the error).
   Status BadRow(uint64_t line, std::string reason);
-  // Resolves references and decides whether the row says anything new;
-  // false with *error for an unresolvable reference.
-  bool Prepare(Pending* p, bool* unchanged, std::string* error);
+  // A row the reader or mapper refused: under fail, an earlier row of the
+  // open batch with an unresolvable reference is reported first.
+  Status IntakeError(uint64_t line, std::string reason);
+  // Looks up, in key order, every identity and reference of the batch;
+  // fills `resolved` and `existing`; lists rows with unresolvable
+  // references in *bad (in line order).
+  void Resolve(std::vector<std::pair<uint64_t, std::string>>* bad);
+  // True when the entity already holds every value of the row.
+  bool Unchanged(const Pending& p) const;
   std::optional<EntityId> Lookup(const Attribute* attr, const Value& v) const;
   Status Flush();
   Status Salvage(const Status& why);
@@ -171,6 +179,7 @@ Status Importer::ImportFile(const std::string& path, const FileSpec& spec) {
     }
   } done{this, reader};
   report_.files++;
+  const size_t errors_before = report_.errors.size();
 
   CsvRecord rec;
   std::string error;
@@ -184,33 +193,35 @@ Status Importer::ImportFile(const std::string& path, const FileSpec& spec) {
   Pending p;
   while (reader.Next(&rec, &error)) {
     report_.rows++;
-    if (!error.empty()) {
-      STRATA_RETURN_IF_ERROR(BadRow(rec.line, error));
-      continue;
-    }
-    if (!mapper.Map(rec, &p.row, &error)) {
-      STRATA_RETURN_IF_ERROR(BadRow(rec.line, error));
+    if (!error.empty() || !mapper.Map(rec, &p.row, &error)) {
+      STRATA_RETURN_IF_ERROR(IntakeError(rec.line, std::move(error)));
       continue;
     }
     // A second row for one entity: commit the first, so the later one wins.
     if (p.row.identity && batch_tempids_.count(TempidFor(p.row.identity->attr, p.row.key)))
       STRATA_RETURN_IF_ERROR(Flush());
-    bool unchanged = false;
-    if (!Prepare(&p, &unchanged, &error)) {
-      STRATA_RETURN_IF_ERROR(BadRow(rec.line, error));
-      continue;
-    }
-    if (unchanged) {
-      report_.rows_unchanged++;
-      continue;
-    }
     if (p.row.identity) batch_tempids_.insert(TempidFor(p.row.identity->attr, p.row.key));
     batch_.push_back(std::move(p));
     p = Pending();
     if (batch_.size() >= batch_rows_) STRATA_RETURN_IF_ERROR(Flush());
   }
   if (!reader.status().ok()) return reader.status().WithContext("reading " + path);
-  return Flush();
+  Status s = Flush();
+  // Rows refused at intake are listed before those refused at a flush:
+  // restore line order within the file.
+  std::stable_sort(report_.errors.begin() + static_cast<std::ptrdiff_t>(errors_before), report_.errors.end(),
+                   [](const RowError& x, const RowError& y) { return x.line < y.line; });
+  return s;
+}
+
+Status Importer::IntakeError(uint64_t line, std::string reason) {
+  if (on_error_ == OnError::kFail && !batch_.empty()) {
+    // The first bad row may be an earlier one of the open batch.
+    std::vector<std::pair<uint64_t, std::string>> bad;
+    Resolve(&bad);
+    if (!bad.empty()) return BadRow(bad.front().first, std::move(bad.front().second));
+  }
+  return BadRow(line, std::move(reason));
 }
 
 Status Importer::BadRow(uint64_t line, std::string reason) {
@@ -229,37 +240,66 @@ std::optional<EntityId> Importer::Lookup(const Attribute* attr, const Value& v) 
   return c->datom().e;
 }
 
-bool Importer::Prepare(Pending* p, bool* unchanged, std::string* error) {
+void Importer::Resolve(std::vector<std::pair<uint64_t, std::string>>* bad) {
+  // Every key the batch names, looked up once, in index order: consecutive
+  // lookups then read the same leaves, whatever the segment cache holds.
   const ColumnSpec* base = spec_->columns.data();
-  p->resolved.assign(p->row.values.size(), 0);
-  bool in_batch_ref = false;
-  for (size_t i = 0; i < p->row.values.size(); ++i) {
-    const MappedValue& mv = p->row.values[i];
-    if (mv.col->ref.empty()) continue;
-    auto e = Lookup(ref_attrs_[mv.col - base], mv.v);
-    if (!e && batch_tempids_.count(TempidFor(mv.col->ref, mv.v))) {
-      in_batch_ref = true;  // a new entity of this batch
-      continue;
+  using Key = std::pair<EntityId, const Value*>;
+  auto less = [](const Key& x, const Key& y) { return x.first != y.first ? x.first < y.first : *x.second < *y.second; };
+  std::vector<std::pair<Key, const Attribute*>> keys;
+  for (const Pending& p : batch_) {
+    if (p.row.identity) {
+      const Attribute* a = attrs_[p.row.identity - base];
+      keys.push_back({{a->id, &p.row.key}, a});
     }
-    if (!e) {
-      *error = "column '" + mv.col->column + "': unresolvable reference, [:" + mv.col->ref + " " +
-               edn::Print(ValueToTxNode(mv.v)) + "] matches no entity";
-      return false;
+    for (const MappedValue& mv : p.row.values) {
+      if (mv.col->ref.empty()) continue;
+      const Attribute* a = ref_attrs_[mv.col - base];
+      keys.push_back({{a->id, &mv.v}, a});
     }
-    p->resolved[i] = *e;
   }
-  // Unchanged: the entity exists and holds every value already.
-  *unchanged = false;
-  if (!p->row.identity || in_batch_ref) return true;
-  auto e = Lookup(attrs_[p->row.identity - base], p->row.key);
-  if (!e) return true;
-  for (size_t i = 0; i < p->row.values.size(); ++i) {
-    const MappedValue& mv = p->row.values[i];
-    const Value v = mv.col->ref.empty() ? mv.v : Value::Ref(p->resolved[i]);
-    auto c = db_.Datoms(Index::kEavt, {Value::Ref(*e), Value::Ref(attrs_[mv.col - base]->id), v});
-    if (!c.ok() || !c->Valid()) return true;
+  std::sort(keys.begin(), keys.end(), [&](const auto& x, const auto& y) { return less(x.first, y.first); });
+  std::map<Key, EntityId, decltype(less)> found(less);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (i > 0 && !less(keys[i - 1].first, keys[i].first)) continue;
+    if (auto e = Lookup(keys[i].second, *keys[i].first.second)) found.emplace(keys[i].first, *e);
   }
-  *unchanged = true;
+  for (Pending& p : batch_) {
+    p.existing = 0;
+    if (p.row.identity) {
+      auto it = found.find({attrs_[p.row.identity - base]->id, &p.row.key});
+      if (it != found.end()) p.existing = it->second;
+    }
+    p.resolved.assign(p.row.values.size(), 0);
+    for (size_t i = 0; i < p.row.values.size(); ++i) {
+      const MappedValue& mv = p.row.values[i];
+      if (mv.col->ref.empty()) continue;
+      auto it = found.find({ref_attrs_[mv.col - base]->id, &mv.v});
+      if (it != found.end()) {
+        p.resolved[i] = it->second;
+      } else if (!batch_tempids_.count(TempidFor(mv.col->ref, mv.v))) {
+        bad->emplace_back(p.row.line, "column '" + mv.col->column + "': unresolvable reference, [:" + mv.col->ref +
+                                          " " + edn::Print(ValueToTxNode(mv.v)) + "] matches no entity");
+        break;
+      }
+    }
+  }
+}
+
+bool Importer::Unchanged(const Pending& p) const {
+  if (p.existing == 0) return false;
+  auto c = db_.Datoms(Index::kEavt, {Value::Ref(p.existing)});
+  if (!c.ok()) return false;
+  std::vector<std::pair<EntityId, Value>> have;
+  for (; c->Valid(); c->Next()) have.emplace_back(c->datom().a, c->datom().v);
+  const ColumnSpec* base = spec_->columns.data();
+  for (size_t i = 0; i < p.row.values.size(); ++i) {
+    const MappedValue& mv = p.row.values[i];
+    if (!mv.col->ref.empty() && p.resolved[i] == 0) return false;  // a new entity of this batch
+    const std::pair<EntityId, Value> want{attrs_[mv.col - base]->id,
+                                          mv.col->ref.empty() ? mv.v : Value::Ref(p.resolved[i])};
+    if (std::find(have.begin(), have.end(), want) == have.end()) return false;
+  }
   return true;
 }
 
@@ -277,15 +317,58 @@ Status Importer::Committed(const TxReport& r, size_t rows, uint64_t last_line) {
 
 Status Importer::Flush() {
   if (batch_.empty()) return Status::OK();
+  std::vector<std::pair<uint64_t, std::string>> bad;
+  Resolve(&bad);
+  if (!bad.empty()) {
+    if (on_error_ == OnError::kFail) return BadRow(bad.front().first, std::move(bad.front().second));
+    // Leave the bad rows out, and the rows that referred to them in the batch.
+    std::unordered_set<uint64_t> out;
+    for (auto& [line, reason] : bad) {
+      out.insert(line);
+      STRATA_RETURN_IF_ERROR(BadRow(line, std::move(reason)));
+    }
+    for (bool again = true; again;) {
+      again = false;
+      std::unordered_set<std::string> alive;
+      for (const Pending& p : batch_)
+        if (p.row.identity && !out.count(p.row.line)) alive.insert(TempidFor(p.row.identity->attr, p.row.key));
+      for (const Pending& p : batch_) {
+        if (out.count(p.row.line)) continue;
+        for (size_t i = 0; i < p.row.values.size(); ++i) {
+          const MappedValue& mv = p.row.values[i];
+          if (mv.col->ref.empty() || p.resolved[i] != 0 || alive.count(TempidFor(mv.col->ref, mv.v))) continue;
+          out.insert(p.row.line);
+          STRATA_RETURN_IF_ERROR(BadRow(p.row.line, "column '" + mv.col->column + "': refers to a bad row"));
+          again = true;
+          break;
+        }
+      }
+    }
+    std::erase_if(batch_, [&](const Pending& p) { return out.count(p.row.line) > 0; });
+  }
+  // Rows that say nothing new are not sent.
+  const size_t before = batch_.size();
+  std::erase_if(batch_, [&](const Pending& p) { return Unchanged(p); });
+  report_.rows_unchanged += before - batch_.size();
+  batch_tempids_.clear();
+  for (const Pending& p : batch_)
+    if (p.row.identity) batch_tempids_.insert(TempidFor(p.row.identity->attr, p.row.key));
+  if (batch_.empty()) return Status::OK();
+  // In key order, the transactor's own lookups read neighbouring leaves too.
+  std::stable_sort(batch_.begin(), batch_.end(),
+                   [](const Pending& x, const Pending& y) { return x.row.key < y.row.key; });
+  uint64_t last = 0;
   std::vector<edn::Node> ops;
   ops.reserve(batch_.size());
-  for (const Pending& p : batch_) ops.push_back(RowToTxMap(p.row, &batch_tempids_, &p.resolved));
+  for (const Pending& p : batch_) {
+    ops.push_back(RowToTxMap(p.row, &batch_tempids_, &p.resolved));
+    last = std::max(last, p.row.line);
+  }
   auto r = conn_.Transact(edn::Node::Vector(std::move(ops)));
   if (!r.ok()) {
     if (!IsDataError(r.status())) return r.status().WithContext("committing rows of " + path_);
     return Salvage(r.status());
   }
-  const uint64_t last = batch_.back().row.line;
   const size_t rows = batch_.size();
   batch_.clear();
   batch_tempids_.clear();
@@ -307,9 +390,11 @@ Status Importer::Salvage(const Status& why) {
       bad.emplace_back(p.row.line, "refused by the transactor: " + w.status().message());
     }
   }
-  const uint64_t first = batch_.front().row.line, last = batch_.back().row.line;
+  uint64_t first = ~uint64_t{0}, last = 0;
+  for (const Pending& p : batch_) first = std::min(first, p.row.line), last = std::max(last, p.row.line);
   batch_.clear();
   batch_tempids_.clear();
+  std::sort(bad.begin(), bad.end());
   if (bad.empty() && on_error_ == OnError::kFail)
     return BadRow(first, "rows through line " + std::to_string(last) + " refused together: " + why.message());
   for (auto& [line, reason] : bad) STRATA_RETURN_IF_ERROR(BadRow(line, std::move(reason)));
@@ -324,7 +409,9 @@ Status Importer::Salvage(const Status& why) {
     auto r = conn_.Transact(edn::Node::Vector(std::move(ops)));
     if (r.ok()) {
       report_.retried_batches++;
-      return Committed(*r, good.size(), good.back().row.line);
+      uint64_t through = 0;
+      for (const Pending& p : good) through = std::max(through, p.row.line);
+      return Committed(*r, good.size(), through);
     }
     if (!IsDataError(r.status())) return r.status().WithContext("committing rows of " + path_);
   }
