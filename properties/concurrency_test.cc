@@ -133,7 +133,7 @@ TEST(Concurrency, ReadersHoldingValuesSeeStableResults) {
     md.description = md.id;
     auto params = rc::detail::configuration().testParams;
     if (!std::getenv("RC_PARAMS") || std::string(std::getenv("RC_PARAMS")).find("max_success") == std::string::npos)
-      params.maxSuccess = 6;
+      params.maxSuccess = 15;
     params.maxSize = 50;
     const auto result =
         rc::detail::checkProperty(rc::detail::toProperty([&] { ConcurrencyCase(strategy); }), md, params,

@@ -4,6 +4,7 @@
 #include <rapidcheck.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <set>
 
 namespace strata::props {
@@ -65,14 +66,23 @@ Node ValueNode(const Value& v) {
   return Node::Nil();
 }
 
-// Three or four values per type: collisions on purpose.
+// Three or four values per type: collisions on purpose. Now and then an
+// extreme one (encodings: varints, zigzag, heap strings, sign bits).
 Node GenScalar(ValueType t) {
+  const bool extreme = Chance(8);
   switch (t) {
-    case ValueType::kKeyword: return Kw(Pick<std::string>({"k/a", "k/b", "k/c"}));
-    case ValueType::kString: return Node::String(Pick<std::string>({"a", "b", "c"}));
+    case ValueType::kKeyword:
+      if (extreme) return Kw("k/a-keyword-long-enough-to-live-on-the-heap");
+      return Kw(Pick<std::string>({"k/a", "k/b", "k/c"}));
+    case ValueType::kString:
+      if (extreme) return Node::String(Pick<std::string>({"", "a string long enough to live on the heap", "\u00e9\n\"q\""}));
+      return Node::String(Pick<std::string>({"a", "b", "c"}));
     case ValueType::kBoolean: return Node::Bool(Chance(50));
-    case ValueType::kLong: return Node::Long(Uniform(0, 3));
+    case ValueType::kLong:
+      if (extreme) return Node::Long(Pick<int64_t>({-1, INT64_MIN, INT64_MAX, int64_t{1} << 42}));
+      return Node::Long(Uniform(0, 3));
     case ValueType::kDouble:
+      if (extreme) return Node::Double(Pick<double>({-1e300, 5e-324, -2.5}));
       switch (Weighted({3, 3, 1, 1, 1})) {
         case 0: return Node::Double(0.5);
         case 1: return Node::Double(1.5);
@@ -80,10 +90,12 @@ Node GenScalar(ValueType t) {
         case 3: return Node::Double(-0.0);  // a different value from 0.0 in the total order
         default: return Node::Long(2);      // coerced to 2.0
       }
-    case ValueType::kInstant: return Node::Inst(1000 * Uniform(1, 4));
+    case ValueType::kInstant:
+      if (extreme) return Node::Inst(Pick<int64_t>({-86400000, 0, int64_t{253402300799000}}));
+      return Node::Inst(1000 * Uniform(1, 4));
     case ValueType::kUuid: {
-      static const Uuid kUuids[] = {{1, 1}, {1, 2}, {0xabcdef, 7}};
-      return Node::FromUuid(kUuids[Uniform(0, 3)]);
+      static const Uuid kUuids[] = {{1, 1}, {1, 2}, {0xabcdef, 7}, {~uint64_t{0}, ~uint64_t{0}}};
+      return Node::FromUuid(kUuids[Uniform(0, extreme ? 4 : 3)]);
     }
     case ValueType::kRef:
     case ValueType::kNil: break;

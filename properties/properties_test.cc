@@ -26,7 +26,7 @@ std::vector<PropertySpec> Specs() {
     PropertySpec s;
     s.name = std::move(name);
     s.cases = cases;
-    s.max_size = 30;
+    s.max_size = 40;
     s.checks = checks;
     s.weights = w;
     s.mix = mix;
@@ -38,40 +38,40 @@ std::vector<PropertySpec> Specs() {
     edit(c);
     return c;
   };
-  add("Fold", 20, kCheckFold, w([](auto& c) {
+  add("Fold", 100, kCheckFold, w([](auto& c) {
         c.alter = 1, c.excise = 1, c.index_now = 3, c.reopen = 1, c.crash = 1;
       }));
-  add("History", 25, kCheckHistory, w([](auto& c) {
+  add("History", 150, kCheckHistory, w([](auto& c) {
         c.alter = 2, c.excise = 1, c.index_now = 3, c.reopen = 1, c.crash = 1;
       }));
   TxMix retracting;
   retracting.retract = 6, retracting.retract_attr = 2, retracting.retract_entity = 3;
-  add("Retraction", 25, kCheckRetraction, w([](auto& c) { c.alter = 1, c.index_now = 3, c.reopen = 1; }), retracting);
-  add("Since", 25, kCheckSince, w([](auto& c) { c.alter = 1, c.index_now = 3, c.reopen = 1; }));
-  add("CardinalityUniqueness", 20, kCheckCardinality, w([](auto& c) {
+  add("Retraction", 200, kCheckRetraction, w([](auto& c) { c.alter = 1, c.index_now = 3, c.reopen = 1; }), retracting);
+  add("Since", 150, kCheckSince, w([](auto& c) { c.alter = 1, c.index_now = 3, c.reopen = 1; }));
+  add("CardinalityUniqueness", 120, kCheckCardinality, w([](auto& c) {
         c.invalid = 4, c.alter = 4, c.index_now = 2, c.crash = 1;
       }));
-  add("IndexAgreement", 20, kCheckIndexAgreement, w([](auto& c) {
+  add("IndexAgreement", 100, kCheckIndexAgreement, w([](auto& c) {
         c.alter = 2, c.excise = 1, c.index_now = 3, c.reopen = 1;
       }));
-  add("IndexingTransparency", 25, kCheckTransparency | kCheckHeld, w([](auto& c) {
+  add("IndexingTransparency", 100, kCheckTransparency | kCheckHeld, w([](auto& c) {
         c.invalid = 1, c.alter = 2, c.excise = 1, c.index_now = 5, c.hold = 2, c.switch_strategy = 1, c.crash_job = 1;
       }));
-  add("Durability", 25, kCheckDurability, w([](auto& c) {
+  add("Durability", 150, kCheckDurability, w([](auto& c) {
         c.alter = 1, c.excise = 1, c.index_now = 3, c.reopen = 2, c.crash = 3, c.crash_job = 3, c.crash_commit = 2;
       }));
-  add("Atomicity", 25, kCheckAtomicity, w([](auto& c) {
+  add("Atomicity", 200, kCheckAtomicity, w([](auto& c) {
         c.transact = 6, c.invalid = 8, c.with = 3, c.index_now = 2, c.crash = 1;
       }));
   TxMix instants;
   instants.instant = 4;
-  add("MonotonicTime", 25, kCheckMonotonicTime, w([](auto& c) {
+  add("MonotonicTime", 200, kCheckMonotonicTime, w([](auto& c) {
         c.index_now = 2, c.reopen = 1, c.crash = 2, c.crash_commit = 1;
       }), instants);
-  add("Queue", 25, kCheckQueue, w([](auto& c) { c.subscribe = 1, c.index_now = 2, c.reopen = 1, c.crash = 1; }));
+  add("Queue", 200, kCheckQueue, w([](auto& c) { c.subscribe = 1, c.index_now = 2, c.reopen = 1, c.crash = 1; }));
   TxMix excising;
   excising.excise = 1;
-  add("Excision", 25, kCheckExcision, w([](auto& c) {
+  add("Excision", 120, kCheckExcision, w([](auto& c) {
         c.transact = 8, c.excise = 4, c.alter = 1, c.index_now = 3, c.reopen = 1, c.crash = 2, c.crash_commit = 1;
       }), excising);
   return out;
