@@ -226,8 +226,8 @@ void CsvTableGen::Fields(uint64_t i, std::vector<std::string>* f) const {
       std::string email = std::string(first) + "." + last + std::to_string(i) + "@example.com";
       for (char& c : email) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c == '\'' ? '-' : c);
       char phone[24];
-      std::snprintf(phone, sizeof phone, "555-%03d-%04d", static_cast<int>(h >> 16) % 1000,
-                    static_cast<int>(h >> 32) % 10000);
+      std::snprintf(phone, sizeof phone, "555-%03d-%04d", static_cast<int>((h >> 16) % 1000),
+                    static_cast<int>((h >> 32) % 10000));
       std::string notes;
       switch ((h >> 40) % 16) {
         case 0: notes = "Prefers \"Dr. Okafor\", calls after 5pm"; break;
@@ -256,7 +256,7 @@ void CsvTableGen::Fields(uint64_t i, std::vector<std::string>* f) const {
       const std::string species = species_of_patient(patient);
       const uint64_t product = species == "feline" ? 9 + h % 3 : species == "canine" ? h % 9 : 0;
       char lot[16];
-      std::snprintf(lot, sizeof lot, "LOT-%05d", static_cast<int>(h >> 24) % 100000);
+      std::snprintf(lot, sizeof lot, "LOT-%05d", static_cast<int>((h >> 24) % 100000));
       *f = {Id(table_, i), Id(VetTable::kPatients, patient), Id(VetTable::kProducts, product),
             ref(VetTable::kLocations, 6), Iso(when), lot, (h >> 40) % 33 == 0 ? "Y" : "N"};
       break;

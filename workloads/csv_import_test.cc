@@ -349,5 +349,31 @@ TEST(CsvGen, DeterministicAndSizedByBytes) {
   }
 }
 
+// datasets/vetspire: the generator's 12-client sample, importing cleanly.
+TEST(CsvImportDataset, VetspireSampleImportsCleanly) {
+  const std::string dir = std::string(STRATA_SOURCE_DIR) + "/datasets/vetspire";
+  auto mem = NewMemEnv();
+  CsvGenReport gen;
+  ASSERT_TRUE(GenerateCsv(mem.get(), "/gen", PlanForClients(12, 1), &gen).ok());
+  std::vector<std::string> files;
+  for (int t = 0; t < kVetTables; ++t) {
+    const std::string f = VetTableFile(static_cast<VetTable>(t));
+    files.push_back(dir + "/" + f);
+    EXPECT_EQ(Env::Default()->ReadFile(dir + "/" + f).value(), mem->ReadFile("/gen/" + f).value()) << f;
+  }
+  Options o;
+  o.env = mem.get();
+  auto conn = Connection::Open("/db", o);
+  ASSERT_TRUE(conn.ok());
+  auto m = LoadMapping(Env::Default(), dir + "/mapping.edn");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  ImportReport r;
+  Status s = ImportCsv(**conn, *m, files, ImportOptions(), &r);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(r.rows_imported, gen.good_rows());
+  EXPECT_EQ(r.rows_bad, 0u);
+  EXPECT_TRUE(r.schema_transacted);
+}
+
 }  // namespace
 }  // namespace strata::workloads
