@@ -147,6 +147,14 @@ class Model {
   uint64_t excised_ = 0;
 };
 
+// The schema a set of current datoms describes: idents, and the entities
+// with :db/valueType, :db/cardinality and :db/ident. `ident_attr` is the
+// entity of :db/ident; the other schema attributes are found by ident.
+ModelSchema DeriveSchema(const std::vector<Datom>& current, EntityId ident_attr);
+
+// Model::Predict's work (model_tx.cc).
+TxOutcome Interpret(const Model& m, const edn::Node& tx, int64_t now_ms);
+
 // Schema entity ids the model and the generators need (from the bootstrap).
 struct SysIds {
   EntityId ident, value_type, cardinality, unique, index, is_component, no_history, doc, tx_instant;
