@@ -8,9 +8,13 @@
 //     whose every value is already current is "unchanged" and not sent at
 //     all, so re-importing the same files commits no transaction and adds
 //     no datom (not even a :db/txInstant).
-//   - References resolve to a row of the same batch (by its tempid) or to
-//     an entity already in the database (AVET on the referenced unique
-//     attribute); otherwise the row is bad ("unresolvable reference").
+//   - References resolve to an entity already in the database (AVET on the
+//     referenced unique attribute) or to a row of the same batch (by its
+//     tempid); otherwise the row is bad ("unresolvable reference"). A
+//     batch's keys are looked up together, once each, in index order, and
+//     its rows are sent in key order: consecutive lookups (the importer's
+//     and the transactor's) read the same leaves, so a segment cache much
+//     smaller than the database does not turn each lookup into a read.
 //   - A row whose identity already appears in the open batch first commits
 //     the batch, so the later row wins, as it would one row at a time.
 //   - Bad rows (malformed CSV, wrong column count, unparsable value,
