@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <tuple>
 
 #include "cli/commands.h"
 #include "cli/import_commands.h"
@@ -64,6 +65,12 @@ CLI::App* AddImportCommand(CLI::App& app, ImportArgs* a) {
       ->option_text("always|batch|never (default batch)");
   cmd->add_option("--show-errors", a->show_errors, "bad rows to print on stderr (all are counted)")
       ->option_text("N (default 20)");
+  cmd->add_option("--memory-index-threshold", a->memory_index_threshold, "novelty per indexing job")
+      ->option_text("SIZE (default 32m)");
+  cmd->add_option("--memory-index-max", a->memory_index_max, "transactions wait past this much novelty")
+      ->option_text("SIZE (default 512m)");
+  cmd->add_option("--segment-cache", a->segment_cache, "decoded index leaves kept in memory")
+      ->option_text("SIZE (default 256m)");
   cmd->add_option("files", a->files, "CSV files, matched to the mapping's :file entries by name")
       ->required()
       ->option_text("CSV...");
@@ -75,6 +82,15 @@ int RunImport(const ImportArgs& args) {
   if (!mapping.ok()) return Fail(mapping.status().message());
   Options options;
   if (!ParseSyncPolicy(args.sync, &options.sync)) return Fail("--sync '" + args.sync + "': expected always, batch or never");
+  // The engine's memory bounds: the import itself needs one batch.
+  for (auto [text, flag, slot] : {std::tuple{&args.memory_index_threshold, "--memory-index-threshold", &options.memory_index_threshold},
+                                  {&args.memory_index_max, "--memory-index-max", &options.memory_index_max},
+                                  {&args.segment_cache, "--segment-cache", &options.segment_cache_bytes}}) {
+    if (text->empty()) continue;
+    auto bytes = ParseSize(*text, flag);
+    if (!bytes.ok()) return Fail(bytes.status().message());
+    *slot = *bytes;
+  }
   auto conn = Connection::Open(args.db, options);
   if (!conn.ok()) return Fail(conn.status().WithContext("opening " + args.db).message());
 

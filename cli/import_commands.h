@@ -26,6 +26,9 @@ struct ImportArgs {
   size_t batch = 0;                // rows per transaction; 0: the mapping's (default 1000)
   std::string sync = "batch";      // always | batch | never
   size_t show_errors = 20;         // bad rows printed on stderr (all are counted)
+  std::string memory_index_threshold;  // SIZE; empty: the engine's default
+  std::string memory_index_max;        // SIZE; empty: the engine's default
+  std::string segment_cache;           // SIZE; empty: the engine's default
   std::vector<std::string> files;  // CSV files, matched to the mapping by base name
 };
 

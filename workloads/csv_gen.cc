@@ -164,25 +164,51 @@ CsvGenPlan PlanForClients(uint64_t clients, uint64_t seed, double bad_rows) {
 }
 
 CsvGenPlan PlanForBytes(uint64_t bytes, uint64_t seed, double bad_rows) {
-  // Measure a 2000-client plan, then scale the number of clients.
-  constexpr uint64_t kProbe = 2000;
-  const CsvGenPlan probe = PlanForClients(kProbe, seed, bad_rows);
-  uint64_t fixed = 0, per_scale = 0;
+  // Ids grow longer with the scale: estimate, rescale, estimate again.
+  auto size_of = [&](const CsvGenPlan& p, uint64_t* fixed) {
+    uint64_t total = 0;
+    *fixed = 0;
+    for (int t = 0; t < kVetTables; ++t) {
+      const uint64_t n = CsvTableGen(static_cast<VetTable>(t), p).EstimatedBytes();
+      total += n;
+      if (t == 1 || t == 2) *fixed += n;  // products and protocols do not scale
+    }
+    return total;
+  };
+  CsvGenPlan plan = PlanForClients(2000, seed, bad_rows);
+  for (int round = 0; round < 3; ++round) {
+    uint64_t fixed;
+    const uint64_t total = size_of(plan, &fixed);
+    const double per_client = static_cast<double>(total - fixed) / static_cast<double>(plan.clients);
+    const double want = bytes > fixed ? static_cast<double>(bytes - fixed) : 0;
+    plan = PlanForClients(static_cast<uint64_t>(want / per_client + 0.5), seed, bad_rows);
+  }
+  return plan;
+}
+
+uint64_t CsvTableGen::EstimatedBytes(size_t samples) const {
+  const uint64_t rows = plan_.rows[static_cast<int>(table_)];
+  uint64_t n = Header().size();
   std::string row;
-  for (int t = 0; t < kVetTables; ++t) {
-    CsvTableGen g(static_cast<VetTable>(t), probe);
-    uint64_t n = g.Header().size();
+  if (rows <= samples) {
+    CsvTableGen g(table_, plan_);
     bool is_bad;
     BadKind kind;
     while (g.Next(&row, &is_bad, &kind)) {
       n += row.size();
       row.clear();
     }
-    (t == 1 || t == 2 ? fixed : per_scale) += n;
+    return n;
   }
-  const double per_client = static_cast<double>(per_scale) / kProbe;
-  const double want = bytes > fixed ? static_cast<double>(bytes - fixed) : 0;
-  return PlanForClients(static_cast<uint64_t>(want / per_client + 0.5), seed, bad_rows);
+  uint64_t sampled = 0;
+  for (size_t k = 0; k < samples; ++k) {
+    Fields(k * rows / samples, &fields_);
+    row.clear();
+    Render(fields_, &row);
+    sampled += row.size();
+  }
+  const double good = static_cast<double>(sampled) / static_cast<double>(samples) * static_cast<double>(rows);
+  return n + static_cast<uint64_t>(good * (1 + plan_.bad_rows));
 }
 
 CsvTableGen::CsvTableGen(VetTable table, const CsvGenPlan& plan)

@@ -68,6 +68,9 @@ class CsvTableGen {
   // *bad is set to the kind of a malformed row, or left alone for a good one.
   bool Next(std::string* out, bool* is_bad, BadKind* bad);
   uint64_t good_rows() const { return produced_; }
+  // The table's size in bytes (header, good and bad rows): exact for small
+  // tables, from `samples` rows spread over the table otherwise.
+  uint64_t EstimatedBytes(size_t samples = 1000) const;
 
  private:
   void Fields(uint64_t i, std::vector<std::string>* f) const;

@@ -345,7 +345,7 @@ TEST(CsvGen, DeterministicAndSizedByBytes) {
   for (uint64_t target : {200u << 10, 3u << 20}) {
     CsvGenReport r;
     ASSERT_TRUE(GenerateCsv(env.get(), "/s", PlanForBytes(target, 3), &r).ok());
-    EXPECT_NEAR(static_cast<double>(r.bytes), static_cast<double>(target), 0.05 * static_cast<double>(target));
+    EXPECT_NEAR(static_cast<double>(r.bytes), static_cast<double>(target), 0.02 * static_cast<double>(target));
   }
 }
 
