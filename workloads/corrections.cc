@@ -7,6 +7,8 @@
 #include <random>
 #include <set>
 
+#include "strata/query.h"
+
 namespace strata::workloads {
 
 namespace {
@@ -67,7 +69,18 @@ Status FindByKey(const Database& db, const std::string& key, bool must_exist) {
   return Status::OK();
 }
 
-Status FindRecent(const Database& db, uint64_t window) {
+// By recency, as the article does it: what did the latest transaction say?
+// (Its datoms from the log, with attribute names.) Then, over the last
+// `window` transactions, which counts changed and which are absurd.
+Status FindRecent(const Database& db, const Connection* log, uint64_t window) {
+  if (log != nullptr) {
+    static const Node kLatest = edn::ReadOne(
+        "[:find ?e ?aname ?v ?added :in $ ?log ?tx"
+        " :where [(tx-data ?log ?tx) [[?e ?a ?v _ ?added]]] [?a :db/ident ?aname]]").value();
+    STRATA_ASSIGN_OR_RETURN(Node latest,
+                            Q(kLatest, {db, LogSource{log}, Node::Long(static_cast<int64_t>(db.basis_t()))}));
+    if (latest.items.empty()) return Status::NotFound("find-recent: the latest transaction has no datoms in the log");
+  }
   STRATA_ASSIGN_OR_RETURN(EntityId count, AttrId(db, "item/count"));
   const T basis = db.basis_t();
   const Database recent = db.Since(basis > window ? basis - window : 0);
@@ -122,6 +135,7 @@ class CorrectionsWorkload final : public Workload {
 
   void RegisterTxFunctions(Connection& conn) const override {
     conn.RegisterTxFunction("correction/revert-latest", RevertLatest);
+    log_ = &conn;  // "find-recent" reads the log through it
   }
 
   bool Next(Step* out) override {
@@ -261,7 +275,7 @@ class CorrectionsWorkload final : public Workload {
       }
       case 1:
         out->read_name = "find-recent";
-        out->read = [](const Database& db) { return FindRecent(db, 20); };
+        out->read = [log = log_](const Database& db) { return FindRecent(db, log, 20); };
         break;
       default: {
         out->read_name = "corrections-audit";
@@ -279,6 +293,7 @@ class CorrectionsWorkload final : public Workload {
   uint64_t items_ = 0;
   std::optional<Pending> pending_;
   double read_credit_ = 0;
+  mutable const Connection* log_ = nullptr;  // set by RegisterTxFunctions; outlives the steps
 };
 
 }  // namespace

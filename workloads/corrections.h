@@ -36,9 +36,12 @@
 //   "find-by-key"         the whole history of one item (a live one, or a
 //                         bogus one found through the history's AVET),
 //                         with each transaction's :db/txInstant and :db/doc;
-//   "find-recent"         by recency: items whose count changed in the last
-//                         20 transactions (Since view over AEVT), and those
-//                         at an absurd count (>= 999);
+//   "find-recent"         by recency: what the latest transaction said,
+//                         from the log (Datalog tx-data on the basis t, when
+//                         RegisterTxFunctions gave the workload its
+//                         connection), and the items whose count changed in
+//                         the last 20 transactions (Since view over AEVT),
+//                         with those at an absurd count (>= 999);
 //   "corrections-audit"   the corrections one manager made (VAET of
 //                         :correction/by), each with its doc and instant.
 //
