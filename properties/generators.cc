@@ -289,8 +289,16 @@ Node GenOp(const Snapshot& s, const TxMix& mix) {
       return Vec({Kw("db/add"), Node::String("datomic.tx"), Kw("db/txInstant"), Node::Inst(m.last_instant() + delta)});
     }
     default: {
-      // By id: a lookup ref could name a transaction entity (see generators.h).
-      const auto& ids = m.user_entities();
+      // By id: a lookup ref could name a transaction entity; never an
+      // excision request (see generators.h).
+      std::set<EntityId> requests;
+      const EntityId excise = SysIdsOf(m.schema()).excise;
+      for (const Datom& d : m.datoms())
+        if (d.a == excise) requests.insert(d.e);
+      std::vector<EntityId> ids;
+      for (EntityId id : m.user_entities())
+        if (!requests.count(id)) ids.push_back(id);
+      if (ids.empty()) return Vec({Kw("db/excise"), GenTempid()});  // refused: nothing to excise
       Node e = Node::Long(static_cast<int64_t>(ids[ids.size() - 1 - static_cast<size_t>(
                                                     Uniform(0, static_cast<int>(std::min<size_t>(ids.size(), 5))))]));
       switch (Weighted({4, 2, 1})) {

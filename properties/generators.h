@@ -18,7 +18,10 @@
 // something (every new entity is the subject of a datom); attributes are
 // never renamed; excision targets are user entities named by id (never a
 // transaction entity, which a lookup ref could name after
-// [:db/add "datomic.tx" :unique/attr v]).
+// [:db/add "datomic.tx" :unique/attr v]) and never an excision request
+// (the model refuses that, SPEC §7; the engine accepts it and then loses
+// the first excision on restart: regressions_test.cc, bug 4 in
+// docs/testing.md).
 #pragma once
 
 #include <cstdint>

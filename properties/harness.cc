@@ -110,6 +110,30 @@ std::string Sut::CheckQueues() {
   return "";
 }
 
+void Sut::StartLiveReplay(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  live_path_ = path;
+  live_ = std::make_unique<std::ofstream>(path, std::ios::trunc);
+  for (const auto& l : replay_) *live_ << l << "\n";
+  live_->flush();
+}
+
+void Sut::StopLiveReplay() {
+  if (!live_) return;
+  live_.reset();
+  std::error_code ec;
+  std::filesystem::remove(live_path_, ec);
+}
+
+void Sut::Record(const std::string& line) {
+  replay_.push_back(line);
+  if (live_) {
+    *live_ << line << "\n";
+    live_->flush();
+  }
+}
+
 std::string Sut::WriteReplay(const std::string& path) const {
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -88,7 +89,11 @@ class Sut {
   std::vector<T> committed_ts;  // every t acknowledged, in order (monotonic time)
 
   // ---- replay
-  void Record(const std::string& line) { replay_.push_back(line); }
+  // Also writes every recorded line to `path` as it goes (flushed), so that
+  // a crash of the test process itself leaves the stream behind.
+  void StartLiveReplay(const std::string& path);
+  void StopLiveReplay();  // and removes the file
+  void Record(const std::string& line);
   // Writes the replay to `path` (creating folders); returns the path.
   std::string WriteReplay(const std::string& path) const;
   const std::vector<std::string>& replay() const { return replay_; }
@@ -103,6 +108,8 @@ class Sut {
   std::unique_ptr<Env> ref_env_;
   std::unique_ptr<Connection> ref_;
   std::vector<std::string> replay_;
+  std::string live_path_;
+  std::unique_ptr<std::ofstream> live_;
 };
 
 // ---- reads ----------------------------------------------------------------

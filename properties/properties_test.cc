@@ -70,9 +70,9 @@ std::vector<PropertySpec> Specs() {
       }), instants);
   add("Queue", 200, kCheckQueue, w([](auto& c) { c.subscribe = 1, c.index_now = 2, c.reopen = 1, c.crash = 1; }));
   TxMix excising;
-  excising.excise = 1;
+  excising.excise = 3;
   add("Excision", 120, kCheckExcision, w([](auto& c) {
-        c.transact = 8, c.excise = 4, c.alter = 1, c.index_now = 3, c.reopen = 1, c.crash = 2, c.crash_commit = 1;
+        c.transact = 8, c.excise = 4, c.alter = 1, c.index_now = 3, c.reopen = 1, c.crash = 2, c.crash_commit = 3;
       }), excising);
   return out;
 }

@@ -444,18 +444,26 @@ void RunCase(const PropertySpec& spec, const std::string& strategy) {
   cfg.reference = spec.checks & kCheckTransparency;
   Sut sut(cfg);
   // Every failing run writes the replay; the last one RapidCheck makes is
-  // the shrunk case, so that is what the file holds in the end.
+  // the shrunk case, so that is what the file holds in the end. While a
+  // case runs, its stream so far is in <replay>.running: if the engine
+  // crashes the test process, that file is what is left.
+  const std::string path = ReplayPath(spec, strategy);
+  sut.StartLiveReplay(path + ".running");
   try {
     RunSteps(spec, strategy, sut);
   } catch (const rc::detail::CaseResult& r) {
-    if (r.type == rc::detail::CaseResult::Type::Failure) sut.WriteReplay(ReplayPath(spec, strategy));
+    sut.StopLiveReplay();
+    if (r.type == rc::detail::CaseResult::Type::Failure) sut.WriteReplay(path);
     throw;
   } catch (const rc::GenerationFailure&) {
+    sut.StopLiveReplay();
     throw;
   } catch (...) {
-    sut.WriteReplay(ReplayPath(spec, strategy));
+    sut.StopLiveReplay();
+    sut.WriteReplay(path);
     throw;
   }
+  sut.StopLiveReplay();
 }
 
 namespace {
