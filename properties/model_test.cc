@@ -152,5 +152,18 @@ TEST_F(ModelTest, ExcisionRemovesTheEntitysPastDatoms) {
   EXPECT_EQ(m_.CurrentValues(e, id_), std::vector<Value>{Value::String("A")});
 }
 
+TEST_F(ModelTest, AnExcisionRequestCannotBeExcised) {
+  const EntityId e = Tx(R"([{:db/id "a" :u/id "A"}])").tempids.at("a");
+  TxOutcome x = Tx("[[:db/excise " + std::to_string(e) + "]]");
+  ASSERT_TRUE(x.ok) << x.why;
+  ASSERT_EQ(x.new_entities.size(), 1u);
+  const EntityId request = x.new_entities.front();
+  TxOutcome again = Tx("[[:db/excise " + std::to_string(request) + "]]");
+  EXPECT_FALSE(again.ok);
+  // Other attributes of the request entity may go.
+  EXPECT_TRUE(Tx("[[:db/add " + std::to_string(request) + " :u/n 1]]").ok);
+  EXPECT_TRUE(Tx("[[:db/excise " + std::to_string(request) + " [:u/n]]]").ok);
+}
+
 }  // namespace
 }  // namespace strata::props
