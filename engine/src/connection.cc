@@ -412,6 +412,7 @@ Result<std::vector<JobMetrics>> Connection::IndexNow() {
   r.job_done_cv.wait(l, [&] { return r.writers.empty(); });
   const size_t first_job = r.jobs.size();
   // What a job indexes must be durable in the log first.
+  if (!r.failed.ok()) return r.failed;
   if (Status s = r.log->Sync(); !s.ok()) return s.WithContext("syncing the log before indexing");
   {
     std::lock_guard sl(r.state_mu);
@@ -467,8 +468,15 @@ Status Connection::Rep::RewriteLog(const std::vector<ExcisionSpec>& specs) {
     if (!res.ok()) return res.status().WithContext("rewriting the log for excision");
     STRATA_RETURN_IF_ERROR(out->Sync());
   }
+  // While the rename has not happened the old log stands whole and its
+  // writer stays usable; the rewrite is retried on the next open.
+  if (Status s = env->RenameFile(tmp, log_path); !s.ok()) {
+    (void)env->DeleteFile(tmp);
+    return s;
+  }
+  // From here the writer must follow the new file; without one, commits are
+  // refused until the database is reopened (CommitGroup checks `log`).
   log.reset();
-  STRATA_RETURN_IF_ERROR(env->RenameFile(tmp, log_path));
   STRATA_RETURN_IF_ERROR(env->SyncDir(dir));
   STRATA_ASSIGN_OR_RETURN(uint64_t size, env->FileSize(log_path));
   STRATA_ASSIGN_OR_RETURN(log, LogWriter::Open(env, log_path, size));
@@ -594,6 +602,10 @@ void Connection::Rep::CommitGroup(std::vector<Writer*>& group, TxFunctionRegistr
     if (Status s = RewriteLog(excisions); !s.ok()) {
       // The excision is committed; the rewrite finishes on the next open.
       spdlog::error("strata: {}: excision log rewrite failed: {}", dir, s.ToString());
+      if (!log) {
+        std::lock_guard l(mu);
+        failed = s.WithContext("reopening the log after an excision rewrite; reopen the database to recover");
+      }
     }
   }
   // Seal the novelty for a job once it passes the threshold: the writer
@@ -612,7 +624,7 @@ void Connection::Rep::CommitGroup(std::vector<Writer*>& group, TxFunctionRegistr
   if (sealed) job_cv.notify_all();
   stats.group_commits++;
   if (sync) stats.syncs++;
-  stats.log_bytes = log->size();
+  if (log) stats.log_bytes = log->size();
   for (Done& d : committed) {
     stats.transactions++;
     stats.datoms += d.report.tx_data.size();
@@ -666,6 +678,7 @@ Status Connection::Sync() {
     std::this_thread::yield();
     rep_->mu.lock();
   }
+  if (!rep_->failed.ok()) return rep_->failed;
   Status s = rep_->log->Sync();
   if (s.ok()) rep_->stats.syncs++;
   return s;

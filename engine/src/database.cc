@@ -111,17 +111,19 @@ Result<DatomCursor> Database::Open(Index index, std::vector<Value> components, b
   c.it_ = RawIterator(index, &c.sources_);
   c.order_ = static_cast<int>(index);
   c.bounded_ = bounded;
-  if (components.empty()) c.it_->SeekToFirst();
-  else c.it_->Seek(PrefixTarget(index, components));
-  c.prefix_ = std::move(components);
-  if (index == Index::kAvet && c.prefix_.empty()) {
-    // Without an attribute, AVET shows only indexed/unique attributes.
+  if (index == Index::kAvet && components.empty()) {
+    // Without an attribute, AVET shows only indexed/unique attributes. The
+    // filter wraps the iterator before it is positioned, so the first datom
+    // is checked like every other.
     auto schema = state_->schema;
     c.it_ = NewFilterIterator(std::move(c.it_), [schema](const Datom& d) {
       const Attribute* a = schema->Attr(d.a);
       return a && a->in_avet();
     });
   }
+  if (components.empty()) c.it_->SeekToFirst();
+  else c.it_->Seek(PrefixTarget(index, components));
+  c.prefix_ = std::move(components);
   return c;
 }
 

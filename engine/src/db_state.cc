@@ -115,8 +115,13 @@ std::shared_ptr<const DbState> ApplyDatoms(const DbState& before, T t, std::vect
   s->schema = std::move(schema_after);
   s->basis_t = t;
   T next = std::max(before.next_t, t + 1);
+  // Every entity the transaction created takes a t (SPEC §1), including one
+  // that appears only as a ref value (a map of reverse keys); a ref value
+  // can name no entity beyond next_t other than a new one.
   for (const Datom& d : datoms) {
     next = std::max(next, TOf(d.e) + 1);
+    if (d.added && d.v.type() == ValueType::kRef && PartitionOf(d.v.ref()) != kPartDb && s->IsRef(d.a))
+      next = std::max(next, TOf(d.v.ref()) + 1);
     if (d.a == sys::kTxInstant && d.e == TxId(t) && d.added) s->last_instant = d.v.instant_ms();
   }
   s->next_t = t == 0 ? kFirstUserT : next;

@@ -632,6 +632,23 @@ Result<PreparedTx> Builder::Finish(int64_t now_ms) {
     if (d.a == sys::kExcise && PartitionOf(d.v.ref()) == kPartDb)
       return Status::InvalidArgument("cannot excise schema entity " + std::to_string(d.v.ref()));
   }
+  if (HasExcision(datoms)) {
+    // SPEC §7: an excision request stays visible, so no excision may remove
+    // the datoms of one (they also carry the excision across restarts until
+    // an indexing job has applied it).
+    for (const ExcisionSpec& spec : ExcisionSpecs(s_, t, datoms)) {
+      STRATA_ASSIGN_OR_RETURN(DatomCursor c, db_.History().Datoms(Index::kEavt, {Value::Ref(spec.target)}));
+      for (; c.Valid(); c.Next()) {
+        const Datom& d = c.datom();
+        const bool request_attr = d.a == sys::kExcise || d.a == sys::kExciseAttrs || d.a == sys::kExciseBefore ||
+                                  d.a == sys::kExciseBeforeT;
+        if (request_attr && spec.Matches(d))
+          return Status::InvalidArgument("cannot excise excision request " + std::to_string(spec.target) +
+                                         ": an excision request stays visible");
+      }
+      STRATA_RETURN_IF_ERROR(c.status());
+    }
+  }
   out.schema_after = s_.schema;
   if (touches_schema) {
     auto next = std::make_shared<Schema>(*s_.schema);
