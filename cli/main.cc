@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "cli/dev_commands.h"
+#include "cli/import_commands.h"
 #include "cli/load_command.h"
 #include "cli/query_commands.h"
 #include "cli/report_commands.h"
@@ -153,6 +154,10 @@ int main(int argc, char** argv) {
   CLI::App* crash_writer = strata::cli::AddCrashWriter(app, &cw);
   strata::cli::LoadArgs lo;
   CLI::App* load = strata::cli::AddLoadCommand(app, &lo);
+  strata::cli::ImportArgs im;
+  CLI::App* import_cmd = strata::cli::AddImportCommand(app, &im);
+  strata::cli::GenCsvArgs gc;
+  CLI::App* gen_csv = strata::cli::AddGenCsvCommand(app, &gc);
 
   // CLI11 reads an argument "[a,b]" as a list and strips the brackets; a
   // lookup ref is EDN, so prefix such arguments with a space, which EDN
@@ -169,7 +174,8 @@ int main(int argc, char** argv) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     if (argc >= 2 && argv[1][0] != '-' && app.get_subcommands().empty()) {
       return strata::cli::Fail(std::string("unknown command '") + argv[1] +
-                               "': expected transact, datoms, log, q, pull, demo, run, load, index, verify, report or compare "
+                               "': expected transact, datoms, log, q, pull, demo, run, load, import, gen-csv, index, verify, report "
+                               "or compare "
                                "(see 'strata --help')");
     }
     std::string where;
@@ -181,6 +187,11 @@ int main(int argc, char** argv) {
   if (callback_exit >= 0) return callback_exit;
   if (crash_writer->parsed()) return strata::cli::RunCrashWriter(cw);
   if (load->parsed()) return strata::cli::RunLoad(lo);
+  if (import_cmd->parsed()) {
+    spdlog::set_level(spdlog::level::warn);  // the progress line, not a line per job
+    return strata::cli::RunImport(im);
+  }
+  if (gen_csv->parsed()) return strata::cli::RunGenCsv(gc);
   if (transact->parsed()) return strata::cli::RunTransact(ta);
   if (datoms->parsed()) return strata::cli::RunDatoms(da);
   if (log->parsed()) return strata::cli::RunLog(la);

@@ -2,8 +2,12 @@
 
 #include <cstdio>
 
+#include "workloads/bulk_import.h"
+#include "workloads/corrections.h"
 #include "workloads/mbrainz.h"
 #include "workloads/mbrainz_synth.h"
+#include "workloads/permissions.h"
+#include "workloads/reminders.h"
 #include "workloads/uniform.h"
 #include "workloads/workload.h"
 
@@ -17,8 +21,12 @@ struct Entry {
 };
 
 constexpr Entry kWorkloads[] = {
+    {"bulk-import", NewBulkImportWorkload},
+    {"corrections", NewCorrectionsWorkload},
     {"mbrainz", NewMbrainzWorkload},
     {"mbrainz-synth", NewMbrainzSynthWorkload},
+    {"permissions", NewPermissionsWorkload},
+    {"reminders", NewRemindersWorkload},
     {"uniform", NewUniformWorkload},
 };
 
