@@ -43,7 +43,9 @@ bool SameEav(const Datom& x, const Datom& y) { return x.e == y.e && x.a == y.a &
 
 std::shared_ptr<const Run> Run::Build(std::vector<Datom> datoms, const std::function<bool(EntityId)>& is_ref) {
   auto run = std::make_shared<Run>();
-  std::sort(datoms.begin(), datoms.end(), DatomLess{Index::kEavt});
+  // The transactor hands its datoms over in EAVT order already.
+  if (!std::is_sorted(datoms.begin(), datoms.end(), DatomLess{Index::kEavt}))
+    std::sort(datoms.begin(), datoms.end(), DatomLess{Index::kEavt});
   run->datoms = std::move(datoms);
   const auto& ds = run->datoms;
   uint64_t bytes = sizeof(Run);
@@ -76,47 +78,108 @@ std::unique_ptr<DatomIterator> Run::NewIterator(Index order) const {
 
 namespace {
 
-// Merges two time-adjacent current runs (older first). Assertion/retraction
-// pairs that meet are cancelled: moved to *history (or dropped when the
-// attribute keeps no history).
-std::vector<Datom> MergeCurrent(const Run& older, const Run& newer, const std::function<bool(EntityId)>& no_history,
-                                std::vector<Datom>* history) {
-  std::vector<Datom> all;
-  all.reserve(older.datoms.size() + newer.datoms.size());
-  std::merge(older.datoms.begin(), older.datoms.end(), newer.datoms.begin(), newer.datoms.end(),
-             std::back_inserter(all), DatomLess{Index::kEavt});
-  std::vector<Datom> out;
-  out.reserve(all.size());
-  for (size_t i = 0; i < all.size();) {
-    size_t j = i;
-    while (j < all.size() && SameEav(all[j], all[i])) ++j;
-    // The group alternates assertion/retraction in tx order. A leading
-    // retraction cancels an assertion in an older source: it stays current.
-    size_t k = i;
-    if (!all[k].added) out.push_back(std::move(all[k++]));
-    for (; k + 1 < j; k += 2) {
-      if (!all[k].added || all[k + 1].added) {  // not an (A R) pair: keep as is
-        out.push_back(std::move(all[k]));
-        out.push_back(std::move(all[k + 1]));
-        continue;
-      }
-      if (!no_history(all[k].a)) {
-        history->push_back(std::move(all[k]));
-        history->push_back(std::move(all[k + 1]));
-      }
-    }
-    if (k < j) out.push_back(std::move(all[k]));
-    i = j;
+// Where a merge sends each datom of its two input runs.
+enum Dest : uint8_t { kToFirst = 0, kToSecond = 1, kDropped = 2 };
+
+// The datoms of two runs (older `a`, newer `b`) in EAVT order, each with
+// its origin: bit 31 set for `b`, the rest its index there.
+std::vector<uint32_t> MergeOrigins(const Run& a, const Run& b) {
+  std::vector<uint32_t> out;
+  out.reserve(a.datoms.size() + b.datoms.size());
+  size_t i = 0, j = 0;
+  const DatomLess less{Index::kEavt};
+  while (i < a.datoms.size() && j < b.datoms.size()) {
+    if (less(b.datoms[j], a.datoms[i])) out.push_back(0x80000000u | static_cast<uint32_t>(j++));
+    else out.push_back(static_cast<uint32_t>(i++));
   }
+  while (i < a.datoms.size()) out.push_back(static_cast<uint32_t>(i++));
+  while (j < b.datoms.size()) out.push_back(0x80000000u | static_cast<uint32_t>(j++));
   return out;
 }
 
-std::vector<Datom> MergeAll(const Run& older, const Run& newer) {
-  std::vector<Datom> all;
-  all.reserve(older.datoms.size() + newer.datoms.size());
-  std::merge(older.datoms.begin(), older.datoms.end(), newer.datoms.begin(), newer.datoms.end(),
-             std::back_inserter(all), DatomLess{Index::kEavt});
-  return all;
+// Builds up to two runs from the datoms of `a` and `b`, routed by dest_a /
+// dest_b. Each input run is sorted in every order already, so every order of
+// the outputs is a linear merge of the inputs' orders (no re-sort).
+void BuildMerged(const Run& a, const Run& b, const std::vector<uint32_t>& origins, const std::vector<Dest>& dest_a,
+                 const std::vector<Dest>& dest_b, std::shared_ptr<Run> out[2]) {
+  std::vector<uint32_t> pos_a(a.datoms.size()), pos_b(b.datoms.size());
+  for (int k = 0; k < 2; ++k) {
+    out[k] = std::make_shared<Run>();
+    out[k]->bytes = sizeof(Run);
+    out[k]->min_t = ~T{0};
+  }
+  for (uint32_t o : origins) {
+    const bool from_b = o & 0x80000000u;
+    const uint32_t idx = o & 0x7fffffffu;
+    const Dest d = from_b ? dest_b[idx] : dest_a[idx];
+    if (d == kDropped) continue;
+    Run& r = *out[d];
+    (from_b ? pos_b : pos_a)[idx] = static_cast<uint32_t>(r.datoms.size());
+    const Datom& src = from_b ? b.datoms[idx] : a.datoms[idx];
+    r.bytes += DatomBytes(src);
+    r.min_t = std::min(r.min_t, src.t());
+    r.max_t = std::max(r.max_t, src.t());
+    r.datoms.push_back(src);
+  }
+  for (int k = 0; k < 2; ++k)
+    if (out[k]->datoms.empty()) out[k]->min_t = 0;
+  for (int o = 1; o < kIndexCount; ++o) {
+    const Index order = static_cast<Index>(o);
+    const auto& pa = a.perm[o - 1];
+    const auto& pb = b.perm[o - 1];
+    for (int k = 0; k < 2; ++k) out[k]->perm[o - 1].reserve(out[k]->datoms.size());
+    auto emit = [&](bool from_b, uint32_t idx) {
+      const Dest d = from_b ? dest_b[idx] : dest_a[idx];
+      if (d != kDropped) out[d]->perm[o - 1].push_back((from_b ? pos_b : pos_a)[idx]);
+    };
+    size_t i = 0, j = 0;
+    while (i < pa.size() && j < pb.size()) {
+      if (CompareDatoms(order, b.datoms[pb[j]], a.datoms[pa[i]]) < 0) emit(true, pb[j++]);
+      else emit(false, pa[i++]);
+    }
+    for (; i < pa.size(); ++i) emit(false, pa[i]);
+    for (; j < pb.size(); ++j) emit(true, pb[j]);
+  }
+}
+
+// Merges two time-adjacent current runs (older first) into out[0].
+// Assertion/retraction pairs that meet are cancelled: moved to out[1] (the
+// history) or dropped when the attribute keeps no history.
+void MergeCurrent(const Run& older, const Run& newer, const std::function<bool(EntityId)>& no_history,
+                  std::shared_ptr<Run> out[2]) {
+  const std::vector<uint32_t> origins = MergeOrigins(older, newer);
+  std::vector<Dest> dest_a(older.datoms.size(), kToFirst), dest_b(newer.datoms.size(), kToFirst);
+  auto at = [&](size_t i) -> const Datom& {
+    const uint32_t o = origins[i];
+    return (o & 0x80000000u) ? newer.datoms[o & 0x7fffffffu] : older.datoms[o];
+  };
+  auto route = [&](size_t i, Dest d) {
+    const uint32_t o = origins[i];
+    ((o & 0x80000000u) ? dest_b[o & 0x7fffffffu] : dest_a[o]) = d;
+  };
+  for (size_t i = 0; i < origins.size();) {
+    size_t j = i;
+    while (j < origins.size() && SameEav(at(j), at(i))) ++j;
+    // The group alternates assertion/retraction in tx order. A leading
+    // retraction cancels an assertion in an older source: it stays current.
+    size_t k = i;
+    if (!at(k).added) ++k;
+    for (; k + 1 < j; k += 2) {
+      if (!at(k).added || at(k + 1).added) continue;  // not an (A R) pair: keep as is
+      const Dest d = no_history(at(k).a) ? kDropped : kToSecond;
+      route(k, d);
+      route(k + 1, d);
+    }
+    i = j;
+  }
+  BuildMerged(older, newer, origins, dest_a, dest_b, out);
+}
+
+std::shared_ptr<const Run> MergeAll(const Run& older, const Run& newer) {
+  std::shared_ptr<Run> out[2];
+  BuildMerged(older, newer, MergeOrigins(older, newer), std::vector<Dest>(older.datoms.size(), kToFirst),
+              std::vector<Dest>(newer.datoms.size(), kToFirst), out);
+  return out[0];
 }
 
 bool ShouldMerge(const std::vector<std::shared_ptr<const Run>>& runs) {
@@ -140,18 +203,18 @@ std::shared_ptr<const MemIndex> MemIndex::Add(std::vector<Datom> datoms, const s
     next->current_.pop_back();
     auto older = std::move(next->current_.back());
     next->current_.pop_back();
-    std::vector<Datom> hist;
-    auto merged = MergeCurrent(*older, *newer, no_history, &hist);
+    std::shared_ptr<Run> merged[2];
+    MergeCurrent(*older, *newer, no_history, merged);
     st.merges++;
     st.datoms_merged += older->datoms.size() + newer->datoms.size();
     st.bytes -= older->bytes + newer->bytes;
     st.datoms -= older->datoms.size() + newer->datoms.size();
-    auto m = Run::Build(std::move(merged), is_ref);
+    std::shared_ptr<const Run> m = std::move(merged[0]);
     st.bytes += m->bytes;
     st.datoms += m->datoms.size();
     next->current_.push_back(std::move(m));
-    if (!hist.empty()) {
-      auto h = Run::Build(std::move(hist), is_ref);
+    if (!merged[1]->datoms.empty()) {
+      std::shared_ptr<const Run> h = std::move(merged[1]);
       st.bytes += h->bytes;
       st.datoms += h->datoms.size();
       next->history_.push_back(std::move(h));
@@ -163,7 +226,7 @@ std::shared_ptr<const MemIndex> MemIndex::Add(std::vector<Datom> datoms, const s
         st.merges++;
         st.datoms_merged += ho->datoms.size() + hn->datoms.size();
         st.bytes -= ho->bytes + hn->bytes;
-        auto hm = Run::Build(MergeAll(*ho, *hn), is_ref);
+        auto hm = MergeAll(*ho, *hn);
         st.bytes += hm->bytes;
         next->history_.push_back(std::move(hm));
       }
