@@ -139,5 +139,49 @@ TEST_F(QueryCommandsTest, Errors) {
   EXPECT_NE(err.find("query: EDN"), std::string::npos) << err;
 }
 
+// --format json: each find spec's shape, :keys maps, pull maps nested.
+TEST_F(QueryCommandsTest, JsonShapes) {
+  std::string out;
+  auto json = [&](std::vector<std::string> argv) {
+    argv.insert(argv.begin() + 1, {"--db", dir_, "--format", "json"});
+    EXPECT_EQ(Cli(argv, &out), 0) << out;
+    return nlohmann::json::parse(out);
+  };
+  using J = nlohmann::json;
+  EXPECT_EQ(json({"q", "[:find [?id ...] :where [_ :item/id ?id]]"}), J::parse(R"(["a", "b"])"));
+  EXPECT_EQ(json({"q", "[:find [?id ?c] :where [?e :item/id ?id] [?e :item/count ?c] [(> ?c 10)]]"}),
+            J::parse(R"(["b", 20])"));
+  EXPECT_EQ(json({"q", "[:find ?c . :where [?e :item/id \"a\"] [?e :item/count ?c]]"}), J(6));
+  EXPECT_EQ(json({"q", "[:find ?id ?c :keys id n :where [?e :item/id ?id] [?e :item/count ?c]]"}),
+            J::parse(R"([{":id": "a", ":n": 6}, {":id": "b", ":n": 20}])"));
+  EXPECT_EQ(json({"q", "[:find ?id :strs who :where [?e :item/id ?id] [?e :item/count 20]]"}),
+            J::parse(R"([{"who": "b"}])"));
+  EXPECT_EQ(json({"q", "[:find (pull ?e [:item/id :item/tags]) :where [?e :item/id \"a\"]]"}),
+            J::parse(R"([[{":item/id": "a", ":item/tags": [":x", ":y"]}]])"));
+  EXPECT_EQ(json({"q", "[:find (count ?e) (max ?c) :where [?e :item/count ?c]]"}), J::parse("[[2, 20]]"));
+  const J p = json({"pull", "[*]", "[:item/id \"a\"]"});
+  EXPECT_TRUE(p[":db/id"].is_number()) << p;
+  EXPECT_EQ(p[":item/id"], "a");
+  EXPECT_EQ(p[":item/tags"], J::parse(R"([":x", ":y"])"));
+  EXPECT_EQ(json({"pull", "[:item/count]", "[:item/id \"nobody\"]"}), J(nullptr));
+}
+
+TEST_F(QueryCommandsTest, PullOverViews) {
+  std::string out;
+  ASSERT_EQ(Cli({"pull", "--db", dir_, "--history", "[:item/count :item/tags]", "[:item/id \"a\"]"}, &out), 0);
+  EXPECT_EQ(out, "{:item/count 6, :item/tags [:x :y]}\n");
+  ASSERT_EQ(Cli({"pull", "--db", dir_, "--since", std::to_string(t1_), "[:item/id :item/count]", "[:item/id \"a\"]"},
+                &out),
+            0);
+  // The lookup ref resolves in the since view only if :item/id is newer.
+  EXPECT_EQ(out, "nil\n");
+  ASSERT_EQ(Cli({"q", "--db", dir_, "--since", std::to_string(t1_), "[:find ?e . :where [?e :item/count 6]]"}, &out), 0);
+  const std::string e = out.substr(0, out.size() - 1);
+  ASSERT_EQ(Cli({"pull", "--db", dir_, "--since", std::to_string(t1_), "[:item/id :item/count]", e}, &out), 0);
+  EXPECT_EQ(out, "{:item/count 6}\n");
+  ASSERT_EQ(Cli({"pull", "--db", dir_, "--as-of", std::to_string(t1_), "--repeat", "2", "[:item/count]", e}, &out), 0);
+  EXPECT_EQ(out, "{:item/count 5}\n");
+}
+
 }  // namespace
 }  // namespace strata::cli
