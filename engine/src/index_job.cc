@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "coding.h"
+#include "planted_faults.h"
 #include "segment.h"
 
 namespace strata {
@@ -74,6 +75,8 @@ Status Executor::WriteSegments(Index order, std::vector<Datom> datoms, std::vect
   for (size_t p = 0; p + 1 < cuts.size(); ++p) {
     const size_t lo = cuts[p], hi = cuts[p + 1];
     std::vector<Datom> piece(std::make_move_iterator(datoms.begin() + lo), std::make_move_iterator(datoms.begin() + hi));
+    // Planted: every segment the job writes loses its last datom.
+    if (PlantedFault("job-loses-last-datom") && piece.size() > 1) piece.pop_back();
     SegmentRef ref;
     ref.id = next_id_++;
     ref.count = piece.size();
@@ -98,6 +101,13 @@ Status Executor::MergeInto(Index order, bool current, Levels* levels, int to, st
   const auto& segs = old.segments;
   NoteMemory(input.size());
   auto finish = [&](std::vector<Datom> merged) -> Status {
+    // Planted: the merge puts the newer of two equal (e a v) keys first.
+    if (PlantedFault("strategy-reorders-equal-keys"))
+      for (size_t i = 0; i + 1 < merged.size(); ++i)
+        if (SameEav(merged[i], merged[i + 1]) && merged[i].tx < merged[i + 1].tx) {
+          std::swap(merged[i], merged[i + 1]);
+          ++i;
+        }
     if (current) merged = CancelPairs(std::move(merged), in_.no_history, cancelled);
     return WriteSegments(order, std::move(merged), &next->segments);
   };
