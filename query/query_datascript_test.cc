@@ -5,7 +5,8 @@
 //
 //   STRATA_DIFF_SEED=n   run another seed (the seed is printed)
 //   STRATA_DIFF_CASES=n  number of random databases (default 12)
-//   STRATA_NPM_CACHE=dir where DataScript is installed
+//   STRATA_NPM_CACHE=dir where DataScript is installed (default build/npm,
+//                        shared with scripts/datascript-compare)
 //
 // Deliberate differences (docs/query.md) are not generated: get-else on a
 // cardinality-many attribute, cyclic unbounded pull recursion, integer
@@ -41,7 +42,7 @@ std::string DataScript(std::string* why) {
     *why = "node is not installed";
     return "";
   }
-  const std::string cache = Env("STRATA_NPM_CACHE", STRATA_SOURCE_DIR "/build/npm-cache");
+  const std::string cache = Env("STRATA_NPM_CACHE", STRATA_SOURCE_DIR "/build/npm");
   const std::string js = cache + "/node_modules/datascript/datascript.js";
   if (Exists(js)) return js;
   if (std::system("command -v npm >/dev/null 2>&1") != 0) {
