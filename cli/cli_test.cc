@@ -409,9 +409,12 @@ TEST_F(CliTest, RunWritesResultsPerStrategy) {
   }
   EXPECT_EQ(datoms[0], datoms[1]);
   EXPECT_EQ(datoms[0], datoms[2]);
-  // The databases were temporary.
-  for (const auto& entry : std::filesystem::directory_iterator(out))
-    EXPECT_TRUE(entry.path().filename().string().starts_with("results-")) << entry.path();
+  // The databases were temporary; the report was written.
+  EXPECT_TRUE(std::filesystem::exists(out + "/report.html"));
+  for (const auto& entry : std::filesystem::directory_iterator(out)) {
+    const std::string name = entry.path().filename().string();
+    EXPECT_TRUE(name.starts_with("results-") || name == "report.html" || name == "summary.md") << entry.path();
+  }
   std::filesystem::remove_all(out);
 }
 

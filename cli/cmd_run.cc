@@ -4,7 +4,9 @@
 // Each run: open an empty database in a temporary folder under --out,
 // commit the workload's schema and steps (timing reads by name), then call
 // IndexNow so the final novelty is indexed, and gather every job's metrics,
-// the connection's statistics and the process's memory. Repetitions run
+// the connection's statistics and the process's memory. Commits and reads
+// are timed into histograms; a sampler thread records the timeline. At the
+// end, DIR/report.html and DIR/summary.md are written (`strata report`). Repetitions run
 // round-robin over the strategies so slow drift (thermal, page cache) hits
 // every strategy alike. Ctrl-C stops after the step in flight; what was
 // measured so far is written and the exit code is 130.
@@ -26,6 +28,7 @@
 #include "cli/commands.h"
 #include "cli/process_stats.h"
 #include "cli/results.h"
+#include "reports/report.h"
 #include "workloads/workload.h"
 
 namespace strata::cli {
@@ -133,20 +136,33 @@ Result<Plan> MakePlan(const RunArgs& args) {
   return p;
 }
 
-// Samples jemalloc's allocated bytes every few milliseconds on its own
-// thread and keeps the largest value (jobs allocate off the main thread).
-class MemorySampler {
+// Watches one run from its own thread: jemalloc's allocated bytes every
+// 5 ms (jobs allocate off the main thread; the peak is kept), and every
+// Timeline::interval_ms a timeline row. The main thread reports each
+// commit's latency through RecordCommit; a row holds the percentiles of the
+// commits since the previous row.
+class RunSampler {
  public:
-  MemorySampler() : thread_([this] { Loop(); }) {}
-  ~MemorySampler() { Stop(); }
-  // Stops sampling; returns the peak seen (0 without jemalloc statistics).
+  RunSampler(const Connection& conn, Clock::time_point start, Timeline* timeline)
+      : conn_(conn), start_(start), timeline_(timeline), next_row_(start), thread_([this] { Loop(); }) {}
+  ~RunSampler() { Stop(); }
+
+  void RecordCommit(Clock::duration d) {
+    std::lock_guard l(mu_);
+    interval_.Record(std::chrono::duration_cast<std::chrono::nanoseconds>(d));
+  }
+  // Takes a last row and stops; returns the peak allocated bytes seen (0
+  // without jemalloc statistics). The timeline is complete after this.
   uint64_t Stop() {
     {
       std::lock_guard l(mu_);
+      if (stop_) return peak_;
       stop_ = true;
     }
     cv_.notify_all();
     if (thread_.joinable()) thread_.join();
+    std::lock_guard l(mu_);
+    Row(Clock::now());
     return peak_;
   }
 
@@ -155,15 +171,45 @@ class MemorySampler {
     std::unique_lock l(mu_);
     while (!stop_) {
       const JemallocStats m = ReadJemallocStats();
-      if (m.ok) peak_ = std::max(peak_, m.allocated);
+      if (m.ok) {
+        peak_ = std::max(peak_, m.allocated);
+        allocated_ = m.allocated;
+      }
+      const Clock::time_point now = Clock::now();
+      if (now >= next_row_) {
+        Row(now);
+        next_row_ += std::chrono::milliseconds(timeline_->interval_ms);
+        if (next_row_ < now) next_row_ = now + std::chrono::milliseconds(timeline_->interval_ms);  // fell behind
+      }
       cv_.wait_for(l, std::chrono::milliseconds(5));
     }
   }
 
+  void Row(Clock::time_point now) {
+    const ConnectionStats cs = conn_.stats();
+    Timeline& t = *timeline_;
+    t.t_ms.push_back(std::chrono::duration<double, std::milli>(now - start_).count());
+    t.transactions.push_back(cs.transactions);
+    t.datoms.push_back(cs.datoms);
+    t.jobs.push_back(cs.jobs);
+    t.memory_index_bytes.push_back(conn_.db().memory_index_bytes());
+    t.allocated_bytes.push_back(allocated_);
+    const bool any = interval_.count() > 0;
+    t.tx_p50_us.push_back(any ? static_cast<double>(interval_.ValueAtPercentile(50)) / 1e3 : -1);
+    t.tx_p99_us.push_back(any ? static_cast<double>(interval_.ValueAtPercentile(99)) / 1e3 : -1);
+    t.tx_max_us.push_back(any ? static_cast<double>(interval_.max()) / 1e3 : -1);
+    interval_.Reset();
+  }
+
+  const Connection& conn_;
+  const Clock::time_point start_;
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stop_ = false;
-  uint64_t peak_ = 0;
+  Timeline* timeline_;           // guarded by mu_ until Stop returns
+  Clock::time_point next_row_;   // guarded by mu_
+  Histogram interval_;           // guarded by mu_: commits since the last row
+  uint64_t peak_ = 0, allocated_ = 0;  // guarded by mu_
+  bool stop_ = false;                  // guarded by mu_
   std::thread thread_;  // last: starts after the fields it uses
 };
 
@@ -213,15 +259,25 @@ Result<RunResult> RunOnce(const Plan& plan, const std::string& strategy, const s
   workload->RegisterTxFunctions(conn);
 
   s.peak_rss_reset = ResetPeakRss();
-  MemorySampler sampler;
   Progress progress(label, workload->EstimatedSteps());
   const Clock::time_point start = Clock::now();
+  RunSampler sampler(conn, start, &r.timeline);
+  auto transact = [&](const edn::Node& tx) {
+    const Clock::time_point t0 = Clock::now();
+    auto rep = conn.Transact(tx);
+    const Clock::duration d = Clock::now() - t0;
+    if (rep.ok()) {
+      sampler.RecordCommit(d);
+      r.tx_latency.Record(std::chrono::duration_cast<std::chrono::nanoseconds>(d));
+    }
+    return rep;
+  };
   auto where = [&](uint64_t step) {
     return "workload " + plan.workload.name + " (seed " + std::to_string(plan.workload.seed) + "), step " +
            std::to_string(step) + ", strategy " + strategy;
   };
   for (const edn::Node& tx : workload->Schema()) {
-    auto rep = conn.Transact(tx);
+    auto rep = transact(tx);
     if (!rep.ok()) return rep.status().WithContext("schema of " + where(0));
   }
   workloads::Step step;
@@ -229,7 +285,7 @@ Result<RunResult> RunOnce(const Plan& plan, const std::string& strategy, const s
   while (!Interrupted() && workload->Next(&step)) {
     ++steps;
     if (step.kind == workloads::Step::Kind::kTransact) {
-      auto rep = conn.Transact(step.tx);
+      auto rep = transact(step.tx);
       if (!rep.ok()) {
         progress.Clear();
         return rep.status().WithContext(where(steps));
@@ -238,8 +294,7 @@ Result<RunResult> RunOnce(const Plan& plan, const std::string& strategy, const s
       const Database db = conn.db();
       const Clock::time_point t0 = Clock::now();
       Status st = step.read(db);
-      const double us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
-      r.reads[step.read_name].push_back(us);
+      r.reads[step.read_name].Record(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0));
       s.reads++;
       if (!st.ok() && s.read_errors++ == 0) {
         progress.Clear();
@@ -290,7 +345,9 @@ Result<RunResult> RunOnce(const Plan& plan, const std::string& strategy, const s
   s.storage_bytes = FolderBytes(dir + "/segments");
   const JemallocStats m = ReadJemallocStats();
   s.allocated_bytes = m.allocated;
+  s.active_bytes = m.active;
   s.resident_bytes = m.resident;
+  s.mapped_bytes = m.mapped;
   s.peak_rss_bytes = PeakRssBytes();
   if (Status st = conn.Close(); !st.ok()) return st.WithContext("closing " + dir);
   if (keep) std::fprintf(stderr, "strata: kept the %s database in %s\n", strategy.c_str(), dir.c_str());
@@ -298,12 +355,12 @@ Result<RunResult> RunOnce(const Plan& plan, const std::string& strategy, const s
 }
 
 // The repetition with the median import time.
-const RunResult& Median(const std::vector<RunResult>& reps) {
+size_t Median(const std::vector<RunResult>& reps) {
   std::vector<size_t> order(reps.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(),
             [&](size_t a, size_t b) { return reps[a].summary.import_s < reps[b].summary.import_s; });
-  return reps[order[(order.size() - 1) / 2]];
+  return order[(order.size() - 1) / 2];
 }
 
 }  // namespace
@@ -342,20 +399,29 @@ int RunRun(const RunArgs& args) {
       auto& done = by_strategy[strategy];
       done.push_back(std::move(*result));
       // Written after every run, so an interruption keeps what was measured.
-      std::vector<RunSummary> summaries;
-      for (const RunResult& r : done) summaries.push_back(r.summary);
       const std::string path = args.out + "/results-" + strategy + ".json";
-      if (Status s = WriteJsonFile(path, ResultToJson(context, Median(done), summaries)); !s.ok())
+      if (Status s = WriteJsonFile(path, ResultToJson(context, done, Median(done))); !s.ok())
         return Fail(s.message());
     }
   }
 
   std::vector<RunResult> table;
   for (const std::string& s : plan.strategies)
-    if (auto it = by_strategy.find(s); it != by_strategy.end()) table.push_back(Median(it->second));
+    if (auto it = by_strategy.find(s); it != by_strategy.end()) table.push_back(it->second[Median(it->second)]);
   std::printf("strata run: %s, %s\n", plan.workload.ToString().c_str(), context.release() ? "release build" : "NOT A RELEASE BUILD");
   PrintSummaryTable(table);
   std::printf("results in %s/results-<strategy>.json\n", args.out.c_str());
+  // The report only reads the files just written; a failure is not the run's.
+  auto report = reports::WriteReport(args.out);
+  if (report.ok()) {
+    for (const std::string& w : report->warnings)  // the build warning was given above
+      if (w.rfind("the results come from a build that is not a release", 0) != 0)
+        std::fprintf(stderr, "strata: warning: %s\n", w.c_str());
+    std::printf("report in %s (%d charts), %s\n", report->html_path.c_str(), report->canvases,
+                report->markdown_path.c_str());
+  } else {
+    std::fprintf(stderr, "strata: warning: no report: %s\n", report.status().message().c_str());
+  }
   std::fflush(stdout);
   if (Interrupted()) {
     std::fprintf(stderr, "strata: interrupted; the results cover what ran\n");

@@ -3,6 +3,7 @@
 #include "cli/process_stats.h"
 
 #include <jemalloc/jemalloc.h>
+#include <stdlib.h>
 #include <sys/resource.h>
 
 #include <cstdio>
@@ -26,7 +27,8 @@ JemallocStats ReadJemallocStats() {
   uint64_t epoch = 1;
   size_t len = sizeof epoch;
   if (mallctl("epoch", &epoch, &len, &epoch, len) != 0) return s;
-  s.ok = ReadSize("stats.allocated", &s.allocated) && ReadSize("stats.resident", &s.resident);
+  s.ok = ReadSize("stats.allocated", &s.allocated) && ReadSize("stats.active", &s.active) &&
+         ReadSize("stats.resident", &s.resident) && ReadSize("stats.mapped", &s.mapped);
   return s;
 }
 
@@ -48,6 +50,13 @@ bool ResetPeakRss() {
   if (f == nullptr) return false;
   const bool ok = std::fputs("5", f) >= 0;
   return std::fclose(f) == 0 && ok;
+}
+
+LoadAverage ReadLoadAverage() {
+  double l[3];
+  LoadAverage a;
+  if (getloadavg(l, 3) == 3) a = LoadAverage{l[0], l[1], l[2]};
+  return a;
 }
 
 }  // namespace strata::cli

@@ -65,9 +65,15 @@ std::string HumanBytes(double b) {
   return buf;
 }
 
-Json LatencyToJson(const Latency& l) {
-  return Json{{"count", l.count}, {"mean_us", l.mean_us}, {"p50_us", l.p50_us}, {"p99_us", l.p99_us},
-              {"max_us", l.max_us}};
+// "812 µs", "3.4 ms", "-" when the histogram is empty.
+std::string HumanNs(const Histogram& h, double percentile) {
+  if (h.count() == 0) return "-";
+  const double ns = static_cast<double>(h.ValueAtPercentile(percentile));
+  char buf[32];
+  if (ns >= 1e9) std::snprintf(buf, sizeof buf, "%.2f s", ns / 1e9);
+  else if (ns >= 1e6) std::snprintf(buf, sizeof buf, "%.1f ms", ns / 1e6);
+  else std::snprintf(buf, sizeof buf, "%.0f us", ns / 1e3);
+  return buf;
 }
 
 // Mean bytes written per job over jobs [first, first + n).
@@ -121,26 +127,41 @@ RunContext CollectContext(const std::string& command) {
   c.date = UtcNow();
   c.command = command;
   c.jemalloc = JemallocVersion();
+  const LoadAverage load = ReadLoadAverage();
+  c.load_avg[0] = load.m1;
+  c.load_avg[1] = load.m5;
+  c.load_avg[2] = load.m15;
   return c;
 }
 
-Latency Summarize(std::vector<double> us) {
-  Latency l;
-  if (us.empty()) return l;
-  std::sort(us.begin(), us.end());
-  l.count = us.size();
-  double sum = 0;
-  for (double x : us) sum += x;
-  l.mean_us = sum / static_cast<double>(us.size());
-  // Nearest rank: the smallest sample with at least p of them at or below.
-  auto rank = [&](double p) {
-    size_t k = static_cast<size_t>(p * static_cast<double>(us.size()) + 0.999999);
-    return us[std::min(us.size(), std::max<size_t>(k, 1)) - 1];
+Json LatencyToJson(const Histogram& h) {
+  auto us = [&](double p) { return static_cast<double>(h.ValueAtPercentile(p)) / 1e3; };
+  return Json{{"count", h.count()},
+              {"mean_us", h.mean() / 1e3},
+              {"p50_us", us(50)},
+              {"p90_us", us(90)},
+              {"p99_us", us(99)},
+              {"p999_us", us(99.9)},
+              {"max_us", static_cast<double>(h.max()) / 1e3},
+              {"histogram", h.ToJson()}};
+}
+
+Json TimelineToJson(const Timeline& t) {
+  auto latency = [](const std::vector<double>& v) {
+    Json a = Json::array();
+    for (double x : v) a.push_back(x < 0 ? Json(nullptr) : Json(x));
+    return a;
   };
-  l.p50_us = rank(0.50);
-  l.p99_us = rank(0.99);
-  l.max_us = us.back();
-  return l;
+  return Json{{"interval_ms", t.interval_ms},
+              {"t_ms", t.t_ms},
+              {"transactions", t.transactions},
+              {"datoms", t.datoms},
+              {"jobs", t.jobs},
+              {"memory_index_bytes", t.memory_index_bytes},
+              {"allocated_bytes", t.allocated_bytes},
+              {"tx_p50_us", latency(t.tx_p50_us)},
+              {"tx_p99_us", latency(t.tx_p99_us)},
+              {"tx_max_us", latency(t.tx_max_us)}};
 }
 
 void RunSummary::AddJobs(const std::vector<JobMetrics>& all) {
@@ -242,12 +263,25 @@ Json SummaryToJson(const RunSummary& s) {
               {"peak_rss_bytes", s.peak_rss_bytes},
               {"peak_rss_reset", s.peak_rss_reset},
               {"allocated_bytes", s.allocated_bytes},
+              {"active_bytes", s.active_bytes},
               {"resident_bytes", s.resident_bytes},
+              {"mapped_bytes", s.mapped_bytes},
               {"peak_allocated_bytes", s.peak_allocated_bytes},
               {"interrupted", s.interrupted}};
 }
 
-Json ResultToJson(const RunContext& c, const RunResult& r, const std::vector<RunSummary>& repetitions) {
+namespace {
+
+Json ReadsToJson(const RunResult& r) {
+  Json reads = Json::object();
+  for (const auto& [name, h] : r.reads) reads[name] = LatencyToJson(h);
+  return reads;
+}
+
+}  // namespace
+
+Json ResultToJson(const RunContext& c, const std::vector<RunResult>& repetitions, size_t median) {
+  const RunResult& r = repetitions.at(median);
   Json context{{"results_format", kResultsFormat},
                {"git_commit", c.git_commit},
                {"git_dirty", c.git_dirty},
@@ -263,18 +297,31 @@ Json ResultToJson(const RunContext& c, const RunResult& r, const std::vector<Run
                {"cpu_model", c.cpu_model},
                {"kernel", c.kernel},
                {"jemalloc", c.jemalloc},
+               {"load_avg", Json::array({c.load_avg[0], c.load_avg[1], c.load_avg[2]})},
                {"date", c.date},
                {"command", c.command}};
   Json jobs = Json::array();
   for (const JobMetrics& m : r.jobs) jobs.push_back(JobToJson(m));
-  Json reads = Json::object();
-  for (const auto& [name, samples] : r.reads) reads[name] = LatencyToJson(Summarize(samples));
   Json reps = Json::array();
-  for (const RunSummary& s : repetitions) reps.push_back(SummaryToJson(s));
-  return Json{{"format", kResultsFormat}, {"context", std::move(context)}, {"strategy", r.strategy},
-              {"workload", r.workload},   {"scale", r.scale},               {"seed", r.seed},
-              {"jobs", std::move(jobs)},  {"summary", SummaryToJson(r.summary)},
-              {"reads", std::move(reads)}, {"repetitions", std::move(reps)}};
+  for (const RunResult& rep : repetitions) {
+    Json s = SummaryToJson(rep.summary);
+    s["reads"] = ReadsToJson(rep);
+    s["tx_latency"] = LatencyToJson(rep.tx_latency);
+    reps.push_back(std::move(s));
+  }
+  return Json{{"format", kResultsFormat},
+              {"context", std::move(context)},
+              {"strategy", r.strategy},
+              {"workload", r.workload},
+              {"scale", r.scale},
+              {"seed", r.seed},
+              {"median_repetition", median},
+              {"jobs", std::move(jobs)},
+              {"summary", SummaryToJson(r.summary)},
+              {"reads", ReadsToJson(r)},
+              {"tx_latency", LatencyToJson(r.tx_latency)},
+              {"timeline", TimelineToJson(r.timeline)},
+              {"repetitions", std::move(reps)}};
 }
 
 Status WriteJsonFile(const std::string& path, const Json& j) {
@@ -290,8 +337,8 @@ Status WriteJsonFile(const std::string& path, const Json& j) {
 }
 
 void PrintSummaryTable(const std::vector<RunResult>& results) {
-  std::printf("%-14s %5s %10s %12s %12s %9s %8s %23s\n", "strategy", "jobs", "datoms", "import d/s", "idx written",
-              "write amp", "max srcs", "job bytes Q1 -> Q4");
+  std::printf("%-14s %5s %10s %12s %12s %9s %8s %10s %10s %23s\n", "strategy", "jobs", "datoms", "import d/s",
+              "idx written", "write amp", "max srcs", "tx p99", "read p99", "job bytes Q1 -> Q4");
   for (const RunResult& r : results) {
     const RunSummary& s = r.summary;
     // Quarters of the jobs the workload caused (the final IndexNow's novelty
@@ -301,10 +348,13 @@ void PrintSummaryTable(const std::vector<RunResult>& results) {
     const size_t q = n >= 4 ? n / 4 : n > 0 ? 1 : 0;
     std::string quarters = "-";
     if (q > 0) quarters = HumanBytes(MeanBytes(r.jobs, 0, q)) + " -> " + HumanBytes(MeanBytes(r.jobs, n - q, q));
-    std::printf("%-14s %5llu %10llu %12.0f %12s %9.2f %8llu %23s%s\n", r.strategy.c_str(),
+    Histogram reads;  // every read name together
+    for (const auto& [name, h] : r.reads) reads.Merge(h);
+    std::printf("%-14s %5llu %10llu %12.0f %12s %9.2f %8llu %10s %10s %23s%s\n", r.strategy.c_str(),
                 static_cast<unsigned long long>(s.jobs), static_cast<unsigned long long>(s.datoms),
                 s.import_datoms_per_s, HumanBytes(static_cast<double>(s.index_bytes_written)).c_str(),
-                s.write_amplification, static_cast<unsigned long long>(s.max_read_sources), quarters.c_str(),
+                s.write_amplification, static_cast<unsigned long long>(s.max_read_sources),
+                HumanNs(r.tx_latency, 99).c_str(), HumanNs(reads, 99).c_str(), quarters.c_str(),
                 s.interrupted ? "  (interrupted)" : "");
   }
   std::fflush(stdout);

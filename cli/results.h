@@ -1,17 +1,18 @@
 // cli/results.h — what `strata run` measures and the results files it
 // writes; the context every file records (STYLE habit 15).
 //
-// One file per strategy, DIR/results-<strategy>.json (format version 1):
+// One file per strategy, DIR/results-<strategy>.json, in the versioned
+// format docs/results-format.md describes field by field:
 //   {"format": 1, "context": {...}, "strategy", "workload", "scale", "seed",
 //    "jobs": [JobToJson...], "summary": {...}, "reads": {name: latency},
-//    "repetitions": [summary...]}
-// "context" says where the figures come from (commit, build, compiler,
-// options, machine, date); "jobs" holds every indexing job of the run in
-// order, including the final IndexNow; "summary" the run's totals; "reads"
-// per read name {count, mean_us, p50_us, p99_us, max_us}. With several
-// repetitions, "jobs", "summary" and "reads" come from the repetition with
-// the median import time, and "repetitions" lists every repetition's summary.
-// Reports read these files only: a key once written keeps its meaning.
+//    "tx_latency": latency, "timeline": {...}, "repetitions": [...]}
+// "jobs", "summary", "reads", "tx_latency" and "timeline" come from the
+// repetition with the median import time; "repetitions" holds every
+// repetition's summary, reads and tx_latency (the gate's samples). A
+// latency is {count, mean_us, p50_us, p90_us, p99_us, p999_us, max_us,
+// histogram} where histogram is reports::Histogram::ToJson (ns).
+// Reports read these files only: a key once written keeps its meaning;
+// adding keys keeps the format number, changing one's meaning bumps it.
 //
 // Thread safety: plain values and free functions.
 #pragma once
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "cli/output.h"
+#include "reports/histogram.h"
 #include "strata/edn.h"
 #include "strata/indexing.h"
 #include "strata/status.h"
@@ -29,6 +31,8 @@
 namespace strata::cli {
 
 constexpr int kResultsFormat = 1;
+
+using reports::Histogram;
 
 // Where the figures were measured. Built once per `strata run`.
 struct RunContext {
@@ -43,18 +47,15 @@ struct RunContext {
   std::string date;      // UTC, ISO-8601
   std::string command;   // the command line
   std::string jemalloc;  // version, or empty when its stats are unavailable
+  double load_avg[3] = {-1, -1, -1};  // 1, 5, 15 minutes, when the run started; -1: unknown
 
   // An optimized build without assertions or sanitizers.
   bool release() const;
 };
 RunContext CollectContext(const std::string& command);
 
-// Latency of one read name, from every sample (sorted-sample percentiles).
-struct Latency {
-  uint64_t count = 0;
-  double mean_us = 0, p50_us = 0, p99_us = 0, max_us = 0;
-};
-Latency Summarize(std::vector<double> samples_us);
+// {count, mean_us, p50_us, p90_us, p99_us, p999_us, max_us, histogram}.
+Json LatencyToJson(const Histogram& h);
 
 // Totals of one run of one strategy.
 struct RunSummary {
@@ -79,13 +80,28 @@ struct RunSummary {
   uint64_t segments_collected = 0;  // garbage deleted during the run
   uint64_t peak_rss_bytes = 0;      // getrusage ru_maxrss
   bool peak_rss_reset = false;      // the peak was reset before this run (else: since process start)
-  uint64_t allocated_bytes = 0, resident_bytes = 0;  // jemalloc at the end
+  uint64_t allocated_bytes = 0, active_bytes = 0;   // jemalloc at the end
+  uint64_t resident_bytes = 0, mapped_bytes = 0;    // jemalloc at the end
   uint64_t peak_allocated_bytes = 0;                 // jemalloc, sampled during the run
   bool interrupted = false;
 
   // Fills the job-derived totals (jobs, bytes, amplification, sources...).
   void AddJobs(const std::vector<JobMetrics>& jobs);
 };
+
+// Samples taken every interval_ms from the start of the workload to the end
+// of the final indexing, as equal-length columns.
+struct Timeline {
+  int interval_ms = 100;
+  std::vector<double> t_ms;  // since the workload started
+  std::vector<uint64_t> transactions, datoms, jobs;  // cumulative ConnectionStats
+  std::vector<uint64_t> memory_index_bytes;          // open and sealed novelty
+  std::vector<uint64_t> allocated_bytes;             // jemalloc stats.allocated
+  // Commit latency of the transactions since the previous sample; -1 when
+  // none committed (written as null).
+  std::vector<double> tx_p50_us, tx_p99_us, tx_max_us;
+};
+Json TimelineToJson(const Timeline& t);
 
 struct RunResult {
   std::string strategy, workload;
@@ -96,14 +112,17 @@ struct RunResult {
   std::vector<JobMetrics> jobs;
   size_t final_jobs = 0;  // 1 when the last job indexed the remainder sealed by the final IndexNow
   RunSummary summary;
-  std::map<std::string, std::vector<double>> reads;  // microseconds per read name
+  std::map<std::string, Histogram> reads;  // latency per read name
+  Histogram tx_latency;                    // every commit of the workload
+  Timeline timeline;
 };
 
 Json JobToJson(const JobMetrics& m);
 edn::Node JobToEdn(const JobMetrics& m);  // {:job 1 :strategy "adaptive" :basis-t ...}
 Json SummaryToJson(const RunSummary& s);
-// The whole file; `repetitions` holds every repetition's summary.
-Json ResultToJson(const RunContext& context, const RunResult& result, const std::vector<RunSummary>& repetitions);
+// The whole file for one strategy: every repetition, `median` of them in
+// full.
+Json ResultToJson(const RunContext& context, const std::vector<RunResult>& repetitions, size_t median);
 
 // Writes `j` (indented) to path through a temporary file and a rename.
 Status WriteJsonFile(const std::string& path, const Json& j);

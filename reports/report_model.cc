@@ -3,11 +3,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <set>
 
 #include "reports/compare.h"
+#include "reports/histogram.h"
 #include "reports/report.h"
 #include "reports/stats.h"
 
@@ -77,10 +79,52 @@ std::vector<double> Samples(const RunFile& f, const char* key) {
   return v;
 }
 
+// p99 of every read name together, per repetition when each records its
+// reads with histograms, else from the file's "reads" (median repetition).
+// Empty when no read was timed or the histograms are missing.
+std::vector<double> AllReadsP99(const RunFile& f) {
+  auto p99 = [](const Json& reads, double* out) {
+    Histogram all;
+    if (!reads.is_object()) return false;
+    for (const auto& [name, lat] : reads.items()) {
+      auto h = Histogram::FromJson(Get(lat, "histogram"));
+      if (!h.ok()) return false;
+      all.Merge(*h);
+    }
+    if (all.count() == 0) return false;
+    *out = static_cast<double>(all.ValueAtPercentile(99)) / 1e3;
+    return true;
+  };
+  std::vector<double> v;
+  double x = 0;
+  const Json& reps = Get(f.json, "repetitions");
+  if (reps.is_array())
+    for (const Json& r : reps)
+      if (p99(Get(r, "reads"), &x)) v.push_back(x);
+  if (v.empty() && p99(Get(f.json, "reads"), &x)) v.push_back(x);
+  return v;
+}
+
+// A latency statistic of "tx_latency", per repetition when recorded.
+std::vector<double> TxLatency(const RunFile& f, const char* stat) {
+  std::vector<double> v;
+  const Json& reps = Get(f.json, "repetitions");
+  if (reps.is_array())
+    for (const Json& r : reps)
+      if (Get(Get(r, "tx_latency"), stat).is_number()) v.push_back(Num(Get(r, "tx_latency"), stat));
+  if (v.empty() && Get(Get(f.json, "tx_latency"), stat).is_number()) v.push_back(Num(Get(f.json, "tx_latency"), stat));
+  return v;
+}
+
+std::string RangeOrDash(const std::vector<double>& v, const std::string& unit) {
+  return v.empty() ? "-" : Range(v, unit);
+}
+
 Json Summary(const std::vector<RunFile>& files) {
   Json columns = Json::array({"strategy", "reps", "transactions", "datoms", "jobs", "import datoms/s",
                               "import + index datoms/s", "index written", "segments written", "datoms rewritten",
-                              "write amp", "max read sources", "backpressure wait", "peak RSS"});
+                              "write amp", "max read sources", "tx p99", "read p99", "backpressure wait",
+                              "peak RSS", "storage at rest"});
   Json rows = Json::array();
   for (const RunFile& f : files) {
     const Json& s = Get(f.json, "summary");
@@ -97,8 +141,10 @@ Json Summary(const std::vector<RunFile>& files) {
                                 FormatValue(Num(s, "datoms_rewritten"), ""),
                                 FormatValue(Num(s, "write_amplification"), "x"),
                                 FormatValue(Num(s, "max_read_sources"), ""),
+                                RangeOrDash(TxLatency(f, "p99_us"), "us"), RangeOrDash(AllReadsP99(f), "us"),
                                 Range(Samples(f, "backpressure_wait_ms"), "ms"),
-                                Range(Samples(f, "peak_rss_bytes"), "bytes")}));
+                                Range(Samples(f, "peak_rss_bytes"), "bytes"),
+                                FormatValue(Num(s, "storage_bytes"), "bytes")}));
   }
   return Json{{"columns", std::move(columns)}, {"rows", std::move(rows)}};
 }
@@ -311,6 +357,16 @@ Json ReportModel(const std::vector<RunFile>& files) {
     return ctx(f, "hostname") + ": " + ctx(f, "cpu_model") + ", " + ctx(f, "cpus") + " CPUs, " + ctx(f, "kernel") +
            (ctx(f, "jemalloc").empty() ? ", no jemalloc statistics" : ", jemalloc " + ctx(f, "jemalloc").substr(0, 5));
   }, &rows, &warnings);
+  // Shown, never warned about: it says how quiet the machine was.
+  Json no_warnings = Json::array();
+  ContextRow(files, "load average at start", [&](const RunFile& f) {
+    const Json& l = Get(Get(f.json, "context"), "load_avg");
+    if (!l.is_array() || l.size() != 3 || !l[0].is_number() || l[0].get<double>() < 0) return std::string("?");
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.1f / %.1f / %.1f (1 / 5 / 15 min)", l[0].get<double>(), l[1].get<double>(),
+                  l[2].get<double>());
+    return std::string(buf);
+  }, &rows, &no_warnings);
   ContextRow(files, "options", [&](const RunFile& f) { return WithoutStrategy(ctx(f, "options")); }, &rows, &warnings);
   ContextRow(files, "date", [&](const RunFile& f) { return ctx(f, "date"); }, &rows, &warnings);
   ContextRow(files, "command", [&](const RunFile& f) { return ctx(f, "command"); }, &rows, &warnings);

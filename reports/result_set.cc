@@ -164,6 +164,19 @@ Result<Subject> SubjectOfRunFile(const Json& j, std::vector<std::string>* notes)
   Subject s;
   s.name = j["strategy"].get<std::string>();
   const Json& summary = j["summary"];
+  // A loaded machine drifts between runs far more than within one: say so.
+  if (const Json& ctx = j.contains("context") ? j["context"] : Json(); ctx.is_object()) {
+    const double cpus = IsNumber(ctx, "cpus") ? Number(ctx["cpus"]) : 0;
+    if (ctx.contains("load_avg") && ctx["load_avg"].is_array() && !ctx["load_avg"].empty() &&
+        ctx["load_avg"][0].is_number() && cpus > 0 && ctx["load_avg"][0].get<double>() > cpus) {
+      char buf[200];
+      std::snprintf(buf, sizeof buf,
+                    "%s: the machine was loaded when the run started (load average %.1f on %.0f CPUs): timing "
+                    "verdicts are unreliable",
+                    s.name.c_str(), ctx["load_avg"][0].get<double>(), cpus);
+      notes->push_back(buf);
+    }
+  }
   const Json empty_array = Json::array();
   const Json& reps = j.contains("repetitions") && j["repetitions"].is_array() ? j["repetitions"] : empty_array;
   for (const Spec& spec : kRunSummary) {
@@ -182,6 +195,19 @@ Result<Subject> SubjectOfRunFile(const Json& j, std::vector<std::string>* notes)
         notes->push_back(s.name + ": " + spec.key + " differs between repetitions (" + std::to_string(seen.size()) +
                          " values): not deterministic");
     }
+  }
+  // Commit latency: per repetition when each one records it.
+  bool tx_per_rep = !reps.empty();
+  for (const Json& r : reps) tx_per_rep = tx_per_rep && r.contains("tx_latency") && r["tx_latency"].is_object();
+  auto add_tx = [&](const Json& lat) {
+    for (const char* stat : kReadStats)
+      if (IsNumber(lat, stat))
+        Add(&s, std::string("tx ") + stat, "us", MetricKind::kTiming, Better::kLower).samples.push_back(Number(lat[stat]));
+  };
+  if (tx_per_rep) {
+    for (const Json& r : reps) add_tx(r["tx_latency"]);
+  } else if (j.contains("tx_latency") && j["tx_latency"].is_object()) {
+    add_tx(j["tx_latency"]);
   }
   // Read latencies: per repetition when each one records its reads.
   bool per_rep = !reps.empty();

@@ -7,8 +7,10 @@
 //    strategy. Counters come from "summary" (they are deterministic: every
 //    repetition writes the same); timings from "repetitions" (one sample per
 //    repetition), or from "summary" alone (one sample) in files without it.
-//    Read latencies are one sample per file unless each repetition carries
-//    its own "reads".
+//    Read latencies ("read NAME p50_us"...) and commit latencies ("tx
+//    p50_us"...) are one sample per file unless each repetition carries its
+//    own "reads" / "tx_latency". A run that started on a loaded machine
+//    (context.load_avg[0] above context.cpus) is noted.
 //  - Google Benchmark JSON (--benchmark_out=FILE --benchmark_out_format=json).
 //    A subject per benchmark run name; with --benchmark_repetitions each
 //    repetition is a sample. Aggregate rows (mean, median, stddev) are
