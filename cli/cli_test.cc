@@ -441,7 +441,7 @@ TEST_F(CliTest, RunTimesNamedReads) {
 TEST_F(CliTest, RunUsageErrors) {
   Outcome o = Run({"run", "--workload", "nope", "--strategy", "adaptive", "--out", root_ + "/out"});
   EXPECT_EQ(o.code, 1);
-  EXPECT_TRUE(Has(o.err, "unknown workload 'nope' (known: bulk-import, corrections, mbrainz, mbrainz-synth, permissions, reminders, uniform)")) << o.err;
+  EXPECT_TRUE(Has(o.err, "unknown workload 'nope' (known: bulk-import, corrections, mbrainz, mbrainz-synth, permissions, reminders, replay, uniform)")) << o.err;
   o = Run({"run", "--strategy", "adaptive,fastest", "--out", root_ + "/out"});
   EXPECT_EQ(o.code, 1);
   EXPECT_TRUE(Has(o.err, "unknown strategy 'fastest'") && Has(o.err, "full-rebuild")) << o.err;

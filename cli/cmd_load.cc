@@ -9,6 +9,8 @@
 
 #include "cli/commands.h"
 #include "cli/load_command.h"
+#include "cli/progress.h"
+#include "workloads/dataset.h"
 #include "workloads/workload.h"
 
 namespace strata::cli {
@@ -18,51 +20,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-std::string Human(double x) {
-  char buf[32];
-  if (x >= 1e6) std::snprintf(buf, sizeof buf, "%.1fM", x / 1e6);
-  else if (x >= 1e4) std::snprintf(buf, sizeof buf, "%.0fk", x / 1e3);
-  else std::snprintf(buf, sizeof buf, "%.0f", x);
-  return buf;
-}
-
-// "\r  mbrainz  120/406 tx  3.1M datoms  210k datoms/s  ETA 9 s" on stderr,
-// at most four times a second, only when stderr is a terminal.
-class Progress {
- public:
-  Progress(std::string label, uint64_t total)
-      : label_(std::move(label)), total_(total), on_(isatty(STDERR_FILENO) != 0), start_(Clock::now()) {}
-
-  void Update(uint64_t tx, uint64_t datoms) {
-    if (!on_) return;
-    const Clock::time_point now = Clock::now();
-    if (now - last_ < std::chrono::milliseconds(250)) return;
-    last_ = now;
-    const double elapsed = Seconds(now - start_);
-    std::string eta = "?";
-    if (total_ > tx && tx > 0 && elapsed > 0) {
-      char buf[32];
-      std::snprintf(buf, sizeof buf, "%.0f s", static_cast<double>(total_ - tx) * elapsed / static_cast<double>(tx));
-      eta = buf;
-    }
-    std::fprintf(stderr, "\r\033[K  %s  %llu/%llu tx  %s datoms  %s datoms/s  ETA %s", label_.c_str(),
-                 static_cast<unsigned long long>(tx), static_cast<unsigned long long>(total_), Human(static_cast<double>(datoms)).c_str(),
-                 Human(elapsed > 0 ? static_cast<double>(datoms) / elapsed : 0).c_str(), eta.c_str());
-  }
-  void Note(const char* what) {
-    if (on_) std::fprintf(stderr, "\r\033[K  %s  %s", label_.c_str(), what);
-  }
-  void Clear() {
-    if (on_) std::fputs("\r\033[K", stderr);
-  }
-
- private:
-  std::string label_;
-  uint64_t total_;
-  bool on_;
-  Clock::time_point start_, last_;
-};
 
 }  // namespace
 
@@ -166,6 +123,54 @@ int RunLoad(const LoadArgs& args) {
                 static_cast<unsigned long long>(basis), args.index && !interrupted ? ", indexed" : "");
   PrintLine(line);
   return interrupted ? 130 : 0;
+}
+
+CLI::App* AddGenCommand(CLI::App& app, GenArgs* args) {
+  CLI::App* gen = app.add_subcommand(
+      "gen", "Write a workload's transaction stream to a dataset folder (zstd-compressed EDN, one transaction\n"
+             "per line, and a manifest), so later runs replay exactly the same data without generating it.\n"
+             "Example: strata gen mbrainz-synth --scale 10 --out datasets/cache/mbs10 && \\\n"
+             "         strata run --workload replay --data-dir datasets/cache/mbs10 --strategy adaptive,full-rebuild");
+  gen->add_option("workload", args->workload, "workload name (mbrainz, mbrainz-synth, uniform, ...)")
+      ->required()
+      ->option_text("WORKLOAD");
+  gen->add_option("--out", args->out, "dataset folder (created; must not hold a dataset yet)")->required()->option_text("DIR");
+  gen->add_option("--scale", args->scale, "workload size")->check(CLI::PositiveNumber)->option_text("N (default 1)");
+  gen->add_option("--seed", args->seed, "workload seed")->option_text("N (default 1)");
+  gen->add_option("--data-dir", args->data_dir, "data set folder, for workloads over real data")->option_text("DIR");
+  return gen;
+}
+
+int RunGen(const GenArgs& args) {
+  workloads::WorkloadOptions wo;
+  wo.name = args.workload;
+  wo.scale = args.scale;
+  wo.seed = args.seed;
+  wo.data_dir = args.data_dir;
+  if (wo.name == "replay") return Fail("strata gen writes a generator's stream; 'replay' reads one (copy the folder instead)");
+  auto made = workloads::MakeWorkload(wo);
+  if (!made.ok()) return Fail(made.status().message());
+  workloads::Workload& w = **made;
+  CatchSigint();
+  Progress progress("writing " + w.name(), w.EstimatedSteps(), "tx");
+  const Clock::time_point start = Clock::now();
+  auto sum = workloads::WriteDataset(
+      w, wo, args.out, [&](uint64_t tx) { progress.Update(tx, tx); }, [] { return Interrupted(); });
+  progress.Clear();
+  if (!sum.ok()) {
+    Fail(sum.status().message());
+    return sum.status().code() == Code::kAborted ? 130 : 1;
+  }
+  const double secs = Seconds(Clock::now() - start);
+  char line[512];
+  std::snprintf(line, sizeof line,
+                "wrote %s (scale %g, seed %llu) to %s: %llu transactions (%llu reads not written), %.1f MB of EDN "
+                "in %.1f MB compressed, %.1f s",
+                w.name().c_str(), args.scale, static_cast<unsigned long long>(args.seed), args.out.c_str(),
+                static_cast<unsigned long long>(sum->transactions), static_cast<unsigned long long>(sum->reads),
+                static_cast<double>(sum->edn_bytes) / 1e6, static_cast<double>(sum->bytes_written) / 1e6, secs);
+  PrintLine(line);
+  return 0;
 }
 
 }  // namespace strata::cli

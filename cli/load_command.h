@@ -32,11 +32,25 @@ struct LoadArgs {
   bool index = true;          // index the novelty at the end
 };
 
+// `strata gen WORKLOAD --out DIR`: writes a workload's transaction stream
+// to a dataset folder (workloads/dataset.h) that `strata run --workload
+// replay --data-dir DIR` and `strata load replay --data-dir DIR` replay.
+struct GenArgs {
+  std::string workload;
+  std::string out;        // dataset folder; created; must not hold a dataset
+  double scale = 1;
+  uint64_t seed = 1;
+  std::string data_dir;   // data set folder, for workloads over real data
+};
+
 // Declares the `load` subcommand and its options on `app`, filling *args.
 CLI::App* AddLoadCommand(CLI::App& app, LoadArgs* args);
 
 // Runs it: 0 on success, 1 on error (one line on stderr), 130 when
 // interrupted.
 int RunLoad(const LoadArgs& args);
+
+CLI::App* AddGenCommand(CLI::App& app, GenArgs* args);
+int RunGen(const GenArgs& args);
 
 }  // namespace strata::cli

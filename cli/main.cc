@@ -154,6 +154,8 @@ int main(int argc, char** argv) {
   CLI::App* crash_writer = strata::cli::AddCrashWriter(app, &cw);
   strata::cli::LoadArgs lo;
   CLI::App* load = strata::cli::AddLoadCommand(app, &lo);
+  strata::cli::GenArgs ge;
+  CLI::App* gen = strata::cli::AddGenCommand(app, &ge);
   strata::cli::ImportArgs im;
   CLI::App* import_cmd = strata::cli::AddImportCommand(app, &im);
   strata::cli::GenCsvArgs gc;
@@ -174,7 +176,7 @@ int main(int argc, char** argv) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     if (argc >= 2 && argv[1][0] != '-' && app.get_subcommands().empty()) {
       return strata::cli::Fail(std::string("unknown command '") + argv[1] +
-                               "': expected transact, datoms, log, q, pull, demo, run, load, import, gen-csv, index, verify, report "
+                               "': expected transact, datoms, log, q, pull, demo, run, load, gen, import, gen-csv, index, verify, report "
                                "or compare "
                                "(see 'strata --help')");
     }
@@ -187,6 +189,7 @@ int main(int argc, char** argv) {
   if (callback_exit >= 0) return callback_exit;
   if (crash_writer->parsed()) return strata::cli::RunCrashWriter(cw);
   if (load->parsed()) return strata::cli::RunLoad(lo);
+  if (gen->parsed()) return strata::cli::RunGen(ge);
   if (import_cmd->parsed()) {
     spdlog::set_level(spdlog::level::warn);  // the progress line, not a line per job
     return strata::cli::RunImport(im);

@@ -4,6 +4,7 @@
 
 #include "workloads/bulk_import.h"
 #include "workloads/corrections.h"
+#include "workloads/dataset.h"
 #include "workloads/mbrainz.h"
 #include "workloads/mbrainz_synth.h"
 #include "workloads/permissions.h"
@@ -18,15 +19,18 @@ namespace {
 struct Entry {
   const char* name;
   std::unique_ptr<Workload> (*make)(const WorkloadOptions&);
+  // For workloads that can fail to open (a missing data set): used instead.
+  Result<std::unique_ptr<Workload>> (*open)(const WorkloadOptions&) = nullptr;
 };
 
 constexpr Entry kWorkloads[] = {
     {"bulk-import", NewBulkImportWorkload},
     {"corrections", NewCorrectionsWorkload},
-    {"mbrainz", NewMbrainzWorkload},
+    {"mbrainz", nullptr, OpenMbrainzWorkload},
     {"mbrainz-synth", NewMbrainzSynthWorkload},
     {"permissions", NewPermissionsWorkload},
     {"reminders", NewRemindersWorkload},
+    {"replay", nullptr, OpenReplayWorkload},
     {"uniform", NewUniformWorkload},
 };
 
@@ -45,7 +49,7 @@ Result<std::unique_ptr<Workload>> MakeWorkload(const WorkloadOptions& options) {
   if (!(options.scale > 0)) return Status::InvalidArgument("workload scale must be > 0");
   if (!(options.read_ratio >= 0)) return Status::InvalidArgument("workload read ratio must be >= 0");
   for (const Entry& e : kWorkloads)
-    if (options.name == e.name) return e.make(options);
+    if (options.name == e.name) return e.open ? e.open(options) : e.make(options);
   std::string known;
   for (const std::string& n : WorkloadNames()) known += (known.empty() ? "" : ", ") + n;
   return Status::InvalidArgument("unknown workload '" + options.name + "' (known: " + known + ")");

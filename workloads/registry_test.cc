@@ -21,13 +21,13 @@ std::unique_ptr<Workload> Make(const std::string& name, double scale, double rea
 
 TEST(WorkloadRegistry, NamesAndUnknown) {
   EXPECT_EQ(WorkloadNames(), (std::vector<std::string>{"bulk-import", "corrections", "mbrainz", "mbrainz-synth", "permissions",
-                                                        "reminders", "uniform"}));
+                                                        "reminders", "replay", "uniform"}));
   WorkloadOptions o;
   o.name = "nope";
   auto w = MakeWorkload(o);
   ASSERT_FALSE(w.ok());
   EXPECT_TRUE(w.status().IsInvalidArgument());
-  EXPECT_NE(w.status().message().find("known: bulk-import, corrections, mbrainz, mbrainz-synth, permissions, reminders, uniform"), std::string::npos) << w.status().message();
+  EXPECT_NE(w.status().message().find("known: bulk-import, corrections, mbrainz, mbrainz-synth, permissions, reminders, replay, uniform"), std::string::npos) << w.status().message();
   o.name = "uniform";
   o.scale = 0;
   EXPECT_FALSE(MakeWorkload(o).ok());
