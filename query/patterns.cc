@@ -88,8 +88,10 @@ bool Matches(const Fixed& f, const Datom& d) {
 }
 
 // Reads the datoms matching `f` through the best index for what it fixes.
+// With `limit`, stops after reading that many datoms and sets *cut.
 template <typename Fn>
-Status Lookup(const Database& db, const Fixed& f, Budget* budget, Fn&& emit) {
+Status Lookup(const Database& db, const Fixed& f, Budget* budget, Fn&& emit, uint64_t limit = UINT64_MAX,
+              bool* cut = nullptr) {
   if (f.impossible) return Status::OK();
   Index index = Index::kEavt;
   std::vector<Value> comps;
@@ -116,6 +118,10 @@ Status Lookup(const Database& db, const Fixed& f, Budget* budget, Fn&& emit) {
   ++st.index_lookups;
   uint64_t n = 0;
   for (; c.Valid(); c.Next()) {
+    if (n == limit) {
+      *cut = true;
+      break;
+    }
     const Datom& d = c.datom();
     if (++n % 8192 == 0) STRATA_RETURN_IF_ERROR(budget->CheckTime());
     if (Matches(f, d)) STRATA_RETURN_IF_ERROR(emit(d));
@@ -168,15 +174,6 @@ bool RepeatsHold(const Shape& s, const Datom& d) {
   return true;
 }
 
-// Number of datoms of attribute `a`, counting no further than `limit`.
-uint64_t CountUpTo(const Database& db, EntityId a, uint64_t limit) {
-  auto c = db.Datoms(Index::kAevt, {Value::Ref(a)});
-  if (!c.ok()) return limit;
-  uint64_t n = 0;
-  for (; c->Valid() && n < limit; c->Next()) ++n;
-  return n;
-}
-
 // Whether a read can yield one row twice: only when a position of the
 // datom's identity (e a v; and tx, added on a history view) is dropped.
 bool MayRepeat(const Clause& c, const Database& db) {
@@ -186,6 +183,31 @@ bool MayRepeat(const Clause& c, const Database& db) {
   return false;
 }
 
+}  // namespace
+
+// One read of the pattern with its constants only, into a relation of its
+// variables; with `limit`, gives up (sets *cut) past that many datoms.
+namespace {
+Status ReadPattern(const Clause& c, const Database& db, Fixed base, Budget* budget, Rel* out,
+                   uint64_t limit = UINT64_MAX, bool* cut = nullptr) {
+  Finish(db, &base);
+  const Shape shape = ShapeOf(c, {});
+  out->vars = shape.vars;
+  std::vector<Val> row(shape.vars.size());
+  STRATA_RETURN_IF_ERROR(Lookup(
+      db, base, budget,
+      [&](const Datom& d) -> Status {
+        if (!RepeatsHold(shape, d)) return Status::OK();
+        for (size_t k = 0; k < shape.pos.size(); ++k) row[k] = Field(d, shape.pos[k]);
+        out->Add(row.data());
+        if ((out->n & 4095) == 0) return budget->Charge(4096, out->n);
+        return Status::OK();
+      },
+      limit, cut));
+  STRATA_RETURN_IF_ERROR(budget->Charge(out->n & 4095, out->n));
+  if (MayRepeat(c, db)) Dedupe(out);
+  return Status::OK();
+}
 }  // namespace
 
 Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
@@ -234,62 +256,55 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
     }
     // Few datoms for many bindings: one scan of the attribute and a hash
     // join beat a lookup per binding (a lookup costs about as much as
-    // reading kLookupCost datoms in sequence).
+    // reading kLookupCost datoms in sequence). The scan itself is the
+    // probe: past that many datoms it is dropped for the lookups, so at
+    // worst the work doubles, and a scan that fits is read once.
     constexpr uint64_t kLookupCost = 16;
     const bool attribute_scan_possible = !base.e && base.a && groups.size() > 64 &&
                                          std::none_of(key_pos.begin(), key_pos.end(), [](int p) { return p == 1; });
-    const uint64_t budget_datoms = groups.size() * kLookupCost;
-    if (!(attribute_scan_possible && CountUpTo(db, base.a->id, budget_datoms) < budget_datoms)) {
-      const Shape shape = ShapeOf(c, bound);
-      Rel out;
-      out.vars = r.vars;
-      out.vars.insert(out.vars.end(), shape.vars.begin(), shape.vars.end());
-      std::vector<Val> row(out.vars.size());
-      Rel found;  // new values for one group
-      found.vars = shape.vars;
-      std::vector<Val> fr(shape.vars.size());
-      const bool repeat = MayRepeat(c, db);
-      for (const auto& g : groups) {
-        Fixed f = base;
-        for (size_t k = 0; k < key_pos.size(); ++k) FixPosition(db, key_pos[k], r.row(g[0])[key_cols[k]], &f);
-        Finish(db, &f);
-        found.cells.clear();
-        found.n = 0;
-        STRATA_RETURN_IF_ERROR(Lookup(db, f, &budget, [&](const Datom& d) -> Status {
-          if (!RepeatsHold(shape, d)) return Status::OK();
-          for (size_t k = 0; k < shape.pos.size(); ++k) fr[k] = Field(d, shape.pos[k]);
-          found.Add(fr.data());
-          return Status::OK();
-        }));
-        if (found.n > 1 && repeat) Dedupe(&found);
-        for (uint32_t i : g) {
-          for (size_t j = 0; j < found.n; ++j) {
-            std::copy(r.row(i), r.row(i) + r.width(), row.begin());
-            std::copy(found.row(j), found.row(j) + found.width(), row.begin() + static_cast<long>(r.width()));
-            out.Add(row.data());
-          }
-        }
-        STRATA_RETURN_IF_ERROR(budget.Charge(found.n * g.size(), out.n));
-      }
-      ctx->rels[ri] = std::move(out);
-      return Status::OK();
+    if (attribute_scan_possible) {
+      Rel scanned;
+      bool cut = false;
+      STRATA_RETURN_IF_ERROR(ReadPattern(c, db, base, &budget, &scanned, groups.size() * kLookupCost, &cut));
+      if (!cut) return ctx->Absorb(std::move(scanned), &budget);
     }
+    const Shape shape = ShapeOf(c, bound);
+    Rel out;
+    out.vars = r.vars;
+    out.vars.insert(out.vars.end(), shape.vars.begin(), shape.vars.end());
+    std::vector<Val> row(out.vars.size());
+    Rel found;  // new values for one group
+    found.vars = shape.vars;
+    std::vector<Val> fr(shape.vars.size());
+    const bool repeat = MayRepeat(c, db);
+    for (const auto& g : groups) {
+      Fixed f = base;
+      for (size_t k = 0; k < key_pos.size(); ++k) FixPosition(db, key_pos[k], r.row(g[0])[key_cols[k]], &f);
+      Finish(db, &f);
+      found.cells.clear();
+      found.n = 0;
+      STRATA_RETURN_IF_ERROR(Lookup(db, f, &budget, [&](const Datom& d) -> Status {
+        if (!RepeatsHold(shape, d)) return Status::OK();
+        for (size_t k = 0; k < shape.pos.size(); ++k) fr[k] = Field(d, shape.pos[k]);
+        found.Add(fr.data());
+        return Status::OK();
+      }));
+      if (found.n > 1 && repeat) Dedupe(&found);
+      for (uint32_t i : g) {
+        for (size_t j = 0; j < found.n; ++j) {
+          std::copy(r.row(i), r.row(i) + r.width(), row.begin());
+          std::copy(found.row(j), found.row(j) + found.width(), row.begin() + static_cast<long>(r.width()));
+          out.Add(row.data());
+        }
+      }
+      STRATA_RETURN_IF_ERROR(budget.Charge(found.n * g.size(), out.n));
+    }
+    ctx->rels[ri] = std::move(out);
+    return Status::OK();
   }
   // One read with the constants; the bound variables join by hashing.
-  Finish(db, &base);
-  const Shape shape = ShapeOf(c, {});
   Rel out;
-  out.vars = shape.vars;
-  std::vector<Val> row(shape.vars.size());
-  STRATA_RETURN_IF_ERROR(Lookup(db, base, &budget, [&](const Datom& d) -> Status {
-    if (!RepeatsHold(shape, d)) return Status::OK();
-    for (size_t k = 0; k < shape.pos.size(); ++k) row[k] = Field(d, shape.pos[k]);
-    out.Add(row.data());
-    if ((out.n & 4095) == 0) return budget.Charge(4096, out.n);
-    return Status::OK();
-  }));
-  STRATA_RETURN_IF_ERROR(budget.Charge(out.n & 4095, out.n));
-  if (MayRepeat(c, db)) Dedupe(&out);
+  STRATA_RETURN_IF_ERROR(ReadPattern(c, db, base, &budget, &out));
   return ctx->Absorb(std::move(out), &budget);
 }
 

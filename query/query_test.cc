@@ -234,6 +234,26 @@ TEST_F(QueryLangTest, ClauseOrderDoesNotMatter) {
   EXPECT_LE(s3.tuples, 50u) << "tuples " << s3.tuples;
 }
 
+// Many bindings against an attribute with few datoms: one scan and a hash
+// join; few bindings: a lookup each. (The scan is also the probe that
+// decides, so the attribute is read once, not counted and then read.)
+TEST_F(QueryLangTest, ScanOrLookupReadsTheAttributeOnce) {
+  std::string tx = "[";
+  for (int i = 0; i < 2000; ++i) {
+    tx += "{:person/name \"n" + std::to_string(i) + "\" :person/height " + std::to_string(i % 3) + ".5" +
+          (i % 2 ? " :person/email \"odd\"" : "") + "}";
+  }
+  Tx(tx + "]");
+  QueryStats many, few;
+  EXPECT_EQ(Run(R"([:find (count ?h) . :with ?e :where [?e :person/email "odd"] [?e :person/height ?h]])", {}, &many),
+            "1000");
+  // 1002 emails and 2002 heights (two of the fixture's people have them).
+  EXPECT_LE(many.datoms, 1001u + 2002u + 10u) << many.datoms;
+  EXPECT_EQ(Run(R"([:find ?h . :where [?e :person/email "alice@example.com"] [?e :person/height ?h]])", {}, &few),
+            "1.7");
+  EXPECT_LE(few.datoms, 1001u + 10u) << few.datoms;
+}
+
 TEST_F(QueryLangTest, ResourceLimits) {
   QueryOptions o;
   o.max_tuples = 3;
