@@ -439,6 +439,11 @@ bool ReaderImpl::SkipIgnorable(int depth) {
       NewLineAt(pos_++);
     } else if (Is(c, kWs)) {
       ++pos_;
+    } else if (c == '\xEF' && t_.substr(pos_).starts_with("\xEF\xBB\xBF")) {
+      // U+FEFF between forms (a byte order mark of concatenated text) is
+      // whitespace: a symbol never starts with it, or printing it first
+      // would make a text whose leading mark the Reader drops.
+      pos_ += 3;
     } else if (c == ';' || (c == '#' && pos_ + 1 < n && t_[pos_ + 1] == '!')) {
       const void* nl = std::memchr(t_.data() + pos_, '\n', n - pos_);
       pos_ = nl == nullptr ? n : static_cast<size_t>(static_cast<const char*>(nl) - t_.data());
