@@ -87,6 +87,7 @@ struct Plan {
   std::vector<std::string> strategies;
   Options options;  // without the strategy and the clock
   workloads::WorkloadOptions workload;
+  uint64_t planted_slow_read_us = 0;  // RunContext::planted_slow_read_us
 };
 
 Result<Plan> MakePlan(const RunArgs& args) {
@@ -294,6 +295,11 @@ Result<RunResult> RunOnce(const Plan& plan, const std::string& strategy, const s
       const Database db = conn.db();
       const Clock::time_point t0 = Clock::now();
       Status st = step.read(db);
+      if (plan.planted_slow_read_us > 0) {  // the gate's test knob: extra work inside the timed read
+        const Clock::time_point until = t0 + std::chrono::microseconds(plan.planted_slow_read_us);
+        while (Clock::now() < until) {
+        }
+      }
       r.reads[step.read_name].Record(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0));
       s.reads++;
       if (!st.ok() && s.read_errors++ == 0) {
@@ -368,7 +374,7 @@ size_t Median(const std::vector<RunResult>& reps) {
 int RunRun(const RunArgs& args) {
   auto planned = MakePlan(args);
   if (!planned.ok()) return Fail(planned.status().message());
-  const Plan& plan = *planned;
+  Plan& plan = *planned;
   std::error_code ec;
   std::filesystem::create_directories(args.out, ec);
   if (ec) return Fail("--out " + args.out + ": " + ec.message());
@@ -383,6 +389,11 @@ int RunRun(const RunArgs& args) {
                  context.build_type.c_str(), context.assertions ? " with assertions" : "",
                  context.sanitizers.empty() ? "" : (" with " + context.sanitizers + " sanitizer").c_str());
   }
+  plan.planted_slow_read_us = context.planted_slow_read_us;
+  if (plan.planted_slow_read_us > 0)
+    std::fprintf(stderr, "strata: warning: STRATA_PLANT_SLOW_READ_US=%llu: every timed read waits that long (a test "
+                         "knob; the results files say so)\n",
+                 static_cast<unsigned long long>(plan.planted_slow_read_us));
   if (context.jemalloc.empty()) std::fprintf(stderr, "strata: warning: jemalloc statistics are unavailable\n");
   CatchSigint();
 

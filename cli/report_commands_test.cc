@@ -1,5 +1,9 @@
 // `strata report` and `strata compare`, run in process through
 // AddReportCommands: exit codes, what they print, the files they write.
+// The Run* tests go end to end: real `strata run`s (the built tool), what
+// their files record, and the gate on them — two runs of one build pass; a
+// knob that writes more segments, or reads made slower on purpose
+// (STRATA_PLANT_SLOW_READ_US), fail and name the figure.
 #include <gtest/gtest.h>
 
 #include <CLI/CLI.hpp>
@@ -9,6 +13,8 @@
 #include <sstream>
 
 #include "cli/report_commands.h"
+#include "reports/histogram.h"
+#include "reports/report.h"
 #include "reports/test_util.h"
 
 namespace strata::cli {
@@ -116,6 +122,159 @@ TEST(CompareCommand, InputsThatCannotBeComparedExitTwo) {
   EXPECT_EQ(Cli({"compare", kTestdata + "/run-a", dir + "/bench.json"}, &out, &err), 2);
   EXPECT_NE(err.find("cannot compare strata-run results"), std::string::npos) << err;
   EXPECT_EQ(Cli({"compare", kTestdata + "/run-a", kTestdata + "/run-b", "--format", "html"}, &out, &err), 100 + 105);
+}
+
+// ---- end to end on `strata run` ---------------------------------------------
+
+// `env strata run ARGS --out <fresh folder>`; returns the folder.
+std::string StrataRun(const std::string& name, const std::string& args, const std::string& env = "") {
+  const std::string dir = rt::FreshDir(name);
+  const std::string cmd = env + " '" + std::string(STRATA_BIN) + "' run " + args + " --out '" + dir + "' > '" + dir +
+                          "/run.log' 2>&1";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd << "\n" << Slurp(dir + "/run.log");
+  return dir;
+}
+
+// Small and quick: ~100 transactions, a dozen indexing jobs, reads timed.
+const std::string kSmallRun =
+    "--workload uniform --scale 0.05 --seed 3 --memory-index-threshold 16k --read-ratio 3 --strategy adaptive";
+
+TEST(RunResults, RecordWhatTheReportDraws) {
+  const std::string dir = StrataRun("run-files", "--workload uniform --scale 0.1 --strategy adaptive,full-rebuild "
+                                                 "--memory-index-threshold 32k --read-ratio 2 --repetitions 2");
+  for (const char* strategy : {"adaptive", "full-rebuild"}) {
+    SCOPED_TRACE(strategy);
+    const reports::Json j = rt::ReadJson(dir + "/results-" + strategy + ".json");
+    EXPECT_EQ(j["format"], 1);
+    const reports::Json& sum = j["summary"];
+    // Latencies: exact counts; percentiles in order; the histogram decodes.
+    auto check_latency = [](const reports::Json& l, uint64_t count) {
+      EXPECT_EQ(l["count"].get<uint64_t>(), count) << l.dump();
+      EXPECT_LE(l["p50_us"].get<double>(), l["p90_us"].get<double>());
+      EXPECT_LE(l["p90_us"].get<double>(), l["p99_us"].get<double>());
+      EXPECT_LE(l["p99_us"].get<double>(), l["p999_us"].get<double>());
+      EXPECT_LE(l["p999_us"].get<double>(), l["max_us"].get<double>());
+      auto h = reports::Histogram::FromJson(l["histogram"]);
+      ASSERT_TRUE(h.ok()) << h.status().ToString();
+      EXPECT_EQ(h->count(), count);
+      EXPECT_NEAR(static_cast<double>(h->ValueAtPercentile(99)) / 1e3, l["p99_us"].get<double>(), 1e-6);
+    };
+    check_latency(j["tx_latency"], sum["transactions"].get<uint64_t>());
+    uint64_t reads = 0;
+    for (const auto& [name, l] : j["reads"].items()) {
+      check_latency(l, l["count"].get<uint64_t>());
+      reads += l["count"].get<uint64_t>();
+    }
+    EXPECT_EQ(reads, sum["reads"].get<uint64_t>());
+    EXPECT_GE(j["reads"].size(), 3u);
+    // Each repetition has its own summary, reads and commit latency.
+    ASSERT_EQ(j["repetitions"].size(), 2u);
+    for (const reports::Json& r : j["repetitions"]) {
+      EXPECT_EQ(r["reads"].size(), j["reads"].size());
+      check_latency(r["tx_latency"], r["transactions"].get<uint64_t>());
+      EXPECT_EQ(r["index_bytes_written"], sum["index_bytes_written"]);  // deterministic
+    }
+    // The timeline: equal columns, time and counters never going back, the
+    // last row after the final job.
+    const reports::Json& t = j["timeline"];
+    EXPECT_EQ(t["interval_ms"], 100);
+    const size_t rows = t["t_ms"].size();
+    ASSERT_GE(rows, 2u);
+    for (const char* col : {"transactions", "datoms", "jobs", "memory_index_bytes", "allocated_bytes", "tx_p50_us",
+                            "tx_p99_us", "tx_max_us"})
+      EXPECT_EQ(t[col].size(), rows) << col;
+    for (size_t i = 1; i < rows; ++i) {
+      EXPECT_LE(t["t_ms"][i - 1].get<double>(), t["t_ms"][i].get<double>());
+      EXPECT_LE(t["jobs"][i - 1].get<uint64_t>(), t["jobs"][i].get<uint64_t>());
+      EXPECT_LE(t["datoms"][i - 1].get<uint64_t>(), t["datoms"][i].get<uint64_t>());
+    }
+    EXPECT_EQ(t["jobs"].back(), sum["jobs"]);
+    EXPECT_EQ(t["datoms"].back(), sum["datoms"]);
+    EXPECT_EQ(t["memory_index_bytes"].back(), 0);  // all indexed
+    // Memory, storage, machine.
+    for (const char* key : {"allocated_bytes", "active_bytes", "resident_bytes", "mapped_bytes",
+                            "peak_allocated_bytes", "peak_rss_bytes", "storage_bytes", "log_bytes"})
+      EXPECT_GT(sum[key].get<uint64_t>(), 0u) << key;
+    EXPECT_GE(sum["backpressure_wait_ms"].get<double>(), 0);
+    EXPECT_LE(sum["allocated_bytes"].get<uint64_t>(), sum["active_bytes"].get<uint64_t>());
+    ASSERT_EQ(j["context"]["load_avg"].size(), 3u);
+    EXPECT_EQ(j["context"]["planted_slow_read_us"], 0);
+  }
+  // The run wrote its report, and every chart has data: none says "not recorded".
+  EXPECT_TRUE(std::filesystem::exists(dir + "/report.html"));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/summary.md"));
+  auto files = reports::ReadRunFiles(dir);
+  ASSERT_TRUE(files.ok());
+  const reports::Json model = reports::ReportModel(*files);
+  EXPECT_EQ(model["charts"].size(), 9u);  // 4 job charts, tx latency x2, throughput, memory index, reads
+  for (const reports::Json& c : model["charts"]) {
+    EXPECT_FALSE(c.contains("missing")) << c.dump().substr(0, 300);
+    EXPECT_FALSE(c.contains("note")) << c["id"];
+    EXPECT_FALSE(c["series"].empty()) << c["id"];
+  }
+  // The summary table has the latency columns filled.
+  EXPECT_EQ(Slurp(dir + "/summary.md").find("| - |"), std::string::npos) << Slurp(dir + "/summary.md");
+}
+
+// Shared by the gate tests: two runs of the same build, 3 repetitions each,
+// as scripts/perf-ci makes them.
+class RunGate : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    base_ = new std::string(StrataRun("gate-base", kSmallRun + " --repetitions 3"));
+    again_ = new std::string(StrataRun("gate-again", kSmallRun + " --repetitions 3"));
+  }
+  static void TearDownTestSuite() {
+    delete base_;
+    delete again_;
+  }
+  static std::string* base_;
+  static std::string* again_;
+};
+std::string* RunGate::base_ = nullptr;
+std::string* RunGate::again_ = nullptr;
+
+// The counters are identical; the timings differ by noise, and this
+// machine may be busy with other work: 3 samples against 3 cannot reach
+// p < 0.05, so a timing is never gated here whatever the load.
+TEST_F(RunGate, TwoRunsOfTheSameBuildPass) {
+  std::string out, err;
+  EXPECT_EQ(Cli({"compare", *base_, *again_}, &out, &err), 0) << out << err;
+  EXPECT_NE(out.find("PASS"), std::string::npos) << out;
+  EXPECT_EQ(err.find("regression"), std::string::npos) << err;
+  for (const char* counter : {"index_bytes_written", "index_segments_written", "datoms_rewritten",
+                              "max_read_sources", "write_amplification", "storage_bytes"}) {
+    const size_t at = out.find(std::string(" ") + counter + " ");
+    ASSERT_NE(at, std::string::npos) << counter << "\n" << out;
+    const std::string line = out.substr(at, out.find('\n', at) - at);
+    EXPECT_NE(line.find("counter"), std::string::npos) << line;
+    EXPECT_NE(line.find("same"), std::string::npos) << line;
+  }
+}
+
+TEST_F(RunGate, AKnobThatWritesMoreSegmentsFailsAndIsNamed) {
+  // Segments of at most 64 datoms instead of 4096: the strategy writes many
+  // more of them for the same work.
+  const std::string knob = StrataRun("gate-knob", kSmallRun + " --repetitions 3 --segment-datoms 64");
+  std::string out, err;
+  EXPECT_EQ(Cli({"compare", *base_, knob}, &out, &err), 1) << out;
+  EXPECT_NE(err.find("strata: regression: adaptive index_segments_written +"), std::string::npos) << err;
+  EXPECT_NE(out.find("FAIL:"), std::string::npos) << out;
+}
+
+TEST_F(RunGate, PlantedSlowReadsFailAndAreNamed) {
+  // 5 repetitions against 5: the smallest exact p, 0.0079, is below alpha.
+  const std::string base = StrataRun("gate-base5", kSmallRun + " --repetitions 5");
+  const std::string slow = StrataRun("gate-slow", kSmallRun + " --repetitions 5", "STRATA_PLANT_SLOW_READ_US=500");
+  EXPECT_EQ(rt::ReadJson(slow + "/results-adaptive.json")["context"]["planted_slow_read_us"], 500);
+  std::string out, err;
+  EXPECT_EQ(Cli({"compare", base, slow}, &out, &err), 1) << out;
+  for (const char* read : {"entity-by-id", "attr-range", "as-of-entity"})
+    EXPECT_NE(err.find(std::string("strata: regression: adaptive read ") + read + " p50_us +"), std::string::npos)
+        << read << "\n" << err;
+  EXPECT_NE(out.find("STRATA_PLANT_SLOW_READ_US=500"), std::string::npos) << out;  // noted
+  // The counters did not move: only timings regressed.
+  EXPECT_EQ(err.find("index_bytes_written"), std::string::npos) << err;
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <thread>
@@ -127,6 +128,8 @@ RunContext CollectContext(const std::string& command) {
   c.date = UtcNow();
   c.command = command;
   c.jemalloc = JemallocVersion();
+  if (const char* plant = std::getenv("STRATA_PLANT_SLOW_READ_US"); plant != nullptr && *plant != '\0')
+    c.planted_slow_read_us = std::strtoull(plant, nullptr, 10);
   const LoadAverage load = ReadLoadAverage();
   c.load_avg[0] = load.m1;
   c.load_avg[1] = load.m5;
@@ -298,6 +301,7 @@ Json ResultToJson(const RunContext& c, const std::vector<RunResult>& repetitions
                {"kernel", c.kernel},
                {"jemalloc", c.jemalloc},
                {"load_avg", Json::array({c.load_avg[0], c.load_avg[1], c.load_avg[2]})},
+               {"planted_slow_read_us", c.planted_slow_read_us},
                {"date", c.date},
                {"command", c.command}};
   Json jobs = Json::array();

@@ -48,6 +48,9 @@ struct RunContext {
   std::string command;   // the command line
   std::string jemalloc;  // version, or empty when its stats are unavailable
   double load_avg[3] = {-1, -1, -1};  // 1, 5, 15 minutes, when the run started; -1: unknown
+  // Test knob for the regression gate's tests: $STRATA_PLANT_SLOW_READ_US
+  // makes every timed read busy-wait this long (0: off).
+  uint64_t planted_slow_read_us = 0;
 
   // An optimized build without assertions or sanitizers.
   bool release() const;

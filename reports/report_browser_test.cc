@@ -1,4 +1,5 @@
-// Opens reports in headless Chromium and checks that every chart was drawn:
+// Opens reports in headless Chromium and checks that every chart was drawn
+// (fixtures, a real `strata run`, and optionally $STRATA_REPORT_DIR):
 // the page marks each chart whose plot area holds coloured pixels and
 // writes "<drawn>/<charts>" into #charts-ok, which --dump-dom shows here.
 // Skips, saying why, when Chromium or Chart.js is missing (scripts/setup
@@ -98,6 +99,35 @@ TEST_F(ReportInBrowser, EveryChartOfARunIsDrawn) { Check(testing::CopyFixture(kT
 // With a timeline: transaction latency per strategy (jobs marked),
 // throughput and memory index over time as well: 9 charts.
 TEST_F(ReportInBrowser, EveryChartWithATimelineIsDrawn) { Check(testing::CopyFixture(kTestdata, "run-b", true), 9); }
+
+// A miniature of the README's main job (scripts/demo: the MusicBrainz-like
+// workload, several strategies, reads timed) run by the real tool: every
+// chart has data and is drawn — 4 job charts, transaction latency per
+// strategy, throughput, memory index, reads.
+TEST_F(ReportInBrowser, EveryChartOfARealRunIsDrawn) {
+  const std::string dir = testing::FreshDir("real-run");
+  const std::string cmd = std::string("'") + STRATA_BIN +
+                          "' run --workload mbrainz-synth --scale 0.01 --strategy adaptive,full-rebuild"
+                          " --memory-index-threshold 64k --memory-index-max 256k --read-ratio 2 --out '" + dir +
+                          "' > '" + dir + "/run.log' 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  auto files = ReadRunFiles(dir);
+  ASSERT_TRUE(files.ok()) << files.status().ToString();
+  for (const Json& c : ReportModel(*files)["charts"]) EXPECT_FALSE(c.contains("missing")) << c["id"];
+  Check(dir, 9);
+}
+
+// The report of any run, e.g. the main job's: STRATA_REPORT_DIR=build/demo
+// ctest -L browser. Every chart must have data and be drawn.
+TEST_F(ReportInBrowser, TheRunInStrataReportDir) {
+  const char* dir = std::getenv("STRATA_REPORT_DIR");
+  if (dir == nullptr || *dir == '\0') GTEST_SKIP() << "set STRATA_REPORT_DIR to a strata run's --out folder";
+  auto files = ReadRunFiles(dir);
+  ASSERT_TRUE(files.ok()) << files.status().ToString();
+  const Json model = ReportModel(*files);
+  for (const Json& c : model["charts"]) EXPECT_FALSE(c.contains("missing")) << c["id"];
+  Check(std::filesystem::absolute(dir).string(), static_cast<int>(model["charts"].size()));
+}
 
 }  // namespace
 }  // namespace strata::reports

@@ -379,6 +379,9 @@ Json ReportModel(const std::vector<RunFile>& files) {
       release = false;
       build = ctx(f, "build_type");
     }
+    if (Num(c, "planted_slow_read_us") > 0)
+      warnings.push_back(Strategy(f) + ": STRATA_PLANT_SLOW_READ_US=" + Str(Get(c, "planted_slow_read_us")) +
+                         " was set: every timed read was made slower on purpose (a test knob)");
     if (Get(Get(f.json, "summary"), "interrupted") == true)
       warnings.push_back(Strategy(f) + ": the run was interrupted; its figures cover part of the workload");
   }

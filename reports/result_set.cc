@@ -176,6 +176,9 @@ Result<Subject> SubjectOfRunFile(const Json& j, std::vector<std::string>* notes)
                     s.name.c_str(), ctx["load_avg"][0].get<double>(), cpus);
       notes->push_back(buf);
     }
+    if (IsNumber(ctx, "planted_slow_read_us") && Number(ctx["planted_slow_read_us"]) > 0)
+      notes->push_back(s.name + ": made with STRATA_PLANT_SLOW_READ_US=" + ctx["planted_slow_read_us"].dump() +
+                       " (every timed read slowed on purpose)");
   }
   const Json empty_array = Json::array();
   const Json& reps = j.contains("repetitions") && j["repetitions"].is_array() ? j["repetitions"] : empty_array;
