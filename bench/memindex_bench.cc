@@ -4,6 +4,7 @@
 // value asserted earlier, so merges also move cancelled pairs to history.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -54,6 +55,10 @@ void BM_MemIndexAdd(benchmark::State& state) {
     }
     benchmark::DoNotOptimize(mem->stats().datoms);
     state.counters["history_runs"] = static_cast<double>(mem->stats().history_runs);
+    // Memory held per datom, exactly as the index accounts it (the Datom
+    // itself, its value's heap bytes, one 32-bit slot per other order).
+    state.counters["bytes_per_datom"] =
+        static_cast<double>(mem->stats().bytes) / static_cast<double>(std::max<uint64_t>(1, mem->stats().datoms));
   }
   state.SetItemsProcessed(static_cast<int64_t>(datoms));
 }
