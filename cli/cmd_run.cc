@@ -407,6 +407,16 @@ int RunRun(const RunArgs& args) {
       label += ")";
       auto result = RunOnce(plan, strategy, args.out, args.keep, label);
       if (!result.ok()) return Fail(result.status().message());
+      {
+        // One line per run that stays (the progress line is erased), so a
+        // log shows the progress too.
+        const RunSummary& rs = result->summary;
+        std::fprintf(stderr, "  %s: %.1f s, %llu transactions, %llu datoms, %llu indexing jobs, %.0f datoms/s%s\n",
+                     label.c_str(), rs.import_s + rs.final_index_ms / 1000,
+                     static_cast<unsigned long long>(rs.transactions), static_cast<unsigned long long>(rs.datoms),
+                     static_cast<unsigned long long>(rs.jobs), rs.import_datoms_per_s,
+                     rs.interrupted ? " (interrupted)" : "");
+      }
       auto& done = by_strategy[strategy];
       done.push_back(std::move(*result));
       // Written after every run, so an interruption keeps what was measured.

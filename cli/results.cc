@@ -202,6 +202,7 @@ Json JobToJson(const JobMetrics& m) {
               {"segments_written", m.segments_written},
               {"bytes_read", m.bytes_read},
               {"bytes_written", m.bytes_written},
+              {"directory_bytes_written", m.directory_bytes_written},
               {"datoms_rewritten", m.datoms_rewritten},
               {"datoms_written", m.datoms_written},
               {"segments_moved", m.segments_moved},
