@@ -8,8 +8,8 @@
 // how to get the charts. summary.md is a markdown table for CI comments.
 // Both only read the results files (STYLE habit 15).
 //
-// Charts whose data the files do not record (the over-time series need
-// "timeline", see docs/harness.md) show "not recorded" instead.
+// Charts whose data a file does not record (older files have no
+// "timeline", see docs/results-format.md) show "not recorded" instead.
 //
 // Thread safety: free functions.
 #pragma once
