@@ -101,22 +101,26 @@ class ViewIterator final : public DatomIterator {
       }
       return;
     }
+    // Fold one (e a v) group: its last datom within as_of decides. A group
+    // is ascending by tx, so the decider is its last in-time datom: copy the
+    // group's first datom once (into cur_, reusing its string buffer), then
+    // only tx and added change.
     while (in_->Valid()) {
-      // Fold one (e a v) group: its last datom within as_of decides.
-      bool have = false;
-      Datom last;
-      const Datom first = in_->datom();
-      for (; in_->Valid() && SameEav(in_->datom(), first); in_->Next()) {
+      cur_ = in_->datom();
+      bool have = InTime(cur_);
+      for (in_->Next(); in_->Valid(); in_->Next()) {
         const Datom& d = in_->datom();
-        if (!InTime(d)) continue;
-        if (!have || d.tx >= last.tx) {
-          last = d;
+        if (!SameEav(d, cur_)) break;
+        if (InTime(d)) {
+          cur_.tx = d.tx;
+          cur_.added = d.added;
           have = true;
         }
       }
-      if (have && last.added && AfterSince(last)) {
-        cur_ = std::move(last);
-        valid_ = true;
+      if (have && cur_.added && AfterSince(cur_)) {
+        // A source that failed mid-group ends the read: never show a fold
+        // of a partial group (cursors rely on !Valid() after a failure).
+        valid_ = in_->Valid() || in_->status().ok();
         return;
       }
     }
