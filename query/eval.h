@@ -14,6 +14,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "parse.h"
@@ -26,6 +27,23 @@ namespace strata::query {
 struct Plan {
   std::vector<size_t> order;
   std::vector<std::vector<std::string>> not_join;  // per clause: a `not`'s join variables
+};
+
+// A bounded sample of one attribute's datoms (estimate.cc), for the
+// planner's cardinality estimates.
+struct AttrSample {
+  struct Hasher {
+    size_t operator()(const Value& v) const { return v.Hash(); }
+  };
+  uint64_t n = 0;         // datoms sampled
+  bool complete = false;  // the sample holds every datom of the attribute
+  bool unique = false;
+  double distinct = 0;    // estimated distinct values
+  std::unordered_map<Value, uint32_t, Hasher> counts;
+
+  double Count() const;                   // datoms of the attribute
+  double WithValue(const Value& v) const;  // datoms with value v
+  double Fanout() const;                  // datoms per distinct value
 };
 
 // Results of one rule called with some argument positions bound (the
@@ -70,6 +88,15 @@ class Evaluator {
   friend class RuleEval;
   Status Validate(const Clause& c, std::set<std::string>* seen_rules);
   Result<const Plan*> PlanFor(const Clauses& clauses, const std::set<std::string>& bound);
+  const Attribute* ConstAttr(const Clause& c) const;
+  std::map<std::string, double> EstimateRows(const Clauses& clauses, const std::vector<size_t>& order,
+                                             const std::set<std::string>& bound_in);
+  size_t DeferValueJoin(const Clauses& clauses, const std::vector<size_t>& order,
+                        const std::set<std::string>& bound_in, const std::set<std::string>& b,
+                        const std::vector<bool>& done, const std::vector<std::vector<std::string>>& inputs,
+                        size_t best);
+  // The sample of attribute `a` in source `src` (read once per query run).
+  const AttrSample& Sample(const Database& db, const std::string& src, const Attribute& a);
   Status RunClause(const Clause& c, const std::vector<std::string>& not_join, Ctx* ctx);
   Status RunPattern(const Clause& c, Ctx* ctx);
   Status RunTuplePattern(const Clause& c, const Rel& source, Ctx* ctx);
@@ -88,6 +115,7 @@ class Evaluator {
   void ComputeSccs();
 
   std::map<std::string, Plan> plans_;
+  std::map<std::pair<std::string, EntityId>, AttrSample> samples_;
   std::map<std::pair<std::string, uint32_t>, RuleTable> tables_;  // (name and source, mask)
   std::map<std::string, int> scc_of_;     // rule name -> strongly connected component
   std::vector<bool> scc_recursive_;

@@ -227,6 +227,37 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
     if (p == 0 || p == 1) narrows = true;
     if (p == 2 && base.a && (base.a->in_avet() || base.a->is_ref())) narrows = true;
   }
+  // Bound variables may live in separate relations ([?e2 :age ?a] with ?e2
+  // from one clause and ?a from another): look up with the relation of the
+  // narrowing variable only and hash-join the others afterwards, rather
+  // than multiplying the relations out first.
+  bool split = false;
+  if (narrows) {
+    std::string key_var;
+    for (size_t p = 0; p < c.terms.size() && p < 3 && key_var.empty(); ++p) {
+      const Term& t = c.terms[p];
+      if (t.kind != Term::kVar || !bound.count(t.name)) continue;
+      if (p < 2 || (base.a && (base.a->in_avet() || base.a->is_ref()))) key_var = t.name;
+    }
+    // Only a value can be joined by hashing the datoms' values; entity,
+    // attribute and tx inputs need resolving (idents, t) by FixPosition.
+    auto value_only = [&](const std::string& var) {
+      for (size_t p = 0; p < c.terms.size(); ++p)
+        if (p != 2 && c.terms[p].kind == Term::kVar && c.terms[p].name == var) return false;
+      return true;
+    };
+    for (const Rel& r : ctx->rels) {
+      if (!r.has(key_var)) continue;
+      std::set<std::string> keep;
+      for (const auto& v : bound)
+        if (r.has(v) || !value_only(v)) keep.insert(v);
+      if (keep.size() < bound.size() && std::all_of(keep.begin(), keep.end(), [&](const auto& v) { return r.has(v); })) {
+        bound = std::move(keep);
+        split = true;
+      }
+      break;
+    }
+  }
   if (narrows) {
     STRATA_ASSIGN_OR_RETURN(int ri, ctx->Gather({bound.begin(), bound.end()}, &budget));
     const Rel& r = ctx->rels[ri];
@@ -298,6 +329,10 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
         }
       }
       STRATA_RETURN_IF_ERROR(budget.Charge(found.n * g.size(), out.n));
+    }
+    if (split) {
+      ctx->rels.erase(ctx->rels.begin() + ri);
+      return ctx->Absorb(std::move(out), &budget);
     }
     ctx->rels[ri] = std::move(out);
     return Status::OK();

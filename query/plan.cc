@@ -8,6 +8,7 @@
 // The order depends only on which variables are bound, never on the order
 // the clauses were written in (ties aside).
 #include <algorithm>
+#include <optional>
 
 #include "eval.h"
 #include "functions.h"
@@ -92,6 +93,103 @@ Status Evaluator::Validate(const Clause& c, std::set<std::string>* seen_rules) {
   }
 }
 
+// The attribute of a data pattern over a database, when it is a constant.
+const Attribute* Evaluator::ConstAttr(const Clause& c) const {
+  if (c.kind != Clause::kPattern || c.terms.size() < 3 || c.terms[1].kind != Term::kConst) return nullptr;
+  auto it = dbs.find(c.src);
+  return it == dbs.end() ? nullptr : ResolveAttribute(it->second, c.terms[1].val);
+}
+
+// Estimated rows of each variable's relation after running `order`, from
+// attribute samples; variables without an estimate are absent.
+std::map<std::string, double> Evaluator::EstimateRows(const Clauses& clauses, const std::vector<size_t>& order,
+                                                      const std::set<std::string>& bound_in) {
+  std::map<std::string, double> est;
+  std::set<std::string> b = bound_in;
+  for (size_t i : order) {
+    const Clause& c = clauses[i];
+    const Attribute* a = ConstAttr(c);
+    const std::vector<std::string> vars = VarTerms(c);
+    if (a == nullptr) {
+      if (c.kind == Clause::kPattern || c.kind == Clause::kRule || c.kind == Clause::kFn || c.kind == Clause::kOr)
+        for (const auto& v : vars) est.erase(v);  // unknown from here on
+      for (const auto& v : vars) b.insert(v);
+      continue;
+    }
+    const AttrSample& s = Sample(dbs.at(c.src), c.src, *a);
+    const Term& e = c.terms[0];
+    const Term& v = c.terms[2];
+    std::optional<Value> value;
+    if (v.kind == Term::kConst) value = ToDatomValue(dbs.at(c.src), *a, v.val);
+    auto known = [&](const Term& t) -> std::optional<double> {
+      if (t.kind == Term::kConst) return 1.0;
+      if (auto it = est.find(t.name); it != est.end()) return it->second;
+      return std::nullopt;
+    };
+    std::optional<double> out;
+    if (Bound(e, b)) {
+      if (auto r = known(e)) {
+        const double count = std::max(s.Count(), 1.0);
+        out = *r * (value ? s.WithValue(*value) / count : v.kind == Term::kVar && b.count(v.name) ? 1.0 / count : 1.0);
+      }
+    } else if (v.kind == Term::kConst) {
+      out = value ? s.WithValue(*value) : 0.0;
+    } else if (v.kind == Term::kVar && b.count(v.name)) {
+      if (auto r = known(v)) out = *r * s.Fanout();
+    } else {
+      out = s.Count();
+    }
+    for (const auto& x : vars) {
+      if (out) est[x] = *out;
+      else est.erase(x);
+      b.insert(x);
+    }
+  }
+  return est;
+}
+
+// A value join — [?e :a ?v] with ?v bound and ?e not — multiplies the rows
+// of ?v's relation by the attribute's datoms per value. When a pattern with
+// a constant attribute and value, not yet connected, is estimated to bind
+// fewer rows, it runs first: its entities then narrow the value join to
+// lookups (qsame-age: two people sets joined on age). Samples are read only
+// when such a choice exists.
+size_t Evaluator::DeferValueJoin(const Clauses& clauses, const std::vector<size_t>& order,
+                                 const std::set<std::string>& bound_in, const std::set<std::string>& b,
+                                 const std::vector<bool>& done, const std::vector<std::vector<std::string>>& inputs,
+                                 size_t best) {
+  const Clause& j = clauses[best];
+  const Attribute* ja = ConstAttr(j);
+  if (ja == nullptr || Bound(j.terms[0], b) || j.terms[2].kind != Term::kVar || !b.count(j.terms[2].name)) return best;
+  std::vector<size_t> alternatives;
+  for (size_t i = 0; i < clauses.size(); ++i) {
+    if (done[i] || i == best) continue;
+    const Clause& c = clauses[i];
+    if (!ConstAttr(c) || c.terms[0].kind != Term::kVar || b.count(c.terms[0].name) || c.terms[2].kind != Term::kConst)
+      continue;
+    bool ready = true;
+    for (const auto& v : inputs[i]) ready = ready && b.count(v) > 0;
+    if (ready) alternatives.push_back(i);
+  }
+  if (alternatives.empty()) return best;
+  const std::map<std::string, double> est = EstimateRows(clauses, order, bound_in);
+  auto r = est.find(j.terms[2].name);
+  if (r == est.end()) return best;
+  double cheapest = r->second * Sample(dbs.at(j.src), j.src, *ja).Fanout();
+  size_t pick = best;
+  for (size_t i : alternatives) {
+    const Clause& c = clauses[i];
+    const Attribute* a = ConstAttr(c);
+    auto value = ToDatomValue(dbs.at(c.src), *a, c.terms[2].val);
+    const double rows = value ? Sample(dbs.at(c.src), c.src, *a).WithValue(*value) : 0.0;
+    if (rows < cheapest) {
+      cheapest = rows;
+      pick = i;
+    }
+  }
+  return pick;
+}
+
 Result<const Plan*> Evaluator::PlanFor(const Clauses& clauses, const std::set<std::string>& bound_in) {
   std::set<std::string> mentioned;
   for (const auto& c : clauses) AllVars(c, &mentioned);
@@ -163,7 +261,8 @@ Result<const Plan*> Evaluator::PlanFor(const Clauses& clauses, const std::set<st
         auto at = [&](size_t k) { return k < c.terms.size() && Bound(c.terms[k], b); };
         double s = 0;
         if (at(0)) {
-          s = 60 + (at(1) ? 5 : 0) + (at(2) ? 5 : 0);
+          // A constant value only filters; a bound variable may join two relations.
+          s = 60 + (at(1) ? 5 : 0) + (at(2) ? (c.terms[2].kind == Term::kConst ? 6 : 5) : 0);
         } else if (at(1) && at(2)) {
           s = 40;
           if (c.terms[1].kind == Term::kConst && dbs.count(c.src)) {
@@ -203,6 +302,7 @@ Result<const Plan*> Evaluator::PlanFor(const Clauses& clauses, const std::set<st
         best = static_cast<long>(i);
       }
     }
+    if (best >= 0) best = DeferValueJoin(clauses, plan.order, bound, b, done, inputs, static_cast<size_t>(best));
     if (best < 0) {
       for (size_t i = 0; i < n; ++i) {
         if (done[i]) continue;
