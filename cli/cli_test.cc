@@ -418,6 +418,48 @@ TEST_F(CliTest, RunWritesResultsPerStrategy) {
   std::filesystem::remove_all(out);
 }
 
+// Every registered workload (the list comes from the binary itself, so a
+// new one is covered without touching this test) runs under both
+// strategies at a small scale, with reads and several indexing jobs, and
+// both strategies end with the same datoms: the same work.
+TEST_F(CliTest, EveryRegisteredWorkloadRunsUnderBothStrategies) {
+  Outcome names = Run({"run", "--workload", "no-such-workload", "--strategy", "adaptive"});
+  ASSERT_NE(names.code, 0);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(names.err, m, std::regex("known: ([^)]*)\\)"))) << names.err;
+  std::vector<std::string> workloads;
+  std::stringstream list(m[1].str());
+  for (std::string w; std::getline(list, w, ',');) workloads.push_back(w.substr(w.find_first_not_of(' ')));
+  ASSERT_GE(workloads.size(), 7u) << m[1];
+  for (const std::string& w : workloads) {
+    SCOPED_TRACE(w);
+    const std::string out = ScratchDir();
+    ASSERT_FALSE(out.empty());
+    // The real mbrainz subset has one size (~774k datoms, scale ignored):
+    // bigger jobs keep full-rebuild's quadratic cost to a few jobs.
+    const std::string threshold = w == "mbrainz" ? "16m" : "256k";
+    std::vector<std::string> args = {"run", "--workload", w, "--scale", "0.05", "--strategy", "adaptive,full-rebuild",
+                                     "--memory-index-threshold", threshold, "--read-ratio", "0.2", "--out", out};
+    if (w == "replay") {  // replays what `strata gen` wrote
+      const std::string ds = root_ + "/dataset";
+      Outcome g = Run({"gen", "uniform", "--scale", "0.05", "--out", ds});
+      ASSERT_EQ(g.code, 0) << g.err;
+      EXPECT_TRUE(Has(g.out, "wrote uniform")) << g.out;
+      args.insert(args.end(), {"--data-dir", ds});
+    }
+    Outcome o = Run(args);
+    ASSERT_EQ(o.code, 0) << o.err;
+    json a = json::parse(Slurp(out + "/results-adaptive.json"));
+    json f = json::parse(Slurp(out + "/results-full-rebuild.json"));
+    EXPECT_GT(a["summary"]["datoms"].get<uint64_t>(), 0u);
+    EXPECT_EQ(a["summary"]["datoms"], f["summary"]["datoms"]);
+    EXPECT_EQ(a["summary"]["db_datoms"], f["summary"]["db_datoms"]);
+    EXPECT_GE(a["jobs"].size(), 1u);
+    EXPECT_EQ(a["summary"]["read_errors"], 0);
+    std::filesystem::remove_all(out);
+  }
+}
+
 TEST_F(CliTest, RunTimesNamedReads) {
   const std::string out = ScratchDir();
   ASSERT_FALSE(out.empty());
