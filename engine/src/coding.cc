@@ -203,6 +203,43 @@ bool GetValue(std::string_view* in, Value* v) {
   return true;
 }
 
+bool SkipValue(std::string_view* in) {
+  std::string_view p = *in;
+  if (p.empty()) return false;
+  const auto tag = static_cast<uint8_t>(p[0]);
+  p.remove_prefix(1);
+  uint64_t u;
+  int64_t n;
+  std::string_view s;
+  switch (static_cast<ValueType>(tag)) {
+    case ValueType::kNil: break;
+    case ValueType::kRef:
+      if (!GetVarint64(&p, &u)) return false;
+      break;
+    case ValueType::kLong:
+    case ValueType::kInstant:
+      if (!GetZigzag64(&p, &n)) return false;
+      break;
+    case ValueType::kBoolean:
+      if (!GetZigzag64(&p, &n) || (n != 0 && n != 1)) return false;
+      break;
+    case ValueType::kDouble:
+      if (!GetFixed64(&p, &u)) return false;
+      break;
+    case ValueType::kString:
+    case ValueType::kKeyword:
+      if (!GetLengthPrefixed(&p, &s)) return false;
+      break;
+    case ValueType::kUuid:
+      if (!GetFixed64(&p, &u) || !GetFixed64(&p, &u)) return false;
+      break;
+    default:
+      return false;
+  }
+  *in = p;
+  return true;
+}
+
 uint64_t Checksum(std::string_view data) { return XXH3_64bits(data.data(), data.size()); }
 
 }  // namespace strata::coding

@@ -33,6 +33,9 @@ bool GetVarint64(std::string_view* in, uint64_t* v);
 bool GetZigzag64(std::string_view* in, int64_t* v);
 bool GetLengthPrefixed(std::string_view* in, std::string_view* s);
 bool GetValue(std::string_view* in, Value* v);
+// Checks and skips one encoded value without building it (false as
+// GetValue would fail).
+bool SkipValue(std::string_view* in);
 
 uint32_t DecodeFixed32(const char* p);
 uint64_t DecodeFixed64(const char* p);

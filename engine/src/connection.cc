@@ -168,6 +168,14 @@ struct Connection::Rep {
   Status RewriteLog(const std::vector<ExcisionSpec>& specs);
 };
 
+namespace {
+// The datoms of a log record before the durable root that a reopen needs:
+// excision requests (the log check after a crash mid-excision).
+bool IsExcisionRequestAttr(EntityId a) {
+  return a == sys::kExcise || a == sys::kExciseAttrs || a == sys::kExciseBefore || a == sys::kExciseBeforeT;
+}
+}  // namespace
+
 Connection::Connection() : rep_(std::make_unique<Rep>()) {}
 
 Connection::~Connection() {
@@ -272,7 +280,7 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dir, con
       }
       r.stats.recovered_transactions++;
       return Status::OK();
-    });
+    }, LogSkim{indexed ? durable_t : 0, IsExcisionRequestAttr});
     if (!res.ok()) return res.status().WithContext("opening " + dir);
     valid_bytes = res->valid_bytes;
     if (res->torn_tail) {

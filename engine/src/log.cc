@@ -135,7 +135,7 @@ std::string EncodeLogPayload(const LogRecord& rec) {
   return out;
 }
 
-Status DecodeLogPayload(std::string_view payload, LogRecord* rec) {
+Status DecodeLogPayload(std::string_view payload, LogRecord* rec, bool (*keep)(EntityId a)) {
   std::string_view in = payload;
   uint64_t t, count;
   if (!coding::GetVarint64(&in, &t)) return Status::Corruption("bad t");
@@ -147,17 +147,21 @@ Status DecodeLogPayload(std::string_view payload, LogRecord* rec) {
   }
   rec->t = t;
   rec->datoms.clear();
-  rec->datoms.reserve(static_cast<size_t>(count));
+  if (!keep) rec->datoms.reserve(static_cast<size_t>(count));
   const EntityId tx = TxId(t);
   for (uint64_t i = 0; i < count; ++i) {
     Datom d;
-    if (!coding::GetVarint64(&in, &d.e) || !coding::GetVarint64(&in, &d.a) || !coding::GetValue(&in, &d.v) ||
-        in.empty()) {
+    if (!coding::GetVarint64(&in, &d.e) || !coding::GetVarint64(&in, &d.a)) {
+      return Status::Corruption("truncated datom " + std::to_string(i));
+    }
+    const bool build = !keep || keep(d.a);
+    if (!(build ? coding::GetValue(&in, &d.v) : coding::SkipValue(&in)) || in.empty()) {
       return Status::Corruption("truncated datom " + std::to_string(i));
     }
     const auto added = static_cast<uint8_t>(in[0]);
     in.remove_prefix(1);
     if (added > 1) return Status::Corruption("bad added flag in datom " + std::to_string(i));
+    if (!build) continue;
     d.added = added == 1;
     d.tx = tx;
     rec->datoms.push_back(std::move(d));
@@ -167,7 +171,7 @@ Status DecodeLogPayload(std::string_view payload, LogRecord* rec) {
 }
 
 Result<LogReadResult> ReadLog(Env* env, const std::string& path, RecoveryMode mode,
-                              const std::function<Status(LogRecord&&)>& fn) {
+                              const std::function<Status(LogRecord&&)>& fn, LogSkim skim) {
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file, env->NewRandomAccessFile(path));
   LogReadResult res;
   res.file_bytes = file->Size();
@@ -249,7 +253,13 @@ Result<LogReadResult> ReadLog(Env* env, const std::string& path, RecoveryMode mo
     if (PlantedFault("recovery-skips-last") && mode == RecoveryMode::kStrict && kRecordHeaderSize + len == remaining)
       return res;
     LogRecord rec;
-    Status ds = DecodeLogPayload(payload, &rec);
+    bool (*keep)(EntityId) = nullptr;
+    if (skim.keep && skim.through_t > 0) {
+      uint64_t t = 0;
+      std::string_view p = payload;
+      if (coding::GetVarint64(&p, &t) && t <= skim.through_t) keep = skim.keep;
+    }
+    Status ds = DecodeLogPayload(payload, &rec, keep);
     if (!ds.ok()) return corrupt("undecodable payload" + at + ": " + ds.message());
     STRATA_RETURN_IF_ERROR(fn(std::move(rec)));
     off += kRecordHeaderSize + len;

@@ -56,8 +56,17 @@ struct LogReadResult {
 
 // Reads every intact record in order, calling `fn` for each; stops early
 // if fn returns a non-OK status (which is returned).
+//
+// Skimming: records with t <= skim_through_t (already in the durable index)
+// are checksummed and parsed in full, but only the datoms of attributes for
+// which keep(a) is true are built; the others are skipped. A reopen thus
+// reads past the indexed part of a long log without building its values.
+struct LogSkim {
+  T through_t = 0;
+  bool (*keep)(EntityId a) = nullptr;
+};
 Result<LogReadResult> ReadLog(Env* env, const std::string& path, RecoveryMode mode,
-                              const std::function<Status(LogRecord&&)>& fn);
+                              const std::function<Status(LogRecord&&)>& fn, LogSkim skim = {});
 
 class LogWriter {
  public:
@@ -81,6 +90,8 @@ class LogWriter {
 
 // Encoding of one record's payload, exposed for tests and fuzzers.
 std::string EncodeLogPayload(const LogRecord& rec);
-Status DecodeLogPayload(std::string_view payload, LogRecord* rec);
+// With `keep`, only the datoms of attributes keep(a) are built (the rest
+// are still checked).
+Status DecodeLogPayload(std::string_view payload, LogRecord* rec, bool (*keep)(EntityId a) = nullptr);
 
 }  // namespace strata

@@ -147,6 +147,22 @@ TEST(LogPayloadTest, RejectsMalformed) {
   EXPECT_TRUE(DecodeLogPayload(big_t, &got).IsCorruption());
 }
 
+TEST(LogPayloadTest, SkimmingBuildsOnlyKeptAttributesAndStillChecksTheRest) {
+  const LogRecord rec = MakeRecord(9, 40);
+  const std::string p = EncodeLogPayload(rec);
+  auto keep = [](EntityId a) { return a == 12; };
+  LogRecord got;
+  ASSERT_TRUE(DecodeLogPayload(p, &got, keep).ok());
+  std::vector<Datom> want;
+  for (const Datom& d : rec.datoms)
+    if (d.a == 12) want.push_back(d);
+  EXPECT_EQ(got.t, 9u);
+  EXPECT_EQ(got.datoms, want);
+  // A damaged value of a skipped attribute is still corruption.
+  for (size_t n = 0; n < p.size(); ++n)
+    EXPECT_TRUE(DecodeLogPayload(p.substr(0, n), &got, keep).IsCorruption()) << "cut at " << n;
+}
+
 // ---- round trips -------------------------------------------------------------------
 
 TEST_F(LogTest, WriteReadRoundTrip) {
@@ -159,6 +175,30 @@ TEST_F(LogTest, WriteReadRoundTrip) {
   EXPECT_EQ(out.result.file_bytes, Contents().size());
   ASSERT_EQ(out.records.size(), 100u);
   for (int t = 1; t <= 100; ++t) ExpectSameRecord(out.records[t - 1], MakeRecord(t, t % 7 + 1));
+}
+
+TEST_F(LogTest, SkimReadsOnlyKeptDatomsOfRecordsThroughItsT) {
+  WriteRecords(30);
+  std::vector<LogRecord> got;
+  auto keep = [](EntityId a) { return a == 10; };
+  auto r = ReadLog(
+      env_.get(), kLog, RecoveryMode::kStrict,
+      [&](LogRecord&& rec) {
+        got.push_back(std::move(rec));
+        return Status::OK();
+      },
+      LogSkim{20, keep});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(got.size(), 30u);
+  for (const LogRecord& rec : got) {
+    const LogRecord full = MakeRecord(rec.t, static_cast<int>(rec.t % 7 + 1));
+    if (rec.t > 20) {
+      ExpectSameRecord(rec, full);
+      continue;
+    }
+    for (const Datom& d : rec.datoms) EXPECT_EQ(d.a, 10u) << "t " << rec.t;
+    EXPECT_EQ(rec.datoms.size(), static_cast<size_t>((rec.t % 7 + 1 + 4) / 5)) << "t " << rec.t;
+  }
 }
 
 TEST_F(LogTest, HeaderLayout) {
