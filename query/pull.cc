@@ -35,40 +35,43 @@ Status Count(PullState* s) {
 
 bool OnPath(const PullState& s, EntityId e) { return std::find(s.path.begin(), s.path.end(), e) != s.path.end(); }
 
-// The values of e's attribute in this view. A history view shows every
-// value ever asserted; for cardinality one, the latest assertion.
-std::vector<Value> ForwardValues(const Database& db, EntityId e, const Attribute& a) {
+// The values of one attribute of one entity in this view, from its datoms
+// in EAVT order. A history view shows every value ever asserted; for
+// cardinality one, the latest assertion.
+std::vector<Value> FoldValues(const Database& db, const Attribute& a, const Datom* begin, const Datom* end) {
   std::vector<Value> out;
-  auto c = db.Datoms(Index::kEavt, {Value::Ref(e), Value::Ref(a.id)});
-  if (!c.ok()) return out;
   if (!db.is_history()) {
-    for (; c->Valid(); c->Next()) out.push_back(c->datom().v);
+    for (const Datom* d = begin; d != end; ++d) out.push_back(d->v);
     return out;
   }
   EntityId latest = 0;
-  for (; c->Valid(); c->Next()) {
-    const Datom& d = c->datom();
-    if (!d.added) continue;
+  for (const Datom* d = begin; d != end; ++d) {
+    if (!d->added) continue;
     if (!a.many) {
-      if (out.empty() || d.tx >= latest) out = {d.v};
-      latest = std::max(latest, d.tx);
-    } else if (out.empty() || !(out.back() == d.v)) {
-      out.push_back(d.v);
+      if (out.empty() || d->tx >= latest) out = {d->v};
+      latest = std::max(latest, d->tx);
+    } else if (out.empty() || !(out.back() == d->v)) {
+      out.push_back(d->v);
     }
   }
   return out;
 }
 
+Result<std::vector<Value>> ForwardValues(const Database& db, EntityId e, const Attribute& a) {
+  STRATA_ASSIGN_OR_RETURN(std::vector<Datom> ds, db.DatomsVector(Index::kEavt, {Value::Ref(e), Value::Ref(a.id)}));
+  return FoldValues(db, a, ds.data(), ds.data() + ds.size());
+}
+
 // The entities whose attribute `a` refers to e.
-std::vector<Value> ReverseValues(const Database& db, EntityId e, const Attribute& a) {
+Result<std::vector<Value>> ReverseValues(const Database& db, EntityId e, const Attribute& a) {
   std::vector<Value> out;
-  auto c = db.Datoms(Index::kVaet, {Value::Ref(e), Value::Ref(a.id)});
-  if (!c.ok()) return out;
-  for (; c->Valid(); c->Next()) {
-    const Datom& d = c->datom();
+  STRATA_ASSIGN_OR_RETURN(DatomCursor c, db.Datoms(Index::kVaet, {Value::Ref(e), Value::Ref(a.id)}));
+  for (; c.Valid(); c.Next()) {
+    const Datom& d = c.datom();
     if (!d.added) continue;
     if (out.empty() || out.back().ref() != d.e) out.push_back(Value::Ref(d.e));
   }
+  STRATA_RETURN_IF_ERROR(c.status());
   return out;
 }
 
@@ -137,19 +140,20 @@ Result<edn::Node> PullEntity(PullState* s, const PullPattern& p, EntityId e) {
   if (p.wildcard) {
     kvs.push_back(edn::Node::Keyword("db/id"));
     kvs.push_back(edn::Node::Long(static_cast<int64_t>(e)));
-    auto c = s->db.Datoms(Index::kEavt, {Value::Ref(e)});
-    if (!c.ok()) return done(c.status());
-    std::vector<EntityId> attrs;
-    for (; c->Valid(); c->Next())
-      if (attrs.empty() || attrs.back() != c->datom().a) attrs.push_back(c->datom().a);
-    for (EntityId aid : attrs) {
+    // One read of the entity's datoms serves every attribute.
+    auto ds = s->db.DatomsVector(Index::kEavt, {Value::Ref(e)});
+    if (!ds.ok()) return done(ds.status());
+    for (size_t i = 0, j = 0; i < ds->size(); i = j) {
+      const EntityId aid = (*ds)[i].a;
+      for (j = i; j < ds->size() && (*ds)[j].a == aid;) ++j;
       const Attribute* a = s->db.attribute(aid);
       if (a == nullptr) continue;
       bool explicit_spec = std::any_of(p.attrs.begin(), p.attrs.end(), [&](const PullAttr& x) {
         return x.kind == PullAttr::kAttr && x.attr == a;
       });
       if (explicit_spec) continue;
-      Result<edn::Node> v = RenderValues(s, nullptr, *a, ForwardValues(s->db, e, *a), true);
+      Result<edn::Node> v =
+          RenderValues(s, nullptr, *a, FoldValues(s->db, *a, ds->data() + i, ds->data() + j), true);
       if (!v.ok()) return done(v.status());
       if (v->is(edn::Kind::kNil)) continue;
       const std::string* name = s->db.ident(aid);
@@ -165,8 +169,9 @@ Result<edn::Node> PullEntity(PullState* s, const PullPattern& p, EntityId e) {
     }
     if (spec.max_depth && s->depth[&spec] >= *spec.max_depth) continue;  // depth reached: leave out
     const bool forward = spec.kind == PullAttr::kAttr;
-    std::vector<Value> vs = forward ? ForwardValues(s->db, e, *spec.attr) : ReverseValues(s->db, e, *spec.attr);
-    Result<edn::Node> v = RenderValues(s, &spec, *spec.attr, vs, forward);
+    Result<std::vector<Value>> vs = forward ? ForwardValues(s->db, e, *spec.attr) : ReverseValues(s->db, e, *spec.attr);
+    if (!vs.ok()) return done(vs.status());
+    Result<edn::Node> v = RenderValues(s, &spec, *spec.attr, *vs, forward);
     if (!v.ok()) return done(v.status());
     if (v->is(edn::Kind::kNil)) {
       if (!spec.def) continue;
