@@ -92,7 +92,8 @@ void Evaluator::ComputeSccs() {
       if (other == name || (reach[name].count(other) && reach[other].count(name))) scc_of_[other] = id;
     }
   }
-  for (const auto& [name, defs] : rules) {
+  for (const auto& [rule_name, defs] : rules) {
+    const std::string& name = rule_name;  // a lambda may not capture a structured binding (clang 14)
     auto& sites = internal_calls_[name];
     for (const Rule& r : defs)
       for (const auto& c : r.body) CallSites(c, &sites);
