@@ -181,7 +181,9 @@ bool ParseInstantWithFormat(std::string_view format, std::string_view text, int6
   if (format == "epoch-ms" || format == "epoch-s") {
     int64_t v;
     if (!ParseLong(text, &v)) return false;
-    *ms = format == "epoch-s" ? v * 1000 : v;
+    // Seconds past what milliseconds can hold are bad text, not overflow.
+    if (format == "epoch-s" && __builtin_mul_overflow(v, int64_t{1000}, ms)) return false;
+    if (format == "epoch-ms") *ms = v;
     return true;
   }
   return ParsePattern(format, text, ms);

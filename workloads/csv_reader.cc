@@ -156,10 +156,12 @@ bool CsvReader::Next(CsvRecord* rec, std::string* error) {
   enum { kStart, kUnquoted, kQuoted, kAfterQuote } st = kStart;
   std::string* f = new_field();
   for (;;) {
+    // Checked per byte, not per refill, so where the chunks happen to end
+    // never decides whether a record is too long.
+    if (pos_ > options_.max_record_bytes)
+      return resync_from_start("record longer than " + std::to_string(options_.max_record_bytes) +
+                               " bytes (an unterminated quote?)");
     if (pos_ >= buf_.size()) {
-      if (pos_ > options_.max_record_bytes)
-        return resync_from_start("record longer than " + std::to_string(options_.max_record_bytes) +
-                                 " bytes (an unterminated quote?)");
       if (!Fill()) {
         if (!status_.ok()) return false;
         if (st == kQuoted) return resync_from_start("quoted field " + std::to_string(nfields) + " is never closed");

@@ -89,6 +89,24 @@ TEST(CsvReader, OverlongRecordIsMalformedAndMemoryBounded) {
   EXPECT_EQ(rows[2].line, 3u);
 }
 
+// Fuzz finding (datasets/fuzz/regressions/csv_fuzz-record-limit-depends-on-chunks):
+// the limit was checked only when the buffer ran dry, so a record over it
+// passed when it happened to fit in one chunk.
+TEST(CsvReader, TheRecordLimitDoesNotDependOnTheChunkSize) {
+  const std::string text = "a," + std::string(200, 'y') + "\nok\n";
+  for (size_t chunk : {size_t{1}, size_t{7}, size_t{64}, size_t{4096}}) {
+    SCOPED_TRACE(chunk);
+    auto rows = ReadAll(text, chunk, 100);
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_NE(rows[0].error.find("longer than 100"), std::string::npos) << rows[0].error;
+    EXPECT_EQ(rows[1].fields, (F{"ok"}));
+  }
+  // A record of exactly the limit is fine.
+  auto rows = ReadAll(std::string(100, 'z') + "\n", 4096, 100);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_TRUE(rows[0].error.empty()) << rows[0].error;
+}
+
 TEST(CsvReader, OtherDelimiter) {
   CsvOptions o;
   o.delimiter = '\t';
