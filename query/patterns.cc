@@ -324,6 +324,10 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
         return Status::OK();
       }));
       if (found.n > 1 && repeat) Dedupe(&found);
+      // The group's rows times its matches, checked before they are built
+      // (a fuzz finding: one group of many rows grew past max_tuples, and
+      // past the memory, before the charge after it).
+      STRATA_RETURN_IF_ERROR(budget.Charge(0, out.n + found.n * g.size()));
       for (uint32_t i : g) {
         for (size_t j = 0; j < found.n; ++j) {
           std::copy(r.row(i), r.row(i) + r.width(), row.begin());
