@@ -6,6 +6,7 @@
 //   - as_of(t)  and on a fresh database that replays the log up to t
 //     (same transactions, so the same entity ids): results must be equal;
 //   - since(t)  and on the current database filtered to datoms with tx > t;
+//   - with(tx)  on the database before tx and on one that commits tx;
 //   - history   against the recorded tx-data: data patterns with tx and
 //     added, joins over them, and pull (every value ever asserted, the
 //     latest for cardinality one, reverse references ever made).
@@ -117,6 +118,30 @@ TEST(ViewsFold, SinceEqualsTheCurrentDatomsAfterT) {
     }
   }
   EXPECT_GT(compared, 500u);
+}
+
+// with(tx) on the database after k transactions is the database that
+// commits transaction k+1 for real (the same t, so the same entity ids).
+TEST(ViewsFold, WithEqualsCommittingTheTransaction) {
+  const uint64_t seed = Seed();
+  std::cout << "[ views ] seed " << seed << " (STRATA_VIEWS_SEED)\n";
+  std::mt19937_64 rng(seed + 2);
+  size_t compared = 0;
+  for (int c = 0; c < 4; ++c) {
+    GenCase g = GenerateCase(&rng);
+    for (size_t k = 1; k + 1 < g.txs.size(); k += 2) {
+      Built before = Build(g, k);
+      Built after = Build(g, k + 1);
+      if (after.reports.size() != k + 1) continue;  // the generator's transaction was refused
+      auto with = before.conn->db().With(*edn::ReadOne(g.txs[k]));
+      ASSERT_TRUE(with.ok()) << with.status().ToString() << "\n" << g.txs[k];
+      ASSERT_EQ(with->t, after.reports.back().t);
+      EXPECT_EQ(with->tempids, after.reports.back().tempids);
+      compared += Compare(g, with->db_after, after.conn->db(),
+                          "seed " + std::to_string(seed) + " case " + std::to_string(c) + " with tx " + std::to_string(k));
+    }
+  }
+  EXPECT_GT(compared, 300u);
 }
 
 // The history side: the model is the recorded tx-data itself.
