@@ -244,9 +244,7 @@ Result<std::shared_ptr<const IndexRoot>> Executor::Run() {
   if (in_.novelty) {
     for (int t = 0; t < kTreeCount; ++t) {
       const Index o = TreeOrder(t);
-      const MemIndexStats& st = in_.novelty->stats();
-      (void)st;
-      ns.datoms[t] = in_.novelty->Collect(o, TreeKindOf(t) == TreeKind::kHistory).size();
+      ns.datoms[t] = in_.novelty->Count(o, TreeKindOf(t) == TreeKind::kHistory);
     }
     ns.bytes = in_.novelty->stats().bytes;
   }

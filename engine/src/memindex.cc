@@ -264,6 +264,12 @@ std::shared_ptr<const MemIndex> MemIndex::Without(const std::function<bool(const
   return next;
 }
 
+uint64_t MemIndex::Count(Index order, bool history) const {
+  uint64_t n = 0;
+  for (const auto& r : history ? history_ : current_) n += order == Index::kVaet ? r->perm[2].size() : r->datoms.size();
+  return n;
+}
+
 std::vector<Datom> MemIndex::Collect(Index order, bool history) const {
   std::vector<Datom> out;
   const auto& runs = history ? history_ : current_;

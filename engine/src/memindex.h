@@ -68,6 +68,8 @@ class MemIndex {
   void AddSources(Index order, bool with_history, std::vector<std::unique_ptr<DatomIterator>>* out) const;
   // Every datom of the current (or history) runs, sorted in `order`.
   std::vector<Datom> Collect(Index order, bool history) const;
+  // How many datoms Collect(order, history) would return, without copying.
+  uint64_t Count(Index order, bool history) const;
   size_t SourceCount(bool with_history) const {
     return current_.size() + (with_history ? history_.size() : 0);
   }

@@ -99,6 +99,12 @@ TEST(MemIndex, CurrentReadsDoNotMergeHistoryRuns) {
   // Cancelled pairs moved out of the current runs as they merged.
   EXPECT_LT(current_datoms, 20u);
   EXPECT_GT(mem->stats().history_runs, 0u);
+  // Count says what Collect would return, in every order and both halves.
+  for (int o = 0; o < kIndexCount; ++o)
+    for (bool history : {false, true})
+      EXPECT_EQ(mem->Count(static_cast<Index>(o), history), mem->Collect(static_cast<Index>(o), history).size())
+          << "order " << o << " history " << history;
+  EXPECT_EQ(mem->Count(Index::kEavt, false), current_datoms);
 }
 
 TEST(MemIndex, BytesAreTrackedExactly) {
