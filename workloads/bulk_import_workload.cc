@@ -61,21 +61,18 @@ class BulkImportWorkload final : public Workload {
   std::vector<edn::Node> Schema() const override { return {edn::ReadOne(VetspireSchemaEdn()).value()}; }
 
   bool Next(Step* out) override {
-    if (read_credit_ >= 1 && committed_[static_cast<int>(VetTable::kClients)] > 0) {
-      read_credit_ -= 1;
+    if (pacer_.Due() && committed_[static_cast<int>(VetTable::kClients)] > 0) {
+      pacer_.Read();
       NextRead(out);
       return true;
     }
     while (ready_.empty()) {
       if (!Fill()) return false;
     }
-    out->kind = Step::Kind::kTransact;
-    out->tx = std::move(ready_.front().tx);
-    out->read_name.clear();
-    out->read = nullptr;
+    SetTransact(out, std::move(ready_.front().tx));
     committed_[ready_.front().table] = ready_.front().rows_through;
     ready_.pop_front();
-    read_credit_ += options_.read_ratio;
+    pacer_.Transacted(options_.read_ratio);
     return true;
   }
 
@@ -173,7 +170,7 @@ class BulkImportWorkload final : public Workload {
   uint64_t committed_[kVetTables] = {};
   uint64_t dropped_ = 0;
   std::mt19937_64 reads_rng_;  // raw outputs only
-  double read_credit_ = 0;
+  ReadPacer pacer_;
 };
 
 }  // namespace

@@ -139,18 +139,15 @@ class CorrectionsWorkload final : public Workload {
   }
 
   bool Next(Step* out) override {
-    if (read_credit_ >= 1 && items_ > 0) {
-      read_credit_ -= 1;
+    if (pacer_.Due() && items_ > 0) {
+      pacer_.Read();
       NextRead(out);
       return true;
     }
     if (slot_ >= slots_ && !pending_) return false;
-    out->kind = Step::Kind::kTransact;
-    out->read_name.clear();
-    out->read = nullptr;
-    out->tx = NextTx();
+    SetTransact(out, NextTx());
     ++slot_;
-    read_credit_ += options_.read_ratio;
+    pacer_.Transacted(options_.read_ratio);
     return true;
   }
 
@@ -292,7 +289,7 @@ class CorrectionsWorkload final : public Workload {
   uint64_t slot_ = 0;
   uint64_t items_ = 0;
   std::optional<Pending> pending_;
-  double read_credit_ = 0;
+  ReadPacer pacer_;
   mutable const Connection* log_ = nullptr;  // set by RegisterTxFunctions; outlives the steps
 };
 

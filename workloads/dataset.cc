@@ -150,8 +150,7 @@ class ReplayWorkload final : public Workload {
     auto tx = edn::ReadOne(line);
     if (!tx.ok())
       return Fail(tx.status().WithContext(dir_ + "/" + kTransactions + " transaction " + std::to_string(seen_)), out);
-    out->kind = Step::Kind::kTransact;
-    out->tx = std::move(*tx);
+    SetTransact(out, std::move(*tx));
     return true;
   }
   uint64_t EstimatedSteps() const override { return transactions_; }
@@ -206,8 +205,7 @@ class ReplayWorkload final : public Workload {
   bool Fail(Status why, Step* out) {
     *error_ = std::move(why);
     done_ = true;
-    out->kind = Step::Kind::kTransact;
-    out->tx = edn::Node::Vector({edn::Node::Vector({edn::Node::Keyword(kFailFn)})});
+    SetTransact(out, edn::Node::Vector({edn::Node::Vector({edn::Node::Keyword(kFailFn)})}));
     return true;
   }
 

@@ -236,17 +236,14 @@ class MbrainzImport final : public Workload {
   }
 
   bool Next(Step* out) override {
-    if (read_credit_ >= 1 && NextRead(out)) {
-      read_credit_ -= 1;
+    if (pacer_.Due() && NextRead(out)) {
+      pacer_.Read();
       return true;
     }
     edn::Node tx;
     if (!NextTx(&tx)) return false;
-    out->kind = Step::Kind::kTransact;
-    out->tx = std::move(tx);
-    out->read_name.clear();
-    out->read = nullptr;
-    read_credit_ += options_.read_ratio;
+    SetTransact(out, std::move(tx));
+    pacer_.Transacted(options_.read_ratio);
     return true;
   }
 
@@ -579,7 +576,7 @@ class MbrainzImport final : public Workload {
   edn::Node schema_;
   uint64_t estimated_steps_ = 0;
   mbz::Rng reads_;
-  double read_credit_ = 0;
+  ReadPacer pacer_;
 
   Phase phase_ = Phase::kEnums;
   std::unique_ptr<FormStream> stream_;  // the current phase's file
@@ -600,32 +597,6 @@ class MbrainzImport final : public Workload {
   size_t media_next_ = 0;  // releases_[0, media_next_) have had their media emitted
   std::vector<Uuid> artists_;
   std::vector<std::string> artist_countries_;
-};
-
-// A workload whose only step fails with `why` (see NewMbrainzWorkload).
-class FailingWorkload final : public Workload {
- public:
-  FailingWorkload(std::string name, Status why) : name_(std::move(name)), why_(std::move(why)) {}
-  std::string name() const override { return name_; }
-  std::vector<edn::Node> Schema() const override { return {}; }
-  bool Next(Step* out) override {
-    if (done_) return false;
-    done_ = true;
-    out->kind = Step::Kind::kTransact;
-    out->tx = edn::Node::Vector({edn::Node::Vector({Kw(kFailFn), mbz::Str(why_.ToString())})});
-    return true;
-  }
-  uint64_t EstimatedSteps() const override { return 1; }
-  void RegisterTxFunctions(Connection& conn) const override {
-    conn.RegisterTxFunction(kFailFn, [why = why_](const Database&, const std::vector<edn::Node>&) -> Result<edn::Node> {
-      return why;
-    });
-  }
-
- private:
-  std::string name_;
-  Status why_;
-  bool done_ = false;
 };
 
 }  // namespace
@@ -665,12 +636,6 @@ Result<std::unique_ptr<Workload>> OpenMbrainzWorkload(const WorkloadOptions& opt
   if (!schema.ok()) return schema.status().WithContext("mbrainz: " + path);
   if (!schema->is_seq()) return Status::InvalidArgument("mbrainz: " + path + " is not a vector of attribute maps");
   return std::unique_ptr<Workload>(std::make_unique<MbrainzImport>(options, std::move(dir), std::move(*schema)));
-}
-
-std::unique_ptr<Workload> NewMbrainzWorkload(const WorkloadOptions& options) {
-  auto w = OpenMbrainzWorkload(options);
-  if (w.ok()) return std::move(*w);
-  return std::make_unique<FailingWorkload>("mbrainz", w.status());
 }
 
 }  // namespace strata::workloads

@@ -59,8 +59,4 @@ Result<std::string> FindMbrainzDataDir(const std::string& hint);
 // The workload, or why it cannot run (no data folder, unreadable schema).
 Result<std::unique_ptr<Workload>> OpenMbrainzWorkload(const WorkloadOptions& options);
 
-// For the registry table: as OpenMbrainzWorkload, but on error a workload
-// whose one step is a transaction that fails with that error.
-std::unique_ptr<Workload> NewMbrainzWorkload(const WorkloadOptions& options);
-
 }  // namespace strata::workloads

@@ -133,18 +133,15 @@ class SynthWorkload final : public Workload {
   }
 
   bool Next(Step* out) override {
-    if (read_credit_ >= 1 && artists_made_ > 0) {
-      read_credit_ -= 1;
+    if (pacer_.Due() && artists_made_ > 0) {
+      pacer_.Read();
       NextRead(out);
       return true;
     }
     edn::Node tx = edn::Node::Vector();
     if (!NextTx(&tx)) return false;
-    out->kind = Step::Kind::kTransact;
-    out->tx = std::move(tx);
-    out->read_name.clear();
-    out->read = nullptr;
-    read_credit_ += options_.read_ratio;
+    SetTransact(out, std::move(tx));
+    pacer_.Transacted(options_.read_ratio);
     return true;
   }
 
@@ -553,7 +550,7 @@ class SynthWorkload final : public Workload {
   uint64_t groups_, artists_, labels_;  // totals at this scale
   ClassPicker artist_picker_, label_picker_, group_picker_;
   Rng reads_;
-  double read_credit_ = 0;
+  ReadPacer pacer_;
 
   int ref_phase_ = 0;     // 0 enums, 1 countries, 2 languages, 3 scripts, 4 groups
   size_t ref_next_ = 0;   // next language

@@ -139,18 +139,15 @@ class PermissionsWorkload final : public Workload {
   void RegisterTxFunctions(Connection& conn) const override { conn.RegisterTxFunction("perm/create", PermCreate); }
 
   bool Next(Step* out) override {
-    if (read_credit_ >= 1 && i_ > 0) {
-      read_credit_ -= 1;
+    if (pacer_.Due() && i_ > 0) {
+      pacer_.Read();
       NextRead(out);
       return true;
     }
     if (i_ >= txs_) return false;
-    out->kind = Step::Kind::kTransact;
-    out->read_name.clear();
-    out->read = nullptr;
-    out->tx = NextTx();
+    SetTransact(out, NextTx());
     ++i_;
-    read_credit_ += options_.read_ratio;
+    pacer_.Transacted(options_.read_ratio);
     return true;
   }
 
@@ -310,7 +307,7 @@ class PermissionsWorkload final : public Workload {
   uint64_t txs_, clinics_;
   uint64_t i_ = 0;
   std::mt19937_64 reads_rng_;  // raw outputs only
-  double read_credit_ = 0;
+  ReadPacer pacer_;
 };
 
 Result<bool> Ask(const Database& db, const char* rule, EntityId user, EntityId resource) {

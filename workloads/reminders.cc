@@ -176,8 +176,8 @@ class RemindersWorkload final : public Workload {
   }
 
   bool Next(Step* out) override {
-    if (read_credit_ >= 1 && next_reg_ > 0) {
-      read_credit_ -= 1;
+    if (pacer_.Due() && next_reg_ > 0) {
+      pacer_.Read();
       NextRead(out);
       return true;
     }
@@ -188,11 +188,8 @@ class RemindersWorkload final : public Workload {
       ++day_;
       if (!tx.items.empty()) break;
     }
-    out->kind = Step::Kind::kTransact;
-    out->tx = std::move(tx);
-    out->read_name.clear();
-    out->read = nullptr;
-    read_credit_ += options_.read_ratio;
+    SetTransact(out, std::move(tx));
+    pacer_.Transacted(options_.read_ratio);
     return true;
   }
 
@@ -366,7 +363,7 @@ class RemindersWorkload final : public Workload {
   int64_t day_ = -1;        // -1: the catalog comes first
   uint64_t next_reg_ = 0;   // patients registered so far
   std::mt19937_64 reads_rng_;  // raw outputs only
-  double read_credit_ = 0;
+  ReadPacer pacer_;
 };
 
 }  // namespace

@@ -56,18 +56,15 @@ class UniformAdapter final : public Workload {
   std::vector<edn::Node> Schema() const override { return {gen_.Schema()}; }
 
   bool Next(Step* out) override {
-    if (read_credit_ >= 1 && gen_.created() > 0) {
-      read_credit_ -= 1;
+    if (pacer_.Due() && gen_.created() > 0) {
+      pacer_.Read();
       NextRead(out);
       return true;
     }
     edn::Node tx;
     if (!gen_.Next(&tx)) return false;
-    out->kind = Step::Kind::kTransact;
-    out->tx = std::move(tx);
-    out->read_name.clear();
-    out->read = nullptr;
-    read_credit_ += options_.read_ratio;
+    SetTransact(out, std::move(tx));
+    pacer_.Transacted(options_.read_ratio);
     return true;
   }
 
@@ -109,7 +106,7 @@ class UniformAdapter final : public Workload {
   WorkloadOptions options_;
   UniformWorkload gen_;
   std::mt19937_64 reads_rng_;  // raw outputs only, as in the generator
-  double read_credit_ = 0;
+  ReadPacer pacer_;
 };
 
 }  // namespace

@@ -28,6 +28,27 @@ struct Step {
   std::function<Status(const Database&)> read;  // kRead: runs one read against a db value
 };
 
+// A transaction step (no read).
+inline void SetTransact(Step* out, edn::Node tx) {
+  out->kind = Step::Kind::kTransact;
+  out->tx = std::move(tx);
+  out->read_name.clear();
+  out->read = nullptr;
+}
+
+// The read/write mix every workload shares: each transaction owes
+// read_ratio more reads, and a read is due while at least one is owed, so
+// reads spread evenly between transactions whatever the ratio.
+class ReadPacer {
+ public:
+  bool Due() const { return owed_ >= 1; }
+  void Read() { owed_ -= 1; }
+  void Transacted(double read_ratio) { owed_ += read_ratio; }
+
+ private:
+  double owed_ = 0;
+};
+
 struct WorkloadOptions {
   std::string name;           // registry name: "uniform", "mbrainz", ...
   double scale = 1;           // workload-defined size unit (1 = the "small" default)
