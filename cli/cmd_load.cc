@@ -21,6 +21,15 @@ using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
+workloads::WorkloadOptions OptionsOf(const std::string& name, double scale, uint64_t seed, const std::string& data_dir) {
+  workloads::WorkloadOptions wo;
+  wo.name = name;
+  wo.scale = scale;
+  wo.seed = seed;
+  wo.data_dir = data_dir;
+  return wo;
+}
+
 }  // namespace
 
 CLI::App* AddLoadCommand(CLI::App& app, LoadArgs* args) {
@@ -46,11 +55,7 @@ CLI::App* AddLoadCommand(CLI::App& app, LoadArgs* args) {
 }
 
 int RunLoad(const LoadArgs& args) {
-  workloads::WorkloadOptions wo;
-  wo.name = args.workload;
-  wo.scale = args.scale;
-  wo.seed = args.seed;
-  wo.data_dir = args.data_dir;
+  const workloads::WorkloadOptions wo = OptionsOf(args.workload, args.scale, args.seed, args.data_dir);
   auto made = workloads::MakeWorkload(wo);
   if (!made.ok()) return Fail(made.status().message());
   workloads::Workload& w = **made;
@@ -142,11 +147,7 @@ CLI::App* AddGenCommand(CLI::App& app, GenArgs* args) {
 }
 
 int RunGen(const GenArgs& args) {
-  workloads::WorkloadOptions wo;
-  wo.name = args.workload;
-  wo.scale = args.scale;
-  wo.seed = args.seed;
-  wo.data_dir = args.data_dir;
+  const workloads::WorkloadOptions wo = OptionsOf(args.workload, args.scale, args.seed, args.data_dir);
   if (wo.name == "replay") return Fail("strata gen writes a generator's stream; 'replay' reads one (copy the folder instead)");
   auto made = workloads::MakeWorkload(wo);
   if (!made.ok()) return Fail(made.status().message());

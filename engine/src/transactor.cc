@@ -137,6 +137,7 @@ struct TempInfo {
   uint64_t partition = kPartUser;
   bool explicit_partition = false;
   bool in_entity_position = false;
+  bool asserted = false;  // some :db/add or cas names it (as entity or ref value)
   bool report = true;  // listed in the report's tempids
   bool installs_attribute = false;
 };
@@ -423,18 +424,17 @@ Result<EntityId> Builder::Resolved(const EntRef& r) const {
 Status Builder::ResolveTempids(T t) {
   // A tempid must name an entity it says something about: a new entity
   // takes a t (SPEC §1), and only its datoms record that it exists.
-  std::set<std::string_view> asserted;
   for (const Op& op : ops_) {
     if (op.kind != Op::kAdd && op.kind != Op::kCas) continue;
-    if (op.e.temp) asserted.insert(op.e.key);
-    if (op.vref.temp) asserted.insert(op.vref.key);
+    if (op.e.temp) temps_[op.e.key].asserted = true;
+    if (op.vref.temp) temps_[op.vref.key].asserted = true;
   }
   for (const auto& key : temp_order_) {
     const TempInfo& ti = temps_[key];
     if (key == kTxTempid) continue;
     if (!ti.in_entity_position)
       return Status::InvalidArgument("tempid \"" + key + "\" is used only in value position");
-    if (!asserted.count(key))
+    if (!ti.asserted)
       return Status::InvalidArgument(ti.report ? "tempid \"" + key + "\" names an entity the transaction asserts nothing about"
                                                : std::string("an entity map asserts no attribute"));
   }
