@@ -7,12 +7,15 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <limits>
 #include <mutex>
 #include <thread>
 
+#include "backend.h"
 #include "db_state.h"
 #include "index_job.h"
 #include "log.h"
+#include "replay.h"
 #include "strata/database.h"
 #include "transactor.h"
 
@@ -46,7 +49,8 @@ std::string Options::ToString() const {
          " segment_datoms=" + std::to_string(segment_datoms) + " level0_datoms=" + std::to_string(level0_datoms) +
          " level_ratio=" + std::to_string(level_ratio) + " segment_cache_bytes=" + std::to_string(segment_cache_bytes) +
          " subscriber_capacity=" + std::to_string(subscriber_capacity) +
-         " recover_corrupt_log_tail=" + (recover_corrupt_log_tail ? "true" : "false");
+         " recover_corrupt_log_tail=" + (recover_corrupt_log_tail ? "true" : "false") +
+         (segment_retain_ms ? " segment_retain_ms=" + std::to_string(segment_retain_ms) : std::string());
 }
 
 namespace {
@@ -114,11 +118,10 @@ constexpr size_t kMaxGroup = 256;
 }  // namespace
 
 struct Connection::Rep {
-  Env* env = nullptr;
-  std::string dir, log_path;
+  std::string dir;  // the location, as given
   Options options;
-  std::unique_ptr<FileLock> lock;
-  std::unique_ptr<LogWriter> log;
+  Backend backend;          // storage, log and writer's lock
+  LogStore* log = nullptr;  // backend.log
 
   mutable std::mutex state_mu;  // guards state
   std::shared_ptr<const DbState> state;
@@ -142,6 +145,9 @@ struct Connection::Rep {
   bool job_running = false;
   std::vector<JobMetrics> jobs;
   std::vector<std::weak_ptr<const IndexRoot>> live_roots;
+  // Superseded roots whose segments are kept for segment_retain_ms (peers
+  // may still be reading them), oldest first.
+  std::deque<std::pair<std::chrono::steady_clock::time_point, std::shared_ptr<const IndexRoot>>> retained;
 
   StrategyOptions strategy_options() const {
     StrategyOptions so;
@@ -165,7 +171,9 @@ struct Connection::Rep {
     return state;
   }
   void CommitGroup(std::vector<Writer*>& group, TxFunctionRegistry fns_copy);
-  Status RewriteLog(const std::vector<ExcisionSpec>& specs);
+  Status RewriteLog(const std::vector<ExcisionSpec>& specs) {
+    return log->Rewrite([&](LogRecord& rec) { std::erase_if(rec.datoms, [&](const Datom& d) { return Excised(specs, d); }); });
+  }
 };
 
 namespace {
@@ -186,20 +194,18 @@ Connection::~Connection() {
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dir, const Options& options) {
   std::unique_ptr<Connection> c(new Connection());
   Rep& r = *c->rep_;
-  r.env = options.env ? options.env : Env::Default();
   r.dir = dir;
-  r.log_path = dir + "/log";
   r.options = options;
-  if (!r.env->FileExists(r.log_path)) {
-    if (!options.create_if_missing) return Status::NotFound("no database at " + dir);
-    STRATA_RETURN_IF_ERROR(r.env->CreateDirs(dir));
-  }
-  STRATA_ASSIGN_OR_RETURN(r.lock, r.env->LockFile(dir + "/LOCK"));
+  BackendOptions bo;
+  bo.env = options.env;
+  bo.create_if_missing = options.create_if_missing;
+  bo.sync = options.sync != SyncPolicy::kNever;
+  STRATA_ASSIGN_OR_RETURN(r.backend, OpenBackend(dir, bo));
+  r.log = r.backend.log.get();
 
   // The durable index: load the newest root, if any.
   r.durable = std::make_shared<DurableContext>();
-  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<Storage> storage, NewEnvStorage(r.env, dir));
-  r.durable->storage = std::move(storage);
+  r.durable->storage = std::move(r.backend.storage);
   r.durable->cache = std::make_shared<SegmentCache>(options.segment_cache_bytes);
   r.durable->sync = options.sync != SyncPolicy::kNever;
   STRATA_ASSIGN_OR_RETURN(std::optional<std::string> root_bytes, r.durable->storage->ReadRoot());
@@ -220,87 +226,45 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dir, con
   r.strategy = MakeStrategy(strategy_name);
   if (!r.strategy) return Status::InvalidArgument("unknown merge strategy \"" + strategy_name + "\"");
 
-  std::shared_ptr<const DbState> state;
-  if (root->generation == 0) {
-    auto s0 = std::make_shared<DbState>(*BootstrapState());
-    s0->durable = r.durable;
-    s0->root = root;
-    state = std::move(s0);
-  } else {
-    // Everything up to the root's basis is durable; the rest is replayed.
-    auto s0 = std::make_shared<DbState>();
-    s0->durable = r.durable;
-    s0->root = root;
-    s0->mem = std::make_shared<MemIndex>();
-    s0->schema = BootstrapState()->schema;
-    s0->basis_t = root->basis_t;
-    s0->next_t = root->next_t;
-    s0->last_instant = root->last_instant;
-    auto schema = LoadSchema(*s0);
-    if (!schema.ok()) return schema.status().WithContext("opening " + dir);
-    s0->schema = std::move(*schema);
-    state = std::move(s0);
-  }
+  auto loaded_state = StateFromRoot(r.durable, root);
+  if (!loaded_state.ok()) return loaded_state.status().WithContext("opening " + dir);
+  std::shared_ptr<const DbState> state = std::move(*loaded_state);
   r.live_roots.push_back(root);
 
   // Replay the log after the root: it is the source of truth.
   std::vector<ExcisionSpec> excisions;
-  uint64_t valid_bytes = 0;
-  if (r.env->FileExists(r.log_path)) {
-    const RecoveryMode mode =
-        options.recover_corrupt_log_tail ? RecoveryMode::kTruncateCorruptTail : RecoveryMode::kStrict;
-    const T durable_t = root->generation == 0 ? 0 : root->basis_t;
-    const bool indexed = root->generation > 0;
-    auto res = ReadLog(r.env, r.log_path, mode, [&](LogRecord&& rec) -> Status {
-      if (indexed && rec.t <= durable_t) {
-        // Already in the durable index; remember excisions for the log check.
-        if (HasExcision(rec.datoms)) {
-          auto specs = ExcisionSpecs(*state, rec.t, rec.datoms);
-          excisions.insert(excisions.end(), specs.begin(), specs.end());
-        }
-        return Status::OK();
-      }
-      auto schema = state->schema;
-      bool touches = false;
-      for (const Datom& d : rec.datoms) touches |= IsSchemaAttr(d.a);
-      if (touches) {
-        auto next = std::make_shared<Schema>(*schema);
-        ApplySchemaDatoms(next.get(), rec.datoms);
-        schema = std::move(next);
-      }
-      const bool excise = HasExcision(rec.datoms);
-      std::vector<Datom> copy;
-      if (excise) copy = rec.datoms;
-      state = ApplyDatoms(*state, rec.t, std::move(rec.datoms), std::move(schema));
-      if (excise) {
-        auto specs = ExcisionSpecs(*state, rec.t, copy);
-        uint64_t removed = 0;
-        state = ApplyExcisions(state, specs, &removed);
+  const RecoveryMode mode =
+      options.recover_corrupt_log_tail ? RecoveryMode::kTruncateCorruptTail : RecoveryMode::kStrict;
+  const T durable_t = root->generation == 0 ? 0 : root->basis_t;
+  const bool indexed = root->generation > 0;
+  auto res = r.log->Recover(mode, [&](LogRecord&& rec) -> Status {
+    if (indexed && rec.t <= durable_t) {
+      // Already in the durable index; remember excisions for the log check.
+      if (HasExcision(rec.datoms)) {
+        auto specs = ExcisionSpecs(*state, rec.t, rec.datoms);
         excisions.insert(excisions.end(), specs.begin(), specs.end());
       }
-      r.stats.recovered_transactions++;
       return Status::OK();
-    }, LogSkim{indexed ? durable_t : 0, IsExcisionRequestAttr});
-    if (!res.ok()) return res.status().WithContext("opening " + dir);
-    valid_bytes = res->valid_bytes;
-    if (res->torn_tail) {
-      r.stats.recovered_torn_tail = true;
-      spdlog::warn("strata: {}: dropped the log tail after byte {} ({})", dir, res->valid_bytes, res->dropped_reason);
     }
+    ReplayTransaction(&state, rec.t, std::move(rec.datoms), &excisions);
+    r.stats.recovered_transactions++;
+    return Status::OK();
+  }, LogSkim{indexed ? durable_t : 0, IsExcisionRequestAttr});
+  if (!res.ok()) return res.status().WithContext("opening " + dir);
+  if (res->torn_tail) {
+    r.stats.recovered_torn_tail = true;
+    spdlog::warn("strata: {}: dropped the log tail after byte {} ({})", dir, res->valid_bytes, res->dropped_reason);
   }
   r.state = state;
-  STRATA_ASSIGN_OR_RETURN(r.log, LogWriter::Open(r.env, r.log_path, valid_bytes));
-  STRATA_RETURN_IF_ERROR(r.log->Sync());
-  STRATA_RETURN_IF_ERROR(r.env->SyncDir(dir));
   // A crash between an excision's commit and its log rewrite leaves excised
   // datoms in the log: finish the rewrite now.
   if (!excisions.empty()) {
     bool dirty = false;
-    auto scan = ReadLog(r.env, r.log_path, RecoveryMode::kStrict, [&](LogRecord&& rec) -> Status {
+    Status scan = r.log->ReadRange(0, std::numeric_limits<T>::max(), [&](LogRecord&& rec) -> Status {
       for (const Datom& d : rec.datoms) dirty |= Excised(excisions, d);
       return Status::OK();
     });
-    if (!scan.ok()) return scan.status();
+    if (!scan.ok()) return scan;
     if (dirty) STRATA_RETURN_IF_ERROR(r.RewriteLog(excisions));
   }
   r.stats.log_bytes = r.log->size();
@@ -376,7 +340,12 @@ bool Connection::Rep::RunOneJob(std::unique_lock<std::mutex>& l) {
   stats.jobs++;
   jobs.push_back(m);
   live_roots.push_back(*result);
+  const auto now = std::chrono::steady_clock::now();
+  if (options.segment_retain_ms > 0) retained.emplace_back(now, in.root);
+  while (!retained.empty() && now - retained.front().first > std::chrono::milliseconds(options.segment_retain_ms))
+    retained.pop_front();
   std::vector<std::shared_ptr<const IndexRoot>> live;
+  for (const auto& [when, root] : retained) live.push_back(root);
   for (auto it = live_roots.begin(); it != live_roots.end();) {
     if (auto p = it->lock()) {
       live.push_back(std::move(p));
@@ -461,33 +430,6 @@ Status Connection::SetStrategy(const std::string& name) {
   std::unique_lock l(rep_->mu);
   rep_->job_done_cv.wait(l, [&] { return !rep_->job_running; });
   rep_->strategy = std::move(s);
-  return Status::OK();
-}
-
-Status Connection::Rep::RewriteLog(const std::vector<ExcisionSpec>& specs) {
-  const std::string tmp = log_path + ".rewrite";
-  if (env->FileExists(tmp)) STRATA_RETURN_IF_ERROR(env->DeleteFile(tmp));
-  {
-    STRATA_ASSIGN_OR_RETURN(auto out, LogWriter::Open(env, tmp, 0));
-    auto res = ReadLog(env, log_path, RecoveryMode::kStrict, [&](LogRecord&& rec) -> Status {
-      std::erase_if(rec.datoms, [&](const Datom& d) { return Excised(specs, d); });
-      return out->Append(rec);
-    });
-    if (!res.ok()) return res.status().WithContext("rewriting the log for excision");
-    STRATA_RETURN_IF_ERROR(out->Sync());
-  }
-  // While the rename has not happened the old log stands whole and its
-  // writer stays usable; the rewrite is retried on the next open.
-  if (Status s = env->RenameFile(tmp, log_path); !s.ok()) {
-    (void)env->DeleteFile(tmp);
-    return s;
-  }
-  // From here the writer must follow the new file; without one, commits are
-  // refused until the database is reopened (CommitGroup checks `log`).
-  log.reset();
-  STRATA_RETURN_IF_ERROR(env->SyncDir(dir));
-  STRATA_ASSIGN_OR_RETURN(uint64_t size, env->FileSize(log_path));
-  STRATA_ASSIGN_OR_RETURN(log, LogWriter::Open(env, log_path, size));
   return Status::OK();
 }
 
@@ -610,7 +552,7 @@ void Connection::Rep::CommitGroup(std::vector<Writer*>& group, TxFunctionRegistr
     if (Status s = RewriteLog(excisions); !s.ok()) {
       // The excision is committed; the rewrite finishes on the next open.
       spdlog::error("strata: {}: excision log rewrite failed: {}", dir, s.ToString());
-      if (!log) {
+      if (!log->writable()) {
         std::lock_guard l(mu);
         failed = s.WithContext("reopening the log after an excision rewrite; reopen the database to recover");
       }
@@ -632,7 +574,7 @@ void Connection::Rep::CommitGroup(std::vector<Writer*>& group, TxFunctionRegistr
   if (sealed) job_cv.notify_all();
   stats.group_commits++;
   if (sync) stats.syncs++;
-  if (log) stats.log_bytes = log->size();
+  stats.log_bytes = log->size();
   for (Done& d : committed) {
     stats.transactions++;
     stats.datoms += d.report.tx_data.size();
@@ -665,15 +607,14 @@ void Connection::RegisterTxFunction(const std::string& name, TxFunction fn) {
 
 Status Connection::TxRange(T start, T end,
                            const std::function<Status(T t, const std::vector<Datom>& datoms)>& fn) const {
+  // Only what this connection has published: a record being appended is
+  // not yet part of any database value.
   const T basis = rep_->Current()->basis_t;
-  auto res = ReadLog(rep_->env, rep_->log_path, RecoveryMode::kTruncateCorruptTail, [&](LogRecord&& rec) -> Status {
-    if (rec.t > basis) return Status::Aborted("past basis");
-    if (rec.t >= start && rec.t < end) return fn(rec.t, rec.datoms);
-    return Status::OK();
-  });
-  if (!res.ok() && res.status().code() != Code::kAborted) return res.status();
-  if (!res.ok() && res.status().message() != "past basis") return res.status();
-  return Status::OK();
+  std::unique_lock l(rep_->mu);
+  if (rep_->closed) return Status::Aborted("connection to " + rep_->dir + " is closed");
+  LogStore* log = rep_->log;
+  l.unlock();
+  return log->ReadRange(start, std::min(end, basis + 1), [&](LogRecord&& rec) { return fn(rec.t, rec.datoms); });
 }
 
 Status Connection::Sync() {
@@ -710,12 +651,11 @@ Status Connection::Close() {
     r.job_thread.join();
     l.lock();
   }
-  Status s = r.log ? r.log->Sync() : Status::OK();
+  Status s = r.log && r.log->writable() ? r.log->Sync() : Status::OK();
   for (auto& w : r.subscribers)
     if (auto q = w.lock()) q->Close(Status::Aborted("connection closed"));
   r.subscribers.clear();
-  r.log.reset();
-  r.lock.reset();
+  r.backend.lock.reset();
   return s;
 }
 

@@ -83,6 +83,9 @@ struct Options {
   uint32_t level_ratio = 10;                   // adaptive: each level this many times the previous
   uint64_t segment_cache_bytes = 256u << 20;   // decoded leaves kept in memory
   size_t subscriber_capacity = 0;              // tx-report queue bound; 0 = unbounded
+  uint32_t segment_retain_ms = 0;              // keep a superseded root's segments this long
+                                               // (peers reading it from storage); 0: until
+                                               // no database value here holds the root
   std::function<int64_t()> clock;              // ms since epoch for :db/txInstant; null: system clock
 
   // One line, for logs and results files.
