@@ -49,7 +49,8 @@ void Sut::Open() {
   queues.clear();
   expected_reports.clear();
   held.clear();
-  auto r = Connection::Open("/db", MakeOptions(fenv_.get(), false));
+  auto r = cfg_.location.empty() ? Connection::Open("/db", MakeOptions(fenv_.get(), false))
+                                 : Connection::Open(cfg_.location, MakeOptions(nullptr, false));
   if (!r.ok()) RC_FAIL("opening the database: " + r.status().ToString());
   conn_ = std::move(*r);
   Subscribe();
@@ -72,6 +73,11 @@ void Sut::Reopen() {
 void Sut::Crash() {
   queues.clear();
   held.clear();
+  if (!cfg_.location.empty()) {
+    conn_.reset();
+    Open();
+    return;
+  }
   for (FaultOp op : {FaultOp::kWrite, FaultOp::kSync, FaultOp::kRename, FaultOp::kCreate, FaultOp::kDelete})
     fenv_->FailOp(op);
   conn_.reset();  // the process is gone: nothing it does now reaches the disk

@@ -36,6 +36,7 @@ struct SutConfig {
   uint64_t memory_index_threshold = 3 << 10;
   uint32_t segment_datoms = 16;
   bool reference = false;              // keep a never-indexed twin (transparency)
+  std::string location;                // empty: "/db" in the fault-injecting Env
 };
 
 // What a subscriber must receive for one commit.
@@ -64,7 +65,8 @@ class Sut {
   void Reopen();
   // A crash: the disk freezes (every write, sync, rename, create and delete
   // fails from now on), the process goes away, unsynced data is dropped,
-  // and the database is opened again.
+  // and the database is opened again. On PostgreSQL the process goes away
+  // (its sessions end; what the server committed stays) and comes back.
   void Crash();
 
   Connection& conn() { return *conn_; }

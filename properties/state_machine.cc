@@ -4,6 +4,9 @@
 #include <rapidcheck.h>
 #include <rapidcheck/state.h>
 
+#include <unistd.h>
+
+#include <atomic>
 #include <exception>
 #include <functional>
 #include <iostream>
@@ -442,6 +445,11 @@ void RunCase(const PropertySpec& spec, const std::string& strategy) {
   cfg.memory_index_threshold = uint64_t{2048} << Uniform(0, 3);
   cfg.segment_datoms = 16u << Uniform(0, 3);
   cfg.reference = spec.checks & kCheckTransparency;
+  if (!spec.storage.empty()) {
+    static std::atomic<uint64_t> cases{0};
+    cfg.location = WithStrataDb(spec.storage, "prop-" + std::to_string(::getpid()) + "-" + spec.name + "-" +
+                                                  strategy + "-" + std::to_string(cases++));
+  }
   Sut sut(cfg);
   // Every failing run writes the replay; the last one RapidCheck makes is
   // the shrunk case, so that is what the file holds in the end. While a

@@ -49,6 +49,11 @@ struct PropertySpec {
   CommandWeights weights;
   TxMix mix;
   Background background = Background::kSometimes;
+  // Where each case's database lives: empty for a folder in a fault-
+  // injecting in-memory Env; else a PostgreSQL URI, each case getting its
+  // own strata_db (the disk-fault commands are then left out: PostgreSQL
+  // is not behind the Env they fail).
+  std::string storage;
 };
 
 // One case of the property, inside a RapidCheck property body.

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <mutex>
 
 namespace strata {
@@ -160,6 +161,56 @@ Result<Backend> OpenFolderBackend(const std::string& dir, const BackendOptions& 
   STRATA_ASSIGN_OR_RETURN(b.storage, NewEnvStorage(env, dir));
   if (options.writer) b.log = std::make_unique<FileLogStore>(env, dir);
   return b;
+}
+
+std::string WithStrataDb(const std::string& location, const std::string& name) {
+  if (!IsPostgresLocation(location)) {
+    const std::string dir = location.rfind("file:", 0) == 0 ? location.substr(5) : location;
+    const size_t slash = dir.find_last_of('/');
+    return slash == std::string::npos ? name : dir.substr(0, slash + 1) + name;
+  }
+  const size_t q = location.find('?');
+  std::string out = location.substr(0, q);
+  std::string params;
+  if (q != std::string::npos) {
+    std::string_view rest = std::string_view(location).substr(q + 1);
+    while (!rest.empty()) {
+      const size_t amp = rest.find('&');
+      const std::string_view kv = rest.substr(0, amp);
+      if (!kv.empty() && kv.rfind("strata_db=", 0) != 0) {
+        params += params.empty() ? "" : "&";
+        params += kv;
+      }
+      if (amp == std::string_view::npos) break;
+      rest.remove_prefix(amp + 1);
+    }
+  }
+  params += (params.empty() ? "" : "&") + std::string("strata_db=") + name;
+  return out + "?" + params;
+}
+
+Status DestroyDatabase(const std::string& location, Env* env) {
+  if (IsPostgresLocation(location)) return DestroyPgDatabase(location);
+  const std::string dir = location.rfind("file:", 0) == 0 ? location.substr(5) : location;
+  const bool real = !env || env == Env::Default();
+  if (!env) env = Env::Default();
+  if (!env->FileExists(dir)) return Status::OK();
+  {
+    // Refused (Busy) while a writer has it open.
+    STRATA_ASSIGN_OR_RETURN(auto lock, env->LockFile(dir + "/LOCK"));
+    if (env->FileExists(dir + "/segments")) {
+      STRATA_ASSIGN_OR_RETURN(std::vector<std::string> names, env->ListDir(dir + "/segments"));
+      for (const std::string& n : names) STRATA_RETURN_IF_ERROR(env->DeleteFile(dir + "/segments/" + n));
+    }
+    for (const char* f : {"/log", "/root", "/log.rewrite"})
+      if (env->FileExists(dir + f)) STRATA_RETURN_IF_ERROR(env->DeleteFile(dir + f));
+  }
+  if (real) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    if (ec) return Status::IOError("removing " + dir + ": " + ec.message());
+  }
+  return Status::OK();
 }
 
 }  // namespace strata

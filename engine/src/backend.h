@@ -94,5 +94,7 @@ Result<Backend> OpenBackend(const std::string& location, const BackendOptions& o
 Result<Backend> OpenFolderBackend(const std::string& dir, const BackendOptions& options);
 // The PostgreSQL backend (pg_backend.cc).
 Result<Backend> OpenPgBackend(const std::string& uri, const BackendOptions& options);
+// Deletes every row of the strata database `uri` names (pg_backend.cc).
+Status DestroyPgDatabase(const std::string& uri);
 
 }  // namespace strata

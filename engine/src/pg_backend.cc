@@ -7,4 +7,8 @@ Result<Backend> OpenPgBackend(const std::string& uri, const BackendOptions&) {
   return Status::InvalidArgument("PostgreSQL storage is not built yet: " + uri);
 }
 
+Status DestroyPgDatabase(const std::string& uri) {
+  return Status::InvalidArgument("PostgreSQL storage is not built yet: " + uri);
+}
+
 }  // namespace strata

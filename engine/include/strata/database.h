@@ -271,9 +271,24 @@ struct ConnectionStats {
   uint64_t sealed_novelty = 0;          // novelty generations waiting for a job now
 };
 
+// ---- locations ------------------------------------------------------------
+//
+// A database lives at a location: a folder ("/data/db", "file:/data/db"),
+// or a PostgreSQL URI naming the server, its database and the strata
+// database inside it ("postgres://user@host:5432/pgdb?strata_db=music"; many
+// strata databases share one PostgreSQL database).
+
+// `location` with its strata_db parameter set to `name` (PostgreSQL); for a
+// folder, the folder `name` beside it.
+std::string WithStrataDb(const std::string& location, const std::string& name);
+// Deletes the database at `location` (every blob, root and log record);
+// OK when there is none. Nothing may have it open.
+Status DestroyDatabase(const std::string& location, Env* env = nullptr);
+
 class Connection {
  public:
-  // Opens (or creates, per options) the database in folder `dir`.
+  // Opens (or creates, per options) the database at a location: a folder
+  // (the embedded default) or a PostgreSQL URI.
   static Result<std::unique_ptr<Connection>> Open(const std::string& dir, const Options& options = {});
   ~Connection();
   Connection(const Connection&) = delete;

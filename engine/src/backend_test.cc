@@ -1,0 +1,45 @@
+// Locations: naming, dispatch and destruction.
+#include "backend.h"
+
+#include <gtest/gtest.h>
+
+#include "strata/database.h"
+
+namespace strata {
+namespace {
+
+TEST(Location, WithStrataDbSetsOrReplacesTheName) {
+  EXPECT_EQ(WithStrataDb("postgres://u@h:5432/pg", "a"), "postgres://u@h:5432/pg?strata_db=a");
+  EXPECT_EQ(WithStrataDb("postgresql://h/pg?sslmode=disable", "b"), "postgresql://h/pg?sslmode=disable&strata_db=b");
+  EXPECT_EQ(WithStrataDb("postgres://h/pg?strata_db=old&host=/tmp", "c"), "postgres://h/pg?host=/tmp&strata_db=c");
+  EXPECT_EQ(WithStrataDb("/data/dbs/one", "two"), "/data/dbs/two");
+  EXPECT_EQ(WithStrataDb("file:/data/one", "two"), "/data/two");
+  EXPECT_EQ(WithStrataDb("one", "two"), "two");
+}
+
+TEST(Location, UnknownSchemesAreRefused) {
+  auto b = OpenBackend("s3://bucket/db", BackendOptions{});
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(b.status().message().find("s3://bucket/db"), std::string::npos) << b.status().ToString();
+}
+
+TEST(Location, DestroyRemovesADatabaseButNotAnOpenOne) {
+  auto env = NewMemEnv();
+  Options o;
+  o.env = env.get();
+  auto c = Connection::Open("/x/db", o);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_TRUE((*c)->Transact("[{:db/doc \"hello\"}]").ok());
+  EXPECT_EQ(DestroyDatabase("/x/db", env.get()).code(), Code::kBusy);
+  c->reset();
+  ASSERT_TRUE(DestroyDatabase("/x/db", env.get()).ok());
+  o.create_if_missing = false;
+  auto gone = Connection::Open("/x/db", o);
+  ASSERT_FALSE(gone.ok());
+  EXPECT_TRUE(gone.status().IsNotFound()) << gone.status().ToString();
+  EXPECT_TRUE(DestroyDatabase("/x/never", env.get()).ok());
+}
+
+}  // namespace
+}  // namespace strata
