@@ -85,6 +85,7 @@ class Progress {
 
 struct Plan {
   std::vector<std::string> strategies;
+  std::string storage;  // RunArgs::storage
   Options options;  // without the strategy and the clock
   workloads::WorkloadOptions workload;
   uint64_t planted_slow_read_us = 0;  // RunContext::planted_slow_read_us
@@ -214,28 +215,25 @@ class RunSampler {
   std::thread thread_;  // last: starts after the fields it uses
 };
 
-uint64_t FolderBytes(const std::string& dir) {
-  std::error_code ec;
-  uint64_t n = 0;
-  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
-       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    std::error_code fec;
-    if (it->is_regular_file(fec)) n += it->file_size(fec);
-  }
-  return n;
-}
-
 // One run of one strategy; `label` names it in progress lines.
 Result<RunResult> RunOnce(const Plan& plan, const std::string& strategy, const std::string& out_dir,
                           bool keep, const std::string& label) {
-  std::string dir = out_dir + "/db-" + strategy + "-XXXXXX";
-  if (mkdtemp(dir.data()) == nullptr) return Status::IOError("cannot create a folder under " + out_dir);
+  std::string dir;
+  if (plan.storage.empty()) {
+    dir = out_dir + "/db-" + strategy + "-XXXXXX";
+    if (mkdtemp(dir.data()) == nullptr) return Status::IOError("cannot create a folder under " + out_dir);
+  } else {
+    static int runs = 0;
+    dir = WithStrataDb(plan.storage, "run-" + std::to_string(::getpid()) + "-" + std::to_string(runs++) + "-" + strategy);
+    STRATA_RETURN_IF_ERROR(DestroyDatabase(dir));
+  }
   struct Cleanup {
     const std::string& dir;
     bool remove;
     ~Cleanup() {
-      std::error_code ec;
-      if (remove) std::filesystem::remove_all(dir, ec);
+      if (!remove) return;
+      if (Status s = DestroyDatabase(dir); !s.ok())
+        std::fprintf(stderr, "strata: warning: removing the run's database %s: %s\n", dir.c_str(), s.ToString().c_str());
     }
   } cleanup{dir, !keep};
 
@@ -348,7 +346,8 @@ Result<RunResult> RunOnce(const Plan& plan, const std::string& strategy, const s
   s.backpressure_wait_ms = cs.backpressure_wait_ms;
   s.segments_collected = cs.segments_collected;
   s.AddJobs(r.jobs);
-  s.storage_bytes = FolderBytes(dir + "/segments");
+  auto at_rest = conn.StorageBytes();
+  s.storage_bytes = at_rest.ok() ? *at_rest : 0;
   const JemallocStats m = ReadJemallocStats();
   s.allocated_bytes = m.allocated;
   s.active_bytes = m.active;
@@ -375,6 +374,7 @@ int RunRun(const RunArgs& args) {
   auto planned = MakePlan(args);
   if (!planned.ok()) return Fail(planned.status().message());
   Plan& plan = *planned;
+  plan.storage = args.storage;
   std::error_code ec;
   std::filesystem::create_directories(args.out, ec);
   if (ec) return Fail("--out " + args.out + ": " + ec.message());

@@ -129,6 +129,10 @@ int main(int argc, char** argv) {
       ->option_text("N (default 1)");
   run->add_option("--data-dir", ra.data_dir, "data set folder, for workloads that read one")->option_text("DIR");
   run->add_flag("--keep", ra.keep, "keep each run's database under --out");
+  run->add_option("--storage", ra.storage,
+                  "where the runs' databases live: folders under --out (default) or a PostgreSQL URI "
+                  "(postgres://user@host:port/db); each run gets its own strata_db there, dropped after "
+                  "the run unless --keep");
 
   strata::cli::IndexArgs ia;
   CLI::App* index = app.add_subcommand(

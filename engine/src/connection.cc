@@ -617,6 +617,8 @@ Status Connection::TxRange(T start, T end,
   return log->ReadRange(start, std::min(end, basis + 1), [&](LogRecord&& rec) { return fn(rec.t, rec.datoms); });
 }
 
+Result<uint64_t> Connection::StorageBytes() const { return rep_->durable->storage->BytesAtRest(); }
+
 Status Connection::Sync() {
   std::lock_guard l(rep_->mu);
   if (rep_->closed) return Status::OK();

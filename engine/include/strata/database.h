@@ -317,6 +317,8 @@ class Connection {
   std::string strategy() const;
   Status SetStrategy(const std::string& name);
 
+  // Bytes of the durable index at rest (segments, directories, root).
+  Result<uint64_t> StorageBytes() const;
   Status Sync();   // fsyncs the log now
   Status Close();  // syncs and releases the folder; further calls fail
   ConnectionStats stats() const;
