@@ -9,6 +9,7 @@
 #include "db_state.h"
 #include "durable_index.h"
 #include "iterator.h"
+#include "log.h"
 #include "segment.h"
 #include "strata/database.h"
 
@@ -276,15 +277,16 @@ void Verifier::CompareViews(const Database& db, const Database& replay) {
   }
 }
 
-// A fresh in-memory database replaying a copy of the log at `dir`.
-Result<std::unique_ptr<Connection>> OpenReplay(Env* env, const std::string& dir, std::unique_ptr<Env>* mem) {
-  STRATA_ASSIGN_OR_RETURN(std::string log, env->ReadFile(dir + "/log"));
+// A fresh in-memory database replaying a copy of `conn`'s log (any backend).
+Result<std::unique_ptr<Connection>> OpenReplay(const Connection& conn, std::unique_ptr<Env>* mem) {
   *mem = NewMemEnv();
   STRATA_RETURN_IF_ERROR((*mem)->CreateDirs("/replay"));
   {
-    STRATA_ASSIGN_OR_RETURN(auto f, (*mem)->NewWritableFile("/replay/log"));
-    STRATA_RETURN_IF_ERROR(f->Append(log));
-    STRATA_RETURN_IF_ERROR(f->Close());
+    STRATA_ASSIGN_OR_RETURN(auto out, LogWriter::Open(mem->get(), "/replay/log", 0));
+    STRATA_RETURN_IF_ERROR(conn.TxRange(0, std::numeric_limits<T>::max(), [&](T t, const std::vector<Datom>& datoms) {
+      return out->Append(LogRecord{t, datoms});
+    }));
+    STRATA_RETURN_IF_ERROR(out->Sync());
   }
   Options o;
   o.env = mem->get();
@@ -313,7 +315,6 @@ std::string VerifyReport::ToString() const {
 
 Result<VerifyReport> Verify(const std::string& dir, const VerifyOptions& options) {
   Env* env = options.env ? options.env : Env::Default();
-  if (!env->FileExists(dir + "/log")) return Status::NotFound("no database at " + dir);
   VerifyReport report;
   Verifier v(&report, options.max_problems);
   Options o;
@@ -323,7 +324,7 @@ Result<VerifyReport> Verify(const std::string& dir, const VerifyOptions& options
   o.memory_index_threshold = o.memory_index_max = std::numeric_limits<uint64_t>::max();
   auto conn = Connection::Open(dir, o);
   if (!conn.ok()) {
-    if (conn.status().code() == Code::kBusy) return conn.status();
+    if (conn.status().code() == Code::kBusy || conn.status().IsNotFound()) return conn.status();
     v.Problem("opening: " + conn.status().ToString());
     return report;
   }
@@ -332,7 +333,7 @@ Result<VerifyReport> Verify(const std::string& dir, const VerifyOptions& options
   v.CheckReadPath(db);
   if (options.replay_log) {
     std::unique_ptr<Env> mem;
-    auto replay = OpenReplay(env, dir, &mem);
+    auto replay = OpenReplay(**conn, &mem);
     if (!replay.ok()) v.Problem("replaying the log: " + replay.status().ToString());
     else v.CompareViews(db, (*replay)->db());
   }
