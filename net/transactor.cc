@@ -155,6 +155,7 @@ class TransactorImpl final : public Transactor {
     // Subscribe before reading the basis: every commit after it is queued.
     queue_ = conn_->Subscribe();
     head_ = ring_base_ = pumped_ = conn_->db().basis_t();
+    stats_.basis_t = head_;
     try {
       router_.set(zmq::sockopt::router_mandatory, 1);
       router_.set(zmq::sockopt::sndhwm, options_.send_hwm);
