@@ -5,13 +5,21 @@
 namespace strata::cli {
 
 int RunPull(const PullArgs& args) {
+  std::unique_ptr<Connection> conn;
+  return RunPull(args, [&]() -> Result<ReadSource> {
+    STRATA_ASSIGN_OR_RETURN(conn, OpenExisting(args.db));
+    return ReadSource{conn->db(), conn.get()};
+  });
+}
+
+int RunPull(const PullArgs& args, const std::function<Result<ReadSource>()>& open) {
   auto pattern = edn::ReadOne(args.pattern);
   if (!pattern.ok()) return Fail("pattern: " + pattern.status().message());
   auto entity = edn::ReadOne(args.entity);
   if (!entity.ok()) return Fail("entity: " + entity.status().message());
-  auto conn = OpenExisting(args.db);
-  if (!conn.ok()) return Fail(conn.status().message());
-  auto view = ReadView((*conn)->db(), args);
+  auto source = open();
+  if (!source.ok()) return Fail(source.status().message());
+  auto view = ReadView(source->db, args);
   if (!view.ok()) return Fail(view.status().message());
   auto result = Repeat(args, [&] { return Pull(*view, *pattern, *entity); });
   if (!result.ok()) return Fail("pull: " + result.status().message());

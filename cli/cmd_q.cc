@@ -137,6 +137,14 @@ edn::Node WithRulesIn(edn::Node q) {
 }  // namespace
 
 int RunQuery(const QueryArgs& args) {
+  std::unique_ptr<Connection> conn;
+  return RunQuery(args, [&]() -> Result<ReadSource> {
+    STRATA_ASSIGN_OR_RETURN(conn, OpenExisting(args.db));
+    return ReadSource{conn->db(), conn.get()};
+  });
+}
+
+int RunQuery(const QueryArgs& args, const std::function<Result<ReadSource>()>& open) {
   auto query = edn::ReadOne(args.query);
   if (!query.ok()) return Fail("query: " + query.status().message());
   edn::Node q = *query;
@@ -154,9 +162,9 @@ int RunQuery(const QueryArgs& args) {
     q = WithRulesIn(q);
     in = InForms(q, &has_in);
   }
-  auto conn = OpenExisting(args.db);
-  if (!conn.ok()) return Fail(conn.status().message());
-  auto view = ReadView((*conn)->db(), args);
+  auto source = open();
+  if (!source.ok()) return Fail(source.status().message());
+  auto view = ReadView(source->db, args);
   if (!view.ok()) return Fail(view.status().message());
 
   std::vector<QueryInput> inputs;
@@ -179,7 +187,8 @@ int RunQuery(const QueryArgs& args) {
     }
     const std::string& text = args.inputs[next++];
     if (text == "log") {
-      inputs.push_back(LogSource{conn->get()});
+      if (source->log == nullptr) return Fail("input `log`: the log is not readable here (a peer reads no log)");
+      inputs.push_back(LogSource{source->log});
       continue;
     }
     auto node = edn::ReadOne(text);

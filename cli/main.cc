@@ -13,6 +13,7 @@
 #include "cli/dev_commands.h"
 #include "cli/import_commands.h"
 #include "cli/load_command.h"
+#include "cli/net_commands.h"
 #include "cli/query_commands.h"
 #include "cli/report_commands.h"
 
@@ -154,6 +155,7 @@ int main(int argc, char** argv) {
   int callback_exit = -1;
   strata::cli::AddQueryCommands(app, &callback_exit);
   strata::cli::AddReportCommands(app, &callback_exit);
+  strata::cli::AddNetCommands(app, &callback_exit);
   strata::cli::CrashWriterArgs cw;
   CLI::App* crash_writer = strata::cli::AddCrashWriter(app, &cw);
   strata::cli::LoadArgs lo;
@@ -180,8 +182,8 @@ int main(int argc, char** argv) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     if (argc >= 2 && argv[1][0] != '-' && app.get_subcommands().empty()) {
       return strata::cli::Fail(std::string("unknown command '") + argv[1] +
-                               "': expected transact, datoms, log, q, pull, demo, run, load, gen, import, gen-csv, index, verify, report "
-                               "or compare "
+                               "': expected transact, datoms, log, q, pull, demo, run, load, gen, import, gen-csv, index, verify, report, "
+                               "compare, transactor or peer "
                                "(see 'strata --help')");
     }
     std::string where;

@@ -13,6 +13,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -45,6 +47,17 @@ struct PullArgs : ReadViewArgs {
 
 int RunQuery(const QueryArgs& args);
 int RunPull(const PullArgs& args);
+
+// What a read runs on: a database value and, when there is one, the
+// connection whose log the query input `log` names.
+struct ReadSource {
+  Database db;
+  const Connection* log = nullptr;
+};
+// The same, on the source `open` returns (called once the arguments
+// parsed): `strata peer q` and `pull` read a peer's database this way.
+int RunQuery(const QueryArgs& args, const std::function<Result<ReadSource>()>& open);
+int RunPull(const PullArgs& args, const std::function<Result<ReadSource>()>& open);
 
 // Registers the q and pull subcommands on `app`. When one is parsed its
 // callback runs it and stores the exit code in *exit_code (left alone

@@ -1,0 +1,263 @@
+// `strata transactor` and `strata peer` (cli/net_commands.h).
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "cli/net_commands.h"
+#include "cli/query_commands.h"
+#include "net/peer.h"
+#include "net/protocol.h"
+#include "net/transactor.h"
+
+namespace strata::cli {
+
+namespace {
+
+struct TransactorArgs {
+  std::string db;
+  std::string listen;
+  std::string strategy;
+  std::string sync = "always";
+  int workers = 8;
+};
+
+int RunTransactor(const TransactorArgs& args) {
+  SyncPolicy policy;
+  if (!ParseSyncPolicy(args.sync, &policy)) return Fail("--sync '" + args.sync + "': expected always, batch or never");
+  auto endpoint = net::TcpEndpoint(args.listen);
+  if (!endpoint.ok()) return Fail("--listen " + endpoint.status().message());
+  // Every thread started from here on inherits the blocked signals; this
+  // one takes them with sigwait.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  Options options;
+  options.sync = policy;
+  options.strategy = args.strategy;
+  options.segment_retain_ms = 60000;  // peers may read a superseded root that long
+  auto conn = Connection::Open(args.db, options);
+  if (!conn.ok()) return Fail("opening " + args.db + ": " + conn.status().ToString());
+  net::TransactorOptions to;
+  to.listen = *endpoint;
+  to.workers = args.workers;
+  auto server = net::Transactor::Start(conn->get(), to);
+  if (!server.ok()) return Fail(server.status().message());
+  std::printf("strata transactor: listening on %s (database %s, basis-t %llu, sync %s)\n",
+              (*server)->endpoint().c_str(), args.db.c_str(),
+              static_cast<unsigned long long>((*conn)->db().basis_t()), args.sync.c_str());
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  (*server)->Stop();
+  const net::TransactorStats st = (*server)->stats();
+  std::fprintf(stderr,
+               "strata transactor: %s; stopping (transactions %llu, reports sent %llu, catch-ups %llu, basis-t %llu)\n",
+               sig == SIGTERM ? "SIGTERM" : "SIGINT", static_cast<unsigned long long>(st.transactions),
+               static_cast<unsigned long long>(st.reports_sent), static_cast<unsigned long long>(st.catchups),
+               static_cast<unsigned long long>(st.basis_t));
+  if (Status s = (*conn)->Close(); !s.ok()) return Fail("closing " + args.db + ": " + s.ToString());
+  return 0;
+}
+
+struct PeerArgs {
+  std::string connect;
+  uint32_t connect_timeout_ms = 5000;
+  // transact
+  std::string file = "-";
+  // q, pull (views and format in the QueryArgs / PullArgs)
+  uint64_t at_t = 0;  // wait for this basis-t before reading
+  QueryArgs q;
+  PullArgs pull;
+  // watch
+  uint64_t count = 0;  // 0: until interrupted
+  // sync
+  uint64_t sync_t = 0;
+  int timeout_ms = 10000;
+  Format format = Format::kEdn;
+};
+
+Result<std::unique_ptr<net::Peer>> ConnectPeer(const PeerArgs& a) {
+  net::PeerOptions po;
+  po.connect_timeout_ms = a.connect_timeout_ms;
+  auto p = net::Peer::Connect(a.connect, po);
+  if (!p.ok()) return p.status().WithContext("connecting to " + a.connect);
+  return p;
+}
+
+Status ReadAll(const std::string& file, std::string* out) {
+  std::ostringstream buf;
+  if (file == "-") {
+    buf << std::cin.rdbuf();
+  } else {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return Status::IOError("cannot open " + file);
+    buf << in.rdbuf();
+  }
+  *out = std::move(buf).str();
+  return Status::OK();
+}
+
+int RunPeerTransact(const PeerArgs& a) {
+  std::string text;
+  if (Status s = ReadAll(a.file, &text); !s.ok()) return Fail(s.message());
+  auto peer = ConnectPeer(a);
+  if (!peer.ok()) return Fail(peer.status().message());
+  const std::string source = a.file == "-" ? "stdin" : a.file;
+  edn::Reader reader(text);
+  edn::Node form;
+  Status read_status;
+  for (uint64_t k = 1;; ++k) {
+    if (!reader.Next(&form, &read_status)) {
+      if (!read_status.ok()) return Fail(source + ": reading transaction " + std::to_string(k) + ": " + read_status.message());
+      break;
+    }
+    auto r = (*peer)->Transact(edn::Print(form));
+    if (!r.ok()) {
+      return Fail(source + ": transaction " + std::to_string(k) + " (line " + std::to_string(form.line) +
+                  ") failed: " + r.status().ToString());
+    }
+    PrintLine(a.format == Format::kJson ? DumpJson(TxReportToJson(*r)) : TxReportToEdn(*r));
+  }
+  return 0;
+}
+
+// The peer's database once it has reached --t.
+std::function<Result<ReadSource>()> PeerSource(const PeerArgs& a, std::unique_ptr<net::Peer>* holder) {
+  return [&a, holder]() -> Result<ReadSource> {
+    STRATA_ASSIGN_OR_RETURN(*holder, ConnectPeer(a));
+    // Without --t: everything committed when the peer connected.
+    const T t = a.at_t != 0 ? a.at_t : (*holder)->stats().transactor_basis_t;
+    STRATA_ASSIGN_OR_RETURN(Database db, (*holder)->Sync(t, a.timeout_ms));
+    return ReadSource{db, nullptr};
+  };
+}
+
+int RunPeerWatch(const PeerArgs& a) {
+  auto peer = ConnectPeer(a);
+  if (!peer.ok()) return Fail(peer.status().message());
+  // Only what commits from now on: the replica's catch-up past its index
+  // root is history.
+  auto queue = (*peer)->Subscribe();
+  const T from = (*peer)->stats().transactor_basis_t;
+  CatchSigint();
+  uint64_t printed = 0;
+  TxReport r;
+  while (!Interrupted() && (a.count == 0 || printed < a.count)) {
+    if (!queue->Pop(&r, 100)) {
+      if (!queue->status().ok()) return Fail("watch: " + queue->status().ToString());
+      continue;
+    }
+    if (r.t <= from) continue;
+    PrintLine(a.format == Format::kJson ? DumpJson(LogEntryToJson(r.db_after, r.t, r.tx_data))
+                                        : LogEntryToEdn(r.db_after, r.t, r.tx_data));
+    std::fflush(stdout);
+    ++printed;
+  }
+  return 0;
+}
+
+int RunPeerSync(const PeerArgs& a) {
+  auto peer = ConnectPeer(a);
+  if (!peer.ok()) return Fail(peer.status().message());
+  auto db = (*peer)->Sync(a.sync_t, a.timeout_ms);
+  if (!db.ok()) return Fail(db.status().message());
+  PrintLine(a.format == Format::kJson ? "{\"basis_t\":" + std::to_string(db->basis_t()) + "}"
+                                      : "{:basis-t " + std::to_string(db->basis_t()) + "}");
+  return 0;
+}
+
+void AddFormatFlag(CLI::App* cmd, Format* format) {
+  static const std::map<std::string, Format> kFormats = {{"edn", Format::kEdn}, {"json", Format::kJson}};
+  cmd->add_option("--format", *format, "output format: edn (default) or json")
+      ->transform(CLI::CheckedTransformer(kFormats, CLI::ignore_case))
+      ->option_text("edn|json");
+}
+
+void AddPeerViewFlags(CLI::App* cmd, PeerArgs* a, ReadViewArgs* v) {
+  cmd->add_option("--t", a->at_t, "wait until the peer has every transaction up to T before reading\n"
+                  "(default: everything committed when it connected)")
+      ->option_text("T");
+  cmd->add_option("--timeout-ms", a->timeout_ms, "longest wait for --t")->option_text("MS (default 10000)");
+  cmd->add_option("--as-of", v->as_of, "read the database as of T: a t, a tx id, or an instant")->option_text("T");
+  cmd->add_option("--since", v->since, "only datoms added after T (T excluded)")->option_text("T");
+  cmd->add_flag("--history", v->history, "every assertion and retraction ever recorded");
+  AddFormatFlag(cmd, &v->format);
+}
+
+}  // namespace
+
+void AddNetCommands(CLI::App& app, int* exit_code) {
+  auto ta = std::make_shared<TransactorArgs>();
+  CLI::App* tc = app.add_subcommand(
+      "transactor", "Serve a database to peers over the network until SIGINT or SIGTERM.\n"
+                    "Example: strata transactor --db DIR --listen 127.0.0.1:4334");
+  tc->add_option("--db", ta->db, "database location: a folder (created if missing) or a PostgreSQL URI")
+      ->required()
+      ->option_text("LOCATION");
+  tc->add_option("--listen", ta->listen, "address to listen on; port 0 picks a free one (printed)")
+      ->required()
+      ->option_text("HOST:PORT");
+  tc->add_option("--strategy", ta->strategy, "merge strategy for indexing jobs (default: the root's)")
+      ->option_text("S");
+  tc->add_option("--sync", ta->sync, "commit durability")
+      ->check(CLI::IsMember({"always", "batch", "never"}))
+      ->option_text("always|batch|never (default always)");
+  tc->add_option("--workers", ta->workers, "threads running transactions at once (group commit)")
+      ->check(CLI::Range(1, 256))
+      ->option_text("N (default 8)");
+  tc->callback([ta, exit_code] { *exit_code = RunTransactor(*ta); });
+
+  auto pa = std::make_shared<PeerArgs>();
+  CLI::App* pc = app.add_subcommand(
+      "peer", "Connect to a transactor as a peer: transact through it, read locally, watch its transactions.\n"
+              "Example: strata peer --connect 127.0.0.1:4334 q '[:find ?e :where [?e :db/ident]]'");
+  pc->add_option("--connect", pa->connect, "the transactor's address")->required()->option_text("HOST:PORT");
+  pc->add_option("--connect-timeout-ms", pa->connect_timeout_ms, "give up connecting after this long")
+      ->option_text("MS (default 5000)");
+  pc->require_subcommand(1);
+
+  CLI::App* tx = pc->add_subcommand("transact", "Commit the EDN transactions of FILE or stdin, printing each report");
+  tx->add_option("file", pa->file, "EDN file; '-' or nothing reads stdin")->option_text("FILE|-");
+  AddFormatFlag(tx, &pa->format);
+  tx->callback([pa, exit_code] { *exit_code = RunPeerTransact(*pa); });
+
+  CLI::App* q = pc->add_subcommand("q", "Run a Datalog query on the peer's database");
+  q->add_option("query", pa->q.query, "the query, EDN")->required()->option_text("QUERY");
+  q->add_option("inputs", pa->q.inputs, "the query's other :in inputs, EDN")->option_text("INPUT...");
+  q->add_option("--rules", pa->q.rules, "EDN file of rules, bound to %")->option_text("FILE");
+  AddPeerViewFlags(q, pa.get(), &pa->q);
+  q->callback([pa, exit_code] {
+    std::unique_ptr<net::Peer> holder;
+    *exit_code = RunQuery(pa->q, PeerSource(*pa, &holder));
+  });
+
+  CLI::App* pull = pc->add_subcommand("pull", "Pull a pattern from an entity of the peer's database");
+  pull->add_option("pattern", pa->pull.pattern, "the pull pattern, EDN")->required()->option_text("PATTERN");
+  pull->add_option("entity", pa->pull.entity, "an entity id, ident or lookup ref, EDN")->required()->option_text("ENTITY");
+  AddPeerViewFlags(pull, pa.get(), &pa->pull);
+  pull->callback([pa, exit_code] {
+    std::unique_ptr<net::Peer> holder;
+    *exit_code = RunPull(pa->pull, PeerSource(*pa, &holder));
+  });
+
+  CLI::App* watch = pc->add_subcommand("watch", "Print each transaction committed from now on, in t order");
+  watch->add_option("--count", pa->count, "stop after N transactions (0: until Ctrl-C)")->option_text("N");
+  AddFormatFlag(watch, &pa->format);
+  watch->callback([pa, exit_code] { *exit_code = RunPeerWatch(*pa); });
+
+  CLI::App* sync = pc->add_subcommand("sync", "Wait until the peer has every transaction up to T; print its basis-t");
+  sync->add_option("--t", pa->sync_t, "the basis-t to reach")->required()->option_text("T");
+  sync->add_option("--timeout-ms", pa->timeout_ms, "longest wait")->option_text("MS (default 10000)");
+  AddFormatFlag(sync, &pa->format);
+  sync->callback([pa, exit_code] { *exit_code = RunPeerSync(*pa); });
+}
+
+}  // namespace strata::cli

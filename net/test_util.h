@@ -1,0 +1,77 @@
+// net/test_util.h — helpers shared by the net tests: a temporary folder,
+// a schema, and datoms as comparable text.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "strata/database.h"
+
+namespace strata::net::testing {
+
+// A fresh folder under the system's temporary folder, removed at the end.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "strata-net-XXXXXX").string();
+    if (mkdtemp(tmpl.data()) == nullptr) ADD_FAILURE() << "mkdtemp " << tmpl;
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+  std::string db() const { return path_ + "/db"; }
+
+ private:
+  std::string path_;
+};
+
+inline constexpr const char* kSchema = R"([
+  {:db/ident :k/id :db/valueType :db.type/long :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
+  {:db/ident :k/v :db/valueType :db.type/string :db/cardinality :db.cardinality/one}
+  {:db/ident :k/by :db/valueType :db.type/string :db/cardinality :db.cardinality/one}])";
+
+// A transaction upserting entity `id` with value v, written by `by`.
+inline std::string Put(int id, const std::string& v, const std::string& by = "test") {
+  return "[{:k/id " + std::to_string(id) + " :k/v \"" + v + "\" :k/by \"" + by + "\"}]";
+}
+
+inline std::string DatomText(const Datom& d) {
+  const std::string v = std::to_string(static_cast<int>(d.v.type())) + ":" + std::to_string(d.v.as_long()) + ":" + d.v.str();
+  return std::to_string(d.e) + " " + std::to_string(d.a) + " " + v + " " + std::to_string(d.tx) +
+         (d.added ? " +" : " -");
+}
+
+inline std::string TxText(T t, const std::vector<Datom>& datoms) {
+  std::string s = "t=" + std::to_string(t) + ":";
+  for (const Datom& d : datoms) s += " [" + DatomText(d) + "]";
+  return s;
+}
+
+// Every datom of an index of `db` (current view), one per line.
+inline std::string Dump(const Database& db, Index index = Index::kEavt) {
+  auto ds = db.DatomsVector(index);
+  if (!ds.ok()) return "error: " + ds.status().ToString();
+  std::string s;
+  for (const Datom& d : *ds) s += DatomText(d) + "\n";
+  return s;
+}
+
+// The log of `conn` as TxText lines with t > after.
+inline std::vector<std::string> LogTexts(const Connection& conn, T after = 0) {
+  std::vector<std::string> out;
+  Status s = conn.TxRange(after + 1, ~T{0}, [&](T t, const std::vector<Datom>& d) {
+    out.push_back(TxText(t, d));
+    return Status::OK();
+  });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
+}
+
+}  // namespace strata::net::testing
