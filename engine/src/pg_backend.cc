@@ -71,7 +71,9 @@ int64_t LockKey(const std::string& db) { return Checksum("strata writer:" + db);
 
 // ---- the writer lock --------------------------------------------------------
 
-class PgLock final : public BackendLock {
+// The lock's session, shared by the log (which checks it before each sync)
+// and the Backend's lock handle (whose end releases it).
+class PgLock {
  public:
   PgLock(const pg::Location& loc, bool sync) : loc_(loc), session_(loc_, sync) {}
 
@@ -86,9 +88,25 @@ class PgLock final : public BackendLock {
   // another writer took it meanwhile. Costs no round trip while connected.
   Status Check(pg::Counters& c) {
     std::lock_guard<std::mutex> l(mu_);
+    if (released_) return Status::Aborted("strata database " + loc_.db + ": the writer lock was released");
     session_.Poll();
     if (!session_.broken()) return Status::OK();
-    return TryLock(c);
+    Status s = TryLock(c);
+    if (s.code() == Code::kBusy) lost_ = true;
+    return s;
+  }
+
+  // Ends the session, and with it the lock.
+  void Release() {
+    std::lock_guard<std::mutex> l(mu_);
+    released_ = true;
+    session_.Close();
+  }
+
+  // False once released, or taken by another writer after a loss.
+  bool held() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return !released_ && !lost_;
   }
 
  private:
@@ -106,8 +124,18 @@ class PgLock final : public BackendLock {
   }
 
   const pg::Location loc_;
-  std::mutex mu_;
+  mutable std::mutex mu_;  // guards the fields below
   Session session_;
+  bool released_ = false, lost_ = false;
+};
+
+class PgLockHandle final : public BackendLock {
+ public:
+  explicit PgLockHandle(std::shared_ptr<PgLock> lock) : lock_(std::move(lock)) {}
+  ~PgLockHandle() override { lock_->Release(); }
+
+ private:
+  std::shared_ptr<PgLock> lock_;
 };
 
 // ---- blobs and the root -----------------------------------------------------
@@ -280,28 +308,29 @@ class PgStorage final : public Storage {
       batches.back().push_back(&entry);
       bytes += entry.second.size();
     }
-    std::vector<std::vector<Param>> params;
-    for (const auto& batch : batches) {
+    // A batch's parameters are built when it is sent: one batch's copy of
+    // the blobs in memory at a time.
+    auto batch_params = [&](size_t i) -> std::vector<Param> {
       std::vector<std::string_view> keys, values;
       std::vector<int64_t> sums;
-      for (const auto* e : batch) {
+      for (const auto* e : batches[i]) {
         keys.push_back(e->first);
         values.push_back(e->second);
         sums.push_back(Checksum(e->second));
       }
-      params.push_back({Text(db_), pg::TextArray(keys), pg::ByteaArray(values), pg::Int8Array(sums)});
-    }
+      return {Text(db_), pg::TextArray(keys), pg::ByteaArray(values), pg::Int8Array(sums)};
+    };
     Status s = Status::OK();
-    if (!params.empty() || root) {
-      const bool transaction = params.size() + (root ? 1 : 0) > 1;
+    if (!batches.empty() || root) {
+      const bool transaction = batches.size() + (root ? 1 : 0) > 1;
       s = pool_->Run(counters_, root ? "publish root" : "sync", [&](Session& ss) -> Status {
         if (transaction) STRATA_RETURN_IF_ERROR(ss.Exec("BEGIN").status());
-        for (const auto& p : params) {
+        for (size_t i = 0; i < batches.size(); ++i) {
           STRATA_RETURN_IF_ERROR(ss.Exec("INSERT INTO strata_blobs (db, key, value, checksum)"
                                          " SELECT $1, * FROM unnest($2::text[], $3::bytea[], $4::bigint[])"
                                          " ON CONFLICT (db, key) DO UPDATE"
                                          " SET value = EXCLUDED.value, checksum = EXCLUDED.checksum",
-                                         p)
+                                         batch_params(i))
                                      .status());
         }
         if (root) {
@@ -337,7 +366,8 @@ class PgStorage final : public Storage {
 
 class PgLog final : public LogStore {
  public:
-  PgLog(std::shared_ptr<pg::Pool> pool, PgLock* lock) : pool_(std::move(pool)), lock_(lock), db_(pool_->location().db) {}
+  PgLog(std::shared_ptr<pg::Pool> pool, std::shared_ptr<PgLock> lock)
+      : pool_(std::move(pool)), lock_(std::move(lock)), db_(pool_->location().db) {}
 
   Result<LogReadResult> Recover(RecoveryMode mode, const std::function<Status(LogRecord&&)>& fn,
                                 LogSkim skim) override {
@@ -507,7 +537,7 @@ class PgLog final : public LogStore {
     return Status::OK();
   }
 
-  bool writable() const override { return true; }
+  bool writable() const override { return lock_->held(); }
   uint64_t size() const override {
     std::lock_guard<std::mutex> l(mu_);
     return size_;
@@ -565,7 +595,7 @@ class PgLog final : public LogStore {
   }
 
   std::shared_ptr<pg::Pool> pool_;
-  PgLock* const lock_;  // owned by the Backend, which outlives the log
+  const std::shared_ptr<PgLock> lock_;
   const std::string db_;
   mutable pg::Counters counters_;
   std::atomic<uint64_t> appends_{0}, syncs_{0}, bytes_written_{0};
@@ -622,10 +652,10 @@ Result<Backend> OpenPgBackend(const std::string& uri, const BackendOptions& opti
   b.existed = existed;
   auto pool = std::make_shared<pg::Pool>(loc, options.sync, kPoolSessions);
   if (options.writer) {
-    auto lock = std::make_unique<PgLock>(loc, options.sync);
+    auto lock = std::make_shared<PgLock>(loc, options.sync);
     STRATA_RETURN_IF_ERROR(lock->Acquire(open_counters));
-    b.log = std::make_unique<PgLog>(pool, lock.get());
-    b.lock = std::move(lock);
+    b.log = std::make_unique<PgLog>(pool, lock);
+    b.lock = std::make_unique<PgLockHandle>(std::move(lock));
   }
   b.storage = std::make_unique<PgStorage>(pool);
   return b;

@@ -404,6 +404,19 @@ TEST_F(PgBackendTest, OneWriterAtATime) {
   EXPECT_TRUE(DestroyDatabase(WithStrataDb(server_, db_ + "-other")).ok());
 }
 
+TEST_F(PgBackendTest, ALogWithoutItsLockRefusesToSync) {
+  Backend b = Open();
+  ASSERT_TRUE(b.log->Recover(RecoveryMode::kStrict, [](LogRecord&&) { return Status::OK(); }, {}).ok());
+  EXPECT_TRUE(b.log->writable());
+  b.lock.reset();
+  EXPECT_FALSE(b.log->writable());
+  Backend other = Open();  // the lock is free
+  ASSERT_NE(other.log, nullptr);
+  ASSERT_TRUE(b.log->Append(Record(1)).ok());
+  EXPECT_EQ(b.log->Sync().code(), Code::kAborted);
+  EXPECT_EQ(sql_->Run("SELECT count(*) FROM strata_log WHERE " + Where()), "0");
+}
+
 TEST_F(PgBackendTest, SurvivesTerminatedSessions) {
   Backend b = Open();
   ASSERT_TRUE(b.log->Recover(RecoveryMode::kStrict, [](LogRecord&&) { return Status::OK(); }, {}).ok());

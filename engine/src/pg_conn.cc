@@ -188,6 +188,11 @@ Status Session::Connect() {
   return s;
 }
 
+void Session::Close() {
+  if (conn_) PQfinish(conn_);
+  conn_ = nullptr;
+}
+
 Status Session::Failed(PGresult* r, const char* sql) {
   if (ConnectionLost(conn_, r)) broken_ = true;
   std::string msg = r ? Trimmed(PQresultErrorMessage(r)) : "";

@@ -94,6 +94,8 @@ class Session {
   // One statement, one round trip. A lost connection marks the session
   // broken() and is IOError.
   Result<Rows> Exec(const char* sql, const std::vector<Param>& params = {});
+  // Closes the connection (broken() afterwards).
+  void Close();
   // Several statements without parameters (PQexec: one implicit transaction).
   Status ExecScript(const char* sql);
   bool broken() const { return conn_ == nullptr || PQstatus(conn_) == CONNECTION_BAD || broken_; }
