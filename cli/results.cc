@@ -170,7 +170,8 @@ Json TimelineToJson(const Timeline& t) {
 void RunSummary::AddJobs(const std::vector<JobMetrics>& all) {
   jobs = all.size();
   novelty_bytes = index_bytes_written = index_bytes_read = index_segments_written = datoms_rewritten = 0;
-  job_wall_ms = job_cpu_ms = job_wall_ms_max = 0;
+  job_wall_ms = job_cpu_ms = job_wall_ms_max = job_storage_wait_ms = 0;
+  job_storage_round_trips = 0;
   max_read_sources = levels_max = 0;
   for (const JobMetrics& m : all) {
     novelty_bytes += m.novelty_bytes;
@@ -180,6 +181,8 @@ void RunSummary::AddJobs(const std::vector<JobMetrics>& all) {
     datoms_rewritten += m.datoms_rewritten;
     job_wall_ms += m.wall_ms;
     job_cpu_ms += m.cpu_ms;
+    job_storage_round_trips += m.storage_round_trips;
+    job_storage_wait_ms += m.storage_wait_ms;
     job_wall_ms_max = std::max(job_wall_ms_max, m.wall_ms);
     max_read_sources = std::max(max_read_sources, m.max_read_sources);
   }
@@ -210,6 +213,8 @@ Json JobToJson(const JobMetrics& m) {
               {"max_read_sources", m.max_read_sources},
               {"wall_ms", m.wall_ms},
               {"cpu_ms", m.cpu_ms},
+              {"storage_round_trips", m.storage_round_trips},
+              {"storage_wait_ms", m.storage_wait_ms},
               {"peak_memory_bytes", m.peak_memory_bytes},
               {"plan", m.plan}};
 }
@@ -234,6 +239,8 @@ edn::Node JobToEdn(const JobMetrics& m) {
                     Node::Keyword("max-read-sources"), n(m.max_read_sources),
                     Node::Keyword("wall-ms"), Node::Double(m.wall_ms),
                     Node::Keyword("cpu-ms"), Node::Double(m.cpu_ms),
+                    Node::Keyword("storage-round-trips"), n(m.storage_round_trips),
+                    Node::Keyword("storage-wait-ms"), Node::Double(m.storage_wait_ms),
                     Node::Keyword("peak-memory-bytes"), n(m.peak_memory_bytes),
                     Node::Keyword("plan"), Node::String(m.plan)});
 }
@@ -259,6 +266,8 @@ Json SummaryToJson(const RunSummary& s) {
               {"job_wall_ms", s.job_wall_ms},
               {"job_cpu_ms", s.job_cpu_ms},
               {"job_wall_ms_max", s.job_wall_ms_max},
+              {"job_storage_round_trips", s.job_storage_round_trips},
+              {"job_storage_wait_ms", s.job_storage_wait_ms},
               {"max_read_sources", s.max_read_sources},
               {"levels_max", s.levels_max},
               {"backpressure_wait_ms", s.backpressure_wait_ms},

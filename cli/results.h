@@ -77,6 +77,8 @@ struct RunSummary {
   double write_amplification = 0;  // index_bytes_written / novelty_bytes
   uint64_t log_bytes = 0;
   double job_wall_ms = 0, job_cpu_ms = 0, job_wall_ms_max = 0;
+  uint64_t job_storage_round_trips = 0;  // sums over jobs of JobMetrics::storage_*
+  double job_storage_wait_ms = 0;
   uint64_t max_read_sources = 0, levels_max = 0;
   double backpressure_wait_ms = 0;
   uint64_t storage_bytes = 0;       // segment files at rest at the end

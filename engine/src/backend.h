@@ -33,6 +33,7 @@ namespace strata {
 
 struct LogStoreStats {
   uint64_t appends = 0, syncs = 0, round_trips = 0, bytes_written = 0;
+  uint64_t reconnects = 0;  // connections re-established after a loss
   double wait_ms = 0;  // time spent waiting on the store (network or fsync)
 };
 

@@ -358,8 +358,12 @@ Result<std::shared_ptr<const IndexRoot>> RunIndexJob(DurableContext& ctx, const 
   metrics->strategy = in.strategy->name();
   metrics->basis_t = std::max(in.root->basis_t, in.basis_t);
   metrics->job = in.root->generation + 1;
+  const StorageStats before = ctx.storage->stats();
   Executor ex(ctx, in, metrics);
   auto r = ex.Run();
+  const StorageStats after = ctx.storage->stats();
+  metrics->storage_round_trips = after.round_trips - before.round_trips;
+  metrics->storage_wait_ms = after.wait_ms - before.wait_ms;
   metrics->wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   metrics->cpu_ms = ThreadCpuMs() - cpu0;
   return r;

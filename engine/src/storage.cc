@@ -14,13 +14,15 @@
 // writes), then syncs the segments folder, which also makes creations and
 // deletions durable. A key re-Put while a Sync runs stays pending.
 //
-// Counting: every call counts as one round trip in StorageStats, whatever
-// its outcome; bytes count only when they moved.
+// Counting: every call of EnvStorage counts as one round trip in
+// StorageStats, whatever its outcome, and its wall time as wait time;
+// bytes count only when they moved. MemStorage makes no round trips.
 
 #include "storage.h"
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -33,6 +35,7 @@ namespace {
 struct Counters {
   std::atomic<uint64_t> puts{0}, gets{0}, deletes{0}, syncs{0}, root_publishes{0};
   std::atomic<uint64_t> bytes_put{0}, bytes_got{0};
+  std::atomic<uint64_t> round_trips{0}, wait_us{0};
 
   StorageStats Snapshot() const {
     StorageStats s;
@@ -43,11 +46,28 @@ struct Counters {
     s.root_publishes = root_publishes.load(std::memory_order_relaxed);
     s.bytes_put = bytes_put.load(std::memory_order_relaxed);
     s.bytes_got = bytes_got.load(std::memory_order_relaxed);
+    s.round_trips = round_trips.load(std::memory_order_relaxed);
+    s.wait_ms = static_cast<double>(wait_us.load(std::memory_order_relaxed)) / 1000;
     return s;
   }
 };
 
 void Bump(std::atomic<uint64_t>& c, uint64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
+
+// One round trip for the life of the scope, its wall time as wait time.
+class RoundTrip {
+ public:
+  explicit RoundTrip(Counters& c) : c_(c), t0_(std::chrono::steady_clock::now()) {}
+  ~RoundTrip() {
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0_);
+    Bump(c_.round_trips);
+    Bump(c_.wait_us, static_cast<uint64_t>(us.count()));
+  }
+
+ private:
+  Counters& c_;
+  const std::chrono::steady_clock::time_point t0_;
+};
 
 Status CheckKey(const std::string& key) {
   if (key.empty() || key == "." || key == ".." || key.find('\0') != std::string::npos) {
@@ -100,6 +120,7 @@ class EnvStorage final : public Storage {
       : env_(env), dir_(std::move(dir)), seg_dir_(dir_ + "/segments"), root_path_(dir_ + "/root") {}
 
   Status Put(const std::string& key, std::string_view value) override {
+    RoundTrip rt(counters_);
     Bump(counters_.puts);
     STRATA_RETURN_IF_ERROR(CheckKey(key));
     const std::string path = PathOf(key);
@@ -124,6 +145,7 @@ class EnvStorage final : public Storage {
   }
 
   Result<std::string> Get(const std::string& key) override {
+    RoundTrip rt(counters_);
     Bump(counters_.gets);
     STRATA_RETURN_IF_ERROR(CheckKey(key));
     Result<std::string> r = env_->ReadFile(PathOf(key));
@@ -133,6 +155,7 @@ class EnvStorage final : public Storage {
   }
 
   Status Delete(const std::string& key) override {
+    RoundTrip rt(counters_);
     Bump(counters_.deletes);
     STRATA_RETURN_IF_ERROR(CheckKey(key));
     {
@@ -145,6 +168,7 @@ class EnvStorage final : public Storage {
   }
 
   Result<std::vector<std::string>> List(const std::string& prefix) override {
+    RoundTrip rt(counters_);
     STRATA_ASSIGN_OR_RETURN(std::vector<std::string> names, env_->ListDir(seg_dir_));
     std::vector<std::string> keys;
     std::string key;
@@ -156,6 +180,7 @@ class EnvStorage final : public Storage {
   }
 
   Status Sync() override {
+    RoundTrip rt(counters_);
     Bump(counters_.syncs);
     std::map<std::string, uint64_t> batch;
     {
@@ -203,6 +228,7 @@ class EnvStorage final : public Storage {
   }
 
   Status PublishRoot(std::string_view bytes, bool durable) override {
+    RoundTrip rt(counters_);
     Bump(counters_.root_publishes);
     // WriteFileAtomic uses one temporary name: writers must serialize.
     std::lock_guard<std::mutex> l(root_mu_);
@@ -223,6 +249,7 @@ class EnvStorage final : public Storage {
   }
 
   Result<std::optional<std::string>> ReadRoot() override {
+    RoundTrip rt(counters_);
     Result<std::string> r = env_->ReadFile(root_path_);
     if (!r.ok()) {
       if (r.status().IsNotFound()) return std::optional<std::string>();
@@ -233,6 +260,7 @@ class EnvStorage final : public Storage {
   }
 
   Result<uint64_t> BytesAtRest() override {
+    RoundTrip rt(counters_);
     STRATA_ASSIGN_OR_RETURN(std::vector<std::string> names, env_->ListDir(seg_dir_));
     uint64_t total = 0;
     std::string key;

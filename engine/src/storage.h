@@ -29,6 +29,9 @@ namespace strata {
 struct StorageStats {
   uint64_t puts = 0, gets = 0, deletes = 0, syncs = 0, root_publishes = 0;
   uint64_t bytes_put = 0, bytes_got = 0;
+  uint64_t round_trips = 0;  // requests to the service (a file system call each for files)
+  uint64_t reconnects = 0;   // connections re-established after a loss
+  double wait_ms = 0;        // wall time spent waiting on the service
 };
 
 class Storage {
