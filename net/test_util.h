@@ -13,23 +13,29 @@
 
 namespace strata::net::testing {
 
-// A fresh folder under the system's temporary folder, removed at the end.
+// A fresh folder under the system's temporary folder, removed at the end,
+// and the location of the test's database: path()/db, or, when
+// STRATA_NET_STORAGE names a PostgreSQL server (ctest's net.postgres
+// entries), a fresh strata_db there, dropped at the end.
 class TempDir {
  public:
   TempDir() {
     std::string tmpl = (std::filesystem::temp_directory_path() / "strata-net-XXXXXX").string();
     if (mkdtemp(tmpl.data()) == nullptr) ADD_FAILURE() << "mkdtemp " << tmpl;
     path_ = tmpl;
+    const char* storage = std::getenv("STRATA_NET_STORAGE");
+    db_ = storage && *storage ? WithStrataDb(storage, "net-" + path_.substr(path_.size() - 6)) : path_ + "/db";
   }
   ~TempDir() {
+    if (db_.rfind(path_, 0) != 0) (void)DestroyDatabase(db_);
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
   }
   const std::string& path() const { return path_; }
-  std::string db() const { return path_ + "/db"; }
+  const std::string& db() const { return db_; }
 
  private:
-  std::string path_;
+  std::string path_, db_;
 };
 
 inline constexpr const char* kSchema = R"([
