@@ -101,21 +101,37 @@ Result<std::shared_ptr<const IndexRoot>> LoadRoot(DurableContext& ctx, std::stri
       !coding::GetVarint64(&in, &root->next_t) || !coding::GetZigzag64(&in, &root->last_instant))
     return corrupt("truncated header");
   root->strategy = std::string(strategy);
+  // The directory ids of every level first, then their blobs in one
+  // storage call (one round trip on a networked store).
+  std::vector<std::vector<std::vector<uint64_t>>> dir_ids(kTreeCount);
+  std::vector<std::string> keys;
   for (int t = 0; t < kTreeCount; ++t) {
     uint64_t levels;
     if (!coding::GetVarint64(&in, &levels) || levels > 64) return corrupt("bad level count");
+    dir_ids[t].resize(levels);
     for (uint64_t i = 0; i < levels; ++i) {
-      auto level = std::make_shared<Level>();
       uint64_t dirs;
       if (!coding::GetVarint64(&in, &dirs) || dirs > (1u << 24)) return corrupt("bad directory count");
       for (uint64_t d = 0; d < dirs; ++d) {
         uint64_t id;
         if (!coding::GetVarint64(&in, &id)) return corrupt("truncated directory list");
-        auto blob = ctx.storage->Get(SegmentKey(id));
-        if (!blob.ok()) return blob.status().WithContext("index root: directory " + SegmentName(id));
+        dir_ids[t][i].push_back(id);
+        keys.push_back(SegmentKey(id));
+      }
+    }
+  }
+  if (!in.empty()) return corrupt("trailing bytes");
+  auto blobs = ctx.storage->GetMany(keys);
+  if (!blobs.ok()) return blobs.status().WithContext("index root: reading its " + std::to_string(keys.size()) + " directories");
+  size_t next_blob = 0;
+  for (int t = 0; t < kTreeCount; ++t) {
+    for (const auto& ids : dir_ids[t]) {
+      auto level = std::make_shared<Level>();
+      for (uint64_t id : ids) {
+        const std::string& blob = (*blobs)[next_blob++];
         Index order;
         std::vector<SegmentRef> refs;
-        STRATA_RETURN_IF_ERROR(DecodeDirectory(*blob, SegmentName(id), &order, &refs));
+        STRATA_RETURN_IF_ERROR(DecodeDirectory(blob, SegmentName(id), &order, &refs));
         if (order != TreeOrder(t)) return Status::Corruption("directory " + SegmentName(id) + " has the wrong order");
         level->directories.push_back(id);
         level->directory_refs.push_back(static_cast<uint32_t>(refs.size()));
@@ -128,7 +144,6 @@ Result<std::shared_ptr<const IndexRoot>> LoadRoot(DurableContext& ctx, std::stri
       root->trees[t].push_back(std::move(level));
     }
   }
-  if (!in.empty()) return corrupt("trailing bytes");
   return std::shared_ptr<const IndexRoot>(std::move(root));
 }
 

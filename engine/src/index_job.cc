@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "coding.h"
@@ -38,6 +39,12 @@ class Executor {
                    std::vector<Datom>* cancelled);
   Status ExciseTree(Index order, Levels* levels);
   Result<std::vector<Datom>> ReadSegment(const SegmentRef& ref);
+  // Fetches upcoming[from..] (those not fetched yet) in one storage call, up
+  // to kPrefetchSegments segments or kPrefetchBytes: on a networked store a
+  // job's reads then cost a round trip per window, not per segment.
+  Status Prefetch(const std::vector<SegmentRef>& upcoming, size_t from);
+  static constexpr size_t kPrefetchSegments = 64;
+  static constexpr uint64_t kPrefetchBytes = 8u << 20;
   Status WriteSegments(Index order, std::vector<Datom> datoms, std::vector<SegmentRef>* out);
   void NoteMemory(uint64_t datoms) { m_->peak_memory_bytes = std::max(m_->peak_memory_bytes, datoms * sizeof(Datom)); }
 
@@ -45,10 +52,35 @@ class Executor {
   const JobInput& in_;
   JobMetrics* m_;
   uint64_t next_id_;
+  std::unordered_map<uint64_t, std::string> prefetched_;  // segment id -> blob, until read
 };
 
+Status Executor::Prefetch(const std::vector<SegmentRef>& upcoming, size_t from) {
+  std::vector<std::string> keys;
+  std::vector<uint64_t> ids;
+  uint64_t bytes = 0;
+  for (size_t i = from; i < upcoming.size() && keys.size() < kPrefetchSegments; ++i) {
+    if (prefetched_.count(upcoming[i].id)) continue;
+    if (!keys.empty() && bytes + upcoming[i].bytes > kPrefetchBytes) break;
+    keys.push_back(SegmentKey(upcoming[i].id));
+    ids.push_back(upcoming[i].id);
+    bytes += upcoming[i].bytes;
+  }
+  if (keys.empty()) return Status::OK();
+  auto blobs = ctx_.storage->GetMany(keys);
+  if (!blobs.ok()) return blobs.status().WithContext("indexing job reading " + std::to_string(keys.size()) + " segments");
+  for (size_t i = 0; i < ids.size(); ++i) prefetched_[ids[i]] = std::move((*blobs)[i]);
+  return Status::OK();
+}
+
 Result<std::vector<Datom>> Executor::ReadSegment(const SegmentRef& ref) {
-  auto blob = ctx_.storage->Get(SegmentKey(ref.id));
+  Result<std::string> blob = Status::NotFound("");
+  if (auto it = prefetched_.find(ref.id); it != prefetched_.end()) {
+    blob = std::move(it->second);
+    prefetched_.erase(it);
+  } else {
+    blob = ctx_.storage->Get(SegmentKey(ref.id));
+  }
   if (!blob.ok()) return blob.status().WithContext("indexing job reading segment " + SegmentName(ref.id));
   Index order;
   std::vector<Datom> out;
@@ -120,7 +152,9 @@ Status Executor::MergeInto(Index order, bool current, Levels* levels, int to, st
   };
   if (rewrite_all || segs.empty()) {
     std::vector<Datom> all;
-    for (const auto& s : segs) {
+    for (size_t i = 0; i < segs.size(); ++i) {
+      const SegmentRef& s = segs[i];
+      if (!prefetched_.count(s.id)) STRATA_RETURN_IF_ERROR(Prefetch(segs, i));
       STRATA_ASSIGN_OR_RETURN(std::vector<Datom> d, ReadSegment(s));
       all = merge2(std::move(all), d);
     }
@@ -129,18 +163,28 @@ Status Executor::MergeInto(Index order, bool current, Levels* levels, int to, st
   } else {
     // Each input datom joins the last segment whose first datom is not
     // after it (the first segment takes what sorts before everything), so
-    // segment ranges stay disjoint.
-    size_t in_pos = 0;
-    for (size_t i = 0; i < segs.size(); ++i) {
+    // segment ranges stay disjoint. ends[i]: where segment i's input ends.
+    std::vector<size_t> ends(segs.size());
+    std::vector<SegmentRef> touched;  // the segments to rewrite, in order (prefetched)
+    for (size_t i = 0, pos = 0; i < segs.size(); ++i) {
       size_t end = input.size();
       if (i + 1 < segs.size()) {
-        end = in_pos;
+        end = pos;
         while (end < input.size() && CompareDatoms(order, input[end], segs[i + 1].first) < 0) ++end;
       }
+      if (end > pos) touched.push_back(segs[i]);
+      ends[i] = end;
+      pos = end;
+    }
+    size_t in_pos = 0, next_touched = 0;
+    for (size_t i = 0; i < segs.size(); ++i) {
+      const size_t end = ends[i];
       if (end == in_pos) {
         next->segments.push_back(segs[i]);  // untouched: kept as is
         continue;
       }
+      if (!prefetched_.count(segs[i].id)) STRATA_RETURN_IF_ERROR(Prefetch(touched, next_touched));
+      ++next_touched;
       STRATA_ASSIGN_OR_RETURN(std::vector<Datom> d, ReadSegment(segs[i]));
       std::vector<Datom> part(std::make_move_iterator(input.begin() + in_pos), std::make_move_iterator(input.begin() + end));
       NoteMemory(d.size() + part.size() + input.size());
@@ -189,7 +233,9 @@ Status Executor::RunTree(int tree, const std::vector<MergeStep>& steps, std::vec
           break;
         }
         std::vector<Datom> input;
-        for (const auto& s : slice) {
+        for (size_t i = 0; i < slice.size(); ++i) {
+          const SegmentRef& s = slice[i];
+          if (!prefetched_.count(s.id)) STRATA_RETURN_IF_ERROR(Prefetch(slice, i));
           STRATA_ASSIGN_OR_RETURN(std::vector<Datom> d, ReadSegment(s));
           input.insert(input.end(), std::make_move_iterator(d.begin()), std::make_move_iterator(d.end()));
         }
@@ -200,7 +246,9 @@ Status Executor::RunTree(int tree, const std::vector<MergeStep>& steps, std::vec
         std::vector<Datom> all = std::move(novelty);
         novelty.clear();
         for (const auto& l : *levels)
-          for (const auto& s : l->segments) {
+          for (size_t i = 0; i < l->segments.size(); ++i) {
+            const SegmentRef& s = l->segments[i];
+            if (!prefetched_.count(s.id)) STRATA_RETURN_IF_ERROR(Prefetch(l->segments, i));
             STRATA_ASSIGN_OR_RETURN(std::vector<Datom> d, ReadSegment(s));
             all.insert(all.end(), std::make_move_iterator(d.begin()), std::make_move_iterator(d.end()));
           }
@@ -222,7 +270,9 @@ Status Executor::ExciseTree(Index order, Levels* levels) {
   for (auto& l : *levels) {
     auto next = std::make_shared<Level>();
     bool changed = false;
-    for (const auto& s : l->segments) {
+    for (size_t i = 0; i < l->segments.size(); ++i) {
+      const SegmentRef& s = l->segments[i];
+      if (!prefetched_.count(s.id)) STRATA_RETURN_IF_ERROR(Prefetch(l->segments, i));
       STRATA_ASSIGN_OR_RETURN(std::vector<Datom> d, ReadSegment(s));
       const size_t before = d.size();
       std::erase_if(d, [&](const Datom& x) { return Excised(in_.excisions, x); });

@@ -42,6 +42,19 @@ class Storage {
   virtual Status Put(const std::string& key, std::string_view value) = 0;
   // NotFound if missing.
   virtual Result<std::string> Get(const std::string& key) = 0;
+  // The blobs of several keys, in the order given; NotFound (naming the
+  // key) if any is missing. A backend where each call is a network round
+  // trip fetches them in one; the default calls Get for each.
+  virtual Result<std::vector<std::string>> GetMany(const std::vector<std::string>& keys) {
+    std::vector<std::string> out;
+    out.reserve(keys.size());
+    for (const std::string& k : keys) {
+      auto blob = Get(k);
+      if (!blob.ok()) return blob.status();
+      out.push_back(std::move(*blob));
+    }
+    return out;
+  }
   virtual Status Delete(const std::string& key) = 0;
   // Keys starting with prefix, sorted.
   virtual Result<std::vector<std::string>> List(const std::string& prefix) = 0;
