@@ -88,10 +88,14 @@ struct Plan {
   Options options;  // without the strategy and the clock
   workloads::WorkloadOptions workload;
   uint64_t planted_slow_read_us = 0;  // RunContext::planted_slow_read_us
+  std::string storage;                // RunArgs::storage
 };
 
 Result<Plan> MakePlan(const RunArgs& args) {
   Plan p;
+  if (!args.storage.empty() && args.storage.rfind("postgres://", 0) != 0 && args.storage.rfind("postgresql://", 0) != 0)
+    return Status::InvalidArgument("--storage " + args.storage + ": expected postgres://...");
+  p.storage = args.storage;
   const std::vector<std::string> known = StrategyNames();
   std::string list;
   for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
@@ -214,6 +218,15 @@ class RunSampler {
   std::thread thread_;  // last: starts after the fields it uses
 };
 
+// A location without the password a PostgreSQL URI may hold.
+std::string PrintableLocation(const std::string& location) {
+  const size_t scheme = location.find("://");
+  if (scheme == std::string::npos) return location;
+  const size_t at = location.find('@', scheme), colon = location.find(':', scheme + 3);
+  if (at == std::string::npos || colon == std::string::npos || colon > at) return location;
+  return location.substr(0, colon) + location.substr(at);
+}
+
 uint64_t FolderBytes(const std::string& dir) {
   std::error_code ec;
   uint64_t n = 0;
@@ -230,14 +243,20 @@ Result<RunResult> RunOnce(const Plan& plan, const std::string& strategy, const s
                           bool keep, const std::string& label) {
   std::string dir = out_dir + "/db-" + strategy + "-XXXXXX";
   if (mkdtemp(dir.data()) == nullptr) return Status::IOError("cannot create a folder under " + out_dir);
+  // With --storage, the database lives on the server, named after the
+  // folder (which then stays empty).
+  const std::string location =
+      plan.storage.empty() ? dir : WithStrataDb(plan.storage, "run-" + strategy + "-" + dir.substr(dir.size() - 6));
   struct Cleanup {
     const std::string& dir;
+    const std::string& location;
     bool remove;
     ~Cleanup() {
       std::error_code ec;
       if (remove) std::filesystem::remove_all(dir, ec);
+      if (remove && location != dir) (void)DestroyDatabase(location);
     }
-  } cleanup{dir, !keep};
+  } cleanup{dir, location, !keep};
 
   Options options = plan.options;
   options.strategy = strategy;
@@ -250,12 +269,13 @@ Result<RunResult> RunOnce(const Plan& plan, const std::string& strategy, const s
   r.scale = plan.workload.scale;
   r.seed = plan.workload.seed;
   r.options = options.ToString();
+  r.storage = plan.storage.empty() ? "folder" : PrintableLocation(plan.storage);
   r.workload_options = plan.workload.ToString();
   RunSummary& s = r.summary;
 
   STRATA_ASSIGN_OR_RETURN(auto workload, workloads::MakeWorkload(plan.workload));
-  auto opened = Connection::Open(dir, options);
-  if (!opened.ok()) return opened.status().WithContext("opening " + dir);
+  auto opened = Connection::Open(location, options);
+  if (!opened.ok()) return opened.status().WithContext("opening " + PrintableLocation(location));
   Connection& conn = **opened;
   workload->RegisterTxFunctions(conn);
 
@@ -348,7 +368,7 @@ Result<RunResult> RunOnce(const Plan& plan, const std::string& strategy, const s
   s.backpressure_wait_ms = cs.backpressure_wait_ms;
   s.segments_collected = cs.segments_collected;
   s.AddJobs(r.jobs);
-  s.storage_bytes = FolderBytes(dir + "/segments");
+  s.storage_bytes = location == dir ? FolderBytes(dir + "/segments") : 0;  // not measured on a server
   const JemallocStats m = ReadJemallocStats();
   s.allocated_bytes = m.allocated;
   s.active_bytes = m.active;
@@ -356,7 +376,8 @@ Result<RunResult> RunOnce(const Plan& plan, const std::string& strategy, const s
   s.mapped_bytes = m.mapped;
   s.peak_rss_bytes = PeakRssBytes();
   if (Status st = conn.Close(); !st.ok()) return st.WithContext("closing " + dir);
-  if (keep) std::fprintf(stderr, "strata: kept the %s database in %s\n", strategy.c_str(), dir.c_str());
+  if (keep)
+    std::fprintf(stderr, "strata: kept the %s database in %s\n", strategy.c_str(), PrintableLocation(location).c_str());
   return r;
 }
 

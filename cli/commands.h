@@ -61,6 +61,7 @@ struct RunArgs {
   double read_ratio = 0;
   int repetitions = 1;
   bool keep = false;                 // keep the databases under --out
+  std::string storage;               // empty: folders under --out; or postgres://...
   std::string data_dir;              // for workloads over real data sets
   std::string command_line;          // recorded in the results' context
 };

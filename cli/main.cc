@@ -129,6 +129,10 @@ int main(int argc, char** argv) {
       ->option_text("N (default 1)");
   run->add_option("--data-dir", ra.data_dir, "data set folder, for workloads that read one")->option_text("DIR");
   run->add_flag("--keep", ra.keep, "keep each run's database under --out");
+  run->add_option("--storage", ra.storage,
+                  "where the databases live: folders under --out (default), or a PostgreSQL server, each run "
+                  "in a strata_db of its own (run-STRATEGY-XXXXXX)")
+      ->option_text("postgres://user@host:port/pgdb");
 
   strata::cli::IndexArgs ia;
   CLI::App* index = app.add_subcommand(

@@ -212,16 +212,23 @@ TEST_F(PgBackendTest, PutsAreBatchedIntoFewRoundTrips) {
   EXPECT_EQ(s.stats().round_trips, s0.round_trips + 1) << "200 blobs, one INSERT";
   ASSERT_TRUE(s.PublishRoot("root").ok());
   EXPECT_EQ(s.stats().round_trips, s0.round_trips + 2) << "a root, one upsert";
-  // Blobs still buffered go with the root, in one transaction:
-  // BEGIN, INSERT, upsert, COMMIT.
+  // Blobs still buffered go with the root, in one statement.
   ASSERT_TRUE(s.Put("seg/late", "late").ok());
   ASSERT_TRUE(s.PublishRoot("root 2").ok());
-  EXPECT_EQ(s.stats().round_trips, s0.round_trips + 6);
-  // Over 8 MB: one INSERT per batch, in one transaction.
+  EXPECT_EQ(s.stats().round_trips, s0.round_trips + 3);
+  EXPECT_EQ(*s.Get("seg/late"), "late");
+  EXPECT_EQ(**s.ReadRoot(), "root 2");
+  // Over 8 MB: one INSERT per batch, in one transaction (BEGIN, 3 INSERTs,
+  // COMMIT); with a root, the root joins the last INSERT.
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(s.Put("big/" + std::to_string(i), std::string(5 << 20, 'a' + i)).ok());
+  const uint64_t before = s.stats().round_trips;
   ASSERT_TRUE(s.Sync().ok());
-  EXPECT_EQ(s.stats().round_trips, s0.round_trips + 6 + 5);
-  EXPECT_EQ(sql_->Run("SELECT count(*) FROM strata_blobs WHERE " + Where()), "204");
+  EXPECT_EQ(s.stats().round_trips, before + 5);
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(s.Put("big2/" + std::to_string(i), std::string(5 << 20, 'x')).ok());
+  ASSERT_TRUE(s.PublishRoot("root 3").ok());
+  EXPECT_EQ(s.stats().round_trips, before + 5 + 4);  // BEGIN, INSERT, INSERT + root, COMMIT
+  EXPECT_EQ(**s.ReadRoot(), "root 3");
+  EXPECT_EQ(sql_->Run("SELECT count(*) FROM strata_blobs WHERE " + Where()), "206");
   EXPECT_EQ(*s.Get("big/2"), std::string(5 << 20, 'c'));
   EXPECT_GT(s.stats().wait_ms, 0);
   EXPECT_EQ(s.stats().reconnects, 0u);
