@@ -9,9 +9,10 @@
 // buffer). Storage::Sync writes every buffered blob with one multi-row
 // upsert per ~8 MB (inside one transaction when there are several);
 // PublishRoot writes what is still buffered and the root atomically (one
-// statement when the blobs fit one batch). LogStore::Sync inserts every buffered record with one
-// statement. Every statement is idempotent, so a statement or transaction
-// cut by a lost connection runs again after reconnecting (pg_conn.h).
+// statement when the blobs fit one batch). LogStore::Sync inserts every
+// buffered record with one statement. Every statement is idempotent, so a
+// statement or transaction cut by a lost connection runs again after
+// reconnecting (pg_conn.h).
 //
 // The writer holds a session-level advisory lock, keyed by the strata
 // database's name, on a session of its own.
