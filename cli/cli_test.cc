@@ -381,7 +381,8 @@ TEST_F(CliTest, RunWritesResultsPerStrategy) {
     for (const json& j : r["jobs"]) {
       ASSERT_TRUE(HasKeys(j, {"basis_t", "db_datoms", "novelty_datoms", "segments_read", "segments_written",
                               "bytes_read", "bytes_written", "datoms_rewritten", "wall_ms", "cpu_ms",
-                              "peak_memory_bytes", "max_read_sources", "levels_max", "segments_moved", "plan"},
+                              "peak_memory_bytes", "max_read_sources", "levels_max", "segments_moved", "plan",
+                              "storage_round_trips", "storage_wait_ms"},
                           &missing))
           << missing;
       EXPECT_EQ(j["strategy"], s);

@@ -93,6 +93,9 @@ struct Plan {
 
 Result<Plan> MakePlan(const RunArgs& args) {
   Plan p;
+  if (!args.storage.empty() && args.storage.rfind("postgres://", 0) != 0 && args.storage.rfind("postgresql://", 0) != 0)
+    return Status::InvalidArgument("--storage " + args.storage + ": expected postgres://... (folders are the default)");
+  p.storage = args.storage;
   const std::vector<std::string> known = StrategyNames();
   std::string list;
   for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
@@ -215,6 +218,15 @@ class RunSampler {
   std::thread thread_;  // last: starts after the fields it uses
 };
 
+// A location without the password a PostgreSQL URI may hold.
+std::string PrintableLocation(const std::string& location) {
+  const size_t scheme = location.find("://");
+  if (scheme == std::string::npos) return location;
+  const size_t at = location.find('@', scheme), colon = location.find(':', scheme + 3);
+  if (at == std::string::npos || colon == std::string::npos || colon > at) return location;
+  return location.substr(0, colon) + location.substr(at);
+}
+
 // One run of one strategy; `label` names it in progress lines.
 Result<RunResult> RunOnce(const Plan& plan, const std::string& strategy, const std::string& out_dir,
                           bool keep, const std::string& label) {
@@ -248,12 +260,13 @@ Result<RunResult> RunOnce(const Plan& plan, const std::string& strategy, const s
   r.scale = plan.workload.scale;
   r.seed = plan.workload.seed;
   r.options = options.ToString();
+  r.storage = plan.storage.empty() ? "folder" : PrintableLocation(plan.storage);
   r.workload_options = plan.workload.ToString();
   RunSummary& s = r.summary;
 
   STRATA_ASSIGN_OR_RETURN(auto workload, workloads::MakeWorkload(plan.workload));
   auto opened = Connection::Open(dir, options);
-  if (!opened.ok()) return opened.status().WithContext("opening " + dir);
+  if (!opened.ok()) return opened.status().WithContext("opening " + PrintableLocation(dir));
   Connection& conn = **opened;
   workload->RegisterTxFunctions(conn);
 
@@ -355,7 +368,8 @@ Result<RunResult> RunOnce(const Plan& plan, const std::string& strategy, const s
   s.mapped_bytes = m.mapped;
   s.peak_rss_bytes = PeakRssBytes();
   if (Status st = conn.Close(); !st.ok()) return st.WithContext("closing " + dir);
-  if (keep) std::fprintf(stderr, "strata: kept the %s database in %s\n", strategy.c_str(), dir.c_str());
+  if (keep)
+    std::fprintf(stderr, "strata: kept the %s database in %s\n", strategy.c_str(), PrintableLocation(dir).c_str());
   return r;
 }
 
@@ -374,7 +388,6 @@ int RunRun(const RunArgs& args) {
   auto planned = MakePlan(args);
   if (!planned.ok()) return Fail(planned.status().message());
   Plan& plan = *planned;
-  plan.storage = args.storage;
   std::error_code ec;
   std::filesystem::create_directories(args.out, ec);
   if (ec) return Fail("--out " + args.out + ": " + ec.message());

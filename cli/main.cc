@@ -133,7 +133,8 @@ int main(int argc, char** argv) {
   run->add_option("--storage", ra.storage,
                   "where the runs' databases live: folders under --out (default) or a PostgreSQL URI "
                   "(postgres://user@host:port/db); each run gets its own strata_db there, dropped after "
-                  "the run unless --keep");
+                  "the run unless --keep")
+      ->option_text("postgres://user@host:port/pgdb");
 
   strata::cli::IndexArgs ia;
   CLI::App* index = app.add_subcommand(

@@ -304,6 +304,7 @@ Json ResultToJson(const RunContext& c, const std::vector<RunResult>& repetitions
                {"sanitizers", c.sanitizers},
                {"compiler", c.compiler},
                {"options", r.options},
+               {"storage", r.storage},
                {"workload_options", r.workload_options},
                {"hostname", c.hostname},
                {"cpus", c.cpus},

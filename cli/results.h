@@ -113,6 +113,7 @@ struct RunResult {
   double scale = 1;
   uint64_t seed = 1;
   std::string options;           // Options::ToString()
+  std::string storage;           // "folder", or the PostgreSQL location (no password)
   std::string workload_options;  // WorkloadOptions::ToString()
   std::vector<JobMetrics> jobs;
   size_t final_jobs = 0;  // 1 when the last job indexed the remainder sealed by the final IndexNow

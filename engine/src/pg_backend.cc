@@ -8,10 +8,11 @@
 // Batching: Storage::Put and LogStore::Append only buffer (reads see the
 // buffer). Storage::Sync writes every buffered blob with one multi-row
 // upsert per ~8 MB (inside one transaction when there are several);
-// PublishRoot writes what is still buffered and the root in one
-// transaction. LogStore::Sync inserts every buffered record with one
-// statement. Every statement is idempotent, so a statement or transaction
-// cut by a lost connection runs again after reconnecting (pg_conn.h).
+// PublishRoot writes what is still buffered and the root atomically (one
+// statement when the blobs fit one batch). LogStore::Sync inserts every
+// buffered record with one statement. Every statement is idempotent, so a
+// statement or transaction cut by a lost connection runs again after
+// reconnecting (pg_conn.h).
 //
 // The writer holds a session-level advisory lock, keyed by the strata
 // database's name, on a session of its own.
@@ -56,6 +57,21 @@ CREATE TABLE IF NOT EXISTS strata_log (
   PRIMARY KEY (db, t));
 ALTER TABLE strata_blobs ALTER value SET STORAGE EXTERNAL;
 )sql";
+
+// $1 db; blobs: $2 keys, $3 values, $4 checksums; the root: $2 (or $5) bytes, $3 (or $6) checksum.
+#define STRATA_UPSERT_BLOBS                                                       \
+  "INSERT INTO strata_blobs (db, key, value, checksum)"                           \
+  " SELECT $1, * FROM unnest($2::text[], $3::bytea[], $4::bigint[])"              \
+  " ON CONFLICT (db, key) DO UPDATE SET value = EXCLUDED.value, checksum = EXCLUDED.checksum"
+#define STRATA_UPSERT_ROOT(root, sum)                                             \
+  "INSERT INTO strata_roots (db, root, checksum) VALUES ($1, " root ", " sum ")"  \
+  " ON CONFLICT (db) DO UPDATE"                                                   \
+  " SET root = EXCLUDED.root, checksum = EXCLUDED.checksum, published_at = now()"
+const char* const kUpsertBlobs = STRATA_UPSERT_BLOBS;
+const char* const kUpsertRoot = STRATA_UPSERT_ROOT("$2", "$3");
+const char* const kUpsertBlobsAndRoot = "WITH blobs AS (" STRATA_UPSERT_BLOBS ") " STRATA_UPSERT_ROOT("$5", "$6");
+#undef STRATA_UPSERT_BLOBS
+#undef STRATA_UPSERT_ROOT
 
 int64_t Checksum(std::string_view bytes) { return static_cast<int64_t>(XXH3_64bits(bytes.data(), bytes.size())); }
 
@@ -172,6 +188,52 @@ class PgStorage final : public Storage {
     }));
     bytes_got_ += value.size();
     return value;
+  }
+
+  // One statement for every key not in the buffer (an indexing job's
+  // window of segments, a root's directories).
+  Result<std::vector<std::string>> GetMany(const std::vector<std::string>& keys) override {
+    gets_ += keys.size();
+    std::vector<std::string> out(keys.size());
+    std::vector<size_t> missing;
+    std::string array = "{";
+    for (size_t i = 0; i < keys.size(); ++i) {
+      STRATA_RETURN_IF_ERROR(CheckKey(keys[i]));
+      if (std::optional<std::string> b = Buffered(keys[i])) {
+        out[i] = std::move(*b);
+        continue;
+      }
+      missing.push_back(i);
+      array += missing.size() > 1 ? ",\"" : "\"";
+      for (char c : keys[i]) {
+        if (c == '"' || c == '\\') array.push_back('\\');
+        array.push_back(c);
+      }
+      array.push_back('"');
+    }
+    array.push_back('}');
+    if (!missing.empty()) {
+      std::map<std::string, std::string, std::less<>> got;
+      STRATA_RETURN_IF_ERROR(pool_->Run(counters_, "get " + std::to_string(missing.size()) + " blobs", [&](Session& s) -> Status {
+        got.clear();
+        STRATA_ASSIGN_OR_RETURN(Rows r, s.Exec("SELECT key, value, checksum FROM strata_blobs WHERE db = $1 AND key = ANY($2::text[])",
+                                               {Text(db_), Text(array)}));
+        for (int i = 0; i < r.size(); ++i) {
+          const std::string key(r.bytes(i, 0));
+          if (Checksum(r.bytes(i, 1)) != r.int8(i, 2))
+            return Status::Corruption("PostgreSQL strata_blobs db=" + db_ + " key=" + key + ": checksum mismatch");
+          got.emplace(key, std::string(r.bytes(i, 1)));
+        }
+        return Status::OK();
+      }));
+      for (size_t i : missing) {
+        auto it = got.find(keys[i]);
+        if (it == got.end()) return Status::NotFound("storage get " + keys[i] + ": no such blob");
+        out[i] = it->second;
+      }
+    }
+    for (const std::string& b : out) bytes_got_ += b.size();
+    return out;
   }
 
   Status Delete(const std::string& key) override {
@@ -322,24 +384,22 @@ class PgStorage final : public Storage {
     };
     Status s = Status::OK();
     if (!batches.empty() || root) {
-      const bool transaction = batches.size() + (root ? 1 : 0) > 1;
+      // The root goes with the last batch, in one statement (a
+      // data-modifying WITH is atomic); a transaction only for several.
+      const bool transaction = batches.size() > 1;
       s = pool_->Run(counters_, root ? "publish root" : "sync", [&](Session& ss) -> Status {
         if (transaction) STRATA_RETURN_IF_ERROR(ss.Exec("BEGIN").status());
         for (size_t i = 0; i < batches.size(); ++i) {
-          STRATA_RETURN_IF_ERROR(ss.Exec("INSERT INTO strata_blobs (db, key, value, checksum)"
-                                         " SELECT $1, * FROM unnest($2::text[], $3::bytea[], $4::bigint[])"
-                                         " ON CONFLICT (db, key) DO UPDATE"
-                                         " SET value = EXCLUDED.value, checksum = EXCLUDED.checksum",
-                                         batch_params(i))
-                                     .status());
+          std::vector<Param> p = batch_params(i);
+          const bool with_root = root && i + 1 == batches.size();
+          if (with_root) {
+            p.push_back(Bytea(*root));
+            p.push_back(Int8(Checksum(*root)));
+          }
+          STRATA_RETURN_IF_ERROR(ss.Exec(with_root ? kUpsertBlobsAndRoot : kUpsertBlobs, p).status());
         }
-        if (root) {
-          STRATA_RETURN_IF_ERROR(ss.Exec("INSERT INTO strata_roots (db, root, checksum) VALUES ($1, $2, $3)"
-                                         " ON CONFLICT (db) DO UPDATE"
-                                         " SET root = EXCLUDED.root, checksum = EXCLUDED.checksum, published_at = now()",
-                                         {Text(db_), Bytea(*root), Int8(Checksum(*root))})
-                                     .status());
-        }
+        if (root && batches.empty())
+          STRATA_RETURN_IF_ERROR(ss.Exec(kUpsertRoot, {Text(db_), Bytea(*root), Int8(Checksum(*root))}).status());
         if (transaction) STRATA_RETURN_IF_ERROR(ss.Exec("COMMIT").status());
         return Status::OK();
       });

@@ -212,19 +212,47 @@ TEST_F(PgBackendTest, PutsAreBatchedIntoFewRoundTrips) {
   EXPECT_EQ(s.stats().round_trips, s0.round_trips + 1) << "200 blobs, one INSERT";
   ASSERT_TRUE(s.PublishRoot("root").ok());
   EXPECT_EQ(s.stats().round_trips, s0.round_trips + 2) << "a root, one upsert";
-  // Blobs still buffered go with the root, in one transaction:
-  // BEGIN, INSERT, upsert, COMMIT.
+  // Blobs still buffered go with the root, in one statement.
   ASSERT_TRUE(s.Put("seg/late", "late").ok());
   ASSERT_TRUE(s.PublishRoot("root 2").ok());
-  EXPECT_EQ(s.stats().round_trips, s0.round_trips + 6);
-  // Over 8 MB: one INSERT per batch, in one transaction.
+  EXPECT_EQ(s.stats().round_trips, s0.round_trips + 3);
+  EXPECT_EQ(*s.Get("seg/late"), "late");
+  EXPECT_EQ(**s.ReadRoot(), "root 2");
+  // Over 8 MB: one INSERT per batch, in one transaction (BEGIN, 3 INSERTs,
+  // COMMIT); with a root, the root joins the last INSERT.
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(s.Put("big/" + std::to_string(i), std::string(5 << 20, 'a' + i)).ok());
+  const uint64_t before = s.stats().round_trips;
   ASSERT_TRUE(s.Sync().ok());
-  EXPECT_EQ(s.stats().round_trips, s0.round_trips + 6 + 5);
-  EXPECT_EQ(sql_->Run("SELECT count(*) FROM strata_blobs WHERE " + Where()), "204");
+  EXPECT_EQ(s.stats().round_trips, before + 5);
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(s.Put("big2/" + std::to_string(i), std::string(5 << 20, 'x')).ok());
+  ASSERT_TRUE(s.PublishRoot("root 3").ok());
+  EXPECT_EQ(s.stats().round_trips, before + 5 + 4);  // BEGIN, INSERT, INSERT + root, COMMIT
+  EXPECT_EQ(**s.ReadRoot(), "root 3");
+  EXPECT_EQ(sql_->Run("SELECT count(*) FROM strata_blobs WHERE " + Where()), "206");
   EXPECT_EQ(*s.Get("big/2"), std::string(5 << 20, 'c'));
   EXPECT_GT(s.stats().wait_ms, 0);
   EXPECT_EQ(s.stats().reconnects, 0u);
+}
+
+TEST_F(PgBackendTest, GetManyIsOneRoundTrip) {
+  Backend b = Open();
+  Storage& s = *b.storage;
+  const std::string odd = "seg/a\"b\\c,{d}";  // quotes, backslashes and braces in a key
+  for (const std::string& k : {std::string("seg/1"), std::string("seg/2"), odd}) ASSERT_TRUE(s.Put(k, "v" + k).ok());
+  ASSERT_TRUE(s.Sync().ok());
+  ASSERT_TRUE(s.Put("seg/3", "buffered").ok());
+  const uint64_t before = s.stats().round_trips;
+  auto got = s.GetMany({"seg/2", "seg/3", odd, "seg/1", "seg/2"});
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, (std::vector<std::string>{"vseg/2", "buffered", "v" + odd, "vseg/1", "vseg/2"}));
+  EXPECT_EQ(s.stats().round_trips, before + 1);
+  auto missing = s.GetMany({"seg/1", "seg/9"});
+  EXPECT_TRUE(missing.status().IsNotFound()) << missing.status().ToString();
+  EXPECT_NE(missing.status().message().find("seg/9"), std::string::npos);
+  sql_->Run("UPDATE strata_blobs SET value = 'tampered' WHERE " + Where() + " AND key = 'seg/2'");
+  auto bad = s.GetMany({"seg/1", "seg/2"});
+  EXPECT_TRUE(bad.status().IsCorruption()) << bad.status().ToString();
+  EXPECT_NE(bad.status().message().find("key=seg/2"), std::string::npos) << bad.status().ToString();
 }
 
 TEST_F(PgBackendTest, TamperedRowsAreCorruption) {

@@ -98,9 +98,11 @@ TEST_F(PgConnectionTest, TransactIndexReopenAsOfExcise) {
   ASSERT_FALSE(jobs2->empty());
   for (const JobMetrics& m : *jobs2) {
     // Segments and directories in one INSERT, then the root: the job's
-    // writes are 2 round trips; the rest are the segments it read (no
-    // reader runs meanwhile).
-    EXPECT_EQ(m.storage_round_trips, 2 + m.segments_read);
+    // writes are 2 round trips; the rest are its reads, one per window of
+    // segments (GetMany), at most one per tree merged here (no reader runs
+    // meanwhile).
+    EXPECT_GE(m.storage_round_trips, 2u + (m.segments_read > 0 ? 1 : 0));
+    EXPECT_LE(m.storage_round_trips, 2 + std::min<uint64_t>(m.segments_read, 8));
     EXPECT_GT(m.storage_wait_ms, 0);
     std::cout << "PostgreSQL job " << m.job << ": " << m.segments_written << " segments written ("
               << m.bytes_written << " bytes), " << m.segments_read << " read, " << m.storage_round_trips
