@@ -20,8 +20,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "backend.h"
 #include "pg_conn.h"
@@ -93,11 +95,19 @@ class PgLock {
  public:
   PgLock(const pg::Location& loc, bool sync) : loc_(loc), session_(loc_, sync) {}
 
-  // Busy when another session holds the lock.
+  // Busy when another session holds the lock. A writer that has just
+  // gone (a crashed process whose session the server has not reaped yet)
+  // gets kAcquireWaitMs to let go first.
   Status Acquire(pg::Counters& c) {
     std::lock_guard<std::mutex> l(mu_);
-    return TryLock(c);
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(kAcquireWaitMs);
+    for (;;) {
+      Status s = TryLock(c);
+      if (s.code() != Code::kBusy || std::chrono::steady_clock::now() >= until) return s;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
   }
+  static constexpr int kAcquireWaitMs = 2000;
 
   // Called before each log sync: if the lock's session was lost (the server
   // released the lock with it), reconnect and take the lock again; Busy if
@@ -112,10 +122,14 @@ class PgLock {
     return s;
   }
 
-  // Ends the session, and with it the lock.
+  // Unlocks, then ends the session. The unlock is what the next writer
+  // waits for: a closed session's locks go only when the server has
+  // reaped it, which can lag behind the close on a busy server.
   void Release() {
     std::lock_guard<std::mutex> l(mu_);
     released_ = true;
+    session_.Poll();
+    if (!session_.broken() && !lost_) (void)session_.Exec("SELECT pg_advisory_unlock($1)", {Int8(LockKey(loc_.db))});
     session_.Close();
   }
 
