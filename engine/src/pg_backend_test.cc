@@ -19,20 +19,11 @@
 
 #include "backend.h"
 #include "pg_conn.h"
+#include "pg_test_util.h"
 #include "strata/database.h"
 
 namespace strata {
 namespace {
-
-std::string ServerUri() {
-  if (const char* u = std::getenv("STRATA_PG_URI"); u && *u) return u;
-  const char* f = std::getenv("STRATA_PG_URI_FILE");
-  if (!f) return "";
-  std::ifstream in(f);
-  std::string uri;
-  std::getline(in, uri);
-  return uri;
-}
 
 // Plain SQL on the server, for tampering and checking behind the backend.
 class Sql {
@@ -57,7 +48,7 @@ class Sql {
 class PgBackendTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    server_ = ServerUri();
+    server_ = testing::PgServerUri();
     if (server_.empty())
       GTEST_SKIP() << "needs a PostgreSQL server: run with ctest (its `postgres` fixture starts one: "
                       "ctest -L postgres), or set STRATA_PG_URI=postgres://...";

@@ -7,22 +7,13 @@
 #include <fstream>
 #include <iostream>
 
+#include "pg_test_util.h"
 #include "test_util.h"
 
 namespace strata {
 namespace {
 
 using testing::Dump;
-
-std::string ServerUri() {
-  if (const char* u = std::getenv("STRATA_PG_URI"); u && *u) return u;
-  const char* f = std::getenv("STRATA_PG_URI_FILE");
-  if (!f) return "";
-  std::ifstream in(f);
-  std::string uri;
-  std::getline(in, uri);
-  return uri;
-}
 
 constexpr const char* kSchema = R"([
   {:db/ident :k/id :db/valueType :db.type/long :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
@@ -31,7 +22,7 @@ constexpr const char* kSchema = R"([
 class PgConnectionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    server_ = ServerUri();
+    server_ = testing::PgServerUri();
     if (server_.empty())
       GTEST_SKIP() << "needs a PostgreSQL server: run with ctest (its `postgres` fixture starts one: "
                       "ctest -L postgres), or set STRATA_PG_URI=postgres://...";
