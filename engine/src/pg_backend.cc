@@ -129,6 +129,7 @@ class PgLock {
     std::lock_guard<std::mutex> l(mu_);
     released_ = true;
     session_.Poll();
+    session_.set_counters(nullptr);  // the last caller's counters may be gone
     if (!session_.broken() && !lost_) (void)session_.Exec("SELECT pg_advisory_unlock($1)", {Int8(LockKey(loc_.db))});
     session_.Close();
   }

@@ -256,7 +256,12 @@ bool Session::in_transaction() const {
 }
 
 Status RunWithRetry(Session& s, Counters& c, const std::string& what, const std::function<Status(Session&)>& fn) {
+  // Counted against `c` for this call only: c may not outlive it.
   s.set_counters(&c);
+  struct Unset {
+    Session& s;
+    ~Unset() { s.set_counters(nullptr); }
+  } unset{s};
   const auto start = std::chrono::steady_clock::now();
   const auto budget = std::chrono::milliseconds(s.location().retry_ms);
   auto delay = std::chrono::milliseconds(50);
