@@ -427,14 +427,18 @@ Result<uint64_t> CollectGarbage(Storage& storage, const std::vector<std::shared_
     keep.insert(ids.begin(), ids.end());
   }
   STRATA_ASSIGN_OR_RETURN(std::vector<std::string> keys, storage.List("seg/"));
-  uint64_t deleted = 0;
+  std::vector<std::string> garbage;
   for (const auto& k : keys) {
     uint64_t id;
-    if (!ParseSegmentKey(k, &id) || keep.count(id)) continue;
-    STRATA_RETURN_IF_ERROR(storage.Delete(k));
-    ++deleted;
+    if (ParseSegmentKey(k, &id) && !keep.count(id)) garbage.push_back(k);
   }
-  return deleted;
+  // In slices, so a huge backlog is not one enormous statement.
+  constexpr size_t kSlice = 4096;
+  for (size_t i = 0; i < garbage.size(); i += kSlice) {
+    const size_t end = std::min(garbage.size(), i + kSlice);
+    STRATA_RETURN_IF_ERROR(storage.DeleteMany(std::vector<std::string>(garbage.begin() + i, garbage.begin() + end)));
+  }
+  return garbage.size();
 }
 
 }  // namespace strata

@@ -84,6 +84,21 @@ Status CheckKey(const std::string& key) {
   return Status::OK();
 }
 
+// A text[] literal of `keys` ({"a","b\\"c"}), for `key = ANY($n::text[])`.
+std::string TextArray(const std::vector<std::string>& keys) {
+  std::string out = "{";
+  for (const std::string& k : keys) {
+    out += out.size() > 1 ? ",\"" : "\"";
+    for (char c : k) {
+      if (c == '"' || c == '\\') out.push_back('\\');
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  out.push_back('}');
+  return out;
+}
+
 // Key of the writer's advisory lock: one per strata database.
 int64_t LockKey(const std::string& db) { return Checksum("strata writer:" + db); }
 
@@ -211,7 +226,7 @@ class PgStorage final : public Storage {
     gets_ += keys.size();
     std::vector<std::string> out(keys.size());
     std::vector<size_t> missing;
-    std::string array = "{";
+    std::vector<std::string> wanted;
     for (size_t i = 0; i < keys.size(); ++i) {
       STRATA_RETURN_IF_ERROR(CheckKey(keys[i]));
       if (std::optional<std::string> b = Buffered(keys[i])) {
@@ -219,15 +234,10 @@ class PgStorage final : public Storage {
         continue;
       }
       missing.push_back(i);
-      array += missing.size() > 1 ? ",\"" : "\"";
-      for (char c : keys[i]) {
-        if (c == '"' || c == '\\') array.push_back('\\');
-        array.push_back(c);
-      }
-      array.push_back('"');
+      wanted.push_back(keys[i]);
     }
-    array.push_back('}');
     if (!missing.empty()) {
+      const std::string array = TextArray(wanted);
       std::map<std::string, std::string, std::less<>> got;
       STRATA_RETURN_IF_ERROR(pool_->Run(counters_, "get " + std::to_string(missing.size()) + " blobs", [&](Session& s) -> Status {
         got.clear();
@@ -262,6 +272,22 @@ class PgStorage final : public Storage {
     }
     return pool_->Run(counters_, "delete " + key, [&](Session& s) -> Status {
       return s.Exec("DELETE FROM strata_blobs WHERE db = $1 AND key = $2", {Text(db_), Text(key)}).status();
+    });
+  }
+
+  // One statement for all of them (garbage collection after a job).
+  Status DeleteMany(const std::vector<std::string>& keys) override {
+    if (keys.empty()) return Status::OK();
+    deletes_ += keys.size();
+    for (const std::string& k : keys) STRATA_RETURN_IF_ERROR(CheckKey(k));
+    std::lock_guard<std::mutex> f(flush_mu_);
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      for (const std::string& k : keys) pending_.erase(k);
+    }
+    const std::string array = TextArray(keys);
+    return pool_->Run(counters_, "delete " + std::to_string(keys.size()) + " blobs", [&](Session& s) -> Status {
+      return s.Exec("DELETE FROM strata_blobs WHERE db = $1 AND key = ANY($2::text[])", {Text(db_), Text(array)}).status();
     });
   }
 

@@ -246,6 +246,24 @@ TEST_F(PgBackendTest, GetManyIsOneRoundTrip) {
   EXPECT_NE(bad.status().message().find("key=seg/2"), std::string::npos) << bad.status().ToString();
 }
 
+TEST_F(PgBackendTest, DeleteManyIsOneRoundTrip) {
+  Backend b = Open();
+  Storage& s = *b.storage;
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(s.Put("seg/" + std::to_string(i), "x").ok());
+  ASSERT_TRUE(s.Sync().ok());
+  ASSERT_TRUE(s.Put("seg/buffered", "y").ok());
+  std::vector<std::string> gone{"seg/buffered", "seg/never-there"};
+  for (int i = 10; i < 50; ++i) gone.push_back("seg/" + std::to_string(i));
+  const uint64_t before = s.stats().round_trips;
+  ASSERT_TRUE(s.DeleteMany(gone).ok());
+  EXPECT_EQ(s.stats().round_trips, before + 1);
+  auto left = s.List("seg/");
+  ASSERT_TRUE(left.ok());
+  EXPECT_EQ(left->size(), 10u);
+  ASSERT_TRUE(s.Sync().ok());
+  EXPECT_EQ(sql_->Run("SELECT count(*) FROM strata_blobs WHERE " + Where()), "10") << "the buffered one never lands";
+}
+
 TEST_F(PgBackendTest, TamperedRowsAreCorruption) {
   {
     Backend b = Open();

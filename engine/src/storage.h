@@ -56,6 +56,12 @@ class Storage {
     return out;
   }
   virtual Status Delete(const std::string& key) = 0;
+  // Deletes several blobs (missing ones are fine). One round trip on a
+  // networked store; the default calls Delete for each.
+  virtual Status DeleteMany(const std::vector<std::string>& keys) {
+    for (const std::string& k : keys) STRATA_RETURN_IF_ERROR(Delete(k));
+    return Status::OK();
+  }
   // Keys starting with prefix, sorted.
   virtual Result<std::vector<std::string>> List(const std::string& prefix) = 0;
   // Makes every Put so far durable.
