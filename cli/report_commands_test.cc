@@ -206,7 +206,7 @@ TEST(RunResults, RecordWhatTheReportDraws) {
   auto files = reports::ReadRunFiles(dir);
   ASSERT_TRUE(files.ok());
   const reports::Json model = reports::ReportModel(*files);
-  EXPECT_EQ(model["charts"].size(), 9u);  // 4 job charts, tx latency x2, throughput, memory index, reads
+  EXPECT_EQ(model["charts"].size(), 10u);  // 5 job charts, tx latency x2, throughput, memory index, reads
   for (const reports::Json& c : model["charts"]) {
     EXPECT_FALSE(c.contains("missing")) << c.dump().substr(0, 300);
     EXPECT_FALSE(c.contains("note")) << c["id"];

@@ -102,7 +102,8 @@ TEST_F(ReportInBrowser, EveryChartWithATimelineIsDrawn) { Check(testing::CopyFix
 
 // A miniature of the README's main job (scripts/demo: the MusicBrainz-like
 // workload, several strategies, reads timed) run by the real tool: every
-// chart has data and is drawn — 4 job charts, transaction latency per
+// chart has data and is drawn — 5 job charts (bytes, segments, wall time,
+// storage round trips, write amplification), transaction latency per
 // strategy, throughput, memory index, reads.
 TEST_F(ReportInBrowser, EveryChartOfARealRunIsDrawn) {
   const std::string dir = testing::FreshDir("real-run");
@@ -114,7 +115,7 @@ TEST_F(ReportInBrowser, EveryChartOfARealRunIsDrawn) {
   auto files = ReadRunFiles(dir);
   ASSERT_TRUE(files.ok()) << files.status().ToString();
   for (const Json& c : ReportModel(*files)["charts"]) EXPECT_FALSE(c.contains("missing")) << c["id"];
-  Check(dir, 9);
+  Check(dir, 10);
 }
 
 // The report of any run, e.g. the main job's: STRATA_REPORT_DIR=build/demo

@@ -163,16 +163,20 @@ Json LineChart(const std::string& id, const std::string& title, const std::strin
 Json JobChart(const std::vector<RunFile>& files, const std::string& id, const std::string& title, const char* field,
               const std::string& y_label) {
   Json c = LineChart(id, title, "database size (datoms in the durable index after the job)", y_label);
-  bool any = false;
+  bool any = false, has_field = false;
   for (const RunFile& f : files) {
     Json points = Json::array();
     const Json& jobs = Get(f.json, "jobs");
     if (jobs.is_array())
-      for (const Json& j : jobs) points.push_back(Json::array({Num(j, "db_datoms"), Num(j, field)}));
+      for (const Json& j : jobs) {
+        has_field = has_field || j.contains(field);
+        points.push_back(Json::array({Num(j, "db_datoms"), Num(j, field)}));
+      }
     any = any || !points.empty();
     c["series"].push_back(Json{{"label", Strategy(f)}, {"points", std::move(points)}});
   }
   if (!any) return Missing(id, title, "not recorded: the results files list no indexing jobs");
+  if (!has_field) return Missing(id, title, std::string("not recorded: these results files' jobs have no ") + field);
   return c;
 }
 
@@ -391,6 +395,8 @@ Json ReportModel(const std::vector<RunFile>& files) {
   charts.push_back(JobChart(files, "job-segments", "Indexing job cost: segments written per job", "segments_written",
                             "segments written by the job"));
   charts.push_back(JobChart(files, "job-wall", "Indexing job cost: wall time per job", "wall_ms", "wall time (ms)"));
+  charts.push_back(JobChart(files, "job-round-trips", "Indexing job cost: storage round trips per job",
+                            "storage_round_trips", "storage round trips (calls to the folder or the server)"));
   charts.push_back(WriteAmpChart(files));
   TxLatencyCharts(files, &charts);
   charts.push_back(ThroughputChart(files));
