@@ -22,6 +22,7 @@
 
 #include "net/protocol.h"
 #include "strata/tx_encoding.h"
+#include "strata/tx_report_queue.h"
 
 namespace strata::net {
 
@@ -35,49 +36,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
-
-class LocalQueue final : public TxReportQueue {
- public:
-  void Push(const TxReport& r) {
-    {
-      std::lock_guard l(mu_);
-      if (!status_.ok()) return;
-      q_.push_back(r);
-    }
-    cv_.notify_one();
-  }
-  void Close(Status why) {
-    {
-      std::lock_guard l(mu_);
-      if (status_.ok()) status_ = std::move(why);
-    }
-    cv_.notify_all();
-  }
-  bool Pop(TxReport* out, int timeout_ms) override {
-    std::unique_lock l(mu_);
-    auto ready = [&] { return !q_.empty() || !status_.ok(); };
-    if (timeout_ms < 0) cv_.wait(l, ready);
-    else if (!cv_.wait_for(l, milliseconds(timeout_ms), ready)) return false;
-    if (q_.empty()) return false;
-    *out = std::move(q_.front());
-    q_.pop_front();
-    return true;
-  }
-  size_t size() const override {
-    std::lock_guard l(mu_);
-    return q_.size();
-  }
-  Status status() const override {
-    std::lock_guard l(mu_);
-    return status_;
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<TxReport> q_;
-  Status status_;
-};
 
 struct PendingTx {
   std::string edn;
@@ -165,7 +123,7 @@ class PeerImpl final : public Peer {
   }
 
   std::shared_ptr<TxReportQueue> Subscribe() override {
-    auto q = std::make_shared<LocalQueue>();
+    auto q = std::make_shared<ReportQueue>();
     std::lock_guard l(mu_);
     if (closed_) q->Close(Status::Aborted("peer closed"));
     else subscribers_.push_back(q);
@@ -557,7 +515,7 @@ class PeerImpl final : public Peer {
   bool connected_ = false, closed_ = false;
   Status connect_status_, stream_status_;
   std::map<uint64_t, std::shared_ptr<PendingTx>> pending_;
-  std::vector<std::weak_ptr<LocalQueue>> subscribers_;
+  std::vector<std::weak_ptr<ReportQueue>> subscribers_;
   PeerStats stats_;
 };
 

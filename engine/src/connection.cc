@@ -17,6 +17,7 @@
 #include "log.h"
 #include "replay.h"
 #include "strata/database.h"
+#include "strata/tx_report_queue.h"
 #include "transactor.h"
 
 namespace strata {
@@ -55,57 +56,6 @@ std::string Options::ToString() const {
 
 namespace {
 
-class QueueImpl final : public TxReportQueue {
- public:
-  explicit QueueImpl(size_t capacity) : capacity_(capacity) {}
-
-  bool Pop(TxReport* out, int timeout_ms) override {
-    std::unique_lock l(mu_);
-    auto ready = [&] { return !q_.empty() || closed_; };
-    if (timeout_ms < 0) cv_.wait(l, ready);
-    else if (!cv_.wait_for(l, std::chrono::milliseconds(timeout_ms), ready)) return false;
-    if (q_.empty()) return false;
-    *out = std::move(q_.front());
-    q_.pop_front();
-    return true;
-  }
-  size_t size() const override {
-    std::lock_guard l(mu_);
-    return q_.size();
-  }
-  Status status() const override {
-    std::lock_guard l(mu_);
-    return status_;
-  }
-  void Push(const TxReport& r) {
-    std::lock_guard l(mu_);
-    if (closed_) return;
-    if (capacity_ && q_.size() >= capacity_) {
-      closed_ = true;
-      status_ = Status::Busy("subscriber fell " + std::to_string(capacity_) +
-                             " reports behind and was closed at t=" + std::to_string(r.t) +
-                             "; resubscribe and read the rest from TxRange");
-    } else {
-      q_.push_back(r);
-    }
-    cv_.notify_all();
-  }
-  void Close(Status why) {
-    std::lock_guard l(mu_);
-    if (!closed_) status_ = std::move(why);
-    closed_ = true;
-    cv_.notify_all();
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<TxReport> q_;
-  size_t capacity_;
-  bool closed_ = false;
-  Status status_;
-};
-
 struct Writer {
   const edn::Node* tx = nullptr;
   bool done = false;
@@ -129,7 +79,7 @@ struct Connection::Rep {
   std::mutex mu;  // guards everything below
   std::deque<Writer*> writers;
   TxFunctionRegistry fns;
-  std::vector<std::weak_ptr<QueueImpl>> subscribers;
+  std::vector<std::weak_ptr<ReportQueue>> subscribers;
   ConnectionStats stats;
   Status failed;  // once a log sync fails, no more writes (fsync gate)
   bool closed = false;
@@ -593,7 +543,7 @@ void Connection::Rep::CommitGroup(std::vector<Writer*>& group, TxFunctionRegistr
 Database Connection::db() const { return DbAccess::Make(rep_->Current()); }
 
 std::shared_ptr<TxReportQueue> Connection::Subscribe() {
-  auto q = std::make_shared<QueueImpl>(rep_->options.subscriber_capacity);
+  auto q = std::make_shared<ReportQueue>(rep_->options.subscriber_capacity);
   std::lock_guard l(rep_->mu);
   rep_->subscribers.push_back(q);
   return q;
