@@ -43,14 +43,14 @@ int RunTransactor(const TransactorArgs& args) {
   options.strategy = args.strategy;
   options.segment_retain_ms = 60000;  // peers may read a superseded root that long
   auto conn = Connection::Open(args.db, options);
-  if (!conn.ok()) return Fail("opening " + args.db + ": " + conn.status().ToString());
+  if (!conn.ok()) return Fail("opening " + RedactLocation(args.db) + ": " + conn.status().ToString());
   net::TransactorOptions to;
   to.listen = *endpoint;
   to.workers = args.workers;
   auto server = net::Transactor::Start(conn->get(), to);
   if (!server.ok()) return Fail(server.status().message());
   std::printf("strata transactor: listening on %s (database %s, basis-t %llu, sync %s)\n",
-              (*server)->endpoint().c_str(), args.db.c_str(),
+              (*server)->endpoint().c_str(), RedactLocation(args.db).c_str(),
               static_cast<unsigned long long>((*conn)->db().basis_t()), args.sync.c_str());
   std::fflush(stdout);
 

@@ -218,15 +218,6 @@ class RunSampler {
   std::thread thread_;  // last: starts after the fields it uses
 };
 
-// A location without the password a PostgreSQL URI may hold.
-std::string PrintableLocation(const std::string& location) {
-  const size_t scheme = location.find("://");
-  if (scheme == std::string::npos) return location;
-  const size_t at = location.find('@', scheme), colon = location.find(':', scheme + 3);
-  if (at == std::string::npos || colon == std::string::npos || colon > at) return location;
-  return location.substr(0, colon) + location.substr(at);
-}
-
 // One run of one strategy; `label` names it in progress lines.
 Result<RunResult> RunOnce(const Plan& plan, const std::string& strategy, const std::string& out_dir,
                           bool keep, const std::string& label) {
@@ -260,13 +251,13 @@ Result<RunResult> RunOnce(const Plan& plan, const std::string& strategy, const s
   r.scale = plan.workload.scale;
   r.seed = plan.workload.seed;
   r.options = options.ToString();
-  r.storage = plan.storage.empty() ? "folder" : PrintableLocation(plan.storage);
+  r.storage = plan.storage.empty() ? "folder" : RedactLocation(plan.storage);
   r.workload_options = plan.workload.ToString();
   RunSummary& s = r.summary;
 
   STRATA_ASSIGN_OR_RETURN(auto workload, workloads::MakeWorkload(plan.workload));
   auto opened = Connection::Open(dir, options);
-  if (!opened.ok()) return opened.status().WithContext("opening " + PrintableLocation(dir));
+  if (!opened.ok()) return opened.status().WithContext("opening " + RedactLocation(dir));
   Connection& conn = **opened;
   workload->RegisterTxFunctions(conn);
 
@@ -369,7 +360,7 @@ Result<RunResult> RunOnce(const Plan& plan, const std::string& strategy, const s
   s.peak_rss_bytes = PeakRssBytes();
   if (Status st = conn.Close(); !st.ok()) return st.WithContext("closing " + dir);
   if (keep)
-    std::fprintf(stderr, "strata: kept the %s database in %s\n", strategy.c_str(), PrintableLocation(dir).c_str());
+    std::fprintf(stderr, "strata: kept the %s database in %s\n", strategy.c_str(), RedactLocation(dir).c_str());
   return r;
 }
 

@@ -391,7 +391,7 @@ class TransactorImpl final : public Transactor {
       if (m.t > committed) {
         SendError(p.rid, MsgType::kError, 0,
                   Status::InvalidArgument("peer's basis-t " + std::to_string(m.t) + " is past the transactor's " +
-                                          std::to_string(committed) + " at " + location_ +
+                                          std::to_string(committed) + " at " + RedactLocation(location_) +
                                           ": another database, or commits lost by a crash under a lax sync policy"));
         return;
       }

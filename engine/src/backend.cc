@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <mutex>
 
+#include "pg_conn.h"
+
 namespace strata {
 
 namespace {
@@ -187,6 +189,12 @@ std::string WithStrataDb(const std::string& location, const std::string& name) {
   }
   params += (params.empty() ? "" : "&") + std::string("strata_db=") + name;
   return out + "?" + params;
+}
+
+std::string RedactLocation(const std::string& location) {
+  if (!IsPostgresLocation(location)) return location;
+  auto parsed = pg::ParseLocation(location);
+  return parsed.ok() ? parsed->described : "postgres://(unparsable location)";
 }
 
 Status DestroyDatabase(const std::string& location, Env* env) {

@@ -17,6 +17,14 @@ TEST(Location, WithStrataDbSetsOrReplacesTheName) {
   EXPECT_EQ(WithStrataDb("one", "two"), "two");
 }
 
+TEST(Location, RedactedLocationsHaveNoPassword) {
+  EXPECT_EQ(RedactLocation("/data/db"), "/data/db");
+  const std::string r = RedactLocation("postgres://alice:s3cret@db.example:5432/pg?strata_db=music");
+  EXPECT_EQ(r.find("s3cret"), std::string::npos) << r;
+  EXPECT_NE(r.find("alice@db.example:5432/pg"), std::string::npos) << r;
+  EXPECT_NE(r.find("strata_db=music"), std::string::npos) << r;
+}
+
 TEST(Location, UnknownSchemesAreRefused) {
   auto b = OpenBackend("s3://bucket/db", BackendOptions{});
   ASSERT_FALSE(b.ok());

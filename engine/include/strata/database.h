@@ -281,6 +281,9 @@ struct ConnectionStats {
 // `location` with its strata_db parameter set to `name` (PostgreSQL); for a
 // folder, the folder `name` beside it.
 std::string WithStrataDb(const std::string& location, const std::string& name);
+// `location` fit for logs and output: a PostgreSQL URI without its password
+// (as the backend itself names it); a folder as is.
+std::string RedactLocation(const std::string& location);
 // Deletes the database at `location` (every blob, root and log record);
 // OK when there is none. Nothing may have it open.
 Status DestroyDatabase(const std::string& location, Env* env = nullptr);
