@@ -38,10 +38,12 @@ class Executor {
   Status MergeInto(Index order, bool current, Levels* levels, int to, std::vector<Datom> input, bool rewrite_all,
                    std::vector<Datom>* cancelled);
   Status ExciseTree(Index order, Levels* levels);
-  Result<std::vector<Datom>> ReadSegment(const SegmentRef& ref);
-  // Fetches upcoming[from..] (those not fetched yet) in one storage call, up
-  // to kPrefetchSegments segments or kPrefetchBytes: on a networked store a
-  // job's reads then cost a round trip per window, not per segment.
+  // Reads and decodes segments[i] of a list the job reads in order. When it
+  // has not been fetched yet, fetches it and the next ones of the list (not
+  // fetched yet) in one storage call, up to kPrefetchSegments segments or
+  // kPrefetchBytes: on a networked store a job's reads then cost a round
+  // trip per window, not per segment.
+  Result<std::vector<Datom>> ReadSegment(const std::vector<SegmentRef>& segments, size_t i);
   Status Prefetch(const std::vector<SegmentRef>& upcoming, size_t from);
   static constexpr size_t kPrefetchSegments = 64;
   static constexpr uint64_t kPrefetchBytes = 8u << 20;
@@ -73,20 +75,20 @@ Status Executor::Prefetch(const std::vector<SegmentRef>& upcoming, size_t from) 
   return Status::OK();
 }
 
-Result<std::vector<Datom>> Executor::ReadSegment(const SegmentRef& ref) {
-  Result<std::string> blob = Status::NotFound("");
-  if (auto it = prefetched_.find(ref.id); it != prefetched_.end()) {
-    blob = std::move(it->second);
-    prefetched_.erase(it);
-  } else {
-    blob = ctx_.storage->Get(SegmentKey(ref.id));
+Result<std::vector<Datom>> Executor::ReadSegment(const std::vector<SegmentRef>& segments, size_t i) {
+  const SegmentRef& ref = segments[i];
+  auto it = prefetched_.find(ref.id);
+  if (it == prefetched_.end()) {
+    STRATA_RETURN_IF_ERROR(Prefetch(segments, i));
+    it = prefetched_.find(ref.id);
   }
-  if (!blob.ok()) return blob.status().WithContext("indexing job reading segment " + SegmentName(ref.id));
+  const std::string blob = std::move(it->second);
+  prefetched_.erase(it);
   Index order;
   std::vector<Datom> out;
-  STRATA_RETURN_IF_ERROR(DecodeLeaf(*blob, SegmentName(ref.id), &order, &out));
+  STRATA_RETURN_IF_ERROR(DecodeLeaf(blob, SegmentName(ref.id), &order, &out));
   m_->segments_read++;
-  m_->bytes_read += blob->size();
+  m_->bytes_read += blob.size();
   return out;
 }
 
@@ -153,9 +155,7 @@ Status Executor::MergeInto(Index order, bool current, Levels* levels, int to, st
   if (rewrite_all || segs.empty()) {
     std::vector<Datom> all;
     for (size_t i = 0; i < segs.size(); ++i) {
-      const SegmentRef& s = segs[i];
-      if (!prefetched_.count(s.id)) STRATA_RETURN_IF_ERROR(Prefetch(segs, i));
-      STRATA_ASSIGN_OR_RETURN(std::vector<Datom> d, ReadSegment(s));
+      STRATA_ASSIGN_OR_RETURN(std::vector<Datom> d, ReadSegment(segs, i));
       all = merge2(std::move(all), d);
     }
     NoteMemory(all.size() + input.size());
@@ -183,9 +183,7 @@ Status Executor::MergeInto(Index order, bool current, Levels* levels, int to, st
         next->segments.push_back(segs[i]);  // untouched: kept as is
         continue;
       }
-      if (!prefetched_.count(segs[i].id)) STRATA_RETURN_IF_ERROR(Prefetch(touched, next_touched));
-      ++next_touched;
-      STRATA_ASSIGN_OR_RETURN(std::vector<Datom> d, ReadSegment(segs[i]));
+      STRATA_ASSIGN_OR_RETURN(std::vector<Datom> d, ReadSegment(touched, next_touched++));  // segs[i]
       std::vector<Datom> part(std::make_move_iterator(input.begin() + in_pos), std::make_move_iterator(input.begin() + end));
       NoteMemory(d.size() + part.size() + input.size());
       STRATA_RETURN_IF_ERROR(finish(merge2(std::move(d), part)));
@@ -234,9 +232,7 @@ Status Executor::RunTree(int tree, const std::vector<MergeStep>& steps, std::vec
         }
         std::vector<Datom> input;
         for (size_t i = 0; i < slice.size(); ++i) {
-          const SegmentRef& s = slice[i];
-          if (!prefetched_.count(s.id)) STRATA_RETURN_IF_ERROR(Prefetch(slice, i));
-          STRATA_ASSIGN_OR_RETURN(std::vector<Datom> d, ReadSegment(s));
+          STRATA_ASSIGN_OR_RETURN(std::vector<Datom> d, ReadSegment(slice, i));
           input.insert(input.end(), std::make_move_iterator(d.begin()), std::make_move_iterator(d.end()));
         }
         STRATA_RETURN_IF_ERROR(MergeInto(order, current, levels, st.to_level, std::move(input), st.rewrite_all, cancelled));
@@ -247,9 +243,7 @@ Status Executor::RunTree(int tree, const std::vector<MergeStep>& steps, std::vec
         novelty.clear();
         for (const auto& l : *levels)
           for (size_t i = 0; i < l->segments.size(); ++i) {
-            const SegmentRef& s = l->segments[i];
-            if (!prefetched_.count(s.id)) STRATA_RETURN_IF_ERROR(Prefetch(l->segments, i));
-            STRATA_ASSIGN_OR_RETURN(std::vector<Datom> d, ReadSegment(s));
+            STRATA_ASSIGN_OR_RETURN(std::vector<Datom> d, ReadSegment(l->segments, i));
             all.insert(all.end(), std::make_move_iterator(d.begin()), std::make_move_iterator(d.end()));
           }
         std::sort(all.begin(), all.end(), DatomLess{order});
@@ -272,8 +266,7 @@ Status Executor::ExciseTree(Index order, Levels* levels) {
     bool changed = false;
     for (size_t i = 0; i < l->segments.size(); ++i) {
       const SegmentRef& s = l->segments[i];
-      if (!prefetched_.count(s.id)) STRATA_RETURN_IF_ERROR(Prefetch(l->segments, i));
-      STRATA_ASSIGN_OR_RETURN(std::vector<Datom> d, ReadSegment(s));
+      STRATA_ASSIGN_OR_RETURN(std::vector<Datom> d, ReadSegment(l->segments, i));
       const size_t before = d.size();
       std::erase_if(d, [&](const Datom& x) { return Excised(in_.excisions, x); });
       if (d.size() == before) {
