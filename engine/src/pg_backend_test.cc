@@ -49,12 +49,10 @@ class PgBackendTest : public ::testing::Test {
  protected:
   void SetUp() override {
     server_ = testing::PgServerUri();
-    if (server_.empty())
-      GTEST_SKIP() << "needs a PostgreSQL server: run with ctest (its `postgres` fixture starts one: "
-                      "ctest -L postgres), or set STRATA_PG_URI=postgres://...";
+    if (server_.empty()) GTEST_SKIP() << testing::kPgSkipMessage;
     db_ = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    uri_ = WithStrataDb(server_, db_);
-    ASSERT_TRUE(DestroyDatabase(uri_).ok());
+    uri_ = testing::FreshPgDatabase(server_, db_);
+    ASSERT_FALSE(uri_.empty());
     sql_ = std::make_unique<Sql>(server_);
     ASSERT_TRUE(sql_->ok());
   }

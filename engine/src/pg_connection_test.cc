@@ -23,11 +23,9 @@ class PgConnectionTest : public ::testing::Test {
  protected:
   void SetUp() override {
     server_ = testing::PgServerUri();
-    if (server_.empty())
-      GTEST_SKIP() << "needs a PostgreSQL server: run with ctest (its `postgres` fixture starts one: "
-                      "ctest -L postgres), or set STRATA_PG_URI=postgres://...";
-    uri_ = WithStrataDb(server_, ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    ASSERT_TRUE(DestroyDatabase(uri_).ok());
+    if (server_.empty()) GTEST_SKIP() << testing::kPgSkipMessage;
+    uri_ = testing::FreshPgDatabase(server_, ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    ASSERT_FALSE(uri_.empty());
     env_ = NewMemEnv();
     Reopen();
   }

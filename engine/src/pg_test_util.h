@@ -1,9 +1,13 @@
 // pg_test_util.h — what the PostgreSQL tests share (test builds only).
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <string>
+
+#include "strata/database.h"
 
 namespace strata::testing {
 
@@ -18,6 +22,20 @@ inline std::string PgServerUri() {
   std::string uri;
   std::getline(in, uri);
   return uri;
+}
+
+// Why a PostgreSQL test skips when PgServerUri() is "".
+inline constexpr const char* kPgSkipMessage =
+    "needs a PostgreSQL server: run with ctest (its `postgres` fixture starts one: ctest -L postgres), "
+    "or set STRATA_PG_URI=postgres://...";
+
+// The location of a fresh strata database `name` on `server` (anything
+// left by an earlier run dropped); "" with a test failure if it cannot be.
+inline std::string FreshPgDatabase(const std::string& server, const std::string& name) {
+  const std::string uri = WithStrataDb(server, name);
+  const Status s = DestroyDatabase(uri);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return s.ok() ? uri : "";
 }
 
 }  // namespace strata::testing
