@@ -37,8 +37,8 @@ Options ChildOptions() {
   return o;
 }
 
-// The child: commits transaction n = 0, 1, ... and writes n to `ack` once
-// Transact returned OK. Never returns.
+// The child: commits transaction n = 0, 1, ... and writes (n, indexing jobs
+// completed so far) to `ack` once Transact returned OK. Never returns.
 [[noreturn]] void Writer(const std::string& dir, int ack) {
   const int devnull = open("/dev/null", O_WRONLY);
   if (devnull >= 0) dup2(devnull, 2);  // the engine logs every job
@@ -53,12 +53,13 @@ Options ChildOptions() {
     if (n > 1) tx += " [:db/add [:c/n " + half + "] :c/s \"u-" + id + "\"]";
     tx += "]";
     if (!(*c)->Transact(tx).ok()) _exit(3);
-    if (write(ack, &n, sizeof n) != sizeof n) _exit(4);
+    const int64_t msg[2] = {n, static_cast<int64_t>((*c)->stats().jobs)};
+    if (write(ack, msg, sizeof msg) != sizeof msg) _exit(4);
   }
 }
 
 void KillWhileIndexing(int round, int delay_ms) {
-  SCOPED_TRACE("round " + std::to_string(round) + ", kill " + std::to_string(delay_ms) + " ms after 200 acks");
+  SCOPED_TRACE("round " + std::to_string(round) + ", kill " + std::to_string(delay_ms) + " ms after 200 acks and 3 jobs");
   const auto start = std::chrono::steady_clock::now();
   const std::string dir = (std::filesystem::temp_directory_path() /
                            ("strata-crash-index-" + std::to_string(getpid()) + "-" + std::to_string(round)))
@@ -73,11 +74,13 @@ void KillWhileIndexing(int round, int delay_ms) {
     Writer(dir, fds[1]);
   }
   close(fds[1]);
-  int64_t acked = -1, v;
-  while (acked < 200 && read(fds[0], &v, sizeof v) == sizeof v) acked = v;
+  // Kill once 200 transactions are acknowledged and the child has finished
+  // 3 jobs (on a loaded machine its job thread may lag the writes).
+  int64_t acked = -1, jobs = 0, msg[2];
+  while ((acked < 200 || jobs < 3) && read(fds[0], msg, sizeof msg) == sizeof msg) acked = msg[0], jobs = msg[1];
   std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
   kill(pid, SIGKILL);
-  while (read(fds[0], &v, sizeof v) == sizeof v) acked = v;  // acks written before death
+  while (read(fds[0], msg, sizeof msg) == sizeof msg) acked = msg[0];  // acks written before death
   close(fds[0]);
   int status = 0;
   waitpid(pid, &status, 0);
