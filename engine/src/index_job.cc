@@ -148,8 +148,11 @@ Status Executor::MergeInto(Index order, bool current, Levels* levels, int to, st
   auto merge2 = [&](std::vector<Datom> a, std::vector<Datom>& b) {
     std::vector<Datom> out;
     out.reserve(a.size() + b.size());
-    std::merge(std::make_move_iterator(a.begin()), std::make_move_iterator(a.end()), std::make_move_iterator(b.begin()),
-               std::make_move_iterator(b.end()), std::back_inserter(out), DatomLess{order});
+    WithOrder(order, [&](auto o) {
+      std::merge(std::make_move_iterator(a.begin()), std::make_move_iterator(a.end()),
+                 std::make_move_iterator(b.begin()), std::make_move_iterator(b.end()), std::back_inserter(out),
+                 DatomLessIn<decltype(o)::value>{});
+    });
     return out;
   };
   if (rewrite_all || segs.empty()) {
@@ -246,7 +249,7 @@ Status Executor::RunTree(int tree, const std::vector<MergeStep>& steps, std::vec
             STRATA_ASSIGN_OR_RETURN(std::vector<Datom> d, ReadSegment(l->segments, i));
             all.insert(all.end(), std::make_move_iterator(d.begin()), std::make_move_iterator(d.end()));
           }
-        std::sort(all.begin(), all.end(), DatomLess{order});
+        SortDatoms(order, &all);
         NoteMemory(all.size());
         levels->clear();
         STRATA_RETURN_IF_ERROR(MergeInto(order, current, levels, 0, std::move(all), true, cancelled));
@@ -321,7 +324,7 @@ Result<std::shared_ptr<const IndexRoot>> Executor::Run() {
         }
       }
       if (k == TreeKind::kHistory && !cancelled.empty()) {
-        std::sort(cancelled.begin(), cancelled.end(), DatomLess{order});
+        SortDatoms(order, &cancelled);
         std::vector<Datom> both;
         both.reserve(novelty.size() + cancelled.size());
         std::merge(novelty.begin(), novelty.end(), cancelled.begin(), cancelled.end(), std::back_inserter(both),

@@ -8,10 +8,11 @@ namespace {
 // sizeof(Datom) plus the heap bytes of its value plus one slot per order.
 uint64_t DatomBytes(const Datom& d) { return sizeof(Datom) + d.v.HeapBytes() + 3 * sizeof(uint32_t); }
 
+template <Index O>
 class RunIterator final : public DatomIterator {
  public:
-  RunIterator(const Run* run, Index order) : run_(run), order_(order) {
-    perm_ = order == Index::kEavt ? nullptr : &run->perm[static_cast<int>(order) - 1];
+  explicit RunIterator(const Run* run) : run_(run) {
+    perm_ = O == Index::kEavt ? nullptr : &run->perm[static_cast<int>(O) - 1];
     n_ = perm_ ? perm_->size() : run->datoms.size();
     pos_ = n_;
   }
@@ -21,7 +22,7 @@ class RunIterator final : public DatomIterator {
     size_t lo = 0, hi = n_;
     while (lo < hi) {
       size_t mid = (lo + hi) / 2;
-      if (CompareDatoms(order_, At(mid), target) < 0) lo = mid + 1;
+      if (CompareDatomsIn<O>(At(mid), target) < 0) lo = mid + 1;
       else hi = mid;
     }
     pos_ = lo;
@@ -32,7 +33,6 @@ class RunIterator final : public DatomIterator {
  private:
   const Datom& At(size_t i) const { return perm_ ? run_->datoms[(*perm_)[i]] : run_->datoms[i]; }
   const Run* run_;
-  Index order_;
   const std::vector<uint32_t>* perm_;
   size_t n_, pos_;
 };
@@ -44,8 +44,8 @@ bool SameEav(const Datom& x, const Datom& y) { return x.e == y.e && x.a == y.a &
 std::shared_ptr<const Run> Run::Build(std::vector<Datom> datoms, const std::function<bool(EntityId)>& is_ref) {
   auto run = std::make_shared<Run>();
   // The transactor hands its datoms over in EAVT order already.
-  if (!std::is_sorted(datoms.begin(), datoms.end(), DatomLess{Index::kEavt}))
-    std::sort(datoms.begin(), datoms.end(), DatomLess{Index::kEavt});
+  if (!std::is_sorted(datoms.begin(), datoms.end(), DatomLessIn<Index::kEavt>{}))
+    std::sort(datoms.begin(), datoms.end(), DatomLessIn<Index::kEavt>{});
   run->datoms = std::move(datoms);
   const auto& ds = run->datoms;
   uint64_t bytes = sizeof(Run);
@@ -63,8 +63,10 @@ std::shared_ptr<const Run> Run::Build(std::vector<Datom> datoms, const std::func
       if (ref_value_type_only && (ds[i].v.type() != ValueType::kRef || !is_ref(ds[i].a))) continue;
       p.push_back(i);
     }
-    const Index order = static_cast<Index>(o);
-    std::sort(p.begin(), p.end(), [&](uint32_t x, uint32_t y) { return CompareDatoms(order, ds[x], ds[y]) < 0; });
+    WithOrder(static_cast<Index>(o), [&](auto order) {
+      std::sort(p.begin(), p.end(),
+                [&](uint32_t x, uint32_t y) { return CompareDatomsIn<decltype(order)::value>(ds[x], ds[y]) < 0; });
+    });
   }
   run->bytes = bytes;
   run->min_t = ds.empty() ? 0 : min_t;
@@ -73,7 +75,9 @@ std::shared_ptr<const Run> Run::Build(std::vector<Datom> datoms, const std::func
 }
 
 std::unique_ptr<DatomIterator> Run::NewIterator(Index order) const {
-  return std::make_unique<RunIterator>(this, order);
+  return WithOrder(order, [&](auto o) -> std::unique_ptr<DatomIterator> {
+    return std::make_unique<RunIterator<decltype(o)::value>>(this);
+  });
 }
 
 namespace {
@@ -87,7 +91,7 @@ std::vector<uint32_t> MergeOrigins(const Run& a, const Run& b) {
   std::vector<uint32_t> out;
   out.reserve(a.datoms.size() + b.datoms.size());
   size_t i = 0, j = 0;
-  const DatomLess less{Index::kEavt};
+  const DatomLessIn<Index::kEavt> less;
   while (i < a.datoms.size() && j < b.datoms.size()) {
     if (less(b.datoms[j], a.datoms[i])) out.push_back(0x80000000u | static_cast<uint32_t>(j++));
     else out.push_back(static_cast<uint32_t>(i++));
@@ -133,10 +137,12 @@ void BuildMerged(const Run& a, const Run& b, const std::vector<uint32_t>& origin
       if (d != kDropped) out[d]->perm[o - 1].push_back((from_b ? pos_b : pos_a)[idx]);
     };
     size_t i = 0, j = 0;
-    while (i < pa.size() && j < pb.size()) {
-      if (CompareDatoms(order, b.datoms[pb[j]], a.datoms[pa[i]]) < 0) emit(true, pb[j++]);
-      else emit(false, pa[i++]);
-    }
+    WithOrder(order, [&](auto ord) {
+      while (i < pa.size() && j < pb.size()) {
+        if (CompareDatomsIn<decltype(ord)::value>(b.datoms[pb[j]], a.datoms[pa[i]]) < 0) emit(true, pb[j++]);
+        else emit(false, pa[i++]);
+      }
+    });
     for (; i < pa.size(); ++i) emit(false, pa[i]);
     for (; j < pb.size(); ++j) emit(true, pb[j]);
   }

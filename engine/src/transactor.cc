@@ -633,7 +633,7 @@ Result<PreparedTx> Builder::Finish(int64_t now_ms) {
     datoms.push_back(Datom{k.e, k.a, k.v, tx, false});
   }
   if (!user_instant) datoms.push_back(Datom{tx, sys::kTxInstant, Value::Instant(std::max(now_ms, s_.last_instant)), tx, true});
-  std::sort(datoms.begin(), datoms.end(), DatomLess{Index::kEavt});
+  SortDatoms(Index::kEavt, &datoms);
 
   // Schema alteration (SPEC §2): validate against the data in db-before.
   bool touches_schema = false;

@@ -1,5 +1,6 @@
 #include "strata/value.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstdio>
 #include <cstring>
@@ -67,20 +68,9 @@ Value Value::FromUuid(Uuid u) {
 
 double Value::as_double() const { return std::bit_cast<double>(num_); }
 
-std::strong_ordering Value::operator<=>(const Value& o) const {
-  if (type_ != o.type_) return type_ <=> o.type_;
-  switch (type_) {
-    case ValueType::kNil: return std::strong_ordering::equal;
-    case ValueType::kString:
-    case ValueType::kKeyword: {
-      int c = str_.compare(o.str_);
-      return c < 0 ? std::strong_ordering::less : c > 0 ? std::strong_ordering::greater : std::strong_ordering::equal;
-    }
-    case ValueType::kDouble: return std::strong_order(as_double(), o.as_double());
-    case ValueType::kRef: return static_cast<uint64_t>(num_) <=> static_cast<uint64_t>(o.num_);
-    case ValueType::kUuid: return uuid() <=> o.uuid();
-    default: return num_ <=> o.num_;
-  }
+int Value::CompareDoubles(const Value& o) const {
+  const auto c = std::strong_order(as_double(), o.as_double());
+  return c < 0 ? -1 : c > 0 ? 1 : 0;
 }
 
 size_t Value::Hash() const {
@@ -111,32 +101,8 @@ bool ParseIndexName(std::string_view s, Index* out) {
   return false;
 }
 
-namespace {
-inline int Cmp(uint64_t a, uint64_t b) { return a < b ? -1 : a > b ? 1 : 0; }
-inline int CmpV(const Value& a, const Value& b) {
-  auto c = a <=> b;
-  return c < 0 ? -1 : c > 0 ? 1 : 0;
-}
-}  // namespace
-
-int CompareDatoms(Index order, const Datom& x, const Datom& y) {
-  int c = 0;
-  switch (order) {
-    case Index::kEavt:
-      if ((c = Cmp(x.e, y.e)) || (c = Cmp(x.a, y.a)) || (c = CmpV(x.v, y.v))) return c;
-      break;
-    case Index::kAevt:
-      if ((c = Cmp(x.a, y.a)) || (c = Cmp(x.e, y.e)) || (c = CmpV(x.v, y.v))) return c;
-      break;
-    case Index::kAvet:
-      if ((c = Cmp(x.a, y.a)) || (c = CmpV(x.v, y.v)) || (c = Cmp(x.e, y.e))) return c;
-      break;
-    case Index::kVaet:
-      if ((c = CmpV(x.v, y.v)) || (c = Cmp(x.a, y.a)) || (c = Cmp(x.e, y.e))) return c;
-      break;
-  }
-  if ((c = Cmp(x.tx, y.tx))) return c;
-  return Cmp(x.added, y.added);
+void SortDatoms(Index order, std::vector<Datom>* datoms) {
+  WithOrder(order, [&](auto o) { std::sort(datoms->begin(), datoms->end(), DatomLessIn<decltype(o)::value>{}); });
 }
 
 }  // namespace strata

@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <vector>
 
 namespace strata {
 
@@ -76,8 +78,27 @@ class Value {
   const std::string& str() const { return str_; }  // string or keyword name
   Uuid uuid() const { return Uuid{static_cast<uint64_t>(num_), aux_}; }
 
-  // Total order: type tag, then payload.
-  std::strong_ordering operator<=>(const Value& o) const;
+  // Total order: type tag, then payload. Compare returns -1, 0 or 1; it is
+  // inline because every sort order of every index calls it.
+  int Compare(const Value& o) const {
+    if (type_ != o.type_) return type_ < o.type_ ? -1 : 1;
+    switch (type_) {
+      case ValueType::kString:
+      case ValueType::kKeyword: {
+        const int c = str_.compare(o.str_);
+        return (c > 0) - (c < 0);
+      }
+      case ValueType::kDouble: return CompareDoubles(o);
+      case ValueType::kRef:
+      case ValueType::kUuid: {  // unsigned: high word (the ref), then the uuid's low word
+        const auto x = static_cast<uint64_t>(num_), y = static_cast<uint64_t>(o.num_);
+        if (x != y) return x < y ? -1 : 1;
+        return (aux_ > o.aux_) - (aux_ < o.aux_);
+      }
+      default: return (num_ > o.num_) - (num_ < o.num_);  // long, boolean, instant; nil equal
+    }
+  }
+  std::strong_ordering operator<=>(const Value& o) const { return Compare(o) <=> 0; }
   bool operator==(const Value& o) const {
     return type_ == o.type_ && num_ == o.num_ && aux_ == o.aux_ && str_ == o.str_;
   }
@@ -88,6 +109,7 @@ class Value {
  private:
   Value(ValueType t, int64_t n) : type_(t), num_(n) {}
   Value(ValueType t, std::string s) : type_(t), str_(std::move(s)) {}
+  int CompareDoubles(const Value& o) const;  // std::strong_order on the doubles
   ValueType type_ = ValueType::kNil;
   int64_t num_ = 0;   // ref, long, boolean, instant, double bits, uuid high
   uint64_t aux_ = 0;  // uuid low
@@ -115,10 +137,57 @@ bool ParseIndexName(std::string_view s, Index* out);  // accepts eavt, :eavt
 
 // Compares datoms in the given order; ties on (e a v) break by tx, then
 // added (retraction first), so every datom ever recorded has one place.
-int CompareDatoms(Index order, const Datom& x, const Datom& y);
+// CompareDatomsIn<order> is the same with the order fixed at compile time,
+// for loops that compare millions of datoms in one order (see WithOrder).
+template <Index O>
+inline int CompareDatomsIn(const Datom& x, const Datom& y) {
+  auto cmp = [](uint64_t a, uint64_t b) { return (a > b) - (a < b); };
+  int c;
+  if constexpr (O == Index::kEavt) {
+    if ((c = cmp(x.e, y.e)) || (c = cmp(x.a, y.a)) || (c = x.v.Compare(y.v))) return c;
+  } else if constexpr (O == Index::kAevt) {
+    if ((c = cmp(x.a, y.a)) || (c = cmp(x.e, y.e)) || (c = x.v.Compare(y.v))) return c;
+  } else if constexpr (O == Index::kAvet) {
+    if ((c = cmp(x.a, y.a)) || (c = x.v.Compare(y.v)) || (c = cmp(x.e, y.e))) return c;
+  } else {
+    if ((c = x.v.Compare(y.v)) || (c = cmp(x.a, y.a)) || (c = cmp(x.e, y.e))) return c;
+  }
+  if ((c = cmp(x.tx, y.tx))) return c;
+  return static_cast<int>(x.added) - static_cast<int>(y.added);
+}
+
+inline int CompareDatoms(Index order, const Datom& x, const Datom& y) {
+  switch (order) {
+    case Index::kEavt: return CompareDatomsIn<Index::kEavt>(x, y);
+    case Index::kAevt: return CompareDatomsIn<Index::kAevt>(x, y);
+    case Index::kAvet: return CompareDatomsIn<Index::kAvet>(x, y);
+    case Index::kVaet: break;
+  }
+  return CompareDatomsIn<Index::kVaet>(x, y);
+}
+
+// Calls f(std::integral_constant<Index, order>{}): a loop inside f compares
+// with CompareDatomsIn<decltype(tag)::value> and no per-call switch.
+template <class F>
+decltype(auto) WithOrder(Index order, F&& f) {
+  switch (order) {
+    case Index::kEavt: return f(std::integral_constant<Index, Index::kEavt>{});
+    case Index::kAevt: return f(std::integral_constant<Index, Index::kAevt>{});
+    case Index::kAvet: return f(std::integral_constant<Index, Index::kAvet>{});
+    case Index::kVaet: break;
+  }
+  return f(std::integral_constant<Index, Index::kVaet>{});
+}
+
+template <Index O>
+struct DatomLessIn {
+  bool operator()(const Datom& x, const Datom& y) const { return CompareDatomsIn<O>(x, y) < 0; }
+};
 struct DatomLess {
   Index order;
   bool operator()(const Datom& x, const Datom& y) const { return CompareDatoms(order, x, y) < 0; }
 };
+// std::sort with the order's comparison inlined.
+void SortDatoms(Index order, std::vector<Datom>* datoms);
 
 }  // namespace strata
