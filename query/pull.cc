@@ -35,31 +35,39 @@ Status Count(PullState* s) {
 
 bool OnPath(const PullState& s, EntityId e) { return std::find(s.path.begin(), s.path.end(), e) != s.path.end(); }
 
-// The values of one attribute of one entity in this view, from its datoms
-// in EAVT order. A history view shows every value ever asserted; for
-// cardinality one, the latest assertion.
-std::vector<Value> FoldValues(const Database& db, const Attribute& a, const Datom* begin, const Datom* end) {
-  std::vector<Value> out;
-  if (!db.is_history()) {
-    for (const Datom* d = begin; d != end; ++d) out.push_back(d->v);
-    return out;
-  }
-  EntityId latest = 0;
-  for (const Datom* d = begin; d != end; ++d) {
-    if (!d->added) continue;
-    if (!a.many) {
-      if (out.empty() || d->tx >= latest) out = {d->v};
-      latest = std::max(latest, d->tx);
-    } else if (out.empty() || !(out.back() == d->v)) {
-      out.push_back(d->v);
+// The values of one attribute of one entity in this view, folded from its
+// datoms in EAVT order as a cursor yields them. A history view shows every
+// value ever asserted; for cardinality one, the latest assertion.
+class ValueFold {
+ public:
+  ValueFold(const Database& db, const Attribute& a) : history_(db.is_history()), many_(a.many) {}
+  void Add(const Datom& d) {
+    if (!history_) {
+      out_.push_back(d.v);
+      return;
+    }
+    if (!d.added) return;
+    if (!many_) {
+      if (out_.empty() || d.tx >= latest_) out_ = {d.v};
+      latest_ = std::max(latest_, d.tx);
+    } else if (out_.empty() || !(out_.back() == d.v)) {
+      out_.push_back(d.v);
     }
   }
-  return out;
-}
+  std::vector<Value>& values() { return out_; }
+
+ private:
+  const bool history_, many_;
+  EntityId latest_ = 0;
+  std::vector<Value> out_;
+};
 
 Result<std::vector<Value>> ForwardValues(const Database& db, EntityId e, const Attribute& a) {
-  STRATA_ASSIGN_OR_RETURN(std::vector<Datom> ds, db.DatomsVector(Index::kEavt, {Value::Ref(e), Value::Ref(a.id)}));
-  return FoldValues(db, a, ds.data(), ds.data() + ds.size());
+  ValueFold fold(db, a);
+  STRATA_ASSIGN_OR_RETURN(DatomCursor c, db.Datoms(Index::kEavt, {Value::Ref(e), Value::Ref(a.id)}));
+  for (; c.Valid(); c.Next()) fold.Add(c.datom());
+  STRATA_RETURN_IF_ERROR(c.status());
+  return std::move(fold.values());
 }
 
 // The entities whose attribute `a` refers to e.
@@ -131,6 +139,7 @@ Result<edn::Node> PullEntity(PullState* s, const PullPattern& p, EntityId e) {
   STRATA_RETURN_IF_ERROR(Count(s));
   s->path.push_back(e);
   std::vector<edn::Node> kvs;
+  kvs.reserve(2 * p.attrs.size() + (p.wildcard ? 32 : 0));
   auto done = [&](Status st) -> Result<edn::Node> {
     s->path.pop_back();
     if (!st.ok()) return st;
@@ -140,26 +149,30 @@ Result<edn::Node> PullEntity(PullState* s, const PullPattern& p, EntityId e) {
   if (p.wildcard) {
     kvs.push_back(edn::Node::Keyword("db/id"));
     kvs.push_back(edn::Node::Long(static_cast<int64_t>(e)));
-    // One read of the entity's datoms serves every attribute.
-    auto ds = s->db.DatomsVector(Index::kEavt, {Value::Ref(e)});
-    if (!ds.ok()) return done(ds.status());
-    for (size_t i = 0, j = 0; i < ds->size(); i = j) {
-      const EntityId aid = (*ds)[i].a;
-      for (j = i; j < ds->size() && (*ds)[j].a == aid;) ++j;
+    // One read of the entity's datoms serves every attribute: each
+    // attribute's run of datoms is folded as the cursor passes it.
+    auto c = s->db.Datoms(Index::kEavt, {Value::Ref(e)});
+    if (!c.ok()) return done(c.status());
+    while (c->Valid()) {
+      const EntityId aid = c->datom().a;
       const Attribute* a = s->db.attribute(aid);
-      if (a == nullptr) continue;
-      bool explicit_spec = std::any_of(p.attrs.begin(), p.attrs.end(), [&](const PullAttr& x) {
+      const bool explicit_spec = a && std::any_of(p.attrs.begin(), p.attrs.end(), [&](const PullAttr& x) {
         return x.kind == PullAttr::kAttr && x.attr == a;
       });
-      if (explicit_spec) continue;
-      Result<edn::Node> v =
-          RenderValues(s, nullptr, *a, FoldValues(s->db, *a, ds->data() + i, ds->data() + j), true);
+      if (a == nullptr || explicit_spec) {
+        while (c->Valid() && c->datom().a == aid) c->Next();
+        continue;
+      }
+      ValueFold fold(s->db, *a);
+      for (; c->Valid() && c->datom().a == aid; c->Next()) fold.Add(c->datom());
+      Result<edn::Node> v = RenderValues(s, nullptr, *a, fold.values(), true);
       if (!v.ok()) return done(v.status());
       if (v->is(edn::Kind::kNil)) continue;
       const std::string* name = s->db.ident(aid);
       kvs.push_back(name ? edn::Node::Keyword(*name) : edn::Node::Long(static_cast<int64_t>(aid)));
       kvs.push_back(std::move(*v));
     }
+    if (!c->status().ok()) return done(c->status());
   }
   for (const PullAttr& spec : p.attrs) {
     if (spec.kind == PullAttr::kDbId) {

@@ -16,7 +16,7 @@ DatomCursor& DatomCursor::operator=(DatomCursor&&) noexcept = default;
 DatomCursor::~DatomCursor() = default;
 
 bool DatomCursor::Valid() const {
-  if (!it_ || !it_->Valid() || !it_->status().ok()) return false;
+  if (!it_ || !it_->Valid()) return false;  // a failed iterator is not Valid
   const Datom& d = it_->datom();
   if (bounded_ && !MatchesPrefix(static_cast<Index>(order_), d, prefix_)) return false;
   if (end_ && !(d.v < *end_)) return false;

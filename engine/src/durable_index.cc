@@ -166,34 +166,52 @@ Result<std::shared_ptr<const DecodedLeaf>> ReadLeaf(DurableContext& ctx, const S
 
 namespace {
 
+// Walks one level. After a Seek that lands on the start of a segment, the
+// iterator stands on that segment's first datom as its directory entry
+// gives it, without reading the leaf: a point read seeks every level, and
+// the levels that do not hold the key then cost no leaf read at all. The
+// leaf is read on the first Next.
+template <Index O>
 class LevelIterator final : public DatomIterator {
  public:
-  LevelIterator(std::shared_ptr<DurableContext> ctx, std::shared_ptr<const Level> level, Index order)
-      : ctx_(std::move(ctx)), level_(std::move(level)), order_(order) {}
+  LevelIterator(std::shared_ptr<DurableContext> ctx, std::shared_ptr<const Level> level)
+      : ctx_(std::move(ctx)), level_(std::move(level)) {}
 
-  bool Valid() const override { return leaf_ != nullptr && pos_ < leaf_->datoms.size(); }
+  bool Valid() const override { return at_first_ || (leaf_ != nullptr && pos_ < leaf_->datoms.size()); }
   void SeekToFirst() override {
+    at_first_ = false;
     Load(0);
     pos_ = 0;
     SkipEmpty();
   }
   void Seek(const Datom& target) override {
+    at_first_ = false;
     const auto& segs = level_->segments;
     // The first segment whose last datom is >= target.
-    auto it = std::lower_bound(segs.begin(), segs.end(), target, [&](const SegmentRef& s, const Datom& t) {
-      return CompareDatoms(order_, s.last, t) < 0;
-    });
+    auto it = std::lower_bound(segs.begin(), segs.end(), target,
+                               [&](const SegmentRef& s, const Datom& t) { return CompareDatomsIn<O>(s.last, t) < 0; });
+    if (it != segs.end() && it->count > 0 && status_.ok() && CompareDatomsIn<O>(target, it->first) <= 0) {
+      seg_ = static_cast<size_t>(it - segs.begin());
+      leaf_.reset();
+      at_first_ = true;
+      return;
+    }
     Load(static_cast<size_t>(it - segs.begin()));
     if (!leaf_) return;
-    pos_ = static_cast<size_t>(std::lower_bound(leaf_->datoms.begin(), leaf_->datoms.end(), target, DatomLess{order_}) -
+    pos_ = static_cast<size_t>(std::lower_bound(leaf_->datoms.begin(), leaf_->datoms.end(), target, DatomLessIn<O>{}) -
                                leaf_->datoms.begin());
     SkipEmpty();
   }
   void Next() override {
+    if (at_first_) {
+      at_first_ = false;
+      Load(seg_);
+      pos_ = 0;
+    }
     ++pos_;
     SkipEmpty();
   }
-  const Datom& datom() const override { return leaf_->datoms[pos_]; }
+  const Datom& datom() const override { return at_first_ ? level_->segments[seg_].first : leaf_->datoms[pos_]; }
   Status status() const override { return status_; }
 
  private:
@@ -217,8 +235,8 @@ class LevelIterator final : public DatomIterator {
 
   std::shared_ptr<DurableContext> ctx_;
   std::shared_ptr<const Level> level_;
-  Index order_;
   size_t seg_ = 0, pos_ = 0;
+  bool at_first_ = false;  // on segments[seg_].first, leaf not read yet
   std::shared_ptr<const DecodedLeaf> leaf_;
   Status status_;
 };
@@ -227,7 +245,9 @@ class LevelIterator final : public DatomIterator {
 
 std::unique_ptr<DatomIterator> NewLevelIterator(std::shared_ptr<DurableContext> ctx,
                                                 std::shared_ptr<const Level> level, Index order) {
-  return std::make_unique<LevelIterator>(std::move(ctx), std::move(level), order);
+  return WithOrder(order, [&](auto o) -> std::unique_ptr<DatomIterator> {
+    return std::make_unique<LevelIterator<decltype(o)::value>>(std::move(ctx), std::move(level));
+  });
 }
 
 void AddDurableSources(const std::shared_ptr<DurableContext>& ctx, const IndexRoot& root, Index order,
