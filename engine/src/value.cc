@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -102,7 +103,24 @@ bool ParseIndexName(std::string_view s, Index* out) {
 }
 
 void SortDatoms(Index order, std::vector<Datom>* datoms) {
-  WithOrder(order, [&](auto o) { std::sort(datoms->begin(), datoms->end(), DatomLessIn<decltype(o)::value>{}); });
+  std::vector<Datom>& v = *datoms;
+  WithOrder(order, [&](auto o) {
+    constexpr Index kOrder = decltype(o)::value;
+    if (std::is_sorted(v.begin(), v.end(), DatomLessIn<kOrder>{})) return;
+    if (v.size() < 64 || v.size() > UINT32_MAX) {
+      std::sort(v.begin(), v.end(), DatomLessIn<kOrder>{});
+      return;
+    }
+    // A datom is 88 bytes with a string inside: sorting 4-byte positions and
+    // moving each datom once beats swapping datoms.
+    std::vector<uint32_t> pos(v.size());
+    for (uint32_t i = 0; i < pos.size(); ++i) pos[i] = i;
+    std::sort(pos.begin(), pos.end(), [&](uint32_t x, uint32_t y) { return CompareDatomsIn<kOrder>(v[x], v[y]) < 0; });
+    std::vector<Datom> out;
+    out.reserve(v.size());
+    for (uint32_t i : pos) out.push_back(std::move(v[i]));
+    v = std::move(out);
+  });
 }
 
 }  // namespace strata
