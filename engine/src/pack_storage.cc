@@ -567,21 +567,21 @@ class EnvStorage final : public Storage {
       if (!file.ok()) return file.status().WithContext("storage open " + dir_);
       const uint64_t size = (*file)->Size();
       if (known && size <= from) continue;
-      STRATA_RETURN_IF_ERROR(ScanPack(seq, **file, from, size, /*newest=*/seq == seqs.back(), initial));
+      STRATA_RETURN_IF_ERROR(ScanPack(seq, *file, from, size, /*newest=*/seq == seqs.back(), initial));
     }
     return Status::OK();
   }
 
   // Requires write_mu_.
-  Status ScanPack(uint64_t seq, const RandomAccessFile& file, uint64_t from, uint64_t size, bool newest,
-                  bool initial) {
+  Status ScanPack(uint64_t seq, const std::shared_ptr<const RandomAccessFile>& file, uint64_t from, uint64_t size,
+                  bool newest, bool initial) {
     struct Rec {
       uint8_t kind;
       std::string key;
       Loc loc;
     };
     std::vector<Rec> recs;
-    PackScanner scanner(file, from, size);
+    PackScanner scanner(*file, from, size);
     Header h;
     std::string key, why;
     uint64_t end = from;
@@ -605,6 +605,7 @@ class EnvStorage final : public Storage {
     }
     std::lock_guard<std::mutex> l(mu_);
     Pack& p = packs_[seq];
+    if (!p.file) p.file = file;
     for (const Rec& r : recs) {
       if (r.kind == kPut) {
         ApplyPut(r.key, r.loc);
