@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
+#include <thread>
 
 #include "storage.h"
 
@@ -325,6 +327,40 @@ TEST_F(PackStorageTest, ReaderSeesLaterBlobsAndSurvivesCompaction) {
   ExpectBlobs(*reader, want, /*exact_list=*/false);
   // And a reader opened now agrees.
   ExpectBlobs(*OpenReader(), want, /*exact_list=*/false);
+}
+
+// Gets (from the writer and from a reader) while the writer puts, deletes
+// and compacts: every blob never deleted reads back, whatever moved it.
+TEST_F(PackStorageTest, ReadsDuringCompaction) {
+  PutRange(0, 400);  // even keys stay; odd ones go while others read
+  std::unique_ptr<Storage> reader = OpenReader();
+  ASSERT_NE(reader, nullptr);
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int round = 0; round < 40; ++round) {
+      std::vector<std::string> doomed;
+      for (int i = 1 + round * 10; i < 400 && i < 1 + (round + 1) * 10; i += 2) doomed.push_back(Key(i));
+      EXPECT_TRUE(storage_->DeleteMany(doomed).ok());
+      for (int i = 0; i < 5; ++i) EXPECT_TRUE(storage_->Put(Key(1000 + round * 5 + i), Value(i)).ok());
+      EXPECT_TRUE(storage_->Sync().ok());
+    }
+    done = true;
+  });
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 2; ++t) {
+    readers.emplace_back([&, t] {
+      Storage& s = t == 0 ? *storage_ : *reader;
+      for (int n = 0; !done || n < 400; ++n) {
+        const int i = (n * 7 % 200) * 2;
+        auto got = s.Get(Key(i));
+        ASSERT_TRUE(got.ok()) << (t == 0 ? "writer " : "reader ") << Key(i) << ": " << got.status().ToString();
+        EXPECT_EQ(*got, Value(i));
+      }
+    });
+  }
+  writer.join();
+  for (auto& r : readers) r.join();
+  EXPECT_FALSE(env_.FileExists("/db/packs/0000000001.pack")) << "the first packs were compacted";
 }
 
 TEST_F(PackStorageTest, OldLayoutIsReadListedAndDeleted) {
