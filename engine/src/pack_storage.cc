@@ -200,7 +200,8 @@ bool FileNameToKey(const std::string& name, std::string* key) {
 // ---- scanning -------------------------------------------------------------------
 
 // Reads the headers and keys of a pack's records from `offset` up to `end`,
-// through a 64 KiB window, skipping values.
+// skipping values: one small read per record, unless several (tombstones)
+// fit in one window. (A large window would read most of every value.)
 class PackScanner {
  public:
   PackScanner(const RandomAccessFile& file, uint64_t offset, uint64_t end) : file_(file), pos_(offset), end_(end) {}
@@ -234,7 +235,7 @@ class PackScanner {
   // Points *out at up to n bytes from pos_ (fewer at the end of the file).
   Status Window(size_t n, std::string_view* out) {
     if (pos_ < buf_off_ || pos_ + n > buf_off_ + buf_.size()) {
-      const uint64_t want = std::min<uint64_t>(std::max<size_t>(n, 64 << 10), end_ - pos_);
+      const uint64_t want = std::min<uint64_t>(std::max<size_t>(n, kWindow), end_ - pos_);
       STRATA_RETURN_IF_ERROR(file_.Read(pos_, static_cast<size_t>(want), &buf_));
       buf_off_ = pos_;
     }
@@ -242,6 +243,7 @@ class PackScanner {
     return Status::OK();
   }
 
+  static constexpr size_t kWindow = 1024;  // a header and a key of up to ~1000 bytes
   const RandomAccessFile& file_;
   uint64_t pos_, end_, record_ = 0;
   std::string buf_;
