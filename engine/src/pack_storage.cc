@@ -565,7 +565,8 @@ class EnvStorage final : public Storage {
         if (p != packs_.end()) from = p->second.end, known = true;
       }
       Result<std::shared_ptr<const RandomAccessFile>> file = PackFile(seq);
-      if (!file.ok() && file.status().IsNotFound() && !initial) continue;  // compacted meanwhile
+      // Compacted meanwhile by a writer (this one's own folder cannot change under it).
+      if (!file.ok() && file.status().IsNotFound() && (options_.read_only || !initial)) continue;
       if (!file.ok()) return file.status().WithContext("storage open " + dir_);
       const uint64_t size = (*file)->Size();
       if (known && size <= from) continue;
