@@ -11,7 +11,8 @@
 //
 // A record is a 28-byte header (magic, kind put | delete, key and value
 // lengths, xxh3 of the value, xxh3 of header and key), the key, the value.
-// A delete is a record with the key only (a tombstone).
+// A delete is a record with the key only (a tombstone). pack_format.h
+// encodes and scans records.
 //
 // Writer. Appends go to the current (newest) pack, under write_mu_. Once it
 // holds options.pack_bytes it is synced and closed ("sealed") before the
@@ -63,18 +64,13 @@
 // Lock order: write_mu_ before mu_.
 
 #include <algorithm>
-#include <cstdio>
-#include <cstring>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <unordered_set>
 
-#define XXH_STATIC_LINKING_ONLY
-#include <xxhash.h>
-
-#include "coding.h"
+#include "pack_format.h"
 #include "storage.h"
 #include "storage_internal.h"
 
@@ -85,170 +81,17 @@ namespace {
 using storage_internal::Bump;
 using storage_internal::CheckKey;
 using storage_internal::RoundTrip;
-using coding::DecodeFixed32;
-using coding::DecodeFixed64;
-using coding::PutFixed32;
-using coding::PutFixed64;
-
-// ---- records ----------------------------------------------------------------
-
-constexpr char kMagic[4] = {'S', 'P', 'K', '1'};
-constexpr size_t kHeaderSize = 28;
-constexpr size_t kSummedHeader = 20;  // header bytes the header checksum covers, before it
-constexpr uint8_t kPut = 1, kDelete = 2;
-constexpr size_t kMaxKey = 0xffff;
-constexpr uint64_t kMaxValue = 0xffffffffu;
-
-struct Header {
-  uint8_t kind = 0;
-  uint32_t key_len = 0, value_len = 0;
-  uint64_t value_sum = 0, header_sum = 0;
-  uint64_t RecordSize() const { return kHeaderSize + key_len + value_len; }
-};
-
-uint64_t HeaderSum(std::string_view first_bytes, std::string_view key) {
-  XXH3_state_t st;
-  XXH3_64bits_reset(&st);
-  XXH3_64bits_update(&st, first_bytes.data(), first_bytes.size());
-  XXH3_64bits_update(&st, key.data(), key.size());
-  return XXH3_64bits_digest(&st);
-}
-
-void EncodeRecord(std::string* out, uint8_t kind, std::string_view key, std::string_view value) {
-  const size_t start = out->size();
-  out->append(kMagic, sizeof kMagic);
-  out->push_back(static_cast<char>(kind));
-  out->push_back(0);
-  out->push_back(static_cast<char>(key.size() & 0xff));
-  out->push_back(static_cast<char>(key.size() >> 8));
-  PutFixed32(out, static_cast<uint32_t>(value.size()));
-  PutFixed64(out, XXH3_64bits(value.data(), value.size()));
-  PutFixed64(out, HeaderSum(std::string_view(*out).substr(start, kSummedHeader), key));
-  out->append(key);
-  out->append(value);
-}
-
-// False if `in` does not start with a plausible header.
-bool DecodeHeader(std::string_view in, Header* h) {
-  if (in.size() < kHeaderSize || std::memcmp(in.data(), kMagic, sizeof kMagic) != 0) return false;
-  h->kind = static_cast<uint8_t>(in[4]);
-  h->key_len = static_cast<uint8_t>(in[6]) | static_cast<uint32_t>(static_cast<uint8_t>(in[7])) << 8;
-  h->value_len = DecodeFixed32(in.data() + 8);
-  h->value_sum = DecodeFixed64(in.data() + 12);
-  h->header_sum = DecodeFixed64(in.data() + 20);
-  if (h->kind != kPut && h->kind != kDelete) return false;
-  if (in[5] != 0 || h->key_len == 0 || (h->kind == kDelete && h->value_len != 0)) return false;
-  return true;
-}
-
-// ---- names --------------------------------------------------------------------
-
-std::string PackName(uint64_t seq) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%010llu.pack", static_cast<unsigned long long>(seq));
-  return buf;
-}
-
-bool ParsePackName(const std::string& name, uint64_t* seq) {
-  if (name.size() != 15 || !name.ends_with(".pack")) return false;
-  *seq = 0;
-  for (size_t i = 0; i < 10; ++i) {
-    if (name[i] < '0' || name[i] > '9') return false;
-    *seq = *seq * 10 + static_cast<uint64_t>(name[i] - '0');
-  }
-  return *seq > 0;
-}
-
-std::string KeyToFileName(const std::string& key) {
-  std::string out;
-  out.reserve(key.size());
-  for (char c : key) {
-    switch (c) {
-      case '/': out.push_back('_'); break;
-      case '_': out.append("%5F"); break;
-      case '%': out.append("%25"); break;
-      default: out.push_back(c);
-    }
-  }
-  return out;
-}
-
-// False for names no key maps to (stray files in the folder).
-bool FileNameToKey(const std::string& name, std::string* key) {
-  key->clear();
-  for (size_t i = 0; i < name.size(); ++i) {
-    const char c = name[i];
-    if (c == '_') {
-      key->push_back('/');
-    } else if (c == '%') {
-      const std::string_view esc = std::string_view(name).substr(i, 3);
-      if (esc == "%5F") {
-        key->push_back('_');
-      } else if (esc == "%25") {
-        key->push_back('%');
-      } else {
-        return false;
-      }
-      i += 2;
-    } else {
-      key->push_back(c);
-    }
-  }
-  return !key->empty() && KeyToFileName(*key) == name;
-}
-
-// ---- scanning -------------------------------------------------------------------
-
-// Reads the headers and keys of a pack's records from `offset` up to `end`,
-// skipping values: one small read per record, unless several (tombstones)
-// fit in one window. (A large window would read most of every value.)
-class PackScanner {
- public:
-  PackScanner(const RandomAccessFile& file, uint64_t offset, uint64_t end) : file_(file), pos_(offset), end_(end) {}
-
-  enum Outcome { kRecord, kEnd, kBad };
-  // kRecord: *h and *key hold the record at offset(); kEnd: no more bytes;
-  // kBad: the bytes at offset() are not a whole record (*why says how).
-  Result<Outcome> Next(Header* h, std::string* key, std::string* why) {
-    record_ = pos_;
-    if (pos_ == end_) return kEnd;
-    std::string_view bytes;
-    STRATA_RETURN_IF_ERROR(Window(kHeaderSize, &bytes));
-    if (bytes.size() < kHeaderSize) return Bad(why, "incomplete record header");
-    if (!DecodeHeader(bytes, h)) return Bad(why, "not a record header");
-    if (h->RecordSize() > end_ - pos_) return Bad(why, "record runs past the end of the file");
-    STRATA_RETURN_IF_ERROR(Window(kHeaderSize + h->key_len, &bytes));
-    if (bytes.size() < kHeaderSize + h->key_len) return Bad(why, "incomplete record key");
-    const std::string_view k = bytes.substr(kHeaderSize, h->key_len);
-    if (HeaderSum(bytes.substr(0, kSummedHeader), k) != h->header_sum) return Bad(why, "header checksum mismatch");
-    key->assign(k);
-    pos_ += h->RecordSize();
-    return kRecord;
-  }
-  uint64_t offset() const { return record_; }
-
- private:
-  static Outcome Bad(std::string* why, const char* what) {
-    *why = what;
-    return kBad;
-  }
-  // Points *out at up to n bytes from pos_ (fewer at the end of the file).
-  Status Window(size_t n, std::string_view* out) {
-    if (pos_ < buf_off_ || pos_ + n > buf_off_ + buf_.size()) {
-      const uint64_t want = std::min<uint64_t>(std::max<size_t>(n, kWindow), end_ - pos_);
-      STRATA_RETURN_IF_ERROR(file_.Read(pos_, static_cast<size_t>(want), &buf_));
-      buf_off_ = pos_;
-    }
-    *out = std::string_view(buf_).substr(pos_ - buf_off_, n);
-    return Status::OK();
-  }
-
-  static constexpr size_t kWindow = 1024;  // a header and a key of up to ~1000 bytes
-  const RandomAccessFile& file_;
-  uint64_t pos_, end_, record_ = 0;
-  std::string buf_;
-  uint64_t buf_off_ = 0;
-};
+using pack::FileNameToKey;
+using pack::Header;
+using pack::kDelete;
+using pack::kHeaderSize;
+using pack::KeyToFileName;
+using pack::kMaxKey;
+using pack::kMaxValue;
+using pack::kPut;
+using pack::PackName;
+using pack::PackScanner;
+using pack::ParsePackName;
 
 // ---- the storage ------------------------------------------------------------------
 
@@ -305,7 +148,7 @@ class EnvStorage final : public Storage {
       return Status::InvalidArgument("storage put " + key + ": key or value too long for a pack record");
     std::string rec;
     rec.reserve(kHeaderSize + key.size() + value.size());
-    EncodeRecord(&rec, kPut, key, value);
+    pack::EncodeRecord(&rec, kPut, key, value);
     std::lock_guard<std::mutex> w(write_mu_);
     Result<uint64_t> at = Append(rec);
     if (!at.ok()) return at.status().WithContext("storage put " + key);
@@ -484,19 +327,7 @@ class EnvStorage final : public Storage {
     STRATA_ASSIGN_OR_RETURN(std::shared_ptr<const RandomAccessFile> file, PackFile(loc.pack));
     std::string rec;
     STRATA_RETURN_IF_ERROR(file->Read(loc.offset, static_cast<size_t>(loc.size()), &rec));
-    const char* problem = nullptr;
-    Header h;
-    if (rec.size() < loc.size()) {
-      problem = "record cut short";
-    } else if (!DecodeHeader(rec, &h) || h.kind != kPut || h.key_len != loc.key_len || h.value_len != loc.value_len) {
-      problem = "not the record indexed";
-    } else if (HeaderSum(std::string_view(rec).substr(0, kSummedHeader), std::string_view(rec).substr(kHeaderSize, h.key_len)) != h.header_sum) {
-      problem = "header checksum mismatch";
-    } else if (std::string_view(rec).substr(kHeaderSize, h.key_len) != key) {
-      problem = "record of another key";
-    } else if (XXH3_64bits(rec.data() + kHeaderSize + h.key_len, h.value_len) != h.value_sum) {
-      problem = "value checksum mismatch";
-    }
+    const char* problem = rec.size() < loc.size() ? "record cut short" : pack::CheckPutRecord(rec, key);
     if (problem) {
       return Status::Corruption("pack " + PackPath(loc.pack) + ": " + problem + " in record at offset " +
                                 std::to_string(loc.offset) + " (key " + key + ")");
@@ -724,7 +555,7 @@ class EnvStorage final : public Storage {
       std::lock_guard<std::mutex> l(mu_);
       for (const std::string& k : keys) {
         if (index_.count(k)) {
-          EncodeRecord(&tombstones, kDelete, k, {});
+          pack::EncodeRecord(&tombstones, kDelete, k, {});
           in_packs.push_back(k);
         }
         if (legacy_.count(k)) legacy.push_back(k);
