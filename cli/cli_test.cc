@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "storage.h"
+
 namespace {
 
 using nlohmann::json;
@@ -532,24 +534,35 @@ TEST_F(CliTest, IndexPrintsTheJobAndVerifyPasses) {
 TEST_F(CliTest, VerifyNamesACorruptSegment) {
   Load();
   ASSERT_EQ(Run({"index", "--db", db_}).code, 0);
-  std::vector<std::string> files;
-  for (const auto& entry : std::filesystem::directory_iterator(db_ + "/segments"))
-    files.push_back(entry.path().filename().string());
-  std::sort(files.begin(), files.end());
-  ASSERT_FALSE(files.empty());
-  for (const std::string& name : {files.front(), files.back()}) {  // a directory and a leaf, or two leaves
-    SCOPED_TRACE(name);
-    const std::string path = db_ + "/segments/" + name, saved = Slurp(path);
+  std::vector<std::string> keys;
+  {
+    strata::EnvStorageOptions ro;
+    ro.read_only = true;
+    auto storage = strata::NewEnvStorage(strata::Env::Default(), db_, ro);
+    ASSERT_TRUE(storage.ok()) << storage.status().ToString();
+    auto listed = (*storage)->List("seg/");
+    ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+    keys = *listed;
+  }
+  ASSERT_FALSE(keys.empty());
+  for (const std::string& key : {keys.front(), keys.back()}) {  // a directory and a leaf, or two leaves
+    SCOPED_TRACE(key);
+    strata::EnvStorageOptions ro;
+    ro.read_only = true;
+    auto storage = strata::NewEnvStorage(strata::Env::Default(), db_, ro);
+    ASSERT_TRUE(storage.ok()) << storage.status().ToString();
+    auto loc = strata::LocateBlob(**storage, key);
+    ASSERT_TRUE(loc.ok()) << loc.status().ToString();
+    const std::string saved = Slurp(loc->path);
     std::string bytes = saved;
-    bytes[bytes.size() / 2] ^= 0x08;
-    std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+    bytes[loc->offset + loc->size / 2] ^= 0x08;
+    std::ofstream(loc->path, std::ios::binary | std::ios::trunc) << bytes;
     Outcome o = Run({"verify", "--db", db_});
     EXPECT_EQ(o.code, 1);
-    ASSERT_TRUE(name.starts_with("seg_")) << name;
-    const std::string id = name.substr(4);
+    const std::string id = key.substr(4);
     EXPECT_TRUE(Has(o.err, "is not consistent") && Has(o.err, id)) << o.err;
     EXPECT_TRUE(o.out.starts_with("{:ok false, ")) << o.out;
-    std::ofstream(path, std::ios::binary | std::ios::trunc) << saved;
+    std::ofstream(loc->path, std::ios::binary | std::ios::trunc) << saved;
   }
   EXPECT_EQ(Run({"verify", "--db", db_}).code, 0);
   Outcome o = Run({"verify", "--db", root_ + "/none"});

@@ -1,7 +1,7 @@
 // backend.cc — locations to backends; the folder backend and its file log.
 //
 // The folder backend keeps the log in dir/log (log.h) and the blobs and
-// root in dir/segments/ and dir/root (storage.h), and locks dir/LOCK for
+// root in dir/packs/ and dir/root (storage.h), and locks dir/LOCK for
 // the writer. An excision rewrites the log into dir/log.rewrite and renames
 // it over dir/log: the rename is the atomic switch.
 #include "backend.h"
@@ -160,7 +160,9 @@ Result<Backend> OpenFolderBackend(const std::string& dir, const BackendOptions& 
     STRATA_ASSIGN_OR_RETURN(auto lock, env->LockFile(dir + "/LOCK"));
     b.lock = std::make_unique<FolderLock>(std::move(lock));
   }
-  STRATA_ASSIGN_OR_RETURN(b.storage, NewEnvStorage(env, dir));
+  EnvStorageOptions so;
+  so.read_only = !options.writer;
+  STRATA_ASSIGN_OR_RETURN(b.storage, NewEnvStorage(env, dir, so));
   if (options.writer) b.log = std::make_unique<FileLogStore>(env, dir);
   return b;
 }
@@ -206,9 +208,10 @@ Status DestroyDatabase(const std::string& location, Env* env) {
   {
     // Refused (Busy) while a writer has it open.
     STRATA_ASSIGN_OR_RETURN(auto lock, env->LockFile(dir + "/LOCK"));
-    if (env->FileExists(dir + "/segments")) {
-      STRATA_ASSIGN_OR_RETURN(std::vector<std::string> names, env->ListDir(dir + "/segments"));
-      for (const std::string& n : names) STRATA_RETURN_IF_ERROR(env->DeleteFile(dir + "/segments/" + n));
+    for (const char* sub : {"/packs", "/segments"}) {  // segments/: the old one-file-per-blob layout
+      if (!env->FileExists(dir + sub)) continue;
+      STRATA_ASSIGN_OR_RETURN(std::vector<std::string> names, env->ListDir(dir + sub));
+      for (const std::string& n : names) STRATA_RETURN_IF_ERROR(env->DeleteFile(dir + sub + "/" + n));
     }
     for (const char* f : {"/log", "/root", "/log.rewrite"})
       if (env->FileExists(dir + f)) STRATA_RETURN_IF_ERROR(env->DeleteFile(dir + f));

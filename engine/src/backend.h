@@ -91,7 +91,7 @@ struct BackendOptions {
 bool IsPostgresLocation(const std::string& location);
 // Any location.
 Result<Backend> OpenBackend(const std::string& location, const BackendOptions& options);
-// The folder backend: dir/log, dir/segments/, dir/root, dir/LOCK.
+// The folder backend: dir/log, dir/packs/, dir/root, dir/LOCK.
 Result<Backend> OpenFolderBackend(const std::string& dir, const BackendOptions& options);
 // The PostgreSQL backend (pg_backend.cc).
 Result<Backend> OpenPgBackend(const std::string& uri, const BackendOptions& options);

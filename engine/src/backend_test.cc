@@ -39,9 +39,12 @@ TEST(Location, DestroyRemovesADatabaseButNotAnOpenOne) {
   auto c = Connection::Open("/x/db", o);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   ASSERT_TRUE((*c)->Transact("[{:db/doc \"hello\"}]").ok());
+  ASSERT_TRUE((*c)->IndexNow().ok());  // segments in dir/packs
   EXPECT_EQ(DestroyDatabase("/x/db", env.get()).code(), Code::kBusy);
   c->reset();
+  ASSERT_FALSE(env->ListDir("/x/db/packs")->empty());
   ASSERT_TRUE(DestroyDatabase("/x/db", env.get()).ok());
+  EXPECT_TRUE(env->ListDir("/x/db/packs")->empty()) << "the pack files go too";
   o.create_if_missing = false;
   auto gone = Connection::Open("/x/db", o);
   ASSERT_FALSE(gone.ok());

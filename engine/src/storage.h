@@ -77,9 +77,33 @@ class Storage {
   virtual std::string Describe() const = 0;
 };
 
-// Files under `dir` (created if missing): blobs in dir/segments/, the root
-// in dir/root (written with WriteFileAtomic). `env` must outlive it.
-Result<std::unique_ptr<Storage>> NewEnvStorage(Env* env, const std::string& dir);
+struct EnvStorageOptions {
+  bool read_only = false;              // never write, truncate or delete (replicas, verify)
+  uint64_t pack_bytes = 64ull << 20;   // a pack is sealed once it holds this many bytes
+  int compactions_per_call = 2;        // sealed packs compacted by one Delete/DeleteMany, at most
+};
+
+// Files under `dir`: blobs appended to pack files in dir/packs/, the root in
+// dir/root (written with WriteFileAtomic); blobs of the old layout, one
+// file each in dir/segments/, stay readable (pack_storage.cc, and
+// docs/formats.md). A writer creates the folder if missing and repairs a
+// torn tail left by a crash; a read-only storage sees blobs written later
+// by a writer in another process (it rescans on a miss). Opening reads the
+// header of every record: Corruption (naming pack and offset) if one is
+// damaged anywhere but at the end of the newest pack. `env` must outlive it.
+Result<std::unique_ptr<Storage>> NewEnvStorage(Env* env, const std::string& dir,
+                                               const EnvStorageOptions& options = {});
+
+// Where a blob's value bytes lie in a storage made by NewEnvStorage: for
+// tests that damage one blob on disk. NotFound for a missing key,
+// InvalidArgument for another backend.
+struct BlobLocation {
+  std::string path;     // the pack (or old-layout) file
+  uint64_t offset = 0;  // of the first value byte
+  uint64_t size = 0;    // value bytes
+};
+Result<BlobLocation> LocateBlob(Storage& storage, const std::string& key);
+
 std::unique_ptr<Storage> NewMemStorage();
 
 }  // namespace strata

@@ -139,9 +139,12 @@ TEST_P(StorageTest, BytesAtRestAndStats) {
   ASSERT_TRUE(storage_->Put("seg/2", std::string(50, 'b')).ok());
   ASSERT_TRUE(storage_->Sync().ok());
   ASSERT_TRUE(storage_->PublishRoot("12345").ok());
-  EXPECT_EQ(*storage_->BytesAtRest(), 155u);
+  // A folder keeps blobs in pack records (a 28-byte header and the key
+  // before each value); a delete appends a tombstone until its pack goes.
+  const bool packs = GetParam() != Backend::kMemory;
+  EXPECT_EQ(*storage_->BytesAtRest(), packs ? 155u + 2 * (28 + 5) : 155u);
   ASSERT_TRUE(storage_->Delete("seg/2").ok());
-  EXPECT_EQ(*storage_->BytesAtRest(), 105u);
+  EXPECT_EQ(*storage_->BytesAtRest(), packs ? 155u + 3 * (28 + 5) : 105u);
   ASSERT_TRUE(storage_->Get("seg/1").ok());
   EXPECT_FALSE(storage_->Get("seg/2").ok());
 
@@ -191,9 +194,9 @@ INSTANTIATE_TEST_SUITE_P(Backends, StorageTest,
 class EnvStorageCrashTest : public ::testing::Test {
  protected:
   void SetUp() override { Open(); }
-  void Open() {
+  void Open(const EnvStorageOptions& options = {}) {
     storage_.reset();
-    auto s = NewEnvStorage(&env_, "/db");
+    auto s = NewEnvStorage(&env_, "/db", options);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     storage_ = std::move(*s);
   }
@@ -239,7 +242,10 @@ TEST_F(EnvStorageCrashTest, FailedSyncIsAnErrorAndCanBeRetried) {
   Open();
   EXPECT_EQ(*storage_->Get("seg/a"), "blob a");
 
-  // A failing folder sync (after the file syncs) fails Sync too.
+  // A failing folder sync (after the file syncs) fails Sync too: with a
+  // tiny pack size, the next Put starts a pack, whose folder entry the
+  // Sync must make durable.
+  Open(EnvStorageOptions{.pack_bytes = 1});
   ASSERT_TRUE(storage_->Put("seg/b", "blob b").ok());
   env_.FailOp(FaultOp::kSync, /*enospc=*/false, /*after=*/1);
   EXPECT_TRUE(storage_->Sync().IsIOError());

@@ -7,6 +7,7 @@
 
 #include "db_state.h"
 #include "segment.h"
+#include "storage.h"
 #include "test_util.h"
 
 namespace strata {
@@ -63,7 +64,27 @@ class VerifyTest : public ::testing::Test {
     return directory ? level->directories.at(0) : level->segments.at(level->segments.size() / 2).id;
   }
 
-  std::string SegmentPath(uint64_t id) { return "/db/segments/seg_" + SegmentName(id); }
+  // Where the segment's bytes lie in the folder's packs.
+  BlobLocation Locate(uint64_t id) {
+    EnvStorageOptions o;
+    o.read_only = true;
+    auto s = NewEnvStorage(env_.get(), "/db", o);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    if (!s.ok()) return {};
+    auto loc = LocateBlob(**s, "seg/" + SegmentName(id));
+    EXPECT_TRUE(loc.ok()) << loc.status().ToString();
+    return loc.ok() ? *loc : BlobLocation{};
+  }
+
+  // Flips one bit of the segment's byte at `at` (from its start).
+  void FlipSegmentByte(uint64_t id, uint64_t at, char bit) {
+    const BlobLocation loc = Locate(id);
+    ASSERT_LT(at, loc.size);
+    auto bytes = env_->ReadFile(loc.path);
+    ASSERT_TRUE(bytes.ok());
+    (*bytes)[loc.offset + at] ^= bit;
+    Rewrite(loc.path, *bytes);
+  }
 
   VerifyReport Check() {
     VerifyOptions vo;
@@ -107,10 +128,7 @@ TEST_F(VerifyTest, PassesWithNoveltyNotYetIndexed) {
 TEST_F(VerifyTest, FlippedByteInALeafIsNamed) {
   Build("adaptive", 300);
   const uint64_t id = SomeSegment(false);
-  auto bytes = env_->ReadFile(SegmentPath(id));
-  ASSERT_TRUE(bytes.ok());
-  (*bytes)[bytes->size() / 2] ^= 0x20;
-  Rewrite(SegmentPath(id), *bytes);
+  FlipSegmentByte(id, Locate(id).size / 2, 0x20);
   VerifyReport r = Check();
   EXPECT_FALSE(r.ok);
   ASSERT_FALSE(r.problems.empty());
@@ -121,10 +139,7 @@ TEST_F(VerifyTest, FlippedByteInALeafIsNamed) {
 TEST_F(VerifyTest, FlippedByteInADirectoryIsNamed) {
   Build("cow-tree", 300);
   const uint64_t id = SomeSegment(true);
-  auto bytes = env_->ReadFile(SegmentPath(id));
-  ASSERT_TRUE(bytes.ok());
-  (*bytes)[10] ^= 0x01;
-  Rewrite(SegmentPath(id), *bytes);
+  FlipSegmentByte(id, 10, 0x01);
   VerifyReport r = Check();
   EXPECT_FALSE(r.ok);
   ASSERT_EQ(r.problems.size(), 1u) << r.ToString();
@@ -134,7 +149,12 @@ TEST_F(VerifyTest, FlippedByteInADirectoryIsNamed) {
 TEST_F(VerifyTest, MissingLeafIsNamed) {
   Build("full-rebuild", 300);
   const uint64_t id = SomeSegment(false);
-  ASSERT_TRUE(env_->DeleteFile(SegmentPath(id)).ok());
+  {
+    auto s = NewEnvStorage(env_.get(), "/db");
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    ASSERT_TRUE((*s)->Delete("seg/" + SegmentName(id)).ok());
+    ASSERT_TRUE((*s)->Sync().ok());
+  }
   VerifyReport r = Check();
   EXPECT_FALSE(r.ok);
   ASSERT_FALSE(r.problems.empty());
