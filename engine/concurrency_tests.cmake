@@ -13,6 +13,7 @@ set(STRATA_CONCURRENCY_TESTS
   "SegmentCacheTest.ConcurrentLoadsOfOneIdKeepOne"
   "SegmentCacheTest.ManyThreadsStayWithinCapacity"
   "*StorageTest.ConcurrentPutsAndSyncs*"
+  "PackStorageTest.ReadsDuringCompaction"        # Gets racing deletes and compaction
   "IndexJob.StrategiesCanBeSwitchedBetweenJobs"  # background jobs under writes
 )
 foreach(filter IN LISTS STRATA_CONCURRENCY_TESTS)
