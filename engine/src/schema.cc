@@ -5,8 +5,36 @@
 namespace strata {
 
 const Attribute* Schema::Attr(EntityId id) const {
+  if (id < kDenseIds) {
+    const Attribute* a = id < dense_attr_.size() ? dense_attr_[id] : nullptr;
+    return a && a->installed() ? a : nullptr;
+  }
   auto it = attrs_.find(id);
   return it == attrs_.end() || !it->second.installed() ? nullptr : &it->second;
+}
+
+Attribute& Schema::Slot(EntityId id) {
+  Attribute& a = attrs_[id];
+  if (id < kDenseIds) {
+    if (id >= dense_attr_.size()) dense_attr_.resize(id + 1, nullptr);
+    dense_attr_[id] = &a;
+  }
+  return a;
+}
+
+void Schema::RebuildDense() {
+  dense_attr_.clear();
+  dense_ident_.clear();
+  for (const auto& [id, a] : attrs_) {
+    if (id >= kDenseIds) continue;
+    if (id >= dense_attr_.size()) dense_attr_.resize(id + 1, nullptr);
+    dense_attr_[id] = &a;
+  }
+  for (const auto& [id, name] : ident_of_) {
+    if (id >= kDenseIds) continue;
+    if (id >= dense_ident_.size()) dense_ident_.resize(id + 1, nullptr);
+    dense_ident_[id] = &name;
+  }
 }
 
 const Attribute* Schema::AttrByIdent(const std::string& ident) const {
@@ -22,6 +50,7 @@ bool Schema::Entid(const std::string& ident, EntityId* out) const {
 }
 
 const std::string* Schema::IdentOf(EntityId e) const {
+  if (e < kDenseIds) return e < dense_ident_.size() ? dense_ident_[e] : nullptr;
   auto it = ident_of_.find(e);
   return it == ident_of_.end() ? nullptr : &it->second;
 }
@@ -31,8 +60,14 @@ void Schema::SetIdent(EntityId e, const std::string& name) {
   if (cur != ident_of_.end() && cur->second == name) return;
   if (name.empty()) {
     ident_of_.erase(e);  // the retired name keeps resolving
+    if (e < dense_ident_.size()) dense_ident_[e] = nullptr;
   } else {
-    ident_of_[e] = name;
+    std::string& slot = ident_of_[e];
+    slot = name;
+    if (e < kDenseIds) {
+      if (e >= dense_ident_.size()) dense_ident_.resize(e + 1, nullptr);
+      dense_ident_[e] = &slot;
+    }
     idents_[name] = e;  // takes the name over from any retired owner
   }
   auto a = attrs_.find(e);
@@ -55,7 +90,7 @@ std::vector<EntityId> ApplySchemaDatoms(Schema* schema, const std::vector<Datom>
         }
         continue;
       }
-      Attribute& at = schema->attrs_[d.e];
+      Attribute& at = schema->Slot(d.e);
       at.id = d.e;
       if (const std::string* name = schema->IdentOf(d.e)) at.ident = *name;
       const EntityId ref = d.v.type() == ValueType::kRef ? d.v.ref() : 0;

@@ -57,6 +57,19 @@ constexpr T kFirstUserT = 1000;
 
 class Schema {
  public:
+  Schema() = default;
+  // Copies the maps and rebuilds the dense tables over the copy's own nodes.
+  Schema(const Schema& o) : attrs_(o.attrs_), idents_(o.idents_), ident_of_(o.ident_of_) { RebuildDense(); }
+  Schema& operator=(const Schema& o) {
+    if (this != &o) {
+      attrs_ = o.attrs_;
+      idents_ = o.idents_;
+      ident_of_ = o.ident_of_;
+      RebuildDense();
+    }
+    return *this;
+  }
+
   const Attribute* Attr(EntityId id) const;
   const Attribute* AttrByIdent(const std::string& ident) const;
   // Resolves an ident keyword name to its entity (current or retired name).
@@ -68,17 +81,33 @@ class Schema {
   const std::unordered_map<EntityId, Attribute>& attributes() const { return attrs_; }
 
   // Mutators, used only while building a new Schema in the transactor.
-  void PutAttribute(Attribute a) { attrs_[a.id] = std::move(a); }
-  void RemoveAttribute(EntityId id) { attrs_.erase(id); }
+  void PutAttribute(Attribute a) {
+    const EntityId id = a.id;
+    Slot(id) = std::move(a);
+  }
+  void RemoveAttribute(EntityId id) {
+    attrs_.erase(id);
+    if (id < dense_attr_.size()) dense_attr_[id] = nullptr;
+  }
   // Sets (or clears, with an empty name) the ident of `e`. The previous
   // name keeps resolving to `e` until another entity takes it.
   void SetIdent(EntityId e, const std::string& name);
 
  private:
   friend std::vector<EntityId> ApplySchemaDatoms(Schema*, const std::vector<Datom>&);
+  // Every read of a datom asks for its attribute, and a pull for each
+  // attribute's ident: ids below kDenseIds (the bootstrap's and those of
+  // schema transacted early, i.e. nearly all) are looked up by index in
+  // tables of pointers to the maps' nodes (which never move), the rest in
+  // the maps.
+  static constexpr EntityId kDenseIds = 1 << 16;
+  Attribute& Slot(EntityId id);  // attrs_[id], registered in dense_attr_
+  void RebuildDense();
   std::unordered_map<EntityId, Attribute> attrs_;
   std::unordered_map<std::string, EntityId> idents_;   // current and retired names
   std::unordered_map<EntityId, std::string> ident_of_;  // current names
+  std::vector<const Attribute*> dense_attr_;            // [id] -> node of attrs_, or nullptr
+  std::vector<const std::string*> dense_ident_;         // [id] -> node of ident_of_, or nullptr
 };
 
 // Applies the schema-defining datoms among `datoms` (one transaction's, in
