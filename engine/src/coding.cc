@@ -5,6 +5,8 @@
 
 #include "coding.h"
 
+// For XXH3_state_t on the stack (a checksum over two pieces without a copy).
+#define XXH_STATIC_LINKING_ONLY
 #include <xxhash.h>
 
 #include <bit>
@@ -241,5 +243,13 @@ bool SkipValue(std::string_view* in) {
 }
 
 uint64_t Checksum(std::string_view data) { return XXH3_64bits(data.data(), data.size()); }
+
+uint64_t Checksum(std::string_view a, std::string_view b) {
+  XXH3_state_t st;
+  XXH3_64bits_reset(&st);
+  XXH3_64bits_update(&st, a.data(), a.size());
+  XXH3_64bits_update(&st, b.data(), b.size());
+  return XXH3_64bits_digest(&st);
+}
 
 }  // namespace strata::coding

@@ -42,5 +42,7 @@ uint64_t DecodeFixed64(const char* p);
 
 // 64-bit checksum (xxh3) used by every on-disk object.
 uint64_t Checksum(std::string_view data);
+// The checksum of a followed by b, without concatenating them.
+uint64_t Checksum(std::string_view a, std::string_view b);
 
 }  // namespace strata::coding

@@ -24,10 +24,6 @@
 
 #include "log.h"
 
-// For XXH3_state_t on the stack (streaming checksum without a copy).
-#define XXH_STATIC_LINKING_ONLY
-#include <xxhash.h>
-
 #include <algorithm>
 
 #include "coding.h"
@@ -58,15 +54,6 @@ uint32_t LengthCheck(uint32_t len) {
   std::string b;
   coding::PutFixed32(&b, len);
   return static_cast<uint32_t>(coding::Checksum(b) >> 32) ^ 0x5354524Cu;
-}
-
-// Checksum over the length bytes and the payload, without concatenating.
-uint64_t RecordChecksum(std::string_view length_bytes, std::string_view payload) {
-  XXH3_state_t st;
-  XXH3_64bits_reset(&st);
-  XXH3_64bits_update(&st, length_bytes.data(), length_bytes.size());
-  XXH3_64bits_update(&st, payload.data(), payload.size());
-  return XXH3_64bits_digest(&st);
 }
 
 std::string ParentDir(const std::string& path) {
@@ -243,7 +230,7 @@ Result<LogReadResult> ReadLog(Env* env, const std::string& path, RecoveryMode mo
     std::string_view rec_bytes;
     STRATA_RETURN_IF_ERROR(reader.Get(off, static_cast<size_t>(kRecordHeaderSize + len), &rec_bytes));
     const std::string_view payload = rec_bytes.substr(kRecordHeaderSize);
-    if (RecordChecksum(rec_bytes.substr(0, 4), payload) != sum) {
+    if (coding::Checksum(rec_bytes.substr(0, 4), payload) != sum) {
       // All zeros to the end: the file grew but the data never landed.
       STRATA_ASSIGN_OR_RETURN(bool zero_tail, reader.ZeroToEnd(off));
       if (zero_tail) return torn("zero-filled tail at offset " + std::to_string(off));
@@ -352,7 +339,7 @@ Status LogWriter::Append(const LogRecord& rec) {
   buf.reserve(kRecordHeaderSize + payload.size());
   coding::PutFixed32(&buf, static_cast<uint32_t>(payload.size()));
   coding::PutFixed32(&buf, LengthCheck(static_cast<uint32_t>(payload.size())));
-  coding::PutFixed64(&buf, RecordChecksum(std::string_view(buf).substr(0, 4), payload));
+  coding::PutFixed64(&buf, coding::Checksum(std::string_view(buf).substr(0, 4), payload));
   buf.append(payload);
   // One Append: the record lands whole or, on a crash, as a torn tail.
   Status s = r.file->Append(buf);

@@ -6,10 +6,6 @@
 #include <cstdio>
 #include <cstring>
 
-// For XXH3_state_t on the stack (a checksum over header and key without a copy).
-#define XXH_STATIC_LINKING_ONLY
-#include <xxhash.h>
-
 #include "coding.h"
 
 namespace strata::pack {
@@ -18,14 +14,6 @@ namespace {
 
 constexpr char kMagic[4] = {'S', 'P', 'K', '1'};
 constexpr size_t kSummedHeader = 20;  // header bytes the header checksum covers: all before it
-
-uint64_t HeaderSum(std::string_view first_bytes, std::string_view key) {
-  XXH3_state_t st;
-  XXH3_64bits_reset(&st);
-  XXH3_64bits_update(&st, first_bytes.data(), first_bytes.size());
-  XXH3_64bits_update(&st, key.data(), key.size());
-  return XXH3_64bits_digest(&st);
-}
 
 }  // namespace
 
@@ -37,8 +25,8 @@ void EncodeRecord(std::string* out, uint8_t kind, std::string_view key, std::str
   out->push_back(static_cast<char>(key.size() & 0xff));
   out->push_back(static_cast<char>(key.size() >> 8));
   coding::PutFixed32(out, static_cast<uint32_t>(value.size()));
-  coding::PutFixed64(out, XXH3_64bits(value.data(), value.size()));
-  coding::PutFixed64(out, HeaderSum(std::string_view(*out).substr(start, kSummedHeader), key));
+  coding::PutFixed64(out, coding::Checksum(value));
+  coding::PutFixed64(out, coding::Checksum(std::string_view(*out).substr(start, kSummedHeader), key));
   out->append(key);
   out->append(value);
 }
@@ -56,7 +44,7 @@ bool DecodeHeader(std::string_view in, Header* h) {
 }
 
 bool HeaderMatches(std::string_view header_bytes, const Header& h, std::string_view key) {
-  return HeaderSum(header_bytes.substr(0, kSummedHeader), key) == h.header_sum;
+  return coding::Checksum(header_bytes.substr(0, kSummedHeader), key) == h.header_sum;
 }
 
 const char* CheckPutRecord(std::string_view rec, std::string_view key) {
@@ -66,7 +54,7 @@ const char* CheckPutRecord(std::string_view rec, std::string_view key) {
   const std::string_view k = rec.substr(kHeaderSize, h.key_len);
   if (!HeaderMatches(rec, h, k)) return "header checksum mismatch";
   if (k != key) return "record of another key";
-  if (XXH3_64bits(rec.data() + kHeaderSize + h.key_len, h.value_len) != h.value_sum) return "value checksum mismatch";
+  if (coding::Checksum(std::string_view(rec.data() + kHeaderSize + h.key_len, h.value_len)) != h.value_sum) return "value checksum mismatch";
   return nullptr;
 }
 
