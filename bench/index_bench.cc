@@ -8,8 +8,9 @@
 #include <random>
 #include <string>
 
-#include "segment.h"
+#include "format/segment.h"
 #include "strata/database.h"
+#include "strata/connection.h"
 
 namespace strata {
 namespace {

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "memindex.h"
+#include "memindex/memindex.h"
 
 namespace strata {
 namespace {

@@ -12,6 +12,7 @@
 
 #include "people_data.h"
 #include "strata/database.h"
+#include "strata/connection.h"
 #include "strata/env.h"
 #include "strata/pull.h"
 #include "strata/query.h"

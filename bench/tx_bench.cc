@@ -8,6 +8,7 @@
 #include <string>
 
 #include "strata/database.h"
+#include "strata/connection.h"
 
 namespace strata {
 namespace {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "coding.h"
+#include "util/coding.h"
 #include "strata/value.h"
 
 namespace strata {

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "storage.h"
+#include "storage/storage.h"
 
 namespace {
 

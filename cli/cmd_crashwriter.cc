@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "strata/connection.h"
 #include "cli/commands.h"
 #include "cli/dev_commands.h"
 

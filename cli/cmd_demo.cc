@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "strata/connection.h"
 #include "cli/commands.h"
 #include "cli/demo_report.h"
 #include "workloads/uniform.h"

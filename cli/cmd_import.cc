@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <tuple>
 
+#include "strata/connection.h"
 #include "cli/commands.h"
 #include "cli/import_commands.h"
 #include "workloads/csv_import.h"

@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/results.h"
+#include "strata/connection.h"
 #include "strata/verify.h"
 
 namespace strata::cli {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "strata/connection.h"
 #include "cli/commands.h"
 #include "cli/load_command.h"
 #include "cli/progress.h"

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "strata/connection.h"
 #include "cli/net_commands.h"
 #include "cli/query_commands.h"
 #include "net/peer.h"

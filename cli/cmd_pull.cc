@@ -1,5 +1,6 @@
 // `strata pull`: a pull pattern from one entity of an existing database.
 #include "cli/query_commands.h"
+#include "strata/connection.h"
 #include "strata/pull.h"
 
 namespace strata::cli {

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "cli/query_commands.h"
+#include "strata/connection.h"
 #include "strata/query.h"
 
 namespace strata::cli {

@@ -25,6 +25,7 @@
 #include <set>
 #include <thread>
 
+#include "strata/connection.h"
 #include "cli/commands.h"
 #include "cli/process_stats.h"
 #include "cli/results.h"

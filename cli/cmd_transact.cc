@@ -11,6 +11,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "strata/connection.h"
 #include "cli/commands.h"
 
 namespace strata::cli {

@@ -12,6 +12,7 @@
 
 #include "cli/output.h"
 #include "strata/database.h"
+#include "strata/connection.h"
 
 namespace strata::cli {
 

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstdio>
 
+#include "strata/connection.h"
 #include "cli/commands.h"
 
 namespace strata::cli {

@@ -1,5 +1,6 @@
 // The demo's summary (see demo_report.h).
 
+#include "strata/connection.h"
 #include "cli/demo_report.h"
 
 #include <algorithm>

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "strata/database.h"
+#include "strata/connection.h"
 
 namespace strata::cli {
 

@@ -9,6 +9,7 @@
 
 #include "cli/import_commands.h"
 #include "strata/database.h"
+#include "strata/connection.h"
 
 namespace strata::cli {
 namespace {

@@ -9,6 +9,7 @@
 
 #include "cli/load_command.h"
 #include "strata/database.h"
+#include "strata/connection.h"
 #include "workloads/workload.h"
 
 namespace strata::cli {

@@ -16,6 +16,7 @@
 #include "cli/net_commands.h"
 #include "cli/query_commands.h"
 #include "cli/report_commands.h"
+#include "strata/postgres.h"
 
 namespace {
 
@@ -37,6 +38,7 @@ int main(int argc, char** argv) {
   auto logger = std::make_shared<spdlog::logger>("strata", std::make_shared<spdlog::sinks::stderr_sink_mt>());
   logger->set_pattern("strata: %l: %v");
   spdlog::set_default_logger(logger);
+  strata::UsePostgresStorage();  // every command takes postgres:// locations
 
   CLI::App app{"strata: a database of immutable facts with Datomic's information model.", "strata"};
   app.require_subcommand(1);

@@ -21,6 +21,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "strata/connection.h"
 #include "strata/edn.h"
 
 namespace strata::cli {

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "strata/connection.h"
 #include "cli/query_commands.h"
 
 namespace strata::cli {

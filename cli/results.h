@@ -24,6 +24,7 @@
 
 #include "cli/output.h"
 #include "reports/histogram.h"
+#include "strata/connection.h"
 #include "strata/edn.h"
 #include "strata/indexing.h"
 #include "strata/status.h"

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "strata/database.h"
+#include "strata/connection.h"
 #include "strata/env.h"
 
 namespace strata::fuzzing {

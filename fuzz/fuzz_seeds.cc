@@ -11,9 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "log.h"
-#include "segment.h"
+#include "format/log.h"
+#include "format/segment.h"
 #include "strata/database.h"
+#include "strata/connection.h"
 
 namespace {
 

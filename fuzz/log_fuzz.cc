@@ -19,8 +19,9 @@
 #include <string_view>
 #include <vector>
 
-#include "coding.h"
-#include "log.h"
+#include "util/coding.h"
+#include "format/log.h"
+#include "strata/connection.h"
 #include "strata/env.h"
 
 namespace {

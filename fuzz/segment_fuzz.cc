@@ -13,8 +13,8 @@
 #include <string>
 #include <string_view>
 
-#include "coding.h"
-#include "segment.h"
+#include "util/coding.h"
+#include "format/segment.h"
 
 namespace {
 

@@ -21,6 +21,7 @@
 #include <zmq_addon.hpp>
 
 #include "net/protocol.h"
+#include "strata/connection.h"
 #include "strata/tx_encoding.h"
 #include "strata/tx_report_queue.h"
 

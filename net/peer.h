@@ -23,6 +23,7 @@
 #include <string_view>
 
 #include "strata/database.h"
+#include "strata/connection.h"
 #include "strata/replica.h"
 
 namespace strata::net {

@@ -2,6 +2,7 @@
 // every transaction in the same order with the same datoms; Sync reads
 // another peer's commit; a transactor restart loses nothing acknowledged
 // and the peers catch up; errors keep their codes.
+#include "strata/connection.h"
 #include "net/peer.h"
 
 #include <gtest/gtest.h>

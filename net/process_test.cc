@@ -14,6 +14,7 @@
 #include <map>
 #include <thread>
 
+#include "strata/connection.h"
 #include "net/peer.h"
 #include "net/test_util.h"
 

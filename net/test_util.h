@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "strata/database.h"
+#include "strata/connection.h"
+#include "strata/postgres.h"
 
 namespace strata::net::testing {
 
@@ -24,6 +26,7 @@ class TempDir {
     if (mkdtemp(tmpl.data()) == nullptr) ADD_FAILURE() << "mkdtemp " << tmpl;
     path_ = tmpl;
     const char* storage = std::getenv("STRATA_NET_STORAGE");
+    if (storage && *storage) UsePostgresStorage();
     db_ = storage && *storage ? WithStrataDb(storage, "net-" + path_.substr(path_.size() - 6)) : path_ + "/db";
   }
   ~TempDir() {

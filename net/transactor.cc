@@ -31,6 +31,7 @@
 #include <zmq_addon.hpp>
 
 #include "net/protocol.h"
+#include "strata/connection.h"
 #include "strata/tx_encoding.h"
 
 namespace strata::net {

@@ -22,6 +22,7 @@
 #include <string>
 
 #include "strata/database.h"
+#include "strata/connection.h"
 
 namespace strata::net {
 

@@ -11,6 +11,7 @@
 
 #include "net/protocol.h"
 #include "net/test_util.h"
+#include "strata/connection.h"
 #include "strata/tx_encoding.h"
 
 namespace strata::net {

@@ -1,4 +1,5 @@
 // checks.cc — the SPEC §8 invariants as checks against the model.
+#include "strata/connection.h"
 #include "checks.h"
 
 #include <algorithm>

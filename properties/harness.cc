@@ -1,4 +1,5 @@
 // harness.cc — the engine under test, reads, and comparisons.
+#include "strata/connection.h"
 #include "harness.h"
 
 #include <rapidcheck.h>

@@ -24,8 +24,10 @@
 #include <string>
 #include <vector>
 
+#include "testing/fault_injection_env.h"
 #include "model.h"
 #include "strata/database.h"
+#include "strata/connection.h"
 #include "strata/env.h"
 
 namespace strata::props {

@@ -16,6 +16,7 @@
 
 #include "state_machine.h"
 #include "strata/indexing.h"
+#include "strata/postgres.h"
 
 namespace strata::props {
 namespace {
@@ -100,6 +101,7 @@ int main(int argc, char** argv) {
   // STRATA_PROPS_STORAGE=postgres://... runs every property on PostgreSQL
   // storage (ctest's properties.postgres entries, a reduced budget).
   const char* storage = std::getenv("STRATA_PROPS_STORAGE");
+  if (storage && *storage) strata::UsePostgresStorage();
   for (auto spec : strata::props::Specs()) {
     if (storage && *storage) {
       spec.storage = storage;

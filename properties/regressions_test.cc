@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "testing/fault_injection_env.h"
 #include "strata/database.h"
+#include "strata/connection.h"
 #include "strata/env.h"
 
 namespace strata::props {

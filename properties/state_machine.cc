@@ -1,4 +1,5 @@
 // state_machine.cc — the commands of the model-based tests, and the runner.
+#include "strata/connection.h"
 #include "state_machine.h"
 
 #include <rapidcheck.h>

@@ -5,6 +5,7 @@
 #include <limits>
 #include <sstream>
 
+#include "strata/connection.h"
 #include "functions.h"
 
 namespace strata::query {

@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "strata/connection.h"
 #include "datascript_gen.h"
 #include "query_test_util.h"
 

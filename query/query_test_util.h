@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "strata/database.h"
+#include "strata/connection.h"
 #include "strata/edn.h"
 #include "strata/env.h"
 #include "strata/pull.h"

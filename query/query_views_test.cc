@@ -16,6 +16,7 @@
 #include <iostream>
 #include <set>
 
+#include "strata/connection.h"
 #include "datascript_gen.h"
 #include "query_test_util.h"
 

@@ -7,6 +7,7 @@
 #include <random>
 #include <set>
 
+#include "strata/connection.h"
 #include "strata/query.h"
 
 namespace strata::workloads {

@@ -1,6 +1,7 @@
 // Bulk CSV import (see csv_import.h): rows to batches, batches to
 // transactions, bad rows to reports.
 
+#include "strata/connection.h"
 #include "workloads/csv_import.h"
 
 #include <algorithm>

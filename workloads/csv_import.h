@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "strata/database.h"
+#include "strata/connection.h"
 #include "workloads/csv_mapping.h"
 
 namespace strata::workloads {

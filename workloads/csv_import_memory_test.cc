@@ -26,6 +26,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "strata/connection.h"
 #include "workloads/csv_gen.h"
 #include "workloads/csv_import.h"
 

@@ -1,3 +1,4 @@
+#include "strata/connection.h"
 #include "workloads/csv_mapping.h"
 
 #include <gtest/gtest.h>

@@ -1,6 +1,7 @@
 // Datasets: a workload's transaction stream in files, and its replay (see
 // dataset.h).
 
+#include "strata/connection.h"
 #include "workloads/dataset.h"
 
 #include <zstd.h>

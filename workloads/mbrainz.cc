@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "strata/connection.h"
 #include "strata/env.h"
 #include "workloads/mbrainz_gen.h"
 

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "strata/database.h"
+#include "strata/connection.h"
 #include "strata/env.h"
 #include "workloads/workload.h"
 

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <random>
 
+#include "strata/connection.h"
 #include "strata/query.h"
 
 namespace strata::workloads {

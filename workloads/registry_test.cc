@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "strata/connection.h"
 #include "workloads/uniform.h"
 #include "workloads/workload.h"
 

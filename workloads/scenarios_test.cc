@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "strata/connection.h"
 #include "strata/query.h"
 #include "workloads/bulk_import.h"
 #include "workloads/corrections.h"

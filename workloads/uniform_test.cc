@@ -6,6 +6,7 @@
 #include <set>
 
 #include "strata/database.h"
+#include "strata/connection.h"
 
 namespace strata::workloads {
 namespace {

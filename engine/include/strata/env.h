@@ -1,13 +1,11 @@
 // strata/env.h — the one environment through which all file I/O goes.
 //
 // The engine never calls the operating system for files directly: it asks
-// an Env. Three implementations exist:
+// an Env. Two implementations are public:
 //   - Env::Default(): POSIX files.
 //   - NewMemEnv(): files in memory (tests, speculative databases).
-//   - FaultInjectionEnv: wraps another Env; fails chosen operation kinds
-//     with EIO/ENOSPC, makes short writes, and simulates a crash by dropping
-//     every byte that was not synced (and every file created or renamed
-//     since the last directory sync).
+// Tests add a third, FaultInjectionEnv (engine/testing/, not part of the
+// engine library), which fails chosen operations and simulates crashes.
 //
 // Thread safety: an Env is safe to use from many threads. A WritableFile is
 // used by one thread at a time.
@@ -85,49 +83,5 @@ class FileLock {
 Status WriteFileAtomic(Env* env, const std::string& path, std::string_view data);
 
 std::unique_ptr<Env> NewMemEnv();
-
-// Operation kinds a FaultInjectionEnv can fail.
-enum class FaultOp : uint8_t { kWrite, kSync, kRename, kRead, kCreate, kDelete };
-
-class FaultInjectionEnv : public Env {
- public:
-  // `base` must outlive this object.
-  explicit FaultInjectionEnv(Env* base);
-  ~FaultInjectionEnv() override;
-
-  // From now on, operations of kind `op` fail with `error` (an IOError whose
-  // message says EIO or ENOSPC) — after `after` more successful ones.
-  void FailOp(FaultOp op, bool enospc = false, int after = 0);
-  // The next Append writes only the first `bytes` bytes, then fails.
-  void ShortWriteNext(size_t bytes);
-  void ClearFaults();
-  // Simulated crash: every file loses the bytes appended since its last
-  // Sync, files created since the last SyncDir of their folder disappear,
-  // and renames not followed by SyncDir are undone. Open WritableFiles are
-  // invalidated (their further operations fail).
-  Status DropUnsyncedData();
-  // How many operations of a kind have run (successful or not).
-  uint64_t Count(FaultOp op) const;
-
-  Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override;
-  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override;
-  Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) override;
-  Result<std::string> ReadFile(const std::string& path) override;
-  bool FileExists(const std::string& path) override;
-  Result<uint64_t> FileSize(const std::string& path) override;
-  Result<std::vector<std::string>> ListDir(const std::string& dir) override;
-  Status CreateDirs(const std::string& dir) override;
-  Status DeleteFile(const std::string& path) override;
-  Status RenameFile(const std::string& from, const std::string& to) override;
-  Status Truncate(const std::string& path, uint64_t size) override;
-  Status SyncDir(const std::string& dir) override;
-  Status SyncDirContents(const std::string& dir) override;
-  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override;
-
- private:
-  struct State;
-  std::shared_ptr<State> state_;
-  Env* base_;
-};
 
 }  // namespace strata

@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "strata/database.h"
+#include "strata/connection.h"
 
 namespace strata {
 

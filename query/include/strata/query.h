@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "strata/database.h"
+#include "strata/connection.h"
 #include "strata/edn.h"
 #include "strata/pull.h"
 #include "strata/status.h"

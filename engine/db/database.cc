@@ -1,0 +1,334 @@
+// Database values: views over one DbState, and the read APIs.
+#include <algorithm>
+
+#include "state/db_state.h"
+#include "util/iterator.h"
+#include "strata/database.h"
+#include "state/db_access.h"
+#include "tx/transactor.h"
+
+namespace strata {
+
+// ---- cursor ---------------------------------------------------------------
+
+struct DatomCursor::Rep {
+  std::shared_ptr<const DbState> hold;  // the value the cursor reads
+  std::unique_ptr<DatomIterator> it;
+  std::vector<Value> prefix;
+  Index order = Index::kEavt;
+  bool bounded = true;        // stop when the prefix no longer matches
+  std::optional<Value> end;   // index_range: stop at v >= end
+  size_t sources = 0;
+};
+
+DatomCursor::DatomCursor() = default;
+DatomCursor::DatomCursor(DatomCursor&&) noexcept = default;
+DatomCursor& DatomCursor::operator=(DatomCursor&&) noexcept = default;
+DatomCursor::~DatomCursor() = default;
+
+bool DatomCursor::Valid() const {
+  if (!rep_ || !rep_->it || !rep_->it->Valid()) return false;  // a failed iterator is not Valid
+  const Datom& d = rep_->it->datom();
+  if (rep_->bounded && !MatchesPrefix(rep_->order, d, rep_->prefix)) return false;
+  if (rep_->end && !(d.v < *rep_->end)) return false;
+  return true;
+}
+const Datom& DatomCursor::datom() const { return rep_->it->datom(); }
+void DatomCursor::Next() { rep_->it->Next(); }
+Status DatomCursor::status() const { return rep_ && rep_->it ? rep_->it->status() : Status::OK(); }
+size_t DatomCursor::sources_merged() const { return rep_ ? rep_->sources : 0; }
+
+// ---- database -------------------------------------------------------------
+
+Database::Database() : state_(BootstrapState()) {}
+Database::Database(std::shared_ptr<const DbState> s) : state_(std::move(s)) {}
+
+T Database::basis_t() const { return state_->basis_t; }
+T Database::next_t() const { return state_->next_t; }
+
+Database Database::AsOf(T t) const {
+  Database d = *this;
+  t = TOf(t);
+  d.as_of_ = d.as_of_ ? std::min(*d.as_of_, t) : t;
+  return d;
+}
+
+Database Database::AsOfInstant(int64_t ms) const {
+  // The last transaction whose instant is <= ms.
+  auto it = state_->CurrentOf(Index::kAvet);
+  T t = 0;
+  std::vector<Value> prefix{Value::Ref(sys::kTxInstant)};
+  for (it->Seek(PrefixTarget(Index::kAvet, prefix)); it->Valid(); it->Next()) {
+    const Datom& d = it->datom();
+    if (d.a != sys::kTxInstant || d.v.instant_ms() > ms) break;
+    t = std::max(t, TOf(d.e));
+  }
+  return AsOf(t);
+}
+
+Database Database::Since(T t) const {
+  Database d = *this;
+  t = TOf(t);
+  d.since_ = d.since_ ? std::max(*d.since_, t) : t;
+  return d;
+}
+
+Database Database::History() const {
+  Database d = *this;
+  d.history_ = true;
+  return d;
+}
+
+Database Database::Filter(DatomFilter pred) const {
+  Database d = *this;
+  auto fs = std::make_shared<std::vector<DatomFilter>>(filters_ ? *filters_ : std::vector<DatomFilter>{});
+  fs->push_back(std::move(pred));
+  d.filters_ = std::move(fs);
+  return d;
+}
+
+std::unique_ptr<DatomIterator> Database::RawIterator(Index index, size_t* sources) const {
+  const bool with_history = history_ || as_of_.has_value();
+  std::vector<std::unique_ptr<DatomIterator>> kids;
+  state_->AddSources(index, with_history, &kids);
+  *sources = kids.size();
+  ViewSpec spec;
+  spec.as_of = as_of_;
+  spec.since = since_;
+  spec.history = history_;
+  auto it = NewViewIterator(index, NewMergingIterator(index, std::move(kids)), spec);
+  if (filters_) {
+    Database unfiltered = *this;
+    unfiltered.filters_.reset();
+    auto fs = filters_;
+    it = NewFilterIterator(std::move(it), [unfiltered, fs](const Datom& d) {
+      for (const auto& f : *fs)
+        if (!f(unfiltered, d)) return false;
+      return true;
+    });
+  }
+  return it;
+}
+
+Result<DatomCursor> Database::Open(Index index, std::vector<Value> components, bool bounded) const {
+  if (components.size() > 4) return Status::InvalidArgument("an index takes at most 4 components");
+  if (index == Index::kAvet && !components.empty()) {
+    const Attribute* a = state_->schema->Attr(components[0].ref());
+    if (a == nullptr) return Status::InvalidArgument("AVET: " + std::to_string(components[0].ref()) + " is not an attribute");
+    if (!a->in_avet())
+      return Status::InvalidArgument("AVET: attribute :" + a->ident + " is neither :db/index nor :db/unique");
+  }
+  DatomCursor c;
+  c.rep_ = std::make_unique<DatomCursor::Rep>();
+  DatomCursor::Rep& r = *c.rep_;
+  r.hold = state_;
+  r.it = RawIterator(index, &r.sources);
+  r.order = index;
+  r.bounded = bounded;
+  if (index == Index::kAvet && components.empty()) {
+    // Without an attribute, AVET shows only indexed/unique attributes. The
+    // filter wraps the iterator before it is positioned, so the first datom
+    // is checked like every other.
+    auto schema = state_->schema;
+    r.it = NewFilterIterator(std::move(r.it), [schema](const Datom& d) {
+      const Attribute* a = schema->Attr(d.a);
+      return a && a->in_avet();
+    });
+  }
+  if (components.empty()) r.it->SeekToFirst();
+  else r.it->Seek(PrefixTarget(index, components));
+  r.prefix = std::move(components);
+  return c;
+}
+
+Result<DatomCursor> Database::Datoms(Index index, std::vector<Value> components) const {
+  return Open(index, std::move(components), /*bounded=*/true);
+}
+
+Result<DatomCursor> Database::SeekDatoms(Index index, std::vector<Value> components) const {
+  return Open(index, std::move(components), /*bounded=*/false);
+}
+
+Result<DatomCursor> Database::IndexRange(EntityId attr, std::optional<Value> start, std::optional<Value> end) const {
+  std::vector<Value> comps{Value::Ref(attr)};
+  STRATA_ASSIGN_OR_RETURN(DatomCursor c, Open(Index::kAvet, comps, true));
+  if (start) c.rep_->it->Seek(PrefixTarget(Index::kAvet, {Value::Ref(attr), *start}));
+  c.rep_->end = std::move(end);
+  return c;
+}
+
+Result<std::vector<Datom>> Database::DatomsVector(Index index, std::vector<Value> components) const {
+  STRATA_ASSIGN_OR_RETURN(DatomCursor c, Datoms(index, std::move(components)));
+  std::vector<Datom> out;
+  for (; c.Valid(); c.Next()) out.push_back(c.datom());
+  STRATA_RETURN_IF_ERROR(c.status());
+  return out;
+}
+
+const Attribute* Database::attribute(EntityId a) const { return state_->schema->Attr(a); }
+const Attribute* Database::attribute(const std::string& ident) const { return state_->schema->AttrByIdent(ident); }
+const std::string* Database::ident(EntityId e) const { return state_->schema->IdentOf(e); }
+
+std::vector<Value> Database::Values(EntityId e, EntityId a) const {
+  std::vector<Value> out;
+  auto c = Datoms(Index::kEavt, {Value::Ref(e), Value::Ref(a)});
+  if (!c.ok()) return out;
+  for (; c->Valid(); c->Next()) out.push_back(c->datom().v);
+  return out;
+}
+
+std::optional<int64_t> Database::TxInstant(T t) const {
+  auto v = state_->CurrentValues(TxId(t), sys::kTxInstant);
+  if (v.empty()) return std::nullopt;
+  return v.front().instant_ms();
+}
+
+Result<EntityId> Database::Entid(const edn::Node& eid) const {
+  // Identity resolves as of the view's point in time; since, history and
+  // filters restrict what a read shows, not which entity a lookup ref names.
+  const bool viewed = as_of_.has_value();
+  if (!viewed || eid.kind != edn::Kind::kVector || eid.items.size() != 2) return ResolveEntityId(*state_, eid);
+  // A lookup ref resolves in this view: as of its t, through its filters.
+  const edn::Node& an = eid.items[0];
+  const Attribute* at = an.kind == edn::Kind::kKeyword ? attribute(an.s)
+                        : an.kind == edn::Kind::kLong  ? attribute(static_cast<EntityId>(an.i))
+                                                       : nullptr;
+  if (!at) return Status::InvalidArgument("unknown attribute " + edn::Print(an) + " in lookup ref " + edn::Print(eid));
+  if (at->unique == Unique::kNone)
+    return Status::InvalidArgument("lookup ref attribute :" + at->ident + " is not unique in " + edn::Print(eid));
+  STRATA_ASSIGN_OR_RETURN(Value v, CoerceValue(*state_, *at, eid.items[1]));
+  Database current = *this;
+  current.history_ = false;
+  current.since_.reset();
+  current.filters_.reset();
+  STRATA_ASSIGN_OR_RETURN(DatomCursor c, current.Datoms(Index::kAvet, {Value::Ref(at->id), v}));
+  if (!c.Valid()) return Status::NotFound("lookup ref " + edn::Print(eid) + " matches no entity in this view");
+  return c.datom().e;
+}
+
+Result<Value> Database::ToValue(const Attribute& attr, const edn::Node& v) const {
+  return CoerceValue(*state_, attr, v);
+}
+
+Result<std::vector<Value>> Database::ResolveComponents(Index index, const std::vector<edn::Node>& comps) const {
+  // Slot sequence per order: 0=e 1=a 2=v 3=tx.
+  static constexpr int kSlots[kIndexCount][4] = {{0, 1, 2, 3}, {1, 0, 2, 3}, {1, 2, 0, 3}, {2, 1, 0, 3}};
+  std::vector<Value> out;
+  const Attribute* attr = nullptr;
+  for (size_t i = 0; i < comps.size(); ++i) {
+    if (i >= 4) return Status::InvalidArgument("an index takes at most 4 components");
+    const edn::Node& n = comps[i];
+    switch (kSlots[static_cast<int>(index)][i]) {
+      case 0:
+      case 3: {
+        STRATA_ASSIGN_OR_RETURN(EntityId e, Entid(n));
+        out.push_back(Value::Ref(e));
+        break;
+      }
+      case 1: {
+        STRATA_ASSIGN_OR_RETURN(EntityId a, Entid(n));
+        attr = attribute(a);
+        if (!attr) return Status::InvalidArgument("not an attribute: " + edn::Print(n));
+        out.push_back(Value::Ref(a));
+        break;
+      }
+      case 2: {
+        if (attr) {
+          STRATA_ASSIGN_OR_RETURN(Value v, ToValue(*attr, n));
+          out.push_back(std::move(v));
+        } else {
+          // VAET without an attribute yet: the value is an entity.
+          STRATA_ASSIGN_OR_RETURN(EntityId e, Entid(n));
+          out.push_back(Value::Ref(e));
+        }
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+edn::Node Database::ValueToEdn(const Value& v) const {
+  switch (v.type()) {
+    case ValueType::kNil: return edn::Node::Nil();
+    case ValueType::kRef: return edn::Node::Long(static_cast<int64_t>(v.ref()));
+    case ValueType::kKeyword: return edn::Node::Keyword(v.str());
+    case ValueType::kString: return edn::Node::String(v.str());
+    case ValueType::kBoolean: return edn::Node::Bool(v.as_bool());
+    case ValueType::kLong: return edn::Node::Long(v.as_long());
+    case ValueType::kDouble: return edn::Node::Double(v.as_double());
+    case ValueType::kInstant: return edn::Node::Inst(v.instant_ms());
+    case ValueType::kUuid: return edn::Node::FromUuid(v.uuid());
+  }
+  return edn::Node::Nil();
+}
+
+edn::Node Database::DatomToEdn(const Datom& d) const {
+  const std::string* a = ident(d.a);
+  return edn::Node::Vector({edn::Node::Long(static_cast<int64_t>(d.e)),
+                            a ? edn::Node::Keyword(*a) : edn::Node::Long(static_cast<int64_t>(d.a)), ValueToEdn(d.v),
+                            edn::Node::Long(static_cast<int64_t>(d.tx)), edn::Node::Bool(d.added)});
+}
+
+Result<Entity> Database::entity(const edn::Node& eid) const {
+  STRATA_ASSIGN_OR_RETURN(EntityId e, Entid(eid));
+  return Entity(*this, e);
+}
+
+Result<std::vector<Value>> Entity::Get(const std::string& attr) const {
+  std::string name = !attr.empty() && attr[0] == ':' ? attr.substr(1) : attr;
+  const size_t slash = name.find('/');
+  const bool reverse = slash != std::string::npos && name.compare(slash + 1, 1, "_") == 0 && !db_.attribute(name);
+  if (reverse) name.erase(slash + 1, 1);
+  const Attribute* a = db_.attribute(name);
+  if (!a) return Status::InvalidArgument("unknown attribute :" + name);
+  std::vector<Value> out;
+  if (!reverse) return db_.Values(id_, a->id);
+  if (!a->is_ref()) return Status::InvalidArgument("reverse lookup needs a ref attribute: :" + name);
+  STRATA_ASSIGN_OR_RETURN(DatomCursor c, db_.Datoms(Index::kVaet, {Value::Ref(id_), Value::Ref(a->id)}));
+  for (; c.Valid(); c.Next()) out.push_back(Value::Ref(c.datom().e));
+  return out;
+}
+
+std::vector<std::string> Entity::Keys() const {
+  std::vector<std::string> out;
+  auto c = db_.Datoms(Index::kEavt, {Value::Ref(id_)});
+  if (!c.ok()) return out;
+  for (; c->Valid(); c->Next()) {
+    const std::string* name = db_.ident(c->datom().a);
+    if (name && (out.empty() || out.back() != *name)) out.push_back(*name);
+  }
+  return out;
+}
+
+uint64_t Database::memory_index_bytes() const { return state_->NoveltyBytes(); }
+uint64_t Database::memory_index_datoms() const {
+  uint64_t n = state_->mem->stats().datoms;
+  for (const auto& m : state_->sealed) n += m.mem->stats().datoms;
+  return n;
+}
+size_t Database::memory_index_runs() const {
+  size_t n = state_->mem->SourceCount(true);
+  for (const auto& m : state_->sealed) n += m.mem->SourceCount(true);
+  return n;
+}
+
+Result<TxReport> Database::With(const edn::Node& tx_data) const {
+  TxFunctionRegistry none;
+  STRATA_ASSIGN_OR_RETURN(PreparedTx p, PrepareTx(*this, tx_data, none, NowMillis()));
+  TxReport r;
+  r.db_before = *this;
+  auto after = ApplyDatoms(*state_, p.t, p.datoms, p.schema_after);
+  if (HasExcision(p.datoms)) {
+    uint64_t removed = 0;
+    after = ApplyExcisions(after, ExcisionSpecs(*after, p.t, p.datoms), &removed);
+  }
+  r.db_after = Database(after);
+  r.tx_data = std::move(p.datoms);
+  r.tempids = std::move(p.tempids);
+  r.t = p.t;
+  r.tx = TxId(p.t);
+  return r;
+}
+
+}  // namespace strata

@@ -1,0 +1,519 @@
+// segment.cc — encoding and decoding of leaf and directory segments.
+//
+// The byte layout is documented in segment.h (the format doc). This file
+// keeps encoding and decoding next to each other so they cannot drift; the
+// decoder treats its input as hostile: every length is checked before it
+// is used, every count is bounded, and all allocation is bounded by the
+// header's limits (kMaxSegmentDatoms, kMaxSegmentBodyBytes,
+// kMaxSegmentDecodedBytes).
+
+#include "format/segment.h"
+
+#include <zstd.h>
+
+#include <algorithm>
+#include <cassert>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+
+#include "util/coding.h"
+
+namespace strata {
+
+namespace {
+
+constexpr char kMagic[8] = {'S', 'T', 'R', 'A', 'T', 'S', 'E', 'G'};
+constexpr uint8_t kFormatVersion = 1;
+constexpr uint8_t kKindLeaf = 1;
+constexpr uint8_t kKindDirectory = 2;
+constexpr uint8_t kFlagZstd = 1;
+constexpr size_t kHeaderSize = 20;  // magic 8, version, kind, order, flags, count 4, raw length 4
+constexpr size_t kTrailerSize = 8;  // xxh3
+// Level 3 (zstd's default) compresses leaves noticeably better than level 1
+// and is still far faster than the index job's other work.
+constexpr int kZstdLevel = 3;
+
+// Leaf datom flag byte.
+constexpr uint8_t kSharedMask = 0x03;  // leading components equal to the previous datom's
+constexpr uint8_t kAdded = 0x04;
+constexpr uint8_t kTxSame = 0x08;     // tx equals the previous datom's: nothing stored
+constexpr uint8_t kValueDelta = 0x10;  // v: same numeric type as previous, zigzag delta of payload
+constexpr uint8_t kValuePrefix = 0x20;  // v: same string type as previous, shared prefix + suffix
+constexpr uint8_t kReservedBits = 0xc0;
+
+enum Component : uint8_t { kE, kA, kV };
+// Component sequence of each order (indexed by Index).
+constexpr Component kComponents[kIndexCount][3] = {
+    {kE, kA, kV},  // eavt
+    {kA, kE, kV},  // aevt
+    {kA, kV, kE},  // avet
+    {kV, kA, kE},  // vaet
+};
+
+int ValuePosition(Index order) {
+  for (int k = 0; k < 3; ++k) {
+    if (kComponents[static_cast<int>(order)][k] == kV) return k;
+  }
+  return 2;
+}
+
+uint64_t ZigZag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
+
+int VarintLength(uint64_t v) {
+  int n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+// Wrapping difference, so any pair of ids round-trips (sorted input keeps
+// it small; unsorted input costs bytes, not correctness).
+int64_t Delta(uint64_t cur, uint64_t prev) { return static_cast<int64_t>(cur - prev); }
+
+bool IsNumericDeltaType(ValueType t) {
+  return t == ValueType::kRef || t == ValueType::kLong || t == ValueType::kInstant;
+}
+
+bool IsStringType(ValueType t) { return t == ValueType::kString || t == ValueType::kKeyword; }
+
+uint64_t NumericPayload(const Value& v) {
+  return v.type() == ValueType::kRef ? v.ref() : static_cast<uint64_t>(v.as_long());
+}
+
+Value MakeNumeric(ValueType t, uint64_t payload) {
+  switch (t) {
+    case ValueType::kRef: return Value::Ref(payload);
+    case ValueType::kInstant: return Value::Instant(static_cast<int64_t>(payload));
+    default: return Value::Long(static_cast<int64_t>(payload));
+  }
+}
+
+// Bytes PutValue spends on a numeric value's payload (after its tag).
+int RawNumericLength(const Value& v) {
+  return v.type() == ValueType::kRef ? VarintLength(v.ref()) : VarintLength(ZigZag(v.as_long()));
+}
+
+bool SameComponent(Component c, const Datom& x, const Datom& y) {
+  switch (c) {
+    case kE: return x.e == y.e;
+    case kA: return x.a == y.a;
+    case kV: return x.v == y.v;
+  }
+  return false;
+}
+
+// ---- compression contexts --------------------------------------------------
+
+// One context per thread: creating a zstd context allocates hundreds of KB,
+// too much to repeat per segment, and a context must not be shared.
+struct CCtxDeleter {
+  void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
+};
+struct DCtxDeleter {
+  void operator()(ZSTD_DCtx* d) const { ZSTD_freeDCtx(d); }
+};
+
+ZSTD_CCtx* ThreadCCtx() {
+  thread_local std::unique_ptr<ZSTD_CCtx, CCtxDeleter> ctx(ZSTD_createCCtx());
+  return ctx.get();
+}
+
+ZSTD_DCtx* ThreadDCtx() {
+  thread_local std::unique_ptr<ZSTD_DCtx, DCtxDeleter> ctx(ZSTD_createDCtx());
+  return ctx.get();
+}
+
+// ---- framing ---------------------------------------------------------------
+
+std::string Seal(uint8_t kind, Index order, size_t count, const std::string& raw) {
+  // Larger segments would be written but never read back: a writer bug.
+  assert(count <= kMaxSegmentDatoms);
+  assert(raw.size() <= kMaxSegmentBodyBytes);
+  std::string stored;
+  uint8_t flags = 0;
+  if (!raw.empty()) {
+    std::string z(ZSTD_compressBound(raw.size()), '\0');
+    ZSTD_CCtx* cctx = ThreadCCtx();
+    size_t n = cctx ? ZSTD_compressCCtx(cctx, z.data(), z.size(), raw.data(), raw.size(), kZstdLevel)
+                    : ZSTD_compress(z.data(), z.size(), raw.data(), raw.size(), kZstdLevel);
+    // Compress only when it saves at least 1/8: below that, decompression
+    // time on every cache miss costs more than the bytes saved.
+    if (!ZSTD_isError(n) && n <= raw.size() - raw.size() / 8) {
+      z.resize(n);
+      stored = std::move(z);
+      flags |= kFlagZstd;
+    }
+  }
+  const std::string& body = (flags & kFlagZstd) ? stored : raw;
+
+  std::string out;
+  out.reserve(kHeaderSize + body.size() + kTrailerSize);
+  out.append(kMagic, sizeof kMagic);
+  out.push_back(static_cast<char>(kFormatVersion));
+  out.push_back(static_cast<char>(kind));
+  out.push_back(static_cast<char>(order));
+  out.push_back(static_cast<char>(flags));
+  coding::PutFixed32(&out, static_cast<uint32_t>(count));
+  coding::PutFixed32(&out, static_cast<uint32_t>(raw.size()));
+  out.append(body);
+  coding::PutFixed64(&out, coding::Checksum(out));
+  return out;
+}
+
+Status Bad(const std::string& name, const std::string& what) {
+  return Status::Corruption("segment " + name + ": " + what);
+}
+
+Status BadAt(const std::string& name, const std::string& what, size_t offset) {
+  return Status::Corruption("segment " + name + ": " + what + " at body offset " + std::to_string(offset));
+}
+
+const char* KindName(uint8_t kind) { return kind == kKindLeaf ? "leaf" : "directory"; }
+
+struct Opened {
+  Index order = Index::kEavt;
+  uint32_t count = 0;
+  std::string decompressed;  // owns the body when it was compressed
+  std::string_view body;     // the raw body
+};
+
+// Checks the frame (header, checksum, compression) and yields the raw body.
+Status Open(std::string_view bytes, const std::string& name, uint8_t want_kind, Opened* out) {
+  if (bytes.size() < kHeaderSize + kTrailerSize) {
+    return Bad(name, "truncated: " + std::to_string(bytes.size()) + " bytes, header and trailer need " +
+                         std::to_string(kHeaderSize + kTrailerSize));
+  }
+  if (std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) return Bad(name, "bad magic");
+  const auto version = static_cast<uint8_t>(bytes[8]);
+  // Version before checksum: another version might checksum differently.
+  if (version != kFormatVersion) return Bad(name, "unsupported format version " + std::to_string(version));
+  const std::string_view covered = bytes.substr(0, bytes.size() - kTrailerSize);
+  const uint64_t want = coding::DecodeFixed64(bytes.data() + covered.size());
+  const uint64_t got = coding::Checksum(covered);
+  if (want != got) {
+    char buf[80];
+    std::snprintf(buf, sizeof buf, "checksum mismatch (stored %016llx, computed %016llx)",
+                  static_cast<unsigned long long>(want), static_cast<unsigned long long>(got));
+    return Bad(name, buf);
+  }
+  const auto kind = static_cast<uint8_t>(bytes[9]);
+  const auto order = static_cast<uint8_t>(bytes[10]);
+  const auto flags = static_cast<uint8_t>(bytes[11]);
+  const uint32_t count = coding::DecodeFixed32(bytes.data() + 12);
+  const uint32_t raw_length = coding::DecodeFixed32(bytes.data() + 16);
+  if (kind != kKindLeaf && kind != kKindDirectory) return Bad(name, "unknown kind " + std::to_string(kind));
+  if (kind != want_kind) {
+    return Bad(name, std::string("is a ") + KindName(kind) + ", expected a " + KindName(want_kind));
+  }
+  if (order >= kIndexCount) return Bad(name, "unknown order " + std::to_string(order));
+  if (flags & ~kFlagZstd) return Bad(name, "unknown flags " + std::to_string(flags));
+  if (count > kMaxSegmentDatoms) return Bad(name, "count " + std::to_string(count) + " over the limit");
+  if (raw_length > kMaxSegmentBodyBytes) {
+    return Bad(name, "body length " + std::to_string(raw_length) + " over the limit");
+  }
+  const std::string_view stored = covered.substr(kHeaderSize);
+  if (flags & kFlagZstd) {
+    // The encoder never compresses an empty body; a zstd skippable frame
+    // would otherwise pass as one.
+    if (raw_length == 0) return Bad(name, "compressed empty body");
+    const unsigned long long content = ZSTD_getFrameContentSize(stored.data(), stored.size());
+    if (content == ZSTD_CONTENTSIZE_ERROR || content == ZSTD_CONTENTSIZE_UNKNOWN) {
+      return Bad(name, "malformed zstd frame header");
+    }
+    if (content != raw_length) {
+      return Bad(name, "zstd content size " + std::to_string(content) + " does not match body length " +
+                           std::to_string(raw_length));
+    }
+    // Exactly one frame, nothing after it.
+    const size_t frame = ZSTD_findFrameCompressedSize(stored.data(), stored.size());
+    if (ZSTD_isError(frame) || frame != stored.size()) return Bad(name, "malformed zstd frame");
+    out->decompressed.assign(raw_length, '\0');
+    ZSTD_DCtx* dctx = ThreadDCtx();
+    const size_t n =
+        dctx ? ZSTD_decompressDCtx(dctx, out->decompressed.data(), raw_length, stored.data(), stored.size())
+             : ZSTD_decompress(out->decompressed.data(), raw_length, stored.data(), stored.size());
+    if (ZSTD_isError(n)) return Bad(name, std::string("zstd: ") + ZSTD_getErrorName(n));
+    if (n != raw_length) return Bad(name, "zstd body decompressed to " + std::to_string(n) + " bytes");
+    out->body = out->decompressed;
+  } else {
+    if (stored.size() != raw_length) {
+      return Bad(name, "body is " + std::to_string(stored.size()) + " bytes, header says " +
+                           std::to_string(raw_length));
+    }
+    out->body = stored;
+  }
+  out->order = static_cast<Index>(order);
+  out->count = count;
+  return Status::OK();
+}
+
+// Consumes a body; knows its offset for error messages.
+class BodyReader {
+ public:
+  explicit BodyReader(std::string_view body) : body_(body), in_(body) {}
+  size_t offset() const { return body_.size() - in_.size(); }
+  size_t remaining() const { return in_.size(); }
+  std::string_view* in() { return &in_; }
+  bool GetByte(uint8_t* b) {
+    if (in_.empty()) return false;
+    *b = static_cast<uint8_t>(in_[0]);
+    in_.remove_prefix(1);
+    return true;
+  }
+
+ private:
+  std::string_view body_;
+  std::string_view in_;
+};
+
+// ---- directories: full datom encoding ---------------------------------------
+
+void PutFullDatom(std::string* dst, const Datom& d) {
+  coding::PutVarint64(dst, d.e);
+  coding::PutVarint64(dst, d.a);
+  coding::PutValue(dst, d.v);
+  coding::PutVarint64(dst, d.tx);
+  dst->push_back(d.added ? 1 : 0);
+}
+
+bool GetFullDatom(BodyReader* r, Datom* d) {
+  uint8_t added;
+  if (!coding::GetVarint64(r->in(), &d->e) || !coding::GetVarint64(r->in(), &d->a) ||
+      !coding::GetValue(r->in(), &d->v) || !coding::GetVarint64(r->in(), &d->tx) || !r->GetByte(&added) ||
+      added > 1) {
+    return false;
+  }
+  d->added = added != 0;
+  return true;
+}
+
+}  // namespace
+
+// ---- leaves ------------------------------------------------------------------
+
+std::string EncodeLeaf(Index order, const std::vector<Datom>& datoms) {
+  const Component* comps = kComponents[static_cast<int>(order)];
+  const int vpos = ValuePosition(order);
+  std::string body;
+  body.reserve(datoms.size() * 12);
+  const Datom empty;
+  for (size_t i = 0; i < datoms.size(); ++i) {
+    const Datom& d = datoms[i];
+    const bool has_prev = i > 0;
+    const Datom& prev = has_prev ? datoms[i - 1] : empty;
+    int shared = 0;
+    while (has_prev && shared < 3 && SameComponent(comps[shared], d, prev)) ++shared;
+    uint8_t flag = static_cast<uint8_t>(shared) | (d.added ? kAdded : 0);
+    if (has_prev && d.tx == prev.tx) flag |= kTxSame;
+
+    // How v is written, when it is written at all.
+    size_t prefix = 0;
+    if (has_prev && vpos >= shared && d.v.type() == prev.v.type()) {
+      if (IsNumericDeltaType(d.v.type())) {
+        const int delta_len = VarintLength(ZigZag(Delta(NumericPayload(d.v), NumericPayload(prev.v))));
+        // The delta form drops the tag byte, so it wins unless much longer.
+        if (delta_len <= 1 + RawNumericLength(d.v)) flag |= kValueDelta;
+      } else if (IsStringType(d.v.type())) {
+        const std::string& a = d.v.str();
+        const std::string& b = prev.v.str();
+        const size_t limit = std::min(a.size(), b.size());
+        while (prefix < limit && a[prefix] == b[prefix]) ++prefix;
+        if (prefix > 0) flag |= kValuePrefix;
+      }
+    }
+    body.push_back(static_cast<char>(flag));
+    for (int k = shared; k < 3; ++k) {
+      switch (comps[k]) {
+        case kE: coding::PutZigzag64(&body, Delta(d.e, prev.e)); break;
+        case kA: coding::PutZigzag64(&body, Delta(d.a, prev.a)); break;
+        case kV:
+          if (flag & kValueDelta) {
+            coding::PutZigzag64(&body, Delta(NumericPayload(d.v), NumericPayload(prev.v)));
+          } else if (flag & kValuePrefix) {
+            coding::PutVarint64(&body, prefix);
+            coding::PutLengthPrefixed(&body, std::string_view(d.v.str()).substr(prefix));
+          } else {
+            coding::PutValue(&body, d.v);
+          }
+          break;
+      }
+    }
+    if (!(flag & kTxSame)) coding::PutZigzag64(&body, Delta(d.tx, prev.tx));
+  }
+  return Seal(kKindLeaf, order, datoms.size(), body);
+}
+
+Status DecodeLeaf(std::string_view bytes, const std::string& name, Index* order, std::vector<Datom>* out) {
+  Opened seg;
+  STRATA_RETURN_IF_ERROR(Open(bytes, name, kKindLeaf, &seg));
+  const Component* comps = kComponents[static_cast<int>(seg.order)];
+  const int vpos = ValuePosition(seg.order);
+  const DatomLess less{seg.order};
+  BodyReader r(seg.body);
+  std::vector<Datom> datoms;
+  // Every datom takes at least its flag byte, so the body bounds the count
+  // actually worth reserving for.
+  datoms.reserve(std::min<size_t>(seg.count, seg.body.size()));
+  uint64_t decoded_bytes = 0;
+  const Datom empty;
+  for (uint32_t i = 0; i < seg.count; ++i) {
+    const size_t at = r.offset();
+    const std::string where = "datom " + std::to_string(i);
+    const bool has_prev = i > 0;
+    const Datom& prev = has_prev ? datoms.back() : empty;
+    uint8_t flag;
+    if (!r.GetByte(&flag)) return BadAt(name, "truncated " + where, at);
+    const int shared = flag & kSharedMask;
+    if (flag & kReservedBits) return BadAt(name, where + ": reserved flag bits set", at);
+    if (!has_prev && (shared != 0 || (flag & (kTxSame | kValueDelta | kValuePrefix)))) {
+      return BadAt(name, where + ": first datom refers to a previous one", at);
+    }
+    if ((flag & kValueDelta) && (flag & kValuePrefix)) return BadAt(name, where + ": bad value flags", at);
+    if ((flag & (kValueDelta | kValuePrefix)) && vpos < shared) {
+      return BadAt(name, where + ": value flags on a shared value", at);
+    }
+    Datom d;
+    d.added = (flag & kAdded) != 0;
+    for (int k = 0; k < 3; ++k) {
+      const Component c = comps[k];
+      if (k < shared) {
+        switch (c) {
+          case kE: d.e = prev.e; break;
+          case kA: d.a = prev.a; break;
+          case kV: d.v = prev.v; break;
+        }
+        continue;
+      }
+      const size_t cat = r.offset();
+      int64_t delta;
+      switch (c) {
+        case kE:
+          if (!coding::GetZigzag64(r.in(), &delta)) return BadAt(name, where + ": malformed e", cat);
+          d.e = prev.e + static_cast<uint64_t>(delta);
+          break;
+        case kA:
+          if (!coding::GetZigzag64(r.in(), &delta)) return BadAt(name, where + ": malformed a", cat);
+          d.a = prev.a + static_cast<uint64_t>(delta);
+          break;
+        case kV:
+          if (flag & kValueDelta) {
+            if (!IsNumericDeltaType(prev.v.type())) {
+              return BadAt(name, where + ": value delta on a non-numeric previous value", cat);
+            }
+            if (!coding::GetZigzag64(r.in(), &delta)) return BadAt(name, where + ": malformed v delta", cat);
+            d.v = MakeNumeric(prev.v.type(), NumericPayload(prev.v) + static_cast<uint64_t>(delta));
+          } else if (flag & kValuePrefix) {
+            uint64_t prefix;
+            std::string_view suffix;
+            if (!IsStringType(prev.v.type())) {
+              return BadAt(name, where + ": value prefix on a non-string previous value", cat);
+            }
+            if (!coding::GetVarint64(r.in(), &prefix) || prefix == 0 || prefix > prev.v.str().size() ||
+                !coding::GetLengthPrefixed(r.in(), &suffix)) {
+              return BadAt(name, where + ": malformed v prefix", cat);
+            }
+            std::string s;
+            s.reserve(prefix + suffix.size());
+            s.append(prev.v.str(), 0, prefix);
+            s.append(suffix);
+            d.v = prev.v.type() == ValueType::kString ? Value::String(std::move(s))
+                                                      : Value::Keyword(std::move(s));
+          } else {
+            if (!coding::GetValue(r.in(), &d.v)) return BadAt(name, where + ": malformed v", cat);
+            if (d.v.is_nil()) return BadAt(name, where + ": nil value", cat);
+          }
+          break;
+      }
+    }
+    if (flag & kTxSame) {
+      d.tx = prev.tx;
+    } else {
+      const size_t tat = r.offset();
+      int64_t delta;
+      if (!coding::GetZigzag64(r.in(), &delta)) return BadAt(name, where + ": malformed tx", tat);
+      d.tx = prev.tx + static_cast<uint64_t>(delta);
+    }
+    // Shared and prefixed strings are copies, so a few body bytes can stand
+    // for a long string: cap what hostile input can make us allocate.
+    decoded_bytes += d.v.str().size();
+    if (decoded_bytes > kMaxSegmentDecodedBytes) {
+      return BadAt(name, where + ": decoded size over the limit", at);
+    }
+    if (has_prev && less(d, prev)) return BadAt(name, where + " out of order", at);
+    datoms.push_back(std::move(d));
+  }
+  if (r.remaining() != 0) {
+    return BadAt(name, std::to_string(r.remaining()) + " trailing bytes after " + std::to_string(seg.count) +
+                           " datoms", r.offset());
+  }
+  *order = seg.order;
+  *out = std::move(datoms);
+  return Status::OK();
+}
+
+// ---- directories -------------------------------------------------------------
+
+std::string EncodeDirectory(Index order, const std::vector<SegmentRef>& refs) {
+  std::string body;
+  for (const SegmentRef& ref : refs) {
+    coding::PutVarint64(&body, ref.id);
+    coding::PutVarint64(&body, ref.count);
+    coding::PutVarint64(&body, ref.bytes);
+    PutFullDatom(&body, ref.first);
+    PutFullDatom(&body, ref.last);
+  }
+  return Seal(kKindDirectory, order, refs.size(), body);
+}
+
+Status DecodeDirectory(std::string_view bytes, const std::string& name, Index* order,
+                       std::vector<SegmentRef>* out) {
+  Opened seg;
+  STRATA_RETURN_IF_ERROR(Open(bytes, name, kKindDirectory, &seg));
+  // Smallest ref: three 1-byte varints and two 5-byte datoms.
+  constexpr size_t kMinRefBytes = 3 + 2 * 5;
+  const DatomLess less{seg.order};
+  BodyReader r(seg.body);
+  std::vector<SegmentRef> refs;
+  refs.reserve(std::min<size_t>(seg.count, seg.body.size() / kMinRefBytes));
+  size_t last_nonempty = SIZE_MAX;  // index of the previous ref with datoms
+  for (uint32_t i = 0; i < seg.count; ++i) {
+    const size_t at = r.offset();
+    const std::string where = "ref " + std::to_string(i);
+    SegmentRef ref;
+    if (!coding::GetVarint64(r.in(), &ref.id) || !coding::GetVarint64(r.in(), &ref.count) ||
+        !coding::GetVarint64(r.in(), &ref.bytes)) {
+      return BadAt(name, "malformed " + where, at);
+    }
+    const size_t fat = r.offset();
+    if (!GetFullDatom(&r, &ref.first)) return BadAt(name, where + ": malformed first datom", fat);
+    const size_t lat = r.offset();
+    if (!GetFullDatom(&r, &ref.last)) return BadAt(name, where + ": malformed last datom", lat);
+    // Refs with datoms must be in key order; empty ones carry no key range.
+    if (ref.count > 0) {
+      if (less(ref.last, ref.first)) return BadAt(name, where + ": last datom before first", at);
+      if (last_nonempty != SIZE_MAX && less(ref.first, refs[last_nonempty].last)) {
+        return BadAt(name, where + " out of order", at);
+      }
+    }
+    if (ref.count > 0) last_nonempty = refs.size();
+    refs.push_back(std::move(ref));
+  }
+  if (r.remaining() != 0) {
+    return BadAt(name, std::to_string(r.remaining()) + " trailing bytes after " + std::to_string(seg.count) +
+                           " refs", r.offset());
+  }
+  *order = seg.order;
+  *out = std::move(refs);
+  return Status::OK();
+}
+
+std::string SegmentName(uint64_t id) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(id));
+  return buf;
+}
+
+}  // namespace strata

@@ -1,0 +1,50 @@
+// strata/options.h — how a connection opens and runs a database.
+//
+// Plain structs with defaults; Options::ToString() prints one line for logs
+// and results files.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "strata/env.h"
+
+namespace strata {
+
+enum class SyncPolicy : uint8_t {
+  kAlways,  // a commit is acknowledged after its log record is fsynced
+  kBatch,   // fsync at most every batch_sync_interval_ms; a crash may lose
+            // the acknowledged commits of that last interval
+  kNever,   // never fsync the log or new index segments (the OS decides);
+            // for throw-away loads and benchmarks
+};
+const char* SyncPolicyName(SyncPolicy p);
+bool ParseSyncPolicy(std::string_view s, SyncPolicy* out);
+
+struct Options {
+  Env* env = nullptr;                          // null: Env::Default()
+  SyncPolicy sync = SyncPolicy::kAlways;       // durability of commits
+  uint32_t batch_sync_interval_ms = 10;        // kBatch: longest unsynced span
+  bool create_if_missing = true;               // create the folder and log
+  bool recover_corrupt_log_tail = false;       // drop a corrupt log tail instead of failing
+  uint64_t memory_index_threshold = 32u << 20; // seal the novelty for an indexing job past this
+  uint64_t memory_index_max = 512u << 20;      // transactions wait past this
+  bool background_indexing = true;             // run indexing jobs on a background thread
+  std::string strategy;                        // merge strategy; empty: the root's, else "adaptive"
+  uint32_t segment_datoms = 4096;              // target datoms per leaf segment
+  uint64_t level0_datoms = 0;                  // adaptive level-0 target; 0: 4 jobs' worth
+  uint32_t level_ratio = 10;                   // adaptive: each level this many times the previous
+  uint64_t segment_cache_bytes = 256u << 20;   // decoded leaves kept in memory
+  size_t subscriber_capacity = 0;              // tx-report queue bound; 0 = unbounded
+  uint32_t segment_retain_ms = 0;              // keep a superseded root's segments this long
+                                               // (peers reading it from storage); 0: until
+                                               // no database value here holds the root
+  std::function<int64_t()> clock;              // ms since epoch for :db/txInstant; null: system clock
+
+  // One line, for logs and results files.
+  std::string ToString() const;
+};
+
+}  // namespace strata

@@ -1,0 +1,323 @@
+#include "index/durable_index.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <unordered_map>
+
+#include "util/coding.h"
+#include "format/segment.h"
+
+namespace strata {
+
+std::string TreeName(int tree) {
+  return std::string(IndexName(TreeOrder(tree))) + (TreeKindOf(tree) == TreeKind::kCurrent ? "/current" : "/history");
+}
+
+std::string SegmentKey(uint64_t id) { return "seg/" + SegmentName(id); }
+
+bool ParseSegmentKey(const std::string& key, uint64_t* id) {
+  if (key.size() != 20 || key.compare(0, 4, "seg/") != 0) return false;
+  uint64_t v = 0;
+  for (size_t i = 4; i < key.size(); ++i) {
+    char c = key[i];
+    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (d < 0) return false;
+    v = v << 4 | static_cast<uint64_t>(d);
+  }
+  *id = v;
+  return true;
+}
+
+IndexShape IndexRoot::Shape() const {
+  IndexShape s;
+  s.basis_t = basis_t;
+  for (int t = 0; t < kTreeCount; ++t) {
+    for (const auto& l : trees[t]) {
+      LevelShape ls;
+      ls.segments = l->segments;
+      ls.datoms = l->datoms;
+      ls.bytes = l->bytes;
+      s.trees[t].push_back(std::move(ls));
+    }
+  }
+  return s;
+}
+
+uint64_t IndexRoot::datoms() const {
+  // Every datom is in each of EAVT's two trees exactly once.
+  uint64_t n = 0;
+  for (TreeKind k : {TreeKind::kCurrent, TreeKind::kHistory})
+    for (const auto& l : trees[TreeNumber(k, Index::kEavt)]) n += l->datoms;
+  return n;
+}
+
+size_t IndexRoot::MaxLevels() const {
+  size_t m = 0;
+  for (const auto& t : trees) m = std::max(m, t.size());
+  return m;
+}
+
+void IndexRoot::CollectIds(std::vector<uint64_t>* out) const {
+  for (const auto& t : trees)
+    for (const auto& l : t) {
+      for (const auto& s : l->segments) out->push_back(s.id);
+      out->insert(out->end(), l->directories.begin(), l->directories.end());
+    }
+}
+
+std::string EncodeRoot(const IndexRoot& root) {
+  std::string out = "STRATROOT";
+  coding::PutFixed32(&out, kRootVersion);
+  coding::PutLengthPrefixed(&out, root.strategy);
+  coding::PutVarint64(&out, root.basis_t);
+  coding::PutVarint64(&out, root.generation);
+  coding::PutVarint64(&out, root.next_segment);
+  coding::PutVarint64(&out, root.next_t);
+  coding::PutZigzag64(&out, root.last_instant);
+  for (const auto& tree : root.trees) {
+    coding::PutVarint64(&out, tree.size());
+    for (const auto& l : tree) {
+      coding::PutVarint64(&out, l->directories.size());
+      for (uint64_t d : l->directories) coding::PutVarint64(&out, d);
+    }
+  }
+  coding::PutFixed64(&out, coding::Checksum(out));
+  return out;
+}
+
+Result<std::shared_ptr<const IndexRoot>> LoadRoot(DurableContext& ctx, std::string_view bytes) {
+  auto corrupt = [&](const std::string& what) { return Status::Corruption("index root: " + what); };
+  if (bytes.size() < 9 + 4 + 8 || bytes.substr(0, 9) != "STRATROOT") return corrupt("bad magic or too short");
+  const std::string_view body = bytes.substr(0, bytes.size() - 8);
+  if (coding::DecodeFixed64(bytes.data() + body.size()) != coding::Checksum(body)) return corrupt("checksum mismatch");
+  std::string_view in = body.substr(9);
+  uint32_t version;
+  if (!coding::GetFixed32(&in, &version)) return corrupt("truncated");
+  if (version != kRootVersion) return corrupt("unsupported version " + std::to_string(version));
+  auto root = std::make_shared<IndexRoot>();
+  std::string_view strategy;
+  if (!coding::GetLengthPrefixed(&in, &strategy) || !coding::GetVarint64(&in, &root->basis_t) ||
+      !coding::GetVarint64(&in, &root->generation) || !coding::GetVarint64(&in, &root->next_segment) ||
+      !coding::GetVarint64(&in, &root->next_t) || !coding::GetZigzag64(&in, &root->last_instant))
+    return corrupt("truncated header");
+  root->strategy = std::string(strategy);
+  // The directory ids of every level first, then their blobs in one
+  // storage call (one round trip on a networked store).
+  std::vector<std::vector<std::vector<uint64_t>>> dir_ids(kTreeCount);
+  std::vector<std::string> keys;
+  for (int t = 0; t < kTreeCount; ++t) {
+    uint64_t levels;
+    if (!coding::GetVarint64(&in, &levels) || levels > 64) return corrupt("bad level count");
+    dir_ids[t].resize(levels);
+    for (uint64_t i = 0; i < levels; ++i) {
+      uint64_t dirs;
+      if (!coding::GetVarint64(&in, &dirs) || dirs > (1u << 24)) return corrupt("bad directory count");
+      for (uint64_t d = 0; d < dirs; ++d) {
+        uint64_t id;
+        if (!coding::GetVarint64(&in, &id)) return corrupt("truncated directory list");
+        dir_ids[t][i].push_back(id);
+        keys.push_back(SegmentKey(id));
+      }
+    }
+  }
+  if (!in.empty()) return corrupt("trailing bytes");
+  auto blobs = ctx.storage->GetMany(keys);
+  if (!blobs.ok()) return blobs.status().WithContext("index root: reading its " + std::to_string(keys.size()) + " directories");
+  size_t next_blob = 0;
+  for (int t = 0; t < kTreeCount; ++t) {
+    for (const auto& ids : dir_ids[t]) {
+      auto level = std::make_shared<Level>();
+      for (uint64_t id : ids) {
+        const std::string& blob = (*blobs)[next_blob++];
+        Index order;
+        std::vector<SegmentRef> refs;
+        STRATA_RETURN_IF_ERROR(DecodeDirectory(blob, SegmentName(id), &order, &refs));
+        if (order != TreeOrder(t)) return Status::Corruption("directory " + SegmentName(id) + " has the wrong order");
+        level->directories.push_back(id);
+        level->directory_refs.push_back(static_cast<uint32_t>(refs.size()));
+        for (auto& r : refs) {
+          level->datoms += r.count;
+          level->bytes += r.bytes;
+          level->segments.push_back(std::move(r));
+        }
+      }
+      root->trees[t].push_back(std::move(level));
+    }
+  }
+  return std::shared_ptr<const IndexRoot>(std::move(root));
+}
+
+Result<std::shared_ptr<const DecodedLeaf>> ReadLeaf(DurableContext& ctx, const SegmentRef& ref) {
+  return ctx.cache->GetOrLoad(ref.id, [&]() -> Result<std::shared_ptr<const DecodedLeaf>> {
+    auto blob = ctx.storage->Get(SegmentKey(ref.id));
+    if (!blob.ok()) return blob.status().WithContext("reading segment " + SegmentName(ref.id));
+    auto leaf = std::make_shared<DecodedLeaf>();
+    leaf->id = ref.id;
+    STRATA_RETURN_IF_ERROR(DecodeLeaf(*blob, SegmentName(ref.id), &leaf->order, &leaf->datoms));
+    if (leaf->datoms.size() != ref.count)
+      return Status::Corruption("segment " + SegmentName(ref.id) + " holds " + std::to_string(leaf->datoms.size()) +
+                                " datoms, its directory says " + std::to_string(ref.count));
+    leaf->memory_bytes = LeafMemoryBytes(leaf->datoms);
+    ctx.leaves_read++;
+    ctx.leaf_bytes_read += blob->size();
+    return std::shared_ptr<const DecodedLeaf>(std::move(leaf));
+  });
+}
+
+namespace {
+
+// Walks one level. After a Seek that lands on the start of a segment, the
+// iterator stands on that segment's first datom as its directory entry
+// gives it, without reading the leaf: a point read seeks every level, and
+// the levels that do not hold the key then cost no leaf read at all. The
+// leaf is read on the first Next.
+template <Index O>
+class LevelIterator final : public DatomIterator {
+ public:
+  LevelIterator(std::shared_ptr<DurableContext> ctx, std::shared_ptr<const Level> level)
+      : ctx_(std::move(ctx)), level_(std::move(level)) {}
+
+  bool Valid() const override { return at_first_ || (leaf_ != nullptr && pos_ < leaf_->datoms.size()); }
+  void SeekToFirst() override {
+    at_first_ = false;
+    Load(0);
+    pos_ = 0;
+    SkipEmpty();
+  }
+  void Seek(const Datom& target) override {
+    at_first_ = false;
+    const auto& segs = level_->segments;
+    // The first segment whose last datom is >= target.
+    auto it = std::lower_bound(segs.begin(), segs.end(), target,
+                               [&](const SegmentRef& s, const Datom& t) { return CompareDatomsIn<O>(s.last, t) < 0; });
+    if (it != segs.end() && it->count > 0 && status_.ok() && CompareDatomsIn<O>(target, it->first) <= 0) {
+      seg_ = static_cast<size_t>(it - segs.begin());
+      leaf_.reset();
+      at_first_ = true;
+      return;
+    }
+    Load(static_cast<size_t>(it - segs.begin()));
+    if (!leaf_) return;
+    pos_ = static_cast<size_t>(std::lower_bound(leaf_->datoms.begin(), leaf_->datoms.end(), target, DatomLessIn<O>{}) -
+                               leaf_->datoms.begin());
+    SkipEmpty();
+  }
+  void Next() override {
+    if (at_first_) {
+      at_first_ = false;
+      Load(seg_);
+      pos_ = 0;
+    }
+    ++pos_;
+    SkipEmpty();
+  }
+  const Datom& datom() const override { return at_first_ ? level_->segments[seg_].first : leaf_->datoms[pos_]; }
+  Status status() const override { return status_; }
+
+ private:
+  void Load(size_t i) {
+    seg_ = i;
+    leaf_.reset();
+    if (i >= level_->segments.size() || !status_.ok()) return;
+    auto r = ReadLeaf(*ctx_, level_->segments[i]);
+    if (!r.ok()) {
+      status_ = r.status();
+      return;
+    }
+    leaf_ = std::move(*r);
+  }
+  void SkipEmpty() {
+    while (leaf_ && pos_ >= leaf_->datoms.size()) {
+      Load(seg_ + 1);
+      pos_ = 0;
+    }
+  }
+
+  std::shared_ptr<DurableContext> ctx_;
+  std::shared_ptr<const Level> level_;
+  size_t seg_ = 0, pos_ = 0;
+  bool at_first_ = false;  // on segments[seg_].first, leaf not read yet
+  std::shared_ptr<const DecodedLeaf> leaf_;
+  Status status_;
+};
+
+}  // namespace
+
+std::unique_ptr<DatomIterator> NewLevelIterator(std::shared_ptr<DurableContext> ctx,
+                                                std::shared_ptr<const Level> level, Index order) {
+  return WithOrder(order, [&](auto o) -> std::unique_ptr<DatomIterator> {
+    return std::make_unique<LevelIterator<decltype(o)::value>>(std::move(ctx), std::move(level));
+  });
+}
+
+void AddDurableSources(const std::shared_ptr<DurableContext>& ctx, const IndexRoot& root, Index order,
+                       bool with_history, std::vector<std::unique_ptr<DatomIterator>>* out) {
+  for (TreeKind k : {TreeKind::kCurrent, TreeKind::kHistory}) {
+    if (k == TreeKind::kHistory && !with_history) break;
+    for (const auto& l : root.trees[TreeNumber(k, order)])
+      if (!l->segments.empty()) out->push_back(NewLevelIterator(ctx, l, order));
+  }
+}
+
+namespace {
+// Content-defined directory boundaries: stable under local edits, about one
+// leaf in 2^bits ends a directory.
+bool IsBoundary(uint64_t id, int bits) { return (id * 0x9E3779B97F4A7C15ULL) >> (64 - bits) == 0; }
+}  // namespace
+
+int DirectoryBits(uint64_t segment_datoms) {
+  int log2 = 0;
+  while ((uint64_t{1} << (log2 + 1)) <= segment_datoms) ++log2;
+  return std::clamp(log2 - 3, 4, 9);  // 4096-datom leaves: ~512 refs
+}
+
+Status WriteDirectories(Storage& storage, Index order, int bits, const Level* previous, Level* level,
+                        uint64_t* next_id, uint64_t* segments_written, uint64_t* bytes_written) {
+  // Index the previous directories by their first leaf id and size.
+  std::unordered_map<uint64_t, std::pair<uint64_t, size_t>> prev;  // first leaf id -> (dir id, index)
+  std::vector<std::pair<size_t, size_t>> prev_ranges;
+  if (previous) {
+    size_t at = 0;
+    for (size_t d = 0; d < previous->directories.size(); ++d) {
+      size_t n = previous->directory_refs[d];
+      if (n > 0 && at + n <= previous->segments.size()) prev[previous->segments[at].id] = {previous->directories[d], d};
+      prev_ranges.push_back({at, n});
+      at += n;
+    }
+  }
+  level->directories.clear();
+  level->directory_refs.clear();
+  level->datoms = level->bytes = 0;
+  for (const auto& s : level->segments) {
+    level->datoms += s.count;
+    level->bytes += s.bytes;
+  }
+  const auto& segs = level->segments;
+  size_t start = 0;
+  for (size_t i = 0; i < segs.size(); ++i) {
+    bool end = i + 1 == segs.size() || IsBoundary(segs[i].id, bits) || i + 1 - start >= kMaxDirectoryRefs;
+    if (!end) continue;
+    const size_t n = i + 1 - start;
+    // Reuse an unchanged directory.
+    uint64_t reuse = 0;
+    if (auto p = prev.find(segs[start].id); p != prev.end()) {
+      auto [at, pn] = prev_ranges[p->second.second];
+      if (pn == n && std::equal(segs.begin() + start, segs.begin() + i + 1, previous->segments.begin() + at))
+        reuse = p->second.first;
+    }
+    if (reuse == 0) {
+      reuse = (*next_id)++;
+      std::vector<SegmentRef> refs(segs.begin() + start, segs.begin() + i + 1);
+      std::string blob = EncodeDirectory(order, refs);
+      STRATA_RETURN_IF_ERROR(storage.Put(SegmentKey(reuse), blob));
+      ++*segments_written;
+      *bytes_written += blob.size();
+    }
+    level->directories.push_back(reuse);
+    level->directory_refs.push_back(static_cast<uint32_t>(n));
+    start = i + 1;
+  }
+  return Status::OK();
+}
+
+}  // namespace strata

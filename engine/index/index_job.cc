@@ -1,0 +1,440 @@
+#include "index/index_job.h"
+
+#include <time.h>
+
+#include <algorithm>
+#include <chrono>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "util/coding.h"
+#include "util/planted_faults.h"
+#include "format/segment.h"
+
+namespace strata {
+namespace {
+
+bool SameEav(const Datom& x, const Datom& y) { return x.e == y.e && x.a == y.a && x.v == y.v; }
+
+double ThreadCpuMs() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
+
+class Executor {
+ public:
+  Executor(DurableContext& ctx, const JobInput& in, JobMetrics* m) : ctx_(ctx), in_(in), m_(m) {
+    next_id_ = in.root->next_segment;
+  }
+
+  Result<std::shared_ptr<const IndexRoot>> Run();
+
+ private:
+  using Levels = std::vector<std::shared_ptr<const Level>>;
+
+  Status RunTree(int tree, const std::vector<MergeStep>& steps, std::vector<Datom> novelty, Levels* levels,
+                 std::vector<Datom>* cancelled);
+  Status MergeInto(Index order, bool current, Levels* levels, int to, std::vector<Datom> input, bool rewrite_all,
+                   std::vector<Datom>* cancelled);
+  Status ExciseTree(Index order, Levels* levels);
+  // Reads and decodes segments[i] of a list the job reads in order. When it
+  // has not been fetched yet, fetches it and the next ones of the list (not
+  // fetched yet) in one storage call, up to kPrefetchSegments segments or
+  // kPrefetchBytes: on a networked store a job's reads then cost a round
+  // trip per window, not per segment.
+  Result<std::vector<Datom>> ReadSegment(const std::vector<SegmentRef>& segments, size_t i);
+  Status Prefetch(const std::vector<SegmentRef>& upcoming, size_t from);
+  static constexpr size_t kPrefetchSegments = 64;
+  static constexpr uint64_t kPrefetchBytes = 8u << 20;
+  Status WriteSegments(Index order, std::vector<Datom> datoms, std::vector<SegmentRef>* out);
+  void NoteMemory(uint64_t datoms) { m_->peak_memory_bytes = std::max(m_->peak_memory_bytes, datoms * sizeof(Datom)); }
+
+  DurableContext& ctx_;
+  const JobInput& in_;
+  JobMetrics* m_;
+  uint64_t next_id_;
+  std::unordered_map<uint64_t, std::string> prefetched_;  // segment id -> blob, until read
+};
+
+Status Executor::Prefetch(const std::vector<SegmentRef>& upcoming, size_t from) {
+  std::vector<std::string> keys;
+  std::vector<uint64_t> ids;
+  uint64_t bytes = 0;
+  for (size_t i = from; i < upcoming.size() && keys.size() < kPrefetchSegments; ++i) {
+    if (prefetched_.count(upcoming[i].id)) continue;
+    if (!keys.empty() && bytes + upcoming[i].bytes > kPrefetchBytes) break;
+    keys.push_back(SegmentKey(upcoming[i].id));
+    ids.push_back(upcoming[i].id);
+    bytes += upcoming[i].bytes;
+  }
+  if (keys.empty()) return Status::OK();
+  auto blobs = ctx_.storage->GetMany(keys);
+  if (!blobs.ok()) return blobs.status().WithContext("indexing job reading " + std::to_string(keys.size()) + " segments");
+  for (size_t i = 0; i < ids.size(); ++i) prefetched_[ids[i]] = std::move((*blobs)[i]);
+  return Status::OK();
+}
+
+Result<std::vector<Datom>> Executor::ReadSegment(const std::vector<SegmentRef>& segments, size_t i) {
+  const SegmentRef& ref = segments[i];
+  auto it = prefetched_.find(ref.id);
+  if (it == prefetched_.end()) {
+    STRATA_RETURN_IF_ERROR(Prefetch(segments, i));
+    it = prefetched_.find(ref.id);
+  }
+  const std::string blob = std::move(it->second);
+  prefetched_.erase(it);
+  Index order;
+  std::vector<Datom> out;
+  STRATA_RETURN_IF_ERROR(DecodeLeaf(blob, SegmentName(ref.id), &order, &out));
+  m_->segments_read++;
+  m_->bytes_read += blob.size();
+  return out;
+}
+
+Status Executor::WriteSegments(Index order, std::vector<Datom> datoms, std::vector<SegmentRef>* out) {
+  if (datoms.empty()) return Status::OK();
+  const uint64_t target = std::max<uint64_t>(in_.options.segment_datoms, 16);
+  const uint64_t n = datoms.size();
+  const uint64_t pieces = n <= target + target / 2 ? 1 : (n + target - 1) / target;
+  // Cut points move to the end of an (e a v) group, so an assertion and its
+  // later retraction stay in one segment and can meet in a later merge.
+  std::vector<size_t> cuts{0};
+  for (uint64_t p = 1; p < pieces; ++p) {
+    size_t c = std::max(cuts.back() + 1, static_cast<size_t>(n * p / pieces));
+    while (c < n && c > 0 && SameEav(datoms[c - 1], datoms[c])) ++c;
+    if (c < n) cuts.push_back(c);
+  }
+  cuts.push_back(n);
+  for (size_t p = 0; p + 1 < cuts.size(); ++p) {
+    const size_t lo = cuts[p], hi = cuts[p + 1];
+    std::vector<Datom> piece(std::make_move_iterator(datoms.begin() + lo), std::make_move_iterator(datoms.begin() + hi));
+    // Planted: every segment the job writes loses its last datom.
+    if (PlantedFault("job-loses-last-datom") && piece.size() > 1) piece.pop_back();
+    SegmentRef ref;
+    ref.id = next_id_++;
+    ref.count = piece.size();
+    ref.first = piece.front();
+    ref.last = piece.back();
+    std::string blob = EncodeLeaf(order, piece);
+    ref.bytes = blob.size();
+    STRATA_RETURN_IF_ERROR(ctx_.storage->Put(SegmentKey(ref.id), blob));
+    m_->segments_written++;
+    m_->bytes_written += blob.size();
+    m_->datoms_written += piece.size();
+    out->push_back(std::move(ref));
+  }
+  return Status::OK();
+}
+
+Status Executor::MergeInto(Index order, bool current, Levels* levels, int to, std::vector<Datom> input,
+                           bool rewrite_all, std::vector<Datom>* cancelled) {
+  while (static_cast<int>(levels->size()) <= to) levels->push_back(std::make_shared<Level>());
+  const Level& old = *(*levels)[to];
+  auto next = std::make_shared<Level>();
+  const auto& segs = old.segments;
+  NoteMemory(input.size());
+  auto finish = [&](std::vector<Datom> merged) -> Status {
+    // Planted: the merge puts the newer of two equal (e a v) keys first.
+    if (PlantedFault("strategy-reorders-equal-keys"))
+      for (size_t i = 0; i + 1 < merged.size(); ++i)
+        if (SameEav(merged[i], merged[i + 1]) && merged[i].tx < merged[i + 1].tx) {
+          std::swap(merged[i], merged[i + 1]);
+          ++i;
+        }
+    if (current) merged = CancelPairs(std::move(merged), in_.no_history, cancelled);
+    return WriteSegments(order, std::move(merged), &next->segments);
+  };
+  auto merge2 = [&](std::vector<Datom> a, std::vector<Datom>& b) {
+    std::vector<Datom> out;
+    out.reserve(a.size() + b.size());
+    WithOrder(order, [&](auto o) {
+      std::merge(std::make_move_iterator(a.begin()), std::make_move_iterator(a.end()),
+                 std::make_move_iterator(b.begin()), std::make_move_iterator(b.end()), std::back_inserter(out),
+                 DatomLessIn<decltype(o)::value>{});
+    });
+    return out;
+  };
+  if (rewrite_all || segs.empty()) {
+    std::vector<Datom> all;
+    for (size_t i = 0; i < segs.size(); ++i) {
+      STRATA_ASSIGN_OR_RETURN(std::vector<Datom> d, ReadSegment(segs, i));
+      all = merge2(std::move(all), d);
+    }
+    NoteMemory(all.size() + input.size());
+    STRATA_RETURN_IF_ERROR(finish(merge2(std::move(all), input)));
+  } else {
+    // Each input datom joins the last segment whose first datom is not
+    // after it (the first segment takes what sorts before everything), so
+    // segment ranges stay disjoint. ends[i]: where segment i's input ends.
+    std::vector<size_t> ends(segs.size());
+    std::vector<SegmentRef> touched;  // the segments to rewrite, in order (prefetched)
+    for (size_t i = 0, pos = 0; i < segs.size(); ++i) {
+      size_t end = input.size();
+      if (i + 1 < segs.size()) {
+        end = pos;
+        while (end < input.size() && CompareDatoms(order, input[end], segs[i + 1].first) < 0) ++end;
+      }
+      if (end > pos) touched.push_back(segs[i]);
+      ends[i] = end;
+      pos = end;
+    }
+    size_t in_pos = 0, next_touched = 0;
+    for (size_t i = 0; i < segs.size(); ++i) {
+      const size_t end = ends[i];
+      if (end == in_pos) {
+        next->segments.push_back(segs[i]);  // untouched: kept as is
+        continue;
+      }
+      STRATA_ASSIGN_OR_RETURN(std::vector<Datom> d, ReadSegment(touched, next_touched++));  // segs[i]
+      std::vector<Datom> part(std::make_move_iterator(input.begin() + in_pos), std::make_move_iterator(input.begin() + end));
+      NoteMemory(d.size() + part.size() + input.size());
+      STRATA_RETURN_IF_ERROR(finish(merge2(std::move(d), part)));
+      in_pos = end;
+    }
+  }
+  (*levels)[to] = std::move(next);
+  return Status::OK();
+}
+
+Status Executor::RunTree(int tree, const std::vector<MergeStep>& steps, std::vector<Datom> novelty, Levels* levels,
+                         std::vector<Datom>* cancelled) {
+  const Index order = TreeOrder(tree);
+  const bool current = TreeKindOf(tree) == TreeKind::kCurrent;
+  for (const MergeStep& st : steps) {
+    switch (st.kind) {
+      case MergeStep::Kind::kNovelty:
+        STRATA_RETURN_IF_ERROR(MergeInto(order, current, levels, st.to_level, std::move(novelty), st.rewrite_all, cancelled));
+        novelty.clear();
+        break;
+      case MergeStep::Kind::kCompact: {
+        if (st.from_level < 0 || st.from_level >= static_cast<int>(levels->size()))
+          return Status::InvalidArgument("plan for " + TreeName(tree) + " compacts a missing level");
+        const Level& from = *(*levels)[st.from_level];
+        if (st.first + st.count > from.segments.size() || st.count == 0)
+          return Status::InvalidArgument("plan for " + TreeName(tree) + " compacts a missing slice");
+        std::vector<SegmentRef> slice(from.segments.begin() + st.first, from.segments.begin() + st.first + st.count);
+        auto rest = std::make_shared<Level>();
+        rest->segments = from.segments;
+        rest->segments.erase(rest->segments.begin() + st.first, rest->segments.begin() + st.first + st.count);
+        (*levels)[st.from_level] = rest;
+        while (static_cast<int>(levels->size()) <= st.to_level) levels->push_back(std::make_shared<Level>());
+        const Level& to = *(*levels)[st.to_level];
+        // A slice that overlaps nothing below moves without being rewritten.
+        auto lo = std::lower_bound(to.segments.begin(), to.segments.end(), slice.front().first,
+                                   [&](const SegmentRef& s, const Datom& d) { return CompareDatoms(order, s.last, d) < 0; });
+        const bool overlaps = lo != to.segments.end() && CompareDatoms(order, lo->first, slice.back().last) <= 0;
+        if (!overlaps && !st.rewrite_all) {
+          auto moved = std::make_shared<Level>();
+          moved->segments.assign(to.segments.begin(), lo);
+          moved->segments.insert(moved->segments.end(), slice.begin(), slice.end());
+          moved->segments.insert(moved->segments.end(), lo, to.segments.end());
+          (*levels)[st.to_level] = moved;
+          m_->segments_moved += slice.size();
+          break;
+        }
+        std::vector<Datom> input;
+        for (size_t i = 0; i < slice.size(); ++i) {
+          STRATA_ASSIGN_OR_RETURN(std::vector<Datom> d, ReadSegment(slice, i));
+          input.insert(input.end(), std::make_move_iterator(d.begin()), std::make_move_iterator(d.end()));
+        }
+        STRATA_RETURN_IF_ERROR(MergeInto(order, current, levels, st.to_level, std::move(input), st.rewrite_all, cancelled));
+        break;
+      }
+      case MergeStep::Kind::kRebuild: {
+        std::vector<Datom> all = std::move(novelty);
+        novelty.clear();
+        for (const auto& l : *levels)
+          for (size_t i = 0; i < l->segments.size(); ++i) {
+            STRATA_ASSIGN_OR_RETURN(std::vector<Datom> d, ReadSegment(l->segments, i));
+            all.insert(all.end(), std::make_move_iterator(d.begin()), std::make_move_iterator(d.end()));
+          }
+        SortDatoms(order, &all);
+        NoteMemory(all.size());
+        levels->clear();
+        STRATA_RETURN_IF_ERROR(MergeInto(order, current, levels, 0, std::move(all), true, cancelled));
+        break;
+      }
+    }
+  }
+  if (!novelty.empty())  // a plan that ignored novelty: never lose it
+    STRATA_RETURN_IF_ERROR(MergeInto(order, current, levels, 0, std::move(novelty), false, cancelled));
+  while (!levels->empty() && levels->back()->segments.empty()) levels->pop_back();
+  return Status::OK();
+}
+
+Status Executor::ExciseTree(Index order, Levels* levels) {
+  for (auto& l : *levels) {
+    auto next = std::make_shared<Level>();
+    bool changed = false;
+    for (size_t i = 0; i < l->segments.size(); ++i) {
+      const SegmentRef& s = l->segments[i];
+      STRATA_ASSIGN_OR_RETURN(std::vector<Datom> d, ReadSegment(l->segments, i));
+      const size_t before = d.size();
+      std::erase_if(d, [&](const Datom& x) { return Excised(in_.excisions, x); });
+      if (d.size() == before) {
+        next->segments.push_back(s);
+        continue;
+      }
+      changed = true;
+      STRATA_RETURN_IF_ERROR(WriteSegments(order, std::move(d), &next->segments));
+    }
+    if (changed) l = std::move(next);
+  }
+  return Status::OK();
+}
+
+Result<std::shared_ptr<const IndexRoot>> Executor::Run() {
+  const IndexRoot& old = *in_.root;
+  NoveltyShape ns;
+  if (in_.novelty) {
+    for (int t = 0; t < kTreeCount; ++t) {
+      const Index o = TreeOrder(t);
+      ns.datoms[t] = in_.novelty->Count(o, TreeKindOf(t) == TreeKind::kHistory);
+    }
+    ns.bytes = in_.novelty->stats().bytes;
+  }
+  const IndexShape shape = old.Shape();
+  const MergePlan plan = in_.strategy->Plan(shape, ns, in_.options);
+  m_->plan = plan.ToString();
+  auto root = std::make_shared<IndexRoot>();
+  root->strategy = in_.strategy->name();
+  root->basis_t = std::max(old.basis_t, in_.basis_t);
+  root->generation = old.generation + 1;
+  root->next_t = std::max(old.next_t, in_.next_t);
+  root->last_instant = std::max(old.last_instant, in_.last_instant);
+  for (int o = 0; o < kIndexCount; ++o) {
+    const Index order = static_cast<Index>(o);
+    std::vector<Datom> cancelled;
+    for (TreeKind k : {TreeKind::kCurrent, TreeKind::kHistory}) {
+      const int t = TreeNumber(k, order);
+      std::vector<Datom> novelty;
+      if (in_.novelty) novelty = in_.novelty->Collect(order, k == TreeKind::kHistory);
+      if (order == Index::kEavt) {
+        m_->novelty_datoms += novelty.size();
+        // The novelty's size as the log encodes it: write amplification is
+        // bytes written by indexing over bytes of new facts.
+        std::string enc;
+        for (const Datom& d : novelty) {
+          enc.clear();
+          coding::PutVarint64(&enc, d.e);
+          coding::PutVarint64(&enc, d.a);
+          coding::PutValue(&enc, d.v);
+          m_->novelty_bytes += enc.size() + 1;
+        }
+      }
+      if (k == TreeKind::kHistory && !cancelled.empty()) {
+        SortDatoms(order, &cancelled);
+        std::vector<Datom> both;
+        both.reserve(novelty.size() + cancelled.size());
+        std::merge(novelty.begin(), novelty.end(), cancelled.begin(), cancelled.end(), std::back_inserter(both),
+                   DatomLess{order});
+        novelty = std::move(both);
+      }
+      Levels levels = old.trees[t];
+      STRATA_RETURN_IF_ERROR(RunTree(t, plan.trees[t], std::move(novelty), &levels, &cancelled));
+      if (!in_.excisions.empty()) STRATA_RETURN_IF_ERROR(ExciseTree(order, &levels));
+      // Directories: rewrite only those whose leaves changed.
+      for (size_t i = 0; i < levels.size(); ++i) {
+        const Level* prev = i < old.trees[t].size() ? old.trees[t][i].get() : nullptr;
+        if (prev == levels[i].get()) continue;
+        auto l = std::make_shared<Level>(*levels[i]);
+        const uint64_t before = m_->bytes_written;
+        STRATA_RETURN_IF_ERROR(WriteDirectories(*ctx_.storage, order, DirectoryBits(in_.options.segment_datoms), prev,
+                                                l.get(), &next_id_, &m_->segments_written, &m_->bytes_written));
+        m_->directory_bytes_written += m_->bytes_written - before;
+        levels[i] = std::move(l);
+      }
+      root->trees[t] = std::move(levels);
+    }
+  }
+  root->next_segment = next_id_;
+  // With sync policy never (throw-away loads) the OS decides, as for the log.
+  if (ctx_.sync) STRATA_RETURN_IF_ERROR(ctx_.storage->Sync());
+  const std::string root_bytes = EncodeRoot(*root);
+  STRATA_RETURN_IF_ERROR(ctx_.storage->PublishRoot(root_bytes, ctx_.sync));
+  m_->bytes_written += root_bytes.size();
+  m_->directory_bytes_written += root_bytes.size();
+  m_->db_datoms = root->datoms();
+  m_->datoms_rewritten = m_->datoms_written > m_->novelty_datoms * kTreeCount
+                             ? m_->datoms_written - m_->novelty_datoms * kTreeCount
+                             : 0;
+  m_->levels_max = root->MaxLevels();
+  for (int o = 0; o < kIndexCount; ++o) {
+    uint64_t n = 0;
+    for (TreeKind k : {TreeKind::kCurrent, TreeKind::kHistory})
+      for (const auto& l : root->trees[TreeNumber(k, static_cast<Index>(o))]) n += !l->segments.empty();
+    m_->max_read_sources = std::max(m_->max_read_sources, n);
+  }
+  return std::shared_ptr<const IndexRoot>(std::move(root));
+}
+
+}  // namespace
+
+std::vector<Datom> CancelPairs(std::vector<Datom> all, const std::function<bool(EntityId)>& no_history,
+                               std::vector<Datom>* cancelled) {
+  std::vector<Datom> out;
+  out.reserve(all.size());
+  for (size_t i = 0; i < all.size();) {
+    size_t j = i;
+    while (j < all.size() && SameEav(all[j], all[i])) ++j;
+    size_t k = i;
+    if (!all[k].added) out.push_back(std::move(all[k++]));  // cancels something deeper: stays
+    for (; k + 1 < j; k += 2) {
+      if (!all[k].added || all[k + 1].added) {
+        out.push_back(std::move(all[k]));
+        out.push_back(std::move(all[k + 1]));
+        continue;
+      }
+      if (!no_history || !no_history(all[k].a)) {
+        cancelled->push_back(std::move(all[k]));
+        cancelled->push_back(std::move(all[k + 1]));
+      }
+    }
+    if (k < j) out.push_back(std::move(all[k]));
+    i = j;
+  }
+  return out;
+}
+
+Result<std::shared_ptr<const IndexRoot>> RunIndexJob(DurableContext& ctx, const JobInput& in, JobMetrics* metrics) {
+  const auto start = std::chrono::steady_clock::now();
+  const double cpu0 = ThreadCpuMs();
+  *metrics = JobMetrics{};
+  metrics->strategy = in.strategy->name();
+  metrics->basis_t = std::max(in.root->basis_t, in.basis_t);
+  metrics->job = in.root->generation + 1;
+  const StorageStats before = ctx.storage->stats();
+  Executor ex(ctx, in, metrics);
+  auto r = ex.Run();
+  const StorageStats after = ctx.storage->stats();
+  metrics->storage_round_trips = after.round_trips - before.round_trips;
+  metrics->storage_wait_ms = after.wait_ms - before.wait_ms;
+  metrics->wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  metrics->cpu_ms = ThreadCpuMs() - cpu0;
+  return r;
+}
+
+Result<uint64_t> CollectGarbage(Storage& storage, const std::vector<std::shared_ptr<const IndexRoot>>& live) {
+  std::unordered_set<uint64_t> keep;
+  for (const auto& r : live) {
+    std::vector<uint64_t> ids;
+    r->CollectIds(&ids);
+    keep.insert(ids.begin(), ids.end());
+  }
+  STRATA_ASSIGN_OR_RETURN(std::vector<std::string> keys, storage.List("seg/"));
+  std::vector<std::string> garbage;
+  for (const auto& k : keys) {
+    uint64_t id;
+    if (ParseSegmentKey(k, &id) && !keep.count(id)) garbage.push_back(k);
+  }
+  // In slices, so a huge backlog is not one enormous statement.
+  constexpr size_t kSlice = 4096;
+  for (size_t i = 0; i < garbage.size(); i += kSlice) {
+    const size_t end = std::min(garbage.size(), i + kSlice);
+    STRATA_RETURN_IF_ERROR(storage.DeleteMany(std::vector<std::string>(garbage.begin() + i, garbage.begin() + end)));
+  }
+  return garbage.size();
+}
+
+}  // namespace strata

@@ -1,0 +1,53 @@
+// index_job.h — executes a merge strategy's plan: one indexing job
+// (internal).
+//
+// A job merges one sealed memory index (the novelty up to basis_t) into the
+// durable index: it asks the strategy for a plan, runs each tree's steps
+// (current tree before history tree of the same order, because
+// assertion/retraction pairs that meet in the current tree move to the
+// history tree), writes the new leaves and directories, syncs storage and
+// publishes the new root. Nothing the previous root reaches is modified, so
+// readers of older database values are unaffected, and a crash before the
+// publish leaves only unreachable garbage.
+//
+// Thread safety: runs on the indexing thread; reads immutable inputs.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "index/durable_index.h"
+#include "index/excision.h"
+#include "memindex/memindex.h"
+#include "strata/indexing.h"
+
+namespace strata {
+
+struct JobInput {
+  std::shared_ptr<const IndexRoot> root;      // the current durable index
+  std::shared_ptr<const MemIndex> novelty;    // sealed novelty (may be empty)
+  T basis_t = 0;                              // the last t in the novelty
+  T next_t = 0;                               // the t counter at basis_t
+  int64_t last_instant = 0;                   // the instant of basis_t
+  std::vector<ExcisionSpec> excisions;        // to remove from every tree
+  const MergeStrategy* strategy = nullptr;
+  StrategyOptions options;
+  std::function<bool(EntityId)> no_history;   // attributes whose cancelled pairs are dropped
+};
+
+// Runs the job, publishes the root, and returns it. On error nothing is
+// published (segments already written are garbage for the next GC).
+Result<std::shared_ptr<const IndexRoot>> RunIndexJob(DurableContext& ctx, const JobInput& in, JobMetrics* metrics);
+
+// Deletes every segment in storage that none of `live` reaches. Returns
+// how many were deleted.
+Result<uint64_t> CollectGarbage(Storage& storage, const std::vector<std::shared_ptr<const IndexRoot>>& live);
+
+// Cancels assertion/retraction pairs that meet in a sorted run of one
+// tree (SPEC: current trees hold no such pair once they have met). Pairs go
+// to *cancelled unless no_history(a). Exposed for tests.
+std::vector<Datom> CancelPairs(std::vector<Datom> sorted, const std::function<bool(EntityId)>& no_history,
+                               std::vector<Datom>* cancelled);
+
+}  // namespace strata

@@ -1,0 +1,85 @@
+// memindex.h — the memory index of novelty, log-structured (internal).
+//
+// Each commit adds its datoms as one small immutable Run, sorted in every
+// order (the datoms are stored once, in EAVT order; the other orders are
+// permutations of 32-bit positions). Runs are merged as they accumulate
+// (a binary-counter policy: a run is merged into its older neighbour while
+// that neighbour is at most twice its size), so a read merges at most
+// ~log2(novelty) runs and no datom is ever inserted into a tree node.
+//
+// Current and historical datoms are kept apart. "Current" runs hold live
+// assertions and the retractions whose assertion lives in an older source;
+// when a merge brings an assertion and its retraction together, the pair
+// moves to the "history" runs (or is dropped for a :db/noHistory
+// attribute). A current read merges only current runs; history and as-of
+// reads merge both.
+//
+// Thread safety: a MemIndex is immutable; Add returns a new one sharing the
+// unchanged runs. Database values hold shared_ptr<const MemIndex>.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "util/iterator.h"
+#include "strata/value.h"
+
+namespace strata {
+
+class Schema;
+
+struct Run {
+  std::vector<Datom> datoms;           // EAVT order
+  std::vector<uint32_t> perm[3];       // AEVT, AVET, VAET (VAET: ref values only)
+  uint64_t bytes = 0;                  // memory held, exactly
+  T min_t = 0, max_t = 0;
+
+  // Builds a run from datoms in any order. `is_ref(a)` says which
+  // attributes go to VAET.
+  static std::shared_ptr<const Run> Build(std::vector<Datom> datoms, const std::function<bool(EntityId)>& is_ref);
+  std::unique_ptr<DatomIterator> NewIterator(Index order) const;
+};
+
+struct MemIndexStats {
+  uint64_t datoms = 0;
+  uint64_t bytes = 0;
+  uint64_t current_runs = 0;
+  uint64_t history_runs = 0;
+  uint64_t merges = 0;          // run merges performed so far
+  uint64_t datoms_merged = 0;   // datoms copied by those merges
+};
+
+class MemIndex {
+ public:
+  MemIndex() = default;
+
+  // A new index with `datoms` (one transaction's) added and runs merged per
+  // the policy. `no_history(a)` says which attributes drop cancelled pairs;
+  // `is_ref(a)` which go to VAET.
+  std::shared_ptr<const MemIndex> Add(std::vector<Datom> datoms, const std::function<bool(EntityId)>& is_ref,
+                                      const std::function<bool(EntityId)>& no_history) const;
+  // A new index without the datoms for which drop(d) is true (excision).
+  std::shared_ptr<const MemIndex> Without(const std::function<bool(const Datom&)>& drop,
+                                          const std::function<bool(EntityId)>& is_ref) const;
+
+  // Children for a merged read: current runs, plus history runs if asked.
+  void AddSources(Index order, bool with_history, std::vector<std::unique_ptr<DatomIterator>>* out) const;
+  // Every datom of the current (or history) runs, sorted in `order`.
+  std::vector<Datom> Collect(Index order, bool history) const;
+  // How many datoms Collect(order, history) would return, without copying.
+  uint64_t Count(Index order, bool history) const;
+  size_t SourceCount(bool with_history) const {
+    return current_.size() + (with_history ? history_.size() : 0);
+  }
+
+  const MemIndexStats& stats() const { return stats_; }
+
+ private:
+  std::vector<std::shared_ptr<const Run>> current_;  // oldest first
+  std::vector<std::shared_ptr<const Run>> history_;  // oldest first
+  MemIndexStats stats_;
+};
+
+}  // namespace strata

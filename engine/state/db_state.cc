@@ -1,0 +1,210 @@
+#include "state/db_state.h"
+
+#include <algorithm>
+
+namespace strata {
+namespace {
+
+std::unique_ptr<DatomIterator> CurrentIter(const DbState& s, Index order) {
+  std::vector<std::unique_ptr<DatomIterator>> kids;
+  s.AddSources(order, /*with_history=*/false, &kids);
+  return NewViewIterator(order, NewMergingIterator(order, std::move(kids)), ViewSpec{});
+}
+
+}  // namespace
+
+void DbState::AddSources(Index order, bool with_history, std::vector<std::unique_ptr<DatomIterator>>* out) const {
+  if (durable && root) {
+    const size_t first = out->size();
+    AddDurableSources(durable, *root, order, with_history, out);
+    if (!pending_excisions.empty()) {
+      auto specs = std::make_shared<const std::vector<ExcisionSpec>>(pending_excisions);
+      for (size_t i = first; i < out->size(); ++i)
+        (*out)[i] = NewFilterIterator(std::move((*out)[i]), [specs](const Datom& d) { return !Excised(*specs, d); });
+    }
+  }
+  for (const auto& m : sealed) m.mem->AddSources(order, with_history, out);
+  mem->AddSources(order, with_history, out);
+}
+
+uint64_t DbState::NoveltyBytes() const {
+  uint64_t n = mem->stats().bytes;
+  for (const auto& m : sealed) n += m.mem->stats().bytes;
+  return n;
+}
+
+std::unique_ptr<DatomIterator> DbState::CurrentOf(Index order) const { return CurrentIter(*this, order); }
+
+DatomIterator* CurrentReader::It(Index order) {
+  auto& it = its_[static_cast<int>(order)];
+  if (!it) it = CurrentIter(s_, order);
+  return it.get();
+}
+
+std::vector<Value> CurrentReader::Values(EntityId e, EntityId a) {
+  std::vector<Value> out;
+  DatomIterator* it = It(Index::kEavt);
+  for (it->Seek(PrefixTarget(Index::kEavt, {Value::Ref(e), Value::Ref(a)})); it->Valid(); it->Next()) {
+    const Datom& d = it->datom();
+    if (d.e != e || d.a != a) break;
+    out.push_back(d.v);
+  }
+  return out;
+}
+
+bool CurrentReader::IsCurrent(EntityId e, EntityId a, const Value& v) {
+  DatomIterator* it = It(Index::kEavt);
+  const std::vector<Value> prefix{Value::Ref(e), Value::Ref(a), v};
+  it->Seek(PrefixTarget(Index::kEavt, prefix));
+  return it->Valid() && MatchesPrefix(Index::kEavt, it->datom(), prefix);
+}
+
+std::optional<EntityId> CurrentReader::EntityWith(EntityId a, const Value& v) {
+  DatomIterator* it = It(Index::kAvet);
+  const std::vector<Value> prefix{Value::Ref(a), v};
+  it->Seek(PrefixTarget(Index::kAvet, prefix));
+  if (it->Valid() && MatchesPrefix(Index::kAvet, it->datom(), prefix)) return it->datom().e;
+  return std::nullopt;
+}
+
+std::vector<Datom> CurrentReader::ByEntity(EntityId e) {
+  std::vector<Datom> out;
+  DatomIterator* it = It(Index::kEavt);
+  for (it->Seek(PrefixTarget(Index::kEavt, {Value::Ref(e)})); it->Valid() && it->datom().e == e; it->Next())
+    out.push_back(it->datom());
+  return out;
+}
+
+std::vector<Datom> CurrentReader::RefsTo(EntityId e) {
+  std::vector<Datom> out;
+  DatomIterator* it = It(Index::kVaet);
+  for (it->Seek(PrefixTarget(Index::kVaet, {Value::Ref(e)})); it->Valid(); it->Next()) {
+    const Datom& d = it->datom();
+    if (d.v.type() != ValueType::kRef || d.v.ref() != e) break;
+    out.push_back(d);
+  }
+  return out;
+}
+
+std::vector<Value> DbState::CurrentValues(EntityId e, EntityId a) const { return CurrentReader(*this).Values(e, a); }
+bool DbState::IsCurrent(EntityId e, EntityId a, const Value& v) const { return CurrentReader(*this).IsCurrent(e, a, v); }
+std::optional<EntityId> DbState::EntityWith(EntityId a, const Value& v) const {
+  return CurrentReader(*this).EntityWith(a, v);
+}
+std::vector<Datom> DbState::CurrentByEntity(EntityId e) const { return CurrentReader(*this).ByEntity(e); }
+std::vector<Datom> DbState::CurrentRefsTo(EntityId e) const { return CurrentReader(*this).RefsTo(e); }
+
+std::shared_ptr<const DbState> BootstrapState() {
+  static const std::shared_ptr<const DbState> kBoot = [] {
+    auto s = std::make_shared<DbState>();
+    auto schema = std::make_shared<Schema>();
+    std::vector<Datom> datoms = BootstrapDatoms();
+    ApplySchemaDatoms(schema.get(), datoms);
+    s->schema = schema;
+    s->mem = std::make_shared<MemIndex>();
+    s->root = std::make_shared<IndexRoot>();
+    DbState tmp = *s;
+    return ApplyDatoms(tmp, 0, std::move(datoms), schema);
+  }();
+  return kBoot;
+}
+
+std::shared_ptr<const DbState> ApplyDatoms(const DbState& before, T t, std::vector<Datom> datoms,
+                                           std::shared_ptr<const Schema> schema_after) {
+  auto s = std::make_shared<DbState>(before);
+  s->schema = std::move(schema_after);
+  s->basis_t = t;
+  T next = std::max(before.next_t, t + 1);
+  // Every entity the transaction created takes a t (SPEC §1), including one
+  // that appears only as a ref value (a map of reverse keys); a ref value
+  // can name no entity beyond next_t other than a new one.
+  for (const Datom& d : datoms) {
+    next = std::max(next, TOf(d.e) + 1);
+    if (d.added && d.v.type() == ValueType::kRef && PartitionOf(d.v.ref()) != kPartDb && s->IsRef(d.a))
+      next = std::max(next, TOf(d.v.ref()) + 1);
+    if (d.a == sys::kTxInstant && d.e == TxId(t) && d.added) s->last_instant = d.v.instant_ms();
+  }
+  s->next_t = t == 0 ? kFirstUserT : next;
+  const DbState* sp = s.get();
+  s->mem = before.mem->Add(
+      std::move(datoms), [sp](EntityId a) { return sp->IsRef(a); }, [sp](EntityId a) { return sp->NoHistory(a); });
+  return s;
+}
+
+Result<std::shared_ptr<const Schema>> LoadSchema(const DbState& s) {
+  auto schema = std::make_shared<Schema>();
+  Status failed;
+  auto read = [&](EntityId a, bool history) {
+    std::vector<std::unique_ptr<DatomIterator>> kids;
+    s.AddSources(Index::kAevt, history, &kids);
+    ViewSpec spec;
+    spec.history = history;
+    auto it = NewViewIterator(Index::kAevt, NewMergingIterator(Index::kAevt, std::move(kids)), spec);
+    std::vector<Datom> out;
+    for (it->Seek(PrefixTarget(Index::kAevt, {Value::Ref(a)})); it->Valid() && it->datom().a == a; it->Next())
+      out.push_back(it->datom());
+    if (failed.ok()) failed = it->status();
+    return out;
+  };
+  std::vector<Datom> idents = read(sys::kIdent, true);
+  std::stable_sort(idents.begin(), idents.end(), [](const Datom& x, const Datom& y) { return x.tx < y.tx; });
+  for (size_t i = 0; i < idents.size();) {
+    size_t j = i;
+    while (j < idents.size() && idents[j].tx == idents[i].tx) ++j;
+    ApplySchemaDatoms(schema.get(), std::vector<Datom>(idents.begin() + i, idents.begin() + j));
+    i = j;
+  }
+  for (EntityId a = sys::kValueType; a <= sys::kNoHistory; ++a) ApplySchemaDatoms(schema.get(), read(a, false));
+  if (!failed.ok()) return failed.WithContext("loading the schema");
+  return std::shared_ptr<const Schema>(std::move(schema));
+}
+
+bool HasExcision(const std::vector<Datom>& tx_datoms) {
+  for (const Datom& d : tx_datoms)
+    if (d.a == sys::kExcise && d.added) return true;
+  return false;
+}
+
+std::vector<ExcisionSpec> ExcisionSpecs(const DbState& state, T t, const std::vector<Datom>& tx_datoms) {
+  std::vector<ExcisionSpec> out;
+  for (const Datom& req : tx_datoms) {
+    if (req.a != sys::kExcise || !req.added) continue;
+    ExcisionSpec spec;
+    spec.target = req.v.ref();
+    spec.limit = t;  // never the excision's own transaction
+    for (const Datom& d : tx_datoms) {
+      if (d.e != req.e || !d.added) continue;
+      if (d.a == sys::kExciseAttrs) spec.attrs.push_back(d.v.ref());
+      if (d.a == sys::kExciseBeforeT)
+        spec.limit = std::min<T>(spec.limit, static_cast<T>(std::max<int64_t>(0, d.v.as_long())));
+      if (d.a == sys::kExciseBefore) {
+        // The first transaction at or after the instant bounds the excision.
+        auto it = state.CurrentOf(Index::kAvet);
+        it->Seek(PrefixTarget(Index::kAvet, {Value::Ref(sys::kTxInstant), d.v}));
+        if (it->Valid() && it->datom().a == sys::kTxInstant) spec.limit = std::min(spec.limit, TOf(it->datom().e));
+      }
+    }
+    out.push_back(std::move(spec));
+  }
+  return out;
+}
+
+std::shared_ptr<const DbState> ApplyExcisions(std::shared_ptr<const DbState> state,
+                                              const std::vector<ExcisionSpec>& specs, uint64_t* removed) {
+  uint64_t n = 0;
+  auto drop = [&](const Datom& d) {
+    bool hit = Excised(specs, d);
+    n += hit;
+    return hit;
+  };
+  const DbState* sp = state.get();
+  auto is_ref = [sp](EntityId a) { return sp->IsRef(a); };
+  auto next = std::make_shared<DbState>(*state);
+  next->mem = state->mem->Without(drop, is_ref);
+  for (auto& m : next->sealed) m.mem = m.mem->Without(drop, is_ref);
+  next->pending_excisions.insert(next->pending_excisions.end(), specs.begin(), specs.end());
+  *removed = n;
+  return next;
+}
+
+}  // namespace strata

@@ -1,0 +1,105 @@
+// db_state.h — what a database value holds (internal).
+//
+// DbState is immutable: the writer builds a new one per commit, sharing
+// everything unchanged (schema, memory-index runs) with the previous one.
+#pragma once
+
+#include <memory>
+
+#include "index/durable_index.h"
+#include "index/excision.h"
+#include "memindex/memindex.h"
+#include "state/schema.h"
+#include "strata/attribute.h"
+#include "strata/indexing.h"
+
+namespace strata {
+
+struct DbState {
+  T basis_t = 0;
+  T next_t = kFirstUserT;     // the next t the transactor hands out
+  int64_t last_instant = 0;   // :db/txInstant of basis_t
+  std::shared_ptr<const Schema> schema;
+  // The durable index (an empty root before the first job) and where its
+  // segments live; null context for a database that was never opened.
+  std::shared_ptr<DurableContext> durable;
+  std::shared_ptr<const IndexRoot> root;
+  // Novelty sealed for indexing jobs (oldest first), then the open novelty.
+  struct Sealed {
+    std::shared_ptr<const MemIndex> mem;
+    T basis_t = 0;             // its last transaction
+    T next_t = 0;              // the t counter after it
+    int64_t last_instant = 0;  // the instant of basis_t
+  };
+  std::vector<Sealed> sealed;
+  std::shared_ptr<const MemIndex> mem;
+  // Excisions committed but not yet applied to the durable index: reads
+  // hide their datoms until the next job removes them.
+  std::vector<ExcisionSpec> pending_excisions;
+
+  // Every sorted source a read of `order` merges, newest last.
+  void AddSources(Index order, bool with_history, std::vector<std::unique_ptr<DatomIterator>>* out) const;
+  uint64_t NoveltyBytes() const;
+
+  bool IsRef(EntityId a) const {
+    const Attribute* at = schema->Attr(a);
+    return at && at->is_ref();
+  }
+  bool NoHistory(EntityId a) const {
+    const Attribute* at = schema->Attr(a);
+    return at && at->no_history;
+  }
+
+  // Current-state point reads used by the transactor (ignore views).
+  std::vector<Value> CurrentValues(EntityId e, EntityId a) const;
+  bool IsCurrent(EntityId e, EntityId a, const Value& v) const;
+  // The entity holding (a v) now, if any (any attribute, via AVET).
+  std::optional<EntityId> EntityWith(EntityId a, const Value& v) const;
+  // Every current datom with entity e (EAVT), or with value e (VAET).
+  std::vector<Datom> CurrentByEntity(EntityId e) const;
+  std::vector<Datom> CurrentRefsTo(EntityId e) const;
+  // Current datoms of attribute a in the given order (AEVT or AVET).
+  std::unique_ptr<DatomIterator> CurrentOf(Index order) const;
+};
+
+// Point reads of a state's current view that reuse one merged iterator per
+// order across calls: the transactor makes thousands of them per large
+// transaction, and building the iterator stack is most of a lookup's cost.
+// Used by one thread; `state` must outlive it.
+class CurrentReader {
+ public:
+  explicit CurrentReader(const DbState& state) : s_(state) {}
+  std::vector<Value> Values(EntityId e, EntityId a);
+  bool IsCurrent(EntityId e, EntityId a, const Value& v);
+  std::optional<EntityId> EntityWith(EntityId a, const Value& v);
+  std::vector<Datom> ByEntity(EntityId e);
+  std::vector<Datom> RefsTo(EntityId e);
+
+ private:
+  DatomIterator* It(Index order);
+  const DbState& s_;
+  std::unique_ptr<DatomIterator> its_[kIndexCount];
+};
+
+// The state of a database holding only the bootstrap transaction.
+std::shared_ptr<const DbState> BootstrapState();
+
+// Rebuilds the schema from the datoms a state holds (after opening a
+// durable index): every :db/ident ever asserted in t order, so retired
+// names resolve as they did, then the current attribute definitions.
+Result<std::shared_ptr<const Schema>> LoadSchema(const DbState& s);
+
+// A new state with one transaction's datoms applied (schema effects,
+// t counter, instant, memory index). Used by commit, with() and replay.
+std::shared_ptr<const DbState> ApplyDatoms(const DbState& before, T t, std::vector<Datom> datoms,
+                                           std::shared_ptr<const Schema> schema_after);
+
+// The excisions requested by the :db/excise datoms of transaction t.
+std::vector<ExcisionSpec> ExcisionSpecs(const DbState& state, T t, const std::vector<Datom>& tx_datoms);
+// A new state without the excised datoms; *removed counts them.
+std::shared_ptr<const DbState> ApplyExcisions(std::shared_ptr<const DbState> state,
+                                              const std::vector<ExcisionSpec>& specs, uint64_t* removed);
+// True when the transaction's datoms request an excision.
+bool HasExcision(const std::vector<Datom>& tx_datoms);
+
+}  // namespace strata

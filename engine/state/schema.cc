@@ -1,0 +1,182 @@
+#include "state/schema.h"
+
+#include <algorithm>
+
+namespace strata {
+
+const Attribute* Schema::Attr(EntityId id) const {
+  if (id < kDenseIds) {
+    const Attribute* a = id < dense_attr_.size() ? dense_attr_[id] : nullptr;
+    return a && a->installed() ? a : nullptr;
+  }
+  auto it = attrs_.find(id);
+  return it == attrs_.end() || !it->second.installed() ? nullptr : &it->second;
+}
+
+Attribute& Schema::Slot(EntityId id) {
+  Attribute& a = attrs_[id];
+  if (id < kDenseIds) {
+    if (id >= dense_attr_.size()) dense_attr_.resize(id + 1, nullptr);
+    dense_attr_[id] = &a;
+  }
+  return a;
+}
+
+void Schema::RebuildDense() {
+  dense_attr_.clear();
+  dense_ident_.clear();
+  for (const auto& [id, a] : attrs_) {
+    if (id >= kDenseIds) continue;
+    if (id >= dense_attr_.size()) dense_attr_.resize(id + 1, nullptr);
+    dense_attr_[id] = &a;
+  }
+  for (const auto& [id, name] : ident_of_) {
+    if (id >= kDenseIds) continue;
+    if (id >= dense_ident_.size()) dense_ident_.resize(id + 1, nullptr);
+    dense_ident_[id] = &name;
+  }
+}
+
+const Attribute* Schema::AttrByIdent(const std::string& ident) const {
+  EntityId e;
+  return Entid(ident, &e) ? Attr(e) : nullptr;
+}
+
+bool Schema::Entid(const std::string& ident, EntityId* out) const {
+  auto it = idents_.find(ident);
+  if (it == idents_.end()) return false;
+  *out = it->second;
+  return true;
+}
+
+const std::string* Schema::IdentOf(EntityId e) const {
+  if (e < kDenseIds) return e < dense_ident_.size() ? dense_ident_[e] : nullptr;
+  auto it = ident_of_.find(e);
+  return it == ident_of_.end() ? nullptr : &it->second;
+}
+
+void Schema::SetIdent(EntityId e, const std::string& name) {
+  auto cur = ident_of_.find(e);
+  if (cur != ident_of_.end() && cur->second == name) return;
+  if (name.empty()) {
+    ident_of_.erase(e);  // the retired name keeps resolving
+    if (e < dense_ident_.size()) dense_ident_[e] = nullptr;
+  } else {
+    std::string& slot = ident_of_[e];
+    slot = name;
+    if (e < kDenseIds) {
+      if (e >= dense_ident_.size()) dense_ident_.resize(e + 1, nullptr);
+      dense_ident_[e] = &slot;
+    }
+    idents_[name] = e;  // takes the name over from any retired owner
+  }
+  auto a = attrs_.find(e);
+  if (a != attrs_.end()) a->second.ident = name;
+}
+
+bool IsSchemaAttr(EntityId a) { return a >= sys::kIdent && a <= sys::kNoHistory; }
+
+std::vector<EntityId> ApplySchemaDatoms(Schema* schema, const std::vector<Datom>& datoms) {
+  std::vector<EntityId> changed;
+  for (int pass = 0; pass < 2; ++pass) {
+    const bool want_added = pass == 1;
+    for (const Datom& d : datoms) {
+      if (d.added != want_added || !IsSchemaAttr(d.a)) continue;
+      if (d.a == sys::kIdent) {
+        if (d.added) {
+          schema->SetIdent(d.e, d.v.str());
+        } else if (const std::string* cur = schema->IdentOf(d.e); cur && *cur == d.v.str()) {
+          schema->SetIdent(d.e, "");
+        }
+        continue;
+      }
+      Attribute& at = schema->Slot(d.e);
+      at.id = d.e;
+      if (const std::string* name = schema->IdentOf(d.e)) at.ident = *name;
+      const EntityId ref = d.v.type() == ValueType::kRef ? d.v.ref() : 0;
+      switch (d.a) {
+        case sys::kValueType: at.type = d.added ? TypeFromEntity(ref) : ValueType::kNil; break;
+        case sys::kCardinality:
+          at.has_cardinality = d.added;
+          at.many = d.added && ref == sys::kCardMany;
+          break;
+        case sys::kUnique:
+          at.unique = !d.added ? Unique::kNone : ref == sys::kUniqueIdentity ? Unique::kIdentity : Unique::kValue;
+          break;
+        case sys::kIndex: at.indexed = d.added && d.v.as_bool(); break;
+        case sys::kIsComponent: at.component = d.added && d.v.as_bool(); break;
+        case sys::kNoHistory: at.no_history = d.added && d.v.as_bool(); break;
+      }
+      if (changed.empty() || changed.back() != d.e) changed.push_back(d.e);
+    }
+  }
+  std::sort(changed.begin(), changed.end());
+  changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
+  return changed;
+}
+
+ValueType TypeFromEntity(EntityId e) {
+  if (e >= sys::kTypeRef && e <= sys::kTypeRef + 7) return static_cast<ValueType>(e - sys::kTypeRef + 1);
+  return ValueType::kNil;
+}
+
+EntityId EntityForType(ValueType t) { return sys::kTypeRef + static_cast<EntityId>(t) - 1; }
+
+std::vector<Datom> BootstrapDatoms() {
+  const EntityId tx = TxId(0);
+  std::vector<Datom> out;
+  auto add = [&](EntityId e, EntityId a, Value v) { out.push_back(Datom{e, a, std::move(v), tx, true}); };
+  auto ident = [&](EntityId e, const char* name) { add(e, sys::kIdent, Value::Keyword(name)); };
+  struct Def {
+    EntityId id;
+    const char* ident;
+    ValueType type;
+    bool many;
+    Unique unique;
+    bool indexed;
+  };
+  const Def defs[] = {
+      {sys::kIdent, "db/ident", ValueType::kKeyword, false, Unique::kIdentity, false},
+      {sys::kValueType, "db/valueType", ValueType::kRef, false, Unique::kNone, false},
+      {sys::kCardinality, "db/cardinality", ValueType::kRef, false, Unique::kNone, false},
+      {sys::kUnique, "db/unique", ValueType::kRef, false, Unique::kNone, false},
+      {sys::kIndex, "db/index", ValueType::kBoolean, false, Unique::kNone, false},
+      {sys::kIsComponent, "db/isComponent", ValueType::kBoolean, false, Unique::kNone, false},
+      {sys::kNoHistory, "db/noHistory", ValueType::kBoolean, false, Unique::kNone, false},
+      {sys::kDoc, "db/doc", ValueType::kString, false, Unique::kNone, false},
+      {sys::kFulltext, "db/fulltext", ValueType::kBoolean, false, Unique::kNone, false},
+      {sys::kTxInstant, "db/txInstant", ValueType::kInstant, false, Unique::kNone, true},
+      {sys::kInstallAttribute, "db.install/attribute", ValueType::kRef, true, Unique::kNone, false},
+      {sys::kInstallPartition, "db.install/partition", ValueType::kRef, true, Unique::kNone, false},
+      {sys::kInstallValueType, "db.install/valueType", ValueType::kRef, true, Unique::kNone, false},
+      {sys::kAlterAttribute, "db.alter/attribute", ValueType::kRef, true, Unique::kNone, false},
+      {sys::kExcise, "db/excise", ValueType::kRef, false, Unique::kNone, false},
+      {sys::kExciseAttrs, "db.excise/attrs", ValueType::kRef, true, Unique::kNone, false},
+      {sys::kExciseBefore, "db.excise/before", ValueType::kInstant, false, Unique::kNone, false},
+      {sys::kExciseBeforeT, "db.excise/beforeT", ValueType::kLong, false, Unique::kNone, false},
+  };
+  for (const Def& d : defs) {
+    ident(d.id, d.ident);
+    add(d.id, sys::kValueType, Value::Ref(EntityForType(d.type)));
+    add(d.id, sys::kCardinality, Value::Ref(d.many ? sys::kCardMany : sys::kCardOne));
+    if (d.unique != Unique::kNone)
+      add(d.id, sys::kUnique, Value::Ref(d.unique == Unique::kValue ? sys::kUniqueValue : sys::kUniqueIdentity));
+    if (d.indexed) add(d.id, sys::kIndex, Value::Boolean(true));
+    add(sys::kDbPart, sys::kInstallAttribute, Value::Ref(d.id));
+  }
+  const char* types[] = {"db.type/ref", "db.type/keyword", "db.type/string", "db.type/boolean",
+                         "db.type/long", "db.type/double", "db.type/instant", "db.type/uuid"};
+  for (int i = 0; i < 8; ++i) ident(sys::kTypeRef + i, types[i]);
+  ident(sys::kDbPart, "db.part/db");
+  ident(sys::kTxPart, "db.part/tx");
+  ident(sys::kUserPart, "db.part/user");
+  ident(sys::kCardOne, "db.cardinality/one");
+  ident(sys::kCardMany, "db.cardinality/many");
+  ident(sys::kUniqueValue, "db.unique/value");
+  ident(sys::kUniqueIdentity, "db.unique/identity");
+  add(tx, sys::kTxInstant, Value::Instant(0));
+  std::sort(out.begin(), out.end(), DatomLess{Index::kEavt});
+  return out;
+}
+
+}  // namespace strata

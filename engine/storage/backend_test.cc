@@ -1,0 +1,69 @@
+// Locations: naming, dispatch and destruction.
+#include "storage/backend.h"
+
+#include <gtest/gtest.h>
+
+#include "strata/database.h"
+#include "strata/connection.h"
+
+namespace strata {
+namespace {
+
+TEST(Location, WithStrataDbSetsOrReplacesTheName) {
+  EXPECT_EQ(WithStrataDb("postgres://u@h:5432/pg", "a"), "postgres://u@h:5432/pg?strata_db=a");
+  EXPECT_EQ(WithStrataDb("postgresql://h/pg?sslmode=disable", "b"), "postgresql://h/pg?sslmode=disable&strata_db=b");
+  EXPECT_EQ(WithStrataDb("postgres://h/pg?strata_db=old&host=/tmp", "c"), "postgres://h/pg?host=/tmp&strata_db=c");
+  EXPECT_EQ(WithStrataDb("/data/dbs/one", "two"), "/data/dbs/two");
+  EXPECT_EQ(WithStrataDb("file:/data/one", "two"), "/data/two");
+  EXPECT_EQ(WithStrataDb("one", "two"), "two");
+}
+
+TEST(Location, RedactedLocationsHaveNoPassword) {
+  EXPECT_EQ(RedactLocation("/data/db"), "/data/db");
+  const std::string r = RedactLocation("postgres://alice:s3cret@db.example:5432/pg?strata_db=music");
+  EXPECT_EQ(r.find("s3cret"), std::string::npos) << r;
+  EXPECT_NE(r.find("alice@db.example:5432/pg"), std::string::npos) << r;
+  EXPECT_NE(r.find("strata_db=music"), std::string::npos) << r;
+}
+
+// engine_tests does not link strata_postgres: a PostgreSQL location is
+// refused with a message that says why and shows no password.
+TEST(Location, PostgresWithoutItsBackendIsAClearError) {
+  const std::string uri = "postgres://alice:s3cret@db.example:5432/pg?strata_db=music";
+  auto b = OpenBackend(uri, BackendOptions{});
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(b.status().message().find("without the PostgreSQL backend"), std::string::npos) << b.status().ToString();
+  EXPECT_EQ(b.status().message().find("s3cret"), std::string::npos) << b.status().ToString();
+  EXPECT_EQ(DestroyDatabase(uri).code(), Code::kInvalidArgument);
+}
+
+TEST(Location, UnknownSchemesAreRefused) {
+  auto b = OpenBackend("s3://bucket/db", BackendOptions{});
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(b.status().message().find("s3://bucket/db"), std::string::npos) << b.status().ToString();
+}
+
+TEST(Location, DestroyRemovesADatabaseButNotAnOpenOne) {
+  auto env = NewMemEnv();
+  Options o;
+  o.env = env.get();
+  auto c = Connection::Open("/x/db", o);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_TRUE((*c)->Transact("[{:db/doc \"hello\"}]").ok());
+  ASSERT_TRUE((*c)->IndexNow().ok());  // segments in dir/packs
+  EXPECT_EQ(DestroyDatabase("/x/db", env.get()).code(), Code::kBusy);
+  c->reset();
+  ASSERT_FALSE(env->ListDir("/x/db/packs")->empty());
+  ASSERT_TRUE(DestroyDatabase("/x/db", env.get()).ok());
+  EXPECT_TRUE(env->ListDir("/x/db/packs")->empty()) << "the pack files go too";
+  o.create_if_missing = false;
+  auto gone = Connection::Open("/x/db", o);
+  ASSERT_FALSE(gone.ok());
+  EXPECT_TRUE(gone.status().IsNotFound()) << gone.status().ToString();
+  EXPECT_TRUE(DestroyDatabase("/x/never", env.get()).ok());
+}
+
+}  // namespace
+}  // namespace strata
