@@ -9,13 +9,15 @@
 #include <set>
 
 #include "reports/compare.h"
-#include "reports/histogram.h"
+#include "harness/histogram.h"
 #include "reports/report.h"
 #include "reports/stats.h"
 
 namespace strata::reports {
 
 namespace {
+
+using harness::Histogram;
 
 const Json& Get(const Json& j, const char* key) {
   static const Json kNull;
