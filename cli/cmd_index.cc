@@ -4,11 +4,44 @@
 #include <cstdio>
 
 #include "cli/commands.h"
-#include "cli/results.h"
+#include "harness/results.h"
+#include "harness/run.h"
 #include "strata/connection.h"
 #include "strata/verify.h"
 
 namespace strata::cli {
+
+namespace {
+
+// {:job 1 :strategy "adaptive" :basis-t ...}: the keys of the results
+// files' jobs (harness/results.h), in EDN's style.
+edn::Node JobToEdn(const JobMetrics& m) {
+  using edn::Node;
+  auto n = [](uint64_t v) { return Node::Long(static_cast<int64_t>(v)); };
+  return Node::Map({Node::Keyword("job"), n(m.job),
+                    Node::Keyword("strategy"), Node::String(m.strategy),
+                    Node::Keyword("basis-t"), n(m.basis_t),
+                    Node::Keyword("db-datoms"), n(m.db_datoms),
+                    Node::Keyword("novelty-datoms"), n(m.novelty_datoms),
+                    Node::Keyword("novelty-bytes"), n(m.novelty_bytes),
+                    Node::Keyword("segments-read"), n(m.segments_read),
+                    Node::Keyword("segments-written"), n(m.segments_written),
+                    Node::Keyword("bytes-read"), n(m.bytes_read),
+                    Node::Keyword("bytes-written"), n(m.bytes_written),
+                    Node::Keyword("datoms-rewritten"), n(m.datoms_rewritten),
+                    Node::Keyword("datoms-written"), n(m.datoms_written),
+                    Node::Keyword("segments-moved"), n(m.segments_moved),
+                    Node::Keyword("levels-max"), n(m.levels_max),
+                    Node::Keyword("max-read-sources"), n(m.max_read_sources),
+                    Node::Keyword("wall-ms"), Node::Double(m.wall_ms),
+                    Node::Keyword("cpu-ms"), Node::Double(m.cpu_ms),
+                    Node::Keyword("storage-round-trips"), n(m.storage_round_trips),
+                    Node::Keyword("storage-wait-ms"), Node::Double(m.storage_wait_ms),
+                    Node::Keyword("peak-memory-bytes"), n(m.peak_memory_bytes),
+                    Node::Keyword("plan"), Node::String(m.plan)});
+}
+
+}  // namespace
 
 int RunIndex(const IndexArgs& args) {
   Options o;
@@ -24,7 +57,7 @@ int RunIndex(const IndexArgs& args) {
   if (!jobs.ok()) return Fail("indexing " + args.db + ": " + jobs.status().ToString());
   if (args.format == Format::kJson) {
     JsonArrayWriter out(stdout);
-    for (const JobMetrics& m : *jobs) out.Add(JobToJson(m));
+    for (const JobMetrics& m : *jobs) out.Add(harness::ToJson(harness::JobOf(m)));
     out.Finish();
   } else {
     for (const JobMetrics& m : *jobs) PrintLine(edn::Print(JobToEdn(m)));

@@ -13,7 +13,7 @@
 #include <sstream>
 
 #include "cli/report_commands.h"
-#include "reports/histogram.h"
+#include "harness/histogram.h"
 #include "reports/report.h"
 #include "reports/test_util.h"
 
@@ -154,7 +154,7 @@ TEST(RunResults, RecordWhatTheReportDraws) {
       EXPECT_LE(l["p90_us"].get<double>(), l["p99_us"].get<double>());
       EXPECT_LE(l["p99_us"].get<double>(), l["p999_us"].get<double>());
       EXPECT_LE(l["p999_us"].get<double>(), l["max_us"].get<double>());
-      auto h = reports::Histogram::FromJson(l["histogram"]);
+      auto h = harness::Histogram::FromJson(l["histogram"]);
       ASSERT_TRUE(h.ok()) << h.status().ToString();
       EXPECT_EQ(h->count(), count);
       EXPECT_NEAR(static_cast<double>(h->ValueAtPercentile(99)) / 1e3, l["p99_us"].get<double>(), 1e-6);

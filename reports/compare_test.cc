@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <random>
 
-#include "reports/test_util.h"
+#include "test_util.h"
 
 namespace strata::reports {
 namespace {

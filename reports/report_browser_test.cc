@@ -13,7 +13,7 @@
 #include <regex>
 
 #include "reports/report.h"
-#include "reports/test_util.h"
+#include "test_util.h"
 
 namespace strata::reports {
 namespace {

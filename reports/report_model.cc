@@ -6,10 +6,11 @@
 #include <cstdio>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "reports/compare.h"
-#include "reports/histogram.h"
+#include "harness/histogram.h"
 #include "reports/report.h"
 #include "reports/stats.h"
 
@@ -17,20 +18,24 @@ namespace strata::reports {
 
 namespace {
 
-const Json& Get(const Json& j, const char* key) {
-  static const Json kNull;
-  return j.is_object() && j.contains(key) ? j[key] : kNull;
-}
-double Num(const Json& j, const char* key) {
-  const Json& v = Get(j, key);
-  return v.is_number() ? v.get<double>() : 0;
-}
+using harness::Figure;
+using harness::Histogram;
+using harness::Job;
+using harness::Latency;
+using harness::Member;
+using harness::Recorded;
+using harness::Repetition;
+using harness::ResultsFile;
+using harness::Summary;
+using harness::Timeline;
+
 std::string Str(const Json& v) {
   if (v.is_string()) return v.get<std::string>();
   if (v.is_null()) return "";
   return v.dump();
 }
-std::string Strategy(const RunFile& f) { return Str(Get(f.json, "strategy")); }
+
+const std::string& Strategy(const RunFile& f) { return f.results.strategy; }
 
 // "sync=never ... strategy=adaptive ..." without the strategy, which
 // differs between the files of one run by design.
@@ -69,27 +74,23 @@ std::string Range(const std::vector<double>& v, const std::string& unit) {
 }
 
 // Samples of a summary field: every repetition when recorded, else the summary's.
-std::vector<double> Samples(const RunFile& f, const char* key) {
+std::vector<double> Samples(const ResultsFile& f, Member<Summary> field) {
   std::vector<double> v;
-  const Json& reps = Get(f.json, "repetitions");
-  if (reps.is_array())
-    for (const Json& r : reps)
-      if (Get(r, key).is_number()) v.push_back(Num(r, key));
-  if (v.empty()) v.push_back(Num(Get(f.json, "summary"), key));
+  for (const Repetition& r : f.repetitions)
+    if (auto x = Figure(r.summary, field)) v.push_back(*x);
+  if (v.empty()) v.push_back(Figure(f.summary, field).value_or(0));
   return v;
 }
 
 // p99 of every read name together, per repetition when each records its
 // reads with histograms, else from the file's "reads" (median repetition).
 // Empty when no read was timed or the histograms are missing.
-std::vector<double> AllReadsP99(const RunFile& f) {
-  auto p99 = [](const Json& reads, double* out) {
+std::vector<double> AllReadsP99(const ResultsFile& f) {
+  auto p99 = [](const std::map<std::string, Latency>& reads, double* out) {
     Histogram all;
-    if (!reads.is_object()) return false;
-    for (const auto& [name, lat] : reads.items()) {
-      auto h = Histogram::FromJson(Get(lat, "histogram"));
-      if (!h.ok()) return false;
-      all.Merge(*h);
+    for (const auto& [name, lat] : reads) {
+      if (!lat.histogram) return false;
+      all.Merge(*lat.histogram);
     }
     if (all.count() == 0) return false;
     *out = static_cast<double>(all.ValueAtPercentile(99)) / 1e3;
@@ -97,22 +98,20 @@ std::vector<double> AllReadsP99(const RunFile& f) {
   };
   std::vector<double> v;
   double x = 0;
-  const Json& reps = Get(f.json, "repetitions");
-  if (reps.is_array())
-    for (const Json& r : reps)
-      if (p99(Get(r, "reads"), &x)) v.push_back(x);
-  if (v.empty() && p99(Get(f.json, "reads"), &x)) v.push_back(x);
+  for (const Repetition& r : f.repetitions)
+    if (r.reads && p99(*r.reads, &x)) v.push_back(x);
+  if (v.empty() && p99(f.reads, &x)) v.push_back(x);
   return v;
 }
 
-// A latency statistic of "tx_latency", per repetition when recorded.
-std::vector<double> TxLatency(const RunFile& f, const char* stat) {
+// A statistic of the commit latency, per repetition when recorded.
+std::vector<double> TxLatency(const ResultsFile& f, Member<Latency> stat) {
   std::vector<double> v;
-  const Json& reps = Get(f.json, "repetitions");
-  if (reps.is_array())
-    for (const Json& r : reps)
-      if (Get(Get(r, "tx_latency"), stat).is_number()) v.push_back(Num(Get(r, "tx_latency"), stat));
-  if (v.empty() && Get(Get(f.json, "tx_latency"), stat).is_number()) v.push_back(Num(Get(f.json, "tx_latency"), stat));
+  for (const Repetition& r : f.repetitions)
+    if (r.tx_latency)
+      if (auto x = Figure(*r.tx_latency, stat)) v.push_back(*x);
+  if (v.empty() && f.tx_latency)
+    if (auto x = Figure(*f.tx_latency, stat)) v.push_back(*x);
   return v;
 }
 
@@ -120,31 +119,30 @@ std::string RangeOrDash(const std::vector<double>& v, const std::string& unit) {
   return v.empty() ? "-" : Range(v, unit);
 }
 
+std::string Count(uint64_t n) { return FormatValue(static_cast<double>(n), ""); }
+
 Json Summary(const std::vector<RunFile>& files) {
   Json columns = Json::array({"strategy", "reps", "transactions", "datoms", "jobs", "import datoms/s",
                               "import + index datoms/s", "index written", "segments written", "datoms rewritten",
                               "write amp", "max read sources", "tx p99", "read p99", "backpressure wait",
                               "peak RSS", "storage at rest"});
   Json rows = Json::array();
-  for (const RunFile& f : files) {
-    const Json& s = Get(f.json, "summary");
-    const Json& reps = Get(f.json, "repetitions");
-    const size_t n = reps.is_array() && !reps.empty() ? reps.size() : 1;
-    std::string name = Strategy(f);
-    if (Get(s, "interrupted").is_boolean() && Get(s, "interrupted").get<bool>()) name += " (interrupted)";
-    rows.push_back(Json::array({name, std::to_string(n), FormatValue(Num(s, "transactions"), ""),
-                                FormatValue(Num(s, "datoms"), ""), FormatValue(Num(s, "jobs"), ""),
-                                Range(Samples(f, "import_datoms_per_s"), ""),
-                                Range(Samples(f, "indexed_datoms_per_s"), ""),
-                                FormatValue(Num(s, "index_bytes_written"), "bytes"),
-                                FormatValue(Num(s, "index_segments_written"), ""),
-                                FormatValue(Num(s, "datoms_rewritten"), ""),
-                                FormatValue(Num(s, "write_amplification"), "x"),
-                                FormatValue(Num(s, "max_read_sources"), ""),
-                                RangeOrDash(TxLatency(f, "p99_us"), "us"), RangeOrDash(AllReadsP99(f), "us"),
-                                Range(Samples(f, "backpressure_wait_ms"), "ms"),
-                                Range(Samples(f, "peak_rss_bytes"), "bytes"),
-                                FormatValue(Num(s, "storage_bytes"), "bytes")}));
+  for (const RunFile& file : files) {
+    const ResultsFile& f = file.results;
+    const harness::Summary& s = f.summary;
+    const size_t n = f.repetitions.empty() ? 1 : f.repetitions.size();
+    std::string name = f.strategy;
+    if (s.interrupted) name += " (interrupted)";
+    rows.push_back(Json::array({name, std::to_string(n), Count(s.transactions), Count(s.datoms), Count(s.jobs),
+                                Range(Samples(f, &Summary::import_datoms_per_s), ""),
+                                Range(Samples(f, &Summary::indexed_datoms_per_s), ""),
+                                FormatValue(static_cast<double>(s.index_bytes_written), "bytes"),
+                                Count(s.index_segments_written), Count(s.datoms_rewritten),
+                                FormatValue(s.write_amplification, "x"), Count(s.max_read_sources),
+                                RangeOrDash(TxLatency(f, &Latency::p99_us), "us"), RangeOrDash(AllReadsP99(f), "us"),
+                                Range(Samples(f, &Summary::backpressure_wait_ms), "ms"),
+                                Range(Samples(f, &Summary::peak_rss_bytes), "bytes"),
+                                FormatValue(static_cast<double>(s.storage_bytes), "bytes")}));
   }
   return Json{{"columns", std::move(columns)}, {"rows", std::move(rows)}};
 }
@@ -159,24 +157,25 @@ Json LineChart(const std::string& id, const std::string& title, const std::strin
               {"y_label", y_label}, {"x_log", false},     {"y_log", false},       {"series", Json::array()}};
 }
 
-// Per job: x = datoms in the durable index after it, y = field.
-Json JobChart(const std::vector<RunFile>& files, const std::string& id, const std::string& title, const char* field,
-              const std::string& y_label) {
+double D(uint64_t x) { return static_cast<double>(x); }
+
+// Per job: x = datoms in the durable index after it, y = `field` (named
+// `key` in the file).
+Json JobChart(const std::vector<RunFile>& files, const std::string& id, const std::string& title,
+              Member<Job> field, const char* key, const std::string& y_label) {
   Json c = LineChart(id, title, "database size (datoms in the durable index after the job)", y_label);
   bool any = false, has_field = false;
   for (const RunFile& f : files) {
     Json points = Json::array();
-    const Json& jobs = Get(f.json, "jobs");
-    if (jobs.is_array())
-      for (const Json& j : jobs) {
-        has_field = has_field || j.contains(field);
-        points.push_back(Json::array({Num(j, "db_datoms"), Num(j, field)}));
-      }
+    for (const Job& j : f.results.jobs) {
+      has_field = has_field || Recorded(j, field);
+      points.push_back(Json::array({D(j.db_datoms), Figure(j, field).value_or(0)}));
+    }
     any = any || !points.empty();
     c["series"].push_back(Json{{"label", Strategy(f)}, {"points", std::move(points)}});
   }
   if (!any) return Missing(id, title, "not recorded: the results files list no indexing jobs");
-  if (!has_field) return Missing(id, title, std::string("not recorded: these results files' jobs have no ") + field);
+  if (!has_field) return Missing(id, title, std::string("not recorded: these results files' jobs have no ") + key);
   return c;
 }
 
@@ -188,13 +187,11 @@ Json WriteAmpChart(const std::vector<RunFile>& files) {
   for (const RunFile& f : files) {
     Json points = Json::array();
     double written = 0, novelty = 0;
-    const Json& jobs = Get(f.json, "jobs");
-    if (jobs.is_array())
-      for (const Json& j : jobs) {
-        written += Num(j, "bytes_written");
-        novelty += Num(j, "novelty_bytes");
-        if (novelty > 0) points.push_back(Json::array({Num(j, "db_datoms"), written / novelty}));
-      }
+    for (const Job& j : f.results.jobs) {
+      written += D(j.bytes_written);
+      novelty += D(j.novelty_bytes);
+      if (novelty > 0) points.push_back(Json::array({D(j.db_datoms), written / novelty}));
+    }
     any = any || !points.empty();
     c["series"].push_back(Json{{"label", Strategy(f)}, {"points", std::move(points)}});
   }
@@ -202,30 +199,33 @@ Json WriteAmpChart(const std::vector<RunFile>& files) {
   return c;
 }
 
-bool HasTimeline(const RunFile& f) {
-  const Json& t = Get(f.json, "timeline");
-  return Get(t, "t_ms").is_array() && !Get(t, "t_ms").empty();
+// The file's timeline when it has samples, else null.
+const Timeline* TimelineOf(const RunFile& f) {
+  const auto& t = f.results.timeline;
+  return t && !t->t_ms.empty() ? &*t : nullptr;
 }
 
 // Where the cumulative "jobs" column of a timeline goes up: a job finished.
-Json JobMarks(const Json& timeline) {
+Json JobMarks(const Timeline& t) {
   Json marks = Json::array();
-  const Json& t = Get(timeline, "t_ms");
-  const Json& jobs = Get(timeline, "jobs");
-  if (!jobs.is_array() || jobs.size() != t.size()) return marks;
-  for (size_t i = 1; i < t.size(); ++i)
-    if (jobs[i].is_number() && jobs[i - 1].is_number() && jobs[i].get<double>() > jobs[i - 1].get<double>())
-      marks.push_back(t[i].get<double>() / 1000);
+  if (t.jobs.size() != t.t_ms.size()) return marks;
+  for (size_t i = 1; i < t.t_ms.size(); ++i)
+    if (t.jobs[i] > t.jobs[i - 1]) marks.push_back(t.t_ms[i] / 1000);
   return marks;
 }
 
-Json Column(const Json& timeline, const char* key, double scale_x = 1000) {
+// (seconds, value) points of a column; a latency column's "none" (-1) is skipped.
+Json Column(const Timeline& t, const std::vector<uint64_t>& v) {
   Json points = Json::array();
-  const Json& t = Get(timeline, "t_ms");
-  const Json& v = Get(timeline, key);
-  if (!v.is_array() || v.size() != t.size()) return points;
-  for (size_t i = 0; i < t.size(); ++i)
-    if (t[i].is_number() && v[i].is_number()) points.push_back(Json::array({t[i].get<double>() / scale_x, v[i]}));
+  if (v.size() != t.t_ms.size()) return points;
+  for (size_t i = 0; i < v.size(); ++i) points.push_back(Json::array({t.t_ms[i] / 1000, v[i]}));
+  return points;
+}
+Json Column(const Timeline& t, const std::vector<double>& v) {
+  Json points = Json::array();
+  if (v.size() != t.t_ms.size()) return points;
+  for (size_t i = 0; i < v.size(); ++i)
+    if (v[i] >= 0) points.push_back(Json::array({t.t_ms[i] / 1000, v[i]}));
   return points;
 }
 
@@ -235,17 +235,18 @@ const char* kTimelineWhy =
 void TxLatencyCharts(const std::vector<RunFile>& files, Json* charts) {
   bool any = false;
   for (const RunFile& f : files) {
-    if (!HasTimeline(f)) continue;
-    const Json& t = Get(f.json, "timeline");
+    const Timeline* t = TimelineOf(f);
+    if (t == nullptr) continue;
     Json c = LineChart("tx-latency-" + Strategy(f), "Transaction latency over time: " + Strategy(f),
                        "time since the workload started (s)", "commit latency (µs)");
     c["y_log"] = true;
-    for (const auto& [key, label] : {std::pair{"tx_p50_us", "p50"}, {"tx_p99_us", "p99"}, {"tx_max_us", "max"}}) {
-      Json pts = Column(t, key);
+    for (const auto& [column, label] :
+         {std::pair{&t->tx_p50_us, "p50"}, {&t->tx_p99_us, "p99"}, {&t->tx_max_us, "max"}}) {
+      Json pts = Column(*t, *column);
       if (!pts.empty()) c["series"].push_back(Json{{"label", label}, {"points", std::move(pts)}});
     }
     if (c["series"].empty()) continue;
-    c["marks"] = JobMarks(t);
+    c["marks"] = JobMarks(*t);
     c["marks_label"] = "indexing job done";
     charts->push_back(std::move(c));
     any = true;
@@ -257,15 +258,12 @@ Json ThroughputChart(const std::vector<RunFile>& files) {
   const std::string title = "Throughput over time (datoms committed per second)";
   Json c = LineChart("throughput", title, "time since the workload started (s)", "datoms per second");
   for (const RunFile& f : files) {
-    if (!HasTimeline(f)) continue;
-    const Json& t = Get(f.json, "timeline");
-    const Json& ts = Get(t, "t_ms");
-    const Json& d = Get(t, "datoms");
-    if (!d.is_array() || d.size() != ts.size()) continue;
+    const Timeline* t = TimelineOf(f);
+    if (t == nullptr || t->datoms.size() != t->t_ms.size()) continue;
     Json pts = Json::array();
-    for (size_t i = 1; i < ts.size(); ++i) {
-      const double dt = (ts[i].get<double>() - ts[i - 1].get<double>()) / 1000;
-      if (dt > 0) pts.push_back(Json::array({ts[i].get<double>() / 1000, (d[i].get<double>() - d[i - 1].get<double>()) / dt}));
+    for (size_t i = 1; i < t->t_ms.size(); ++i) {
+      const double dt = (t->t_ms[i] - t->t_ms[i - 1]) / 1000;
+      if (dt > 0) pts.push_back(Json::array({t->t_ms[i] / 1000, (D(t->datoms[i]) - D(t->datoms[i - 1])) / dt}));
     }
     c["series"].push_back(Json{{"label", Strategy(f)}, {"points", std::move(pts)}});
   }
@@ -277,8 +275,9 @@ Json MemoryChart(const std::vector<RunFile>& files) {
   const std::string title = "Memory-index size over time";
   Json c = LineChart("memory-index", title, "time since the workload started (s)", "memory index (bytes)");
   for (const RunFile& f : files) {
-    if (!HasTimeline(f)) continue;
-    Json pts = Column(Get(f.json, "timeline"), "memory_index_bytes");
+    const Timeline* t = TimelineOf(f);
+    if (t == nullptr) continue;
+    Json pts = Column(*t, t->memory_index_bytes);
     if (!pts.empty()) c["series"].push_back(Json{{"label", Strategy(f)}, {"points", std::move(pts)}});
   }
   if (!c["series"].empty()) return c;
@@ -288,9 +287,7 @@ Json MemoryChart(const std::vector<RunFile>& files) {
                             "transaction (basis t of the job)", "novelty sealed (bytes)");
   for (const RunFile& f : files) {
     Json pts = Json::array();
-    const Json& jobs = Get(f.json, "jobs");
-    if (jobs.is_array())
-      for (const Json& j : jobs) pts.push_back(Json::array({Num(j, "basis_t"), Num(j, "novelty_bytes")}));
+    for (const Job& j : f.results.jobs) pts.push_back(Json::array({D(j.basis_t), D(j.novelty_bytes)}));
     if (!pts.empty()) fallback["series"].push_back(Json{{"label", Strategy(f)}, {"points", std::move(pts)}});
   }
   if (fallback["series"].empty()) return Missing("memory-index", title, kTimelineWhy);
@@ -302,12 +299,9 @@ Json MemoryChart(const std::vector<RunFile>& files) {
 Json ReadsChart(const std::vector<RunFile>& files) {
   const std::string title = "Read latency percentiles per query and strategy";
   std::vector<std::string> names;
-  for (const RunFile& f : files) {
-    const Json& reads = Get(f.json, "reads");
-    if (!reads.is_object()) continue;
-    for (const auto& [name, lat] : reads.items())
+  for (const RunFile& f : files)
+    for (const auto& [name, lat] : f.results.reads)
       if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
-  }
   if (names.empty()) return Missing("reads", title, "not recorded: no reads ran (strata run --read-ratio R times them)");
   std::sort(names.begin(), names.end());
   Json c{{"id", "reads"},
@@ -319,15 +313,15 @@ Json ReadsChart(const std::vector<RunFile>& files) {
          {"labels", names},
          {"series", Json::array()}};
   for (const RunFile& f : files) {
-    const Json& reads = Get(f.json, "reads");
-    for (const char* stat : {"p50_us", "p99_us"}) {
+    for (const auto& [stat, member] : {std::pair{"p50", &Latency::p50_us}, {"p99", &Latency::p99_us}}) {
       Json values = Json::array();
       for (const std::string& n : names) {
-        const Json& lat = Get(reads, n.c_str());
-        if (Get(lat, stat).is_number()) values.push_back(Num(lat, stat));
-        else values.push_back(nullptr);
+        auto it = f.results.reads.find(n);
+        std::optional<double> v;
+        if (it != f.results.reads.end()) v = Figure(it->second, member);
+        values.push_back(v ? Json(*v) : Json(nullptr));
       }
-      c["series"].push_back(Json{{"label", Strategy(f) + " " + std::string(stat, 3)},
+      c["series"].push_back(Json{{"label", Strategy(f) + " " + stat},
                                  {"group", Strategy(f)},
                                  {"values", std::move(values)}});
     }
@@ -338,65 +332,71 @@ Json ReadsChart(const std::vector<RunFile>& files) {
 }  // namespace
 
 Json ReportModel(const std::vector<RunFile>& files) {
+  using harness::Context;
   Json rows = Json::array(), warnings = Json::array();
-  auto ctx = [](const RunFile& f, const char* key) { return Str(Get(Get(f.json, "context"), key)); };
-  ContextRow(files, "workload", [](const RunFile& f) { return Str(Get(f.json, "workload")); }, &rows, &warnings);
-  ContextRow(files, "scale", [](const RunFile& f) { return Str(Get(f.json, "scale")); }, &rows, &warnings);
-  ContextRow(files, "seed", [](const RunFile& f) { return Str(Get(f.json, "seed")); }, &rows, &warnings);
-  ContextRow(files, "workload options", [&](const RunFile& f) { return ctx(f, "workload_options"); }, &rows, &warnings);
-  ContextRow(files, "commit", [&](const RunFile& f) {
-    std::string c = ctx(f, "git_commit");
+  auto row = [&](const std::string& label, const std::function<std::string(const ResultsFile&)>& get) {
+    ContextRow(files, label, [&](const RunFile& f) { return get(f.results); }, &rows, &warnings);
+  };
+  row("workload", [](const ResultsFile& f) { return f.workload; });
+  row("scale", [](const ResultsFile& f) { return Json(f.scale).dump(); });
+  row("seed", [](const ResultsFile& f) { return std::to_string(f.seed); });
+  row("workload options", [](const ResultsFile& f) { return f.context.workload_options; });
+  row("commit", [](const ResultsFile& f) {
+    std::string c = f.context.git_commit;
     if (c.empty()) return std::string("not in a git checkout");
-    if (Get(Get(f.json, "context"), "git_dirty") == true) c += " (with uncommitted changes)";
+    if (f.context.git_dirty) c += " (with uncommitted changes)";
     return c;
-  }, &rows, &warnings);
-  ContextRow(files, "build", [&](const RunFile& f) {
-    const Json& c = Get(f.json, "context");
-    std::string b = ctx(f, "build_type");
-    if (Get(c, "assertions") == true) b += ", assertions on";
-    if (!ctx(f, "sanitizers").empty()) b += ", sanitizer " + ctx(f, "sanitizers");
-    return b + " — " + ctx(f, "compiler");
-  }, &rows, &warnings);
-  ContextRow(files, "machine", [&](const RunFile& f) {
-    return ctx(f, "hostname") + ": " + ctx(f, "cpu_model") + ", " + ctx(f, "cpus") + " CPUs, " + ctx(f, "kernel") +
-           (ctx(f, "jemalloc").empty() ? ", no jemalloc statistics" : ", jemalloc " + ctx(f, "jemalloc").substr(0, 5));
-  }, &rows, &warnings);
+  });
+  row("build", [](const ResultsFile& f) {
+    const Context& c = f.context;
+    std::string b = c.build_type;
+    if (Recorded(c, &Context::assertions) && c.assertions) b += ", assertions on";
+    if (!c.sanitizers.empty()) b += ", sanitizer " + c.sanitizers;
+    return b + " — " + c.compiler;
+  });
+  row("machine", [](const ResultsFile& f) {
+    const Context& c = f.context;
+    const std::string cpus = Recorded(c, &Context::cpus) ? std::to_string(c.cpus) : "";
+    return c.hostname + ": " + c.cpu_model + ", " + cpus + " CPUs, " + c.kernel +
+           (c.jemalloc.empty() ? ", no jemalloc statistics" : ", jemalloc " + c.jemalloc.substr(0, 5));
+  });
   // Shown, never warned about: it says how quiet the machine was.
   Json no_warnings = Json::array();
-  ContextRow(files, "load average at start", [&](const RunFile& f) {
-    const Json& l = Get(Get(f.json, "context"), "load_avg");
-    if (!l.is_array() || l.size() != 3 || !l[0].is_number() || l[0].get<double>() < 0) return std::string("?");
+  ContextRow(files, "load average at start", [](const RunFile& f) {
+    const std::vector<double>& l = f.results.context.load_avg;
+    if (l.size() != 3 || l[0] < 0) return std::string("?");
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%.1f / %.1f / %.1f (1 / 5 / 15 min)", l[0].get<double>(), l[1].get<double>(),
-                  l[2].get<double>());
+    std::snprintf(buf, sizeof buf, "%.1f / %.1f / %.1f (1 / 5 / 15 min)", l[0], l[1], l[2]);
     return std::string(buf);
   }, &rows, &no_warnings);
-  ContextRow(files, "options", [&](const RunFile& f) { return WithoutStrategy(ctx(f, "options")); }, &rows, &warnings);
-  ContextRow(files, "date", [&](const RunFile& f) { return ctx(f, "date"); }, &rows, &warnings);
-  ContextRow(files, "command", [&](const RunFile& f) { return ctx(f, "command"); }, &rows, &warnings);
+  row("options", [](const ResultsFile& f) { return WithoutStrategy(f.context.options); });
+  row("date", [](const ResultsFile& f) { return f.context.date; });
+  row("command", [](const ResultsFile& f) { return f.context.command; });
 
   bool release = true;
   std::string build;
-  for (const RunFile& f : files) {
-    const Json& c = Get(f.json, "context");
-    if (Get(c, "release") != true) {
+  for (const RunFile& file : files) {
+    const ResultsFile& f = file.results;
+    if (!f.context.release) {
       release = false;
-      build = ctx(f, "build_type");
+      build = f.context.build_type;
     }
-    if (Num(c, "planted_slow_read_us") > 0)
-      warnings.push_back(Strategy(f) + ": STRATA_PLANT_SLOW_READ_US=" + Str(Get(c, "planted_slow_read_us")) +
+    if (f.context.planted_slow_read_us > 0)
+      warnings.push_back(f.strategy + ": STRATA_PLANT_SLOW_READ_US=" + std::to_string(f.context.planted_slow_read_us) +
                          " was set: every timed read was made slower on purpose (a test knob)");
-    if (Get(Get(f.json, "summary"), "interrupted") == true)
-      warnings.push_back(Strategy(f) + ": the run was interrupted; its figures cover part of the workload");
+    if (f.summary.interrupted)
+      warnings.push_back(f.strategy + ": the run was interrupted; its figures cover part of the workload");
   }
   Json charts = Json::array();
-  charts.push_back(JobChart(files, "job-bytes", "Indexing job cost: bytes written per job", "bytes_written",
-                            "bytes written by the job"));
-  charts.push_back(JobChart(files, "job-segments", "Indexing job cost: segments written per job", "segments_written",
-                            "segments written by the job"));
-  charts.push_back(JobChart(files, "job-wall", "Indexing job cost: wall time per job", "wall_ms", "wall time (ms)"));
+  charts.push_back(JobChart(files, "job-bytes", "Indexing job cost: bytes written per job", &Job::bytes_written,
+                            "bytes_written", "bytes written by the job"));
+  charts.push_back(JobChart(files, "job-segments", "Indexing job cost: segments written per job",
+                            &Job::segments_written, "segments_written", "segments written by the job"));
+  charts.push_back(JobChart(files, "job-wall", "Indexing job cost: wall time per job", &Job::wall_ms, "wall_ms",
+                            "wall time (ms)"));
   charts.push_back(JobChart(files, "job-round-trips", "Indexing job cost: storage round trips per job",
-                            "storage_round_trips", "storage round trips (calls to the folder or the server)"));
+                            &Job::storage_round_trips, "storage_round_trips",
+                            "storage round trips (calls to the folder or the server)"));
   charts.push_back(WriteAmpChart(files));
   TxLatencyCharts(files, &charts);
   charts.push_back(ThroughputChart(files));

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "reports/test_util.h"
+#include "test_util.h"
 
 namespace strata::reports {
 namespace {

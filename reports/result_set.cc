@@ -4,12 +4,10 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
+#include <optional>
 #include <set>
-#include <sstream>
 
 namespace strata::reports {
 
@@ -17,8 +15,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using harness::Latency;
+using harness::Member;
+using harness::ResultsFile;
+using harness::Summary;
+
 struct Spec {
   const char* key;
+  Member<Summary> member;
   const char* unit;
   MetricKind kind;
   Better better;
@@ -26,29 +30,31 @@ struct Spec {
 
 // The "summary" fields a comparison looks at, in display order. Counters
 // are deterministic per (build, workload, options); timings are not.
-constexpr Spec kRunSummary[] = {
-    {"index_bytes_written", "bytes", MetricKind::kCounter, Better::kLower},
-    {"index_segments_written", "segments", MetricKind::kCounter, Better::kLower},
-    {"datoms_rewritten", "datoms", MetricKind::kCounter, Better::kLower},
-    {"max_read_sources", "sources", MetricKind::kCounter, Better::kLower},
-    {"write_amplification", "x", MetricKind::kCounter, Better::kLower},
-    {"index_bytes_read", "bytes", MetricKind::kCounter, Better::kLower},
-    {"storage_bytes", "bytes", MetricKind::kCounter, Better::kLower},
-    {"levels_max", "levels", MetricKind::kCounter, Better::kLower},
-    {"import_datoms_per_s", "datoms/s", MetricKind::kTiming, Better::kHigher},
-    {"final_index_ms", "ms", MetricKind::kTiming, Better::kLower},
-    {"job_wall_ms", "ms", MetricKind::kTiming, Better::kLower},
-    {"job_cpu_ms", "ms", MetricKind::kTiming, Better::kLower},
-    {"backpressure_wait_ms", "ms", MetricKind::kTiming, Better::kLower},
-    {"peak_rss_bytes", "bytes", MetricKind::kTiming, Better::kLower},
-    {"peak_allocated_bytes", "bytes", MetricKind::kTiming, Better::kLower},
-    {"datoms", "datoms", MetricKind::kInfo, Better::kLower},
-    {"transactions", "tx", MetricKind::kInfo, Better::kLower},
-    {"jobs", "jobs", MetricKind::kInfo, Better::kLower},
-    {"reads", "reads", MetricKind::kInfo, Better::kLower},
+const Spec kRunSummary[] = {
+    {"index_bytes_written", &Summary::index_bytes_written, "bytes", MetricKind::kCounter, Better::kLower},
+    {"index_segments_written", &Summary::index_segments_written, "segments", MetricKind::kCounter, Better::kLower},
+    {"datoms_rewritten", &Summary::datoms_rewritten, "datoms", MetricKind::kCounter, Better::kLower},
+    {"max_read_sources", &Summary::max_read_sources, "sources", MetricKind::kCounter, Better::kLower},
+    {"write_amplification", &Summary::write_amplification, "x", MetricKind::kCounter, Better::kLower},
+    {"index_bytes_read", &Summary::index_bytes_read, "bytes", MetricKind::kCounter, Better::kLower},
+    {"storage_bytes", &Summary::storage_bytes, "bytes", MetricKind::kCounter, Better::kLower},
+    {"levels_max", &Summary::levels_max, "levels", MetricKind::kCounter, Better::kLower},
+    {"import_datoms_per_s", &Summary::import_datoms_per_s, "datoms/s", MetricKind::kTiming, Better::kHigher},
+    {"final_index_ms", &Summary::final_index_ms, "ms", MetricKind::kTiming, Better::kLower},
+    {"job_wall_ms", &Summary::job_wall_ms, "ms", MetricKind::kTiming, Better::kLower},
+    {"job_cpu_ms", &Summary::job_cpu_ms, "ms", MetricKind::kTiming, Better::kLower},
+    {"backpressure_wait_ms", &Summary::backpressure_wait_ms, "ms", MetricKind::kTiming, Better::kLower},
+    {"peak_rss_bytes", &Summary::peak_rss_bytes, "bytes", MetricKind::kTiming, Better::kLower},
+    {"peak_allocated_bytes", &Summary::peak_allocated_bytes, "bytes", MetricKind::kTiming, Better::kLower},
+    {"datoms", &Summary::datoms, "datoms", MetricKind::kInfo, Better::kLower},
+    {"transactions", &Summary::transactions, "tx", MetricKind::kInfo, Better::kLower},
+    {"jobs", &Summary::jobs, "jobs", MetricKind::kInfo, Better::kLower},
+    {"reads", &Summary::reads, "reads", MetricKind::kInfo, Better::kLower},
 };
 
-constexpr const char* kReadStats[] = {"p50_us", "p99_us", "mean_us"};
+// The latency figures compared, per read name and for commits.
+const std::pair<const char*, Member<Latency>> kLatencyStats[] = {
+    {"p50_us", &Latency::p50_us}, {"p99_us", &Latency::p99_us}, {"mean_us", &Latency::mean_us}};
 
 // Google Benchmark user counters known to be deterministic.
 const std::set<std::string> kBenchmarkCounters = {"bytes_per_datom", "sources",          "sources_merged",
@@ -64,47 +70,6 @@ const std::set<std::string> kBenchmarkFields = {
 double Number(const Json& j) { return j.is_number() ? j.get<double>() : 0; }
 
 bool IsNumber(const Json& obj, const char* key) { return obj.is_object() && obj.contains(key) && obj[key].is_number(); }
-
-// Google Benchmark writes NaN and inf bare (e.g. the cv of a zero
-// counter), which is not JSON: outside strings they become null.
-std::string NullNonFinite(const std::string& text) {
-  static const char* kTokens[] = {"-Infinity", "Infinity", "-NaN", "NaN", "-nan", "nan", "-inf", "inf"};
-  std::string out;
-  out.reserve(text.size());
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      out += c;
-      if (c == '\\' && i + 1 < text.size()) out += text[++i];
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') in_string = true;
-    bool replaced = false;
-    for (const char* t : kTokens) {
-      if (text.compare(i, std::strlen(t), t) == 0) {
-        out += "null";
-        i += std::strlen(t) - 1;
-        replaced = true;
-        break;
-      }
-    }
-    if (!replaced) out += c;
-  }
-  return out;
-}
-
-Result<Json> ParseFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound("cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  Json j = Json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) j = Json::parse(NullNonFinite(ss.str()), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Status::InvalidArgument(path + ": not valid JSON");
-  return j;
-}
 
 Metric& Add(Subject* s, const std::string& name, const std::string& unit, MetricKind kind, Better better) {
   for (Metric& m : s->metrics)
@@ -134,7 +99,10 @@ const Subject* ResultSet::Find(const std::string& subject) const {
   return nullptr;
 }
 
-Result<std::vector<RunFile>> ReadRunFiles(const std::string& path) {
+namespace {
+
+// The results-*.json files of a folder, sorted, or the one file `path` names.
+Result<std::vector<std::string>> ResultsPaths(const std::string& path) {
   std::vector<std::string> paths;
   std::error_code ec;
   if (fs::is_directory(path, ec)) {
@@ -149,85 +117,79 @@ Result<std::vector<RunFile>> ReadRunFiles(const std::string& path) {
     return Status::NotFound(path + " does not exist");
   }
   std::sort(paths.begin(), paths.end());
+  return paths;
+}
+
+bool IsBenchmarkFile(const Json& j) { return j.is_object() && j.contains("benchmarks"); }
+
+void AddLatency(Subject* s, const std::string& prefix, const Latency& l) {
+  for (const auto& [stat, member] : kLatencyStats)
+    if (auto v = harness::Figure(l, member))
+      Add(s, prefix + stat, "us", MetricKind::kTiming, Better::kLower).samples.push_back(*v);
+}
+
+}  // namespace
+
+Result<std::vector<RunFile>> ReadRunFiles(const std::string& path) {
+  STRATA_ASSIGN_OR_RETURN(std::vector<std::string> paths, ResultsPaths(path));
   std::vector<RunFile> files;
   for (const std::string& p : paths) {
-    STRATA_ASSIGN_OR_RETURN(Json j, ParseFile(p));
-    files.push_back(RunFile{p, std::move(j)});
+    STRATA_ASSIGN_OR_RETURN(harness::ResultsFile f, harness::ReadResultsFile(p));
+    files.push_back(RunFile{p, std::move(f)});
   }
   return files;
 }
 
-Result<Subject> SubjectOfRunFile(const Json& j, std::vector<std::string>* notes) {
-  if (!j.is_object() || !j.contains("strategy") || !j["strategy"].is_string() || !j.contains("summary") ||
-      !j["summary"].is_object())
-    return Status::InvalidArgument("not a strata run results file (no \"strategy\" and \"summary\")");
+Subject SubjectOfRun(const ResultsFile& f, std::vector<std::string>* notes) {
   Subject s;
-  s.name = j["strategy"].get<std::string>();
-  const Json& summary = j["summary"];
+  s.name = f.strategy;
   // A loaded machine drifts between runs far more than within one: say so.
-  if (const Json& ctx = j.contains("context") ? j["context"] : Json(); ctx.is_object()) {
-    const double cpus = IsNumber(ctx, "cpus") ? Number(ctx["cpus"]) : 0;
-    if (ctx.contains("load_avg") && ctx["load_avg"].is_array() && !ctx["load_avg"].empty() &&
-        ctx["load_avg"][0].is_number() && cpus > 0 && ctx["load_avg"][0].get<double>() > cpus) {
-      char buf[200];
-      std::snprintf(buf, sizeof buf,
-                    "%s: the machine was loaded when the run started (load average %.1f on %.0f CPUs): timing "
-                    "verdicts are unreliable",
-                    s.name.c_str(), ctx["load_avg"][0].get<double>(), cpus);
-      notes->push_back(buf);
-    }
-    if (IsNumber(ctx, "planted_slow_read_us") && Number(ctx["planted_slow_read_us"]) > 0)
-      notes->push_back(s.name + ": made with STRATA_PLANT_SLOW_READ_US=" + ctx["planted_slow_read_us"].dump() +
-                       " (every timed read slowed on purpose)");
+  const harness::Context& ctx = f.context;
+  const double cpus = harness::Recorded(ctx, &harness::Context::cpus) ? static_cast<double>(ctx.cpus) : 0;
+  if (!ctx.load_avg.empty() && cpus > 0 && ctx.load_avg[0] > cpus) {
+    char buf[200];
+    std::snprintf(buf, sizeof buf,
+                  "%s: the machine was loaded when the run started (load average %.1f on %.0f CPUs): timing "
+                  "verdicts are unreliable",
+                  s.name.c_str(), ctx.load_avg[0], cpus);
+    notes->push_back(buf);
   }
-  const Json empty_array = Json::array();
-  const Json& reps = j.contains("repetitions") && j["repetitions"].is_array() ? j["repetitions"] : empty_array;
+  if (ctx.planted_slow_read_us > 0)
+    notes->push_back(s.name + ": made with STRATA_PLANT_SLOW_READ_US=" + std::to_string(ctx.planted_slow_read_us) +
+                     " (every timed read slowed on purpose)");
   for (const Spec& spec : kRunSummary) {
-    if (!IsNumber(summary, spec.key)) continue;
+    const std::optional<double> value = harness::Figure(f.summary, spec.member);
+    if (!value) continue;
     Metric& m = Add(&s, spec.key, spec.unit, spec.kind, spec.better);
-    if (spec.kind == MetricKind::kTiming && !reps.empty()) {
-      for (const Json& r : reps)
-        if (IsNumber(r, spec.key)) m.samples.push_back(Number(r[spec.key]));
-    }
-    if (m.samples.empty()) m.samples.push_back(Number(summary[spec.key]));
+    if (spec.kind == MetricKind::kTiming)
+      for (const harness::Repetition& r : f.repetitions)
+        if (auto v = harness::Figure(r.summary, spec.member)) m.samples.push_back(*v);
+    if (m.samples.empty()) m.samples.push_back(*value);
     if (spec.kind == MetricKind::kCounter) {
       std::set<double> seen;
-      for (const Json& r : reps)
-        if (IsNumber(r, spec.key)) seen.insert(Number(r[spec.key]));
+      for (const harness::Repetition& r : f.repetitions)
+        if (auto v = harness::Figure(r.summary, spec.member)) seen.insert(*v);
       if (seen.size() > 1)
         notes->push_back(s.name + ": " + spec.key + " differs between repetitions (" + std::to_string(seen.size()) +
                          " values): not deterministic");
     }
   }
   // Commit latency: per repetition when each one records it.
-  bool tx_per_rep = !reps.empty();
-  for (const Json& r : reps) tx_per_rep = tx_per_rep && r.contains("tx_latency") && r["tx_latency"].is_object();
-  auto add_tx = [&](const Json& lat) {
-    for (const char* stat : kReadStats)
-      if (IsNumber(lat, stat))
-        Add(&s, std::string("tx ") + stat, "us", MetricKind::kTiming, Better::kLower).samples.push_back(Number(lat[stat]));
-  };
+  bool tx_per_rep = !f.repetitions.empty();
+  for (const harness::Repetition& r : f.repetitions) tx_per_rep = tx_per_rep && r.tx_latency.has_value();
   if (tx_per_rep) {
-    for (const Json& r : reps) add_tx(r["tx_latency"]);
-  } else if (j.contains("tx_latency") && j["tx_latency"].is_object()) {
-    add_tx(j["tx_latency"]);
+    for (const harness::Repetition& r : f.repetitions) AddLatency(&s, "tx ", *r.tx_latency);
+  } else if (f.tx_latency) {
+    AddLatency(&s, "tx ", *f.tx_latency);
   }
   // Read latencies: per repetition when each one records its reads.
-  bool per_rep = !reps.empty();
-  for (const Json& r : reps) per_rep = per_rep && r.contains("reads") && r["reads"].is_object();
+  bool per_rep = !f.repetitions.empty();
+  for (const harness::Repetition& r : f.repetitions) per_rep = per_rep && r.reads.has_value();
   if (per_rep) {
-    for (const Json& r : reps)
-      for (const auto& [name, lat] : r["reads"].items())
-        for (const char* stat : kReadStats)
-          if (IsNumber(lat, stat))
-            Add(&s, "read " + name + " " + stat, "us", MetricKind::kTiming, Better::kLower)
-                .samples.push_back(Number(lat[stat]));
-  } else if (j.contains("reads") && j["reads"].is_object()) {
-    for (const auto& [name, lat] : j["reads"].items())
-      for (const char* stat : kReadStats)
-        if (IsNumber(lat, stat))
-          Add(&s, "read " + name + " " + stat, "us", MetricKind::kTiming, Better::kLower)
-              .samples.push_back(Number(lat[stat]));
+    for (const harness::Repetition& r : f.repetitions)
+      for (const auto& [name, lat] : *r.reads) AddLatency(&s, "read " + name + " ", lat);
+  } else {
+    for (const auto& [name, lat] : f.reads) AddLatency(&s, "read " + name + " ", lat);
   }
   return s;
 }
@@ -292,25 +254,27 @@ Result<std::vector<Subject>> SubjectsOfBenchmarkFile(const Json& j, std::vector<
 }
 
 Result<ResultSet> LoadResultSet(const std::string& path) {
-  STRATA_ASSIGN_OR_RETURN(std::vector<RunFile> files, ReadRunFiles(path));
+  STRATA_ASSIGN_OR_RETURN(std::vector<std::string> paths, ResultsPaths(path));
   ResultSet set;
   set.source = path;
-  for (const RunFile& f : files) {
-    const bool benchmark = f.json.is_object() && f.json.contains("benchmarks");
+  for (const std::string& p : paths) {
+    STRATA_ASSIGN_OR_RETURN(Json j, harness::ReadJsonFile(p));
+    const bool benchmark = IsBenchmarkFile(j);
     const std::string format = benchmark ? "google-benchmark" : "strata-run";
     if (!set.format.empty() && set.format != format)
-      return Status::InvalidArgument(f.path + ": mixes Google Benchmark and strata run results");
+      return Status::InvalidArgument(p + ": mixes Google Benchmark and strata run results");
     set.format = format;
     if (benchmark) {
-      auto subjects = SubjectsOfBenchmarkFile(f.json, &set.notes);
-      if (!subjects.ok()) return subjects.status().WithContext(f.path);
+      auto subjects = SubjectsOfBenchmarkFile(j, &set.notes);
+      if (!subjects.ok()) return subjects.status().WithContext(p);
       for (Subject& s : *subjects) set.subjects.push_back(std::move(s));
     } else {
-      auto subject = SubjectOfRunFile(f.json, &set.notes);
-      if (!subject.ok()) return subject.status().WithContext(f.path);
-      if (set.Find(subject->name) != nullptr)
-        return Status::InvalidArgument(f.path + ": a second file for strategy " + subject->name);
-      set.subjects.push_back(std::move(*subject));
+      auto f = harness::ResultsFromJson(j);
+      if (!f.ok()) return f.status().WithContext(p);
+      Subject subject = SubjectOfRun(*f, &set.notes);
+      if (set.Find(subject.name) != nullptr)
+        return Status::InvalidArgument(p + ": a second file for strategy " + subject.name);
+      set.subjects.push_back(std::move(subject));
     }
   }
   return set;

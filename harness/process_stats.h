@@ -1,4 +1,4 @@
-// cli/process_stats.h — the process's memory and the machine's load, as
+// harness/process_stats.h — the process's memory and the machine's load, as
 // `strata run` reports them: jemalloc's counters (the strata binary links
 // jemalloc as its malloc), the kernel's peak resident set size, the load
 // average.
@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <string>
 
-namespace strata::cli {
+namespace strata::harness {
 
 struct JemallocStats {
   bool ok = false;  // false when jemalloc (or its statistics) is not there
@@ -38,4 +38,4 @@ struct LoadAverage {
 };
 LoadAverage ReadLoadAverage();
 
-}  // namespace strata::cli
+}  // namespace strata::harness

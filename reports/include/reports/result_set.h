@@ -3,7 +3,8 @@
 //
 // Two kinds of input:
 //  - `strata run` results (docs/results-format.md): a folder of
-//    results-<strategy>.json files, or one such file. A subject per
+//    results-<strategy>.json files, or one such file, read through the
+//    typed model of harness/results.h. A subject per
 //    strategy. Counters come from "summary" (they are deterministic: every
 //    repetition writes the same); timings from "repetitions" (one sample per
 //    repetition), or from "summary" alone (one sample) in files without it.
@@ -25,6 +26,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/results.h"
 #include "strata/status.h"
 
 namespace strata::reports {
@@ -64,16 +66,17 @@ struct ResultSet {
 // InvalidArgument names the file and what is wrong with it.
 Result<ResultSet> LoadResultSet(const std::string& path);
 
-// The parsed results-*.json files of a folder, sorted by file name, or the
-// one file `path` names. NotFound when there are none.
+// The results-*.json files of a folder, sorted by file name, or the one
+// file `path` names, read. NotFound when there are none; InvalidArgument
+// naming the file (and the key) when one is not a `strata run` results file.
 struct RunFile {
   std::string path;
-  Json json;
+  harness::ResultsFile results;
 };
 Result<std::vector<RunFile>> ReadRunFiles(const std::string& path);
 
-// Subject of one parsed `strata run` file / Google Benchmark file.
-Result<Subject> SubjectOfRunFile(const Json& j, std::vector<std::string>* notes);
+// Subject of one `strata run` results file / Google Benchmark file.
+Subject SubjectOfRun(const harness::ResultsFile& f, std::vector<std::string>* notes);
 Result<std::vector<Subject>> SubjectsOfBenchmarkFile(const Json& j, std::vector<std::string>* notes);
 
 }  // namespace strata::reports

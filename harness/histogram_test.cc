@@ -1,4 +1,4 @@
-#include "reports/histogram.h"
+#include "harness/histogram.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <random>
 #include <vector>
 
-namespace strata::reports {
+namespace strata::harness {
 namespace {
 
 TEST(Histogram, BucketsAreContiguousAndWithinOnePercent) {
@@ -146,4 +146,4 @@ TEST(Histogram, FromJsonRejectsMalformedInput) {
 }
 
 }  // namespace
-}  // namespace strata::reports
+}  // namespace strata::harness

@@ -1,12 +1,12 @@
 // Log-linear latency histogram (see histogram.h).
 
-#include "reports/histogram.h"
+#include "harness/histogram.h"
 
 #include <algorithm>
 #include <bit>
 #include <cmath>
 
-namespace strata::reports {
+namespace strata::harness {
 
 namespace {
 
@@ -124,4 +124,4 @@ Result<Histogram> Histogram::FromJson(const Json& j) {
   return h;
 }
 
-}  // namespace strata::reports
+}  // namespace strata::harness

@@ -1,6 +1,6 @@
 // Process memory figures (see process_stats.h).
 
-#include "cli/process_stats.h"
+#include "process_stats.h"
 
 #include <jemalloc/jemalloc.h>
 #include <stdlib.h>
@@ -21,7 +21,7 @@ extern "C" {
 const char* malloc_conf = "oversize_threshold:0,dirty_decay_ms:30000,muzzy_decay_ms:30000";
 }
 
-namespace strata::cli {
+namespace strata::harness {
 
 namespace {
 
@@ -72,4 +72,4 @@ LoadAverage ReadLoadAverage() {
   return a;
 }
 
-}  // namespace strata::cli
+}  // namespace strata::harness

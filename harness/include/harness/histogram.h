@@ -1,4 +1,4 @@
-// reports/histogram.h — a latency histogram in the style of HdrHistogram:
+// harness/histogram.h — a latency histogram in the style of HdrHistogram:
 // log-linear buckets, every recorded value kept to within 1% from 1 ns to
 // 10 minutes, in a fixed 35 KiB at most.
 //
@@ -30,7 +30,7 @@
 
 #include "strata/status.h"
 
-namespace strata::reports {
+namespace strata::harness {
 
 using Json = nlohmann::ordered_json;
 
@@ -56,6 +56,8 @@ class Histogram {
   Json ToJson() const;
   // InvalidArgument when `j` is not a histogram this code wrote.
   static Result<Histogram> FromJson(const Json& j);
+  // Equal as recorded: the same JSON (buckets, count, min, max, mean).
+  friend bool operator==(const Histogram& a, const Histogram& b) { return a.ToJson() == b.ToJson(); }
 
   // Bucket arithmetic, exposed for tests.
   static size_t BucketOf(uint64_t value);
@@ -68,4 +70,4 @@ class Histogram {
   double sum_ = 0;
 };
 
-}  // namespace strata::reports
+}  // namespace strata::harness

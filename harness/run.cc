@@ -1,0 +1,265 @@
+// Running workloads per strategy (see run.h).
+
+#include "strata/connection.h"
+#include "harness/run.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <thread>
+
+#include "process_stats.h"
+#include "sampler.h"
+
+namespace strata::harness {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+// :db/txInstant of every run starts here and advances 1 ms per
+// transaction, so every strategy builds the very same datoms.
+constexpr int64_t kClockStartMs = 1700000000000;
+
+// A fresh, empty database location for one run of `strategy`.
+Result<std::string> NewDatabase(const RunConfig& config, const std::string& strategy) {
+  if (config.storage.empty()) {
+    std::string dir = config.out_dir + "/db-" + strategy + "-XXXXXX";
+    if (mkdtemp(dir.data()) == nullptr) return Status::IOError("cannot create a folder under " + config.out_dir);
+    return dir;
+  }
+  static int runs = 0;
+  std::string dir =
+      WithStrataDb(config.storage, "run-" + std::to_string(::getpid()) + "-" + std::to_string(runs++) + "-" + strategy);
+  STRATA_RETURN_IF_ERROR(DestroyDatabase(dir));
+  return dir;
+}
+
+// Removes a run's database when the run ends, unless it is to be kept.
+class DatabaseCleanup {
+ public:
+  DatabaseCleanup(std::string location, bool remove, RunObserver* observer)
+      : location_(std::move(location)), remove_(remove), observer_(observer) {}
+  ~DatabaseCleanup() {
+    if (!remove_) return;
+    if (Status s = DestroyDatabase(location_); !s.ok())
+      observer_->Message("warning: removing the run's database " + location_ + ": " + s.ToString());
+  }
+
+ private:
+  std::string location_;
+  bool remove_;
+  RunObserver* observer_;
+};
+
+// Calls observer->Ended() once when a run ends, however it ends.
+class EndGuard {
+ public:
+  explicit EndGuard(RunObserver* observer) : observer_(observer) {}
+  ~EndGuard() { End(); }
+  void End() {
+    if (observer_ != nullptr) observer_->Ended();
+    observer_ = nullptr;
+  }
+
+ private:
+  RunObserver* observer_;
+};
+
+// Commits and timed reads of one run, into its RunResult.
+class Replayer {
+ public:
+  Replayer(const RunConfig& config, const std::string& strategy, Connection& conn, RunSampler& sampler,
+           RunObserver* observer, RunResult* r)
+      : config_(config), strategy_(strategy), conn_(conn), sampler_(sampler), observer_(observer), r_(r) {}
+
+  // The schema, then every step until the workload ends or the observer stops.
+  Status Replay(workloads::Workload& workload) {
+    for (const edn::Node& tx : workload.Schema()) {
+      if (Status s = Transact(tx); !s.ok()) return s.WithContext("schema of " + Where(0));
+    }
+    workloads::Step step;
+    uint64_t steps = 0;
+    while (!observer_->Stopped() && workload.Next(&step)) {
+      ++steps;
+      if (step.kind == workloads::Step::Kind::kTransact) {
+        if (Status s = Transact(step.tx); !s.ok()) return s.WithContext(Where(steps));
+      } else {
+        TimedRead(step, steps);
+      }
+      if ((steps & 63) == 0) observer_->Progress(steps, conn_.stats());
+    }
+    return Status::OK();
+  }
+
+ private:
+  Status Transact(const edn::Node& tx) {
+    const Clock::time_point t0 = Clock::now();
+    auto rep = conn_.Transact(tx);
+    const Clock::duration d = Clock::now() - t0;
+    if (!rep.ok()) return rep.status();
+    sampler_.RecordCommit(d);
+    r_->tx_latency.Record(std::chrono::duration_cast<std::chrono::nanoseconds>(d));
+    return Status::OK();
+  }
+
+  // Timed from taking the database value to the end of the read. A failed
+  // read is counted; the first is reported.
+  void TimedRead(const workloads::Step& step, uint64_t steps) {
+    const Database db = conn_.db();
+    const Clock::time_point t0 = Clock::now();
+    Status st = step.read(db);
+    if (config_.planted_slow_read_us > 0) {  // the gate's test knob: extra work inside the timed read
+      const Clock::time_point until = t0 + std::chrono::microseconds(config_.planted_slow_read_us);
+      while (Clock::now() < until) {
+      }
+    }
+    r_->reads[step.read_name].Record(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0));
+    r_->summary.reads++;
+    if (!st.ok() && r_->summary.read_errors++ == 0) {
+      observer_->Message("warning: read " + step.read_name + " failed at " + Where(steps) + ": " + st.ToString());
+    }
+  }
+
+  std::string Where(uint64_t step) const {
+    return "workload " + config_.workload.name + " (seed " + std::to_string(config_.workload.seed) + "), step " +
+           std::to_string(step) + ", strategy " + strategy_;
+  }
+
+  const RunConfig& config_;
+  const std::string& strategy_;
+  Connection& conn_;
+  RunSampler& sampler_;
+  RunObserver* observer_;
+  RunResult* r_;
+};
+
+// After the workload: the queued generations first, interruptibly
+// (IndexNow cannot be cancelled); then IndexNow seals and indexes the
+// remainder. Sets final_jobs, final_index_ms and interrupted.
+Status IndexRemainder(Connection& conn, RunObserver* observer, RunResult* r) {
+  const Clock::time_point t0 = Clock::now();
+  for (uint64_t queued, shown = 0; !observer->Stopped() && (queued = conn.stats().sealed_novelty) > 0;
+       shown = queued) {
+    if (queued != shown) observer->Note("indexing the backlog: " + std::to_string(queued) + " generations queued");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  r->summary.interrupted = observer->Stopped();
+  if (r->summary.interrupted) return Status::OK();
+  observer->Note("indexing the final novelty");
+  auto forced = conn.IndexNow();
+  if (!forced.ok()) return forced.status().WithContext("final IndexNow of strategy " + r->strategy);
+  // IndexNow seals the open novelty (when there is any) after every
+  // generation already sealed: the last job indexed that remainder.
+  r->final_jobs = forced->empty() ? 0 : 1;
+  r->summary.final_index_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  return Status::OK();
+}
+
+// The totals of a finished run: the connection's statistics, its jobs,
+// storage at rest and the process's memory.
+void CollectFigures(const Connection& conn, RunResult* r) {
+  Summary& s = r->summary;
+  r->jobs = conn.Jobs();
+  const ConnectionStats cs = conn.stats();
+  s.transactions = cs.transactions;
+  s.datoms = cs.datoms;
+  s.import_datoms_per_s = s.import_s > 0 ? static_cast<double>(cs.datoms) / s.import_s : 0;
+  const double total_s = s.import_s + s.final_index_ms / 1000;
+  s.indexed_datoms_per_s = total_s > 0 ? static_cast<double>(cs.datoms) / total_s : 0;
+  s.log_bytes = cs.log_bytes;
+  s.backpressure_wait_ms = cs.backpressure_wait_ms;
+  s.segments_collected = cs.segments_collected;
+  AddJobs(r->jobs, &s);
+  auto at_rest = conn.StorageBytes();
+  s.storage_bytes = at_rest.ok() ? *at_rest : 0;
+  const JemallocStats m = ReadJemallocStats();
+  s.allocated_bytes = m.allocated;
+  s.active_bytes = m.active;
+  s.resident_bytes = m.resident;
+  s.mapped_bytes = m.mapped;
+  s.peak_rss_bytes = PeakRssBytes();
+}
+
+// One run of one strategy; `label` names it to the observer.
+Result<RunResult> RunOnce(const RunConfig& config, const std::string& strategy, const std::string& label,
+                          RunObserver* observer) {
+  STRATA_ASSIGN_OR_RETURN(const std::string dir, NewDatabase(config, strategy));
+  DatabaseCleanup cleanup(dir, !config.keep, observer);
+
+  Options options = config.options;
+  options.strategy = strategy;
+  auto ticks = std::make_shared<std::atomic<int64_t>>(kClockStartMs);
+  options.clock = [ticks] { return ticks->fetch_add(1); };
+
+  RunResult r;
+  r.strategy = strategy;
+  r.options = options.ToString();
+  r.storage = config.storage.empty() ? "folder" : RedactLocation(config.storage);
+
+  STRATA_ASSIGN_OR_RETURN(auto workload, workloads::MakeWorkload(config.workload));
+  auto opened = Connection::Open(dir, options);
+  if (!opened.ok()) return opened.status().WithContext("opening " + RedactLocation(dir));
+  Connection& conn = **opened;
+  workload->RegisterTxFunctions(conn);
+
+  r.summary.peak_rss_reset = ResetPeakRss();
+  observer->Started(label, workload->EstimatedSteps());
+  EndGuard ended(observer);
+  const Clock::time_point start = Clock::now();
+  RunSampler sampler(conn, start, &r.timeline);
+  STRATA_RETURN_IF_ERROR(Replayer(config, strategy, conn, sampler, observer, &r).Replay(*workload));
+  r.summary.import_s = Seconds(Clock::now() - start);
+  STRATA_RETURN_IF_ERROR(IndexRemainder(conn, observer, &r));
+  ended.End();
+  r.summary.peak_allocated_bytes = sampler.Stop();
+
+  CollectFigures(conn, &r);
+  if (Status st = conn.Close(); !st.ok()) return st.WithContext("closing " + dir);
+  if (config.keep) observer->Message("kept the " + strategy + " database in " + RedactLocation(dir));
+  return r;
+}
+
+std::string Label(const RunConfig& config, size_t i, int rep, int reps) {
+  std::string label =
+      config.strategies[i] + " (" + std::to_string(i + 1) + "/" + std::to_string(config.strategies.size());
+  if (reps > 1) label += ", repetition " + std::to_string(rep + 1) + "/" + std::to_string(reps);
+  return label + ")";
+}
+
+}  // namespace
+
+Result<RunOutcome> Run(const RunConfig& config, const Context& context, RunObserver* observer) {
+  RunObserver quiet;
+  if (observer == nullptr) observer = &quiet;
+  std::map<std::string, std::vector<RunResult>> by_strategy;
+  const int reps = std::max(1, config.repetitions);
+  for (int rep = 0; rep < reps && !observer->Stopped(); ++rep) {
+    for (size_t i = 0; i < config.strategies.size() && !observer->Stopped(); ++i) {
+      const std::string& strategy = config.strategies[i];
+      const std::string label = Label(config, i, rep, reps);
+      STRATA_ASSIGN_OR_RETURN(RunResult result, RunOnce(config, strategy, label, observer));
+      observer->Finished(label, result);
+      auto& done = by_strategy[strategy];
+      done.push_back(std::move(result));
+      // Written after every run, so an interruption keeps what was measured.
+      const std::string path = config.out_dir + "/results-" + strategy + ".json";
+      STRATA_RETURN_IF_ERROR(
+          WriteResultsFile(path, MakeResultsFile(context, config.workload, done, MedianRepetition(done))));
+    }
+  }
+  RunOutcome out;
+  for (const std::string& s : config.strategies)
+    if (auto it = by_strategy.find(s); it != by_strategy.end())
+      out.medians.push_back(it->second[MedianRepetition(it->second)]);
+  out.stopped = observer->Stopped();
+  return out;
+}
+
+}  // namespace strata::harness

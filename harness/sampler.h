@@ -1,0 +1,54 @@
+// harness/sampler.h — watches one run from a thread of its own: jemalloc's
+// allocated bytes every 5 ms (jobs allocate off the main thread; the peak is
+// kept) and, every Timeline::interval_ms, a timeline row. The run's thread
+// reports each commit's latency through RecordCommit; a row holds the
+// percentiles of the commits since the previous row.
+//
+// Thread safety: RecordCommit and Stop may be called from any thread; the
+// timeline belongs to the sampler until Stop returns.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+
+#include "harness/histogram.h"
+#include "harness/results.h"
+#include "strata/connection.h"
+#include "strata/database.h"
+
+namespace strata::harness {
+
+class RunSampler {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // Starts sampling `conn` (which must outlive the sampler) into *timeline,
+  // with t = 0 at `start`.
+  RunSampler(const Connection& conn, Clock::time_point start, Timeline* timeline);
+  ~RunSampler() { Stop(); }
+
+  void RecordCommit(Clock::duration d);
+  // Takes a last row and stops; returns the peak allocated bytes seen (0
+  // without jemalloc statistics). The timeline is complete after this.
+  uint64_t Stop();
+
+ private:
+  void Loop();
+  void Row(Clock::time_point now);  // requires mu_
+
+  const Connection& conn_;
+  const Clock::time_point start_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  Timeline* timeline_;           // guarded by mu_ until Stop returns
+  Clock::time_point next_row_;   // guarded by mu_
+  Histogram interval_;           // guarded by mu_: commits since the last row
+  uint64_t peak_ = 0, allocated_ = 0;  // guarded by mu_
+  bool stop_ = false;                  // guarded by mu_
+  std::thread thread_;  // last: starts after the fields it uses
+};
+
+}  // namespace strata::harness
