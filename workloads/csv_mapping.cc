@@ -6,6 +6,8 @@
 #include <charconv>
 #include <set>
 
+#include "strata/instant.h"
+
 namespace strata::workloads {
 
 namespace {
@@ -28,23 +30,6 @@ bool ParseTypeName(std::string_view s, ValueType* out) {
       return true;
     }
   return false;
-}
-
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant).
-int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-bool IsLeap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-int64_t DaysIn(int64_t y, int64_t m) {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && IsLeap(y) ? 29 : kDays[m - 1];
 }
 
 // Reads `min`..`max` digits at *p.
@@ -79,7 +64,7 @@ bool ParsePattern(std::string_view pat, std::string_view s, int64_t* ms) {
     else ok = p < s.size() && s[p] == pat[i], ++p, ++i;
     if (!ok) return false;
   }
-  if (p != s.size() || mo < 1 || mo > 12 || d < 1 || d > DaysIn(y, mo) || h > 23 || mi > 59 || sec > 59) return false;
+  if (p != s.size() || mo < 1 || mo > 12 || d < 1 || d > DaysInMonth(y, mo) || h > 23 || mi > 59 || sec > 59) return false;
   *ms = ((DaysFromCivil(y, mo, d) * 24 + h) * 60 + mi) * 60000 + sec * 1000 + frac;
   return true;
 }

@@ -1,5 +1,5 @@
 // pack_format.h — the records of pack files, and file names of the folder
-// backend (internal; used by pack_storage.cc, described in docs/formats.md).
+// backend (internal; used by storage/folder/, described in docs/formats.md).
 //
 // A record is a 28-byte header, the key, the value:
 //   "SPK1" | u8 kind (1 put, 2 delete) | u8 0 | u16 key_length

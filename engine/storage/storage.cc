@@ -1,5 +1,5 @@
 // storage.cc — NewMemStorage: blobs in a plain map (tests, speculative
-// databases). The folder backend is in pack_storage.cc.
+// databases). The folder backend is in folder/ (pack_storage.h).
 //
 // Counting: MemStorage counts operations and bytes but makes no round trips.
 

@@ -85,7 +85,7 @@ struct EnvStorageOptions {
 
 // Files under `dir`: blobs appended to pack files in dir/packs/, the root in
 // dir/root (written with WriteFileAtomic); blobs of the old layout, one
-// file each in dir/segments/, stay readable (pack_storage.cc, and
+// file each in dir/segments/, stay readable (storage/folder/pack_storage.h, and
 // docs/formats.md). A writer creates the folder if missing and repairs a
 // torn tail left by a crash; a read-only storage sees blobs written later
 // by a writer in another process (it rescans on a miss). Opening reads the

@@ -1,0 +1,269 @@
+// tx_finish.cc — operations to datoms (see builder.h): Finish resolves the
+// operations against db-before, applies the rules that need the whole
+// transaction (redundancy, implicit retractions, uniqueness, excision
+// requests, schema alteration) and returns the transaction's datoms.
+
+#include <algorithm>
+#include <optional>
+
+#include "tx/builder.h"
+#include "util/planted_faults.h"
+
+namespace strata::tx_internal {
+
+std::string ShowDatom(const DbState& s, EntityId e, const Attribute& at, const Value& v) {
+  std::string vs;
+  switch (v.type()) {
+    case ValueType::kString: vs = edn::Print(edn::Node::String(v.str())); break;
+    case ValueType::kKeyword: vs = ":" + v.str(); break;
+    case ValueType::kRef: vs = std::to_string(v.ref()); break;
+    case ValueType::kLong: vs = std::to_string(v.as_long()); break;
+    case ValueType::kBoolean: vs = v.as_bool() ? "true" : "false"; break;
+    case ValueType::kDouble: vs = edn::Print(edn::Node::Double(v.as_double())); break;
+    case ValueType::kInstant: vs = edn::Print(edn::Node::Inst(v.instant_ms())); break;
+    case ValueType::kUuid: vs = edn::Print(edn::Node::FromUuid(v.uuid())); break;
+    case ValueType::kNil: vs = "nil"; break;
+  }
+  return "[" + std::to_string(e) + " :" + at.ident + " " + vs + "]";
+}
+
+Result<PreparedTx> Builder::Finish(int64_t now_ms) {
+  const T t = s_.next_t;
+  const EntityId tx = TxId(t);
+  STRATA_RETURN_IF_ERROR(ResolveTempids(t));
+  Changes ch;
+  STRATA_RETURN_IF_ERROR(CollectOps(&ch));
+  // Rules that need the whole transaction: all operations see db-before.
+  STRATA_RETURN_IF_ERROR(CheckWholeTx(ch));
+  PreparedTx out;
+  out.t = t;
+  STRATA_RETURN_IF_ERROR(EmitDatoms(ch, tx, now_ms, &out.datoms));
+  STRATA_RETURN_IF_ERROR(CheckExcisions(t, out.datoms));
+  STRATA_ASSIGN_OR_RETURN(out.schema_after, SchemaAfter(out.datoms));
+  for (const auto& key : temp_order_)
+    if (temps_[key].report) out.tempids[key] = resolved_[key];
+  out.tempids[kTxTempid] = tx;
+  return out;
+}
+
+// Each operation's datoms, keyed by (e, a, v): what to assert, what to retract.
+Status Builder::CollectOps(Changes* ch) {
+  auto value_of = [&](const Op& op) -> Result<Value> {
+    if (!op.attr->is_ref()) return op.v;
+    STRATA_ASSIGN_OR_RETURN(EntityId id, Resolved(op.vref));
+    return Value::Ref(id);
+  };
+  for (const Op& op : ops_) {
+    STRATA_ASSIGN_OR_RETURN(EntityId e, Resolved(op.e));
+    switch (op.kind) {
+      case Op::kAdd: {
+        STRATA_ASSIGN_OR_RETURN(Value v, value_of(op));
+        ch->asserts.emplace(EavKey{e, op.attr->id, std::move(v)}, Pending{op.attr, &op});
+        break;
+      }
+      case Op::kRetract: {
+        STRATA_ASSIGN_OR_RETURN(Value v, value_of(op));
+        ch->retracts.emplace(EavKey{e, op.attr->id, std::move(v)}, Pending{op.attr, &op});
+        break;
+      }
+      case Op::kRetractAttr:
+        for (Value& v : cur_.Values(e, op.attr->id))
+          ch->retracts.emplace(EavKey{e, op.attr->id, std::move(v)}, Pending{op.attr, &op});
+        break;
+      case Op::kRetractEntity: RetractEntity(e, op, ch); break;
+      case Op::kCas: {
+        STRATA_ASSIGN_OR_RETURN(Value v, value_of(op));
+        STRATA_RETURN_IF_ERROR(CheckCas(op, e));
+        ch->asserts.emplace(EavKey{e, op.attr->id, std::move(v)}, Pending{op.attr, &op});
+        break;
+      }
+    }
+  }
+  return Status::OK();
+}
+
+// The entity, every ref to it, and its components, recursively.
+void Builder::RetractEntity(EntityId e, const Op& op, Changes* ch) {
+  std::vector<EntityId> to_retract{e};
+  while (!to_retract.empty()) {
+    EntityId x = to_retract.back();
+    to_retract.pop_back();
+    if (!ch->retracted_entities.insert(x).second) continue;
+    for (Datom& d : cur_.ByEntity(x)) {
+      const Attribute* at = s_.schema->Attr(d.a);
+      if (!at) continue;
+      if (at->component && d.v.type() == ValueType::kRef) to_retract.push_back(d.v.ref());
+      ch->retracts.emplace(EavKey{d.e, d.a, std::move(d.v)}, Pending{at, &op});
+    }
+    for (Datom& d : cur_.RefsTo(x)) {
+      const Attribute* at = s_.schema->Attr(d.a);
+      if (at) ch->retracts.emplace(EavKey{d.e, d.a, std::move(d.v)}, Pending{at, &op});
+    }
+  }
+}
+
+Status Builder::CheckCas(const Op& op, EntityId e) {
+  std::vector<Value> cur = cur_.Values(e, op.attr->id);
+  bool ok = op.cas_old_nil ? cur.empty() : (cur.size() == 1 && cur[0] == op.cas_old);
+  if (ok) return Status::OK();
+  std::string have = cur.empty() ? "no value" : ShowDatom(s_, e, *op.attr, cur[0]);
+  return Status::Conflict(":db/cas failed: current is " + have + ", expected " +
+                          (op.cas_old_nil ? std::string("no value") : ShowDatom(s_, e, *op.attr, op.cas_old)) +
+                          " in " + Show(*op.src));
+}
+
+// No datom both asserted and retracted; one value per cardinality-one attribute.
+Status Builder::CheckWholeTx(const Changes& ch) {
+  const EavKey* prev = nullptr;
+  for (const auto& [k, p] : ch.asserts) {
+    if (ch.retracts.count(k))
+      return Status::InvalidArgument("datom both asserted and retracted in one transaction: " +
+                                     ShowDatom(s_, k.e, *p.attr, k.v) + " in " + Show(*p.op->src));
+    if (prev && !p.attr->many && prev->e == k.e && prev->a == k.a)
+      return Status::InvalidArgument("two values for cardinality-one attribute " + Kw(*p.attr) + " of entity " +
+                                     std::to_string(k.e) + ": " + ShowDatom(s_, k.e, *p.attr, prev->v) + " and " +
+                                     ShowDatom(s_, k.e, *p.attr, k.v) + " in " + Show(*p.op->src));
+    prev = &k;
+  }
+  return Status::OK();
+}
+
+// The datoms, in EAVT order: assertions that are not redundant, implicit
+// retractions of replaced cardinality-one values, retractions of current
+// datoms, and :db/txInstant unless the transaction set it.
+Status Builder::EmitDatoms(const Changes& ch, EntityId tx, int64_t now_ms, std::vector<Datom>* datoms) {
+  bool user_instant = false;
+  std::map<std::pair<EntityId, Value>, EntityId> unique_in_tx;
+  for (const auto& [k, p] : ch.asserts) {
+    const bool fresh = new_entities_.count(k.e) > 0 || k.e == tx;
+    if (!fresh && cur_.IsCurrent(k.e, k.a, k.v)) continue;  // redundant
+    if (k.e == tx && k.a == sys::kTxInstant) {
+      if (k.v.instant_ms() < s_.last_instant)
+        return Status::InvalidArgument(":db/txInstant " + edn::Print(edn::Node::Inst(k.v.instant_ms())) +
+                                       " is before the previous transaction's " +
+                                       edn::Print(edn::Node::Inst(s_.last_instant)));
+      user_instant = true;
+    }
+    if (p.attr->unique != Unique::kNone) STRATA_RETURN_IF_ERROR(CheckUnique(k, p, ch, &unique_in_tx));
+    datoms->push_back(Datom{k.e, k.a, k.v, tx, true});
+    if (!p.attr->many && !fresh) {
+      // Implicit retraction of the value being replaced.
+      for (Value& old : cur_.Values(k.e, k.a)) {
+        if (old == k.v) continue;
+        EavKey rk{k.e, k.a, old};
+        if (PlantedFault("implicit-retraction-forgets-old")) continue;
+        if (!ch.retracts.count(rk)) datoms->push_back(Datom{k.e, k.a, std::move(old), tx, false});
+      }
+    }
+  }
+  for (const auto& [k, p] : ch.retracts) {
+    if (new_entities_.count(k.e) || !cur_.IsCurrent(k.e, k.a, k.v)) continue;  // nothing to retract
+    datoms->push_back(Datom{k.e, k.a, k.v, tx, false});
+  }
+  if (!user_instant)
+    datoms->push_back(Datom{tx, sys::kTxInstant, Value::Instant(std::max(now_ms, s_.last_instant)), tx, true});
+  SortDatoms(Index::kEavt, datoms);
+  return Status::OK();
+}
+
+// A unique value goes to one entity in the transaction, and to none that
+// holds it in db-before and keeps it.
+Status Builder::CheckUnique(const EavKey& k, const Pending& p, const Changes& ch,
+                            std::map<std::pair<EntityId, Value>, EntityId>* unique_in_tx) {
+  auto [it, inserted] = unique_in_tx->try_emplace({k.a, k.v}, k.e);
+  if (!inserted && it->second != k.e)
+    return Status::Conflict("unique conflict: " + Kw(*p.attr) + " value asserted for two entities, " +
+                            std::to_string(it->second) + " and " + std::to_string(k.e) + " in " + Show(*p.op->src));
+  auto holder = cur_.EntityWith(k.a, k.v);
+  if (holder && *holder != k.e && !ch.retracts.count(EavKey{*holder, k.a, k.v}) &&
+      !ch.retracted_entities.count(*holder))
+    return Status::Conflict("unique conflict: " + ShowDatom(s_, k.e, *p.attr, k.v) + " but entity " +
+                            std::to_string(*holder) + " already has that value, in " + Show(*p.op->src));
+  return Status::OK();
+}
+
+// Schema entities cannot be excised; SPEC §7: an excision request stays
+// visible, so no excision may remove the datoms of one (they also carry the
+// excision across restarts until an indexing job has applied it).
+Status Builder::CheckExcisions(T t, const std::vector<Datom>& datoms) const {
+  for (const Datom& d : datoms) {
+    if (d.a == sys::kExcise && PartitionOf(d.v.ref()) == kPartDb)
+      return Status::InvalidArgument("cannot excise schema entity " + std::to_string(d.v.ref()));
+  }
+  if (!HasExcision(datoms)) return Status::OK();
+  for (const ExcisionSpec& spec : ExcisionSpecs(s_, t, datoms)) {
+    STRATA_ASSIGN_OR_RETURN(DatomCursor c, db_.History().Datoms(Index::kEavt, {Value::Ref(spec.target)}));
+    for (; c.Valid(); c.Next()) {
+      const Datom& d = c.datom();
+      const bool request_attr = d.a == sys::kExcise || d.a == sys::kExciseAttrs || d.a == sys::kExciseBefore ||
+                                d.a == sys::kExciseBeforeT;
+      if (request_attr && spec.Matches(d))
+        return Status::InvalidArgument("cannot excise excision request " + std::to_string(spec.target) +
+                                       ": an excision request stays visible");
+    }
+    STRATA_RETURN_IF_ERROR(c.status());
+  }
+  return Status::OK();
+}
+
+// Schema alteration (SPEC §2): the schema after the datoms, each changed
+// attribute validated against the data in db-before.
+Result<std::shared_ptr<const Schema>> Builder::SchemaAfter(const std::vector<Datom>& datoms) const {
+  bool touches_schema = false;
+  for (const Datom& d : datoms) {
+    if (IsSchemaAttr(d.a)) touches_schema = true;
+  }
+  if (!touches_schema) return s_.schema;
+  auto next = std::make_shared<Schema>(*s_.schema);
+  std::vector<EntityId> changed = ApplySchemaDatoms(next.get(), datoms);
+  for (EntityId id : changed) {
+    auto it = next->attributes().find(id);
+    if (it == next->attributes().end()) continue;
+    STRATA_RETURN_IF_ERROR(CheckAlteration(id, it->second, s_.schema->Attr(id)));
+  }
+  return std::shared_ptr<const Schema>(std::move(next));
+}
+
+// Attribute `id` as it is after the transaction (`now`) and before (`was`,
+// null for a new attribute).
+Status Builder::CheckAlteration(EntityId id, const Attribute& now, const Attribute* was) const {
+  const std::string name = now.ident.empty() ? std::to_string(id) : ":" + now.ident;
+  if (PartitionOf(id) == kPartDb && id < kFirstUserT)
+    return Status::InvalidArgument("cannot alter system attribute " + name);
+  if (!now.installed()) {
+    if (was) return Status::InvalidArgument("cannot retract :db/valueType or :db/cardinality of " + name);
+    return Status::InvalidArgument("attribute " + name + " needs :db/ident, :db/valueType and :db/cardinality");
+  }
+  if (now.ident.empty()) return Status::InvalidArgument("attribute " + name + " needs a :db/ident");
+  if (now.component && !now.is_ref()) return Status::InvalidArgument(":db/isComponent needs a ref attribute: " + name);
+  if (!was) return Status::OK();
+  if (was->type != now.type)
+    return Status::InvalidArgument("cannot change :db/valueType of " + name + " from " + ValueTypeName(was->type) +
+                                   " to " + ValueTypeName(now.type));
+  if (was->many && !now.many) {
+    // Refused while some entity holds several current values.
+    auto cur = s_.CurrentOf(Index::kAevt);
+    for (cur->Seek(PrefixTarget(Index::kAevt, {Value::Ref(id)})); cur->Valid() && cur->datom().a == id;) {
+      EntityId e = cur->datom().e;
+      int n = 0;
+      for (; cur->Valid() && cur->datom().a == id && cur->datom().e == e; cur->Next()) ++n;
+      if (n > 1)
+        return Status::Conflict("cannot change " + name + " to cardinality one: entity " + std::to_string(e) +
+                                " has " + std::to_string(n) + " values");
+    }
+  }
+  if (was->unique == Unique::kNone && now.unique != Unique::kNone) {
+    auto cur = s_.CurrentOf(Index::kAvet);
+    std::optional<Datom> last;
+    for (cur->Seek(PrefixTarget(Index::kAvet, {Value::Ref(id)})); cur->Valid() && cur->datom().a == id;
+         cur->Next()) {
+      if (last && last->v == cur->datom().v && last->e != cur->datom().e)
+        return Status::Conflict("cannot make " + name + " unique: entities " + std::to_string(last->e) + " and " +
+                                std::to_string(cur->datom().e) + " share a value");
+      last = cur->datom();
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace strata::tx_internal
