@@ -124,7 +124,7 @@ class PeerImpl final : public Peer {
   }
 
   std::shared_ptr<TxReportQueue> Subscribe() override {
-    auto q = std::make_shared<ReportQueue>();
+    auto q = NewReportQueue();
     std::lock_guard l(mu_);
     if (closed_) q->Close(Status::Aborted("peer closed"));
     else subscribers_.push_back(q);

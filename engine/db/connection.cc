@@ -147,7 +147,7 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dir, con
 Database Connection::db() const { return DbAccess::Make(rep_->Current()); }
 
 std::shared_ptr<TxReportQueue> Connection::Subscribe() {
-  auto q = std::make_shared<ReportQueue>(rep_->options.subscriber_capacity);
+  auto q = NewReportQueue(rep_->options.subscriber_capacity);
   std::lock_guard l(rep_->mu);
   rep_->subscribers.push_back(q);
   return q;
