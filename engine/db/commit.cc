@@ -13,7 +13,7 @@ namespace strata {
 
 void Connection::Rep::PublishFromWriter(const std::shared_ptr<const DbState>& base,
                                         std::shared_ptr<const DbState> after) {
-  std::lock_guard l(state_mu);
+  MutexLock l(&state_mu);
   if (state->root != base->root) {
     // A job published while the writer worked: keep its root and drop the
     // sealed novelty and excisions it consumed (always from the front).
@@ -36,28 +36,28 @@ Result<TxReport> Connection::Transact(std::string_view edn_text) {
 
 Result<TxReport> Connection::Transact(const edn::Node& tx_data) {
   Rep& r = *rep_;
-  Rep::Writer w;
+  Rep::Writer w(&r.mu);
   w.tx = &tx_data;
-  std::unique_lock l(r.mu);
+  MutexLock l(&r.mu);
   if (r.closed) return Status::Aborted("connection to " + r.dir + " is closed");
   if (!r.failed.ok()) return r.failed;
   r.writers.push_back(&w);
-  w.cv.wait(l, [&] { return w.done || r.writers.front() == &w; });
+  while (!w.done && r.writers.front() != &w) w.cv.Wait();
   if (w.done) return std::move(w.result);
 
   // This writer leads a group of everything queued so far.
   std::vector<Rep::Writer*> group(r.writers.begin(), r.writers.begin() + std::min(r.writers.size(), Rep::kMaxGroup));
   TxFunctionRegistry fns = r.fns;
-  l.unlock();
+  r.mu.Unlock();
   r.CommitGroup(group, std::move(fns));
-  l.lock();
+  r.mu.Lock();
   for (Rep::Writer* g : group) {
     r.writers.pop_front();
     g->done = true;
-    if (g != &w) g->cv.notify_one();
+    if (g != &w) g->cv.Signal();
   }
-  if (!r.writers.empty()) r.writers.front()->cv.notify_one();
-  else r.job_done_cv.notify_all();  // IndexNow waits for a quiet writer
+  if (!r.writers.empty()) r.writers.front()->cv.Signal();
+  else r.idle_cv.SignalAll();  // IndexNow, Sync and Close wait for a quiet writer
   return std::move(w.result);
 }
 
@@ -65,9 +65,9 @@ void Connection::Rep::CommitGroup(std::vector<Writer*>& group, TxFunctionRegistr
   if (options.background_indexing && Current()->NoveltyBytes() >= options.memory_index_max) {
     // Backpressure: wait for a job to shrink the novelty; measured.
     const auto t0 = std::chrono::steady_clock::now();
-    std::unique_lock l(mu);
-    job_cv.notify_all();
-    job_done_cv.wait(l, [&] { return Current()->NoveltyBytes() < options.memory_index_max || stop_jobs; });
+    MutexLock l(&mu);
+    job_cv.SignalAll();
+    while (Current()->NoveltyBytes() >= options.memory_index_max && !stop_jobs) job_done_cv.Wait();
     stats.backpressure_wait_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   }
   auto base = Current();
@@ -80,7 +80,7 @@ void Connection::Rep::CommitGroup(std::vector<Writer*>& group, TxFunctionRegistr
   std::vector<ExcisionSpec> excisions;
   Status io;
   {
-    std::lock_guard l(mu);
+    MutexLock l(&mu);
     io = failed;
   }
   for (Writer* w : group) {
@@ -92,7 +92,7 @@ void Connection::Rep::CommitGroup(std::vector<Writer*>& group, TxFunctionRegistr
     auto prepared = PrepareTx(before, *w->tx, fns_copy, options.clock ? options.clock() : NowMillis());
     if (!prepared.ok()) {
       w->result = prepared.status();
-      std::lock_guard l(mu);
+      MutexLock l(&mu);
       stats.rejected++;
       continue;
     }
@@ -137,7 +137,7 @@ void Connection::Rep::CommitGroup(std::vector<Writer*>& group, TxFunctionRegistr
       // further writes until the database is reopened (recovery then keeps
       // exactly what reached the disk).
       Status why = s.WithContext("syncing the log; reopen the database to recover");
-      std::lock_guard l(mu);
+      MutexLock l(&mu);
       failed = why;
       for (Done& d : committed) d.w->result = why;
       return;
@@ -149,7 +149,7 @@ void Connection::Rep::CommitGroup(std::vector<Writer*>& group, TxFunctionRegistr
       // The excision is committed; the rewrite finishes on the next open.
       spdlog::error("strata: {}: excision log rewrite failed: {}", dir, s.ToString());
       if (!log->writable()) {
-        std::lock_guard l(mu);
+        MutexLock l(&mu);
         failed = s.WithContext("reopening the log after an excision rewrite; reopen the database to recover");
       }
     }
@@ -166,8 +166,8 @@ void Connection::Rep::CommitGroup(std::vector<Writer*>& group, TxFunctionRegistr
     sealed = true;
   }
   PublishFromWriter(base, state);
-  std::lock_guard l(mu);
-  if (sealed) job_cv.notify_all();
+  MutexLock l(&mu);
+  if (sealed) job_cv.SignalAll();
   stats.group_commits++;
   if (sync) stats.syncs++;
   stats.log_bytes = log->size();

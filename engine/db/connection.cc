@@ -62,6 +62,9 @@ Connection::~Connection() {
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dir, const Options& options) {
   std::unique_ptr<Connection> c(new Connection());
   Rep& r = *c->rep_;
+  // No other thread sees r yet: the lock is for the analysis (and is
+  // released before the caller can reach the connection).
+  MutexLock l(&r.mu);
   r.dir = dir;
   r.options = options;
   BackendOptions bo;
@@ -105,6 +108,7 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dir, con
       options.recover_corrupt_log_tail ? RecoveryMode::kTruncateCorruptTail : RecoveryMode::kStrict;
   const T durable_t = root->generation == 0 ? 0 : root->basis_t;
   const bool indexed = root->generation > 0;
+  uint64_t recovered = 0;
   auto res = r.log->Recover(mode, [&](LogRecord&& rec) -> Status {
     if (indexed && rec.t <= durable_t) {
       // Already in the durable index; remember excisions for the log check.
@@ -115,7 +119,7 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dir, con
       return Status::OK();
     }
     ReplayTransaction(&state, rec.t, std::move(rec.datoms), &excisions);
-    r.stats.recovered_transactions++;
+    recovered++;
     return Status::OK();
   }, LogSkim{indexed ? durable_t : 0, IsExcisionRequestAttr});
   if (!res.ok()) return res.status().WithContext("opening " + dir);
@@ -123,7 +127,11 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dir, con
     r.stats.recovered_torn_tail = true;
     spdlog::warn("strata: {}: dropped the log tail after byte {} ({})", dir, res->valid_bytes, res->dropped_reason);
   }
-  r.state = state;
+  r.stats.recovered_transactions = recovered;
+  {
+    MutexLock sl(&r.state_mu);
+    r.state = state;
+  }
   // A crash between an excision's commit and its log rewrite leaves excised
   // datoms in the log: finish the rewrite now.
   if (!excisions.empty()) {
@@ -148,13 +156,13 @@ Database Connection::db() const { return DbAccess::Make(rep_->Current()); }
 
 std::shared_ptr<TxReportQueue> Connection::Subscribe() {
   auto q = NewReportQueue(rep_->options.subscriber_capacity);
-  std::lock_guard l(rep_->mu);
+  MutexLock l(&rep_->mu);
   rep_->subscribers.push_back(q);
   return q;
 }
 
 void Connection::RegisterTxFunction(const std::string& name, TxFunction fn) {
-  std::lock_guard l(rep_->mu);
+  MutexLock l(&rep_->mu);
   std::string key = !name.empty() && name[0] == ':' ? name.substr(1) : name;
   rep_->fns[key] = std::move(fn);
 }
@@ -164,25 +172,22 @@ Status Connection::TxRange(T start, T end,
   // Only what this connection has published: a record being appended is
   // not yet part of any database value.
   const T basis = rep_->Current()->basis_t;
-  std::unique_lock l(rep_->mu);
-  if (rep_->closed) return Status::Aborted("connection to " + rep_->dir + " is closed");
   LogStore* log = rep_->log;
-  l.unlock();
+  {
+    MutexLock l(&rep_->mu);
+    if (rep_->closed) return Status::Aborted("connection to " + rep_->dir + " is closed");
+  }
   return log->ReadRange(start, std::min(end, basis + 1), [&](LogRecord&& rec) { return fn(rec.t, rec.datoms); });
 }
 
 Result<uint64_t> Connection::StorageBytes() const { return rep_->durable->storage->BytesAtRest(); }
 
 Status Connection::Sync() {
-  std::lock_guard l(rep_->mu);
+  MutexLock l(&rep_->mu);
   if (rep_->closed) return Status::OK();
   // Wait out a leader in flight: syncing concurrently with its append would
   // race on the writer.
-  while (!rep_->writers.empty()) {
-    rep_->mu.unlock();
-    std::this_thread::yield();
-    rep_->mu.lock();
-  }
+  while (!rep_->writers.empty()) rep_->idle_cv.Wait();
   if (!rep_->failed.ok()) return rep_->failed;
   Status s = rep_->log->Sync();
   if (s.ok()) rep_->stats.syncs++;
@@ -191,21 +196,17 @@ Status Connection::Sync() {
 
 Status Connection::Close() {
   Rep& r = *rep_;
-  std::unique_lock l(r.mu);
+  MutexLock l(&r.mu);
   if (r.closed) return Status::OK();
-  while (!r.writers.empty()) {
-    l.unlock();
-    std::this_thread::yield();
-    l.lock();
-  }
+  while (!r.writers.empty()) r.idle_cv.Wait();
   r.closed = true;
   r.stop_jobs = true;
-  r.job_cv.notify_all();
-  r.job_done_cv.notify_all();
+  r.job_cv.SignalAll();
+  r.job_done_cv.SignalAll();
   if (r.job_thread.joinable()) {
-    l.unlock();
+    r.mu.Unlock();
     r.job_thread.join();
-    l.lock();
+    r.mu.Lock();
   }
   Status s = r.log && r.log->writable() ? r.log->Sync() : Status::OK();
   for (auto& w : r.subscribers)
@@ -216,7 +217,7 @@ Status Connection::Close() {
 }
 
 ConnectionStats Connection::stats() const {
-  std::lock_guard l(rep_->mu);
+  MutexLock l(&rep_->mu);
   ConnectionStats st = rep_->stats;
   st.sealed_novelty = rep_->Current()->sealed.size();
   return st;

@@ -8,7 +8,7 @@
 
 namespace strata {
 
-bool Connection::Rep::RunOneJob(std::unique_lock<std::mutex>& l) {
+bool Connection::Rep::RunOneJob() {
   auto st = Current();
   if (st->sealed.empty()) return false;
   const DbState::Sealed sealed = st->sealed.front();
@@ -27,11 +27,11 @@ bool Connection::Rep::RunOneJob(std::unique_lock<std::mutex>& l) {
     return at && at->no_history;
   };
   job_running = true;
-  l.unlock();
+  mu.Unlock();
   JobMetrics m;
   auto result = RunIndexJob(*durable, in, &m);
   if (result.ok()) {
-    std::lock_guard sl(state_mu);
+    MutexLock sl(&state_mu);
     auto next = std::make_shared<DbState>(*state);
     next->root = *result;
     next->sealed.erase(next->sealed.begin());
@@ -39,12 +39,12 @@ bool Connection::Rep::RunOneJob(std::unique_lock<std::mutex>& l) {
                                   next->pending_excisions.begin() + static_cast<long>(in.excisions.size()));
     state = std::move(next);
   }
-  l.lock();
+  mu.Lock();
   job_running = false;
   if (!result.ok()) {
     stats.job_failures++;
     spdlog::error("strata: {}: indexing job failed (will retry): {}", dir, result.status().ToString());
-    job_done_cv.notify_all();
+    job_done_cv.SignalAll();
     return false;
   }
   spdlog::info("strata: {}: job {} {} basis_t={} novelty={} db={} segments_written={} bytes_written={} "
@@ -69,44 +69,46 @@ bool Connection::Rep::RunOneJob(std::unique_lock<std::mutex>& l) {
     }
   }
   // Roots still held by database values keep their segments.
-  l.unlock();
+  mu.Unlock();
   auto gc = CollectGarbage(*durable->storage, live);
-  l.lock();
+  mu.Lock();
   if (gc.ok()) stats.segments_collected += *gc;
-  job_done_cv.notify_all();
+  job_done_cv.SignalAll();
   return true;
 }
 
 void Connection::Rep::JobLoop() {
-  std::unique_lock l(mu);
+  MutexLock l(&mu);
   int failures = 0;
   while (!stop_jobs) {
     if (Current()->sealed.empty()) {
-      job_cv.wait(l);
+      job_cv.Wait();
       continue;
     }
-    if (RunOneJob(l)) {
+    if (RunOneJob()) {
       failures = 0;
     } else if (!Current()->sealed.empty()) {
       // Back off before retrying; the log still holds everything.
       auto delay = std::chrono::milliseconds(std::min(5000, 50 << std::min(failures++, 7)));
-      job_cv.wait_for(l, delay, [&] { return stop_jobs; });
+      const auto until = std::chrono::steady_clock::now() + delay;
+      while (!stop_jobs && job_cv.WaitUntil(until)) {
+      }
     }
   }
 }
 
 Result<std::vector<JobMetrics>> Connection::IndexNow() {
   Rep& r = *rep_;
-  std::unique_lock l(r.mu);
+  MutexLock l(&r.mu);
   if (r.closed) return Status::Aborted("connection to " + r.dir + " is closed");
   // Wait out a commit in flight, then seal the open novelty.
-  r.job_done_cv.wait(l, [&] { return r.writers.empty(); });
+  while (!r.writers.empty()) r.idle_cv.Wait();
   const size_t first_job = r.jobs.size();
   // What a job indexes must be durable in the log first.
   if (!r.failed.ok()) return r.failed;
   if (Status s = r.log->Sync(); !s.ok()) return s.WithContext("syncing the log before indexing");
   {
-    std::lock_guard sl(r.state_mu);
+    MutexLock sl(&r.state_mu);
     if (r.state->mem->stats().datoms > 0 || !r.state->pending_excisions.empty()) {
       auto next = std::make_shared<DbState>(*r.state);
       next->sealed.push_back(DbState::Sealed{next->mem, next->basis_t, next->next_t, next->last_instant});
@@ -116,33 +118,32 @@ Result<std::vector<JobMetrics>> Connection::IndexNow() {
   }
   const uint64_t failures_before = r.stats.job_failures;
   if (r.options.background_indexing) {
-    r.job_cv.notify_all();
-    r.job_done_cv.wait(l, [&] {
-      return (r.Current()->sealed.empty() && !r.job_running) || r.stats.job_failures > failures_before;
-    });
+    r.job_cv.SignalAll();
+    while (!((r.Current()->sealed.empty() && !r.job_running) || r.stats.job_failures > failures_before))
+      r.job_done_cv.Wait();
   } else {
     while (!r.Current()->sealed.empty())
-      if (!r.RunOneJob(l)) break;
+      if (!r.RunOneJob()) break;
   }
   if (!r.Current()->sealed.empty()) return Status::IOError("indexing job failed; see the log; it will be retried");
   return std::vector<JobMetrics>(r.jobs.begin() + static_cast<long>(first_job), r.jobs.end());
 }
 
 std::vector<JobMetrics> Connection::Jobs() const {
-  std::lock_guard l(rep_->mu);
+  MutexLock l(&rep_->mu);
   return rep_->jobs;
 }
 
 std::string Connection::strategy() const {
-  std::lock_guard l(rep_->mu);
+  MutexLock l(&rep_->mu);
   return rep_->strategy->name();
 }
 
 Status Connection::SetStrategy(const std::string& name) {
   auto s = MakeStrategy(name);
   if (!s) return Status::InvalidArgument("unknown merge strategy \"" + name + "\"");
-  std::unique_lock l(rep_->mu);
-  rep_->job_done_cv.wait(l, [&] { return !rep_->job_running; });
+  MutexLock l(&rep_->mu);
+  while (rep_->job_running) rep_->job_done_cv.Wait();
   rep_->strategy = std::move(s);
   return Status::OK();
 }
