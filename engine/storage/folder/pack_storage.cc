@@ -73,6 +73,7 @@
 #include "format/pack_format.h"
 #include "storage/storage.h"
 #include "storage/storage_internal.h"
+#include "strata/mutex.h"
 
 namespace strata {
 
@@ -124,13 +125,14 @@ class EnvStorage final : public Storage {
     if (env_->FileExists(legacy_dir_)) {
       STRATA_ASSIGN_OR_RETURN(std::vector<std::string> names, env_->ListDir(legacy_dir_));
       std::string key;
+      MutexLock l(&mu_);
       for (const std::string& name : names) {
         if (FileNameToKey(name, &key)) legacy_.insert(key);
       }
     }
-    std::lock_guard<std::mutex> w(write_mu_);
+    MutexLock w(&write_mu_);
     STRATA_RETURN_IF_ERROR(Scan(/*initial=*/true));
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (!packs_.empty()) {
       current_seq_ = packs_.rbegin()->first;  // continued by the first append
       next_seq_ = current_seq_ + 1;
@@ -149,11 +151,11 @@ class EnvStorage final : public Storage {
     std::string rec;
     rec.reserve(kHeaderSize + key.size() + value.size());
     pack::EncodeRecord(&rec, kPut, key, value);
-    std::lock_guard<std::mutex> w(write_mu_);
+    MutexLock w(&write_mu_);
     Result<uint64_t> at = Append(rec);
     if (!at.ok()) return at.status().WithContext("storage put " + key);
     {
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       ApplyPut(key, Loc{current_seq_, *at, static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size())});
       packs_[current_seq_].end = current_size_;
     }
@@ -185,7 +187,7 @@ class EnvStorage final : public Storage {
   Result<std::vector<std::string>> List(const std::string& prefix) override {
     RoundTrip rt(counters_);
     if (options_.read_only) STRATA_RETURN_IF_ERROR(Rescan().WithContext("storage list"));
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     std::vector<std::string> keys;
     for (auto it = index_.lower_bound(prefix); it != index_.end() && it->first.starts_with(prefix); ++it) {
       keys.push_back(it->first);
@@ -202,7 +204,7 @@ class EnvStorage final : public Storage {
     RoundTrip rt(counters_);
     Bump(counters_.syncs);
     if (options_.read_only) return Status::OK();
-    std::lock_guard<std::mutex> w(write_mu_);
+    MutexLock w(&write_mu_);
     return SyncLocked().WithContext("storage sync");
   }
 
@@ -211,7 +213,7 @@ class EnvStorage final : public Storage {
     Bump(counters_.root_publishes);
     STRATA_RETURN_IF_ERROR(Writable("publish root"));
     // WriteFileAtomic uses one temporary name: writers must serialize.
-    std::lock_guard<std::mutex> l(root_mu_);
+    MutexLock l(&root_mu_);
     Status s = durable ? WriteFileAtomic(env_, root_path_, bytes) : WriteUnsynced(bytes);
     if (!s.ok()) return s.WithContext("storage publish root");
     Bump(counters_.bytes_put, bytes.size());
@@ -250,7 +252,7 @@ class EnvStorage final : public Storage {
   std::string Describe() const override { return "file:" + dir_; }
 
   Result<BlobLocation> Locate(const std::string& key) {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     auto it = index_.find(key);
     if (it != index_.end()) {
       const Loc& loc = it->second;
@@ -285,11 +287,11 @@ class EnvStorage final : public Storage {
 
   // ---- index (requires mu_) ----
 
-  void Unlive(const Loc& loc) {
+  void Unlive(const Loc& loc) REQUIRES(mu_) {
     auto p = packs_.find(loc.pack);
     if (p != packs_.end()) p->second.live -= std::min(p->second.live, loc.size());
   }
-  void ApplyPut(const std::string& key, const Loc& loc) {
+  void ApplyPut(const std::string& key, const Loc& loc) REQUIRES(mu_) {
     auto [it, inserted] = index_.try_emplace(key, loc);
     if (!inserted) {
       Unlive(it->second);
@@ -297,7 +299,7 @@ class EnvStorage final : public Storage {
     }
     packs_[loc.pack].live += loc.size();
   }
-  void ApplyDelete(const std::string& key) {
+  void ApplyDelete(const std::string& key) REQUIRES(mu_) {
     auto it = index_.find(key);
     if (it == index_.end()) return;
     Unlive(it->second);
@@ -309,13 +311,13 @@ class EnvStorage final : public Storage {
   // The pack's file, opened on first use; NotFound if it vanished.
   Result<std::shared_ptr<const RandomAccessFile>> PackFile(uint64_t seq) {
     {
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       auto p = packs_.find(seq);
       if (p != packs_.end() && p->second.file) return p->second.file;
     }
     STRATA_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> f, env_->NewRandomAccessFile(PackPath(seq)));
     std::shared_ptr<const RandomAccessFile> shared(std::move(f));
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     auto p = packs_.find(seq);
     if (p == packs_.end()) return shared;  // compacted meanwhile: use it once
     if (!p->second.file) p->second.file = shared;
@@ -340,7 +342,7 @@ class EnvStorage final : public Storage {
       std::optional<Loc> loc;
       bool legacy = false;
       {
-        std::lock_guard<std::mutex> l(mu_);
+        MutexLock l(&mu_);
         auto it = index_.find(key);
         if (it != index_.end()) loc = it->second;
         legacy = !loc && legacy_.count(key);
@@ -356,7 +358,7 @@ class EnvStorage final : public Storage {
       } else if (legacy) {
         Result<std::string> r = env_->ReadFile(LegacyPath(key));
         if (r.ok() || !r.status().IsNotFound()) return r.ok() ? r : r.status().WithContext("storage get " + key);
-        std::lock_guard<std::mutex> l(mu_);
+        MutexLock l(&mu_);
         legacy_.erase(key);
       } else if (!options_.read_only || attempt > 0) {
         return Status::NotFound("storage get " + key + ": no such blob");
@@ -368,15 +370,15 @@ class EnvStorage final : public Storage {
 
   // ---- scanning ----
 
-  Status Rescan() {
-    std::lock_guard<std::mutex> w(write_mu_);
+  Status Rescan() EXCLUDES(write_mu_) {
+    MutexLock w(&write_mu_);
     return Scan(/*initial=*/false);
   }
 
   // Requires write_mu_. Indexes the records of dir/packs not yet indexed:
   // all of them when initial, else new packs and the new tails of known
   // ones (forgetting packs that vanished).
-  Status Scan(bool initial) {
+  Status Scan(bool initial) REQUIRES(write_mu_) {
     std::vector<uint64_t> seqs;
     if (env_->FileExists(packs_dir_)) {
       STRATA_ASSIGN_OR_RETURN(std::vector<std::string> names, env_->ListDir(packs_dir_));
@@ -391,7 +393,7 @@ class EnvStorage final : public Storage {
       uint64_t from = 0;
       bool known = false;
       {
-        std::lock_guard<std::mutex> l(mu_);
+        MutexLock l(&mu_);
         auto p = packs_.find(seq);
         if (p != packs_.end()) from = p->second.end, known = true;
       }
@@ -408,7 +410,7 @@ class EnvStorage final : public Storage {
 
   // Requires write_mu_.
   Status ScanPack(uint64_t seq, const std::shared_ptr<const RandomAccessFile>& file, uint64_t from, uint64_t size,
-                  bool newest, bool initial) {
+                  bool newest, bool initial) REQUIRES(write_mu_) {
     struct Rec {
       uint8_t kind;
       std::string key;
@@ -437,7 +439,7 @@ class EnvStorage final : public Storage {
       recs.push_back(Rec{h.kind, key, Loc{seq, scanner.offset(), h.key_len, h.value_len}});
       end = scanner.offset() + h.RecordSize();
     }
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     Pack& p = packs_[seq];
     if (!p.file) p.file = file;
     for (const Rec& r : recs) {
@@ -453,8 +455,8 @@ class EnvStorage final : public Storage {
 
   // Requires write_mu_. Drops the packs not in `present` (sorted), and the
   // index entries still pointing into them.
-  void ForgetVanished(const std::vector<uint64_t>& present) {
-    std::lock_guard<std::mutex> l(mu_);
+  void ForgetVanished(const std::vector<uint64_t>& present) REQUIRES(write_mu_) {
+    MutexLock l(&mu_);
     std::unordered_set<uint64_t> gone;
     for (auto it = packs_.begin(); it != packs_.end();) {
       if (std::binary_search(present.begin(), present.end(), it->first)) {
@@ -472,7 +474,7 @@ class EnvStorage final : public Storage {
 
   // Cuts off a partial record a failed append left, and opens (or starts)
   // the pack to append to.
-  Status PrepareCurrent() {
+  Status PrepareCurrent() REQUIRES(write_mu_) {
     if (repair_) {
       if (current_) (void)current_->Close();
       current_.reset();
@@ -491,14 +493,14 @@ class EnvStorage final : public Storage {
       current_seq_ = seq;
       current_size_ = current_->Size();
       packs_dir_dirty_ = true;
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       packs_[seq].end = current_size_;
     }
     return Status::OK();
   }
 
   // Makes the current pack durable (with its folder entry) and closes it.
-  Status Seal() {
+  Status Seal() REQUIRES(write_mu_) {
     STRATA_RETURN_IF_ERROR(current_->Sync());
     unsynced_ = false;
     if (packs_dir_dirty_) {
@@ -507,14 +509,14 @@ class EnvStorage final : public Storage {
     }
     STRATA_RETURN_IF_ERROR(current_->Close());
     current_.reset();
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     packs_[current_seq_].sealed = true;
     current_seq_ = 0;
     return Status::OK();
   }
 
   // Appends `records` to the current pack; returns the offset they start at.
-  Result<uint64_t> Append(std::string_view records) {
+  Result<uint64_t> Append(std::string_view records) REQUIRES(write_mu_) {
     STRATA_RETURN_IF_ERROR(PrepareCurrent());
     const uint64_t at = current_size_;
     Status s = current_->Append(records);
@@ -528,7 +530,7 @@ class EnvStorage final : public Storage {
     return at;
   }
 
-  Status SyncLocked() {
+  Status SyncLocked() REQUIRES(write_mu_) {
     if (repair_) STRATA_RETURN_IF_ERROR(PrepareCurrent());
     if (current_ && unsynced_) {
       STRATA_RETURN_IF_ERROR(current_->Sync());
@@ -545,14 +547,14 @@ class EnvStorage final : public Storage {
     return Status::OK();
   }
 
-  Status DeleteKeys(const std::vector<std::string>& keys) {
+  Status DeleteKeys(const std::vector<std::string>& keys) EXCLUDES(write_mu_) {
     for (const std::string& k : keys) STRATA_RETURN_IF_ERROR(CheckKey(k));
     STRATA_RETURN_IF_ERROR(Writable("delete"));
-    std::lock_guard<std::mutex> w(write_mu_);
+    MutexLock w(&write_mu_);
     std::string tombstones;
     std::vector<std::string> in_packs, legacy;
     {
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       for (const std::string& k : keys) {
         if (index_.count(k)) {
           pack::EncodeRecord(&tombstones, kDelete, k, {});
@@ -564,7 +566,7 @@ class EnvStorage final : public Storage {
     if (!tombstones.empty()) {
       Result<uint64_t> at = Append(tombstones);
       if (!at.ok()) return at.status().WithContext("storage delete");
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       for (const std::string& k : in_packs) ApplyDelete(k);
       packs_[current_seq_].end = current_size_;
     }
@@ -572,7 +574,7 @@ class EnvStorage final : public Storage {
       Status s = env_->DeleteFile(LegacyPath(k));
       if (!s.ok() && !s.IsNotFound()) return s.WithContext("storage delete " + k);
       legacy_dir_dirty_ = true;
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       legacy_.erase(k);
     }
     return Maintain().WithContext("storage delete: reclaiming packs");
@@ -580,11 +582,11 @@ class EnvStorage final : public Storage {
 
   // Deletes sealed packs without live bytes and compacts a few less than
   // half live (see the top of the file).
-  Status Maintain() {
+  Status Maintain() REQUIRES(write_mu_) {
     std::vector<uint64_t> empty;
     std::vector<std::pair<uint64_t, uint64_t>> sparse;  // (live, seq)
     {
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       for (const auto& [seq, p] : packs_) {
         if (!p.sealed) continue;
         if (p.live == 0) {
@@ -615,7 +617,7 @@ class EnvStorage final : public Storage {
       Status s = env_->DeleteFile(PackPath(seq));
       if (!s.ok() && !s.IsNotFound()) return s;
       packs_dir_dirty_ = true;
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       packs_.erase(seq);
     }
     STRATA_RETURN_IF_ERROR(SyncLocked());
@@ -623,10 +625,10 @@ class EnvStorage final : public Storage {
   }
 
   // Copies the live records of sealed pack `seq` to the current pack.
-  Status CopyLive(uint64_t seq) {
+  Status CopyLive(uint64_t seq) REQUIRES(write_mu_) {
     std::vector<std::pair<Loc, std::string>> live;
     {
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       for (const auto& [key, loc] : index_) {
         if (loc.pack == seq) live.emplace_back(loc, key);
       }
@@ -645,7 +647,7 @@ class EnvStorage final : public Storage {
         value_bytes += live[i].first.value_len;
       }
       STRATA_ASSIGN_OR_RETURN(uint64_t at, Append(batch));
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       for (size_t j = first; j < i; ++j) {
         const Loc& old = live[j].first;
         ApplyPut(live[j].second, Loc{current_seq_, at, old.key_len, old.value_len});
@@ -672,22 +674,22 @@ class EnvStorage final : public Storage {
   const std::string dir_, packs_dir_, legacy_dir_, root_path_;
   storage_internal::Counters counters_;
 
-  std::mutex write_mu_;  // serializes appends, syncs, scans and maintenance; guards below
-  std::unique_ptr<WritableFile> current_;
-  uint64_t current_seq_ = 0;  // the pack appended to; 0 before the first
-  uint64_t current_size_ = 0;
-  uint64_t next_seq_ = 1;
-  bool unsynced_ = false;          // appended since the current pack's last Sync
-  bool packs_dir_dirty_ = false;   // a pack created or deleted since the last SyncDir
-  bool legacy_dir_dirty_ = false;  // an old-layout file deleted since
-  std::optional<uint64_t> repair_;  // a failed append left bytes past this offset
+  Mutex write_mu_;  // serializes appends, syncs, scans and maintenance; guards below
+  std::unique_ptr<WritableFile> current_ GUARDED_BY(write_mu_);
+  uint64_t current_seq_ GUARDED_BY(write_mu_) = 0;  // the pack appended to; 0 before the first
+  uint64_t current_size_ GUARDED_BY(write_mu_) = 0;
+  uint64_t next_seq_ GUARDED_BY(write_mu_) = 1;
+  bool unsynced_ GUARDED_BY(write_mu_) = false;          // appended since the current pack's last Sync
+  bool packs_dir_dirty_ GUARDED_BY(write_mu_) = false;   // a pack created or deleted since the last SyncDir
+  bool legacy_dir_dirty_ GUARDED_BY(write_mu_) = false;  // an old-layout file deleted since
+  std::optional<uint64_t> repair_ GUARDED_BY(write_mu_);  // a failed append left bytes past this offset
 
-  std::mutex mu_;  // guards below; never held across I/O on the pack being written
-  std::map<std::string, Loc> index_;
-  std::map<uint64_t, Pack> packs_;
-  std::set<std::string> legacy_;  // keys with an old-layout file
+  Mutex mu_;  // guards below; never held across I/O on the pack being written
+  std::map<std::string, Loc> index_ GUARDED_BY(mu_);
+  std::map<uint64_t, Pack> packs_ GUARDED_BY(mu_);
+  std::set<std::string> legacy_ GUARDED_BY(mu_);  // keys with an old-layout file
 
-  std::mutex root_mu_;  // serializes PublishRoot
+  Mutex root_mu_;  // serializes PublishRoot
 };
 
 }  // namespace

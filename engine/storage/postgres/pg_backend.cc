@@ -26,6 +26,7 @@
 #include <thread>
 
 #include "storage/backend.h"
+#include "strata/mutex.h"
 #include "strata/postgres.h"
 #include "storage/postgres/pg_conn.h"
 
@@ -115,7 +116,7 @@ class PgLock {
   // gone (a crashed process whose session the server has not reaped yet)
   // gets kAcquireWaitMs to let go first.
   Status Acquire(pg::Counters& c) {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(kAcquireWaitMs);
     for (;;) {
       Status s = TryLock(c);
@@ -129,7 +130,7 @@ class PgLock {
   // released the lock with it), reconnect and take the lock again; Busy if
   // another writer took it meanwhile. Costs no round trip while connected.
   Status Check(pg::Counters& c) {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (released_) return Status::Aborted("strata database " + loc_.db + ": the writer lock was released");
     session_.Poll();
     if (!session_.broken()) return Status::OK();
@@ -142,7 +143,7 @@ class PgLock {
   // waits for: a closed session's locks go only when the server has
   // reaped it, which can lag behind the close on a busy server.
   void Release() {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     released_ = true;
     session_.Poll();
     session_.set_counters(nullptr);  // the last caller's counters may be gone
@@ -152,12 +153,12 @@ class PgLock {
 
   // False once released, or taken by another writer after a loss.
   bool held() const {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     return !released_ && !lost_;
   }
 
  private:
-  Status TryLock(pg::Counters& c) {
+  Status TryLock(pg::Counters& c) REQUIRES(mu_) {
     bool got = false;
     STRATA_RETURN_IF_ERROR(pg::RunWithRetry(session_, c, "taking the writer lock", [&](Session& s) -> Status {
       STRATA_ASSIGN_OR_RETURN(Rows r, s.Exec("SELECT pg_try_advisory_lock($1)", {Int8(LockKey(loc_.db))}));
@@ -171,9 +172,9 @@ class PgLock {
   }
 
   const pg::Location loc_;
-  mutable std::mutex mu_;  // guards the fields below
-  Session session_;
-  bool released_ = false, lost_ = false;
+  mutable Mutex mu_;
+  Session session_ GUARDED_BY(mu_);
+  bool released_ GUARDED_BY(mu_) = false, lost_ GUARDED_BY(mu_) = false;
 };
 
 class PgLockHandle final : public BackendLock {
@@ -194,7 +195,7 @@ class PgStorage final : public Storage {
   Status Put(const std::string& key, std::string_view value) override {
     puts_++;
     STRATA_RETURN_IF_ERROR(CheckKey(key));
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     pending_[key] = std::string(value);
     bytes_put_ += value.size();
     return Status::OK();
@@ -266,9 +267,9 @@ class PgStorage final : public Storage {
     deletes_++;
     STRATA_RETURN_IF_ERROR(CheckKey(key));
     // Not while a flush may still write the key back.
-    std::lock_guard<std::mutex> f(flush_mu_);
+    MutexLock f(&flush_mu_);
     {
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       pending_.erase(key);
     }
     return pool_->Run(counters_, "delete " + key, [&](Session& s) -> Status {
@@ -281,9 +282,9 @@ class PgStorage final : public Storage {
     if (keys.empty()) return Status::OK();
     deletes_ += keys.size();
     for (const std::string& k : keys) STRATA_RETURN_IF_ERROR(CheckKey(k));
-    std::lock_guard<std::mutex> f(flush_mu_);
+    MutexLock f(&flush_mu_);
     {
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       for (const std::string& k : keys) pending_.erase(k);
     }
     const std::string array = TextArray(keys);
@@ -296,7 +297,7 @@ class PgStorage final : public Storage {
     std::vector<std::string> keys;
     {
       // The buffer first: a blob flushed meanwhile is then in both.
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       for (const auto* m : {&pending_, &flushing_})
         for (auto it = m->lower_bound(prefix); it != m->end() && it->first.starts_with(prefix); ++it)
           keys.push_back(it->first);
@@ -344,7 +345,7 @@ class PgStorage final : public Storage {
   Result<uint64_t> BytesAtRest() override {
     std::map<std::string, uint64_t> buffered;
     {
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       for (const auto& [k, v] : flushing_) buffered[k] = v.size();
       for (const auto& [k, v] : pending_) buffered[k] = v.size();
     }
@@ -386,7 +387,7 @@ class PgStorage final : public Storage {
 
  private:
   std::optional<std::string> Buffered(const std::string& key) {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     for (const auto* m : {&pending_, &flushing_}) {
       auto it = m->find(key);
       if (it != m->end()) return it->second;
@@ -397,14 +398,14 @@ class PgStorage final : public Storage {
   // Writes every buffered blob, and `root` if given, in one transaction
   // (a single statement needs none). On failure the blobs stay buffered.
   Status Flush(const std::string_view* root) {
-    std::lock_guard<std::mutex> f(flush_mu_);
+    MutexLock f(&flush_mu_);
     {
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       flushing_.swap(pending_);  // readers still find them in flushing_
     }
     std::vector<std::vector<const std::pair<const std::string, std::string>*>> batches;
     size_t bytes = kBatchBytes;
-    for (const auto& entry : flushing_) {
+    for (const auto& entry : FlushingForFlusher()) {
       if (bytes + entry.second.size() > kBatchBytes && !(batches.size() && batches.back().empty())) {
         batches.emplace_back();
         bytes = 0;
@@ -446,7 +447,7 @@ class PgStorage final : public Storage {
         return Status::OK();
       });
     }
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (!s.ok()) {
       for (auto& [k, v] : flushing_) pending_.emplace(k, std::move(v));  // a newer Put wins
     }
@@ -454,14 +455,20 @@ class PgStorage final : public Storage {
     return s.WithContext("storage " + db_);
   }
 
+  // flushing_ changes only under flush_mu_ (and mu_, for readers), so
+  // the flusher may read it holding flush_mu_ alone.
+  const std::map<std::string, std::string>& FlushingForFlusher() const REQUIRES(flush_mu_) NO_THREAD_SAFETY_ANALYSIS {
+    return flushing_;
+  }
+
   std::shared_ptr<pg::Pool> pool_;
   const std::string db_;
   pg::Counters counters_;
   std::atomic<uint64_t> puts_{0}, gets_{0}, deletes_{0}, syncs_{0}, root_publishes_{0}, bytes_put_{0}, bytes_got_{0};
-  std::mutex flush_mu_;  // one flush (or delete) at a time
-  std::mutex mu_;        // guards pending_, flushing_
-  std::map<std::string, std::string> pending_;   // Put, not yet flushed
-  std::map<std::string, std::string> flushing_;  // being flushed
+  Mutex flush_mu_;  // one flush (or delete) at a time
+  Mutex mu_ ACQUIRED_AFTER(flush_mu_);
+  std::map<std::string, std::string> pending_ GUARDED_BY(mu_);   // Put, not yet flushed
+  std::map<std::string, std::string> flushing_ GUARDED_BY(mu_);  // being flushed
 };
 
 // ---- the log ----------------------------------------------------------------
@@ -474,7 +481,7 @@ class PgLog final : public LogStore {
   Result<LogReadResult> Recover(RecoveryMode mode, const std::function<Status(LogRecord&&)>& fn,
                                 LogSkim skim) override {
     LogReadResult res;
-    last_t_ = 0;
+    T last_t = 0;
     std::string bad;  // why the row at bad_t is corrupt
     T bad_t = 0;
     Status st = Scan(0, kNoEnd, [&](T t, std::string_view payload, int64_t sum) -> Status {
@@ -488,7 +495,7 @@ class PgLog final : public LogStore {
       STRATA_RETURN_IF_ERROR(s);
       res.records++;
       res.valid_bytes += payload.size();
-      last_t_ = t;
+      last_t = t;
       return fn(std::move(rec));
     });
     res.file_bytes = res.valid_bytes;
@@ -509,9 +516,9 @@ class PgLog final : public LogStore {
     } else {
       STRATA_RETURN_IF_ERROR(st);
     }
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     unsynced_.clear();
-    synced_t_ = last_t_;
+    last_t_ = synced_t_ = last_t;
     size_ = res.valid_bytes;
     return res;
   }
@@ -521,7 +528,7 @@ class PgLog final : public LogStore {
     std::vector<Pending> buffered;
     T first_unsynced = kNoEnd;
     {
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       if (!unsynced_.empty()) first_unsynced = unsynced_.front().t;
       for (const Pending& p : unsynced_)
         if (p.t >= start && p.t < end) buffered.push_back(p);
@@ -540,7 +547,7 @@ class PgLog final : public LogStore {
   }
 
   Status Append(const LogRecord& rec) override {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (rec.t <= last_t_)
       return Status::InvalidArgument("log " + db_ + ": append of t=" + std::to_string(rec.t) + " after t=" +
                                      std::to_string(last_t_));
@@ -559,7 +566,7 @@ class PgLog final : public LogStore {
     std::vector<std::string_view> payloads;
     std::vector<int64_t> ts, sums;
     {
-      std::lock_guard<std::mutex> l(mu_);  // Append runs on this thread: only readers race
+      MutexLock l(&mu_);  // Append runs on this thread: only readers race
       for (const Pending& p : unsynced_) {
         ts.push_back(static_cast<int64_t>(p.t));
         payloads.push_back(p.payload);
@@ -591,7 +598,7 @@ class PgLog final : public LogStore {
         s = Status::Conflict("log " + db_ + ": PostgreSQL strata_log already holds a different record at t=" +
                              std::to_string(conflict) + " (another writer?); nothing of this sync was written");
     }
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (!s.ok()) {
       // Abandoned: never acknowledged (backend.h).
       for (const Pending& p : unsynced_) size_ -= p.payload.size();
@@ -634,14 +641,14 @@ class PgLog final : public LogStore {
             .status();
       }));
     }
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     size_ = size;
     return Status::OK();
   }
 
   bool writable() const override { return lock_->held(); }
   uint64_t size() const override {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     return size_;
   }
   LogStoreStats stats() const override {
@@ -701,11 +708,11 @@ class PgLog final : public LogStore {
   const std::string db_;
   mutable pg::Counters counters_;
   std::atomic<uint64_t> appends_{0}, syncs_{0}, bytes_written_{0};
-  mutable std::mutex mu_;        // guards the fields below
-  std::vector<Pending> unsynced_;  // appended, not yet synced, in t order
-  T last_t_ = 0;                   // the last appended t
-  T synced_t_ = 0;                 // the last synced t
-  uint64_t size_ = 0;
+  mutable Mutex mu_;
+  std::vector<Pending> unsynced_ GUARDED_BY(mu_);  // appended, not yet synced, in t order
+  T last_t_ GUARDED_BY(mu_) = 0;                   // the last appended t
+  T synced_t_ GUARDED_BY(mu_) = 0;                 // the last synced t
+  uint64_t size_ GUARDED_BY(mu_) = 0;
 };
 
 // Connects one session for opening: creates the tables if asked, checks
