@@ -11,7 +11,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <map>
@@ -22,6 +21,7 @@
 
 #include "net/protocol.h"
 #include "strata/connection.h"
+#include "strata/mutex.h"
 #include "strata/tx_encoding.h"
 #include "strata/tx_report_queue.h"
 
@@ -56,12 +56,17 @@ class PeerImpl final : public Peer {
     const std::string cmd = "inproc://strata-peer-" + std::to_string(reinterpret_cast<uintptr_t>(this));
     cmd_pull_.set(zmq::sockopt::linger, 0);
     cmd_pull_.bind(cmd);
-    cmd_push_.set(zmq::sockopt::linger, 0);
-    cmd_push_.connect(cmd);
+    {
+      MutexLock l(&send_mu_);
+      cmd_push_.set(zmq::sockopt::linger, 0);
+      cmd_push_.connect(cmd);
+    }
     io_ = std::thread([this] { IoThread(); });
-    std::unique_lock l(mu_);
-    const bool answered = cv_.wait_for(l, milliseconds(options_.connect_timeout_ms),
-                                       [&] { return (replica_ && connected_) || !connect_status_.ok(); });
+    const auto deadline = Clock::now() + milliseconds(options_.connect_timeout_ms);
+    MutexLock l(&mu_);
+    while (!((replica_ && connected_) || !connect_status_.ok()) && cv_.WaitUntil(deadline)) {
+    }
+    const bool answered = (replica_ && connected_) || !connect_status_.ok();
     if (!connect_status_.ok()) return connect_status_;
     if (!answered) {
       return Status::IOError("no transactor answered at " + endpoint_ + " within " +
@@ -76,24 +81,27 @@ class PeerImpl final : public Peer {
     const uint64_t id = next_id_++;
     const auto deadline = Clock::now() + milliseconds(options_.transact_timeout_ms);
     {
-      std::lock_guard l(mu_);
+      MutexLock l(&mu_);
       if (closed_) return Status::Aborted("peer of " + endpoint_ + " is closed");
       pending_[id] = p;
       stats_.transactions++;
     }
     Command("T", id);
-    std::unique_lock l(mu_);
-    if (!cv_.wait_until(l, deadline, [&] { return p->done; })) {
-      pending_.erase(id);
-      if (p->sent) {
-        return Status::Aborted("no reply from the transactor at " + endpoint_ + " within " +
-                               std::to_string(options_.transact_timeout_ms) +
-                               " ms: the transaction's outcome is unknown");
+    {
+      MutexLock l(&mu_);
+      while (!p->done && cv_.WaitUntil(deadline)) {
       }
-      return Status::Busy("not sent: no transactor at " + endpoint_ + " within " +
-                          std::to_string(options_.transact_timeout_ms) + " ms; the transaction was not committed");
+      if (!p->done) {
+        pending_.erase(id);
+        if (p->sent) {
+          return Status::Aborted("no reply from the transactor at " + endpoint_ + " within " +
+                                 std::to_string(options_.transact_timeout_ms) +
+                                 " ms: the transaction's outcome is unknown");
+        }
+        return Status::Busy("not sent: no transactor at " + endpoint_ + " within " +
+                            std::to_string(options_.transact_timeout_ms) + " ms; the transaction was not committed");
+      }
     }
-    l.unlock();
     if (!p->result.ok()) return p->result.status();
     TxReport report = std::move(*p->result);
     const int left = static_cast<int>(
@@ -106,14 +114,16 @@ class PeerImpl final : public Peer {
   }
 
   Database db() const override {
-    std::lock_guard l(mu_);
+    MutexLock l(&mu_);
     return replica_ ? replica_->db() : Database();
   }
 
   Result<Database> Sync(T t, int timeout_ms) override {
-    std::unique_lock l(mu_);
-    auto reached = [&] { return replica_ && replica_->basis_t() >= t; };
-    if (!cv_.wait_for(l, milliseconds(std::max(timeout_ms, 0)), [&] { return reached() || closed_; }) || !reached()) {
+    const auto deadline = Clock::now() + milliseconds(std::max(timeout_ms, 0));
+    MutexLock l(&mu_);
+    while (!(replica_ && replica_->basis_t() >= t) && !closed_ && cv_.WaitUntil(deadline)) {
+    }
+    if (!(replica_ && replica_->basis_t() >= t)) {
       const T at = replica_ ? replica_->basis_t() : 0;
       return Status::Busy("sync: basis-t " + std::to_string(t) + " not reached within " + std::to_string(timeout_ms) +
                           " ms (this peer is at " + std::to_string(at) + ", the transactor at " +
@@ -124,20 +134,20 @@ class PeerImpl final : public Peer {
   }
 
   std::shared_ptr<TxReportQueue> Subscribe() override {
-    auto q = std::make_shared<ReportQueue>();
-    std::lock_guard l(mu_);
+    auto q = NewReportQueue();
+    MutexLock l(&mu_);
     if (closed_) q->Close(Status::Aborted("peer closed"));
     else subscribers_.push_back(q);
     return q;
   }
 
   Status stream_status() const override {
-    std::lock_guard l(mu_);
+    MutexLock l(&mu_);
     return stream_status_;
   }
 
   PeerStats stats() const override {
-    std::lock_guard l(mu_);
+    MutexLock l(&mu_);
     PeerStats s = stats_;
     s.basis_t = replica_ ? replica_->basis_t() : 0;
     s.connected = connected_;
@@ -148,13 +158,13 @@ class PeerImpl final : public Peer {
 
   void Close() override {
     {
-      std::lock_guard l(mu_);
+      MutexLock l(&mu_);
       if (closed_) return;
       closed_ = true;
     }
     stop_ = true;
     if (io_.joinable()) io_.join();
-    std::lock_guard l(mu_);
+    MutexLock l(&mu_);
     for (auto& [id, p] : pending_) {
       if (p->done) continue;
       p->done = true;
@@ -165,8 +175,8 @@ class PeerImpl final : public Peer {
     for (auto& w : subscribers_)
       if (auto q = w.lock()) q->Close(Status::Aborted("peer closed"));
     subscribers_.clear();
-    cv_.notify_all();
-    std::lock_guard s(send_mu_);
+    cv_.SignalAll();
+    MutexLock s(&send_mu_);
     cmd_push_.close();
     cmd_pull_.close();
   }
@@ -175,7 +185,7 @@ class PeerImpl final : public Peer {
   enum class State { kHandshaking, kReady };
 
   void Command(const char* kind, uint64_t id) {
-    std::lock_guard l(send_mu_);
+    MutexLock l(&send_mu_);
     if (stop_) return;
     std::string body(kind);
     body.append(reinterpret_cast<const char*>(&id), sizeof id);
@@ -250,7 +260,7 @@ class PeerImpl final : public Peer {
   // and a new socket says hello.
   void Reconnect(const std::string& why) {
     {
-      std::lock_guard l(mu_);
+      MutexLock l(&mu_);
       const T at = replica_ ? replica_->basis_t() : 0;
       for (auto& [id, p] : pending_) {
         if (!p->sent || p->done) continue;
@@ -263,7 +273,7 @@ class PeerImpl final : public Peer {
       connected_ = false;
       stats_.reconnects++;
     }
-    cv_.notify_all();
+    cv_.SignalAll();
     spdlog::debug("peer of {}: reconnecting: {}", endpoint_, why);
     NewSocket();
   }
@@ -296,7 +306,7 @@ class PeerImpl final : public Peer {
       const uint64_t id = unsent_.front();
       std::shared_ptr<PendingTx> p;
       {
-        std::lock_guard l(mu_);
+        MutexLock l(&mu_);
         auto it = pending_.find(id);
         if (it != pending_.end()) p = it->second;
       }
@@ -306,7 +316,7 @@ class PeerImpl final : public Peer {
         m.id = id;
         m.text = p->edn;
         if (!SendMsg(m)) return;  // full: try again on the next turn
-        std::lock_guard l(mu_);
+        MutexLock l(&mu_);
         p->sent = true;
       }
       unsent_.pop_front();
@@ -323,7 +333,7 @@ class PeerImpl final : public Peer {
       return;
     }
     resubscribe_ = false;
-    std::lock_guard l(mu_);
+    MutexLock l(&mu_);
     stats_.subscriptions++;
   }
 
@@ -334,7 +344,7 @@ class PeerImpl final : public Peer {
       return;
     }
     if (*r) {
-      std::lock_guard l(mu_);
+      MutexLock l(&mu_);
       stats_.root_refreshes++;
     }
     // Taken, or nothing newer once caught up with the announcement.
@@ -347,7 +357,7 @@ class PeerImpl final : public Peer {
       case MsgType::kReport: OnReport(m); return;
       case MsgType::kHeartbeat: {
         {
-          std::lock_guard l(mu_);
+          MutexLock l(&mu_);
           stats_.transactor_basis_t = std::max(stats_.transactor_basis_t, m.t);
         }
         if (m.generation != generation_) {
@@ -386,7 +396,7 @@ class PeerImpl final : public Peer {
         SetStreamError(r.status().WithContext("peer of " + endpoint_ + ": opening the database at " + m.text));
         return;
       }
-      std::lock_guard l(mu_);
+      MutexLock l(&mu_);
       location_ = m.text;
       replica_ = std::move(*r);
     } else if (m.text != location_) {
@@ -404,11 +414,11 @@ class PeerImpl final : public Peer {
     last_ping_ = Clock::now();
     SendSubscribe();
     {
-      std::lock_guard l(mu_);
+      MutexLock l(&mu_);
       connected_ = true;
       stats_.transactor_basis_t = m.t;
     }
-    cv_.notify_all();
+    cv_.SignalAll();
     SendUnsent();
   }
 
@@ -416,13 +426,13 @@ class PeerImpl final : public Peer {
     if (m.id != epoch_ || state_ != State::kReady) return;  // an older subscription's
     const T basis = replica_->basis_t();
     if (m.t <= basis) {
-      std::lock_guard l(mu_);
+      MutexLock l(&mu_);
       stats_.duplicates++;
       return;
     }
     if (m.prev_t > basis) {  // something between basis and t never came
       {
-        std::lock_guard l(mu_);
+        MutexLock l(&mu_);
         stats_.gaps++;
       }
       SendSubscribe();
@@ -439,7 +449,7 @@ class PeerImpl final : public Peer {
       return;
     }
     {
-      std::lock_guard l(mu_);
+      MutexLock l(&mu_);
       stats_.reports++;
       for (auto it = subscribers_.begin(); it != subscribers_.end();) {
         if (auto q = it->lock()) {
@@ -450,11 +460,11 @@ class PeerImpl final : public Peer {
         }
       }
     }
-    cv_.notify_all();
+    cv_.SignalAll();
   }
 
   void OnReply(const Message& m) {
-    std::lock_guard l(mu_);
+    MutexLock l(&mu_);
     auto it = pending_.find(m.id);
     if (it == pending_.end()) return;  // the caller gave up
     PendingTx& p = *it->second;
@@ -475,24 +485,24 @@ class PeerImpl final : public Peer {
     }
     p.done = true;
     pending_.erase(it);
-    cv_.notify_all();
+    cv_.SignalAll();
   }
 
   void SetStreamError(Status s) {
     spdlog::error("{}", s.ToString());
     {
-      std::lock_guard l(mu_);
+      MutexLock l(&mu_);
       stream_status_ = s;
       if (!replica_) connect_status_ = s;
     }
-    cv_.notify_all();
+    cv_.SignalAll();
   }
 
   const std::string endpoint_;
   const PeerOptions options_;
   zmq::context_t ctx_;
-  std::mutex send_mu_;
-  zmq::socket_t cmd_push_;  // callers', under send_mu_
+  Mutex send_mu_;
+  zmq::socket_t cmd_push_ GUARDED_BY(send_mu_);  // callers'
   zmq::socket_t cmd_pull_;  // the I/O thread's
   std::thread io_;
   std::atomic<bool> stop_{false};
@@ -510,14 +520,14 @@ class PeerImpl final : public Peer {
   T root_announced_t_ = 0;
   std::deque<uint64_t> unsent_;
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
+  mutable Mutex mu_;
+  CondVar cv_{&mu_};  // connected, a reply or a new basis-t arrived, or closed
   std::unique_ptr<Replica> replica_;  // set once under mu_, then read freely
-  bool connected_ = false, closed_ = false;
-  Status connect_status_, stream_status_;
-  std::map<uint64_t, std::shared_ptr<PendingTx>> pending_;
-  std::vector<std::weak_ptr<ReportQueue>> subscribers_;
-  PeerStats stats_;
+  bool connected_ GUARDED_BY(mu_) = false, closed_ GUARDED_BY(mu_) = false;
+  Status connect_status_ GUARDED_BY(mu_), stream_status_ GUARDED_BY(mu_);
+  std::map<uint64_t, std::shared_ptr<PendingTx>> pending_ GUARDED_BY(mu_);
+  std::vector<std::weak_ptr<ReportQueue>> subscribers_ GUARDED_BY(mu_);
+  PeerStats stats_ GUARDED_BY(mu_);
 };
 
 }  // namespace

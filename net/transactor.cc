@@ -19,7 +19,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <filesystem>
 #include <functional>
@@ -32,6 +31,7 @@
 
 #include "net/protocol.h"
 #include "strata/connection.h"
+#include "strata/mutex.h"
 #include "strata/tx_encoding.h"
 
 namespace strata::net {
@@ -94,17 +94,17 @@ class WorkerPool {
   }
   void Submit(Task t) {
     {
-      std::lock_guard l(mu_);
+      MutexLock l(&mu_);
       tasks_.push_back(std::move(t));
     }
-    cv_.notify_one();
+    cv_.Signal();
   }
   void Stop() {
     {
-      std::lock_guard l(mu_);
+      MutexLock l(&mu_);
       stop_ = true;
     }
-    cv_.notify_all();
+    cv_.SignalAll();
   }
   void Join() {
     for (auto& t : threads_) t.join();
@@ -116,8 +116,8 @@ class WorkerPool {
     while (true) {
       Task task;
       {
-        std::unique_lock l(mu_);
-        cv_.wait(l, [&] { return stop_ || !tasks_.empty(); });
+        MutexLock l(&mu_);
+        while (!stop_ && tasks_.empty()) cv_.Wait();
         if (stop_) return;
         task = std::move(tasks_.front());
         tasks_.pop_front();
@@ -125,10 +125,10 @@ class WorkerPool {
       task(out);
     }
   }
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Task> tasks_;
-  bool stop_ = false;
+  Mutex mu_;
+  CondVar cv_{&mu_};  // a task queued, or stopping
+  std::deque<Task> tasks_ GUARDED_BY(mu_);
+  bool stop_ GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;
 };
 
@@ -156,7 +156,10 @@ class TransactorImpl final : public Transactor {
     // Subscribe before reading the basis: every commit after it is queued.
     queue_ = conn_->Subscribe();
     head_ = ring_base_ = pumped_ = conn_->db().basis_t();
-    stats_.basis_t = head_;
+    {
+      MutexLock l(&stats_mu_);
+      stats_.basis_t = head_;
+    }
     try {
       router_.set(zmq::sockopt::router_mandatory, 1);
       router_.set(zmq::sockopt::sndhwm, options_.send_hwm);
@@ -182,7 +185,11 @@ class TransactorImpl final : public Transactor {
 
   void Stop() override {
     if (stopped_.exchange(true)) return;
-    stop_ = true;
+    {
+      MutexLock l(&stop_mu_);
+      stop_ = true;
+    }
+    stop_cv_.SignalAll();
     if (router_thread_.joinable()) router_thread_.join();
     pool_.Stop();
     ctx_.shutdown();  // blocked inproc sends end with ETERM
@@ -194,7 +201,7 @@ class TransactorImpl final : public Transactor {
   }
 
   TransactorStats stats() const override {
-    std::lock_guard l(stats_mu_);
+    MutexLock l(&stats_mu_);
     return stats_;
   }
 
@@ -224,7 +231,11 @@ class TransactorImpl final : public Transactor {
         });
         if (!fill.ok()) {
           spdlog::error("transactor: reading the log after t={}: {}", pumped_, fill.ToString());
-          std::this_thread::sleep_for(std::chrono::milliseconds(options_.heartbeat_ms));
+          // Back off before retrying; Stop cuts the wait short.
+          MutexLock l(&stop_mu_);
+          const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.heartbeat_ms);
+          while (!stop_ && stop_cv_.WaitUntil(until)) {
+          }
         }
       }
     } catch (const zmq::error_t& e) {
@@ -305,7 +316,7 @@ class TransactorImpl final : public Transactor {
       case Sent::kOk: return true;
       case Sent::kFull: {
         p.stalled = true;
-        std::lock_guard l(stats_mu_);
+        MutexLock l(&stats_mu_);
         stats_.send_stalls++;
         return false;
       }
@@ -381,7 +392,7 @@ class TransactorImpl final : public Transactor {
     w.generation = generation_;
     w.id = options_.heartbeat_ms;
     Send(p, w);
-    std::lock_guard l(stats_mu_);
+    MutexLock l(&stats_mu_);
     stats_.hellos++;
     stats_.peers = peers_.size();
   }
@@ -407,7 +418,7 @@ class TransactorImpl final : public Transactor {
 
   void OnTransact(const std::string& rid, const Message& m) {
     {
-      std::lock_guard l(stats_mu_);
+      MutexLock l(&stats_mu_);
       stats_.transactions++;
     }
     pool_.Submit([this, rid, id = m.id, edn = m.text](zmq::socket_t& out) {
@@ -457,7 +468,7 @@ class TransactorImpl final : public Transactor {
         return;
       }
       p.sent_t = m.t;
-      std::lock_guard l(stats_mu_);
+      MutexLock l(&stats_mu_);
       stats_.reports_sent++;
       stats_.catchup_reports++;
     } else if (kind == kCaughtUp) {
@@ -481,7 +492,7 @@ class TransactorImpl final : public Transactor {
       ring_.pop_front();
     }
     {
-      std::lock_guard l(stats_mu_);
+      MutexLock l(&stats_mu_);
       stats_.basis_t = head_;
     }
     for (auto& [rid, p] : peers_) PumpPeer(p);
@@ -504,7 +515,7 @@ class TransactorImpl final : public Transactor {
       p.sent_t = it->t;
       ++sent;
     }
-    std::lock_guard l(stats_mu_);
+    MutexLock l(&stats_mu_);
     stats_.reports_sent += sent;
   }
 
@@ -512,7 +523,7 @@ class TransactorImpl final : public Transactor {
     p.catching_up = true;
     p.cancel = std::make_shared<std::atomic<bool>>(false);
     {
-      std::lock_guard l(stats_mu_);
+      MutexLock l(&stats_mu_);
       stats_.catchups++;
     }
     pool_.Submit([this, rid = p.rid, epoch = p.epoch, from = p.sent_t, cancel = p.cancel](zmq::socket_t& out) {
@@ -560,7 +571,7 @@ class TransactorImpl final : public Transactor {
       PumpPeer(p);
       ++it;
     }
-    std::lock_guard l(stats_mu_);
+    MutexLock l(&stats_mu_);
     stats_.peers = peers_.size();
     stats_.peers_timed_out += timed_out;
   }
@@ -587,8 +598,12 @@ class TransactorImpl final : public Transactor {
   T head_ = 0;                // the newest t the router has
   uint64_t generation_ = 0;
 
-  mutable std::mutex stats_mu_;
-  TransactorStats stats_;
+  mutable Mutex stats_mu_;
+  TransactorStats stats_ GUARDED_BY(stats_mu_);
+  // Wakes the report pump's back-off when Stop sets stop_ (which is also
+  // read without it).
+  Mutex stop_mu_;
+  CondVar stop_cv_{&stop_mu_};
 };
 
 }  // namespace

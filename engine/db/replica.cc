@@ -15,22 +15,23 @@
 
 #include "storage/backend.h"
 #include "db/replay.h"
+#include "strata/mutex.h"
 
 namespace strata {
 
 struct Replica::Rep {
   std::string location;
   std::shared_ptr<DurableContext> durable;
-  mutable std::mutex mu;  // guards state (readers); the rest is the applier's
-  std::shared_ptr<const DbState> state;
+  mutable Mutex mu;
+  std::shared_ptr<const DbState> state GUARDED_BY(mu);  // the rest is the applier's
   std::deque<std::pair<T, std::vector<Datom>>> tail;  // applied, t > root basis
 
-  std::shared_ptr<const DbState> Current() const {
-    std::lock_guard l(mu);
+  std::shared_ptr<const DbState> Current() const EXCLUDES(mu) {
+    MutexLock l(&mu);
     return state;
   }
-  void Set(std::shared_ptr<const DbState> s) {
-    std::lock_guard l(mu);
+  void Set(std::shared_ptr<const DbState> s) EXCLUDES(mu) {
+    MutexLock l(&mu);
     state = std::move(s);
   }
 };
@@ -58,7 +59,7 @@ Result<std::unique_ptr<Replica>> Replica::Open(const std::string& location, cons
   if (!root.ok()) return root.status().WithContext("opening a replica of " + location);
   auto state = StateFromRoot(r.durable, *root);
   if (!state.ok()) return state.status().WithContext("opening a replica of " + location);
-  r.state = std::move(*state);
+  r.Set(std::move(*state));
   return rp;
 }
 

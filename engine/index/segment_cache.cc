@@ -13,6 +13,7 @@
 // bound (entries <= capacity).
 
 #include "index/segment_cache.h"
+#include "strata/mutex.h"
 
 #include <boost/intrusive/list.hpp>
 
@@ -42,19 +43,19 @@ struct SegmentCache::Rep {
   explicit Rep(uint64_t cap) : capacity(cap) {}
   ~Rep() { lru.clear(); }  // unlink before the map frees the entries
 
-  // Requires mu. Unlinks and frees `it`.
-  void Remove(std::unordered_map<uint64_t, std::unique_ptr<Entry>>::iterator it) {
+  // Unlinks and frees `it`.
+  void Remove(std::unordered_map<uint64_t, std::unique_ptr<Entry>>::iterator it) REQUIRES(mu) {
     lru.erase(lru.iterator_to(*it->second));
     bytes -= it->second->charge;
     map.erase(it);
   }
 
   const uint64_t capacity;
-  mutable std::mutex mu;
-  std::unordered_map<uint64_t, std::unique_ptr<Entry>> map;
-  LruList lru;  // front: most recently used
-  uint64_t bytes = 0;
-  uint64_t hits = 0, misses = 0, evictions = 0;
+  mutable Mutex mu;
+  std::unordered_map<uint64_t, std::unique_ptr<Entry>> map GUARDED_BY(mu);
+  LruList lru GUARDED_BY(mu);  // front: most recently used
+  uint64_t bytes GUARDED_BY(mu) = 0;
+  uint64_t hits GUARDED_BY(mu) = 0, misses GUARDED_BY(mu) = 0, evictions GUARDED_BY(mu) = 0;
 };
 
 SegmentCache::SegmentCache(uint64_t capacity_bytes) : rep_(std::make_unique<Rep>(capacity_bytes)) {}
@@ -65,7 +66,7 @@ Result<std::shared_ptr<const DecodedLeaf>> SegmentCache::GetOrLoad(
     uint64_t id, const std::function<Result<std::shared_ptr<const DecodedLeaf>>()>& load) {
   Rep& r = *rep_;
   {
-    std::lock_guard<std::mutex> l(r.mu);
+    MutexLock l(&r.mu);
     auto it = r.map.find(id);
     if (it != r.map.end()) {
       ++r.hits;
@@ -81,7 +82,7 @@ Result<std::shared_ptr<const DecodedLeaf>> SegmentCache::GetOrLoad(
   std::shared_ptr<const DecodedLeaf> leaf = std::move(*loaded);
   if (!leaf) return Status::InvalidArgument("segment cache: loader returned no leaf");
 
-  std::lock_guard<std::mutex> l(r.mu);
+  MutexLock l(&r.mu);
   auto it = r.map.find(id);
   if (it != r.map.end()) {  // another reader loaded it meanwhile: share theirs
     Entry& e = *it->second;
@@ -108,13 +109,13 @@ Result<std::shared_ptr<const DecodedLeaf>> SegmentCache::GetOrLoad(
 }
 
 void SegmentCache::Erase(uint64_t id) {
-  std::lock_guard<std::mutex> l(rep_->mu);
+  MutexLock l(&rep_->mu);
   auto it = rep_->map.find(id);
   if (it != rep_->map.end()) rep_->Remove(it);
 }
 
 SegmentCacheStats SegmentCache::stats() const {
-  std::lock_guard<std::mutex> l(rep_->mu);
+  MutexLock l(&rep_->mu);
   SegmentCacheStats s;
   s.hits = rep_->hits;
   s.misses = rep_->misses;

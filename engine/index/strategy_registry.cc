@@ -4,37 +4,42 @@
 #include <mutex>
 
 #include "strata/indexing.h"
+#include "strata/mutex.h"
 
 namespace strata {
 namespace {
 
-std::mutex& RegistryMutex() {
-  static std::mutex mu;
-  return mu;
-}
-std::map<std::string, StrategyFactory>& Registry() {
-  static std::map<std::string, StrategyFactory> r;
+// Built on first use: strategies register from static initializers.
+struct Registry {
+  Mutex mu;
+  std::map<std::string, StrategyFactory> factories GUARDED_BY(mu);
+};
+Registry& TheRegistry() {
+  static Registry r;
   return r;
 }
 
 }  // namespace
 
 bool RegisterStrategy(const std::string& name, StrategyFactory factory) {
-  std::lock_guard l(RegistryMutex());
-  Registry()[name] = std::move(factory);
+  Registry& r = TheRegistry();
+  MutexLock l(&r.mu);
+  r.factories[name] = std::move(factory);
   return true;
 }
 
 std::unique_ptr<MergeStrategy> MakeStrategy(const std::string& name) {
-  std::lock_guard l(RegistryMutex());
-  auto it = Registry().find(name);
-  return it == Registry().end() ? nullptr : it->second();
+  Registry& r = TheRegistry();
+  MutexLock l(&r.mu);
+  auto it = r.factories.find(name);
+  return it == r.factories.end() ? nullptr : it->second();
 }
 
 std::vector<std::string> StrategyNames() {
-  std::lock_guard l(RegistryMutex());
+  Registry& r = TheRegistry();
+  MutexLock l(&r.mu);
   std::vector<std::string> out;
-  for (const auto& [k, v] : Registry()) out.push_back(k);
+  for (const auto& [k, v] : r.factories) out.push_back(k);
   return out;
 }
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "strata/location.h"
+#include "strata/mutex.h"
 
 
 namespace strata {
@@ -132,16 +133,20 @@ class FileLogStore final : public LogStore {
   std::atomic<uint64_t> size_{0}, appends_{0}, syncs_{0}, bytes_written_{0}, wait_us_{0};
 };
 
-std::mutex kinds_mu;
-std::vector<BackendKind>& Kinds() {
-  static std::vector<BackendKind> kinds;
-  return kinds;
+struct KindTable {
+  Mutex mu;
+  std::vector<BackendKind> kinds GUARDED_BY(mu);
+};
+KindTable& Kinds() {
+  static KindTable t;
+  return t;
 }
 
 // The registered kind handling `location`, if any.
 std::optional<BackendKind> KindFor(const std::string& location) {
-  std::lock_guard<std::mutex> l(kinds_mu);
-  for (const BackendKind& k : Kinds())
+  KindTable& t = Kinds();
+  MutexLock l(&t.mu);
+  for (const BackendKind& k : t.kinds)
     if (k.handles(location)) return k;
   return std::nullopt;
 }
@@ -155,13 +160,14 @@ Status NotLinked(const std::string& location) {
 }  // namespace
 
 void RegisterBackendKind(const BackendKind& kind) {
-  std::lock_guard<std::mutex> l(kinds_mu);
-  for (BackendKind& k : Kinds())
+  KindTable& t = Kinds();
+  MutexLock l(&t.mu);
+  for (BackendKind& k : t.kinds)
     if (std::string_view(k.name) == kind.name) {
       k = kind;
       return;
     }
-  Kinds().push_back(kind);
+  t.kinds.push_back(kind);
 }
 
 bool IsPostgresLocation(const std::string& location) {

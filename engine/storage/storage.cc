@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "storage/storage_internal.h"
+#include "strata/mutex.h"
 
 namespace strata {
 
@@ -23,7 +24,7 @@ class MemStorage final : public Storage {
   Status Put(const std::string& key, std::string_view value) override {
     Bump(counters_.puts);
     STRATA_RETURN_IF_ERROR(CheckKey(key));
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     blobs_[key] = std::string(value);
     Bump(counters_.bytes_put, value.size());
     return Status::OK();
@@ -32,7 +33,7 @@ class MemStorage final : public Storage {
   Result<std::string> Get(const std::string& key) override {
     Bump(counters_.gets);
     STRATA_RETURN_IF_ERROR(CheckKey(key));
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     auto it = blobs_.find(key);
     if (it == blobs_.end()) return Status::NotFound("storage get " + key + ": no such blob");
     Bump(counters_.bytes_got, it->second.size());
@@ -42,13 +43,13 @@ class MemStorage final : public Storage {
   Status Delete(const std::string& key) override {
     Bump(counters_.deletes);
     STRATA_RETURN_IF_ERROR(CheckKey(key));
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     blobs_.erase(key);
     return Status::OK();
   }
 
   Result<std::vector<std::string>> List(const std::string& prefix) override {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     std::vector<std::string> keys;
     for (auto it = blobs_.lower_bound(prefix); it != blobs_.end() && it->first.starts_with(prefix); ++it) {
       keys.push_back(it->first);
@@ -64,20 +65,20 @@ class MemStorage final : public Storage {
 
   Status PublishRoot(std::string_view bytes, bool) override {
     Bump(counters_.root_publishes);
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     root_ = std::string(bytes);
     Bump(counters_.bytes_put, bytes.size());
     return Status::OK();
   }
 
   Result<std::optional<std::string>> ReadRoot() override {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (root_) Bump(counters_.bytes_got, root_->size());
     return root_;
   }
 
   Result<uint64_t> BytesAtRest() override {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     uint64_t total = root_ ? root_->size() : 0;
     for (const auto& [key, blob] : blobs_) total += blob.size();
     return total;
@@ -88,9 +89,9 @@ class MemStorage final : public Storage {
 
  private:
   storage_internal::Counters counters_;
-  mutable std::mutex mu_;
-  std::map<std::string, std::string> blobs_;
-  std::optional<std::string> root_;
+  mutable Mutex mu_;
+  std::map<std::string, std::string> blobs_ GUARDED_BY(mu_);
+  std::optional<std::string> root_ GUARDED_BY(mu_);
 };
 
 }  // namespace

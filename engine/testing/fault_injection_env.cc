@@ -41,6 +41,8 @@
 
 #include "testing/fault_injection_env.h"
 
+#include "strata/mutex.h"
+
 namespace strata {
 
 namespace {
@@ -100,18 +102,18 @@ namespace fault_internal {
 struct SharedState {
   explicit SharedState(Env* b) : base(b) {}
 
-  std::mutex mu;
+  Mutex mu;
   Env* const base;
-  std::map<std::string, FileState> files;  // by normalized path
-  std::vector<PendingRename> renames;      // oldest first
-  Fault faults[kFaultKinds];
-  uint64_t counts[kFaultKinds] = {};
-  std::optional<size_t> short_write;
-  uint64_t epoch = 0;  // bumped by every simulated crash
+  std::map<std::string, FileState> files GUARDED_BY(mu);  // by normalized path
+  std::vector<PendingRename> renames GUARDED_BY(mu);      // oldest first
+  Fault faults[kFaultKinds] GUARDED_BY(mu);
+  uint64_t counts[kFaultKinds] GUARDED_BY(mu) = {};
+  std::optional<size_t> short_write GUARDED_BY(mu);
+  uint64_t epoch GUARDED_BY(mu) = 0;  // bumped by every simulated crash
 
-  // Requires mu. Counts one operation of kind `op`; returns the injected
+  // Counts one operation of kind `op`; returns the injected
   // error if that kind is failing now. `what` is "<op> <path>".
-  Status Check(FaultOp op, const std::string& what) {
+  Status Check(FaultOp op, const std::string& what) REQUIRES(mu) {
     const auto i = static_cast<size_t>(op);
     ++counts[i];
     Fault& f = faults[i];
@@ -124,8 +126,8 @@ struct SharedState {
                            (f.enospc ? "No space left on device (ENOSPC)" : "Input/output error (EIO)"));
   }
 
-  // Requires mu. Remembers a file the wrapper has not seen as durable.
-  void TrackExisting(const std::string& norm, uint64_t size) {
+  // Remembers a file the wrapper has not seen as durable.
+  void TrackExisting(const std::string& norm, uint64_t size) REQUIRES(mu) {
     files.try_emplace(norm, FileState{size, false});
   }
 };
@@ -151,7 +153,7 @@ class FaultWritableFile final : public WritableFile {
         epoch_(epoch) {}
 
   Status Append(std::string_view data) override {
-    std::lock_guard<std::mutex> l(st_->mu);
+    MutexLock l(&st_->mu);
     const std::string what = "append " + path_;
     STRATA_RETURN_IF_ERROR(Alive(what));
     STRATA_RETURN_IF_ERROR(st_->Check(FaultOp::kWrite, what));
@@ -166,7 +168,7 @@ class FaultWritableFile final : public WritableFile {
   }
 
   Status Sync() override {
-    std::lock_guard<std::mutex> l(st_->mu);
+    MutexLock l(&st_->mu);
     const std::string what = "sync " + path_;
     STRATA_RETURN_IF_ERROR(Alive(what));
     STRATA_RETURN_IF_ERROR(st_->Check(FaultOp::kSync, what));
@@ -177,15 +179,14 @@ class FaultWritableFile final : public WritableFile {
   }
 
   Status Close() override {
-    std::lock_guard<std::mutex> l(st_->mu);
+    MutexLock l(&st_->mu);
     return base_->Close();
   }
 
   uint64_t Size() const override { return base_->Size(); }
 
  private:
-  // Requires st_->mu.
-  Status Alive(const std::string& what) const {
+  Status Alive(const std::string& what) const REQUIRES(st_->mu) {
     if (epoch_ != st_->epoch) return Status::IOError(what + ": file handle lost in a simulated crash");
     return Status::OK();
   }
@@ -204,7 +205,7 @@ class FaultRandomAccessFile final : public RandomAccessFile {
 
   Status Read(uint64_t offset, size_t n, std::string* out) const override {
     {
-      std::lock_guard<std::mutex> l(st_->mu);
+      MutexLock l(&st_->mu);
       STRATA_RETURN_IF_ERROR(st_->Check(FaultOp::kRead, "read " + path_));
     }
     return base_->Read(offset, n, out);
@@ -224,29 +225,29 @@ FaultInjectionEnv::FaultInjectionEnv(Env* base) : state_(std::make_shared<State>
 FaultInjectionEnv::~FaultInjectionEnv() = default;
 
 void FaultInjectionEnv::FailOp(FaultOp op, bool enospc, int after) {
-  std::lock_guard<std::mutex> l(state_->mu);
+  MutexLock l(&state_->mu);
   state_->faults[static_cast<size_t>(op)] = Fault{true, enospc, after < 0 ? 0 : after};
 }
 
 void FaultInjectionEnv::ShortWriteNext(size_t bytes) {
-  std::lock_guard<std::mutex> l(state_->mu);
+  MutexLock l(&state_->mu);
   state_->short_write = bytes;
 }
 
 void FaultInjectionEnv::ClearFaults() {
-  std::lock_guard<std::mutex> l(state_->mu);
+  MutexLock l(&state_->mu);
   for (Fault& f : state_->faults) f = Fault{};
   state_->short_write.reset();
 }
 
 uint64_t FaultInjectionEnv::Count(FaultOp op) const {
-  std::lock_guard<std::mutex> l(state_->mu);
+  MutexLock l(&state_->mu);
   return state_->counts[static_cast<size_t>(op)];
 }
 
 Status FaultInjectionEnv::DropUnsyncedData() {
-  std::lock_guard<std::mutex> l(state_->mu);
   State& st = *state_;
+  MutexLock l(&st.mu);
   ++st.epoch;
   Status first;
   auto note = [&first](const Status& s) {
@@ -299,7 +300,7 @@ Status FaultInjectionEnv::DropUnsyncedData() {
 }
 
 Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewAppendableFile(const std::string& path) {
-  std::lock_guard<std::mutex> l(state_->mu);
+  MutexLock l(&state_->mu);
   STRATA_RETURN_IF_ERROR(state_->Check(FaultOp::kCreate, "open " + path));
   const std::string norm = Normalize(path);
   const bool existed = base_->FileExists(path);
@@ -314,7 +315,7 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewAppendableFile(const
 }
 
 Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewWritableFile(const std::string& path) {
-  std::lock_guard<std::mutex> l(state_->mu);
+  MutexLock l(&state_->mu);
   STRATA_RETURN_IF_ERROR(state_->Check(FaultOp::kCreate, "open " + path));
   const std::string norm = Normalize(path);
   const bool existed = base_->FileExists(path);
@@ -328,14 +329,14 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewWritableFile(const s
 }
 
 Result<std::unique_ptr<RandomAccessFile>> FaultInjectionEnv::NewRandomAccessFile(const std::string& path) {
-  std::lock_guard<std::mutex> l(state_->mu);
+  MutexLock l(&state_->mu);
   STRATA_RETURN_IF_ERROR(state_->Check(FaultOp::kRead, "open " + path));
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> f, base_->NewRandomAccessFile(path));
   return std::unique_ptr<RandomAccessFile>(new FaultRandomAccessFile(state_, path, std::move(f)));
 }
 
 Result<std::string> FaultInjectionEnv::ReadFile(const std::string& path) {
-  std::lock_guard<std::mutex> l(state_->mu);
+  MutexLock l(&state_->mu);
   STRATA_RETURN_IF_ERROR(state_->Check(FaultOp::kRead, "read " + path));
   return base_->ReadFile(path);
 }
@@ -349,13 +350,13 @@ Result<std::vector<std::string>> FaultInjectionEnv::ListDir(const std::string& d
 }
 
 Status FaultInjectionEnv::CreateDirs(const std::string& dir) {
-  std::lock_guard<std::mutex> l(state_->mu);
+  MutexLock l(&state_->mu);
   STRATA_RETURN_IF_ERROR(state_->Check(FaultOp::kCreate, "mkdir " + dir));
   return base_->CreateDirs(dir);
 }
 
 Status FaultInjectionEnv::DeleteFile(const std::string& path) {
-  std::lock_guard<std::mutex> l(state_->mu);
+  MutexLock l(&state_->mu);
   STRATA_RETURN_IF_ERROR(state_->Check(FaultOp::kDelete, "unlink " + path));
   STRATA_RETURN_IF_ERROR(base_->DeleteFile(path));
   state_->files.erase(Normalize(path));
@@ -363,7 +364,7 @@ Status FaultInjectionEnv::DeleteFile(const std::string& path) {
 }
 
 Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string& to) {
-  std::lock_guard<std::mutex> l(state_->mu);
+  MutexLock l(&state_->mu);
   STRATA_RETURN_IF_ERROR(state_->Check(FaultOp::kRename, "rename " + from + " -> " + to));
   const std::string nf = Normalize(from), nt = Normalize(to);
   if (nf == nt) return base_->RenameFile(from, to);
@@ -397,7 +398,7 @@ Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string&
 }
 
 Status FaultInjectionEnv::Truncate(const std::string& path, uint64_t size) {
-  std::lock_guard<std::mutex> l(state_->mu);
+  MutexLock l(&state_->mu);
   STRATA_RETURN_IF_ERROR(state_->Check(FaultOp::kWrite, "truncate " + path));
   STRATA_RETURN_IF_ERROR(base_->Truncate(path, size));
   auto it = state_->files.find(Normalize(path));
@@ -406,7 +407,7 @@ Status FaultInjectionEnv::Truncate(const std::string& path, uint64_t size) {
 }
 
 Status FaultInjectionEnv::SyncDir(const std::string& dir) {
-  std::lock_guard<std::mutex> l(state_->mu);
+  MutexLock l(&state_->mu);
   STRATA_RETURN_IF_ERROR(state_->Check(FaultOp::kSync, "fsync " + dir));
   STRATA_RETURN_IF_ERROR(base_->SyncDir(dir));
   const std::string d = Normalize(dir);
@@ -418,7 +419,7 @@ Status FaultInjectionEnv::SyncDir(const std::string& dir) {
 }
 
 Status FaultInjectionEnv::SyncDirContents(const std::string& dir) {
-  std::lock_guard<std::mutex> l(state_->mu);
+  MutexLock l(&state_->mu);
   STRATA_RETURN_IF_ERROR(state_->Check(FaultOp::kSync, "syncfs " + dir));
   STRATA_RETURN_IF_ERROR(base_->SyncDirContents(dir));
   const std::string d = Normalize(dir);

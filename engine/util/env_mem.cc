@@ -21,14 +21,15 @@
 #include <string>
 
 #include "strata/env.h"
+#include "strata/mutex.h"
 
 namespace strata {
 
 namespace {
 
 struct MemFile {
-  mutable std::mutex mu;
-  std::string data;
+  mutable Mutex mu;
+  std::string data GUARDED_BY(mu);
 };
 
 // "a//b/" -> "a/b"; "./a" -> "a"; "" -> "."; the root stays "/".
@@ -69,7 +70,7 @@ class MemWritableFile final : public WritableFile {
 
   Status Append(std::string_view data) override {
     if (closed_) return Status::IOError("append " + path_ + ": file is closed");
-    std::lock_guard<std::mutex> l(file_->mu);
+    MutexLock l(&file_->mu);
     file_->data.append(data);
     return Status::OK();
   }
@@ -82,7 +83,7 @@ class MemWritableFile final : public WritableFile {
     return Status::OK();
   }
   uint64_t Size() const override {
-    std::lock_guard<std::mutex> l(file_->mu);
+    MutexLock l(&file_->mu);
     return file_->data.size();
   }
 
@@ -97,7 +98,7 @@ class MemRandomAccessFile final : public RandomAccessFile {
   explicit MemRandomAccessFile(std::shared_ptr<MemFile> file) : file_(std::move(file)) {}
 
   Status Read(uint64_t offset, size_t n, std::string* out) const override {
-    std::lock_guard<std::mutex> l(file_->mu);
+    MutexLock l(&file_->mu);
     if (offset >= file_->data.size()) {
       out->clear();
     } else {
@@ -106,7 +107,7 @@ class MemRandomAccessFile final : public RandomAccessFile {
     return Status::OK();
   }
   uint64_t Size() const override {
-    std::lock_guard<std::mutex> l(file_->mu);
+    MutexLock l(&file_->mu);
     return file_->data.size();
   }
 
@@ -116,8 +117,8 @@ class MemRandomAccessFile final : public RandomAccessFile {
 
 // Shared with the locks so a lock may outlive the Env without dangling.
 struct LockTable {
-  std::mutex mu;
-  std::set<std::string> held;
+  Mutex mu;
+  std::set<std::string> held GUARDED_BY(mu);
 };
 
 class MemFileLock final : public FileLock {
@@ -125,7 +126,7 @@ class MemFileLock final : public FileLock {
   MemFileLock(std::shared_ptr<LockTable> table, std::string path)
       : table_(std::move(table)), path_(std::move(path)) {}
   ~MemFileLock() override {
-    std::lock_guard<std::mutex> l(table_->mu);
+    MutexLock l(&table_->mu);
     table_->held.erase(path_);
   }
 
@@ -142,26 +143,26 @@ class MemEnv final : public Env {
   }
 
   Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     Result<std::shared_ptr<MemFile>> f = OpenOrCreateLocked(path);
     if (!f.ok()) return f.status();
     return std::unique_ptr<WritableFile>(new MemWritableFile(path, std::move(f).value()));
   }
 
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     Result<std::shared_ptr<MemFile>> f = OpenOrCreateLocked(path);
     if (!f.ok()) return f.status();
     {
       // Truncate in place: handles opened earlier see it, as with O_TRUNC.
-      std::lock_guard<std::mutex> fl((*f)->mu);
+      MutexLock fl(&(*f)->mu);
       (*f)->data.clear();
     }
     return std::unique_ptr<WritableFile>(new MemWritableFile(path, std::move(f).value()));
   }
 
   Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) override {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     auto it = files_.find(Normalize(path));
     if (it == files_.end()) return Missing("open", path);
     return std::unique_ptr<RandomAccessFile>(new MemRandomAccessFile(it->second));
@@ -170,35 +171,35 @@ class MemEnv final : public Env {
   Result<std::string> ReadFile(const std::string& path) override {
     std::shared_ptr<MemFile> f;
     {
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       auto it = files_.find(Normalize(path));
       if (it == files_.end()) return Missing("open", path);
       f = it->second;
     }
-    std::lock_guard<std::mutex> fl(f->mu);
+    MutexLock fl(&f->mu);
     return f->data;
   }
 
   bool FileExists(const std::string& path) override {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     std::string p = Normalize(path);
     return files_.count(p) > 0 || dirs_.count(p) > 0;
   }
 
   Result<uint64_t> FileSize(const std::string& path) override {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     std::string p = Normalize(path);
     auto it = files_.find(p);
     if (it == files_.end()) {
       if (dirs_.count(p)) return uint64_t{0};
       return Missing("stat", path);
     }
-    std::lock_guard<std::mutex> fl(it->second->mu);
+    MutexLock fl(&it->second->mu);
     return static_cast<uint64_t>(it->second->data.size());
   }
 
   Result<std::vector<std::string>> ListDir(const std::string& dir) override {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     std::string d = Normalize(dir);
     if (!dirs_.count(d)) {
       if (files_.count(d)) return Status::IOError("opendir " + dir + ": Not a directory");
@@ -215,7 +216,7 @@ class MemEnv final : public Env {
   }
 
   Status CreateDirs(const std::string& dir) override {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     std::string d = Normalize(dir);
     for (size_t pos = 0; pos != std::string::npos;) {
       pos = d.find('/', pos + 1);
@@ -228,7 +229,7 @@ class MemEnv final : public Env {
   }
 
   Status DeleteFile(const std::string& path) override {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     std::string p = Normalize(path);
     if (dirs_.count(p)) return Status::IOError("unlink " + path + ": Is a directory");
     if (files_.erase(p) == 0) return Missing("unlink", path);
@@ -236,7 +237,7 @@ class MemEnv final : public Env {
   }
 
   Status RenameFile(const std::string& from, const std::string& to) override {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     std::string f = Normalize(from), t = Normalize(to);
     const std::string what = from + " -> " + to;
     auto it = files_.find(f);
@@ -254,33 +255,32 @@ class MemEnv final : public Env {
   }
 
   Status Truncate(const std::string& path, uint64_t size) override {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     auto it = files_.find(Normalize(path));
     if (it == files_.end()) return Missing("truncate", path);
-    std::lock_guard<std::mutex> fl(it->second->mu);
+    MutexLock fl(&it->second->mu);
     it->second->data.resize(static_cast<size_t>(size), '\0');  // grows with zeros, like ftruncate
     return Status::OK();
   }
 
   Status SyncDir(const std::string& dir) override {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (!dirs_.count(Normalize(dir))) return Missing("open", dir);
     return Status::OK();
   }
 
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     Result<std::shared_ptr<MemFile>> f = OpenOrCreateLocked(path);  // a lock file exists, like O_CREAT
     if (!f.ok()) return f.status();
     std::string p = Normalize(path);
-    std::lock_guard<std::mutex> ll(locks_->mu);
+    MutexLock ll(&locks_->mu);
     if (!locks_->held.insert(p).second) return Status::Busy("lock " + path + ": held by another owner");
     return std::unique_ptr<FileLock>(new MemFileLock(locks_, p));
   }
 
  private:
-  // Requires mu_.
-  Result<std::shared_ptr<MemFile>> OpenOrCreateLocked(const std::string& path) {
+  Result<std::shared_ptr<MemFile>> OpenOrCreateLocked(const std::string& path) REQUIRES(mu_) {
     std::string p = Normalize(path);
     auto it = files_.find(p);
     if (it != files_.end()) return it->second;
@@ -291,9 +291,9 @@ class MemEnv final : public Env {
     return f;
   }
 
-  std::mutex mu_;
-  std::map<std::string, std::shared_ptr<MemFile>> files_;  // by normalized path
-  std::set<std::string> dirs_;                             // normalized; "." and "/" always
+  Mutex mu_;
+  std::map<std::string, std::shared_ptr<MemFile>> files_ GUARDED_BY(mu_);  // by normalized path
+  std::set<std::string> dirs_ GUARDED_BY(mu_);                            // normalized; "." and "/" always
   std::shared_ptr<LockTable> locks_;
 };
 

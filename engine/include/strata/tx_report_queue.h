@@ -5,38 +5,27 @@
 // size and status from anywhere.
 #pragma once
 
-#include <condition_variable>
 #include <cstddef>
-#include <deque>
-#include <mutex>
+#include <memory>
 
-#include "strata/database.h"
 #include "strata/connection.h"
+#include "strata/database.h"
 
 namespace strata {
 
-class ReportQueue final : public TxReportQueue {
+// The producer's side of a TxReportQueue; the consumer sees only
+// TxReportQueue.
+class ReportQueue : public TxReportQueue {
  public:
-  // capacity 0: unbounded; else a consumer that falls that many reports
-  // behind is closed with Busy (never silently gapped).
-  explicit ReportQueue(size_t capacity = 0) : capacity_(capacity) {}
-
-  bool Pop(TxReport* out, int timeout_ms = -1) override;
-  size_t size() const override;
-  Status status() const override;
   // Ignored once closed.
-  void Push(const TxReport& r);
+  virtual void Push(const TxReport& r) = 0;
   // Ends the queue: what was pushed can still be popped, then Pop is false
   // and status() is `why` (the first reason given).
-  void Close(Status why);
-
- private:
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<TxReport> q_;
-  const size_t capacity_;
-  bool closed_ = false;
-  Status status_;
+  virtual void Close(Status why) = 0;
 };
+
+// capacity 0: unbounded; else a consumer that falls that many reports
+// behind is closed with Busy (never silently gapped).
+std::shared_ptr<ReportQueue> NewReportQueue(size_t capacity = 0);
 
 }  // namespace strata

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <unordered_set>
 
+#include "strata/mutex.h"
 #include "storage/folder/pack_storage.h"
 
 namespace strata::folder {
@@ -13,13 +14,14 @@ Status EnvStorage::Open() {
   if (env_->FileExists(legacy_dir_)) {
     STRATA_ASSIGN_OR_RETURN(std::vector<std::string> names, env_->ListDir(legacy_dir_));
     std::string key;
+    MutexLock l(&mu_);
     for (const std::string& name : names) {
       if (FileNameToKey(name, &key)) legacy_.insert(key);
     }
   }
-  std::lock_guard<std::mutex> w(write_mu_);
+  MutexLock w(&write_mu_);
   STRATA_RETURN_IF_ERROR(Scan(/*initial=*/true));
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   if (!packs_.empty()) {
     current_seq_ = packs_.rbegin()->first;  // continued by the first append
     next_seq_ = current_seq_ + 1;
@@ -29,7 +31,7 @@ Status EnvStorage::Open() {
 }
 
 Status EnvStorage::Rescan() {
-  std::lock_guard<std::mutex> w(write_mu_);
+  MutexLock w(&write_mu_);
   return Scan(/*initial=*/false);
 }
 
@@ -48,7 +50,7 @@ Status EnvStorage::Scan(bool initial) {
     uint64_t from = 0;
     bool known = false;
     {
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       auto p = packs_.find(seq);
       if (p != packs_.end()) from = p->second.end, known = true;
     }
@@ -93,7 +95,7 @@ Status EnvStorage::ScanPack(uint64_t seq, const std::shared_ptr<const RandomAcce
     recs.push_back(Rec{h.kind, key, Loc{seq, scanner.offset(), h.key_len, h.value_len}});
     end = scanner.offset() + h.RecordSize();
   }
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   Pack& p = packs_[seq];
   if (!p.file) p.file = file;
   for (const Rec& r : recs) {
@@ -108,7 +110,7 @@ Status EnvStorage::ScanPack(uint64_t seq, const std::shared_ptr<const RandomAcce
 }
 
 void EnvStorage::ForgetVanished(const std::vector<uint64_t>& present) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   std::unordered_set<uint64_t> gone;
   for (auto it = packs_.begin(); it != packs_.end();) {
     if (std::binary_search(present.begin(), present.end(), it->first)) {

@@ -1,6 +1,7 @@
 // pack_storage.cc — the folder backend's Storage interface, its reads and
 // its index (see pack_storage.h for the design).
 
+#include "strata/mutex.h"
 #include "storage/folder/pack_storage.h"
 
 #include <algorithm>
@@ -18,11 +19,11 @@ Status EnvStorage::Put(const std::string& key, std::string_view value) {
   std::string rec;
   rec.reserve(kHeaderSize + key.size() + value.size());
   pack::EncodeRecord(&rec, kPut, key, value);
-  std::lock_guard<std::mutex> w(write_mu_);
+  MutexLock w(&write_mu_);
   Result<uint64_t> at = Append(rec);
   if (!at.ok()) return at.status().WithContext("storage put " + key);
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     ApplyPut(key, Loc{current_seq_, *at, static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size())});
     packs_[current_seq_].end = current_size_;
   }
@@ -54,7 +55,7 @@ Status EnvStorage::DeleteMany(const std::vector<std::string>& keys) {
 Result<std::vector<std::string>> EnvStorage::List(const std::string& prefix) {
   RoundTrip rt(counters_);
   if (options_.read_only) STRATA_RETURN_IF_ERROR(Rescan().WithContext("storage list"));
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   std::vector<std::string> keys;
   for (auto it = index_.lower_bound(prefix); it != index_.end() && it->first.starts_with(prefix); ++it) {
     keys.push_back(it->first);
@@ -71,7 +72,7 @@ Status EnvStorage::Sync() {
   RoundTrip rt(counters_);
   Bump(counters_.syncs);
   if (options_.read_only) return Status::OK();
-  std::lock_guard<std::mutex> w(write_mu_);
+  MutexLock w(&write_mu_);
   return SyncLocked().WithContext("storage sync");
 }
 
@@ -80,7 +81,7 @@ Status EnvStorage::PublishRoot(std::string_view bytes, bool durable) {
   Bump(counters_.root_publishes);
   STRATA_RETURN_IF_ERROR(Writable("publish root"));
   // WriteFileAtomic uses one temporary name: writers must serialize.
-  std::lock_guard<std::mutex> l(root_mu_);
+  MutexLock l(&root_mu_);
   Status s = durable ? WriteFileAtomic(env_, root_path_, bytes) : WriteUnsynced(bytes);
   if (!s.ok()) return s.WithContext("storage publish root");
   Bump(counters_.bytes_put, bytes.size());
@@ -116,7 +117,7 @@ Result<uint64_t> EnvStorage::BytesAtRest() {
 }
 
 Result<BlobLocation> EnvStorage::Locate(const std::string& key) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   auto it = index_.find(key);
   if (it != index_.end()) {
     const Loc& loc = it->second;
@@ -166,13 +167,13 @@ void EnvStorage::ApplyDelete(const std::string& key) {
 
 Result<std::shared_ptr<const RandomAccessFile>> EnvStorage::PackFile(uint64_t seq) {
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     auto p = packs_.find(seq);
     if (p != packs_.end() && p->second.file) return p->second.file;
   }
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> f, env_->NewRandomAccessFile(PackPath(seq)));
   std::shared_ptr<const RandomAccessFile> shared(std::move(f));
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   auto p = packs_.find(seq);
   if (p == packs_.end()) return shared;  // compacted meanwhile: use it once
   if (!p->second.file) p->second.file = shared;
@@ -196,7 +197,7 @@ Result<std::string> EnvStorage::Read(const std::string& key) {
     std::optional<Loc> loc;
     bool legacy = false;
     {
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       auto it = index_.find(key);
       if (it != index_.end()) loc = it->second;
       legacy = !loc && legacy_.count(key);
@@ -212,7 +213,7 @@ Result<std::string> EnvStorage::Read(const std::string& key) {
     } else if (legacy) {
       Result<std::string> r = env_->ReadFile(LegacyPath(key));
       if (r.ok() || !r.status().IsNotFound()) return r.ok() ? r : r.status().WithContext("storage get " + key);
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       legacy_.erase(key);
     } else if (!options_.read_only || attempt > 0) {
       return Status::NotFound("storage get " + key + ": no such blob");

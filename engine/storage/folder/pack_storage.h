@@ -76,6 +76,7 @@
 #include <string>
 #include <vector>
 
+#include "strata/mutex.h"
 #include "format/pack_format.h"
 #include "storage/storage.h"
 #include "storage/storage_internal.h"
@@ -156,12 +157,12 @@ class EnvStorage final : public Storage {
 
   // ---- index (requires mu_) ----
 
-  void Unlive(const Loc& loc) {
+  void Unlive(const Loc& loc) REQUIRES(mu_) {
     auto p = packs_.find(loc.pack);
     if (p != packs_.end()) p->second.live -= std::min(p->second.live, loc.size());
   }
-  void ApplyPut(const std::string& key, const Loc& loc);
-  void ApplyDelete(const std::string& key);
+  void ApplyPut(const std::string& key, const Loc& loc) REQUIRES(mu_);
+  void ApplyDelete(const std::string& key) REQUIRES(mu_);
 
   // ---- reading (pack_storage.cc) ----
 
@@ -175,44 +176,44 @@ class EnvStorage final : public Storage {
 
   // ---- scanning (pack_scan.cc) ----
 
-  Status Rescan();
+  Status Rescan() EXCLUDES(write_mu_);
 
   // Requires write_mu_. Indexes the records of dir/packs not yet indexed:
   // all of them when initial, else new packs and the new tails of known
   // ones (forgetting packs that vanished).
-  Status Scan(bool initial);
+  Status Scan(bool initial) REQUIRES(write_mu_);
 
   // Requires write_mu_.
   Status ScanPack(uint64_t seq, const std::shared_ptr<const RandomAccessFile>& file, uint64_t from, uint64_t size,
-                  bool newest, bool initial);
+                  bool newest, bool initial) REQUIRES(write_mu_);
 
   // Requires write_mu_. Drops the packs not in `present` (sorted), and the
   // index entries still pointing into them.
-  void ForgetVanished(const std::vector<uint64_t>& present);
+  void ForgetVanished(const std::vector<uint64_t>& present) REQUIRES(write_mu_);
 
   // ---- writing (pack_writer.cc; all require write_mu_) ----
 
   // Cuts off a partial record a failed append left, and opens (or starts)
   // the pack to append to.
-  Status PrepareCurrent();
+  Status PrepareCurrent() REQUIRES(write_mu_);
 
   // Makes the current pack durable (with its folder entry) and closes it.
-  Status Seal();
+  Status Seal() REQUIRES(write_mu_);
 
   // Appends `records` to the current pack; returns the offset they start at.
-  Result<uint64_t> Append(std::string_view records);
+  Result<uint64_t> Append(std::string_view records) REQUIRES(write_mu_);
 
-  Status SyncLocked();
+  Status SyncLocked() REQUIRES(write_mu_);
 
   // Appends tombstones for `keys`, drops them from the index, then Maintain.
-  Status DeleteKeys(const std::vector<std::string>& keys);
+  Status DeleteKeys(const std::vector<std::string>& keys) EXCLUDES(write_mu_);
 
   // Deletes sealed packs without live bytes and compacts a few less than
   // half live (see the top of this file).
-  Status Maintain();
+  Status Maintain() REQUIRES(write_mu_);
 
   // Copies the live records of sealed pack `seq` to the current pack.
-  Status CopyLive(uint64_t seq);
+  Status CopyLive(uint64_t seq) REQUIRES(write_mu_);
 
   // Write a temporary and rename it over the root, without fsync (sync
   // policy never): still atomic, not durable.
@@ -223,22 +224,22 @@ class EnvStorage final : public Storage {
   const std::string dir_, packs_dir_, legacy_dir_, root_path_;
   storage_internal::Counters counters_;
 
-  std::mutex write_mu_;  // serializes appends, syncs, scans and maintenance; guards below
-  std::unique_ptr<WritableFile> current_;
-  uint64_t current_seq_ = 0;  // the pack appended to; 0 before the first
-  uint64_t current_size_ = 0;
-  uint64_t next_seq_ = 1;
-  bool unsynced_ = false;          // appended since the current pack's last Sync
-  bool packs_dir_dirty_ = false;   // a pack created or deleted since the last SyncDir
-  bool legacy_dir_dirty_ = false;  // an old-layout file deleted since
-  std::optional<uint64_t> repair_;  // a failed append left bytes past this offset
+  Mutex write_mu_;  // serializes appends, syncs, scans and maintenance; guards below
+  std::unique_ptr<WritableFile> current_ GUARDED_BY(write_mu_);
+  uint64_t current_seq_ GUARDED_BY(write_mu_) = 0;  // the pack appended to; 0 before the first
+  uint64_t current_size_ GUARDED_BY(write_mu_) = 0;
+  uint64_t next_seq_ GUARDED_BY(write_mu_) = 1;
+  bool unsynced_ GUARDED_BY(write_mu_) = false;          // appended since the current pack's last Sync
+  bool packs_dir_dirty_ GUARDED_BY(write_mu_) = false;   // a pack created or deleted since the last SyncDir
+  bool legacy_dir_dirty_ GUARDED_BY(write_mu_) = false;  // an old-layout file deleted since
+  std::optional<uint64_t> repair_ GUARDED_BY(write_mu_);  // a failed append left bytes past this offset
 
-  std::mutex mu_;  // guards below; never held across I/O on the pack being written
-  std::map<std::string, Loc> index_;
-  std::map<uint64_t, Pack> packs_;
-  std::set<std::string> legacy_;  // keys with an old-layout file
+  Mutex mu_;  // guards below; never held across I/O on the pack being written
+  std::map<std::string, Loc> index_ GUARDED_BY(mu_);
+  std::map<uint64_t, Pack> packs_ GUARDED_BY(mu_);
+  std::set<std::string> legacy_ GUARDED_BY(mu_);  // keys with an old-layout file
 
-  std::mutex root_mu_;  // serializes PublishRoot
+  Mutex root_mu_;  // serializes PublishRoot
 };
 
 }  // namespace strata::folder

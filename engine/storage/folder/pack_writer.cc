@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "strata/mutex.h"
 #include "storage/folder/pack_storage.h"
 
 namespace strata::folder {
@@ -27,7 +28,7 @@ Status EnvStorage::PrepareCurrent() {
     current_seq_ = seq;
     current_size_ = current_->Size();
     packs_dir_dirty_ = true;
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     packs_[seq].end = current_size_;
   }
   return Status::OK();
@@ -42,7 +43,7 @@ Status EnvStorage::Seal() {
   }
   STRATA_RETURN_IF_ERROR(current_->Close());
   current_.reset();
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   packs_[current_seq_].sealed = true;
   current_seq_ = 0;
   return Status::OK();
@@ -82,11 +83,11 @@ Status EnvStorage::SyncLocked() {
 Status EnvStorage::DeleteKeys(const std::vector<std::string>& keys) {
   for (const std::string& k : keys) STRATA_RETURN_IF_ERROR(CheckKey(k));
   STRATA_RETURN_IF_ERROR(Writable("delete"));
-  std::lock_guard<std::mutex> w(write_mu_);
+  MutexLock w(&write_mu_);
   std::string tombstones;
   std::vector<std::string> in_packs, legacy;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     for (const std::string& k : keys) {
       if (index_.count(k)) {
         pack::EncodeRecord(&tombstones, kDelete, k, {});
@@ -98,7 +99,7 @@ Status EnvStorage::DeleteKeys(const std::vector<std::string>& keys) {
   if (!tombstones.empty()) {
     Result<uint64_t> at = Append(tombstones);
     if (!at.ok()) return at.status().WithContext("storage delete");
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     for (const std::string& k : in_packs) ApplyDelete(k);
     packs_[current_seq_].end = current_size_;
   }
@@ -106,7 +107,7 @@ Status EnvStorage::DeleteKeys(const std::vector<std::string>& keys) {
     Status s = env_->DeleteFile(LegacyPath(k));
     if (!s.ok() && !s.IsNotFound()) return s.WithContext("storage delete " + k);
     legacy_dir_dirty_ = true;
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     legacy_.erase(k);
   }
   return Maintain().WithContext("storage delete: reclaiming packs");
@@ -116,7 +117,7 @@ Status EnvStorage::Maintain() {
   std::vector<uint64_t> empty;
   std::vector<std::pair<uint64_t, uint64_t>> sparse;  // (live, seq)
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     for (const auto& [seq, p] : packs_) {
       if (!p.sealed) continue;
       if (p.live == 0) {
@@ -147,7 +148,7 @@ Status EnvStorage::Maintain() {
     Status s = env_->DeleteFile(PackPath(seq));
     if (!s.ok() && !s.IsNotFound()) return s;
     packs_dir_dirty_ = true;
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     packs_.erase(seq);
   }
   STRATA_RETURN_IF_ERROR(SyncLocked());
@@ -157,7 +158,7 @@ Status EnvStorage::Maintain() {
 Status EnvStorage::CopyLive(uint64_t seq) {
   std::vector<std::pair<Loc, std::string>> live;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     for (const auto& [key, loc] : index_) {
       if (loc.pack == seq) live.emplace_back(loc, key);
     }
@@ -176,7 +177,7 @@ Status EnvStorage::CopyLive(uint64_t seq) {
       value_bytes += live[i].first.value_len;
     }
     STRATA_ASSIGN_OR_RETURN(uint64_t at, Append(batch));
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     for (size_t j = first; j < i; ++j) {
       const Loc& old = live[j].first;
       ApplyPut(live[j].second, Loc{current_seq_, at, old.key_len, old.value_len});

@@ -2,6 +2,7 @@
 // opening (tables, format check), the writer lock, destroying a strata
 // database (see pg_backend.h).
 
+#include "strata/mutex.h"
 #include "storage/postgres/pg_backend.h"
 
 #include <chrono>
@@ -43,7 +44,7 @@ int64_t LockKey(const std::string& db) { return Checksum("strata writer:" + db);
 // ---- the writer lock --------------------------------------------------------
 
 Status PgLock::Acquire(pg::Counters& c) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(kAcquireWaitMs);
   for (;;) {
     Status s = TryLock(c);
@@ -53,7 +54,7 @@ Status PgLock::Acquire(pg::Counters& c) {
 }
 
 Status PgLock::Check(pg::Counters& c) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   if (released_) return Status::Aborted("strata database " + loc_.db + ": the writer lock was released");
   session_.Poll();
   if (!session_.broken()) return Status::OK();
@@ -63,7 +64,7 @@ Status PgLock::Check(pg::Counters& c) {
 }
 
 void PgLock::Release() {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   released_ = true;
   session_.Poll();
   session_.set_counters(nullptr);  // the last caller's counters may be gone

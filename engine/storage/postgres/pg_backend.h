@@ -32,6 +32,7 @@
 #include <string>
 #include <string_view>
 
+#include "strata/mutex.h"
 #include "storage/backend.h"
 #include "storage/postgres/pg_conn.h"
 
@@ -64,17 +65,17 @@ class PgLock {
 
   // False once released, or taken by another writer after a loss.
   bool held() const {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     return !released_ && !lost_;
   }
 
  private:
-  Status TryLock(Counters& c);
+  Status TryLock(Counters& c) REQUIRES(mu_);
 
   const pg::Location loc_;
-  mutable std::mutex mu_;  // guards the fields below
-  Session session_;
-  bool released_ = false, lost_ = false;
+  mutable Mutex mu_;
+  Session session_ GUARDED_BY(mu_);
+  bool released_ GUARDED_BY(mu_) = false, lost_ GUARDED_BY(mu_) = false;
 };
 
 // Blobs and the root in strata_blobs and strata_roots (pg_storage.cc).

@@ -294,8 +294,8 @@ Status RunWithRetry(Session& s, Counters& c, const std::string& what, const std:
 Status Pool::Run(Counters& c, const std::string& what, const std::function<Status(Session&)>& fn) {
   std::unique_ptr<Session> s;
   {
-    std::unique_lock<std::mutex> l(mu_);
-    cv_.wait(l, [&] { return !free_.empty() || created_ < max_; });
+    MutexLock l(&mu_);
+    while (free_.empty() && created_ >= max_) cv_.Wait();
     if (!free_.empty()) {
       s = std::move(free_.back());
       free_.pop_back();
@@ -306,10 +306,10 @@ Status Pool::Run(Counters& c, const std::string& what, const std::function<Statu
   if (!s) s = std::make_unique<Session>(loc_, sync_);
   Status st = RunWithRetry(*s, c, what, fn);
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     free_.push_back(std::move(s));
   }
-  cv_.notify_one();
+  cv_.Signal();
   return st;
 }
 

@@ -21,7 +21,6 @@
 #include <libpq-fe.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -30,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "strata/mutex.h"
 #include "strata/status.h"
 
 namespace strata::pg {
@@ -135,10 +135,10 @@ class Pool {
   const Location loc_;
   const bool sync_;
   const size_t max_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::unique_ptr<Session>> free_;  // guarded by mu_
-  size_t created_ = 0;                          // guarded by mu_
+  Mutex mu_;
+  CondVar cv_{&mu_};  // a session returned to free_
+  std::vector<std::unique_ptr<Session>> free_ GUARDED_BY(mu_);
+  size_t created_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace strata::pg

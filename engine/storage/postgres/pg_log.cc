@@ -4,6 +4,7 @@
 #include <atomic>
 #include <mutex>
 
+#include "strata/mutex.h"
 #include "storage/postgres/pg_backend.h"
 
 namespace strata::pg {
@@ -20,7 +21,7 @@ class PgLog final : public LogStore {
   Result<LogReadResult> Recover(RecoveryMode mode, const std::function<Status(LogRecord&&)>& fn,
                                 LogSkim skim) override {
     LogReadResult res;
-    last_t_ = 0;
+    T last_t = 0;
     std::string bad;  // why the row at bad_t is corrupt
     T bad_t = 0;
     Status st = Scan(0, kNoEnd, [&](T t, std::string_view payload, int64_t sum) -> Status {
@@ -34,7 +35,7 @@ class PgLog final : public LogStore {
       STRATA_RETURN_IF_ERROR(s);
       res.records++;
       res.valid_bytes += payload.size();
-      last_t_ = t;
+      last_t = t;
       return fn(std::move(rec));
     });
     res.file_bytes = res.valid_bytes;
@@ -55,9 +56,9 @@ class PgLog final : public LogStore {
     } else {
       STRATA_RETURN_IF_ERROR(st);
     }
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     unsynced_.clear();
-    synced_t_ = last_t_;
+    last_t_ = synced_t_ = last_t;
     size_ = res.valid_bytes;
     return res;
   }
@@ -67,7 +68,7 @@ class PgLog final : public LogStore {
     std::vector<Pending> buffered;
     T first_unsynced = kNoEnd;
     {
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       if (!unsynced_.empty()) first_unsynced = unsynced_.front().t;
       for (const Pending& p : unsynced_)
         if (p.t >= start && p.t < end) buffered.push_back(p);
@@ -86,7 +87,7 @@ class PgLog final : public LogStore {
   }
 
   Status Append(const LogRecord& rec) override {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (rec.t <= last_t_)
       return Status::InvalidArgument("log " + db_ + ": append of t=" + std::to_string(rec.t) + " after t=" +
                                      std::to_string(last_t_));
@@ -105,7 +106,7 @@ class PgLog final : public LogStore {
     std::vector<std::string_view> payloads;
     std::vector<int64_t> ts, sums;
     {
-      std::lock_guard<std::mutex> l(mu_);  // Append runs on this thread: only readers race
+      MutexLock l(&mu_);  // Append runs on this thread: only readers race
       for (const Pending& p : unsynced_) {
         ts.push_back(static_cast<int64_t>(p.t));
         payloads.push_back(p.payload);
@@ -137,7 +138,7 @@ class PgLog final : public LogStore {
         s = Status::Conflict("log " + db_ + ": PostgreSQL strata_log already holds a different record at t=" +
                              std::to_string(conflict) + " (another writer?); nothing of this sync was written");
     }
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (!s.ok()) {
       // Abandoned: never acknowledged (backend.h).
       for (const Pending& p : unsynced_) size_ -= p.payload.size();
@@ -180,14 +181,14 @@ class PgLog final : public LogStore {
             .status();
       }));
     }
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     size_ = size;
     return Status::OK();
   }
 
   bool writable() const override { return lock_->held(); }
   uint64_t size() const override {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     return size_;
   }
   LogStoreStats stats() const override {
@@ -247,11 +248,11 @@ class PgLog final : public LogStore {
   const std::string db_;
   mutable pg::Counters counters_;
   std::atomic<uint64_t> appends_{0}, syncs_{0}, bytes_written_{0};
-  mutable std::mutex mu_;        // guards the fields below
-  std::vector<Pending> unsynced_;  // appended, not yet synced, in t order
-  T last_t_ = 0;                   // the last appended t
-  T synced_t_ = 0;                 // the last synced t
-  uint64_t size_ = 0;
+  mutable Mutex mu_;
+  std::vector<Pending> unsynced_ GUARDED_BY(mu_);  // appended, not yet synced, in t order
+  T last_t_ GUARDED_BY(mu_) = 0;                   // the last appended t
+  T synced_t_ GUARDED_BY(mu_) = 0;                 // the last synced t
+  uint64_t size_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 
+#include "strata/mutex.h"
 #include "storage/postgres/pg_backend.h"
 
 namespace strata::pg {
@@ -62,7 +63,7 @@ class PgStorage final : public Storage {
   Status Put(const std::string& key, std::string_view value) override {
     puts_++;
     STRATA_RETURN_IF_ERROR(CheckKey(key));
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     pending_[key] = std::string(value);
     bytes_put_ += value.size();
     return Status::OK();
@@ -134,9 +135,9 @@ class PgStorage final : public Storage {
     deletes_++;
     STRATA_RETURN_IF_ERROR(CheckKey(key));
     // Not while a flush may still write the key back.
-    std::lock_guard<std::mutex> f(flush_mu_);
+    MutexLock f(&flush_mu_);
     {
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       pending_.erase(key);
     }
     return pool_->Run(counters_, "delete " + key, [&](Session& s) -> Status {
@@ -149,9 +150,9 @@ class PgStorage final : public Storage {
     if (keys.empty()) return Status::OK();
     deletes_ += keys.size();
     for (const std::string& k : keys) STRATA_RETURN_IF_ERROR(CheckKey(k));
-    std::lock_guard<std::mutex> f(flush_mu_);
+    MutexLock f(&flush_mu_);
     {
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       for (const std::string& k : keys) pending_.erase(k);
     }
     const std::string array = TextArray(keys);
@@ -164,7 +165,7 @@ class PgStorage final : public Storage {
     std::vector<std::string> keys;
     {
       // The buffer first: a blob flushed meanwhile is then in both.
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       for (const auto* m : {&pending_, &flushing_})
         for (auto it = m->lower_bound(prefix); it != m->end() && it->first.starts_with(prefix); ++it)
           keys.push_back(it->first);
@@ -212,7 +213,7 @@ class PgStorage final : public Storage {
   Result<uint64_t> BytesAtRest() override {
     std::map<std::string, uint64_t> buffered;
     {
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       for (const auto& [k, v] : flushing_) buffered[k] = v.size();
       for (const auto& [k, v] : pending_) buffered[k] = v.size();
     }
@@ -254,7 +255,7 @@ class PgStorage final : public Storage {
 
  private:
   std::optional<std::string> Buffered(const std::string& key) {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     for (const auto* m : {&pending_, &flushing_}) {
       auto it = m->find(key);
       if (it != m->end()) return it->second;
@@ -265,14 +266,14 @@ class PgStorage final : public Storage {
   // Writes every buffered blob, and `root` if given, in one transaction
   // (a single statement needs none). On failure the blobs stay buffered.
   Status Flush(const std::string_view* root) {
-    std::lock_guard<std::mutex> f(flush_mu_);
+    MutexLock f(&flush_mu_);
     {
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       flushing_.swap(pending_);  // readers still find them in flushing_
     }
     std::vector<std::vector<const std::pair<const std::string, std::string>*>> batches;
     size_t bytes = kBatchBytes;
-    for (const auto& entry : flushing_) {
+    for (const auto& entry : FlushingForFlusher()) {
       if (bytes + entry.second.size() > kBatchBytes && !(batches.size() && batches.back().empty())) {
         batches.emplace_back();
         bytes = 0;
@@ -314,7 +315,7 @@ class PgStorage final : public Storage {
         return Status::OK();
       });
     }
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (!s.ok()) {
       for (auto& [k, v] : flushing_) pending_.emplace(k, std::move(v));  // a newer Put wins
     }
@@ -322,14 +323,20 @@ class PgStorage final : public Storage {
     return s.WithContext("storage " + db_);
   }
 
+  // flushing_ changes only under flush_mu_ (and mu_, for readers), so
+  // the flusher may read it holding flush_mu_ alone.
+  const std::map<std::string, std::string>& FlushingForFlusher() const REQUIRES(flush_mu_) NO_THREAD_SAFETY_ANALYSIS {
+    return flushing_;
+  }
+
   std::shared_ptr<pg::Pool> pool_;
   const std::string db_;
   pg::Counters counters_;
   std::atomic<uint64_t> puts_{0}, gets_{0}, deletes_{0}, syncs_{0}, root_publishes_{0}, bytes_put_{0}, bytes_got_{0};
-  std::mutex flush_mu_;  // one flush (or delete) at a time
-  std::mutex mu_;        // guards pending_, flushing_
-  std::map<std::string, std::string> pending_;   // Put, not yet flushed
-  std::map<std::string, std::string> flushing_;  // being flushed
+  Mutex flush_mu_;  // one flush (or delete) at a time
+  Mutex mu_ ACQUIRED_AFTER(flush_mu_);
+  std::map<std::string, std::string> pending_ GUARDED_BY(mu_);   // Put, not yet flushed
+  std::map<std::string, std::string> flushing_ GUARDED_BY(mu_);  // being flushed
 };
 
 }  // namespace
