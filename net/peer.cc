@@ -20,9 +20,9 @@
 #include <zmq_addon.hpp>
 
 #include "net/protocol.h"
+#include "strata/replica.h"
 #include "strata/connection.h"
 #include "strata/mutex.h"
-#include "strata/tx_encoding.h"
 #include "strata/tx_report_queue.h"
 
 namespace strata::net {
@@ -440,7 +440,7 @@ class PeerImpl final : public Peer {
     }
     T t = 0;
     std::vector<Datom> datoms;
-    Status s = DecodeTransaction(m.payload, &t, &datoms);
+    Status s = DecodeReplicatedTx(m.payload, &t, &datoms);
     if (s.ok() && t != m.t) s = Status::Corruption("report for t=" + std::to_string(m.t) + " holds t=" + std::to_string(t));
     Result<TxReport> r = s.ok() ? replica_->Apply(t, datoms) : Result<TxReport>(s);
     if (!r.ok()) {
@@ -473,7 +473,7 @@ class PeerImpl final : public Peer {
     } else {
       TxReport r;
       T t = 0;
-      Status s = DecodeTransaction(m.payload, &t, &r.tx_data);
+      Status s = DecodeReplicatedTx(m.payload, &t, &r.tx_data);
       if (s.ok()) {
         r.t = m.t;
         r.tx = TxId(m.t);

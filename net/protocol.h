@@ -32,7 +32,7 @@ enum class MsgType : uint8_t {
   kWelcome = 2,    // transactor: number = version, text = location, t = basis-t,
                    //   generation = index-root generation, id = heartbeat ms
   kSubscribe = 3,  // peer: id = epoch, t = the peer's basis-t (send every t after it)
-  kReport = 4,     // transactor: id = epoch, t, prev_t, payload = EncodeTransaction
+  kReport = 4,     // transactor: id = epoch, t, prev_t, payload = EncodeReplicatedTx
   kHeartbeat = 5,  // transactor: t = basis-t, generation = index-root generation
   kPing = 6,       // peer: liveness, nothing else
   kTransact = 7,   // peer: id = request id, text = the transaction as EDN
@@ -51,7 +51,7 @@ struct Message {
   uint64_t number = 0;      // hello/welcome: protocol version
   Code code = Code::kOk;    // tx-error, error
   std::string text;         // location, EDN, or an error message
-  std::string payload;      // EncodeTransaction bytes
+  std::string payload;      // EncodeReplicatedTx bytes
   std::map<std::string, EntityId> tempids;  // tx-ok
 
   // The error a tx-error or error message carries.

@@ -30,9 +30,9 @@
 #include <zmq_addon.hpp>
 
 #include "net/protocol.h"
+#include "strata/replica.h"
 #include "strata/connection.h"
 #include "strata/mutex.h"
-#include "strata/tx_encoding.h"
 
 namespace strata::net {
 
@@ -249,7 +249,7 @@ class TransactorImpl final : public Transactor {
     m.type = MsgType::kReport;
     m.t = t;
     m.prev_t = pumped_;
-    m.payload = EncodeTransaction(t, datoms);
+    m.payload = EncodeReplicatedTx(t, datoms);
     PushInternal(out, kLive, "", m);
     pumped_ = t;
   }
@@ -428,7 +428,7 @@ class TransactorImpl final : public Transactor {
       if (r.ok()) {
         reply.type = MsgType::kTxOk;
         reply.t = r->t;
-        reply.payload = EncodeTransaction(r->t, r->tx_data);
+        reply.payload = EncodeReplicatedTx(r->t, r->tx_data);
         reply.tempids = r->tempids;
       } else {
         reply.type = MsgType::kTxError;
@@ -535,7 +535,7 @@ class TransactorImpl final : public Transactor {
         m.id = epoch;
         m.t = t;
         m.prev_t = last;
-        m.payload = EncodeTransaction(t, d);
+        m.payload = EncodeReplicatedTx(t, d);
         PushInternal(out, kCatchUp, rid, m);
         last = t;
         return Status::OK();

@@ -11,8 +11,8 @@
 
 #include "net/protocol.h"
 #include "net/test_util.h"
+#include "strata/replica.h"
 #include "strata/connection.h"
-#include "strata/tx_encoding.h"
 
 namespace strata::net {
 namespace {
@@ -114,7 +114,7 @@ TEST_F(TransactorTest, CatchUpFromTheLogThenLiveWithAnUnbrokenChain) {
       EXPECT_EQ(m->prev_t, prev) << "t=" << m->t;
       T t;
       std::vector<Datom> d;
-      ASSERT_TRUE(DecodeTransaction(m->payload, &t, &d).ok());
+      ASSERT_TRUE(DecodeReplicatedTx(m->payload, &t, &d).ok());
       EXPECT_EQ(t, m->t);
       got.push_back(TxText(t, d));
       prev = t;

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "strata/database.h"
@@ -62,5 +63,19 @@ class Replica {
   struct Rep;
   std::unique_ptr<Rep> rep_;
 };
+
+// ---- the replication stream -----------------------------------------------
+//
+// How a committed transaction travels from the transactor to replicas
+// (net/: the payload of a report message). The bytes are the engine's to
+// define: senders and receivers use only these two functions and never
+// look inside. Today they are a log record's payload (docs/formats.md,
+// "Log"); decoding checks every byte and returns Corruption on malformed
+// input, so a replica never applies a half-understood transaction.
+
+// Encodes transaction t and its datoms (a tx report's tx_data).
+std::string EncodeReplicatedTx(T t, const std::vector<Datom>& datoms);
+// Decodes bytes made by EncodeReplicatedTx into *t and *datoms (replaced).
+Status DecodeReplicatedTx(std::string_view bytes, T* t, std::vector<Datom>* datoms);
 
 }  // namespace strata
