@@ -108,6 +108,11 @@ Result<Plan> MakePlan(const RunArgs& args) {
     std::string s = args.strategies.substr(start, comma - start);
     start = comma + 1;
     if (s.empty()) continue;
+    if (s == "all") {  // every registered strategy, in name order
+      for (const auto& k : known)
+        if (seen.insert(k).second) p.strategies.push_back(k);
+      continue;
+    }
     if (std::find(known.begin(), known.end(), s) == known.end())
       return Status::InvalidArgument("--strategy: unknown strategy '" + s + "' (known: " + list + ")");
     if (seen.insert(s).second) p.strategies.push_back(s);
