@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "storage/storage.h"
+#include "strata/indexing.h"
 
 namespace {
 
@@ -359,6 +360,16 @@ bool HasKeys(const json& j, const std::vector<std::string>& keys, std::string* m
     }
   }
   return true;
+}
+
+TEST_F(CliTest, RunStrategyAllRunsEveryRegisteredStrategy) {
+  const std::string out = ScratchDir();
+  ASSERT_FALSE(out.empty());
+  Outcome o = Run({"run", "--workload", "uniform", "--scale", "0.05", "--strategy", "all,adaptive",
+                   "--memory-index-threshold", "64k", "--out", out});
+  ASSERT_EQ(o.code, 0) << o.err;
+  for (const std::string& s : strata::StrategyNames())
+    EXPECT_TRUE(std::filesystem::exists(out + "/results-" + s + ".json")) << s;
 }
 
 TEST_F(CliTest, RunWritesResultsPerStrategy) {

@@ -99,6 +99,11 @@ Result<std::vector<std::string>> ParseStrategies(const std::string& flag) {
     std::string s = flag.substr(start, comma - start);
     start = comma + 1;
     if (s.empty()) continue;
+    if (s == "all") {  // every registered strategy, in name order
+      for (const auto& k : known)
+        if (seen.insert(k).second) out.push_back(k);
+      continue;
+    }
     if (std::find(known.begin(), known.end(), s) == known.end())
       return Status::InvalidArgument("--strategy: unknown strategy '" + s + "' (known: " + list + ")");
     if (seen.insert(s).second) out.push_back(s);

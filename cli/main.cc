@@ -108,7 +108,7 @@ int main(int argc, char** argv) {
   run->add_option("--scale", ra.scale, "workload size; uniform: 1 = 2000 transactions")
       ->check(CLI::PositiveNumber)
       ->option_text("N (default 1)");
-  run->add_option("--strategy", ra.strategies, "merge strategies, each in its own database")
+  run->add_option("--strategy", ra.strategies, "merge strategies, each in its own database; all: every registered one")
       ->required()
       ->option_text("S[,S...]");
   run->add_option("--seed", ra.seed, "workload seed")->option_text("N (default 1)");

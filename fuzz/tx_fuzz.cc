@@ -20,6 +20,7 @@
 #include "strata/connection.h"
 #include "strata/edn.h"
 #include "strata/env.h"
+#include "strata/indexing.h"
 
 namespace {
 
@@ -44,7 +45,6 @@ constexpr const char* kSchema = R"([
   {:db/ident :counter/hits :db/valueType :db.type/long :db/cardinality :db.cardinality/one :db/noHistory true}
 ])";
 constexpr size_t kMaxForms = 32;
-const char* const kStrategies[] = {"adaptive", "cow-tree", "full-rebuild"};
 
 [[noreturn]] void Fail(const char* what, const std::string& detail) {
   std::fprintf(stderr, "tx_fuzz: %s: %s\n", what, detail.c_str());
@@ -84,7 +84,7 @@ void Compare(const Database& db, const Snap& want, const Snap& got, const char* 
   }
 }
 
-std::unique_ptr<Connection> Open(Env* env, const char* strategy) {
+std::unique_ptr<Connection> Open(Env* env, const std::string& strategy) {
   Options o;
   o.env = env;
   o.background_indexing = false;
@@ -105,7 +105,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!forms.ok() || forms->empty() || forms->size() > kMaxForms) return 0;
 
   auto env = NewMemEnv();
-  const char* strategy = kStrategies[size % 3];
+  static const std::vector<std::string> kStrategies = StrategyNames();  // every registered strategy
+  const std::string& strategy = kStrategies[size % kStrategies.size()];
   auto conn = Open(env.get(), strategy);
   if (auto r = conn->Transact(std::string_view(kSchema)); !r.ok()) Fail("schema", r.status().ToString());
   conn->RegisterTxFunction("fuzz/add", [](const Database&, const std::vector<edn::Node>& args) -> Result<edn::Node> {

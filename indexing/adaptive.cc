@@ -1,6 +1,9 @@
-#include "adaptive.h"
+#include "indexing/adaptive.h"
 
 #include <algorithm>
+#include <limits>
+
+#include "indexing/settings.h"
 
 namespace strata {
 namespace {
@@ -24,17 +27,23 @@ uint64_t Overlap(Index order, const LevelShape& below, const Datom& first, const
 
 class Adaptive final : public MergeStrategy {
  public:
+  explicit Adaptive(const AdaptiveOptions& options) : options_(options) {}
   std::string name() const override { return "adaptive"; }
 
   MergePlan Plan(const IndexShape& shape, const NoveltyShape& novelty, const StrategyOptions& o) const override {
+    // Level 0 holds about four jobs' novelty (at ~100 bytes a datom).
+    const uint64_t level0 = options_.level0_datoms ? options_.level0_datoms
+                                                   : std::max<uint64_t>(4 * o.memory_index_threshold / 100,
+                                                                        4 * o.segment_datoms);
+    const uint64_t ratio = std::max<uint32_t>(options_.level_ratio, 2);
     MergePlan p;
     for (int t = 0; t < kTreeCount; ++t) {
       const auto& levels = shape.trees[t];
       const Index order = TreeOrder(t);
       std::vector<MergeStep> compactions;
       uint64_t inflow = novelty.datoms[t];
-      uint64_t target = std::max<uint64_t>(o.level0_datoms, o.segment_datoms);
-      for (size_t i = 0; i < levels.size() && i + 1 < o.max_levels; ++i, target *= std::max<uint32_t>(o.level_ratio, 2)) {
+      uint64_t target = std::max<uint64_t>(level0, o.segment_datoms);
+      for (size_t i = 0; i < levels.size() && i + 1 < o.max_levels; ++i, target = Times(target, ratio)) {
         const LevelShape& lv = levels[i];
         if (lv.datoms + inflow <= target || lv.segments.empty()) {
           inflow = 0;
@@ -83,12 +92,36 @@ class Adaptive final : public MergeStrategy {
     }
     return p;
   }
-};
 
-const bool kRegistered = RegisterStrategy("adaptive", [] { return NewAdaptiveStrategy(); });
+ private:
+  static uint64_t Times(uint64_t a, uint64_t b) {  // saturating: deep targets never wrap
+    return a > std::numeric_limits<uint64_t>::max() / b ? std::numeric_limits<uint64_t>::max() : a * b;
+  }
+
+  const AdaptiveOptions options_;
+};
 
 }  // namespace
 
-std::unique_ptr<MergeStrategy> NewAdaptiveStrategy() { return std::make_unique<Adaptive>(); }
+Result<AdaptiveOptions> ParseAdaptiveOptions(std::string_view settings) {
+  AdaptiveOptions o;
+  STRATA_ASSIGN_OR_RETURN(auto items, SplitSettings("adaptive", settings));
+  for (const auto& [key, value] : items) {
+    if (key == "level0_datoms") {
+      STRATA_ASSIGN_OR_RETURN(o.level0_datoms,
+                              ParseUnsignedSetting("adaptive", key, value, 0, std::numeric_limits<uint64_t>::max()));
+    } else if (key == "level_ratio") {
+      STRATA_ASSIGN_OR_RETURN(uint64_t ratio, ParseUnsignedSetting("adaptive", key, value, 2, 1000));
+      o.level_ratio = static_cast<uint32_t>(ratio);
+    } else {
+      return UnknownSetting("adaptive", key, "level0_datoms, level_ratio");
+    }
+  }
+  return o;
+}
+
+std::unique_ptr<MergeStrategy> NewAdaptiveStrategy(const AdaptiveOptions& options) {
+  return std::make_unique<Adaptive>(options);
+}
 
 }  // namespace strata

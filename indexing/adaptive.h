@@ -13,12 +13,28 @@
 //   - a read merges at most one source per level: max_levels per tree
 //     (7 by default), in practice ~log_ratio(database / level0) + 1.
 // docs/indexing.md compares this with the other designs and measures it.
+//
+// Settings (Options::strategy_settings["adaptive"]): "level0_datoms=N" and
+// "level_ratio=N", either, both or neither.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <string_view>
 
 #include "strata/indexing.h"
 
 namespace strata {
-std::unique_ptr<MergeStrategy> NewAdaptiveStrategy();
-}
+
+struct AdaptiveOptions {
+  uint64_t level0_datoms = 0;  // level 0's target; 0: four jobs' novelty (memory_index_threshold / 100 bytes a datom × 4)
+  uint32_t level_ratio = 10;   // each level this many times the one above; 2 to 1000
+};
+
+// Reads the settings text; InvalidArgument naming "adaptive" and the key
+// for an unknown key or a value out of range.
+Result<AdaptiveOptions> ParseAdaptiveOptions(std::string_view settings);
+
+std::unique_ptr<MergeStrategy> NewAdaptiveStrategy(const AdaptiveOptions& options = {});
+
+}  // namespace strata

@@ -1,4 +1,4 @@
-#include "cow_tree.h"
+#include "indexing/cow_tree.h"
 
 namespace strata {
 namespace {
@@ -29,8 +29,6 @@ class CowTree final : public MergeStrategy {
     return p;
   }
 };
-
-const bool kRegistered = RegisterStrategy("cow-tree", [] { return NewCowTreeStrategy(); });
 
 }  // namespace
 

@@ -6,6 +6,8 @@
 // cheap for novelty clustered in key space (appends) and approaches a full
 // rewrite for novelty scattered over a large index. Kept beside `adaptive`
 // because the harness exists to compare them (docs/indexing.md).
+//
+// Settings: none.
 #pragma once
 
 #include <memory>

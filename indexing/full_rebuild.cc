@@ -1,4 +1,4 @@
-#include "full_rebuild.h"
+#include "indexing/full_rebuild.h"
 
 namespace strata {
 namespace {
@@ -17,8 +17,6 @@ class FullRebuild final : public MergeStrategy {
     return p;
   }
 };
-
-const bool kRegistered = RegisterStrategy("full-rebuild", [] { return NewFullRebuildStrategy(); });
 
 }  // namespace
 

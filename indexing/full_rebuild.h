@@ -3,6 +3,8 @@
 // Each tree becomes one level holding everything (all previous levels plus
 // the novelty), so a read merges one durable source per tree, and a job's
 // cost grows with the size of the database.
+//
+// Settings: none.
 #pragma once
 
 #include <memory>

@@ -40,7 +40,7 @@ Options Sut::MakeOptions(Env* env, bool reference) const {
   o.background_indexing = reference ? false : cfg_.background;
   o.memory_index_threshold = reference ? (uint64_t{1} << 40) : cfg_.memory_index_threshold;
   o.segment_datoms = cfg_.segment_datoms;
-  o.level_ratio = 4;
+  o.strategy_settings["adaptive"] = "level_ratio=4";  // more levels in small databases
   o.segment_cache_bytes = 16 << 10;  // small: reads go to storage
   o.clock = [this] { return now.load(); };
   return o;

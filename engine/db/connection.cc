@@ -32,13 +32,17 @@ bool ParseSyncPolicy(std::string_view s, SyncPolicy* out) {
 }
 
 std::string Options::ToString() const {
+  // "adaptive:level_ratio=4;cow-tree:...", or "(none)": one token, no spaces.
+  std::string settings;
+  for (const auto& [name, text] : strategy_settings) settings += (settings.empty() ? "" : ";") + name + ":" + text;
+  if (settings.empty()) settings = "(none)";
   return std::string("sync=") + SyncPolicyName(sync) + " batch_sync_interval_ms=" +
          std::to_string(batch_sync_interval_ms) + " memory_index_threshold=" + std::to_string(memory_index_threshold) +
          " memory_index_max=" + std::to_string(memory_index_max) +
          " strategy=" + (strategy.empty() ? std::string("(root)") : strategy) +
          " background_indexing=" + (background_indexing ? "true" : "false") +
-         " segment_datoms=" + std::to_string(segment_datoms) + " level0_datoms=" + std::to_string(level0_datoms) +
-         " level_ratio=" + std::to_string(level_ratio) + " segment_cache_bytes=" + std::to_string(segment_cache_bytes) +
+         " segment_datoms=" + std::to_string(segment_datoms) + " strategy_settings=" + settings +
+         " segment_cache_bytes=" + std::to_string(segment_cache_bytes) +
          " subscriber_capacity=" + std::to_string(subscriber_capacity) +
          " recover_corrupt_log_tail=" + (recover_corrupt_log_tail ? "true" : "false") +
          (segment_retain_ms ? " segment_retain_ms=" + std::to_string(segment_retain_ms) : std::string());
@@ -87,15 +91,21 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dir, con
     root = std::move(*loaded);
   } else {
     auto empty = std::make_shared<IndexRoot>();
-    empty->strategy = options.strategy.empty() ? "adaptive" : options.strategy;
+    empty->strategy = options.strategy.empty() ? DefaultStrategyName() : options.strategy;
     // A new database records its strategy from the start (strata verify
     // shows it), before any job writes a root of its own.
     if (Status s = r.durable->storage->PublishRoot(EncodeRoot(*empty)); !s.ok()) return s.WithContext("creating " + dir);
     root = std::move(empty);
   }
+  // Every strategy's settings are checked now, not when a switch needs them.
+  for (const auto& [name, text] : options.strategy_settings) {
+    auto made = MakeStrategy(name, text);
+    if (!made.ok()) return made.status().WithContext("opening " + dir);
+  }
   const std::string strategy_name = options.strategy.empty() ? root->strategy : options.strategy;
-  r.strategy = MakeStrategy(strategy_name);
-  if (!r.strategy) return Status::InvalidArgument("unknown merge strategy \"" + strategy_name + "\"");
+  auto made = r.NewStrategy(strategy_name);
+  if (!made.ok()) return made.status().WithContext("opening " + dir);
+  r.strategy = std::move(*made);
 
   auto loaded_state = StateFromRoot(r.durable, root);
   if (!loaded_state.ok()) return loaded_state.status().WithContext("opening " + dir);

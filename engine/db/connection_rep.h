@@ -79,12 +79,13 @@ struct Connection::Rep {
   StrategyOptions strategy_options() const {
     StrategyOptions so;
     so.segment_datoms = options.segment_datoms;
-    so.level_ratio = options.level_ratio;
-    // Level 0 holds about four jobs' novelty (at ~100 bytes a datom).
-    so.level0_datoms = options.level0_datoms
-                           ? options.level0_datoms
-                           : std::max<uint64_t>(4 * options.memory_index_threshold / 100, 4 * so.segment_datoms);
+    so.memory_index_threshold = options.memory_index_threshold;
     return so;
+  }
+  // The strategy `name` with its settings from the options.
+  Result<std::unique_ptr<MergeStrategy>> NewStrategy(const std::string& name) const {
+    auto it = options.strategy_settings.find(name);
+    return MakeStrategy(name, it == options.strategy_settings.end() ? std::string_view() : std::string_view(it->second));
   }
   void JobLoop() EXCLUDES(mu);
   // Runs the oldest sealed novelty through one job; releases mu while the

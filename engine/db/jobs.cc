@@ -140,8 +140,7 @@ std::string Connection::strategy() const {
 }
 
 Status Connection::SetStrategy(const std::string& name) {
-  auto s = MakeStrategy(name);
-  if (!s) return Status::InvalidArgument("unknown merge strategy \"" + name + "\"");
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<MergeStrategy> s, rep_->NewStrategy(name));
   MutexLock l(&rep_->mu);
   while (rep_->job_running) rep_->job_done_cv.Wait();
   rep_->strategy = std::move(s);

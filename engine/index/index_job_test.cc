@@ -118,8 +118,7 @@ Options SmallJobs(Env* env, const std::string& strategy) {
   o.clock = TestClock();
   o.memory_index_threshold = 6 << 10;  // a job every few dozen transactions
   o.segment_datoms = 32;
-  o.level0_datoms = 128;
-  o.level_ratio = 4;
+  o.strategy_settings["adaptive"] = "level0_datoms=128,level_ratio=4";  // others have none
   return o;
 }
 
@@ -198,6 +197,48 @@ TEST(IndexJob, StrategiesCanBeSwitchedBetweenJobs) {
   EXPECT_EQ(FirstDifference(ReadAll(**c, {1010, 1100}), ReadAll(**ref, {1010, 1100})), "");
 }
 
+// Strategy settings are opaque to the engine: each strategy checks its own
+// when the connection opens (even one not in use yet), and the options
+// print them.
+TEST(IndexJob, StrategySettingsAreCheckedOnOpen) {
+  auto env = NewMemEnv();
+  Options o = SmallJobs(env.get(), "cow-tree");
+  o.strategy_settings["adaptive"] = "level_ratio=1";
+  auto bad = Connection::Open("/db", o);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(bad.status().IsInvalidArgument()) << bad.status().ToString();
+  EXPECT_NE(bad.status().ToString().find("adaptive"), std::string::npos) << bad.status().ToString();
+  EXPECT_NE(bad.status().ToString().find("level_ratio"), std::string::npos) << bad.status().ToString();
+
+  o.strategy_settings = {{"no-such-strategy", ""}};
+  bad = Connection::Open("/db", o);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().ToString().find("no-such-strategy"), std::string::npos) << bad.status().ToString();
+
+  o = SmallJobs(env.get(), "cow-tree");
+  EXPECT_NE(o.ToString().find(" strategy_settings=adaptive:level0_datoms=128,level_ratio=4 "), std::string::npos)
+      << o.ToString();
+  EXPECT_NE(Options().ToString().find(" strategy_settings=(none) "), std::string::npos) << Options().ToString();
+  auto c = Connection::Open("/db", o);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ((*c)->strategy(), "cow-tree");
+  Status s = (*c)->SetStrategy("fastest");
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  for (const std::string& name : StrategyNames()) EXPECT_NE(s.ToString().find(name), std::string::npos) << s.ToString();
+  ASSERT_TRUE((*c)->SetStrategy("adaptive").ok());
+  EXPECT_EQ((*c)->strategy(), "adaptive");
+}
+
+// A new database without Options::strategy records the registry's default.
+TEST(IndexJob, NewDatabaseUsesTheDefaultStrategy) {
+  auto env = NewMemEnv();
+  Options o;
+  o.env = env.get();
+  auto c = Connection::Open("/db", o);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ((*c)->strategy(), DefaultStrategyName());
+}
+
 TEST(IndexJob, CancelPairsMovesMetPairsToHistory) {
   auto d = [](T t, bool added, int64_t v = 1) { return Datom{1, 2, Value::Long(v), TxId(t), added}; };
   std::vector<Datom> cancelled;
@@ -216,8 +257,7 @@ std::vector<JobMetrics> RunFixedNovelty(const std::string& strategy, int jobs_to
   o.strategy = strategy;
   o.background_indexing = false;
   o.segment_datoms = 64;
-  o.level0_datoms = 250;  // about two jobs of novelty
-  o.level_ratio = 10;
+  o.strategy_settings["adaptive"] = "level0_datoms=250,level_ratio=10";  // level 0: about two jobs of novelty
   o.clock = [] { return int64_t{1700000000000}; };
   auto c = Connection::Open("/db", o);
   EXPECT_TRUE(c.ok());

@@ -12,10 +12,20 @@
 // A MergeStrategy is a planner without I/O (STYLE habit 7): from the
 // immutable shape of the durable index and the size of the novelty it
 // returns a MergePlan; the indexing job executes plans. Strategies live in
-// indexing/ and register by name; a database records the name of the
-// strategy that wrote its root and may switch between jobs, because every
-// plan works on every shape. Strategies must be indistinguishable to
-// readers: they decide only which segments are rewritten.
+// indexing/, listed by name in one table (indexing/registry.cc); a database
+// records the name of the strategy that wrote its root and may switch
+// between jobs, because every plan works on every shape. Strategies must be
+// indistinguishable to readers: they decide only which segments are
+// rewritten.
+//
+// The engine knows no concrete strategy and none of their knobs: it names a
+// strategy, passes that strategy's settings through as opaque text
+// ("key=value,..."), and gives every plan the same strategy-neutral facts
+// (StrategyOptions). The registry functions at the end of this header are
+// declared here and defined in indexing/registry.cc, in the library
+// strata_indexing that strata_engine links: a link-time seam (like LevelDB's
+// Env::Default()) rather than an Options field, so no caller has to supply
+// a registry and a program cannot link the engine without its strategies.
 //
 // Thread safety: shapes and plans are values; strategies are stateless and
 // may be shared.
@@ -23,11 +33,12 @@
 
 #include <array>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "strata/status.h"
 #include "strata/value.h"
 
 namespace strata {
@@ -85,11 +96,12 @@ struct MergePlan {
   std::string ToString() const;  // one line per tree, for golden tests
 };
 
+// Strategy-neutral facts about the connection, the same for every strategy
+// (a strategy's own knobs are its settings, parsed when it is made).
 struct StrategyOptions {
-  uint64_t segment_datoms = 4096;     // target datoms per leaf segment
-  uint64_t level0_datoms = 1u << 20;  // level 0 target size (adaptive)
-  uint32_t level_ratio = 10;          // each level this many times the previous
-  uint32_t max_levels = 7;            // the deepest level has no limit
+  uint64_t segment_datoms = 4096;               // target datoms per leaf segment
+  uint64_t memory_index_threshold = 32u << 20;  // novelty per job, bytes (Options)
+  uint32_t max_levels = 7;                      // most levels per tree; the deepest has no limit
 };
 
 class MergeStrategy {
@@ -100,11 +112,14 @@ class MergeStrategy {
   virtual MergePlan Plan(const IndexShape& shape, const NoveltyShape& novelty, const StrategyOptions& opts) const = 0;
 };
 
-using StrategyFactory = std::function<std::unique_ptr<MergeStrategy>()>;
-// Registers a strategy (from a static initializer in indexing/). Returns true.
-bool RegisterStrategy(const std::string& name, StrategyFactory factory);
-std::unique_ptr<MergeStrategy> MakeStrategy(const std::string& name);  // null if unknown
-std::vector<std::string> StrategyNames();                              // sorted
+// The strategy registry (defined in indexing/registry.cc).
+//
+// Makes the strategy `name` with its settings, "key=value,..." (empty: its
+// defaults). InvalidArgument for an unknown name (listing the known ones),
+// or an unknown key or bad value (naming the strategy and the key).
+Result<std::unique_ptr<MergeStrategy>> MakeStrategy(const std::string& name, std::string_view settings = {});
+std::vector<std::string> StrategyNames();  // every registered strategy, sorted
+std::string DefaultStrategyName();         // what a new database uses unless told
 
 // What one indexing job did (SPEC §6). Counters are exact; times are not.
 struct JobMetrics {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -32,10 +33,13 @@ struct Options {
   uint64_t memory_index_threshold = 32u << 20; // seal the novelty for an indexing job past this
   uint64_t memory_index_max = 512u << 20;      // transactions wait past this
   bool background_indexing = true;             // run indexing jobs on a background thread
-  std::string strategy;                        // merge strategy; empty: the root's, else "adaptive"
+  std::string strategy;                        // merge strategy; empty: the root's, else DefaultStrategyName()
   uint32_t segment_datoms = 4096;              // target datoms per leaf segment
-  uint64_t level0_datoms = 0;                  // adaptive level-0 target; 0: 4 jobs' worth
-  uint32_t level_ratio = 10;                   // adaptive: each level this many times the previous
+  // Per strategy name, that strategy's own settings, "key=value,..." (e.g.
+  // {"adaptive", "level_ratio=4"}; indexing/<strategy>.h lists the keys).
+  // Opaque to the engine: each is checked by its strategy when the
+  // connection opens, and used whenever that strategy runs.
+  std::map<std::string, std::string> strategy_settings;
   uint64_t segment_cache_bytes = 256u << 20;   // decoded leaves kept in memory
   size_t subscriber_capacity = 0;              // tx-report queue bound; 0 = unbounded
   uint32_t segment_retain_ms = 0;              // keep a superseded root's segments this long

@@ -1,0 +1,32 @@
+// Printing merge plans (MergeStep, MergePlan: strata/indexing.h), for
+// job metrics and golden tests. The strategies and their registry are in
+// indexing/.
+#include "strata/indexing.h"
+
+namespace strata {
+
+std::string MergeStep::ToString() const {
+  switch (kind) {
+    case Kind::kNovelty:
+      return "novelty->L" + std::to_string(to_level) + (rewrite_all ? " (all)" : "");
+    case Kind::kCompact:
+      return "L" + std::to_string(from_level) + "[" + std::to_string(first) + "+" + std::to_string(count) + "]->L" +
+             std::to_string(to_level) + (rewrite_all ? " (all)" : "");
+    case Kind::kRebuild:
+      return "rebuild";
+  }
+  return "?";
+}
+
+std::string MergePlan::ToString() const {
+  std::string out;
+  for (int t = 0; t < kTreeCount; ++t) {
+    if (trees[t].empty()) continue;
+    out += TreeName(t) + ":";
+    for (const auto& s : trees[t]) out += " " + s.ToString();
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace strata
