@@ -9,6 +9,8 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <type_traits>
+#include <variant>
 
 namespace strata::harness {
 
@@ -145,22 +147,46 @@ Json SummaryJson(const Summary& s) {
   return j;
 }
 
+// The timeline's columns, in file order (interval_ms comes first). The
+// latency columns hold -1 for "none", null in the file.
+struct Column {
+  const char* key;
+  std::variant<std::vector<uint64_t> Timeline::*, std::vector<double> Timeline::*> member;
+  bool nulls = false;
+};
+const Column kTimelineColumns[] = {
+    {"t_ms", &Timeline::t_ms},
+    {"transactions", &Timeline::transactions},
+    {"datoms", &Timeline::datoms},
+    {"jobs", &Timeline::jobs},
+    {"memory_index_bytes", &Timeline::memory_index_bytes},
+    {"allocated_bytes", &Timeline::allocated_bytes},
+    {"tx_p50_us", &Timeline::tx_p50_us, true},
+    {"tx_p99_us", &Timeline::tx_p99_us, true},
+    {"tx_max_us", &Timeline::tx_max_us, true},
+};
+
 Json TimelineJson(const Timeline& t) {
-  auto latency = [](const std::vector<double>& v) {
-    Json a = Json::array();
-    for (double x : v) a.push_back(x < 0 ? Json(nullptr) : Json(x));
-    return a;
-  };
-  return Json{{"interval_ms", t.interval_ms},
-              {"t_ms", t.t_ms},
-              {"transactions", t.transactions},
-              {"datoms", t.datoms},
-              {"jobs", t.jobs},
-              {"memory_index_bytes", t.memory_index_bytes},
-              {"allocated_bytes", t.allocated_bytes},
-              {"tx_p50_us", latency(t.tx_p50_us)},
-              {"tx_p99_us", latency(t.tx_p99_us)},
-              {"tx_max_us", latency(t.tx_max_us)}};
+  Json j = Json::object();
+  j["interval_ms"] = t.interval_ms;
+  for (const Column& c : kTimelineColumns) {
+    std::visit(
+        [&](auto m) {
+          Json a = Json::array();
+          for (auto x : t.*m) {
+            if constexpr (std::is_signed_v<decltype(x)>) {
+              if (c.nulls && x < 0) {
+                a.push_back(nullptr);
+                continue;
+              }
+            }
+            a.push_back(x);
+          }
+          j[c.key] = std::move(a);
+        },
+        c.member);
+  }
+  return j;
 }
 
 // ---- reading
@@ -171,19 +197,11 @@ Status WrongType(const std::string& key, const char* expected, const Json& v) {
   return Status::InvalidArgument(key + ": expected " + expected + ", got " + TypeName(v));
 }
 
-Status Get(const Json& v, const std::string& key, uint64_t* out) {
+template <class N>
+  requires std::is_arithmetic_v<N> && (!std::is_same_v<N, bool>)
+Status Get(const Json& v, const std::string& key, N* out) {
   if (!v.is_number()) return WrongType(key, "a number", v);
-  *out = v.get<uint64_t>();
-  return Status::OK();
-}
-Status Get(const Json& v, const std::string& key, int64_t* out) {
-  if (!v.is_number()) return WrongType(key, "a number", v);
-  *out = v.get<int64_t>();
-  return Status::OK();
-}
-Status Get(const Json& v, const std::string& key, double* out) {
-  if (!v.is_number()) return WrongType(key, "a number", v);
-  *out = v.get<double>();
+  *out = v.get<N>();
   return Status::OK();
 }
 Status Get(const Json& v, const std::string& key, bool* out) {
@@ -260,22 +278,13 @@ Result<Timeline> ReadTimeline(const Json& j) {
   const std::string path = "timeline";
   STRATA_RETURN_IF_ERROR(ExpectObject(j, path));
   Timeline t;
-  auto column = [&](const char* key, auto* out, bool nulls) -> Status {
-    auto it = j.find(key);
-    if (it == j.end() || it->is_null()) return Status::OK();
-    return Get(*it, Path(path, key), out, nulls);
-  };
   if (auto it = j.find("interval_ms"); it != j.end() && !it->is_null())
     STRATA_RETURN_IF_ERROR(Get(*it, Path(path, "interval_ms"), &t.interval_ms));
-  STRATA_RETURN_IF_ERROR(column("t_ms", &t.t_ms, false));
-  STRATA_RETURN_IF_ERROR(column("transactions", &t.transactions, false));
-  STRATA_RETURN_IF_ERROR(column("datoms", &t.datoms, false));
-  STRATA_RETURN_IF_ERROR(column("jobs", &t.jobs, false));
-  STRATA_RETURN_IF_ERROR(column("memory_index_bytes", &t.memory_index_bytes, false));
-  STRATA_RETURN_IF_ERROR(column("allocated_bytes", &t.allocated_bytes, false));
-  STRATA_RETURN_IF_ERROR(column("tx_p50_us", &t.tx_p50_us, true));
-  STRATA_RETURN_IF_ERROR(column("tx_p99_us", &t.tx_p99_us, true));
-  STRATA_RETURN_IF_ERROR(column("tx_max_us", &t.tx_max_us, true));
+  for (const Column& c : kTimelineColumns) {
+    auto it = j.find(c.key);
+    if (it == j.end() || it->is_null()) continue;
+    STRATA_RETURN_IF_ERROR(std::visit([&](auto m) { return Get(*it, Path(path, c.key), &(t.*m), c.nulls); }, c.member));
+  }
   return t;
 }
 
