@@ -6,7 +6,6 @@
 // it over dir/log: the rename is the atomic switch.
 #include "storage/backend.h"
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -152,9 +151,10 @@ std::optional<BackendKind> KindFor(const std::string& location) {
 }
 
 Status NotLinked(const std::string& location) {
-  return Status::InvalidArgument("\"" + RedactLocation(location) +
-                                 "\" is a PostgreSQL location, and this program was built without the "
-                                 "PostgreSQL backend (strata/postgres.h: UsePostgresStorage())");
+  std::string msg = RedactLocation(location);
+  msg.append(" is a PostgreSQL location, and this program was built without the PostgreSQL backend"
+             " (strata/postgres.h: UsePostgresStorage())");
+  return Status::InvalidArgument(msg);
 }
 
 }  // namespace
@@ -238,14 +238,9 @@ std::string WithStrataDb(const std::string& location, const std::string& name) {
 std::string RedactLocation(const std::string& location) {
   if (auto kind = KindFor(location)) return kind->redact(location);
   if (!IsPostgresLocation(location)) return location;
-  // Without the backend linked: drop the password of "user:password@host".
-  const size_t scheme = location.find("://") + 3;
-  const size_t authority_end = std::min(location.find('/', scheme), location.size());
-  const size_t at = location.rfind('@', authority_end);
-  if (at == std::string::npos || at < scheme) return location;
-  const size_t colon = location.find(':', scheme);
-  if (colon == std::string::npos || colon > at) return location;
-  return location.substr(0, colon) + location.substr(at);
+  // Without the backend, nothing here can tell a password from the rest
+  // (user:password@, ?password=, a service file's name...): hide it all.
+  return location.substr(0, location.find("://") + 3) + "(hidden: no PostgreSQL backend in this program)";
 }
 
 Status DestroyDatabase(const std::string& location, Env* env) {

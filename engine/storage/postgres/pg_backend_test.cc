@@ -4,9 +4,23 @@
 
 #include "storage/postgres/pg_backend_fixture.h"
 #include "storage/postgres/pg_conn.h"
+#include "strata/location.h"
+#include "strata/postgres.h"
 
 namespace strata {
 namespace {
+
+// RedactLocation through the registered backend: no server needed.
+TEST(PgLocation, RedactedLocationsHaveNoPassword) {
+  UsePostgresStorage();
+  EXPECT_EQ(RedactLocation("/data/db"), "/data/db");
+  const std::string r = RedactLocation("postgres://alice:s3cret@db.example:5432/pg?strata_db=music");
+  EXPECT_EQ(r.find("s3cret"), std::string::npos) << r;
+  EXPECT_NE(r.find("alice@db.example:5432/pg"), std::string::npos) << r;
+  EXPECT_NE(r.find("strata_db=music"), std::string::npos) << r;
+  const std::string q = RedactLocation("postgres://alice@db.example/pg?password=s3cret&strata_db=music");
+  EXPECT_EQ(q.find("s3cret"), std::string::npos) << q;
+}
 
 TEST_F(PgBackendTest, LocationsParseAndHidePasswords) {
   auto loc = pg::ParseLocation("postgres://me:secret@db.example:6543/pgdb?strata_db=music&sslmode=disable");
