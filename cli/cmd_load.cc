@@ -46,7 +46,7 @@ CLI::App* AddLoadCommand(CLI::App& app, LoadArgs* args) {
       ->check(CLI::PositiveNumber)
       ->option_text("N (default 1)");
   load->add_option("--seed", args->seed, "workload seed")->option_text("N (default 1)");
-  load->add_option("--data-dir", args->data_dir, "data set folder (mbrainz: shared/data/mbrainz; default: found)")
+  load->add_option("--data-dir", args->data_dir, "data set folder (mbrainz: the repository's datasets/mbrainz, found by default)")
       ->option_text("DIR");
   load->add_option("--sync", args->sync, "commit durability (the log is synced at the end in any case)")
       ->check(CLI::IsMember({"always", "batch", "never"}))

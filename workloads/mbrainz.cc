@@ -5,6 +5,7 @@
 #include "workloads/mbrainz.h"
 
 #include <unistd.h>
+#include <zstd.h>
 
 #include <cstdlib>
 #include <map>
@@ -34,7 +35,9 @@ constexpr size_t kLinksPerTx = 500;
 constexpr size_t kReleasesWithMediaPerTx = 50;
 
 bool HasSubset(const std::string& dir) {
-  return !dir.empty() && Env::Default()->FileExists(dir + "/" + kSubset + "/schema.edn");
+  if (dir.empty()) return false;
+  const std::string schema = dir + "/" + kSubset + "/schema.edn";
+  return Env::Default()->FileExists(schema) || Env::Default()->FileExists(schema + ".zst");
 }
 
 // `dir` as the mbrainz folder, its subset folder, or a folder holding mbrainz/.
@@ -52,12 +55,12 @@ std::optional<std::string> Resolve(std::string dir) {
 
 std::optional<std::string> WalkUp(std::string dir) {
   while (!dir.empty()) {
-    if (HasSubset(dir + "/shared/data/mbrainz")) return dir + "/shared/data/mbrainz";
+    if (HasSubset(dir + "/datasets/mbrainz")) return dir + "/datasets/mbrainz";
     const size_t slash = dir.find_last_of('/');
     if (slash == std::string::npos || dir == "/") break;
     dir = slash == 0 ? "/" : dir.substr(0, slash);
     if (dir == "/") {
-      if (HasSubset("/shared/data/mbrainz")) return std::string("/shared/data/mbrainz");
+      if (HasSubset("/datasets/mbrainz")) return std::string("/datasets/mbrainz");
       break;
     }
   }
@@ -75,7 +78,7 @@ struct UuidHash {
 class FormStream {
  public:
   static Result<std::unique_ptr<FormStream>> Open(const std::string& path, bool inside_map) {
-    auto text = Env::Default()->ReadFile(path);
+    auto text = ReadDataFile(path);
     if (!text.ok()) return text.status().WithContext("mbrainz: reading " + path);
     auto s = std::unique_ptr<FormStream>(new FormStream(path, std::move(*text)));
     std::string_view view = s->text_;
@@ -107,7 +110,7 @@ class FormStream {
 
 // Top-level forms in a file, counted by lines that open one (for ETAs).
 uint64_t CountRows(const std::string& path, std::string_view marker) {
-  auto text = Env::Default()->ReadFile(path);
+  auto text = ReadDataFile(path);
   if (!text.ok()) return 0;
   uint64_t n = 0;
   for (size_t pos = 0; (pos = text->find(marker, pos)) != std::string::npos; pos += marker.size()) ++n;
@@ -369,7 +372,7 @@ class MbrainzImport final : public Workload {
     if (enums_loaded_) return Status::OK();
     enums_loaded_ = true;
     // enums.edn: {table {"String" :ident ...} ...}, for the row values.
-    auto text = Env::Default()->ReadFile(Path("enums.edn"));
+    auto text = ReadDataFile(Path("enums.edn"));
     if (!text.ok()) return text.status().WithContext("mbrainz: reading enums.edn");
     STRATA_ASSIGN_OR_RETURN(edn::Node tables, edn::ReadOne(*text));
     if (!tables.is(edn::Kind::kMap)) return Status::InvalidArgument("mbrainz: enums.edn is not a map");
@@ -378,7 +381,7 @@ class MbrainzImport final : public Workload {
       for (size_t j = 0; j + 1 < t.items.size(); j += 2) enums_[tables.items[i].s][t.items[j].s] = t.items[j + 1].s;
     }
     // enums-batch.edn: {:batch-ident ... :data [{:db/ident ... :x/name "..."}]}: the enum entities.
-    auto batch = Env::Default()->ReadFile(Path("enums-batch.edn"));
+    auto batch = ReadDataFile(Path("enums-batch.edn"));
     if (!batch.ok()) return batch.status().WithContext("mbrainz: reading enums-batch.edn");
     STRATA_ASSIGN_OR_RETURN(edn::Node b, edn::ReadOne(*batch));
     const edn::Node* data = b.Get("data");
@@ -602,6 +605,29 @@ class MbrainzImport final : public Workload {
 
 }  // namespace
 
+Result<std::string> ReadDataFile(const std::string& path) {
+  Env* env = Env::Default();
+  if (env->FileExists(path)) return env->ReadFile(path);
+  const std::string zst = path + ".zst";
+  if (!env->FileExists(zst)) return Status::NotFound(path + " (nor " + zst + ")");
+  STRATA_ASSIGN_OR_RETURN(std::string packed, env->ReadFile(zst));
+  std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> dctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
+  std::string text;
+  std::string buf(ZSTD_DStreamOutSize(), '\0');
+  ZSTD_inBuffer in{packed.data(), packed.size(), 0};
+  size_t left = 0;  // nonzero while a frame is still open
+  for (;;) {
+    ZSTD_outBuffer out{buf.data(), buf.size(), 0};
+    left = ZSTD_decompressStream(dctx.get(), &out, &in);
+    if (ZSTD_isError(left)) return Status::Corruption(zst + ": " + ZSTD_getErrorName(left));
+    text.append(buf.data(), out.pos);
+    // Done once the input is used up and the decoder had no more to give.
+    if (in.pos == in.size && out.pos < out.size) break;
+  }
+  if (left != 0) return Status::Corruption(zst + ": the compressed data is truncated");
+  return text;
+}
+
 Result<std::string> FindMbrainzDataDir(const std::string& hint) {
   if (!hint.empty()) {
     if (auto d = Resolve(hint)) return *d;
@@ -624,14 +650,14 @@ Result<std::string> FindMbrainzDataDir(const std::string& hint) {
     if (auto d = WalkUp(cwd)) return *d;
     looked += std::string("above ") + cwd;
   }
-  return Status::NotFound("mbrainz: no shared/data/mbrainz found (looked in " + looked +
+  return Status::NotFound("mbrainz: no datasets/mbrainz found (looked in " + looked +
                           "); pass --data-dir or set STRATA_DATA_DIR");
 }
 
 Result<std::unique_ptr<Workload>> OpenMbrainzWorkload(const WorkloadOptions& options) {
   STRATA_ASSIGN_OR_RETURN(std::string dir, FindMbrainzDataDir(options.data_dir));
   const std::string path = dir + "/" + kSubset + "/schema.edn";
-  auto text = Env::Default()->ReadFile(path);
+  auto text = ReadDataFile(path);
   if (!text.ok()) return text.status().WithContext("mbrainz: reading " + path);
   auto schema = edn::ReadOne(*text);
   if (!schema.ok()) return schema.status().WithContext("mbrainz: " + path);

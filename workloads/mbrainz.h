@@ -1,5 +1,5 @@
 // workloads/mbrainz.h — the "mbrainz" workload: imports the real MusicBrainz
-// 1968–1973 subset (shared/data/mbrainz/subset-1968-1973, see its README.md)
+// 1968–1973 subset (datasets/mbrainz/subset-1968-1973, see its README.md)
 // the way a real importer does, in batches of entities per transaction.
 //
 // Schema: subset-1968-1973/schema.edn, as is. Then, in the Datomic
@@ -51,10 +51,16 @@ namespace strata::workloads {
 
 // The folder holding subset-1968-1973/: `hint` when given (the mbrainz
 // folder, its subset folder, or a data folder holding mbrainz/); else
-// $STRATA_DATA_DIR likewise; else the first shared/data/mbrainz found
+// $STRATA_DATA_DIR likewise; else the repository's datasets/mbrainz, found
 // walking up from the executable's folder, then from the working directory.
 // NotFound says where it looked.
 Result<std::string> FindMbrainzDataDir(const std::string& hint);
+
+// The text of a data file: `path` itself, or else `path`.zst decompressed
+// (the repository keeps the subset's large files compressed). NotFound when
+// neither exists; Corruption naming the file when the compressed bytes do
+// not decode.
+Result<std::string> ReadDataFile(const std::string& path);
 
 // The workload, or why it cannot run (no data folder, unreadable schema).
 Result<std::unique_ptr<Workload>> OpenMbrainzWorkload(const WorkloadOptions& options);

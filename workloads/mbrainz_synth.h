@@ -1,5 +1,5 @@
 // workloads/mbrainz_synth.h — the "mbrainz-synth" workload: a MusicBrainz-
-// like generator calibrated on shared/data/mbrainz/distributions.json. At
+// like generator calibrated on datasets/mbrainz/distributions.json. At
 // scale 1 it resembles the real 1968–1973 subset (entity counts, ratios,
 // skews, attribute presence, name lengths; ~770 thousand datoms); scale N
 // has N times the artists, labels, release groups and releases, with the

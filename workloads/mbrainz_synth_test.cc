@@ -30,7 +30,7 @@ std::unique_ptr<Workload> Synth(double scale, uint64_t seed = 1, double read_rat
 TEST(MbrainzSynth, SchemaMatchesTheSubset) {
   auto dir = FindMbrainzDataDir("");
   ASSERT_TRUE(dir.ok()) << dir.status().ToString();
-  auto text = Env::Default()->ReadFile(*dir + "/subset-1968-1973/schema.edn");
+  auto text = ReadDataFile(*dir + "/subset-1968-1973/schema.edn");
   ASSERT_TRUE(text.ok());
   auto file = edn::ReadOne(*text);
   ASSERT_TRUE(file.ok()) << file.status().ToString();

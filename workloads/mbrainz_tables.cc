@@ -1,5 +1,5 @@
 // Fixed tables of the synthetic MusicBrainz generator (see mbrainz_tables.h).
-// Figures are from shared/data/mbrainz/distributions.json and
+// Figures are from datasets/mbrainz/distributions.json and
 // subset-stats.json (counts over the subset's 11,510 release rows, 4,601
 // artists, 1,207 labels, 10,180 release groups).
 

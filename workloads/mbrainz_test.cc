@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <zstd.h>
+
 #include <cstdio>
+#include <filesystem>
 #include <set>
 
 #include "strata/pull.h"
@@ -27,7 +30,7 @@ std::string DataDir() {
 // Streams the rows of a subset file into fn (as the importer does).
 template <typename Fn>
 void ForEachRow(const std::string& file, Fn fn) {
-  auto text = Env::Default()->ReadFile(DataDir() + "/subset-1968-1973/" + file);
+  auto text = ReadDataFile(DataDir() + "/subset-1968-1973/" + file);
   ASSERT_TRUE(text.ok()) << text.status().ToString();
   edn::Reader reader(*text);
   edn::Node row;
@@ -41,13 +44,43 @@ TEST(MbrainzData, FoundFromHintsAndEnvironment) {
   ASSERT_FALSE(dir.empty()) << FindMbrainzDataDir("").status().ToString();
   EXPECT_EQ(*FindMbrainzDataDir(dir), dir);
   EXPECT_EQ(*FindMbrainzDataDir(dir + "/subset-1968-1973/"), dir);
-  EXPECT_EQ(*FindMbrainzDataDir(dir.substr(0, dir.rfind('/'))), dir);  // shared/data
+  EXPECT_EQ(*FindMbrainzDataDir(dir.substr(0, dir.rfind('/'))), dir);  // datasets/
   auto bad = FindMbrainzDataDir("/nonexistent/mbrainz");
   ASSERT_FALSE(bad.ok());
   EXPECT_TRUE(bad.status().IsNotFound());
   setenv("STRATA_DATA_DIR", dir.c_str(), 1);
   EXPECT_EQ(*FindMbrainzDataDir(""), dir);
   unsetenv("STRATA_DATA_DIR");
+}
+
+// The repository keeps the subset's files zstd-compressed; a plain file of
+// the same name is read as is.
+TEST(MbrainzData, DataFilesAreReadPlainOrCompressed) {
+  char tmpl[] = "/tmp/strata-mbz-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  Env* env = Env::Default();
+  std::string text;
+  for (int i = 0; i < 100000; ++i) text += "{:n " + std::to_string(i) + "}\n";  // several zstd blocks
+  std::string packed(ZSTD_compressBound(text.size()), '\0');
+  packed.resize(ZSTD_compress(packed.data(), packed.size(), text.data(), text.size(), 3));
+  ASSERT_FALSE(ZSTD_isError(packed.size()));
+
+  ASSERT_TRUE(WriteFileAtomic(env, dir + "/a.edn.zst", packed).ok());
+  auto a = ReadDataFile(dir + "/a.edn");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(*a, text);
+  ASSERT_TRUE(WriteFileAtomic(env, dir + "/a.edn", "plain").ok());  // the plain file wins
+  EXPECT_EQ(*ReadDataFile(dir + "/a.edn"), "plain");
+
+  ASSERT_TRUE(WriteFileAtomic(env, dir + "/cut.edn.zst", packed.substr(0, packed.size() / 2)).ok());
+  auto cut = ReadDataFile(dir + "/cut.edn");
+  EXPECT_TRUE(cut.status().IsCorruption()) << cut.status().ToString();
+  EXPECT_NE(cut.status().message().find("cut.edn.zst"), std::string::npos) << cut.status().ToString();
+  ASSERT_TRUE(WriteFileAtomic(env, dir + "/junk.edn.zst", "not zstd at all").ok());
+  EXPECT_TRUE(ReadDataFile(dir + "/junk.edn").status().IsCorruption());
+  EXPECT_TRUE(ReadDataFile(dir + "/none.edn").status().IsNotFound());
+  std::filesystem::remove_all(dir);
 }
 
 // Without data the registry refuses the workload, saying where it looked.

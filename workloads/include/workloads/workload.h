@@ -55,7 +55,7 @@ struct WorkloadOptions {
   double scale = 1;           // workload-defined size unit (1 = the "small" default)
   uint64_t seed = 1;
   double read_ratio = 0;      // reads per transaction (0: write only)
-  std::string data_dir;       // real data sets (e.g. ../shared/data/mbrainz) when needed
+  std::string data_dir;       // real data sets (e.g. datasets/mbrainz) when needed
   std::string ToString() const;
 };
 
