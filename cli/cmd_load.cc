@@ -128,6 +128,7 @@ int RunLoad(const LoadArgs& args) {
                 load_seconds > 0 ? static_cast<double>(datoms) / load_seconds : 0,
                 static_cast<unsigned long long>(basis), args.index && !interrupted ? ", indexed" : "");
   PrintLine(line);
+  if (const std::string provenance = w.Provenance(); !provenance.empty()) PrintLine("data: " + provenance);
   return interrupted ? 130 : 0;
 }
 

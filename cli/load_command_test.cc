@@ -10,6 +10,8 @@
 #include "cli/load_command.h"
 #include "strata/database.h"
 #include "strata/connection.h"
+#include "strata/edn.h"
+#include "strata/query.h"
 #include "workloads/workload.h"
 
 namespace strata::cli {
@@ -67,6 +69,7 @@ TEST_F(LoadCommandTest, LoadsAWorkloadAndIndexesIt) {
       << out;
   EXPECT_NE(out.find(", indexed"), std::string::npos) << out;
   EXPECT_EQ(err.find("loading"), std::string::npos) << "no progress line when stderr is not a terminal: " << err;
+  EXPECT_EQ(out.find("data:"), std::string::npos) << "uniform is generated, as its name says: " << out;
   auto conn = Connection::Open(dir_);
   ASSERT_TRUE(conn.ok()) << conn.status().ToString();
   auto e = (*conn)->db().Entid(*edn::ReadOne(R"([:u/id "u-0"])"));
@@ -83,6 +86,7 @@ TEST_F(LoadCommandTest, LoadsMbrainzSynthWhenRegistered) {
   ASSERT_EQ(Cli({"load", "mbrainz-synth", "--db", dir_, "--scale", "0.02", "--no-index"}, &out, &err), 0) << err;
   EXPECT_NE(out.find("loaded mbrainz-synth (scale 0.02, seed 1)"), std::string::npos) << out;
   EXPECT_EQ(out.find(", indexed"), std::string::npos) << out;
+  EXPECT_NE(out.find("data: synthesized: every entity is generated"), std::string::npos) << out;
   uint64_t tx = 0, other = 0;
   CountLog(&tx, &other);
   EXPECT_GT(other, 10000u);
@@ -101,6 +105,25 @@ TEST_F(LoadCommandTest, Errors) {
   EXPECT_EQ(Cli({"load", "uniform", "--db", dir_, "--sync", "sometimes"}, &out, &err), kValidation) << err;
   EXPECT_EQ(Cli({"load", "uniform"}, &out, &err), 100 + static_cast<int>(CLI::ExitCodes::RequiredError)) << err;
   EXPECT_EQ(Cli({"load", "uniform", "--db", dir_, "--scale", "0"}, &out, &err), kValidation) << err;
+}
+
+// The real subset (datasets/mbrainz, found from the binary): the load says
+// which parts are real and which synthesized, and the real names are there.
+TEST_F(LoadCommandTest, LoadsTheRealMbrainzSubsetAndSaysWhatIsReal) {
+  std::string out, err;
+  ASSERT_EQ(Cli({"load", "mbrainz", "--db", dir_, "--no-index"}, &out, &err), 0) << err;
+  EXPECT_NE(out.find("loaded mbrainz (scale 1, seed 1) into " + dir_ + ": 406 transactions, 773979 datoms"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("data: real: the MusicBrainz 1968-1973 extract"), std::string::npos) << out;
+  EXPECT_NE(out.find("synthesized: media and tracks"), std::string::npos) << out;
+  auto conn = Connection::Open(dir_);
+  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+  auto year = Q(R"([:find ?y . :where [?a :artist/name "John Lennon"] [?r :release/artists ?a]
+                                       [?r :release/name "Imagine"] [?r :release/year ?y]])",
+                {(*conn)->db()});
+  ASSERT_TRUE(year.ok()) << year.status().ToString();
+  EXPECT_EQ(edn::Print(*year), "1971");
 }
 
 }  // namespace

@@ -216,6 +216,11 @@ class MbrainzImport final : public Workload {
   }
 
   std::string name() const override { return "mbrainz"; }
+  std::string Provenance() const override {
+    return "real: the MusicBrainz 1968-1973 extract (artists, releases, labels, release groups, credits, enums) "
+           "from " + dir_ + "; synthesized: media and tracks (the extract has none), deterministically from "
+           "the seed with the published totals";
+  }
   std::vector<edn::Node> Schema() const override { return {schema_}; }
   uint64_t EstimatedSteps() const override { return estimated_steps_; }
 

@@ -71,6 +71,10 @@ class Workload {
   virtual uint64_t EstimatedSteps() const { return 0; }
   // Transaction functions the workload's transactions call.
   virtual void RegisterTxFunctions(Connection& conn) const {}
+  // Where the data comes from, for a user reading it: which parts are real
+  // data and which are generated (one or two sentences; "" for a purely
+  // generated workload whose name says so).
+  virtual std::string Provenance() const { return ""; }
 };
 
 // Creates a registered workload; InvalidArgument lists the known names.
