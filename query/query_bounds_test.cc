@@ -145,13 +145,34 @@ TEST_F(QueryBoundsTest, RegexResultsFollowClojure) {
 // Java regex features RE2 does not have are refused with a clear error
 // naming the function, not silently misread (docs/query.md).
 TEST_F(QueryBoundsTest, UnsupportedRegexSyntaxIsAnError) {
-  for (const std::string re : {"(a)\\\\1", "a(?=b)", "a(?!b)", "(?<=a)b", "(?<!a)b", "(?>a+)b", "a*+"}) {
+  for (const std::string re : {"(a)\\\\1", "a(?=b)", "a(?!b)", "(?<=a)b", "(?<!a)b", "(?>a+)b", "a*+", "(?<n>a)", "a\\\\Z"}) {
     ExpectError("[:find ?m . :where [(re-find \"" + re + "\" \"aab\") ?m]]", Code::kInvalidArgument,
                 {"bad regular expression in 're-find'", "RE2", "docs/query.md"});
   }
   ExpectError("[:find ?m . :where [(re-pattern \"a(?=b)\") ?m]]", Code::kInvalidArgument, {"'re-pattern'"});
   ExpectError("[:find ?m . :where [(re-seq \"(a\" \"a\") ?m]]", Code::kInvalidArgument,
               {"bad regular expression in 're-seq'", "missing )"});
+}
+
+// RE2 is not safe with every pattern either (100,000 nested groups grew
+// past 20 GB compiling): patterns are bounded in length and nesting first.
+TEST_F(QueryBoundsTest, PatternsAreBounded) {
+  const std::string deep256 = std::string(256, '(') + "a" + std::string(256, ')');
+  EXPECT_EQ(Run("[:find ?n . :in $ ?p :where [(re-find ?p \"a\") ?m] [(count ?m) ?n]]", {db(), edn::Node::String(deep256)}),
+            "257");
+  const std::string deep257 = "(" + deep256 + ")";
+  auto r = Q(E("[:find ?m . :in $ ?p :where [(re-find ?p \"a\") ?m]]"), {db(), edn::Node::String(deep257)});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("'re-find' nests groups deeper than 256"), std::string::npos) << r.status().message();
+  // Parentheses escaped or inside a class are literals.
+  EXPECT_EQ(Run("[:find ?m . :in $ ?p :where [(re-find ?p \"((\") ?m]]", {db(), edn::Node::String("[(]\\(")}), "\"((\"");
+  std::string alternation = "b";
+  while (alternation.size() <= (32 << 10)) alternation += "|a";
+  r = Q(E("[:find ?m . :in $ ?p :where [(re-find ?p \"b\") ?m]]"), {db(), edn::Node::String(alternation)});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("over the limit of 32768"), std::string::npos) << r.status().message();
+  alternation.resize(32 << 10);
+  EXPECT_EQ(Run("[:find ?m . :in $ ?p :where [(re-find ?p \"b\") ?m]]", {db(), edn::Node::String(alternation)}), "\"b\"");
 }
 
 // 33 chained doublings of a string would be 8 GiB (bad_alloc before):
