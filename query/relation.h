@@ -29,7 +29,7 @@ class Budget {
   // Accounts for `rows` new tuples in a relation that now holds (or is
   // about to hold) `size` tuples of `bytes`; checks the clock every few
   // thousand tuples.
-  Status Charge(uint64_t rows, uint64_t size, uint64_t bytes = 0);
+  Status Charge(uint64_t rows, uint64_t size, uint64_t bytes);
   Status Charge(uint64_t rows, const Rel& r);
   // The limits only, no clock: cheap enough for every row of a relation
   // whose rows may be large (strings built by functions, joins).
