@@ -209,7 +209,7 @@ Result<Val> Str(const Args& a) {
   uint64_t n = 0;
   for (const auto& x : a) {
     const Val& v = x.val;
-    n += v.is_string() || v.is_keyword() ? v.v.str().size() + 1 : v.tuple ? Show(v).size() : 64;
+    n += v.is_string() ? v.v.str().size() : v.is_keyword() ? v.v.str().size() + 1 : v.tuple ? Show(v).size() : 64;
   }
   if (n > kMaxFnResult) return TooLarge("str", n);
   std::string s;
