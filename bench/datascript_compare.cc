@@ -25,11 +25,11 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
-#include <regex>
 #include <sstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
+#include <re2/re2.h>
 
 #include "people_data.h"
 #include "strata/database.h"
@@ -83,8 +83,10 @@ Timing Time(double seconds, const std::function<size_t()>& f) {
 
 // DataScript's JavaScript API names attributes with strings.
 std::string ForDataScript(const std::string& edn) {
-  static const std::regex kw(":person/([a-z-]+)");
-  return std::regex_replace(edn, kw, "\"person/$1\"");
+  static const RE2 kw(":person/([a-z-]+)");
+  std::string out = edn;
+  RE2::GlobalReplace(&out, kw, "\"person/\\1\"");
+  return out;
 }
 
 std::string Sh(const std::string& cmd) {

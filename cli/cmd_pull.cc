@@ -22,8 +22,10 @@ int RunPull(const PullArgs& args, const std::function<Result<ReadSource>()>& ope
   if (!source.ok()) return Fail(source.status().message());
   auto view = ReadView(source->db, args);
   if (!view.ok()) return Fail(view.status().message());
-  auto result = Repeat(args, [&] { return Pull(*view, *pattern, *entity); });
-  if (!result.ok()) return Fail("pull: " + result.status().message());
+  PullOptions options;
+  options.timeout_ms = TimeoutMs(args);
+  auto result = Repeat(args, [&] { return Pull(*view, *pattern, *entity, options); });
+  if (!result.ok()) return Fail("pull: " + result.status().message() + LimitHint(result.status()));
   PrintResult(args, *result);
   return 0;
 }

@@ -89,6 +89,20 @@ void PrintResult(const ReadViewArgs& args, const edn::Node& result) {
   PrintLine(args.format == Format::kJson ? DumpJson(EdnToJson(result)) : edn::Print(result));
 }
 
+uint64_t TimeoutMs(const ReadViewArgs& args) {
+  if (!(args.timeout_s > 0)) return 0;
+  return std::max<uint64_t>(1, static_cast<uint64_t>(args.timeout_s * 1000 + 0.5));
+}
+
+std::string LimitHint(const Status& s) {
+  const std::string& m = s.message();
+  if (s.code() == Code::kAborted && m.find("timed out") != std::string::npos) return "; --timeout S raises it (0: no limit)";
+  if (s.code() != Code::kBusy) return "";
+  if (m.find("max_tuples") != std::string::npos) return "; --max-tuples N raises it";
+  if (m.find("max_bytes") != std::string::npos) return "; --max-bytes SIZE raises it";
+  return "";
+}
+
 namespace {
 
 Result<std::string> ReadFile(const std::string& path) {
@@ -199,8 +213,12 @@ int RunQuery(const QueryArgs& args, const std::function<Result<ReadSource>()>& o
   if (next < args.inputs.size()) {
     return Fail(std::to_string(args.inputs.size() - next) + " more inputs than the query's :in takes");
   }
-  auto result = Repeat(args, [&] { return Q(q, inputs); });
-  if (!result.ok()) return Fail("query: " + result.status().message());
+  QueryOptions options;
+  options.timeout_ms = TimeoutMs(args);
+  options.max_tuples = args.max_tuples;
+  options.max_bytes = args.max_bytes;
+  auto result = Repeat(args, [&] { return Q(q, inputs, options); });
+  if (!result.ok()) return Fail("query: " + result.status().message() + LimitHint(result.status()));
   PrintResult(args, *result);
   return 0;
 }
@@ -218,6 +236,9 @@ void AddViewFlags(CLI::App* cmd, ReadViewArgs* a) {
       ->option_text("edn|json");
   cmd->add_option("--repeat", a->repeat, "run the read N times; timing as one JSON line on stderr")
       ->option_text("N");
+  cmd->add_option("--timeout", a->timeout_s, "stop a read running longer than S seconds, with exit 1 (0: no limit)")
+      ->check(CLI::NonNegativeNumber)
+      ->option_text("S (default 60)");
 }
 
 }  // namespace
@@ -232,6 +253,11 @@ void AddQueryCommands(CLI::App& app, int* exit_code) {
   qc->add_option("inputs", q->inputs, "the query's other :in inputs, EDN (`log` for the log)")->option_text("INPUT...");
   qc->add_option("--rules", q->rules, "EDN file of rules, bound to % (added to :in when the query has none)")
       ->option_text("FILE");
+  qc->add_option("--max-tuples", q->max_tuples, "fail when an intermediate relation holds more tuples")
+      ->option_text("N (default 20000000)");
+  qc->add_option("--max-bytes", q->max_bytes, "fail when an intermediate relation holds more bytes (suffixes: kb mb gb)")
+      ->transform(CLI::AsSizeValue(false))
+      ->option_text("SIZE (default 1gb)");
   qc->callback([q, exit_code] { *exit_code = RunQuery(*q); });
 
   auto p = std::make_shared<PullArgs>();

@@ -2,14 +2,20 @@
 // an existing database, over the current state or a view of time.
 //
 //   strata q --db DIR QUERY [INPUT...] [--rules FILE] [--as-of T] [--since T]
-//            [--history] [--format edn|json] [--repeat N]
-//   strata pull --db DIR PATTERN ENTITY [same flags, without --rules]
+//            [--history] [--format edn|json] [--repeat N] [--timeout S]
+//            [--max-tuples N] [--max-bytes SIZE]
+//   strata pull --db DIR PATTERN ENTITY [same flags, without --rules and
+//            the max- limits]
 //
 // The database is the query's first :in source ($, the default :in);
 // --rules binds %; the other :in bindings take the INPUTs (EDN) in order,
 // the word `log` standing for the database's log. --repeat N runs the read
 // N times after opening and prints {"repeat", "mean_us", "p50_us",
-// "p99_us"} as one JSON line on stderr. docs/query.md has the details.
+// "p99_us"} as one JSON line on stderr. --timeout (default 60 s; 0: none)
+// stops a read that runs longer, inside evaluation (rules included):
+// exit 1, "query timed out after S s". --max-tuples and --max-bytes are
+// QueryOptions' limits on an intermediate relation. docs/query.md has the
+// details.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +29,7 @@
 #include "cli/commands.h"
 #include "strata/connection.h"
 #include "strata/edn.h"
+#include "strata/query.h"
 
 namespace strata::cli {
 
@@ -33,12 +40,15 @@ struct ReadViewArgs {
   bool history = false;
   Format format = Format::kEdn;
   uint64_t repeat = 0;  // 0: run once, print no timing
+  double timeout_s = 60;  // a read running longer fails (Aborted); 0: no limit
 };
 
 struct QueryArgs : ReadViewArgs {
   std::string query;                // EDN
   std::vector<std::string> inputs;  // EDN, or `log`
   std::string rules;                // EDN file for %
+  uint64_t max_tuples = QueryOptions{}.max_tuples;
+  uint64_t max_bytes = QueryOptions{}.max_bytes;
 };
 
 struct PullArgs : ReadViewArgs {
@@ -75,5 +85,10 @@ Json EdnToJson(const edn::Node& n);
 Result<edn::Node> Repeat(const ReadViewArgs& args, const std::function<Result<edn::Node>()>& read);
 // Prints a result in the chosen format.
 void PrintResult(const ReadViewArgs& args, const edn::Node& result);
+// --timeout in milliseconds as QueryOptions and PullOptions take it (0: none).
+uint64_t TimeoutMs(const ReadViewArgs& args);
+// The flag that raises the limit a Busy or Aborted read ran into, as
+// "; --flag raises it" to append to its message ("" for other errors).
+std::string LimitHint(const Status& s);
 
 }  // namespace strata::cli

@@ -4,13 +4,28 @@
 // two longs is a long when exact and a double otherwise (Clojure would make
 // a ratio); comparisons accept two numbers, two values of one type, or two
 // tuples, and refuse mixed types; strings count and cut by byte.
+//
+// Bounds (hostile queries end with an error, never a crash):
+//   - integer arithmetic is checked: a result outside the long range is
+//     InvalidArgument "integer overflow in 'f' with operands ...", as
+//     Clojure's `+` throws ArithmeticException "integer overflow" (and
+//     where Java would wrap silently: (quot MIN -1), (- MIN), (abs MIN));
+//   - regular expressions are RE2's: linear time in the input, no
+//     recursion, so no pattern or input can hang or overflow the stack;
+//     the Java features RE2 lacks (backreferences, lookaround) are refused;
+//   - a string or collection a function builds is at most kMaxFnResult
+//     bytes, checked before it is built.
 #include <algorithm>
 #include <cctype>
+#include <climits>
 #include <cmath>
 #include <map>
-#include <regex>
+#include <memory>
+
+#include <re2/re2.h>
 
 #include "functions.h"
+#include "relation.h"
 
 namespace strata::query {
 
@@ -32,16 +47,53 @@ Val D(double d) { return Val(Value::Double(d)); }
 
 double Num(const Val& v) { return v.v.type() == ValueType::kLong ? static_cast<double>(v.v.as_long()) : v.v.as_double(); }
 
+// The first `n` bytes of s or fewer, ending on a UTF-8 character boundary.
+std::string CutUtf8(const std::string& s, size_t n) {
+  if (s.size() <= n) return s;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return s.substr(0, n);
+}
+
+// A value for an error message: long strings and tuples cut short.
+std::string Brief(const Val& v) {
+  if (v.is_string() && v.v.str().size() > 64) {
+    return Show(S(CutUtf8(v.v.str(), 40))) + "... (" + std::to_string(v.v.str().size()) + " bytes)";
+  }
+  if (v.tuple && v.tuple->size() > 16) return std::to_string(v.tuple->size()) + " values";
+  std::string x = Show(v);
+  return x.size() > 80 ? CutUtf8(x, 77) + "..." : x;
+}
+
 Status NeedNumbers(const char* name, const Args& a) {
   for (const auto& x : a) {
-    if (!x.val.is_number()) return Status::InvalidArgument(std::string("'") + name + "' expects numbers, got " + Show(x.val));
+    if (!x.val.is_number()) return Status::InvalidArgument(std::string("'") + name + "' expects numbers, got " + Brief(x.val));
   }
   return Status::OK();
 }
 
 Status NeedString(const char* name, const Val& v) {
   if (v.is_string()) return Status::OK();
-  return Status::InvalidArgument(std::string("'") + name + "' expects a string, got " + Show(v));
+  return Status::InvalidArgument(std::string("'") + name + "' expects a string, got " + Brief(v));
+}
+
+// The operands of a call, for its error message (long ones cut short).
+std::string Operands(const Args& a) {
+  std::string out;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (i == 8) return out + " ...";
+    if (i > 0) out += ' ';
+    out += Brief(a[i].val);
+  }
+  return out;
+}
+
+Status Overflow(const char* name, const Args& a) {
+  return Status::InvalidArgument(std::string("integer overflow in '") + name + "' with operands " + Operands(a));
+}
+
+Status TooLarge(const char* name, uint64_t bytes) {
+  return Status::InvalidArgument(std::string("'") + name + "' would build " + std::to_string(bytes) +
+                                 " bytes, over the limit of " + std::to_string(kMaxFnResult) + " for one value");
 }
 
 }  // namespace
@@ -55,7 +107,7 @@ Result<int> QueryCompare(const Val& a, const Val& b) {
   }
   if (a.is_tuple() && b.is_tuple()) return Compare(a, b);
   if (!a.is_tuple() && !b.is_tuple() && a.v.type() == b.v.type()) return Compare(a, b);
-  return Status::InvalidArgument("cannot compare " + Show(a) + " with " + Show(b));
+  return Status::InvalidArgument("cannot compare " + Brief(a) + " with " + Brief(b));
 }
 
 namespace {
@@ -78,9 +130,10 @@ Result<Val> Arith(const char* name, const Args& a, int64_t unit, LongOp lop, Dou
   if (a.empty()) return Val::Long(unit);
   if (all_long) {
     int64_t acc = a[0].val.v.as_long();
-    if (a.size() == 1 && name[0] == '-') acc = -acc;
+    // Unary minus negates: -MIN is not a long.
+    if (a.size() == 1 && name[0] == '-' && __builtin_sub_overflow(int64_t{0}, acc, &acc)) return Overflow(name, a);
     for (size_t i = 1; i < a.size(); ++i) {
-      if (lop(acc, a[i].val.v.as_long(), &acc)) return Status::InvalidArgument(std::string("integer overflow in '") + name + "'");
+      if (lop(acc, a[i].val.v.as_long(), &acc)) return Overflow(name, a);
     }
     return Val::Long(acc);
   }
@@ -99,7 +152,9 @@ Result<Val> Divide(const Args& a) {
   for (size_t i = 1; i < xs.size(); ++i) {
     const Val& d = xs[i].val;
     if (acc.is_long() && d.is_long()) {
-      if (d.v.as_long() == 0) return Status::InvalidArgument("divide by zero in '/'");
+      if (d.v.as_long() == 0) return Status::InvalidArgument("divide by zero in '/' with operands " + Operands(a));
+      // MIN / -1 is 2^63, not a long (and MIN % -1 traps on x86).
+      if (acc.v.as_long() == INT64_MIN && d.v.as_long() == -1) return Overflow("/", a);
       if (acc.v.as_long() % d.v.as_long() == 0) {
         acc = Val::Long(acc.v.as_long() / d.v.as_long());
         continue;
@@ -110,14 +165,34 @@ Result<Val> Divide(const Args& a) {
   return acc;
 }
 
+// quot, rem, mod: `op` gets y != 0 and never (MIN, -1), the one pair
+// whose quotient is not a long (x86 traps on it, for / and % alike).
+// The remainder of MIN by -1 is 0; the quotient is an overflow.
 template <typename Op>
 Result<Val> IntOp(const char* name, const Args& a, Op op) {
   STRATA_RETURN_IF_ERROR(Arity(name, a, 2, 2));
   if (!a[0].val.is_long() || !a[1].val.is_long()) {
-    return Status::InvalidArgument(std::string("'") + name + "' expects integers");
+    return Status::InvalidArgument(std::string("'") + name + "' expects integers, got " + Operands(a));
   }
-  if (a[1].val.v.as_long() == 0) return Status::InvalidArgument(std::string("divide by zero in '") + name + "'");
-  return Val::Long(op(a[0].val.v.as_long(), a[1].val.v.as_long()));
+  const int64_t x = a[0].val.v.as_long(), y = a[1].val.v.as_long();
+  if (y == 0) return Status::InvalidArgument(std::string("divide by zero in '") + name + "' with operands " + Operands(a));
+  if (y == -1) {
+    if (name[0] != 'q') return Val::Long(0);
+    if (x == INT64_MIN) return Overflow(name, a);
+    return Val::Long(-x);
+  }
+  return Val::Long(op(x, y));
+}
+
+// inc, dec, abs: one long or double.
+template <typename LongOp, typename DoubleOp>
+Result<Val> Unary(const char* name, const Args& a, LongOp lop, DoubleOp dop) {
+  STRATA_RETURN_IF_ERROR(Arity(name, a, 1, 1));
+  STRATA_RETURN_IF_ERROR(NeedNumbers(name, a));
+  if (!a[0].val.is_long()) return D(dop(a[0].val.v.as_double()));
+  int64_t r;
+  if (lop(a[0].val.v.as_long(), &r)) return Overflow(name, a);
+  return Val::Long(r);
 }
 
 std::string StrOf(const Val& v) {
@@ -130,8 +205,16 @@ std::string StrOf(const Val& v) {
 }
 
 Result<Val> Str(const Args& a) {
+  // The length first, so a string past the limit is never built.
+  uint64_t n = 0;
+  for (const auto& x : a) {
+    const Val& v = x.val;
+    n += v.is_string() ? v.v.str().size() : v.is_keyword() ? v.v.str().size() + 1 : v.tuple ? Show(v).size() : 64;
+  }
+  if (n > kMaxFnResult) return TooLarge("str", n);
   std::string s;
   for (const auto& x : a) s += StrOf(x.val);
+  if (s.size() > kMaxFnResult) return TooLarge("str", s.size());
   return S(std::move(s));
 }
 
@@ -144,7 +227,7 @@ Result<Val> Subs(const Args& a) {
   int64_t start = a[1].val.v.as_long();
   int64_t end = a.size() == 3 ? a[2].val.v.as_long() : static_cast<int64_t>(s.size());
   if (start < 0 || end < start || end > static_cast<int64_t>(s.size())) {
-    return Status::InvalidArgument("'subs' index out of range for " + Show(a[0].val));
+    return Status::InvalidArgument("'subs' index out of range for " + Brief(a[0].val));
   }
   return S(s.substr(static_cast<size_t>(start), static_cast<size_t>(end - start)));
 }
@@ -155,36 +238,122 @@ Result<Val> Count(const Args& a) {
   if (v.tuple) return Val::Long(static_cast<int64_t>(v.tuple->size()));
   if (v.is_string()) return Val::Long(static_cast<int64_t>(v.v.str().size()));
   if (v.is_nil()) return Val::Long(0);
-  return Status::InvalidArgument("'count' expects a string or a collection, got " + Show(v));
+  return Status::InvalidArgument("'count' expects a string or a collection, got " + Brief(v));
 }
 
-const std::regex& Regex(const std::string& pattern) {
-  thread_local std::map<std::string, std::regex> cache;
-  auto it = cache.find(pattern);
-  if (it == cache.end()) {
-    if (cache.size() > 256) cache.clear();
-    it = cache.emplace(pattern, std::regex(pattern, std::regex::ECMAScript)).first;
+// The compiled form of `pattern`, cached per thread (the same pattern is
+// usually applied to every row). RE2 compiles to an automaton: matching
+// is linear in the input and uses no recursion. Errors name the function
+// and, for Java regex features RE2 does not have, say so.
+// RE2 itself is not safe with every pattern: a pattern nested 100,000
+// groups deep grew past 20 GB while compiling, and a 32 MiB one took
+// seconds to be refused. So a pattern is bounded first, in length and in
+// nesting (Java has no such bounds; real patterns are far inside them).
+constexpr size_t kMaxPatternBytes = 32 << 10;
+constexpr int kMaxPatternDepth = 256;
+
+Status CheckPattern(const char* name, const std::string& pattern) {
+  if (pattern.size() > kMaxPatternBytes) {
+    return Status::InvalidArgument(std::string("regular expression in '") + name + "' is " +
+                                   std::to_string(pattern.size()) + " bytes, over the limit of " +
+                                   std::to_string(kMaxPatternBytes));
   }
-  return it->second;
+  int depth = 0;
+  bool in_class = false;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (c == '\\') {
+      ++i;  // an escaped character is a literal
+    } else if (in_class) {
+      in_class = c != ']';
+    } else if (c == '[') {
+      in_class = true;
+      if (i + 1 < pattern.size() && pattern[i + 1] == ']') ++i;  // []...] holds a literal ]
+    } else if (c == '(' && ++depth > kMaxPatternDepth) {
+      return Status::InvalidArgument(std::string("regular expression in '") + name + "' nests groups deeper than " +
+                                     std::to_string(kMaxPatternDepth));
+    } else if (c == ')' && depth > 0) {
+      --depth;
+    }
+  }
+  return Status::OK();
 }
 
+Result<const RE2*> Regex(const char* name, const std::string& pattern) {
+  thread_local std::map<std::string, std::unique_ptr<RE2>> cache;
+  auto it = cache.find(pattern);
+  if (it != cache.end()) return it->second.get();
+  STRATA_RETURN_IF_ERROR(CheckPattern(name, pattern));
+  RE2::Options o;
+  o.set_log_errors(false);
+  auto re = std::make_unique<RE2>(pattern, o);
+  if (!re->ok()) {
+    std::string msg = std::string("bad regular expression in '") + name + "': " + re->error();
+    const auto code = re->error_code();
+    if (code == RE2::ErrorBadPerlOp || code == RE2::ErrorBadEscape || code == RE2::ErrorRepeatOp ||
+        code == RE2::ErrorBadNamedCapture) {
+      msg += " (strata matches with RE2, which lacks some Java regex syntax: backreferences, lookaround, atomic "
+             "groups, possessive quantifiers, (?<name>...), \\Z, (?x); see docs/query.md)";
+    }
+    return Status::InvalidArgument(msg);
+  }
+  // Each compiled pattern may hold up to RE2's max_mem (8 MiB) of automata.
+  if (cache.size() >= 32) cache.clear();
+  return cache.emplace(pattern, std::move(re)).first->second.get();
+}
+
+// A match as Clojure returns it: the matched text, or with groups a
+// vector [whole group1 ...] where a group that took no part is nil.
+Val MatchVal(const std::vector<re2::StringPiece>& m) {
+  auto str = [](const re2::StringPiece& p) { return p.data() == nullptr ? Val() : S(std::string(p.data(), p.size())); };
+  if (m.size() == 1) return str(m[0]);
+  std::vector<Val> groups;
+  for (const auto& g : m) groups.push_back(str(g));
+  return Val::Tuple(std::move(groups));
+}
+
+// re-find (the first match anywhere), re-matches (the whole string).
 Result<Val> ReMatch(const char* name, const Args& a, bool whole) {
   STRATA_RETURN_IF_ERROR(Arity(name, a, 2, 2));
   STRATA_RETURN_IF_ERROR(NeedString(name, a[0].val));
   if (!a[1].val.is_string()) return Val();
-  std::smatch m;
-  try {
-    const std::regex& re = Regex(a[0].val.v.str());
-    const std::string& s = a[1].val.v.str();
-    bool hit = whole ? std::regex_match(s, m, re) : std::regex_search(s, m, re);
-    if (!hit) return Val();
-  } catch (const std::regex_error& e) {
-    return Status::InvalidArgument(std::string("bad regular expression in '") + name + "': " + e.what());
+  STRATA_ASSIGN_OR_RETURN(const RE2* re, Regex(name, a[0].val.v.str()));
+  const std::string& s = a[1].val.v.str();
+  std::vector<re2::StringPiece> m(1 + static_cast<size_t>(re->NumberOfCapturingGroups()));
+  if (!re->Match(s, 0, s.size(), whole ? RE2::ANCHOR_BOTH : RE2::UNANCHORED, m.data(), static_cast<int>(m.size()))) {
+    return Val();
   }
-  if (m.size() == 1) return S(m.str(0));
-  std::vector<Val> groups;
-  for (size_t i = 0; i < m.size(); ++i) groups.push_back(m[i].matched ? S(m.str(i)) : Val());
-  return Val::Tuple(std::move(groups));
+  return MatchVal(m);
+}
+
+// re-seq: every successive match, as Clojure's (a vector here; nil when
+// none). After an empty match the search moves on by one character.
+Result<Val> ReSeq(const Args& a) {
+  STRATA_RETURN_IF_ERROR(Arity("re-seq", a, 2, 2));
+  STRATA_RETURN_IF_ERROR(NeedString("re-seq", a[0].val));
+  if (!a[1].val.is_string()) return Val();
+  STRATA_ASSIGN_OR_RETURN(const RE2* re, Regex("re-seq", a[0].val.v.str()));
+  const std::string& s = a[1].val.v.str();
+  std::vector<re2::StringPiece> m(1 + static_cast<size_t>(re->NumberOfCapturingGroups()));
+  std::vector<Val> out;
+  uint64_t bytes = 0;
+  size_t pos = 0;
+  while (pos <= s.size() &&
+         re->Match(s, pos, s.size(), RE2::UNANCHORED, m.data(), static_cast<int>(m.size()))) {
+    out.push_back(MatchVal(m));
+    bytes += ValBytes(out.back()) + (out.back().tuple ? m.size() * sizeof(Val) + m[0].size() : 0);
+    if (bytes > kMaxFnResult) return TooLarge("re-seq", bytes);
+    const size_t end = static_cast<size_t>(m[0].data() - s.data()) + m[0].size();
+    if (m[0].size() > 0) {
+      pos = end;
+      continue;
+    }
+    // An empty match: step over one UTF-8 character.
+    pos = end + 1;
+    while (pos < s.size() && (static_cast<unsigned char>(s[pos]) & 0xC0) == 0x80) ++pos;
+  }
+  if (out.empty()) return Val();
+  return Val::Tuple(std::move(out));
 }
 
 Result<Val> StringTest(const char* name, const Args& a, bool (*test)(const std::string&, const std::string&)) {
@@ -228,7 +397,7 @@ Result<Val> KeywordPart(const char* name, const Args& a, bool ns) {
   STRATA_RETURN_IF_ERROR(Arity(name, a, 1, 1));
   const Val& v = a[0].val;
   if (v.is_string() && !ns) return v;
-  if (!v.is_keyword()) return Status::InvalidArgument(std::string("'") + name + "' expects a keyword, got " + Show(v));
+  if (!v.is_keyword()) return Status::InvalidArgument(std::string("'") + name + "' expects a keyword, got " + Brief(v));
   const std::string& s = v.v.str();
   size_t slash = s.find('/');
   if (ns) return slash == std::string::npos ? Val() : S(s.substr(0, slash));
@@ -240,6 +409,8 @@ Result<Val> MakeKeyword(const Args& a) {
   for (const auto& x : a)
     if (!x.val.is_string() && !x.val.is_keyword()) return Status::InvalidArgument("'keyword' expects strings");
   if (a.size() == 1) return a[0].val.is_keyword() ? a[0].val : Val(Value::Keyword(a[0].val.v.str()));
+  const uint64_t n = a[0].val.v.str().size() + 1 + a[1].val.v.str().size();
+  if (n > kMaxFnResult) return TooLarge("keyword", n);
   return Val(Value::Keyword(a[0].val.v.str() + "/" + a[1].val.v.str()));
 }
 
@@ -295,13 +466,17 @@ BuiltinFn FindFunction(const std::string& name) {
            return (m != 0 && ((m < 0) != (y < 0))) ? m + y : m;
          });
        }},
-      {"inc", [](const Args& a) -> Result<Val> {
-         STRATA_RETURN_IF_ERROR(Arity("inc", a, 1, 1));
-         return FindFunction("+")({a[0], FnArg{Val::Long(1)}});
+      {"inc", [](const Args& a) {
+         return Unary("inc", a, [](int64_t x, int64_t* r) { return __builtin_add_overflow(x, 1, r); },
+                      [](double x) { return x + 1; });
        }},
-      {"dec", [](const Args& a) -> Result<Val> {
-         STRATA_RETURN_IF_ERROR(Arity("dec", a, 1, 1));
-         return FindFunction("-")({a[0], FnArg{Val::Long(1)}});
+      {"dec", [](const Args& a) {
+         return Unary("dec", a, [](int64_t x, int64_t* r) { return __builtin_sub_overflow(x, 1, r); },
+                      [](double x) { return x - 1; });
+       }},
+      {"abs", [](const Args& a) {
+         return Unary("abs", a, [](int64_t x, int64_t* r) { return x < 0 ? __builtin_sub_overflow(int64_t{0}, x, r) : (*r = x, false); },
+                      [](double x) { return std::fabs(x); });
        }},
       {"max", [](const Args& a) { return MinMax("max", a, true); }},
       {"min", [](const Args& a) { return MinMax("min", a, false); }},
@@ -316,10 +491,12 @@ BuiltinFn FindFunction(const std::string& name) {
       {"re-pattern", [](const Args& a) -> Result<Val> {
          STRATA_RETURN_IF_ERROR(Arity("re-pattern", a, 1, 1));
          STRATA_RETURN_IF_ERROR(NeedString("re-pattern", a[0].val));
+         STRATA_RETURN_IF_ERROR(Regex("re-pattern", a[0].val.v.str()).status());
          return a[0].val;
        }},
       {"re-find", [](const Args& a) { return ReMatch("re-find", a, false); }},
       {"re-matches", [](const Args& a) { return ReMatch("re-matches", a, true); }},
+      {"re-seq", ReSeq},
       {"ground", [](const Args& a) -> Result<Val> {
          STRATA_RETURN_IF_ERROR(Arity("ground", a, 1, 1));
          return a[0].val;
@@ -330,7 +507,7 @@ BuiltinFn FindFunction(const std::string& name) {
        }},
       {"untuple", [](const Args& a) -> Result<Val> {
          STRATA_RETURN_IF_ERROR(Arity("untuple", a, 1, 1));
-         if (!a[0].val.is_tuple()) return Status::InvalidArgument("'untuple' expects a tuple, got " + Show(a[0].val));
+         if (!a[0].val.is_tuple()) return Status::InvalidArgument("'untuple' expects a tuple, got " + Brief(a[0].val));
          return a[0].val;
        }},
       {"tuple", [](const Args& a) -> Result<Val> {
@@ -355,8 +532,15 @@ BuiltinFn FindFunction(const std::string& name) {
       {"zero?", [](const Args& a) { return NumTest("zero?", a, [](double x) { return x == 0; }); }},
       {"pos?", [](const Args& a) { return NumTest("pos?", a, [](double x) { return x > 0; }); }},
       {"neg?", [](const Args& a) { return NumTest("neg?", a, [](double x) { return x < 0; }); }},
-      {"even?", [](const Args& a) { return NumTest("even?", a, [](double x) { return std::fmod(x, 2) == 0; }); }},
-      {"odd?", [](const Args& a) { return NumTest("odd?", a, [](double x) { return std::fabs(std::fmod(x, 2)) == 1; }); }},
+      // Longs test exactly (a double cannot hold every long).
+      {"even?", [](const Args& a) -> Result<Val> {
+         if (a.size() == 1 && a[0].val.is_long()) return B(a[0].val.v.as_long() % 2 == 0);
+         return NumTest("even?", a, [](double x) { return std::fmod(x, 2) == 0; });
+       }},
+      {"odd?", [](const Args& a) -> Result<Val> {
+         if (a.size() == 1 && a[0].val.is_long()) return B(a[0].val.v.as_long() % 2 != 0);
+         return NumTest("odd?", a, [](double x) { return std::fabs(std::fmod(x, 2)) == 1; });
+       }},
       {"name", [](const Args& a) { return KeywordPart("name", a, false); }},
       {"namespace", [](const Args& a) { return KeywordPart("namespace", a, true); }},
       {"keyword", MakeKeyword},

@@ -4,8 +4,9 @@
 #include "datascript_gen.h"
 
 #include <algorithm>
-#include <regex>
 #include <set>
+
+#include <re2/re2.h>
 
 #include "strata/edn.h"
 
@@ -241,8 +242,10 @@ json EdnJson(const edn::Node& n) {
 
 // DataScript's JavaScript API names attributes with strings.
 std::string StringAttrs(const std::string& edn) {
-  static const std::regex kw(":g/([A-Za-z0-9_-]+)");
-  return std::regex_replace(edn, kw, "\"g/$1\"");
+  static const RE2 kw(":g/([A-Za-z0-9_-]+)");
+  std::string out = edn;
+  RE2::GlobalReplace(&out, kw, "\"g/\\1\"");
+  return out;
 }
 
 }  // namespace

@@ -96,6 +96,7 @@ Status Evaluator::RunExpression(const Clause& c, Ctx* ctx) {
     if (!res.ok()) return Status(res.status()).WithContext(edn::Print(c.form));
     if (c.kind == Clause::kPred) {
       if (res->truthy()) out.Add(cur);
+      if ((i & 15) == 15) STRATA_RETURN_IF_ERROR(budget.CheckTime());
       continue;
     }
     STRATA_RETURN_IF_ERROR(Unpack(c.binding, *res, c.form, &tuples));
@@ -121,9 +122,14 @@ Status Evaluator::RunExpression(const Clause& c, Ctx* ctx) {
       }
       if (ok) out.Add(row.data());
     }
-    if ((out.n & 1023) == 0) STRATA_RETURN_IF_ERROR(budget.Charge(0, out.n));
+    // Every row: a function's result may be large (a string of up to
+    // kMaxFnResult bytes), so the bytes are checked before the next one;
+    // a call may be slow (a regular expression over a long string), so
+    // the clock is read every 16 calls.
+    STRATA_RETURN_IF_ERROR(budget.Fits(out));
+    if ((i & 15) == 15) STRATA_RETURN_IF_ERROR(budget.CheckTime());
   }
-  STRATA_RETURN_IF_ERROR(budget.Charge(out.n, out.n));
+  STRATA_RETURN_IF_ERROR(budget.Charge(out.n, out));
   if (ri >= 0) {
     ctx->rels[ri] = std::move(out);
     return Status::OK();

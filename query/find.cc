@@ -78,8 +78,10 @@ Result<Val> Aggregate(const FindElem& f, std::vector<Val> xs) {
     const size_t h = xs.size() / 2;
     if (xs.size() % 2 == 1) return xs[h];
     const Val &a = xs[h - 1], &b = xs[h];
-    if (a.is_long() && b.is_long() && (a.v.as_long() + b.v.as_long()) % 2 == 0) {
-      return Val::Long((a.v.as_long() + b.v.as_long()) / 2);
+    if (a.is_long() && b.is_long()) {
+      // The sum of two longs may not fit one; their mean always does.
+      const __int128 sum = static_cast<__int128>(a.v.as_long()) + b.v.as_long();
+      if (sum % 2 == 0) return Val::Long(static_cast<int64_t>(sum / 2));
     }
     return Val(Value::Double((AsDouble(a) + AsDouble(b)) / 2));
   }
@@ -210,7 +212,14 @@ Result<edn::Node> BuildResult(Evaluator& ev, const Query& q, Ctx& ctx, const std
     STRATA_ASSIGN_OR_RETURN(patterns[k], CompilePull(*db, *pat));
   }
   std::vector<edn::Node> nodes;
+  PullOptions pull = ev.options.pull;
+  const bool has_pull = std::any_of(patterns.begin(), patterns.end(), [](const auto& p) { return p != nullptr; });
   for (const auto& r : out) {
+    if (has_pull || (nodes.size() & 1023) == 0) {
+      STRATA_RETURN_IF_ERROR(ev.budget.CheckTime());
+      // A pull gets what is left of the query's time.
+      if (uint64_t left = ev.budget.RemainingMs()) pull.timeout_ms = left;
+    }
     std::vector<edn::Node> row;
     for (size_t k = 0; k < q.find.size(); ++k) {
       const FindElem& f = q.find[k];
@@ -218,7 +227,7 @@ Result<edn::Node> BuildResult(Evaluator& ev, const Query& q, Ctx& ctx, const std
         if (!r[k].is_long()) return Status::InvalidArgument("pull of a non-entity value " + Show(r[k]));
         const Database* db = &ev.dbs.at(f.src);
         STRATA_ASSIGN_OR_RETURN(edn::Node p, PullCompiled(*db, *patterns[k], static_cast<EntityId>(r[k].v.as_long()),
-                                                          ev.options.pull));
+                                                          pull));
         row.push_back(std::move(p));
         continue;
       }

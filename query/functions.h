@@ -17,6 +17,10 @@
 
 namespace strata::query {
 
+// The most bytes one string or collection a function builds may hold:
+// strata's longest string (one EDN token, the value limit of a string).
+constexpr uint64_t kMaxFnResult = edn::kMaxToken;
+
 // One argument: a value, or a database / log for functions that read one.
 struct FnArg {
   Val val;

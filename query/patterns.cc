@@ -200,11 +200,11 @@ Status ReadPattern(const Clause& c, const Database& db, Fixed base, Budget* budg
         if (!RepeatsHold(shape, d)) return Status::OK();
         for (size_t k = 0; k < shape.pos.size(); ++k) row[k] = Field(d, shape.pos[k]);
         out->Add(row.data());
-        if ((out->n & 4095) == 0) return budget->Charge(4096, out->n);
-        return Status::OK();
+        if ((out->n & 4095) == 0) return budget->Charge(4096, *out);
+        return budget->Fits(*out);
       },
       limit, cut));
-  STRATA_RETURN_IF_ERROR(budget->Charge(out->n & 4095, out->n));
+  STRATA_RETURN_IF_ERROR(budget->Charge(out->n & 4095, *out));
   if (MayRepeat(c, db)) Dedupe(out);
   return Status::OK();
 }
@@ -315,8 +315,7 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
       Fixed f = base;
       for (size_t k = 0; k < key_pos.size(); ++k) FixPosition(db, key_pos[k], r.row(g[0])[key_cols[k]], &f);
       Finish(db, &f);
-      found.cells.clear();
-      found.n = 0;
+      found.Clear();
       STRATA_RETURN_IF_ERROR(Lookup(db, f, &budget, [&](const Datom& d) -> Status {
         if (!RepeatsHold(shape, d)) return Status::OK();
         for (size_t k = 0; k < shape.pos.size(); ++k) fr[k] = Field(d, shape.pos[k]);
@@ -327,7 +326,8 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
       // The group's rows times its matches, checked before they are built
       // (a fuzz finding: one group of many rows grew past max_tuples, and
       // past the memory, before the charge after it).
-      STRATA_RETURN_IF_ERROR(budget.Charge(0, out.n + found.n * g.size()));
+      STRATA_RETURN_IF_ERROR(budget.Charge(0, out.n + found.n * g.size(),
+                                           out.bytes + (found.bytes + found.n * r.width() * sizeof(Val)) * g.size()));
       for (uint32_t i : g) {
         for (size_t j = 0; j < found.n; ++j) {
           std::copy(r.row(i), r.row(i) + r.width(), row.begin());
@@ -335,7 +335,7 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
           out.Add(row.data());
         }
       }
-      STRATA_RETURN_IF_ERROR(budget.Charge(found.n * g.size(), out.n));
+      STRATA_RETURN_IF_ERROR(budget.Charge(found.n * g.size(), out));
     }
     if (split) {
       ctx->rels.erase(ctx->rels.begin() + ri);
@@ -368,7 +368,7 @@ Status Evaluator::RunTuplePattern(const Clause& c, const Rel& source, Ctx* ctx) 
     for (size_t k = 0; k < shape.pos.size(); ++k) row[k] = xs[shape.pos[k]];
     out.Add(row.data());
   }
-  STRATA_RETURN_IF_ERROR(budget.Charge(out.n, out.n));
+  STRATA_RETURN_IF_ERROR(budget.Charge(out.n, out));
   Dedupe(&out);
   return ctx->Absorb(std::move(out), &budget);
 }

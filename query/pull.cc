@@ -1,9 +1,11 @@
 // Pull: walks an entity and the entities it refers to, per a compiled
 // pattern (pull_pattern.cc), through the public Database API only.
 #include <algorithm>
+#include <chrono>
 #include <map>
 
 #include "pull_pattern.h"
+#include "relation.h"
 #include "val.h"
 
 namespace strata {
@@ -14,9 +16,12 @@ namespace {
 constexpr uint64_t kDefaultLimit = 1000;
 
 struct PullState {
-  PullState(const Database& d, const PullOptions& opts) : db(d), o(opts) {}
+  PullState(const Database& d, const PullOptions& opts) : db(d), o(opts) {
+    if (o.timeout_ms) deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(o.timeout_ms);
+  }
   const Database& db;
   const PullOptions& o;
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   uint64_t nodes = 0;
   std::vector<EntityId> path;               // entities being pulled, outermost first
   std::map<const PullAttr*, int> depth;     // recursions in progress per spec
@@ -29,6 +34,9 @@ edn::Node IdMap(EntityId e) {
 Status Count(PullState* s) {
   if (++s->nodes > s->o.max_nodes) {
     return Status::Busy("pull result exceeds max_nodes (" + std::to_string(s->o.max_nodes) + ")");
+  }
+  if (s->o.timeout_ms && (s->nodes & 1023) == 0 && std::chrono::steady_clock::now() > s->deadline) {
+    return Status::Aborted("pull timed out after " + FormatSeconds(s->o.timeout_ms));
   }
   return Status::OK();
 }

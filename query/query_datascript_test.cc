@@ -15,7 +15,6 @@
 #include <cstdlib>
 #include <fstream>
 #include <random>
-#include <regex>
 #include <sstream>
 
 #include <nlohmann/json.hpp>

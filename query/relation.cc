@@ -12,12 +12,21 @@ Budget::Budget(const QueryOptions& o, QueryStats* stats) : o_(o), stats_(stats ?
                            : std::chrono::steady_clock::time_point::max();
 }
 
-Status Budget::Charge(uint64_t rows, uint64_t size) {
-  stats_->tuples += rows;
+Status Budget::Over(uint64_t size, uint64_t bytes) const {
   if (size > o_.max_tuples) {
     return Status::Busy("query exceeded max_tuples: an intermediate relation reached " + std::to_string(size) +
                         " tuples (limit " + std::to_string(o_.max_tuples) + ")");
   }
+  if (bytes > o_.max_bytes) {
+    return Status::Busy("query exceeded max_bytes: an intermediate relation reached " + std::to_string(bytes) +
+                        " bytes (limit " + std::to_string(o_.max_bytes) + ")");
+  }
+  return Status::OK();
+}
+
+Status Budget::Charge(uint64_t rows, uint64_t size, uint64_t bytes) {
+  stats_->tuples += rows;
+  STRATA_RETURN_IF_ERROR(Over(size, bytes));
   since_check_ += rows + 1;
   if (since_check_ >= 4096) {
     since_check_ = 0;
@@ -26,11 +35,41 @@ Status Budget::Charge(uint64_t rows, uint64_t size) {
   return Status::OK();
 }
 
+Status Budget::Charge(uint64_t rows, const Rel& r) { return Charge(rows, r.n, r.bytes); }
+
+Status Budget::Fits(const Rel& r) const {
+  if (r.n <= o_.max_tuples && r.bytes <= o_.max_bytes) return Status::OK();
+  return Over(r.n, r.bytes);
+}
+
+std::string FormatSeconds(uint64_t ms) {
+  std::string s = std::to_string(ms / 1000);
+  if (ms % 1000 != 0) {
+    std::string frac = std::to_string(1000 + ms % 1000).substr(1);
+    while (frac.back() == '0') frac.pop_back();
+    s += "." + frac;
+  }
+  return s + " s";
+}
+
 Status Budget::CheckTime() {
+  if (o_.timeout_ms == 0) return Status::OK();
   if (std::chrono::steady_clock::now() > deadline_) {
-    return Status::Aborted("query timed out after " + std::to_string(o_.timeout_ms) + " ms");
+    return Status::Aborted("query timed out after " + FormatSeconds(o_.timeout_ms));
   }
   return Status::OK();
+}
+
+uint64_t Budget::RemainingMs() const {
+  if (o_.timeout_ms == 0) return 0;
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - std::chrono::steady_clock::now());
+  return left.count() > 0 ? static_cast<uint64_t>(left.count()) : 1;
+}
+
+size_t ValBytes(const Val& v) {
+  size_t b = sizeof(Val) + v.v.HeapBytes();
+  if (v.tuple) b += sizeof(std::vector<Val>) + v.tuple->size() * sizeof(Val);
+  return b;
 }
 
 RowTable::RowTable(size_t expected) {
@@ -65,8 +104,17 @@ int Rel::col(const std::string& var) const {
 }
 
 void Rel::Add(const Val* row_cells) {
-  cells.insert(cells.end(), row_cells, row_cells + vars.size());
+  const size_t w = vars.size();
+  if (cells.size() + w > cells.capacity()) cells.reserve(std::max<size_t>(16, cells.capacity() + cells.capacity() / 2 + w));
+  for (size_t i = 0; i < w; ++i) bytes += ValBytes(row_cells[i]);
+  cells.insert(cells.end(), row_cells, row_cells + w);
   ++n;
+}
+
+void Rel::Clear() {
+  cells.clear();
+  n = 0;
+  bytes = 0;
 }
 
 Rel UnitRel() {
@@ -131,11 +179,15 @@ Result<Rel> Join(const Rel& a, const Rel& b, Budget* budget) {
     std::copy(x, x + a.width(), row.begin());
     for (size_t k = 0; k < b_extra.size(); ++k) row[a.width() + k] = y[b_extra[k]];
     out.Add(row.data());
-    if ((out.n & 1023) == 0) return budget->Charge(1024, out.n);
-    return Status::OK();
+    if ((out.n & 1023) == 0) return budget->Charge(1024, out);
+    return budget->Fits(out);
   };
   if (ac.empty()) {
-    if (a.n * b.n > 0) STRATA_RETURN_IF_ERROR(budget->Charge(0, a.n * b.n));
+    // A product: its size is known before it is built.
+    if (a.n * b.n > 0) {
+      const uint64_t bytes = a.bytes * b.n + b.bytes * a.n;
+      STRATA_RETURN_IF_ERROR(budget->Charge(0, a.n * b.n, bytes));
+    }
     for (size_t i = 0; i < a.n; ++i)
       for (size_t j = 0; j < b.n; ++j) STRATA_RETURN_IF_ERROR(emit(a.row(i), b.row(j)));
   } else if (b.n <= a.n) {
@@ -159,7 +211,7 @@ Result<Rel> Join(const Rel& a, const Rel& b, Budget* budget) {
     }
     STRATA_RETURN_IF_ERROR(st);
   }
-  STRATA_RETURN_IF_ERROR(budget->Charge(out.n & 1023, out.n));
+  STRATA_RETURN_IF_ERROR(budget->Charge(out.n & 1023, out));
   return out;
 }
 
@@ -207,6 +259,7 @@ void Append(Rel* a, const Rel& b) {
   if (a->vars == b.vars) {
     a->cells.insert(a->cells.end(), b.cells.begin(), b.cells.end());
     a->n += b.n;
+    a->bytes += b.bytes;
     return;
   }
   std::vector<int> cols;

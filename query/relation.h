@@ -19,16 +19,28 @@
 
 namespace strata::query {
 
-// Limits and counters of one query run.
+struct Rel;
+
+// Limits and counters of one query run: max_tuples and max_bytes per
+// intermediate relation, and the deadline.
 class Budget {
  public:
   Budget(const QueryOptions& o, QueryStats* stats);
-  // Accounts for `rows` new tuples in a relation that now holds `size`.
-  Status Charge(uint64_t rows, uint64_t size);
+  // Accounts for `rows` new tuples in a relation that now holds (or is
+  // about to hold) `size` tuples of `bytes`; checks the clock every few
+  // thousand tuples.
+  Status Charge(uint64_t rows, uint64_t size, uint64_t bytes);
+  Status Charge(uint64_t rows, const Rel& r);
+  // The limits only, no clock: cheap enough for every row of a relation
+  // whose rows may be large (strings built by functions, joins).
+  Status Fits(const Rel& r) const;
   Status CheckTime();
+  // Milliseconds left before the deadline (at least 1); 0 when there is none.
+  uint64_t RemainingMs() const;
   QueryStats& stats() { return *stats_; }
 
  private:
+  Status Over(uint64_t size, uint64_t bytes) const;
   QueryOptions o_;
   QueryStats own_;
   QueryStats* stats_;
@@ -36,17 +48,29 @@ class Budget {
   uint64_t since_check_ = 0;
 };
 
+// "2 s", "2.5 s": a timeout in milliseconds as the errors print it.
+std::string FormatSeconds(uint64_t ms);
+
+// Bytes a value holds: its cell, its string beyond the small-string
+// buffer, and a tuple's own cells (shared tuples count once per cell that
+// holds them, an over-estimate on purpose: it is cheap and never low).
+size_t ValBytes(const Val& v);
+
 struct Rel {
   std::vector<std::string> vars;
   std::vector<Val> cells;  // rows * vars.size()
   size_t n = 0;            // rows (a relation over no variables still counts them)
+  uint64_t bytes = 0;      // ValBytes of every cell added (what max_bytes bounds)
 
   size_t width() const { return vars.size(); }
   const Val* row(size_t i) const { return cells.data() + i * vars.size(); }
   int col(const std::string& var) const;
   bool has(const std::string& var) const { return col(var) >= 0; }
+  // Appends a row. The cells grow by half, not double, so a relation
+  // stopped at max_bytes has held at most about 2.5 times that at once.
   void Add(const Val* row_cells);
   void Add(const std::vector<Val>& row_cells) { Add(row_cells.data()); }
+  void Clear();  // no rows; vars stay
 };
 
 // The relation with no variables and one row: the identity of joins.

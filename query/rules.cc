@@ -149,9 +149,10 @@ Status Evaluator::RunOr(const Clause& c, Ctx* ctx) {
   for (const auto& branch : c.branches) {
     STRATA_ASSIGN_OR_RETURN(Rel part, RunBody(branch, seeds, c.join_vars, c.form));
     Append(&all, part);
+    STRATA_RETURN_IF_ERROR(budget.Fits(all));
   }
   Dedupe(&all);
-  STRATA_RETURN_IF_ERROR(budget.Charge(all.n, all.n));
+  STRATA_RETURN_IF_ERROR(budget.Charge(all.n, all));
   return ctx->Absorb(std::move(all), &budget);
 }
 
@@ -295,7 +296,7 @@ Status Evaluator::EvalTable(RuleTable* t, const Rel& seeds, const Clause* delta)
         t->next.Add(rows->row(i));
       }
     }
-    status = budget.Charge(rows->n, t->results.rel.n + t->next.n);
+    status = budget.Charge(rows->n, t->results.rel.n + t->next.n, t->results.rel.bytes + t->next.bytes);
     if (!status.ok()) break;
   }
   delta_call_ = saved;
@@ -337,8 +338,7 @@ Status Evaluator::Fixpoint(int scc) {
       delta.vars = t.results.rel.vars;
       for (size_t i = 0; i < t.next.n; ++i)
         if (t.results.Insert(t.next.row(i))) delta.Add(t.next.row(i));
-      t.next.cells.clear();
-      t.next.n = 0;
+      t.next.Clear();
       t.delta = std::move(delta);
       changed = changed || t.delta.n > 0 || t.pending.n > 0;
     }

@@ -38,6 +38,7 @@ namespace strata {
 struct PullOptions {
   uint64_t max_nodes = 1'000'000;  // maps and values in one result; past it: Busy
   uint32_t max_depth = 2048;       // nesting of entity maps; past it: Busy
+  uint64_t timeout_ms = 0;         // 0: none; past it: Aborted "pull timed out after ..."
 };
 
 // Pulls `pattern` from the entity named by `eid` (an entity id, an ident

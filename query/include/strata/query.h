@@ -49,10 +49,17 @@ struct LogSource {
 // as a data source), or a log.
 using QueryInput = std::variant<Database, edn::Node, LogSource>;
 
+// Limits of one query run. Each is checked inside evaluation (every clause,
+// join, function row and rule round), so a hostile query ends with an
+// error instead of exhausting the process. Like Datomic's query :timeout
+// (milliseconds), the timeout is approximate: it is checked cooperatively,
+// every few thousand tuples and once per round of a recursive rule.
 struct QueryOptions {
-  uint64_t max_tuples = 20'000'000;  // largest intermediate relation; past it: Busy
-  uint64_t timeout_ms = 0;           // 0: none; past it: Aborted
-  PullOptions pull;                  // limits of (pull ...) in :find
+  uint64_t max_tuples = 20'000'000;  // largest intermediate relation, in tuples; past it: Busy
+  uint64_t max_bytes = 1ull << 30;   // largest intermediate relation, in bytes (cells and
+                                     // their strings); past it: Busy
+  uint64_t timeout_ms = 0;           // 0: none; past it: Aborted "query timed out after ..."
+  PullOptions pull;                  // limits of (pull ...) in :find (its timeout is this one's)
 };
 
 // What a query did, for tests and tools.
@@ -65,8 +72,10 @@ struct QueryStats {
 
 // Runs a query (vector or map form). Errors are InvalidArgument naming
 // the offending clause (unknown function or rule, unbound variable,
-// insufficient bindings, arity mismatch, malformed :find/:in/:where), Busy
-// for max_tuples, Aborted for the timeout.
+// insufficient bindings, arity mismatch, malformed :find/:in/:where, a
+// function's bad operands such as integer overflow or division by zero, an
+// unsupported regular expression), Busy for max_tuples and max_bytes,
+// Aborted for the timeout.
 Result<edn::Node> Q(const edn::Node& query, const std::vector<QueryInput>& inputs, const QueryOptions& options = {},
                     QueryStats* stats = nullptr);
 
