@@ -56,6 +56,7 @@ int Fail(const std::string& message) {
 Result<std::unique_ptr<Connection>> OpenExisting(const std::string& dir) {
   Options o;
   o.create_if_missing = false;
+  o.read_only = true;
   auto conn = Connection::Open(dir, o);
   if (!conn.ok()) {
     const Status& s = conn.status();

@@ -157,8 +157,33 @@ Status DecodeLogPayload(std::string_view payload, LogRecord* rec, bool (*keep)(E
   return Status::OK();
 }
 
+Status LogBelowBasis(const std::string& where, T last_t, uint64_t end_offset, T basis_t) {
+  return Status::Corruption(where + ": the log ends at t=" + std::to_string(last_t) + " (byte " +
+                            std::to_string(end_offset) + "), below the index root's basis t=" + std::to_string(basis_t) +
+                            ": transactions " + std::to_string(last_t + 1) + ".." + std::to_string(basis_t) +
+                            " were cut from the log or lost; no transaction is accepted over the gap");
+}
+
+namespace {
+Result<LogReadResult> ReadLogRecords(Env* env, const std::string& path, RecoveryMode mode,
+                                     const std::function<Status(LogRecord&&)>& fn, LogSkim skim);
+}  // namespace
+
 Result<LogReadResult> ReadLog(Env* env, const std::string& path, RecoveryMode mode,
                               const std::function<Status(LogRecord&&)>& fn, LogSkim skim) {
+  if (!skim.must_reach || skim.through_t == 0) return ReadLogRecords(env, path, mode, fn, skim);
+  T last_t = 0;
+  auto res = ReadLogRecords(env, path, mode, [&](LogRecord&& rec) {
+    last_t = rec.t;
+    return fn(std::move(rec));
+  }, skim);
+  if (res.ok() && last_t < skim.through_t) return LogBelowBasis("log " + path, last_t, res->valid_bytes, skim.through_t);
+  return res;
+}
+
+namespace {
+Result<LogReadResult> ReadLogRecords(Env* env, const std::string& path, RecoveryMode mode,
+                                     const std::function<Status(LogRecord&&)>& fn, LogSkim skim) {
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file, env->NewRandomAccessFile(path));
   LogReadResult res;
   res.file_bytes = file->Size();
@@ -255,6 +280,7 @@ Result<LogReadResult> ReadLog(Env* env, const std::string& path, RecoveryMode mo
   }
   return res;
 }
+}  // namespace
 
 // ---- LogWriter -------------------------------------------------------------
 
