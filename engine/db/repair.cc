@@ -61,16 +61,34 @@ Result<RepairReport> Repair(const std::string& location, const RepairOptions& op
     // Busy while a writer has the database open.
     STRATA_ASSIGN_OR_RETURN(std::unique_ptr<FileLock> lock, env->LockFile(dir + "/LOCK"));
 
-    // 1. The log, read strictly and changing nothing.
-    T last_t = 0;
-    auto log = ReadLog(env, dir + "/log", RecoveryMode::kStrict, [&](LogRecord&& rec) {
-      last_t = rec.t;
-      return Status::OK();
-    }, LogSkim{kTMask, KeepNothing});
+    // 1. The root's header: which transactions the index claims to hold.
+    std::string why;
+    std::optional<IndexRoot> header;
+    if (env->FileExists(dir + "/root")) {
+      auto bytes = env->ReadFile(dir + "/root");
+      auto decoded = bytes.ok() ? ReadRootHeader(*bytes) : Result<IndexRoot>(bytes.status());
+      if (decoded.ok()) {
+        header = std::move(*decoded);
+        strategy = header->strategy;
+      } else {
+        rebuild = true;
+        why = decoded.status().ToString();
+      }
+    }
+    const T basis = header && header->generation > 0 ? header->basis_t : 0;
+
+    // 2. The log, read strictly and changing nothing; it must hold every
+    // transaction through the root's basis (LogSkim::must_reach).
+    auto log = ReadLog(env, dir + "/log", RecoveryMode::kStrict, [](LogRecord&&) { return Status::OK(); },
+                       LogSkim{basis, KeepNothing, /*must_reach=*/true});
     if (!log.ok()) {
       if (!log.status().IsCorruption()) return log.status();
-      return refuse("the log is damaged (" + log.status().message() +
-                    "); the transactions after that point were acknowledged, and repairing would lose them");
+      const bool below = log.status().message().find("basis") != std::string::npos;
+      return refuse(below ? log.status().message() +
+                                "; the index holds transactions the log lost, and rebuilding it from the log would "
+                                "drop them"
+                          : "the log is damaged (" + log.status().message() +
+                                "); the transactions after that point were acknowledged, and repairing would lose them");
     }
     if (log->torn_tail) {
       log_torn = true;
@@ -78,33 +96,16 @@ Result<RepairReport> Repair(const std::string& location, const RepairOptions& op
                                "): a record whose commit was never acknowledged");
     }
 
-    // 2. The index: the root's header, then everything Verify checks.
+    // 3. The index: its packs, then everything Verify checks.
     std::unique_ptr<Env> ro = NewReadOnlyEnv(env);
     EnvStorageOptions so;
     so.read_only = true;
-    std::string why;
     auto storage = NewEnvStorage(ro.get(), dir, so);
     if (!storage.ok()) {
       rebuild = true;
       why = storage.status().ToString();
     } else {
       pack_tail = (*storage)->torn_tail();
-      auto bytes = (*storage)->ReadRoot();
-      if (!bytes.ok()) {
-        rebuild = true;
-        why = bytes.status().ToString();
-      } else if (*bytes) {
-        auto header = ReadRootHeader(**bytes);
-        if (!header.ok()) {
-          rebuild = true;
-          why = header.status().ToString();
-        } else {
-          strategy = header->strategy;
-          if (header->generation > 0 && last_t < header->basis_t)
-            return refuse(LogBelowBasis("log " + dir + "/log", last_t, log->valid_bytes, header->basis_t).message() +
-                          "; the index holds transactions the log lost, and rebuilding it from the log would drop them");
-        }
-      }
     }
     if (!rebuild) {
       VerifyOptions vo;

@@ -172,12 +172,22 @@ Result<LogReadResult> ReadLogRecords(Env* env, const std::string& path, Recovery
 Result<LogReadResult> ReadLog(Env* env, const std::string& path, RecoveryMode mode,
                               const std::function<Status(LogRecord&&)>& fn, LogSkim skim) {
   if (!skim.must_reach || skim.through_t == 0) return ReadLogRecords(env, path, mode, fn, skim);
-  T last_t = 0;
+  T last_t = 0, before_basis = 0, after_basis = 0;
   auto res = ReadLogRecords(env, path, mode, [&](LogRecord&& rec) {
+    if (rec.t <= skim.through_t) before_basis = rec.t;
+    else if (after_basis == 0) after_basis = rec.t;
     last_t = rec.t;
     return fn(std::move(rec));
   }, skim);
-  if (res.ok() && last_t < skim.through_t) return LogBelowBasis("log " + path, last_t, res->valid_bytes, skim.through_t);
+  if (!res.ok()) return res;
+  if (last_t < skim.through_t) return LogBelowBasis("log " + path, last_t, res->valid_bytes, skim.through_t);
+  // The basis is a committed t: its record must be there (t values are
+  // not consecutive — entity ids share the counter — but never skipped
+  // over the basis).
+  if (before_basis != skim.through_t)
+    return Status::Corruption("log " + path + ": no record of t=" + std::to_string(skim.through_t) +
+                              ", the index root's basis: the log jumps from t=" + std::to_string(before_basis) +
+                              " to t=" + std::to_string(after_basis) + "; no transaction is accepted over the gap");
   return res;
 }
 
