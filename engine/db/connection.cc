@@ -60,15 +60,15 @@ bool IsExcisionRequestAttr(EntityId a) {
   return a == sys::kExcise || a == sys::kExciseAttrs || a == sys::kExciseBefore || a == sys::kExciseBeforeT;
 }
 
-// The newest pack's torn tail (if any) against the root: a writer cuts it
-// when the root reaches no blob at or after it; when the root does (or
-// cannot be loaded for a blob missing there), it is damage in front of
-// referenced data: Corruption naming the place, and nothing is cut.
+// The newest pack's torn tail (if any) against the root: true when there
+// is one and the root reaches no blob at or after it (a writer may cut it);
+// when the root does (or cannot be loaded for a blob missing there), it is
+// damage in front of referenced data: Corruption naming the place.
 // `root` is the loaded root or why loading failed.
-Status SettleTornTail(Storage& storage, const Result<std::shared_ptr<const IndexRoot>>& root, bool writer,
-                      const std::string& dir) {
+Result<bool> CheckTornTail(Storage& storage, const Result<std::shared_ptr<const IndexRoot>>& root,
+                           const std::string& dir) {
   std::optional<TornTail> tail = storage.torn_tail();
-  if (!tail) return Status::OK();
+  if (!tail) return false;
   const std::string where = "opening " + dir + ": storage: " + tail->ToString();
   if (!root.ok()) {
     if (root.status().IsNotFound())
@@ -91,10 +91,7 @@ Status SettleTornTail(Storage& storage, const Result<std::shared_ptr<const Index
                                   ", which is not before it; nothing was changed");
     }
   }
-  if (!writer) return Status::OK();  // perhaps a writer's append in flight
-  STRATA_RETURN_IF_ERROR(storage.CutTornTail());
-  spdlog::warn("strata: {}: cut the torn tail of {} (no root names a blob in it)", dir, tail->ToString());
-  return Status::OK();
+  return true;
 }
 
 }  // namespace
@@ -136,6 +133,7 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dir, con
   r.durable->cache = std::make_shared<SegmentCache>(options.segment_cache_bytes);
   r.durable->sync = options.sync != SyncPolicy::kNever;
   std::shared_ptr<const IndexRoot> root;
+  bool cut_pack_tail = false;  // the writer's, once the log is found whole
   for (int attempt = 0;; ++attempt) {
     STRATA_ASSIGN_OR_RETURN(std::optional<std::string> root_bytes, r.durable->storage->ReadRoot());
     if (!root_bytes) {
@@ -148,18 +146,19 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dir, con
           return s.WithContext("creating " + dir);
       }
       root = std::move(empty);
-      STRATA_RETURN_IF_ERROR(SettleTornTail(*r.durable->storage, root, !ro, dir));
+      STRATA_ASSIGN_OR_RETURN(cut_pack_tail, CheckTornTail(*r.durable->storage, root, dir));
       break;
     }
     auto loaded = LoadRoot(*r.durable, *root_bytes);
-    Status settled = SettleTornTail(*r.durable->storage, loaded, !ro, dir);
+    Result<bool> settled = CheckTornTail(*r.durable->storage, loaded, dir);
     if (!settled.ok() && ro && attempt < 3) {
       // A reader races the writer: a newer root may have replaced this one
       // and its segments been collected meanwhile. Look again.
       auto now = r.durable->storage->ReadRoot();
       if (now.ok() && *now != root_bytes) continue;
     }
-    STRATA_RETURN_IF_ERROR(settled);
+    if (!settled.ok()) return settled.status();
+    cut_pack_tail = *settled;
     if (!loaded.ok()) return loaded.status().WithContext("opening " + dir);
     root = std::move(*loaded);
     break;
@@ -208,6 +207,14 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dir, con
   if (res->torn_tail && !ro) {
     r.stats.recovered_torn_tail = true;
     spdlog::warn("strata: {}: dropped the log tail after byte {} ({})", dir, res->valid_bytes, res->dropped_reason);
+  }
+  // The pack's torn tail, checked against the root above (a reader leaves
+  // it: perhaps a writer's append in flight).
+  if (cut_pack_tail && !ro) {
+    if (std::optional<TornTail> tail = r.durable->storage->torn_tail()) {
+      STRATA_RETURN_IF_ERROR(r.durable->storage->CutTornTail().WithContext("opening " + dir));
+      spdlog::warn("strata: {}: cut the torn tail of {} (no root names a blob in it)", dir, tail->ToString());
+    }
   }
   r.stats.recovered_transactions = recovered;
   {

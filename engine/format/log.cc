@@ -180,7 +180,14 @@ Result<LogReadResult> ReadLog(Env* env, const std::string& path, RecoveryMode mo
     return fn(std::move(rec));
   }, skim);
   if (!res.ok()) return res;
-  if (last_t < skim.through_t) return LogBelowBasis("log " + path, last_t, res->valid_bytes, skim.through_t);
+  if (last_t < skim.through_t) {
+    // Salvage mode stopped at damage: that, not a cut, is the cause.
+    static constexpr std::string_view kCorrupt = "corruption: ";
+    if (res->torn_tail && res->dropped_reason.starts_with(kCorrupt))
+      return Status::Corruption(res->dropped_reason.substr(kCorrupt.size()) + ", below the index root's basis t=" +
+                                std::to_string(skim.through_t));
+    return LogBelowBasis("log " + path, last_t, res->valid_bytes, skim.through_t);
+  }
   // The basis is a committed t: its record must be there (t values are
   // not consecutive — entity ids share the counter — but never skipped
   // over the basis).
