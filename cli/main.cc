@@ -226,6 +226,9 @@ int main(int argc, char** argv) {
   }
   if (index->parsed()) return strata::cli::RunIndex(ia);
   if (verify->parsed()) return strata::cli::RunVerify(va);
-  if (repair->parsed()) return strata::cli::RunRepair(rpa);
+  if (repair->parsed()) {
+    spdlog::set_level(spdlog::level::warn);  // its report says what the rebuild did
+    return strata::cli::RunRepair(rpa);
+  }
   return strata::cli::Fail("no command given (see 'strata --help')");
 }

@@ -164,6 +164,12 @@ Status LogBelowBasis(const std::string& where, T last_t, uint64_t end_offset, T 
                             " were cut from the log or lost; no transaction is accepted over the gap");
 }
 
+std::string CorruptionOf(const std::string& dropped_reason) {
+  std::string_view r = dropped_reason;
+  if (r.starts_with("corruption: ")) r.remove_prefix(12);
+  return std::string(r.substr(0, r.find("; dropped ")));
+}
+
 namespace {
 Result<LogReadResult> ReadLogRecords(Env* env, const std::string& path, RecoveryMode mode,
                                      const std::function<Status(LogRecord&&)>& fn, LogSkim skim);
@@ -184,7 +190,7 @@ Result<LogReadResult> ReadLog(Env* env, const std::string& path, RecoveryMode mo
     // Salvage mode stopped at damage: that, not a cut, is the cause.
     static constexpr std::string_view kCorrupt = "corruption: ";
     if (res->torn_tail && res->dropped_reason.starts_with(kCorrupt))
-      return Status::Corruption(res->dropped_reason.substr(kCorrupt.size()) + ", below the index root's basis t=" +
+      return Status::Corruption(CorruptionOf(res->dropped_reason) + ", below the index root's basis t=" +
                                 std::to_string(skim.through_t));
     return LogBelowBasis("log " + path, last_t, res->valid_bytes, skim.through_t);
   }

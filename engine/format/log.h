@@ -71,6 +71,9 @@ struct LogSkim {
   bool (*keep)(EntityId a) = nullptr;
   bool must_reach = false;
 };
+// What a salvage read (kTruncateCorruptTail) found corrupt, from its
+// dropped_reason: "log PATH: ... in record at offset N".
+std::string CorruptionOf(const std::string& dropped_reason);
 // The Corruption of a log `where` whose last intact record is t=last_t
 // (ending at byte end_offset) below an index basis of basis_t.
 Status LogBelowBasis(const std::string& where, T last_t, uint64_t end_offset, T basis_t);

@@ -76,7 +76,7 @@ class FileLogStore final : public LogStore {
     static constexpr std::string_view kCorrupt = "corruption: ";
     if (again.ok() && again->torn_tail && again->dropped_reason.starts_with(kCorrupt) &&
         again->valid_bytes == first->valid_bytes)
-      return Status::Corruption(again->dropped_reason.substr(kCorrupt.size()));
+      return Status::Corruption(CorruptionOf(again->dropped_reason));
     return again;
   }
 
