@@ -1,5 +1,6 @@
-// `strata index` (force an indexing job, print its metrics) and `strata
-// verify` (the offline consistency check of strata/verify.h).
+// `strata index` (force an indexing job, print its metrics), `strata
+// verify` (the consistency check of strata/verify.h, read-only) and `strata
+// repair` (what can be fixed without losing acknowledged data).
 
 #include <cstdio>
 
@@ -97,6 +98,30 @@ int RunVerify(const VerifyArgs& args) {
     return Fail(args.db + " is not consistent: " + std::to_string(r.problems.size()) + " problem" +
                 (r.problems.size() == 1 ? "" : "s") + "; the first: " + r.problems.front());
   }
+  std::fflush(stdout);
+  return 0;
+}
+
+int RunRepair(const RepairArgs& args) {
+  auto report = Repair(args.db);
+  if (!report.ok()) return Fail(report.status().message());
+  const RepairReport& r = *report;
+  if (args.format == Format::kJson) {
+    Json actions = Json::array();
+    for (const std::string& a : r.actions) actions.push_back(a);
+    Json problems = Json::array();
+    for (const std::string& p : r.after.problems) problems.push_back(p);
+    PrintLine(DumpJson(Json{{"actions", std::move(actions)}, {"ok", r.after.ok}, {"problems", std::move(problems)}}));
+  } else {
+    using edn::Node;
+    std::vector<Node> actions, problems;
+    for (const std::string& a : r.actions) actions.push_back(Node::String(a));
+    for (const std::string& p : r.after.problems) problems.push_back(Node::String(p));
+    PrintLine(edn::Print(Node::Map({Node::Keyword("actions"), Node::Vector(std::move(actions)), Node::Keyword("ok"),
+                                    Node::Bool(r.after.ok), Node::Keyword("problems"),
+                                    Node::Vector(std::move(problems))})));
+  }
+  if (!r.after.ok) return Fail(args.db + " still does not verify after repair: " + r.after.problems.front());
   std::fflush(stdout);
   return 0;
 }

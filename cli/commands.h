@@ -78,6 +78,11 @@ struct VerifyArgs {
   Format format = Format::kEdn;
 };
 
+struct RepairArgs {
+  std::string db;
+  Format format = Format::kEdn;
+};
+
 int RunTransact(const TransactArgs& args);
 int RunDatoms(const DatomsArgs& args);
 int RunLog(const LogArgs& args);
@@ -87,12 +92,16 @@ int RunRun(const RunArgs& args);
 int RunIndex(const IndexArgs& args);
 // Exit 1 when the database is not consistent.
 int RunVerify(const VerifyArgs& args);
+// Exit 1 when it refuses (repairing would lose acknowledged data) or the
+// repaired database still does not verify.
+int RunRepair(const RepairArgs& args);
 
 // Prints "strata: error: <message>" on stderr; returns 1.
 int Fail(const std::string& message);
 
-// Opens an existing database read-mostly: never creates one ("no database
-// at DIR" otherwise).
+// Opens an existing database read-only (Options::read_only): no lock, so
+// it works while a writer runs; no recovery, no byte changed; never creates
+// one ("no database at DIR" otherwise).
 Result<std::unique_ptr<Connection>> OpenExisting(const std::string& dir);
 
 // A point in time from the command line: a t, a tx id, an instant

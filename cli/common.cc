@@ -56,10 +56,11 @@ int Fail(const std::string& message) {
 Result<std::unique_ptr<Connection>> OpenExisting(const std::string& dir) {
   Options o;
   o.create_if_missing = false;
+  o.read_only = true;
   auto conn = Connection::Open(dir, o);
   if (!conn.ok()) {
     const Status& s = conn.status();
-    if (s.IsNotFound()) return s;  // "no database at DIR"
+    if (s.IsNotFound() || s.message().starts_with("opening " + dir)) return s;  // "no database at DIR"
     return Status(s).WithContext("opening " + dir);
   }
   return conn;

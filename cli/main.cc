@@ -151,8 +151,19 @@ int main(int argc, char** argv) {
   CLI::App* verify = app.add_subcommand(
       "verify", "Check a database: every segment's checksum, sorted disjoint levels, the sort orders agree,\n"
                 "and every view equals a replay of the log. Exits 1 when anything is wrong.");
-  verify->add_option("--db", va.db, "database folder (must exist; not open elsewhere)")->required()->option_text("DIR");
+  verify->add_option("--db", va.db, "database folder (must exist; may be open by a writer: verify only reads)")
+      ->required()
+      ->option_text("DIR");
   AddFormat(verify, &va.format);
+
+  strata::cli::RepairArgs rpa;
+  CLI::App* repair = app.add_subcommand(
+      "repair", "Repair what can be fixed without losing an acknowledged transaction: cut torn tails, and\n"
+                "rebuild a damaged index from the log (moved aside to DIR/damaged-index-N, not deleted).\n"
+                "Refuses (exit 1, nothing changed) when the log itself is damaged or shorter than the index.\n"
+                "Prints what it did and the verify result.");
+  repair->add_option("--db", rpa.db, "database folder (must exist; not open by a writer)")->required()->option_text("DIR");
+  AddFormat(repair, &rpa.format);
 
   // q, pull, report and compare run from their callbacks during parse.
   int callback_exit = -1;
@@ -185,7 +196,7 @@ int main(int argc, char** argv) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     if (argc >= 2 && argv[1][0] != '-' && app.get_subcommands().empty()) {
       return strata::cli::Fail(std::string("unknown command '") + argv[1] +
-                               "': expected transact, datoms, log, q, pull, demo, run, load, gen, import, gen-csv, index, verify, report, "
+                               "': expected transact, datoms, log, q, pull, demo, run, load, gen, import, gen-csv, index, verify, repair, report, "
                                "compare, transactor or peer "
                                "(see 'strata --help')");
     }
@@ -215,5 +226,9 @@ int main(int argc, char** argv) {
   }
   if (index->parsed()) return strata::cli::RunIndex(ia);
   if (verify->parsed()) return strata::cli::RunVerify(va);
+  if (repair->parsed()) {
+    spdlog::set_level(spdlog::level::warn);  // its report says what the rebuild did
+    return strata::cli::RunRepair(rpa);
+  }
   return strata::cli::Fail("no command given (see 'strata --help')");
 }

@@ -36,6 +36,7 @@ Result<TxReport> Connection::Transact(std::string_view edn_text) {
 
 Result<TxReport> Connection::Transact(const edn::Node& tx_data) {
   Rep& r = *rep_;
+  if (r.options.read_only) return Status::InvalidArgument("transact: " + r.dir + " is open read-only");
   Rep::Writer w(&r.mu);
   w.tx = &tx_data;
   MutexLock l(&r.mu);

@@ -5,10 +5,14 @@
 #include <spdlog/spdlog.h>
 
 #include <limits>
+#include <optional>
+#include <unordered_set>
 
 #include "db/connection_rep.h"
 #include "db/replay.h"
 #include "format/log.h"
+#include "format/segment.h"
+#include "util/env_readonly.h"
 
 namespace strata {
 
@@ -45,6 +49,7 @@ std::string Options::ToString() const {
          " segment_cache_bytes=" + std::to_string(segment_cache_bytes) +
          " subscriber_capacity=" + std::to_string(subscriber_capacity) +
          " recover_corrupt_log_tail=" + (recover_corrupt_log_tail ? "true" : "false") +
+         (read_only ? " read_only=true" : "") +
          (segment_retain_ms ? " segment_retain_ms=" + std::to_string(segment_retain_ms) : std::string());
 }
 
@@ -54,6 +59,41 @@ namespace {
 bool IsExcisionRequestAttr(EntityId a) {
   return a == sys::kExcise || a == sys::kExciseAttrs || a == sys::kExciseBefore || a == sys::kExciseBeforeT;
 }
+
+// The newest pack's torn tail (if any) against the root: true when there
+// is one and the root reaches no blob at or after it (a writer may cut it);
+// when the root does (or cannot be loaded for a blob missing there), it is
+// damage in front of referenced data: Corruption naming the place.
+// `root` is the loaded root or why loading failed.
+Result<bool> CheckTornTail(Storage& storage, const Result<std::shared_ptr<const IndexRoot>>& root,
+                           const std::string& dir) {
+  std::optional<TornTail> tail = storage.torn_tail();
+  if (!tail) return false;
+  const std::string where = "opening " + dir + ": storage: " + tail->ToString();
+  if (!root.ok()) {
+    if (root.status().IsNotFound())
+      return Status::Corruption(where + ", and the index root names data not before it (" + root.status().message() +
+                                "); nothing was changed");
+    return root.status().WithContext(where);
+  }
+  std::vector<uint64_t> ids;
+  (*root)->CollectIds(&ids);
+  if (!ids.empty()) {
+    STRATA_ASSIGN_OR_RETURN(std::vector<std::string> keys, storage.List("seg/"));
+    std::unordered_set<uint64_t> present;
+    for (const std::string& k : keys) {
+      uint64_t id;
+      if (ParseSegmentKey(k, &id)) present.insert(id);
+    }
+    for (uint64_t id : ids) {
+      if (!present.count(id))
+        return Status::Corruption(where + ", and the index root names segment " + SegmentName(id) +
+                                  ", which is not before it; nothing was changed");
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 Connection::Connection() : rep_(std::make_unique<Rep>()) {}
@@ -71,31 +111,57 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dir, con
   MutexLock l(&r.mu);
   r.dir = dir;
   r.options = options;
+  const bool ro = options.read_only;
   BackendOptions bo;
-  bo.env = options.env;
-  bo.create_if_missing = options.create_if_missing;
+  bo.env = options.env ? options.env : Env::Default();
+  if (ro) {
+    // Everything below sees only an Env that refuses to write.
+    r.read_only_env = NewReadOnlyEnv(bo.env);
+    bo.env = r.read_only_env.get();
+    r.options.background_indexing = false;
+  }
+  bo.create_if_missing = options.create_if_missing && !ro;
+  bo.writer = !ro;
   bo.sync = options.sync != SyncPolicy::kNever;
   STRATA_ASSIGN_OR_RETURN(r.backend, OpenBackend(dir, bo));
   r.log = r.backend.log.get();
 
   // The durable index: load the newest root, if any.
   r.durable = std::make_shared<DurableContext>();
+  r.durable->env = r.read_only_env;  // database values may outlive the connection
   r.durable->storage = std::move(r.backend.storage);
   r.durable->cache = std::make_shared<SegmentCache>(options.segment_cache_bytes);
   r.durable->sync = options.sync != SyncPolicy::kNever;
-  STRATA_ASSIGN_OR_RETURN(std::optional<std::string> root_bytes, r.durable->storage->ReadRoot());
   std::shared_ptr<const IndexRoot> root;
-  if (root_bytes) {
+  bool cut_pack_tail = false;  // the writer's, once the log is found whole
+  for (int attempt = 0;; ++attempt) {
+    STRATA_ASSIGN_OR_RETURN(std::optional<std::string> root_bytes, r.durable->storage->ReadRoot());
+    if (!root_bytes) {
+      auto empty = std::make_shared<IndexRoot>();
+      empty->strategy = options.strategy.empty() ? DefaultStrategyName() : options.strategy;
+      // A new database records its strategy from the start (strata verify
+      // shows it), before any job writes a root of its own.
+      if (!ro) {
+        if (Status s = r.durable->storage->PublishRoot(EncodeRoot(*empty)); !s.ok())
+          return s.WithContext("creating " + dir);
+      }
+      root = std::move(empty);
+      STRATA_ASSIGN_OR_RETURN(cut_pack_tail, CheckTornTail(*r.durable->storage, root, dir));
+      break;
+    }
     auto loaded = LoadRoot(*r.durable, *root_bytes);
+    Result<bool> settled = CheckTornTail(*r.durable->storage, loaded, dir);
+    if (!settled.ok() && ro && attempt < 3) {
+      // A reader races the writer: a newer root may have replaced this one
+      // and its segments been collected meanwhile. Look again.
+      auto now = r.durable->storage->ReadRoot();
+      if (now.ok() && *now != root_bytes) continue;
+    }
+    if (!settled.ok()) return settled.status();
+    cut_pack_tail = *settled;
     if (!loaded.ok()) return loaded.status().WithContext("opening " + dir);
     root = std::move(*loaded);
-  } else {
-    auto empty = std::make_shared<IndexRoot>();
-    empty->strategy = options.strategy.empty() ? DefaultStrategyName() : options.strategy;
-    // A new database records its strategy from the start (strata verify
-    // shows it), before any job writes a root of its own.
-    if (Status s = r.durable->storage->PublishRoot(EncodeRoot(*empty)); !s.ok()) return s.WithContext("creating " + dir);
-    root = std::move(empty);
+    break;
   }
   // Every strategy's settings are checked now, not when a switch needs them.
   for (const auto& [name, text] : options.strategy_settings) {
@@ -112,14 +178,15 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dir, con
   std::shared_ptr<const DbState> state = std::move(*loaded_state);
   r.live_roots.push_back(root);
 
-  // Replay the log after the root: it is the source of truth.
+  // Replay the log after the root: it is the source of truth. It must hold
+  // every transaction the root covers (LogSkim::must_reach).
   std::vector<ExcisionSpec> excisions;
   const RecoveryMode mode =
       options.recover_corrupt_log_tail ? RecoveryMode::kTruncateCorruptTail : RecoveryMode::kStrict;
   const T durable_t = root->generation == 0 ? 0 : root->basis_t;
   const bool indexed = root->generation > 0;
   uint64_t recovered = 0;
-  auto res = r.log->Recover(mode, [&](LogRecord&& rec) -> Status {
+  auto on_record = [&](LogRecord&& rec) -> Status {
     if (indexed && rec.t <= durable_t) {
       // Already in the durable index; remember excisions for the log check.
       if (HasExcision(rec.datoms)) {
@@ -131,11 +198,23 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dir, con
     ReplayTransaction(&state, rec.t, std::move(rec.datoms), &excisions);
     recovered++;
     return Status::OK();
-  }, LogSkim{indexed ? durable_t : 0, IsExcisionRequestAttr});
+  };
+  const LogSkim skim{indexed ? durable_t : 0, IsExcisionRequestAttr, /*must_reach=*/true};
+  // A reader reads what is intact and changes nothing; the writer also
+  // cuts a torn tail (never acknowledged: log.h) and readies the log.
+  auto res = ro ? r.log->Read(on_record, skim) : r.log->Recover(mode, on_record, skim);
   if (!res.ok()) return res.status().WithContext("opening " + dir);
-  if (res->torn_tail) {
+  if (res->torn_tail && !ro) {
     r.stats.recovered_torn_tail = true;
     spdlog::warn("strata: {}: dropped the log tail after byte {} ({})", dir, res->valid_bytes, res->dropped_reason);
+  }
+  // The pack's torn tail, checked against the root above (a reader leaves
+  // it: perhaps a writer's append in flight).
+  if (cut_pack_tail && !ro) {
+    if (std::optional<TornTail> tail = r.durable->storage->torn_tail()) {
+      STRATA_RETURN_IF_ERROR(r.durable->storage->CutTornTail().WithContext("opening " + dir));
+      spdlog::warn("strata: {}: cut the torn tail of {} (no root names a blob in it)", dir, tail->ToString());
+    }
   }
   r.stats.recovered_transactions = recovered;
   {
@@ -143,7 +222,7 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dir, con
     r.state = state;
   }
   // A crash between an excision's commit and its log rewrite leaves excised
-  // datoms in the log: finish the rewrite now.
+  // datoms in the log: finish the rewrite now (a reader hides them instead).
   if (!excisions.empty()) {
     bool dirty = false;
     Status scan = r.log->ReadRange(0, std::numeric_limits<T>::max(), [&](LogRecord&& rec) -> Status {
@@ -151,9 +230,11 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dir, con
       return Status::OK();
     });
     if (!scan.ok()) return scan;
-    if (dirty) STRATA_RETURN_IF_ERROR(r.RewriteLog(excisions));
+    if (dirty && ro) r.unrewritten_excisions = std::move(excisions);
+    else if (dirty) STRATA_RETURN_IF_ERROR(r.RewriteLog(excisions));
   }
-  r.stats.log_bytes = r.log->size();
+  r.stats.log_bytes = ro ? res->valid_bytes : r.log->size();
+  if (ro) return c;
   // Segments no root reaches are leftovers of a job that did not publish.
   auto gc = CollectGarbage(*r.durable->storage, {root});
   if (gc.ok()) r.stats.segments_collected += *gc;
@@ -187,14 +268,18 @@ Status Connection::TxRange(T start, T end,
     MutexLock l(&rep_->mu);
     if (rep_->closed) return Status::Aborted("connection to " + rep_->dir + " is closed");
   }
-  return log->ReadRange(start, std::min(end, basis + 1), [&](LogRecord&& rec) { return fn(rec.t, rec.datoms); });
+  const auto& hidden = rep_->unrewritten_excisions;
+  return log->ReadRange(start, std::min(end, basis + 1), [&](LogRecord&& rec) {
+    if (!hidden.empty()) std::erase_if(rec.datoms, [&](const Datom& d) { return Excised(hidden, d); });
+    return fn(rec.t, rec.datoms);
+  });
 }
 
 Result<uint64_t> Connection::StorageBytes() const { return rep_->durable->storage->BytesAtRest(); }
 
 Status Connection::Sync() {
   MutexLock l(&rep_->mu);
-  if (rep_->closed) return Status::OK();
+  if (rep_->closed || rep_->options.read_only) return Status::OK();
   // Wait out a leader in flight: syncing concurrently with its append would
   // race on the writer.
   while (!rep_->writers.empty()) rep_->idle_cv.Wait();

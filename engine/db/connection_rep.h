@@ -44,6 +44,10 @@ struct Connection::Rep {
 
   std::string dir;  // the location, as given
   Options options;
+  std::shared_ptr<Env> read_only_env;  // options.read_only: the only Env below (durable->env too)
+  // A reader's: excisions whose log rewrite a crash interrupted (the writer
+  // finishes it on open); TxRange hides their datoms.
+  std::vector<ExcisionSpec> unrewritten_excisions;
   Backend backend;          // storage, log and writer's lock
   LogStore* log = nullptr;  // backend.log
 

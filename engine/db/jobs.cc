@@ -99,6 +99,7 @@ void Connection::Rep::JobLoop() {
 
 Result<std::vector<JobMetrics>> Connection::IndexNow() {
   Rep& r = *rep_;
+  if (r.options.read_only) return Status::InvalidArgument("index: " + r.dir + " is open read-only");
   MutexLock l(&r.mu);
   if (r.closed) return Status::Aborted("connection to " + r.dir + " is closed");
   // Wait out a commit in flight, then seal the open novelty.

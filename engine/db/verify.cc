@@ -321,11 +321,14 @@ Result<VerifyReport> Verify(const std::string& dir, const VerifyOptions& options
   Options o;
   o.env = env;
   o.create_if_missing = false;
+  o.read_only = true;  // verify never repairs: see strata repair
   o.background_indexing = false;
   o.memory_index_threshold = o.memory_index_max = std::numeric_limits<uint64_t>::max();
   auto conn = Connection::Open(dir, o);
   if (!conn.ok()) {
-    if (conn.status().code() == Code::kBusy || conn.status().IsNotFound()) return conn.status();
+    // No database there; a missing blob is a problem to report.
+    if (conn.status().IsNotFound() && conn.status().message().find("no such blob") == std::string::npos)
+      return conn.status();
     v.Problem("opening: " + conn.status().ToString());
     return report;
   }

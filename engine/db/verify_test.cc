@@ -161,8 +161,8 @@ TEST_F(VerifyTest, MissingLeafIsNamed) {
   EXPECT_NE(r.problems[0].find("segment " + SegmentName(id)), std::string::npos) << r.ToString();
 }
 
-// The durable index holds transactions the log no longer has: the views
-// differ from a replay of the log.
+// The durable index holds transactions the log no longer has: the log was
+// cut below the root's basis, which the open itself reports.
 TEST_F(VerifyTest, IndexAheadOfTheLogIsReported) {
   Build("adaptive", 100);
   auto short_log = env_->ReadFile("/db/log");
@@ -179,11 +179,12 @@ TEST_F(VerifyTest, IndexAheadOfTheLogIsReported) {
   VerifyReport r = Check();
   EXPECT_FALSE(r.ok);
   ASSERT_FALSE(r.problems.empty());
-  EXPECT_NE(r.ToString().find("log replay"), std::string::npos) << r.ToString();
-  EXPECT_NE(r.ToString().find("basis-t is"), std::string::npos) << r.ToString();
+  EXPECT_NE(r.problems[0].find("below the index root's basis"), std::string::npos) << r.ToString();
+  EXPECT_NE(r.problems[0].find("/db/log"), std::string::npos) << r.ToString();
 }
 
-TEST_F(VerifyTest, MissingOrBusyDatabaseIsAnError) {
+// Verify only reads: it runs while a writer holds the database.
+TEST_F(VerifyTest, MissingDatabaseIsAnErrorAndAWriterDoesNotBlockVerify) {
   VerifyOptions vo;
   vo.env = env_.get();
   auto r = Verify("/nothing", vo);
@@ -194,9 +195,10 @@ TEST_F(VerifyTest, MissingOrBusyDatabaseIsAnError) {
   o.env = env_.get();
   auto c = Connection::Open("/db", o);
   ASSERT_TRUE(c.ok());
+  ASSERT_TRUE((*c)->Transact("[{:v/id 1001 :v/name \"while open\"}]").ok());
   r = Verify("/db", vo);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), Code::kBusy);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->ok) << r->ToString();
 }
 
 }  // namespace

@@ -157,8 +157,56 @@ Status DecodeLogPayload(std::string_view payload, LogRecord* rec, bool (*keep)(E
   return Status::OK();
 }
 
+Status LogBelowBasis(const std::string& where, T last_t, uint64_t end_offset, T basis_t) {
+  return Status::Corruption(where + ": the log ends at t=" + std::to_string(last_t) + " (byte " +
+                            std::to_string(end_offset) + "), below the index root's basis t=" + std::to_string(basis_t) +
+                            ": transactions " + std::to_string(last_t + 1) + ".." + std::to_string(basis_t) +
+                            " were cut from the log or lost; no transaction is accepted over the gap");
+}
+
+std::string CorruptionOf(const std::string& dropped_reason) {
+  std::string_view r = dropped_reason;
+  if (r.starts_with("corruption: ")) r.remove_prefix(12);
+  return std::string(r.substr(0, r.find("; dropped ")));
+}
+
+namespace {
+Result<LogReadResult> ReadLogRecords(Env* env, const std::string& path, RecoveryMode mode,
+                                     const std::function<Status(LogRecord&&)>& fn, LogSkim skim);
+}  // namespace
+
 Result<LogReadResult> ReadLog(Env* env, const std::string& path, RecoveryMode mode,
                               const std::function<Status(LogRecord&&)>& fn, LogSkim skim) {
+  if (!skim.must_reach || skim.through_t == 0) return ReadLogRecords(env, path, mode, fn, skim);
+  T last_t = 0, before_basis = 0, after_basis = 0;
+  auto res = ReadLogRecords(env, path, mode, [&](LogRecord&& rec) {
+    if (rec.t <= skim.through_t) before_basis = rec.t;
+    else if (after_basis == 0) after_basis = rec.t;
+    last_t = rec.t;
+    return fn(std::move(rec));
+  }, skim);
+  if (!res.ok()) return res;
+  if (last_t < skim.through_t) {
+    // Salvage mode stopped at damage: that, not a cut, is the cause.
+    static constexpr std::string_view kCorrupt = "corruption: ";
+    if (res->torn_tail && res->dropped_reason.starts_with(kCorrupt))
+      return Status::Corruption(CorruptionOf(res->dropped_reason) + ", below the index root's basis t=" +
+                                std::to_string(skim.through_t));
+    return LogBelowBasis("log " + path, last_t, res->valid_bytes, skim.through_t);
+  }
+  // The basis is a committed t: its record must be there (t values are
+  // not consecutive — entity ids share the counter — but never skipped
+  // over the basis).
+  if (before_basis != skim.through_t)
+    return Status::Corruption("log " + path + ": no record of t=" + std::to_string(skim.through_t) +
+                              ", the index root's basis: the log jumps from t=" + std::to_string(before_basis) +
+                              " to t=" + std::to_string(after_basis) + "; no transaction is accepted over the gap");
+  return res;
+}
+
+namespace {
+Result<LogReadResult> ReadLogRecords(Env* env, const std::string& path, RecoveryMode mode,
+                                     const std::function<Status(LogRecord&&)>& fn, LogSkim skim) {
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file, env->NewRandomAccessFile(path));
   LogReadResult res;
   res.file_bytes = file->Size();
@@ -255,6 +303,7 @@ Result<LogReadResult> ReadLog(Env* env, const std::string& path, RecoveryMode mo
   }
   return res;
 }
+}  // namespace
 
 // ---- LogWriter -------------------------------------------------------------
 

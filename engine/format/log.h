@@ -61,10 +61,22 @@ struct LogReadResult {
 // are checksummed and parsed in full, but only the datoms of attributes for
 // which keep(a) is true are built; the others are skipped. A reopen thus
 // reads past the indexed part of a long log without building its values.
+//
+// With must_reach, through_t is the basis of a durable index built from
+// the log: a log whose intact records end before it was cut or lost
+// acknowledged transactions, and ReadLog returns Corruption saying so
+// (before the caller could truncate or append anything).
 struct LogSkim {
   T through_t = 0;
   bool (*keep)(EntityId a) = nullptr;
+  bool must_reach = false;
 };
+// What a salvage read (kTruncateCorruptTail) found corrupt, from its
+// dropped_reason: "log PATH: ... in record at offset N".
+std::string CorruptionOf(const std::string& dropped_reason);
+// The Corruption of a log `where` whose last intact record is t=last_t
+// (ending at byte end_offset) below an index basis of basis_t.
+Status LogBelowBasis(const std::string& where, T last_t, uint64_t end_offset, T basis_t);
 Result<LogReadResult> ReadLog(Env* env, const std::string& path, RecoveryMode mode,
                               const std::function<Status(LogRecord&&)>& fn, LogSkim skim = {});
 

@@ -85,8 +85,13 @@ std::string EncodeRoot(const IndexRoot& root) {
   return out;
 }
 
-Result<std::shared_ptr<const IndexRoot>> LoadRoot(DurableContext& ctx, std::string_view bytes) {
-  auto corrupt = [&](const std::string& what) { return Status::Corruption("index root: " + what); };
+namespace {
+Status RootCorrupt(const std::string& what) { return Status::Corruption("index root: " + what); }
+
+// Checks the root's checksum and decodes its header into *root; *rest is
+// the tree part after it.
+Status DecodeRootHeader(std::string_view bytes, IndexRoot* root, std::string_view* rest) {
+  auto corrupt = RootCorrupt;
   if (bytes.size() < 9 + 4 + 8 || bytes.substr(0, 9) != "STRATROOT") return corrupt("bad magic or too short");
   const std::string_view body = bytes.substr(0, bytes.size() - 8);
   if (coding::DecodeFixed64(bytes.data() + body.size()) != coding::Checksum(body)) return corrupt("checksum mismatch");
@@ -94,13 +99,29 @@ Result<std::shared_ptr<const IndexRoot>> LoadRoot(DurableContext& ctx, std::stri
   uint32_t version;
   if (!coding::GetFixed32(&in, &version)) return corrupt("truncated");
   if (version != kRootVersion) return corrupt("unsupported version " + std::to_string(version));
-  auto root = std::make_shared<IndexRoot>();
   std::string_view strategy;
   if (!coding::GetLengthPrefixed(&in, &strategy) || !coding::GetVarint64(&in, &root->basis_t) ||
       !coding::GetVarint64(&in, &root->generation) || !coding::GetVarint64(&in, &root->next_segment) ||
       !coding::GetVarint64(&in, &root->next_t) || !coding::GetZigzag64(&in, &root->last_instant))
     return corrupt("truncated header");
   root->strategy = std::string(strategy);
+  *rest = in;
+  return Status::OK();
+}
+}  // namespace
+
+Result<IndexRoot> ReadRootHeader(std::string_view bytes) {
+  IndexRoot root;
+  std::string_view rest;
+  STRATA_RETURN_IF_ERROR(DecodeRootHeader(bytes, &root, &rest));
+  return root;
+}
+
+Result<std::shared_ptr<const IndexRoot>> LoadRoot(DurableContext& ctx, std::string_view bytes) {
+  auto corrupt = RootCorrupt;
+  auto root = std::make_shared<IndexRoot>();
+  std::string_view in;
+  STRATA_RETURN_IF_ERROR(DecodeRootHeader(bytes, root.get(), &in));
   // The directory ids of every level first, then their blobs in one
   // storage call (one round trip on a networked store).
   std::vector<std::vector<std::vector<uint64_t>>> dir_ids(kTreeCount);

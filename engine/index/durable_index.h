@@ -59,6 +59,7 @@ struct IndexRoot {
 
 // Storage, the segment cache, and read counters shared by database values.
 struct DurableContext {
+  std::shared_ptr<Env> env;  // an Env the storage uses that no one else owns (a read-only open's)
   std::shared_ptr<Storage> storage;
   std::shared_ptr<SegmentCache> cache;
   bool sync = true;                         // fsync new segments before a root names them
@@ -70,6 +71,9 @@ std::string SegmentKey(uint64_t id);  // "seg/<16 hex>"
 bool ParseSegmentKey(const std::string& key, uint64_t* id);
 
 std::string EncodeRoot(const IndexRoot& root);
+// Decodes only a root's header (strategy, basis_t, generation, counters),
+// checking its checksum; reads nothing from storage. The trees stay empty.
+Result<IndexRoot> ReadRootHeader(std::string_view bytes);
 // Decodes a root and reads its directories.
 Result<std::shared_ptr<const IndexRoot>> LoadRoot(DurableContext& ctx, std::string_view bytes);
 

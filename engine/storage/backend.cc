@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "strata/location.h"
@@ -43,12 +44,40 @@ class FileLogStore final : public LogStore {
     LogReadResult res;
     if (env_->FileExists(path_)) {
       STRATA_ASSIGN_OR_RETURN(res, ReadLog(env_, path_, mode, fn, skim));
+    } else if (skim.must_reach && skim.through_t > 0) {
+      return LogBelowBasis("log " + path_ + " (missing)", 0, 0, skim.through_t);
     }
     STRATA_ASSIGN_OR_RETURN(writer_, LogWriter::Open(env_, path_, res.valid_bytes));
     STRATA_RETURN_IF_ERROR(writer_->Sync());
     STRATA_RETURN_IF_ERROR(env_->SyncDir(dir_));
     size_.store(writer_->size());
     return res;
+  }
+
+  Result<LogReadResult> Read(const std::function<Status(LogRecord&&)>& fn, LogSkim skim) const override {
+    if (!env_->FileExists(path_)) {
+      if (skim.must_reach && skim.through_t > 0) return LogBelowBasis("log " + path_ + " (missing)", 0, 0, skim.through_t);
+      return LogReadResult{};
+    }
+    // A record a writer in another process is appending can read as
+    // corrupt (its bytes half copied): stop there, look again a moment
+    // later, and report corruption only if the same place still is.
+    T last = 0;
+    auto first = ReadLog(env_, path_, RecoveryMode::kTruncateCorruptTail, [&](LogRecord&& rec) -> Status {
+      last = rec.t;
+      return fn(std::move(rec));
+    }, skim);
+    if (!first.ok() || !first->torn_tail || !first->dropped_reason.starts_with("corruption")) return first;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const T seen = last;
+    auto again = ReadLog(env_, path_, RecoveryMode::kTruncateCorruptTail, [&](LogRecord&& rec) -> Status {
+      return rec.t > seen ? fn(std::move(rec)) : Status::OK();
+    }, skim);
+    static constexpr std::string_view kCorrupt = "corruption: ";
+    if (again.ok() && again->torn_tail && again->dropped_reason.starts_with(kCorrupt) &&
+        again->valid_bytes == first->valid_bytes)
+      return Status::Corruption(CorruptionOf(again->dropped_reason));
+    return again;
   }
 
   Status ReadRange(T start, T end, const std::function<Status(LogRecord&&)>& fn) const override {
@@ -205,7 +234,7 @@ Result<Backend> OpenFolderBackend(const std::string& dir, const BackendOptions& 
   EnvStorageOptions so;
   so.read_only = !options.writer;
   STRATA_ASSIGN_OR_RETURN(b.storage, NewEnvStorage(env, dir, so));
-  if (options.writer) b.log = std::make_unique<FileLogStore>(env, dir);
+  b.log = std::make_unique<FileLogStore>(env, dir);  // a reader's only reads
   return b;
 }
 

@@ -13,7 +13,8 @@
 //   Append(...)* Sync()        a group commit; records are durable after Sync
 //   Rewrite(...)               an excision: every record edited, atomically
 // Readers (TxRange, a transactor catching up a peer) call ReadRange from any
-// thread; it sees every record appended so far, synced or not.
+// thread; it sees every record appended so far, synced or not. A reader's
+// LogStore (OpenBackend writer=false) offers Read and ReadRange only.
 //
 // Thread safety: Recover, Append, Sync and Rewrite are called by one thread
 // at a time; ReadRange, size, stats and Describe from any thread.
@@ -46,6 +47,11 @@ class LogStore {
   // readies the store for appending after the last intact record.
   virtual Result<LogReadResult> Recover(RecoveryMode mode, const std::function<Status(LogRecord&&)>& fn,
                                         LogSkim skim) = 0;
+  // Reads every intact record in t order like Recover, changing nothing: a
+  // torn tail is left where it is (a reader's open, while a writer may be
+  // appending; repair's check). A record the writer is appending meanwhile
+  // is left out, not reported as corrupt.
+  virtual Result<LogReadResult> Read(const std::function<Status(LogRecord&&)>& fn, LogSkim skim) const = 0;
   // Records with start <= t < end, in t order, including appended but
   // unsynced ones. A corrupt record is Corruption.
   virtual Status ReadRange(T start, T end, const std::function<Status(LogRecord&&)>& fn) const = 0;
@@ -75,7 +81,7 @@ class BackendLock {
 struct Backend {
   std::string location;              // as given
   std::unique_ptr<Storage> storage;
-  std::unique_ptr<LogStore> log;     // null for a reader (OpenBackend writer=false)
+  std::unique_ptr<LogStore> log;     // a reader's (writer=false) reads only
   std::unique_ptr<BackendLock> lock; // null for a reader
   bool existed = false;              // a log was there before this open
 };
@@ -83,7 +89,8 @@ struct Backend {
 struct BackendOptions {
   Env* env = nullptr;          // folder backends; null: Env::Default()
   bool create_if_missing = true;
-  bool writer = true;          // take the lock and open the log for appending
+  bool writer = true;          // take the lock and open the log for appending;
+                               // false: create, lock, repair and write nothing
   bool sync = true;            // false: no fsync / synchronous_commit off
 };
 

@@ -96,6 +96,11 @@ class MemStorage final : public Storage {
 
 }  // namespace
 
+std::string TornTail::ToString() const {
+  return "pack " + path + ": " + why + " in record at offset " + std::to_string(offset) + " (" + std::to_string(bytes) +
+         " bytes to the end of the file)";
+}
+
 std::unique_ptr<Storage> NewMemStorage() { return std::make_unique<MemStorage>(); }
 
 }  // namespace strata

@@ -34,6 +34,20 @@ struct StorageStats {
   double wait_ms = 0;        // wall time spent waiting on the service
 };
 
+// Bytes at the end of the newest pack file of a folder storage that are not
+// a whole, intact record. A crash leaves such a tail of appends that were
+// never synced; since a root is published only after the sync, no root can
+// name a blob in it. Damage can look the same, so whoever cuts it checks
+// first that the published root reaches no blob in or after it.
+struct TornTail {
+  std::string path;     // the pack file
+  uint64_t offset = 0;  // of the first byte that is not an intact record
+  uint64_t bytes = 0;   // from there to the end of the file
+  std::string why;      // what is wrong with the record at offset
+  // "pack PATH: WHY in record at offset N (M bytes to the end of the file)"
+  std::string ToString() const;
+};
+
 class Storage {
  public:
   virtual ~Storage() = default;
@@ -73,6 +87,13 @@ class Storage {
   // Bytes of all blobs at rest plus the root.
   virtual Result<uint64_t> BytesAtRest() = 0;
   virtual StorageStats stats() const = 0;
+  // What the latest scan found at the end of the newest pack (folder
+  // storages; others have none). A writer appends nothing while one is
+  // there: CutTornTail first.
+  virtual std::optional<TornTail> torn_tail() { return std::nullopt; }
+  // Truncates the pack at torn_tail()'s offset. The caller must have
+  // checked that the published root reaches no blob at or after it.
+  virtual Status CutTornTail() { return Status::OK(); }
   // e.g. "file:/path/db" or "memory"
   virtual std::string Describe() const = 0;
 };
@@ -86,11 +107,12 @@ struct EnvStorageOptions {
 // Files under `dir`: blobs appended to pack files in dir/packs/, the root in
 // dir/root (written with WriteFileAtomic); blobs of the old layout, one
 // file each in dir/segments/, stay readable (storage/folder/pack_storage.h, and
-// docs/formats.md). A writer creates the folder if missing and repairs a
-// torn tail left by a crash; a read-only storage sees blobs written later
-// by a writer in another process (it rescans on a miss). Opening reads the
-// header of every record: Corruption (naming pack and offset) if one is
-// damaged anywhere but at the end of the newest pack. `env` must outlive it.
+// docs/formats.md). A writer creates the folder if missing; a read-only
+// storage sees blobs written later by a writer in another process (it
+// rescans on a miss). Opening reads the header of every record: Corruption
+// (naming pack and offset) if one is damaged anywhere but at the end of the
+// newest pack; there it is a torn_tail(), cut only by CutTornTail. Opening
+// changes no byte. `env` must outlive it.
 Result<std::unique_ptr<Storage>> NewEnvStorage(Env* env, const std::string& dir,
                                                const EnvStorageOptions& options = {});
 

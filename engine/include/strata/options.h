@@ -29,6 +29,10 @@ struct Options {
   SyncPolicy sync = SyncPolicy::kAlways;       // durability of commits
   uint32_t batch_sync_interval_ms = 10;        // kBatch: longest unsynced span
   bool create_if_missing = true;               // create the folder and log
+  // Open for reading only: no lock (works while a writer runs), no
+  // recovery, no file created, no byte changed; reads the newest published
+  // root and the log as far as it is intact. Transact and IndexNow fail.
+  bool read_only = false;
   bool recover_corrupt_log_tail = false;       // drop a corrupt log tail instead of failing
   uint64_t memory_index_threshold = 32u << 20; // seal the novelty for an indexing job past this
   uint64_t memory_index_max = 512u << 20;      // transactions wait past this

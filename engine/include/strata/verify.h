@@ -17,13 +17,15 @@
 //   4. (unless options say otherwise) the current and history views of all
 //      four indexes equal those of a fresh in-memory database that replays
 //      the whole log.
-// Opening a database collects unreachable segments (garbage of jobs that
-// did not publish), so Verify may delete such files; it changes nothing
-// else. Problems are collected, not thrown: a corrupt segment is reported
-// by name and the check goes on.
+// Verify opens the database read-only (Options::read_only): it changes no
+// byte, repairs nothing (see Repair below) and runs while a writer holds
+// the database, checking the newest published root and the log as far as
+// it is intact. Problems are collected, not thrown: a corrupt segment is
+// reported by name and the check goes on; a database that cannot be
+// opened (a damaged log, damage in front of data the root names, a log
+// shorter than the root's basis) is one problem naming file and offset.
 //
-// Thread safety: Verify takes the folder's lock like Connection::Open; it
-// fails (Busy) while another connection holds the database.
+// Thread safety: any number of Verify calls and one writer may run at once.
 #pragma once
 
 #include <cstdint>
@@ -55,9 +57,37 @@ struct VerifyReport {
   std::string ToString() const;
 };
 
-// NotFound when there is no database at `dir`; Busy when it is open
-// elsewhere. A database that cannot be opened because it is corrupt gives
+// NotFound when there is no database at `dir`. A database that cannot be opened because it is corrupt gives
 // a report (ok = false) naming what failed.
 Result<VerifyReport> Verify(const std::string& dir, const VerifyOptions& options = {});
+
+// ---- repair -----------------------------------------------------------------
+//
+// Repair does what can be done without losing an acknowledged transaction,
+// and says exactly what it did:
+//   - a torn tail of the log (a record whose commit was never acknowledged)
+//     or of the newest pack (no published root names a blob in it) is cut;
+//   - a damaged index (anything Verify finds, or a root or pack that cannot
+//     be read) is moved aside into DIR/damaged-index-N (nothing is
+//     deleted) and rebuilt from the log, which must be intact.
+// It refuses — Corruption, and nothing is changed — when repairing would
+// lose acknowledged data: a log damaged anywhere but a torn tail, or a log
+// that ends below the index root's basis. Then the damaged bytes are the
+// operator's to inspect (docs/reliability.md).
+struct RepairOptions {
+  Env* env = nullptr;  // null: Env::Default()
+};
+
+struct RepairReport {
+  std::vector<std::string> actions;  // what was done, one line each; empty: nothing needed
+  VerifyReport after;                // Verify of the repaired database
+
+  // "repaired: ..." per action (or "nothing to repair"), then Verify's lines.
+  std::string ToString() const;
+};
+
+// Folder databases only (InvalidArgument for a PostgreSQL location);
+// NotFound when there is none at `dir`; Busy while a writer has it open.
+Result<RepairReport> Repair(const std::string& dir, const RepairOptions& options = {});
 
 }  // namespace strata

@@ -46,6 +46,12 @@ Status EnvStorage::Scan(bool initial) {
     std::sort(seqs.begin(), seqs.end());
   }
   if (!initial) ForgetVanished(seqs);
+  {
+    // A tail found in a pack that is no longer the newest is rescanned
+    // below (and is Corruption there unless the writer completed it).
+    MutexLock l(&mu_);
+    if (tail_ && (seqs.empty() || tail_->path != PackPath(seqs.back()))) tail_.reset();
+  }
   for (uint64_t seq : seqs) {
     uint64_t from = 0;
     bool known = false;
@@ -60,13 +66,13 @@ Status EnvStorage::Scan(bool initial) {
     if (!file.ok()) return file.status().WithContext("storage open " + dir_);
     const uint64_t size = (*file)->Size();
     if (known && size <= from) continue;
-    STRATA_RETURN_IF_ERROR(ScanPack(seq, *file, from, size, /*newest=*/seq == seqs.back(), initial));
+    STRATA_RETURN_IF_ERROR(ScanPack(seq, *file, from, size, /*newest=*/seq == seqs.back()));
   }
   return Status::OK();
 }
 
 Status EnvStorage::ScanPack(uint64_t seq, const std::shared_ptr<const RandomAccessFile>& file, uint64_t from, uint64_t size,
-                bool newest, bool initial) {
+                bool newest) {
   struct Rec {
     uint8_t kind;
     std::string key;
@@ -79,17 +85,23 @@ Status EnvStorage::ScanPack(uint64_t seq, const std::shared_ptr<const RandomAcce
   uint64_t end = from;
   for (;;) {
     STRATA_ASSIGN_OR_RETURN(PackScanner::Outcome o, scanner.Next(&h, &key, &why));
-    if (o == PackScanner::kEnd) break;
+    if (o == PackScanner::kEnd) {
+      if (newest) {
+        MutexLock l(&mu_);
+        tail_.reset();
+      }
+      break;
+    }
     if (o == PackScanner::kBad) {
       if (!newest) {
         return Status::Corruption("storage: pack " + PackPath(seq) + ": " + why + " in record at offset " +
                                   std::to_string(scanner.offset()));
       }
-      // A torn tail of the newest pack: what a crash left of its last
-      // appends (or, for a reader, what the writer is appending now).
-      if (initial && !options_.read_only) {
-        STRATA_RETURN_IF_ERROR(env_->Truncate(PackPath(seq), scanner.offset()).WithContext("storage open " + dir_));
-      }
+      // The end of the newest pack: what a crash left of its last appends
+      // (or, for a reader, what the writer is appending now) — or damage.
+      // Left as it is: CutTornTail decides (see pack_storage.h).
+      MutexLock l(&mu_);
+      tail_ = TornTail{PackPath(seq), scanner.offset(), size - scanner.offset(), why};
       break;
     }
     recs.push_back(Rec{h.kind, key, Loc{seq, scanner.offset(), h.key_len, h.value_len}});
@@ -106,6 +118,28 @@ Status EnvStorage::ScanPack(uint64_t seq, const std::shared_ptr<const RandomAcce
     }
   }
   p.end = end;
+  return Status::OK();
+}
+
+std::optional<TornTail> EnvStorage::torn_tail() {
+  MutexLock l(&mu_);
+  return tail_;
+}
+
+Status EnvStorage::CutTornTail() {
+  STRATA_RETURN_IF_ERROR(Writable("cut a torn tail"));
+  MutexLock w(&write_mu_);
+  std::optional<TornTail> tail;
+  {
+    MutexLock l(&mu_);
+    tail = tail_;
+  }
+  if (!tail) return Status::OK();
+  if (current_) (void)current_->Close();  // reopened at the new end by the next append
+  current_.reset();
+  STRATA_RETURN_IF_ERROR(env_->Truncate(tail->path, tail->offset).WithContext("storage: cutting " + tail->ToString()));
+  MutexLock l(&mu_);
+  tail_.reset();
   return Status::OK();
 }
 

@@ -41,10 +41,14 @@
 //
 // Opening reads the header and key of every record, skipping values by
 // their length, to rebuild the index. In the newest pack an incomplete
-// record, or one whose header checksum fails, is a torn tail: a writer
-// truncates the pack there, a reader stops there. In any other pack it is
-// Corruption naming pack and offset. Get verifies both checksums and the
-// key; a mismatch is Corruption naming pack, offset and key.
+// record, or one whose header checksum fails, ends the scan there: it is
+// the torn_tail(), which only CutTornTail truncates — after the opener
+// (Connection::Open) has checked that the published root reaches no blob
+// in or after it, so damage in front of referenced blobs is never cut
+// away as if a crash had left it. Until then the writer appends nothing.
+// In any other pack it is Corruption naming pack and offset. Get verifies
+// both checksums and the key; a mismatch is Corruption naming pack, offset
+// and key. Opening never changes a byte.
 //
 // Readers (read_only; replicas and peers in other processes). The writer
 // appends and compacts meanwhile, so on a miss, or when a pack vanished, a
@@ -140,6 +144,8 @@ class EnvStorage final : public Storage {
   Result<uint64_t> BytesAtRest() override;
   StorageStats stats() const override { return counters_.Snapshot(); }
   std::string Describe() const override { return "file:" + dir_; }
+  std::optional<TornTail> torn_tail() override EXCLUDES(mu_);
+  Status CutTornTail() override EXCLUDES(write_mu_, mu_);
 
   // Where the blob's value lies (LocateBlob).
   Result<BlobLocation> Locate(const std::string& key);
@@ -185,7 +191,7 @@ class EnvStorage final : public Storage {
 
   // Requires write_mu_.
   Status ScanPack(uint64_t seq, const std::shared_ptr<const RandomAccessFile>& file, uint64_t from, uint64_t size,
-                  bool newest, bool initial) REQUIRES(write_mu_);
+                  bool newest) REQUIRES(write_mu_);
 
   // Requires write_mu_. Drops the packs not in `present` (sorted), and the
   // index entries still pointing into them.
@@ -238,6 +244,7 @@ class EnvStorage final : public Storage {
   std::map<std::string, Loc> index_ GUARDED_BY(mu_);
   std::map<uint64_t, Pack> packs_ GUARDED_BY(mu_);
   std::set<std::string> legacy_ GUARDED_BY(mu_);  // keys with an old-layout file
+  std::optional<TornTail> tail_ GUARDED_BY(mu_);   // the latest scan's, in the newest pack
 
   Mutex root_mu_;  // serializes PublishRoot
 };

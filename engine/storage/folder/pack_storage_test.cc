@@ -213,7 +213,7 @@ TEST_F(PackStorageTest, CrashDuringCompactionLosesNothingSynced) {
   EXPECT_GT(reclaimed, 10) << "the faults should hit the compactions, not prevent them all";
 }
 
-TEST_F(PackStorageTest, TornTailOfTheNewestPackIsTruncated) {
+TEST_F(PackStorageTest, TornTailOfTheNewestPackIsCutOnlyWhenAsked) {
   ASSERT_TRUE(storage_->Put("seg/a", "blob a").ok());
   ASSERT_TRUE(storage_->Put("seg/b", "blob b").ok());
   ASSERT_TRUE(storage_->Sync().ok());
@@ -233,8 +233,22 @@ TEST_F(PackStorageTest, TornTailOfTheNewestPackIsTruncated) {
     EXPECT_TRUE(reader->Get("seg/c").status().IsNotFound());
     EXPECT_EQ(*base_->FileSize(pack), torn_size);
   }
-  // The writer cuts it off and appends after the last whole record.
+  // The writer's open reports it and changes nothing; it appends nothing
+  // until the tail is cut (Connection::Open checks the root first).
   Open();
+  EXPECT_EQ(*base_->FileSize(pack), torn_size);
+  auto tail = storage_->torn_tail();
+  ASSERT_TRUE(tail.has_value());
+  EXPECT_EQ(tail->path, pack);
+  EXPECT_EQ(tail->offset, c_start);
+  EXPECT_EQ(tail->bytes, torn_size - c_start);
+  const Status refused = storage_->Put("seg/x", "x");
+  EXPECT_TRUE(refused.IsCorruption()) << refused.ToString();
+  EXPECT_NE(refused.ToString().find("offset " + std::to_string(c_start)), std::string::npos) << refused.ToString();
+  EXPECT_EQ(*base_->FileSize(pack), torn_size);
+  // Cut: appends follow the last whole record.
+  ASSERT_TRUE(storage_->CutTornTail().ok());
+  EXPECT_FALSE(storage_->torn_tail().has_value());
   EXPECT_EQ(*base_->FileSize(pack), c_start);
   EXPECT_EQ(*storage_->Get("seg/a"), "blob a");
   EXPECT_EQ(*storage_->Get("seg/b"), "blob b");
@@ -254,6 +268,10 @@ TEST_F(PackStorageTest, TornTailOfTheNewestPackIsTruncated) {
   }
   const uint64_t good_end = *base_->FileSize(pack) - (28 + 5 + 6);
   Open();
+  ASSERT_TRUE(storage_->torn_tail().has_value());
+  EXPECT_EQ(storage_->torn_tail()->offset, good_end);
+  EXPECT_EQ(storage_->torn_tail()->why, "header checksum mismatch");
+  ASSERT_TRUE(storage_->CutTornTail().ok());
   EXPECT_EQ(*base_->FileSize(pack), good_end);
   EXPECT_EQ(*storage_->Get("seg/d"), "blob d");
   EXPECT_EQ(*storage_->List(""), (std::vector<std::string>{"seg/a", "seg/b", "seg/d"}));

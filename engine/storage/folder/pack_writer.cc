@@ -10,6 +10,10 @@
 namespace strata::folder {
 
 Status EnvStorage::PrepareCurrent() {
+  {
+    MutexLock l(&mu_);
+    if (tail_) return Status::Corruption("storage: " + tail_->ToString() + " was not cut: nothing is appended after it");
+  }
   if (repair_) {
     if (current_) (void)current_->Close();
     current_.reset();

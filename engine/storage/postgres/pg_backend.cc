@@ -157,6 +157,8 @@ Result<Backend> OpenPgBackend(const std::string& uri, const BackendOptions& opti
     STRATA_RETURN_IF_ERROR(lock->Acquire(open_counters));
     b.log = pg::NewPgLog(pool, lock);
     b.lock = std::make_unique<PgLockHandle>(std::move(lock));
+  } else {
+    b.log = pg::NewPgLog(pool, nullptr);  // reads only
   }
   b.storage = pg::NewPgStorage(pool);
   return b;

@@ -82,7 +82,7 @@ class PgLock {
 std::unique_ptr<Storage> NewPgStorage(std::shared_ptr<Pool> pool);
 
 // The log in strata_log (pg_log.cc); each sync first checks that `lock`
-// is still held.
+// is still held. Without a lock (a reader's) it only reads.
 std::unique_ptr<LogStore> NewPgLog(std::shared_ptr<Pool> pool, std::shared_ptr<PgLock> lock);
 
 }  // namespace strata::pg

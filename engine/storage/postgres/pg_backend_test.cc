@@ -101,7 +101,9 @@ TEST_F(PgBackendTest, StorageContract) {
   ro.writer = false;
   Backend r = Open(ro);
   EXPECT_TRUE(r.existed);
-  EXPECT_EQ(r.log, nullptr);
+  ASSERT_NE(r.log, nullptr);  // a reader's log reads only
+  EXPECT_FALSE(r.log->writable());
+  EXPECT_EQ(r.log->Append(LogRecord{1, {}}).code(), Code::kAborted);
   EXPECT_EQ(**r.storage->ReadRoot(), "root-2, longer");
   EXPECT_EQ(*r.storage->List(""), (std::vector<std::string>{"dir/1", "seg/2", "seg/3"}));
   EXPECT_EQ(*r.storage->Get("seg/2"), "TWO");

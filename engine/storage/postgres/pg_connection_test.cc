@@ -146,5 +146,25 @@ TEST_F(PgConnectionTest, SecondWriterIsBusyAndReopenFindsEverything) {
   EXPECT_EQ(Dump((*again)->db(), Index::kEavt), Dump(folder_->db(), Index::kEavt));
 }
 
+// A read-only open beside the writer: no lock taken, the writer's indexed
+// and logged transactions read back, and nothing can be written.
+TEST_F(PgConnectionTest, ReadOnlyOpenRunsBesideTheWriter) {
+  Tx(kSchema);
+  for (int i = 0; i < 20; ++i) Tx(Put(i, "x"));
+  ASSERT_TRUE(pg_->IndexNow().ok());
+  for (int i = 20; i < 30; ++i) Tx(Put(i, "y"));
+  Options o;
+  o.read_only = true;
+  o.create_if_missing = false;
+  auto r = Connection::Open(uri_, o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ((*r)->db().basis_t(), pg_->db().basis_t());
+  EXPECT_EQ(Dump((*r)->db(), Index::kEavt), Dump(folder_->db(), Index::kEavt));
+  EXPECT_TRUE((*r)->Transact(Put(99, "z")).status().IsInvalidArgument());
+  EXPECT_TRUE(pg_->Transact(Put(31, "w")).ok());  // the writer still writes
+  auto none = Connection::Open(uri_ + "_none", o);
+  EXPECT_TRUE(none.status().IsNotFound()) << none.status().ToString();
+}
+
 }  // namespace
 }  // namespace strata

@@ -20,6 +20,7 @@ class PgLog final : public LogStore {
 
   Result<LogReadResult> Recover(RecoveryMode mode, const std::function<Status(LogRecord&&)>& fn,
                                 LogSkim skim) override {
+    if (!lock_) return Status::Aborted("log " + db_ + " is open for reading only");
     LogReadResult res;
     T last_t = 0;
     std::string bad;  // why the row at bad_t is corrupt
@@ -39,6 +40,8 @@ class PgLog final : public LogStore {
       return fn(std::move(rec));
     });
     res.file_bytes = res.valid_bytes;
+    if ((st.ok() || !bad.empty()) && skim.must_reach && last_t < skim.through_t)
+      return LogBelowBasis("log " + db_, last_t, res.valid_bytes, skim.through_t);
     if (!bad.empty()) {
       int64_t dropped = 0, dropped_bytes = 0;
       STRATA_RETURN_IF_ERROR(pool_->Run(counters_, "truncating the log", [&](Session& s) -> Status {
@@ -60,6 +63,24 @@ class PgLog final : public LogStore {
     unsynced_.clear();
     last_t_ = synced_t_ = last_t;
     size_ = res.valid_bytes;
+    return res;
+  }
+
+  Result<LogReadResult> Read(const std::function<Status(LogRecord&&)>& fn, LogSkim skim) const override {
+    // Rows are committed whole: nothing is ever half written.
+    LogReadResult res;
+    T last_t = 0;
+    STRATA_RETURN_IF_ERROR(Scan(0, kNoEnd, [&](T t, std::string_view payload, int64_t sum) -> Status {
+      LogRecord rec;
+      STRATA_RETURN_IF_ERROR(Decode(t, payload, sum, t <= skim.through_t ? skim.keep : nullptr, &rec));
+      res.records++;
+      res.valid_bytes += payload.size();
+      last_t = t;
+      return fn(std::move(rec));
+    }));
+    res.file_bytes = res.valid_bytes;
+    if (skim.must_reach && last_t < skim.through_t)
+      return LogBelowBasis("log " + db_, last_t, res.valid_bytes, skim.through_t);
     return res;
   }
 
@@ -87,6 +108,7 @@ class PgLog final : public LogStore {
   }
 
   Status Append(const LogRecord& rec) override {
+    if (!lock_) return Status::Aborted("log " + db_ + " is open for reading only");
     MutexLock l(&mu_);
     if (rec.t <= last_t_)
       return Status::InvalidArgument("log " + db_ + ": append of t=" + std::to_string(rec.t) + " after t=" +
@@ -114,6 +136,7 @@ class PgLog final : public LogStore {
       }
     }
     if (ts.empty()) return Status::OK();
+    if (!lock_) return Status::Aborted("log " + db_ + " is open for reading only");
     Status s = lock_->Check(counters_);
     if (s.ok()) {
       const std::vector<Param> params = {Text(db_), pg::Int8Array(ts), pg::ByteaArray(payloads), pg::Int8Array(sums)};
@@ -152,6 +175,7 @@ class PgLog final : public LogStore {
   }
 
   Status Rewrite(const std::function<void(LogRecord&)>& edit) override {
+    if (!lock_) return Status::Aborted("log " + db_ + " is open for reading only");
     STRATA_RETURN_IF_ERROR(Sync());
     std::vector<int64_t> ts, sums;
     std::vector<std::string> payloads;
@@ -186,7 +210,7 @@ class PgLog final : public LogStore {
     return Status::OK();
   }
 
-  bool writable() const override { return lock_->held(); }
+  bool writable() const override { return lock_ && lock_->held(); }
   uint64_t size() const override {
     MutexLock l(&mu_);
     return size_;
