@@ -1,0 +1,95 @@
+// Non-finite doubles in JSON output (cli/output.h, docs/query.md "Values in
+// JSON"): {"double": "NaN" | "Infinity" | "-Infinity"}, never null, and never
+// a string a string value could also print as.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <limits>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/output.h"
+#include "cli/query_commands.h"
+#include "strata/connection.h"
+
+namespace strata::cli {
+namespace {
+
+using nlohmann::json;
+
+const json kNaN = json{{"double", "NaN"}}, kInf = json{{"double", "Infinity"}}, kNegInf = json{{"double", "-Infinity"}};
+
+TEST(JsonOutputTest, DoublesAndTheirNonFiniteForm) {
+  EXPECT_EQ(json::parse(DumpJson(ValueToJson(Value::Double(std::nan(""))))), kNaN);
+  EXPECT_EQ(json::parse(DumpJson(ValueToJson(Value::Double(std::numeric_limits<double>::infinity())))), kInf);
+  EXPECT_EQ(json::parse(DumpJson(ValueToJson(Value::Double(-std::numeric_limits<double>::infinity())))), kNegInf);
+  EXPECT_EQ(DumpJson(ValueToJson(Value::Double(2.5))), "2.5");
+  EXPECT_EQ(DumpJson(ValueToJson(Value::Double(-0.0))), "-0.0");
+  // A string that reads "NaN" stays a string; nil stays null.
+  EXPECT_EQ(DumpJson(ValueToJson(Value::String("NaN"))), "\"NaN\"");
+  EXPECT_EQ(DumpJson(ValueToJson(Value())), "null");
+  // Query results go through EdnToJson.
+  auto n = edn::ReadOne("[##NaN ##Inf ##-Inf 1.5 \"Infinity\" nil]");
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(json::parse(DumpJson(EdnToJson(*n))), json::array({kNaN, kInf, kNegInf, 1.5, "Infinity", nullptr}));
+}
+
+// End to end: stored doubles through `strata q`, `strata pull` (in process)
+// and the datom form `strata datoms` and `strata log` print.
+TEST(JsonOutputTest, StoredNonFiniteDoublesThroughQueryPullAndDatoms) {
+  const std::string dir = ::testing::TempDir() + "/strata_json_out_" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  {
+    auto conn = Connection::Open(dir);
+    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+    ASSERT_TRUE((*conn)->Transact(R"([{:db/ident :m/id :db/valueType :db.type/string :db/cardinality :db.cardinality/one
+                                       :db/unique :db.unique/identity}
+                                      {:db/ident :m/x :db/valueType :db.type/double :db/cardinality :db.cardinality/one}])")
+                    .ok());
+    auto r = (*conn)->Transact(R"([{:m/id "nan" :m/x ##NaN} {:m/id "inf" :m/x ##Inf} {:m/id "ninf" :m/x ##-Inf}
+                                   {:m/id "two" :m/x 2.0}])");
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    std::map<std::string, json> by_id;
+    const Database db = (*conn)->db();
+    for (const Datom& d : r->tx_data) {
+      if (d.a != db.attribute("m/x")->id) continue;
+      json j = json::parse(DumpJson(DatomToJson(db, d)));
+      ASSERT_EQ(j.size(), 5u);
+      EXPECT_EQ(j[1], ":m/x");
+      by_id[std::to_string(d.e)] = j[2];
+    }
+    std::vector<json> xs;
+    for (auto& [e, v] : by_id) xs.push_back(v);
+    std::sort(xs.begin(), xs.end());
+    std::vector<json> want{2.0, kInf, kNegInf, kNaN};
+    std::sort(want.begin(), want.end());
+    EXPECT_EQ(xs, want);
+    EXPECT_TRUE((*conn)->Close().ok());
+  }
+  auto run = [&](std::vector<std::string> argv) {
+    CLI::App app{"strata"};
+    int code = -1;
+    AddQueryCommands(app, &code);
+    std::vector<std::string> rev(argv.rbegin(), argv.rend());
+    ::testing::internal::CaptureStdout();
+    app.parse(rev);
+    std::string out = ::testing::internal::GetCapturedStdout();
+    EXPECT_EQ(code, 0) << out;
+    return json::parse(out);
+  };
+  json rows = run({"q", "--db", dir, "--format", "json", "[:find ?id ?x :where [?e :m/id ?id] [?e :m/x ?x]]"});
+  std::map<std::string, json> got;
+  for (const json& row : rows) got[row[0].get<std::string>()] = row[1];
+  EXPECT_EQ(got["nan"], kNaN);
+  EXPECT_EQ(got["inf"], kInf);
+  EXPECT_EQ(got["ninf"], kNegInf);
+  EXPECT_EQ(got["two"], 2.0);
+  json pulled = run({"pull", "--db", dir, "--format", "json", "[:m/x]", "[:m/id \"ninf\"]"});
+  EXPECT_EQ(pulled[":m/x"], kNegInf);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace strata::cli
