@@ -101,6 +101,15 @@ class Reader {
   friend class ReaderImpl;
 };
 
+// The offset of the first byte of `s` that does not begin a well-formed
+// UTF-8 sequence (Unicode Table 3-7: no overlong forms, surrogates, code
+// points past U+10FFFF or truncated sequences), or npos when all of `s` is
+// UTF-8. Every input that becomes a value (EDN text, transaction data
+// built as Nodes, CSV fields) is checked with it.
+size_t FindInvalidUtf8(std::string_view s);
+// "byte 0xC3 at offset 4" for the first invalid byte of `s`, for messages.
+std::string DescribeInvalidUtf8(std::string_view s, size_t offset);
+
 // Prints a node as EDN text that ReadOne reads back to an equal node.
 // Instants print as #inst "2014-05-19T17:20:48.200-00:00" (RFC 3339, UTC,
 // milliseconds), uuids as #uuid "...", doubles so they round-trip.
