@@ -1,15 +1,18 @@
-// Non-finite doubles in JSON output (cli/output.h, docs/query.md "Values in
-// JSON"): {"double": "NaN" | "Infinity" | "-Infinity"}, never null, and never
-// a string a string value could also print as.
+// Values in and out of the CLI: non-finite doubles in JSON output
+// (cli/output.h, docs/query.md "Values in JSON": {"double": "NaN" |
+// "Infinity" | "-Infinity"}, never null, and never a string a string value
+// could also print as), and UTF-8 refused where it is not, on every input.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 
 #include <nlohmann/json.hpp>
 
+#include "cli/commands.h"
 #include "cli/output.h"
 #include "cli/query_commands.h"
 #include "strata/connection.h"
@@ -88,6 +91,76 @@ TEST(JsonOutputTest, StoredNonFiniteDoublesThroughQueryPullAndDatoms) {
   EXPECT_EQ(got["two"], 2.0);
   json pulled = run({"pull", "--db", dir, "--format", "json", "[:m/x]", "[:m/id \"ninf\"]"});
   EXPECT_EQ(pulled[":m/x"], kNegInf);
+  std::filesystem::remove_all(dir);
+}
+
+// Invalid UTF-8 from a file, stdin-style transaction text, a datoms
+// component and a query input: exit 1, the error names line and column,
+// nothing committed.
+TEST(CliInputTest, InvalidUtf8IsRefusedAtEveryCliInput) {
+  const std::string dir = ::testing::TempDir() + "/strata_utf8_in_" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir + "/" + name, std::ios::binary) << text;
+    return dir + "/" + name;
+  };
+  auto transact = [&](const std::string& file, std::string* err) {
+    TransactArgs a;
+    a.db = dir + "/db";
+    a.sync = "never";
+    a.file = file;
+    ::testing::internal::CaptureStdout();
+    ::testing::internal::CaptureStderr();
+    const int code = RunTransact(a);
+    ::testing::internal::GetCapturedStdout();
+    *err = ::testing::internal::GetCapturedStderr();
+    return code;
+  };
+  std::string err;
+  ASSERT_EQ(transact(write("schema.edn", "[{:db/ident :m/s :db/valueType :db.type/string :db/cardinality "
+                                        ":db.cardinality/one :db/unique :db.unique/identity}]"),
+                     &err),
+            0)
+      << err;
+  EXPECT_EQ(transact(write("bad.edn", "[{:m/s \"ok\"}]\n[{:m/s \"caf\xE9\"}]\n"), &err), 1);
+  EXPECT_NE(err.find("EDN 2:12: invalid UTF-8 in string: byte 0xE9 at offset 25 of the input"), std::string::npos)
+      << err;
+  T basis = 0;
+  {
+    auto conn = Connection::Open(dir + "/db");
+    ASSERT_TRUE(conn.ok());
+    basis = (*conn)->db().basis_t();
+    // The first transaction of the file committed; the second, bad one not.
+    auto ok = (*conn)->db().Entid(edn::Node::Vector({edn::Node::Keyword("m/s"), edn::Node::String("ok")}));
+    EXPECT_TRUE(ok.ok());
+  }
+  DatomsArgs d;
+  d.db = dir + "/db";
+  d.index = "avet";
+  d.components = {":m/s", "\"x\xFF\""};
+  ::testing::internal::CaptureStdout();
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(RunDatoms(d), 1);
+  ::testing::internal::GetCapturedStdout();
+  err = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("invalid UTF-8 in string: byte 0xFF"), std::string::npos) << err;
+
+  CLI::App app{"strata"};
+  int code = -1;
+  AddQueryCommands(app, &code);
+  std::vector<std::string> argv = {"q", "--db", dir + "/db", "[:find ?e :in $ ?s :where [?e :m/s ?s]]", "\"\xC0\x80\""};
+  std::vector<std::string> rev(argv.rbegin(), argv.rend());
+  ::testing::internal::CaptureStderr();
+  app.parse(rev);
+  err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(err.find("invalid UTF-8 in string: byte 0xC0"), std::string::npos) << err;
+  {
+    auto conn = Connection::Open(dir + "/db");
+    ASSERT_TRUE(conn.ok());
+    EXPECT_EQ((*conn)->db().basis_t(), basis);
+  }
   std::filesystem::remove_all(dir);
 }
 
