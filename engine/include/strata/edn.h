@@ -12,6 +12,9 @@
 // literals kept as kTagged (e.g. #db/id[:db.part/user -1]). Commas are
 // whitespace.
 //
+// Text is UTF-8: a string, keyword, symbol or tag that is not well-formed
+// UTF-8 is an error naming its line, column, byte and input offset.
+//
 // Limits (hostile input): nesting depth <= kMaxDepth, one string or token
 // <= kMaxToken bytes. Errors are InvalidArgument naming line and column:
 // "EDN 3:14: unterminated string".
