@@ -93,13 +93,15 @@ int RunLoad(const LoadArgs& args) {
   };
   auto failed = [&](const Status& st) {
     std::string what;
-    if (schema_tx > 0) what = std::to_string(schema_tx) + " schema transactions (" + span(schema_t) + ")";
-    if (tx > schema_tx) {
-      what += (what.empty() ? "" : " and ") + std::to_string(tx - schema_tx) + " workload transactions (" +
-              span(data_t) + ")";
-    }
+    auto count = [](uint64_t n, const char* kind) {
+      return n == 1 ? std::string("the ") + kind + " transaction" : std::to_string(n) + " " + kind + " transactions";
+    };
+    if (schema_tx > 0) what = count(schema_tx, "schema") + " (" + span(schema_t) + ")";
+    if (tx > schema_tx)
+      what += (what.empty() ? "" : " and ") + count(tx - schema_tx, "workload") + " (" + span(data_t) + ")";
     progress.Clear();
-    return Fail(st.message() + "; " + (what.empty() ? std::string("nothing was committed") : what + " stay committed"));
+    if (what.empty()) return Fail(st.message() + "; nothing was committed");
+    return Fail(st.message() + "; " + what + (tx == 1 ? " stays committed" : " stay committed"));
   };
   for (const edn::Node& s : w.Schema()) {
     Status st = commit(s, "schema of workload " + w.name(), schema_t);
