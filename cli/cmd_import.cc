@@ -50,8 +50,9 @@ CLI::App* AddImportCommand(CLI::App& app, ImportArgs* a) {
       "import",
       "Import CSV files through a mapping (docs/bulk-import.md). Rows become entities, upserted by their\n"
       "identity column and committed in batches; re-importing the same files adds nothing. Bad rows are\n"
-      "reported with file and line: --on-error fail stops at the first (nothing of its batch is committed,\n"
-      "earlier batches stay), skip leaves them out and goes on. Ctrl-C stops after the batch in flight.\n"
+      "reported with file and line: --on-error fail stops at the first (nothing of its batch is committed;\n"
+      "the schema and earlier batches stay, and the error says what was committed), skip leaves them out\n"
+      "and goes on. Ctrl-C stops after the batch in flight.\n"
       "Example: strata import --db DIR --mapping datasets/vetspire/mapping.edn data/*.csv");
   cmd->add_option("--db", a->db, "database folder (created if it does not exist)")->required()->option_text("DIR");
   cmd->add_option("--mapping", a->mapping, "mapping EDN file")->required()->option_text("FILE");
@@ -124,12 +125,7 @@ int RunImport(const ImportArgs& args) {
     std::fprintf(stderr, "strata: interrupted: %s\n", s.message().c_str());
     return 130;
   }
-  if (!s.ok()) {
-    const std::string where = report.committed_through.empty()
-                                  ? "; nothing was committed"
-                                  : "; batches through " + report.committed_through + " stay committed";
-    return Fail(s.message() + where);
-  }
+  if (!s.ok()) return Fail(s.message() + "; " + report.CommittedText());
   if (!closed.ok()) return Fail(closed.WithContext("closing " + args.db).message());
   if (report.rows_bad > 0)
     std::printf("skipped %llu bad rows\n", static_cast<unsigned long long>(report.rows_bad));

@@ -71,22 +71,42 @@ int RunLoad(const LoadArgs& args) {
   CatchSigint();
 
   const Clock::time_point start = Clock::now();
+  const std::string label = "loading " + w.name();
+  Progress progress(label, w.EstimatedSteps() + w.Schema().size());
   uint64_t tx = 0, datoms = 0;
-  auto commit = [&](const edn::Node& data, const std::string& what) -> Status {
+  // The t of the first and last schema and workload transactions committed,
+  // for the error message: each transaction commits on its own.
+  T schema_t[2] = {0, 0}, data_t[2] = {0, 0};
+  uint64_t schema_tx = 0;
+  auto commit = [&](const edn::Node& data, const std::string& what, T* range) -> Status {
     auto rep = conn.Transact(data);
     if (!rep.ok()) return rep.status().WithContext(what);
     ++tx;
     datoms += rep->tx_data.size();
+    if (range[0] == 0) range[0] = rep->t;
+    range[1] = rep->t;
     return Status::OK();
   };
-  const std::string label = "loading " + w.name();
-  Progress progress(label, w.EstimatedSteps() + w.Schema().size());
+  auto span = [](const T* range) {
+    return range[0] == range[1] ? "t=" + std::to_string(range[0])
+                                : "t=" + std::to_string(range[0]) + ".." + std::to_string(range[1]);
+  };
+  auto failed = [&](const Status& st) {
+    std::string what;
+    auto count = [](uint64_t n, const char* kind) {
+      return n == 1 ? std::string("the ") + kind + " transaction" : std::to_string(n) + " " + kind + " transactions";
+    };
+    if (schema_tx > 0) what = count(schema_tx, "schema") + " (" + span(schema_t) + ")";
+    if (tx > schema_tx)
+      what += (what.empty() ? "" : " and ") + count(tx - schema_tx, "workload") + " (" + span(data_t) + ")";
+    progress.Clear();
+    if (what.empty()) return Fail(st.message() + "; nothing was committed");
+    return Fail(st.message() + "; " + what + (tx == 1 ? " stays committed" : " stay committed"));
+  };
   for (const edn::Node& s : w.Schema()) {
-    Status st = commit(s, "schema of workload " + w.name());
-    if (!st.ok()) {
-      progress.Clear();
-      return Fail(st.message());
-    }
+    Status st = commit(s, "schema of workload " + w.name(), schema_t);
+    if (!st.ok()) return failed(st);
+    ++schema_tx;
   }
   workloads::Step step;
   bool interrupted = false;
@@ -97,11 +117,9 @@ int RunLoad(const LoadArgs& args) {
     }
     if (step.kind != workloads::Step::Kind::kTransact) continue;
     Status st = commit(step.tx, "workload " + w.name() + " (seed " + std::to_string(args.seed) + "), transaction " +
-                                    std::to_string(tx + 1));
-    if (!st.ok()) {
-      progress.Clear();
-      return Fail(st.message());
-    }
+                                    std::to_string(tx + 1),
+                       data_t);
+    if (!st.ok()) return failed(st);
     progress.Update(tx, datoms);
   }
   const double load_seconds = Seconds(Clock::now() - start);

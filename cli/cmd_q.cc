@@ -32,7 +32,7 @@ Json EdnToJson(const edn::Node& n) {
     case edn::Kind::kNil: return nullptr;
     case edn::Kind::kBool: return n.b;
     case edn::Kind::kLong: return n.i;
-    case edn::Kind::kDouble: return n.d;
+    case edn::Kind::kDouble: return DoubleToJson(n.d);
     case edn::Kind::kString: return n.s;
     case edn::Kind::kKeyword: return ":" + n.s;
     case edn::Kind::kSymbol: return n.s;

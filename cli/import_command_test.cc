@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <filesystem>
+#include <fstream>
 
 #include "cli/import_commands.h"
 #include "strata/database.h"
@@ -55,8 +56,115 @@ class ImportCommandTest : public ::testing::Test {
     return out;
   }
 
+  void Write(const std::string& name, const std::string& text) {
+    std::filesystem::create_directories(dir_ + "/in");
+    std::ofstream(dir_ + "/in/" + name) << text;
+  }
+  // Writes a one-file mapping (batches of 2) over a two-attribute schema;
+  // `column_attr` is the attribute the name column maps to.
+  void WriteMapping(const std::string& column_attr) {
+    Write("schema.edn",
+          "[{:db/ident :client/id :db/valueType :db.type/string :db/cardinality :db.cardinality/one"
+          " :db/unique :db.unique/identity}\n"
+          " {:db/ident :client/name :db/valueType :db.type/string :db/cardinality :db.cardinality/one}]\n");
+    Write("mapping.edn", "{:schema \"schema.edn\" :batch 2 :on-error :fail\n"
+                         " :files [{:file \"clients.csv\" :columns [{:column \"id\" :attr :client/id :identity true}\n"
+                         "   {:column \"name\" :attr " + column_attr + " :required true}]}]}\n");
+  }
+  int Import(std::string* out, std::string* err) {
+    return Cli({"import", "--db", dir_ + "/db", "--mapping", dir_ + "/in/mapping.edn", dir_ + "/in/clients.csv"}, out,
+               err);
+  }
+  T Basis() {
+    auto conn = Connection::Open(dir_ + "/db");
+    EXPECT_TRUE(conn.ok()) << conn.status().ToString();
+    return conn.ok() ? (*conn)->db().basis_t() : 0;
+  }
+
   std::string dir_;
 };
+
+// Each failure says exactly what stays committed (issue 16: "nothing was
+// committed" was printed after the schema transaction had committed).
+TEST_F(ImportCommandTest, FailureBeforeAnythingSaysNothingWasCommitted) {
+  std::string out, err;
+  WriteMapping(":client/name");
+  Write("clients.csv", "id,name\nC1,Ana\n");
+  // A file the mapping does not name is refused before the schema.
+  EXPECT_EQ(Cli({"import", "--db", dir_ + "/db", "--mapping", dir_ + "/in/mapping.edn", dir_ + "/in/other.csv"}, &out,
+                &err),
+            1);
+  EXPECT_NE(err.find("matches no :file of the mapping (known: clients.csv); nothing was committed"), std::string::npos) << err;
+  EXPECT_EQ(Basis(), 0u);  // the bootstrap only
+}
+
+TEST_F(ImportCommandTest, FailureAfterTheSchemaSaysTheSchemaWasCommitted) {
+  std::string out, err;
+  WriteMapping(":client/nosuch");  // the mapping names an attribute the schema lacks
+  Write("clients.csv", "id,name\nC1,Ana\n");
+  EXPECT_EQ(Import(&out, &err), 1);
+  const T schema_t = Basis();
+  ASSERT_GT(schema_t, 0u);
+  EXPECT_NE(err.find("no attribute :client/nosuch in the schema; the schema transaction (t=" +
+                     std::to_string(schema_t) + ") was committed; no data rows were committed"),
+            std::string::npos)
+      << err;
+  EXPECT_EQ(err.find("nothing was committed"), std::string::npos) << err;
+
+  // The same with a bad first row: the schema commits, no batch does.
+  std::filesystem::remove_all(dir_ + "/db");
+  WriteMapping(":client/name");
+  Write("clients.csv", "id,name\nC1,\nC2,Ben\n");
+  EXPECT_EQ(Import(&out, &err), 1);
+  EXPECT_NE(err.find("clients.csv:2: "), std::string::npos) << err;
+  EXPECT_NE(err.find("; the schema transaction (t=" + std::to_string(Basis()) +
+                     ") was committed; no data rows were committed"),
+            std::string::npos)
+      << err;
+}
+
+TEST_F(ImportCommandTest, FailureMidDataNamesTheCommittedRowsAndTs) {
+  std::string out, err;
+  WriteMapping(":client/name");
+  // Batches of 2: C1 C2 | C3 C4 commit; C5's batch holds the bad row 7.
+  Write("clients.csv", "id,name\nC1,Ana\nC2,Ben\nC3,Cy\nC4,Di\nC5,Ed\nC6,\n");
+  EXPECT_EQ(Import(&out, &err), 1);
+  auto conn = Connection::Open(dir_ + "/db");
+  ASSERT_TRUE(conn.ok());
+  const Database db = (*conn)->db();
+  // The t's from the database rather than assumed: the t of the
+  // transaction that asserted an entity's first datom.
+  auto t_of = [&](const std::string& attr, const std::string& id) -> T {
+    auto e = db.Entid(edn::Node::Vector({edn::Node::Keyword(attr), edn::Node::String(id)}));
+    if (!e.ok()) return 0;
+    auto c = db.Datoms(Index::kEavt, {Value::Ref(*e)});
+    return c.ok() && c->Valid() ? c->datom().t() : 0;
+  };
+  auto ident_t = [&](const std::string& ident) -> T {
+    auto c = db.Datoms(Index::kAvet, {Value::Ref(10), Value::Keyword(ident)});  // :db/ident
+    return c.ok() && c->Valid() ? c->datom().t() : 0;
+  };
+  const T schema_t = ident_t("client/id"), first = t_of("client/id", "C1"), last = t_of("client/id", "C4");
+  ASSERT_GT(schema_t, 0u);
+  ASSERT_GT(first, schema_t);
+  ASSERT_GT(last, first);
+  EXPECT_EQ(db.basis_t(), last);
+  EXPECT_EQ(t_of("client/id", "C5"), 0u) << "row 6 shares the failed batch";
+  EXPECT_NE(err.find("clients.csv:7: "), std::string::npos) << err;
+  EXPECT_NE(err.find("; the schema transaction (t=" + std::to_string(schema_t) + ") and 4 rows in 2 transactions (t=" +
+                     std::to_string(first) + ".." + std::to_string(last) + ") were committed, through " +
+                     dir_ + "/in/clients.csv:5"),
+            std::string::npos)
+      << err;
+  (*conn).reset();
+
+  // Again: the schema is in place, C1..C4 are unchanged; C5 and the bad row
+  // share a batch, so nothing new commits.
+  EXPECT_EQ(Import(&out, &err), 1);
+  EXPECT_NE(err.find("clients.csv:7: "), std::string::npos) << err;
+  EXPECT_NE(err.find("; nothing was committed"), std::string::npos) << err;
+  EXPECT_EQ(Basis(), last);
+}
 
 TEST_F(ImportCommandTest, GenerateThenImportSkipAndReimport) {
   std::string out, err;

@@ -124,6 +124,30 @@ TEST_F(LoadCommandTest, LoadsTheRealMbrainzSubsetAndSaysWhatIsReal) {
                 {(*conn)->db()});
   ASSERT_TRUE(year.ok()) << year.status().ToString();
   EXPECT_EQ(edn::Print(*year), "1971");
+// Each transaction of a load commits on its own: a failure says what stays.
+TEST_F(LoadCommandTest, AFailureSaysWhatStaysCommitted) {
+  std::string out, err;
+  auto pre = [&](const char* schema) {
+    std::filesystem::remove_all(dir_);
+    auto conn = Connection::Open(dir_);
+    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+    ASSERT_TRUE((*conn)->Transact(schema).ok());
+    ASSERT_TRUE((*conn)->Close().ok());
+  };
+  // The workload's schema cannot change :u/score from long to double.
+  pre("[{:db/ident :u/score :db/valueType :db.type/long :db/cardinality :db.cardinality/one}]");
+  EXPECT_EQ(Cli({"load", "uniform", "--db", dir_, "--scale", "0.05", "--sync", "never"}, &out, &err), 1);
+  EXPECT_NE(err.find("schema of workload uniform"), std::string::npos) << err;
+  EXPECT_NE(err.find("; nothing was committed"), std::string::npos) << err;
+  // Its schema commits, then its data breaks a uniqueness the database adds.
+  pre("[{:db/ident :u/active :db/valueType :db.type/boolean :db/cardinality :db.cardinality/one"
+      " :db/unique :db.unique/value}]");
+  EXPECT_EQ(Cli({"load", "uniform", "--db", dir_, "--scale", "0.05", "--sync", "never"}, &out, &err), 1);
+  auto conn = Connection::Open(dir_);
+  ASSERT_TRUE(conn.ok());
+  const T basis = (*conn)->db().basis_t();
+  EXPECT_NE(err.find("the schema transaction (t="), std::string::npos) << err;
+  EXPECT_NE(err.find(std::to_string(basis) + ") stay"), std::string::npos) << err;
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include "cli/output.h"
 
+#include <cmath>
 #include <utility>
 
 namespace strata::cli {
@@ -32,6 +33,11 @@ Json DatomsToJson(const Database& db, const std::vector<Datom>& datoms) {
 
 }  // namespace
 
+Json DoubleToJson(double d) {
+  if (std::isfinite(d)) return d;
+  return Json{{"double", std::isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity"}};
+}
+
 Json ValueToJson(const Value& v) {
   switch (v.type()) {
     case ValueType::kNil: return nullptr;
@@ -40,7 +46,7 @@ Json ValueToJson(const Value& v) {
     case ValueType::kString: return v.str();
     case ValueType::kBoolean: return v.as_bool();
     case ValueType::kLong: return v.as_long();
-    case ValueType::kDouble: return v.as_double();
+    case ValueType::kDouble: return DoubleToJson(v.as_double());
     case ValueType::kInstant: return edn::FormatInstant(v.instant_ms());
     case ValueType::kUuid: return v.uuid().ToString();
   }

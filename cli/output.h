@@ -3,9 +3,12 @@
 // EDN output is what edn::Print produces, attributes as ident keywords.
 // JSON renders values as: ref -> number; keyword -> ":ns/name"; instant ->
 // ISO-8601 string ("2014-05-19T17:20:48.200Z"); uuid -> string; string,
-// boolean, long and double as themselves. A datom is the array
-// [e, ":ns/attr", v, tx, added] (an attribute without an ident prints as
-// its entity id).
+// boolean, long and finite double as themselves. JSON has no NaN or
+// infinity, so the non-finite doubles (EDN ##NaN, ##Inf, ##-Inf) are the
+// objects {"double": "NaN"}, {"double": "Infinity"}, {"double": "-Infinity"}:
+// distinct from null and from any string value (docs/query.md). A datom
+// is the array [e, ":ns/attr", v, tx, added] (an attribute without an
+// ident prints as its entity id).
 //
 // Thread safety: free functions on values.
 #pragma once
@@ -26,6 +29,8 @@ enum class Format { kEdn, kJson };
 using Json = nlohmann::ordered_json;
 
 Json ValueToJson(const Value& v);
+// A double as JSON: a number when finite, else {"double": "NaN" | "Infinity" | "-Infinity"}.
+Json DoubleToJson(double d);
 // `db` names the attributes (use a value that knows them, e.g. db_after).
 Json DatomToJson(const Database& db, const Datom& d);
 std::string DatomToEdnText(const Database& db, const Datom& d);

@@ -161,6 +161,26 @@ TEST_F(TransactorTest, TransactionsAndTheirErrorsComeBackWithTheirCodes) {
   EXPECT_EQ(bad->code, Code::kInvalidArgument) << bad->text;
 }
 
+// Transaction text from the wire is read by the EDN reader, which refuses
+// text that is not UTF-8 and says where; nothing is committed.
+TEST_F(TransactorTest, TransactionDataThatIsNotUtf8IsRefused) {
+  StartServer();
+  RawClient c(server_->endpoint());
+  Hello(c);
+  const T before = conn_->db().basis_t();
+  Message tx;
+  tx.type = MsgType::kTransact;
+  tx.id = 7;
+  tx.text = "[{:k/id 9 :k/email \"a\xFF@b\"}]";
+  c.Send(tx);
+  auto bad = c.Recv();
+  ASSERT_TRUE(bad);
+  ASSERT_EQ(bad->type, MsgType::kTxError);
+  EXPECT_EQ(bad->code, Code::kInvalidArgument) << bad->text;
+  EXPECT_NE(bad->text.find("EDN 1:22: invalid UTF-8 in string: byte 0xFF at offset 21"), std::string::npos) << bad->text;
+  EXPECT_EQ(conn_->db().basis_t(), before);
+}
+
 TEST_F(TransactorTest, AnUnknownSessionIsNotServed) {
   StartServer();
   RawClient c(server_->endpoint());

@@ -141,7 +141,7 @@ Status Importer::Run(const std::vector<std::string>& paths) {
     STRATA_ASSIGN_OR_RETURN(uint64_t size, env_->FileSize(p));
     bytes_total_ += size;
   }
-  STRATA_RETURN_IF_ERROR(EnsureSchema(conn_, env_, mapping_, &report_.schema_transacted));
+  STRATA_RETURN_IF_ERROR(EnsureSchema(conn_, env_, mapping_, &report_.schema_transacted, &report_.schema_ts));
   db_ = conn_.db();
   STRATA_RETURN_IF_ERROR(CheckMapping(db_, mapping_));
   for (const FileSpec& f : mapping_.files) {
@@ -310,9 +310,10 @@ Status Importer::Committed(const TxReport& r, size_t rows, uint64_t last_line) {
   report_.datoms += r.tx_data.size();
   report_.rows_imported += rows;
   report_.committed_through = Here(last_line);
+  if (report_.first_data_t == 0) report_.first_data_t = r.t;
+  report_.last_data_t = r.t;
   Progress(false);
-  if (options_.stop && options_.stop())
-    return Status::Aborted("stopped; committed through " + report_.committed_through);
+  if (options_.stop && options_.stop()) return Status::Aborted("stopped; " + report_.CommittedText());
   return Status::OK();
 }
 
@@ -473,7 +474,26 @@ std::string ImportReport::Summary() const {
   return out;
 }
 
-Status EnsureSchema(Connection& conn, Env* env, const Mapping& mapping, bool* transacted) {
+std::string ImportReport::CommittedText() const {
+  std::string schema;
+  if (schema_ts.size() == 1) {
+    schema = "the schema transaction (t=" + std::to_string(schema_ts[0]) + ")";
+  } else if (!schema_ts.empty()) {
+    schema = "the " + std::to_string(schema_ts.size()) + " schema transactions (t=" + std::to_string(schema_ts.front()) +
+             ".." + std::to_string(schema_ts.back()) + ")";
+  }
+  if (transactions == 0) {
+    if (schema.empty()) return "nothing was committed";
+    return schema + (schema_ts.size() == 1 ? " was" : " were") + " committed; no data rows were committed";
+  }
+  std::string ts = first_data_t == last_data_t ? "t=" + std::to_string(last_data_t)
+                                               : "t=" + std::to_string(first_data_t) + ".." + std::to_string(last_data_t);
+  return (schema.empty() ? "" : schema + " and ") + std::to_string(rows_imported) + " rows in " +
+         std::to_string(transactions) + (transactions == 1 ? " transaction (" : " transactions (") + ts +
+         ") were committed, through " + committed_through;
+}
+
+Status EnsureSchema(Connection& conn, Env* env, const Mapping& mapping, bool* transacted, std::vector<T>* ts) {
   *transacted = false;
   if (mapping.schema_path.empty()) return Status::OK();
   auto text = env->ReadFile(mapping.schema_path);
@@ -490,6 +510,7 @@ Status EnsureSchema(Connection& conn, Env* env, const Mapping& mapping, bool* tr
     auto r = conn.Transact(tx);
     if (!r.ok()) return r.status().WithContext("schema " + mapping.schema_path);
     *transacted = true;
+    if (ts) ts->push_back(r->t);
   }
   return Status::OK();
 }

@@ -378,3 +378,30 @@ TEST(CsvImportDataset, VetspireSampleImportsCleanly) {
 
 }  // namespace
 }  // namespace strata::workloads
+
+namespace strata::workloads {
+namespace {
+
+// A field that is not UTF-8 is a bad row naming file, line and field; under
+// skip the rest imports, under fail nothing of its batch commits.
+TEST_F(CsvImportTest, InvalidUtf8IsABadRow) {
+  Write("clients.csv", "id,name,balance,referrer\nC1,Ana\xC3\xA9,1,\nC2,B\xE9n,2,\nC3,Cy,3,\n");
+  ImportReport r;
+  Status s = Import({"clients.csv"}, OnError::kSkip, &r);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].ToString(), "/in/clients.csv:3: field 2 is not valid UTF-8: byte 0xE9 at offset 1 of the field");
+  EXPECT_EQ(Get("client/id", "C1", "client/name"), std::vector<Value>{Value::String("Ana\xC3\xA9")});
+  EXPECT_FALSE(Exists("client/id", "C2"));
+  EXPECT_TRUE(Exists("client/id", "C3"));
+
+  SetUp();  // a fresh database and files
+  Write("clients.csv", "id,name,balance,referrer\nC1,Ana\xC3\xA9,1,\nC2,B\xE9n,2,\nC3,Cy,3,\n");
+  s = Import({"clients.csv"}, OnError::kFail, &r);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message(), "/in/clients.csv:3: field 2 is not valid UTF-8: byte 0xE9 at offset 1 of the field");
+  EXPECT_FALSE(Exists("client/id", "C1"));  // its batch [C1 C2] did not commit
+}
+
+}  // namespace
+}  // namespace strata::workloads

@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+#include "strata/edn.h"
+
 namespace strata::workloads {
 
 namespace {
@@ -129,6 +131,15 @@ bool CsvReader::Next(CsvRecord* rec, std::string* error) {
   };
   auto finish = [&]() {
     rec->fields.resize(nfields);
+    // Fields become values: they must be UTF-8 (the record is consumed, so
+    // reading goes on with the next one).
+    for (size_t i = 0; i < nfields; ++i) {
+      const size_t bad = edn::FindInvalidUtf8(rec->fields[i]);
+      if (bad == std::string_view::npos) continue;
+      *error = "field " + std::to_string(i + 1) + " is not valid UTF-8: " +
+               edn::DescribeInvalidUtf8(rec->fields[i], bad) + " of the field";
+      break;
+    }
     return true;
   };
   auto end_line = [&](char c) {

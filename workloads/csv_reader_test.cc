@@ -138,3 +138,25 @@ TEST(CsvReader, ReadsFilesThroughTheEnv) {
 
 }  // namespace
 }  // namespace strata::workloads
+
+namespace strata::workloads {
+namespace {
+
+// Fields become values, so they are UTF-8; a multi-byte character split
+// across chunks is still one character.
+TEST(CsvReader, FieldsMustBeUtf8) {
+  for (size_t chunk : {1, 2, 3, 4096}) {
+    auto rows = ReadAll("id,name\n1,caf\xC3\xA9\n2,\"ab\xFF\"\n3,\xF0\x9F\x98\x80,x\xC0\x80\n4,ok\n", chunk);
+    ASSERT_EQ(rows.size(), 5u) << chunk;
+    EXPECT_EQ(rows[1].error, "");
+    EXPECT_EQ(rows[1].fields, (F{"1", "caf\xC3\xA9"}));
+    EXPECT_EQ(rows[2].error, "field 2 is not valid UTF-8: byte 0xFF at offset 2 of the field");
+    EXPECT_EQ(rows[2].line, 3u);
+    EXPECT_EQ(rows[3].error, "field 3 is not valid UTF-8: byte 0xC0 at offset 1 of the field");  // overlong
+    EXPECT_EQ(rows[4].error, "");
+    EXPECT_EQ(rows[4].fields, (F{"4", "ok"}));
+  }
+}
+
+}  // namespace
+}  // namespace strata::workloads

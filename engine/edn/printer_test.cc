@@ -9,6 +9,7 @@
 #include <string>
 
 #include "edn/edn_test_util.h"
+#include "edn/utf8.h"
 #include "strata/edn.h"
 
 namespace strata::edn {
@@ -81,9 +82,15 @@ Node RandomNode(std::mt19937& rng, int depth) {
       return Node::Double(pick(3) == 0 ? d : std::ldexp(static_cast<double>(rng()), pick(80) - 40));
     }
     case 4: {
+      // Any code point but the surrogates: strings are UTF-8 (reader_test's
+      // InvalidUtf8 shows other bytes refused).
       std::string s;
       int len = pick(12);
-      for (int i = 0; i < len; ++i) s.push_back(static_cast<char>(pick(256)));
+      for (int i = 0; i < len; ++i) {
+        uint32_t cp = pick(2) ? static_cast<uint32_t>(pick(256)) : static_cast<uint32_t>(rng() % 0x110000);
+        if (cp >= 0xd800 && cp <= 0xdfff) cp = 0xfffd;
+        AppendUtf8(cp, &s);
+      }
       return Node::String(s);
     }
     case 5: return Node::Keyword(kNames[pick(10)]);

@@ -182,6 +182,7 @@ bool ReaderImpl::ReadNamespacedMap(Node* out, int depth) {
   pos_ += 2;  // "#:"
   std::string_view ns;
   if (!ScanToken(&ns)) return false;
+  if (!CheckUtf8(pos_ - ns.size(), pos_, line, col + 2, "namespace")) return false;
   if (!ValidName(ns, false) || ns.find('/') != std::string_view::npos) {
     return Fail(line, col, "invalid namespace in namespaced map #:" + Shown(ns));
   }
@@ -206,6 +207,7 @@ bool ReaderImpl::ReadTagged(Node* out, int depth) {
   ++pos_;  // '#'
   std::string_view tag;
   if (!ScanToken(&tag)) return false;
+  if (!CheckUtf8(pos_ - tag.size(), pos_, out->line, out->col + 1, "tag")) return false;
   if (!ValidName(tag, false)) return Fail(out->line, out->col, "invalid tag #" + Shown(tag));
   if (depth + 1 > kMaxDepth) return Fail(out->line, out->col, "nesting too deep");
   Node form;

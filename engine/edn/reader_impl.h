@@ -85,6 +85,10 @@ class ReaderImpl {
     return false;
   }
   bool FailHere(std::string_view what) { return Fail(line_, col(), what); }
+  // Fails unless t_[from, to) is well-formed UTF-8; t_[from] is at
+  // (line, col). The error names the line and column of the bad byte, the
+  // byte and its offset in the input, and `what` ("string", "keyword").
+  [[gnu::noinline]] bool CheckUtf8(size_t from, size_t to, int line, int col, std::string_view what);
 
   // "line:col" where a Reader stands, for messages about the end of input.
   static std::string Position(const Reader& r) {

@@ -270,7 +270,7 @@ TEST(Edn, CommentsCommasAndDiscard) {
   ASSERT_TRUE(forms.ok()) << forms.status().ToString();
   ASSERT_EQ(forms->size(), 2u);
   EXPECT_EQ(Print((*forms)[1]), "-");
-  EXPECT_EQ(ReadAll("\"\"\x87\n\xEF\xBB\xBF").value().size(), 2u);  // a mark alone is no symbol
+  EXPECT_EQ(ReadAll("\"\"\xC3\xA9\n\xEF\xBB\xBF").value().size(), 2u);  // a mark alone is no symbol
   EXPECT_EQ(Print(Read("a\xEF\xBB\xBF")), "a\xEF\xBB\xBF");  // inside a symbol it stays
 }
 
@@ -298,6 +298,34 @@ TEST(Edn, NamespacedMaps) {
   ASSERT_NE(m.Get("other/x"), nullptr);
   EXPECT_EQ(ReadError("#:p{:a 1 :p/a 2}"), "EDN 1:10: duplicate map key :p/a");
   EXPECT_EQ(ReadError("#:p[1]"), "EDN 1:1: namespaced map #:p needs a map");
+}
+
+}  // namespace
+}  // namespace strata::edn
+
+namespace strata::edn {
+namespace {
+
+// Text that becomes a value is well-formed UTF-8 (Unicode Table 3-7); the
+// error names the line, the column and the byte's offset in the input.
+TEST(Edn, InvalidUtf8) {
+  EXPECT_EQ(ReadError("\"ok\xFF\""), "EDN 1:4: invalid UTF-8 in string: byte 0xFF at offset 3 of the input");
+  EXPECT_EQ(ReadError("[\"a\"\n \"b\\n\xC3\"]"),
+            "EDN 2:6: invalid UTF-8 in string: byte 0xC3 at offset 10 of the input");  // truncated, after an escape
+  EXPECT_EQ(ReadError("\"x\ny\xC0\x80\""), "EDN 2:2: invalid UTF-8 in string: byte 0xC0 at offset 4 of the input");  // overlong NUL
+  EXPECT_NE(ReadError("\"\xED\xA0\x80\"").find("byte 0xED"), std::string::npos);      // a surrogate
+  EXPECT_NE(ReadError("\"\xF4\x90\x80\x80\"").find("byte 0xF4"), std::string::npos);  // past U+10FFFF
+  EXPECT_EQ(ReadError("[:a/b\x80]"), "EDN 1:6: invalid UTF-8 in keyword: byte 0x80 at offset 5 of the input");
+  EXPECT_EQ(ReadError("(f\xFE)"), "EDN 1:3: invalid UTF-8 in symbol: byte 0xFE at offset 2 of the input");
+  EXPECT_EQ(ReadError("#t\xFF 1"), "EDN 1:3: invalid UTF-8 in tag: byte 0xFF at offset 2 of the input");
+  EXPECT_EQ(ReadError("#:n\xFF{:a 1}"), "EDN 1:4: invalid UTF-8 in namespace: byte 0xFF at offset 3 of the input");
+  EXPECT_EQ(ReadError("\\\xC0\x80"), "EDN 1:1: invalid UTF-8 in character literal");
+  // Well-formed text of every length reads back byte for byte.
+  const std::string good = "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\xEF\xBF\xBD";
+  EXPECT_EQ(Read("\"" + good + "\"").s, good);
+  EXPECT_EQ(Read(":" + good + "/x").s, good + "/x");
+  EXPECT_EQ(FindInvalidUtf8(good), std::string_view::npos);
+  EXPECT_EQ(FindInvalidUtf8("0123456789abcdef\xFF"), 16u);  // past the 8-byte ASCII stride
 }
 
 }  // namespace

@@ -9,10 +9,27 @@
 
 namespace strata::edn {
 
+bool ReaderImpl::CheckUtf8(size_t from, size_t to, int line, int col, std::string_view what) {
+  const size_t bad = FindInvalidUtf8(t_.substr(from, to - from));
+  if (bad == std::string_view::npos) return true;
+  const size_t at = from + bad;
+  for (size_t i = from; i < at; ++i) {
+    if (t_[i] == '\n') {
+      ++line;
+      col = 1;
+    } else {
+      ++col;
+    }
+  }
+  return Fail(line, col, "invalid UTF-8 in " + std::string(what) + ": " + DescribeInvalidUtf8(t_, at) + " of the input");
+}
+
 bool ReaderImpl::ReadTokenDatum(Node* out) {
   const int line = out->line, col = out->col;
   std::string_view tok;
   if (!ScanToken(&tok)) return false;
+  const size_t tok_at = static_cast<size_t>(tok.data() - t_.data());
+  if (!CheckUtf8(tok_at, tok_at + tok.size(), line, col, tok[0] == ':' ? "keyword" : "symbol")) return false;
   if (tok[0] == ':') {
     std::string_view name = tok.substr(1);
     if (!name.empty() && name[0] == ':') {
@@ -117,6 +134,7 @@ bool ReaderImpl::ReadString(Node* out) {
   out->kind = Kind::kString;
   if (t_[i] == '"') {
     if (i - start > kMaxToken) return Fail(line, col, "string too long");
+    if (!CheckUtf8(start, i, line, col + 1, "string")) return false;
     s.assign(t_.data() + start, i - start);
     pos_ = i + 1;
     return true;
@@ -174,6 +192,8 @@ bool ReaderImpl::ReadString(Node* out) {
     }
   }
   if (s.size() > kMaxToken) return Fail(line, col, "string too long");
+  // Escapes are ASCII, so the raw text is UTF-8 exactly when the string is.
+  if (!CheckUtf8(start, i, line, col + 1, "string")) return false;
   pos_ = i + 1;
   return true;
 }

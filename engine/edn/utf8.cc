@@ -2,6 +2,12 @@
 
 #include "edn/utf8.h"
 
+#include <utf8proc.h>
+
+#include <cstdio>
+
+#include "strata/edn.h"
+
 namespace strata::edn {
 
 void AppendUtf8(uint32_t cp, std::string* out) {
@@ -44,13 +50,41 @@ bool Hex4(std::string_view s, uint32_t* out) {
 }
 
 size_t Utf8Length(std::string_view s) {
-  auto b = static_cast<unsigned char>(s[0]);
-  size_t len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xe ? 3 : (b >> 3) == 0x1e ? 4 : 0;
-  if (len == 0 || len > s.size()) return 0;
-  for (size_t i = 1; i < len; ++i) {
-    if ((static_cast<unsigned char>(s[i]) & 0xc0) != 0x80) return 0;
+  if (static_cast<unsigned char>(s[0]) < 0x80) return 1;
+  utf8proc_int32_t cp;
+  const utf8proc_ssize_t n = utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(s.data()),
+                                              static_cast<utf8proc_ssize_t>(s.size()), &cp);
+  return n > 0 ? static_cast<size_t>(n) : 0;
+}
+
+size_t FindInvalidUtf8(std::string_view s) {
+  const size_t n = s.size();
+  size_t i = 0;
+  while (i < n) {
+    // ASCII, eight bytes at a time where it can.
+    while (i + 8 <= n) {
+      uint64_t w;
+      __builtin_memcpy(&w, s.data() + i, 8);
+      if (w & 0x8080808080808080ull) break;
+      i += 8;
+    }
+    if (i >= n) break;
+    if (static_cast<unsigned char>(s[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    const size_t len = Utf8Length(s.substr(i));
+    if (len == 0) return i;
+    i += len;
   }
-  return len;
+  return std::string_view::npos;
+}
+
+std::string DescribeInvalidUtf8(std::string_view s, size_t offset) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "byte 0x%02X at offset %zu", offset < s.size() ? static_cast<unsigned char>(s[offset]) : 0u,
+                offset);
+  return buf;
 }
 
 }  // namespace strata::edn

@@ -1,6 +1,7 @@
 #include "state/schema.h"
 
 #include <algorithm>
+#include <string_view>
 
 namespace strata {
 
@@ -75,6 +76,15 @@ void Schema::SetIdent(EntityId e, const std::string& name) {
 }
 
 bool IsSchemaAttr(EntityId a) { return a >= sys::kIdent && a <= sys::kNoHistory; }
+
+bool IsSystemEntity(EntityId e) { return (PartitionOf(e) == kPartDb && e < kFirstUserT) || e == TxId(0); }
+
+bool IsReservedIdent(const std::string& ident) {
+  const size_t slash = ident.find('/');
+  if (slash == std::string::npos) return false;  // no namespace
+  const std::string_view ns(ident.data(), slash);
+  return ns == "db" || ns.starts_with("db.");
+}
 
 std::vector<EntityId> ApplySchemaDatoms(Schema* schema, const std::vector<Datom>& datoms) {
   std::vector<EntityId> changed;

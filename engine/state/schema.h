@@ -117,6 +117,13 @@ class Schema {
 std::vector<EntityId> ApplySchemaDatoms(Schema* schema, const std::vector<Datom>& datoms);
 // True when `a` is one of the attributes that define schema.
 bool IsSchemaAttr(EntityId a);
+// True for the entities of the bootstrap transaction (t = 0): the system
+// attributes, value types, cardinalities, uniqueness kinds, partitions and
+// the bootstrap transaction itself. Their meaning is fixed (tx/schema_guard.h).
+bool IsSystemEntity(EntityId e);
+// True for an ident in a namespace reserved for the system: "db" or one
+// starting with "db." (:db/ident, :db.type/string, :db.fn/cas, ...).
+bool IsReservedIdent(const std::string& ident);
 
 // The datoms of the bootstrap transaction (t = 0), in EAVT order.
 std::vector<Datom> BootstrapDatoms();

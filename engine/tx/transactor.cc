@@ -75,6 +75,16 @@ Result<EntityId> ResolveEntityId(const DbState& s, const edn::Node& eid) {
   }
 }
 
+// Text values are UTF-8: the EDN reader checks what it reads, and this
+// catches Nodes built by code (the C++ API) with other bytes.
+static Status CheckUtf8(const Attribute& attr, const edn::Node& v) {
+  const size_t bad = edn::FindInvalidUtf8(v.s);
+  if (bad == std::string_view::npos) return Status::OK();
+  std::string where = v.Where();
+  return Status::InvalidArgument("value for " + Kw(attr) + " is not valid UTF-8: " + edn::DescribeInvalidUtf8(v.s, bad) +
+                                 " of the " + edn::KindName(v.kind) + (where.empty() ? "" : " at " + where));
+}
+
 Result<Value> CoerceValue(const DbState& s, const Attribute& attr, const edn::Node& v) {
   auto wrong = [&]() {
     return Status::InvalidArgument("value of the wrong type for " + Kw(attr) + " (expects " + ValueTypeName(attr.type) +
@@ -88,9 +98,11 @@ Result<Value> CoerceValue(const DbState& s, const Attribute& attr, const edn::No
     }
     case ValueType::kKeyword:
       if (v.kind != edn::Kind::kKeyword) return wrong();
+      STRATA_RETURN_IF_ERROR(CheckUtf8(attr, v));
       return Value::Keyword(v.s);
     case ValueType::kString:
       if (v.kind != edn::Kind::kString) return wrong();
+      STRATA_RETURN_IF_ERROR(CheckUtf8(attr, v));
       return Value::String(v.s);
     case ValueType::kBoolean:
       if (v.kind != edn::Kind::kBool) return wrong();

@@ -281,3 +281,34 @@ TEST_F(TransactorTest, AllValueTypesRoundTrip) {
 
 }  // namespace
 }  // namespace strata
+
+namespace strata {
+namespace {
+
+// Transaction data built as Nodes by code skips the EDN reader: the
+// transactor checks text values itself, naming the attribute and the byte.
+TEST_F(TransactorTest, StringValuesMustBeUtf8) {
+  const T before = conn_->db().basis_t();
+  edn::Node bad = edn::Node::Map({edn::Node::Keyword("item/id"), edn::Node::String("A\xC3(")});
+  auto r = conn_->Transact(edn::Node::Vector({bad}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("value for :item/id is not valid UTF-8: byte 0xC3 at offset 1 of the string"),
+            std::string::npos)
+      << r.status().message();
+  edn::Node kw = edn::Node::Map({edn::Node::Keyword("item/id"), edn::Node::String("B"), edn::Node::Keyword("item/tags"),
+                                 edn::Node::Keyword(std::string("t/\xED\xA0\x80"))});
+  r = conn_->Transact(edn::Node::Vector({kw}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find(":item/tags is not valid UTF-8: byte 0xED at offset 2 of the keyword"),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_EQ(conn_->db().basis_t(), before);
+  // Well-formed text of any script goes in and comes back byte for byte.
+  TxReport ok = Tx("[{:db/id \"c\" :item/id \"\xE2\x82\xAC\xF0\x9F\x98\x80\"}]");
+  EXPECT_EQ(Vals(conn_->db(), ok.tempids.at("c"), "item/id"),
+            std::vector<std::string>{"\"\xE2\x82\xAC\xF0\x9F\x98\x80\""});
+}
+
+}  // namespace
+}  // namespace strata

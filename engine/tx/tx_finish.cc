@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "tx/builder.h"
+#include "tx/schema_guard.h"
 #include "util/planted_faults.h"
 
 namespace strata::tx_internal {
@@ -38,6 +39,7 @@ Result<PreparedTx> Builder::Finish(int64_t now_ms) {
   PreparedTx out;
   out.t = t;
   STRATA_RETURN_IF_ERROR(EmitDatoms(ch, tx, now_ms, &out.datoms));
+  STRATA_RETURN_IF_ERROR(CheckSystemSchema(s_, ch, out.datoms));
   STRATA_RETURN_IF_ERROR(CheckExcisions(t, out.datoms));
   STRATA_ASSIGN_OR_RETURN(out.schema_after, SchemaAfter(out.datoms));
   for (const auto& key : temp_order_)

@@ -12,6 +12,9 @@
 // literals kept as kTagged (e.g. #db/id[:db.part/user -1]). Commas are
 // whitespace.
 //
+// Text is UTF-8: a string, keyword, symbol or tag that is not well-formed
+// UTF-8 is an error naming its line, column, byte and input offset.
+//
 // Limits (hostile input): nesting depth <= kMaxDepth, one string or token
 // <= kMaxToken bytes. Errors are InvalidArgument naming line and column:
 // "EDN 3:14: unterminated string".
@@ -100,6 +103,15 @@ class Reader {
   int line_ = 1, col_ = 1;
   friend class ReaderImpl;
 };
+
+// The offset of the first byte of `s` that does not begin a well-formed
+// UTF-8 sequence (Unicode Table 3-7: no overlong forms, surrogates, code
+// points past U+10FFFF or truncated sequences), or npos when all of `s` is
+// UTF-8. Every input that becomes a value (EDN text, transaction data
+// built as Nodes, CSV fields) is checked with it.
+size_t FindInvalidUtf8(std::string_view s);
+// "byte 0xC3 at offset 4" for the first invalid byte of `s`, for messages.
+std::string DescribeInvalidUtf8(std::string_view s, size_t offset);
 
 // Prints a node as EDN text that ReadOne reads back to an equal node.
 // Instants print as #inst "2014-05-19T17:20:48.200-00:00" (RFC 3339, UTC,

@@ -76,10 +76,17 @@ struct ImportReport {
   uint64_t bytes = 0;           // CSV bytes read
   double seconds = 0;
   bool schema_transacted = false;  // the mapping's schema was not installed yet
+  std::vector<T> schema_ts;        // the t of each schema transaction committed
+  T first_data_t = 0, last_data_t = 0;  // the t of the first and last row transaction; 0 none
   std::vector<RowError> errors;    // the first max_listed_errors bad rows
   std::string committed_through;   // "file:line" of the last committed row; "" none
   // A few lines: counts, rates, and where committed data ends.
   std::string Summary() const;
+  // What stays committed, for a message after a failure or a stop:
+  // "nothing was committed", "the schema transaction (t=1000) was
+  // committed; no data rows were committed", or "... 40 rows in 2
+  // transactions (t=1001..1002) were committed, through clients.csv:41".
+  std::string CommittedText() const;
 };
 
 struct ImportOptions {
@@ -104,8 +111,11 @@ Status ImportCsv(Connection& conn, const Mapping& mapping, const std::vector<std
                  const ImportOptions& options, ImportReport* report);
 
 // Transacts the mapping's schema (when it names one) unless every datom of
-// it is already current; *transacted says whether it was.
-Status EnsureSchema(Connection& conn, Env* env, const Mapping& mapping, bool* transacted);
+// it is already current; *transacted says whether it was, and *ts (when
+// given) gets the t of each schema transaction committed, also when a later
+// one fails.
+Status EnsureSchema(Connection& conn, Env* env, const Mapping& mapping, bool* transacted,
+                    std::vector<T>* ts = nullptr);
 
 // Builds transactions from mapped rows without a database, for rows known
 // to be valid (generated ones): a reference to a row of the same batch uses

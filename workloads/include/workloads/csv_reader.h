@@ -10,8 +10,10 @@
 // line and a reason, skips the rest of its physical line, and goes on with
 // the next one. Malformed means: a quote inside an unquoted field, a
 // character other than a delimiter or line end after a closing quote, a
-// quoted field still open at the end of input, or a record longer than
-// max_record_bytes. For the last two, reading resumes on the line after the
+// quoted field still open at the end of input, a record longer than
+// max_record_bytes, or a field that is not well-formed UTF-8 (the error
+// names the field and the byte; the record's fields are still filled in).
+// For the quote and length cases, reading resumes on the line after the
 // record's first line, so an unbalanced quote costs one line, not the file.
 //
 // Thread safety: a CsvReader is used by one thread.
