@@ -17,11 +17,20 @@ Result<Database> ReadView(const Database& now, const ReadViewArgs& args) {
   Database db = now;
   if (!args.as_of.empty()) {
     STRATA_ASSIGN_OR_RETURN(TimePoint p, ParseTimePoint(args.as_of, "--as-of"));
-    db = p.is_instant ? db.AsOfInstant(p.ms) : db.AsOf(p.t);
+    if (p.is_instant) {
+      STRATA_ASSIGN_OR_RETURN(db, db.AsOfInstant(p.ms));
+    } else {
+      db = db.AsOf(p.t);
+    }
   }
   if (!args.since.empty()) {
     STRATA_ASSIGN_OR_RETURN(TimePoint p, ParseTimePoint(args.since, "--since"));
-    db = db.Since(p.is_instant ? now.AsOfInstant(p.ms).as_of_t().value_or(0) : p.t);
+    T t = p.t;
+    if (p.is_instant) {
+      STRATA_ASSIGN_OR_RETURN(Database then, now.AsOfInstant(p.ms));
+      t = then.as_of_t().value_or(0);
+    }
+    db = db.Since(t);
   }
   if (args.history) db = db.History();
   return db;
@@ -200,7 +209,12 @@ int RunQuery(const QueryArgs& args, const std::function<Result<ReadSource>()>& o
     return Fail(std::to_string(args.inputs.size() - next) + " more inputs than the query's :in takes");
   }
   auto result = Repeat(args, [&] { return Q(q, inputs); });
-  if (!result.ok()) return Fail("query: " + result.status().message());
+  if (!result.ok()) {
+    // A failed read names its kind (Corruption, IOError): the answer is not
+    // an empty set.
+    const Status& s = result.status();
+    return Fail("query: " + (s.IsCorruption() || s.IsIOError() ? s.ToString() : s.message()));
+  }
   PrintResult(args, *result);
   return 0;
 }

@@ -165,6 +165,9 @@ Result<edn::Node> PullEntity(PullState* s, const PullPattern& p, EntityId e) {
       }
       ValueFold fold(s->db, *a);
       for (; c->Valid() && c->datom().a == aid; c->Next()) fold.Add(c->datom());
+      // A read that failed mid-attribute must not render a partial fold.
+      if (!c->Valid())
+        if (Status st = c->status(); !st.ok()) return done(st);
       Result<edn::Node> v = RenderValues(s, nullptr, *a, fold.values(), true);
       if (!v.ok()) return done(v.status());
       if (v->is(edn::Kind::kNil)) continue;
@@ -172,7 +175,7 @@ Result<edn::Node> PullEntity(PullState* s, const PullPattern& p, EntityId e) {
       kvs.push_back(name ? edn::Node::Keyword(*name) : edn::Node::Long(static_cast<int64_t>(aid)));
       kvs.push_back(std::move(*v));
     }
-    if (!c->status().ok()) return done(c->status());
+    if (Status st = c->status(); !st.ok()) return done(st);
   }
   for (const PullAttr& spec : p.attrs) {
     if (spec.kind == PullAttr::kDbId) {
