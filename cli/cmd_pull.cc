@@ -21,9 +21,9 @@ int RunPull(const PullArgs& args, const std::function<Result<ReadSource>()>& ope
   auto source = open();
   if (!source.ok()) return Fail(source.status().message());
   auto view = ReadView(source->db, args);
-  if (!view.ok()) return Fail(view.status().message());
+  if (!view.ok()) return Fail(ErrorText(view.status()));
   auto result = Repeat(args, [&] { return Pull(*view, *pattern, *entity); });
-  if (!result.ok()) return Fail("pull: " + result.status().message());
+  if (!result.ok()) return Fail("pull: " + ErrorText(result.status()));
   PrintResult(args, *result);
   return 0;
 }

@@ -209,12 +209,7 @@ int RunQuery(const QueryArgs& args, const std::function<Result<ReadSource>()>& o
     return Fail(std::to_string(args.inputs.size() - next) + " more inputs than the query's :in takes");
   }
   auto result = Repeat(args, [&] { return Q(q, inputs); });
-  if (!result.ok()) {
-    // A failed read names its kind (Corruption, IOError): the answer is not
-    // an empty set.
-    const Status& s = result.status();
-    return Fail("query: " + (s.IsCorruption() || s.IsIOError() ? s.ToString() : s.message()));
-  }
+  if (!result.ok()) return Fail("query: " + ErrorText(result.status()));
   PrintResult(args, *result);
   return 0;
 }
