@@ -512,6 +512,10 @@ class FaultyReads : public Cmd {
       sut.fenv().ClearFaults();
       if (!st.ok()) sut.Open();
     }
+    if (std::getenv("STRATA_PROPS_VERBOSE"))
+      std::cerr << "FaultyReads " << Describe() << ": " << sut.fenv().ReadsFailed() << " reads failed, "
+                << sut.fenv().ReadsCorrupted() << " corrupted, " << failed << " view reads failed, transaction "
+                << (committed ? "committed" : "failed: " + got.status().ToString()) << "\n";
     sut.fenv().ClearFaults();
     if (!committed) {
       sut.Record(want.ok ? text + "  ; retried with whole reads" : "#_" + text + "  ; retried: " + want.why);
