@@ -258,6 +258,8 @@ Status Builder::CheckAlteration(EntityId id, const Attribute& now, const Attribu
       EntityId e = cur->datom().e;
       int n = 0;
       for (; cur->Valid() && cur->datom().a == id && cur->datom().e == e; cur->Next()) ++n;
+      if (!cur->Valid())  // the end, or a failed read: then n may be short
+        STRATA_RETURN_IF_ERROR(cur->status().WithContext("checking " + name + " for cardinality one"));
       if (n > 1)
         return Status::Conflict("cannot change " + name + " to cardinality one: entity " + std::to_string(e) +
                                 " has " + std::to_string(n) + " values");
