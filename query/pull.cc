@@ -164,9 +164,14 @@ Result<edn::Node> PullEntity(PullState* s, const PullPattern& p, EntityId e) {
         continue;
       }
       ValueFold fold(s->db, *a);
-      for (; c->Valid() && c->datom().a == aid; c->Next()) fold.Add(c->datom());
+      bool ended = false;  // one Valid() per datom, as the loop above
+      do {
+        fold.Add(c->datom());
+        c->Next();
+        ended = !c->Valid();
+      } while (!ended && c->datom().a == aid);
       // A read that failed mid-attribute must not render a partial fold.
-      if (!c->Valid())
+      if (ended)
         if (Status st = c->status(); !st.ok()) return done(st);
       Result<edn::Node> v = RenderValues(s, nullptr, *a, fold.values(), true);
       if (!v.ok()) return done(v.status());

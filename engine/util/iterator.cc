@@ -8,15 +8,21 @@
 
 namespace strata {
 
-DatomIterator::~DatomIterator() {
-  if (!status_.ok() && !status_taken_) AbortOnDroppedStatus("a datom iterator", status_);
-}
-
-void AbortOnDroppedStatus(const char* what, const Status& s) {
-  std::fprintf(stderr, "strata: fatal: %s ended with an error nobody took (a read path drops its status): %s\n", what,
+namespace {
+[[noreturn]] void AbortOnDroppedStatus(const Status& s) {
+  std::fprintf(stderr,
+               "strata: fatal: a datom iterator or cursor ended with an error nobody took (a read path drops its "
+               "status): %s\n",
                s.ToString().c_str());
   std::fflush(stderr);
   std::abort();
+}
+}  // namespace
+
+// Out of line: the check is a branch per iterator destroyed, and the abort
+// path stays out of every caller.
+DatomIterator::~DatomIterator() {
+  if (!status_.ok() && !status_taken_) AbortOnDroppedStatus(status_);
 }
 
 namespace {

@@ -68,10 +68,6 @@ class DatomIterator {
   mutable bool status_taken_ = false;
 };
 
-// Aborts the process: `what` (an iterator or a cursor) ended with `s` and
-// was destroyed without anyone taking it. Shared with DatomCursor.
-[[noreturn]] void AbortOnDroppedStatus(const char* what, const Status& s);
-
 // Merges sorted children into one sorted stream. Equal datoms from several
 // children are all returned (children hold disjoint datoms by construction).
 std::unique_ptr<DatomIterator> NewMergingIterator(Index order, std::vector<std::unique_ptr<DatomIterator>> children);

@@ -56,8 +56,8 @@ class DatomCursor {
 // Calls fn(datom) for each datom of the cursor in order, and returns the
 // cursor's status: the loop form whose error cannot be dropped (it is the
 // result, and Status is [[nodiscard]]). fn returns void, bool (false stops
-// early, with the cursor's status), or Status (an error stops the loop and
-// is returned).
+// early: OK, the cursor stood on a datom), or Status (an error stops the
+// loop and is returned).
 template <typename Fn>
 Status ForEach(DatomCursor& c, Fn&& fn) {
   using R = std::invoke_result_t<Fn&, const Datom&>;
@@ -65,7 +65,7 @@ Status ForEach(DatomCursor& c, Fn&& fn) {
     if constexpr (std::is_void_v<R>) {
       fn(c.datom());
     } else if constexpr (std::is_same_v<R, bool>) {
-      if (!fn(c.datom())) break;
+      if (!fn(c.datom())) return Status::OK();  // stopped on a datom: nothing failed
     } else {
       Status s = fn(c.datom());
       if (!s.ok()) return s;
