@@ -208,7 +208,7 @@ TEST(MbrainzImport, RealSubsetFactsAndIdempotence) {
   std::set<std::string> db_names;
   const EntityId name_attr = mbztest::Attr(db, "artist/name");
   mbztest::ForEach(db, "release/artists", [&](const Datom& d) {
-    for (const Value& v : db.Values(d.v.ref(), name_attr).value()) db_names.insert(v.str());
+    for (const Value& v : std::vector<Value>(db.Values(d.v.ref(), name_attr).value())) db_names.insert(v.str());
   });
   EXPECT_EQ(db_names.size(), expected_names.size());
   EXPECT_EQ(db_names, expected_names);

@@ -162,9 +162,9 @@ struct TxFacts {
 
 TxFacts FactsOf(const Database& db, T t) {
   TxFacts f;
-  for (const Value& v : db.Values(TxId(t), A(db, "correction/by")).value()) f.by = v.ref();
-  for (const Value& v : db.Values(TxId(t), A(db, "correction/kind")).value()) f.kind = v.str();
-  for (const Value& v : db.Values(TxId(t), A(db, "db/doc")).value()) f.doc = v.str();
+  for (const Value& v : std::vector<Value>(db.Values(TxId(t), A(db, "correction/by")).value())) f.by = v.ref();
+  for (const Value& v : std::vector<Value>(db.Values(TxId(t), A(db, "correction/kind")).value())) f.kind = v.str();
+  for (const Value& v : std::vector<Value>(db.Values(TxId(t), A(db, "db/doc")).value())) f.doc = v.str();
   return f;
 }
 
@@ -322,8 +322,8 @@ TEST(PermissionsWorkload, CreatorsWriteWhatTheyCreateAndRulesMatchTheWalk) {
   const EntityId contains = A(db, "group/contains"), members = A(db, "group/members");
   for (const Datom& k : Dv(db, Index::kAevt, {Value::Ref(A(db, "group/kind"))})) {
     if (k.v.str() != "group.kind/share") continue;
-    for (const Value& x : db.Values(k.e, contains).value())
-      for (const Value& m : db.Values(k.e, members).value()) {
+    for (const Value& x : std::vector<Value>(db.Values(k.e, contains).value()))
+      for (const Value& m : std::vector<Value>(db.Values(k.e, members).value())) {
         EXPECT_TRUE(CanReadByRules(db, m.ref(), x.ref()).value());
         ++shares;
       }
