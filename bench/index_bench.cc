@@ -122,6 +122,7 @@ void BM_PointLookup(benchmark::State& state) {
   for (auto _ : state) {
     auto c = db.Datoms(Index::kEavt, {Value::Ref(ids[i++ & 1023]), Value::Ref(name->id)});
     benchmark::DoNotOptimize(c->Valid());
+    if (!c->Valid() && !c->status().ok()) state.SkipWithError(c->status().ToString().c_str());
     sources = c->sources_merged();
   }
   state.counters["sources"] = static_cast<double>(sources);
@@ -141,6 +142,7 @@ void BM_AsOfPointLookup(benchmark::State& state) {
   for (auto _ : state) {
     auto c = db.Datoms(Index::kEavt, {Value::Ref(ids[i++ & 1023]), Value::Ref(name->id)});
     benchmark::DoNotOptimize(c->Valid());
+    if (!c->Valid() && !c->status().ok()) state.SkipWithError(c->status().ToString().c_str());
   }
   state.SetLabel(StrategyArg(state.range(0)));
 }
@@ -155,6 +157,7 @@ void BM_RangeScan100(benchmark::State& state) {
     auto c = db.IndexRange(age->id, Value::Long(30), std::nullopt);
     int k = 0;
     for (; c->Valid() && k < 100; c->Next(), ++k) benchmark::DoNotOptimize(c->datom());
+    if (!c->Valid() && !c->status().ok()) state.SkipWithError(c->status().ToString().c_str());
     n += k;
   }
   state.SetItemsProcessed(n);
@@ -169,6 +172,7 @@ void BM_MergeIterationFullScan(benchmark::State& state) {
   for (auto _ : state) {
     auto c = db.Datoms(Index::kAevt);
     for (; c->Valid(); c->Next()) ++n;
+    if (!c->status().ok()) state.SkipWithError(c->status().ToString().c_str());
     state.counters["sources"] = static_cast<double>(c->sources_merged());
   }
   state.SetItemsProcessed(n);

@@ -35,7 +35,8 @@ Result<uint64_t> HighestNumber(const Database& db) {
   if (attr == nullptr) return uint64_t{0};
   STRATA_ASSIGN_OR_RETURN(DatomCursor c, db.Datoms(Index::kAvet, {Value::Ref(attr->id)}));
   uint64_t high = 0;
-  for (; c.Valid(); c.Next()) high = std::max<uint64_t>(high, static_cast<uint64_t>(c.datom().v.as_long()));
+  STRATA_RETURN_IF_ERROR(
+      ForEach(c, [&](const Datom& d) { high = std::max<uint64_t>(high, static_cast<uint64_t>(d.v.as_long())); }));
   return high;
 }
 

@@ -21,11 +21,11 @@ int RunPull(const PullArgs& args, const std::function<Result<ReadSource>()>& ope
   auto source = open();
   if (!source.ok()) return Fail(source.status().message());
   auto view = ReadView(source->db, args);
-  if (!view.ok()) return Fail(view.status().message());
+  if (!view.ok()) return Fail(ErrorText(view.status()));
   PullOptions options;
   options.timeout_ms = TimeoutMs(args);
   auto result = Repeat(args, [&] { return Pull(*view, *pattern, *entity, options); });
-  if (!result.ok()) return Fail("pull: " + result.status().message() + LimitHint(result.status()));
+  if (!result.ok()) return Fail("pull: " + ErrorText(result.status()) + LimitHint(result.status()));
   PrintResult(args, *result);
   return 0;
 }

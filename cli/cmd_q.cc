@@ -17,11 +17,20 @@ Result<Database> ReadView(const Database& now, const ReadViewArgs& args) {
   Database db = now;
   if (!args.as_of.empty()) {
     STRATA_ASSIGN_OR_RETURN(TimePoint p, ParseTimePoint(args.as_of, "--as-of"));
-    db = p.is_instant ? db.AsOfInstant(p.ms) : db.AsOf(p.t);
+    if (p.is_instant) {
+      STRATA_ASSIGN_OR_RETURN(db, db.AsOfInstant(p.ms));
+    } else {
+      db = db.AsOf(p.t);
+    }
   }
   if (!args.since.empty()) {
     STRATA_ASSIGN_OR_RETURN(TimePoint p, ParseTimePoint(args.since, "--since"));
-    db = db.Since(p.is_instant ? now.AsOfInstant(p.ms).as_of_t().value_or(0) : p.t);
+    T t = p.t;
+    if (p.is_instant) {
+      STRATA_ASSIGN_OR_RETURN(Database then, now.AsOfInstant(p.ms));
+      t = then.as_of_t().value_or(0);
+    }
+    db = db.Since(t);
   }
   if (args.history) db = db.History();
   return db;
@@ -218,7 +227,7 @@ int RunQuery(const QueryArgs& args, const std::function<Result<ReadSource>()>& o
   options.max_tuples = args.max_tuples;
   options.max_bytes = args.max_bytes;
   auto result = Repeat(args, [&] { return Q(q, inputs, options); });
-  if (!result.ok()) return Fail("query: " + result.status().message() + LimitHint(result.status()));
+  if (!result.ok()) return Fail("query: " + ErrorText(result.status()) + LimitHint(result.status()));
   PrintResult(args, *result);
   return 0;
 }

@@ -13,12 +13,20 @@ Result<Database> ViewOf(const Database& now, const DatomsArgs& args) {
   Database db = now;
   if (!args.as_of.empty()) {
     STRATA_ASSIGN_OR_RETURN(TimePoint p, ParseTimePoint(args.as_of, "--as-of"));
-    db = p.is_instant ? db.AsOfInstant(p.ms) : db.AsOf(p.t);
+    if (p.is_instant) {
+      STRATA_ASSIGN_OR_RETURN(db, db.AsOfInstant(p.ms));
+    } else {
+      db = db.AsOf(p.t);
+    }
   }
   if (!args.since.empty()) {
     STRATA_ASSIGN_OR_RETURN(TimePoint p, ParseTimePoint(args.since, "--since"));
     // since(instant) = since the last transaction at or before it.
-    T t = p.is_instant ? now.AsOfInstant(p.ms).as_of_t().value_or(0) : p.t;
+    T t = p.t;
+    if (p.is_instant) {
+      STRATA_ASSIGN_OR_RETURN(Database then, now.AsOfInstant(p.ms));
+      t = then.as_of_t().value_or(0);
+    }
     db = db.Since(t);
   }
   if (args.history) db = db.History();
@@ -31,7 +39,8 @@ Result<T> FirstTAtOrAfter(const Database& now, const std::string& text, const st
   if (!p.is_instant) return p.t;
   if (p.ms == std::numeric_limits<int64_t>::min()) return T{0};
   // Every transaction with an instant < ms is at or before this t.
-  return now.AsOfInstant(p.ms - 1).as_of_t().value_or(0) + 1;
+  STRATA_ASSIGN_OR_RETURN(Database before, now.AsOfInstant(p.ms - 1));
+  return before.as_of_t().value_or(0) + 1;
 }
 
 }  // namespace
@@ -53,7 +62,7 @@ int RunDatoms(const DatomsArgs& args) {
   if (!conn.ok()) return Fail(conn.status().message());
 
   auto view = ViewOf((*conn)->db(), args);
-  if (!view.ok()) return Fail(view.status().message());
+  if (!view.ok()) return Fail(view.status().ToString());
   const Database& db = *view;
   auto values = db.ResolveComponents(index, components);
   if (!values.ok()) return Fail(std::string(IndexName(index)) + " components: " + values.status().message());
@@ -69,6 +78,9 @@ int RunDatoms(const DatomsArgs& args) {
       PrintLine(DatomToEdnText(db, cursor->datom()));
     }
   }
+  // The datoms stream out as they are read; a read that failed ends the
+  // output short, with the error and exit 1 (never a short list and 0).
+  if (Status s = cursor->status(); !s.ok()) return Fail(std::string(IndexName(index)) + ": " + s.ToString());
   if (args.format == Format::kJson) json.Finish();
   return 0;
 }
@@ -80,12 +92,12 @@ int RunLog(const LogArgs& args) {
   T from = 0, to = std::numeric_limits<T>::max();
   if (!args.from.empty()) {
     auto t = FirstTAtOrAfter(now, args.from, "--from");
-    if (!t.ok()) return Fail(t.status().message());
+    if (!t.ok()) return Fail(t.status().ToString());
     from = *t;
   }
   if (!args.to.empty()) {
     auto t = FirstTAtOrAfter(now, args.to, "--to");
-    if (!t.ok()) return Fail(t.status().message());
+    if (!t.ok()) return Fail(t.status().ToString());
     to = *t;
   }
   JsonArrayWriter json(stdout);

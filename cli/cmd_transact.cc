@@ -88,7 +88,7 @@ int RunTransact(const TransactArgs& args) {
                   CommittedNote(committed));
     }
     auto report = conn.Transact(form);
-    if (!report.ok()) return Fail(where + " failed: " + report.status().message() + CommittedNote(committed));
+    if (!report.ok()) return Fail(where + " failed: " + ErrorText(report.status()) + CommittedNote(committed));
     ++committed;
     if (args.format == Format::kJson) {
       PrintLine(DumpJson(TxReportToJson(*report)));

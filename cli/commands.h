@@ -98,6 +98,10 @@ int RunRepair(const RepairArgs& args);
 
 // Prints "strata: error: <message>" on stderr; returns 1.
 int Fail(const std::string& message);
+// A status as an error message: the message alone, except that a failed
+// read says what it is ("Corruption: ...", "IOError: ..."): a reader must
+// not mistake it for an empty answer or a bad input.
+std::string ErrorText(const Status& s);
 
 // Opens an existing database read-only (Options::read_only): no lock, so
 // it works while a writer runs; no recovery, no byte changed; never creates

@@ -47,6 +47,10 @@ Result<uint64_t> ParseSize(const std::string& text, const std::string& flag) {
   return n << shift;
 }
 
+std::string ErrorText(const Status& s) {
+  return s.IsCorruption() || s.IsIOError() ? s.ToString() : s.message();
+}
+
 int Fail(const std::string& message) {
   std::fflush(stdout);  // what was printed before the error comes first
   std::fprintf(stderr, "strata: error: %s\n", message.c_str());

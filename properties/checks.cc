@@ -255,6 +255,7 @@ std::string CheckIndexAgreement(const Model& m, Sut& sut) {
       if (!c.ok()) return "index_range: " + c.status().ToString();
       std::vector<Datom> got;
       for (; c->Valid(); c->Next()) got.push_back(c->datom());
+      if (Status st = c->status(); !st.ok()) return "index_range: " + st.ToString();
       RETURN_IF_DIFF(DiffDatoms(q.ToString() + " index_range[" + std::to_string(a) + "]", range, got));
       RETURN_IF_DIFF(DiffDatoms(q.ToString() + " avet[" + std::to_string(a) + " v]", at_lo,
                                 ReadIndex(v, Index::kAvet, {Value::Ref(a), lo}, &err)));
@@ -266,6 +267,7 @@ std::string CheckIndexAgreement(const Model& m, Sut& sut) {
       if (!c.ok()) return "seek_datoms: " + c.status().ToString();
       std::vector<Datom> got, want;
       for (; c->Valid(); c->Next()) got.push_back(c->datom());
+      if (Status st = c->status(); !st.ok()) return "seek_datoms: " + st.ToString();
       for (const Datom& d : eavt)
         if (d.e >= e) want.push_back(d);
       RETURN_IF_DIFF(DiffDatoms(q.ToString() + " seek_datoms eavt from " + std::to_string(e), want, got));
@@ -312,7 +314,9 @@ std::string CheckDurable(const Model& m, Sut& sut) {
     RETURN_IF_DIFF(CompareView(m, db, h, static_cast<Index>(o)));
   }
   const std::vector<Value> want = m.CurrentValues(TxId(m.basis_t()), SysIdsOf(m.schema()).tx_instant);
-  const auto got = db.TxInstant(m.basis_t());
+  const auto got_r = db.TxInstant(m.basis_t());
+  if (!got_r.ok()) return "durability: reading the txInstant: " + got_r.status().ToString();
+  const std::optional<int64_t> got = *got_r;
   if (got.has_value() != !want.empty() || (got && *got != want.front().instant_ms()))
     return "durability: the txInstant of basis_t " + std::to_string(m.basis_t()) + " differs";
   return CompareLog(m, sut.conn());
@@ -351,7 +355,9 @@ std::string CheckMonotonicTime(const Model& m, Sut& sut) {
       T want = 0;
       for (const auto& [tt, x] : current)
         if (x <= ms) want = std::max(want, tt);
-      const Database v = db.AsOfInstant(ms);
+      const auto vr = db.AsOfInstant(ms);
+      if (!vr.ok()) return "as_of_instant(" + std::to_string(ms) + "): " + vr.status().ToString();
+      const Database& v = *vr;
       if (v.as_of_t() != want)
         return "as_of_instant(" + std::to_string(ms) + ") is t=" + std::to_string(v.as_of_t().value_or(0)) +
                ", want t=" + std::to_string(want);

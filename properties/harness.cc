@@ -41,7 +41,7 @@ Options Sut::MakeOptions(Env* env, bool reference) const {
   o.memory_index_threshold = reference ? (uint64_t{1} << 40) : cfg_.memory_index_threshold;
   o.segment_datoms = cfg_.segment_datoms;
   o.strategy_settings["adaptive"] = "level_ratio=4";  // more levels in small databases
-  o.segment_cache_bytes = 16 << 10;  // small: reads go to storage
+  o.segment_cache_bytes = cfg_.segment_cache_bytes;
   o.clock = [this] { return now.load(); };
   return o;
 }
@@ -69,6 +69,21 @@ void Sut::Reopen() {
   if (!s.ok()) RC_FAIL("closing the database: " + s.ToString());
   conn_.reset();
   Open();
+}
+
+Status Sut::TryReopen() {
+  queues.clear();
+  held.clear();
+  Status s = conn_->Close();
+  if (!s.ok()) RC_FAIL("closing the database: " + s.ToString());
+  conn_.reset();
+  expected_reports.clear();
+  auto r = cfg_.location.empty() ? Connection::Open("/db", MakeOptions(fenv_.get(), false))
+                                 : Connection::Open(cfg_.location, MakeOptions(nullptr, false));
+  if (!r.ok()) return r.status();
+  conn_ = std::move(*r);
+  Subscribe();
+  return Status::OK();
 }
 
 void Sut::Crash() {

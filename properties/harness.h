@@ -38,6 +38,7 @@ struct SutConfig {
   uint64_t memory_index_threshold = 3 << 10;
   uint32_t segment_datoms = 16;
   bool reference = false;              // keep a never-indexed twin (transparency)
+  uint64_t segment_cache_bytes = 16 << 10;  // small: reads go to storage
   std::string location;                // empty: "/db" in the fault-injecting Env
 };
 
@@ -65,6 +66,9 @@ class Sut {
   void Open();
   // A clean shutdown and restart.
   void Reopen();
+  // A clean shutdown and an attempt to open again; on failure (the error is
+  // returned) the Sut has no connection until Open().
+  Status TryReopen();
   // A crash: the disk freezes (every write, sync, rename, create and delete
   // fails from now on), the process goes away, unsynced data is dropped,
   // and the database is opened again. On PostgreSQL the process goes away

@@ -76,6 +76,12 @@ std::vector<PropertySpec> Specs() {
   add("Excision", 120, kCheckExcision, w([](auto& c) {
         c.transact = 8, c.excise = 4, c.alter = 1, c.index_now = 3, c.reopen = 1, c.crash = 2, c.crash_commit = 3;
       }), excising);
+  // Errors that cannot be dropped: a share of segment reads fail or return
+  // flipped bits; every read is right or an error, nothing commits after a
+  // failed read, and the invariants hold once the faults stop.
+  add("ReadFaults", 60, kCheckHistory | kCheckIndexAgreement, w([](auto& c) {
+        c.transact = 6, c.faulty_reads = 6, c.alter = 1, c.excise = 1, c.index_now = 2, c.reopen = 1;
+      }), {}, Background::kNever);
   return out;
 }
 
@@ -104,6 +110,7 @@ int main(int argc, char** argv) {
   if (storage && *storage) strata::UsePostgresStorage();
   for (auto spec : strata::props::Specs()) {
     if (storage && *storage) {
+      if (spec.weights.faulty_reads > 0) continue;  // the read faults live in the Env, not in PostgreSQL
       spec.storage = storage;
       spec.weights.crash_job = 0;
       spec.weights.crash_commit = 0;

@@ -410,13 +410,146 @@ class Subscribe : public Cmd {
   const PropertySpec* spec_;
 };
 
+// How many log records the database holds (the log is never behind the
+// read faults, which hit segment reads only).
+size_t LogRecords(Sut& sut) {
+  size_t n = 0;
+  Status st = sut.conn().TxRange(0, ~T{0}, [&](T, const std::vector<Datom>&) {
+    ++n;
+    return Status::OK();
+  });
+  if (!st.ok()) RC_FAIL("reading the log: " + st.ToString());
+  return n;
+}
+
+bool IsReadError(const Status& s) { return s.IsIOError() || s.IsCorruption(); }
+
+// Every sampled view in every order reads exactly the model's datoms or
+// fails with a read error (never a short or wrong answer). *failed counts
+// the reads that failed.
+std::string RightOrError(const Model& m, const Database& db, uint64_t* failed) {
+  for (const ViewQuery& q : SampleViews(m, 2)) {
+    for (int o = 0; o < kIndexCount; ++o) {
+      const Index order = static_cast<Index>(o);
+      const std::string label = "read faults: " + q.ToString() + " " + IndexName(order);
+      auto got = ApplyView(db, q).DatomsVector(order);
+      if (!got.ok()) {
+        if (!IsReadError(got.status())) return label + ": failed with a wrong kind of error: " + got.status().ToString();
+        ++*failed;
+        continue;
+      }
+      if (std::string s = CheckSorted(label, *got, order); !s.empty()) return s;
+      if (std::string s = CompareReads(label, m, q, m.Datoms(q, order), *got); !s.empty()) return s;
+    }
+  }
+  return "";
+}
+
+// Reads and writes while a share of the segment reads fail (EIO) or return
+// a flipped bit (which the segment checksums must catch). Every read gives
+// the model's answer or a read error; the transaction commits exactly what
+// the model predicts or fails and commits nothing; an index job (step 1)
+// may fail but never publishes a wrong root; a reopen (step 2, read errors
+// only: a flipped bit in the newest pack's tail is what a torn write looks
+// like to recovery) opens right or fails. Then the faults stop, a failed
+// transaction is retried and must commit as predicted, and every view and
+// check must hold.
+class FaultyReads : public Cmd {
+ public:
+  FaultyReads(const PropState& s, const PropertySpec* spec)
+      : spec_(spec),
+        tx_(GenTx(s.model, spec->mix)),
+        now_(GenNow(s.model)),
+        seed_(static_cast<uint64_t>(Uniform(1, 1 << 30))),
+        fail_pct_(Uniform(0, 31)),
+        corrupt_pct_(Uniform(0, 31)),
+        step_(Uniform(0, 3)) {}
+  void apply(PropState& s) const override { s.model.Transact(tx_, now_); }
+  void run(const PropState& s, Sut& sut) const override {
+    props::Model m = s.model;
+    const TxOutcome want = m.Transact(tx_, now_);
+    const std::string text = edn::Print(tx_);
+    ReadFaultSpec rf;
+    rf.fail_fraction = fail_pct_ / 100.0;
+    rf.corrupt_fraction = corrupt_pct_ / 100.0;
+    rf.seed = seed_;
+    rf.path_part = "/packs/";
+    sut.Record("; segment reads failing: " + Describe());
+    uint64_t failed = 0;
+    sut.fenv().SetReadFaults(rf);
+    Fail(RightOrError(s.model, sut.conn().db(), &failed));
+
+    const T basis_before = sut.conn().db().basis_t();
+    const size_t log_before = LogRecords(sut);
+    sut.now = now_;
+    auto got = sut.conn().Transact(tx_);
+    const bool committed = got.ok();
+    if (committed) {
+      // A transaction that commits under read faults read everything right.
+      Fail(CompareOutcome(want, got, text + " (segment reads failing)"));
+      AfterCommit(sut, want, s.model.basis_t());
+    } else {
+      if (want.ok && !IsReadError(got.status()))
+        RC_FAIL("read faults: " + text + " failed with a wrong kind of error: " + got.status().ToString());
+      if (sut.conn().db().basis_t() != basis_before || LogRecords(sut) != log_before)
+        RC_FAIL("read faults: " + text + " failed (" + got.status().ToString() + ") but committed");
+    }
+    sut.Record(committed ? text + "  ; committed while reads failed"
+                         : "#_" + text + "  ; failed while reads failed: " + got.status().ToString());
+    const props::Model& now_model = committed ? m : s.model;
+    if (step_ == 1) {
+      sut.Record("; index now, reads failing");
+      (void)sut.conn().IndexNow();  // may fail: a later job retries
+      Fail(RightOrError(now_model, sut.conn().db(), &failed));
+    } else if (step_ == 2) {
+      ReadFaultSpec eio = rf;
+      eio.corrupt_fraction = 0;
+      sut.fenv().SetReadFaults(eio);
+      Status st = sut.TryReopen();
+      sut.Record("; reopen, reads failing: " + (st.ok() ? std::string("opened") : st.ToString()));
+      if (!st.ok() && !IsReadError(st)) RC_FAIL("read faults: reopening failed with a wrong kind of error: " + st.ToString());
+      if (st.ok()) Fail(RightOrError(now_model, sut.conn().db(), &failed));
+      sut.fenv().ClearFaults();
+      if (!st.ok()) sut.Open();
+    }
+    if (std::getenv("STRATA_PROPS_VERBOSE"))
+      std::cerr << "FaultyReads " << Describe() << ": " << sut.fenv().ReadsFailed() << " reads failed, "
+                << sut.fenv().ReadsCorrupted() << " corrupted, " << failed << " view reads failed, transaction "
+                << (committed ? "committed" : "failed: " + got.status().ToString()) << "\n";
+    sut.fenv().ClearFaults();
+    if (!committed) {
+      sut.Record(want.ok ? text + "  ; retried with whole reads" : "#_" + text + "  ; retried: " + want.why);
+      sut.now = now_;
+      Fail(CompareOutcome(want, sut.conn().Transact(tx_), text + " (retried with whole reads)"));
+      if (want.ok) AfterCommit(sut, want, s.model.basis_t());
+    }
+    // Nothing the faults did may show once they stop.
+    for (const ViewQuery& q : SampleViews(m, 2))
+      for (int o = 0; o < kIndexCount; ++o) Fail(CompareView(m, sut.conn().db(), q, static_cast<Index>(o)));
+    Fail(RunChecks(spec_->checks, m, sut));
+  }
+  void show(std::ostream& os) const override { os << "FaultyReads (" << Describe() << ") " << edn::Print(tx_); }
+
+ private:
+  std::string Describe() const {
+    static const char* const kSteps[] = {"reads and a transaction", "then an index job", "then a reopen"};
+    return std::to_string(fail_pct_) + "% fail, " + std::to_string(corrupt_pct_) + "% flip a bit, seed " +
+           std::to_string(seed_) + ", " + kSteps[step_];
+  }
+  const PropertySpec* spec_;
+  edn::Node tx_;
+  int64_t now_;
+  uint64_t seed_;
+  int fail_pct_, corrupt_pct_, step_;
+};
+
 rc::Gen<CmdPtr> GenCommand(const PropState& s, const PropertySpec* spec) {
   auto sp = std::make_shared<const PropState>(s);
   return rc::gen::exec([sp, spec]() -> CmdPtr {
     const CommandWeights& w = spec->weights;
     const PropState& st = *sp;
     switch (Weighted({w.transact, w.invalid, w.alter, w.excise, w.index_now, w.reopen, w.crash, w.crash_job,
-                      w.crash_commit, w.hold, w.switch_strategy, w.with, w.subscribe})) {
+                      w.crash_commit, w.hold, w.switch_strategy, w.with, w.subscribe, w.faulty_reads})) {
       case 0: return std::make_shared<Transact>(st, spec);
       case 1: return std::make_shared<TransactInvalid>(st, spec);
       case 2: return std::make_shared<AlterSchema>(st, spec);
@@ -429,7 +562,8 @@ rc::Gen<CmdPtr> GenCommand(const PropState& s, const PropertySpec* spec) {
       case 9: return std::make_shared<HoldDbValue>(st, spec);
       case 10: return std::make_shared<SwitchStrategy>(st, spec);
       case 11: return std::make_shared<With>(st, spec);
-      default: return std::make_shared<Subscribe>(st, spec);
+      case 12: return std::make_shared<Subscribe>(st, spec);
+      default: return std::make_shared<FaultyReads>(st, spec);
     }
   });
 }

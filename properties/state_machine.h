@@ -20,6 +20,10 @@
 //   SwitchStrategy    the next jobs use another strategy
 //   With              a speculative transaction: predicted, nothing committed
 //   Subscribe         one more tx-report queue
+//   FaultyReads       a share of segment reads fail or return flipped bits:
+//                     reads in every view and order, a transaction, maybe
+//                     an index job or a reopen, each right or an error;
+//                     nothing commits after a failed read; then faults off
 //
 // On failure the stream so far (schema first, rejected transactions as
 // #_ forms, other commands as comments) is written where ReplayPath says,
@@ -36,7 +40,7 @@ namespace strata::props {
 
 struct CommandWeights {
   int transact = 10, invalid = 2, alter = 0, excise = 0, index_now = 2, reopen = 0, crash = 0, crash_job = 0,
-      crash_commit = 0, hold = 0, switch_strategy = 0, with = 0, subscribe = 0;
+      crash_commit = 0, hold = 0, switch_strategy = 0, with = 0, subscribe = 0, faulty_reads = 0;
 };
 
 enum class Background { kNever, kSometimes, kAlways };

@@ -30,12 +30,11 @@ Result<const Attribute*> AttrArg(const char* name, const Database& db, const Val
 }
 
 // The current values of e's attribute in this view (history: assertions).
-std::vector<Value> ValuesOf(const Database& db, EntityId e, EntityId a) {
+Result<std::vector<Value>> ValuesOf(const Database& db, EntityId e, EntityId a) {
   std::vector<Value> out;
-  auto c = db.Datoms(Index::kEavt, {Value::Ref(e), Value::Ref(a)});
-  if (!c.ok()) return out;
-  for (; c->Valid(); c->Next())
-    if (c->datom().added) out.push_back(c->datom().v);
+  STRATA_RETURN_IF_ERROR(ForEach(db.Datoms(Index::kEavt, {Value::Ref(e), Value::Ref(a)}), [&](const Datom& d) {
+    if (d.added) out.push_back(d.v);
+  }));
   return out;
 }
 
@@ -46,7 +45,8 @@ Result<T> TimeArg(const Connection& conn, const Val& v, bool end) {
     // The first t whose instant is >= the given one.
     const int64_t ms = v.v.instant_ms();
     if (ms == std::numeric_limits<int64_t>::min()) return T{0};
-    return conn.db().AsOfInstant(ms - 1).as_of_t().value_or(0) + 1;
+    STRATA_ASSIGN_OR_RETURN(Database before, conn.db().AsOfInstant(ms - 1));
+    return before.as_of_t().value_or(0) + 1;
   }
   return Status::InvalidArgument("'tx-ids' takes a t, a tx id, an instant or nil, got " + Show(v));
 }
@@ -59,19 +59,19 @@ Result<Val> GetElse(const Args& a) {
   STRATA_ASSIGN_OR_RETURN(const Attribute* at, AttrArg("get-else", *a[0].db, a[2].val));
   if (at->many) return Status::InvalidArgument("'get-else' needs a cardinality-one attribute, :" + at->ident + " is many");
   if (a[3].val.is_nil()) return Status::InvalidArgument("'get-else' default cannot be nil");
-  auto e = ResolveEntity(*a[0].db, a[1].val);
+  STRATA_ASSIGN_OR_RETURN(std::optional<EntityId> e, ResolveEntity(*a[0].db, a[1].val));
   if (!e) return a[3].val;
-  auto vs = ValuesOf(*a[0].db, *e, at->id);
+  STRATA_ASSIGN_OR_RETURN(std::vector<Value> vs, ValuesOf(*a[0].db, *e, at->id));
   return vs.empty() ? a[3].val : Val(vs.back());
 }
 
 Result<Val> GetSome(const Args& a) {
   STRATA_RETURN_IF_ERROR(DbArgs("get-some", a, 3));
-  auto e = ResolveEntity(*a[0].db, a[1].val);
+  STRATA_ASSIGN_OR_RETURN(std::optional<EntityId> e, ResolveEntity(*a[0].db, a[1].val));
   if (!e) return Val();
   for (size_t i = 2; i < a.size(); ++i) {
     STRATA_ASSIGN_OR_RETURN(const Attribute* at, AttrArg("get-some", *a[0].db, a[i].val));
-    auto vs = ValuesOf(*a[0].db, *e, at->id);
+    STRATA_ASSIGN_OR_RETURN(std::vector<Value> vs, ValuesOf(*a[0].db, *e, at->id));
     if (!vs.empty()) return Val::Tuple({Val::Long(static_cast<int64_t>(at->id)), Val(vs.front())});
   }
   return Val();
@@ -81,8 +81,10 @@ Result<Val> Missing(const Args& a) {
   STRATA_RETURN_IF_ERROR(DbArgs("missing?", a, 3));
   if (a.size() != 3) return Status::InvalidArgument("'missing?' takes 3 arguments: $ entity attribute");
   STRATA_ASSIGN_OR_RETURN(const Attribute* at, AttrArg("missing?", *a[0].db, a[2].val));
-  auto e = ResolveEntity(*a[0].db, a[1].val);
-  return Val(Value::Boolean(!e || ValuesOf(*a[0].db, *e, at->id).empty()));
+  STRATA_ASSIGN_OR_RETURN(std::optional<EntityId> e, ResolveEntity(*a[0].db, a[1].val));
+  if (!e) return Val(Value::Boolean(true));
+  STRATA_ASSIGN_OR_RETURN(std::vector<Value> vs, ValuesOf(*a[0].db, *e, at->id));
+  return Val(Value::Boolean(vs.empty()));
 }
 
 Result<Val> Fulltext(const Args& a) {
@@ -106,11 +108,8 @@ Result<Val> Fulltext(const Args& a) {
   const auto terms = words(a[2].val.v.str());
   std::vector<Val> rows;
   if (terms.empty()) return Val::Tuple(std::move(rows));
-  auto c = a[0].db->Datoms(Index::kAevt, {Value::Ref(at->id)});
-  if (!c.ok()) return c.status();
-  for (; c->Valid(); c->Next()) {
-    const Datom& d = c->datom();
-    if (!d.added || d.v.type() != ValueType::kString) continue;
+  STRATA_RETURN_IF_ERROR(ForEach(a[0].db->Datoms(Index::kAevt, {Value::Ref(at->id)}), [&](const Datom& d) {
+    if (!d.added || d.v.type() != ValueType::kString) return;
     auto ws = words(d.v.str());
     bool all = std::all_of(terms.begin(), terms.end(),
                            [&](const std::string& t) { return std::find(ws.begin(), ws.end(), t) != ws.end(); });
@@ -118,7 +117,7 @@ Result<Val> Fulltext(const Args& a) {
       rows.push_back(Val::Tuple({Val::Long(static_cast<int64_t>(d.e)), Val(d.v), Val::Long(static_cast<int64_t>(d.tx)),
                                  Val(Value::Double(1.0))}));
     }
-  }
+  }));
   return Val::Tuple(std::move(rows));
 }
 

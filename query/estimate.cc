@@ -46,6 +46,9 @@ const AttrSample& Evaluator::Sample(const Database& db, const std::string& src, 
       ++s.counts[c->datom().v];
     }
     s.complete = !c->Valid();
+    if (s.complete) NoteReadError(c->status().WithContext("sampling :" + a.ident));
+  } else {
+    NoteReadError(c.status());
   }
   budget.stats().datoms += s.n;
   s.distinct = static_cast<double>(s.counts.size());

@@ -96,7 +96,15 @@ class Evaluator {
                         const std::vector<bool>& done, const std::vector<std::vector<std::string>>& inputs,
                         size_t best);
   // The sample of attribute `a` in source `src` (read once per query run).
+  // A failed read is noted (NoteReadError) and PlanFor returns it.
   const AttrSample& Sample(const Database& db, const std::string& src, const Attribute& a);
+  // ToDatomValue for the planner's estimates; a failed read is noted.
+  std::optional<Value> ConstValue(const Database& db, const Attribute& a, const Val& v);
+  // Estimates cannot fail mid-way: the first read error met while planning
+  // is kept here and the plan is refused with it.
+  void NoteReadError(const Status& s) {
+    if (read_error_.ok() && !s.ok()) read_error_ = s;
+  }
   Status RunClause(const Clause& c, const std::vector<std::string>& not_join, Ctx* ctx);
   Status RunPattern(const Clause& c, Ctx* ctx);
   Status RunTuplePattern(const Clause& c, const Rel& source, Ctx* ctx);
@@ -116,6 +124,7 @@ class Evaluator {
 
   std::map<std::string, Plan> plans_;
   std::map<std::pair<std::string, EntityId>, AttrSample> samples_;
+  Status read_error_;  // see NoteReadError
   std::map<std::pair<std::string, uint32_t>, RuleTable> tables_;  // (name and source, mask)
   std::map<std::string, int> scc_of_;     // rule name -> strongly connected component
   std::vector<bool> scc_recursive_;

@@ -30,11 +30,12 @@ struct Fixed {
   bool impossible = false;  // a constant names nothing: no datom matches
 };
 
-// Fixes position `pos` to the query value `x`.
-void FixPosition(const Database& db, int pos, const Val& x, Fixed* f) {
+// Fixes position `pos` to the query value `x` (an error when resolving a
+// lookup ref failed to read).
+Status FixPosition(const Database& db, int pos, const Val& x, Fixed* f) {
   switch (pos) {
     case 0: {
-      auto e = ResolveEntity(db, x);
+      STRATA_ASSIGN_OR_RETURN(std::optional<EntityId> e, ResolveEntity(db, x));
       if (!e || (f->e && *f->e != *e)) f->impossible = true;
       else f->e = e;
       break;
@@ -60,17 +61,19 @@ void FixPosition(const Database& db, int pos, const Val& x, Fixed* f) {
       else f->added = x.v.as_bool();
       break;
   }
+  return Status::OK();
 }
 
-void Finish(const Database& db, Fixed* f) {
-  if (!f->raw_v || f->impossible) return;
+Status Finish(const Database& db, Fixed* f) {
+  if (!f->raw_v || f->impossible) return Status::OK();
   if (f->a) {
-    f->v = ToDatomValue(db, *f->a, *f->raw_v);
+    STRATA_ASSIGN_OR_RETURN(f->v, ToDatomValue(db, *f->a, *f->raw_v));
     if (!f->v) f->impossible = true;
     f->raw_v.reset();
   } else if (f->raw_v->is_keyword()) {
-    f->raw_v_entity = ResolveEntity(db, *f->raw_v);
+    STRATA_ASSIGN_OR_RETURN(f->raw_v_entity, ResolveEntity(db, *f->raw_v));
   }
+  return Status::OK();
 }
 
 bool Matches(const Fixed& f, const Datom& d) {
@@ -127,7 +130,9 @@ Status Lookup(const Database& db, const Fixed& f, Budget* budget, Fn&& emit, uin
     if (Matches(f, d)) STRATA_RETURN_IF_ERROR(emit(d));
   }
   st.datoms += n;
-  return Status::OK();
+  // A cursor that ended on a failed read gave a short answer: the query
+  // fails with the read's error (never a partial result).
+  return c.status();
 }
 
 Val Field(const Datom& d, int pos) {
@@ -190,7 +195,7 @@ bool MayRepeat(const Clause& c, const Database& db) {
 namespace {
 Status ReadPattern(const Clause& c, const Database& db, Fixed base, Budget* budget, Rel* out,
                    uint64_t limit = UINT64_MAX, bool* cut = nullptr) {
-  Finish(db, &base);
+  STRATA_RETURN_IF_ERROR(Finish(db, &base));
   const Shape shape = ShapeOf(c, {});
   out->vars = shape.vars;
   std::vector<Val> row(shape.vars.size());
@@ -215,7 +220,8 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
   const Database& db = *dbp;
   Fixed base;
   for (size_t p = 0; p < c.terms.size(); ++p) {
-    if (c.terms[p].kind == Term::kConst) FixPosition(db, static_cast<int>(p), c.terms[p].val, &base);
+    if (c.terms[p].kind == Term::kConst)
+      STRATA_RETURN_IF_ERROR(FixPosition(db, static_cast<int>(p), c.terms[p].val, &base));
   }
   // Variables bound by earlier clauses, and whether they narrow the read.
   std::set<std::string> bound;
@@ -313,8 +319,9 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
     const bool repeat = MayRepeat(c, db);
     for (const auto& g : groups) {
       Fixed f = base;
-      for (size_t k = 0; k < key_pos.size(); ++k) FixPosition(db, key_pos[k], r.row(g[0])[key_cols[k]], &f);
-      Finish(db, &f);
+      for (size_t k = 0; k < key_pos.size(); ++k)
+        STRATA_RETURN_IF_ERROR(FixPosition(db, key_pos[k], r.row(g[0])[key_cols[k]], &f));
+      STRATA_RETURN_IF_ERROR(Finish(db, &f));
       found.Clear();
       STRATA_RETURN_IF_ERROR(Lookup(db, f, &budget, [&](const Datom& d) -> Status {
         if (!RepeatsHold(shape, d)) return Status::OK();

@@ -120,7 +120,7 @@ std::map<std::string, double> Evaluator::EstimateRows(const Clauses& clauses, co
     const Term& e = c.terms[0];
     const Term& v = c.terms[2];
     std::optional<Value> value;
-    if (v.kind == Term::kConst) value = ToDatomValue(dbs.at(c.src), *a, v.val);
+    if (v.kind == Term::kConst) value = ConstValue(dbs.at(c.src), *a, v.val);
     auto known = [&](const Term& t) -> std::optional<double> {
       if (t.kind == Term::kConst) return 1.0;
       if (auto it = est.find(t.name); it != est.end()) return it->second;
@@ -180,7 +180,7 @@ size_t Evaluator::DeferValueJoin(const Clauses& clauses, const std::vector<size_
   for (size_t i : alternatives) {
     const Clause& c = clauses[i];
     const Attribute* a = ConstAttr(c);
-    auto value = ToDatomValue(dbs.at(c.src), *a, c.terms[2].val);
+    auto value = ConstValue(dbs.at(c.src), *a, c.terms[2].val);
     const double rows = value ? Sample(dbs.at(c.src), c.src, *a).WithValue(*value) : 0.0;
     if (rows < cheapest) {
       cheapest = rows;
@@ -317,7 +317,17 @@ Result<const Plan*> Evaluator::PlanFor(const Clauses& clauses, const std::set<st
     plan.order.push_back(static_cast<size_t>(best));
     for (const auto& v : outputs[best]) b.insert(v);
   }
+  if (!read_error_.ok()) return read_error_;  // the estimates read a failed index
   return &plans_.emplace(key, std::move(plan)).first->second;
+}
+
+std::optional<Value> Evaluator::ConstValue(const Database& db, const Attribute& a, const Val& v) {
+  auto r = ToDatomValue(db, a, v);
+  if (!r.ok()) {
+    NoteReadError(r.status());
+    return std::nullopt;
+  }
+  return *r;
 }
 
 Status Evaluator::RunClauses(const Clauses& clauses, Ctx* ctx) {

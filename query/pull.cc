@@ -172,7 +172,15 @@ Result<edn::Node> PullEntity(PullState* s, const PullPattern& p, EntityId e) {
         continue;
       }
       ValueFold fold(s->db, *a);
-      for (; c->Valid() && c->datom().a == aid; c->Next()) fold.Add(c->datom());
+      bool ended = false;  // one Valid() per datom, as the loop above
+      do {
+        fold.Add(c->datom());
+        c->Next();
+        ended = !c->Valid();
+      } while (!ended && c->datom().a == aid);
+      // A read that failed mid-attribute must not render a partial fold.
+      if (ended)
+        if (Status st = c->status(); !st.ok()) return done(st);
       Result<edn::Node> v = RenderValues(s, nullptr, *a, fold.values(), true);
       if (!v.ok()) return done(v.status());
       if (v->is(edn::Kind::kNil)) continue;
@@ -180,7 +188,7 @@ Result<edn::Node> PullEntity(PullState* s, const PullPattern& p, EntityId e) {
       kvs.push_back(name ? edn::Node::Keyword(*name) : edn::Node::Long(static_cast<int64_t>(aid)));
       kvs.push_back(std::move(*v));
     }
-    if (!c->status().ok()) return done(c->status());
+    if (Status st = c->status(); !st.ok()) return done(st);
   }
   for (const PullAttr& spec : p.attrs) {
     if (spec.kind == PullAttr::kDbId) {

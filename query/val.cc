@@ -92,46 +92,49 @@ const Attribute* ResolveAttribute(const Database& db, const Val& v) {
   return nullptr;
 }
 
-std::optional<EntityId> ResolveEntity(const Database& db, const Val& v) {
+Result<std::optional<EntityId>> ResolveEntity(const Database& db, const Val& v) {
+  using Id = std::optional<EntityId>;
   if (v.tuple) {
-    if (v.tuple->size() != 2) return std::nullopt;
+    if (v.tuple->size() != 2) return Id();
     const Attribute* a = ResolveAttribute(db, (*v.tuple)[0]);
-    if (a == nullptr || a->unique == Unique::kNone) return std::nullopt;
-    auto value = ToDatomValue(db, *a, (*v.tuple)[1]);
-    if (!value) return std::nullopt;
-    auto c = db.Datoms(Index::kAvet, {Value::Ref(a->id), *value});
-    if (!c.ok()) return std::nullopt;
-    for (; c->Valid(); c->Next()) {
-      if (c->datom().added) return c->datom().e;
-    }
-    return std::nullopt;
+    if (a == nullptr || a->unique == Unique::kNone) return Id();
+    STRATA_ASSIGN_OR_RETURN(std::optional<Value> value, ToDatomValue(db, *a, (*v.tuple)[1]));
+    if (!value) return Id();
+    Id found;
+    STRATA_RETURN_IF_ERROR(ForEach(db.Datoms(Index::kAvet, {Value::Ref(a->id), *value}), [&](const Datom& d) {
+      if (d.added) found = d.e;
+      return !found;
+    }));
+    return found;
   }
   switch (v.v.type()) {
     case ValueType::kLong:
-      if (v.v.as_long() < 0) return std::nullopt;
-      return static_cast<EntityId>(v.v.as_long());
-    case ValueType::kRef: return v.v.ref();
+      if (v.v.as_long() < 0) return Id();
+      return Id(static_cast<EntityId>(v.v.as_long()));
+    case ValueType::kRef: return Id(v.v.ref());
     case ValueType::kKeyword: {
+      // An ident resolves through the schema, without reading an index.
       auto e = db.Entid(edn::Node::Keyword(v.v.str()));
-      if (!e.ok()) return std::nullopt;
-      return *e;
+      if (!e.ok()) return Id();
+      return Id(*e);
     }
-    default: return std::nullopt;
+    default: return Id();
   }
 }
 
-std::optional<Value> ToDatomValue(const Database& db, const Attribute& a, const Val& v) {
+Result<std::optional<Value>> ToDatomValue(const Database& db, const Attribute& a, const Val& v) {
+  using V = std::optional<Value>;
   if (a.type == ValueType::kRef) {
-    auto e = ResolveEntity(db, v);
-    if (!e) return std::nullopt;
-    return Value::Ref(*e);
+    STRATA_ASSIGN_OR_RETURN(std::optional<EntityId> e, ResolveEntity(db, v));
+    if (!e) return V();
+    return V(Value::Ref(*e));
   }
-  if (v.tuple) return std::nullopt;
-  if (v.v.type() == a.type) return v.v;
+  if (v.tuple) return V();
+  if (v.v.type() == a.type) return V(v.v);
   if (a.type == ValueType::kDouble && v.v.type() == ValueType::kLong) {
-    return Value::Double(static_cast<double>(v.v.as_long()));
+    return V(Value::Double(static_cast<double>(v.v.as_long())));
   }
-  return std::nullopt;
+  return V();
 }
 
 }  // namespace strata::query

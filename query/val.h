@@ -58,12 +58,13 @@ std::string Show(const Val& v);
 
 // Entity id named by a value: a long, an ident keyword, or a lookup ref
 // tuple [attr value] (resolved in `db`, which may be any view). nullopt
-// when it names nothing.
-std::optional<EntityId> ResolveEntity(const Database& db, const Val& v);
+// when it names nothing; an error when reading the index failed.
+Result<std::optional<EntityId>> ResolveEntity(const Database& db, const Val& v);
 // Attribute named by a value (an id or an ident keyword), or nullptr.
 const Attribute* ResolveAttribute(const Database& db, const Val& v);
 // The datom value that `v` stands for in attribute `a`: refs resolve like
 // entities; other types must match exactly (a long stands for a double).
-std::optional<Value> ToDatomValue(const Database& db, const Attribute& a, const Val& v);
+// nullopt when it stands for none; an error when a read failed.
+Result<std::optional<Value>> ToDatomValue(const Database& db, const Attribute& a, const Val& v);
 
 }  // namespace strata::query

@@ -19,9 +19,9 @@ Mapping VetspireMapping() {
   return std::move(m).value();  // built in and tested: never fails
 }
 
-uint64_t Drain(DatomCursor& c) {
+Result<uint64_t> Drain(DatomCursor& c) {
   uint64_t n = 0;
-  for (; c.Valid(); c.Next()) ++n;
+  STRATA_RETURN_IF_ERROR(ForEach(c, [&](const Datom&) { ++n; }));
   return n;
 }
 
@@ -32,7 +32,8 @@ edn::Node Ref(const char* attr, std::string id) {
 Status ClientById(const Database& db, const edn::Node& ref) {
   STRATA_ASSIGN_OR_RETURN(EntityId e, db.Entid(ref));
   STRATA_ASSIGN_OR_RETURN(DatomCursor c, db.Datoms(Index::kEavt, {Value::Ref(e)}));
-  if (Drain(c) == 0) return Status::NotFound("client-by-id: " + edn::Print(ref) + " has no datoms");
+  STRATA_ASSIGN_OR_RETURN(uint64_t n, Drain(c));
+  if (n == 0) return Status::NotFound("client-by-id: " + edn::Print(ref) + " has no datoms");
   return Status::OK();
 }
 
@@ -41,11 +42,10 @@ Status PatientImmunizations(const Database& db, const edn::Node& ref) {
   const Attribute* a = db.attribute("immunization/patient");
   if (a == nullptr) return Status::NotFound("patient-immunizations: no :immunization/patient");
   STRATA_ASSIGN_OR_RETURN(DatomCursor c, db.Datoms(Index::kVaet, {Value::Ref(p), Value::Ref(a->id)}));
-  for (; c.Valid(); c.Next()) {
-    STRATA_ASSIGN_OR_RETURN(DatomCursor imm, db.Datoms(Index::kEavt, {Value::Ref(c.datom().e)}));
-    Drain(imm);
-  }
-  return Status::OK();
+  return ForEach(c, [&](const Datom& d) -> Status {
+    STRATA_ASSIGN_OR_RETURN(DatomCursor imm, db.Datoms(Index::kEavt, {Value::Ref(d.e)}));
+    return Drain(imm).status();
+  });
 }
 
 class BulkImportWorkload final : public Workload {

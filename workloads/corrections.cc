@@ -55,6 +55,7 @@ Status FindByKey(const Database& db, const std::string& key, bool must_exist) {
   const Database hist = db.History();
   STRATA_ASSIGN_OR_RETURN(DatomCursor by_key, hist.Datoms(Index::kAvet, {Value::Ref(id_attr), Value::String(key)}));
   if (!by_key.Valid()) {
+    STRATA_RETURN_IF_ERROR(by_key.status());
     if (must_exist) return Status::NotFound("find-by-key: no item " + key);
     return Status::OK();  // excised: forgotten on purpose
   }
@@ -62,10 +63,10 @@ Status FindByKey(const Database& db, const std::string& key, bool must_exist) {
   // The Tribbles question: every fact, and when and why each changed.
   STRATA_ASSIGN_OR_RETURN(EntityId doc, AttrId(db, "db/doc"));
   std::set<T> txs;
-  for (; c.Valid(); c.Next()) txs.insert(c.datom().t());
+  STRATA_RETURN_IF_ERROR(ForEach(c, [&](const Datom& d) { txs.insert(d.t()); }));
   for (T t : txs) {
-    (void)db.TxInstant(t);
-    (void)db.Values(TxId(t), doc);
+    STRATA_RETURN_IF_ERROR(db.TxInstant(t).status());
+    STRATA_RETURN_IF_ERROR(db.Values(TxId(t), doc).status());
   }
   return Status::OK();
 }
@@ -87,10 +88,10 @@ Status FindRecent(const Database& db, const Connection* log, uint64_t window) {
   const Database recent = db.Since(basis > window ? basis - window : 0);
   STRATA_ASSIGN_OR_RETURN(DatomCursor c, recent.Datoms(Index::kAevt, {Value::Ref(count)}));
   uint64_t changed = 0, absurd = 0;
-  for (; c.Valid(); c.Next()) {
+  STRATA_RETURN_IF_ERROR(ForEach(c, [&](const Datom& d) {
     ++changed;
-    absurd += c.datom().v.as_long() >= static_cast<int64_t>(kBadCount);
-  }
+    absurd += d.v.as_long() >= static_cast<int64_t>(kBadCount);
+  }));
   (void)changed;
   (void)absurd;
   return Status::OK();
@@ -101,11 +102,10 @@ Status CorrectionsAudit(const Database& db, int manager) {
   STRATA_ASSIGN_OR_RETURN(EntityId doc, AttrId(db, "db/doc"));
   STRATA_ASSIGN_OR_RETURN(EntityId m, db.Entid(ManagerRef(manager)));
   STRATA_ASSIGN_OR_RETURN(DatomCursor c, db.Datoms(Index::kVaet, {Value::Ref(m), Value::Ref(by)}));
-  for (; c.Valid(); c.Next()) {
-    (void)db.Values(c.datom().e, doc);
-    (void)db.TxInstant(TOf(c.datom().e));
-  }
-  return Status::OK();
+  return ForEach(c, [&](const Datom& d) -> Status {
+    STRATA_RETURN_IF_ERROR(db.Values(d.e, doc).status());
+    return db.TxInstant(TOf(d.e)).status();
+  });
 }
 
 // ---- the generator ------------------------------------------------------------

@@ -96,10 +96,11 @@ class Importer {
   // Looks up, in key order, every identity and reference of the batch;
   // fills `resolved` and `existing`; lists rows with unresolvable
   // references in *bad (in line order).
-  void Resolve(std::vector<std::pair<uint64_t, std::string>>* bad);
+  // Looks up the batch's keys; an error when a read of the database failed.
+  Status Resolve(std::vector<std::pair<uint64_t, std::string>>* bad);
   // True when the entity already holds every value of the row.
-  bool Unchanged(const Pending& p) const;
-  std::optional<EntityId> Lookup(const Attribute* attr, const Value& v) const;
+  Result<bool> Unchanged(const Pending& p) const;
+  Result<std::optional<EntityId>> Lookup(const Attribute* attr, const Value& v) const;
   Status Flush();
   Status Salvage(const Status& why);
   Status Committed(const TxReport& r, size_t rows, uint64_t last_line);
@@ -219,7 +220,7 @@ Status Importer::IntakeError(uint64_t line, std::string reason) {
   if (on_error_ == OnError::kFail && !batch_.empty()) {
     // The first bad row may be an earlier one of the open batch.
     std::vector<std::pair<uint64_t, std::string>> bad;
-    Resolve(&bad);
+    STRATA_RETURN_IF_ERROR(Resolve(&bad));
     if (!bad.empty()) return BadRow(bad.front().first, std::move(bad.front().second));
   }
   return BadRow(line, std::move(reason));
@@ -235,13 +236,14 @@ Status Importer::BadRow(uint64_t line, std::string reason) {
   return Status::InvalidArgument(Here(line) + ": " + reason);
 }
 
-std::optional<EntityId> Importer::Lookup(const Attribute* attr, const Value& v) const {
-  auto c = db_.Datoms(Index::kAvet, {Value::Ref(attr->id), v});
-  if (!c.ok() || !c->Valid()) return std::nullopt;
-  return c->datom().e;
+Result<std::optional<EntityId>> Importer::Lookup(const Attribute* attr, const Value& v) const {
+  STRATA_ASSIGN_OR_RETURN(DatomCursor c, db_.Datoms(Index::kAvet, {Value::Ref(attr->id), v}));
+  if (c.Valid()) return std::optional<EntityId>(c.datom().e);
+  STRATA_RETURN_IF_ERROR(c.status());
+  return std::optional<EntityId>();
 }
 
-void Importer::Resolve(std::vector<std::pair<uint64_t, std::string>>* bad) {
+Status Importer::Resolve(std::vector<std::pair<uint64_t, std::string>>* bad) {
   // Every key the batch names, looked up once, in index order: consecutive
   // lookups then read the same leaves, whatever the segment cache holds.
   const ColumnSpec* base = spec_->columns.data();
@@ -263,7 +265,8 @@ void Importer::Resolve(std::vector<std::pair<uint64_t, std::string>>* bad) {
   std::map<Key, EntityId, decltype(less)> found(less);
   for (size_t i = 0; i < keys.size(); ++i) {
     if (i > 0 && !less(keys[i - 1].first, keys[i].first)) continue;
-    if (auto e = Lookup(keys[i].second, *keys[i].first.second)) found.emplace(keys[i].first, *e);
+    STRATA_ASSIGN_OR_RETURN(std::optional<EntityId> e, Lookup(keys[i].second, *keys[i].first.second));
+    if (e) found.emplace(keys[i].first, *e);
   }
   for (Pending& p : batch_) {
     p.existing = 0;
@@ -285,14 +288,14 @@ void Importer::Resolve(std::vector<std::pair<uint64_t, std::string>>* bad) {
       }
     }
   }
+  return Status::OK();
 }
 
-bool Importer::Unchanged(const Pending& p) const {
+Result<bool> Importer::Unchanged(const Pending& p) const {
   if (p.existing == 0) return false;
-  auto c = db_.Datoms(Index::kEavt, {Value::Ref(p.existing)});
-  if (!c.ok()) return false;
   std::vector<std::pair<EntityId, Value>> have;
-  for (; c->Valid(); c->Next()) have.emplace_back(c->datom().a, c->datom().v);
+  STRATA_RETURN_IF_ERROR(
+      ForEach(db_.Datoms(Index::kEavt, {Value::Ref(p.existing)}), [&](const Datom& d) { have.emplace_back(d.a, d.v); }));
   const ColumnSpec* base = spec_->columns.data();
   for (size_t i = 0; i < p.row.values.size(); ++i) {
     const MappedValue& mv = p.row.values[i];
@@ -320,7 +323,7 @@ Status Importer::Committed(const TxReport& r, size_t rows, uint64_t last_line) {
 Status Importer::Flush() {
   if (batch_.empty()) return Status::OK();
   std::vector<std::pair<uint64_t, std::string>> bad;
-  Resolve(&bad);
+  STRATA_RETURN_IF_ERROR(Resolve(&bad));
   if (!bad.empty()) {
     if (on_error_ == OnError::kFail) return BadRow(bad.front().first, std::move(bad.front().second));
     // Leave the bad rows out, and the rows that referred to them in the batch.
@@ -350,7 +353,13 @@ Status Importer::Flush() {
   }
   // Rows that say nothing new are not sent.
   const size_t before = batch_.size();
-  std::erase_if(batch_, [&](const Pending& p) { return Unchanged(p); });
+  std::vector<Pending> kept;
+  kept.reserve(batch_.size());
+  for (Pending& p : batch_) {
+    STRATA_ASSIGN_OR_RETURN(bool unchanged, Unchanged(p));
+    if (!unchanged) kept.push_back(std::move(p));
+  }
+  batch_ = std::move(kept);
   report_.rows_unchanged += before - batch_.size();
   batch_tempids_.clear();
   for (const Pending& p : batch_)

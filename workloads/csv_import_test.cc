@@ -67,7 +67,7 @@ class CsvImportTest : public ::testing::Test {
     Database db = conn_->db();
     auto e = db.Entid(edn::Node::Vector({edn::Node::Keyword(id_attr), edn::Node::String(id)}));
     if (!e.ok()) return {};
-    return db.Values(*e, db.attribute(attr)->id);
+    return db.Values(*e, db.attribute(attr)->id).value();
   }
 
   bool Exists(const std::string& id_attr, const std::string& id) {

@@ -232,7 +232,8 @@ class MbrainzImport final : public Workload {
       STRATA_ASSIGN_OR_RETURN(EntityId release, db.Entid(args[0]));
       const Attribute* media = db.attribute("release/media");
       if (media == nullptr) return Status::NotFound("no attribute :release/media");
-      if (!db.Values(release, media->id).empty()) return edn::Node::Vector();
+      STRATA_ASSIGN_OR_RETURN(std::vector<strata::Value> have, db.Values(release, media->id));
+      if (!have.empty()) return edn::Node::Vector();
       edn::Node m = edn::Node::Map();
       Put(&m, "db/id", edn::Node::Long(static_cast<int64_t>(release)));
       Put(&m, "release/media", args[1]);

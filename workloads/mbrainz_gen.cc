@@ -249,20 +249,18 @@ Status ReadReleasesOfArtist(const Database& db, const Uuid& gid) {
   STRATA_ASSIGN_OR_RETURN(EntityId artists, AttrId(db, "release/artists"));
   STRATA_ASSIGN_OR_RETURN(EntityId name, AttrId(db, "release/name"));
   STRATA_ASSIGN_OR_RETURN(DatomCursor c, db.Datoms(Index::kVaet, {Value::Ref(e), Value::Ref(artists)}));
-  for (; c.Valid(); c.Next()) {
-    if (db.Values(c.datom().e, name).empty())
-      return Status::NotFound("releases-of-artist: release " + std::to_string(c.datom().e) + " has no name");
-  }
-  return Status::OK();
+  return ForEach(c, [&](const Datom& d) -> Status {
+    STRATA_ASSIGN_OR_RETURN(std::vector<Value> names, db.Values(d.e, name));
+    if (names.empty()) return Status::NotFound("releases-of-artist: release " + std::to_string(d.e) + " has no name");
+    return Status::OK();
+  });
 }
 
 Status ReadCountryArtists(const Database& db, const std::string& code) {
   STRATA_ASSIGN_OR_RETURN(EntityId country, db.Entid(Kw("country/" + code)));
   STRATA_ASSIGN_OR_RETURN(EntityId attr, AttrId(db, "artist/country"));
   STRATA_ASSIGN_OR_RETURN(DatomCursor c, db.Datoms(Index::kVaet, {Value::Ref(country), Value::Ref(attr)}));
-  for (; c.Valid(); c.Next()) {
-  }
-  return Status::OK();
+  return ForEach(c, [](const Datom&) {});
 }
 
 Status ReadReleaseTracks(const Database& db, const Uuid& gid) {

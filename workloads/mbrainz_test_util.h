@@ -88,6 +88,7 @@ void ForEach(const Database& db, const std::string& attr, Fn fn) {
   auto c = db.Datoms(Index::kAevt, {Value::Ref(Attr(db, attr))});
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   for (; c->Valid(); c->Next()) fn(c->datom());
+  ASSERT_TRUE(c->status().ok()) << c->status().ToString();
 }
 
 inline uint64_t CountDatoms(const Database& db, const std::string& attr) {
@@ -101,16 +102,14 @@ inline uint64_t CountRefsTo(const Database& db, const std::string& ident, const 
   if (!e.ok()) return 0;
   auto c = db.Datoms(Index::kVaet, {Value::Ref(*e), Value::Ref(Attr(db, attr))});
   uint64_t n = 0;
-  if (c.ok())
-    for (; c->Valid(); c->Next()) ++n;
+  EXPECT_TRUE(ForEach(std::move(c), [&](const Datom&) { ++n; }).ok());
   return n;
 }
 
 inline uint64_t CountAll(const Database& db) {
   auto c = db.Datoms(Index::kEavt);
   uint64_t n = 0;
-  if (c.ok())
-    for (; c->Valid(); c->Next()) ++n;
+  EXPECT_TRUE(ForEach(std::move(c), [&](const Datom&) { ++n; }).ok());
   return n;
 }
 

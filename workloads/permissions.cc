@@ -45,19 +45,22 @@ Result<Attrs> Resolve(const Database& db) {
   return a;
 }
 
-bool Has(const Database& db, EntityId e, EntityId a, const Value& v) {
-  auto c = db.Datoms(Index::kEavt, {Value::Ref(e), Value::Ref(a), v});
-  return c.ok() && c->Valid();
+Result<bool> Has(const Database& db, EntityId e, EntityId a, const Value& v) {
+  STRATA_ASSIGN_OR_RETURN(DatomCursor c, db.Datoms(Index::kEavt, {Value::Ref(e), Value::Ref(a), v}));
+  if (c.Valid()) return true;
+  STRATA_RETURN_IF_ERROR(c.status());
+  return false;
 }
 
 // The resource, its ancestors, and the accounts any of them names.
-std::vector<EntityId> Within(const Database& db, const Attrs& a, EntityId r) {
+Result<std::vector<EntityId>> Within(const Database& db, const Attrs& a, EntityId r) {
   std::vector<EntityId> out;
   EntityId x = r;
   for (int depth = 0; depth < kMaxDepth; ++depth) {
     out.push_back(x);
-    for (const Value& acct : db.Values(x, a.account)) out.push_back(acct.ref());
-    const std::vector<Value> up = db.Values(x, a.parent);
+    STRATA_ASSIGN_OR_RETURN(std::vector<Value> accounts, db.Values(x, a.account));
+    for (const Value& acct : accounts) out.push_back(acct.ref());
+    STRATA_ASSIGN_OR_RETURN(const std::vector<Value> up, db.Values(x, a.parent));
     if (up.empty()) break;
     x = up.front().ref();
   }
@@ -65,19 +68,25 @@ std::vector<EntityId> Within(const Database& db, const Attrs& a, EntityId r) {
 }
 
 // A group containing x, with access `access`, has u as a member.
-bool Granted(const Database& db, const Attrs& a, EntityId x, EntityId u, const char* access) {
-  auto c = db.Datoms(Index::kVaet, {Value::Ref(x), Value::Ref(a.contains)});
-  if (!c.ok()) return false;
-  for (; c->Valid(); c->Next()) {
-    const EntityId g = c->datom().e;
-    if (Has(db, g, a.access, Value::Keyword(access)) && Has(db, g, a.members, Value::Ref(u))) return true;
+Result<bool> Granted(const Database& db, const Attrs& a, EntityId x, EntityId u, const char* access) {
+  STRATA_ASSIGN_OR_RETURN(DatomCursor c, db.Datoms(Index::kVaet, {Value::Ref(x), Value::Ref(a.contains)}));
+  for (; c.Valid(); c.Next()) {
+    const EntityId g = c.datom().e;
+    STRATA_ASSIGN_OR_RETURN(bool access_ok, Has(db, g, a.access, Value::Keyword(access)));
+    if (!access_ok) continue;
+    STRATA_ASSIGN_OR_RETURN(bool member, Has(db, g, a.members, Value::Ref(u)));
+    if (member) return true;
   }
+  STRATA_RETURN_IF_ERROR(c.status());
   return false;
 }
 
-bool ClinicRole(const Database& db, const Attrs& a, EntityId account, EntityId role, EntityId u) {
-  for (const Value& c : db.Values(account, a.clinic))
-    if (Has(db, c.ref(), role, Value::Ref(u))) return true;
+Result<bool> ClinicRole(const Database& db, const Attrs& a, EntityId account, EntityId role, EntityId u) {
+  STRATA_ASSIGN_OR_RETURN(std::vector<Value> clinics, db.Values(account, a.clinic));
+  for (const Value& c : clinics) {
+    STRATA_ASSIGN_OR_RETURN(bool has, Has(db, c.ref(), role, Value::Ref(u)));
+    if (has) return true;
+  }
   return false;
 }
 
@@ -351,10 +360,14 @@ Result<bool> CanWriteByRules(const Database& db, EntityId user, EntityId resourc
 
 Result<bool> CanWriteByWalk(const Database& db, EntityId u, EntityId r) {
   STRATA_ASSIGN_OR_RETURN(Attrs a, Resolve(db));
-  for (EntityId x : Within(db, a, r)) {
-    if (Has(db, x, a.owner, Value::Ref(u)) || ClinicRole(db, a, x, a.admins, u) ||
-        Granted(db, a, x, u, "access/write"))
-      return true;
+  STRATA_ASSIGN_OR_RETURN(std::vector<EntityId> within, Within(db, a, r));
+  for (EntityId x : within) {
+    STRATA_ASSIGN_OR_RETURN(bool owner, Has(db, x, a.owner, Value::Ref(u)));
+    if (owner) return true;
+    STRATA_ASSIGN_OR_RETURN(bool admin, ClinicRole(db, a, x, a.admins, u));
+    if (admin) return true;
+    STRATA_ASSIGN_OR_RETURN(bool granted, Granted(db, a, x, u, "access/write"));
+    if (granted) return true;
   }
   return false;
 }
@@ -363,8 +376,13 @@ Result<bool> CanReadByWalk(const Database& db, EntityId u, EntityId r) {
   STRATA_ASSIGN_OR_RETURN(bool write, CanWriteByWalk(db, u, r));
   if (write) return true;
   STRATA_ASSIGN_OR_RETURN(Attrs a, Resolve(db));
-  for (EntityId x : Within(db, a, r))
-    if (ClinicRole(db, a, x, a.physicians, u) || Granted(db, a, x, u, "access/read")) return true;
+  STRATA_ASSIGN_OR_RETURN(std::vector<EntityId> within, Within(db, a, r));
+  for (EntityId x : within) {
+    STRATA_ASSIGN_OR_RETURN(bool physician, ClinicRole(db, a, x, a.physicians, u));
+    if (physician) return true;
+    STRATA_ASSIGN_OR_RETURN(bool granted, Granted(db, a, x, u, "access/read"));
+    if (granted) return true;
+  }
   return false;
 }
 
@@ -388,7 +406,10 @@ Result<Node> PermCreate(const Database& db, const std::vector<Node>& args) {
   std::vector<Node> ops{std::move(resource)};
   if (!can_write) {
     const Attribute* user_id = db.attribute("user/id");
-    const std::vector<Value> name = user_id ? db.Values(creator, user_id->id) : std::vector<Value>{};
+    std::vector<Value> name;
+    if (user_id) {
+      STRATA_ASSIGN_OR_RETURN(name, db.Values(creator, user_id->id));
+    }
     const std::string who = name.empty() ? std::to_string(creator) : name.front().str();
     ops.push_back(Node::Map({Kw("group/id"), Str("own:" + who), Kw("group/owner"), args[1], Kw("group/members"),
                              Node::Vector({args[1]}), Kw("group/access"), Kw("access/write"), Kw("group/kind"),

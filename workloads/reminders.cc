@@ -55,10 +55,10 @@ Result<Ids> Resolve(const Database& db) {
   return x;
 }
 
-std::optional<Value> One(const Database& db, EntityId e, EntityId a) {
-  std::vector<Value> v = db.Values(e, a);
-  if (v.empty()) return std::nullopt;
-  return v.front();
+Result<std::optional<Value>> One(const Database& db, EntityId e, EntityId a) {
+  STRATA_ASSIGN_OR_RETURN(std::vector<Value> v, db.Values(e, a));
+  if (v.empty()) return std::optional<Value>();
+  return std::optional<Value>(v.front());
 }
 
 // The configured protocols, and which protocols each product satisfies.
@@ -75,15 +75,19 @@ Result<Catalog> LoadCatalog(const Database& db, const Ids& x) {
     c.by_product.emplace(cur.datom().v.ref(), proto);
     if (c.protocols.count(proto)) continue;
     ProtocolInfo& p = c.protocols[proto];
-    if (auto id = One(db, proto, x.proto_id)) p.id = id->str();
-    if (auto days = One(db, proto, x.proto_interval)) p.interval_ms = days->as_long() * kRemindersDayMs;
-    if (auto sp = One(db, proto, x.proto_species)) p.species = sp->str();
+    STRATA_ASSIGN_OR_RETURN(std::optional<Value> id, One(db, proto, x.proto_id));
+    STRATA_ASSIGN_OR_RETURN(std::optional<Value> days, One(db, proto, x.proto_interval));
+    STRATA_ASSIGN_OR_RETURN(std::optional<Value> sp, One(db, proto, x.proto_species));
+    if (id) p.id = id->str();
+    if (days) p.interval_ms = days->as_long() * kRemindersDayMs;
+    if (sp) p.species = sp->str();
   }
+  STRATA_RETURN_IF_ERROR(cur.status());
   return c;
 }
 
 Result<std::vector<Reminder>> Derive(const Database& db, const Ids& x, const Catalog& cat, EntityId patient) {
-  const std::optional<Value> species = One(db, patient, x.patient_species);
+  STRATA_ASSIGN_OR_RETURN(const std::optional<Value> species, One(db, patient, x.patient_species));
   std::map<EntityId, Reminder> best;  // by protocol
   auto offer = [&](EntityId product, int64_t when, EntityId source) {
     auto [lo, hi] = cat.by_product.equal_range(product);
@@ -98,21 +102,23 @@ Result<std::vector<Reminder>> Derive(const Database& db, const Ids& x, const Cat
   STRATA_ASSIGN_OR_RETURN(DatomCursor imms, db.Datoms(Index::kVaet, {Value::Ref(patient), Value::Ref(x.imm_patient)}));
   for (; imms.Valid(); imms.Next()) {
     const EntityId imm = imms.datom().e;
-    auto declined = One(db, imm, x.imm_declined);
+    STRATA_ASSIGN_OR_RETURN(auto declined, One(db, imm, x.imm_declined));
     if (declined && declined->as_bool()) continue;
-    auto product = One(db, imm, x.imm_product);
-    auto given = One(db, imm, x.imm_given);
+    STRATA_ASSIGN_OR_RETURN(auto product, One(db, imm, x.imm_product));
+    STRATA_ASSIGN_OR_RETURN(auto given, One(db, imm, x.imm_given));
     if (product && given) offer(product->ref(), given->instant_ms(), imm);
   }
+  STRATA_RETURN_IF_ERROR(imms.status());
   STRATA_ASSIGN_OR_RETURN(DatomCursor orders, db.Datoms(Index::kVaet, {Value::Ref(patient), Value::Ref(x.ord_patient)}));
   for (; orders.Valid(); orders.Next()) {
     const EntityId order = orders.datom().e;
-    auto status = One(db, order, x.ord_status);
+    STRATA_ASSIGN_OR_RETURN(auto status, One(db, order, x.ord_status));
     if (!status || status->str() != "order.status/completed") continue;
-    auto product = One(db, order, x.ord_product);
-    auto ordered = One(db, order, x.ord_ordered);
+    STRATA_ASSIGN_OR_RETURN(auto product, One(db, order, x.ord_product));
+    STRATA_ASSIGN_OR_RETURN(auto ordered, One(db, order, x.ord_ordered));
     if (product && ordered) offer(product->ref(), ordered->instant_ms(), order);
   }
+  STRATA_RETURN_IF_ERROR(orders.status());
   std::vector<Reminder> out;
   for (auto& [proto, r] : best) out.push_back(std::move(r));
   return out;
@@ -340,7 +346,8 @@ class RemindersWorkload final : public Workload {
         out->read_name = "location-due";
         out->read = [id = LocationId(p)](const Database& db) -> Status {
           STRATA_ASSIGN_OR_RETURN(EntityId l, db.Entid(Lookup("location/id", id)));
-          const int64_t now = db.TxInstant(db.basis_t()).value_or(0);
+          STRATA_ASSIGN_OR_RETURN(std::optional<int64_t> instant, db.TxInstant(db.basis_t()));
+          const int64_t now = instant.value_or(0);
           return LocationDue(db, l, now + 30 * kRemindersDayMs).status();
         };
         break;
@@ -349,7 +356,7 @@ class RemindersWorkload final : public Workload {
         const int64_t from = RegDay(p);
         const int64_t day = from + static_cast<int64_t>(reads_rng_() % static_cast<uint64_t>(today - from + 1));
         out->read = [id = PatientId(p), at = Instant(day)](const Database& db) -> Status {
-          const Database then = db.AsOfInstant(at);
+          STRATA_ASSIGN_OR_RETURN(const Database then, db.AsOfInstant(at));
           STRATA_ASSIGN_OR_RETURN(EntityId e, then.Entid(Lookup("patient/id", id)));
           return PatientReminders(then, e).status();
         };
@@ -384,13 +391,15 @@ Result<std::vector<DueReminder>> LocationDue(const Database& db, EntityId locati
     STRATA_ASSIGN_OR_RETURN(DatomCursor pets, db.Datoms(Index::kVaet, {Value::Ref(client), Value::Ref(x.patient_client)}));
     for (; pets.Valid(); pets.Next()) {
       const EntityId patient = pets.datom().e;
-      auto deceased = One(db, patient, x.patient_deceased);
+      STRATA_ASSIGN_OR_RETURN(auto deceased, One(db, patient, x.patient_deceased));
       if (deceased && deceased->as_bool()) continue;
       STRATA_ASSIGN_OR_RETURN(std::vector<Reminder> rs, Derive(db, x, cat, patient));
       for (Reminder& r : rs)
         if (r.due_ms <= until_ms) out.push_back(DueReminder{client, patient, std::move(r)});
     }
+    STRATA_RETURN_IF_ERROR(pets.status());
   }
+  STRATA_RETURN_IF_ERROR(clients.status());
   return out;
 }
 

@@ -162,9 +162,9 @@ struct TxFacts {
 
 TxFacts FactsOf(const Database& db, T t) {
   TxFacts f;
-  for (const Value& v : db.Values(TxId(t), A(db, "correction/by"))) f.by = v.ref();
-  for (const Value& v : db.Values(TxId(t), A(db, "correction/kind"))) f.kind = v.str();
-  for (const Value& v : db.Values(TxId(t), A(db, "db/doc"))) f.doc = v.str();
+  for (const Value& v : std::vector<Value>(db.Values(TxId(t), A(db, "correction/by")).value())) f.by = v.ref();
+  for (const Value& v : std::vector<Value>(db.Values(TxId(t), A(db, "correction/kind")).value())) f.kind = v.str();
+  for (const Value& v : std::vector<Value>(db.Values(TxId(t), A(db, "db/doc")).value())) f.doc = v.str();
   return f;
 }
 
@@ -201,7 +201,7 @@ TEST(CorrectionsWorkload, MistakesAreCorrectedWithProvenance) {
   EXPECT_NE(f0.doc.find("Tribbles"), std::string::npos);
 
   // BAD-1: acknowledged, count corrected to 0, the correction documented.
-  EXPECT_EQ(db.Values(Id(db, "item/id", "BAD-1"), count), std::vector<Value>{Value::Long(0)});
+  EXPECT_EQ(db.Values(Id(db, "item/id", "BAD-1"), count).value(), std::vector<Value>{Value::Long(0)});
   T corrected_at = 0;
   for (const Datom& d : HistoryOfKey(db, "BAD-1"))
     if (d.a == count && d.added && d.v == Value::Long(0)) corrected_at = d.t();
@@ -221,7 +221,7 @@ TEST(CorrectionsWorkload, MistakesAreCorrectedWithProvenance) {
     if (k.v.str() != "correction.kind/revert") continue;
     ++reverts;
     const T fix = TOf(k.e);
-    const auto reverted = db.Values(k.e, A(db, "correction/reverts"));
+    const auto reverted = db.Values(k.e, A(db, "correction/reverts")).value();
     ASSERT_EQ(reverted.size(), 1u);
     const T bad = TOf(reverted[0].ref());
     EXPECT_LT(bad, fix);
@@ -237,7 +237,7 @@ TEST(CorrectionsWorkload, MistakesAreCorrectedWithProvenance) {
       if (d.e == item && d.t() == bad && !d.added) before = d.v;
     }
     ASSERT_TRUE(before.has_value());
-    EXPECT_EQ(db.AsOf(fix).Values(item, count), std::vector<Value>{*before});
+    EXPECT_EQ(db.AsOf(fix).Values(item, count).value(), std::vector<Value>{*before});
   }
   EXPECT_EQ(reverts, 4);  // bad events j = 0..9: typos at j = 2, 3, 6, 7
   // Nothing is left at the absurd count.
@@ -322,8 +322,8 @@ TEST(PermissionsWorkload, CreatorsWriteWhatTheyCreateAndRulesMatchTheWalk) {
   const EntityId contains = A(db, "group/contains"), members = A(db, "group/members");
   for (const Datom& k : Dv(db, Index::kAevt, {Value::Ref(A(db, "group/kind"))})) {
     if (k.v.str() != "group.kind/share") continue;
-    for (const Value& x : db.Values(k.e, contains))
-      for (const Value& m : db.Values(k.e, members)) {
+    for (const Value& x : std::vector<Value>(db.Values(k.e, contains).value()))
+      for (const Value& m : std::vector<Value>(db.Values(k.e, members).value())) {
         EXPECT_TRUE(CanReadByRules(db, m.ref(), x.ref()).value());
         ++shares;
       }
@@ -337,25 +337,25 @@ TEST(PermissionsWorkload, CreatorsWriteWhatTheyCreateAndRulesMatchTheWalk) {
 // order of the database scanned, protocols matched by hand.
 std::map<std::string, int64_t> SlowLastGiven(const Database& db, EntityId patient) {
   std::map<std::string, int64_t> last;
-  const auto species = db.Values(patient, A(db, "patient/species"));
+  const auto species = db.Values(patient, A(db, "patient/species")).value();
   std::vector<std::pair<EntityId, int64_t>> given;  // product, when
   for (const Datom& d : Dv(db, Index::kAevt, {Value::Ref(A(db, "immunization/patient"))})) {
     if (d.v.ref() != patient) continue;
-    auto declined = db.Values(d.e, A(db, "immunization/declined?"));
+    auto declined = db.Values(d.e, A(db, "immunization/declined?")).value();
     if (!declined.empty() && declined[0].as_bool()) continue;
-    given.emplace_back(db.Values(d.e, A(db, "immunization/product"))[0].ref(),
-                       db.Values(d.e, A(db, "immunization/given"))[0].instant_ms());
+    given.emplace_back(db.Values(d.e, A(db, "immunization/product")).value()[0].ref(),
+                       db.Values(d.e, A(db, "immunization/given")).value()[0].instant_ms());
   }
   for (const Datom& d : Dv(db, Index::kAevt, {Value::Ref(A(db, "order/patient"))})) {
     if (d.v.ref() != patient) continue;
-    if (db.Values(d.e, A(db, "order/status"))[0].str() != "order.status/completed") continue;
-    given.emplace_back(db.Values(d.e, A(db, "order/product"))[0].ref(),
-                       db.Values(d.e, A(db, "order/ordered"))[0].instant_ms());
+    if (db.Values(d.e, A(db, "order/status")).value()[0].str() != "order.status/completed") continue;
+    given.emplace_back(db.Values(d.e, A(db, "order/product")).value()[0].ref(),
+                       db.Values(d.e, A(db, "order/ordered")).value()[0].instant_ms());
   }
   for (const Datom& d : Dv(db, Index::kAevt, {Value::Ref(A(db, "protocol/products"))})) {
-    const auto ps = db.Values(d.e, A(db, "protocol/species"));
+    const auto ps = db.Values(d.e, A(db, "protocol/species")).value();
     if (!ps.empty() && (species.empty() || ps[0] != species[0])) continue;
-    const std::string id = db.Values(d.e, A(db, "protocol/id"))[0].str();
+    const std::string id = db.Values(d.e, A(db, "protocol/id")).value()[0].str();
     for (const auto& [product, when] : given)
       if (product == d.v.ref() && (!last.count(id) || last[id] < when)) last[id] = when;
   }
@@ -367,7 +367,7 @@ TEST(RemindersWorkload, DerivesRemindersDueDatesAndTheAudit) {
   Ran run = RunAll(*w, 1 << 20);
   EXPECT_EQ(run.reads.size(), 3u);
   const Database db = run.conn->db();
-  const int64_t now = db.TxInstant(db.basis_t()).value();
+  const int64_t now = db.TxInstant(db.basis_t()).value().value();
   EXPECT_GE(now, kRemindersStartMs + (kRemindersYears * 365 - 60) * kRemindersDayMs);
 
   // P-0: every canine vaccine on day 0, never again: Rabies fell due a
@@ -385,7 +385,7 @@ TEST(RemindersWorkload, DerivesRemindersDueDatesAndTheAudit) {
   EXPECT_TRUE(protocols.count("PRO-0"));  // Rabies
   EXPECT_TRUE(protocols.count("PRO-2"));  // DHPP
   EXPECT_FALSE(protocols.count("PRO-6"));  // FVRCP is for cats
-  const EntityId loc0 = db.Values(Id(db, "client/id", "C-0"), A(db, "client/location"))[0].ref();
+  const EntityId loc0 = db.Values(Id(db, "client/id", "C-0"), A(db, "client/location")).value()[0].ref();
   auto due = LocationDue(db, loc0, now + 30 * kRemindersDayMs);
   ASSERT_TRUE(due.ok()) << due.status().ToString();
   bool p0_rabies_due = false;
@@ -404,10 +404,10 @@ TEST(RemindersWorkload, DerivesRemindersDueDatesAndTheAudit) {
     std::map<std::string, int64_t> fast;
     for (const Reminder& r : *rs) fast[r.protocol_id] = r.last_ms;
     EXPECT_EQ(fast, SlowLastGiven(db, p)) << p;
-    const EntityId client = db.Values(p, A(db, "patient/client"))[0].ref();
-    const EntityId loc = db.Values(client, A(db, "client/location"))[0].ref();
+    const EntityId client = db.Values(p, A(db, "patient/client")).value()[0].ref();
+    const EntityId loc = db.Values(client, A(db, "client/location")).value()[0].ref();
     if (!due_by_location.count(loc)) due_by_location[loc] = LocationDue(db, loc, now + 30 * kRemindersDayMs).value();
-    const bool is_dead = !db.Values(p, deceased).empty();
+    const bool is_dead = !db.Values(p, deceased).value().empty();
     dead += is_dead;
     for (const Reminder& r : *rs) {
       bool listed = false;
@@ -424,7 +424,7 @@ TEST(RemindersWorkload, DerivesRemindersDueDatesAndTheAudit) {
 
   // What we knew: as of day 10, P-0's reminders were the same facts; a
   // patient registered later did not exist yet.
-  const Database then = db.AsOfInstant(day0 + 10 * kRemindersDayMs);
+  const Database then = db.AsOfInstant(day0 + 10 * kRemindersDayMs).value();
   auto r0_then = PatientReminders(then, p0);
   ASSERT_TRUE(r0_then.ok());
   EXPECT_EQ(r0_then->size(), r0->size());

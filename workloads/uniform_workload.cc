@@ -16,16 +16,17 @@ edn::Node LookupRef(uint64_t n) {
 }
 
 // Walks a cursor to its end; returns how many datoms it yielded.
-uint64_t Drain(DatomCursor& c) {
+Result<uint64_t> Drain(DatomCursor& c) {
   uint64_t n = 0;
-  for (; c.Valid(); c.Next()) ++n;
+  STRATA_RETURN_IF_ERROR(ForEach(c, [&](const Datom&) { ++n; }));
   return n;
 }
 
 Status EntityById(const Database& db, const edn::Node& ref) {
   STRATA_ASSIGN_OR_RETURN(EntityId e, db.Entid(ref));
   STRATA_ASSIGN_OR_RETURN(DatomCursor c, db.Datoms(Index::kEavt, {Value::Ref(e)}));
-  if (Drain(c) == 0) return Status::NotFound("entity-by-id: " + edn::Print(ref) + " has no datoms");
+  STRATA_ASSIGN_OR_RETURN(uint64_t n, Drain(c));
+  if (n == 0) return Status::NotFound("entity-by-id: " + edn::Print(ref) + " has no datoms");
   return Status::OK();
 }
 
@@ -33,8 +34,7 @@ Status AttrRange(const Database& db, int64_t lo) {
   const Attribute* count = db.attribute("u/count");
   if (count == nullptr) return Status::NotFound("attr-range: no attribute :u/count");
   STRATA_ASSIGN_OR_RETURN(DatomCursor c, db.IndexRange(count->id, Value::Long(lo), Value::Long(lo + 4)));
-  Drain(c);
-  return Status::OK();
+  return Drain(c).status();
 }
 
 // `where` in [0, 1) places the t between the entity's creation and the basis.
@@ -43,8 +43,7 @@ Status AsOfEntity(const Database& db, const edn::Node& ref, double where) {
   const T born = TOf(e), basis = db.basis_t();
   const T t = born + static_cast<T>(where * static_cast<double>(basis > born ? basis - born : 0));
   STRATA_ASSIGN_OR_RETURN(DatomCursor c, db.AsOf(t).Datoms(Index::kEavt, {Value::Ref(e)}));
-  Drain(c);
-  return Status::OK();
+  return Drain(c).status();
 }
 
 class UniformAdapter final : public Workload {

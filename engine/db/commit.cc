@@ -108,7 +108,9 @@ void Connection::Rep::CommitGroup(std::vector<Writer*>& group, TxFunctionRegistr
     }
     auto after = ApplyDatoms(*state, p.t, p.datoms, p.schema_after);
     if (HasExcision(p.datoms)) {
-      auto specs = ExcisionSpecs(*after, p.t, p.datoms);
+      // Computed while preparing (from db-before, which gives the same
+      // limits): nothing may fail after the log append.
+      const std::vector<ExcisionSpec>& specs = p.excisions;
       uint64_t removed = 0;
       after = ApplyExcisions(after, specs, &removed);
       excisions.insert(excisions.end(), specs.begin(), specs.end());

@@ -190,12 +190,12 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dir, con
     if (indexed && rec.t <= durable_t) {
       // Already in the durable index; remember excisions for the log check.
       if (HasExcision(rec.datoms)) {
-        auto specs = ExcisionSpecs(*state, rec.t, rec.datoms);
+        STRATA_ASSIGN_OR_RETURN(std::vector<ExcisionSpec> specs, ExcisionSpecs(*state, rec.t, rec.datoms));
         excisions.insert(excisions.end(), specs.begin(), specs.end());
       }
       return Status::OK();
     }
-    ReplayTransaction(&state, rec.t, std::move(rec.datoms), &excisions);
+    STRATA_RETURN_IF_ERROR(ReplayTransaction(&state, rec.t, std::move(rec.datoms), &excisions));
     recovered++;
     return Status::OK();
   };

@@ -24,8 +24,8 @@ Result<std::shared_ptr<const DbState>> StateFromRoot(const std::shared_ptr<Durab
   return std::shared_ptr<const DbState>(std::move(s0));
 }
 
-void ReplayTransaction(std::shared_ptr<const DbState>* state, T t, std::vector<Datom> datoms,
-                       std::vector<ExcisionSpec>* excisions) {
+Status ReplayTransaction(std::shared_ptr<const DbState>* state, T t, std::vector<Datom> datoms,
+                         std::vector<ExcisionSpec>* excisions) {
   auto schema = (*state)->schema;
   bool touches = false;
   for (const Datom& d : datoms) touches |= IsSchemaAttr(d.a);
@@ -37,13 +37,15 @@ void ReplayTransaction(std::shared_ptr<const DbState>* state, T t, std::vector<D
   const bool excise = HasExcision(datoms);
   std::vector<Datom> copy;
   if (excise) copy = datoms;
-  *state = ApplyDatoms(**state, t, std::move(datoms), std::move(schema));
+  auto next = ApplyDatoms(**state, t, std::move(datoms), std::move(schema));
   if (excise) {
-    auto specs = ExcisionSpecs(**state, t, copy);
+    STRATA_ASSIGN_OR_RETURN(std::vector<ExcisionSpec> specs, ExcisionSpecs(*next, t, copy));
     uint64_t removed = 0;
-    *state = ApplyExcisions(*state, specs, &removed);
+    next = ApplyExcisions(next, specs, &removed);
     if (excisions) excisions->insert(excisions->end(), specs.begin(), specs.end());
   }
+  *state = std::move(next);
+  return Status::OK();
 }
 
 }  // namespace strata

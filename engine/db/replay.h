@@ -18,8 +18,9 @@ Result<std::shared_ptr<const DbState>> StateFromRoot(const std::shared_ptr<Durab
 
 // Applies one committed transaction as the log holds it: its schema
 // effects, its datoms and, when it requests excisions, the excisions
-// (appended to *excisions when not null).
-void ReplayTransaction(std::shared_ptr<const DbState>* state, T t, std::vector<Datom> datoms,
-                       std::vector<ExcisionSpec>* excisions);
+// (appended to *excisions when not null). An error (a failed read of the
+// instants an excision names) leaves *state unchanged.
+Status ReplayTransaction(std::shared_ptr<const DbState>* state, T t, std::vector<Datom> datoms,
+                         std::vector<ExcisionSpec>* excisions);
 
 }  // namespace strata

@@ -83,7 +83,8 @@ Result<TxReport> Replica::Apply(T t, const std::vector<Datom>& datoms) {
                                      std::to_string(d.tx));
   }
   auto after = before;
-  ReplayTransaction(&after, t, datoms, nullptr);
+  STRATA_RETURN_IF_ERROR(
+      ReplayTransaction(&after, t, datoms, nullptr).WithContext("replica: applying t=" + std::to_string(t)));
   r.tail.emplace_back(t, datoms);
   r.Set(after);
   rep.db_before = DbAccess::Make(before);
@@ -109,7 +110,9 @@ Result<bool> Replica::RefreshRoot() {
   if (!state.ok()) return state.status().WithContext("refreshing the replica of " + r.location);
   std::shared_ptr<const DbState> next = std::move(*state);
   while (!r.tail.empty() && r.tail.front().first <= nr.basis_t) r.tail.pop_front();
-  for (const auto& [t, datoms] : r.tail) ReplayTransaction(&next, t, datoms, nullptr);
+  for (const auto& [t, datoms] : r.tail)
+    STRATA_RETURN_IF_ERROR(
+        ReplayTransaction(&next, t, datoms, nullptr).WithContext("refreshing the replica of " + r.location));
   r.Set(std::move(next));
   return true;
 }

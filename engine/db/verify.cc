@@ -233,8 +233,11 @@ void Verifier::CompareStreams(const Database& db, const std::string& what, Datom
     mine.Next();
     theirs.Next();
   }
-  if (!mine.status().ok()) {
-    Problem(what + ": reading the database: " + mine.status().ToString());
+  const Status mine_status = mine.status(), theirs_status = theirs.status();
+  if (!mine_status.ok()) {
+    Problem(what + ": reading the database: " + mine_status.ToString());
+  } else if (!theirs_status.ok()) {
+    Problem(what + ": reading the log replay: " + theirs_status.ToString());
   } else if (mine.Valid()) {
     Problem(what + ": the database has more datoms than the log replay (" + std::to_string(n) + "), the first extra " +
             Text(db, mine.datom()));

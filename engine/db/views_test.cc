@@ -97,8 +97,8 @@ TEST_F(ViewsTest, AsOfIncludesItsOwnTAndAcceptsTxIdsAndInstants) {
   EXPECT_EQ(Vals(db.AsOf(b.t), e, "item/count"), std::vector<std::string>{"2"});
   int64_t jan15;
   ASSERT_TRUE(edn::ParseInstant("2031-01-15", &jan15));
-  EXPECT_EQ(Vals(db.AsOfInstant(jan15), e, "item/count"), std::vector<std::string>{"1"});
-  EXPECT_EQ(db.AsOfInstant(jan15).as_of_t(), a.t);
+  EXPECT_EQ(Vals(db.AsOfInstant(jan15).value(), e, "item/count"), std::vector<std::string>{"1"});
+  EXPECT_EQ(db.AsOfInstant(jan15).value().as_of_t(), a.t);
 }
 
 TEST_F(ViewsTest, LookupRefsResolveInTheirView) {
@@ -119,7 +119,7 @@ TEST_F(ViewsTest, EntityIsLazyAndNavigatesBothWays) {
   ASSERT_TRUE(a.ok());
   EXPECT_EQ(a->Get(":item/count")->at(0).as_long(), 2);
   EXPECT_EQ(a->Get("item/tags")->size(), 2u);
-  EXPECT_EQ(a->Keys(), (std::vector<std::string>{"item/id", "item/count", "item/tags", "item/owner"}));
+  EXPECT_EQ(a->Keys().value(), (std::vector<std::string>{"item/id", "item/count", "item/tags", "item/owner"}));
   auto m = conn_->db().entity(*edn::ReadOne(R"([:manager/email "m@x"])"));
   ASSERT_TRUE(m.ok());
   EXPECT_EQ(m->Get("item/_owner")->at(0).ref(), a->id());
@@ -156,7 +156,7 @@ TEST_F(ViewsTest, FilterHidesMistakenTransactions) {
   Database db = conn_->db();
   const Attribute* mistake = db.attribute("tx/mistake");
   Database clean = db.Filter([mistake](const Database& d, const Datom& datom) {
-    auto v = d.Values(datom.tx, mistake->id);
+    auto v = d.Values(datom.tx, mistake->id).value();
     return v.empty() || !v[0].as_bool();
   });
   EXPECT_EQ(Dump(db, Index::kAevt, {":item/count"}).size(), 2u);

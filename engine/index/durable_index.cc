@@ -211,7 +211,7 @@ class LevelIterator final : public DatomIterator {
     // The first segment whose last datom is >= target.
     auto it = std::lower_bound(segs.begin(), segs.end(), target,
                                [&](const SegmentRef& s, const Datom& t) { return CompareDatomsIn<O>(s.last, t) < 0; });
-    if (it != segs.end() && it->count > 0 && status_.ok() && CompareDatomsIn<O>(target, it->first) <= 0) {
+    if (it != segs.end() && it->count > 0 && !failed() && CompareDatomsIn<O>(target, it->first) <= 0) {
       seg_ = static_cast<size_t>(it - segs.begin());
       leaf_.reset();
       at_first_ = true;
@@ -233,16 +233,15 @@ class LevelIterator final : public DatomIterator {
     SkipEmpty();
   }
   const Datom& datom() const override { return at_first_ ? level_->segments[seg_].first : leaf_->datoms[pos_]; }
-  Status status() const override { return status_; }
 
  private:
   void Load(size_t i) {
     seg_ = i;
     leaf_.reset();
-    if (i >= level_->segments.size() || !status_.ok()) return;
+    if (i >= level_->segments.size() || failed()) return;
     auto r = ReadLeaf(*ctx_, level_->segments[i]);
     if (!r.ok()) {
-      status_ = r.status();
+      Fail(r.status());
       return;
     }
     leaf_ = std::move(*r);
@@ -259,7 +258,6 @@ class LevelIterator final : public DatomIterator {
   size_t seg_ = 0, pos_ = 0;
   bool at_first_ = false;  // on segments[seg_].first, leaf not read yet
   std::shared_ptr<const DecodedLeaf> leaf_;
-  Status status_;
 };
 
 }  // namespace

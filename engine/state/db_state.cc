@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "util/planted_faults.h"
+
 namespace strata {
 namespace {
 
@@ -41,58 +43,79 @@ DatomIterator* CurrentReader::It(Index order) {
   return it.get();
 }
 
-std::vector<Value> CurrentReader::Values(EntityId e, EntityId a) {
+namespace {
+// The status of a point read that stopped: OK, or the error that ended it,
+// naming what was read. Taking it is what makes the read's answer
+// trustworthy (see util/iterator.h).
+Status ReadStatus(const DatomIterator& it, const char* what) {
+  Status s = it.status();
+  if (PlantedFault("tx-reader-drops-status")) return Status::OK();
+  return s.WithContext(what);
+}
+}  // namespace
+
+Result<std::vector<Value>> CurrentReader::Values(EntityId e, EntityId a) {
   std::vector<Value> out;
   DatomIterator* it = It(Index::kEavt);
   for (it->Seek(PrefixTarget(Index::kEavt, {Value::Ref(e), Value::Ref(a)})); it->Valid(); it->Next()) {
     const Datom& d = it->datom();
-    if (d.e != e || d.a != a) break;
+    if (d.e != e || d.a != a) return out;
     out.push_back(d.v);
   }
+  STRATA_RETURN_IF_ERROR(ReadStatus(*it, "reading the current values of an entity"));
   return out;
 }
 
-bool CurrentReader::IsCurrent(EntityId e, EntityId a, const Value& v) {
+Result<bool> CurrentReader::IsCurrent(EntityId e, EntityId a, const Value& v) {
   DatomIterator* it = It(Index::kEavt);
   const std::vector<Value> prefix{Value::Ref(e), Value::Ref(a), v};
   it->Seek(PrefixTarget(Index::kEavt, prefix));
-  return it->Valid() && MatchesPrefix(Index::kEavt, it->datom(), prefix);
+  if (it->Valid()) return MatchesPrefix(Index::kEavt, it->datom(), prefix);
+  STRATA_RETURN_IF_ERROR(ReadStatus(*it, "reading whether a datom is current"));
+  return false;
 }
 
-std::optional<EntityId> CurrentReader::EntityWith(EntityId a, const Value& v) {
+Result<std::optional<EntityId>> CurrentReader::EntityWith(EntityId a, const Value& v) {
   DatomIterator* it = It(Index::kAvet);
   const std::vector<Value> prefix{Value::Ref(a), v};
   it->Seek(PrefixTarget(Index::kAvet, prefix));
-  if (it->Valid() && MatchesPrefix(Index::kAvet, it->datom(), prefix)) return it->datom().e;
-  return std::nullopt;
+  if (it->Valid()) {
+    if (MatchesPrefix(Index::kAvet, it->datom(), prefix)) return std::optional<EntityId>(it->datom().e);
+    return std::optional<EntityId>();
+  }
+  STRATA_RETURN_IF_ERROR(ReadStatus(*it, "reading the entity holding a unique value"));
+  return std::optional<EntityId>();
 }
 
-std::vector<Datom> CurrentReader::ByEntity(EntityId e) {
+Result<std::vector<Datom>> CurrentReader::ByEntity(EntityId e) {
   std::vector<Datom> out;
   DatomIterator* it = It(Index::kEavt);
-  for (it->Seek(PrefixTarget(Index::kEavt, {Value::Ref(e)})); it->Valid() && it->datom().e == e; it->Next())
+  for (it->Seek(PrefixTarget(Index::kEavt, {Value::Ref(e)})); it->Valid(); it->Next()) {
+    if (it->datom().e != e) return out;
     out.push_back(it->datom());
+  }
+  STRATA_RETURN_IF_ERROR(ReadStatus(*it, "reading the datoms of an entity"));
   return out;
 }
 
-std::vector<Datom> CurrentReader::RefsTo(EntityId e) {
+Result<std::vector<Datom>> CurrentReader::RefsTo(EntityId e) {
   std::vector<Datom> out;
   DatomIterator* it = It(Index::kVaet);
   for (it->Seek(PrefixTarget(Index::kVaet, {Value::Ref(e)})); it->Valid(); it->Next()) {
     const Datom& d = it->datom();
-    if (d.v.type() != ValueType::kRef || d.v.ref() != e) break;
+    if (d.v.type() != ValueType::kRef || d.v.ref() != e) return out;
     out.push_back(d);
   }
+  STRATA_RETURN_IF_ERROR(ReadStatus(*it, "reading the references to an entity"));
   return out;
 }
 
-std::vector<Value> DbState::CurrentValues(EntityId e, EntityId a) const { return CurrentReader(*this).Values(e, a); }
-bool DbState::IsCurrent(EntityId e, EntityId a, const Value& v) const { return CurrentReader(*this).IsCurrent(e, a, v); }
-std::optional<EntityId> DbState::EntityWith(EntityId a, const Value& v) const {
+Result<std::vector<Value>> DbState::CurrentValues(EntityId e, EntityId a) const {
+  return CurrentReader(*this).Values(e, a);
+}
+Result<std::optional<EntityId>> DbState::EntityWith(EntityId a, const Value& v) const {
   return CurrentReader(*this).EntityWith(a, v);
 }
-std::vector<Datom> DbState::CurrentByEntity(EntityId e) const { return CurrentReader(*this).ByEntity(e); }
-std::vector<Datom> DbState::CurrentRefsTo(EntityId e) const { return CurrentReader(*this).RefsTo(e); }
 
 std::shared_ptr<const DbState> BootstrapState() {
   static const std::shared_ptr<const DbState> kBoot = [] {
@@ -143,7 +166,8 @@ Result<std::shared_ptr<const Schema>> LoadSchema(const DbState& s) {
     std::vector<Datom> out;
     for (it->Seek(PrefixTarget(Index::kAevt, {Value::Ref(a)})); it->Valid() && it->datom().a == a; it->Next())
       out.push_back(it->datom());
-    if (failed.ok()) failed = it->status();
+    Status st = it->status();
+    if (failed.ok()) failed = std::move(st);
     return out;
   };
   std::vector<Datom> idents = read(sys::kIdent, true);
@@ -165,7 +189,7 @@ bool HasExcision(const std::vector<Datom>& tx_datoms) {
   return false;
 }
 
-std::vector<ExcisionSpec> ExcisionSpecs(const DbState& state, T t, const std::vector<Datom>& tx_datoms) {
+Result<std::vector<ExcisionSpec>> ExcisionSpecs(const DbState& state, T t, const std::vector<Datom>& tx_datoms) {
   std::vector<ExcisionSpec> out;
   for (const Datom& req : tx_datoms) {
     if (req.a != sys::kExcise || !req.added) continue;
@@ -182,6 +206,7 @@ std::vector<ExcisionSpec> ExcisionSpecs(const DbState& state, T t, const std::ve
         auto it = state.CurrentOf(Index::kAvet);
         it->Seek(PrefixTarget(Index::kAvet, {Value::Ref(sys::kTxInstant), d.v}));
         if (it->Valid() && it->datom().a == sys::kTxInstant) spec.limit = std::min(spec.limit, TOf(it->datom().e));
+        if (!it->Valid()) STRATA_RETURN_IF_ERROR(it->status().WithContext("reading the instant of :db/excise/before"));
       }
     }
     out.push_back(std::move(spec));

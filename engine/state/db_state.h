@@ -50,30 +50,34 @@ struct DbState {
     return at && at->no_history;
   }
 
-  // Current-state point reads used by the transactor (ignore views).
-  std::vector<Value> CurrentValues(EntityId e, EntityId a) const;
-  bool IsCurrent(EntityId e, EntityId a, const Value& v) const;
+  // Current-state point reads used by the transactor (ignore views). Each
+  // is an error when a read failed: never an empty or short answer.
+  Result<std::vector<Value>> CurrentValues(EntityId e, EntityId a) const;
   // The entity holding (a v) now, if any (any attribute, via AVET).
-  std::optional<EntityId> EntityWith(EntityId a, const Value& v) const;
-  // Every current datom with entity e (EAVT), or with value e (VAET).
-  std::vector<Datom> CurrentByEntity(EntityId e) const;
-  std::vector<Datom> CurrentRefsTo(EntityId e) const;
-  // Current datoms of attribute a in the given order (AEVT or AVET).
+  Result<std::optional<EntityId>> EntityWith(EntityId a, const Value& v) const;
+  // An iterator over the current view in the given order (not positioned;
+  // its status must be taken, see util/iterator.h).
   std::unique_ptr<DatomIterator> CurrentOf(Index order) const;
 };
 
 // Point reads of a state's current view that reuse one merged iterator per
 // order across calls: the transactor makes thousands of them per large
 // transaction, and building the iterator stack is most of a lookup's cost.
+// Every read returns an error when a source failed (a segment that cannot
+// be read or fails its checksum), never an empty answer: the transactor
+// decides uniqueness, upserts and implicit retractions from these, and a
+// read treated as empty would commit a wrong transaction. A failed source
+// stays failed, so every later read of that order fails too.
 // Used by one thread; `state` must outlive it.
 class CurrentReader {
  public:
   explicit CurrentReader(const DbState& state) : s_(state) {}
-  std::vector<Value> Values(EntityId e, EntityId a);
-  bool IsCurrent(EntityId e, EntityId a, const Value& v);
-  std::optional<EntityId> EntityWith(EntityId a, const Value& v);
-  std::vector<Datom> ByEntity(EntityId e);
-  std::vector<Datom> RefsTo(EntityId e);
+  Result<std::vector<Value>> Values(EntityId e, EntityId a);
+  Result<bool> IsCurrent(EntityId e, EntityId a, const Value& v);
+  Result<std::optional<EntityId>> EntityWith(EntityId a, const Value& v);
+  // Every current datom with entity e (EAVT), or with value e (VAET).
+  Result<std::vector<Datom>> ByEntity(EntityId e);
+  Result<std::vector<Datom>> RefsTo(EntityId e);
 
  private:
   DatomIterator* It(Index order);
@@ -94,8 +98,9 @@ Result<std::shared_ptr<const Schema>> LoadSchema(const DbState& s);
 std::shared_ptr<const DbState> ApplyDatoms(const DbState& before, T t, std::vector<Datom> datoms,
                                            std::shared_ptr<const Schema> schema_after);
 
-// The excisions requested by the :db/excise datoms of transaction t.
-std::vector<ExcisionSpec> ExcisionSpecs(const DbState& state, T t, const std::vector<Datom>& tx_datoms);
+// The excisions requested by the :db/excise datoms of transaction t (an
+// error when reading the instants of :db/excise/before failed).
+Result<std::vector<ExcisionSpec>> ExcisionSpecs(const DbState& state, T t, const std::vector<Datom>& tx_datoms);
 // A new state without the excised datoms; *removed counts them.
 std::shared_ptr<const DbState> ApplyExcisions(std::shared_ptr<const DbState> state,
                                               const std::vector<ExcisionSpec>& specs, uint64_t* removed);

@@ -29,7 +29,9 @@
 // NewRandomAccessFile, RandomAccessFile::Read and ReadFile; kCreate =
 // NewWritableFile, NewAppendableFile and CreateDirs; kDelete = DeleteFile.
 // FileExists, FileSize, ListDir, Close and LockFile are never failed or
-// counted.
+// counted. Read faults (SetReadFaults) come on top: a read that passed its
+// FailOp check may still fail (EIO) or return flipped bits, as a hash of
+// (seed, read number) decides; opening a file is never a read fault.
 //
 // Thread safety: one mutex serializes every operation through the wrapper;
 // fine for tests, which is all this is for.
@@ -110,6 +112,33 @@ struct SharedState {
   uint64_t counts[kFaultKinds] GUARDED_BY(mu) = {};
   std::optional<size_t> short_write GUARDED_BY(mu);
   uint64_t epoch GUARDED_BY(mu) = 0;  // bumped by every simulated crash
+  std::optional<ReadFaultSpec> read_faults GUARDED_BY(mu);
+  uint64_t reads_drawn GUARDED_BY(mu) = 0;
+  uint64_t reads_failed GUARDED_BY(mu) = 0, reads_corrupted GUARDED_BY(mu) = 0;
+
+  // The read fault for one read of `path`: an error, or a bit to flip in
+  // the `n` bytes read (nullopt: none). Deterministic per (seed, draw).
+  Status DrawReadFault(const std::string& path, size_t n, std::optional<uint64_t>* flip_bit) REQUIRES(mu) {
+    flip_bit->reset();
+    if (!read_faults || path.find(read_faults->path_part) == std::string::npos) return Status::OK();
+    const uint64_t h = Mix(read_faults->seed * 0x9E3779B97F4A7C15ULL + ++reads_drawn);
+    const double u = static_cast<double>(h >> 11) / static_cast<double>(uint64_t{1} << 53);
+    if (u < read_faults->fail_fraction) {
+      ++reads_failed;
+      return Status::IOError("read " + path + ": injected read fault: Input/output error (EIO)");
+    }
+    if (u < read_faults->fail_fraction + read_faults->corrupt_fraction && n > 0) {
+      ++reads_corrupted;
+      *flip_bit = Mix(h) % (uint64_t{n} * 8);
+    }
+    return Status::OK();
+  }
+
+  static uint64_t Mix(uint64_t x) {
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+    return x ^ (x >> 31);
+  }
 
   // Counts one operation of kind `op`; returns the injected
   // error if that kind is failing now. `what` is "<op> <path>".
@@ -204,11 +233,15 @@ class FaultRandomAccessFile final : public RandomAccessFile {
       : st_(std::move(st)), path_(std::move(path)), base_(std::move(base)) {}
 
   Status Read(uint64_t offset, size_t n, std::string* out) const override {
+    std::optional<uint64_t> flip;
     {
       MutexLock l(&st_->mu);
       STRATA_RETURN_IF_ERROR(st_->Check(FaultOp::kRead, "read " + path_));
+      STRATA_RETURN_IF_ERROR(st_->DrawReadFault(path_, n, &flip));
     }
-    return base_->Read(offset, n, out);
+    STRATA_RETURN_IF_ERROR(base_->Read(offset, n, out));
+    if (flip && *flip / 8 < out->size()) (*out)[*flip / 8] ^= static_cast<char>(1u << (*flip % 8));
+    return Status::OK();
   }
   uint64_t Size() const override { return base_->Size(); }
 
@@ -238,6 +271,23 @@ void FaultInjectionEnv::ClearFaults() {
   MutexLock l(&state_->mu);
   for (Fault& f : state_->faults) f = Fault{};
   state_->short_write.reset();
+  state_->read_faults.reset();
+}
+
+void FaultInjectionEnv::SetReadFaults(const ReadFaultSpec& spec) {
+  MutexLock l(&state_->mu);
+  state_->read_faults = spec;
+  state_->reads_drawn = 0;
+}
+
+uint64_t FaultInjectionEnv::ReadsFailed() const {
+  MutexLock l(&state_->mu);
+  return state_->reads_failed;
+}
+
+uint64_t FaultInjectionEnv::ReadsCorrupted() const {
+  MutexLock l(&state_->mu);
+  return state_->reads_corrupted;
 }
 
 uint64_t FaultInjectionEnv::Count(FaultOp op) const {
@@ -338,7 +388,11 @@ Result<std::unique_ptr<RandomAccessFile>> FaultInjectionEnv::NewRandomAccessFile
 Result<std::string> FaultInjectionEnv::ReadFile(const std::string& path) {
   MutexLock l(&state_->mu);
   STRATA_RETURN_IF_ERROR(state_->Check(FaultOp::kRead, "read " + path));
-  return base_->ReadFile(path);
+  std::optional<uint64_t> flip;
+  STRATA_ASSIGN_OR_RETURN(std::string data, base_->ReadFile(path));
+  STRATA_RETURN_IF_ERROR(state_->DrawReadFault(path, data.size(), &flip));
+  if (flip) data[*flip / 8] ^= static_cast<char>(1u << (*flip % 8));
+  return data;
 }
 
 bool FaultInjectionEnv::FileExists(const std::string& path) { return base_->FileExists(path); }

@@ -3,7 +3,9 @@
 // FaultInjectionEnv wraps another Env; it fails chosen operation kinds with
 // EIO/ENOSPC, makes short writes, and simulates a crash by dropping every
 // byte that was not synced (and every file created or renamed since the
-// last directory sync). It lives in the strata_testing library, which only
+// last directory sync). It also fails or corrupts a chosen fraction of reads
+// (SetReadFaults), deterministically for a seed: the read-fault storage of
+// the property suite. It lives in the strata_testing library, which only
 // test programs link.
 //
 // Thread safety: like every Env, safe to use from many threads.
@@ -21,6 +23,18 @@ namespace strata {
 // Operation kinds a FaultInjectionEnv can fail.
 enum class FaultOp : uint8_t { kWrite, kSync, kRename, kRead, kCreate, kDelete };
 
+// Which reads go wrong, and how. Each RandomAccessFile::Read and ReadFile of
+// a path containing `path_part` draws a number from a hash of (seed, the
+// read's sequence number): below fail_fraction the read fails with an
+// IOError (EIO); below fail_fraction + corrupt_fraction it succeeds with one
+// bit of the returned bytes flipped (the bytes on disk are untouched).
+struct ReadFaultSpec {
+  double fail_fraction = 0;
+  double corrupt_fraction = 0;
+  uint64_t seed = 1;
+  std::string path_part;  // "" = every path; e.g. "/packs/" for segments only
+};
+
 class FaultInjectionEnv : public Env {
  public:
   // `base` must outlive this object.
@@ -32,6 +46,13 @@ class FaultInjectionEnv : public Env {
   void FailOp(FaultOp op, bool enospc = false, int after = 0);
   // The next Append writes only the first `bytes` bytes, then fails.
   void ShortWriteNext(size_t bytes);
+  // Starts failing and corrupting reads as `spec` says (until ClearFaults
+  // or another call).
+  void SetReadFaults(const ReadFaultSpec& spec);
+  // How many reads were failed, and how many corrupted, so far.
+  uint64_t ReadsFailed() const;
+  uint64_t ReadsCorrupted() const;
+  // Clears every fault, read faults included.
   void ClearFaults();
   // Simulated crash: every file loses the bytes appended since its last
   // Sync, files created since the last SyncDir of their folder disappear,

@@ -79,7 +79,10 @@ inline std::vector<std::string> Vals(const Database& db, EntityId e, const std::
   const Attribute* a = db.attribute(attr);
   EXPECT_NE(a, nullptr) << attr;
   if (!a) return out;
-  for (const Value& v : db.Values(e, a->id)) out.push_back(edn::Print(db.ValueToEdn(v)));
+  auto vs = db.Values(e, a->id);
+  EXPECT_TRUE(vs.ok()) << vs.status().ToString();
+  if (!vs.ok()) return out;
+  for (const Value& v : *vs) out.push_back(edn::Print(db.ValueToEdn(v)));
   return out;
 }
 

@@ -111,13 +111,14 @@ class Builder {
 
   // The steps of Finish (tx_finish.cc), in order; each sees db-before only.
   Status CollectOps(Changes* ch);
-  void RetractEntity(EntityId e, const Op& op, Changes* ch);
+  Status RetractEntity(EntityId e, const Op& op, Changes* ch);
   Status CheckCas(const Op& op, EntityId e);
   Status CheckWholeTx(const Changes& ch);
   Status EmitDatoms(const Changes& ch, EntityId tx, int64_t now_ms, std::vector<Datom>* datoms);
   Status CheckUnique(const EavKey& k, const Pending& p, const Changes& ch,
                      std::map<std::pair<EntityId, Value>, EntityId>* unique_in_tx);
-  Status CheckExcisions(T t, const std::vector<Datom>& datoms) const;
+  // The transaction's excisions, once checked.
+  Result<std::vector<ExcisionSpec>> CheckExcisions(T t, const std::vector<Datom>& datoms) const;
   Result<std::shared_ptr<const Schema>> SchemaAfter(const std::vector<Datom>& datoms) const;
   Status CheckAlteration(EntityId id, const Attribute& now, const Attribute* was) const;
 

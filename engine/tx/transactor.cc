@@ -66,7 +66,7 @@ Result<EntityId> ResolveEntityId(const DbState& s, const edn::Node& eid) {
       if (at->unique == Unique::kNone)
         return Status::InvalidArgument("lookup ref attribute " + Kw(*at) + " is not unique in " + Show(eid));
       STRATA_ASSIGN_OR_RETURN(Value v, CoerceValue(s, *at, eid.items[1]));
-      auto e = s.EntityWith(at->id, v);
+      STRATA_ASSIGN_OR_RETURN(std::optional<EntityId> e, s.EntityWith(at->id, v));
       if (!e) return Status::NotFound("lookup ref " + Show(eid) + " matches no entity");
       return *e;
     }

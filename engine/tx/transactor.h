@@ -31,6 +31,7 @@ struct PreparedTx {
   std::vector<Datom> datoms;  // EAVT order
   std::map<std::string, EntityId> tempids;
   std::shared_ptr<const Schema> schema_after;
+  std::vector<ExcisionSpec> excisions;  // what its :db/excise datoms request
 };
 
 Result<PreparedTx> PrepareTx(const Database& db_before, const edn::Node& tx_data, const TxFunctionRegistry& fns,

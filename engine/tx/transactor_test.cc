@@ -257,12 +257,12 @@ TEST_F(TransactorTest, TransactionFunctionsSeeDbBeforeAndAddData) {
 
 TEST_F(TransactorTest, TxInstantIsMonotonicAndMayBeSupplied) {
   TxReport r = Tx(R"([[:db/add "datomic.tx" :db/txInstant #inst "2030-01-01T00:00:00.000Z"] {:item/id "A"}])");
-  EXPECT_EQ(*conn_->db().TxInstant(r.t), int64_t{1893456000000});
+  EXPECT_EQ(*conn_->db().TxInstant(r.t).value(), int64_t{1893456000000});
   Status s = TxError(R"([[:db/add "datomic.tx" :db/txInstant #inst "2020-01-01"] {:item/id "B"}])");
   EXPECT_NE(s.message().find("before the previous"), std::string::npos) << s.ToString();
   // The clock is behind the supplied instant: the next one does not go back.
   TxReport r2 = Tx(R"([{:item/id "C"}])");
-  EXPECT_GE(*conn_->db().TxInstant(r2.t), int64_t{1893456000000});
+  EXPECT_GE(*conn_->db().TxInstant(r2.t).value(), int64_t{1893456000000});
 }
 
 TEST_F(TransactorTest, AllValueTypesRoundTrip) {
@@ -276,7 +276,7 @@ TEST_F(TransactorTest, AllValueTypesRoundTrip) {
   EXPECT_EQ(Vals(db, a, "item/active"), std::vector<std::string>{"false"});
   EXPECT_EQ(Vals(db, a, "item/count"), std::vector<std::string>{"-9"});
   EXPECT_EQ(Vals(db, a, "item/tags"), std::vector<std::string>{":k/w"});
-  EXPECT_EQ(db.Values(a, db.attribute("item/at")->id).at(0).instant_ms(), 1400520048200);
+  EXPECT_EQ(db.Values(a, db.attribute("item/at")->id).value().at(0).instant_ms(), 1400520048200);
 }
 
 }  // namespace

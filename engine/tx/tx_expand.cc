@@ -289,7 +289,7 @@ Status Builder::ResolveTempids(T t) {
           v = Value::Ref(op.vref.id);
         }
       }
-      auto existing = cur_.EntityWith(op.attr->id, v);
+      STRATA_ASSIGN_OR_RETURN(std::optional<EntityId> existing, cur_.EntityWith(op.attr->id, v));
       if (!existing) continue;
       auto [it, inserted] = resolved_.try_emplace(op.e.key, *existing);
       if (inserted) {

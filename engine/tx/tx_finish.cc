@@ -40,7 +40,7 @@ Result<PreparedTx> Builder::Finish(int64_t now_ms) {
   out.t = t;
   STRATA_RETURN_IF_ERROR(EmitDatoms(ch, tx, now_ms, &out.datoms));
   STRATA_RETURN_IF_ERROR(CheckSystemSchema(s_, ch, out.datoms));
-  STRATA_RETURN_IF_ERROR(CheckExcisions(t, out.datoms));
+  STRATA_ASSIGN_OR_RETURN(out.excisions, CheckExcisions(t, out.datoms));
   STRATA_ASSIGN_OR_RETURN(out.schema_after, SchemaAfter(out.datoms));
   for (const auto& key : temp_order_)
     if (temps_[key].report) out.tempids[key] = resolved_[key];
@@ -68,11 +68,12 @@ Status Builder::CollectOps(Changes* ch) {
         ch->retracts.emplace(EavKey{e, op.attr->id, std::move(v)}, Pending{op.attr, &op});
         break;
       }
-      case Op::kRetractAttr:
-        for (Value& v : cur_.Values(e, op.attr->id))
-          ch->retracts.emplace(EavKey{e, op.attr->id, std::move(v)}, Pending{op.attr, &op});
+      case Op::kRetractAttr: {
+        STRATA_ASSIGN_OR_RETURN(std::vector<Value> vs, cur_.Values(e, op.attr->id));
+        for (Value& v : vs) ch->retracts.emplace(EavKey{e, op.attr->id, std::move(v)}, Pending{op.attr, &op});
         break;
-      case Op::kRetractEntity: RetractEntity(e, op, ch); break;
+      }
+      case Op::kRetractEntity: STRATA_RETURN_IF_ERROR(RetractEntity(e, op, ch)); break;
       case Op::kCas: {
         STRATA_ASSIGN_OR_RETURN(Value v, value_of(op));
         STRATA_RETURN_IF_ERROR(CheckCas(op, e));
@@ -85,27 +86,30 @@ Status Builder::CollectOps(Changes* ch) {
 }
 
 // The entity, every ref to it, and its components, recursively.
-void Builder::RetractEntity(EntityId e, const Op& op, Changes* ch) {
+Status Builder::RetractEntity(EntityId e, const Op& op, Changes* ch) {
   std::vector<EntityId> to_retract{e};
   while (!to_retract.empty()) {
     EntityId x = to_retract.back();
     to_retract.pop_back();
     if (!ch->retracted_entities.insert(x).second) continue;
-    for (Datom& d : cur_.ByEntity(x)) {
+    STRATA_ASSIGN_OR_RETURN(std::vector<Datom> own, cur_.ByEntity(x));
+    STRATA_ASSIGN_OR_RETURN(std::vector<Datom> refs, cur_.RefsTo(x));
+    for (Datom& d : own) {
       const Attribute* at = s_.schema->Attr(d.a);
       if (!at) continue;
       if (at->component && d.v.type() == ValueType::kRef) to_retract.push_back(d.v.ref());
       ch->retracts.emplace(EavKey{d.e, d.a, std::move(d.v)}, Pending{at, &op});
     }
-    for (Datom& d : cur_.RefsTo(x)) {
+    for (Datom& d : refs) {
       const Attribute* at = s_.schema->Attr(d.a);
       if (at) ch->retracts.emplace(EavKey{d.e, d.a, std::move(d.v)}, Pending{at, &op});
     }
   }
+  return Status::OK();
 }
 
 Status Builder::CheckCas(const Op& op, EntityId e) {
-  std::vector<Value> cur = cur_.Values(e, op.attr->id);
+  STRATA_ASSIGN_OR_RETURN(std::vector<Value> cur, cur_.Values(e, op.attr->id));
   bool ok = op.cas_old_nil ? cur.empty() : (cur.size() == 1 && cur[0] == op.cas_old);
   if (ok) return Status::OK();
   std::string have = cur.empty() ? "no value" : ShowDatom(s_, e, *op.attr, cur[0]);
@@ -138,7 +142,10 @@ Status Builder::EmitDatoms(const Changes& ch, EntityId tx, int64_t now_ms, std::
   std::map<std::pair<EntityId, Value>, EntityId> unique_in_tx;
   for (const auto& [k, p] : ch.asserts) {
     const bool fresh = new_entities_.count(k.e) > 0 || k.e == tx;
-    if (!fresh && cur_.IsCurrent(k.e, k.a, k.v)) continue;  // redundant
+    if (!fresh) {
+      STRATA_ASSIGN_OR_RETURN(bool redundant, cur_.IsCurrent(k.e, k.a, k.v));
+      if (redundant) continue;
+    }
     if (k.e == tx && k.a == sys::kTxInstant) {
       if (k.v.instant_ms() < s_.last_instant)
         return Status::InvalidArgument(":db/txInstant " + edn::Print(edn::Node::Inst(k.v.instant_ms())) +
@@ -150,7 +157,8 @@ Status Builder::EmitDatoms(const Changes& ch, EntityId tx, int64_t now_ms, std::
     datoms->push_back(Datom{k.e, k.a, k.v, tx, true});
     if (!p.attr->many && !fresh) {
       // Implicit retraction of the value being replaced.
-      for (Value& old : cur_.Values(k.e, k.a)) {
+      STRATA_ASSIGN_OR_RETURN(std::vector<Value> olds, cur_.Values(k.e, k.a));
+      for (Value& old : olds) {
         if (old == k.v) continue;
         EavKey rk{k.e, k.a, old};
         if (PlantedFault("implicit-retraction-forgets-old")) continue;
@@ -159,7 +167,9 @@ Status Builder::EmitDatoms(const Changes& ch, EntityId tx, int64_t now_ms, std::
     }
   }
   for (const auto& [k, p] : ch.retracts) {
-    if (new_entities_.count(k.e) || !cur_.IsCurrent(k.e, k.a, k.v)) continue;  // nothing to retract
+    if (new_entities_.count(k.e)) continue;
+    STRATA_ASSIGN_OR_RETURN(bool current, cur_.IsCurrent(k.e, k.a, k.v));
+    if (!current) continue;  // nothing to retract
     datoms->push_back(Datom{k.e, k.a, k.v, tx, false});
   }
   if (!user_instant)
@@ -176,7 +186,7 @@ Status Builder::CheckUnique(const EavKey& k, const Pending& p, const Changes& ch
   if (!inserted && it->second != k.e)
     return Status::Conflict("unique conflict: " + Kw(*p.attr) + " value asserted for two entities, " +
                             std::to_string(it->second) + " and " + std::to_string(k.e) + " in " + Show(*p.op->src));
-  auto holder = cur_.EntityWith(k.a, k.v);
+  STRATA_ASSIGN_OR_RETURN(std::optional<EntityId> holder, cur_.EntityWith(k.a, k.v));
   if (holder && *holder != k.e && !ch.retracts.count(EavKey{*holder, k.a, k.v}) &&
       !ch.retracted_entities.count(*holder))
     return Status::Conflict("unique conflict: " + ShowDatom(s_, k.e, *p.attr, k.v) + " but entity " +
@@ -187,13 +197,14 @@ Status Builder::CheckUnique(const EavKey& k, const Pending& p, const Changes& ch
 // Schema entities cannot be excised; SPEC §7: an excision request stays
 // visible, so no excision may remove the datoms of one (they also carry the
 // excision across restarts until an indexing job has applied it).
-Status Builder::CheckExcisions(T t, const std::vector<Datom>& datoms) const {
+Result<std::vector<ExcisionSpec>> Builder::CheckExcisions(T t, const std::vector<Datom>& datoms) const {
   for (const Datom& d : datoms) {
     if (d.a == sys::kExcise && PartitionOf(d.v.ref()) == kPartDb)
       return Status::InvalidArgument("cannot excise schema entity " + std::to_string(d.v.ref()));
   }
-  if (!HasExcision(datoms)) return Status::OK();
-  for (const ExcisionSpec& spec : ExcisionSpecs(s_, t, datoms)) {
+  if (!HasExcision(datoms)) return std::vector<ExcisionSpec>();
+  STRATA_ASSIGN_OR_RETURN(std::vector<ExcisionSpec> specs, ExcisionSpecs(s_, t, datoms));
+  for (const ExcisionSpec& spec : specs) {
     STRATA_ASSIGN_OR_RETURN(DatomCursor c, db_.History().Datoms(Index::kEavt, {Value::Ref(spec.target)}));
     for (; c.Valid(); c.Next()) {
       const Datom& d = c.datom();
@@ -205,7 +216,7 @@ Status Builder::CheckExcisions(T t, const std::vector<Datom>& datoms) const {
     }
     STRATA_RETURN_IF_ERROR(c.status());
   }
-  return Status::OK();
+  return specs;
 }
 
 // Schema alteration (SPEC §2): the schema after the datoms, each changed
@@ -249,10 +260,13 @@ Status Builder::CheckAlteration(EntityId id, const Attribute& now, const Attribu
       EntityId e = cur->datom().e;
       int n = 0;
       for (; cur->Valid() && cur->datom().a == id && cur->datom().e == e; cur->Next()) ++n;
+      if (!cur->Valid())  // the end, or a failed read: then n may be short
+        STRATA_RETURN_IF_ERROR(cur->status().WithContext("checking " + name + " for cardinality one"));
       if (n > 1)
         return Status::Conflict("cannot change " + name + " to cardinality one: entity " + std::to_string(e) +
                                 " has " + std::to_string(n) + " values");
     }
+    STRATA_RETURN_IF_ERROR(cur->status().WithContext("checking " + name + " for cardinality one"));
   }
   if (was->unique == Unique::kNone && now.unique != Unique::kNone) {
     auto cur = s_.CurrentOf(Index::kAvet);
@@ -264,6 +278,7 @@ Status Builder::CheckAlteration(EntityId id, const Attribute& now, const Attribu
                                 std::to_string(cur->datom().e) + " share a value");
       last = cur->datom();
     }
+    STRATA_RETURN_IF_ERROR(cur->status().WithContext("checking " + name + " for uniqueness"));
   }
   return Status::OK();
 }

@@ -1,10 +1,30 @@
 #include "util/iterator.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 
 #include "util/planted_faults.h"
 
 namespace strata {
+
+namespace {
+[[noreturn]] void AbortOnDroppedStatus(const Status& s) {
+  std::fprintf(stderr,
+               "strata: fatal: a datom iterator or cursor ended with an error nobody took (a read path drops its "
+               "status): %s\n",
+               s.ToString().c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+}  // namespace
+
+// Out of line: the check is a branch per iterator destroyed, and the abort
+// path stays out of every caller.
+DatomIterator::~DatomIterator() {
+  if (!status_.ok() && !status_taken_) AbortOnDroppedStatus(status_);
+}
+
 namespace {
 
 // One class per order, so the comparison is inlined (NewMergingIterator
@@ -28,29 +48,22 @@ class MergingIterator final : public DatomIterator {
     FindSmallest();
   }
   const Datom& datom() const override { return current_->datom(); }
-  Status status() const override {
-    for (auto& c : children_)
-      if (Status s = c->status(); !s.ok()) return s;
-    return Status::OK();
-  }
 
  private:
   // A linear scan: reads merge few sources (bounded by the run policy), so
   // this beats a heap's bookkeeping. A failed source is never Valid, so its
-  // status is asked only then (a virtual call per source per step was a
+  // status is looked at only then (a virtual call per source per step was a
   // tenth of a point read).
   void FindSmallest() {
     current_ = nullptr;
     for (auto& c : children_) {
       if (!c->Valid()) {
-        if (!c->status().ok()) {  // a failed source ends the read
-          current_ = nullptr;
-          return;
-        }
+        Adopt(*c);  // every failed child is taken; the first error is this one's
         continue;
       }
       if (current_ == nullptr || CompareDatomsIn<O>(c->datom(), current_->datom()) < 0) current_ = c.get();
     }
+    if (failed()) current_ = nullptr;  // a failed source ends the read
   }
   std::vector<std::unique_ptr<DatomIterator>> children_;
   DatomIterator* current_ = nullptr;
@@ -79,7 +92,6 @@ class ViewIterator final : public DatomIterator {
   }
   void Next() override { Advance(); }
   const Datom& datom() const override { return cur_; }
-  Status status() const override { return in_->status(); }
 
  private:
   bool InTime(const Datom& d) const {
@@ -104,6 +116,7 @@ class ViewIterator final : public DatomIterator {
           return;
         }
       }
+      Adopt(*in_);
       return;
     }
     // Fold one (e a v) group: its last datom within as_of decides. A group
@@ -125,10 +138,12 @@ class ViewIterator final : public DatomIterator {
       if (have && cur_.added && AfterSince(cur_)) {
         // A source that failed mid-group ends the read: never show a fold
         // of a partial group (cursors rely on !Valid() after a failure).
-        valid_ = in_->Valid() || in_->status().ok();
+        if (!in_->Valid()) Adopt(*in_);
+        valid_ = !failed();
         return;
       }
     }
+    Adopt(*in_);
   }
 
   Index order_;
@@ -156,11 +171,14 @@ class FilterIterator final : public DatomIterator {
     Skip();
   }
   const Datom& datom() const override { return in_->datom(); }
-  Status status() const override { return in_->status(); }
 
  private:
   void Skip() {
-    while (in_->Valid() && !keep_(in_->datom())) in_->Next();
+    while (in_->Valid()) {
+      if (keep_(in_->datom())) return;
+      in_->Next();
+    }
+    Adopt(*in_);
   }
   std::unique_ptr<DatomIterator> in_;
   std::function<bool(const Datom&)> keep_;

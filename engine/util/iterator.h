@@ -21,18 +21,51 @@
 
 namespace strata {
 
+// The status contract. An iterator that fails (a segment that cannot be
+// read or does not check) records the error and becomes !Valid(); it never
+// yields a datom after that. A reader that stops on !Valid() must take the
+// status to learn whether it saw the end or an error. Taking is enforced:
+// an iterator that failed and is destroyed without its status() having
+// been called aborts the process, naming the error (dropping it is a bug,
+// and stopping beats a silently short answer). A composite (merge, view,
+// filter) takes its children's errors as its own, so only the outermost
+// iterator's status needs taking. An iterator that never failed costs
+// nothing to destroy unchecked (a read that stops early is fine).
 class DatomIterator {
  public:
-  virtual ~DatomIterator() = default;
+  DatomIterator() = default;
+  DatomIterator(const DatomIterator&) = delete;
+  DatomIterator& operator=(const DatomIterator&) = delete;
+  virtual ~DatomIterator();
+
   virtual bool Valid() const = 0;
   virtual void SeekToFirst() = 0;
   virtual void Seek(const Datom& target) = 0;
   virtual void Next() = 0;
   // Requires Valid(). Valid until the next call that moves the iterator.
   virtual const Datom& datom() const = 0;
-  // Not OK when a source failed (a corrupt or unreadable segment); the
-  // iterator is then !Valid(). A reader must check it at the end.
-  virtual Status status() const { return Status::OK(); }
+  // OK, or the first error a source hit (the iterator is then !Valid()).
+  // Calling it takes the status (see above).
+  Status status() const {
+    status_taken_ = true;
+    return status_;
+  }
+
+ protected:
+  // Records the first error; the implementation must then be !Valid().
+  void Fail(Status s) {
+    if (status_.ok()) status_ = std::move(s);
+    status_taken_ = false;
+  }
+  // Takes a child's error as this iterator's own (a no-op when it is OK).
+  void Adopt(const DatomIterator& child) {
+    if (!child.status_.ok()) Fail(child.status());
+  }
+  bool failed() const { return !status_.ok(); }
+
+ private:
+  Status status_;
+  mutable bool status_taken_ = false;
 };
 
 // Merges sorted children into one sorted stream. Equal datoms from several

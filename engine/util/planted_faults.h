@@ -10,7 +10,10 @@
 //
 // Faults: asof-excludes-t, since-includes-t, history-drops-retraction,
 // implicit-retraction-forgets-old, job-loses-last-datom,
-// recovery-skips-last, strategy-reorders-equal-keys.
+// recovery-skips-last, strategy-reorders-equal-keys,
+// cursor-drops-status (every cursor read takes a failed read's end for the
+// end of its datoms), tx-reader-drops-status (the transactor's point reads
+// treat a failed read as an empty answer).
 #pragma once
 
 #ifdef STRATA_PLANTED_FAULTS

@@ -1,11 +1,28 @@
 // strata/cursor.h — a forward cursor over datoms (Database::Datoms and friends).
 //
+// The status contract: a cursor ends (Valid() is false) either at the end of
+// its datoms or because a read failed (a segment that cannot be read or
+// fails its checksum). Only status() tells the two apart, so a loop over a
+// cursor must take it before it trusts what it read:
+//
+//   for (; c.Valid(); c.Next()) use(c.datom());
+//   STRATA_RETURN_IF_ERROR(c.status());
+//
+// or, the form that cannot forget, ForEach below. Taking is enforced: a
+// cursor that failed and is destroyed (or assigned over) without its
+// status() having been called aborts the process with a message naming the
+// error; a dropped read error is a bug, and stopping beats a silently short
+// answer. A cursor that did not fail may be dropped at any point (a read
+// that stops early). Checking costs nothing per datom.
+//
 // Thread safety: a cursor is used by one thread at a time; it holds the
 // database value it reads alive, so it stays valid after that value is
 // dropped.
 #pragma once
 
 #include <memory>
+#include <type_traits>
+#include <utility>
 
 #include "strata/status.h"
 #include "strata/value.h"
@@ -20,11 +37,12 @@ class DatomCursor {
   DatomCursor& operator=(DatomCursor&&) noexcept;
   ~DatomCursor();
 
-  // False at the end, or when a source failed: check status() after the
-  // loop, so a corrupt segment ends a read with an error, never silently.
+  // False at the end, or when a source failed: take status() after the
+  // loop (see above).
   bool Valid() const;
   const Datom& datom() const;  // requires Valid()
   void Next();
+  // OK, or the error that ended the cursor. Calling it takes the status.
   Status status() const;
   // How many sorted sources this read merges (memory runs, segments).
   size_t sources_merged() const;
@@ -34,5 +52,33 @@ class DatomCursor {
   struct Rep;  // db/database.cc
   std::unique_ptr<Rep> rep_;
 };
+
+// Calls fn(datom) for each datom of the cursor in order, and returns the
+// cursor's status: the loop form whose error cannot be dropped (it is the
+// result, and Status is [[nodiscard]]). fn returns void, bool (false stops
+// early: OK, the cursor stood on a datom), or Status (an error stops the
+// loop and is returned).
+template <typename Fn>
+Status ForEach(DatomCursor& c, Fn&& fn) {
+  using R = std::invoke_result_t<Fn&, const Datom&>;
+  for (; c.Valid(); c.Next()) {
+    if constexpr (std::is_void_v<R>) {
+      fn(c.datom());
+    } else if constexpr (std::is_same_v<R, bool>) {
+      if (!fn(c.datom())) return Status::OK();  // stopped on a datom: nothing failed
+    } else {
+      Status s = fn(c.datom());
+      if (!s.ok()) return s;
+    }
+  }
+  return c.status();
+}
+
+// The same over a cursor still in its Result (a failed open is returned).
+template <typename Fn>
+Status ForEach(Result<DatomCursor>&& c, Fn&& fn) {
+  if (!c.ok()) return c.status();
+  return ForEach(*c, std::forward<Fn>(fn));
+}
 
 }  // namespace strata

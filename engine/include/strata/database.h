@@ -50,7 +50,7 @@ class Database {
 
   // Views (SPEC §4); they compose.
   Database AsOf(T t) const;                 // t or a tx id
-  Database AsOfInstant(int64_t ms) const;   // the last tx at or before ms
+  Result<Database> AsOfInstant(int64_t ms) const;  // the last tx at or before ms (reads the index)
   Database Since(T t) const;                // t or a tx id
   Database History() const;
   Database Filter(DatomFilter pred) const;
@@ -90,10 +90,12 @@ class Database {
   const Attribute* attribute(EntityId a) const;
   const Attribute* attribute(const std::string& ident) const;
   const std::string* ident(EntityId e) const;
-  // The values of attribute `a` of entity `e` in this view.
-  std::vector<Value> Values(EntityId e, EntityId a) const;
-  // The instant of transaction t (the value of its :db/txInstant).
-  std::optional<int64_t> TxInstant(T t) const;
+  // The values of attribute `a` of entity `e` in this view; an error when
+  // the read failed (never a short list).
+  Result<std::vector<Value>> Values(EntityId e, EntityId a) const;
+  // The instant of transaction t (the value of its :db/txInstant), none when
+  // t has no instant.
+  Result<std::optional<int64_t>> TxInstant(T t) const;
 
   // EDN rendering of a value: refs to idents print as keywords when
   // `idents` is set; otherwise numbers.
@@ -127,7 +129,7 @@ class Entity {
   // whose ref attribute ns/name points here. Empty when none.
   Result<std::vector<Value>> Get(const std::string& attr) const;
   // The idents of the attributes this entity has.
-  std::vector<std::string> Keys() const;
+  Result<std::vector<std::string>> Keys() const;
 
  private:
   Database db_;
