@@ -8,10 +8,10 @@
 // into one leaf (cut by datom count only) that the reader then refused
 // ("body length ... over the limit"): every later open failed.
 //
-// Label "large" (CMakeLists.txt): each case holds a few hundred MB (about
-// 3.4 GB at peak for the 60 MB case: directories keep large values in
-// memory, docs/formats.md "Limits, and where very large values go") and
-// takes seconds to a minute. Strategies run one after another, each in its
+// Label "large", RUN_SERIAL (CMakeLists.txt): a 60 MB case holds a few GB
+// (directories keep large values in memory, docs/formats.md "Limits, and
+// where very large values go"; the binary peaked at 6.7 GB) and takes up to
+// minutes on a loaded machine. Strategies run one after another, each in its
 // own folder.
 // Datomic itself discourages large values ("Datomic is not a good fit for
 // ... large blobs": https://docs.datomic.com/reference/schema.html);
