@@ -13,9 +13,10 @@
 // where very large values go"; the binary peaked at 6.7 GB) and takes up to
 // minutes on a loaded machine. Strategies run one after another, each in its
 // own folder.
-// Datomic itself discourages large values ("Datomic is not a good fit for
-// ... large blobs": https://docs.datomic.com/reference/schema.html);
-// strata's limit and how it stores them are its own (docs/formats.md).
+// Not Datomic-defined: Datomic's FAQ says it "does not have support for
+// BLOBs" (as quoted by https://github.com/intception/blob-storage); the
+// 64 MiB limit and how strata stores large values are strata's own
+// (docs/formats.md, "Limits, and where very large values go").
 
 #include <gtest/gtest.h>
 #include <unistd.h>
