@@ -35,7 +35,7 @@ void BM_SegmentEncode(benchmark::State& state) {
   auto ds = RealisticLeaf(4096);
   size_t bytes = 0;
   for (auto _ : state) {
-    std::string s = EncodeLeaf(Index::kEavt, ds);
+    std::string s = EncodeLeaf(Index::kEavt, ds).value();
     bytes = s.size();
     benchmark::DoNotOptimize(s);
   }
@@ -46,7 +46,7 @@ BENCHMARK(BM_SegmentEncode);
 
 void BM_SegmentDecode(benchmark::State& state) {
   auto ds = RealisticLeaf(4096);
-  std::string s = EncodeLeaf(Index::kEavt, ds);
+  std::string s = EncodeLeaf(Index::kEavt, ds).value();
   for (auto _ : state) {
     Index o;
     std::vector<Datom> out;

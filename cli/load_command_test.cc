@@ -124,6 +124,8 @@ TEST_F(LoadCommandTest, LoadsTheRealMbrainzSubsetAndSaysWhatIsReal) {
                 {(*conn)->db()});
   ASSERT_TRUE(year.ok()) << year.status().ToString();
   EXPECT_EQ(edn::Print(*year), "1971");
+}
+
 // Each transaction of a load commits on its own: a failure says what stays.
 TEST_F(LoadCommandTest, AFailureSaysWhatStaysCommitted) {
   std::string out, err;

@@ -117,10 +117,10 @@ int main(int argc, char** argv) {
   const char* names[] = {"eavt", "aevt", "avet", "vaet"};
   for (Index order : {Index::kEavt, Index::kAevt, Index::kAvet, Index::kVaet}) {
     const std::vector<Datom> ds = SampleDatoms(order);
-    Write(out / "segment_fuzz" / (std::string("leaf-") + names[static_cast<int>(order)] + ".seg"), EncodeLeaf(order, ds));
+    Write(out / "segment_fuzz" / (std::string("leaf-") + names[static_cast<int>(order)] + ".seg"), EncodeLeaf(order, ds).value());
   }
   const std::vector<Datom> big = CompressibleDatoms();
-  Write(out / "segment_fuzz" / "leaf-avet-zstd.seg", EncodeLeaf(Index::kAvet, big));
+  Write(out / "segment_fuzz" / "leaf-avet-zstd.seg", EncodeLeaf(Index::kAvet, big).value());
   std::vector<SegmentRef> refs;
   for (uint64_t i = 0; i < 4; ++i) {
     SegmentRef r;
@@ -131,6 +131,6 @@ int main(int argc, char** argv) {
     r.last = big[i * 50 + 49];
     refs.push_back(r);
   }
-  Write(out / "segment_fuzz" / "directory-avet.seg", EncodeDirectory(Index::kAvet, refs));
+  Write(out / "segment_fuzz" / "directory-avet.seg", EncodeDirectory(Index::kAvet, refs).value());
   return 0;
 }

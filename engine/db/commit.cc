@@ -100,6 +100,14 @@ void Connection::Rep::CommitGroup(std::vector<Writer*>& group, TxFunctionRegistr
     PreparedTx& p = *prepared;
     LogRecord rec{p.t, p.datoms};
     if (Status s = log->Append(rec); !s.ok()) {
+      if (s.IsInvalidArgument()) {
+        // Refused before a byte was written (a record over
+        // kMaxLogPayloadBytes): this transaction only.
+        w->result = s;
+        MutexLock l(&mu);
+        stats.rejected++;
+        continue;
+      }
       // Nothing of this transaction is acknowledged; the writer has cut the
       // half record off. Later transactions of the group are refused too.
       io = s.WithContext("appending to the log");

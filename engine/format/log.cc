@@ -37,7 +37,8 @@ constexpr char kMagic[8] = {'S', 'T', 'R', 'A', 'T', 'L', 'O', 'G'};
 constexpr uint32_t kVersion = 1;
 constexpr uint64_t kHeaderSize = 16;
 constexpr uint64_t kRecordHeaderSize = 16;  // u32 length + u32 length check + u64 checksum
-constexpr uint32_t kMaxRecordBytes = uint32_t{1} << 30;
+constexpr uint32_t kMaxRecordBytes = uint32_t{1} << 30;  // read; writes stop at kMaxLogPayloadBytes
+static_assert(kMaxLogPayloadBytes <= kMaxRecordBytes);
 constexpr size_t kReadChunk = 1 << 20;
 // Smallest datom: e, a, value tag (nil), added — one byte each.
 constexpr size_t kMinDatomBytes = 4;
@@ -376,14 +377,16 @@ Result<std::unique_ptr<LogWriter>> LogWriter::Open(Env* env, const std::string& 
   return w;
 }
 
+Status LogPayloadTooLarge(uint64_t bytes) {
+  return Status::InvalidArgument("transaction of " + std::to_string(bytes) + " bytes (as a log record) is over the " +
+                                 std::to_string(kMaxLogPayloadBytes) + "-byte limit; nothing was committed");
+}
+
 Status LogWriter::Append(const LogRecord& rec) {
   Rep& r = *rep_;
   if (r.need_recovery) STRATA_RETURN_IF_ERROR(r.Recover());
   const std::string payload = EncodeLogPayload(rec);
-  if (payload.size() > kMaxRecordBytes) {
-    return Status::InvalidArgument("log record of " + std::to_string(payload.size()) + " bytes exceeds the " +
-                                   std::to_string(kMaxRecordBytes) + "-byte limit");
-  }
+  if (payload.size() > kMaxLogPayloadBytes) return LogPayloadTooLarge(payload.size());
   std::string buf;
   buf.reserve(kRecordHeaderSize + payload.size());
   coding::PutFixed32(&buf, static_cast<uint32_t>(payload.size()));

@@ -102,6 +102,15 @@ class LogWriter {
 
 // Encoding of one record's payload, exposed for tests and fuzzers.
 std::string EncodeLogPayload(const LogRecord& rec);
+
+// The largest payload a log (folder or PostgreSQL) accepts on append: a
+// transaction encoding to more is refused (InvalidArgument, nothing
+// written). 1 GiB − 1 MiB: below the folder reader's 1 GiB record limit
+// and below PostgreSQL's 1 GB field and message limit (a bytea array
+// holding one payload, with its headers).
+constexpr uint64_t kMaxLogPayloadBytes = (uint64_t{1} << 30) - (uint64_t{1} << 20);
+// The error for a payload over it.
+Status LogPayloadTooLarge(uint64_t bytes);
 // With `keep`, only the datoms of attributes keep(a) are built (the rest
 // are still checked).
 Status DecodeLogPayload(std::string_view payload, LogRecord* rec, bool (*keep)(EntityId a) = nullptr);

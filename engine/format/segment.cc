@@ -12,7 +12,6 @@
 #include <zstd.h>
 
 #include <algorithm>
-#include <cassert>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -128,10 +127,22 @@ ZSTD_DCtx* ThreadDCtx() {
 
 // ---- framing ---------------------------------------------------------------
 
+// Larger segments would be written but never read back: refused here with
+// the limit the reader checks (Open), so the two cannot disagree.
+Status CheckLimits(const char* kind, size_t count, size_t raw_size) {
+  if (count > kMaxSegmentDatoms) {
+    return Status::InvalidArgument(std::string("a ") + kind + " of " + std::to_string(count) + " entries is over the " +
+                                   std::to_string(kMaxSegmentDatoms) + "-entry segment limit");
+  }
+  if (raw_size > kMaxSegmentBodyBytes) {
+    return Status::InvalidArgument(std::string("a ") + kind + " body of " + std::to_string(raw_size) +
+                                   " bytes is over the " + std::to_string(kMaxSegmentBodyBytes) +
+                                   "-byte segment limit");
+  }
+  return Status::OK();
+}
+
 std::string Seal(uint8_t kind, Index order, size_t count, const std::string& raw) {
-  // Larger segments would be written but never read back: a writer bug.
-  assert(count <= kMaxSegmentDatoms);
-  assert(raw.size() <= kMaxSegmentBodyBytes);
   std::string stored;
   uint8_t flags = 0;
   if (!raw.empty()) {
@@ -294,7 +305,16 @@ bool GetFullDatom(BodyReader* r, Datom* d) {
 
 // ---- leaves ------------------------------------------------------------------
 
-std::string EncodeLeaf(Index order, const std::vector<Datom>& datoms) {
+Result<std::string> EncodeLeaf(Index order, const std::vector<Datom>& datoms) {
+  STRATA_RETURN_IF_ERROR(CheckLimits("leaf", datoms.size(), 0));
+  // The decoder's cap on decoded string bytes, checked before any work.
+  uint64_t cost = 0;
+  for (const Datom& d : datoms) cost += LeafDatomCost(d);
+  if (cost > kMaxLeafCost) {
+    return Status::InvalidArgument("a leaf of " + std::to_string(datoms.size()) + " datoms costing " +
+                                   std::to_string(cost) + " bytes is over the " + std::to_string(kMaxLeafCost) +
+                                   "-byte leaf limit");
+  }
   const Component* comps = kComponents[static_cast<int>(order)];
   const int vpos = ValuePosition(order);
   std::string body;
@@ -343,6 +363,7 @@ std::string EncodeLeaf(Index order, const std::vector<Datom>& datoms) {
     }
     if (!(flag & kTxSame)) coding::PutZigzag64(&body, Delta(d.tx, prev.tx));
   }
+  STRATA_RETURN_IF_ERROR(CheckLimits("leaf", datoms.size(), body.size()));
   return Seal(kKindLeaf, order, datoms.size(), body);
 }
 
@@ -456,7 +477,15 @@ Status DecodeLeaf(std::string_view bytes, const std::string& name, Index* order,
 
 // ---- directories -------------------------------------------------------------
 
-std::string EncodeDirectory(Index order, const std::vector<SegmentRef>& refs) {
+Result<std::string> EncodeDirectory(Index order, const std::vector<SegmentRef>& refs) {
+  STRATA_RETURN_IF_ERROR(CheckLimits("directory", refs.size(), 0));
+  uint64_t cost = 0;
+  for (const SegmentRef& ref : refs) cost += DirectoryRefCost(ref);
+  if (cost > kMaxSegmentBodyBytes) {  // bounds the body: refused before it is built
+    return Status::InvalidArgument("a directory of " + std::to_string(refs.size()) + " refs costing " +
+                                   std::to_string(cost) + " bytes is over the " +
+                                   std::to_string(kMaxSegmentBodyBytes) + "-byte segment limit");
+  }
   std::string body;
   for (const SegmentRef& ref : refs) {
     coding::PutVarint64(&body, ref.id);
@@ -465,6 +494,7 @@ std::string EncodeDirectory(Index order, const std::vector<SegmentRef>& refs) {
     PutFullDatom(&body, ref.first);
     PutFullDatom(&body, ref.last);
   }
+  STRATA_RETURN_IF_ERROR(CheckLimits("directory", refs.size(), body.size()));
   return Seal(kKindDirectory, order, refs.size(), body);
 }
 
@@ -508,6 +538,44 @@ Status DecodeDirectory(std::string_view bytes, const std::string& name, Index* o
   *order = seg.order;
   *out = std::move(refs);
   return Status::OK();
+}
+
+// ---- where writers cut leaves -------------------------------------------------
+
+std::vector<size_t> LeafCuts(const std::vector<Datom>& datoms, uint64_t target_datoms) {
+  const uint64_t n = datoms.size();
+  const uint64_t target = std::clamp<uint64_t>(target_datoms, 16, kMaxSegmentDatoms);
+  auto same_eav = [&](size_t i) { return datoms[i - 1].e == datoms[i].e && datoms[i - 1].a == datoms[i].a &&
+                                         datoms[i - 1].v == datoms[i].v; };
+  // By count: about n / target even pieces (one up to 1.5 targets).
+  const uint64_t pieces = n <= target + target / 2 ? 1 : (n + target - 1) / target;
+  std::vector<size_t> by_count{0};
+  for (uint64_t p = 1; p < pieces; ++p) {
+    size_t c = std::max(by_count.back() + 1, static_cast<size_t>(n * p / pieces));
+    while (c < n && c > 0 && same_eav(c)) ++c;
+    if (c < n) by_count.push_back(c);
+  }
+  by_count.push_back(n);
+  // Then by bytes, and by the hard limits inside a piece a long group made.
+  std::vector<size_t> cuts{0};
+  for (size_t p = 0; p + 1 < by_count.size(); ++p) {
+    uint64_t cost = 0, count = 0;
+    for (size_t i = by_count[p]; i < by_count[p + 1]; ++i) {
+      const uint64_t c = LeafDatomCost(datoms[i]);
+      if (count > 0) {
+        const bool hard = cost + c > kMaxLeafCost || count + 1 > kMaxSegmentDatoms;
+        const bool soft = cost + c > kLeafTargetBytes && !same_eav(i);
+        if (hard || soft) {
+          cuts.push_back(i);
+          cost = count = 0;
+        }
+      }
+      cost += c;
+      ++count;
+    }
+    if (by_count[p + 1] != cuts.back()) cuts.push_back(by_count[p + 1]);
+  }
+  return cuts;
 }
 
 std::string SegmentName(uint64_t id) {

@@ -39,6 +39,7 @@
 // Decoders never read out of bounds and never allocate more than the
 // header's bounded counts allow (count <= kMaxSegmentDatoms, body <=
 // kMaxSegmentBodyBytes, decoded string bytes <= kMaxSegmentDecodedBytes).
+// Encoders refuse (an error) what decoders would refuse.
 //
 // Thread safety: pure functions.
 #pragma once
@@ -57,21 +58,71 @@ namespace strata {
 
 constexpr uint32_t kMaxSegmentDatoms = 1u << 20;
 // Limits of the (uncompressed) body and of the string bytes a leaf decodes
-// to (shared values are copies); writers keep segments far below both.
+// to (shared values are copies). Readers refuse segments over them; writers
+// cannot produce one: they cut leaves and directories by the costs below,
+// whose bounds are checked against these same constants at compile time,
+// and EncodeLeaf/EncodeDirectory refuse (an error, never an assert) input
+// that would exceed them.
 constexpr uint32_t kMaxSegmentBodyBytes = 256u << 20;
 constexpr uint64_t kMaxSegmentDecodedBytes = uint64_t{256} << 20;
 
+// ---- what writers cut by ----------------------------------------------------
+//
+// A datom's cost is its string bytes (string or keyword, else 0) plus
+// kDatomOverheadBytes. It bounds both the bytes the datom adds to a leaf
+// body (flag, e, a, tx varints of at most 10 bytes each, the value's tag,
+// length or prefix varints, or a 16-byte uuid) and the string bytes it
+// decodes to, so a leaf whose datoms cost at most kMaxLeafCost always
+// decodes. Large values are stored in the leaf (docs/formats.md, "Large
+// values"): a value of up to kMaxValueBytes makes a leaf of its own.
+constexpr uint64_t kDatomOverheadBytes = 64;
+constexpr uint64_t kMaxDatomCost = kMaxValueBytes + kDatomOverheadBytes;
+inline uint64_t LeafDatomCost(const Datom& d) { return d.v.str().size() + kDatomOverheadBytes; }
+// Leaves end past kLeafTargetBytes of cost (at an (e a v) group boundary)
+// or at the datom target; never past kMaxLeafCost (then even inside a group).
+constexpr uint64_t kLeafTargetBytes = 1u << 20;
+constexpr uint64_t kMaxLeafCost = kMaxSegmentDecodedBytes < kMaxSegmentBodyBytes ? kMaxSegmentDecodedBytes
+                                                                                  : kMaxSegmentBodyBytes;
+// A directory ref: three varints and two full datoms.
+constexpr uint64_t kRefOverheadBytes = 32;
+inline uint64_t DirectoryRefCost(const SegmentRef& r) {
+  return kRefOverheadBytes + LeafDatomCost(r.first) + LeafDatomCost(r.last);
+}
+constexpr uint64_t kMaxRefCost = kRefOverheadBytes + 2 * kMaxDatomCost;
+// Directories end before a ref that would take them past this cost.
+constexpr uint64_t kDirectoryTargetBytes = 1u << 20;
+
+// Every datom a transaction may hold fits a leaf; every ref fits a
+// directory; a leaf or directory filled to its target plus one more datom
+// (ref) still fits.
+static_assert(kMaxDatomCost <= kMaxLeafCost);
+static_assert(kLeafTargetBytes + kMaxDatomCost <= kMaxLeafCost);
+static_assert(kDirectoryTargetBytes + kMaxRefCost <= kMaxSegmentBodyBytes);
+
 // SegmentRef (where a leaf lives and what it covers) is in strata/indexing.h.
 
-// `datoms` must be sorted by DatomLess{order}, without nil values, at most
-// kMaxSegmentDatoms of them encoding to at most kMaxSegmentBodyBytes (the
-// limits are asserted; order and nils are caught by the decoder).
-std::string EncodeLeaf(Index order, const std::vector<Datom>& datoms);
+// `datoms` must be sorted by DatomLess{order}, without nil values (the
+// decoder catches both). InvalidArgument, naming the limit, when there are
+// more than kMaxSegmentDatoms of them, or their cost is over kMaxLeafCost,
+// or the body would be over kMaxSegmentBodyBytes: such a leaf could not be
+// read back.
+Result<std::string> EncodeLeaf(Index order, const std::vector<Datom>& datoms);
 // `name` appears in error messages ("segment 00000a0000000003").
 Status DecodeLeaf(std::string_view bytes, const std::string& name, Index* order, std::vector<Datom>* out);
 
-std::string EncodeDirectory(Index order, const std::vector<SegmentRef>& refs);
+// InvalidArgument when the refs are more than kMaxSegmentDatoms or encode
+// to more than kMaxSegmentBodyBytes.
+Result<std::string> EncodeDirectory(Index order, const std::vector<SegmentRef>& refs);
 Status DecodeDirectory(std::string_view bytes, const std::string& name, Index* order, std::vector<SegmentRef>* out);
+
+// Where to cut `datoms` (sorted, of one tree) into leaves: the returned
+// offsets start with 0 and end with datoms.size(). Pieces hold about
+// `target_datoms` datoms each (split evenly), and are cut again past
+// kLeafTargetBytes of cost; cuts move to the end of an (e a v) group, so an
+// assertion and its later retraction stay in one leaf and can meet in a
+// later merge, unless the group alone would pass kMaxSegmentDatoms or
+// kMaxLeafCost. Every piece then encodes (EncodeLeaf cannot refuse it).
+std::vector<size_t> LeafCuts(const std::vector<Datom>& datoms, uint64_t target_datoms);
 
 // "0000000100000002": the storage name of a segment id.
 std::string SegmentName(uint64_t id);

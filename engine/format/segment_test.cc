@@ -72,7 +72,7 @@ std::vector<Datom> Sorted(Index order, std::vector<Datom> ds) {
 }
 
 void ExpectRoundTrip(Index order, const std::vector<Datom>& ds) {
-  const std::string bytes = EncodeLeaf(order, ds);
+  const std::string bytes = EncodeLeaf(order, ds).value();
   Index got_order;
   std::vector<Datom> got;
   Status s = DecodeLeaf(bytes, "t", &got_order, &got);
@@ -220,7 +220,7 @@ TEST(SegmentTest, HistoryRunsRoundTrip) {
 
 TEST(SegmentTest, RealisticLeafIsCompact) {
   const std::vector<Datom> ds = RealisticEavt(4096);
-  const std::string bytes = EncodeLeaf(Index::kEavt, ds);
+  const std::string bytes = EncodeLeaf(Index::kEavt, ds).value();
   ExpectRoundTrip(Index::kEavt, ds);
   EXPECT_EQ(bytes[11] & 1, 1) << "expected a compressed body";
   const double per_datom = static_cast<double>(bytes.size()) / static_cast<double>(ds.size());
@@ -246,7 +246,7 @@ TEST(SegmentTest, LargeRandomLeavesCompressInEveryOrder) {
       ds.push_back(d);
     }
     ds = Sorted(o, ds);
-    const std::string bytes = EncodeLeaf(o, ds);
+    const std::string bytes = EncodeLeaf(o, ds).value();
     ExpectRoundTrip(o, ds);
     EXPECT_LT(bytes.size() * 3, NaiveSize(ds)) << IndexName(o);
   }
@@ -260,7 +260,7 @@ TEST(SegmentTest, IncompressibleBodyIsStoredRaw) {
     for (char& c : s) c = static_cast<char>(rng());
     ds.push_back({static_cast<EntityId>(i), 1, Value::String(s), 1, true});
   }
-  const std::string bytes = EncodeLeaf(Index::kEavt, ds);
+  const std::string bytes = EncodeLeaf(Index::kEavt, ds).value();
   EXPECT_EQ(bytes[11] & 1, 0);
   ExpectRoundTrip(Index::kEavt, ds);
 }
@@ -276,7 +276,7 @@ TEST(SegmentTest, DirectoryRoundTrips) {
       refs.push_back(SegmentRef{rng(), rng() % 5000 + 1, rng() % 100000, ds[i], ds[i + 1]});
     }
     refs.push_back(SegmentRef{});  // an empty leaf: default datoms, nil values
-    const std::string bytes = EncodeDirectory(o, refs);
+    const std::string bytes = EncodeDirectory(o, refs).value();
     Index got_order;
     std::vector<SegmentRef> got;
     Status s = DecodeDirectory(bytes, "d", &got_order, &got);
@@ -286,14 +286,14 @@ TEST(SegmentTest, DirectoryRoundTrips) {
   }
   Index got_order;
   std::vector<SegmentRef> got{SegmentRef{}};
-  ASSERT_TRUE(DecodeDirectory(EncodeDirectory(Index::kAvet, {}), "d", &got_order, &got).ok());
+  ASSERT_TRUE(DecodeDirectory(EncodeDirectory(Index::kAvet, {}).value(), "d", &got_order, &got).ok());
   EXPECT_TRUE(got.empty());
   EXPECT_EQ(got_order, Index::kAvet);
 }
 
 TEST(SegmentTest, KindIsChecked) {
-  const std::string dir = EncodeDirectory(Index::kEavt, {SegmentRef{}});
-  const std::string leaf = EncodeLeaf(Index::kEavt, RealisticEavt(10));
+  const std::string dir = EncodeDirectory(Index::kEavt, {SegmentRef{}}).value();
+  const std::string leaf = EncodeLeaf(Index::kEavt, RealisticEavt(10)).value();
   Index o;
   std::vector<Datom> ds;
   std::vector<SegmentRef> refs;
@@ -322,7 +322,7 @@ TEST(SegmentTest, HandBuiltLeafFollowsTheFormatDoc) {
   const std::vector<Datom> want = {{5, 7, Value::String("ab"), 100, true},
                                    {5, 9, Value::String("abc"), 100, false}};
   EXPECT_EQ(ds, want);
-  EXPECT_EQ(EncodeLeaf(Index::kEavt, want), seg);  // the encoder writes exactly this
+  EXPECT_EQ(EncodeLeaf(Index::kEavt, want).value(), seg);  // the encoder writes exactly this
 }
 
 TEST(SegmentTest, MalformedBodiesNameTheOffset) {
@@ -386,11 +386,11 @@ std::vector<std::string> SmallSegments() {
   std::vector<Datom> mixed;
   for (int i = 0; i < 12; ++i) mixed.push_back(RandomDatom(rng, kTypes[i % std::size(kTypes)]));
   const std::vector<Datom> eavt = RealisticEavt(60);  // compresses
-  std::vector<std::string> segs = {EncodeLeaf(Index::kAvet, Sorted(Index::kAvet, mixed)),
-                                   EncodeLeaf(Index::kEavt, eavt)};
+  std::vector<std::string> segs = {EncodeLeaf(Index::kAvet, Sorted(Index::kAvet, mixed)).value(),
+                                   EncodeLeaf(Index::kEavt, eavt).value()};
   std::sort(mixed.begin(), mixed.end(), DatomLess{Index::kVaet});
   const std::vector<SegmentRef> refs = {{1, 10, 100, mixed[0], mixed[1]}, {2, 20, 200, mixed[2], mixed[3]}};
-  segs.push_back(EncodeDirectory(Index::kVaet, refs));
+  segs.push_back(EncodeDirectory(Index::kVaet, refs).value());
   EXPECT_EQ(segs[0][11] & 1, 0);
   EXPECT_EQ(segs[1][11] & 1, 1);
   return segs;
@@ -497,7 +497,7 @@ TEST(SegmentTest, FuzzNeverCrashes) {
       // Whatever decoded re-encodes to something that decodes the same.
       std::vector<Datom> again;
       Index o2;
-      ASSERT_TRUE(DecodeLeaf(EncodeLeaf(o, ds), "g", &o2, &again).ok());
+      ASSERT_TRUE(DecodeLeaf(EncodeLeaf(o, ds).value(), "g", &o2, &again).ok());
       ASSERT_EQ(again, ds);
     }
   }

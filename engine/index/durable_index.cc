@@ -313,9 +313,13 @@ Status WriteDirectories(Storage& storage, Index order, int bits, const Level* pr
   }
   const auto& segs = level->segments;
   size_t start = 0;
+  uint64_t cost = 0;  // of refs start..i (format/segment.h): a directory always fits a segment
   for (size_t i = 0; i < segs.size(); ++i) {
-    bool end = i + 1 == segs.size() || IsBoundary(segs[i].id, bits) || i + 1 - start >= kMaxDirectoryRefs;
+    cost += DirectoryRefCost(segs[i]);
+    bool end = i + 1 == segs.size() || IsBoundary(segs[i].id, bits) || i + 1 - start >= kMaxDirectoryRefs ||
+               cost + DirectoryRefCost(segs[i + 1]) > kDirectoryTargetBytes;
     if (!end) continue;
+    cost = 0;
     const size_t n = i + 1 - start;
     // Reuse an unchanged directory.
     uint64_t reuse = 0;
@@ -327,7 +331,7 @@ Status WriteDirectories(Storage& storage, Index order, int bits, const Level* pr
     if (reuse == 0) {
       reuse = (*next_id)++;
       std::vector<SegmentRef> refs(segs.begin() + start, segs.begin() + i + 1);
-      std::string blob = EncodeDirectory(order, refs);
+      STRATA_ASSIGN_OR_RETURN(std::string blob, EncodeDirectory(order, refs));
       STRATA_RETURN_IF_ERROR(storage.Put(SegmentKey(reuse), blob));
       ++*segments_written;
       *bytes_written += blob.size();

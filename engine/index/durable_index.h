@@ -4,7 +4,8 @@
 // A root names, for each of the eight trees, its levels; a level is a
 // sorted list of leaf SegmentRefs, stored in storage as directory segments
 // chunked by content (a directory ends after a leaf whose id hashes to a
-// boundary, or at kMaxDirectoryRefs), so a local change rewrites only the
+// boundary, at kMaxDirectoryRefs, or before a ref that would take it past
+// kDirectoryTargetBytes of cost: format/segment.h), so a local change rewrites only the
 // directories around it. Opening a database reads the root and every
 // directory, so the shape of the index is always in memory; leaves are read
 // on demand through the segment cache.

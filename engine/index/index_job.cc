@@ -94,18 +94,8 @@ Result<std::vector<Datom>> Executor::ReadSegment(const std::vector<SegmentRef>& 
 
 Status Executor::WriteSegments(Index order, std::vector<Datom> datoms, std::vector<SegmentRef>* out) {
   if (datoms.empty()) return Status::OK();
-  const uint64_t target = std::max<uint64_t>(in_.options.segment_datoms, 16);
-  const uint64_t n = datoms.size();
-  const uint64_t pieces = n <= target + target / 2 ? 1 : (n + target - 1) / target;
-  // Cut points move to the end of an (e a v) group, so an assertion and its
-  // later retraction stay in one segment and can meet in a later merge.
-  std::vector<size_t> cuts{0};
-  for (uint64_t p = 1; p < pieces; ++p) {
-    size_t c = std::max(cuts.back() + 1, static_cast<size_t>(n * p / pieces));
-    while (c < n && c > 0 && SameEav(datoms[c - 1], datoms[c])) ++c;
-    if (c < n) cuts.push_back(c);
-  }
-  cuts.push_back(n);
+  // By datoms and by bytes (format/segment.h): every piece fits a leaf.
+  const std::vector<size_t> cuts = LeafCuts(datoms, in_.options.segment_datoms);
   for (size_t p = 0; p + 1 < cuts.size(); ++p) {
     const size_t lo = cuts[p], hi = cuts[p + 1];
     std::vector<Datom> piece(std::make_move_iterator(datoms.begin() + lo), std::make_move_iterator(datoms.begin() + hi));
@@ -116,7 +106,7 @@ Status Executor::WriteSegments(Index order, std::vector<Datom> datoms, std::vect
     ref.count = piece.size();
     ref.first = piece.front();
     ref.last = piece.back();
-    std::string blob = EncodeLeaf(order, piece);
+    STRATA_ASSIGN_OR_RETURN(std::string blob, EncodeLeaf(order, piece));
     ref.bytes = blob.size();
     STRATA_RETURN_IF_ERROR(ctx_.storage->Put(SegmentKey(ref.id), blob));
     m_->segments_written++;

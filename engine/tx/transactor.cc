@@ -90,6 +90,12 @@ Result<Value> CoerceValue(const DbState& s, const Attribute& attr, const edn::No
     return Status::InvalidArgument("value of the wrong type for " + Kw(attr) + " (expects " + ValueTypeName(attr.type) +
                                    "): got " + edn::KindName(v.kind) + " " + Show(v));
   };
+  // Every stored value must fit a segment (format/segment.h): refused here,
+  // before anything of the transaction is committed.
+  auto too_long = [&]() {
+    return Status::InvalidArgument("value for " + Kw(attr) + " is " + std::to_string(v.s.size()) +
+                                   " bytes, over the " + std::to_string(kMaxValueBytes) + "-byte (64 MiB) value limit");
+  };
   switch (attr.type) {
     case ValueType::kRef: {
       if (v.kind == edn::Kind::kMap || v.kind == edn::Kind::kString) return wrong();
@@ -98,10 +104,12 @@ Result<Value> CoerceValue(const DbState& s, const Attribute& attr, const edn::No
     }
     case ValueType::kKeyword:
       if (v.kind != edn::Kind::kKeyword) return wrong();
+      if (v.s.size() > kMaxValueBytes) return too_long();
       STRATA_RETURN_IF_ERROR(CheckUtf8(attr, v));
       return Value::Keyword(v.s);
     case ValueType::kString:
       if (v.kind != edn::Kind::kString) return wrong();
+      if (v.s.size() > kMaxValueBytes) return too_long();
       STRATA_RETURN_IF_ERROR(CheckUtf8(attr, v));
       return Value::String(v.s);
     case ValueType::kBoolean:

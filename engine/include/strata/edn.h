@@ -33,7 +33,7 @@
 namespace strata::edn {
 
 constexpr int kMaxDepth = 256;
-constexpr size_t kMaxToken = 64u << 20;
+constexpr size_t kMaxToken = kMaxValueBytes;  // a string token can be a datom's value
 
 enum class Kind : uint8_t {
   kNil, kBool, kLong, kDouble, kString, kKeyword, kSymbol, kUuid, kInst,

@@ -34,6 +34,13 @@ constexpr EntityId TxId(T t) { return MakeEntityId(kPartTx, t); }
 
 // ---- values ----------------------------------------------------------------
 
+// The largest string or keyword a datom may hold, in bytes (64 MiB). A
+// transaction with a longer one is refused before anything is committed;
+// the EDN reader's token limit (edn::kMaxToken) is this value, and the
+// segment limits (format/segment.h) are derived from it, so every value a
+// transaction accepts can be indexed and read back (docs/formats.md).
+constexpr uint64_t kMaxValueBytes = uint64_t{64} << 20;
+
 // Stable tags: they are written to the log and to segments (docs/formats.md).
 enum class ValueType : uint8_t {
   kNil = 0,  // only as "no value" in APIs (cas old value); never in a datom

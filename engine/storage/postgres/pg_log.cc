@@ -12,6 +12,9 @@ namespace strata::pg {
 namespace {
 
 constexpr int kPageRows = 256;             // log rows per SELECT when streaming (in Scan's SQL)
+// Record bytes per INSERT of a sync (a record over it goes alone; records
+// are at most kMaxLogPayloadBytes, under PostgreSQL's 1 GB limit).
+constexpr size_t kSyncBatchBytes = 64u << 20;
 
 class PgLog final : public LogStore {
  public:
@@ -114,6 +117,8 @@ class PgLog final : public LogStore {
       return Status::InvalidArgument("log " + db_ + ": append of t=" + std::to_string(rec.t) + " after t=" +
                                      std::to_string(last_t_));
     Pending p{rec.t, EncodeLogPayload(rec), 0};
+    // Nothing buffered: the transaction is refused before it commits.
+    if (p.payload.size() > kMaxLogPayloadBytes) return LogPayloadTooLarge(p.payload.size());
     p.checksum = Checksum(p.payload);
     size_ += p.payload.size();
     bytes_written_ += p.payload.size();
@@ -139,24 +144,52 @@ class PgLog final : public LogStore {
     if (!lock_) return Status::Aborted("log " + db_ + " is open for reading only");
     Status s = lock_->Check(counters_);
     if (s.ok()) {
-      const std::vector<Param> params = {Text(db_), pg::Int8Array(ts), pg::ByteaArray(payloads), pg::Int8Array(sums)};
+      // PostgreSQL refuses a field or message over 1 GB, so the records go
+      // in statements of at most kSyncBatchBytes (a record over it alone),
+      // in one transaction when there are several: still all or nothing.
+      std::vector<size_t> starts{0};
+      for (size_t i = 0, bytes = 0; i < payloads.size(); ++i) {
+        if (bytes > 0 && bytes + payloads[i].size() > kSyncBatchBytes) {
+          starts.push_back(i);
+          bytes = 0;
+        }
+        bytes += payloads[i].size();
+      }
+      starts.push_back(payloads.size());
+      const bool transaction = starts.size() > 2;
       int64_t conflict = -1;
       s = pool_->Run(counters_, "log sync", [&](Session& ss) -> Status {
-        // All or nothing, in one statement: a row already there (a retry
-        // after a commit whose reply was lost) must hold the same record.
-        STRATA_ASSIGN_OR_RETURN(
-            Rows r, ss.Exec("WITH n AS (SELECT * FROM unnest($2::bigint[], $3::bytea[], $4::bigint[])"
-                            "           AS n(t, payload, checksum)),"
-                            " bad AS (SELECT n.t FROM n JOIN strata_log l ON l.db = $1 AND l.t = n.t"
-                            "         WHERE l.checksum <> n.checksum),"
-                            " ins AS (INSERT INTO strata_log (db, t, payload, checksum)"
-                            "         SELECT $1, t, payload, checksum FROM n WHERE NOT EXISTS (SELECT 1 FROM bad)"
-                            "         ON CONFLICT (db, t) DO NOTHING RETURNING 1)"
-                            " SELECT (SELECT count(*) FROM ins)::bigint, (SELECT min(t) FROM bad)",
-                            params));
-        conflict = r.null(0, 1) ? -1 : r.int8(0, 1);
+        conflict = -1;
+        if (transaction) STRATA_RETURN_IF_ERROR(ss.Exec("BEGIN").status());
+        for (size_t b = 0; b + 1 < starts.size(); ++b) {
+          const auto lo = static_cast<ptrdiff_t>(starts[b]), hi = static_cast<ptrdiff_t>(starts[b + 1]);
+          const std::vector<Param> params = {
+              Text(db_), pg::Int8Array(std::vector<int64_t>(ts.begin() + lo, ts.begin() + hi)),
+              pg::ByteaArray(std::vector<std::string_view>(payloads.begin() + lo, payloads.begin() + hi)),
+              pg::Int8Array(std::vector<int64_t>(sums.begin() + lo, sums.begin() + hi))};
+          // All or nothing, in one statement: a row already there (a retry
+          // after a commit whose reply was lost) must hold the same record.
+          STRATA_ASSIGN_OR_RETURN(
+              Rows r, ss.Exec("WITH n AS (SELECT * FROM unnest($2::bigint[], $3::bytea[], $4::bigint[])"
+                              "           AS n(t, payload, checksum)),"
+                              " bad AS (SELECT n.t FROM n JOIN strata_log l ON l.db = $1 AND l.t = n.t"
+                              "         WHERE l.checksum <> n.checksum),"
+                              " ins AS (INSERT INTO strata_log (db, t, payload, checksum)"
+                              "         SELECT $1, t, payload, checksum FROM n WHERE NOT EXISTS (SELECT 1 FROM bad)"
+                              "         ON CONFLICT (db, t) DO NOTHING RETURNING 1)"
+                              " SELECT (SELECT count(*) FROM ins)::bigint, (SELECT min(t) FROM bad)",
+                              params));
+          if (!r.null(0, 1)) {
+            conflict = r.int8(0, 1);
+            // Earlier statements of this sync are rolled back (RunWithRetry).
+            if (transaction) return Status::Aborted("conflict");
+            return Status::OK();
+          }
+        }
+        if (transaction) STRATA_RETURN_IF_ERROR(ss.Exec("COMMIT").status());
         return Status::OK();
       });
+      if (conflict >= 0) s = Status::OK();  // reported below
       if (s.ok() && conflict >= 0)
         s = Status::Conflict("log " + db_ + ": PostgreSQL strata_log already holds a different record at t=" +
                              std::to_string(conflict) + " (another writer?); nothing of this sync was written");

@@ -48,6 +48,37 @@ TEST_F(PgBackendTest, LogAppendSyncReadRecover) {
   EXPECT_EQ(b.log->size(), res->valid_bytes);
 }
 
+// PostgreSQL refuses a field or message over 1 GB, and a sync sends every
+// buffered record as one bytea array: records past 64 MiB go in several
+// statements of one transaction (issue 16: five 60 MB values in a
+// transaction, several such transactions per sync).
+TEST_F(PgBackendTest, LargeSyncsAreSplitAndStillAllOrNothing) {
+  Backend b = Open();
+  LogStore& log = *b.log;
+  auto big = [](T t) {
+    LogRecord rec;
+    rec.t = t;
+    rec.datoms.push_back(Datom{100, 10, Value::String(std::string(30u << 20, static_cast<char>('a' + t))), TxId(t), true});
+    return rec;
+  };
+  for (T t = 1; t <= 3; ++t) ASSERT_TRUE(log.Append(big(t)).ok());
+  const LogStoreStats s0 = log.stats();
+  ASSERT_TRUE(log.Sync().ok());
+  // BEGIN, two INSERTs (60 MiB + 30 MiB), COMMIT.
+  EXPECT_EQ(log.stats().round_trips, s0.round_trips + 4);
+  EXPECT_EQ(sql_->Run("SELECT count(*) FROM strata_log WHERE " + Where()), "3");
+  EXPECT_EQ(ReadTs(log, 0, 10), (std::vector<T>{1, 2, 3}));
+
+  // A conflict in the second statement: the first is rolled back too.
+  ASSERT_TRUE(sql_->ok());
+  sql_->Run("INSERT INTO strata_log (db, t, payload, checksum) SELECT db, 6, payload, checksum + 1 FROM strata_log"
+            " WHERE " + Where() + " AND t = 1");
+  for (T t = 4; t <= 6; ++t) ASSERT_TRUE(log.Append(big(t)).ok());
+  Status s = log.Sync();
+  EXPECT_TRUE(s.IsConflict()) << s.ToString();
+  EXPECT_EQ(sql_->Run("SELECT string_agg(t::text, ',' ORDER BY t) FROM strata_log WHERE " + Where()), "1,2,3,6");
+}
+
 TEST_F(PgBackendTest, FailedSyncAbandonsItsRecords) {
   Backend b = Open();
   LogStore& log = *b.log;
