@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "strata/connection.h"
+#include "strata/location.h"
 #include "cli/commands.h"
 
 namespace strata::cli {
@@ -49,7 +50,8 @@ Result<uint64_t> ParseSize(const std::string& text, const std::string& flag) {
 
 int Fail(const std::string& message) {
   std::fflush(stdout);  // what was printed before the error comes first
-  std::fprintf(stderr, "strata: error: %s\n", message.c_str());
+  // A last line of defence: no error prints a storage password.
+  std::fprintf(stderr, "strata: error: %s\n", RedactSecrets(message).c_str());
   return 1;
 }
 

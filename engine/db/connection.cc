@@ -60,7 +60,7 @@ Connection::Connection() : rep_(std::make_unique<Rep>()) {}
 
 Connection::~Connection() {
   Status s = Close();
-  if (!s.ok()) spdlog::warn("strata: closing {}: {}", rep_->dir, s.ToString());
+  if (!s.ok()) spdlog::warn("strata: closing {}: {}", RedactLocation(rep_->dir), s.ToString());
 }
 
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dir, const Options& options) {
@@ -87,28 +87,28 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dir, con
   std::shared_ptr<const IndexRoot> root;
   if (root_bytes) {
     auto loaded = LoadRoot(*r.durable, *root_bytes);
-    if (!loaded.ok()) return loaded.status().WithContext("opening " + dir);
+    if (!loaded.ok()) return loaded.status().WithContext("opening " + RedactLocation(dir));
     root = std::move(*loaded);
   } else {
     auto empty = std::make_shared<IndexRoot>();
     empty->strategy = options.strategy.empty() ? DefaultStrategyName() : options.strategy;
     // A new database records its strategy from the start (strata verify
     // shows it), before any job writes a root of its own.
-    if (Status s = r.durable->storage->PublishRoot(EncodeRoot(*empty)); !s.ok()) return s.WithContext("creating " + dir);
+    if (Status s = r.durable->storage->PublishRoot(EncodeRoot(*empty)); !s.ok()) return s.WithContext("creating " + RedactLocation(dir));
     root = std::move(empty);
   }
   // Every strategy's settings are checked now, not when a switch needs them.
   for (const auto& [name, text] : options.strategy_settings) {
     auto made = MakeStrategy(name, text);
-    if (!made.ok()) return made.status().WithContext("opening " + dir);
+    if (!made.ok()) return made.status().WithContext("opening " + RedactLocation(dir));
   }
   const std::string strategy_name = options.strategy.empty() ? root->strategy : options.strategy;
   auto made = r.NewStrategy(strategy_name);
-  if (!made.ok()) return made.status().WithContext("opening " + dir);
+  if (!made.ok()) return made.status().WithContext("opening " + RedactLocation(dir));
   r.strategy = std::move(*made);
 
   auto loaded_state = StateFromRoot(r.durable, root);
-  if (!loaded_state.ok()) return loaded_state.status().WithContext("opening " + dir);
+  if (!loaded_state.ok()) return loaded_state.status().WithContext("opening " + RedactLocation(dir));
   std::shared_ptr<const DbState> state = std::move(*loaded_state);
   r.live_roots.push_back(root);
 
@@ -132,10 +132,10 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dir, con
     recovered++;
     return Status::OK();
   }, LogSkim{indexed ? durable_t : 0, IsExcisionRequestAttr});
-  if (!res.ok()) return res.status().WithContext("opening " + dir);
+  if (!res.ok()) return res.status().WithContext("opening " + RedactLocation(dir));
   if (res->torn_tail) {
     r.stats.recovered_torn_tail = true;
-    spdlog::warn("strata: {}: dropped the log tail after byte {} ({})", dir, res->valid_bytes, res->dropped_reason);
+    spdlog::warn("strata: {}: dropped the log tail after byte {} ({})", RedactLocation(dir), res->valid_bytes, res->dropped_reason);
   }
   r.stats.recovered_transactions = recovered;
   {
@@ -157,7 +157,7 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dir, con
   // Segments no root reaches are leftovers of a job that did not publish.
   auto gc = CollectGarbage(*r.durable->storage, {root});
   if (gc.ok()) r.stats.segments_collected += *gc;
-  else spdlog::warn("strata: {}: collecting garbage: {}", dir, gc.status().ToString());
+  else spdlog::warn("strata: {}: collecting garbage: {}", RedactLocation(dir), gc.status().ToString());
   if (options.background_indexing) r.job_thread = std::thread([&r] { r.JobLoop(); });
   return c;
 }
@@ -185,7 +185,7 @@ Status Connection::TxRange(T start, T end,
   LogStore* log = rep_->log;
   {
     MutexLock l(&rep_->mu);
-    if (rep_->closed) return Status::Aborted("connection to " + rep_->dir + " is closed");
+    if (rep_->closed) return Status::Aborted("connection to " + RedactLocation(rep_->dir) + " is closed");
   }
   return log->ReadRange(start, std::min(end, basis + 1), [&](LogRecord&& rec) { return fn(rec.t, rec.datoms); });
 }
@@ -224,6 +224,12 @@ Status Connection::Close() {
   r.subscribers.clear();
   r.backend.lock.reset();
   return s;
+}
+
+void Connection::RefuseWrites(Status why) {
+  MutexLock l(&rep_->mu);
+  rep_->refusing = std::move(why);
+  rep_->job_done_cv.SignalAll();  // a leader waiting for memory-index room
 }
 
 ConnectionStats Connection::stats() const {

@@ -6,6 +6,7 @@
 // it over dir/log: the rename is the atomic switch.
 #include "storage/backend.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -241,6 +242,24 @@ std::string RedactLocation(const std::string& location) {
   // Without the backend, nothing here can tell a password from the rest
   // (user:password@, ?password=, a service file's name...): hide it all.
   return location.substr(0, location.find("://") + 3) + "(hidden: no PostgreSQL backend in this program)";
+}
+
+std::string RedactSecrets(const std::string& text) {
+  std::string out;
+  size_t from = 0;
+  while (true) {
+    size_t at = std::string::npos;
+    for (const char* scheme : {"postgres://", "postgresql://"}) at = std::min(at, text.find(scheme, from));
+    if (at == std::string::npos) break;
+    size_t end = text.find_first_of(" \t\r\n\"'`<>", at);
+    if (end == std::string::npos) end = text.size();
+    while (end > at && std::string_view(":,.;)").find(text[end - 1]) != std::string_view::npos) --end;
+    out.append(text, from, at - from);
+    out += RedactLocation(text.substr(at, end - at));
+    from = end;
+  }
+  out.append(text, from, std::string::npos);
+  return out;
 }
 
 Status DestroyDatabase(const std::string& location, Env* env) {
