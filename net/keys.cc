@@ -55,16 +55,20 @@ Result<std::vector<KeyLine>> ParseKeyText(const std::string& path, const std::st
   std::string raw;
   for (int n = 1; std::getline(in, raw); ++n) {
     std::string line = Trim(raw);
-    if (line.empty() || line[0] == '#') continue;
+    if (line.empty()) continue;
+    // Z85 has '#' and '=' among its characters: a line is a comment when
+    // it starts with '#' and is not a key, and "name = key" only for the
+    // two names.
+    const std::string first = line.substr(0, line.find_first_of(" \t"));
+    if (line[0] == '#' && !ValidZ85Key(first)) continue;
     KeyLine k;
     k.line = n;
-    const size_t eq = line.find('=');
-    if (eq != std::string::npos) {
-      k.name = Trim(line.substr(0, eq));
-      line = Trim(line.substr(eq + 1));
-      if (k.name != "public-key" && k.name != "secret-key")
-        return Status::InvalidArgument(path + ":" + std::to_string(n) + ": unknown entry '" + k.name +
-                                       "' (public-key = ..., secret-key = ...)");
+    for (const char* name : {"public-key", "secret-key"}) {
+      if (line.rfind(name, 0) != 0) continue;
+      const std::string rest = Trim(line.substr(std::strlen(name)));
+      if (rest.empty() || rest[0] != '=') continue;
+      k.name = name;
+      line = Trim(rest.substr(1));
     }
     // The key, then an optional comment after white space.
     k.value = line.substr(0, line.find_first_of(" \t"));

@@ -13,8 +13,9 @@
 //
 // An authorised-keys file holds public keys, one per line: either
 // "public-key = <Z85>" (a .pub file's line) or a bare <Z85>, each
-// optionally followed by white space and a comment; "#" starts a comment
-// line. A folder of authorised keys is read as every *.pub file in it.
+// optionally followed by white space and a comment. A line starting with
+// "#" is a comment unless it is a key (Z85 has '#' among its characters).
+// A folder of authorised keys is read as every *.pub file in it.
 //
 // Thread safety: free functions.
 #pragma once
