@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <tuple>
 
 #include "strata/connection.h"
 #include "cli/net_commands.h"
@@ -28,6 +29,7 @@ struct TransactorArgs {
   std::string server_key;       // our secret key file: CURVE on
   std::string authorized_keys;  // public keys of the peers admitted (file or folder)
   bool insecure = false;        // allow listening beyond loopback without keys
+  std::string memory_index_threshold, memory_index_max;  // sizes ("32m"); empty: the defaults
 };
 
 // 127.0.0.0/8, ::1 or localhost: only this machine can connect.
@@ -73,6 +75,16 @@ int RunTransactor(const TransactorArgs& args) {
   options.sync = policy;
   options.strategy = args.strategy;
   options.segment_retain_ms = 60000;  // peers may read a superseded root that long
+  for (auto [text, flag, slot] : {std::tuple{&args.memory_index_threshold, "--memory-index-threshold",
+                                             &options.memory_index_threshold},
+                                  {&args.memory_index_max, "--memory-index-max", &options.memory_index_max}}) {
+    if (text->empty()) continue;
+    auto bytes = ParseSize(*text, flag);
+    if (!bytes.ok()) return Fail(bytes.status().message());
+    *slot = *bytes;
+  }
+  if (options.memory_index_max < options.memory_index_threshold)
+    return Fail("--memory-index-max must be at least --memory-index-threshold");
   auto conn = Connection::Open(args.db, options);
   if (!conn.ok()) return Fail("opening " + RedactLocation(args.db) + ": " + conn.status().ToString());
   auto server = net::Transactor::Start(conn->get(), to);
@@ -258,6 +270,10 @@ void AddNetCommands(CLI::App& app, int* exit_code) {
   tc->add_option("--authorized-keys", ta->authorized_keys,
                  "public keys of the peers admitted: a file (one key a line) or a folder of .pub files")
       ->option_text("FILE|DIR");
+  tc->add_option("--memory-index-threshold", ta->memory_index_threshold, "novelty per indexing job")
+      ->option_text("SIZE (default 32m)");
+  tc->add_option("--memory-index-max", ta->memory_index_max, "transactions wait past this much novelty")
+      ->option_text("SIZE (default 512m)");
   tc->add_flag("--insecure", ta->insecure,
                "allow a non-loopback --listen without keys (anyone reaching the port can transact)");
   tc->callback([ta, exit_code] { *exit_code = RunTransactor(*ta); });
