@@ -223,6 +223,8 @@ TEST_F(SecurityTest, AFrameOverTheLimitIsRefusedBeforeItIsBuffered) {
     EXPECT_FALSE(c.Recv(1500)) << "the connection was dropped: no reply";
   }
   const uint64_t after = RssKib();
+  std::printf("a 300 MB frame: RSS %llu KiB before, %llu KiB after\n", static_cast<unsigned long long>(before),
+              static_cast<unsigned long long>(after));
   EXPECT_LT(after, before + (32u << 10)) << "RSS grew from " << before << " KiB to " << after << " KiB";
   ::munmap(big, len);
   // The transactor still serves others.
@@ -330,7 +332,10 @@ TEST(TransactorStop, StopReturnsWhileWritersWaitForMemoryIndexRoom) {
   const auto t0 = std::chrono::steady_clock::now();
   auto stopped = std::async(std::launch::async, [&] { (*server)->Stop(); });
   ASSERT_EQ(stopped.wait_for(std::chrono::seconds(10)), std::future_status::ready) << "Stop hangs";
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  const auto took = std::chrono::steady_clock::now() - t0;
+  std::printf("Stop with %d transactions waiting for room: %lld ms\n", 64 - answered,
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
+  EXPECT_LT(took, std::chrono::seconds(5));
   // Nothing unacknowledged was committed; everything acknowledged is in the log.
   EXPECT_EQ(conn->db().basis_t(), committed);
   EXPECT_EQ(testing::LogTexts(*conn).size(), static_cast<size_t>(answered) + 1);
