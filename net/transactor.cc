@@ -57,6 +57,10 @@ constexpr char kLive = 'L';      // a committed transaction (routing id empty)
 constexpr char kReply = 'T';     // a tx-ok / tx-error for the peer
 constexpr char kCatchUp = 'C';   // a report read from the log for the peer
 constexpr char kCaughtUp = 'D';  // catch-up task ended: id = epoch, t = last t sent, code/text = why
+// Messages queued on the inproc pipe per sender (and at the router): a
+// catch-up reading the log far faster than the router forwards (or drops)
+// waits instead of buffering the log in memory.
+constexpr int kInternalHwm = 16;
 
 void SendAll(zmq::socket_t& s, const Frames& frames, zmq::send_flags last_flags) {
   for (size_t i = 0; i < frames.size(); ++i) {
@@ -89,6 +93,7 @@ class WorkerPool {
         try {
           zmq::socket_t out(ctx, zmq::socket_type::push);
           out.set(zmq::sockopt::linger, 0);
+          out.set(zmq::sockopt::sndhwm, kInternalHwm);
           out.connect(endpoint);
           Run(out);
         } catch (const zmq::error_t& e) {
@@ -221,6 +226,7 @@ class TransactorImpl final : public Transactor {
       endpoint_ = router_.get(zmq::sockopt::last_endpoint);
       results_endpoint_ = "inproc://strata-transactor-" + std::to_string(reinterpret_cast<uintptr_t>(this));
       results_.set(zmq::sockopt::linger, 0);
+      results_.set(zmq::sockopt::rcvhwm, kInternalHwm);
       results_.bind(results_endpoint_);
     } catch (const zmq::error_t& e) {
       return Status::IOError("transactor: cannot listen on " + options_.listen + ": " + e.what());
@@ -269,6 +275,7 @@ class TransactorImpl final : public Transactor {
     try {
       zmq::socket_t out(ctx_, zmq::socket_type::push);
       out.set(zmq::sockopt::linger, 0);
+      out.set(zmq::sockopt::sndhwm, kInternalHwm);
       out.connect(results_endpoint_);
       while (!stop_) {
         TxReport r;
@@ -589,7 +596,7 @@ class TransactorImpl final : public Transactor {
     if (it == peers_.end()) return;
     PeerState& p = it->second;
     if (kind == kCatchUp) {
-      if (m.id != p.epoch || !p.catching_up || m.t <= p.sent_t) return;
+      if (m.id != p.epoch || !p.subscribed || !p.catching_up || m.t <= p.sent_t) return;
       if (m.prev_t > p.sent_t || !SendReport(p, m)) {
         if (p.cancel) *p.cancel = true;
         return;
