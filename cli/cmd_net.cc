@@ -101,10 +101,12 @@ int RunTransactor(const TransactorArgs& args) {
   (*server)->Stop();
   const net::TransactorStats st = (*server)->stats();
   std::fprintf(stderr,
-               "strata transactor: %s; stopping (transactions %llu, reports sent %llu, catch-ups %llu, basis-t %llu)\n",
+               "strata transactor: %s; stopping (transactions %llu, reports sent %llu, catch-ups %llu, "
+               "subscriptions dropped %llu, peers refused %llu, basis-t %llu)\n",
                sig == SIGTERM ? "SIGTERM" : "SIGINT", static_cast<unsigned long long>(st.transactions),
                static_cast<unsigned long long>(st.reports_sent), static_cast<unsigned long long>(st.catchups),
-               static_cast<unsigned long long>(st.basis_t));
+               static_cast<unsigned long long>(st.subscriptions_dropped),
+               static_cast<unsigned long long>(st.peers_refused), static_cast<unsigned long long>(st.basis_t));
   if (Status s = (*conn)->Close(); !s.ok()) return Fail("closing " + RedactLocation(args.db) + ": " + s.ToString());
   return 0;
 }
