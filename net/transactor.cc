@@ -12,6 +12,13 @@
 // high-water mark leaves the cursor where it is and is retried on the next
 // tick, so a report is never skipped: the worst a peer sees is a gap it
 // detects (prev_t past its basis) and answers with a new subscription.
+//
+// Memory per peer is bounded in bytes, not messages: the router counts the
+// report bytes it sent a peer that the peer has not acknowledged (its
+// pings carry its basis-t); past peer_unread_bytes it drops the
+// subscription and tells the peer to resubscribe. With CURVE the router
+// thread also answers the ZAP requests that admit or refuse each
+// handshake.
 #include "net/transactor.h"
 
 #include <spdlog/spdlog.h>
