@@ -367,6 +367,9 @@ TEST(RedactSecrets, EveryPostgresUriInATextLosesItsPassword) {
   EXPECT_NE(r.find("opening postgres://u@host/db?strata_db=default: failed"), std::string::npos) << r;
   EXPECT_NE(r.find(", done"), std::string::npos) << r;
   EXPECT_EQ(RedactSecrets("no uri here"), "no uri here");
+  // Without a password, text stays as written (hints such as postgres://...).
+  EXPECT_EQ(RedactSecrets("expected postgres://... or postgres://u@h/d?x=1"), "expected postgres://... or postgres://u@h/d?x=1");
+  EXPECT_EQ(RedactSecrets("at postgres://u@h/d?password=pw&a=b").find("pw"), std::string::npos);
 }
 
 }  // namespace

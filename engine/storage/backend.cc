@@ -254,8 +254,18 @@ std::string RedactSecrets(const std::string& text) {
     size_t end = text.find_first_of(" \t\r\n\"'`<>", at);
     if (end == std::string::npos) end = text.size();
     while (end > at && std::string_view(":,.;)").find(text[end - 1]) != std::string_view::npos) --end;
+    const std::string uri = text.substr(at, end - at);
+    // Only a URI that may hold a password changes ("user:pw@", or a
+    // password parameter); any other, "postgres://..." in a hint
+    // included, stays as written.
+    const size_t host = uri.find("://") + 3;
+    const size_t auth_end = std::min(uri.find_first_of("/?", host), uri.size());
+    const size_t atsign = uri.rfind('@', auth_end);
+    const bool secret = (atsign != std::string::npos && atsign >= host &&
+                         uri.substr(host, atsign - host).find(':') != std::string::npos) ||
+                        uri.find("password=") != std::string::npos;
     out.append(text, from, at - from);
-    out += RedactLocation(text.substr(at, end - at));
+    out += secret ? RedactLocation(uri) : uri;
     from = end;
   }
   out.append(text, from, std::string::npos);
