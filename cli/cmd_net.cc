@@ -6,10 +6,12 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <tuple>
 
 #include "strata/connection.h"
 #include "cli/net_commands.h"
 #include "cli/query_commands.h"
+#include "net/keys.h"
 #include "net/peer.h"
 #include "net/protocol.h"
 #include "net/transactor.h"
@@ -24,13 +26,43 @@ struct TransactorArgs {
   std::string strategy;
   std::string sync = "always";
   int workers = 8;
+  std::string server_key;       // our secret key file: CURVE on
+  std::string authorized_keys;  // public keys of the peers admitted (file or folder)
+  bool insecure = false;        // allow listening beyond loopback without keys
+  std::string memory_index_threshold, memory_index_max;  // sizes ("32m"); empty: the defaults
 };
+
+// 127.0.0.0/8, ::1 or localhost: only this machine can connect.
+bool IsLoopback(const std::string& endpoint) {
+  std::string host = endpoint.substr(6, endpoint.rfind(':') - 6);  // after "tcp://"
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
 
 int RunTransactor(const TransactorArgs& args) {
   SyncPolicy policy;
   if (!ParseSyncPolicy(args.sync, &policy)) return Fail("--sync '" + args.sync + "': expected always, batch or never");
   auto endpoint = net::TcpEndpoint(args.listen);
   if (!endpoint.ok()) return Fail("--listen " + endpoint.status().message());
+  net::TransactorOptions to;
+  to.listen = *endpoint;
+  to.workers = args.workers;
+  if (args.server_key.empty() != args.authorized_keys.empty())
+    return Fail("--server-key and --authorized-keys go together (CURVE security needs both)");
+  if (!args.server_key.empty()) {
+    auto pair = net::ReadSecretKeyFile(args.server_key);
+    if (!pair.ok()) return Fail("--server-key: " + pair.status().message());
+    auto keys = net::ReadAuthorizedKeys(args.authorized_keys);
+    if (!keys.ok()) return Fail("--authorized-keys: " + keys.status().message());
+    to.secret_key = pair->secret_key;
+    to.authorized_keys = std::move(*keys);
+  } else if (!IsLoopback(*endpoint)) {
+    if (!args.insecure)
+      return Fail("--listen " + args.listen + " without keys would let anyone who reaches the port transact: " +
+                  "give --server-key and --authorized-keys (strata keygen), or --insecure");
+    std::fprintf(stderr, "strata: warning: listening on %s without authentication (--insecure): anyone who "
+                         "reaches the port can transact and read every transaction\n", args.listen.c_str());
+  }
   // Every thread started from here on inherits the blocked signals; this
   // one takes them with sigwait.
   sigset_t signals;
@@ -43,16 +75,25 @@ int RunTransactor(const TransactorArgs& args) {
   options.sync = policy;
   options.strategy = args.strategy;
   options.segment_retain_ms = 60000;  // peers may read a superseded root that long
+  for (auto [text, flag, slot] : {std::tuple{&args.memory_index_threshold, "--memory-index-threshold",
+                                             &options.memory_index_threshold},
+                                  {&args.memory_index_max, "--memory-index-max", &options.memory_index_max}}) {
+    if (text->empty()) continue;
+    auto bytes = ParseSize(*text, flag);
+    if (!bytes.ok()) return Fail(bytes.status().message());
+    *slot = *bytes;
+  }
+  if (options.memory_index_max < options.memory_index_threshold)
+    return Fail("--memory-index-max must be at least --memory-index-threshold");
   auto conn = Connection::Open(args.db, options);
   if (!conn.ok()) return Fail("opening " + RedactLocation(args.db) + ": " + conn.status().ToString());
-  net::TransactorOptions to;
-  to.listen = *endpoint;
-  to.workers = args.workers;
   auto server = net::Transactor::Start(conn->get(), to);
   if (!server.ok()) return Fail(server.status().message());
-  std::printf("strata transactor: listening on %s (database %s, basis-t %llu, sync %s)\n",
+  std::printf("strata transactor: listening on %s (database %s, basis-t %llu, sync %s, %s)\n",
               (*server)->endpoint().c_str(), RedactLocation(args.db).c_str(),
-              static_cast<unsigned long long>((*conn)->db().basis_t()), args.sync.c_str());
+              static_cast<unsigned long long>((*conn)->db().basis_t()), args.sync.c_str(),
+              to.secret_key.empty() ? "no authentication"
+                                    : ("CURVE, " + std::to_string(to.authorized_keys.size()) + " authorised keys").c_str());
   std::fflush(stdout);
 
   int sig = 0;
@@ -60,17 +101,21 @@ int RunTransactor(const TransactorArgs& args) {
   (*server)->Stop();
   const net::TransactorStats st = (*server)->stats();
   std::fprintf(stderr,
-               "strata transactor: %s; stopping (transactions %llu, reports sent %llu, catch-ups %llu, basis-t %llu)\n",
+               "strata transactor: %s; stopping (transactions %llu, reports sent %llu, catch-ups %llu, "
+               "subscriptions dropped %llu, peers refused %llu, basis-t %llu)\n",
                sig == SIGTERM ? "SIGTERM" : "SIGINT", static_cast<unsigned long long>(st.transactions),
                static_cast<unsigned long long>(st.reports_sent), static_cast<unsigned long long>(st.catchups),
-               static_cast<unsigned long long>(st.basis_t));
-  if (Status s = (*conn)->Close(); !s.ok()) return Fail("closing " + args.db + ": " + s.ToString());
+               static_cast<unsigned long long>(st.subscriptions_dropped),
+               static_cast<unsigned long long>(st.peers_refused), static_cast<unsigned long long>(st.basis_t));
+  if (Status s = (*conn)->Close(); !s.ok()) return Fail("closing " + RedactLocation(args.db) + ": " + s.ToString());
   return 0;
 }
 
 struct PeerArgs {
   std::string connect;
   uint32_t connect_timeout_ms = 5000;
+  std::string client_key;         // our secret key file (CURVE)
+  std::string server_public_key;  // the transactor's public key file
   // transact
   std::string file = "-";
   // q, pull (views and format in the QueryArgs / PullArgs)
@@ -88,6 +133,14 @@ struct PeerArgs {
 Result<std::unique_ptr<net::Peer>> ConnectPeer(const PeerArgs& a) {
   net::PeerOptions po;
   po.connect_timeout_ms = a.connect_timeout_ms;
+  if (a.client_key.empty() != a.server_public_key.empty())
+    return Status::InvalidArgument("--client-key and --server-public-key go together (CURVE security needs both)");
+  if (!a.client_key.empty()) {
+    STRATA_ASSIGN_OR_RETURN(net::CurveKeyPair pair, net::ReadSecretKeyFile(a.client_key));
+    STRATA_ASSIGN_OR_RETURN(po.server_public_key, net::ReadPublicKeyFile(a.server_public_key));
+    po.client_public_key = pair.public_key;
+    po.client_secret_key = pair.secret_key;
+  }
   auto p = net::Peer::Connect(a.connect, po);
   if (!p.ok()) return p.status().WithContext("connecting to " + a.connect);
   return p;
@@ -214,6 +267,17 @@ void AddNetCommands(CLI::App& app, int* exit_code) {
   tc->add_option("--workers", ta->workers, "threads running transactions at once (group commit)")
       ->check(CLI::Range(1, 256))
       ->option_text("N (default 8)");
+  tc->add_option("--server-key", ta->server_key, "this transactor's secret key file (strata keygen): CURVE security")
+      ->option_text("FILE");
+  tc->add_option("--authorized-keys", ta->authorized_keys,
+                 "public keys of the peers admitted: a file (one key a line) or a folder of .pub files")
+      ->option_text("FILE|DIR");
+  tc->add_option("--memory-index-threshold", ta->memory_index_threshold, "novelty per indexing job")
+      ->option_text("SIZE (default 32m)");
+  tc->add_option("--memory-index-max", ta->memory_index_max, "transactions wait past this much novelty")
+      ->option_text("SIZE (default 512m)");
+  tc->add_flag("--insecure", ta->insecure,
+               "allow a non-loopback --listen without keys (anyone reaching the port can transact)");
   tc->callback([ta, exit_code] { *exit_code = RunTransactor(*ta); });
 
   auto pa = std::make_shared<PeerArgs>();
@@ -223,6 +287,10 @@ void AddNetCommands(CLI::App& app, int* exit_code) {
   pc->add_option("--connect", pa->connect, "the transactor's address")->required()->option_text("HOST:PORT");
   pc->add_option("--connect-timeout-ms", pa->connect_timeout_ms, "give up connecting after this long")
       ->option_text("MS (default 5000)");
+  pc->add_option("--client-key", pa->client_key, "this peer's secret key file (strata keygen), for a transactor with keys")
+      ->option_text("FILE");
+  pc->add_option("--server-public-key", pa->server_public_key, "the transactor's public key file")
+      ->option_text("FILE");
   pc->require_subcommand(1);
 
   CLI::App* tx = pc->add_subcommand("transact", "Commit the EDN transactions of FILE or stdin, printing each report");
@@ -259,6 +327,23 @@ void AddNetCommands(CLI::App& app, int* exit_code) {
   sync->add_option("--timeout-ms", pa->timeout_ms, "longest wait")->option_text("MS (default 10000)");
   AddFormatFlag(sync, &pa->format);
   sync->callback([pa, exit_code] { *exit_code = RunPeerSync(*pa); });
+
+  auto prefix = std::make_shared<std::string>();
+  CLI::App* kg = app.add_subcommand(
+      "keygen", "Write a CURVE key pair: PREFIX.key (secret, mode 0600) and PREFIX.pub (public).\n"
+                "Example: strata keygen --out keys/transactor");
+  kg->add_option("--out", *prefix, "where to write the pair (never overwritten)")->required()->option_text("PREFIX");
+  kg->callback([prefix, exit_code] {
+    auto pair = net::GenerateCurveKeyPair();
+    Status s = pair.ok() ? net::WriteKeyFiles(*pair, *prefix) : pair.status();
+    if (!s.ok()) {
+      *exit_code = Fail("keygen: " + s.message());
+      return;
+    }
+    std::printf("wrote %s.key (secret: keep it private) and %s.pub (public key %s)\n", prefix->c_str(),
+                prefix->c_str(), pair->public_key.c_str());
+    *exit_code = 0;
+  });
 }
 
 }  // namespace strata::cli

@@ -15,6 +15,7 @@
 #include <set>
 
 #include "strata/connection.h"
+#include "strata/location.h"
 #include "cli/commands.h"
 #include "harness/run.h"
 #include "reports/report.h"
@@ -75,7 +76,7 @@ class TerminalObserver : public harness::RunObserver {
   }
   void Message(const std::string& text) override {
     Ended();
-    std::fprintf(stderr, "strata: %s\n", text.c_str());
+    std::fprintf(stderr, "strata: %s\n", RedactSecrets(text).c_str());
   }
 
  private:
@@ -136,7 +137,7 @@ Result<Options> ParseOptions(const RunArgs& args) {
 Result<harness::RunConfig> MakeConfig(const RunArgs& args) {
   harness::RunConfig c;
   if (!args.storage.empty() && args.storage.rfind("postgres://", 0) != 0 && args.storage.rfind("postgresql://", 0) != 0)
-    return Status::InvalidArgument("--storage " + args.storage + ": expected postgres://... (folders are the default)");
+    return Status::InvalidArgument("--storage " + RedactLocation(args.storage) + ": expected postgres://... (folders are the default)");
   c.storage = args.storage;
   STRATA_ASSIGN_OR_RETURN(c.strategies, ParseStrategies(args.strategies));
   STRATA_ASSIGN_OR_RETURN(c.options, ParseOptions(args));

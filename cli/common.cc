@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "strata/connection.h"
+#include "strata/location.h"
 #include "cli/commands.h"
 
 namespace strata::cli {
@@ -53,7 +54,8 @@ std::string ErrorText(const Status& s) {
 
 int Fail(const std::string& message) {
   std::fflush(stdout);  // what was printed before the error comes first
-  std::fprintf(stderr, "strata: error: %s\n", message.c_str());
+  // A last line of defence: no error prints a storage password.
+  std::fprintf(stderr, "strata: error: %s\n", RedactSecrets(message).c_str());
   return 1;
 }
 

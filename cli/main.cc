@@ -1,8 +1,11 @@
 // strata — the command line tool: transact EDN, read indexes and the log,
 // run the demo, run workloads per merge strategy, index and verify.
 
-#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <mutex>
 
 #include <CLI/CLI.hpp>
 #include <map>
@@ -16,9 +19,23 @@
 #include "cli/net_commands.h"
 #include "cli/query_commands.h"
 #include "cli/report_commands.h"
+#include "strata/location.h"
 #include "strata/postgres.h"
 
 namespace {
+
+// Log lines go to stderr with every PostgreSQL URI's password removed
+// (RedactSecrets): the engine names its location in some of them.
+class RedactingStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t buf;
+    formatter_->format(msg, buf);
+    const std::string line = strata::RedactSecrets(std::string(buf.data(), buf.size()));
+    std::fwrite(line.data(), 1, line.size(), stderr);
+  }
+  void flush_() override { std::fflush(stderr); }
+};
 
 using strata::cli::Format;
 
@@ -35,7 +52,7 @@ const char* kTimeHelp = "a t, a tx id, or an instant (#inst \"2024-05-01T10:00:0
 
 int main(int argc, char** argv) {
   // The engine logs warnings through spdlog; keep stdout for results.
-  auto logger = std::make_shared<spdlog::logger>("strata", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  auto logger = std::make_shared<spdlog::logger>("strata", std::make_shared<RedactingStderrSink>());
   logger->set_pattern("strata: %l: %v");
   spdlog::set_default_logger(logger);
   strata::UsePostgresStorage();  // every command takes postgres:// locations

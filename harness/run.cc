@@ -49,7 +49,7 @@ class DatabaseCleanup {
   ~DatabaseCleanup() {
     if (!remove_) return;
     if (Status s = DestroyDatabase(location_); !s.ok())
-      observer_->Message("warning: removing the run's database " + location_ + ": " + s.ToString());
+      observer_->Message("warning: removing the run's database " + RedactLocation(location_) + ": " + s.ToString());
   }
 
  private:

@@ -30,7 +30,8 @@ namespace strata::net {
 std::string PeerOptions::ToString() const {
   return "connect_timeout_ms=" + std::to_string(connect_timeout_ms) + " heartbeat_ms=" + std::to_string(heartbeat_ms) +
          " silence_timeout_ms=" + std::to_string(silence_timeout_ms) + " backoff_max_ms=" +
-         std::to_string(backoff_max_ms) + " transact_timeout_ms=" + std::to_string(transact_timeout_ms);
+         std::to_string(backoff_max_ms) + " transact_timeout_ms=" + std::to_string(transact_timeout_ms) +
+         " curve=" + (server_public_key.empty() ? "off" : "on");
 }
 
 namespace {
@@ -198,9 +199,16 @@ class PeerImpl final : public Peer {
     try {
       NewSocket();
       while (!stop_) {
-        zmq::pollitem_t items[] = {{dealer_->handle(), 0, ZMQ_POLLIN, 0}, {cmd_pull_.handle(), 0, ZMQ_POLLIN, 0}};
-        zmq::poll(items, 2, milliseconds(20));
+        zmq::pollitem_t items[] = {{dealer_->handle(), 0, ZMQ_POLLIN, 0},
+                                   {cmd_pull_.handle(), 0, ZMQ_POLLIN, 0},
+                                   {monitor_->handle(), 0, ZMQ_POLLIN, 0}};
+        zmq::poll(items, 3, milliseconds(20));
         std::vector<zmq::message_t> parts;
+        for (int i = 0; i < 16; ++i) {
+          parts.clear();
+          if (!zmq::recv_multipart(*monitor_, std::back_inserter(parts), zmq::recv_flags::dontwait)) break;
+          OnMonitorEvent(parts);
+        }
         for (int i = 0; i < 1024 && !stop_; ++i) {
           parts.clear();
           if (!zmq::recv_multipart(*dealer_, std::back_inserter(parts), zmq::recv_flags::dontwait)) break;
@@ -214,6 +222,9 @@ class PeerImpl final : public Peer {
           }
           OnMessage(*msg);
         }
+        // Acknowledge what was read without waiting for the heartbeat: the
+        // transactor keeps at most peer_unread_bytes unacknowledged.
+        if (state_ == State::kReady && unacked_bytes_ >= kAckBytes) SendPing();
         zmq::message_t cmd;
         while (cmd_pull_.recv(cmd, zmq::recv_flags::dontwait)) {
           if (cmd.size() == 1 + sizeof(uint64_t)) {
@@ -228,12 +239,47 @@ class PeerImpl final : public Peer {
     } catch (const zmq::error_t& e) {
       SetStreamError(Status::IOError("peer of " + endpoint_ + ": socket error: " + e.what()));
     }
+    monitor_.reset();
     dealer_.reset();
   }
 
+  // A handshake refused: by the transactor's ZAP handler (our key is not
+  // authorised), or for a mechanism mismatch (one side has keys, the other
+  // not). Connect reports it at once rather than timing out.
+  void OnMonitorEvent(std::vector<zmq::message_t>& parts) {
+    if (parts.empty() || parts[0].size() < 2) return;
+    uint16_t event = 0;
+    std::memcpy(&event, parts[0].data(), sizeof event);
+    if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+      SetStreamError(Status::InvalidArgument("the transactor at " + endpoint_ +
+                                             " refused this peer: its key is not authorised there"));
+    } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL || event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
+      SetStreamError(Status::InvalidArgument(
+          "handshake with the transactor at " + endpoint_ + " failed: " +
+          (options_.server_public_key.empty() ? "it may require CURVE keys (--client-key, --server-public-key)"
+                                              : "a wrong server public key, or it runs without keys")));
+    }
+  }
+
   void NewSocket() {
+    monitor_.reset();
     dealer_ = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::dealer);
     dealer_->set(zmq::sockopt::linger, 0);
+    dealer_->set(zmq::sockopt::maxmsgsize, kMaxFrameBytes);
+    if (!options_.server_public_key.empty()) {
+      dealer_->set(zmq::sockopt::curve_serverkey, options_.server_public_key);
+      dealer_->set(zmq::sockopt::curve_publickey, options_.client_public_key);
+      dealer_->set(zmq::sockopt::curve_secretkey, options_.client_secret_key);
+    }
+    const std::string mon = "inproc://strata-peer-monitor-" + std::to_string(reinterpret_cast<uintptr_t>(this)) +
+                            "-" + std::to_string(sockets_++);
+    if (zmq_socket_monitor(dealer_->handle(), mon.c_str(),
+                           ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0)
+      throw zmq::error_t();
+    monitor_ = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::pair);
+    monitor_->set(zmq::sockopt::linger, 0);
+    monitor_->connect(mon);
     dealer_->set(zmq::sockopt::rcvhwm, 100000);
     dealer_->set(zmq::sockopt::sndhwm, 100000);
     dealer_->set(zmq::sockopt::reconnect_ivl, 100);
@@ -292,13 +338,19 @@ class PeerImpl final : public Peer {
       return;
     }
     if (now - last_ping_ >= milliseconds(options_.heartbeat_ms)) {
-      Message ping;
-      ping.type = MsgType::kPing;
-      (void)SendMsg(ping);
-      last_ping_ = now;
+      SendPing();
       if (resubscribe_) SendSubscribe();
       if (root_dirty_) RefreshRoot();
     }
+  }
+
+  // Liveness, and the acknowledgement of every report up to our basis-t.
+  void SendPing() {
+    Message ping;
+    ping.type = MsgType::kPing;
+    ping.t = replica_ ? replica_->basis_t() : 0;
+    if (SendMsg(ping)) unacked_bytes_ = 0;
+    last_ping_ = Clock::now();
   }
 
   void SendUnsent() {
@@ -328,6 +380,7 @@ class PeerImpl final : public Peer {
     s.type = MsgType::kSubscribe;
     s.id = ++epoch_;
     s.t = replica_->basis_t();
+    unacked_bytes_ = 0;  // a subscription acknowledges its basis-t too
     if (!SendMsg(s)) {
       resubscribe_ = true;
       return;
@@ -369,6 +422,17 @@ class PeerImpl final : public Peer {
       }
       case MsgType::kTxOk:
       case MsgType::kTxError: OnReply(m); return;
+      case MsgType::kResubscribe: {
+        // We fell too far behind: what was queued for us has now been read
+        // (this message came after it); carry on from our basis-t.
+        if (m.id != epoch_ || state_ != State::kReady) return;
+        {
+          MutexLock l(&mu_);
+          stats_.dropped++;
+        }
+        SendSubscribe();
+        return;
+      }
       case MsgType::kError: {
         if (m.code == Code::kAborted) {  // the transactor forgot this session
           Reconnect(m.text);
@@ -440,6 +504,7 @@ class PeerImpl final : public Peer {
     }
     T t = 0;
     std::vector<Datom> datoms;
+    unacked_bytes_ += m.payload.size();
     Status s = DecodeReplicatedTx(m.payload, &t, &datoms);
     if (s.ok() && t != m.t) s = Status::Corruption("report for t=" + std::to_string(m.t) + " holds t=" + std::to_string(t));
     Result<TxReport> r = s.ok() ? replica_->Apply(t, datoms) : Result<TxReport>(s);
@@ -489,9 +554,10 @@ class PeerImpl final : public Peer {
   }
 
   void SetStreamError(Status s) {
-    spdlog::error("{}", s.ToString());
     {
       MutexLock l(&mu_);
+      // Before the replica opens, Connect returns the error: no log line.
+      if (replica_) spdlog::error("{}", s.ToString());
       stream_status_ = s;
       if (!replica_) connect_status_ = s;
     }
@@ -511,6 +577,10 @@ class PeerImpl final : public Peer {
 
   // The I/O thread's.
   std::unique_ptr<zmq::socket_t> dealer_;
+  std::unique_ptr<zmq::socket_t> monitor_;  // the dealer's handshake failures
+  uint64_t sockets_ = 0;                    // dealers made, naming their monitors
+  uint64_t unacked_bytes_ = 0;              // report bytes read since the last ping
+  static constexpr uint64_t kAckBytes = 1u << 20;
   State state_ = State::kHandshaking;
   Clock::time_point hello_at_, last_heard_, last_ping_;
   uint32_t backoff_ms_ = 200;

@@ -45,6 +45,7 @@ const char* MsgTypeName(MsgType type) {
     case MsgType::kTxOk: return "tx-ok";
     case MsgType::kTxError: return "tx-error";
     case MsgType::kError: return "error";
+    case MsgType::kResubscribe: return "resubscribe";
   }
   return "unknown";
 }
@@ -88,7 +89,7 @@ Result<Message> Decode(const Frames& frames) {
                                                             std::to_string(frames[0].size()) + " bytes");
   Message m;
   const auto type = static_cast<uint8_t>(frames[0][0]);
-  if (type < static_cast<uint8_t>(MsgType::kHello) || type > static_cast<uint8_t>(MsgType::kError)) {
+  if (type < static_cast<uint8_t>(MsgType::kHello) || type > static_cast<uint8_t>(MsgType::kResubscribe)) {
     return Status::InvalidArgument("malformed message: unknown type " + std::to_string(type));
   }
   m.type = static_cast<MsgType>(type);

@@ -57,6 +57,18 @@ TEST(ProtocolTest, RefusesMalformedMessages) {
   f.pop_back();
   EXPECT_NE(Decode(f).status().message().find("4 frames"), std::string::npos);
   f = good;
+  f[0] = std::string(1, static_cast<char>(MsgType::kResubscribe) + 1);
+  EXPECT_NE(Decode(f).status().message().find("unknown type 12"), std::string::npos);
+  Message r;
+  r.type = MsgType::kResubscribe;
+  r.id = 4;
+  r.t = 77;
+  auto back = Decode(Encode(r));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->type, MsgType::kResubscribe);
+  EXPECT_EQ(back->t, 77u);
+  EXPECT_STREQ(MsgTypeName(MsgType::kResubscribe), "resubscribe");
+  f = good;
   f[0] = std::string(1, 99);
   EXPECT_NE(Decode(f).status().message().find("unknown type 99"), std::string::npos);
   f = good;

@@ -5,9 +5,16 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <chrono>
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
+#include <zmq.hpp>
+#include <zmq_addon.hpp>
+
+#include "net/protocol.h"
 
 #include "strata/database.h"
 #include "strata/connection.h"
@@ -82,5 +89,43 @@ inline std::vector<std::string> LogTexts(const Connection& conn, T after = 0) {
   EXPECT_TRUE(s.ok()) << s.ToString();
   return out;
 }
+
+// The protocol spoken by hand on a DEALER socket; `setup` may set socket
+// options (CURVE keys, high-water marks) before it connects.
+class RawClient {
+ public:
+  explicit RawClient(const std::string& endpoint, const std::function<void(zmq::socket_t&)>& setup = {})
+      : s_(ctx_, zmq::socket_type::dealer) {
+    s_.set(zmq::sockopt::linger, 0);
+    if (setup) setup(s_);
+    s_.connect(endpoint);
+  }
+  void Send(const Message& m) {
+    Frames f = Encode(m);
+    for (size_t i = 0; i < f.size(); ++i)
+      (void)s_.send(zmq::buffer(f[i]), i + 1 < f.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+  }
+  // The next message other than a heartbeat, or nothing within timeout.
+  std::optional<Message> Recv(int timeout_ms = 3000) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+      zmq::pollitem_t item{s_.handle(), 0, ZMQ_POLLIN, 0};
+      zmq::poll(&item, 1, std::chrono::milliseconds(50));
+      std::vector<zmq::message_t> parts;
+      if (!zmq::recv_multipart(s_, std::back_inserter(parts), zmq::recv_flags::dontwait)) continue;
+      Frames f;
+      for (auto& p : parts) f.push_back(p.to_string());
+      auto m = Decode(f);
+      EXPECT_TRUE(m.ok()) << m.status().ToString();
+      if (m.ok() && m->type != MsgType::kHeartbeat) return *m;
+    }
+    return std::nullopt;
+  }
+  zmq::socket_t& socket() { return s_; }
+
+ private:
+  zmq::context_t ctx_;
+  zmq::socket_t s_;
+};
 
 }  // namespace strata::net::testing

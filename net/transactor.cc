@@ -12,6 +12,13 @@
 // high-water mark leaves the cursor where it is and is retried on the next
 // tick, so a report is never skipped: the worst a peer sees is a gap it
 // detects (prev_t past its basis) and answers with a new subscription.
+//
+// Memory per peer is bounded in bytes, not messages: the router counts the
+// report bytes it sent a peer that the peer has not acknowledged (its
+// pings carry its basis-t); past peer_unread_bytes it drops the
+// subscription and tells the peer to resubscribe. With CURVE the router
+// thread also answers the ZAP requests that admit or refuse each
+// handshake.
 #include "net/transactor.h"
 
 #include <spdlog/spdlog.h>
@@ -25,21 +32,26 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
 
 #include "net/protocol.h"
-#include "strata/replica.h"
+#include "net/keys.h"
 #include "strata/connection.h"
+#include "strata/location.h"
 #include "strata/mutex.h"
+#include "strata/replica.h"
 
 namespace strata::net {
 
 std::string TransactorOptions::ToString() const {
   return "listen=" + listen + " workers=" + std::to_string(workers) + " heartbeat_ms=" + std::to_string(heartbeat_ms) +
          " peer_timeout_ms=" + std::to_string(peer_timeout_ms) + " recent_reports=" + std::to_string(recent_reports) +
-         " send_hwm=" + std::to_string(send_hwm);
+         " recent_report_bytes=" + std::to_string(recent_report_bytes) +
+         " peer_unread_bytes=" + std::to_string(peer_unread_bytes) + " send_hwm=" + std::to_string(send_hwm) +
+         " curve=" + (secret_key.empty() ? "off" : "on authorized_keys=" + std::to_string(authorized_keys.size()));
 }
 
 namespace {
@@ -52,6 +64,10 @@ constexpr char kLive = 'L';      // a committed transaction (routing id empty)
 constexpr char kReply = 'T';     // a tx-ok / tx-error for the peer
 constexpr char kCatchUp = 'C';   // a report read from the log for the peer
 constexpr char kCaughtUp = 'D';  // catch-up task ended: id = epoch, t = last t sent, code/text = why
+// Messages queued on the inproc pipe per sender (and at the router): a
+// catch-up reading the log far faster than the router forwards (or drops)
+// waits instead of buffering the log in memory.
+constexpr int kInternalHwm = 16;
 
 void SendAll(zmq::socket_t& s, const Frames& frames, zmq::send_flags last_flags) {
   for (size_t i = 0; i < frames.size(); ++i) {
@@ -84,6 +100,7 @@ class WorkerPool {
         try {
           zmq::socket_t out(ctx, zmq::socket_type::push);
           out.set(zmq::sockopt::linger, 0);
+          out.set(zmq::sockopt::sndhwm, kInternalHwm);
           out.connect(endpoint);
           Run(out);
         } catch (const zmq::error_t& e) {
@@ -142,17 +159,53 @@ struct PeerState {
   std::shared_ptr<std::atomic<bool>> cancel;
   bool stalled = false;      // a send was refused: retry on the next tick
   bool gone = false;         // unroutable: dropped on the next tick
+  // Reports sent and not yet acknowledged by the peer (its ping's or
+  // subscribe's basis-t), in send order: what may still sit in the queues
+  // between us. Kept across subscriptions: the bytes are queued whatever
+  // the epoch.
+  std::deque<std::pair<T, size_t>> unread;
+  uint64_t unread_bytes = 0;
 };
+
+// Forgets the reports the peer has read: every one up to `t`.
+void Acknowledge(PeerState& p, T t) {
+  while (!p.unread.empty() && p.unread.front().first <= t) {
+    p.unread_bytes -= p.unread.front().second;
+    p.unread.pop_front();
+  }
+}
+
+size_t MessageBytes(const Message& m) { return m.payload.size() + m.text.size() + 64; }
+
+// The ZAP handler's reply (rfc.zeromq.org/spec/27): version, request id,
+// status code, status text, user id, metadata.
+void ZapReply(zmq::socket_t& zap, const std::string& request_id, bool ok, const std::string& why) {
+  const std::string frames[] = {"1.0", request_id, ok ? "200" : "400", why, "", ""};
+  for (size_t i = 0; i < 6; ++i)
+    (void)zap.send(zmq::buffer(frames[i]), i + 1 < 6 ? zmq::send_flags::sndmore : zmq::send_flags::none);
+}
 
 class TransactorImpl final : public Transactor {
  public:
   TransactorImpl(Connection* conn, TransactorOptions options)
       : conn_(conn), options_(std::move(options)), router_(ctx_, zmq::socket_type::router),
-        results_(ctx_, zmq::socket_type::pull) {}
+        results_(ctx_, zmq::socket_type::pull), zap_(ctx_, zmq::socket_type::rep) {}
   ~TransactorImpl() override { Stop(); }
 
   Status Init() {
-    location_ = options_.location.empty() ? AbsoluteLocation(conn_->dir()) : options_.location;
+    // Peers are told where the database is, never its password: they
+    // supply their own credentials (PGPASSWORD, ~/.pgpass).
+    location_ = RedactLocation(options_.location.empty() ? AbsoluteLocation(conn_->dir()) : options_.location);
+    const bool curve = !options_.secret_key.empty();
+    if (curve) {
+      if (!CurveAvailable()) return Status::InvalidArgument("transactor: this libzmq has no CURVE security (libsodium)");
+      if (options_.authorized_keys.empty())
+        return Status::InvalidArgument("transactor: a secret key without authorised keys would admit no peer");
+      for (const std::string& k : options_.authorized_keys) {
+        if (k.size() != 40) return Status::InvalidArgument("transactor: an authorised key is not 40 Z85 characters");
+        authorized_.insert(k);
+      }
+    }
     // Subscribe before reading the basis: every commit after it is queued.
     queue_ = conn_->Subscribe();
     head_ = ring_base_ = pumped_ = conn_->db().basis_t();
@@ -165,10 +218,22 @@ class TransactorImpl final : public Transactor {
       router_.set(zmq::sockopt::sndhwm, options_.send_hwm);
       router_.set(zmq::sockopt::rcvhwm, options_.send_hwm);
       router_.set(zmq::sockopt::linger, 0);
+      // A larger frame drops its connection before any of it is buffered.
+      router_.set(zmq::sockopt::maxmsgsize, kMaxFrameBytes);
+      if (curve) {
+        // The ZAP handler (this context's inproc://zeromq.zap.01) decides
+        // every handshake; the router thread answers it.
+        zap_.set(zmq::sockopt::linger, 0);
+        zap_.bind("inproc://zeromq.zap.01");
+        router_.set(zmq::sockopt::curve_server, true);
+        router_.set(zmq::sockopt::curve_secretkey, options_.secret_key);
+        router_.set(zmq::sockopt::zap_domain, "strata");
+      }
       router_.bind(options_.listen);
       endpoint_ = router_.get(zmq::sockopt::last_endpoint);
       results_endpoint_ = "inproc://strata-transactor-" + std::to_string(reinterpret_cast<uintptr_t>(this));
       results_.set(zmq::sockopt::linger, 0);
+      results_.set(zmq::sockopt::rcvhwm, kInternalHwm);
       results_.bind(results_endpoint_);
     } catch (const zmq::error_t& e) {
       return Status::IOError("transactor: cannot listen on " + options_.listen + ": " + e.what());
@@ -192,11 +257,16 @@ class TransactorImpl final : public Transactor {
     stop_cv_.SignalAll();
     if (router_thread_.joinable()) router_thread_.join();
     pool_.Stop();
+    // Workers may wait for memory-index room behind an indexing job that
+    // never ends (storage down): make them give up, not commit.
+    conn_->RefuseWrites(Status::Aborted("transactor stopping: the transaction was not committed"));
     ctx_.shutdown();  // blocked inproc sends end with ETERM
     pool_.Join();
     if (pump_.joinable()) pump_.join();
+    conn_->RefuseWrites(Status::OK());
     router_.close();
     results_.close();
+    zap_.close();
     ctx_.close();
   }
 
@@ -212,6 +282,7 @@ class TransactorImpl final : public Transactor {
     try {
       zmq::socket_t out(ctx_, zmq::socket_type::push);
       out.set(zmq::sockopt::linger, 0);
+      out.set(zmq::sockopt::sndhwm, kInternalHwm);
       out.connect(results_endpoint_);
       while (!stop_) {
         TxReport r;
@@ -261,10 +332,20 @@ class TransactorImpl final : public Transactor {
     auto next_beat = Clock::now() + beat;
     try {
       while (!stop_) {
-        zmq::pollitem_t items[] = {{router_.handle(), 0, ZMQ_POLLIN, 0}, {results_.handle(), 0, ZMQ_POLLIN, 0}};
+        zmq::pollitem_t items[] = {{router_.handle(), 0, ZMQ_POLLIN, 0},
+                                   {results_.handle(), 0, ZMQ_POLLIN, 0},
+                                   {zap_.handle(), 0, ZMQ_POLLIN, 0}};
         auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_beat - Clock::now());
-        zmq::poll(items, 2, std::clamp(wait, std::chrono::milliseconds(0), std::chrono::milliseconds(beat)));
+        zmq::poll(items, authorized_.empty() ? 2 : 3,
+                  std::clamp(wait, std::chrono::milliseconds(0), std::chrono::milliseconds(beat)));
         std::vector<zmq::message_t> parts;
+        if (!authorized_.empty()) {
+          for (int i = 0; i < 64; ++i) {
+            parts.clear();
+            if (!zmq::recv_multipart(zap_, std::back_inserter(parts), zmq::recv_flags::dontwait)) break;
+            OnZapRequest(parts);
+          }
+        }
         for (int i = 0; i < 512; ++i) {
           parts.clear();
           if (!zmq::recv_multipart(router_, std::back_inserter(parts), zmq::recv_flags::dontwait)) break;
@@ -325,12 +406,63 @@ class TransactorImpl final : public Transactor {
     return false;
   }
 
+  // A report for a subscribed peer, within its unread-bytes bound: past
+  // it, the subscription is dropped and the peer told to resubscribe.
+  bool SendReport(PeerState& p, const Message& m) {
+    const size_t bytes = MessageBytes(m);
+    if (p.unread_bytes > 0 && p.unread_bytes + bytes > options_.peer_unread_bytes) {
+      DropSubscription(p);
+      return false;
+    }
+    if (!Send(p, m)) return false;
+    p.unread.emplace_back(m.t, bytes);
+    p.unread_bytes += bytes;
+    return true;
+  }
+
+  void DropSubscription(PeerState& p) {
+    if (p.cancel) *p.cancel = true;
+    p.subscribed = false;  // a catch-up task still running ends (cancelled) with kCaughtUp
+    Message r;
+    r.type = MsgType::kResubscribe;
+    r.id = p.epoch;
+    r.t = p.sent_t;
+    (void)SendTo(p.rid, r);  // lost when full: the peer's silence timeout reconnects it
+    MutexLock l(&stats_mu_);
+    stats_.subscriptions_dropped++;
+  }
+
+  // A ZAP request (rfc.zeromq.org/spec/27): version, request id, domain,
+  // address, identity, mechanism, then the CURVE client's public key (32
+  // bytes). Only an authorised key is admitted.
+  void OnZapRequest(std::vector<zmq::message_t>& parts) {
+    if (parts.size() < 6) return;  // malformed: libzmq never sends one
+    const std::string request_id = parts[1].to_string();
+    const std::string address = parts[3].to_string();
+    if (parts[5].to_string() != "CURVE" || parts.size() < 7 || parts[6].size() != 32) {
+      ZapReply(zap_, request_id, false, "CURVE required");
+      return;
+    }
+    char z85[41];
+    if (zmq_z85_encode(z85, parts[6].data<uint8_t>(), 32) == nullptr) {
+      ZapReply(zap_, request_id, false, "bad key");
+      return;
+    }
+    const bool ok = authorized_.count(z85) > 0;
+    ZapReply(zap_, request_id, ok, ok ? "OK" : "key not authorised");
+    if (!ok) {
+      spdlog::warn("transactor on {}: refused a peer from {}: its key {} is not authorised", endpoint_, address, z85);
+      MutexLock l(&stats_mu_);
+      stats_.peers_refused++;
+    }
+  }
+
   void SendError(const std::string& rid, MsgType type, uint64_t id, const Status& s) {
     Message m;
     m.type = type;
     m.id = id;
     m.code = s.code();
-    m.text = s.message();
+    m.text = RedactSecrets(s.message());
     (void)SendTo(rid, m);  // best effort: the peer may be gone
   }
 
@@ -363,7 +495,10 @@ class TransactorImpl final : public Transactor {
     PeerState& p = it->second;
     p.last_seen = Clock::now();
     switch (m.type) {
-      case MsgType::kPing: return;
+      case MsgType::kPing:
+        Acknowledge(p, m.t);
+        PumpPeer(p);
+        return;
       case MsgType::kSubscribe: OnSubscribe(p, m); return;
       case MsgType::kTransact: OnTransact(rid, m); return;
       default:
@@ -381,8 +516,13 @@ class TransactorImpl final : public Transactor {
     }
     if (auto it = peers_.find(rid); it != peers_.end() && it->second.cancel) *it->second.cancel = true;
     PeerState& p = peers_[rid];
+    // The same connection's queued reports are still queued.
+    std::deque<std::pair<T, size_t>> unread = std::move(p.unread);
+    const uint64_t unread_bytes = p.unread_bytes;
     p = PeerState{};
     p.rid = rid;
+    p.unread = std::move(unread);
+    p.unread_bytes = unread_bytes;
     p.last_seen = Clock::now();
     Message w;
     w.type = MsgType::kWelcome;
@@ -409,6 +549,7 @@ class TransactorImpl final : public Transactor {
       }
     }
     if (p.cancel) *p.cancel = true;  // a running catch-up belongs to the old epoch
+    Acknowledge(p, m.t);
     p.subscribed = true;
     p.epoch = m.id;
     p.sent_t = m.t;
@@ -433,7 +574,7 @@ class TransactorImpl final : public Transactor {
       } else {
         reply.type = MsgType::kTxError;
         reply.code = r.status().code();
-        reply.text = r.status().message();
+        reply.text = RedactSecrets(r.status().message());
       }
       PushInternal(out, kReply, rid, reply);
     });
@@ -462,8 +603,8 @@ class TransactorImpl final : public Transactor {
     if (it == peers_.end()) return;
     PeerState& p = it->second;
     if (kind == kCatchUp) {
-      if (m.id != p.epoch || !p.catching_up || m.t <= p.sent_t) return;
-      if (m.prev_t > p.sent_t || !Send(p, m)) {
+      if (m.id != p.epoch || !p.subscribed || !p.catching_up || m.t <= p.sent_t) return;
+      if (m.prev_t > p.sent_t || !SendReport(p, m)) {
         if (p.cancel) *p.cancel = true;
         return;
       }
@@ -486,14 +627,18 @@ class TransactorImpl final : public Transactor {
   void OnLive(Message m) {
     if (m.t <= head_) return;
     head_ = m.t;
+    ring_bytes_ += MessageBytes(m);
     ring_.push_back(std::move(m));
-    while (ring_.size() > std::max<size_t>(options_.recent_reports, 1)) {
+    while (ring_.size() > 1 &&
+           (ring_.size() > options_.recent_reports || ring_bytes_ > options_.recent_report_bytes)) {
       ring_base_ = ring_.front().t;
+      ring_bytes_ -= MessageBytes(ring_.front());
       ring_.pop_front();
     }
     {
       MutexLock l(&stats_mu_);
       stats_.basis_t = head_;
+      stats_.ring_bytes = ring_bytes_;
     }
     for (auto& [rid, p] : peers_) PumpPeer(p);
   }
@@ -511,7 +656,7 @@ class TransactorImpl final : public Transactor {
     for (; it != ring_.end(); ++it) {
       Message m = *it;
       m.id = p.epoch;
-      if (!Send(p, m)) break;
+      if (!SendReport(p, m)) break;
       p.sent_t = it->t;
       ++sent;
     }
@@ -581,6 +726,8 @@ class TransactorImpl final : public Transactor {
   zmq::context_t ctx_;
   zmq::socket_t router_;   // the router thread's
   zmq::socket_t results_;  // the router thread's
+  zmq::socket_t zap_;      // the router thread's: the ZAP handler (CURVE only)
+  std::set<std::string> authorized_;  // Z85 public keys; set before the threads start
   std::string endpoint_, results_endpoint_, location_;
   uint16_t port_ = 0;
   std::atomic<bool> stop_{false}, stopped_{false};
@@ -595,6 +742,7 @@ class TransactorImpl final : public Transactor {
   std::map<std::string, PeerState> peers_;
   std::deque<Message> ring_;  // the newest reports, contiguous, ascending t
   T ring_base_ = 0;           // the t just before ring_.front()
+  uint64_t ring_bytes_ = 0;   // MessageBytes of the ring
   T head_ = 0;                // the newest t the router has
   uint64_t generation_ = 0;
 

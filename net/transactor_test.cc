@@ -18,42 +18,10 @@ namespace strata::net {
 namespace {
 
 using testing::LogTexts;
+using testing::RawClient;
 using testing::Put;
 using testing::TempDir;
 using testing::TxText;
-
-class RawClient {
- public:
-  explicit RawClient(const std::string& endpoint) : s_(ctx_, zmq::socket_type::dealer) {
-    s_.set(zmq::sockopt::linger, 0);
-    s_.connect(endpoint);
-  }
-  void Send(const Message& m) {
-    Frames f = Encode(m);
-    for (size_t i = 0; i < f.size(); ++i)
-      (void)s_.send(zmq::buffer(f[i]), i + 1 < f.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
-  }
-  // The next message other than a heartbeat, or nothing within timeout.
-  std::optional<Message> Recv(int timeout_ms = 3000) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (std::chrono::steady_clock::now() < deadline) {
-      zmq::pollitem_t item{s_.handle(), 0, ZMQ_POLLIN, 0};
-      zmq::poll(&item, 1, std::chrono::milliseconds(50));
-      std::vector<zmq::message_t> parts;
-      if (!zmq::recv_multipart(s_, std::back_inserter(parts), zmq::recv_flags::dontwait)) continue;
-      Frames f;
-      for (auto& p : parts) f.push_back(p.to_string());
-      auto m = Decode(f);
-      EXPECT_TRUE(m.ok()) << m.status().ToString();
-      if (m.ok() && m->type != MsgType::kHeartbeat) return *m;
-    }
-    return std::nullopt;
-  }
-
- private:
-  zmq::context_t ctx_;
-  zmq::socket_t s_;
-};
 
 class TransactorTest : public ::testing::Test {
  protected:

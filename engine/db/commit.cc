@@ -40,8 +40,9 @@ Result<TxReport> Connection::Transact(const edn::Node& tx_data) {
   Rep::Writer w(&r.mu);
   w.tx = &tx_data;
   MutexLock l(&r.mu);
-  if (r.closed) return Status::Aborted("connection to " + r.dir + " is closed");
+  if (r.closed) return Status::Aborted("connection to " + RedactLocation(r.dir) + " is closed");
   if (!r.failed.ok()) return r.failed;
+  if (!r.refusing.ok()) return r.refusing;
   r.writers.push_back(&w);
   while (!w.done && r.writers.front() != &w) w.cv.Wait();
   if (w.done) return std::move(w.result);
@@ -68,8 +69,12 @@ void Connection::Rep::CommitGroup(std::vector<Writer*>& group, TxFunctionRegistr
     const auto t0 = std::chrono::steady_clock::now();
     MutexLock l(&mu);
     job_cv.SignalAll();
-    while (Current()->NoveltyBytes() >= options.memory_index_max && !stop_jobs) job_done_cv.Wait();
+    while (Current()->NoveltyBytes() >= options.memory_index_max && !stop_jobs && refusing.ok()) job_done_cv.Wait();
     stats.backpressure_wait_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    if (!refusing.ok()) {  // nothing of the group was logged: each fails cleanly
+      for (Writer* w : group) w->result = refusing;
+      return;
+    }
   }
   auto base = Current();
   auto state = base;
@@ -158,7 +163,7 @@ void Connection::Rep::CommitGroup(std::vector<Writer*>& group, TxFunctionRegistr
   if (!excisions.empty()) {
     if (Status s = RewriteLog(excisions); !s.ok()) {
       // The excision is committed; the rewrite finishes on the next open.
-      spdlog::error("strata: {}: excision log rewrite failed: {}", dir, s.ToString());
+      spdlog::error("strata: {}: excision log rewrite failed: {}", RedactLocation(dir), s.ToString());
       if (!log->writable()) {
         MutexLock l(&mu);
         failed = s.WithContext("reopening the log after an excision rewrite; reopen the database to recover");

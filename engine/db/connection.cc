@@ -69,7 +69,7 @@ Result<bool> CheckTornTail(Storage& storage, const Result<std::shared_ptr<const 
                            const std::string& dir) {
   std::optional<TornTail> tail = storage.torn_tail();
   if (!tail) return false;
-  const std::string where = "opening " + dir + ": storage: " + tail->ToString();
+  const std::string where = "opening " + RedactLocation(dir) + ": storage: " + tail->ToString();
   if (!root.ok()) {
     if (root.status().IsNotFound())
       return Status::Corruption(where + ", and the index root names data not before it (" + root.status().message() +
@@ -100,7 +100,7 @@ Connection::Connection() : rep_(std::make_unique<Rep>()) {}
 
 Connection::~Connection() {
   Status s = Close();
-  if (!s.ok()) spdlog::warn("strata: closing {}: {}", rep_->dir, s.ToString());
+  if (!s.ok()) spdlog::warn("strata: closing {}: {}", RedactLocation(rep_->dir), s.ToString());
 }
 
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dir, const Options& options) {
@@ -143,7 +143,7 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dir, con
       // shows it), before any job writes a root of its own.
       if (!ro) {
         if (Status s = r.durable->storage->PublishRoot(EncodeRoot(*empty)); !s.ok())
-          return s.WithContext("creating " + dir);
+          return s.WithContext("creating " + RedactLocation(dir));
       }
       root = std::move(empty);
       STRATA_ASSIGN_OR_RETURN(cut_pack_tail, CheckTornTail(*r.durable->storage, root, dir));
@@ -159,22 +159,22 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dir, con
     }
     if (!settled.ok()) return settled.status();
     cut_pack_tail = *settled;
-    if (!loaded.ok()) return loaded.status().WithContext("opening " + dir);
+    if (!loaded.ok()) return loaded.status().WithContext("opening " + RedactLocation(dir));
     root = std::move(*loaded);
     break;
   }
   // Every strategy's settings are checked now, not when a switch needs them.
   for (const auto& [name, text] : options.strategy_settings) {
     auto made = MakeStrategy(name, text);
-    if (!made.ok()) return made.status().WithContext("opening " + dir);
+    if (!made.ok()) return made.status().WithContext("opening " + RedactLocation(dir));
   }
   const std::string strategy_name = options.strategy.empty() ? root->strategy : options.strategy;
   auto made = r.NewStrategy(strategy_name);
-  if (!made.ok()) return made.status().WithContext("opening " + dir);
+  if (!made.ok()) return made.status().WithContext("opening " + RedactLocation(dir));
   r.strategy = std::move(*made);
 
   auto loaded_state = StateFromRoot(r.durable, root);
-  if (!loaded_state.ok()) return loaded_state.status().WithContext("opening " + dir);
+  if (!loaded_state.ok()) return loaded_state.status().WithContext("opening " + RedactLocation(dir));
   std::shared_ptr<const DbState> state = std::move(*loaded_state);
   r.live_roots.push_back(root);
 
@@ -203,17 +203,17 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dir, con
   // A reader reads what is intact and changes nothing; the writer also
   // cuts a torn tail (never acknowledged: log.h) and readies the log.
   auto res = ro ? r.log->Read(on_record, skim) : r.log->Recover(mode, on_record, skim);
-  if (!res.ok()) return res.status().WithContext("opening " + dir);
+  if (!res.ok()) return res.status().WithContext("opening " + RedactLocation(dir));
   if (res->torn_tail && !ro) {
     r.stats.recovered_torn_tail = true;
-    spdlog::warn("strata: {}: dropped the log tail after byte {} ({})", dir, res->valid_bytes, res->dropped_reason);
+    spdlog::warn("strata: {}: dropped the log tail after byte {} ({})", RedactLocation(dir), res->valid_bytes, res->dropped_reason);
   }
   // The pack's torn tail, checked against the root above (a reader leaves
   // it: perhaps a writer's append in flight).
   if (cut_pack_tail && !ro) {
     if (std::optional<TornTail> tail = r.durable->storage->torn_tail()) {
-      STRATA_RETURN_IF_ERROR(r.durable->storage->CutTornTail().WithContext("opening " + dir));
-      spdlog::warn("strata: {}: cut the torn tail of {} (no root names a blob in it)", dir, tail->ToString());
+      STRATA_RETURN_IF_ERROR(r.durable->storage->CutTornTail().WithContext("opening " + RedactLocation(dir)));
+      spdlog::warn("strata: {}: cut the torn tail of {} (no root names a blob in it)", RedactLocation(dir), tail->ToString());
     }
   }
   r.stats.recovered_transactions = recovered;
@@ -238,7 +238,7 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dir, con
   // Segments no root reaches are leftovers of a job that did not publish.
   auto gc = CollectGarbage(*r.durable->storage, {root});
   if (gc.ok()) r.stats.segments_collected += *gc;
-  else spdlog::warn("strata: {}: collecting garbage: {}", dir, gc.status().ToString());
+  else spdlog::warn("strata: {}: collecting garbage: {}", RedactLocation(dir), gc.status().ToString());
   if (options.background_indexing) r.job_thread = std::thread([&r] { r.JobLoop(); });
   return c;
 }
@@ -266,7 +266,7 @@ Status Connection::TxRange(T start, T end,
   LogStore* log = rep_->log;
   {
     MutexLock l(&rep_->mu);
-    if (rep_->closed) return Status::Aborted("connection to " + rep_->dir + " is closed");
+    if (rep_->closed) return Status::Aborted("connection to " + RedactLocation(rep_->dir) + " is closed");
   }
   const auto& hidden = rep_->unrewritten_excisions;
   return log->ReadRange(start, std::min(end, basis + 1), [&](LogRecord&& rec) {
@@ -309,6 +309,12 @@ Status Connection::Close() {
   r.subscribers.clear();
   r.backend.lock.reset();
   return s;
+}
+
+void Connection::RefuseWrites(Status why) {
+  MutexLock l(&rep_->mu);
+  rep_->refusing = std::move(why);
+  rep_->job_done_cv.SignalAll();  // a leader waiting for memory-index room
 }
 
 ConnectionStats Connection::stats() const {

@@ -16,6 +16,7 @@
 #include "state/db_access.h"
 #include "storage/backend.h"
 #include "strata/connection.h"
+#include "strata/location.h"
 #include "strata/database.h"
 #include "strata/mutex.h"
 #include "strata/tx_report_queue.h"
@@ -62,6 +63,7 @@ struct Connection::Rep {
   ConnectionStats stats GUARDED_BY(mu);
   Status failed GUARDED_BY(mu);  // once a log sync fails, no more writes (fsync gate)
   bool closed GUARDED_BY(mu) = false;
+  Status refusing GUARDED_BY(mu);  // RefuseWrites: new and waiting writers fail with it
   // The leader's.
   std::chrono::steady_clock::time_point last_sync = std::chrono::steady_clock::now();
 

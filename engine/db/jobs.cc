@@ -43,7 +43,7 @@ bool Connection::Rep::RunOneJob() {
   job_running = false;
   if (!result.ok()) {
     stats.job_failures++;
-    spdlog::error("strata: {}: indexing job failed (will retry): {}", dir, result.status().ToString());
+    spdlog::error("strata: {}: indexing job failed (will retry): {}", RedactLocation(dir), result.status().ToString());
     job_done_cv.SignalAll();
     return false;
   }
@@ -101,7 +101,7 @@ Result<std::vector<JobMetrics>> Connection::IndexNow() {
   Rep& r = *rep_;
   if (r.options.read_only) return Status::InvalidArgument("index: " + r.dir + " is open read-only");
   MutexLock l(&r.mu);
-  if (r.closed) return Status::Aborted("connection to " + r.dir + " is closed");
+  if (r.closed) return Status::Aborted("connection to " + RedactLocation(r.dir) + " is closed");
   // Wait out a commit in flight, then seal the open novelty.
   while (!r.writers.empty()) r.idle_cv.Wait();
   const size_t first_job = r.jobs.size();

@@ -6,6 +6,7 @@
 // it over dir/log: the rename is the atomic switch.
 #include "storage/backend.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -270,6 +271,34 @@ std::string RedactLocation(const std::string& location) {
   // Without the backend, nothing here can tell a password from the rest
   // (user:password@, ?password=, a service file's name...): hide it all.
   return location.substr(0, location.find("://") + 3) + "(hidden: no PostgreSQL backend in this program)";
+}
+
+std::string RedactSecrets(const std::string& text) {
+  std::string out;
+  size_t from = 0;
+  while (true) {
+    size_t at = std::string::npos;
+    for (const char* scheme : {"postgres://", "postgresql://"}) at = std::min(at, text.find(scheme, from));
+    if (at == std::string::npos) break;
+    size_t end = text.find_first_of(" \t\r\n\"'`<>", at);
+    if (end == std::string::npos) end = text.size();
+    while (end > at && std::string_view(":,.;)").find(text[end - 1]) != std::string_view::npos) --end;
+    const std::string uri = text.substr(at, end - at);
+    // Only a URI that may hold a password changes ("user:pw@", or a
+    // password parameter); any other, "postgres://..." in a hint
+    // included, stays as written.
+    const size_t host = uri.find("://") + 3;
+    const size_t auth_end = std::min(uri.find_first_of("/?", host), uri.size());
+    const size_t atsign = uri.rfind('@', auth_end);
+    const bool secret = (atsign != std::string::npos && atsign >= host &&
+                         uri.substr(host, atsign - host).find(':') != std::string::npos) ||
+                        uri.find("password=") != std::string::npos;
+    out.append(text, from, at - from);
+    out += secret ? RedactLocation(uri) : uri;
+    from = end;
+  }
+  out.append(text, from, std::string::npos);
+  return out;
 }
 
 Status DestroyDatabase(const std::string& location, Env* env) {

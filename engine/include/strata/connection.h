@@ -91,6 +91,13 @@ class Connection {
   Result<uint64_t> StorageBytes() const;
   Status Sync();   // fsyncs the log now
   Status Close();  // syncs and releases the folder; further calls fail
+  // For a server stopping (net/transactor.h): while `why` is an error,
+  // transactions fail with it instead of running, including those waiting
+  // for memory-index room (memory_index_max), so nothing waits on an
+  // indexing job that may never finish. A transaction already written to
+  // the log completes as usual. RefuseWrites(Status::OK()) accepts writes
+  // again.
+  void RefuseWrites(Status why);
   ConnectionStats stats() const;
   const Options& options() const;
   const std::string& dir() const;

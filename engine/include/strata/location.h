@@ -21,6 +21,13 @@ std::string WithStrataDb(const std::string& location, const std::string& name);
 // `location` fit for logs and output: a PostgreSQL URI without its password
 // (as the backend itself names it); a folder as is.
 std::string RedactLocation(const std::string& location);
+// `text` (a message, a log line) with every PostgreSQL URI in it that
+// holds a password ("user:password@", "password=") replaced by
+// RedactLocation's form: a last line of defence before text leaves the
+// process (CLI errors and log lines, messages to peers). A URI ends at
+// white space or a quote; trailing punctuation (":", ",", ".", ";", ")")
+// stays outside it. Other text is unchanged.
+std::string RedactSecrets(const std::string& text);
 // Deletes the database at `location` (every blob, root and log record);
 // OK when there is none. Nothing may have it open.
 Status DestroyDatabase(const std::string& location, Env* env = nullptr);

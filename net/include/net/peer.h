@@ -35,6 +35,12 @@ struct PeerOptions {
   uint32_t backoff_max_ms = 2000;         // longest wait between handshake attempts
   uint32_t transact_timeout_ms = 30000;   // Transact: longest wait for the reply
   ReplicaOptions replica;                 // the local replica's options
+  // CURVE security (net/keys.h), for a transactor started with keys: its
+  // public key, and this peer's key pair (the public one must be among the
+  // transactor's authorised keys). All Z85; empty: plain TCP.
+  std::string server_public_key;
+  std::string client_public_key;
+  std::string client_secret_key;
 
   std::string ToString() const;
 };
@@ -45,6 +51,7 @@ struct PeerStats {
   uint64_t gaps = 0;            // reports past a gap: each one resubscribed
   uint64_t subscriptions = 0;   // subscribe messages sent (1 + gaps + reconnects)
   uint64_t reconnects = 0;      // new sockets after silence or a refused session
+  uint64_t dropped = 0;         // subscriptions the transactor dropped (we fell behind): resubscribed
   uint64_t root_refreshes = 0;  // newer index roots taken from storage
   uint64_t transactions = 0;    // transactions submitted
   T basis_t = 0;                // the replica's basis-t
@@ -56,7 +63,10 @@ class Peer {
  public:
   // Connects to the transactor at `endpoint` ("tcp://HOST:PORT" or
   // "HOST:PORT") and opens the replica. Fails when no transactor answered
-  // within connect_timeout_ms, or the location it names cannot be opened.
+  // within connect_timeout_ms, when it refused this peer's key (or its lack
+  // of one), or when the location it names cannot be opened. The location
+  // carries no password: a PostgreSQL one is opened with this process's
+  // own credentials (PGPASSWORD, ~/.pgpass).
   static Result<std::unique_ptr<Peer>> Connect(const std::string& endpoint, const PeerOptions& options = {});
   virtual ~Peer() = default;
 

@@ -25,7 +25,17 @@ namespace strata::net {
 
 // Bumped on any change to the frames or their meaning; HELLO carries it and
 // the transactor refuses another.
-inline constexpr uint32_t kProtocolVersion = 1;
+// Version 2: CURVE security, ping carries the peer's basis-t (the
+// transactor's byte accounting), resubscribe.
+inline constexpr uint32_t kProtocolVersion = 2;
+
+// The largest frame either side accepts (ZMQ_MAXMSGSIZE): a larger one
+// makes libzmq drop the connection as soon as it reads the frame's length,
+// before buffering any of it. Room for two values at the value limit
+// (edn::kMaxToken, 64 MiB) and the rest of a transaction; a transaction
+// sent through a transactor is at most this long as EDN, and so is the
+// encoded report of one.
+inline constexpr int64_t kMaxFrameBytes = int64_t{128} << 20;
 
 enum class MsgType : uint8_t {
   kHello = 1,      // peer: number = protocol version
@@ -34,11 +44,13 @@ enum class MsgType : uint8_t {
   kSubscribe = 3,  // peer: id = epoch, t = the peer's basis-t (send every t after it)
   kReport = 4,     // transactor: id = epoch, t, prev_t, payload = EncodeReplicatedTx
   kHeartbeat = 5,  // transactor: t = basis-t, generation = index-root generation
-  kPing = 6,       // peer: liveness, nothing else
+  kPing = 6,       // peer: liveness; t = the peer's basis-t (every report up to it was read)
   kTransact = 7,   // peer: id = request id, text = the transaction as EDN
   kTxOk = 8,       // transactor: id = request id, t, payload = tx data, tempids
   kTxError = 9,    // transactor: id = request id, code, text = message
   kError = 10,     // transactor: code, text; about the peer's session, not a transaction
+  kResubscribe = 11,  // transactor: id = epoch, t = last t sent; the subscription was dropped
+                      //   (the peer fell too far behind: too many bytes unread); subscribe again
 };
 const char* MsgTypeName(MsgType type);
 
