@@ -72,18 +72,38 @@ int RunCrashWriter(const CrashWriterArgs& args) {
   options.create_if_missing = true;
   options.strategy = args.strategy;
   options.memory_index_threshold = args.memory_index_threshold;
+  options.env = args.env;
+  // A read error is an error, never a short answer: with faults injected
+  // the writer retries (a failed open or transaction changed nothing).
+  const auto retryable = [&](const Status& s) { return args.retry_failed && (s.IsIOError() || s.IsCorruption()); };
   auto opened = Connection::Open(args.db, options);
+  for (int attempt = 0; !opened.ok() && retryable(opened.status()) && attempt < 100; ++attempt) {
+    opened = Connection::Open(args.db, options);
+  }
   if (!opened.ok()) return Fail("opening " + args.db + ": " + opened.status().ToString());
   Connection& conn = **opened;
+  if (args.fault_env_on) args.fault_env_on();
 
+  uint64_t failures = 0;
+  auto transact = [&](auto&& tx) -> Result<TxReport> {
+    for (;;) {
+      auto r = conn.Transact(tx);
+      if (r.ok() || !retryable(r.status()) || ++failures > 1000000) return r;
+      std::fprintf(stderr, "crash-writer: a transaction failed, retrying (%llu so far): %s\n",
+                   static_cast<unsigned long long>(failures), r.status().ToString().c_str());
+    }
+  };
   if (conn.db().attribute("w/n") == nullptr) {
-    if (auto r = conn.Transact(std::string_view(kSchema)); !r.ok()) return Fail("schema: " + r.status().ToString());
+    if (auto r = transact(std::string_view(kSchema)); !r.ok()) return Fail("schema: " + r.status().ToString());
   }
   auto high = HighestNumber(conn.db());
+  for (int attempt = 0; !high.ok() && retryable(high.status()) && attempt < 1000; ++attempt) {
+    high = HighestNumber(conn.db());
+  }
   if (!high.ok()) return Fail("reading :w/n: " + high.status().ToString());
 
   for (uint64_t n = *high + 1, done = 0; args.transactions == 0 || done < args.transactions; ++n, ++done) {
-    auto r = conn.Transact(NumberedTx(n, args.payload_bytes));
+    auto r = transact(NumberedTx(n, args.payload_bytes));
     if (!r.ok()) return Fail("transaction " + std::to_string(n) + ": " + r.status().ToString());
     std::printf("%llu\n", static_cast<unsigned long long>(n));
     std::fflush(stdout);

@@ -7,7 +7,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+
+#include "strata/env.h"
 
 namespace CLI {
 class App;
@@ -30,6 +33,15 @@ struct CrashWriterArgs {
   uint64_t memory_index_threshold = 16u << 10;  // bytes of novelty per indexing job
   uint64_t transactions = 0;                    // stop after this many; 0: until killed
   uint32_t payload_bytes = 64;                  // length of each :w/a string
+  // Not flags of `strata crash-writer`: the fault writer
+  // (cli/fault_writer_main.cc, a test program) sets them. With `env`, the
+  // database is opened on it; `fault_env_on` is called once the database
+  // is open (faults during the open itself would be EIO only, retried).
+  // `retry_failed` keeps going after a transaction fails with IOError or
+  // Corruption (a failed read commits nothing), retrying the same number.
+  Env* env = nullptr;
+  std::function<void()> fault_env_on;
+  bool retry_failed = false;
 };
 
 CLI::App* AddCrashWriter(CLI::App& app, CrashWriterArgs* args);

@@ -3,6 +3,7 @@
 // acknowledged transaction is in the log with the datoms its report had,
 // and the peer, reconnected, saw every committed transaction once, in
 // order.
+#include <algorithm>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -366,8 +367,12 @@ uint64_t PeakWithStalledSubscribers(int stalled_n, int mb) {
 TEST(TransactorProcessTest, FourStalledSubscribersHoldBoundedMemory) {
   const char* mb_env = std::getenv("STRATA_STALLED_MB");
   const int mb = mb_env ? std::atoi(mb_env) : 64;
-  const uint64_t without = PeakWithStalledSubscribers(0, mb);
-  const uint64_t with = PeakWithStalledSubscribers(4, mb);
+  // The engine's own peak varies by up to ~100 MB from run to run with the
+  // timing of indexing jobs (a loaded machine): the least of two runs of
+  // each estimates the peak without that noise. Unbounded queues add about
+  // 270 MB at 64 MB of transactions, far above the bound checked.
+  const uint64_t without = std::min(PeakWithStalledSubscribers(0, mb), PeakWithStalledSubscribers(0, mb));
+  const uint64_t with = std::min(PeakWithStalledSubscribers(4, mb), PeakWithStalledSubscribers(4, mb));
   std::printf("%d MB of transactions: transactor peak RSS %llu KiB without subscribers, %llu KiB with 4 stalled "
               "(%+lld KiB)\n",
               mb, static_cast<unsigned long long>(without), static_cast<unsigned long long>(with),
