@@ -77,7 +77,9 @@ int RunCrashWriter(const CrashWriterArgs& args) {
   // the writer retries (a failed open or transaction changed nothing).
   const auto retryable = [&](const Status& s) { return args.retry_failed && (s.IsIOError() || s.IsCorruption()); };
   auto opened = Connection::Open(args.db, options);
-  for (int attempt = 0; !opened.ok() && retryable(opened.status()) && attempt < 100; ++attempt) {
+  // (An open reads every pack: on a large database under injected faults
+  // many attempts may fail; the crash loop kills the writer meanwhile.)
+  for (int attempt = 0; !opened.ok() && retryable(opened.status()) && attempt < 100000; ++attempt) {
     opened = Connection::Open(args.db, options);
   }
   if (!opened.ok()) return Fail("opening " + args.db + ": " + opened.status().ToString());
