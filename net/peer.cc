@@ -221,6 +221,9 @@ class PeerImpl final : public Peer {
             continue;
           }
           OnMessage(*msg);
+          // Applying a large report takes time of our own, not silence of
+          // the transactor's: the silence clock starts after it.
+          last_heard_ = Clock::now();
         }
         // Acknowledge what was read without waiting for the heartbeat: the
         // transactor keeps at most peer_unread_bytes unacknowledged.
