@@ -14,26 +14,7 @@
 namespace strata::cli {
 
 Result<Database> ReadView(const Database& now, const ReadViewArgs& args) {
-  Database db = now;
-  if (!args.as_of.empty()) {
-    STRATA_ASSIGN_OR_RETURN(TimePoint p, ParseTimePoint(args.as_of, "--as-of"));
-    if (p.is_instant) {
-      STRATA_ASSIGN_OR_RETURN(db, db.AsOfInstant(p.ms));
-    } else {
-      db = db.AsOf(p.t);
-    }
-  }
-  if (!args.since.empty()) {
-    STRATA_ASSIGN_OR_RETURN(TimePoint p, ParseTimePoint(args.since, "--since"));
-    T t = p.t;
-    if (p.is_instant) {
-      STRATA_ASSIGN_OR_RETURN(Database then, now.AsOfInstant(p.ms));
-      t = then.as_of_t().value_or(0);
-    }
-    db = db.Since(t);
-  }
-  if (args.history) db = db.History();
-  return db;
+  return ViewOf(now, args.as_of, args.since, args.history);
 }
 
 Json EdnToJson(const edn::Node& n) {

@@ -8,31 +8,6 @@ namespace strata::cli {
 
 namespace {
 
-// The view the datoms command reads: current, as-of, since, history.
-Result<Database> ViewOf(const Database& now, const DatomsArgs& args) {
-  Database db = now;
-  if (!args.as_of.empty()) {
-    STRATA_ASSIGN_OR_RETURN(TimePoint p, ParseTimePoint(args.as_of, "--as-of"));
-    if (p.is_instant) {
-      STRATA_ASSIGN_OR_RETURN(db, db.AsOfInstant(p.ms));
-    } else {
-      db = db.AsOf(p.t);
-    }
-  }
-  if (!args.since.empty()) {
-    STRATA_ASSIGN_OR_RETURN(TimePoint p, ParseTimePoint(args.since, "--since"));
-    // since(instant) = since the last transaction at or before it.
-    T t = p.t;
-    if (p.is_instant) {
-      STRATA_ASSIGN_OR_RETURN(Database then, now.AsOfInstant(p.ms));
-      t = then.as_of_t().value_or(0);
-    }
-    db = db.Since(t);
-  }
-  if (args.history) db = db.History();
-  return db;
-}
-
 // The first t at or after a point in time (for the log's range ends).
 Result<T> FirstTAtOrAfter(const Database& now, const std::string& text, const std::string& flag) {
   STRATA_ASSIGN_OR_RETURN(TimePoint p, ParseTimePoint(text, flag));
@@ -61,7 +36,7 @@ int RunDatoms(const DatomsArgs& args) {
   auto conn = OpenExisting(args.db);
   if (!conn.ok()) return Fail(conn.status().message());
 
-  auto view = ViewOf((*conn)->db(), args);
+  auto view = ViewOf((*conn)->db(), args.as_of, args.since, args.history);
   if (!view.ok()) return Fail(view.status().ToString());
   const Database& db = *view;
   auto values = db.ResolveComponents(index, components);

@@ -116,6 +116,10 @@ struct TimePoint {
   int64_t ms = 0;  // when is_instant
 };
 Result<TimePoint> ParseTimePoint(const std::string& text, const std::string& flag);
+// The view of `now` that read commands' --as-of, --since and --history ask
+// for (empty texts: none); since an instant is since the last transaction
+// at or before it.
+Result<Database> ViewOf(const Database& now, const std::string& as_of, const std::string& since, bool history);
 
 // A byte count: digits with an optional k, m or g suffix (binary: 64k =
 // 65536), case-insensitive, optionally followed by "b" or "ib".

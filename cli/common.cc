@@ -105,4 +105,27 @@ Result<TimePoint> ParseTimePoint(const std::string& text, const std::string& fla
   return p;
 }
 
+Result<Database> ViewOf(const Database& now, const std::string& as_of, const std::string& since, bool history) {
+  Database db = now;
+  if (!as_of.empty()) {
+    STRATA_ASSIGN_OR_RETURN(TimePoint p, ParseTimePoint(as_of, "--as-of"));
+    if (p.is_instant) {
+      STRATA_ASSIGN_OR_RETURN(db, db.AsOfInstant(p.ms));
+    } else {
+      db = db.AsOf(p.t);
+    }
+  }
+  if (!since.empty()) {
+    STRATA_ASSIGN_OR_RETURN(TimePoint p, ParseTimePoint(since, "--since"));
+    T t = p.t;
+    if (p.is_instant) {
+      STRATA_ASSIGN_OR_RETURN(Database then, now.AsOfInstant(p.ms));
+      t = then.as_of_t().value_or(0);
+    }
+    db = db.Since(t);
+  }
+  if (history) db = db.History();
+  return db;
+}
+
 }  // namespace strata::cli
