@@ -44,6 +44,7 @@
 #include "testing/fault_injection_env.h"
 
 #include "strata/mutex.h"
+#include "util/path.h"
 
 namespace strata {
 
@@ -51,25 +52,6 @@ namespace {
 
 constexpr int kFaultKinds = 6;
 
-std::string Normalize(const std::string& path) {
-  std::string_view in = path;
-  while (in.size() > 2 && in.substr(0, 2) == "./") in.remove_prefix(2);
-  std::string out;
-  for (char c : in) {
-    if (c == '/' && !out.empty() && out.back() == '/') continue;
-    out.push_back(c);
-  }
-  while (out.size() > 1 && out.back() == '/') out.pop_back();
-  if (out.empty()) out = ".";
-  return out;
-}
-
-std::string ParentOf(const std::string& norm) {
-  size_t slash = norm.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return norm.substr(0, slash);
-}
 
 struct FileState {
   uint64_t synced = 0;   // bytes a crash keeps
@@ -352,7 +334,7 @@ Status FaultInjectionEnv::DropUnsyncedData() {
 Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewAppendableFile(const std::string& path) {
   MutexLock l(&state_->mu);
   STRATA_RETURN_IF_ERROR(state_->Check(FaultOp::kCreate, "open " + path));
-  const std::string norm = Normalize(path);
+  const std::string norm = NormalizePath(path);
   const bool existed = base_->FileExists(path);
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> f, base_->NewAppendableFile(path));
   if (existed) {
@@ -367,7 +349,7 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewAppendableFile(const
 Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewWritableFile(const std::string& path) {
   MutexLock l(&state_->mu);
   STRATA_RETURN_IF_ERROR(state_->Check(FaultOp::kCreate, "open " + path));
-  const std::string norm = Normalize(path);
+  const std::string norm = NormalizePath(path);
   const bool existed = base_->FileExists(path);
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> f, base_->NewWritableFile(path));
   // The truncation is not durable until a Sync; assume the worst (empty).
@@ -413,14 +395,14 @@ Status FaultInjectionEnv::DeleteFile(const std::string& path) {
   MutexLock l(&state_->mu);
   STRATA_RETURN_IF_ERROR(state_->Check(FaultOp::kDelete, "unlink " + path));
   STRATA_RETURN_IF_ERROR(base_->DeleteFile(path));
-  state_->files.erase(Normalize(path));
+  state_->files.erase(NormalizePath(path));
   return Status::OK();
 }
 
 Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string& to) {
   MutexLock l(&state_->mu);
   STRATA_RETURN_IF_ERROR(state_->Check(FaultOp::kRename, "rename " + from + " -> " + to));
-  const std::string nf = Normalize(from), nt = Normalize(to);
+  const std::string nf = NormalizePath(from), nt = NormalizePath(to);
   if (nf == nt) return base_->RenameFile(from, to);
 
   // Capture what a crash must restore at `to` before it is replaced.
@@ -455,7 +437,7 @@ Status FaultInjectionEnv::Truncate(const std::string& path, uint64_t size) {
   MutexLock l(&state_->mu);
   STRATA_RETURN_IF_ERROR(state_->Check(FaultOp::kWrite, "truncate " + path));
   STRATA_RETURN_IF_ERROR(base_->Truncate(path, size));
-  auto it = state_->files.find(Normalize(path));
+  auto it = state_->files.find(NormalizePath(path));
   if (it != state_->files.end()) it->second.synced = std::min(it->second.synced, size);
   return Status::OK();
 }
@@ -464,7 +446,7 @@ Status FaultInjectionEnv::SyncDir(const std::string& dir) {
   MutexLock l(&state_->mu);
   STRATA_RETURN_IF_ERROR(state_->Check(FaultOp::kSync, "fsync " + dir));
   STRATA_RETURN_IF_ERROR(base_->SyncDir(dir));
-  const std::string d = Normalize(dir);
+  const std::string d = NormalizePath(dir);
   for (auto& [path, fs] : state_->files) {
     if (ParentOf(path) == d) fs.pending = false;
   }
@@ -476,7 +458,7 @@ Status FaultInjectionEnv::SyncDirContents(const std::string& dir) {
   MutexLock l(&state_->mu);
   STRATA_RETURN_IF_ERROR(state_->Check(FaultOp::kSync, "syncfs " + dir));
   STRATA_RETURN_IF_ERROR(base_->SyncDirContents(dir));
-  const std::string d = Normalize(dir);
+  const std::string d = NormalizePath(dir);
   for (auto& [path, fs] : state_->files) {
     if (ParentOf(path) != d) continue;
     fs.pending = false;

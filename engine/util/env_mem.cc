@@ -22,6 +22,7 @@
 
 #include "strata/env.h"
 #include "strata/mutex.h"
+#include "util/path.h"
 
 namespace strata {
 
@@ -32,32 +33,6 @@ struct MemFile {
   std::string data GUARDED_BY(mu);
 };
 
-// "a//b/" -> "a/b"; "./a" -> "a"; "" -> "."; the root stays "/".
-std::string Normalize(const std::string& path) {
-  std::string_view in = path;
-  while (in.size() > 2 && in.substr(0, 2) == "./") in.remove_prefix(2);
-  std::string out;
-  out.reserve(in.size());
-  for (char c : in) {
-    if (c == '/' && !out.empty() && out.back() == '/') continue;
-    out.push_back(c);
-  }
-  while (out.size() > 1 && out.back() == '/') out.pop_back();
-  if (out.empty()) out = ".";
-  return out;
-}
-
-std::string ParentOf(const std::string& norm) {
-  size_t slash = norm.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return norm.substr(0, slash);
-}
-
-std::string BaseName(const std::string& norm) {
-  size_t slash = norm.find_last_of('/');
-  return slash == std::string::npos ? norm : norm.substr(slash + 1);
-}
 
 Status Missing(const std::string& op, const std::string& path) {
   return Status::NotFound(op + " " + path + ": No such file or directory");
@@ -163,7 +138,7 @@ class MemEnv final : public Env {
 
   Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) override {
     MutexLock l(&mu_);
-    auto it = files_.find(Normalize(path));
+    auto it = files_.find(NormalizePath(path));
     if (it == files_.end()) return Missing("open", path);
     return std::unique_ptr<RandomAccessFile>(new MemRandomAccessFile(it->second));
   }
@@ -172,7 +147,7 @@ class MemEnv final : public Env {
     std::shared_ptr<MemFile> f;
     {
       MutexLock l(&mu_);
-      auto it = files_.find(Normalize(path));
+      auto it = files_.find(NormalizePath(path));
       if (it == files_.end()) return Missing("open", path);
       f = it->second;
     }
@@ -182,13 +157,13 @@ class MemEnv final : public Env {
 
   bool FileExists(const std::string& path) override {
     MutexLock l(&mu_);
-    std::string p = Normalize(path);
+    std::string p = NormalizePath(path);
     return files_.count(p) > 0 || dirs_.count(p) > 0;
   }
 
   Result<uint64_t> FileSize(const std::string& path) override {
     MutexLock l(&mu_);
-    std::string p = Normalize(path);
+    std::string p = NormalizePath(path);
     auto it = files_.find(p);
     if (it == files_.end()) {
       if (dirs_.count(p)) return uint64_t{0};
@@ -200,7 +175,7 @@ class MemEnv final : public Env {
 
   Result<std::vector<std::string>> ListDir(const std::string& dir) override {
     MutexLock l(&mu_);
-    std::string d = Normalize(dir);
+    std::string d = NormalizePath(dir);
     if (!dirs_.count(d)) {
       if (files_.count(d)) return Status::IOError("opendir " + dir + ": Not a directory");
       return Missing("opendir", dir);
@@ -217,7 +192,7 @@ class MemEnv final : public Env {
 
   Status CreateDirs(const std::string& dir) override {
     MutexLock l(&mu_);
-    std::string d = Normalize(dir);
+    std::string d = NormalizePath(dir);
     for (size_t pos = 0; pos != std::string::npos;) {
       pos = d.find('/', pos + 1);
       std::string prefix = d.substr(0, pos);
@@ -230,7 +205,7 @@ class MemEnv final : public Env {
 
   Status DeleteFile(const std::string& path) override {
     MutexLock l(&mu_);
-    std::string p = Normalize(path);
+    std::string p = NormalizePath(path);
     if (dirs_.count(p)) return Status::IOError("unlink " + path + ": Is a directory");
     if (files_.erase(p) == 0) return Missing("unlink", path);
     return Status::OK();
@@ -238,7 +213,7 @@ class MemEnv final : public Env {
 
   Status RenameFile(const std::string& from, const std::string& to) override {
     MutexLock l(&mu_);
-    std::string f = Normalize(from), t = Normalize(to);
+    std::string f = NormalizePath(from), t = NormalizePath(to);
     const std::string what = from + " -> " + to;
     auto it = files_.find(f);
     if (it == files_.end()) {
@@ -256,7 +231,7 @@ class MemEnv final : public Env {
 
   Status Truncate(const std::string& path, uint64_t size) override {
     MutexLock l(&mu_);
-    auto it = files_.find(Normalize(path));
+    auto it = files_.find(NormalizePath(path));
     if (it == files_.end()) return Missing("truncate", path);
     MutexLock fl(&it->second->mu);
     it->second->data.resize(static_cast<size_t>(size), '\0');  // grows with zeros, like ftruncate
@@ -265,7 +240,7 @@ class MemEnv final : public Env {
 
   Status SyncDir(const std::string& dir) override {
     MutexLock l(&mu_);
-    if (!dirs_.count(Normalize(dir))) return Missing("open", dir);
+    if (!dirs_.count(NormalizePath(dir))) return Missing("open", dir);
     return Status::OK();
   }
 
@@ -273,7 +248,7 @@ class MemEnv final : public Env {
     MutexLock l(&mu_);
     Result<std::shared_ptr<MemFile>> f = OpenOrCreateLocked(path);  // a lock file exists, like O_CREAT
     if (!f.ok()) return f.status();
-    std::string p = Normalize(path);
+    std::string p = NormalizePath(path);
     MutexLock ll(&locks_->mu);
     if (!locks_->held.insert(p).second) return Status::Busy("lock " + path + ": held by another owner");
     return std::unique_ptr<FileLock>(new MemFileLock(locks_, p));
@@ -281,7 +256,7 @@ class MemEnv final : public Env {
 
  private:
   Result<std::shared_ptr<MemFile>> OpenOrCreateLocked(const std::string& path) REQUIRES(mu_) {
-    std::string p = Normalize(path);
+    std::string p = NormalizePath(path);
     auto it = files_.find(p);
     if (it != files_.end()) return it->second;
     if (dirs_.count(p)) return Status::IOError("open " + path + ": Is a directory");
