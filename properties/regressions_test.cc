@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "testing/fault_injection_env.h"
+#include "testing/test_util.h"
 #include "strata/database.h"
 #include "strata/connection.h"
 #include "strata/env.h"
@@ -17,30 +18,11 @@
 namespace strata::props {
 namespace {
 
-class RegressionTest : public ::testing::Test {
+// The engine tests' in-memory fixture (engine/testing/test_util.h), plus
+// an attribute's id by ident.
+class RegressionTest : public strata::testing::DbTest {
  protected:
-  void SetUp() override {
-    env_ = NewMemEnv();
-    Open();
-  }
-  void Open() {
-    conn_.reset();
-    Options o = options_;
-    o.env = env_.get();
-    auto c = Connection::Open("/db", o);
-    ASSERT_TRUE(c.ok()) << c.status().ToString();
-    conn_ = std::move(*c);
-  }
-  TxReport Tx(const std::string& edn) {
-    auto r = conn_->Transact(edn);
-    EXPECT_TRUE(r.ok()) << r.status().ToString() << "\n in " << edn;
-    return r.ok() ? std::move(*r) : TxReport{};
-  }
   EntityId Attr(const std::string& ident) { return conn_->db().attribute(ident)->id; }
-
-  Options options_;
-  std::unique_ptr<Env> env_;
-  std::unique_ptr<Connection> conn_;
 };
 
 // Found by Since, IndexAgreement and IndexingTransparency (every strategy):
@@ -130,7 +112,7 @@ TEST_F(RegressionTest, ReadThatCannotReadItsSegmentsFailsInsteadOfReturningFewer
 // datom must not come back.
 TEST_F(RegressionTest, ExcisedDatomsStayGoneAfterTheirRequestIsExcisedAndTheDatabaseReopens) {
   options_.background_indexing = false;
-  Open();
+  Reopen();
   Tx(R"([{:db/ident :a/x :db/valueType :db.type/string :db/cardinality :db.cardinality/one}])");
   const EntityId e = Tx(R"([{:db/id "e" :a/x "v"}])").tempids.at("e");
   ASSERT_TRUE(conn_->IndexNow().ok());  // the datom is in the durable index
@@ -146,7 +128,7 @@ TEST_F(RegressionTest, ExcisedDatomsStayGoneAfterTheirRequestIsExcisedAndTheData
   };
   EXPECT_TRUE(gone(conn_->db()));
   ASSERT_TRUE(conn_->Close().ok());
-  Open();
+  Reopen();
   EXPECT_TRUE(gone(conn_->db())) << "the excised [e :a/x \"v\"] is back after reopening";
 }
 
