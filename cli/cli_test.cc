@@ -18,24 +18,16 @@
 #include <string>
 #include <vector>
 
+#include "cli/run_binary_test_util.h"
 #include "storage/storage.h"
 #include "strata/indexing.h"
 
 namespace {
 
 using nlohmann::json;
-
-struct Outcome {
-  int code = -1;
-  std::string out, err;
-};
-
-std::string Slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+using strata::cli::testing::Outcome;
+using strata::cli::testing::RunStrata;
+using strata::cli::testing::Slurp;
 
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> out;
@@ -82,25 +74,7 @@ class CliTest : public ::testing::Test {
 
   // Runs the binary with `args`, feeding `input` on stdin.
   Outcome Run(const std::vector<std::string>& args, const std::string& input = "") {
-    const std::string in = WriteFile("stdin.txt", input), out = root_ + "/stdout.txt", err = root_ + "/stderr.txt";
-    std::vector<char*> argv = {const_cast<char*>(STRATA_BIN)};
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    pid_t pid = fork();
-    if (pid == 0) {
-      dup2(open(in.c_str(), O_RDONLY), 0);
-      dup2(open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644), 1);
-      dup2(open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644), 2);
-      execv(STRATA_BIN, argv.data());
-      _exit(127);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    Outcome o;
-    o.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    o.out = Slurp(out);
-    o.err = Slurp(err);
-    return o;
+    return RunStrata(args, WriteFile("stdin.txt", input), root_ + "/stdout.txt", root_ + "/stderr.txt");
   }
 
   // Transacts schema, data and the update; returns the three JSON reports.

@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include "cli/run_binary_test_util.h"
+
 #include <chrono>
 #include <cstdio>
 #include <climits>
@@ -21,19 +23,8 @@
 
 namespace {
 
-struct Outcome {
-  int code = -1;
-  std::string out, err;
-  double seconds = 0;
-  long peak_mb = 0;  // the child's peak resident set
-};
-
-std::string Slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+using strata::cli::testing::Outcome;
+using strata::cli::testing::RunStrata;
 
 constexpr rlim_t kAddressSpace = rlim_t{4} << 30;
 constexpr unsigned kWatchdogSeconds = 20;
@@ -61,32 +52,7 @@ class QueryBoundsCliTest : public ::testing::Test {
   // Runs the binary under the address-space limit; a watchdog alarm
   // kills it (SIGALRM) if it runs past kWatchdogSeconds.
   static Outcome Run(const std::vector<std::string>& args) {
-    const std::string out = root_ + "/stdout.txt", err = root_ + "/stderr.txt";
-    std::vector<char*> argv = {const_cast<char*>(STRATA_BIN)};
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    const auto start = std::chrono::steady_clock::now();
-    pid_t pid = fork();
-    if (pid == 0) {
-      rlimit as{kAddressSpace, kAddressSpace};
-      if (setrlimit(RLIMIT_AS, &as) != 0) _exit(126);
-      alarm(kWatchdogSeconds);
-      dup2(open("/dev/null", O_RDONLY), 0);
-      dup2(open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644), 1);
-      dup2(open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644), 2);
-      execv(STRATA_BIN, argv.data());
-      _exit(127);
-    }
-    int status = 0;
-    rusage ru{};
-    wait4(pid, &status, 0, &ru);
-    Outcome o;
-    o.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    o.peak_mb = ru.ru_maxrss / 1024;
-    o.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    o.out = Slurp(out);
-    o.err = Slurp(err);
-    return o;
+    return RunStrata(args, "", root_ + "/stdout.txt", root_ + "/stderr.txt", {kAddressSpace, kWatchdogSeconds});
   }
 
   static Outcome Q(const std::string& query, std::vector<std::string> extra = {}) {

@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include "cli/run_binary_test_util.h"
+
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -23,18 +25,10 @@
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Outcome {
-  int code = -1;
-  std::string out, err;
-};
-
-std::string Slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+using strata::cli::testing::Outcome;
+using strata::cli::testing::RunStrata;
+using strata::cli::testing::Slurp;
+using strata::cli::testing::StartStrata;
 
 size_t CountLines(const std::string& text) { return static_cast<size_t>(std::count(text.begin(), text.end(), '\n')); }
 
@@ -58,29 +52,10 @@ class ReadOnlyCliTest : public ::testing::Test {
 
   // Starts the binary with stdout and stderr to files; returns its pid.
   pid_t Start(const std::vector<std::string>& args, const std::string& out, const std::string& err) {
-    std::vector<char*> argv = {const_cast<char*>(STRATA_BIN)};
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    pid_t pid = fork();
-    if (pid == 0) {
-      dup2(open("/dev/null", O_RDONLY), 0);
-      dup2(open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644), 1);
-      dup2(open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644), 2);
-      execv(STRATA_BIN, argv.data());
-      _exit(127);
-    }
-    return pid;
+    return StartStrata(args, "", out, err);
   }
   Outcome Run(const std::vector<std::string>& args) {
-    const std::string out = root_ + "/stdout.txt", err = root_ + "/stderr.txt";
-    const pid_t pid = Start(args, out, err);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    Outcome o;
-    o.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    o.out = Slurp(out);
-    o.err = Slurp(err);
-    return o;
+    return RunStrata(args, "", root_ + "/stdout.txt", root_ + "/stderr.txt");
   }
   // A crash-writer that commits `n` numbered transactions and exits.
   void Write(int n) {
