@@ -12,6 +12,7 @@
 
 #include "net/test_util.h"
 #include "net/transactor.h"
+#include "testing/sanitizers.h"
 
 namespace strata::net {
 namespace {
@@ -137,6 +138,11 @@ TEST_F(PeerTest, SyncReadsAnotherPeersCommit) {
 // over the 64 MiB value limit is refused with the reader's error, nothing
 // committed — never half-accepted.
 TEST_F(PeerTest, A60MBValueGoesThroughAndOneOverTheLimitIsRefused) {
+  // Under ThreadSanitizer committing and indexing 60 MB takes longer than
+  // any reply timeout worth having (32 s for one indexing job in CI). The
+  // release stage runs this test; the stalled-subscriber tests exercise the
+  // same large-message paths under ThreadSanitizer with 256 KiB values.
+  if (strata::testing::kUnderTsan) GTEST_SKIP() << "60 MB values are a release-build test";
   StartServer();
   // Handling 60 MB messages can keep an I/O thread busy past the default
   // 2 s of silence on a loaded machine (then the peer reconnects and the

@@ -19,6 +19,7 @@
 #include "generators.h"
 #include "harness.h"
 #include "strata/indexing.h"
+#include "testing/sanitizers.h"
 
 namespace rc::detail {
 TestListener& globalTestListener();
@@ -28,17 +29,7 @@ namespace strata::props {
 namespace {
 
 // ThreadSanitizer slows everything ten times or more: fewer cases there.
-#if defined(__SANITIZE_THREAD__)
-constexpr bool kUnderTsan = true;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-constexpr bool kUnderTsan = true;
-#else
-constexpr bool kUnderTsan = false;
-#endif
-#else
-constexpr bool kUnderTsan = false;
-#endif
+using strata::testing::kUnderTsan;
 
 struct Step {
   edn::Node tx;
