@@ -38,6 +38,7 @@ namespace {
 
 // https://docs.datomic.com/query/query-data-reference.html
 // https://docs.datomic.com/query/query-pull.html
+// https://docs.datomic.com/query/query-index-pull.html
 
 edn::Node Edn(std::string_view text) {
   auto n = edn::ReadOne(text);
@@ -636,7 +637,7 @@ TEST_F(MbrainzPublished, PullWildcardConcertForBanglaDesh) {
   ASSERT_NE(p->Get("release/country"), nullptr);
 }
 
-// ---- index-pull reference (docs.datomic.com/reference/index-pull.html) ----
+// ---- index-pull reference (https://docs.datomic.com/query/query-index-pull.html) ----
 
 // "AVET": walking :artist/startYear from its start and pulling
 // [:artist/name :artist/startYear :artist/endYear], the first five are
