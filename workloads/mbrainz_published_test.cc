@@ -220,6 +220,34 @@ TEST_F(MbrainzPublished, TupleAndScalarFindJohnLennon) {
             edn::Node::Long(1940));
 }
 
+// Datomic/day-of-datomic-conj, src/music_brainz.clj (first query): "We
+// know that John Lennon has only 21 releases at this range of time". The
+// file's query finds one tuple ([(pull $ ?release [*])]); as a relation it
+// gives the 21 releases, each pulled whole.
+TEST_F(MbrainzPublished, JohnLennonHas21Releases) {
+  const std::string where =
+      " :in $ ?artist-name :where [?release :release/artists ?artist] [?artist :artist/name ?artist-name]"
+      " [?release :release/name ?release-name]]";
+  const edn::Node lennon = Artist("John Lennon");
+  auto by_lennon = [&](const edn::Node& release) {
+    const edn::Node* artists = release.Get("release/artists");
+    return artists != nullptr &&
+           std::any_of(artists->items.begin(), artists->items.end(),
+                       [&](const edn::Node& a) { return a.Get("db/id") != nullptr && *a.Get("db/id") == lennon; });
+  };
+  const edn::Node one = MustRun("[:find [(pull $ ?release [*])]" + where, {"\"John Lennon\""});
+  ASSERT_EQ(one.size(), 1u) << edn::Print(one);
+  EXPECT_TRUE(by_lennon(one.items[0])) << edn::Print(one);
+  const edn::Node all = MustRun("[:find (pull $ ?release [*])" + where, {"\"John Lennon\""});
+  EXPECT_EQ(all.size(), 21u);
+  std::set<std::string> ids;
+  for (const edn::Node& row : all.items) {
+    EXPECT_TRUE(by_lennon(row.items[0])) << edn::Print(row);
+    ids.insert(edn::Print(*row.items[0].Get("db/id")));
+  }
+  EXPECT_EQ(ids.size(), 21u);
+}
+
 // ---- query reference: implicit joins, data patterns, predicates, functions ----
 
 // Query reference, "Implicit Joins": [[1969] [1970] [1973] [1968]],
