@@ -66,14 +66,16 @@ class MbrainzPublished : public ::testing::Test {
     ASSERT_TRUE(w.ok()) << w.status().ToString();
     auto r = mbztest::Drive(**w, *conn_);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
+    imported_ = true;
   }
   static void TearDownTestSuite() {
     delete conn_;
     delete env_;
     conn_ = nullptr;
     env_ = nullptr;
+    imported_ = false;
   }
-  void SetUp() override { ASSERT_NE(conn_, nullptr) << "the subset did not import"; }
+  void SetUp() override { ASSERT_TRUE(imported_) << "the subset did not import"; }
 
   static Database db() { return conn_->db(); }
 
@@ -110,10 +112,12 @@ class MbrainzPublished : public ::testing::Test {
 
   static Env* env_;
   static Connection* conn_;
+  static bool imported_;
 };
 
 Env* MbrainzPublished::env_ = nullptr;
 Connection* MbrainzPublished::conn_ = nullptr;
+bool MbrainzPublished::imported_ = false;
 
 // ---- query reference: inputs and binding forms ----
 
