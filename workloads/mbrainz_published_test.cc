@@ -740,8 +740,11 @@ TEST_F(MbrainzPublished, IndexPullFrom1800ReleaseYears) {
   for (const std::string& line : published) EXPECT_EQ(got.count(line), 1u) << line;
   // Anyone else started in 1813 too: the page's (take 5) cut the tie with
   // Wagner by entity id.
-  for (const std::string& line : got)
-    if (published.count(line) == 0) EXPECT_NE(line.find(" 1813:"), std::string::npos) << line;
+  for (const std::string& line : got) {
+    if (published.count(line) == 0) {
+      EXPECT_NE(line.find(" 1813:"), std::string::npos) << line;
+    }
+  }
 }
 
 }  // namespace
