@@ -1,0 +1,66 @@
+// Datomic fidelity of pull and the query functions (issue 17): each test
+// is one behaviour Datomic defines, with the page that defines it.
+#include "query_test_util.h"
+
+namespace strata {
+namespace {
+
+constexpr const char* kSchema = R"([
+  {:db/ident :artist/name :db/valueType :db.type/string :db/cardinality :db.cardinality/one}
+  {:db/ident :artist/gid :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
+  {:db/ident :artist/country :db/valueType :db.type/ref :db/cardinality :db.cardinality/one}
+  {:db/ident :p/name :db/valueType :db.type/string :db/cardinality :db.cardinality/one}
+  {:db/ident :p/age :db/valueType :db.type/long :db/cardinality :db.cardinality/one}
+  {:db/ident :p/score :db/valueType :db.type/long :db/cardinality :db.cardinality/one}
+])";
+
+class FidelityTest : public testing::QueryTest {
+ protected:
+  void SetUp() override {
+    QueryTest::SetUp();
+    Tx(kSchema);
+    Tx(R"([{:db/id "lz" :artist/name "Led Zeppelin" :artist/gid "678d88b2"}
+           {:db/id "a" :p/name "Николай Андреевич Римский-Корсаков" :p/age 30 :p/score 5}
+           {:db/id "b" :p/name "bob" :p/age 30 :p/score 5}
+           {:db/id "c" :p/name "carol" :p/age 41 :p/score 7}])");
+  }
+  std::string PullText(const std::string& pattern, const std::string& eid) {
+    auto r = Pull(db(), E(pattern), E(eid));
+    return r.ok() ? edn::Print(*r) : "error: " + r.status().message();
+  }
+};
+
+// "Datomic Pull": an attribute the entity lacks is left out of the map;
+// one the schema lacks is left out too (docs.datomic.com/query/query-pull.html,
+// and replikativ/datahike#579 quoting Datomic's behaviour for
+// [:artist/name :died-in-1966?]). Malformed patterns stay errors.
+TEST_F(FidelityTest, PullOmitsAttributesTheSchemaDoesNotHave) {
+  ExpectPull("[:artist/name :died-in-1966?]", "{lz}", R"({:artist/name "Led Zeppelin"})");
+  ExpectPull("[:died-in-1966?]", "{lz}", "nil");
+  ExpectPull("[:artist/name :no/_such {:no/such [:x]}]", "{lz}", R"({:artist/name "Led Zeppelin"})");
+  ExpectPull("[* :nope]", "{lz}", R"({:db/id {lz} :artist/name "Led Zeppelin" :artist/gid "678d88b2"})");
+  ExpectQ(R"([:find (pull ?e [:artist/name :died-in-1966?]) . :where [?e :artist/gid "678d88b2"]])",
+          R"({:artist/name "Led Zeppelin"})");
+  // Malformed: still refused, the spec named once.
+  EXPECT_EQ(PullText(R"([:artist/name "x"])", "{lz}"), "error: pull pattern: expected an attribute spec, got \"x\"");
+  EXPECT_EQ(PullText("[(:artist/name :bogus 1)]", "{lz}"),
+            "error: pull pattern: unknown attribute option :bogus in (:artist/name :bogus 1)");
+}
+
+// "Lookup Refs represent a lookup on a unique attribute as an attribute,
+// value pair" ("Identity and Uniqueness", docs.datomic.com/identity.html):
+// pull with one on a non-unique attribute is an error, as transact and
+// datoms already answer, not nil.
+TEST_F(FidelityTest, PullLookupRefNeedsAUniqueAttribute) {
+  EXPECT_EQ(PullText("[:artist/gid]", R"([:artist/name "Led Zeppelin"])"),
+            "error: lookup ref attribute :artist/name is not unique in [:artist/name \"Led Zeppelin\"]");
+  EXPECT_EQ(PullText("[:artist/name]", R"([:artist/gid "678d88b2"])"), R"({:artist/name "Led Zeppelin"})");
+  EXPECT_EQ(PullText("[:artist/name]", R"([:artist/gid "nobody"])"), "nil");
+  EXPECT_EQ(PullText("[:artist/name]", R"([:no/such 1])"), "error: unknown attribute :no/such in lookup ref [:no/such 1]");
+  auto many = PullMany(db(), E("[:artist/name]"), {E(R"([:artist/name "Led Zeppelin"])")});
+  ASSERT_FALSE(many.ok());
+  EXPECT_NE(many.status().message().find("is not unique"), std::string::npos) << many.status().message();
+}
+
+}  // namespace
+}  // namespace strata
