@@ -3,7 +3,8 @@
 // Semantics follow Clojure as Datomic uses it, with these choices: `/` of
 // two longs is a long when exact and a double otherwise (Clojure would make
 // a ratio); comparisons accept two numbers, two values of one type, or two
-// tuples, and refuse mixed types; strings count and cut by byte.
+// tuples, and refuse mixed types; strings count, cut and change case as
+// java.lang.String does (UTF-16 units, full case mappings: java_string.h).
 //
 // Bounds (hostile queries end with an error, never a crash):
 //   - integer arithmetic is checked: a result outside the long range is
@@ -26,6 +27,7 @@
 
 #include "functions.h"
 #include "relation.h"
+#include "java_string.h"
 
 namespace strata::query {
 
@@ -224,19 +226,24 @@ Result<Val> Subs(const Args& a) {
   const std::string& s = a[0].val.v.str();
   for (size_t i = 1; i < a.size(); ++i)
     if (!a[i].val.is_long()) return Status::InvalidArgument("'subs' expects integer indexes");
+  // Indexes count UTF-16 units, as Java's String.substring.
+  const int64_t len = Utf16Length(s);
   int64_t start = a[1].val.v.as_long();
-  int64_t end = a.size() == 3 ? a[2].val.v.as_long() : static_cast<int64_t>(s.size());
-  if (start < 0 || end < start || end > static_cast<int64_t>(s.size())) {
-    return Status::InvalidArgument("'subs' index out of range for " + Brief(a[0].val));
+  int64_t end = a.size() == 3 ? a[2].val.v.as_long() : len;
+  if (start < 0 || end < start || end > len) {
+    return Status::InvalidArgument("'subs' index out of range: " + Operands(a) + " (length " + std::to_string(len) +
+                                   ")");
   }
-  return S(s.substr(static_cast<size_t>(start), static_cast<size_t>(end - start)));
+  STRATA_ASSIGN_OR_RETURN(size_t from, ByteOffsetOfUtf16("subs", s, start));
+  STRATA_ASSIGN_OR_RETURN(size_t to, ByteOffsetOfUtf16("subs", s, end));
+  return S(s.substr(from, to - from));
 }
 
 Result<Val> Count(const Args& a) {
   STRATA_RETURN_IF_ERROR(Arity("count", a, 1, 1));
   const Val& v = a[0].val;
   if (v.tuple) return Val::Long(static_cast<int64_t>(v.tuple->size()));
-  if (v.is_string()) return Val::Long(static_cast<int64_t>(v.v.str().size()));
+  if (v.is_string()) return Val::Long(Utf16Length(v.v.str()));  // Java's String.length()
   if (v.is_nil()) return Val::Long(0);
   return Status::InvalidArgument("'count' expects a string or a collection, got " + Brief(v));
 }
@@ -363,12 +370,95 @@ Result<Val> StringTest(const char* name, const Args& a, bool (*test)(const std::
   return B(test(a[0].val.v.str(), a[1].val.v.str()));
 }
 
-Result<Val> Case(const char* name, const Args& a, int (*f)(int)) {
+Result<Val> Case(const char* name, const Args& a, bool upper) {
   STRATA_RETURN_IF_ERROR(Arity(name, a, 1, 1));
   STRATA_RETURN_IF_ERROR(NeedString(name, a[0].val));
-  std::string s = a[0].val.v.str();
-  for (char& c : s) c = static_cast<char>(f(static_cast<unsigned char>(c)));
-  return S(std::move(s));
+  const std::string& s = a[0].val.v.str();
+  if (s.size() * 3 > kMaxFnResult) return TooLarge(name, s.size() * 3);
+  STRATA_ASSIGN_OR_RETURN(std::string r, upper ? ToUpperJava(s) : ToLowerJava(s));
+  return S(std::move(r));
+}
+
+// clojure.string/trim, triml, trimr: Character.isWhitespace at the ends.
+Result<Val> Trim(const char* name, const Args& a, bool left, bool right) {
+  STRATA_RETURN_IF_ERROR(Arity(name, a, 1, 1));
+  STRATA_RETURN_IF_ERROR(NeedString(name, a[0].val));
+  const std::string& s = a[0].val.v.str();
+  size_t from = 0, to = s.size();
+  if (left) {
+    for (size_t pos = 0; pos < s.size();) {
+      if (!IsJavaWhitespace(NextCodePoint(s, &pos))) break;
+      from = pos;
+    }
+  }
+  if (right) {
+    size_t last_end = from;  // end of the last non-whitespace character
+    for (size_t pos = from; pos < s.size();) {
+      if (!IsJavaWhitespace(NextCodePoint(s, &pos))) last_end = pos;
+    }
+    to = last_end;
+  }
+  return S(s.substr(from, to - from));
+}
+
+bool Blank(const std::string& s) {
+  for (size_t pos = 0; pos < s.size();)
+    if (!IsJavaWhitespace(NextCodePoint(s, &pos))) return false;
+  return true;
+}
+
+// clojure.string/index-of, last-index-of: a UTF-16 index, or nil.
+Result<Val> IndexOf(const char* name, const Args& a, bool last) {
+  STRATA_RETURN_IF_ERROR(Arity(name, a, 2, 3));
+  STRATA_RETURN_IF_ERROR(NeedString(name, a[0].val));
+  STRATA_RETURN_IF_ERROR(NeedString(name, a[1].val));
+  const std::string& s = a[0].val.v.str();
+  const std::string& x = a[1].val.v.str();
+  size_t from = last ? std::string::npos : 0;
+  if (a.size() == 3) {
+    if (!a[2].val.is_long()) return Status::InvalidArgument(std::string("'") + name + "' expects an integer index");
+    const int64_t i = std::clamp<int64_t>(a[2].val.v.as_long(), 0, Utf16Length(s));
+    STRATA_ASSIGN_OR_RETURN(from, ByteOffsetOfUtf16(name, s, i));
+  }
+  const size_t at = last ? s.rfind(x, from) : s.find(x, from);
+  if (at == std::string::npos) return Val();
+  return Val::Long(Utf16Length(std::string_view(s).substr(0, at)));
+}
+
+// clojure.string/replace and replace-first with a string match (a literal:
+// strata has no regex value, re-pattern returns the pattern as a string).
+Result<Val> Replace(const char* name, const Args& a, bool first_only) {
+  STRATA_RETURN_IF_ERROR(Arity(name, a, 3, 3));
+  for (const auto& x : a) STRATA_RETURN_IF_ERROR(NeedString(name, x.val));
+  const std::string& s = a[0].val.v.str();
+  const std::string& m = a[1].val.v.str();
+  const std::string& r = a[2].val.v.str();
+  std::string out;
+  size_t pos = 0;
+  while (true) {
+    size_t at = s.find(m, pos);
+    if (at == std::string::npos) break;
+    out.append(s, pos, at - pos);
+    out += r;
+    if (out.size() > kMaxFnResult) return TooLarge(name, out.size());
+    if (m.empty()) {  // Java inserts the replacement between characters
+      if (at >= s.size()) {
+        pos = s.size();
+        break;
+      }
+      size_t next = at;
+      NextCodePoint(s, &next);
+      out.append(s, at, next - at);
+      pos = next;
+      if (first_only) break;
+      continue;
+    }
+    pos = at + m.size();
+    if (first_only) break;
+  }
+  out.append(s, std::min(pos, s.size()), std::string::npos);
+  if (out.size() > kMaxFnResult) return TooLarge(name, out.size());
+  return S(std::move(out));
 }
 
 template <typename Test>
@@ -555,14 +645,62 @@ BuiltinFn FindFunction(const std::string& name) {
       {"clojure.string/includes?", [](const Args& a) {
          return StringTest("includes?", a, [](const std::string& s, const std::string& p) { return s.find(p) != std::string::npos; });
        }},
-      {"clojure.string/lower-case", [](const Args& a) { return Case("lower-case", a, [](int c) { return std::tolower(c); }); }},
-      {"clojure.string/upper-case", [](const Args& a) { return Case("upper-case", a, [](int c) { return std::toupper(c); }); }},
+      {"clojure.string/lower-case", [](const Args& a) { return Case("lower-case", a, false); }},
+      {"clojure.string/upper-case", [](const Args& a) { return Case("upper-case", a, true); }},
       {"clojure.string/blank?", [](const Args& a) -> Result<Val> {
          STRATA_RETURN_IF_ERROR(Arity("blank?", a, 1, 1));
          if (a[0].val.is_nil()) return B(true);
          STRATA_RETURN_IF_ERROR(NeedString("blank?", a[0].val));
+         return B(Blank(a[0].val.v.str()));
+       }},
+      {"clojure.string/trim", [](const Args& a) { return Trim("trim", a, true, true); }},
+      {"clojure.string/triml", [](const Args& a) { return Trim("triml", a, true, false); }},
+      {"clojure.string/trimr", [](const Args& a) { return Trim("trimr", a, false, true); }},
+      {"clojure.string/index-of", [](const Args& a) { return IndexOf("index-of", a, false); }},
+      {"clojure.string/last-index-of", [](const Args& a) { return IndexOf("last-index-of", a, true); }},
+      {"clojure.string/replace", [](const Args& a) { return Replace("replace", a, false); }},
+      {"clojure.string/replace-first", [](const Args& a) { return Replace("replace-first", a, true); }},
+      {"clojure.string/reverse", [](const Args& a) -> Result<Val> {
+         // StringBuilder.reverse keeps surrogate pairs: by code point.
+         STRATA_RETURN_IF_ERROR(Arity("reverse", a, 1, 1));
+         STRATA_RETURN_IF_ERROR(NeedString("reverse", a[0].val));
          const std::string& s = a[0].val.v.str();
-         return B(std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c); }));
+         std::string out(s.size(), '\0');
+         size_t end = s.size();
+         for (size_t pos = 0; pos < s.size();) {
+           const size_t at = pos;
+           NextCodePoint(s, &pos);
+           end -= pos - at;
+           std::copy(s.begin() + static_cast<long>(at), s.begin() + static_cast<long>(pos), out.begin() + static_cast<long>(end));
+         }
+         return S(std::move(out));
+       }},
+      {"clojure.string/capitalize", [](const Args& a) -> Result<Val> {
+         // The first character upper-cased, the rest lower-cased.
+         STRATA_RETURN_IF_ERROR(Arity("capitalize", a, 1, 1));
+         STRATA_RETURN_IF_ERROR(NeedString("capitalize", a[0].val));
+         const std::string& s = a[0].val.v.str();
+         if (s.empty()) return a[0].val;
+         if (s.size() * 3 > kMaxFnResult) return TooLarge("capitalize", s.size() * 3);
+         size_t pos = 0;
+         NextCodePoint(s, &pos);
+         STRATA_ASSIGN_OR_RETURN(std::string head, ToUpperJava(std::string_view(s).substr(0, pos)));
+         STRATA_ASSIGN_OR_RETURN(std::string tail, ToLowerJava(std::string_view(s).substr(pos)));
+         return S(head + tail);
+       }},
+      {"clojure.string/join", [](const Args& a) -> Result<Val> {
+         STRATA_RETURN_IF_ERROR(Arity("join", a, 1, 2));
+         const Val& coll = a.back().val;
+         const std::string sep = a.size() == 2 ? StrOf(a[0].val) : "";
+         if (coll.is_nil()) return S("");
+         if (!coll.is_tuple()) return Status::InvalidArgument("'join' expects a collection, got " + Brief(coll));
+         std::string out;
+         for (size_t i = 0; i < coll.tuple->size(); ++i) {
+           if (i > 0) out += sep;
+           out += StrOf((*coll.tuple)[i]);
+           if (out.size() > kMaxFnResult) return TooLarge("join", out.size());
+         }
+         return S(std::move(out));
        }},
       {"get-else", GetElse},
       {"get-some", GetSome},

@@ -62,5 +62,39 @@ TEST_F(FidelityTest, PullLookupRefNeedsAUniqueAttribute) {
   EXPECT_NE(many.status().message().find("is not unique"), std::string::npos) << many.status().message();
 }
 
+// The string functions are Clojure's over java.lang.String ("Datomic
+// Query Reference", built-in functions: docs.datomic.com/query/query-data-reference.html;
+// String.length and substring count UTF-16 code units, toUpperCase applies
+// Unicode's full mappings: "ß" becomes "SS").
+TEST_F(FidelityTest, StringFunctionsWorkOnCharacters) {
+  auto fn = [&](const std::string& call) {
+    return Run("[:find ?x . :where [(" + call + ") ?x]]");
+  };
+  EXPECT_EQ(fn(R"(count "Николай Андреевич Римский-Корсаков")"), "34");
+  EXPECT_EQ(fn(R"(subs "Николай" 0 5)"), R"("Никол")");
+  EXPECT_EQ(fn(R"(subs "Николай" 5)"), R"("ай")");
+  EXPECT_EQ(fn(R"(clojure.string/upper-case "straße café")"), R"("STRASSE CAFÉ")");
+  EXPECT_EQ(fn(R"(clojure.string/lower-case "ΟΔΟΣ ÉTÉ")"), R"("οδος été")");
+  EXPECT_EQ(fn(R"(clojure.string/capitalize "élan VITAL")"), R"("Élan vital")");
+  // Outside the Basic Multilingual Plane a character is two UTF-16 units
+  // (Java, and DataScript's JavaScript, agree); half of one is refused.
+  EXPECT_EQ(fn(R"(count "a😀b")"), "4");
+  EXPECT_EQ(fn(R"(subs "a😀b" 1 3)"), R"("😀")");
+  EXPECT_EQ(fn(R"(subs "a😀b" 3)"), R"("b")");
+  EXPECT_NE(fn(R"(subs "a😀b" 2)").find("'subs' index 2 falls inside U+1F600"), std::string::npos)
+      << fn(R"(subs "a😀b" 2)");
+  EXPECT_NE(fn(R"(subs "Николай" 0 8)").find("index out of range"), std::string::npos);
+  EXPECT_EQ(fn(R"(clojure.string/index-of "Римский😀-Корсаков" "-")"), "9");
+  EXPECT_EQ(fn(R"(clojure.string/reverse "a😀é")"), R"("é😀a")");
+  // Character.isWhitespace: an ideographic space is one, a no-break space is not.
+  EXPECT_EQ(fn("clojure.string/trim \"\u3000 x \u3000\""), R"("x")");
+  EXPECT_EQ(fn("clojure.string/blank? \"\u2003\t\""), "true");
+  EXPECT_EQ(fn("clojure.string/blank? \"\u00a0\""), "false");
+  EXPECT_EQ(fn(R"(clojure.string/replace "a.b.c" "." "::")"), R"("a::b::c")");
+  EXPECT_EQ(fn(R"(clojure.string/join ", " ["a" 1 :k])"), R"("a, 1, :k")");
+  ExpectQ(R"([:find ?n :where [?e :p/name ?n] [(count ?n) ?c] [(> ?c 30)]])",
+          R"(#{["Николай Андреевич Римский-Корсаков"]})");
+}
+
 }  // namespace
 }  // namespace strata
