@@ -96,5 +96,57 @@ TEST_F(FidelityTest, StringFunctionsWorkOnCharacters) {
           R"(#{["Николай Андреевич Римский-Корсаков"]})");
 }
 
+// Datomic's query grammar: "pattern-name = plain-symbol" and ":in ...
+// (src-var | binding | pattern-name | rules-var)+", so a pull pattern may
+// come from an input named by a plain symbol
+// (docs.datomic.com/query/query-data-reference.html, Query Grammar).
+TEST_F(FidelityTest, PullPatternFromAPlainSymbolInput) {
+  ExpectQ(R"([:find (pull ?e pattern) . :in $ pattern ?g :where [?e :artist/gid ?g]])",
+          R"({:artist/name "Led Zeppelin"})", {db(), E("[:artist/name]"), E(R"("678d88b2")")});
+  ExpectQ(R"([:find [(pull $ ?e pat) ...] :in $ pat :where [?e :p/age 41]])", R"([{:p/name "carol" :p/age 41}])",
+          {db(), E("[:p/name :p/age :no/such]")});
+  // A ?variable scalar still works; a name :in does not bind is an error.
+  ExpectQ(R"([:find (pull ?e ?p) . :in $ ?p :where [?e :p/age 41]])", R"({:p/age 41})", {db(), E("[:p/age]")});
+  EXPECT_NE(Run("[:find (pull ?e other) :in $ pat :where [?e :p/age 41]]", {db(), E("[:p/age]")})
+                .find("pull pattern other is not bound by :in"),
+            std::string::npos);
+}
+
+// Query results are sets ("Datomic Query Reference": "find-rel ... returns
+// a set of tuples"): two people pulled to equal maps are one element, and
+// the printed set reads back through strata's own EDN reader.
+TEST_F(FidelityTest, PulledDuplicatesCollapseInASet) {
+  const std::string out = Run("[:find (pull ?e [:p/age]) :where [?e :p/age]]");
+  EXPECT_EQ(out, "#{[{:p/age 30}] [{:p/age 41}]}");
+  auto back = edn::ReadOne(out);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->items.size(), 2u);
+  // Pulled with a distinguishing attribute, each entity stays.
+  EXPECT_EQ(Run("[:find (pull ?e [:p/age]) ?n :where [?e :p/age] [?e :p/name ?n]]").find("#{"), 0u);
+  auto three = Q(E("[:find (pull ?e [:p/age]) ?e :where [?e :p/age]]"), {db()});
+  ASSERT_TRUE(three.ok());
+  EXPECT_EQ(three->items.size(), 3u);
+}
+
+// ":with ... The with variables are then removed, leaving a bag (not a
+// set!) of values" (docs.datomic.com/query/query-data-reference.html,
+// With Clause): without an aggregate the bag is the result.
+TEST_F(FidelityTest, WithWithoutAggregateIsABag) {
+  ExpectQ("[:find ?a :with ?e :where [?e :p/age ?a]]", "[[30] [30] [41]]");
+  ExpectQ("[:find ?a :where [?e :p/age ?a]]", "#{[30] [41]}");
+  ExpectQ("[:find (sum ?s) . :with ?e :where [?e :p/score ?s]]", "17");
+}
+
+// "aggregate = [aggregate-fn-name fn-arg+]; fn-arg = (variable | constant
+// | src-var)" (Query Grammar): an aggregate's leading argument may be a
+// variable bound by :in.
+TEST_F(FidelityTest, AggregateArgumentsFromInputs) {
+  ExpectQ("[:find (max ?n ?a) . :in $ ?n :where [_ :p/age ?a]]", "[30 41]", {db(), E("2")});
+  ExpectQ("[:find (min ?n ?a) . :in $ ?n :where [_ :p/age ?a]]", "[30]", {db(), E("1")});
+  ExpectQ("[:find (sample ?n ?a) . :in $ ?n :where [_ :p/age ?a]]", "[30 41]", {db(), E("5")});
+  EXPECT_NE(Run("[:find (max ?n ?a) . :where [_ :p/age ?a]]").find("aggregate argument ?n is not an :in scalar"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace strata
