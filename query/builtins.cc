@@ -242,6 +242,7 @@ Result<Val> Subs(const Args& a) {
 Result<Val> Count(const Args& a) {
   STRATA_RETURN_IF_ERROR(Arity("count", a, 1, 1));
   const Val& v = a[0].val;
+  if (v.is_map()) return Val::Long(static_cast<int64_t>(v.tuple->size() / 2));
   if (v.tuple) return Val::Long(static_cast<int64_t>(v.tuple->size()));
   if (v.is_string()) return Val::Long(Utf16Length(v.v.str()));  // Java's String.length()
   if (v.is_nil()) return Val::Long(0);
@@ -504,6 +505,128 @@ Result<Val> MakeKeyword(const Args& a) {
   return Val(Value::Keyword(a[0].val.v.str() + "/" + a[1].val.v.str()));
 }
 
+// (get coll key) and (get coll key default), as Clojure's: a map by key,
+// a set by member, a vector or string by index; anything else: default.
+Result<Val> Get(const Args& a) {
+  STRATA_RETURN_IF_ERROR(Arity("get", a, 2, 3));
+  const Val& c = a[0].val;
+  const Val& k = a[1].val;
+  const Val def = a.size() == 3 ? a[2].val : Val();
+  if (c.is_map()) {
+    for (size_t i = 0; i + 1 < c.tuple->size(); i += 2)
+      if ((*c.tuple)[i] == k) return (*c.tuple)[i + 1];
+    return def;
+  }
+  if (c.is_set()) return std::binary_search(c.tuple->begin(), c.tuple->end(), k) ? k : def;
+  if (c.is_vector() && k.is_long()) {
+    const int64_t i = k.v.as_long();
+    return i >= 0 && i < static_cast<int64_t>(c.tuple->size()) ? (*c.tuple)[static_cast<size_t>(i)] : def;
+  }
+  return def;
+}
+
+// (contains? coll key): a map's key, a set's member, a vector's or a
+// string's index; Clojure throws for anything else.
+Result<Val> Contains(const Args& a) {
+  STRATA_RETURN_IF_ERROR(Arity("contains?", a, 2, 2));
+  const Val& c = a[0].val;
+  const Val& k = a[1].val;
+  if (c.is_nil()) return B(false);
+  if (c.is_map()) {
+    for (size_t i = 0; i < c.tuple->size(); i += 2)
+      if ((*c.tuple)[i] == k) return B(true);
+    return B(false);
+  }
+  if (c.is_set()) return B(std::binary_search(c.tuple->begin(), c.tuple->end(), k));
+  const int64_t n = c.is_vector() ? static_cast<int64_t>(c.tuple->size()) : c.is_string() ? Utf16Length(c.v.str()) : -1;
+  if (n < 0) return Status::InvalidArgument("'contains?' expects a collection or a string, got " + Brief(c));
+  return B(k.is_long() && k.v.as_long() >= 0 && k.v.as_long() < n);
+}
+
+// The size of a collection or a string, or -1.
+int64_t SizeOf(const Val& v) {
+  if (v.is_map()) return static_cast<int64_t>(v.tuple->size() / 2);
+  if (v.tuple) return static_cast<int64_t>(v.tuple->size());
+  if (v.is_string()) return Utf16Length(v.v.str());
+  if (v.is_nil()) return 0;
+  return -1;
+}
+
+Result<Val> Range(const Args& a) {
+  STRATA_RETURN_IF_ERROR(Arity("range", a, 1, 3));
+  for (const auto& x : a)
+    if (!x.val.is_long()) return Status::InvalidArgument("'range' expects integers (strata has no infinite range), got " + Operands(a));
+  const int64_t start = a.size() == 1 ? 0 : a[0].val.v.as_long();
+  const int64_t end = a.size() == 1 ? a[0].val.v.as_long() : a[1].val.v.as_long();
+  const int64_t step = a.size() == 3 ? a[2].val.v.as_long() : 1;
+  if (step == 0) return Status::InvalidArgument("'range' with step 0 is infinite");
+  const __int128 count = step > 0 ? (end > start ? (static_cast<__int128>(end) - start + step - 1) / step : 0)
+                                  : (end < start ? (static_cast<__int128>(start) - end - step - 1) / -step : 0);
+  if (count * static_cast<__int128>(sizeof(Val)) > kMaxFnResult) {
+    return TooLarge("range", static_cast<uint64_t>(std::min<__int128>(count * sizeof(Val), INT64_MAX)));
+  }
+  std::vector<Val> xs;
+  xs.reserve(static_cast<size_t>(count));
+  for (__int128 i = 0, x = start; i < count; ++i, x += step) xs.push_back(Val::Long(static_cast<int64_t>(x)));
+  return Val::Tuple(std::move(xs));
+}
+
+// pr-str, prn-str (EDN, strings quoted), print-str, println-str (strings
+// bare): the arguments separated by spaces.
+Result<Val> PrintStr(const Args& a, bool readably, bool newline) {
+  std::string out;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (i > 0) out += ' ';
+    const Val& v = a[i].val;
+    out += readably ? Show(v) : v.is_nil() ? std::string("nil") : v.is_string() ? v.v.str() : Show(v);
+    if (out.size() > kMaxFnResult) return TooLarge(readably ? "pr-str" : "print-str", out.size());
+  }
+  if (newline) out += '\n';
+  return S(std::move(out));
+}
+
+// clojure.string/split by a regular expression (Java's String.split):
+// trailing empty strings dropped unless a limit is given; a limit n > 0
+// makes at most n parts.
+Result<Val> Split(const Args& a) {
+  STRATA_RETURN_IF_ERROR(Arity("split", a, 2, 3));
+  STRATA_RETURN_IF_ERROR(NeedString("split", a[0].val));
+  STRATA_RETURN_IF_ERROR(NeedString("split", a[1].val));
+  int64_t limit = 0;
+  if (a.size() == 3) {
+    if (!a[2].val.is_long()) return Status::InvalidArgument("'split' expects an integer limit");
+    limit = a[2].val.v.as_long();
+  }
+  STRATA_ASSIGN_OR_RETURN(const RE2* re, Regex("split", a[1].val.v.str()));
+  const std::string& s = a[0].val.v.str();
+  std::vector<Val> parts;
+  size_t piece = 0, pos = 0;
+  re2::StringPiece m;
+  while (pos <= s.size() && (limit <= 0 || static_cast<int64_t>(parts.size()) + 1 < limit) &&
+         re->Match(s, pos, s.size(), RE2::UNANCHORED, &m, 1)) {
+    const size_t at = static_cast<size_t>(m.data() - s.data());
+    if (m.size() == 0) {
+      if (at >= s.size()) break;
+      // A zero-width match splits between characters, never before the first.
+      if (at > 0) {
+        parts.push_back(S(s.substr(piece, at - piece)));
+        piece = at;
+      }
+      pos = at;
+      NextCodePoint(s, &pos);
+      continue;
+    }
+    parts.push_back(S(s.substr(piece, at - piece)));
+    piece = pos = at + m.size();
+  }
+  parts.push_back(S(s.substr(piece)));
+  if (limit == 0) {
+    while (parts.size() > 1 && parts.back().v.str().empty()) parts.pop_back();
+    if (parts.size() == 1 && parts[0].v.str().empty() && !s.empty()) parts.clear();
+  }
+  return Val::Tuple(std::move(parts));
+}
+
 }  // namespace
 
 // Functions that read a database or the log (dbfns.cc).
@@ -514,7 +637,9 @@ Result<Val> TxIds(const Args& a);
 Result<Val> TxData(const Args& a);
 Result<Val> Fulltext(const Args& a);
 
-BuiltinFn FindFunction(const std::string& name) {
+namespace {
+
+const std::map<std::string, BuiltinFn>& Registry() {
   static const std::map<std::string, BuiltinFn> kFns = {
       {"=", [](const Args& a) -> Result<Val> {
          STRATA_RETURN_IF_ERROR(Arity("=", a, 1, SIZE_MAX));
@@ -607,8 +732,8 @@ BuiltinFn FindFunction(const std::string& name) {
        }},
       {"vector", [](const Args& a) { return FindFunction("tuple")(a); }},
       {"list", [](const Args& a) { return FindFunction("tuple")(a); }},
-      {"vector?", [](const Args& a) { return Is("vector?", a, [](const Val& v) { return v.is_tuple(); }); }},
-      {"list?", [](const Args& a) { return Is("list?", a, [](const Val& v) { return v.is_tuple(); }); }},
+      {"vector?", [](const Args& a) { return Is("vector?", a, [](const Val& v) { return v.is_vector(); }); }},
+      {"list?", [](const Args& a) { return Is("list?", a, [](const Val& v) { return v.is_vector(); }); }},
       {"coll?", [](const Args& a) { return Is("coll?", a, [](const Val& v) { return v.is_tuple(); }); }},
       {"nil?", [](const Args& a) { return Is("nil?", a, [](const Val& v) { return v.is_nil(); }); }},
       {"some?", [](const Args& a) { return Is("some?", a, [](const Val& v) { return !v.is_nil(); }); }},
@@ -708,9 +833,114 @@ BuiltinFn FindFunction(const std::string& name) {
       {"tx-ids", TxIds},
       {"tx-data", TxData},
       {"fulltext", Fulltext},
+      {"hash-map", [](const Args& a) -> Result<Val> {
+         if (a.size() % 2 != 0) return Status::InvalidArgument("'hash-map' takes keys and values in pairs, got " + Operands(a));
+         std::vector<Val> kvs;
+         for (const auto& x : a) kvs.push_back(x.val);
+         return Val::Map(kvs);
+       }},
+      {"array-map", [](const Args& a) { return FindFunction("hash-map")(a); }},
+      {"hash-set", [](const Args& a) -> Result<Val> {
+         std::vector<Val> xs;
+         for (const auto& x : a) xs.push_back(x.val);
+         return Val::Set(std::move(xs));
+       }},
+      {"set", [](const Args& a) -> Result<Val> {
+         STRATA_RETURN_IF_ERROR(Arity("set", a, 1, 1));
+         if (a[0].val.is_nil()) return Val::Set({});
+         if (!a[0].val.is_tuple()) return Status::InvalidArgument("'set' expects a collection, got " + Brief(a[0].val));
+         return Val::Set(a[0].val.Elements());
+       }},
+      {"get", Get},
+      {"contains?", Contains},
+      {"empty?", [](const Args& a) -> Result<Val> {
+         STRATA_RETURN_IF_ERROR(Arity("empty?", a, 1, 1));
+         const int64_t n = SizeOf(a[0].val);
+         if (n < 0) return Status::InvalidArgument("'empty?' expects a collection or a string, got " + Brief(a[0].val));
+         return B(n == 0);
+       }},
+      {"not-empty", [](const Args& a) -> Result<Val> {
+         STRATA_RETURN_IF_ERROR(Arity("not-empty", a, 1, 1));
+         const int64_t n = SizeOf(a[0].val);
+         if (n < 0) return Status::InvalidArgument("'not-empty' expects a collection or a string, got " + Brief(a[0].val));
+         return n == 0 ? Val() : a[0].val;
+       }},
+      {"map?", [](const Args& a) { return Is("map?", a, [](const Val& v) { return v.is_map(); }); }},
+      {"set?", [](const Args& a) { return Is("set?", a, [](const Val& v) { return v.is_set(); }); }},
+      {"boolean?", [](const Args& a) {
+         return Is("boolean?", a, [](const Val& v) { return !v.tuple && v.v.type() == ValueType::kBoolean; });
+       }},
+      {"range", Range},
+      {"pr-str", [](const Args& a) { return PrintStr(a, true, false); }},
+      {"prn-str", [](const Args& a) { return PrintStr(a, true, true); }},
+      {"print-str", [](const Args& a) { return PrintStr(a, false, false); }},
+      {"println-str", [](const Args& a) { return PrintStr(a, false, true); }},
+      {"clojure.string/split", Split},
+      {"clojure.string/split-lines", [](const Args& a) -> Result<Val> {
+         STRATA_RETURN_IF_ERROR(Arity("split-lines", a, 1, 1));
+         Args b = a;
+         b.push_back(FnArg{S("\\r?\\n")});
+         return Split(b);
+       }},
+      {"clojure.string/trim-newline", [](const Args& a) -> Result<Val> {
+         STRATA_RETURN_IF_ERROR(Arity("trim-newline", a, 1, 1));
+         STRATA_RETURN_IF_ERROR(NeedString("trim-newline", a[0].val));
+         std::string s = a[0].val.v.str();
+         while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+         return S(std::move(s));
+       }},
   };
-  auto it = kFns.find(name);
-  return it == kFns.end() ? nullptr : it->second;
+  return kFns;
+}
+
+// Datomic's built-ins strata does not implement, and why.
+const std::map<std::string, const char*>& Refused() {
+  static const std::map<std::string, const char*> kRefused = {
+      {"rand", "results must be repeatable; the rand aggregate is deterministic"},
+      {"rand-int", "results must be repeatable"},
+      {"meta", "query values carry no metadata"},
+      {"type", "values have no JVM class"},
+      {"complement", "it takes a function, and query values are not functions"},
+      {"identical?", "object identity has no meaning for values; use ="},
+      {"and", "a Clojure macro, not a function; write the clauses one after another"},
+      {"or", "a Clojure macro, not a function; use an or clause"},
+      {"q", "nested queries are not implemented"},
+      {"datomic.api/q", "nested queries are not implemented"},
+      {"eval", "Datomic excludes it too"},
+      {"clojure.string/escape", "it takes a map or a function of characters"},
+      {"clojure.string/re-quote-replacement", "replace matches strings literally; there are no regex replacements"},
+  };
+  return kRefused;
+}
+
+}  // namespace
+
+BuiltinFn FindFunction(const std::string& name) {
+  const auto& fns = Registry();
+  auto it = fns.find(name.rfind("clojure.core/", 0) == 0 ? name.substr(13) : name);
+  return it == fns.end() ? nullptr : it->second;
+}
+
+const char* RefusalReason(const std::string& name) {
+  auto it = Refused().find(name.rfind("clojure.core/", 0) == 0 ? name.substr(13) : name);
+  return it == Refused().end() ? nullptr : it->second;
+}
+
+std::string UnknownFunction(const std::string& name) {
+  if (const char* why = RefusalReason(name)) return "not supported by strata: '" + name + "' (" + why + ")";
+  return "unknown function '" + name + "' (strata's built-ins are listed in docs/query.md)";
+}
+
+std::vector<std::string> FunctionNames() {
+  std::vector<std::string> out;
+  for (const auto& [name, _] : Registry()) out.push_back(name);
+  return out;
+}
+
+std::vector<std::string> RefusedFunctionNames() {
+  std::vector<std::string> out;
+  for (const auto& [name, _] : Refused()) out.push_back(name);
+  return out;
 }
 
 }  // namespace strata::query

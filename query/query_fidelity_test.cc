@@ -148,5 +148,49 @@ TEST_F(FidelityTest, AggregateArgumentsFromInputs) {
             std::string::npos);
 }
 
+// Datomic's expression functions include clojure.core's ("Datomic Query
+// Reference", Function Expressions: docs.datomic.com/query/query-data-reference.html;
+// the example there builds a map with hash-map). Each either works or is
+// refused as not supported, never "unknown".
+TEST_F(FidelityTest, DatomicBuiltinsWorkOrAreRefused) {
+  auto fn = [&](const std::string& call) { return Run("[:find ?x . :where [(" + call + ") ?x]]"); };
+  EXPECT_EQ(fn("hash-map :a 1 :b 2"), "{:a 1, :b 2}");
+  EXPECT_EQ(fn("get {:a 1} :a"), "1");
+  EXPECT_EQ(fn("get {:a 1} :z 9"), "9");
+  EXPECT_EQ(fn("get [10 20] 1"), "20");
+  EXPECT_EQ(fn("hash-set 3 1 3"), "#{1 3}");
+  EXPECT_EQ(fn("set [2 2 1]"), "#{1 2}");
+  EXPECT_EQ(fn("contains? #{1 2} 2"), "true");
+  EXPECT_EQ(fn("contains? {:a 1} :b"), "false");
+  EXPECT_EQ(fn("contains? [5 6] 1"), "true");
+  EXPECT_EQ(fn("count {:a 1 :b 2}"), "2");
+  EXPECT_EQ(fn("empty? []"), "true");
+  EXPECT_EQ(fn("not-empty \"\""), "nil");
+  EXPECT_EQ(fn("range 1 7 2"), "[1 3 5]");
+  EXPECT_EQ(fn("pr-str \"a\" :k 1"), R"("\"a\" :k 1")");
+  EXPECT_EQ(fn("print-str \"a\" :k 1"), R"("a :k 1")");
+  EXPECT_EQ(fn("clojure.string/split \"a1b22c\" \"[0-9]+\""), R"(["a" "b" "c"])");
+  EXPECT_EQ(fn("clojure.string/split \"a,b,,\" \",\""), R"(["a" "b"])");
+  EXPECT_EQ(fn("clojure.core/inc 41"), "42");
+  ExpectQ("[:find ?k ?v :in ?m :where [(identity ?m) [[?k ?v]]]]", "#{[:a 1] [:b 2]}", {E("{:a 1 :b 2}")});
+  ExpectQ("[:find ?n :where [?e :p/name ?n] [(hash-map :who ?n) ?m] [(get ?m :who) ?w] [(= ?w \"bob\")]]",
+          R"(#{["bob"]})");
+  for (const char* refused : {"rand-int 5", "meta ?x", "type 1", "identical? 1 1", "q 1"}) {
+    EXPECT_EQ(fn(refused).rfind("error: not supported by strata: '", 0), 0u) << refused << ": " << fn(refused);
+  }
+  EXPECT_EQ(fn("frobnicate 1").rfind("error: unknown function 'frobnicate'", 0), 0u) << fn("frobnicate 1");
+}
+
+// "fulltext ... requires a fulltext index" (Datomic Query Reference,
+// fulltext): an attribute without :db/fulltext true is refused.
+TEST_F(FidelityTest, FulltextNeedsAFulltextAttribute) {
+  Tx(R"([{:db/ident :doc/text :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/fulltext true}])");
+  Tx(R"([{:db/id "d" :doc/text "the quick brown fox"}])");
+  ExpectQ(R"([:find ?e :where [(fulltext $ :doc/text "quick fox") [[?e]]]])", "#{[{d}]}");
+  EXPECT_NE(Run(R"([:find ?e :where [(fulltext $ :p/name "bob") [[?e]]]])")
+                .find("not supported by strata: 'fulltext' on :p/name, which has no fulltext index"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace strata
