@@ -928,6 +928,10 @@ const char* RefusalReason(const std::string& name) {
 
 std::string UnknownFunction(const std::string& name) {
   if (const char* why = RefusalReason(name)) return "not supported by strata: '" + name + "' (" + why + ")";
+  if (name.find('/') != std::string::npos && name.rfind("clojure.", 0) != 0) {
+    return "not supported by strata: '" + name +
+           "' (strata calls only its built-in functions; Datomic would load this one from the classpath)";
+  }
   return "unknown function '" + name + "' (strata's built-ins are listed in docs/query.md)";
 }
 

@@ -145,6 +145,10 @@ Result<edn::Node> BuildResult(Evaluator& ev, const Query& q, Ctx& ctx, const std
     if (f.kind == FindElem::kAgg && f.fn != "count" && f.fn != "count-distinct" && f.fn != "distinct" &&
         f.fn != "sum" && f.fn != "avg" && f.fn != "median" && f.fn != "variance" && f.fn != "stddev" &&
         f.fn != "min" && f.fn != "max" && f.fn != "sample" && f.fn != "rand") {
+      if (f.fn.find('/') != std::string::npos) {
+        return Status::InvalidArgument("not supported by strata: custom aggregate '" + f.fn +
+                                       "' (strata calls only its built-in aggregates) in :find " + edn::Print(f.form));
+      }
       return Status::InvalidArgument("unknown aggregate '" + f.fn + "' in :find " + edn::Print(f.form));
     }
   }

@@ -64,6 +64,9 @@ Status ApplyOption(const edn::Node& opt, const edn::Node& value, const edn::Node
     else return Bad(":limit takes a non-negative number or nil", spec);
   } else if (opt.is_keyword("default")) {
     out->def = value;
+  } else if (opt.is_keyword("xform")) {
+    return Status::InvalidArgument("not supported by strata: pull option :xform (it names a Clojure function, and "
+                                   "strata calls none) in " + edn::Print(spec));
   } else {
     return Bad("unknown attribute option " + edn::Print(opt), spec);
   }
