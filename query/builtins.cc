@@ -375,8 +375,8 @@ Result<Val> Case(const char* name, const Args& a, bool upper) {
   STRATA_RETURN_IF_ERROR(Arity(name, a, 1, 1));
   STRATA_RETURN_IF_ERROR(NeedString(name, a[0].val));
   const std::string& s = a[0].val.v.str();
-  if (s.size() * 3 > kMaxFnResult) return TooLarge(name, s.size() * 3);
   STRATA_ASSIGN_OR_RETURN(std::string r, upper ? ToUpperJava(s) : ToLowerJava(s));
+  if (r.size() > kMaxFnResult) return TooLarge(name, r.size());  // a full mapping may grow a string
   return S(std::move(r));
 }
 
@@ -806,11 +806,11 @@ const std::map<std::string, BuiltinFn>& Registry() {
          STRATA_RETURN_IF_ERROR(NeedString("capitalize", a[0].val));
          const std::string& s = a[0].val.v.str();
          if (s.empty()) return a[0].val;
-         if (s.size() * 3 > kMaxFnResult) return TooLarge("capitalize", s.size() * 3);
          size_t pos = 0;
          NextCodePoint(s, &pos);
          STRATA_ASSIGN_OR_RETURN(std::string head, ToUpperJava(std::string_view(s).substr(0, pos)));
          STRATA_ASSIGN_OR_RETURN(std::string tail, ToLowerJava(std::string_view(s).substr(pos)));
+         if (head.size() + tail.size() > kMaxFnResult) return TooLarge("capitalize", head.size() + tail.size());
          return S(head + tail);
        }},
       {"clojure.string/join", [](const Args& a) -> Result<Val> {

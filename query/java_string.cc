@@ -59,11 +59,18 @@ Result<std::string> MapCase(std::string_view s, bool upper) {
   err = U_ZERO_ERROR;
   u_strFromUTF8(in.data(), n16 + 1, nullptr, s.data(), static_cast<int32_t>(s.size()), &err);
   if (U_FAILURE(err)) return Status::InvalidArgument(std::string("case mapping: ") + u_errorName(err));
-  // A full mapping grows a string at most 3 times (ΐ -> Ϊ́ is 3 units).
-  std::vector<UChar> out(static_cast<size_t>(n16) * 3 + 1);
+  // The mapped length first (a full mapping may grow: ß -> SS), then the mapping.
+  auto map = [&](UChar* dest, int32_t cap) {
+    return upper ? u_strToUpper(dest, cap, in.data(), n16, "", &err) : u_strToLower(dest, cap, in.data(), n16, "", &err);
+  };
   err = U_ZERO_ERROR;
-  const int32_t m = upper ? u_strToUpper(out.data(), static_cast<int32_t>(out.size()), in.data(), n16, "", &err)
-                          : u_strToLower(out.data(), static_cast<int32_t>(out.size()), in.data(), n16, "", &err);
+  const int32_t m = map(nullptr, 0);
+  if (err != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(err)) {
+    return Status::InvalidArgument(std::string("case mapping: ") + u_errorName(err));
+  }
+  std::vector<UChar> out(static_cast<size_t>(m) + 1);
+  err = U_ZERO_ERROR;
+  map(out.data(), m + 1);
   if (U_FAILURE(err)) return Status::InvalidArgument(std::string("case mapping: ") + u_errorName(err));
   int32_t n8 = 0;
   err = U_ZERO_ERROR;

@@ -155,6 +155,7 @@ TEST_F(FidelityTest, AggregateArgumentsFromInputs) {
 TEST_F(FidelityTest, DatomicBuiltinsWorkOrAreRefused) {
   auto fn = [&](const std::string& call) { return Run("[:find ?x . :where [(" + call + ") ?x]]"); };
   EXPECT_EQ(fn("hash-map :a 1 :b 2"), "{:a 1, :b 2}");
+  EXPECT_EQ(fn("hash-map :b 1 :a 2 :b 3"), "{:a 2, :b 3}");  // a later value of a key wins
   EXPECT_EQ(fn("get {:a 1} :a"), "1");
   EXPECT_EQ(fn("get {:a 1} :z 9"), "9");
   EXPECT_EQ(fn("get [10 20] 1"), "20");

@@ -15,17 +15,15 @@ Val Val::Set(std::vector<Val> xs) {
 
 Val Val::Map(const std::vector<Val>& kvs) {
   std::vector<std::pair<Val, Val>> pairs;
-  for (size_t i = 0; i + 1 < kvs.size(); i += 2) {
-    auto it = std::find_if(pairs.begin(), pairs.end(), [&](const auto& p) { return p.first == kvs[i]; });
-    if (it != pairs.end()) it->second = kvs[i + 1];
-    else pairs.emplace_back(kvs[i], kvs[i + 1]);
-  }
-  std::sort(pairs.begin(), pairs.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+  for (size_t i = 0; i + 1 < kvs.size(); i += 2) pairs.emplace_back(kvs[i], kvs[i + 1]);
+  // Sorted by key, stably, so of equal keys the last written comes last.
+  std::stable_sort(pairs.begin(), pairs.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
   std::vector<Val> flat;
   flat.reserve(2 * pairs.size());
-  for (auto& [k, v] : pairs) {
-    flat.push_back(std::move(k));
-    flat.push_back(std::move(v));
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    if (i + 1 < pairs.size() && pairs[i + 1].first == pairs[i].first) continue;
+    flat.push_back(std::move(pairs[i].first));
+    flat.push_back(std::move(pairs[i].second));
   }
   Val t = Tuple(std::move(flat));
   t.coll = Coll::kMap;
