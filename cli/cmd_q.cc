@@ -253,7 +253,7 @@ void AddQueryCommands(CLI::App& app, int* exit_code) {
   auto p = std::make_shared<PullArgs>();
   CLI::App* pc = app.add_subcommand(
       "pull", "Pull a pattern from an entity. Example:\n"
-              "  strata pull --db DIR '[:artist/name {:artist/country [:country/name]}]' '[:artist/name \"Led Zeppelin\"]'");
+              "  strata pull --db DIR '[:artist/name {:artist/country [:country/name]}]' '[:artist/gid #uuid \"678d88b2-87b0-403b-b63d-5da7465aecc3\"]'");
   AddViewFlags(pc, p.get());
   pc->add_option("pattern", p->pattern, "the pull pattern, EDN")->required()->option_text("PATTERN");
   pc->add_option("entity", p->entity, "an entity id, ident or lookup ref, EDN")->required()->option_text("ENTITY");

@@ -134,8 +134,8 @@ TEST_F(QueryCommandsTest, Errors) {
   EXPECT_EQ(Cli({"q", "--db", dir_, "[:find ?e :in $ % :where (r ?e)]"}, &out, &err), 1);
   EXPECT_NE(err.find("--rules FILE"), std::string::npos) << err;
   EXPECT_EQ(Cli({"q", "--db", dir_ + "-missing", "[:find ?e :where [?e :item/id]]"}, &out, &err), 1);
-  EXPECT_EQ(Cli({"pull", "--db", dir_, "[:item/nope]", "1"}, &out, &err), 1);
-  EXPECT_NE(err.find("unknown attribute :item/nope"), std::string::npos) << err;
+  EXPECT_EQ(Cli({"pull", "--db", dir_, "[(:item/id :bogus 1)]", "1"}, &out, &err), 1);
+  EXPECT_NE(err.find("unknown attribute option :bogus"), std::string::npos) << err;
   EXPECT_EQ(Cli({"q", "--db", dir_, "[:find"}, &out, &err), 1);
   EXPECT_NE(err.find("query: EDN"), std::string::npos) << err;
 }

@@ -3,7 +3,8 @@
 // Semantics follow Clojure as Datomic uses it, with these choices: `/` of
 // two longs is a long when exact and a double otherwise (Clojure would make
 // a ratio); comparisons accept two numbers, two values of one type, or two
-// tuples, and refuse mixed types; strings count and cut by byte.
+// tuples, and refuse mixed types; strings count, cut and change case as
+// java.lang.String does (UTF-16 units, full case mappings: java_string.h).
 //
 // Bounds (hostile queries end with an error, never a crash):
 //   - integer arithmetic is checked: a result outside the long range is
@@ -26,6 +27,7 @@
 
 #include "functions.h"
 #include "relation.h"
+#include "java_string.h"
 
 namespace strata::query {
 
@@ -224,19 +226,25 @@ Result<Val> Subs(const Args& a) {
   const std::string& s = a[0].val.v.str();
   for (size_t i = 1; i < a.size(); ++i)
     if (!a[i].val.is_long()) return Status::InvalidArgument("'subs' expects integer indexes");
+  // Indexes count UTF-16 units, as Java's String.substring.
+  const int64_t len = Utf16Length(s);
   int64_t start = a[1].val.v.as_long();
-  int64_t end = a.size() == 3 ? a[2].val.v.as_long() : static_cast<int64_t>(s.size());
-  if (start < 0 || end < start || end > static_cast<int64_t>(s.size())) {
-    return Status::InvalidArgument("'subs' index out of range for " + Brief(a[0].val));
+  int64_t end = a.size() == 3 ? a[2].val.v.as_long() : len;
+  if (start < 0 || end < start || end > len) {
+    return Status::InvalidArgument("'subs' index out of range: " + Operands(a) + " (length " + std::to_string(len) +
+                                   ")");
   }
-  return S(s.substr(static_cast<size_t>(start), static_cast<size_t>(end - start)));
+  STRATA_ASSIGN_OR_RETURN(size_t from, ByteOffsetOfUtf16("subs", s, start));
+  STRATA_ASSIGN_OR_RETURN(size_t to, ByteOffsetOfUtf16("subs", s, end));
+  return S(s.substr(from, to - from));
 }
 
 Result<Val> Count(const Args& a) {
   STRATA_RETURN_IF_ERROR(Arity("count", a, 1, 1));
   const Val& v = a[0].val;
+  if (v.is_map()) return Val::Long(static_cast<int64_t>(v.tuple->size() / 2));
   if (v.tuple) return Val::Long(static_cast<int64_t>(v.tuple->size()));
-  if (v.is_string()) return Val::Long(static_cast<int64_t>(v.v.str().size()));
+  if (v.is_string()) return Val::Long(Utf16Length(v.v.str()));  // Java's String.length()
   if (v.is_nil()) return Val::Long(0);
   return Status::InvalidArgument("'count' expects a string or a collection, got " + Brief(v));
 }
@@ -363,12 +371,95 @@ Result<Val> StringTest(const char* name, const Args& a, bool (*test)(const std::
   return B(test(a[0].val.v.str(), a[1].val.v.str()));
 }
 
-Result<Val> Case(const char* name, const Args& a, int (*f)(int)) {
+Result<Val> Case(const char* name, const Args& a, bool upper) {
   STRATA_RETURN_IF_ERROR(Arity(name, a, 1, 1));
   STRATA_RETURN_IF_ERROR(NeedString(name, a[0].val));
-  std::string s = a[0].val.v.str();
-  for (char& c : s) c = static_cast<char>(f(static_cast<unsigned char>(c)));
-  return S(std::move(s));
+  const std::string& s = a[0].val.v.str();
+  STRATA_ASSIGN_OR_RETURN(std::string r, upper ? ToUpperJava(s) : ToLowerJava(s));
+  if (r.size() > kMaxFnResult) return TooLarge(name, r.size());  // a full mapping may grow a string
+  return S(std::move(r));
+}
+
+// clojure.string/trim, triml, trimr: Character.isWhitespace at the ends.
+Result<Val> Trim(const char* name, const Args& a, bool left, bool right) {
+  STRATA_RETURN_IF_ERROR(Arity(name, a, 1, 1));
+  STRATA_RETURN_IF_ERROR(NeedString(name, a[0].val));
+  const std::string& s = a[0].val.v.str();
+  size_t from = 0, to = s.size();
+  if (left) {
+    for (size_t pos = 0; pos < s.size();) {
+      if (!IsJavaWhitespace(NextCodePoint(s, &pos))) break;
+      from = pos;
+    }
+  }
+  if (right) {
+    size_t last_end = from;  // end of the last non-whitespace character
+    for (size_t pos = from; pos < s.size();) {
+      if (!IsJavaWhitespace(NextCodePoint(s, &pos))) last_end = pos;
+    }
+    to = last_end;
+  }
+  return S(s.substr(from, to - from));
+}
+
+bool Blank(const std::string& s) {
+  for (size_t pos = 0; pos < s.size();)
+    if (!IsJavaWhitespace(NextCodePoint(s, &pos))) return false;
+  return true;
+}
+
+// clojure.string/index-of, last-index-of: a UTF-16 index, or nil.
+Result<Val> IndexOf(const char* name, const Args& a, bool last) {
+  STRATA_RETURN_IF_ERROR(Arity(name, a, 2, 3));
+  STRATA_RETURN_IF_ERROR(NeedString(name, a[0].val));
+  STRATA_RETURN_IF_ERROR(NeedString(name, a[1].val));
+  const std::string& s = a[0].val.v.str();
+  const std::string& x = a[1].val.v.str();
+  size_t from = last ? std::string::npos : 0;
+  if (a.size() == 3) {
+    if (!a[2].val.is_long()) return Status::InvalidArgument(std::string("'") + name + "' expects an integer index");
+    const int64_t i = std::clamp<int64_t>(a[2].val.v.as_long(), 0, Utf16Length(s));
+    STRATA_ASSIGN_OR_RETURN(from, ByteOffsetOfUtf16(name, s, i));
+  }
+  const size_t at = last ? s.rfind(x, from) : s.find(x, from);
+  if (at == std::string::npos) return Val();
+  return Val::Long(Utf16Length(std::string_view(s).substr(0, at)));
+}
+
+// clojure.string/replace and replace-first with a string match (a literal:
+// strata has no regex value, re-pattern returns the pattern as a string).
+Result<Val> Replace(const char* name, const Args& a, bool first_only) {
+  STRATA_RETURN_IF_ERROR(Arity(name, a, 3, 3));
+  for (const auto& x : a) STRATA_RETURN_IF_ERROR(NeedString(name, x.val));
+  const std::string& s = a[0].val.v.str();
+  const std::string& m = a[1].val.v.str();
+  const std::string& r = a[2].val.v.str();
+  std::string out;
+  size_t pos = 0;
+  while (true) {
+    size_t at = s.find(m, pos);
+    if (at == std::string::npos) break;
+    out.append(s, pos, at - pos);
+    out += r;
+    if (out.size() > kMaxFnResult) return TooLarge(name, out.size());
+    if (m.empty()) {  // Java inserts the replacement between characters
+      if (at >= s.size()) {
+        pos = s.size();
+        break;
+      }
+      size_t next = at;
+      NextCodePoint(s, &next);
+      out.append(s, at, next - at);
+      pos = next;
+      if (first_only) break;
+      continue;
+    }
+    pos = at + m.size();
+    if (first_only) break;
+  }
+  out.append(s, std::min(pos, s.size()), std::string::npos);
+  if (out.size() > kMaxFnResult) return TooLarge(name, out.size());
+  return S(std::move(out));
 }
 
 template <typename Test>
@@ -414,6 +505,128 @@ Result<Val> MakeKeyword(const Args& a) {
   return Val(Value::Keyword(a[0].val.v.str() + "/" + a[1].val.v.str()));
 }
 
+// (get coll key) and (get coll key default), as Clojure's: a map by key,
+// a set by member, a vector or string by index; anything else: default.
+Result<Val> Get(const Args& a) {
+  STRATA_RETURN_IF_ERROR(Arity("get", a, 2, 3));
+  const Val& c = a[0].val;
+  const Val& k = a[1].val;
+  const Val def = a.size() == 3 ? a[2].val : Val();
+  if (c.is_map()) {
+    for (size_t i = 0; i + 1 < c.tuple->size(); i += 2)
+      if ((*c.tuple)[i] == k) return (*c.tuple)[i + 1];
+    return def;
+  }
+  if (c.is_set()) return std::binary_search(c.tuple->begin(), c.tuple->end(), k) ? k : def;
+  if (c.is_vector() && k.is_long()) {
+    const int64_t i = k.v.as_long();
+    return i >= 0 && i < static_cast<int64_t>(c.tuple->size()) ? (*c.tuple)[static_cast<size_t>(i)] : def;
+  }
+  return def;
+}
+
+// (contains? coll key): a map's key, a set's member, a vector's or a
+// string's index; Clojure throws for anything else.
+Result<Val> Contains(const Args& a) {
+  STRATA_RETURN_IF_ERROR(Arity("contains?", a, 2, 2));
+  const Val& c = a[0].val;
+  const Val& k = a[1].val;
+  if (c.is_nil()) return B(false);
+  if (c.is_map()) {
+    for (size_t i = 0; i < c.tuple->size(); i += 2)
+      if ((*c.tuple)[i] == k) return B(true);
+    return B(false);
+  }
+  if (c.is_set()) return B(std::binary_search(c.tuple->begin(), c.tuple->end(), k));
+  const int64_t n = c.is_vector() ? static_cast<int64_t>(c.tuple->size()) : c.is_string() ? Utf16Length(c.v.str()) : -1;
+  if (n < 0) return Status::InvalidArgument("'contains?' expects a collection or a string, got " + Brief(c));
+  return B(k.is_long() && k.v.as_long() >= 0 && k.v.as_long() < n);
+}
+
+// The size of a collection or a string, or -1.
+int64_t SizeOf(const Val& v) {
+  if (v.is_map()) return static_cast<int64_t>(v.tuple->size() / 2);
+  if (v.tuple) return static_cast<int64_t>(v.tuple->size());
+  if (v.is_string()) return Utf16Length(v.v.str());
+  if (v.is_nil()) return 0;
+  return -1;
+}
+
+Result<Val> Range(const Args& a) {
+  STRATA_RETURN_IF_ERROR(Arity("range", a, 1, 3));
+  for (const auto& x : a)
+    if (!x.val.is_long()) return Status::InvalidArgument("'range' expects integers (strata has no infinite range), got " + Operands(a));
+  const int64_t start = a.size() == 1 ? 0 : a[0].val.v.as_long();
+  const int64_t end = a.size() == 1 ? a[0].val.v.as_long() : a[1].val.v.as_long();
+  const int64_t step = a.size() == 3 ? a[2].val.v.as_long() : 1;
+  if (step == 0) return Status::InvalidArgument("'range' with step 0 is infinite");
+  const __int128 count = step > 0 ? (end > start ? (static_cast<__int128>(end) - start + step - 1) / step : 0)
+                                  : (end < start ? (static_cast<__int128>(start) - end - step - 1) / -step : 0);
+  if (count * static_cast<__int128>(sizeof(Val)) > kMaxFnResult) {
+    return TooLarge("range", static_cast<uint64_t>(std::min<__int128>(count * sizeof(Val), INT64_MAX)));
+  }
+  std::vector<Val> xs;
+  xs.reserve(static_cast<size_t>(count));
+  for (__int128 i = 0, x = start; i < count; ++i, x += step) xs.push_back(Val::Long(static_cast<int64_t>(x)));
+  return Val::Tuple(std::move(xs));
+}
+
+// pr-str, prn-str (EDN, strings quoted), print-str, println-str (strings
+// bare): the arguments separated by spaces.
+Result<Val> PrintStr(const Args& a, bool readably, bool newline) {
+  std::string out;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (i > 0) out += ' ';
+    const Val& v = a[i].val;
+    out += readably ? Show(v) : v.is_nil() ? std::string("nil") : v.is_string() ? v.v.str() : Show(v);
+    if (out.size() > kMaxFnResult) return TooLarge(readably ? "pr-str" : "print-str", out.size());
+  }
+  if (newline) out += '\n';
+  return S(std::move(out));
+}
+
+// clojure.string/split by a regular expression (Java's String.split):
+// trailing empty strings dropped unless a limit is given; a limit n > 0
+// makes at most n parts.
+Result<Val> Split(const Args& a) {
+  STRATA_RETURN_IF_ERROR(Arity("split", a, 2, 3));
+  STRATA_RETURN_IF_ERROR(NeedString("split", a[0].val));
+  STRATA_RETURN_IF_ERROR(NeedString("split", a[1].val));
+  int64_t limit = 0;
+  if (a.size() == 3) {
+    if (!a[2].val.is_long()) return Status::InvalidArgument("'split' expects an integer limit");
+    limit = a[2].val.v.as_long();
+  }
+  STRATA_ASSIGN_OR_RETURN(const RE2* re, Regex("split", a[1].val.v.str()));
+  const std::string& s = a[0].val.v.str();
+  std::vector<Val> parts;
+  size_t piece = 0, pos = 0;
+  re2::StringPiece m;
+  while (pos <= s.size() && (limit <= 0 || static_cast<int64_t>(parts.size()) + 1 < limit) &&
+         re->Match(s, pos, s.size(), RE2::UNANCHORED, &m, 1)) {
+    const size_t at = static_cast<size_t>(m.data() - s.data());
+    if (m.size() == 0) {
+      if (at >= s.size()) break;
+      // A zero-width match splits between characters, never before the first.
+      if (at > 0) {
+        parts.push_back(S(s.substr(piece, at - piece)));
+        piece = at;
+      }
+      pos = at;
+      NextCodePoint(s, &pos);
+      continue;
+    }
+    parts.push_back(S(s.substr(piece, at - piece)));
+    piece = pos = at + m.size();
+  }
+  parts.push_back(S(s.substr(piece)));
+  if (limit == 0) {
+    while (parts.size() > 1 && parts.back().v.str().empty()) parts.pop_back();
+    if (parts.size() == 1 && parts[0].v.str().empty() && !s.empty()) parts.clear();
+  }
+  return Val::Tuple(std::move(parts));
+}
+
 }  // namespace
 
 // Functions that read a database or the log (dbfns.cc).
@@ -424,7 +637,9 @@ Result<Val> TxIds(const Args& a);
 Result<Val> TxData(const Args& a);
 Result<Val> Fulltext(const Args& a);
 
-BuiltinFn FindFunction(const std::string& name) {
+namespace {
+
+const std::map<std::string, BuiltinFn>& Registry() {
   static const std::map<std::string, BuiltinFn> kFns = {
       {"=", [](const Args& a) -> Result<Val> {
          STRATA_RETURN_IF_ERROR(Arity("=", a, 1, SIZE_MAX));
@@ -517,8 +732,8 @@ BuiltinFn FindFunction(const std::string& name) {
        }},
       {"vector", [](const Args& a) { return FindFunction("tuple")(a); }},
       {"list", [](const Args& a) { return FindFunction("tuple")(a); }},
-      {"vector?", [](const Args& a) { return Is("vector?", a, [](const Val& v) { return v.is_tuple(); }); }},
-      {"list?", [](const Args& a) { return Is("list?", a, [](const Val& v) { return v.is_tuple(); }); }},
+      {"vector?", [](const Args& a) { return Is("vector?", a, [](const Val& v) { return v.is_vector(); }); }},
+      {"list?", [](const Args& a) { return Is("list?", a, [](const Val& v) { return v.is_vector(); }); }},
       {"coll?", [](const Args& a) { return Is("coll?", a, [](const Val& v) { return v.is_tuple(); }); }},
       {"nil?", [](const Args& a) { return Is("nil?", a, [](const Val& v) { return v.is_nil(); }); }},
       {"some?", [](const Args& a) { return Is("some?", a, [](const Val& v) { return !v.is_nil(); }); }},
@@ -555,14 +770,62 @@ BuiltinFn FindFunction(const std::string& name) {
       {"clojure.string/includes?", [](const Args& a) {
          return StringTest("includes?", a, [](const std::string& s, const std::string& p) { return s.find(p) != std::string::npos; });
        }},
-      {"clojure.string/lower-case", [](const Args& a) { return Case("lower-case", a, [](int c) { return std::tolower(c); }); }},
-      {"clojure.string/upper-case", [](const Args& a) { return Case("upper-case", a, [](int c) { return std::toupper(c); }); }},
+      {"clojure.string/lower-case", [](const Args& a) { return Case("lower-case", a, false); }},
+      {"clojure.string/upper-case", [](const Args& a) { return Case("upper-case", a, true); }},
       {"clojure.string/blank?", [](const Args& a) -> Result<Val> {
          STRATA_RETURN_IF_ERROR(Arity("blank?", a, 1, 1));
          if (a[0].val.is_nil()) return B(true);
          STRATA_RETURN_IF_ERROR(NeedString("blank?", a[0].val));
+         return B(Blank(a[0].val.v.str()));
+       }},
+      {"clojure.string/trim", [](const Args& a) { return Trim("trim", a, true, true); }},
+      {"clojure.string/triml", [](const Args& a) { return Trim("triml", a, true, false); }},
+      {"clojure.string/trimr", [](const Args& a) { return Trim("trimr", a, false, true); }},
+      {"clojure.string/index-of", [](const Args& a) { return IndexOf("index-of", a, false); }},
+      {"clojure.string/last-index-of", [](const Args& a) { return IndexOf("last-index-of", a, true); }},
+      {"clojure.string/replace", [](const Args& a) { return Replace("replace", a, false); }},
+      {"clojure.string/replace-first", [](const Args& a) { return Replace("replace-first", a, true); }},
+      {"clojure.string/reverse", [](const Args& a) -> Result<Val> {
+         // StringBuilder.reverse keeps surrogate pairs: by code point.
+         STRATA_RETURN_IF_ERROR(Arity("reverse", a, 1, 1));
+         STRATA_RETURN_IF_ERROR(NeedString("reverse", a[0].val));
          const std::string& s = a[0].val.v.str();
-         return B(std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c); }));
+         std::string out(s.size(), '\0');
+         size_t end = s.size();
+         for (size_t pos = 0; pos < s.size();) {
+           const size_t at = pos;
+           NextCodePoint(s, &pos);
+           end -= pos - at;
+           std::copy(s.begin() + static_cast<long>(at), s.begin() + static_cast<long>(pos), out.begin() + static_cast<long>(end));
+         }
+         return S(std::move(out));
+       }},
+      {"clojure.string/capitalize", [](const Args& a) -> Result<Val> {
+         // The first character upper-cased, the rest lower-cased.
+         STRATA_RETURN_IF_ERROR(Arity("capitalize", a, 1, 1));
+         STRATA_RETURN_IF_ERROR(NeedString("capitalize", a[0].val));
+         const std::string& s = a[0].val.v.str();
+         if (s.empty()) return a[0].val;
+         size_t pos = 0;
+         NextCodePoint(s, &pos);
+         STRATA_ASSIGN_OR_RETURN(std::string head, ToUpperJava(std::string_view(s).substr(0, pos)));
+         STRATA_ASSIGN_OR_RETURN(std::string tail, ToLowerJava(std::string_view(s).substr(pos)));
+         if (head.size() + tail.size() > kMaxFnResult) return TooLarge("capitalize", head.size() + tail.size());
+         return S(head + tail);
+       }},
+      {"clojure.string/join", [](const Args& a) -> Result<Val> {
+         STRATA_RETURN_IF_ERROR(Arity("join", a, 1, 2));
+         const Val& coll = a.back().val;
+         const std::string sep = a.size() == 2 ? StrOf(a[0].val) : "";
+         if (coll.is_nil()) return S("");
+         if (!coll.is_tuple()) return Status::InvalidArgument("'join' expects a collection, got " + Brief(coll));
+         std::string out;
+         for (size_t i = 0; i < coll.tuple->size(); ++i) {
+           if (i > 0) out += sep;
+           out += StrOf((*coll.tuple)[i]);
+           if (out.size() > kMaxFnResult) return TooLarge("join", out.size());
+         }
+         return S(std::move(out));
        }},
       {"get-else", GetElse},
       {"get-some", GetSome},
@@ -570,9 +833,118 @@ BuiltinFn FindFunction(const std::string& name) {
       {"tx-ids", TxIds},
       {"tx-data", TxData},
       {"fulltext", Fulltext},
+      {"hash-map", [](const Args& a) -> Result<Val> {
+         if (a.size() % 2 != 0) return Status::InvalidArgument("'hash-map' takes keys and values in pairs, got " + Operands(a));
+         std::vector<Val> kvs;
+         for (const auto& x : a) kvs.push_back(x.val);
+         return Val::Map(kvs);
+       }},
+      {"array-map", [](const Args& a) { return FindFunction("hash-map")(a); }},
+      {"hash-set", [](const Args& a) -> Result<Val> {
+         std::vector<Val> xs;
+         for (const auto& x : a) xs.push_back(x.val);
+         return Val::Set(std::move(xs));
+       }},
+      {"set", [](const Args& a) -> Result<Val> {
+         STRATA_RETURN_IF_ERROR(Arity("set", a, 1, 1));
+         if (a[0].val.is_nil()) return Val::Set({});
+         if (!a[0].val.is_tuple()) return Status::InvalidArgument("'set' expects a collection, got " + Brief(a[0].val));
+         return Val::Set(a[0].val.Elements());
+       }},
+      {"get", Get},
+      {"contains?", Contains},
+      {"empty?", [](const Args& a) -> Result<Val> {
+         STRATA_RETURN_IF_ERROR(Arity("empty?", a, 1, 1));
+         const int64_t n = SizeOf(a[0].val);
+         if (n < 0) return Status::InvalidArgument("'empty?' expects a collection or a string, got " + Brief(a[0].val));
+         return B(n == 0);
+       }},
+      {"not-empty", [](const Args& a) -> Result<Val> {
+         STRATA_RETURN_IF_ERROR(Arity("not-empty", a, 1, 1));
+         const int64_t n = SizeOf(a[0].val);
+         if (n < 0) return Status::InvalidArgument("'not-empty' expects a collection or a string, got " + Brief(a[0].val));
+         return n == 0 ? Val() : a[0].val;
+       }},
+      {"map?", [](const Args& a) { return Is("map?", a, [](const Val& v) { return v.is_map(); }); }},
+      {"set?", [](const Args& a) { return Is("set?", a, [](const Val& v) { return v.is_set(); }); }},
+      {"boolean?", [](const Args& a) {
+         return Is("boolean?", a, [](const Val& v) { return !v.tuple && v.v.type() == ValueType::kBoolean; });
+       }},
+      {"range", Range},
+      {"pr-str", [](const Args& a) { return PrintStr(a, true, false); }},
+      {"prn-str", [](const Args& a) { return PrintStr(a, true, true); }},
+      {"print-str", [](const Args& a) { return PrintStr(a, false, false); }},
+      {"println-str", [](const Args& a) { return PrintStr(a, false, true); }},
+      {"clojure.string/split", Split},
+      {"clojure.string/split-lines", [](const Args& a) -> Result<Val> {
+         STRATA_RETURN_IF_ERROR(Arity("split-lines", a, 1, 1));
+         Args b = a;
+         b.push_back(FnArg{S("\\r?\\n")});
+         return Split(b);
+       }},
+      {"clojure.string/trim-newline", [](const Args& a) -> Result<Val> {
+         STRATA_RETURN_IF_ERROR(Arity("trim-newline", a, 1, 1));
+         STRATA_RETURN_IF_ERROR(NeedString("trim-newline", a[0].val));
+         std::string s = a[0].val.v.str();
+         while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+         return S(std::move(s));
+       }},
   };
-  auto it = kFns.find(name);
-  return it == kFns.end() ? nullptr : it->second;
+  return kFns;
+}
+
+// Datomic's built-ins strata does not implement, and why.
+const std::map<std::string, const char*>& Refused() {
+  static const std::map<std::string, const char*> kRefused = {
+      {"rand", "results must be repeatable; the rand aggregate is deterministic"},
+      {"rand-int", "results must be repeatable"},
+      {"meta", "query values carry no metadata"},
+      {"type", "values have no JVM class"},
+      {"complement", "it takes a function, and query values are not functions"},
+      {"identical?", "object identity has no meaning for values; use ="},
+      {"and", "a Clojure macro, not a function; write the clauses one after another"},
+      {"or", "a Clojure macro, not a function; use an or clause"},
+      {"q", "nested queries are not implemented"},
+      {"datomic.api/q", "nested queries are not implemented"},
+      {"eval", "Datomic excludes it too"},
+      {"clojure.string/escape", "it takes a map or a function of characters"},
+      {"clojure.string/re-quote-replacement", "replace matches strings literally; there are no regex replacements"},
+  };
+  return kRefused;
+}
+
+}  // namespace
+
+BuiltinFn FindFunction(const std::string& name) {
+  const auto& fns = Registry();
+  auto it = fns.find(name.rfind("clojure.core/", 0) == 0 ? name.substr(13) : name);
+  return it == fns.end() ? nullptr : it->second;
+}
+
+const char* RefusalReason(const std::string& name) {
+  auto it = Refused().find(name.rfind("clojure.core/", 0) == 0 ? name.substr(13) : name);
+  return it == Refused().end() ? nullptr : it->second;
+}
+
+std::string UnknownFunction(const std::string& name) {
+  if (const char* why = RefusalReason(name)) return "not supported by strata: '" + name + "' (" + why + ")";
+  if (name.find('/') != std::string::npos && name.rfind("clojure.", 0) != 0) {
+    return "not supported by strata: '" + name +
+           "' (strata calls only its built-in functions; Datomic would load this one from the classpath)";
+  }
+  return "unknown function '" + name + "' (strata's built-ins are listed in docs/query.md)";
+}
+
+std::vector<std::string> FunctionNames() {
+  std::vector<std::string> out;
+  for (const auto& [name, _] : Registry()) out.push_back(name);
+  return out;
+}
+
+std::vector<std::string> RefusedFunctionNames() {
+  std::vector<std::string> out;
+  for (const auto& [name, _] : Refused()) out.push_back(name);
+  return out;
 }
 
 }  // namespace strata::query

@@ -24,7 +24,13 @@ class Gen {
   template <typename T>
   const T& Pick(const std::vector<T>& xs) { return xs[static_cast<size_t>(R(static_cast<int>(xs.size())))]; }
 
-  std::string Str() { return "\"" + std::string(1, static_cast<char>('a' + R(5))) + "\""; }
+  // Short strings, some outside ASCII: Cyrillic, accents, ß, and a
+  // character outside the Basic Multilingual Plane (two UTF-16 units in
+  // both systems), never first, so (subs ?s 0 1) cuts no character.
+  std::string Str() {
+    static const std::vector<std::string> kStrs = {"a", "b", "c", "d", "e", "é", "Жук", "ß", "x😀", "Ωmega"};
+    return "\"" + Pick(kStrs) + "\"";
+  }
   std::string Long() { return std::to_string(R(10)); }
   std::string Key(int n) { return "\"k" + std::to_string(R(n)) + "\""; }
 
@@ -55,13 +61,13 @@ void AddQueries(Gen& r, GenCase* g) {
   const auto strs = Of(*g, GenAttr::kString), longs = Of(*g, GenAttr::kLong), refs = Of(*g, GenAttr::kRef);
   const auto longs_one = Of(*g, GenAttr::kLong, true);
   const std::vector<std::string> ops = {"<", ">", "<=", ">=", "=", "!="};
-  for (int i = 0; i < 34; ++i) {
+  for (int i = 0; i < 38; ++i) {
     std::map<std::string, std::string> v = {
         {"{S2}", Kw(r.Pick(strs))}, {"{S}", Kw(r.Pick(strs))},   {"{L2}", Kw(r.Pick(longs))}, {"{L}", Kw(r.Pick(longs))},
         {"{RF}", Kw(r.Pick(refs))}, {"{SV}", r.Str()},           {"{LV}", r.Long()},          {"{KEY}", r.Key(g->entities)},
         {"{OP}", r.Pick(ops)},      {"{L1}", Kw(r.Pick(longs_one))}};
     GenQuery q;
-    switch (i % 29) {
+    switch (i % 33) {
       case 0: q.text = "[:find ?e ?v :where [?e {S} ?v]]"; break;
       case 1: q.text = "[:find ?k :where [?e :g/key ?k] [?e {S} {SV}]]"; break;
       case 2: q.text = "[:find ?x ?y :where [?e {S} ?x] [?e {L} ?y]]"; break;
@@ -124,6 +130,15 @@ void AddQueries(Gen& r, GenCase* g) {
         q.inputs = {"[[" + v["{KEY}"] + " " + r.Long() + "] [" + r.Key(g->entities) + " " + r.Long() + "]]"};
         q.input_is_rules = {false};
         break;
+      // String functions by character (UTF-16 units in both), and pulled
+      // tuples that collapse in the result set.
+      case 29: q.text = "[:find ?s ?c :where [_ {S} ?s] [(count ?s) ?c]]"; break;
+      case 30: q.text = "[:find ?t :where [_ {S} ?s] [(subs ?s 0 1) ?t]]"; break;
+      case 31:
+        q.text = "[:find (pull ?e [{L}]) :where [?e {L}]]";
+        q.distinct_after_pull = true;
+        break;
+      case 32: q.text = "[:find ?k :where [?e :g/key ?k] [?e {S} ?s] [(clojure.string/includes? ?s \"😀\")]]"; break;
     }
     q.text = Replace(q.text, v);
     g->queries.push_back(std::move(q));
@@ -131,7 +146,8 @@ void AddQueries(Gen& r, GenCase* g) {
   const std::vector<std::string> pulls = {
       "[*]", "[:g/key {S} {L}]", "[:g/key {{RF} [:g/key {L}]}]", "[:g/key {:g/_up [:g/key]}]", "[:g/key {:g/up ...}]",
       "[:g/key {:g/up 2}]", "[({RM} :limit 2) ({L1} :default 0)]", "[:db/id :g/key {:g/_c0 [:g/key]}]", "[:g/c0 :g/key]",
-      "[* {{RF} [:g/key]}]", "[{:g/_up ...} :g/key]", "[:g/key :g/_{RFN}]", "[[:g/key :as \"k\"] (:g/up :as :boss)]"};
+      "[* {{RF} [:g/key]}]", "[{:g/_up ...} :g/key]", "[:g/key :g/_{RFN}]", "[[:g/key :as \"k\"] (:g/up :as :boss)]",
+      "[:g/key :g/nope {S}]"};
   for (int i = 0; i < 16; ++i) {
     std::map<std::string, std::string> v = {{"{S}", Kw(r.Pick(strs))},
                                             {"{L1}", Kw(r.Pick(longs_one))},

@@ -19,6 +19,9 @@ struct GenQuery {
   std::vector<std::string> inputs;  // EDN of the inputs after $
   std::vector<bool> input_is_rules;
   std::vector<size_t> set_columns;  // result columns that are sets
+  // DataScript keeps tuples that pull to equal maps; strata's relation is
+  // a set of them (Datomic). Compared against DataScript's distinct rows.
+  bool distinct_after_pull = false;
 };
 
 struct GenPull {

@@ -92,6 +92,14 @@ Result<Val> Fulltext(const Args& a) {
   if (a.size() != 3) return Status::InvalidArgument("'fulltext' takes 3 arguments: $ attribute query");
   STRATA_ASSIGN_OR_RETURN(const Attribute* at, AttrArg("fulltext", *a[0].db, a[1].val));
   if (!a[2].val.is_string()) return Status::InvalidArgument("'fulltext' query must be a string");
+  // Datomic searches only attributes declared :db/fulltext true (they
+  // have a fulltext index); any other is an error there too.
+  STRATA_ASSIGN_OR_RETURN(EntityId fulltext_attr, a[0].db->Entid(edn::Node::Keyword("db/fulltext")));
+  STRATA_ASSIGN_OR_RETURN(std::vector<Value> declared, ValuesOf(*a[0].db, at->id, fulltext_attr));
+  if (declared.empty() || !declared.front().as_bool()) {
+    return Status::InvalidArgument("not supported by strata: 'fulltext' on :" + at->ident +
+                                   ", which has no fulltext index (declare it with :db/fulltext true, as Datomic requires)");
+  }
   auto words = [](const std::string& s) {
     std::vector<std::string> out;
     std::string w;

@@ -18,18 +18,20 @@ Status Unpack(const Binding& b, const Val& result, const edn::Node& form, std::v
   };
   switch (b.kind) {
     case Binding::kScalar: out->push_back({result}); break;
-    case Binding::kTuple:
+    case Binding::kTuple: {
       STRATA_RETURN_IF_ERROR(need_coll(result));
-      if (result.tuple->size() < b.vars.size()) return Status::OK();
-      out->push_back({result.tuple->begin(), result.tuple->begin() + static_cast<long>(b.vars.size())});
+      const std::vector<Val> xs = result.Elements();  // a map's are [k v]
+      if (xs.size() < b.vars.size()) return Status::OK();
+      out->push_back({xs.begin(), xs.begin() + static_cast<long>(b.vars.size())});
       break;
+    }
     case Binding::kColl:
       STRATA_RETURN_IF_ERROR(need_coll(result));
-      for (const Val& x : *result.tuple) out->push_back({x});
+      for (const Val& x : result.Elements()) out->push_back({x});
       break;
     case Binding::kRel:
       STRATA_RETURN_IF_ERROR(need_coll(result));
-      for (const Val& x : *result.tuple) {
+      for (const Val& x : result.Elements()) {
         STRATA_RETURN_IF_ERROR(need_coll(x));
         if (x.tuple->size() < b.vars.size()) continue;
         out->push_back({x.tuple->begin(), x.tuple->begin() + static_cast<long>(b.vars.size())});

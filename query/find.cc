@@ -1,6 +1,7 @@
 // :find — projection, aggregates, pull, and the result's shape.
 #include <algorithm>
 #include <cmath>
+#include <unordered_set>
 
 #include "find.h"
 #include "functions.h"
@@ -124,10 +125,30 @@ Result<edn::Node> BuildResult(Evaluator& ev, const Query& q, Ctx& ctx, const std
   for (const auto& f : q.find) add(f.var);
   for (const auto& w : q.with) add(w);
   const bool aggregates = std::any_of(q.find.begin(), q.find.end(), IsAggregate);
+  // :with and no aggregate: a bag, the find variables of every distinct
+  // tuple of find and :with variables, duplicates kept (Datomic).
+  const bool bag = !aggregates && !q.with.empty();
+  // Aggregate arguments given as :in scalars ((max ?n ?x)) take their values.
+  std::vector<FindElem> find = q.find;
+  for (auto& f : find) {
+    for (size_t i = 0; i < f.arg_vars.size(); ++i) {
+      if (f.arg_vars[i].empty()) continue;
+      auto it = raw.find(f.arg_vars[i]);
+      if (it == raw.end()) {
+        return Status::InvalidArgument("aggregate argument " + f.arg_vars[i] + " is not an :in scalar in :find " +
+                                       edn::Print(f.form));
+      }
+      STRATA_ASSIGN_OR_RETURN(f.args[i], FromEdn(it->second));
+    }
+  }
   for (const auto& f : q.find) {
     if (f.kind == FindElem::kAgg && f.fn != "count" && f.fn != "count-distinct" && f.fn != "distinct" &&
         f.fn != "sum" && f.fn != "avg" && f.fn != "median" && f.fn != "variance" && f.fn != "stddev" &&
         f.fn != "min" && f.fn != "max" && f.fn != "sample" && f.fn != "rand") {
+      if (f.fn.find('/') != std::string::npos) {
+        return Status::InvalidArgument("not supported by strata: custom aggregate '" + f.fn +
+                                       "' (strata calls only its built-in aggregates) in :find " + edn::Print(f.form));
+      }
       return Status::InvalidArgument("unknown aggregate '" + f.fn + "' in :find " + edn::Print(f.form));
     }
   }
@@ -147,7 +168,7 @@ Result<edn::Node> BuildResult(Evaluator& ev, const Query& q, Ctx& ctx, const std
   if (!aggregates) {
     std::vector<std::string> fvars;
     for (const auto& f : q.find) fvars.push_back(f.var);
-    Rel p = Project(rows, fvars);
+    Rel p = bag ? std::move(rows) : Project(rows, fvars);
     for (size_t i = 0; i < p.n; ++i) {
       std::vector<Val> r;
       for (const auto& f : q.find) r.push_back(p.row(i)[p.col(f.var)]);
@@ -183,7 +204,7 @@ Result<edn::Node> BuildResult(Evaluator& ev, const Query& q, Ctx& ctx, const std
         }
         std::vector<Val> xs;
         for (size_t i : g) xs.push_back(rows.row(i)[col]);
-        STRATA_ASSIGN_OR_RETURN(Val a, Aggregate(f, std::move(xs)));
+        STRATA_ASSIGN_OR_RETURN(Val a, Aggregate(find[&f - q.find.data()], std::move(xs)));
         r.push_back(std::move(a));
       }
       out.push_back(std::move(r));
@@ -206,7 +227,9 @@ Result<edn::Node> BuildResult(Evaluator& ev, const Query& q, Ctx& ctx, const std
     const edn::Node* pat = &f.pattern;
     if (!f.pattern_var.empty()) {
       auto it = raw.find(f.pattern_var);
-      if (it == raw.end()) return Status::InvalidArgument("pull pattern " + f.pattern_var + " is not an :in scalar");
+      if (it == raw.end()) {
+        return Status::InvalidArgument("pull pattern " + f.pattern_var + " is not bound by :in (a pattern name or a scalar)");
+      }
       pat = &it->second;
     }
     STRATA_ASSIGN_OR_RETURN(patterns[k], CompilePull(*db, *pat));
@@ -214,6 +237,11 @@ Result<edn::Node> BuildResult(Evaluator& ev, const Query& q, Ctx& ctx, const std
   std::vector<edn::Node> nodes;
   PullOptions pull = ev.options.pull;
   const bool has_pull = std::any_of(patterns.begin(), patterns.end(), [](const auto& p) { return p != nullptr; });
+  // Two entities may pull to equal maps; a set holds them once (the
+  // rows differed only in entity ids the pattern does not show). Pulled
+  // maps list keys in pattern order, so equal maps print alike.
+  const bool dedupe = has_pull && !bag && q.find_kind == Query::kRelation;
+  std::unordered_set<std::string> seen;
   for (const auto& r : out) {
     if (has_pull || (nodes.size() & 1023) == 0) {
       STRATA_RETURN_IF_ERROR(ev.budget.CheckTime());
@@ -235,6 +263,7 @@ Result<edn::Node> BuildResult(Evaluator& ev, const Query& q, Ctx& ctx, const std
       if (f.kind == FindElem::kAgg && f.fn == "distinct") n.kind = edn::Kind::kSet;
       row.push_back(std::move(n));
     }
+    if (dedupe && !seen.insert(edn::Print(edn::Node::Vector(row))).second) continue;
     if (q.keys_kind != Query::kNoKeys) {
       std::vector<edn::Node> kvs;
       for (size_t k = 0; k < row.size(); ++k) {
@@ -261,7 +290,7 @@ Result<edn::Node> BuildResult(Evaluator& ev, const Query& q, Ctx& ctx, const std
       return edn::Node::Vector(std::move(xs));
     }
     case Query::kRelation:
-      if (q.keys_kind != Query::kNoKeys) return edn::Node::Vector(std::move(nodes));
+      if (q.keys_kind != Query::kNoKeys || bag) return edn::Node::Vector(std::move(nodes));
       return edn::Node::Set(std::move(nodes));
   }
   return edn::Node::Nil();

@@ -30,8 +30,21 @@ struct FnArg {
 
 using BuiltinFn = Result<Val> (*)(const std::vector<FnArg>& args);
 
-// The function named `name`, or nullptr.
+// The function named `name` (also written clojure.core/name), or nullptr.
 BuiltinFn FindFunction(const std::string& name);
+
+// Why strata refuses `name`, one of Datomic's built-ins it does not
+// implement, or nullptr when it is not one.
+const char* RefusalReason(const std::string& name);
+
+// The message for a name FindFunction does not know: "not supported by
+// strata: 'rand' (...)" for a refused built-in, else "unknown function".
+std::string UnknownFunction(const std::string& name);
+
+// Every name FindFunction knows (without the clojure.core/ spellings), and
+// every refused one; docs/query.md's table is checked against both.
+std::vector<std::string> FunctionNames();
+std::vector<std::string> RefusedFunctionNames();
 
 // Compares like the query predicates: numbers numerically, otherwise two
 // values of one type or two tuples; mixed types are an error.

@@ -53,16 +53,17 @@ struct FindElem {
   enum Kind { kVar, kAgg, kPull } kind = kVar;
   std::string var;        // the variable read (aggregate argument, pulled entity)
   std::string fn;         // kAgg: aggregate name
-  std::vector<Val> args;  // kAgg: constant arguments before the variable ((max 3 ?x))
+  std::vector<Val> args;  // kAgg: arguments before the variable ((max 3 ?x))...
+  std::vector<std::string> arg_vars;  // ...each a constant ("") or an :in scalar ((max ?n ?x))
   std::string src = "$";  // kPull
   edn::Node pattern;      // kPull: a literal pattern...
-  std::string pattern_var;  // ...or a variable bound by :in
+  std::string pattern_var;  // ...or a pattern name or variable bound by :in
   edn::Node form;
 };
 
 struct InSpec {
-  enum Kind { kSrc, kRules, kBinding } kind = kBinding;
-  std::string name;  // kSrc: "$x"
+  enum Kind { kSrc, kRules, kBinding, kPattern } kind = kBinding;
+  std::string name;  // kSrc: "$x"; kPattern: a plain symbol naming a pull pattern
   Binding binding;   // kBinding
   edn::Node form;
 };

@@ -14,6 +14,11 @@ Status Bad(const std::string& what, const edn::Node& form) {
 
 bool IsSym(const edn::Node& n, std::string_view s) { return n.is(edn::Kind::kSymbol) && n.s == s; }
 bool IsSrc(const edn::Node& n) { return n.is(edn::Kind::kSymbol) && !n.s.empty() && n.s[0] == '$'; }
+// Datomic's plain-symbol: not $..., ?..., %... (a pattern-name in :in and pull).
+bool IsPlain(const edn::Node& n) {
+  return n.is(edn::Kind::kSymbol) && !n.s.empty() && n.s[0] != '$' && n.s[0] != '?' && n.s[0] != '%' && n.s != "_" &&
+         n.s != "...";
+}
 
 Result<FindElem> ParseFindElem(const edn::Node& n) {
   FindElem f;
@@ -32,7 +37,7 @@ Result<FindElem> ParseFindElem(const edn::Node& n) {
     if (at < it.size() && IsSrc(it[at])) f.src = it[at++].s;
     if (it.size() != at + 2 || !IsVar(it[at])) return Bad("expected (pull ?e pattern)", n);
     f.var = it[at].s;
-    if (IsVar(it[at + 1])) f.pattern_var = it[at + 1].s;
+    if (IsVar(it[at + 1]) || IsPlain(it[at + 1])) f.pattern_var = it[at + 1].s;
     else f.pattern = it[at + 1];
     return f;
   }
@@ -41,8 +46,14 @@ Result<FindElem> ParseFindElem(const edn::Node& n) {
   if (it.size() < 2 || !IsVar(it.back())) return Bad("expected (" + f.fn + " ... ?var) in :find", n);
   f.var = it.back().s;
   for (size_t i = 1; i + 1 < it.size(); ++i) {
+    if (IsVar(it[i])) {  // bound by :in, resolved when the result is built
+      f.args.emplace_back();
+      f.arg_vars.push_back(it[i].s);
+      continue;
+    }
     STRATA_ASSIGN_OR_RETURN(Val v, FromEdn(it[i]));
     f.args.push_back(std::move(v));
+    f.arg_vars.emplace_back();
   }
   return f;
 }
@@ -87,6 +98,9 @@ Status ParseIn(const std::vector<edn::Node>& items, Query* out) {
       in.name = x.s;
     } else if (IsSym(x, "%")) {
       in.kind = InSpec::kRules;
+    } else if (IsPlain(x)) {
+      in.kind = InSpec::kPattern;
+      in.name = x.s;
     } else {
       STRATA_ASSIGN_OR_RETURN(in.binding, ParseBinding(x, x));
     }

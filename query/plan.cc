@@ -68,7 +68,7 @@ Status Evaluator::Validate(const Clause& c, std::set<std::string>* seen_rules) {
       return Status::OK();
     case Clause::kPred:
     case Clause::kFn:
-      if (FindFunction(c.name) == nullptr) return Status::InvalidArgument("unknown function '" + c.name + "'" + where);
+      if (FindFunction(c.name) == nullptr) return Status::InvalidArgument(UnknownFunction(c.name) + where);
       for (const auto& t : c.terms) {
         if (t.kind == Term::kSrc && !dbs.count(t.name)) return Status::InvalidArgument("unknown source " + t.name + where);
       }

@@ -196,6 +196,13 @@ Result<edn::Node> PullEntity(PullState* s, const PullPattern& p, EntityId e) {
       kvs.push_back(edn::Node::Long(static_cast<int64_t>(e)));
       continue;
     }
+    if (spec.kind == PullAttr::kMissing) {
+      if (spec.def) {
+        kvs.push_back(spec.key);
+        kvs.push_back(*spec.def);
+      }
+      continue;
+    }
     if (spec.max_depth && s->depth[&spec] >= *spec.max_depth) continue;  // depth reached: leave out
     const bool forward = spec.kind == PullAttr::kAttr;
     Result<std::vector<Value>> vs = forward ? ForwardValues(s->db, e, *spec.attr) : ReverseValues(s->db, e, *spec.attr);
@@ -215,14 +222,26 @@ Result<edn::Node> PullEntity(PullState* s, const PullPattern& p, EntityId e) {
 // The entity an identifier names, or nullopt when it names none.
 Result<std::optional<EntityId>> EntityOf(const Database& db, const edn::Node& eid) {
   if (eid.is(edn::Kind::kLong)) {
-    if (eid.i < 0) return Status::InvalidArgument("pull: not an entity id: " + edn::Print(eid));
+    if (eid.i < 0) return Status::InvalidArgument("not an entity id: " + edn::Print(eid));
     return std::optional<EntityId>(static_cast<EntityId>(eid.i));
   }
   if (!eid.is(edn::Kind::kKeyword) && !eid.is_seq()) {
-    return Status::InvalidArgument("pull: expected an entity id, ident or lookup ref, got " + edn::Print(eid));
+    return Status::InvalidArgument("expected an entity id, ident or lookup ref, got " + edn::Print(eid));
   }
-  if (eid.is_seq() && eid.items.size() != 2) return Status::InvalidArgument("pull: a lookup ref is [attr value]: " + edn::Print(eid));
+  if (eid.is_seq() && eid.items.size() != 2) return Status::InvalidArgument("a lookup ref is [attr value]: " + edn::Print(eid));
   STRATA_ASSIGN_OR_RETURN(Val v, FromEdn(eid));
+  if (v.is_tuple()) {
+    // A lookup ref needs a unique attribute (Datomic; transact and datoms
+    // refuse the same way). A value that matches no entity is nil.
+    const Attribute* a = ResolveAttribute(db, (*v.tuple)[0]);
+    if (a == nullptr) {
+      return Status::InvalidArgument("unknown attribute " + edn::Print(eid.items[0]) + " in lookup ref " +
+                                     edn::Print(eid));
+    }
+    if (a->unique == Unique::kNone) {
+      return Status::InvalidArgument("lookup ref attribute :" + a->ident + " is not unique in " + edn::Print(eid));
+    }
+  }
   return ResolveEntity(db, v);
 }
 

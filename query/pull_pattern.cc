@@ -7,15 +7,23 @@ namespace strata::query {
 
 namespace {
 
+// "pull pattern: <what> in <spec>" ("expected ..., got <spec>"); the spec
+// is left out when `what` already shows it.
 Status Bad(const std::string& what, const edn::Node& n) {
-  return Status::InvalidArgument("pull pattern: " + what + ": " + edn::Print(n));
+  const std::string shown = edn::Print(n);
+  if (what.size() >= shown.size() && what.compare(what.size() - shown.size(), shown.size(), shown) == 0) {
+    return Status::InvalidArgument("pull pattern: " + what);
+  }
+  return Status::InvalidArgument("pull pattern: " + what + (what.rfind("expected", 0) == 0 ? ", got " : " in ") + shown);
 }
 
 bool IsWildcard(const edn::Node& n) {
   return (n.is(edn::Kind::kSymbol) || n.is(edn::Kind::kString)) && n.s == "*";
 }
 
-// The attribute (or :db/id, or a reverse attribute) a keyword names.
+// The attribute (or :db/id, or a reverse attribute) a keyword names. A
+// keyword the schema does not have is kMissing: Datomic's pull omits it
+// (docs.datomic.com/query/query-pull.html), where a data pattern refuses it.
 Status ResolveName(const Database& db, const edn::Node& kw, PullAttr* out) {
   if (!kw.is(edn::Kind::kKeyword)) return Bad("expected an attribute keyword", kw);
   out->key = kw;
@@ -33,13 +41,17 @@ Status ResolveName(const Database& db, const edn::Node& kw, PullAttr* out) {
   if (name < kw.s.size() && kw.s[name] == '_') {
     std::string forward = kw.s.substr(0, name) + kw.s.substr(name + 1);
     const Attribute* a = db.attribute(forward);
-    if (a == nullptr) return Bad("unknown attribute :" + forward, kw);
+    if (a == nullptr) {
+      out->kind = PullAttr::kMissing;
+      return Status::OK();
+    }
     if (!a->is_ref()) return Bad("reverse lookup needs a ref attribute, :" + forward + " is not one", kw);
     out->kind = PullAttr::kReverse;
     out->attr = a;
     return Status::OK();
   }
-  return Bad("unknown attribute :" + kw.s, kw);
+  out->kind = PullAttr::kMissing;
+  return Status::OK();
 }
 
 Status ApplyOption(const edn::Node& opt, const edn::Node& value, const edn::Node& spec, PullAttr* out) {
@@ -52,6 +64,9 @@ Status ApplyOption(const edn::Node& opt, const edn::Node& value, const edn::Node
     else return Bad(":limit takes a non-negative number or nil", spec);
   } else if (opt.is_keyword("default")) {
     out->def = value;
+  } else if (opt.is_keyword("xform")) {
+    return Status::InvalidArgument("not supported by strata: pull option :xform (it names a Clojure function, and "
+                                   "strata calls none) in " + edn::Print(spec));
   } else {
     return Bad("unknown attribute option " + edn::Print(opt), spec);
   }
@@ -94,7 +109,7 @@ Status ParsePattern(const Database& db, const edn::Node& n, PullPattern* out, in
       STRATA_RETURN_IF_ERROR(ParseAttrSpec(db, spec.items[i], &a));
       const edn::Node& sub = spec.items[i + 1];
       if (a.kind == PullAttr::kDbId) return Bad(":db/id takes no sub-pattern", spec);
-      if (!a.attr->is_ref()) return Bad(":" + a.attr->ident + " is not a ref attribute; it takes no sub-pattern", spec);
+      if (a.kind != PullAttr::kMissing && !a.attr->is_ref()) return Bad(":" + a.attr->ident + " is not a ref attribute; it takes no sub-pattern", spec);
       if (sub.is_symbol("...")) {
         a.recursive = true;
       } else if (sub.is(edn::Kind::kLong)) {

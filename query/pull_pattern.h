@@ -10,7 +10,9 @@
 namespace strata::query {
 
 struct PullAttr {
-  enum Kind { kAttr, kReverse, kDbId } kind = kAttr;
+  // kMissing: a name the schema does not have. Datomic leaves it out of
+  // the result (only :default, if given, appears), so it is no error.
+  enum Kind { kAttr, kReverse, kDbId, kMissing } kind = kAttr;
   const Attribute* attr = nullptr;  // kAttr, kReverse
   edn::Node key;                    // the result's key (:as, or the name written)
   bool limit_given = false;

@@ -44,6 +44,12 @@ Status BindInput(Evaluator* ev, const InSpec& in, const QueryInput& input, Ctx* 
     }
     return Status::OK();
   }
+  if (in.kind == InSpec::kPattern) {
+    const auto* n = std::get_if<edn::Node>(&input);
+    if (n == nullptr) return Status::InvalidArgument("expected a pull pattern" + where);
+    (*raw)[in.name] = *n;  // compiled by the (pull ?e name) that reads it
+    return Status::OK();
+  }
   const Binding& b = in.binding;
   if (const auto* log = std::get_if<LogSource>(&input)) {
     if (b.kind != Binding::kScalar || log->conn == nullptr) return Status::InvalidArgument("a log binds to one variable" + where);

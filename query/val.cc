@@ -1,11 +1,46 @@
 // Query values: order, hashing, EDN conversion and entity resolution.
 #include "val.h"
 
+#include <algorithm>
+
 namespace strata::query {
+
+Val Val::Set(std::vector<Val> xs) {
+  std::sort(xs.begin(), xs.end());
+  xs.erase(std::unique(xs.begin(), xs.end()), xs.end());
+  Val t = Tuple(std::move(xs));
+  t.coll = Coll::kSet;
+  return t;
+}
+
+Val Val::Map(const std::vector<Val>& kvs) {
+  std::vector<std::pair<Val, Val>> pairs;
+  for (size_t i = 0; i + 1 < kvs.size(); i += 2) pairs.emplace_back(kvs[i], kvs[i + 1]);
+  // Sorted by key, stably, so of equal keys the last written comes last.
+  std::stable_sort(pairs.begin(), pairs.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+  std::vector<Val> flat;
+  flat.reserve(2 * pairs.size());
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    if (i + 1 < pairs.size() && pairs[i + 1].first == pairs[i].first) continue;
+    flat.push_back(std::move(pairs[i].first));
+    flat.push_back(std::move(pairs[i].second));
+  }
+  Val t = Tuple(std::move(flat));
+  t.coll = Coll::kMap;
+  return t;
+}
+
+std::vector<Val> Val::Elements() const {
+  if (!tuple) return {};
+  if (coll != Coll::kMap) return *tuple;
+  std::vector<Val> out;
+  for (size_t i = 0; i + 1 < tuple->size(); i += 2) out.push_back(Tuple({(*tuple)[i], (*tuple)[i + 1]}));
+  return out;
+}
 
 bool operator==(const Val& a, const Val& b) {
   if (a.tuple || b.tuple) {
-    if (!a.tuple || !b.tuple) return false;
+    if (!a.tuple || !b.tuple || a.coll != b.coll) return false;
     if (a.tuple == b.tuple) return true;
     return *a.tuple == *b.tuple;
   }
@@ -19,6 +54,7 @@ int Compare(const Val& a, const Val& b) {
   }
   if (!a.tuple) return -1;
   if (!b.tuple) return 1;
+  if (a.coll != b.coll) return a.coll < b.coll ? -1 : 1;
   const auto& x = *a.tuple;
   const auto& y = *b.tuple;
   for (size_t i = 0; i < x.size() && i < y.size(); ++i) {
@@ -30,7 +66,7 @@ int Compare(const Val& a, const Val& b) {
 
 size_t HashVal(const Val& v) {
   if (!v.tuple) return v.v.Hash();
-  size_t h = 0x9e3779b97f4a7c15ull;
+  size_t h = 0x9e3779b97f4a7c15ull + static_cast<size_t>(v.coll);
   for (const Val& x : *v.tuple) h = (h ^ HashVal(x)) * 0x100000001b3ull;
   return h;
 }
@@ -47,13 +83,16 @@ Result<Val> FromEdn(const edn::Node& n) {
     case edn::Kind::kUuid: return Val(Value::FromUuid(n.uuid));
     case edn::Kind::kVector:
     case edn::Kind::kList:
-    case edn::Kind::kSet: {
+    case edn::Kind::kSet:
+    case edn::Kind::kMap: {
       std::vector<Val> xs;
       xs.reserve(n.items.size());
       for (const edn::Node& item : n.items) {
         STRATA_ASSIGN_OR_RETURN(Val x, FromEdn(item));
         xs.push_back(std::move(x));
       }
+      if (n.kind == edn::Kind::kSet) return Val::Set(std::move(xs));
+      if (n.kind == edn::Kind::kMap) return Val::Map(xs);
       return Val::Tuple(std::move(xs));
     }
     default:
@@ -67,6 +106,8 @@ edn::Node ToEdn(const Val& v) {
     std::vector<edn::Node> xs;
     xs.reserve(v.tuple->size());
     for (const Val& x : *v.tuple) xs.push_back(ToEdn(x));
+    if (v.coll == Val::Coll::kSet) return edn::Node::Set(std::move(xs));
+    if (v.coll == Val::Coll::kMap) return edn::Node::Map(std::move(xs));
     return edn::Node::Vector(std::move(xs));
   }
   switch (v.v.type()) {
@@ -95,7 +136,7 @@ const Attribute* ResolveAttribute(const Database& db, const Val& v) {
 Result<std::optional<EntityId>> ResolveEntity(const Database& db, const Val& v) {
   using Id = std::optional<EntityId>;
   if (v.tuple) {
-    if (v.tuple->size() != 2) return Id();
+    if (!v.is_vector() || v.tuple->size() != 2) return Id();
     const Attribute* a = ResolveAttribute(db, (*v.tuple)[0]);
     if (a == nullptr || a->unique == Unique::kNone) return Id();
     STRATA_ASSIGN_OR_RETURN(std::optional<Value> value, ToDatomValue(db, *a, (*v.tuple)[1]));

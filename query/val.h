@@ -1,7 +1,10 @@
 // val.h — the values a query binds to variables (internal).
 //
-// A Val is a datom value or a tuple of Vals (what `tuple`, collection
-// inputs and functions such as re-find return). Entity ids are plain longs
+// A Val is a datom value or a collection of Vals: a vector (what `tuple`,
+// collection inputs and functions such as re-find return; lists too), a
+// set (`#{...}` inputs, `hash-set`) or a map (`{...}` inputs, `hash-map`).
+// A set holds its elements sorted and distinct; a map holds k1 v1 k2 v2 ...
+// sorted by key with distinct keys, so equal collections are equal Vals. Entity ids are plain longs
 // inside a query, as in Datomic, so a ref read from an index and a long
 // from an input or a function compare equal; positions that need an
 // entity resolve longs, idents and lookup refs back (see patterns.cc).
@@ -20,8 +23,10 @@
 namespace strata::query {
 
 struct Val {
+  enum class Coll : uint8_t { kVector, kSet, kMap };
   Value v;                                        // a scalar (nil when a tuple)
-  std::shared_ptr<const std::vector<Val>> tuple;  // non-null: a tuple value
+  std::shared_ptr<const std::vector<Val>> tuple;  // non-null: a collection
+  Coll coll = Coll::kVector;                      // with tuple: which kind
 
   Val() = default;
   explicit Val(Value x) : v(x.type() == ValueType::kRef ? Value::Long(static_cast<int64_t>(x.ref())) : std::move(x)) {}
@@ -31,7 +36,16 @@ struct Val {
     t.tuple = std::make_shared<const std::vector<Val>>(std::move(xs));
     return t;
   }
-  bool is_tuple() const { return tuple != nullptr; }
+  // A set of the distinct values of xs; a map of the pairs (k1 v1 k2 v2
+  // ...; a later value of a key wins, as in hash-map).
+  static Val Set(std::vector<Val> xs);
+  static Val Map(const std::vector<Val>& kvs);
+  bool is_tuple() const { return tuple != nullptr; }  // any collection
+  bool is_vector() const { return tuple && coll == Coll::kVector; }
+  bool is_set() const { return tuple && coll == Coll::kSet; }
+  bool is_map() const { return tuple && coll == Coll::kMap; }
+  // The elements as Clojure's seq sees them: a map's are [k v] vectors.
+  std::vector<Val> Elements() const;
   bool is_nil() const { return !tuple && v.is_nil(); }
   bool is_long() const { return !tuple && v.type() == ValueType::kLong; }
   bool is_number() const {
