@@ -60,6 +60,26 @@ struct RuleTable {
   Rel next;        // rows new in this round
 };
 
+class Evaluator;
+
+// Makes `src` the default source ($) while a body is checked or read:
+// inside ($x not ...), ($x or ...) and a rule called as ($x rule ...), and
+// in every rule those call, "$" means $x. Sources are named by what :in
+// bound them to, so rule tables keyed by that name never mix two sources.
+class DefaultSource {
+ public:
+  DefaultSource(Evaluator* ev, const std::string& src);
+  ~DefaultSource();
+  DefaultSource(const DefaultSource&) = delete;
+  DefaultSource& operator=(const DefaultSource&) = delete;
+
+ private:
+  void Bind(const std::string& target);
+  Evaluator* ev_;
+  std::string saved_;
+  bool active_ = false;
+};
+
 class Evaluator {
  public:
   Evaluator(const QueryOptions& o, QueryStats* stats) : budget(o, stats), options(o) {}

@@ -81,15 +81,20 @@ Status Evaluator::Validate(const Clause& c, std::set<std::string>* seen_rules) {
         return Status::InvalidArgument("rule '" + c.name + "' takes " + std::to_string(arity) + " arguments, got " +
                                        std::to_string(c.terms.size()) + where);
       }
-      if (!seen_rules->insert(c.name).second) return Status::OK();
+      // A rule body is checked once per source it is called with: its
+      // clauses read the caller's source.
+      if (!seen_rules->insert(c.name + "\x1f" + Resolve(c.src)).second) return Status::OK();
+      DefaultSource src(this, c.src);
       for (const Rule& r : it->second)
         for (const auto& x : r.body) STRATA_RETURN_IF_ERROR(Validate(x, seen_rules));
       return Status::OK();
     }
-    default:
+    default: {
+      DefaultSource src(this, c.src);  // ($x not ...), ($x or ...): bodies read $x
       for (const auto& b : c.branches)
         for (const auto& x : b) STRATA_RETURN_IF_ERROR(Validate(x, seen_rules));
       return Status::OK();
+    }
   }
 }
 
@@ -196,7 +201,8 @@ Result<const Plan*> Evaluator::PlanFor(const Clauses& clauses, const std::set<st
   std::set<std::string> bound;
   for (const auto& v : bound_in)
     if (mentioned.count(v)) bound.insert(v);
-  std::string key = std::to_string(reinterpret_cast<uintptr_t>(&clauses));
+  // Per source too: a rule body's estimates differ with the source it reads.
+  std::string key = std::to_string(reinterpret_cast<uintptr_t>(&clauses)) + " " + default_src;
   for (const auto& v : bound) key += " " + v;
   if (auto it = plans_.find(key); it != plans_.end()) return &it->second;
 

@@ -1,0 +1,103 @@
+// Query sources: explicit sources on not / not-join / or / or-join and rule
+// calls, rules inheriting the source they were called with, lookup refs
+// bound from separate inputs, and :in source names.
+//
+// Datomic's query grammar (https://docs.datomic.com/query/query-data-reference.html):
+//   src-var         = symbol starting with "$"
+//   not-clause      = [ src-var? 'not' clause+ ]
+//   not-join-clause = [ src-var? 'not-join' [variable+] clause+ ]
+//   or-clause       = [ src-var? 'or' (clause | and-clause)+ ]
+//   or-join-clause  = [ src-var? 'or-join' rule-vars (clause | and-clause)+ ]
+//   rule-expr       = [ src-var? rule-name (variable | constant | '_')+ ]
+// and its rules section: a rule's clauses read the source the rule was
+// invoked with (the implicit $ inside a rule body is the caller's source).
+#include "query_test_util.h"
+
+namespace strata {
+namespace {
+
+// $ holds people; $2 is another database with its own schema (:b/...),
+// which $ does not have, so a clause checked or read against the wrong
+// source fails or finds nothing.
+class SourcesTest : public testing::QueryTest {
+ protected:
+  void SetUp() override {
+    QueryTest::SetUp();
+    Tx(R"([{:db/ident :p/name :db/valueType :db.type/string :db/cardinality :db.cardinality/one
+            :db/unique :db.unique/identity}
+           {:db/ident :p/email :db/valueType :db.type/string :db/cardinality :db.cardinality/one
+            :db/unique :db.unique/value}
+           {:db/ident :p/nick :db/valueType :db.type/string :db/cardinality :db.cardinality/one}
+           {:db/ident :p/friend :db/valueType :db.type/ref :db/cardinality :db.cardinality/many}])");
+    Tx(R"([{:db/id "ann" :p/name "ann" :p/email "ann@x" :p/nick "a"}
+           {:db/id "bo" :p/name "bo" :p/email "bo@x" :p/nick "a" :p/friend "ann"}
+           {:db/id "cy" :p/name "cy" :p/email "cy@x" :p/friend ["ann" "bo"]}])");
+    Options o;
+    o.env = env_.get();
+    auto c = Connection::Open("/db2", o);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    conn2_ = std::move(*c);
+    auto s = conn2_->Transact(R"([{:db/ident :b/name :db/valueType :db.type/string :db/cardinality :db.cardinality/one}
+                                  {:db/ident :b/banned :db/valueType :db.type/boolean :db/cardinality :db.cardinality/one}])");
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    // $2 bans bo; it knows nothing of ann.
+    s = conn2_->Transact(R"([{:b/name "bo" :b/banned true} {:b/name "cy" :b/banned false}])");
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+  }
+  Database db2() const { return conn2_->db(); }
+  std::string Run2(const std::string& q, std::vector<QueryInput> more = {}) {
+    std::vector<QueryInput> in{db(), db2()};
+    for (auto& x : more) in.push_back(std::move(x));
+    return Run(q, std::move(in));
+  }
+  std::unique_ptr<Connection> conn2_;
+};
+
+TEST_F(SourcesTest, NotWithASourceReadsThatSource) {
+  // People of $ not banned in $2: ann (unknown to $2) and cy (not banned).
+  EXPECT_EQ(Run2(R"([:find ?n :in $ $2 :where [?e :p/name ?n] ($2 not [?b :b/name ?n] [?b :b/banned true])])"),
+            R"(#{["ann"] ["cy"]})");
+  EXPECT_EQ(Run2(R"([:find ?n :in $ $2 :where [?e :p/name ?n]
+                    ($2 not-join [?n] [?b :b/name ?n] [?b :b/banned true])])"),
+            R"(#{["ann"] ["cy"]})");
+}
+
+TEST_F(SourcesTest, OrWithASourceReadsThatSource) {
+  EXPECT_EQ(Run2(R"([:find ?n :in $ $2 :where [?e :p/name ?n] ($2 or [?b :b/name ?n] [?b :b/banned ?n])])"),
+            R"(#{["bo"] ["cy"]})");
+  EXPECT_EQ(Run2(R"([:find ?n :in $ $2 :where [?e :p/name ?n]
+                    ($2 or-join [?n] (and [?b :b/name ?n] [?b :b/banned true]) [(= ?n "nobody")])])"),
+            R"(#{["bo"]})");
+}
+
+TEST_F(SourcesTest, RuleCalledWithASourceReadsThatSource) {
+  const edn::Node rules = E(R"([[(banned ?n) [?b :b/name ?n] [?b :b/banned true]]
+                                [(named ?n) [_ :p/name ?n]]])");
+  EXPECT_EQ(Run2(R"([:find ?n :in $ $2 % :where [?e :p/name ?n] ($2 banned ?n)])", {rules}), R"(#{["bo"]})");
+  // The same rule set serves $: a rule body reads the caller's source.
+  EXPECT_EQ(Run2(R"([:find ?n :in $ $2 % :where ($2 banned ?n) (named ?n)])", {rules}), R"(#{["bo"]})");
+  // Called with $2, `named` reads $2, which has no :p/name.
+  EXPECT_EQ(Run2(R"([:find ?n :in $ $2 % :where [?e :p/name ?n] ($2 named ?n)])", {rules}),
+            "error: unknown attribute :p/name in [_ :p/name ?n]");
+}
+
+TEST_F(SourcesTest, RulesAndOrJoinInheritTheSource) {
+  // A rule called inside ($2 not ...) and ($2 or-join ...) reads $2, as does
+  // a rule called by a rule called with $2.
+  const edn::Node rules = E(R"([[(banned ?n) [?b :b/name ?n] [?b :b/banned true]]
+                                [(known ?n) [?b :b/name ?n]]
+                                [(banned-known ?n) (known ?n) (banned ?n)]])");
+  EXPECT_EQ(Run2(R"([:find ?n :in $ $2 % :where [?e :p/name ?n] ($2 not (banned ?n))])", {rules}),
+            R"(#{["ann"] ["cy"]})");
+  EXPECT_EQ(Run2(R"([:find ?n :in $ $2 % :where [?e :p/name ?n] ($2 or-join [?n] (banned ?n) [(= ?n "ann")])])",
+                 {rules}),
+            R"(#{["ann"] ["bo"]})");
+  EXPECT_EQ(Run2(R"([:find ?n :in $ $2 % :where [?e :p/name ?n] ($2 banned-known ?n)])", {rules}), R"(#{["bo"]})");
+  // A collection of tuples as the source of a not.
+  EXPECT_EQ(Run(R"([:find ?n :in $ $t :where [?e :p/name ?n] ($t not [?n :gone])])",
+                {db(), E(R"([["bo" :gone] ["zed" :gone]])")}),
+            R"(#{["ann"] ["cy"]})");
+}
+
+}  // namespace
+}  // namespace strata
