@@ -62,6 +62,13 @@ struct RuleTable {
 
 class Evaluator;
 
+// The entity a query value names (an id, an ident, a lookup ref), as
+// ResolveEntity; a lookup ref on an attribute that is not :db/unique is an
+// error (Datomic's rule, and what transact and datoms say), not "nothing".
+Result<std::optional<EntityId>> EntityOf(const Database& db, const Val& v);
+// That error alone, for positions resolved elsewhere (a ref attribute's value).
+Status CheckLookupRef(const Database& db, const Val& v);
+
 // Makes `src` the default source ($) while a body is checked or read:
 // inside ($x not ...), ($x or ...) and a rule called as ($x rule ...), and
 // in every rule those call, "$" means $x. Sources are named by what :in

@@ -99,5 +99,52 @@ TEST_F(SourcesTest, RulesAndOrJoinInheritTheSource) {
             R"(#{["ann"] ["cy"]})");
 }
 
+// Lookup refs stand for entities wherever an entity is expected, whichever
+// input binds them (https://docs.datomic.com/identity.html#lookup-refs:
+// "a lookup ref is a list containing an attribute and a value. It
+// identifies the entity with the given unique attribute value").
+TEST_F(SourcesTest, LookupRefsFromSeparateInputsMatch) {
+  const edn::Node bo = E(R"([:p/name "bo"])");
+  const edn::Node ann = E(R"([:p/email "ann@x"])");
+  // The tuple form already worked; two scalar inputs must give the same.
+  EXPECT_EQ(Run("[:find ?x :in $ [?e ?v] :where [?e :p/friend ?v] [?e :p/email ?x]]",
+                {db(), edn::Node::Vector({bo, ann})}),
+            R"(#{["bo@x"]})");
+  EXPECT_EQ(Run("[:find ?x :in $ ?e ?v :where [?e :p/friend ?v] [?e :p/email ?x]]", {db(), bo, ann}),
+            R"(#{["bo@x"]})");
+  EXPECT_EQ(Run("[:find ?x :in $ ?v ?e :where [?e :p/email ?x] [?e :p/friend ?v]]", {db(), ann, bo}),
+            R"(#{["bo@x"]})");
+  // A collection of lookup refs for ?v, one for ?e: cy's friends among them.
+  EXPECT_EQ(Run("[:find (count ?v) . :in $ ?e [?v ...] :where [?e :p/friend ?v]]",
+                {db(), E(R"([:p/name "cy"])"), E(R"([[:p/name "ann"] [:p/name "bo"] [:p/name "zed"]])")}),
+            "2");
+  // Many lookup refs: past the point where one attribute scan and a hash
+  // join replace a lookup per binding.
+  std::vector<edn::Node> many;
+  for (int i = 0; i < 100; ++i) many.push_back(E(R"([:p/name "n)" + std::to_string(i) + R"("])"));
+  many.push_back(E(R"([:p/name "cy"])"));
+  EXPECT_EQ(Run("[:find ?x :in $ [?e ...] :where [?e :p/friend ?f] [?e :p/email ?x]]",
+                {db(), edn::Node::Vector(many)}),
+            R"(#{["cy@x"]})");
+}
+
+TEST_F(SourcesTest, PullOfALookupRefInput) {
+  EXPECT_EQ(Run("[:find (pull ?e [:p/name]) . :in $ ?e]", {db(), E(R"([:p/email "bo@x"])")}), R"({:p/name "bo"})");
+  EXPECT_EQ(Run("[:find [(pull ?e [:p/email]) ...] :in $ [?e ...]]", {db(), E(R"([[:p/name "cy"]])")}),
+            R"([{:p/email "cy@x"}])");
+}
+
+// https://docs.datomic.com/identity.html#lookup-refs: lookup refs name an
+// entity by a :db/unique attribute; on any other attribute they are an
+// error (as transact and datoms already say), not an empty result.
+TEST_F(SourcesTest, LookupRefOnANonUniqueAttributeIsAnError) {
+  const std::string err = R"(error: lookup ref attribute :p/nick is not unique in [:p/nick "a"])";
+  EXPECT_EQ(Run("[:find ?x :in $ ?e :where [?e :p/email ?x]]", {db(), E(R"([:p/nick "a"])")}), err);
+  EXPECT_EQ(Run("[:find ?x :in $ ?v :where [?x :p/friend ?v]]", {db(), E(R"([:p/nick "a"])")}), err);
+  EXPECT_EQ(Run("[:find (pull ?e [:p/name]) . :in $ ?e]", {db(), E(R"([:p/nick "a"])")}), err);
+  // A unique attribute whose value names nothing: no match, no error.
+  EXPECT_EQ(Run("[:find ?x :in $ ?e :where [?e :p/email ?x]]", {db(), E(R"([:p/name "zed"])")}), "#{}");
+}
+
 }  // namespace
 }  // namespace strata
