@@ -175,6 +175,7 @@ int RunQuery(const QueryArgs& args, const std::function<Result<ReadSource>()>& o
   std::vector<QueryInput> inputs;
   size_t next = 0;
   bool db_bound = false;
+  std::string db_name;  // the source of :in the database is bound to
   for (const auto& form : in) {
     if (form.is(edn::Kind::kSymbol) && form.s == "%") {
       if (args.rules.empty()) return Fail("the query takes rules (%): pass --rules FILE");
@@ -184,6 +185,7 @@ int RunQuery(const QueryArgs& args, const std::function<Result<ReadSource>()>& o
     if (form.is(edn::Kind::kSymbol) && !form.s.empty() && form.s[0] == '$' && !db_bound) {
       inputs.push_back(*view);
       db_bound = true;
+      db_name = form.s;
       continue;
     }
     if (next >= args.inputs.size()) {
@@ -201,7 +203,15 @@ int RunQuery(const QueryArgs& args, const std::function<Result<ReadSource>()>& o
     inputs.push_back(*node);
   }
   if (next < args.inputs.size()) {
-    return Fail(std::to_string(args.inputs.size() - next) + " more inputs than the query's :in takes");
+    // Every symbol starting with $ is a source; --db fills the first one.
+    const size_t extra = args.inputs.size() - next;
+    std::string msg = std::to_string(extra) + (extra == 1 ? " input" : " inputs") + " more than the query's :in takes";
+    if (!db_name.empty()) {
+      msg += " (--db is bound to " + db_name + ", the first source of :in";
+      if (db_name != "$") msg += "; to pass a collection as a source as well, name a source for each: :in $ " + db_name;
+      msg += ")";
+    }
+    return Fail(msg);
   }
   QueryOptions options;
   options.timeout_ms = TimeoutMs(args);

@@ -184,5 +184,22 @@ TEST_F(QueryCommandsTest, PullOverViews) {
   EXPECT_EQ(out, "{:item/count 5}\n");
 }
 
+// ---- issue 17 (qsrc): sources named like $data -------------------------
+// A source is any symbol starting with "$"
+// (https://docs.datomic.com/query/query-data-reference.html, src-var):
+// --db binds the first one, and an input left over says where it went.
+TEST_F(QueryCommandsTest, NamedSourceMessages) {
+  std::string out, err;
+  EXPECT_EQ(Cli({"q", "--db", dir_, "[:find ?x :in $data :where [$data ?e :item/id ?x]]"}, &out, &err), 0) << err;
+  EXPECT_EQ(out, "#{[\"a\"] [\"b\"]}\n");
+  EXPECT_EQ(Cli({"q", "--db", dir_, "[:find ?x :in $data :where [$data ?x]]", "#{[1] [2]}"}, &out, &err), 1);
+  EXPECT_NE(err.find("1 input more than the query's :in takes (--db is bound to $data, the first source of :in; "
+                     "to pass a collection as a source as well, name a source for each: :in $ $data)"),
+            std::string::npos)
+      << err;
+  EXPECT_EQ(Cli({"q", "--db", dir_, "[:find ?x :in $ $data :where [$data ?x]]", "#{[1] [2]}"}, &out, &err), 0) << err;
+  EXPECT_EQ(out, "#{[1] [2]}\n");
+}
+
 }  // namespace
 }  // namespace strata::cli

@@ -54,7 +54,14 @@ Status Evaluator::Validate(const Clause& c, std::set<std::string>* seen_rules) {
   const std::string where = " in " + edn::Print(c.form);
   if (c.kind == Clause::kPattern || c.kind == Clause::kRule || c.kind == Clause::kNot || c.kind == Clause::kOr) {
     if (!dbs.count(c.src) && !tuple_sources.count(c.src)) {
-      return Status::InvalidArgument("unknown source " + c.src + where);
+      // A clause without a source reads $; say which sources :in bound.
+      std::string named;
+      for (const auto& [name, _] : bound_dbs) named += (named.empty() ? "" : " ") + name;
+      for (const auto& [name, _] : bound_tuples) named += (named.empty() ? "" : " ") + name;
+      std::string hint = named.empty() ? " (:in binds no source)" : " (:in binds the sources " + named + ")";
+      if (c.src == "$" && !named.empty()) hint += "; a clause without a source reads $: name one, e.g. [" +
+                                                  named.substr(0, named.find(' ')) + " ?e ...]";
+      return Status::InvalidArgument("unknown source " + c.src + where + hint);
     }
   }
   switch (c.kind) {

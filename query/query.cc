@@ -140,8 +140,13 @@ Result<edn::Node> Q(const edn::Node& query_form, const std::vector<QueryInput>& 
   using namespace query;
   STRATA_ASSIGN_OR_RETURN(Query q, ParseQuery(query_form));
   if (q.in.size() != inputs.size()) {
-    return Status::InvalidArgument("query :in has " + std::to_string(q.in.size()) + " bindings but " +
-                                   std::to_string(inputs.size()) + " inputs were given");
+    // Name the :in forms: a source ($, $data: any symbol starting with $)
+    // takes an input like every other binding.
+    std::vector<edn::Node> forms;
+    for (const auto& in : q.in) forms.push_back(in.form.is(edn::Kind::kNil) ? edn::Node::Symbol("$") : in.form);
+    return Status::InvalidArgument("query :in " + edn::Print(edn::Node::Vector(forms)) + " takes " +
+                                   std::to_string(q.in.size()) + (q.in.size() == 1 ? " input" : " inputs") + " but " +
+                                   std::to_string(inputs.size()) + (inputs.size() == 1 ? " was given" : " were given"));
   }
   STRATA_RETURN_IF_ERROR(CheckFindVars(q));
   Evaluator ev(options, stats);

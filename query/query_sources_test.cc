@@ -146,5 +146,20 @@ TEST_F(SourcesTest, LookupRefOnANonUniqueAttributeIsAnError) {
   EXPECT_EQ(Run("[:find ?x :in $ ?e :where [?e :p/email ?x]]", {db(), E(R"([:p/name "zed"])")}), "#{}");
 }
 
+// A source is any symbol starting with "$" (the grammar's src-var), so
+// :in $data binds a source like :in $ does, and the messages say so.
+TEST_F(SourcesTest, NamedSourcesAndTheirMessages) {
+  EXPECT_EQ(Run("[:find ?n :in $data :where [$data ?e :p/name ?n] [$data ?e :p/nick \"a\"]]", {db()}),
+            R"(#{["ann"] ["bo"]})");
+  EXPECT_EQ(Run("[:find ?x :in $data :where [$data ?x]]", {E("[[1] [2]]")}), "#{[1] [2]}");
+  EXPECT_EQ(Run("[:find ?x :in $data :where [?x :p/name]]", {db()}),
+            "error: unknown source $ in [?x :p/name] (:in binds the sources $data); a clause without a source "
+            "reads $: name one, e.g. [$data ?e ...]");
+  EXPECT_EQ(Run("[:find ?x :in $data :where [$data ?x]]", {db(), E("[[1] [2]]")}),
+            "error: query :in [$data] takes 1 input but 2 were given");
+  EXPECT_EQ(Run("[:find ?x :where [?x :p/name]]", {db(), db2()}),
+            "error: query :in [$] takes 1 input but 2 were given");
+}
+
 }  // namespace
 }  // namespace strata
