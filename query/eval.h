@@ -133,6 +133,9 @@ class Evaluator {
     if (read_error_.ok() && !s.ok()) read_error_ = s;
   }
   Status RunClause(const Clause& c, const std::vector<std::string>& not_join, Ctx* ctx);
+  // query-stats of one clause: what is bound before it runs, and after.
+  ClauseStats ClauseEntry(const Clause& c, const Ctx& ctx) const;
+  void ClauseExit(const Clause& c, const Ctx& ctx, ClauseStats* cs) const;
   Status RunPattern(const Clause& c, Ctx* ctx);
   Status RunTuplePattern(const Clause& c, const Rel& source, Ctx* ctx);
   Status RunExpression(const Clause& c, Ctx* ctx);

@@ -348,12 +348,75 @@ Status Evaluator::RunClauses(const Clauses& clauses, Ctx* ctx) {
   for (const Rel& r : ctx->rels) bound.insert(r.vars.begin(), r.vars.end());
   for (const auto& [name, _] : logs) bound.insert(name);
   STRATA_ASSIGN_OR_RETURN(const Plan* plan, PlanFor(clauses, bound));
+  // query-stats: the phase's index (nested runs append after it, so no
+  // pointer into the vector is held across a clause).
+  QueryStats& st = budget.stats();
+  long phase = -1;
+  if (options.explain) {
+    if (st.phases.size() < QueryStats::kMaxPhases) {
+      phase = static_cast<long>(st.phases.size());
+      st.phases.emplace_back();
+    } else {
+      ++st.phases_dropped;
+    }
+  }
   for (size_t i : plan->order) {
     if (ctx->empty()) break;  // nothing can match any more
-    STRATA_RETURN_IF_ERROR(RunClause(clauses[i], plan->not_join[i], ctx));
+    if (phase < 0) {
+      STRATA_RETURN_IF_ERROR(RunClause(clauses[i], plan->not_join[i], ctx));
+    } else {
+      ClauseStats cs = ClauseEntry(clauses[i], *ctx);
+      const uint64_t datoms = st.datoms, lookups = st.index_lookups;
+      const ReadCounters reads = ThreadReadCounters();
+      STRATA_RETURN_IF_ERROR(RunClause(clauses[i], plan->not_join[i], ctx));
+      ClauseExit(clauses[i], *ctx, &cs);
+      cs.datoms = st.datoms - datoms;
+      cs.index_lookups = st.index_lookups - lookups;
+      const ReadCounters d = ThreadReadCounters() - reads;
+      for (uint64_t n : d.segments) cs.segments += n;
+      st.phases[static_cast<size_t>(phase)].clauses.push_back(std::move(cs));
+    }
     STRATA_RETURN_IF_ERROR(budget.CheckTime());
   }
   return Status::OK();
+}
+
+namespace {
+
+// Rows of the relations holding any of `vars` (multiplied: the context
+// keeps unconnected relations apart), saturating; 0 when none does.
+uint64_t RowsOver(const Ctx& ctx, const std::set<std::string>& vars) {
+  uint64_t rows = 0;
+  bool any = false;
+  for (const Rel& r : ctx.rels) {
+    if (std::none_of(r.vars.begin(), r.vars.end(), [&](const std::string& v) { return vars.count(v) > 0; })) continue;
+    const uint64_t n = r.n;
+    rows = !any ? n : (n != 0 && rows > UINT64_MAX / n ? UINT64_MAX : rows * n);
+    any = true;
+  }
+  return rows;
+}
+
+}  // namespace
+
+ClauseStats Evaluator::ClauseEntry(const Clause& c, const Ctx& ctx) const {
+  ClauseStats cs;
+  cs.clause = c.form;
+  std::set<std::string> vars;
+  ClauseVars(c, &vars);
+  for (const auto& v : vars)
+    if (ctx.bound(v)) cs.binds_in.push_back(v);
+  cs.rows_in = RowsOver(ctx, vars);
+  return cs;
+}
+
+void Evaluator::ClauseExit(const Clause& c, const Ctx& ctx, ClauseStats* cs) const {
+  std::set<std::string> vars;
+  ClauseVars(c, &vars);
+  for (const auto& v : vars)
+    if (ctx.bound(v) && std::find(cs->binds_in.begin(), cs->binds_in.end(), v) == cs->binds_in.end())
+      cs->binds_out.push_back(v);
+  cs->rows_out = RowsOver(ctx, vars);
 }
 
 Status Evaluator::RunClause(const Clause& c, const std::vector<std::string>& not_join, Ctx* ctx) {

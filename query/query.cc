@@ -135,9 +135,11 @@ Status CheckFindVars(const Query& q) {
 
 }  // namespace query
 
-Result<edn::Node> Q(const edn::Node& query_form, const std::vector<QueryInput>& inputs, const QueryOptions& options,
-                    QueryStats* stats) {
-  using namespace query;
+namespace query {
+namespace {
+
+Result<edn::Node> Run(const edn::Node& query_form, const std::vector<QueryInput>& inputs, const QueryOptions& options,
+                      QueryStats* stats) {
   STRATA_ASSIGN_OR_RETURN(Query q, ParseQuery(query_form));
   if (q.in.size() != inputs.size()) {
     // Name the :in forms: a source ($, $data: any symbol starting with $)
@@ -164,6 +166,17 @@ Result<edn::Node> Q(const edn::Node& query_form, const std::vector<QueryInput>& 
   }
   STRATA_RETURN_IF_ERROR(ev.RunClauses(q.where, &ctx));
   return BuildResult(ev, q, ctx, raw);
+}
+
+}  // namespace
+}  // namespace query
+
+Result<edn::Node> Q(const edn::Node& query_form, const std::vector<QueryInput>& inputs, const QueryOptions& options,
+                    QueryStats* stats) {
+  IoMeter meter("query");
+  Result<edn::Node> r = query::Run(query_form, inputs, options, stats);
+  if (stats != nullptr) stats->io = meter.Stop();
+  return r;
 }
 
 Result<edn::Node> Q(std::string_view query_text, const std::vector<QueryInput>& inputs, const QueryOptions& options,

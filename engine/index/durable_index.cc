@@ -168,8 +168,17 @@ Result<std::shared_ptr<const IndexRoot>> LoadRoot(DurableContext& ctx, std::stri
   return std::shared_ptr<const IndexRoot>(std::move(root));
 }
 
+ReadCounters& ThisThreadReads() {
+  thread_local ReadCounters counters;
+  return counters;
+}
+
 Result<std::shared_ptr<const DecodedLeaf>> ReadLeaf(DurableContext& ctx, const SegmentRef& ref) {
-  return ctx.cache->GetOrLoad(ref.id, [&]() -> Result<std::shared_ptr<const DecodedLeaf>> {
+  ReadCounters& counters = ThisThreadReads();
+  uint64_t loaded_bytes = 0;
+  bool loaded = false;
+  auto leaf = ctx.cache->GetOrLoad(ref.id, [&]() -> Result<std::shared_ptr<const DecodedLeaf>> {
+    loaded = true;
     auto blob = ctx.storage->Get(SegmentKey(ref.id));
     if (!blob.ok()) return blob.status().WithContext("reading segment " + SegmentName(ref.id));
     auto leaf = std::make_shared<DecodedLeaf>();
@@ -181,8 +190,18 @@ Result<std::shared_ptr<const DecodedLeaf>> ReadLeaf(DurableContext& ctx, const S
     leaf->memory_bytes = LeafMemoryBytes(leaf->datoms);
     ctx.leaves_read++;
     ctx.leaf_bytes_read += blob->size();
+    loaded_bytes = blob->size();
     return std::shared_ptr<const DecodedLeaf>(std::move(leaf));
   });
+  if (!leaf.ok()) return leaf;
+  ++counters.segments[static_cast<int>((*leaf)->order)];
+  if (loaded) {
+    ++counters.storage_reads;
+    counters.storage_bytes += loaded_bytes;
+  } else {
+    ++counters.cache_hits;
+  }
+  return leaf;
 }
 
 namespace {
