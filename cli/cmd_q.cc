@@ -79,6 +79,21 @@ void PrintResult(const ReadViewArgs& args, const edn::Node& result) {
   PrintLine(args.format == Format::kJson ? DumpJson(EdnToJson(result)) : edn::Print(result));
 }
 
+void PrintExplained(const ReadViewArgs& args, const edn::Node& result, const edn::Node& stats,
+                    const std::string& stats_json) {
+  if (args.format == Format::kJson) {
+    Json j = Json::object();
+    j["ret"] = EdnToJson(result);
+    const Json stats_j = Json::parse(stats_json);
+    for (const auto& [k, v] : stats_j.items()) j[k] = v;
+    PrintLine(DumpJson(j));
+    return;
+  }
+  edn::Node m = edn::Node::Map({edn::Node::Keyword("ret"), result});
+  m.items.insert(m.items.end(), stats.items.begin(), stats.items.end());
+  PrintLine(edn::Print(m));
+}
+
 uint64_t TimeoutMs(const ReadViewArgs& args) {
   if (!(args.timeout_s > 0)) return 0;
   return std::max<uint64_t>(1, static_cast<uint64_t>(args.timeout_s * 1000 + 0.5));
@@ -217,9 +232,12 @@ int RunQuery(const QueryArgs& args, const std::function<Result<ReadSource>()>& o
   options.timeout_ms = TimeoutMs(args);
   options.max_tuples = args.max_tuples;
   options.max_bytes = args.max_bytes;
-  auto result = Repeat(args, [&] { return Q(q, inputs, options); });
+  options.explain = args.explain;
+  QueryStats stats;  // the last run's
+  auto result = Repeat(args, [&] { return Q(q, inputs, options, &stats); });
   if (!result.ok()) return Fail("query: " + ErrorText(result.status()) + LimitHint(result.status()));
-  PrintResult(args, *result);
+  if (args.explain) PrintExplained(args, *result, ExplainEdn(q, stats), ExplainJson(q, stats));
+  else PrintResult(args, *result);
   return 0;
 }
 
@@ -236,6 +254,9 @@ void AddViewFlags(CLI::App* cmd, ReadViewArgs* a) {
       ->option_text("edn|json");
   cmd->add_option("--repeat", a->repeat, "run the read N times; timing as one JSON line on stderr")
       ->option_text("N");
+  cmd->add_flag("--explain", a->explain,
+                "print {:ret result :query-stats .. :io-stats ..}: rows in and out per clause (q), index leaves "
+                "read, cache hits, storage reads, sources merged");
   cmd->add_option("--timeout", a->timeout_s, "stop a read running longer than S seconds, with exit 1 (0: no limit)")
       ->check(CLI::NonNegativeNumber)
       ->option_text("S (default 60)");
