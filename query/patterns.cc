@@ -35,7 +35,8 @@ struct Fixed {
 Status FixPosition(const Database& db, int pos, const Val& x, Fixed* f) {
   switch (pos) {
     case 0: {
-      STRATA_ASSIGN_OR_RETURN(std::optional<EntityId> e, EntityOf(db, x));
+      if (x.tuple) STRATA_RETURN_IF_ERROR(CheckLookupRef(db, x));
+      STRATA_ASSIGN_OR_RETURN(std::optional<EntityId> e, ResolveEntity(db, x));
       if (!e || (f->e && *f->e != *e)) f->impossible = true;
       else f->e = e;
       break;
@@ -67,12 +68,12 @@ Status FixPosition(const Database& db, int pos, const Val& x, Fixed* f) {
 Status Finish(const Database& db, Fixed* f) {
   if (!f->raw_v || f->impossible) return Status::OK();
   if (f->a) {
-    if (f->a->is_ref()) STRATA_RETURN_IF_ERROR(CheckLookupRef(db, *f->raw_v));
+    if (f->raw_v->tuple && f->a->is_ref()) STRATA_RETURN_IF_ERROR(CheckLookupRef(db, *f->raw_v));
     STRATA_ASSIGN_OR_RETURN(f->v, ToDatomValue(db, *f->a, *f->raw_v));
     if (!f->v) f->impossible = true;
     f->raw_v.reset();
   } else if (f->raw_v->is_keyword()) {
-    STRATA_ASSIGN_OR_RETURN(f->raw_v_entity, EntityOf(db, *f->raw_v));
+    STRATA_ASSIGN_OR_RETURN(f->raw_v_entity, ResolveEntity(db, *f->raw_v));
   }
   return Status::OK();
 }

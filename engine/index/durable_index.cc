@@ -174,30 +174,36 @@ ReadCounters& ThisThreadReads() {
 }
 
 Result<std::shared_ptr<const DecodedLeaf>> ReadLeaf(DurableContext& ctx, const SegmentRef& ref) {
-  ReadCounters& counters = ThisThreadReads();
-  uint64_t loaded_bytes = 0;
-  bool loaded = false;
-  auto leaf = ctx.cache->GetOrLoad(ref.id, [&]() -> Result<std::shared_ptr<const DecodedLeaf>> {
-    loaded = true;
-    auto blob = ctx.storage->Get(SegmentKey(ref.id));
-    if (!blob.ok()) return blob.status().WithContext("reading segment " + SegmentName(ref.id));
-    auto leaf = std::make_shared<DecodedLeaf>();
-    leaf->id = ref.id;
-    STRATA_RETURN_IF_ERROR(DecodeLeaf(*blob, SegmentName(ref.id), &leaf->order, &leaf->datoms));
-    if (leaf->datoms.size() != ref.count)
-      return Status::Corruption("segment " + SegmentName(ref.id) + " holds " + std::to_string(leaf->datoms.size()) +
-                                " datoms, its directory says " + std::to_string(ref.count));
-    leaf->memory_bytes = LeafMemoryBytes(leaf->datoms);
-    ctx.leaves_read++;
-    ctx.leaf_bytes_read += blob->size();
-    loaded_bytes = blob->size();
-    return std::shared_ptr<const DecodedLeaf>(std::move(leaf));
+  // One capture, so the loader fits std::function's inline buffer (no
+  // allocation per read); it notes whether the leaf came from storage.
+  struct Load {
+    DurableContext& ctx;
+    const SegmentRef& ref;
+    bool loaded = false;
+    uint64_t bytes = 0;
+  } l{ctx, ref};
+  auto leaf = ctx.cache->GetOrLoad(ref.id, [&l]() -> Result<std::shared_ptr<const DecodedLeaf>> {
+    l.loaded = true;
+    auto blob = l.ctx.storage->Get(SegmentKey(l.ref.id));
+    if (!blob.ok()) return blob.status().WithContext("reading segment " + SegmentName(l.ref.id));
+    auto decoded = std::make_shared<DecodedLeaf>();
+    decoded->id = l.ref.id;
+    STRATA_RETURN_IF_ERROR(DecodeLeaf(*blob, SegmentName(l.ref.id), &decoded->order, &decoded->datoms));
+    if (decoded->datoms.size() != l.ref.count)
+      return Status::Corruption("segment " + SegmentName(l.ref.id) + " holds " + std::to_string(decoded->datoms.size()) +
+                                " datoms, its directory says " + std::to_string(l.ref.count));
+    decoded->memory_bytes = LeafMemoryBytes(decoded->datoms);
+    l.ctx.leaves_read++;
+    l.ctx.leaf_bytes_read += blob->size();
+    l.bytes = blob->size();
+    return std::shared_ptr<const DecodedLeaf>(std::move(decoded));
   });
   if (!leaf.ok()) return leaf;
+  ReadCounters& counters = ThisThreadReads();
   ++counters.segments[static_cast<int>((*leaf)->order)];
-  if (loaded) {
+  if (l.loaded) {
     ++counters.storage_reads;
-    counters.storage_bytes += loaded_bytes;
+    counters.storage_bytes += l.bytes;
   } else {
     ++counters.cache_hits;
   }
