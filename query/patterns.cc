@@ -197,8 +197,10 @@ bool MayRepeat(const Clause& c, const Database& db) {
 bool AsStored(const Rel& r, int col, int pos, const Attribute* a) {
   for (size_t i = 0; i < r.n; ++i) {
     const Val& v = r.row(i)[col];
-    if (pos == 0 || (pos == 2 && (a == nullptr || a->is_ref()))) {
+    if (pos == 0 || (pos == 2 && a != nullptr && a->is_ref())) {
       if (!v.is_long()) return false;
+    } else if (pos == 2 && a == nullptr) {
+      if (v.tuple || v.is_keyword()) return false;  // may name an entity of a ref attribute
     } else if (pos == 2 && (v.tuple || v.v.type() != a->type)) {
       return false;
     }
