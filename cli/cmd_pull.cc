@@ -2,6 +2,7 @@
 #include "cli/query_commands.h"
 #include "strata/connection.h"
 #include "strata/pull.h"
+#include "strata/query.h"
 
 namespace strata::cli {
 
@@ -24,9 +25,20 @@ int RunPull(const PullArgs& args, const std::function<Result<ReadSource>()>& ope
   if (!view.ok()) return Fail(ErrorText(view.status()));
   PullOptions options;
   options.timeout_ms = TimeoutMs(args);
-  auto result = Repeat(args, [&] { return Pull(*view, *pattern, *entity, options); });
+  IoStats io;  // the last run's
+  auto result = Repeat(args, [&] {
+    IoMeter meter("pull");
+    auto r = Pull(*view, *pattern, *entity, options);
+    io = meter.Stop();
+    return r;
+  });
   if (!result.ok()) return Fail("pull: " + ErrorText(result.status()) + LimitHint(result.status()));
-  PrintResult(args, *result);
+  if (args.explain) {
+    PrintExplained(args, *result, edn::Node::Map({edn::Node::Keyword("io-stats"), IoStatsEdn(io)}),
+                   "{\"io-stats\":" + IoStatsJson(io) + "}");
+  } else {
+    PrintResult(args, *result);
+  }
   return 0;
 }
 

@@ -79,6 +79,21 @@ void PrintResult(const ReadViewArgs& args, const edn::Node& result) {
   PrintLine(args.format == Format::kJson ? DumpJson(EdnToJson(result)) : edn::Print(result));
 }
 
+void PrintExplained(const ReadViewArgs& args, const edn::Node& result, const edn::Node& stats,
+                    const std::string& stats_json) {
+  if (args.format == Format::kJson) {
+    Json j = Json::object();
+    j["ret"] = EdnToJson(result);
+    const Json stats_j = Json::parse(stats_json);
+    for (const auto& [k, v] : stats_j.items()) j[k] = v;
+    PrintLine(DumpJson(j));
+    return;
+  }
+  edn::Node m = edn::Node::Map({edn::Node::Keyword("ret"), result});
+  m.items.insert(m.items.end(), stats.items.begin(), stats.items.end());
+  PrintLine(edn::Print(m));
+}
+
 uint64_t TimeoutMs(const ReadViewArgs& args) {
   if (!(args.timeout_s > 0)) return 0;
   return std::max<uint64_t>(1, static_cast<uint64_t>(args.timeout_s * 1000 + 0.5));
@@ -175,6 +190,7 @@ int RunQuery(const QueryArgs& args, const std::function<Result<ReadSource>()>& o
   std::vector<QueryInput> inputs;
   size_t next = 0;
   bool db_bound = false;
+  std::string db_name;  // the source of :in the database is bound to
   for (const auto& form : in) {
     if (form.is(edn::Kind::kSymbol) && form.s == "%") {
       if (args.rules.empty()) return Fail("the query takes rules (%): pass --rules FILE");
@@ -184,6 +200,7 @@ int RunQuery(const QueryArgs& args, const std::function<Result<ReadSource>()>& o
     if (form.is(edn::Kind::kSymbol) && !form.s.empty() && form.s[0] == '$' && !db_bound) {
       inputs.push_back(*view);
       db_bound = true;
+      db_name = form.s;
       continue;
     }
     if (next >= args.inputs.size()) {
@@ -201,15 +218,26 @@ int RunQuery(const QueryArgs& args, const std::function<Result<ReadSource>()>& o
     inputs.push_back(*node);
   }
   if (next < args.inputs.size()) {
-    return Fail(std::to_string(args.inputs.size() - next) + " more inputs than the query's :in takes");
+    // Every symbol starting with $ is a source; --db fills the first one.
+    const size_t extra = args.inputs.size() - next;
+    std::string msg = std::to_string(extra) + (extra == 1 ? " input" : " inputs") + " more than the query's :in takes";
+    if (!db_name.empty()) {
+      msg += " (--db is bound to " + db_name + ", the first source of :in";
+      if (db_name != "$") msg += "; to pass a collection as a source as well, name a source for each: :in $ " + db_name;
+      msg += ")";
+    }
+    return Fail(msg);
   }
   QueryOptions options;
   options.timeout_ms = TimeoutMs(args);
   options.max_tuples = args.max_tuples;
   options.max_bytes = args.max_bytes;
-  auto result = Repeat(args, [&] { return Q(q, inputs, options); });
+  options.explain = args.explain;
+  QueryStats stats;  // the last run's
+  auto result = Repeat(args, [&] { return Q(q, inputs, options, &stats); });
   if (!result.ok()) return Fail("query: " + ErrorText(result.status()) + LimitHint(result.status()));
-  PrintResult(args, *result);
+  if (args.explain) PrintExplained(args, *result, ExplainEdn(q, stats), ExplainJson(q, stats));
+  else PrintResult(args, *result);
   return 0;
 }
 
@@ -226,6 +254,9 @@ void AddViewFlags(CLI::App* cmd, ReadViewArgs* a) {
       ->option_text("edn|json");
   cmd->add_option("--repeat", a->repeat, "run the read N times; timing as one JSON line on stderr")
       ->option_text("N");
+  cmd->add_flag("--explain", a->explain,
+                "print {:ret result :query-stats .. :io-stats ..}: rows in and out per clause (q), index leaves "
+                "read, cache hits, storage reads, sources merged");
   cmd->add_option("--timeout", a->timeout_s, "stop a read running longer than S seconds, with exit 1 (0: no limit)")
       ->check(CLI::NonNegativeNumber)
       ->option_text("S (default 60)");

@@ -3,7 +3,7 @@
 //
 //   strata q --db DIR QUERY [INPUT...] [--rules FILE] [--as-of T] [--since T]
 //            [--history] [--format edn|json] [--repeat N] [--timeout S]
-//            [--max-tuples N] [--max-bytes SIZE]
+//            [--max-tuples N] [--max-bytes SIZE] [--explain]
 //   strata pull --db DIR PATTERN ENTITY [same flags, without --rules and
 //            the max- limits]
 //
@@ -14,8 +14,9 @@
 // "p99_us"} as one JSON line on stderr. --timeout (default 60 s; 0: none)
 // stops a read that runs longer, inside evaluation (rules included):
 // exit 1, "query timed out after S s". --max-tuples and --max-bytes are
-// QueryOptions' limits on an intermediate relation. docs/query.md has the
-// details.
+// QueryOptions' limits on an intermediate relation. --explain prints the
+// result under :ret beside Datomic's :query-stats (q) and :io-stats (q and
+// pull; strata/query.h ExplainEdn). docs/query.md has the details.
 #pragma once
 
 #include <cstdint>
@@ -41,6 +42,7 @@ struct ReadViewArgs {
   Format format = Format::kEdn;
   uint64_t repeat = 0;  // 0: run once, print no timing
   double timeout_s = 60;  // a read running longer fails (Aborted); 0: no limit
+  bool explain = false;   // print {:ret result :query-stats .. :io-stats ..} (Datomic's shapes)
 };
 
 struct QueryArgs : ReadViewArgs {
@@ -85,6 +87,10 @@ Json EdnToJson(const edn::Node& n);
 Result<edn::Node> Repeat(const ReadViewArgs& args, const std::function<Result<edn::Node>()>& read);
 // Prints a result in the chosen format.
 void PrintResult(const ReadViewArgs& args, const edn::Node& result);
+// --explain: prints {:ret result, and the entries of `stats`} (EDN; JSON
+// from stats_json), stats being ExplainEdn/IoStatsEdn's map.
+void PrintExplained(const ReadViewArgs& args, const edn::Node& result, const edn::Node& stats,
+                    const std::string& stats_json);
 // --timeout in milliseconds as QueryOptions and PullOptions take it (0: none).
 uint64_t TimeoutMs(const ReadViewArgs& args);
 // The flag that raises the limit a Busy or Aborted read ran into, as

@@ -184,5 +184,50 @@ TEST_F(QueryCommandsTest, PullOverViews) {
   EXPECT_EQ(out, "{:item/count 5}\n");
 }
 
+// ---- issue 17 (qsrc): sources named like $data -------------------------
+// A source is any symbol starting with "$"
+// (https://docs.datomic.com/query/query-data-reference.html, src-var):
+// --db binds the first one, and an input left over says where it went.
+TEST_F(QueryCommandsTest, NamedSourceMessages) {
+  std::string out, err;
+  EXPECT_EQ(Cli({"q", "--db", dir_, "[:find ?x :in $data :where [$data ?e :item/id ?x]]"}, &out, &err), 0) << err;
+  EXPECT_EQ(out, "#{[\"a\"] [\"b\"]}\n");
+  EXPECT_EQ(Cli({"q", "--db", dir_, "[:find ?x :in $data :where [$data ?x]]", "#{[1] [2]}"}, &out, &err), 1);
+  EXPECT_NE(err.find("1 input more than the query's :in takes (--db is bound to $data, the first source of :in; "
+                     "to pass a collection as a source as well, name a source for each: :in $ $data)"),
+            std::string::npos)
+      << err;
+  EXPECT_EQ(Cli({"q", "--db", dir_, "[:find ?x :in $ $data :where [$data ?x]]", "#{[1] [2]}"}, &out, &err), 0) << err;
+  EXPECT_EQ(out, "#{[1] [2]}\n");
+}
+
+// --explain: the result under :ret beside Datomic's :query-stats and
+// :io-stats (https://docs.datomic.com/reference/query-stats.html,
+// https://docs.datomic.com/reference/io-stats.html).
+TEST_F(QueryCommandsTest, Explain) {
+  std::string plain, out, err;
+  const std::string q = "[:find ?id :where [?e :item/count ?c] [(> ?c 5)] [?e :item/id ?id]]";
+  ASSERT_EQ(Cli({"q", "--db", dir_, q}, &plain, &err), 0) << err;
+  ASSERT_EQ(Cli({"q", "--db", dir_, "--explain", q}, &out, &err), 0) << err;
+  auto x = edn::ReadOne(out);
+  ASSERT_TRUE(x.ok()) << x.status().ToString() << "\n" << out;
+  EXPECT_EQ(edn::Print(*x->Get("ret")) + "\n", plain);
+  const edn::Node* clauses = x->Get("query-stats")->Get("phases")->items.at(0).Get("clauses");
+  ASSERT_EQ(clauses->items.size(), 3u);
+  EXPECT_EQ(clauses->items.back().Get("rows-out")->i, 2);  // "a" (count 6) and "b" (count 20)
+  EXPECT_EQ(x->Get("io-stats")->Get("api")->s, "query");
+  ASSERT_EQ(Cli({"q", "--db", dir_, "--explain", "--format", "json", q}, &out, &err), 0) << err;
+  auto j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["ret"].size(), 2u);
+  EXPECT_EQ(j["query-stats"]["phases"][0]["clauses"].size(), 3u);
+  EXPECT_GE(j["io-stats"]["reads"]["cursors"].get<int>(), 2);
+  ASSERT_EQ(Cli({"pull", "--db", dir_, "--explain", "[:item/count]", R"([:item/id "a"])"}, &out, &err), 0) << err;
+  x = edn::ReadOne(out);
+  ASSERT_TRUE(x.ok()) << out;
+  EXPECT_EQ(edn::Print(*x->Get("ret")), "{:item/count 6}");
+  EXPECT_EQ(x->Get("io-stats")->Get("api")->s, "pull");
+  EXPECT_GE(x->Get("io-stats")->Get("reads")->Get("cursors")->i, 1);
+}
+
 }  // namespace
 }  // namespace strata::cli

@@ -162,6 +162,73 @@ void AddQueries(Gen& r, GenCase* g) {
   }
 }
 
+// ---- issue 17 (qsrc): explicit sources --------------------------------
+// Queries whose not / not-join / or / or-join and rule calls name a second
+// source ($t, a collection of tuples), and rules that inherit it (also
+// recursively, and one rule set read from both sources). DataScript takes
+// ($src not ...), ($src or ...) and ($src rule ...) like Datomic
+// (https://docs.datomic.com/query/query-data-reference.html: src-var? in
+// not-clause, or-clause and rule-expr).
+void AddSourceQueries(Gen& r, GenCase* g) {
+  const auto longs = Of(*g, GenAttr::kLong);
+  // $t: [key tag n] triples, tag "x" or "y" (a constant in a clause's
+  // second position, which must not be read as an attribute of $); or
+  // [key key] edges between entities.
+  auto triples = [&] {
+    std::string t = "[";
+    for (int k = 0, n = 2 + r.R(6); k < n; ++k)
+      t += "[" + r.Key(g->entities) + (r.P(0.5) ? " \"x\" " : " \"y\" ") + r.Long() + "] ";
+    return t + "]";
+  };
+  auto edges = [&] {
+    std::string t = "[";
+    for (int k = 0, n = 3 + r.R(8); k < n; ++k) t += "[" + r.Key(g->entities) + " " + r.Key(g->entities) + "] ";
+    return t + "]";
+  };
+  const char* tagged =
+      "[[(tagged ?k) [?k \"x\" _]] [(has-key ?k) [_ :g/key ?k]] [(small ?k) [?k _ ?n] [(< ?n 5)]]]";
+  const char* link = "[[(link ?a ?b) [?a ?b]] [(link ?a ?b) [?a ?x] (link ?x ?b)]]";
+  for (int i = 0; i < 10; ++i) {
+    std::map<std::string, std::string> v = {{"{L}", Kw(r.Pick(longs))}, {"{LV}", r.Long()}, {"{KEY}", r.Key(g->entities)}};
+    GenQuery q;
+    q.inputs = {triples()};
+    q.input_is_rules = {false};
+    switch (i) {
+      case 0: q.text = "[:find ?k :in $ $t :where [?e :g/key ?k] ($t not [?k \"x\" _])]"; break;
+      case 1:
+        q.text = "[:find ?k :in $ $t :where [?e :g/key ?k] [?e {L} ?v] ($t not-join [?k ?v] [?k \"y\" ?v])]";
+        break;
+      case 2:
+        q.text = "[:find ?k ?n :in $ $t :where [?e :g/key ?k] ($t or (and [?k \"x\" ?n] [(> ?n {LV})]) "
+                 "(and [?k _ ?n] [(< ?n 2)]))]";
+        break;
+      case 3:
+        q.text = "[:find ?k ?n :in $ $t :where [?e :g/key ?k] ($t or-join [?k ?n] [?k \"y\" ?n] "
+                 "(and [_ \"x\" ?n] [(= ?k {KEY})]))]";
+        break;
+      case 4: q.text = "[:find ?k :in $ $t % :where [?e :g/key ?k] ($t tagged ?k)]"; break;
+      case 5: q.text = "[:find ?k :in $ $t % :where [?e :g/key ?k] ($t not (small ?k))]"; break;
+      case 6: q.text = "[:find ?k :in $ $t % :where [?e :g/key ?k] ($t or-join [?k] (small ?k) [(= ?k {KEY})])]"; break;
+      case 7: q.text = "[:find ?k :in $ $t % :where ($t tagged ?k) (has-key ?k)]"; break;
+      case 8:
+        q.text = "[:find ?a ?b :in $ $t % :where ($t link ?a ?b) [?e :g/key ?a]]";
+        q.inputs = {edges()};
+        break;
+      case 9:
+        q.text = "[:find ?b :in $ $t % :where [?e :g/key {KEY}] [?e :g/key ?a] ($t link ?a ?b)]";
+        q.inputs = {edges()};
+        break;
+    }
+    if (q.text.find(" % ") != std::string::npos) {
+      q.inputs.push_back(i >= 8 ? link : tagged);
+      q.input_is_rules.push_back(true);
+    }
+    q.text = Replace(q.text, v);
+    g->queries.push_back(std::move(q));
+  }
+}
+// ---- end issue 17 (qsrc) ----------------------------------------------
+
 }  // namespace
 
 GenCase GenerateCase(std::mt19937_64* rng) {
@@ -238,6 +305,7 @@ GenCase GenerateCase(std::mt19937_64* rng) {
   g.txs.push_back(tx + "]");
   g.txs.push_back("[[:db/retractEntity " + ref(r.R(g.entities)) + "]]");
   AddQueries(r, &g);
+  AddSourceQueries(r, &g);  // issue 17 (qsrc)
   return g;
 }
 

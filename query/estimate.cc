@@ -35,7 +35,7 @@ double AttrSample::Fanout() const {
 }
 
 const AttrSample& Evaluator::Sample(const Database& db, const std::string& src, const Attribute& a) {
-  auto key = std::make_pair(src, a.id);
+  auto key = std::make_pair(Resolve(src), a.id);  // "$" inside a ($x ...) body is $x
   if (auto it = samples_.find(key); it != samples_.end()) return it->second;
   AttrSample s;
   s.unique = a.unique != Unique::kNone;

@@ -60,6 +60,33 @@ struct RuleTable {
   Rel next;        // rows new in this round
 };
 
+class Evaluator;
+
+// The entity a query value names (an id, an ident, a lookup ref), as
+// ResolveEntity; a lookup ref on an attribute that is not :db/unique is an
+// error (Datomic's rule, and what transact and datoms say), not "nothing".
+Result<std::optional<EntityId>> EntityOf(const Database& db, const Val& v);
+// That error alone, for positions resolved elsewhere (a ref attribute's value).
+Status CheckLookupRef(const Database& db, const Val& v);
+
+// Makes `src` the default source ($) while a body is checked or read:
+// inside ($x not ...), ($x or ...) and a rule called as ($x rule ...), and
+// in every rule those call, "$" means $x. Sources are named by what :in
+// bound them to, so rule tables keyed by that name never mix two sources.
+class DefaultSource {
+ public:
+  DefaultSource(Evaluator* ev, const std::string& src);
+  ~DefaultSource();
+  DefaultSource(const DefaultSource&) = delete;
+  DefaultSource& operator=(const DefaultSource&) = delete;
+
+ private:
+  void Bind(const std::string& target);
+  Evaluator* ev_;
+  std::string saved_;
+  bool active_ = false;
+};
+
 class Evaluator {
  public:
   Evaluator(const QueryOptions& o, QueryStats* stats) : budget(o, stats), options(o) {}
@@ -106,6 +133,9 @@ class Evaluator {
     if (read_error_.ok() && !s.ok()) read_error_ = s;
   }
   Status RunClause(const Clause& c, const std::vector<std::string>& not_join, Ctx* ctx);
+  // query-stats of one clause: what is bound before it runs, and after.
+  ClauseStats ClauseEntry(const Clause& c, const Ctx& ctx) const;
+  void ClauseExit(const Clause& c, const Ctx& ctx, ClauseStats* cs) const;
   Status RunPattern(const Clause& c, Ctx* ctx);
   Status RunTuplePattern(const Clause& c, const Rel& source, Ctx* ctx);
   Status RunExpression(const Clause& c, Ctx* ctx);

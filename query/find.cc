@@ -252,10 +252,16 @@ Result<edn::Node> BuildResult(Evaluator& ev, const Query& q, Ctx& ctx, const std
     for (size_t k = 0; k < q.find.size(); ++k) {
       const FindElem& f = q.find[k];
       if (f.kind == FindElem::kPull) {
-        if (!r[k].is_long()) return Status::InvalidArgument("pull of a non-entity value " + Show(r[k]));
+        if (!r[k].is_long() && !r[k].is_tuple() && !r[k].is_keyword())
+          return Status::InvalidArgument("pull of a non-entity value " + Show(r[k]));
         const Database* db = &ev.dbs.at(f.src);
-        STRATA_ASSIGN_OR_RETURN(edn::Node p, PullCompiled(*db, *patterns[k], static_cast<EntityId>(r[k].v.as_long()),
-                                                          pull));
+        // An id, or an ident or lookup ref bound by :in.
+        STRATA_ASSIGN_OR_RETURN(std::optional<EntityId> e, EntityOf(*db, r[k]));
+        if (!e) {
+          row.push_back(edn::Node::Nil());
+          continue;
+        }
+        STRATA_ASSIGN_OR_RETURN(edn::Node p, PullCompiled(*db, *patterns[k], *e, pull));
         row.push_back(std::move(p));
         continue;
       }

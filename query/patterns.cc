@@ -31,10 +31,11 @@ struct Fixed {
 };
 
 // Fixes position `pos` to the query value `x` (an error when resolving a
-// lookup ref failed to read).
+// lookup ref failed to read or names a non-unique attribute).
 Status FixPosition(const Database& db, int pos, const Val& x, Fixed* f) {
   switch (pos) {
     case 0: {
+      if (x.tuple) STRATA_RETURN_IF_ERROR(CheckLookupRef(db, x));
       STRATA_ASSIGN_OR_RETURN(std::optional<EntityId> e, ResolveEntity(db, x));
       if (!e || (f->e && *f->e != *e)) f->impossible = true;
       else f->e = e;
@@ -67,6 +68,7 @@ Status FixPosition(const Database& db, int pos, const Val& x, Fixed* f) {
 Status Finish(const Database& db, Fixed* f) {
   if (!f->raw_v || f->impossible) return Status::OK();
   if (f->a) {
+    if (f->raw_v->tuple && f->a->is_ref()) STRATA_RETURN_IF_ERROR(CheckLookupRef(db, *f->raw_v));
     STRATA_ASSIGN_OR_RETURN(f->v, ToDatomValue(db, *f->a, *f->raw_v));
     if (!f->v) f->impossible = true;
     f->raw_v.reset();
@@ -188,7 +190,37 @@ bool MayRepeat(const Clause& c, const Database& db) {
   return false;
 }
 
+// Whether every value of column `col` is what a datom holds at position
+// `pos` as it is (an entity id; a value of `a`'s type), so that rows can be
+// joined with read datoms by hashing. Lookup refs, idents, and a long
+// standing for a double must be resolved by FixPosition first.
+bool AsStored(const Rel& r, int col, int pos, const Attribute* a) {
+  for (size_t i = 0; i < r.n; ++i) {
+    const Val& v = r.row(i)[col];
+    if (pos == 0 || (pos == 2 && a != nullptr && a->is_ref())) {
+      if (!v.is_long()) return false;
+    } else if (pos == 2 && a == nullptr) {
+      if (v.tuple || v.is_keyword()) return false;  // may name an entity of a ref attribute
+    } else if (pos == 2 && (v.tuple || v.v.type() != a->type)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
+
+Status CheckLookupRef(const Database& db, const Val& v) {
+  if (!v.tuple || v.tuple->size() != 2) return Status::OK();
+  const Attribute* a = ResolveAttribute(db, (*v.tuple)[0]);
+  if (a == nullptr || a->unique != Unique::kNone) return Status::OK();
+  return Status::InvalidArgument("lookup ref attribute :" + a->ident + " is not unique in " + Show(v));
+}
+
+Result<std::optional<EntityId>> EntityOf(const Database& db, const Val& v) {
+  STRATA_RETURN_IF_ERROR(CheckLookupRef(db, v));
+  return ResolveEntity(db, v);
+}
 
 // One read of the pattern with its constants only, into a relation of its
 // variables; with `limit`, gives up (sets *cut) past that many datoms.
@@ -246,10 +278,14 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
       if (p < 2 || (base.a && (base.a->in_avet() || base.a->is_ref()))) key_var = t.name;
     }
     // Only a value can be joined by hashing the datoms' values; entity,
-    // attribute and tx inputs need resolving (idents, t) by FixPosition.
+    // attribute and tx inputs need resolving (idents, t) by FixPosition,
+    // and so do values that are not stored as they are (a lookup ref bound
+    // by :in for a ref attribute's value).
     auto value_only = [&](const std::string& var) {
       for (size_t p = 0; p < c.terms.size(); ++p)
         if (p != 2 && c.terms[p].kind == Term::kVar && c.terms[p].name == var) return false;
+      for (const Rel& r : ctx->rels)
+        if (r.has(var)) return AsStored(r, r.col(var), 2, base.a);
       return true;
     };
     for (const Rel& r : ctx->rels) {
@@ -300,8 +336,10 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
     // probe: past that many datoms it is dropped for the lookups, so at
     // worst the work doubles, and a scan that fits is read once.
     constexpr uint64_t kLookupCost = 4;
-    const bool attribute_scan_possible = !base.e && base.a && groups.size() > 64 &&
-                                         std::none_of(key_pos.begin(), key_pos.end(), [](int p) { return p == 1; });
+    bool attribute_scan_possible = !base.e && base.a && groups.size() > 64 &&
+                                   std::none_of(key_pos.begin(), key_pos.end(), [](int p) { return p == 1; });
+    for (size_t k = 0; k < key_pos.size() && attribute_scan_possible; ++k)
+      attribute_scan_possible = AsStored(r, key_cols[k], key_pos[k], base.a);
     if (attribute_scan_possible) {
       Rel scanned;
       bool cut = false;

@@ -54,7 +54,14 @@ Status Evaluator::Validate(const Clause& c, std::set<std::string>* seen_rules) {
   const std::string where = " in " + edn::Print(c.form);
   if (c.kind == Clause::kPattern || c.kind == Clause::kRule || c.kind == Clause::kNot || c.kind == Clause::kOr) {
     if (!dbs.count(c.src) && !tuple_sources.count(c.src)) {
-      return Status::InvalidArgument("unknown source " + c.src + where);
+      // A clause without a source reads $; say which sources :in bound.
+      std::string named;
+      for (const auto& [name, _] : bound_dbs) named += (named.empty() ? "" : " ") + name;
+      for (const auto& [name, _] : bound_tuples) named += (named.empty() ? "" : " ") + name;
+      std::string hint = named.empty() ? " (:in binds no source)" : " (:in binds the sources " + named + ")";
+      if (c.src == "$" && !named.empty()) hint += "; a clause without a source reads $: name one, e.g. [" +
+                                                  named.substr(0, named.find(' ')) + " ?e ...]";
+      return Status::InvalidArgument("unknown source " + c.src + where + hint);
     }
   }
   switch (c.kind) {
@@ -81,15 +88,20 @@ Status Evaluator::Validate(const Clause& c, std::set<std::string>* seen_rules) {
         return Status::InvalidArgument("rule '" + c.name + "' takes " + std::to_string(arity) + " arguments, got " +
                                        std::to_string(c.terms.size()) + where);
       }
-      if (!seen_rules->insert(c.name).second) return Status::OK();
+      // A rule body is checked once per source it is called with: its
+      // clauses read the caller's source.
+      if (!seen_rules->insert(c.name + "\x1f" + Resolve(c.src)).second) return Status::OK();
+      DefaultSource src(this, c.src);
       for (const Rule& r : it->second)
         for (const auto& x : r.body) STRATA_RETURN_IF_ERROR(Validate(x, seen_rules));
       return Status::OK();
     }
-    default:
+    default: {
+      DefaultSource src(this, c.src);  // ($x not ...), ($x or ...): bodies read $x
       for (const auto& b : c.branches)
         for (const auto& x : b) STRATA_RETURN_IF_ERROR(Validate(x, seen_rules));
       return Status::OK();
+    }
   }
 }
 
@@ -196,7 +208,8 @@ Result<const Plan*> Evaluator::PlanFor(const Clauses& clauses, const std::set<st
   std::set<std::string> bound;
   for (const auto& v : bound_in)
     if (mentioned.count(v)) bound.insert(v);
-  std::string key = std::to_string(reinterpret_cast<uintptr_t>(&clauses));
+  // Per source too: a rule body's estimates differ with the source it reads.
+  std::string key = std::to_string(reinterpret_cast<uintptr_t>(&clauses)) + " " + default_src;
   for (const auto& v : bound) key += " " + v;
   if (auto it = plans_.find(key); it != plans_.end()) return &it->second;
 
@@ -335,12 +348,75 @@ Status Evaluator::RunClauses(const Clauses& clauses, Ctx* ctx) {
   for (const Rel& r : ctx->rels) bound.insert(r.vars.begin(), r.vars.end());
   for (const auto& [name, _] : logs) bound.insert(name);
   STRATA_ASSIGN_OR_RETURN(const Plan* plan, PlanFor(clauses, bound));
+  // query-stats: the phase's index (nested runs append after it, so no
+  // pointer into the vector is held across a clause).
+  QueryStats& st = budget.stats();
+  long phase = -1;
+  if (options.explain) {
+    if (st.phases.size() < QueryStats::kMaxPhases) {
+      phase = static_cast<long>(st.phases.size());
+      st.phases.emplace_back();
+    } else {
+      ++st.phases_dropped;
+    }
+  }
   for (size_t i : plan->order) {
     if (ctx->empty()) break;  // nothing can match any more
-    STRATA_RETURN_IF_ERROR(RunClause(clauses[i], plan->not_join[i], ctx));
+    if (phase < 0) {
+      STRATA_RETURN_IF_ERROR(RunClause(clauses[i], plan->not_join[i], ctx));
+    } else {
+      ClauseStats cs = ClauseEntry(clauses[i], *ctx);
+      const uint64_t datoms = st.datoms, lookups = st.index_lookups;
+      const ReadCounters reads = ThreadReadCounters();
+      STRATA_RETURN_IF_ERROR(RunClause(clauses[i], plan->not_join[i], ctx));
+      ClauseExit(clauses[i], *ctx, &cs);
+      cs.datoms = st.datoms - datoms;
+      cs.index_lookups = st.index_lookups - lookups;
+      const ReadCounters d = ThreadReadCounters() - reads;
+      for (uint64_t n : d.segments) cs.segments += n;
+      st.phases[static_cast<size_t>(phase)].clauses.push_back(std::move(cs));
+    }
     STRATA_RETURN_IF_ERROR(budget.CheckTime());
   }
   return Status::OK();
+}
+
+namespace {
+
+// Rows of the relations holding any of `vars` (multiplied: the context
+// keeps unconnected relations apart), saturating; 0 when none does.
+uint64_t RowsOver(const Ctx& ctx, const std::set<std::string>& vars) {
+  uint64_t rows = 0;
+  bool any = false;
+  for (const Rel& r : ctx.rels) {
+    if (std::none_of(r.vars.begin(), r.vars.end(), [&](const std::string& v) { return vars.count(v) > 0; })) continue;
+    const uint64_t n = r.n;
+    rows = !any ? n : (n != 0 && rows > UINT64_MAX / n ? UINT64_MAX : rows * n);
+    any = true;
+  }
+  return rows;
+}
+
+}  // namespace
+
+ClauseStats Evaluator::ClauseEntry(const Clause& c, const Ctx& ctx) const {
+  ClauseStats cs;
+  cs.clause = c.form;
+  std::set<std::string> vars;
+  ClauseVars(c, &vars);
+  for (const auto& v : vars)
+    if (ctx.bound(v)) cs.binds_in.push_back(v);
+  cs.rows_in = RowsOver(ctx, vars);
+  return cs;
+}
+
+void Evaluator::ClauseExit(const Clause& c, const Ctx& ctx, ClauseStats* cs) const {
+  std::set<std::string> vars;
+  ClauseVars(c, &vars);
+  for (const auto& v : vars)
+    if (ctx.bound(v) && std::find(cs->binds_in.begin(), cs->binds_in.end(), v) == cs->binds_in.end())
+      cs->binds_out.push_back(v);
+  cs->rows_out = RowsOver(ctx, vars);
 }
 
 Status Evaluator::RunClause(const Clause& c, const std::vector<std::string>& not_join, Ctx* ctx) {

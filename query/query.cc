@@ -141,13 +141,20 @@ Status CheckFindVars(const Query& q) {
 
 }  // namespace query
 
-Result<edn::Node> Q(const edn::Node& query_form, const std::vector<QueryInput>& inputs, const QueryOptions& options,
-                    QueryStats* stats) {
-  using namespace query;
+namespace query {
+namespace {
+
+Result<edn::Node> Run(const edn::Node& query_form, const std::vector<QueryInput>& inputs, const QueryOptions& options,
+                      QueryStats* stats) {
   STRATA_ASSIGN_OR_RETURN(Query q, ParseQuery(query_form));
   if (q.in.size() != inputs.size()) {
-    return Status::InvalidArgument("query :in has " + std::to_string(q.in.size()) + " bindings but " +
-                                   std::to_string(inputs.size()) + " inputs were given");
+    // Name the :in forms: a source ($, $data: any symbol starting with $)
+    // takes an input like every other binding.
+    std::vector<edn::Node> forms;
+    for (const auto& in : q.in) forms.push_back(in.form.is(edn::Kind::kNil) ? edn::Node::Symbol("$") : in.form);
+    return Status::InvalidArgument("query :in " + edn::Print(edn::Node::Vector(forms)) + " takes " +
+                                   std::to_string(q.in.size()) + (q.in.size() == 1 ? " input" : " inputs") + " but " +
+                                   std::to_string(inputs.size()) + (inputs.size() == 1 ? " was given" : " were given"));
   }
   STRATA_RETURN_IF_ERROR(CheckFindVars(q));
   Evaluator ev(options, stats);
@@ -165,6 +172,17 @@ Result<edn::Node> Q(const edn::Node& query_form, const std::vector<QueryInput>& 
   }
   STRATA_RETURN_IF_ERROR(ev.RunClauses(q.where, &ctx));
   return BuildResult(ev, q, ctx, raw);
+}
+
+}  // namespace
+}  // namespace query
+
+Result<edn::Node> Q(const edn::Node& query_form, const std::vector<QueryInput>& inputs, const QueryOptions& options,
+                    QueryStats* stats) {
+  IoMeter meter("query");
+  Result<edn::Node> r = query::Run(query_form, inputs, options, stats);
+  if (stats != nullptr) stats->io = meter.Stop();
+  return r;
 }
 
 Result<edn::Node> Q(std::string_view query_text, const std::vector<QueryInput>& inputs, const QueryOptions& options,

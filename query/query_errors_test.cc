@@ -67,7 +67,7 @@ TEST_F(QueryErrorsTest, Malformed) {
   ExpectError("[:find :where [?e :p/name]]", {"empty :find"});
   ExpectError("[:find ?e :wher [?e :p/name]]", {"unknown query section :wher"});
   ExpectError("[:find ?e :in $ [?x ?y] :where [?e :p/name]]", {"expected a tuple of 2"}, {db(), E("[1]")});
-  ExpectError("[:find ?e :in $ ?x :where [?e :p/name]]", {"query :in has 2 bindings but 1 inputs"}, {db()});
+  ExpectError("[:find ?e :in $ ?x :where [?e :p/name]]", {"query :in [$ ?x] takes 2 inputs but 1 was given"}, {db()});
   ExpectError("[:find ?e :in $ [[?a] b] :where [?e :p/name]]", {"expected a variable"}, {db(), E("[]")});
   ExpectError("[:find ?e :where [?e :p/name ?n ?tx ?added ?extra]]", {"1 to 5 positions"});
   ExpectError("[:find ?e :where \"text\"]", {"expected a clause"});

@@ -35,37 +35,25 @@ void CallSites(const Clause& c, std::vector<const Clause*>* out) {
     for (const auto& x : b) CallSites(x, out);
 }
 
-// Makes `src` the default source ($) while a body reads it. Sources are
-// named by what they were bound to in :in, so "$" inside a ($x ...) body
-// means $x, and rule tables keyed by that name never mix two databases.
-class DefaultSource {
- public:
-  DefaultSource(Evaluator* ev, const std::string& src) : ev_(ev), saved_(ev->default_src) {
-    const std::string target = ev->Resolve(src);
-    active_ = target != ev->default_src;
-    if (!active_) return;
-    ev->default_src = target;
-    ev->dbs.erase("$");
-    ev->tuple_sources.erase("$");
-    if (auto it = ev->bound_dbs.find(target); it != ev->bound_dbs.end()) ev->dbs["$"] = it->second;
-    if (auto it = ev->bound_tuples.find(target); it != ev->bound_tuples.end()) ev->tuple_sources["$"] = it->second;
-  }
-  ~DefaultSource() {
-    if (!active_) return;
-    ev_->default_src = saved_;
-    ev_->dbs.erase("$");
-    ev_->tuple_sources.erase("$");
-    if (auto it = ev_->bound_dbs.find(saved_); it != ev_->bound_dbs.end()) ev_->dbs["$"] = it->second;
-    if (auto it = ev_->bound_tuples.find(saved_); it != ev_->bound_tuples.end()) ev_->tuple_sources["$"] = it->second;
-  }
-
- private:
-  Evaluator* ev_;
-  std::string saved_;
-  bool active_ = false;
-};
-
 }  // namespace
+
+DefaultSource::DefaultSource(Evaluator* ev, const std::string& src) : ev_(ev), saved_(ev->default_src) {
+  const std::string target = ev->Resolve(src);
+  active_ = target != ev->default_src;
+  if (active_) Bind(target);
+}
+
+DefaultSource::~DefaultSource() {
+  if (active_) Bind(saved_);
+}
+
+void DefaultSource::Bind(const std::string& target) {
+  ev_->default_src = target;
+  ev_->dbs.erase("$");
+  ev_->tuple_sources.erase("$");
+  if (auto it = ev_->bound_dbs.find(target); it != ev_->bound_dbs.end()) ev_->dbs["$"] = it->second;
+  if (auto it = ev_->bound_tuples.find(target); it != ev_->bound_tuples.end()) ev_->tuple_sources["$"] = it->second;
+}
 
 void Evaluator::ComputeSccs() {
   std::map<std::string, std::set<std::string>> calls;

@@ -5,6 +5,7 @@
 #include "util/iterator.h"
 #include "strata/database.h"
 #include "state/db_access.h"
+#include "index/durable_index.h"
 #include "tx/transactor.h"
 #include "util/planted_faults.h"
 
@@ -45,6 +46,19 @@ Status DatomCursor::status() const {
   return s;
 }
 size_t DatomCursor::sources_merged() const { return rep_ ? rep_->sources : 0; }
+
+ReadCounters ThreadReadCounters() { return ThisThreadReads(); }
+
+ReadCounters operator-(const ReadCounters& after, const ReadCounters& before) {
+  ReadCounters d;
+  d.cursors = after.cursors - before.cursors;
+  d.sources_merged = after.sources_merged - before.sources_merged;
+  for (int i = 0; i < kIndexCount; ++i) d.segments[i] = after.segments[i] - before.segments[i];
+  d.cache_hits = after.cache_hits - before.cache_hits;
+  d.storage_reads = after.storage_reads - before.storage_reads;
+  d.storage_bytes = after.storage_bytes - before.storage_bytes;
+  return d;
+}
 
 // ---- database -------------------------------------------------------------
 
@@ -133,6 +147,9 @@ Result<DatomCursor> Database::Open(Index index, std::vector<Value> components, b
   r.hold = state_;
   r.it = RawIterator(index, &r.sources);
   r.order = index;
+  ReadCounters& counters = ThisThreadReads();
+  ++counters.cursors;
+  counters.sources_merged += r.sources;
   r.bounded = bounded;
   if (index == Index::kAvet && components.empty()) {
     // Without an attribute, AVET shows only indexed/unique attributes. The

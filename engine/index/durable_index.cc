@@ -168,21 +168,46 @@ Result<std::shared_ptr<const IndexRoot>> LoadRoot(DurableContext& ctx, std::stri
   return std::shared_ptr<const IndexRoot>(std::move(root));
 }
 
+ReadCounters& ThisThreadReads() {
+  thread_local ReadCounters counters;
+  return counters;
+}
+
 Result<std::shared_ptr<const DecodedLeaf>> ReadLeaf(DurableContext& ctx, const SegmentRef& ref) {
-  return ctx.cache->GetOrLoad(ref.id, [&]() -> Result<std::shared_ptr<const DecodedLeaf>> {
-    auto blob = ctx.storage->Get(SegmentKey(ref.id));
-    if (!blob.ok()) return blob.status().WithContext("reading segment " + SegmentName(ref.id));
-    auto leaf = std::make_shared<DecodedLeaf>();
-    leaf->id = ref.id;
-    STRATA_RETURN_IF_ERROR(DecodeLeaf(*blob, SegmentName(ref.id), &leaf->order, &leaf->datoms));
-    if (leaf->datoms.size() != ref.count)
-      return Status::Corruption("segment " + SegmentName(ref.id) + " holds " + std::to_string(leaf->datoms.size()) +
-                                " datoms, its directory says " + std::to_string(ref.count));
-    leaf->memory_bytes = LeafMemoryBytes(leaf->datoms);
-    ctx.leaves_read++;
-    ctx.leaf_bytes_read += blob->size();
-    return std::shared_ptr<const DecodedLeaf>(std::move(leaf));
+  // One capture, so the loader fits std::function's inline buffer (no
+  // allocation per read); it notes whether the leaf came from storage.
+  struct Load {
+    DurableContext& ctx;
+    const SegmentRef& ref;
+    bool loaded = false;
+    uint64_t bytes = 0;
+  } l{ctx, ref};
+  auto leaf = ctx.cache->GetOrLoad(ref.id, [&l]() -> Result<std::shared_ptr<const DecodedLeaf>> {
+    l.loaded = true;
+    auto blob = l.ctx.storage->Get(SegmentKey(l.ref.id));
+    if (!blob.ok()) return blob.status().WithContext("reading segment " + SegmentName(l.ref.id));
+    auto decoded = std::make_shared<DecodedLeaf>();
+    decoded->id = l.ref.id;
+    STRATA_RETURN_IF_ERROR(DecodeLeaf(*blob, SegmentName(l.ref.id), &decoded->order, &decoded->datoms));
+    if (decoded->datoms.size() != l.ref.count)
+      return Status::Corruption("segment " + SegmentName(l.ref.id) + " holds " + std::to_string(decoded->datoms.size()) +
+                                " datoms, its directory says " + std::to_string(l.ref.count));
+    decoded->memory_bytes = LeafMemoryBytes(decoded->datoms);
+    l.ctx.leaves_read++;
+    l.ctx.leaf_bytes_read += blob->size();
+    l.bytes = blob->size();
+    return std::shared_ptr<const DecodedLeaf>(std::move(decoded));
   });
+  if (!leaf.ok()) return leaf;
+  ReadCounters& counters = ThisThreadReads();
+  ++counters.segments[static_cast<int>((*leaf)->order)];
+  if (l.loaded) {
+    ++counters.storage_reads;
+    counters.storage_bytes += l.bytes;
+  } else {
+    ++counters.cache_hits;
+  }
+  return leaf;
 }
 
 namespace {

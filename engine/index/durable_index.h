@@ -28,6 +28,7 @@
 #include "util/iterator.h"
 #include "index/segment_cache.h"
 #include "storage/storage.h"
+#include "strata/cursor.h"
 #include "strata/indexing.h"
 
 namespace strata {
@@ -78,7 +79,11 @@ Result<IndexRoot> ReadRootHeader(std::string_view bytes);
 // Decodes a root and reads its directories.
 Result<std::shared_ptr<const IndexRoot>> LoadRoot(DurableContext& ctx, std::string_view bytes);
 
-// Reads a leaf through the cache; Corruption names the segment.
+// The calling thread's read counters (strata/cursor.h ThreadReadCounters).
+ReadCounters& ThisThreadReads();
+
+// Reads a leaf through the cache; Corruption names the segment. Counts the
+// read in ThisThreadReads (a cache hit, or a storage read).
 Result<std::shared_ptr<const DecodedLeaf>> ReadLeaf(DurableContext& ctx, const SegmentRef& ref);
 
 // An iterator over one level. Holds the level and the context alive.

@@ -81,4 +81,19 @@ Status ForEach(Result<DatomCursor>&& c, Fn&& fn) {
   return ForEach(*c, std::forward<Fn>(fn));
 }
 
+// The index reads made by the calling thread since it started, for a
+// call's io-stats (Datomic's :io-stats): take the counters before and after
+// the call and subtract. Counted per thread, so reads by other threads
+// (concurrent queries, indexing jobs) never mix in; monotonic, never reset.
+struct ReadCounters {
+  uint64_t cursors = 0;                // cursors opened (Datoms, SeekDatoms, IndexRange, ...)
+  uint64_t sources_merged = 0;         // sorted sources those cursors merged (memory runs, index levels)
+  uint64_t segments[kIndexCount] = {};  // index leaves read, by sort order (EAVT, AEVT, AVET, VAET)
+  uint64_t cache_hits = 0;             // leaves found decoded in the segment cache
+  uint64_t storage_reads = 0;          // leaves read from storage and decoded
+  uint64_t storage_bytes = 0;          // the bytes of those reads
+};
+ReadCounters ThreadReadCounters();
+ReadCounters operator-(const ReadCounters& after, const ReadCounters& before);
+
 }  // namespace strata

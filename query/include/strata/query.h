@@ -26,12 +26,15 @@
 // Thread safety: Q may run concurrently on shared Database values.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <string>
 #include <variant>
 #include <vector>
 
 #include "strata/database.h"
 #include "strata/connection.h"
+#include "strata/cursor.h"
 #include "strata/edn.h"
 #include "strata/pull.h"
 #include "strata/status.h"
@@ -60,6 +63,46 @@ struct QueryOptions {
                                      // their strings); past it: Busy
   uint64_t timeout_ms = 0;           // 0: none; past it: Aborted "query timed out after ..."
   PullOptions pull;                  // limits of (pull ...) in :find (its timeout is this one's)
+  bool explain = false;              // fill QueryStats::phases (Datomic's :query-stats); costs a
+                                     // little per clause, so off unless asked for
+};
+
+// Datomic's io-stats (https://docs.datomic.com/reference/io-stats.html) of
+// one call: the index reads it made, on the calling thread.
+struct IoStats {
+  std::string api;     // "query", "pull"
+  double api_ms = 0;   // the call's wall time
+  ReadCounters reads;  // strata/cursor.h: leaves by index, cache hits, storage reads, merges
+};
+
+// Measures one call: construct it before the call, Stop() after (same thread).
+class IoMeter {
+ public:
+  explicit IoMeter(std::string api);
+  IoStats Stop() const;
+
+ private:
+  std::string api_;
+  ReadCounters start_;
+  std::chrono::steady_clock::time_point t0_;
+};
+
+// One clause as it ran (Datomic's query-stats :clauses entry).
+struct ClauseStats {
+  edn::Node clause;                    // as written
+  uint64_t rows_in = 0;                // rows of the relations holding its variables, before
+  uint64_t rows_out = 0;               // and after (0 in: nothing of it was bound yet)
+  std::vector<std::string> binds_in;   // its variables bound on entry
+  std::vector<std::string> binds_out;  // its variables it bound
+  uint64_t datoms = 0;                 // datoms read by it (and the rules, or and not it runs)
+  uint64_t index_lookups = 0;          // index cursors it opened
+  uint64_t segments = 0;               // index leaves it read (cache or storage)
+};
+
+// One clause list run: the :where, or a rule, or, or not body (Datomic's
+// :phases entry). Its clauses are in the order the planner chose (:sched).
+struct PhaseStats {
+  std::vector<ClauseStats> clauses;
 };
 
 // What a query did, for tests and tools.
@@ -68,7 +111,28 @@ struct QueryStats {
   uint64_t datoms = 0;          // datoms read from indexes
   uint64_t index_lookups = 0;   // index cursors opened
   uint64_t rule_rounds = 0;     // semi-naive iterations of recursive rules
+  // With QueryOptions::explain: each clause list run, in the order it began
+  // (a rule body once per evaluation). At most kMaxPhases are kept.
+  static constexpr size_t kMaxPhases = 1000;
+  std::vector<PhaseStats> phases;
+  uint64_t phases_dropped = 0;  // runs past kMaxPhases, not kept
+  IoStats io;                   // the query's reads, always filled
 };
+
+// Datomic's shapes, in EDN:
+//   {:query-stats {:query q :phases [{:sched ([clause ...]) :clauses [{:clause c :rows-in n
+//                  :rows-out n :binds-in (?a) :binds-out [?b] :datoms n :index-lookups n
+//                  :segments n} ...]} ...] :phases-dropped n}
+//    :io-stats {:api :query :api-ms 1.2 :reads {:eavt n :aevt n :avet n :vaet n :ocache n :dev n
+//               :dev-bytes n :cursors n :sources-merged n}}}
+// (:ocache: leaves found in the segment cache; :dev: leaves read from
+// storage; strata adds :datoms, :index-lookups, :segments, :dev-bytes,
+// :cursors, :sources-merged and :phases-dropped). The JSON form has the same
+// keys without the colon; clauses and the query are EDN text strings.
+edn::Node IoStatsEdn(const IoStats& io);
+edn::Node ExplainEdn(const edn::Node& query, const QueryStats& stats);
+std::string IoStatsJson(const IoStats& io);
+std::string ExplainJson(const edn::Node& query, const QueryStats& stats);
 
 // Runs a query (vector or map form). Errors are InvalidArgument naming
 // the offending clause (unknown function or rule, unbound variable,
