@@ -8,13 +8,20 @@
 #include <sstream>
 
 #include "cli/query_commands.h"
+#include "cli/sources.h"
 #include "strata/connection.h"
 #include "strata/query.h"
 
 namespace strata::cli {
 
+Result<Database> WithBase(const Database& now, const ReadViewArgs& args) {
+  if (args.with.empty()) return now;
+  return WithFile(now, args.with, "--with");
+}
+
 Result<Database> ReadView(const Database& now, const ReadViewArgs& args) {
-  return ViewOf(now, args.as_of, args.since, args.history);
+  STRATA_ASSIGN_OR_RETURN(Database base, WithBase(now, args));
+  return ViewOf(base, args.as_of, args.since, args.history);
 }
 
 Json EdnToJson(const edn::Node& n) {
@@ -95,14 +102,6 @@ std::string LimitHint(const Status& s) {
 
 namespace {
 
-Result<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Status::NotFound("cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // The :in forms of a query (vector or map form); [$] when it has none.
 std::vector<edn::Node> InForms(const edn::Node& q, bool* has_in) {
   *has_in = false;
@@ -155,11 +154,17 @@ int RunQuery(const QueryArgs& args, const std::function<Result<ReadSource>()>& o
   edn::Node q = *query;
   edn::Node rules;
   if (!args.rules.empty()) {
-    auto text = ReadFile(args.rules);
+    auto text = ReadTextFile(args.rules);
     if (!text.ok()) return Fail("--rules: " + text.status().message());
     auto r = edn::ReadOne(*text);
     if (!r.ok()) return Fail("--rules " + args.rules + ": " + r.status().message());
     rules = *r;
+  }
+  std::map<std::string, SourceSpec> named;
+  for (const std::string& text : args.sources) {
+    auto spec = ParseSourceSpec(text);
+    if (!spec.ok()) return Fail(spec.status().message());
+    if (!named.emplace(spec->name, *spec).second) return Fail("--source " + spec->name + " is given twice");
   }
   bool has_in = false;
   std::vector<edn::Node> in = InForms(q, &has_in);
@@ -167,28 +172,70 @@ int RunQuery(const QueryArgs& args, const std::function<Result<ReadSource>()>& o
     q = WithRulesIn(q);
     in = InForms(q, &has_in);
   }
+  auto is_source = [](const edn::Node& f) { return f.is(edn::Kind::kSymbol) && !f.s.empty() && f.s[0] == '$'; };
+  for (const auto& [name, spec] : named) {
+    if (std::none_of(in.begin(), in.end(), [&](const edn::Node& f) { return is_source(f) && f.s == name; })) {
+      return Fail("--source " + name + ": the query's :in has no " + name + (has_in ? "" : " (the query has no :in)"));
+    }
+  }
+  // Which :in source --db binds: $; without $, the first source no
+  // --source names, unless the INPUTs fill every remaining binding (then
+  // `:in $data` takes its collection from the command line).
+  std::vector<const edn::Node*> rest;
+  for (const auto& f : in) {
+    if (f.is(edn::Kind::kSymbol) && f.s == "%") continue;
+    if (is_source(f) && named.count(f.s)) continue;
+    rest.push_back(&f);
+  }
+  std::string db_target;
+  if (std::any_of(rest.begin(), rest.end(), [&](const edn::Node* f) { return is_source(*f) && f->s == "$"; })) {
+    db_target = "$";
+  } else if (args.inputs.size() != rest.size()) {
+    for (const edn::Node* f : rest) {
+      if (is_source(*f)) {
+        db_target = f->s;
+        break;
+      }
+    }
+  }
+
   auto source = open();
   if (!source.ok()) return Fail(source.status().message());
-  auto view = ReadView(source->db, args);
+  auto base = WithBase(source->db, args);
+  if (!base.ok()) return Fail(ErrorText(base.status()));
+  auto view = ViewOf(*base, args.as_of, args.since, args.history);
   if (!view.ok()) return Fail(view.status().message());
+  SourceResolver resolver(*base, true);
 
   std::vector<QueryInput> inputs;
   size_t next = 0;
-  bool db_bound = false;
   for (const auto& form : in) {
     if (form.is(edn::Kind::kSymbol) && form.s == "%") {
       if (args.rules.empty()) return Fail("the query takes rules (%): pass --rules FILE");
       inputs.push_back(rules);
       continue;
     }
-    if (form.is(edn::Kind::kSymbol) && !form.s.empty() && form.s[0] == '$' && !db_bound) {
-      inputs.push_back(*view);
-      db_bound = true;
-      continue;
+    if (is_source(form)) {
+      if (auto it = named.find(form.s); it != named.end()) {
+        auto resolved = resolver.Resolve(it->second);
+        if (!resolved.ok()) return Fail(ErrorText(resolved.status()));
+        if (auto* db = std::get_if<Database>(&*resolved)) {
+          inputs.push_back(*db);
+        } else {
+          inputs.push_back(std::get<edn::Node>(*resolved));
+        }
+        continue;
+      }
+      if (form.s == db_target) {
+        inputs.push_back(*view);
+        continue;
+      }
     }
     if (next >= args.inputs.size()) {
+      std::string hint;
+      if (is_source(form)) hint = ": pass --source '" + form.s + "=DIR[:as-of:T|:since:T|:history...]' or '" + form.s + "=@FILE.edn', or an EDN INPUT";
       return Fail("the query's :in needs an input for " + edn::Print(form) + " (" + std::to_string(args.inputs.size()) +
-                  " given)");
+                  " given)" + hint);
     }
     const std::string& text = args.inputs[next++];
     if (text == "log") {
@@ -201,7 +248,10 @@ int RunQuery(const QueryArgs& args, const std::function<Result<ReadSource>()>& o
     inputs.push_back(*node);
   }
   if (next < args.inputs.size()) {
-    return Fail(std::to_string(args.inputs.size() - next) + " more inputs than the query's :in takes");
+    std::string takes;
+    for (const auto& f : in) takes += (takes.empty() ? "" : " ") + edn::Print(f);
+    return Fail(std::to_string(args.inputs.size() - next) + " more INPUTs than the query's :in takes (:in " + takes +
+                "; --db binds " + (db_target.empty() ? "none of them" : db_target) + ")");
   }
   QueryOptions options;
   options.timeout_ms = TimeoutMs(args);
@@ -241,6 +291,12 @@ void AddQueryCommands(CLI::App& app, int* exit_code) {
   AddViewFlags(qc, q.get());
   qc->add_option("query", q->query, "the query, EDN")->required()->option_text("QUERY");
   qc->add_option("inputs", q->inputs, "the query's other :in inputs, EDN (`log` for the log)")->option_text("INPUT...");
+  qc->add_option("--source", q->sources,
+                 "bind a source of the query's :in: NAME=@FILE (an EDN collection of tuples) or\n"
+                 "NAME=[DIR][:as-of:T][:since:T][:history][:with:FILE][:filter:F]: a database (empty DIR: --db's)\n"
+                 "with views applied left to right; F is not-tx:T[,T..], not-tx-with:ATTR or attrs:ATTR[,ATTR..].\n"
+                 "Repeatable. Example: --source '$since=:since:1004'")
+      ->option_text("NAME=SPEC");
   qc->add_option("--rules", q->rules, "EDN file of rules, bound to % (added to :in when the query has none)")
       ->option_text("FILE");
   qc->add_option("--max-tuples", q->max_tuples, "fail when an intermediate relation holds more tuples")
