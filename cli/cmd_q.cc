@@ -271,6 +271,10 @@ void AddViewFlags(CLI::App* cmd, ReadViewArgs* a) {
   cmd->add_option("--as-of", a->as_of, "read the database as of T: a t, a tx id, or an instant")->option_text("T");
   cmd->add_option("--since", a->since, "only datoms added after T (T excluded)")->option_text("T");
   cmd->add_flag("--history", a->history, "every assertion and retraction ever recorded");
+  cmd->add_option("--with", a->with,
+                  "apply the transactions of an EDN file (one or more tx vectors) to the --db value first,\n"
+                  "speculatively (Datomic's with): the read sees them, nothing is committed")
+      ->option_text("FILE");
   cmd->add_option("--format", a->format, "output format: edn (default) or json")
       ->transform(CLI::CheckedTransformer(kFormats, CLI::ignore_case))
       ->option_text("edn|json");

@@ -363,5 +363,53 @@ TEST(SourceSpecTest, Parse) {
   EXPECT_FALSE(ParseSourceSpec("noequals").ok());
 }
 
+// --with FILE: Datomic's d/with from the command line — the read sees the
+// transaction, nothing is committed (https://docs.datomic.com/reference/database-functions.html:
+// "d/with ... a pure function [db-before, tx-data]"; the pattern of
+// https://gist.github.com/robert-stuttaford/5916891). main had no --with.
+TEST_F(QueryCommandsTest, WithSpeculativeTransaction) {
+  const std::string tx = dir_ + ".with.edn";
+  std::ofstream(tx) << R"([{:item/id "new" :item/count 1} [:db/add [:item/id "a"] :item/count 7]]
+                          [[:db/retract [:item/id "b"] :item/count 20]])";
+  const std::string q = "[:find ?id ?c :where [?e :item/id ?id] [?e :item/count ?c]]";
+  std::string out, err;
+  ASSERT_EQ(Cli({"q", "--db", dir_, "--with", tx, q}, &out, &err), 0) << err;
+  EXPECT_EQ(out, "#{[\"a\" 7] [\"new\" 1]}\n");
+  ASSERT_EQ(Cli({"q", "--db", dir_, q}, &out, &err), 0) << err;  // nothing committed
+  EXPECT_EQ(out, "#{[\"a\" 6] [\"b\" 20]}\n");
+  {
+    auto conn = Connection::Open(dir_);
+    ASSERT_TRUE(conn.ok());
+    EXPECT_EQ((*conn)->db().basis_t(), t2_);
+    ASSERT_TRUE((*conn)->Close().ok());
+  }
+  // Views apply after it; pull takes it too; `$` and `$w` side by side.
+  ASSERT_EQ(Cli({"q", "--db", dir_, "--with", tx, "--history", "[:find ?c :where [?e :item/id \"b\"] [?e :item/count ?c _ false]]"},
+                &out, &err),
+            0)
+      << err;
+  EXPECT_EQ(out, "#{[20]}\n");
+  ASSERT_EQ(Cli({"pull", "--db", dir_, "--with", tx, "[:item/count]", "[:item/id \"new\"]"}, &out, &err), 0) << err;
+  EXPECT_EQ(out, "{:item/count 1}\n");
+  ASSERT_EQ(Cli({"q", "--db", dir_, "--source", "$w=:with:" + tx,
+                 "[:find ?id ?now ?then :in $ $w :where [?e :item/id ?id] [?e :item/count ?now] [$w ?e :item/count ?then] "
+                 "[(!= ?now ?then)]]"},
+                &out, &err),
+            0)
+      << err;
+  EXPECT_EQ(out, "#{[\"a\" 6 7]}\n");
+  // A transaction that fails: exit 1, named, nothing read.
+  std::ofstream(tx) << R"([[:db/add "x" :item/count 1]] [[:db/add "y" :item/count "many"]])";
+  EXPECT_EQ(Cli({"q", "--db", dir_, "--with", tx, q}, &out, &err), 1);
+  EXPECT_EQ(out, "");
+  EXPECT_NE(err.find("--with " + tx + ", transaction 2"), std::string::npos) << err;
+  EXPECT_EQ(Cli({"q", "--db", dir_, "--with", tx + ".missing", q}, &out, &err), 1);
+  EXPECT_NE(err.find("cannot read"), std::string::npos) << err;
+  std::ofstream(tx) << "";
+  EXPECT_EQ(Cli({"q", "--db", dir_, "--with", tx, q}, &out, &err), 1);
+  EXPECT_NE(err.find("no transaction in the file"), std::string::npos) << err;
+  std::remove(tx.c_str());
+}
+
 }  // namespace
 }  // namespace strata::cli
