@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "cli/dev_commands.h"
 #include "cli/import_commands.h"
+#include "cli/index_read_commands.h"
 #include "cli/load_command.h"
 #include "cli/net_commands.h"
 #include "cli/query_commands.h"
@@ -182,9 +183,10 @@ int main(int argc, char** argv) {
   repair->add_option("--db", rpa.db, "database folder (must exist; not open by a writer)")->required()->option_text("DIR");
   AddFormat(repair, &rpa.format);
 
-  // q, pull, report and compare run from their callbacks during parse.
+  // q, pull, index-range, seek-datoms, entity, report and compare run from their callbacks during parse.
   int callback_exit = -1;
   strata::cli::AddQueryCommands(app, &callback_exit);
+  strata::cli::AddIndexReadCommands(app, &callback_exit);
   strata::cli::AddReportCommands(app, &callback_exit);
   strata::cli::AddNetCommands(app, &callback_exit);
   strata::cli::CrashWriterArgs cw;
@@ -213,7 +215,7 @@ int main(int argc, char** argv) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     if (argc >= 2 && argv[1][0] != '-' && app.get_subcommands().empty()) {
       return strata::cli::Fail(std::string("unknown command '") + argv[1] +
-                               "': expected transact, datoms, log, q, pull, demo, run, load, gen, import, gen-csv, index, verify, repair, report, "
+                               "': expected transact, datoms, index-range, seek-datoms, entity, log, q, pull, demo, run, load, gen, import, gen-csv, index, verify, repair, report, "
                                "compare, transactor or peer "
                                "(see 'strata --help')");
     }
