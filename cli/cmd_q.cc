@@ -30,8 +30,8 @@ Json EdnToJson(const edn::Node& n) {
     case edn::Kind::kBool: return n.b;
     case edn::Kind::kLong: return n.i;
     case edn::Kind::kDouble: return DoubleToJson(n.d);
-    case edn::Kind::kString: return n.s;
-    case edn::Kind::kKeyword: return ":" + n.s;
+    case edn::Kind::kString: return JsonString(n.s);
+    case edn::Kind::kKeyword: return JsonKeyword(n.s);
     case edn::Kind::kSymbol: return n.s;
     case edn::Kind::kInst: return edn::FormatInstant(n.i);
     case edn::Kind::kUuid: return n.uuid.ToString();
@@ -39,8 +39,8 @@ Json EdnToJson(const edn::Node& n) {
       Json o = Json::object();
       for (size_t i = 0; i + 1 < n.items.size(); i += 2) {
         const edn::Node& k = n.items[i];
-        std::string key = k.is(edn::Kind::kKeyword)  ? ":" + k.s
-                          : k.is(edn::Kind::kString) ? k.s
+        std::string key = k.is(edn::Kind::kKeyword)  ? JsonKeyword(k.s)
+                          : k.is(edn::Kind::kString) ? JsonString(k.s)
                                                      : edn::Print(k);
         o[key] = EdnToJson(n.items[i + 1]);
       }

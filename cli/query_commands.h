@@ -87,8 +87,9 @@ void AddQueryCommands(CLI::App& app, int* exit_code);
 Result<Database> WithBase(const Database& now, const ReadViewArgs& args);
 // The view the flags name, taken from `now` (after --with).
 Result<Database> ReadView(const Database& now, const ReadViewArgs& args);
-// JSON of a query or pull result: keywords as ":ns/name" strings, instants
-// as ISO-8601, sets and lists as arrays, map keys as strings.
+// JSON of a query or pull result, values as output.h maps them (keywords
+// ":ns/name", strings starting with ':' or '\\' escaped with a '\\'),
+// sets and lists as arrays, map keys as strings.
 Json EdnToJson(const edn::Node& n);
 // Runs `read` args.repeat times (at least once), prints the timing line
 // when repeat > 0, and returns the last result.
