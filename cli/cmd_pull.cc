@@ -25,7 +25,12 @@ int RunPull(const PullArgs& args, const std::function<Result<ReadSource>()>& ope
   PullOptions options;
   options.timeout_ms = TimeoutMs(args);
   auto result = Repeat(args, [&] { return Pull(*view, *pattern, *entity, options); });
-  if (!result.ok()) return Fail("pull: " + ErrorText(result.status()) + LimitHint(result.status()));
+  if (!result.ok()) {
+    // The pull library's messages name the pattern ("pull pattern: ..."):
+    // no second "pull: " in front.
+    const std::string text = ErrorText(result.status());
+    return Fail((text.starts_with("pull") ? "" : "pull: ") + text + LimitHint(result.status()));
+  }
   PrintResult(args, *result);
   return 0;
 }

@@ -7,6 +7,7 @@
 #include <map>
 #include <sstream>
 
+#include "cli/flags.h"
 #include "cli/query_commands.h"
 #include "cli/sources.h"
 #include "strata/connection.h"
@@ -266,7 +267,6 @@ int RunQuery(const QueryArgs& args, const std::function<Result<ReadSource>()>& o
 namespace {
 
 void AddViewFlags(CLI::App* cmd, ReadViewArgs* a) {
-  static const std::map<std::string, Format> kFormats = {{"edn", Format::kEdn}, {"json", Format::kJson}};
   cmd->add_option("--db", a->db, "database folder (must exist)")->required()->option_text("DIR");
   cmd->add_option("--as-of", a->as_of, "read the database as of T: a t, a tx id, or an instant")->option_text("T");
   cmd->add_option("--since", a->since, "only datoms added after T (T excluded)")->option_text("T");
@@ -275,9 +275,7 @@ void AddViewFlags(CLI::App* cmd, ReadViewArgs* a) {
                   "apply the transactions of an EDN file (one or more tx vectors) to the --db value first,\n"
                   "speculatively (Datomic's with): the read sees them, nothing is committed")
       ->option_text("FILE");
-  cmd->add_option("--format", a->format, "output format: edn (default) or json")
-      ->transform(CLI::CheckedTransformer(kFormats, CLI::ignore_case))
-      ->option_text("edn|json");
+  AddFormatFlag(cmd, &a->format);
   cmd->add_option("--repeat", a->repeat, "run the read N times; timing as one JSON line on stderr")
       ->option_text("N");
   cmd->add_option("--timeout", a->timeout_s, "stop a read running longer than S seconds, with exit 1 (0: no limit)")

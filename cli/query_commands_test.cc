@@ -135,8 +135,9 @@ TEST_F(QueryCommandsTest, Errors) {
   EXPECT_EQ(Cli({"q", "--db", dir_, "[:find ?e :in $ % :where (r ?e)]"}, &out, &err), 1);
   EXPECT_NE(err.find("--rules FILE"), std::string::npos) << err;
   EXPECT_EQ(Cli({"q", "--db", dir_ + "-missing", "[:find ?e :where [?e :item/id]]"}, &out, &err), 1);
-  EXPECT_EQ(Cli({"pull", "--db", dir_, "[:item/nope]", "1"}, &out, &err), 1);
-  EXPECT_NE(err.find("unknown attribute :item/nope"), std::string::npos) << err;
+  EXPECT_EQ(Cli({"pull", "--db", dir_, "[(:item/id 5)]", "1"}, &out, &err), 1);
+  EXPECT_NE(err.find("strata: error: pull pattern: attribute options come in pairs"), std::string::npos)
+      << "one 'pull' prefix, not 'pull: pull pattern:' (issue 17): " << err;
   EXPECT_EQ(Cli({"q", "--db", dir_, "[:find"}, &out, &err), 1);
   EXPECT_NE(err.find("query: EDN"), std::string::npos) << err;
 }
