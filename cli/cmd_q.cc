@@ -179,9 +179,9 @@ int RunQuery(const QueryArgs& args, const std::function<Result<ReadSource>()>& o
       return Fail("--source " + name + ": the query's :in has no " + name + (has_in ? "" : " (the query has no :in)"));
     }
   }
-  // Which :in source --db binds: $; without $, the first source no
-  // --source names, unless the INPUTs fill every remaining binding (then
-  // `:in $data` takes its collection from the command line).
+  // Which :in source --db binds: $; when the :in has no $, the first
+  // source no --source names, unless the INPUTs fill every remaining
+  // binding (then `:in $data` takes its collection from the command line).
   std::vector<const edn::Node*> rest;
   for (const auto& f : in) {
     if (f.is(edn::Kind::kSymbol) && f.s == "%") continue;
@@ -189,8 +189,8 @@ int RunQuery(const QueryArgs& args, const std::function<Result<ReadSource>()>& o
     rest.push_back(&f);
   }
   std::string db_target;
-  if (std::any_of(rest.begin(), rest.end(), [&](const edn::Node* f) { return is_source(*f) && f->s == "$"; })) {
-    db_target = "$";
+  if (std::any_of(in.begin(), in.end(), [&](const edn::Node& f) { return is_source(f) && f.s == "$"; })) {
+    db_target = "$";  // (--source '$=...' rebinds it; --db then only lends its value to other specs)
   } else if (args.inputs.size() != rest.size()) {
     for (const edn::Node* f : rest) {
       if (is_source(*f)) {

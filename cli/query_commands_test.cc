@@ -215,6 +215,13 @@ TEST_F(QueryCommandsTest, SeveralSourcesAndViews) {
             0)
       << err;
   EXPECT_EQ(out, "#{[\"a\" 5 6]}\n");
+  // --source may rebind $ itself.
+  ASSERT_EQ(Cli({"q", "--db", dir_, "--source", "$=:as-of:" + std::to_string(t1_),
+                 "[:find ?c . :where [?e :item/id \"a\"] [?e :item/count ?c]]"},
+                &out, &err),
+            0)
+      << err;
+  EXPECT_EQ(out, "5\n");
   // Views compose left to right: history as of t1 holds no retraction yet.
   ASSERT_EQ(Cli({"q", "--db", dir_, "--source", "$h=:as-of:" + std::to_string(t1_) + ":history",
                  "[:find ?c ?added :in $h :where [$h _ :item/count ?c _ ?added]]"},
@@ -338,6 +345,9 @@ TEST_F(QueryCommandsTest, SourceErrors) {
   EXPECT_NE(err.find(":as-of 'yesterday'"), std::string::npos) << err;
   EXPECT_EQ(Cli({"q", "--db", dir_, "[:find ?e :in $ $2 :where [$2 ?e :item/id]]"}, &out, &err), 1);
   EXPECT_NE(err.find("needs an input for $2 (0 given): pass --source '$2="), std::string::npos) << err;
+  // --source rebinding $ leaves $2 unbound rather than handing it --db.
+  EXPECT_EQ(Cli({"q", "--db", dir_, "--source", "$=:history", "[:find ?e :in $ $2 :where [$2 ?e :item/id]]"}, &out, &err), 1);
+  EXPECT_NE(err.find("needs an input for $2"), std::string::npos) << err;
   EXPECT_EQ(Cli({"q", "--db", dir_, "[:find ?e :in $ :where [?e :item/id]]", "1"}, &out, &err), 1);
   EXPECT_NE(err.find("1 more INPUTs than the query's :in takes (:in $; --db binds $)"), std::string::npos) << err;
 }
