@@ -262,6 +262,51 @@ TEST_F(CliTest, UsageErrors) {
   EXPECT_EQ(Run({"demo", "--help"}).code, 0);
 }
 
+// Messages a newcomer tripped on (issue 17): log lines read "strata: info:
+// strata: ..." (the engine's own prefix doubled by the command's), --format
+// xml answered with CLI11's "Check xml value in {edn->0,json->1} OR {0,1}
+// FAILED", and `verify` of a database with nothing indexed printed
+// ":datoms 0", which reads as an empty database.
+TEST_F(CliTest, MessagesANewcomerTrippedOn) {
+  Load();
+  Outcome o = Run({"verify", "--db", db_});
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_FALSE(Has(o.out, ":datoms 0")) << o.out;
+  EXPECT_TRUE(Has(o.out, ":indexed-datoms 0, :log-transactions 3, :log-datoms ")) << o.out;
+  Outcome log = Run({"log", "--db", db_, "--format", "json"});
+  ASSERT_EQ(log.code, 0) << log.err;
+  uint64_t log_datoms = 0;
+  for (const json& entry : json::parse(log.out)) log_datoms += entry["data"].size();
+  o = Run({"verify", "--db", db_, "--format", "json"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  json v = json::parse(o.out);
+  EXPECT_EQ(v["indexed_datoms"], 0);
+  EXPECT_EQ(v["log_datoms"], log_datoms);
+  EXPECT_GT(log_datoms, 10u);
+
+  o = Run({"index", "--db", db_});
+  ASSERT_EQ(o.code, 0) << o.err;
+  auto lines = Lines(o.err);
+  ASSERT_FALSE(lines.empty()) << "the indexing job logs a line";
+  for (const std::string& line : lines) {
+    EXPECT_TRUE(line.starts_with("strata: info: ")) << line;
+    EXPECT_FALSE(Has(line, "strata: info: strata:")) << line;
+  }
+  o = Run({"verify", "--db", db_, "--format", "json"});
+  EXPECT_GT(json::parse(o.out)["indexed_datoms"].get<uint64_t>(), 10u) << o.out;
+
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"datoms", "--db", db_, "--format", "xml", "eavt"},
+        std::vector<std::string>{"q", "--db", db_, "--format", "xml", "[:find ?e :where [?e :item/id]]"},
+        std::vector<std::string>{"entity", "--db", db_, "--format", "yaml", "1"}}) {
+    o = Run(args);
+    EXPECT_EQ(o.code, 1) << args[0];
+    EXPECT_TRUE(Has(o.err, "is not an output format: expected edn or json")) << o.err;
+    EXPECT_FALSE(Has(o.err, "->0")) << o.err;
+  }
+  EXPECT_EQ(Run({"datoms", "--db", db_, "--format", "JSON", "eavt", ":item/id"}).code, 0);
+}
+
 TEST_F(CliTest, FailedTransactionLeavesEarlierOnesCommitted) {
   const std::string file = WriteFile("multi.edn", std::string(kSchema) + kData +  // lines 1-10, 11-14
                                                       "\n[{:item/id \"zzz\" :item/count 1}\n"

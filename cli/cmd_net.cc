@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "strata/connection.h"
+#include "cli/flags.h"
 #include "cli/net_commands.h"
 #include "cli/query_commands.h"
 #include "net/keys.h"
@@ -226,13 +227,6 @@ int RunPeerSync(const PeerArgs& a) {
   PrintLine(a.format == Format::kJson ? "{\"basis_t\":" + std::to_string(db->basis_t()) + "}"
                                       : "{:basis-t " + std::to_string(db->basis_t()) + "}");
   return 0;
-}
-
-void AddFormatFlag(CLI::App* cmd, Format* format) {
-  static const std::map<std::string, Format> kFormats = {{"edn", Format::kEdn}, {"json", Format::kJson}};
-  cmd->add_option("--format", *format, "output format: edn (default) or json")
-      ->transform(CLI::CheckedTransformer(kFormats, CLI::ignore_case))
-      ->option_text("edn|json");
 }
 
 void AddPeerViewFlags(CLI::App* cmd, PeerArgs* a, ReadViewArgs* v) {

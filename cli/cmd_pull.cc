@@ -32,7 +32,12 @@ int RunPull(const PullArgs& args, const std::function<Result<ReadSource>()>& ope
     io = meter.Stop();
     return r;
   });
-  if (!result.ok()) return Fail("pull: " + ErrorText(result.status()) + LimitHint(result.status()));
+  if (!result.ok()) {
+    // The pull library's messages name the pattern ("pull pattern: ..."):
+    // no second "pull: " in front.
+    const std::string text = ErrorText(result.status());
+    return Fail((text.starts_with("pull") ? "" : "pull: ") + text + LimitHint(result.status()));
+  }
   if (args.explain) {
     PrintExplained(args, *result, edn::Node::Map({edn::Node::Keyword("io-stats"), IoStatsEdn(io)}),
                    "{\"io-stats\":" + IoStatsJson(io) + "}");

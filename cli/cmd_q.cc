@@ -7,14 +7,22 @@
 #include <map>
 #include <sstream>
 
+#include "cli/flags.h"
 #include "cli/query_commands.h"
+#include "cli/sources.h"
 #include "strata/connection.h"
 #include "strata/query.h"
 
 namespace strata::cli {
 
+Result<Database> WithBase(const Database& now, const ReadViewArgs& args) {
+  if (args.with.empty()) return now;
+  return WithFile(now, args.with, "--with");
+}
+
 Result<Database> ReadView(const Database& now, const ReadViewArgs& args) {
-  return ViewOf(now, args.as_of, args.since, args.history);
+  STRATA_ASSIGN_OR_RETURN(Database base, WithBase(now, args));
+  return ViewOf(base, args.as_of, args.since, args.history);
 }
 
 Json EdnToJson(const edn::Node& n) {
@@ -23,8 +31,8 @@ Json EdnToJson(const edn::Node& n) {
     case edn::Kind::kBool: return n.b;
     case edn::Kind::kLong: return n.i;
     case edn::Kind::kDouble: return DoubleToJson(n.d);
-    case edn::Kind::kString: return n.s;
-    case edn::Kind::kKeyword: return ":" + n.s;
+    case edn::Kind::kString: return JsonString(n.s);
+    case edn::Kind::kKeyword: return JsonKeyword(n.s);
     case edn::Kind::kSymbol: return n.s;
     case edn::Kind::kInst: return edn::FormatInstant(n.i);
     case edn::Kind::kUuid: return n.uuid.ToString();
@@ -32,8 +40,8 @@ Json EdnToJson(const edn::Node& n) {
       Json o = Json::object();
       for (size_t i = 0; i + 1 < n.items.size(); i += 2) {
         const edn::Node& k = n.items[i];
-        std::string key = k.is(edn::Kind::kKeyword)  ? ":" + k.s
-                          : k.is(edn::Kind::kString) ? k.s
+        std::string key = k.is(edn::Kind::kKeyword)  ? JsonKeyword(k.s)
+                          : k.is(edn::Kind::kString) ? JsonString(k.s)
                                                      : edn::Print(k);
         o[key] = EdnToJson(n.items[i + 1]);
       }
@@ -110,14 +118,6 @@ std::string LimitHint(const Status& s) {
 
 namespace {
 
-Result<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Status::NotFound("cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // The :in forms of a query (vector or map form); [$] when it has none.
 std::vector<edn::Node> InForms(const edn::Node& q, bool* has_in) {
   *has_in = false;
@@ -170,11 +170,17 @@ int RunQuery(const QueryArgs& args, const std::function<Result<ReadSource>()>& o
   edn::Node q = *query;
   edn::Node rules;
   if (!args.rules.empty()) {
-    auto text = ReadFile(args.rules);
+    auto text = ReadTextFile(args.rules);
     if (!text.ok()) return Fail("--rules: " + text.status().message());
     auto r = edn::ReadOne(*text);
     if (!r.ok()) return Fail("--rules " + args.rules + ": " + r.status().message());
     rules = *r;
+  }
+  std::map<std::string, SourceSpec> named;
+  for (const std::string& text : args.sources) {
+    auto spec = ParseSourceSpec(text);
+    if (!spec.ok()) return Fail(spec.status().message());
+    if (!named.emplace(spec->name, *spec).second) return Fail("--source " + spec->name + " is given twice");
   }
   bool has_in = false;
   std::vector<edn::Node> in = InForms(q, &has_in);
@@ -182,30 +188,70 @@ int RunQuery(const QueryArgs& args, const std::function<Result<ReadSource>()>& o
     q = WithRulesIn(q);
     in = InForms(q, &has_in);
   }
+  auto is_source = [](const edn::Node& f) { return f.is(edn::Kind::kSymbol) && !f.s.empty() && f.s[0] == '$'; };
+  for (const auto& [name, spec] : named) {
+    if (std::none_of(in.begin(), in.end(), [&](const edn::Node& f) { return is_source(f) && f.s == name; })) {
+      return Fail("--source " + name + ": the query's :in has no " + name + (has_in ? "" : " (the query has no :in)"));
+    }
+  }
+  // Which :in source --db binds: $; when the :in has no $, the first
+  // source no --source names, unless the INPUTs fill every remaining
+  // binding (then `:in $data` takes its collection from the command line).
+  std::vector<const edn::Node*> rest;
+  for (const auto& f : in) {
+    if (f.is(edn::Kind::kSymbol) && f.s == "%") continue;
+    if (is_source(f) && named.count(f.s)) continue;
+    rest.push_back(&f);
+  }
+  std::string db_target;
+  if (std::any_of(in.begin(), in.end(), [&](const edn::Node& f) { return is_source(f) && f.s == "$"; })) {
+    db_target = "$";  // (--source '$=...' rebinds it; --db then only lends its value to other specs)
+  } else if (args.inputs.size() != rest.size()) {
+    for (const edn::Node* f : rest) {
+      if (is_source(*f)) {
+        db_target = f->s;
+        break;
+      }
+    }
+  }
+
   auto source = open();
   if (!source.ok()) return Fail(source.status().message());
-  auto view = ReadView(source->db, args);
+  auto base = WithBase(source->db, args);
+  if (!base.ok()) return Fail(ErrorText(base.status()));
+  auto view = ViewOf(*base, args.as_of, args.since, args.history);
   if (!view.ok()) return Fail(view.status().message());
+  SourceResolver resolver(*base, true);
 
   std::vector<QueryInput> inputs;
   size_t next = 0;
-  bool db_bound = false;
-  std::string db_name;  // the source of :in the database is bound to
   for (const auto& form : in) {
     if (form.is(edn::Kind::kSymbol) && form.s == "%") {
       if (args.rules.empty()) return Fail("the query takes rules (%): pass --rules FILE");
       inputs.push_back(rules);
       continue;
     }
-    if (form.is(edn::Kind::kSymbol) && !form.s.empty() && form.s[0] == '$' && !db_bound) {
-      inputs.push_back(*view);
-      db_bound = true;
-      db_name = form.s;
-      continue;
+    if (is_source(form)) {
+      if (auto it = named.find(form.s); it != named.end()) {
+        auto resolved = resolver.Resolve(it->second);
+        if (!resolved.ok()) return Fail(ErrorText(resolved.status()));
+        if (auto* db = std::get_if<Database>(&*resolved)) {
+          inputs.push_back(*db);
+        } else {
+          inputs.push_back(std::get<edn::Node>(*resolved));
+        }
+        continue;
+      }
+      if (form.s == db_target) {
+        inputs.push_back(*view);
+        continue;
+      }
     }
     if (next >= args.inputs.size()) {
+      std::string hint;
+      if (is_source(form)) hint = ": pass --source '" + form.s + "=DIR[:as-of:T|:since:T|:history...]' or '" + form.s + "=@FILE.edn', or an EDN INPUT";
       return Fail("the query's :in needs an input for " + edn::Print(form) + " (" + std::to_string(args.inputs.size()) +
-                  " given)");
+                  " given)" + hint);
     }
     const std::string& text = args.inputs[next++];
     if (text == "log") {
@@ -218,15 +264,10 @@ int RunQuery(const QueryArgs& args, const std::function<Result<ReadSource>()>& o
     inputs.push_back(*node);
   }
   if (next < args.inputs.size()) {
-    // Every symbol starting with $ is a source; --db fills the first one.
-    const size_t extra = args.inputs.size() - next;
-    std::string msg = std::to_string(extra) + (extra == 1 ? " input" : " inputs") + " more than the query's :in takes";
-    if (!db_name.empty()) {
-      msg += " (--db is bound to " + db_name + ", the first source of :in";
-      if (db_name != "$") msg += "; to pass a collection as a source as well, name a source for each: :in $ " + db_name;
-      msg += ")";
-    }
-    return Fail(msg);
+    std::string takes;
+    for (const auto& f : in) takes += (takes.empty() ? "" : " ") + edn::Print(f);
+    return Fail(std::to_string(args.inputs.size() - next) + " more INPUTs than the query's :in takes (:in " + takes +
+                "; --db binds " + (db_target.empty() ? "none of them" : db_target) + ")");
   }
   QueryOptions options;
   options.timeout_ms = TimeoutMs(args);
@@ -244,14 +285,15 @@ int RunQuery(const QueryArgs& args, const std::function<Result<ReadSource>()>& o
 namespace {
 
 void AddViewFlags(CLI::App* cmd, ReadViewArgs* a) {
-  static const std::map<std::string, Format> kFormats = {{"edn", Format::kEdn}, {"json", Format::kJson}};
   cmd->add_option("--db", a->db, "database folder (must exist)")->required()->option_text("DIR");
   cmd->add_option("--as-of", a->as_of, "read the database as of T: a t, a tx id, or an instant")->option_text("T");
   cmd->add_option("--since", a->since, "only datoms added after T (T excluded)")->option_text("T");
   cmd->add_flag("--history", a->history, "every assertion and retraction ever recorded");
-  cmd->add_option("--format", a->format, "output format: edn (default) or json")
-      ->transform(CLI::CheckedTransformer(kFormats, CLI::ignore_case))
-      ->option_text("edn|json");
+  cmd->add_option("--with", a->with,
+                  "apply the transactions of an EDN file (one or more tx vectors) to the --db value first,\n"
+                  "speculatively (Datomic's with): the read sees them, nothing is committed")
+      ->option_text("FILE");
+  AddFormatFlag(cmd, &a->format);
   cmd->add_option("--repeat", a->repeat, "run the read N times; timing as one JSON line on stderr")
       ->option_text("N");
   cmd->add_flag("--explain", a->explain,
@@ -272,6 +314,12 @@ void AddQueryCommands(CLI::App& app, int* exit_code) {
   AddViewFlags(qc, q.get());
   qc->add_option("query", q->query, "the query, EDN")->required()->option_text("QUERY");
   qc->add_option("inputs", q->inputs, "the query's other :in inputs, EDN (`log` for the log)")->option_text("INPUT...");
+  qc->add_option("--source", q->sources,
+                 "bind a source of the query's :in: NAME=@FILE (an EDN collection of tuples) or\n"
+                 "NAME=[DIR][:as-of:T][:since:T][:history][:with:FILE][:filter:F]: a database (empty DIR: --db's)\n"
+                 "with views applied left to right; F is not-tx:T[,T..], not-tx-with:ATTR or attrs:ATTR[,ATTR..].\n"
+                 "Repeatable. Example: --source '$since=:since:1004'")
+      ->option_text("NAME=SPEC");
   qc->add_option("--rules", q->rules, "EDN file of rules, bound to % (added to :in when the query has none)")
       ->option_text("FILE");
   qc->add_option("--max-tuples", q->max_tuples, "fail when an intermediate relation holds more tuples")

@@ -1,5 +1,6 @@
 // `strata datoms` and `strata log`: reads of an existing database.
 
+#include <cstdio>
 #include <limits>
 
 #include "cli/commands.h"
@@ -19,6 +20,28 @@ Result<T> FirstTAtOrAfter(const Database& now, const std::string& text, const st
 }
 
 }  // namespace
+
+int PrintDatoms(const Database& db, DatomCursor* cursor, Format format, uint64_t limit, const std::string& what) {
+  JsonArrayWriter json(stdout);
+  uint64_t printed = 0;
+  for (; cursor->Valid() && (limit == 0 || printed < limit); cursor->Next(), ++printed) {
+    if (format == Format::kJson) {
+      json.Add(DatomToJson(db, cursor->datom()));
+    } else {
+      PrintLine(DatomToEdnText(db, cursor->datom()));
+    }
+  }
+  // The datoms stream out as they are read; a read that failed ends the
+  // output short, with the error and exit 1 (never a short list and 0).
+  if (Status s = cursor->status(); !s.ok()) return Fail(what + ": " + s.ToString());
+  if (format == Format::kJson) json.Finish();
+  if (limit != 0 && printed == limit && cursor->Valid()) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "strata: note: stopped at --limit %llu; more datoms follow\n",
+                 static_cast<unsigned long long>(limit));
+  }
+  return 0;
+}
 
 int RunDatoms(const DatomsArgs& args) {
   Index index;
@@ -44,20 +67,7 @@ int RunDatoms(const DatomsArgs& args) {
   auto cursor = db.Datoms(index, std::move(*values));
   if (!cursor.ok()) return Fail(std::string(IndexName(index)) + ": " + cursor.status().message());
 
-  JsonArrayWriter json(stdout);
-  uint64_t printed = 0;
-  for (; cursor->Valid() && (args.limit == 0 || printed < args.limit); cursor->Next(), ++printed) {
-    if (args.format == Format::kJson) {
-      json.Add(DatomToJson(db, cursor->datom()));
-    } else {
-      PrintLine(DatomToEdnText(db, cursor->datom()));
-    }
-  }
-  // The datoms stream out as they are read; a read that failed ends the
-  // output short, with the error and exit 1 (never a short list and 0).
-  if (Status s = cursor->status(); !s.ok()) return Fail(std::string(IndexName(index)) + ": " + s.ToString());
-  if (args.format == Format::kJson) json.Finish();
-  return 0;
+  return PrintDatoms(db, &*cursor, args.format, args.limit, IndexName(index));
 }
 
 int RunLog(const LogArgs& args) {

@@ -96,6 +96,12 @@ int RunVerify(const VerifyArgs& args);
 // repaired database still does not verify.
 int RunRepair(const RepairArgs& args);
 
+// Prints a cursor's datoms to stdout (EDN: a vector a line; JSON: one
+// array), at most `limit` of them (0: all); a note on stderr when it stops
+// at the limit with more to come. A failed read ends the output with
+// Fail("<what>: <error>"), exit 1.
+int PrintDatoms(const Database& db, DatomCursor* cursor, Format format, uint64_t limit, const std::string& what);
+
 // Prints "strata: error: <message>" on stderr; returns 1.
 int Fail(const std::string& message);
 // A status as an error message: the message alone, except that a failed

@@ -1,11 +1,9 @@
 // strata — the command line tool: transact EDN, read indexes and the log,
 // run the demo, run workloads per merge strategy, index and verify.
 
-#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
-#include <mutex>
 
 #include <CLI/CLI.hpp>
 #include <map>
@@ -14,8 +12,11 @@
 
 #include "cli/commands.h"
 #include "cli/dev_commands.h"
+#include "cli/flags.h"
 #include "cli/import_commands.h"
+#include "cli/index_read_commands.h"
 #include "cli/load_command.h"
+#include "cli/log_sink.h"
 #include "cli/net_commands.h"
 #include "cli/query_commands.h"
 #include "cli/report_commands.h"
@@ -24,27 +25,7 @@
 
 namespace {
 
-// Log lines go to stderr with every PostgreSQL URI's password removed
-// (RedactSecrets): the engine names its location in some of them.
-class RedactingStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
- protected:
-  void sink_it_(const spdlog::details::log_msg& msg) override {
-    spdlog::memory_buf_t buf;
-    formatter_->format(msg, buf);
-    const std::string line = strata::RedactSecrets(std::string(buf.data(), buf.size()));
-    std::fwrite(line.data(), 1, line.size(), stderr);
-  }
-  void flush_() override { std::fflush(stderr); }
-};
-
-using strata::cli::Format;
-
-void AddFormat(CLI::App* cmd, Format* format) {
-  static const std::map<std::string, Format> kFormats = {{"edn", Format::kEdn}, {"json", Format::kJson}};
-  cmd->add_option("--format", *format, "output format: edn (default) or json")
-      ->transform(CLI::CheckedTransformer(kFormats, CLI::ignore_case))
-      ->option_text("edn|json");
-}
+using strata::cli::AddFormatFlag;
 
 const char* kTimeHelp = "a t, a tx id, or an instant (#inst \"2024-05-01T10:00:00Z\" or 2024-05-01)";
 
@@ -52,9 +33,7 @@ const char* kTimeHelp = "a t, a tx id, or an instant (#inst \"2024-05-01T10:00:0
 
 int main(int argc, char** argv) {
   // The engine logs warnings through spdlog; keep stdout for results.
-  auto logger = std::make_shared<spdlog::logger>("strata", std::make_shared<RedactingStderrSink>());
-  logger->set_pattern("strata: %l: %v");
-  spdlog::set_default_logger(logger);
+  spdlog::set_default_logger(strata::cli::NewCliLogger());
   strata::UsePostgresStorage();  // every command takes postgres:// locations
 
   CLI::App app{"strata: a database of immutable facts with Datomic's information model.", "strata"};
@@ -75,7 +54,7 @@ int main(int argc, char** argv) {
                        "merge strategy for indexing jobs (default: the one the root records; adaptive when new)")
       ->option_text("S");
   transact->add_option("file", ta.file, "EDN file; '-' or nothing reads stdin")->option_text("FILE|-");
-  AddFormat(transact, &ta.format);
+  AddFormatFlag(transact, &ta.format);
 
   strata::cli::DatomsArgs da;
   CLI::App* datoms = app.add_subcommand(
@@ -91,14 +70,14 @@ int main(int argc, char** argv) {
   datoms->add_option("--since", da.since, "only datoms added after T (T excluded)")->option_text("T");
   datoms->add_flag("--history", da.history, "every assertion and retraction ever recorded");
   datoms->add_option("--limit", da.limit, "print at most N datoms (0: all)")->option_text("N");
-  AddFormat(datoms, &da.format);
+  AddFormatFlag(datoms, &da.format);
 
   strata::cli::LogArgs la;
   CLI::App* log = app.add_subcommand("log", "Print the transaction log: each transaction with all its datoms.");
   log->add_option("--db", la.db, "database folder (must exist)")->required()->option_text("DIR");
   log->add_option("--from", la.from, std::string("first transaction: ") + kTimeHelp)->option_text("T");
   log->add_option("--to", la.to, "end of the range, excluded (like Datomic's tx-range)")->option_text("T");
-  AddFormat(log, &la.format);
+  AddFormatFlag(log, &la.format);
 
   strata::cli::DemoArgs dm;
   CLI::App* demo = app.add_subcommand(
@@ -162,7 +141,7 @@ int main(int argc, char** argv) {
   index->add_option("--db", ia.db, "database folder (must exist)")->required()->option_text("DIR");
   index->add_option("--strategy", ia.strategy, "merge strategy (default: the one the root records)")
       ->option_text("S");
-  AddFormat(index, &ia.format);
+  AddFormatFlag(index, &ia.format);
 
   strata::cli::VerifyArgs va;
   CLI::App* verify = app.add_subcommand(
@@ -171,7 +150,7 @@ int main(int argc, char** argv) {
   verify->add_option("--db", va.db, "database folder (must exist; may be open by a writer: verify only reads)")
       ->required()
       ->option_text("DIR");
-  AddFormat(verify, &va.format);
+  AddFormatFlag(verify, &va.format);
 
   strata::cli::RepairArgs rpa;
   CLI::App* repair = app.add_subcommand(
@@ -180,11 +159,12 @@ int main(int argc, char** argv) {
                 "Refuses (exit 1, nothing changed) when the log itself is damaged or shorter than the index.\n"
                 "Prints what it did and the verify result.");
   repair->add_option("--db", rpa.db, "database folder (must exist; not open by a writer)")->required()->option_text("DIR");
-  AddFormat(repair, &rpa.format);
+  AddFormatFlag(repair, &rpa.format);
 
-  // q, pull, report and compare run from their callbacks during parse.
+  // q, pull, index-range, seek-datoms, entity, report and compare run from their callbacks during parse.
   int callback_exit = -1;
   strata::cli::AddQueryCommands(app, &callback_exit);
+  strata::cli::AddIndexReadCommands(app, &callback_exit);
   strata::cli::AddReportCommands(app, &callback_exit);
   strata::cli::AddNetCommands(app, &callback_exit);
   strata::cli::CrashWriterArgs cw;
@@ -213,7 +193,7 @@ int main(int argc, char** argv) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     if (argc >= 2 && argv[1][0] != '-' && app.get_subcommands().empty()) {
       return strata::cli::Fail(std::string("unknown command '") + argv[1] +
-                               "': expected transact, datoms, log, q, pull, demo, run, load, gen, import, gen-csv, index, verify, repair, report, "
+                               "': expected transact, datoms, index-range, seek-datoms, entity, log, q, pull, demo, run, load, gen, import, gen-csv, index, verify, repair, report, "
                                "compare, transactor or peer "
                                "(see 'strata --help')");
     }

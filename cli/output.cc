@@ -12,7 +12,7 @@ namespace {
 
 Json AttrToJson(const Database& db, EntityId a) {
   const std::string* ident = db.ident(a);
-  if (ident != nullptr) return ":" + *ident;
+  if (ident != nullptr) return JsonKeyword(*ident);
   return a;
 }
 
@@ -33,6 +33,19 @@ Json DatomsToJson(const Database& db, const std::vector<Datom>& datoms) {
 
 }  // namespace
 
+std::string JsonString(const std::string& s) {
+  if (!s.empty() && (s[0] == ':' || s[0] == '\\')) return "\\" + s;
+  return s;
+}
+
+std::string JsonKeyword(const std::string& name) { return ":" + name; }
+
+edn::Node JsonStringToEdn(const std::string& text) {
+  if (!text.empty() && text[0] == '\\') return edn::Node::String(text.substr(1));
+  if (!text.empty() && text[0] == ':') return edn::Node::Keyword(text.substr(1));
+  return edn::Node::String(text);
+}
+
 Json DoubleToJson(double d) {
   if (std::isfinite(d)) return d;
   return Json{{"double", std::isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity"}};
@@ -42,8 +55,8 @@ Json ValueToJson(const Value& v) {
   switch (v.type()) {
     case ValueType::kNil: return nullptr;
     case ValueType::kRef: return v.ref();
-    case ValueType::kKeyword: return ":" + v.str();
-    case ValueType::kString: return v.str();
+    case ValueType::kKeyword: return JsonKeyword(v.str());
+    case ValueType::kString: return JsonString(v.str());
     case ValueType::kBoolean: return v.as_bool();
     case ValueType::kLong: return v.as_long();
     case ValueType::kDouble: return DoubleToJson(v.as_double());

@@ -1,9 +1,13 @@
 // cli/output.h — EDN and JSON rendering of datoms, reports and the log.
 //
 // EDN output is what edn::Print produces, attributes as ident keywords.
-// JSON renders values as: ref -> number; keyword -> ":ns/name"; instant ->
-// ISO-8601 string ("2014-05-19T17:20:48.200Z"); uuid -> string; string,
-// boolean, long and finite double as themselves. JSON has no NaN or
+// JSON renders values as: ref -> number; keyword -> ":ns/name"; string ->
+// itself, except that a string starting with ':' or '\\' gets a '\\' in
+// front (":x" -> "\\:x"), so a JSON string starting with ':' is always a
+// keyword and the mapping reverses (JsonStringToEdn); instant -> ISO-8601
+// string ("2014-05-19T17:20:48.200Z"); uuid -> string; boolean, long and
+// finite double as themselves. The same holds for map keys (pull and
+// :keys maps: ":ns/name"; :strs maps: the escaped string). JSON has no NaN or
 // infinity, so the non-finite doubles (EDN ##NaN, ##Inf, ##-Inf) are the
 // objects {"double": "NaN"}, {"double": "Infinity"}, {"double": "-Infinity"}:
 // distinct from null and from any string value (docs/query.md). A datom
@@ -29,6 +33,13 @@ enum class Format { kEdn, kJson };
 using Json = nlohmann::ordered_json;
 
 Json ValueToJson(const Value& v);
+// The JSON text of an EDN string and of a keyword (see above).
+std::string JsonString(const std::string& s);
+std::string JsonKeyword(const std::string& name);  // ":" + name
+// The inverse for a JSON string that came from a keyword or a string:
+// ":ns/name" -> keyword, "\\..." -> the string without the '\\', else the
+// string itself.
+edn::Node JsonStringToEdn(const std::string& text);
 // A double as JSON: a number when finite, else {"double": "NaN" | "Infinity" | "-Infinity"}.
 Json DoubleToJson(double d);
 // `db` names the attributes (use a value that knows them, e.g. db_after).

@@ -1,15 +1,21 @@
 // cli/query_commands.h — `strata q` and `strata pull`: Datalog and pull on
 // an existing database, over the current state or a view of time.
 //
-//   strata q --db DIR QUERY [INPUT...] [--rules FILE] [--as-of T] [--since T]
-//            [--history] [--format edn|json] [--repeat N] [--timeout S]
+//   strata q --db DIR QUERY [INPUT...] [--source NAME=SPEC...] [--with FILE]
+//            [--rules FILE] [--as-of T] [--since T] [--history]
+//            [--format edn|json] [--repeat N] [--timeout S]
 //            [--max-tuples N] [--max-bytes SIZE] [--explain]
-//   strata pull --db DIR PATTERN ENTITY [same flags, without --rules and
-//            the max- limits]
+//   strata pull --db DIR PATTERN ENTITY [same flags, without --source,
+//            --rules and the max- limits]
 //
-// The database is the query's first :in source ($, the default :in);
-// --rules binds %; the other :in bindings take the INPUTs (EDN) in order,
-// the word `log` standing for the database's log. --repeat N runs the read
+// --db binds the query's $ (the default :in); when the :in has no $, the
+// first source variable no --source names, unless the INPUTs fill every
+// binding (`:in $data` with its collection given as an INPUT). --source
+// binds a named source to another database, a view of one, or an EDN file
+// (cli/sources.h); --with FILE applies a speculative transaction to the
+// --db value first (nothing is committed). --as-of, --since and --history
+// view the value --db binds. --rules binds %; the other :in bindings take
+// the INPUTs (EDN) in order, the word `log` standing for the database's log. --repeat N runs the read
 // N times after opening and prints {"repeat", "mean_us", "p50_us",
 // "p99_us"} as one JSON line on stderr. --timeout (default 60 s; 0: none)
 // stops a read that runs longer, inside evaluation (rules included):
@@ -43,12 +49,14 @@ struct ReadViewArgs {
   uint64_t repeat = 0;  // 0: run once, print no timing
   double timeout_s = 60;  // a read running longer fails (Aborted); 0: no limit
   bool explain = false;   // print {:ret result :query-stats .. :io-stats ..} (Datomic's shapes)
+  std::string with;       // EDN file of speculative transactions; empty: none
 };
 
 struct QueryArgs : ReadViewArgs {
   std::string query;                // EDN
   std::vector<std::string> inputs;  // EDN, or `log`
   std::string rules;                // EDN file for %
+  std::vector<std::string> sources;  // NAME=SPEC (cli/sources.h)
   uint64_t max_tuples = QueryOptions{}.max_tuples;
   uint64_t max_bytes = QueryOptions{}.max_bytes;
 };
@@ -77,10 +85,13 @@ int RunPull(const PullArgs& args, const std::function<Result<ReadSource>()>& ope
 // otherwise), which must outlive app.parse().
 void AddQueryCommands(CLI::App& app, int* exit_code);
 
-// The view the flags name, taken from `now`.
+// `now` with --with's transactions applied (`now` itself without --with).
+Result<Database> WithBase(const Database& now, const ReadViewArgs& args);
+// The view the flags name, taken from `now` (after --with).
 Result<Database> ReadView(const Database& now, const ReadViewArgs& args);
-// JSON of a query or pull result: keywords as ":ns/name" strings, instants
-// as ISO-8601, sets and lists as arrays, map keys as strings.
+// JSON of a query or pull result, values as output.h maps them (keywords
+// ":ns/name", strings starting with ':' or '\\' escaped with a '\\'),
+// sets and lists as arrays, map keys as strings.
 Json EdnToJson(const edn::Node& n);
 // Runs `read` args.repeat times (at least once), prints the timing line
 // when repeat > 0, and returns the last result.

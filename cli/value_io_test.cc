@@ -164,5 +164,62 @@ TEST(CliInputTest, InvalidUtf8IsRefusedAtEveryCliInput) {
   std::filesystem::remove_all(dir);
 }
 
+// --format json keeps keywords and strings apart (docs/query.md "Values in
+// JSON"): on main the string ":tag/red" and the keyword :tag/red both
+// printed as ":tag/red". The mapping reverses through JsonStringToEdn.
+TEST(JsonOutputTest, KeywordsAndStringsStayDistinct) {
+  EXPECT_EQ(ValueToJson(Value::Keyword("tag/red")), ":tag/red");
+  EXPECT_EQ(ValueToJson(Value::String(":tag/red")), "\\:tag/red");
+  EXPECT_EQ(ValueToJson(Value::String("\\n")), "\\\\n");
+  EXPECT_EQ(ValueToJson(Value::String("plain")), "plain");
+  EXPECT_NE(ValueToJson(Value::Keyword("a")), ValueToJson(Value::String(":a")));
+  // Round trip through query JSON, map keys included.
+  auto n = edn::ReadOne(R"([:a/b ":a/b" "\\:x" "\\" "" "x:y" {:k ":v"} {":s" :v}])");
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  const json j = json::parse(DumpJson(EdnToJson(*n)));
+  ASSERT_EQ(j.size(), 8u);
+  for (size_t i = 0; i < 6; ++i) {
+    EXPECT_EQ(edn::Print(JsonStringToEdn(j[i].get<std::string>())), edn::Print(n->items[i])) << j[i];
+  }
+  EXPECT_EQ(j[6], json::parse(R"({":k": "\\:v"})"));
+  EXPECT_EQ(j[7], json::parse(R"({"\\:s": ":v"})"));
+  EXPECT_EQ(edn::Print(JsonStringToEdn(j[7].begin().key())), "\":s\"");
+}
+
+// End to end through `strata q` and `strata datoms`: a string value that
+// looks like a keyword is escaped in both.
+TEST(JsonOutputTest, StoredKeywordLikeStringsThroughQueryAndDatoms) {
+  const std::string dir = ::testing::TempDir() + "/strata_json_kw_" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  {
+    auto conn = Connection::Open(dir);
+    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+    ASSERT_TRUE((*conn)->Transact(R"([{:db/ident :m/s :db/valueType :db.type/string :db/cardinality :db.cardinality/one}
+                                      {:db/ident :m/k :db/valueType :db.type/keyword :db/cardinality :db.cardinality/one}])")
+                    .ok());
+    ASSERT_TRUE((*conn)->Transact(R"([{:m/s ":red" :m/k :red}])").ok());
+    ASSERT_TRUE((*conn)->Close().ok());
+  }
+  QueryArgs q;
+  q.db = dir;
+  q.format = Format::kJson;
+  q.query = "[:find ?s ?k :where [?e :m/s ?s] [?e :m/k ?k]]";
+  ::testing::internal::CaptureStdout();
+  ASSERT_EQ(RunQuery(q), 0);
+  EXPECT_EQ(json::parse(::testing::internal::GetCapturedStdout()), json::parse(R"([["\\:red", ":red"]])"));
+  DatomsArgs d;
+  d.db = dir;
+  d.index = "aevt";
+  d.components = {":m/s"};
+  d.format = Format::kJson;
+  ::testing::internal::CaptureStdout();
+  ASSERT_EQ(RunDatoms(d), 0);
+  const json datoms = json::parse(::testing::internal::GetCapturedStdout());
+  ASSERT_EQ(datoms.size(), 1u);
+  EXPECT_EQ(datoms[0][1], ":m/s");
+  EXPECT_EQ(datoms[0][2], "\\:red");
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace strata::cli

@@ -151,10 +151,10 @@ Result<DatomCursor> Database::Open(Index index, std::vector<Value> components, b
   ++counters.cursors;
   counters.sources_merged += r.sources;
   r.bounded = bounded;
-  if (index == Index::kAvet && components.empty()) {
-    // Without an attribute, AVET shows only indexed/unique attributes. The
-    // filter wraps the iterator before it is positioned, so the first datom
-    // is checked like every other.
+  if (index == Index::kAvet && (components.empty() || !bounded)) {
+    // Without an attribute, or when a seek runs on past it, AVET shows only
+    // indexed/unique attributes. The filter wraps the iterator before it is
+    // positioned, so the first datom is checked like every other.
     auto schema = state_->schema;
     r.it = NewFilterIterator(std::move(r.it), [schema](const Datom& d) {
       const Attribute* a = schema->Attr(d.a);
