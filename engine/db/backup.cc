@@ -9,6 +9,7 @@
 
 #include "strata/backup.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <limits>
 #include <set>
@@ -19,6 +20,7 @@
 #include "format/segment.h"
 #include "index/durable_index.h"
 #include "state/db_access.h"
+#include "storage/backend.h"
 #include "strata/connection.h"
 #include "strata/location.h"
 #include "util/coding.h"
@@ -42,11 +44,13 @@ Status WriteNewFile(Env* env, const std::string& path, std::string_view data) {
   return f->Close();
 }
 
-// True when `dir`/name is there with `bytes` bytes (a file an earlier
-// backup wrote; its checksum is the restore's to check).
-bool Present(Env* env, const std::string& dir, const FileEntry& f) {
+// True when `dir`/name is there, whole and unaltered (a file an earlier
+// backup wrote). Reading it back costs a local read per kept file, and a
+// damaged file is then written again instead of being kept damaged.
+bool Intact(Env* env, const std::string& dir, const FileEntry& f) {
   auto size = env->FileSize(dir + "/" + f.name);
-  return size.ok() && *size == f.bytes;
+  if (!size.ok() || *size != f.bytes) return false;
+  return backup::ReadChecked(env, dir, f).ok();
 }
 
 std::string Mib(uint64_t b) {
@@ -114,7 +118,7 @@ class BackupRun {
 
 Status BackupRun::Keep(FileEntry* entry, std::string_view data, bool* copied) {
   entry->bytes = data.size();
-  *copied = !Present(env_, dest_, *entry);
+  *copied = !Intact(env_, dest_, *entry);
   if (*copied) {
     STRATA_RETURN_IF_ERROR(WriteNewFile(env_, dest_ + "/" + entry->name, data));
     r_.bytes_copied += data.size();
@@ -138,7 +142,7 @@ Status BackupRun::CopyLog(const Connection& conn) {
     cur.bytes = buf.size();
     const LogEntry* was = matching >= 0 ? &old[static_cast<size_t>(matching)] : nullptr;
     if (was != nullptr && was->checksum == cur.checksum && was->bytes == cur.bytes && was->first_t == cur.first_t &&
-        was->last_t == cur.last_t && was->records == cur.records && Present(env_, dest_, *was)) {
+        was->last_t == cur.last_t && was->records == cur.records && Intact(env_, dest_, *was)) {
       cur.name = was->name;
       r_.log_files_skipped++;
     } else {
@@ -231,7 +235,7 @@ Status BackupRun::CopySegments(Storage& storage, const IndexRoot& root) {
   for (const Want& w : wants) {
     STRATA_RETURN_IF_ERROR(Cancelled());
     auto it = old.find(w.id);
-    if (w.leaf && it != old.end() && it->second->fingerprint == w.fingerprint && Present(env_, dest_, *it->second)) {
+    if (w.leaf && it != old.end() && it->second->fingerprint == w.fingerprint && Intact(env_, dest_, *it->second)) {
       next_.segments.push_back(*it->second);
       r_.segments_skipped++;
       Tick("segments", ++done, wants.size());
@@ -303,6 +307,9 @@ Result<BackupReport> BackupRun::Run(const std::string& location) {
   if (r_.last_t < r_.basis_t)
     return Status::Corruption("the log of " + RedactLocation(location) + " ends at t=" + std::to_string(r_.last_t) +
                               ", below the index root's basis t=" + std::to_string(r_.basis_t));
+  // By id, so that a backup of the same value writes the same manifest.
+  std::sort(next_.segments.begin(), next_.segments.end(),
+            [](const SegmentEntry& a, const SegmentEntry& b) { return a.id < b.id; });
   next_.last_t = r_.last_t;
   next_.transactions = r_.transactions;
   r_.bytes_total = next_.TotalBytes();
@@ -330,6 +337,9 @@ std::string BackupReport::ToString() const {
 Result<BackupReport> Backup(const std::string& location, const std::string& dest, const BackupOptions& options) {
   Env* env = options.env ? options.env : Env::Default();
   if (dest.empty()) return Status::InvalidArgument("backup: no destination folder given");
+  if (!IsPostgresLocation(location) && backup::Overlaps(dest, backup::FolderOf(location)))
+    return Status::InvalidArgument("backup: the backup folder " + dest + " and the database folder " + location +
+                                   " overlap; back up into a folder outside the database");
   STRATA_ASSIGN_OR_RETURN(std::optional<Manifest> prev, ReadPrevious(env, dest));
   for (int attempt = 1;; ++attempt) {
     BackupRun run(env, dest, options, prev);

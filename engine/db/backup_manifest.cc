@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cinttypes>
 #include <cstdlib>
+#include <filesystem>
 #include <cstdio>
 #include <sstream>
 
@@ -149,6 +150,21 @@ Result<std::string> ReadChecked(Env* env, const std::string& dir, const FileEntr
     return bad(std::to_string(bytes.size()) + " bytes, the manifest says " + std::to_string(entry.bytes));
   if (coding::Checksum(bytes) != entry.checksum) return bad("checksum mismatch");
   return bytes;
+}
+
+bool Overlaps(const std::string& a, const std::string& b) {
+  std::error_code ec;
+  auto norm = [&](const std::string& p) {
+    std::string n = std::filesystem::absolute(p, ec).lexically_normal().string();
+    while (n.size() > 1 && n.back() == '/') n.pop_back();
+    return n + "/";
+  };
+  const std::string x = norm(a), y = norm(b);
+  return x.rfind(y, 0) == 0 || y.rfind(x, 0) == 0;
+}
+
+std::string FolderOf(const std::string& location) {
+  return location.rfind("file:", 0) == 0 ? location.substr(5) : location;
 }
 
 void AppendLogRecord(std::string* file, const LogRecord& rec) {

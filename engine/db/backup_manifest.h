@@ -75,6 +75,12 @@ Result<Manifest> DecodeManifest(std::string_view text, const std::string& path);
 // the file when it is missing, of another size, or fails its checksum.
 Result<std::string> ReadChecked(Env* env, const std::string& dir, const FileEntry& entry);
 
+// True when one of the folders is, or is inside, the other (lexically,
+// after making them absolute): a backup must not land in its database.
+bool Overlaps(const std::string& a, const std::string& b);
+// The folder of a folder location ("file:/a" -> "/a").
+std::string FolderOf(const std::string& location);
+
 // Appends one record to a log file's bytes.
 void AppendLogRecord(std::string* file, const LogRecord& rec);
 // The records of a log file, in order; Corruption naming `name` and the

@@ -18,13 +18,11 @@ namespace strata {
 
 namespace {
 
+using backup::FolderOf;
 using backup::LogEntry;
 using backup::Manifest;
 using backup::SegmentEntry;
 
-std::string FolderOf(const std::string& location) {
-  return location.rfind("file:", 0) == 0 ? location.substr(5) : location;
-}
 
 class RestoreRun {
  public:
@@ -156,6 +154,9 @@ std::string RestoreReport::ToString() const {
 Result<RestoreReport> Restore(const std::string& src, const std::string& location, const RestoreOptions& options) {
   Env* env = options.env ? options.env : Env::Default();
   const std::string where = RedactLocation(location);
+  if (!IsPostgresLocation(location) && backup::Overlaps(src, FolderOf(location)))
+    return Status::InvalidArgument("restore: the backup " + src + " and the database folder " + location +
+                                   " overlap; restore into a folder outside the backup");
   const std::string manifest_path = src + "/" + backup::kManifestName;
   if (!env->FileExists(manifest_path))
     return Status::NotFound("no backup at " + src + " (it has no " + backup::kManifestName + ")");
