@@ -85,7 +85,8 @@ int RunBackup(const BackupArgs& args) {
                             {"log_files_skipped", b.log_files_skipped},
                             {"bytes_copied", b.bytes_copied},
                             {"bytes_total", b.bytes_total},
-                            {"files_removed", b.files_removed}}));
+                            {"files_removed", b.files_removed},
+                            {"attempts", b.attempts}}));
   } else {
     using edn::Node;
     auto n = [](uint64_t v) { return Node::Long(static_cast<int64_t>(v)); };
@@ -95,7 +96,8 @@ int RunBackup(const BackupArgs& args) {
          Node::Keyword("segments-copied"), n(b.segments_copied), Node::Keyword("segments-skipped"),
          n(b.segments_skipped), Node::Keyword("log-files-copied"), n(b.log_files_copied),
          Node::Keyword("log-files-skipped"), n(b.log_files_skipped), Node::Keyword("bytes-copied"), n(b.bytes_copied),
-         Node::Keyword("bytes-total"), n(b.bytes_total), Node::Keyword("files-removed"), n(b.files_removed)})));
+         Node::Keyword("bytes-total"), n(b.bytes_total), Node::Keyword("files-removed"), n(b.files_removed),
+         Node::Keyword("attempts"), n(static_cast<uint64_t>(b.attempts))})));
   }
   std::fflush(stdout);
   return 0;

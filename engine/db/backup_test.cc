@@ -229,6 +229,43 @@ TEST_F(BackupTest, SecondBackupCopiesOnlyNewSegments) {
   EXPECT_EQ(Snapshot(env_.get(), "/bak").size(), 2 + second->segments + first->log_files_copied + 1);
 }
 
+// An excision rewrites the log: the next backup replaces its log files
+// (none is kept) and the excised entity is gone from the restored log and
+// history.
+TEST_F(BackupTest, ExcisionLeavesTheBackupToo) {
+  Build(200);
+  auto first = Backup("/db", "/bak", BOpts());
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EntityId e = 0;
+  {
+    auto c = Open("/db", Writer());
+    ASSERT_TRUE(c);
+    auto id = c->db().Entid(*edn::ReadOne("[:v/id 7]"));
+    ASSERT_TRUE(id.ok()) << id.status().ToString();
+    e = *id;
+    ASSERT_TRUE(c->Transact("[[:db/excise " + std::to_string(e) + "]]").ok());
+    ASSERT_TRUE(c->IndexNow().ok());
+    ASSERT_TRUE(c->Close().ok());
+  }
+  auto second = Backup("/db", "/bak", BOpts());
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(second->log_files_skipped, 0u);
+  EXPECT_GE(second->log_files_copied, 1u);
+  auto r = Restore("/bak", "/restored", ROpts());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->verify.ok) << r->verify.ToString();
+  auto restored = OpenReader("/restored");
+  ASSERT_TRUE(restored);
+  EXPECT_TRUE(Dump(restored->db().History(), Index::kEavt, {std::to_string(e)}).empty());
+  uint64_t seen = 0;
+  ASSERT_TRUE(restored->TxRange(0, 1u << 30, [&](T, const std::vector<Datom>& ds) {
+    for (const Datom& d : ds) seen += d.e == e;
+    return Status::OK();
+  }).ok());
+  EXPECT_EQ(seen, 0u);
+  ExpectSameReads("/db", "/restored", second->last_t - 20);
+}
+
 TEST_F(BackupTest, NeverIndexedDatabaseRestoresFromItsLog) {
   {
     Options o = Writer();
