@@ -72,7 +72,7 @@ Result<std::optional<Manifest>> ReadPrevious(Env* env, const std::string& dest) 
     STRATA_ASSIGN_OR_RETURN(std::vector<std::string> names, env->ListDir(dest));
     for (const std::string& n : names) {
       // What an interrupted first backup leaves.
-      if (n == "log" || n == "segments" || n == "manifest.tmp" || n.rfind("root-", 0) == 0) continue;
+      if (n == "log" || n == "segments" || n == "LOCK" || n == "manifest.tmp" || n.rfind("root-", 0) == 0) continue;
       return Status::InvalidArgument("backup folder " + dest + " holds files but no backup manifest (e.g. " + n +
                                      "): not a strata backup; give an empty or new folder");
     }
@@ -348,6 +348,16 @@ Result<BackupReport> Backup(const std::string& location, const std::string& dest
   if (!IsPostgresLocation(location) && backup::Overlaps(dest, backup::FolderOf(location)))
     return Status::InvalidArgument("backup: the backup folder " + dest + " and the database folder " + location +
                                    " overlap; back up into a folder outside the database");
+  // A folder that is not a backup is refused before anything is created in
+  // it; then one backup at a time (the lock), reading the manifest under it.
+  STRATA_RETURN_IF_ERROR(ReadPrevious(env, dest).status());
+  STRATA_RETURN_IF_ERROR(env->CreateDirs(dest));
+  auto lock = env->LockFile(dest + "/LOCK");
+  if (!lock.ok()) {
+    if (lock.status().code() == Code::kBusy)
+      return Status::Busy("another backup is writing to " + dest + " (" + lock.status().message() + ")");
+    return lock.status();
+  }
   STRATA_ASSIGN_OR_RETURN(std::optional<Manifest> prev, ReadPrevious(env, dest));
   for (int attempt = 1;; ++attempt) {
     BackupRun run(env, dest, options, prev);

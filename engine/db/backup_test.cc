@@ -226,7 +226,7 @@ TEST_F(BackupTest, SecondBackupCopiesOnlyNewSegments) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_TRUE(r->verify.ok) << r->verify.ToString();
   ExpectSameReads("/db", "/restored", first->last_t);
-  EXPECT_EQ(Snapshot(env_.get(), "/bak").size(), 2 + second->segments + first->log_files_copied + 1);
+  EXPECT_EQ(Snapshot(env_.get(), "/bak").size(), 3 + second->segments + first->log_files_copied + 1);
 }
 
 // An excision rewrites the log: the next backup replaces its log files
@@ -426,7 +426,7 @@ TEST_F(BackupTest, InterruptedBackupLeavesThePreviousOne) {
   auto next = Backup("/db", "/bak", BOpts());
   ASSERT_TRUE(next.ok()) << next.status().ToString();
   EXPECT_EQ(Snapshot(env_.get(), "/bak").size(),
-            2 + next->segments + next->log_files_copied + next->log_files_skipped);
+            3 + next->segments + next->log_files_copied + next->log_files_skipped);  // manifest, root, LOCK
 }
 
 TEST_F(BackupTest, BackupBesideAWriterIsConsistent) {
@@ -481,6 +481,13 @@ TEST_F(BackupTest, NoDatabaseAndNotABackupFolder) {
   auto into = Restore("/bak", "/bak/db", ROpts());
   ASSERT_FALSE(into.ok());
   EXPECT_TRUE(into.status().IsInvalidArgument()) << into.status().ToString();
+  {  // one backup to a folder at a time
+    auto held = env_->LockFile("/bak/LOCK");
+    ASSERT_TRUE(held.ok()) << held.status().ToString();
+    auto busy = Backup("/db", "/bak", BOpts());
+    ASSERT_FALSE(busy.ok());
+    EXPECT_EQ(busy.status().code(), Code::kBusy) << busy.status().ToString();
+  }
   auto r = Restore("/db", "/restored", ROpts());  // a database is not a backup
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(r.status().IsNotFound()) << r.status().ToString();

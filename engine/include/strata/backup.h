@@ -25,8 +25,9 @@
 // replace it, writes the log, the segments and then the root, and runs
 // Verify on the result.
 //
-// Thread safety: Backup and Restore may run concurrently with each other
-// on different folders; two backups to one folder must not run at once.
+// Thread safety: any number of Backup and Restore calls may run at once; a
+// backup holds DEST/LOCK while it writes, so a second one to the same
+// folder is Busy (in this process or another).
 #pragma once
 
 #include <atomic>
@@ -78,7 +79,8 @@ struct BackupReport {
 // Backs up the database at `location` (a folder or a PostgreSQL URI) into
 // the folder `dest` (created if missing; if it holds files, they must be a
 // backup: InvalidArgument otherwise). NotFound when there is no database at
-// `location`; Aborted when cancelled.
+// `location`; Busy while another backup writes to `dest`; Aborted when
+// cancelled.
 Result<BackupReport> Backup(const std::string& location, const std::string& dest, const BackupOptions& options = {});
 
 struct RestoreOptions {
