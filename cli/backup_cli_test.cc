@@ -13,6 +13,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,14 @@ class BackupCliTest : public ::testing::Test {
     return o.out;
   }
 
+  // Every file under `dir`, path → bytes.
+  static std::map<std::string, std::string> Files(const std::string& dir) {
+    std::map<std::string, std::string> out;
+    for (const auto& e : fs::recursive_directory_iterator(dir))
+      if (e.is_regular_file()) out[e.path().string()] = Slurp(e.path().string());
+    return out;
+  }
+
   fs::path dir_;
 };
 
@@ -80,7 +89,12 @@ TEST_F(BackupCliTest, IncrementalBackupsAndARestoreThatReadsTheSame) {
   EXPECT_EQ(first["segments_copied"], first["segments"]);
   EXPECT_EQ(first["segments_skipped"], 0);
 
+  // Backup is a reader: the database folder keeps every byte (and gains no file).
+  const auto before = Files(db);
   const json again = Backup(db, bak);
+  const auto after = Files(db);
+  EXPECT_EQ(after.size(), before.size());
+  for (const auto& [path, bytes] : before) EXPECT_TRUE(after.count(path) && after.at(path) == bytes) << path;
   EXPECT_EQ(again["segments_copied"], 0);
   EXPECT_EQ(again["segments_skipped"], first["segments"]);
   EXPECT_EQ(again["bytes_copied"], 0);
