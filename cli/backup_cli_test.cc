@@ -5,8 +5,8 @@
 // restore over a database without --force, and a damaged backup refused
 // naming the file with nothing written.
 //
-// Datomic's contract these follow: backups to the same storage are
-// incremental, and restore refuses to overwrite a different database
+// Datomic's contract these follow: "repeat backups to the same backup-uri
+// take advantage of differential backup"
 // (https://docs.datomic.com/operation/backup.html).
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -7,8 +7,8 @@
 // database moved between storages and back.
 //
 // Runs under the `postgres` CTest label (the fixture starts a throw-away
-// server; without one it skips). Datomic moves databases between storages
-// the same way, by backup and restore
+// server; without one it skips). Datomic's backup and restore are for
+// "Moving databases from one storage to another"
 // (https://docs.datomic.com/operation/backup.html).
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

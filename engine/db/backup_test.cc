@@ -5,10 +5,10 @@
 // backup leaves the previous one whole; a torn or altered backup is
 // refused naming the file, and nothing is written.
 //
-// Datomic's backup and restore, which this follows: "Backups are
-// incremental ... subsequent backups to the same storage will only copy
-// segments that are new since the previous backup", and restore into a
-// different storage is how a database moves
+// Datomic's backup and restore, which this follows: "Backups can be
+// performed at any time against a live system and repeat backups to the
+// same backup-uri take advantage of differential backup"; backup and
+// restore are for "Moving databases from one storage to another"
 // (https://docs.datomic.com/operation/backup.html).
 #include "strata/backup.h"
 
