@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/backup_command.h"
 #include "cli/commands.h"
 #include "cli/dev_commands.h"
 #include "cli/flags.h"
@@ -167,6 +168,7 @@ int main(int argc, char** argv) {
   strata::cli::AddIndexReadCommands(app, &callback_exit);
   strata::cli::AddReportCommands(app, &callback_exit);
   strata::cli::AddNetCommands(app, &callback_exit);
+  strata::cli::AddBackupCommands(app, &callback_exit);
   strata::cli::CrashWriterArgs cw;
   CLI::App* crash_writer = strata::cli::AddCrashWriter(app, &cw);
   strata::cli::LoadArgs lo;
@@ -193,7 +195,7 @@ int main(int argc, char** argv) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     if (argc >= 2 && argv[1][0] != '-' && app.get_subcommands().empty()) {
       return strata::cli::Fail(std::string("unknown command '") + argv[1] +
-                               "': expected transact, datoms, index-range, seek-datoms, entity, log, q, pull, demo, run, load, gen, import, gen-csv, index, verify, repair, report, "
+                               "': expected transact, datoms, index-range, seek-datoms, entity, log, q, pull, demo, run, load, gen, import, gen-csv, index, verify, repair, backup, restore, report, "
                                "compare, transactor or peer "
                                "(see 'strata --help')");
     }
