@@ -1,6 +1,7 @@
 // Hostile queries through the `strata` binary (issue 16): each runs as a
 // child process under a 4 GiB address-space limit (RLIMIT_AS) and must
-// end within 20 s, with exit 1 and a clear message on stderr (or, where
+// end within 45 s (a watchdog against hangs, not a timing test: the machine
+// may be loaded), with exit 1 and a clear message on stderr (or, where
 // the right answer exists, exit 0 and that answer) — never a signal,
 // std::bad_alloc or a hang.
 #include <fcntl.h>
@@ -27,7 +28,7 @@ using strata::cli::testing::Outcome;
 using strata::cli::testing::RunStrata;
 
 constexpr rlim_t kAddressSpace = rlim_t{4} << 30;
-constexpr unsigned kWatchdogSeconds = 20;
+constexpr unsigned kWatchdogSeconds = 45;
 
 class QueryBoundsCliTest : public ::testing::Test {
  protected:
