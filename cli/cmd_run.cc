@@ -18,11 +18,10 @@
 
 #include "strata/connection.h"
 #include "strata/location.h"
-#include "strata/mutex.h"
 #include "cli/commands.h"
 #include "harness/run.h"
 #include "metrics/http_server.h"
-#include "metrics/strata_metrics.h"
+#include "metrics/run_metrics.h"
 #include "reports/report.h"
 #include "workloads/workload.h"
 
@@ -32,53 +31,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// What /metrics shows during `strata run`: the open run's connection, and
-// the last figures of each run that ended, each run labelled with its
-// strategy and repetition (a run is a fresh database, so its counters
-// start from zero; the labels keep every series monotonic). The harness's
-// thread opens and closes runs; HTTP threads take snapshots.
-class RunMetrics {
- public:
-  void Opened(const std::string& strategy, int repetition, Connection* conn) EXCLUDES(mu_) {
-    MutexLock l(&mu_);
-    live_ = conn;
-    labels_ = {{"strategy", strategy}, {"repetition", std::to_string(repetition)}};
-  }
-  // Keeps the run's final figures; after this no scrape reads `conn`.
-  void Closing(Connection* conn) EXCLUDES(mu_) {
-    MutexLock l(&mu_);
-    if (live_ != conn) return;
-    metrics::MetricsSnapshot last = LiveLocked(0);
-    finished_.Append(last);
-    live_ = nullptr;
-  }
-  metrics::MetricsSnapshot Snapshot() EXCLUDES(mu_) {
-    MutexLock l(&mu_);
-    metrics::MetricsSnapshot m;
-    if (live_ != nullptr) m = LiveLocked(1);
-    m.Append(finished_);
-    return m;
-  }
-
- private:
-  metrics::MetricsSnapshot LiveLocked(double active) REQUIRES(mu_) {
-    metrics::MetricsSnapshot m;
-    m.Gauge("strata_run_active", "1 while the run is in progress, 0 once it ended.", active, labels_);
-    metrics::AddConnectionMetrics(live_->stats(), live_->Jobs(), labels_, &m);
-    return m;
-  }
-
-  Mutex mu_;
-  Connection* live_ GUARDED_BY(mu_) = nullptr;
-  metrics::Labels labels_ GUARDED_BY(mu_);
-  metrics::MetricsSnapshot finished_ GUARDED_BY(mu_);
-};
-
 // "\r  adaptive (1/3)  1200/20000 steps  8.1k tx/s  61k datoms/s  ETA 2.1 s"
 // on stderr when it is a terminal, and a line per finished run.
 class TerminalObserver : public harness::RunObserver {
  public:
-  explicit TerminalObserver(RunMetrics* metrics) : on_(isatty(STDERR_FILENO) != 0), metrics_(metrics) {}
+  explicit TerminalObserver(metrics::RunMetrics* metrics) : on_(isatty(STDERR_FILENO) != 0), metrics_(metrics) {}
 
   bool Stopped() override { return Interrupted(); }
   void Started(const std::string& label, uint64_t estimated_steps) override {
@@ -134,7 +91,7 @@ class TerminalObserver : public harness::RunObserver {
 
  private:
   const bool on_;
-  RunMetrics* metrics_;
+  metrics::RunMetrics* metrics_;
   std::string label_;
   uint64_t total_ = 0;
   Clock::time_point start_, last_;
@@ -263,7 +220,7 @@ int RunRun(const RunArgs& args) {
   config->planted_slow_read_us = context.planted_slow_read_us;
   CatchSigint();
 
-  RunMetrics run_metrics;
+  metrics::RunMetrics run_metrics;
   metrics::HttpServer http;
   if (metrics_address) {
     metrics::MountMetrics(http.routes(), [&run_metrics]() -> Result<metrics::MetricsSnapshot> {
