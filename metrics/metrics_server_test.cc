@@ -8,6 +8,9 @@
 
 #include <httplib.h>
 
+#include <atomic>
+#include <thread>
+
 #include "metrics/exposition_parser.h"
 #include "metrics/strata_metrics.h"
 #include "net/peer.h"
@@ -91,6 +94,25 @@ TEST_F(MetricsServerTest, CountersMoveByExactlyWhatPeersDid) {
   EXPECT_EQ(content_type, kPrometheusContentType);
   const std::string strategy = conn_->strategy();
 
+  // Another client scrapes all along, while commits and jobs run (under
+  // ThreadSanitizer, concurrency.metrics.Scrape, this is the race test):
+  // every scrape is valid text and the counter never goes back.
+  std::atomic<bool> done{false};
+  std::string scrape_error;
+  int scrapes = 0;
+  std::thread scraper([&] {
+    double last = 0;
+    while (!done.load()) {
+      const Exposition e = Scrape(http_.port());
+      const double v = e.Get("strata_transactions_total");
+      if (!e.error.empty() || v < last) {
+        scrape_error = e.error.empty() ? "strata_transactions_total went back" : e.error;
+        return;
+      }
+      last = v;
+      ++scrapes;
+    }
+  });
   constexpr int kTx = 40;
   uint64_t datoms = 0;
   for (int i = 0; i < kTx; ++i) {
@@ -98,6 +120,10 @@ TEST_F(MetricsServerTest, CountersMoveByExactlyWhatPeersDid) {
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     datoms += r->tx_data.size();
   }
+  done = true;
+  scraper.join();
+  EXPECT_EQ(scrape_error, "");
+  EXPECT_GT(scrapes, 0);
   // One refused transaction (an unknown attribute): counted as rejected.
   ASSERT_FALSE((*peer)->Transact("[{:k/nope 1}]").ok());
   ASSERT_TRUE(conn_->IndexNow().ok());  // everything indexed: the job counters are final

@@ -162,7 +162,7 @@ TEST(PrometheusText, StrataFamiliesFollowTheConventions) {
     ASSERT_TRUE((*conn)->Transact("[{:k/v 1}]").ok());
     ASSERT_TRUE((*conn)->IndexNow().ok());
     MetricsSnapshot m;
-    AddConnectionMetrics((*conn)->stats(), (*conn)->Jobs(), {}, &m);
+    AddConnectionMetrics((*conn)->stats(), (*conn)->Jobs(), (*conn)->strategy(), {}, &m);
     AddTransactorMetrics(net::TransactorStats{}, &m);
     auto text = RenderPrometheus(m);
     ASSERT_TRUE(text.ok()) << text.status().ToString();
@@ -180,6 +180,28 @@ TEST(PrometheusText, StrataFamiliesFollowTheConventions) {
         EXPECT_NE(f.name.find("_seconds"), std::string::npos) << f.name << ": latencies in seconds";
       }
     }
+    ASSERT_TRUE((*conn)->Close().ok());
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// Before its first job the connection's strategy already has its job
+// families, at zero, so a rate over them starts from the first scrape.
+TEST(PrometheusText, JobFamiliesStartAtZero) {
+  const std::string dir = (std::filesystem::temp_directory_path() / "strata-metrics-zero").string();
+  std::filesystem::remove_all(dir);
+  {
+    auto conn = Connection::Open(dir);
+    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+    ASSERT_TRUE((*conn)->Jobs().empty());
+    MetricsSnapshot m;
+    AddConnectionMetrics((*conn)->stats(), (*conn)->Jobs(), (*conn)->strategy(), {{"db", "a"}}, &m);
+    const Family* jobs = m.Find("strata_index_jobs_total");
+    ASSERT_NE(jobs, nullptr);
+    ASSERT_EQ(jobs->samples.size(), 1u);
+    EXPECT_EQ(jobs->samples[0].value, 0);
+    EXPECT_EQ(jobs->samples[0].labels, (Labels{{"db", "a"}, {"strategy", (*conn)->strategy()}}));
+    EXPECT_EQ(m.Find("strata_index_read_sources"), nullptr) << "no job, no latest job's figure";
     ASSERT_TRUE((*conn)->Close().ok());
   }
   std::filesystem::remove_all(dir);

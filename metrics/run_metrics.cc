@@ -29,7 +29,7 @@ MetricsSnapshot RunMetrics::Snapshot() {
 MetricsSnapshot RunMetrics::LiveLocked(double active) {
   MetricsSnapshot m;
   m.Gauge("strata_run_active", "1 while the run is in progress, 0 once it ended.", active, labels_);
-  AddConnectionMetrics(live_->stats(), live_->Jobs(), labels_, &m);
+  AddConnectionMetrics(live_->stats(), live_->Jobs(), live_->strategy(), labels_, &m);
   return m;
 }
 

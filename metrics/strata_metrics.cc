@@ -23,8 +23,10 @@ struct JobTotals {
   const JobMetrics* last = nullptr;
 };
 
-void AddJobMetrics(const std::vector<JobMetrics>& jobs, const Labels& labels, MetricsSnapshot* out) {
+void AddJobMetrics(const std::vector<JobMetrics>& jobs, const std::string& current, const Labels& labels,
+                   MetricsSnapshot* out) {
   std::map<std::string, JobTotals> by_strategy;
+  if (!current.empty()) by_strategy[current];
   for (const JobMetrics& j : jobs) {
     JobTotals& t = by_strategy[j.strategy];
     t.jobs++;
@@ -76,6 +78,7 @@ void AddJobMetrics(const std::vector<JobMetrics>& jobs, const Labels& labels, Me
     out->Counter("strata_index_job_cpu_seconds_total", "CPU time of indexing jobs.", t.cpu_ms / 1000, l);
     out->AddHistogram("strata_index_job_duration_seconds",
                       "Wall time of each indexing job (Datomic CreateEntireIndexMsec).", SecondsHistogram(t.wall_ms), l);
+    if (t.last == nullptr) continue;  // no job of this strategy yet
     out->Gauge("strata_index_read_sources",
                "Most durable sources a read of one tree merges, after the strategy's latest job.",
                D(t.last->max_read_sources), l);
@@ -94,8 +97,8 @@ Histogram SecondsHistogram(const LatencyHistogram& h) {
   return out;
 }
 
-void AddConnectionMetrics(const ConnectionStats& s, const std::vector<JobMetrics>& jobs, const Labels& l,
-                          MetricsSnapshot* out) {
+void AddConnectionMetrics(const ConnectionStats& s, const std::vector<JobMetrics>& jobs, const std::string& strategy,
+                          const Labels& l, MetricsSnapshot* out) {
   // Transactions and the log.
   out->Counter("strata_transactions_total", "Transactions committed since the database was opened.",
                D(s.transactions), l);
@@ -146,7 +149,7 @@ void AddConnectionMetrics(const ConnectionStats& s, const std::vector<JobMetrics
   out->Counter("strata_segment_cache_evictions_total", "Segments evicted from the cache.", D(s.cache_evictions), l);
   out->Gauge("strata_segment_cache_bytes", "Decoded bytes held by the segment cache.", D(s.cache_bytes), l);
   out->Gauge("strata_segment_cache_capacity_bytes", "The segment cache's bound.", D(s.cache_capacity_bytes), l);
-  AddJobMetrics(jobs, l, out);
+  AddJobMetrics(jobs, strategy, l, out);
 }
 
 void AddTransactorMetrics(const net::TransactorStats& s, MetricsSnapshot* out) {
@@ -173,7 +176,7 @@ void AddTransactorMetrics(const net::TransactorStats& s, MetricsSnapshot* out) {
 
 MetricsSnapshot TransactorSnapshot(const Connection& conn, const net::Transactor& transactor) {
   MetricsSnapshot m;
-  AddConnectionMetrics(conn.stats(), conn.Jobs(), {}, &m);
+  AddConnectionMetrics(conn.stats(), conn.Jobs(), conn.strategy(), {}, &m);
   AddTransactorMetrics(transactor.stats(), &m);
   return m;
 }

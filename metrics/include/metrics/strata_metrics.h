@@ -7,6 +7,7 @@
 // be taken on an HTTP thread while the connection commits and indexes.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "metrics/prometheus.h"
@@ -21,11 +22,12 @@ Histogram SecondsHistogram(const LatencyHistogram& h);
 
 // The connection's families: transactions, the log, the memory index, the
 // durable index, storage and the segment cache (from `stats`), and the
-// indexing jobs per strategy (from `jobs`: every job since open). Each
-// sample gets `labels`; job samples also a "strategy" label unless
-// `labels` has one.
-void AddConnectionMetrics(const ConnectionStats& stats, const std::vector<JobMetrics>& jobs, const Labels& labels,
-                          MetricsSnapshot* out);
+// indexing jobs per strategy (from `jobs`: every job since open; the
+// families of `strategy`, the one later jobs use, appear at zero before its
+// first job, so rates start from zero). Each sample gets `labels`; job
+// samples also a "strategy" label unless `labels` has one.
+void AddConnectionMetrics(const ConnectionStats& stats, const std::vector<JobMetrics>& jobs,
+                          const std::string& strategy, const Labels& labels, MetricsSnapshot* out);
 
 // The transactor's families (peers, reports streamed, catch-ups...).
 void AddTransactorMetrics(const net::TransactorStats& stats, MetricsSnapshot* out);
