@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <iostream>
 #include <sstream>
 #include <tuple>
@@ -12,6 +13,8 @@
 #include "cli/flags.h"
 #include "cli/net_commands.h"
 #include "cli/query_commands.h"
+#include "metrics/http_server.h"
+#include "metrics/strata_metrics.h"
 #include "net/keys.h"
 #include "net/peer.h"
 #include "net/protocol.h"
@@ -31,6 +34,8 @@ struct TransactorArgs {
   std::string authorized_keys;  // public keys of the peers admitted (file or folder)
   bool insecure = false;        // allow listening beyond loopback without keys
   std::string memory_index_threshold, memory_index_max;  // sizes ("32m"); empty: the defaults
+  std::string metrics;          // HOST:PORT for /metrics (docs/metrics.md); empty: none
+  bool metrics_remote = false;  // allow a non-loopback --metrics address
 };
 
 // 127.0.0.0/8, ::1 or localhost: only this machine can connect.
@@ -64,6 +69,13 @@ int RunTransactor(const TransactorArgs& args) {
     std::fprintf(stderr, "strata: warning: listening on %s without authentication (--insecure): anyone who "
                          "reaches the port can transact and read every transaction\n", args.listen.c_str());
   }
+  std::optional<metrics::HttpAddress> metrics_address;
+  if (!args.metrics.empty()) {
+    auto a = metrics::ParseHttpAddress(args.metrics, args.metrics_remote);
+    if (!a.ok())
+      return Fail(a.status().message() + (args.metrics_remote ? "" : "; use 127.0.0.1, or give --metrics-remote"));
+    metrics_address = *a;
+  }
   // Every thread started from here on inherits the blocked signals; this
   // one takes them with sigwait.
   sigset_t signals;
@@ -90,15 +102,29 @@ int RunTransactor(const TransactorArgs& args) {
   if (!conn.ok()) return Fail("opening " + RedactLocation(args.db) + ": " + conn.status().ToString());
   auto server = net::Transactor::Start(conn->get(), to);
   if (!server.ok()) return Fail(server.status().message());
+  metrics::HttpServer http;  // stopped before the transactor and the connection go
+  if (metrics_address) {
+    metrics::MountMetrics(http.routes(), [c = conn->get(), t = server->get()]() -> Result<metrics::MetricsSnapshot> {
+      return metrics::TransactorSnapshot(*c, *t);
+    });
+    if (Status s = http.Start(*metrics_address); !s.ok()) {
+      (*server)->Stop();
+      return Fail("--metrics: " + s.message());
+    }
+  }
   std::printf("strata transactor: listening on %s (database %s, basis-t %llu, sync %s, %s)\n",
               (*server)->endpoint().c_str(), RedactLocation(args.db).c_str(),
               static_cast<unsigned long long>((*conn)->db().basis_t()), args.sync.c_str(),
               to.secret_key.empty() ? "no authentication"
                                     : ("CURVE, " + std::to_string(to.authorized_keys.size()) + " authorised keys").c_str());
+  if (metrics_address)
+    std::printf("strata transactor: metrics on http://%s/metrics\n",
+                metrics::HttpAddress{metrics_address->host, http.port()}.ToString().c_str());
   std::fflush(stdout);
 
   int sig = 0;
   sigwait(&signals, &sig);
+  http.Stop();
   (*server)->Stop();
   const net::TransactorStats st = (*server)->stats();
   std::fprintf(stderr,
@@ -270,6 +296,10 @@ void AddNetCommands(CLI::App& app, int* exit_code) {
       ->option_text("SIZE (default 32m)");
   tc->add_option("--memory-index-max", ta->memory_index_max, "transactions wait past this much novelty")
       ->option_text("SIZE (default 512m)");
+  tc->add_option("--metrics", ta->metrics, "serve Prometheus metrics on http://HOST:PORT/metrics (docs/metrics.md)")
+      ->option_text("HOST:PORT (e.g. 127.0.0.1:9464)");
+  tc->add_flag("--metrics-remote", ta->metrics_remote,
+               "allow a non-loopback --metrics address (anyone reaching it reads the metrics)");
   tc->add_flag("--insecure", ta->insecure,
                "allow a non-loopback --listen without keys (anyone reaching the port can transact)");
   tc->callback([ta, exit_code] { *exit_code = RunTransactor(*ta); });

@@ -4,7 +4,8 @@
 // RunConfig, a progress line on a terminal, the end-of-run table, and
 // DIR/report.html and DIR/summary.md (`strata report`). Ctrl-C stops after
 // the step in flight; what was measured so far is written and the exit code
-// is 130.
+// is 130. With --metrics, the live run's counters are served on /metrics
+// (docs/metrics.md).
 
 #include <unistd.h>
 
@@ -12,12 +13,15 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <set>
 
 #include "strata/connection.h"
 #include "strata/location.h"
 #include "cli/commands.h"
 #include "harness/run.h"
+#include "metrics/http_server.h"
+#include "metrics/run_metrics.h"
 #include "reports/report.h"
 #include "workloads/workload.h"
 
@@ -31,7 +35,7 @@ using Clock = std::chrono::steady_clock;
 // on stderr when it is a terminal, and a line per finished run.
 class TerminalObserver : public harness::RunObserver {
  public:
-  TerminalObserver() : on_(isatty(STDERR_FILENO) != 0) {}
+  explicit TerminalObserver(metrics::RunMetrics* metrics) : on_(isatty(STDERR_FILENO) != 0), metrics_(metrics) {}
 
   bool Stopped() override { return Interrupted(); }
   void Started(const std::string& label, uint64_t estimated_steps) override {
@@ -59,6 +63,12 @@ class TerminalObserver : public harness::RunObserver {
                  elapsed > 0 ? static_cast<double>(cs.datoms) / elapsed : 0, static_cast<unsigned long long>(cs.jobs),
                  eta.c_str());
   }
+  void Opened(const std::string& strategy, int repetition, Connection* conn) override {
+    if (metrics_ != nullptr) metrics_->Opened(strategy, repetition, conn);
+  }
+  void Closing(Connection* conn) override {
+    if (metrics_ != nullptr) metrics_->Closing(conn);
+  }
   void Note(const std::string& what) override {
     if (on_) std::fprintf(stderr, "\r\033[K  %s  %s", label_.c_str(), what.c_str());
   }
@@ -81,6 +91,7 @@ class TerminalObserver : public harness::RunObserver {
 
  private:
   const bool on_;
+  metrics::RunMetrics* metrics_;
   std::string label_;
   uint64_t total_ = 0;
   Clock::time_point start_, last_;
@@ -194,6 +205,12 @@ void WriteReport(const std::string& dir) {
 int RunRun(const RunArgs& args) {
   auto config = MakeConfig(args);
   if (!config.ok()) return Fail(config.status().message());
+  std::optional<metrics::HttpAddress> metrics_address;
+  if (!args.metrics.empty()) {
+    auto a = metrics::ParseHttpAddress(args.metrics, args.metrics_remote);
+    if (!a.ok()) return Fail(a.status().message() + (args.metrics_remote ? "" : "; use 127.0.0.1, or give --metrics-remote"));
+    metrics_address = *a;
+  }
   std::error_code ec;
   std::filesystem::create_directories(args.out, ec);
   if (ec) return Fail("--out " + args.out + ": " + ec.message());
@@ -203,8 +220,19 @@ int RunRun(const RunArgs& args) {
   config->planted_slow_read_us = context.planted_slow_read_us;
   CatchSigint();
 
-  TerminalObserver observer;
+  metrics::RunMetrics run_metrics;
+  metrics::HttpServer http;
+  if (metrics_address) {
+    metrics::MountMetrics(http.routes(), [&run_metrics]() -> Result<metrics::MetricsSnapshot> {
+      return run_metrics.Snapshot();
+    });
+    if (Status s = http.Start(*metrics_address); !s.ok()) return Fail("--metrics: " + s.message());
+    std::fprintf(stderr, "strata run: metrics on http://%s/metrics\n",
+                 metrics::HttpAddress{metrics_address->host, http.port()}.ToString().c_str());
+  }
+  TerminalObserver observer(metrics_address ? &run_metrics : nullptr);
   auto outcome = harness::Run(*config, context, &observer);
+  http.Stop();
   if (!outcome.ok()) return Fail(outcome.status().message());
 
   std::printf("strata run: %s, %s\n", config->workload.ToString().c_str(),

@@ -65,6 +65,8 @@ struct RunArgs {
   std::string storage;               // empty: folders under --out; else a location (postgres://...)
   std::string data_dir;              // for workloads over real data sets
   std::string command_line;          // recorded in the results' context
+  std::string metrics;               // HOST:PORT to serve /metrics on; empty: none (docs/metrics.md)
+  bool metrics_remote = false;       // allow a non-loopback --metrics address
 };
 
 struct IndexArgs {

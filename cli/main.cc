@@ -134,6 +134,11 @@ int main(int argc, char** argv) {
                   "(postgres://user@host:port/db); each run gets its own strata_db there, dropped after "
                   "the run unless --keep")
       ->option_text("postgres://user@host:port/pgdb");
+  run->add_option("--metrics", ra.metrics,
+                  "serve the live run's counters on http://HOST:PORT/metrics (Prometheus; docs/metrics.md)")
+      ->option_text("HOST:PORT (e.g. 127.0.0.1:9464)");
+  run->add_flag("--metrics-remote", ra.metrics_remote,
+                "allow a non-loopback --metrics address (anyone reaching it reads the metrics)");
 
   strata::cli::IndexArgs ia;
   CLI::App* index = app.add_subcommand(

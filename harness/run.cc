@@ -72,6 +72,22 @@ class EndGuard {
   RunObserver* observer_;
 };
 
+// Tells the observer once that the run's connection closes, however the
+// run ends; declared after the connection, so it goes first.
+class OpenGuard {
+ public:
+  OpenGuard(RunObserver* observer, Connection* conn) : observer_(observer), conn_(conn) {}
+  ~OpenGuard() { End(); }
+  void End() {
+    if (observer_ != nullptr) observer_->Closing(conn_);
+    observer_ = nullptr;
+  }
+
+ private:
+  RunObserver* observer_;
+  Connection* conn_;
+};
+
 // Commits and timed reads of one run, into its RunResult.
 class Replayer {
  public:
@@ -188,8 +204,8 @@ void CollectFigures(const Connection& conn, RunResult* r) {
 }
 
 // One run of one strategy; `label` names it to the observer.
-Result<RunResult> RunOnce(const RunConfig& config, const std::string& strategy, const std::string& label,
-                          RunObserver* observer) {
+Result<RunResult> RunOnce(const RunConfig& config, const std::string& strategy, int repetition,
+                          const std::string& label, RunObserver* observer) {
   STRATA_ASSIGN_OR_RETURN(const std::string dir, NewDatabase(config, strategy));
   DatabaseCleanup cleanup(dir, !config.keep, observer);
 
@@ -208,6 +224,8 @@ Result<RunResult> RunOnce(const RunConfig& config, const std::string& strategy, 
   if (!opened.ok()) return opened.status().WithContext("opening " + RedactLocation(dir));
   Connection& conn = **opened;
   workload->RegisterTxFunctions(conn);
+  observer->Opened(strategy, repetition, &conn);
+  OpenGuard open(observer, &conn);
 
   r.summary.peak_rss_reset = ResetPeakRss();
   observer->Started(label, workload->EstimatedSteps());
@@ -221,6 +239,7 @@ Result<RunResult> RunOnce(const RunConfig& config, const std::string& strategy, 
   r.summary.peak_allocated_bytes = sampler.Stop();
 
   CollectFigures(conn, &r);
+  open.End();
   if (Status st = conn.Close(); !st.ok()) return st.WithContext("closing " + dir);
   if (config.keep) observer->Message("kept the " + strategy + " database in " + RedactLocation(dir));
   return r;
@@ -244,7 +263,7 @@ Result<RunOutcome> Run(const RunConfig& config, const Context& context, RunObser
     for (size_t i = 0; i < config.strategies.size() && !observer->Stopped(); ++i) {
       const std::string& strategy = config.strategies[i];
       const std::string label = Label(config, i, rep, reps);
-      STRATA_ASSIGN_OR_RETURN(RunResult result, RunOnce(config, strategy, label, observer));
+      STRATA_ASSIGN_OR_RETURN(RunResult result, RunOnce(config, strategy, rep + 1, label, observer));
       observer->Finished(label, result);
       auto& done = by_strategy[strategy];
       done.push_back(std::move(result));

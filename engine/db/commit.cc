@@ -37,6 +37,15 @@ Result<TxReport> Connection::Transact(std::string_view edn_text) {
 Result<TxReport> Connection::Transact(const edn::Node& tx_data) {
   Rep& r = *rep_;
   if (r.options.read_only) return Status::InvalidArgument("transact: " + r.dir + " is open read-only");
+  const auto t0 = std::chrono::steady_clock::now();
+  // Committed transactions count in stats.transact_ms, from here to the
+  // return (queueing and the sync included); mu is held at every return.
+  auto timed = [&](Result<TxReport> result) REQUIRES(r.mu) {
+    if (result.ok())
+      r.stats.transact_ms.Record(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    return result;
+  };
   Rep::Writer w(&r.mu);
   w.tx = &tx_data;
   MutexLock l(&r.mu);
@@ -45,7 +54,7 @@ Result<TxReport> Connection::Transact(const edn::Node& tx_data) {
   if (!r.refusing.ok()) return r.refusing;
   r.writers.push_back(&w);
   while (!w.done && r.writers.front() != &w) w.cv.Wait();
-  if (w.done) return std::move(w.result);
+  if (w.done) return timed(std::move(w.result));
 
   // This writer leads a group of everything queued so far.
   std::vector<Rep::Writer*> group(r.writers.begin(), r.writers.begin() + std::min(r.writers.size(), Rep::kMaxGroup));
@@ -60,7 +69,7 @@ Result<TxReport> Connection::Transact(const edn::Node& tx_data) {
   }
   if (!r.writers.empty()) r.writers.front()->cv.Signal();
   else r.idle_cv.SignalAll();  // IndexNow, Sync and Close wait for a quiet writer
-  return std::move(w.result);
+  return timed(std::move(w.result));
 }
 
 void Connection::Rep::CommitGroup(std::vector<Writer*>& group, TxFunctionRegistry fns_copy) {

@@ -318,9 +318,47 @@ void Connection::RefuseWrites(Status why) {
 }
 
 ConnectionStats Connection::stats() const {
-  MutexLock l(&rep_->mu);
-  ConnectionStats st = rep_->stats;
-  st.sealed_novelty = rep_->Current()->sealed.size();
+  ConnectionStats st;
+  std::shared_ptr<const DbState> state;
+  {
+    MutexLock l(&rep_->mu);
+    st = rep_->stats;
+    state = rep_->Current();
+  }
+  st.sealed_novelty = state->sealed.size();
+  st.memory_index_bytes = state->NoveltyBytes();
+  st.memory_index_datoms = state->mem->stats().datoms;
+  for (const DbState::Sealed& g : state->sealed) st.memory_index_datoms += g.mem->stats().datoms;
+  if (state->root) {
+    st.durable_datoms = state->root->datoms();
+    for (const auto& tree : state->root->trees)
+      for (const auto& level : tree) {
+        st.durable_segments += level->segments.size();
+        st.durable_bytes += level->bytes;
+      }
+  }
+  // The durable context is set by Open before another thread sees the
+  // connection; its storage and cache count with their own locks.
+  if (const DurableContext* d = rep_->durable.get()) {
+    if (d->storage) {
+      const StorageStats s = d->storage->stats();
+      st.storage_gets = s.gets;
+      st.storage_bytes_got = s.bytes_got;
+      st.storage_puts = s.puts;
+      st.storage_bytes_put = s.bytes_put;
+      st.storage_round_trips = s.round_trips;
+      st.storage_wait_ms = s.wait_ms;
+    }
+    st.leaf_fetch_ms = d->LeafFetches();
+    if (d->cache) {
+      const SegmentCacheStats c = d->cache->stats();
+      st.cache_hits = c.hits;
+      st.cache_misses = c.misses;
+      st.cache_evictions = c.evictions;
+      st.cache_bytes = c.bytes;
+      st.cache_capacity_bytes = d->cache->capacity();
+    }
+  }
   return st;
 }
 

@@ -1,6 +1,7 @@
 #include "index/durable_index.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <unordered_map>
 
@@ -168,6 +169,16 @@ Result<std::shared_ptr<const IndexRoot>> LoadRoot(DurableContext& ctx, std::stri
   return std::shared_ptr<const IndexRoot>(std::move(root));
 }
 
+LatencyHistogram DurableContext::LeafFetches() const {
+  LatencyHistogram h;
+  for (size_t i = 0; i < h.buckets.size(); ++i) {
+    h.buckets[i] = leaf_fetch_buckets[i].load(std::memory_order_relaxed);
+    h.count += h.buckets[i];
+  }
+  h.sum_ms = static_cast<double>(leaf_fetch_ns.load(std::memory_order_relaxed)) / 1e6;
+  return h;
+}
+
 ReadCounters& ThisThreadReads() {
   thread_local ReadCounters counters;
   return counters;
@@ -184,7 +195,12 @@ Result<std::shared_ptr<const DecodedLeaf>> ReadLeaf(DurableContext& ctx, const S
   } l{ctx, ref};
   auto leaf = ctx.cache->GetOrLoad(ref.id, [&l]() -> Result<std::shared_ptr<const DecodedLeaf>> {
     l.loaded = true;
+    const auto t0 = std::chrono::steady_clock::now();
     auto blob = l.ctx.storage->Get(SegmentKey(l.ref.id));
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
+    l.ctx.leaf_fetch_buckets[LatencyHistogram::BucketOf(static_cast<double>(ns) / 1e6)].fetch_add(
+        1, std::memory_order_relaxed);
+    l.ctx.leaf_fetch_ns.fetch_add(static_cast<uint64_t>(ns), std::memory_order_relaxed);
     if (!blob.ok()) return blob.status().WithContext("reading segment " + SegmentName(l.ref.id));
     auto decoded = std::make_shared<DecodedLeaf>();
     decoded->id = l.ref.id;

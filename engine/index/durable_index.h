@@ -29,6 +29,7 @@
 #include "index/segment_cache.h"
 #include "storage/storage.h"
 #include "strata/cursor.h"
+#include "strata/connection.h"
 #include "strata/indexing.h"
 
 namespace strata {
@@ -67,6 +68,11 @@ struct DurableContext {
   bool sync = true;                         // fsync new segments before a root names them
   std::atomic<uint64_t> leaves_read{0};     // storage reads of leaves
   std::atomic<uint64_t> leaf_bytes_read{0};
+  // Each leaf fetch from storage (a cache miss), timed: buckets of
+  // LatencyHistogram::kBoundsMs (metrics; relaxed atomics, no lock).
+  std::array<std::atomic<uint64_t>, LatencyHistogram::kBoundsMs.size() + 1> leaf_fetch_buckets{};
+  std::atomic<uint64_t> leaf_fetch_ns{0};
+  LatencyHistogram LeafFetches() const;
 };
 
 std::string SegmentKey(uint64_t id);  // "seg/<16 hex>"

@@ -9,6 +9,7 @@
 // from one thread at a time.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -39,6 +40,29 @@ class TxReportQueue {
   virtual Status status() const = 0;  // OK, or why the queue was closed
 };
 
+// A latency distribution in fixed buckets (for Prometheus histograms,
+// metrics/): buckets[i] counts durations in (kBoundsMs[i-1], kBoundsMs[i]],
+// the last bucket those above every bound. A plain value; the connection
+// fills it under its lock.
+struct LatencyHistogram {
+  static constexpr std::array<double, 16> kBoundsMs = {0.05, 0.1, 0.25, 0.5, 1,   2.5,  5,    10,
+                                                       25,   50,  100,  250, 500, 1000, 2500, 10000};
+  std::array<uint64_t, kBoundsMs.size() + 1> buckets{};
+  uint64_t count = 0;
+  double sum_ms = 0;
+
+  static size_t BucketOf(double ms) {
+    size_t i = 0;
+    while (i < kBoundsMs.size() && ms > kBoundsMs[i]) ++i;
+    return i;
+  }
+  void Record(double ms) {
+    buckets[BucketOf(ms)]++;
+    count++;
+    sum_ms += ms;
+  }
+};
+
 struct ConnectionStats {
   uint64_t transactions = 0;        // committed since open
   uint64_t datoms = 0;              // datoms committed since open
@@ -53,6 +77,26 @@ struct ConnectionStats {
   uint64_t segments_collected = 0;      // unreachable segments deleted
   double backpressure_wait_ms = 0;      // time transactions waited at memory_index_max
   uint64_t sealed_novelty = 0;          // novelty generations waiting for a job now
+  // The memory index now: novelty not yet in the durable index (sealed and open).
+  uint64_t memory_index_bytes = 0;
+  uint64_t memory_index_datoms = 0;
+  uint64_t durable_datoms = 0;          // datoms in the durable index now (its root)
+  uint64_t durable_segments = 0;        // leaf segments of the durable index now, all eight trees
+  uint64_t durable_bytes = 0;           // their encoded bytes (directories not counted)
+  // Committed transactions, each from Transact's call to its return
+  // (queueing, group commit and the log sync included).
+  LatencyHistogram transact_ms;
+  // Storage since open (every request of the durable index: leaves,
+  // directories, roots, job writes), and the leaves fetched on a segment
+  // cache miss, each timed.
+  uint64_t storage_gets = 0, storage_bytes_got = 0;
+  uint64_t storage_puts = 0, storage_bytes_put = 0;
+  uint64_t storage_round_trips = 0;
+  double storage_wait_ms = 0;
+  LatencyHistogram leaf_fetch_ms;
+  // The segment cache of decoded leaves.
+  uint64_t cache_hits = 0, cache_misses = 0, cache_evictions = 0;
+  uint64_t cache_bytes = 0, cache_capacity_bytes = 0;
 };
 
 class Connection {

@@ -73,6 +73,13 @@ class RunObserver {
   virtual void Note(const std::string& what) {}
   // The current run ended, successfully or not (a progress line may go).
   virtual void Ended() {}
+  // The current run's database is open (Opened), or about to close
+  // (Closing: also when the run fails, and before the connection goes).
+  // Between the two, the observer may read the connection from other
+  // threads (live metrics, cli/cmd_run.cc); Closing must stop that before
+  // it returns. `repetition` counts from 1.
+  virtual void Opened(const std::string& strategy, int repetition, Connection* conn) {}
+  virtual void Closing(Connection* conn) {}
   // A run completed; its file is about to be written.
   virtual void Finished(const std::string& label, const RunResult& r) {}
   // A line for the user, "warning: read ... failed ..." or "kept the ...
