@@ -22,7 +22,7 @@ class ConnSource final : public Source {
   const Connection* log_connection() const override { return conn_; }
   std::vector<JobMetrics> Jobs() const override { return conn_->Jobs(); }
   bool writable() const override { return !conn_->options().read_only; }
-  std::string kind() const override { return writable() ? "local" : "local read-only"; }
+  std::string kind() const override { return "local"; }
   std::string location() const override { return RedactLocation(conn_->dir()); }
   std::string verifiable_dir() const override { return conn_->dir(); }
 

@@ -16,7 +16,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-const [strata, modules] = process.argv.slice(2);
+const [strata, modules] = process.argv.slice(2).map(p => p && path.resolve(p));
+// STRATA_CONSOLE_SCREENSHOTS=DIR saves a picture of each page there.
+const shots = process.env.STRATA_CONSOLE_SCREENSHOTS;
 if (!strata || !modules) { console.error('usage: console_browser_test.mjs STRATA_BIN NODE_MODULES_DIR'); process.exit(2); }
 
 function which(name) {
@@ -76,6 +78,7 @@ const schema = `[{:db/ident :country/name :db/valueType :db.type/string :db/card
 let browser;
 try {
   run(['transact', '--db', db, '-'], schema);
+  run(['index', '--db', db]);  // a durable index for the indexing page
   const endpoint = await serve(['transactor', '--db', db, '--listen', '127.0.0.1:0'], /listening on tcp:\/\/(\S+)/);
   const peerUrl = await serve(['console', '--connect', endpoint, '--listen', '127.0.0.1:0'], /listening on (http:\/\/\S+)/);
   const roUrl = await serve(['console', '--db', db, '--listen', '127.0.0.1:0'], /listening on (http:\/\/\S+)/);
@@ -91,12 +94,14 @@ try {
     await page.evaluate(h => { location.hash = h; }, hash);
     await page.waitForFunction(() => document.body.dataset.page !== undefined, null, { timeout: 10000 });
   };
+  const shot = async (name) => { if (shots) await page.screenshot({ path: path.join(shots, name + '.png'), fullPage: true }); };
 
   // Schema: every user attribute, with its datom count.
   await page.goto(peerUrl + '/#/schema');
   await page.waitForSelector('#schema-table tr[data-ident=":artist/name"]', { timeout: 10000 });
   const nameRow = await page.$$eval('#schema-table tr[data-ident=":artist/name"] td', tds => tds.map(t => t.textContent));
   check(nameRow[1] === 'string' && nameRow[3] === 'identity', 'schema shows :artist/name as a unique string', nameRow.join(' | '));
+  await shot('schema');
   check(nameRow[7] === String(artists), `schema counts ${artists} :artist/name datoms`, nameRow[7]);
 
   // Query: the rows the data implies.
@@ -111,6 +116,7 @@ try {
   check(rows.every(r => /^Artist \d+$/.test(r[1]) && Number(r[1].split(' ')[1]) % 2 === 0), 'each row is a British artist', JSON.stringify(rows));
   const stats = await page.textContent('#query-stats');
   check(/datoms read/.test(stats), 'the query shows its io-stats', stats);
+  await shot('query');
   await page.click('button[data-pane="edn"]');
   const edn = await page.textContent('#query-edn');
   check(edn.includes('"Artist 0"'), 'the EDN view shows the result', edn.slice(0, 200));
@@ -134,6 +140,7 @@ try {
     const body = await page.textContent('main');
     check(body.includes('GB'), 'the link navigates to the country', body.slice(0, 200));
     check((await page.evaluate(() => location.hash)).startsWith('#/entity/' + gb.id), 'the address names the entity');
+    await shot('entity');
     const refsIn = await page.$$('table.datoms >> nth=1 >> tbody tr');
     check(refsIn.length === inGb, `the country has ${inGb} references in`, String(refsIn.length));
   }
@@ -147,12 +154,14 @@ try {
   await page.waitForFunction(n => document.querySelector('#live-list')?.textContent.includes(n), name, { timeout: 10000 })
     .then(() => check(true, 'a transaction committed elsewhere appears live'),
       e => check(false, 'a transaction committed elsewhere appears live', e.message));
+  await shot('live');
   const count = await page.textContent('#live-count');
   check(Number(count) >= 1, 'the live tab counts it', count);
 
   // The read-only console over the same folder: the log, the index walker, indexing.
   await page.goto(roUrl + '/#/log');
   await page.waitForSelector('#log-list .tx', { timeout: 10000 });
+  await shot('log');
   const txs = await page.$$('#log-list .tx');
   check(txs.length === artists + 2, `the log lists ${artists + 2} transactions`, String(txs.length));
   await rendered('#/datoms');
@@ -163,9 +172,13 @@ try {
   await page.waitForFunction(() => document.querySelectorAll('#datoms-out tbody tr').length === 3, null, { timeout: 10000 });
   await page.click('#datoms-next');
   await page.waitForFunction(() => document.querySelectorAll('#datoms-out tbody tr').length === 6, null, { timeout: 10000 })
-    .then(() => check(true, 'the index walker pages'), e => check(false, 'the index walker pages', e.message));
+    .then(() => shot('datoms')).then(() => check(true, 'the index walker pages'), e => check(false, 'the index walker pages', e.message));
   await rendered('#/indexing');
   check(await page.$('#trees-table') !== null, 'the indexing page shows the trees');
+  await page.click('#trees-table tbody tr >> nth=0 >> a');
+  await page.waitForSelector('#segments tbody tr', { timeout: 10000 })
+    .then(() => check(true, 'a level opens into its segments'), e => check(false, 'a level opens into its segments', e.message));
+  await shot('indexing');
   check(errors.length === 0, 'no script errors', errors.join('; '));
   const foreign = requests.filter(u => !u.startsWith(peerUrl) && !u.startsWith(roUrl));
   check(foreign.length === 0, 'nothing is loaded from elsewhere', foreign.join(' '));

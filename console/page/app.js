@@ -48,6 +48,11 @@ async function api(path, params = {}, options = {}) {
   return body;
 }
 
+// Replaces the view's content; null and undefined parts are left out.
+function render(...parts) {
+  view.replaceChildren(...parts.flat().filter(x => x !== null && x !== undefined));
+}
+
 function showError(e) {
   const box = document.getElementById('error');
   box.textContent = e ? String(e.message || e) : '';
@@ -102,7 +107,7 @@ async function schemaPage() {
   };
   showSystem.addEventListener('change', fill);
   fill();
-  view.replaceChildren(h('h2', {}, 'Schema'),
+  render(h('h2', {}, 'Schema'),
     h('div', { class: 'row' }, h('label', {}, showSystem, ' show the system attributes (:db/...)'),
       h('span', { class: 'muted' }, 'datom counts in the view set above')),
     h('table', { id: 'schema-table' }, h('thead', {}, h('tr', {}, cols.map(c => h('th', {}, c)))), body));
@@ -140,7 +145,7 @@ function queryPage() {
       showError(null);
     } catch (e) { out.replaceChildren(); showError(e); }
   };
-  view.replaceChildren(h('h2', {}, 'Query'), text,
+  render(h('h2', {}, 'Query'), text,
     h('details', {}, h('summary', {}, 'inputs and rules'), inputs, rules),
     h('div', { class: 'row' }, h('button', { id: 'query-run', onclick: run }, 'Run'),
       h('span', { class: 'muted' }, 'bounded by the console\'s --timeout, --max-tuples and --max-bytes')), out);
@@ -170,7 +175,7 @@ async function entityPage(arg) {
   const input = h('input', { id: 'entity-input', size: 40, placeholder: 'an id, an :ident, or a lookup ref [:attr value]', value: arg || '' });
   const go = () => { location.hash = '#/entity/' + encodeURIComponent(input.value.trim()); };
   const form = h('form', { class: 'row', onsubmit: (e) => { e.preventDefault(); go(); } }, input, h('button', {}, 'Open'));
-  if (!arg) { view.replaceChildren(h('h2', {}, 'Entity'), form); return; }
+  if (!arg) { render(h('h2', {}, 'Entity'), form); return; }
   if (!state.schema.size) await loadSchema();
   const r = await api('/api/entity', { e: arg });
   const pattern = h('input', { id: 'pull-pattern', size: 50, value: '[*]' });
@@ -179,7 +184,7 @@ async function entityPage(arg) {
     try { pulled.textContent = (await api('/api/pull', { pattern: pattern.value, e: String(r.id) })).edn; showError(null); }
     catch (e) { showError(e); }
   };
-  view.replaceChildren(h('h2', {}, 'Entity ', h('span', { id: 'entity-id' }, String(r.id)), r.ident ? ' ' + r.ident : ''), form,
+  render(h('h2', {}, 'Entity ', h('span', { id: 'entity-id' }, String(r.id)), r.ident ? ' ' + r.ident : ''), form,
     h('h3', {}, 'Datoms'), datomTable(r.datoms, ['a', 'v', 'tx', 'added']),
     r.datoms_truncated ? h('p', { class: 'muted' }, 'more datoms not shown') : null,
     h('h3', {}, 'References in'), r.refs_in.length ? datomTable(r.refs_in, ['e', 'a', 'tx']) : h('p', { class: 'muted' }, 'none'),
@@ -196,7 +201,7 @@ function txBlock(tx) {
 }
 
 async function logPage() {
-  if (!state.info.log) { view.replaceChildren(h('h2', {}, 'Transactions'), h('p', {}, 'This console runs as a peer: the log is the transactor\'s. The live page shows new transactions.')); return; }
+  if (!state.info.log) { render(h('h2', {}, 'Transactions'), h('p', {}, 'This console runs as a peer: the log is the transactor\'s. The live page shows new transactions.')); return; }
   if (!state.schema.size) await loadSchema();
   const list = h('div', { id: 'log-list' });
   const more = h('button', { id: 'log-older' }, 'older');
@@ -211,7 +216,7 @@ async function logPage() {
     more.hidden = !r.more;
   };
   more.addEventListener('click', () => load().catch(showError));
-  view.replaceChildren(h('h2', {}, 'Transactions'), h('p', { class: 'muted' }, 'Newest first; the time control bounds the range (as of ends it, since starts it).'), list, more);
+  render(h('h2', {}, 'Transactions'), h('p', { class: 'muted' }, 'Newest first; the time control bounds the range (as of ends it, since starts it).'), list, more);
   await load();
 }
 
@@ -233,7 +238,7 @@ async function datomsPage(index, ...comps) {
     nextBtn.hidden = !next;
   };
   nextBtn.addEventListener('click', () => load(next).catch(showError));
-  view.replaceChildren(h('h2', {}, 'Indexes'),
+  render(h('h2', {}, 'Indexes'),
     h('form', { class: 'row', onsubmit: (e) => { e.preventDefault(); load().then(() => showError(null), showError); } },
       idx, inputs, mode, 'limit', limit, h('button', { id: 'datoms-run' }, 'Walk')),
     out, nextBtn);
@@ -242,7 +247,7 @@ async function datomsPage(index, ...comps) {
 
 function livePage() {
   const list = h('div', { id: 'live-list' }, state.live.map(txBlock));
-  view.replaceChildren(h('h2', {}, 'Live transactions'),
+  render(h('h2', {}, 'Live transactions'),
     h('p', { class: 'muted', id: 'live-status' }, state.liveStatus || ''), list);
   state.liveList = list;
 }
@@ -253,15 +258,15 @@ async function indexingPage() {
   const seg = h('div', { id: 'segments' });
   const showLevel = async (tree, level, offset = 0) => {
     const s = await api('/api/index', { tree, level, offset, limit: 50 }, { noTime: true });
-    seg.replaceChildren(h('h3', {}, `${s.tree} level ${s.level}: segments ${s.offset + 1}–${s.offset + s.segments.length} of ${s.segments_total}`),
+    seg.replaceChildren(...[h("h3", {}, `${s.tree} level ${s.level}: segments ${s.offset + 1}–${s.offset + s.segments.length} of ${s.segments_total}`),
       h('table', {}, h('thead', {}, h('tr', {}, ['id', 'datoms', 'bytes', 'first', 'last'].map(c => h('th', {}, c)))),
         h('tbody', {}, s.segments.map(x => h('tr', {}, h('td', {}, x.id), h('td', { class: 'num' }, x.datoms), h('td', { class: 'num' }, x.bytes),
           h('td', {}, JSON.stringify(x.first)), h('td', {}, JSON.stringify(x.last)))))),
-      s.offset + s.segments.length < s.segments_total ? h('button', { onclick: () => showLevel(tree, level, offset + 50).catch(showError) }, 'more') : null);
+      s.offset + s.segments.length < s.segments_total ? h('button', { onclick: () => showLevel(tree, level, offset + 50).catch(showError) }, 'more') : null].filter(Boolean));
   };
   const verifyOut = h('pre', { id: 'verify-out' });
   const jobCols = ['job', 'strategy', 'basis_t', 'novelty_datoms', 'segments_read', 'segments_written', 'bytes_written', 'datoms_rewritten', 'levels_max', 'wall_ms', 'plan'];
-  view.replaceChildren(h('h2', {}, 'Indexing'),
+  render(h('h2', {}, 'Indexing'),
     h('p', {}, `Durable index basis-t ${r.index_basis_t}; database basis-t ${r.basis_t}. Memory index: ${r.memory_index.datoms} datoms, ${r.memory_index.bytes} bytes in ${r.memory_index.runs} runs.`),
     h('h3', {}, 'Trees (segments · datoms per level; click a level for its segments)'),
     h('table', { id: 'trees-table' }, h('thead', {}, h('tr', {}, h('th', {}, 'tree'), [...Array(maxLevels).keys()].map(i => h('th', {}, 'L' + i)))),
@@ -283,7 +288,7 @@ async function indexingPage() {
 function transactPage() {
   const text = h('textarea', { id: 'transact-text', rows: 8, placeholder: '[{:db/id "x" :some/attr "value"}]' });
   const out = h('pre', { id: 'transact-out' });
-  view.replaceChildren(h('h2', {}, 'Transact'), text, h('div', { class: 'row' },
+  render(h('h2', {}, 'Transact'), text, h('div', { class: 'row' },
     h('button', { id: 'transact-run', onclick: async () => {
       try { const r = await api('/api/transact', { tx: text.value }, { post: true, noTime: true }); out.textContent = JSON.stringify(r, null, 1); showError(null); }
       catch (e) { showError(e); }

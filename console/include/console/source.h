@@ -37,7 +37,7 @@ class Source {
   // Indexing jobs run by this process since it opened the database.
   virtual std::vector<JobMetrics> Jobs() const = 0;
   virtual bool writable() const = 0;
-  // "local", "local read-only" or "peer of tcp://..."; and the location.
+  // "local" or "peer of HOST:PORT"; and the location.
   virtual std::string kind() const = 0;
   virtual std::string location() const = 0;
   // A folder location that Verify can read; empty when there is none.
