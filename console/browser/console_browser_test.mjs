@@ -164,6 +164,22 @@ try {
   await shot('log');
   const txs = await page.$$('#log-list .tx');
   check(txs.length === artists + 2, `the log lists ${artists + 2} transactions`, String(txs.length));
+  // The time control: as of the first artist's transaction, one artist.
+  const log = await (await fetch(roUrl + '/api/log?from=0&limit=3')).json();
+  const firstArtist = log.transactions[2].t;
+  await rendered('#/schema');
+  await page.fill('#as-of', String(firstArtist));
+  await page.evaluate(() => { delete document.body.dataset.page; });
+  await page.click('#time button[type=submit]');
+  await page.waitForFunction(() => document.body.dataset.page === 'schema', null, { timeout: 10000 });
+  const pastRow = await page.$$eval('#schema-table tr[data-ident=":artist/name"] td', tds => tds.map(t => t.textContent));
+  check(pastRow[7] === '1', `as of t ${firstArtist} the schema counts 1 :artist/name datom`, pastRow[7]);
+  await rendered('#/log');
+  const pastTxs = await page.$$('#log-list .tx');
+  check(pastTxs.length === 3, 'as of that t the log lists 3 transactions', String(pastTxs.length));
+  await page.evaluate(() => { delete document.body.dataset.page; });
+  await page.click('#time-clear');
+  await page.waitForFunction(() => document.body.dataset.page === 'log', null, { timeout: 10000 });
   await rendered('#/datoms');
   await page.selectOption('#datoms-index', 'aevt');
   await page.fill('.component >> nth=0', ':artist/name');
