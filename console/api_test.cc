@@ -368,6 +368,32 @@ TEST_F(ConsoleApi, UnknownPathsAndThePage) {
   EXPECT_EQ(missing->status, 404);
 }
 
+// --results DIR: the `strata run` results folder as its report.
+TEST_F(ConsoleApi, ReportOfAResultsFolder) {
+  Bad("/report", {}, 404, "--results");
+  const std::string results = dir_ + "/results";
+  std::filesystem::copy(STRATA_REPORTS_TESTDATA "/run-a", results);
+  console_->Stop();
+  Start(ConsoleOptions{.results_dir = results});
+  auto r = client_->Get("/report");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->get_header_value("Content-Type").find("text/html"), std::string::npos);
+  // The report names each strategy whose results the folder holds.
+  for (const auto& f : std::filesystem::directory_iterator(results)) {
+    const std::string name = f.path().filename().string();
+    if (name.rfind("results-", 0) != 0 || f.path().extension() != ".json") continue;
+    const std::string strategy = name.substr(8, name.size() - 8 - 5);
+    EXPECT_NE(r->body.find(strategy), std::string::npos) << strategy;
+  }
+  console_->Stop();
+  Start(ConsoleOptions{.results_dir = dir_ + "/no-such-folder"});
+  auto missing = client_->Get("/report");
+  ASSERT_TRUE(missing);
+  EXPECT_GE(missing->status, 400) << missing->body;
+  EXPECT_NE(missing->body.find("no-such-folder"), std::string::npos) << missing->body;
+}
+
 // Reads /api/events on a thread until a "tx" event naming t `want` arrives
 // (or 20 s pass); `commit` runs once the stream said hello.
 std::string AwaitTxEvent(int port, const std::function<Result<TxReport>()>& commit, T* committed) {
