@@ -128,7 +128,7 @@ void AddConsoleCommand(CLI::App& app, int* exit_code) {
       ->option_text("S (default 60)");
   c->add_option("--max-tuples", a->max_tuples, "a query fails when an intermediate relation holds more tuples")
       ->option_text("N (default 20000000)");
-  c->add_option("--max-bytes", a->max_bytes, "... or more bytes (suffixes: kb mb gb)")
+  c->add_option("--max-bytes", a->max_bytes, "a query fails when an intermediate relation holds more bytes (suffixes: kb mb gb)")
       ->transform(CLI::AsSizeValue(false))
       ->option_text("SIZE (default 1gb)");
   c->add_option("--results", a->results, "a `strata run` results folder, shown as its report at /report")
