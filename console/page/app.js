@@ -49,7 +49,11 @@ async function api(path, params = {}, options = {}) {
 }
 
 // Replaces the view's content; null and undefined parts are left out.
-function render(...parts) {
+// `token` is the route that drew it: a page whose reads finish after the
+// user moved on draws nothing.
+let routeToken = 0;
+function render(token, ...parts) {
+  if (token !== routeToken) return;
   view.replaceChildren(...parts.flat().filter(x => x !== null && x !== undefined));
 }
 
@@ -94,6 +98,7 @@ async function loadSchema() {
 // ---- pages ---------------------------------------------------------------
 
 async function schemaPage() {
+  const token = routeToken;
   const s = await api('/api/schema');
   state.schema = new Map(s.attributes.map(a => [a.ident, a]));
   const showSystem = h('input', { type: 'checkbox', id: 'schema-system' });
@@ -107,7 +112,7 @@ async function schemaPage() {
   };
   showSystem.addEventListener('change', fill);
   fill();
-  render(h('h2', {}, 'Schema'),
+  render(token, h('h2', {}, 'Schema'),
     h('div', { class: 'row' }, h('label', {}, showSystem, ' show the system attributes (:db/...)'),
       h('span', { class: 'muted' }, 'datom counts in the view set above')),
     h('table', { id: 'schema-table' }, h('thead', {}, h('tr', {}, cols.map(c => h('th', {}, c)))), body));
@@ -127,6 +132,7 @@ function resultRows(result) {
 }
 
 function queryPage() {
+  const token = routeToken;
   const last = state.lastQuery || {
     query: '[:find ?e ?ident :where [?e :db/ident ?ident] [(namespace ?ident) ?ns] [(not= ?ns "db")]]',
     inputs: '', rules: '' };
@@ -145,7 +151,7 @@ function queryPage() {
       showError(null);
     } catch (e) { out.replaceChildren(); showError(e); }
   };
-  render(h('h2', {}, 'Query'), text,
+  render(token, h('h2', {}, 'Query'), text,
     h('details', {}, h('summary', {}, 'inputs and rules'), inputs, rules),
     h('div', { class: 'row' }, h('button', { id: 'query-run', onclick: run }, 'Run'),
       h('span', { class: 'muted' }, 'bounded by the console\'s --timeout, --max-tuples and --max-bytes')), out);
@@ -172,10 +178,11 @@ function renderResult(out, r) {
 }
 
 async function entityPage(arg) {
+  const token = routeToken;
   const input = h('input', { id: 'entity-input', size: 40, placeholder: 'an id, an :ident, or a lookup ref [:attr value]', value: arg || '' });
   const go = () => { location.hash = '#/entity/' + encodeURIComponent(input.value.trim()); };
   const form = h('form', { class: 'row', onsubmit: (e) => { e.preventDefault(); go(); } }, input, h('button', {}, 'Open'));
-  if (!arg) { render(h('h2', {}, 'Entity'), form); return; }
+  if (!arg) { render(token, h('h2', {}, 'Entity'), form); return; }
   if (!state.schema.size) await loadSchema();
   const r = await api('/api/entity', { e: arg });
   const pattern = h('input', { id: 'pull-pattern', size: 50, value: '[*]' });
@@ -184,7 +191,7 @@ async function entityPage(arg) {
     try { pulled.textContent = (await api('/api/pull', { pattern: pattern.value, e: String(r.id) })).edn; showError(null); }
     catch (e) { showError(e); }
   };
-  render(h('h2', {}, 'Entity ', h('span', { id: 'entity-id' }, String(r.id)), r.ident ? ' ' + r.ident : ''), form,
+  render(token, h('h2', {}, 'Entity ', h('span', { id: 'entity-id' }, String(r.id)), r.ident ? ' ' + r.ident : ''), form,
     h('h3', {}, 'Datoms'), datomTable(r.datoms, ['a', 'v', 'tx', 'added']),
     r.datoms_truncated ? h('p', { class: 'muted' }, 'more datoms not shown') : null,
     h('h3', {}, 'References in'), r.refs_in.length ? datomTable(r.refs_in, ['e', 'a', 'tx']) : h('p', { class: 'muted' }, 'none'),
@@ -201,7 +208,8 @@ function txBlock(tx) {
 }
 
 async function logPage() {
-  if (!state.info.log) { render(h('h2', {}, 'Transactions'), h('p', {}, 'This console runs as a peer: the log is the transactor\'s. The live page shows new transactions.')); return; }
+  const token = routeToken;
+  if (!state.info.log) { render(token, h('h2', {}, 'Transactions'), h('p', {}, 'This console runs as a peer: the log is the transactor\'s. The live page shows new transactions.')); return; }
   if (!state.schema.size) await loadSchema();
   const list = h('div', { id: 'log-list' });
   const more = h('button', { id: 'log-older' }, 'older');
@@ -216,11 +224,12 @@ async function logPage() {
     more.hidden = !r.more;
   };
   more.addEventListener('click', () => load().catch(showError));
-  render(h('h2', {}, 'Transactions'), h('p', { class: 'muted' }, 'Newest first; the time control bounds the range (as of ends it, since starts it).'), list, more);
+  render(token, h('h2', {}, 'Transactions'), h('p', { class: 'muted' }, 'Newest first; the time control bounds the range (as of ends it, since starts it).'), list, more);
   await load();
 }
 
 async function datomsPage(index, ...comps) {
+  const token = routeToken;
   if (!state.schema.size) await loadSchema();
   const idx = h('select', { id: 'datoms-index' }, ['eavt', 'aevt', 'avet', 'vaet'].map(i => h('option', { value: i, selected: i === (index || 'eavt') }, i)));
   const inputs = [0, 1, 2, 3].map(i => h('input', { class: 'component', size: 22, placeholder: 'component ' + (i + 1) + ' (EDN)', value: comps[i] ? decodeURIComponent(comps[i]) : '' }));
@@ -238,7 +247,7 @@ async function datomsPage(index, ...comps) {
     nextBtn.hidden = !next;
   };
   nextBtn.addEventListener('click', () => load(next).catch(showError));
-  render(h('h2', {}, 'Indexes'),
+  render(token, h('h2', {}, 'Indexes'),
     h('form', { class: 'row', onsubmit: (e) => { e.preventDefault(); load().then(() => showError(null), showError); } },
       idx, inputs, mode, 'limit', limit, h('button', { id: 'datoms-run' }, 'Walk')),
     out, nextBtn);
@@ -246,13 +255,15 @@ async function datomsPage(index, ...comps) {
 }
 
 function livePage() {
+  const token = routeToken;
   const list = h('div', { id: 'live-list' }, state.live.map(txBlock));
-  render(h('h2', {}, 'Live transactions'),
+  render(token, h('h2', {}, 'Live transactions'),
     h('p', { class: 'muted', id: 'live-status' }, state.liveStatus || ''), list);
   state.liveList = list;
 }
 
 async function indexingPage() {
+  const token = routeToken;
   const r = await api('/api/index', {}, { noTime: true });
   const maxLevels = Math.max(0, ...r.trees.map(t => t.levels.length));
   const seg = h('div', { id: 'segments' });
@@ -266,7 +277,7 @@ async function indexingPage() {
   };
   const verifyOut = h('pre', { id: 'verify-out' });
   const jobCols = ['job', 'strategy', 'basis_t', 'novelty_datoms', 'segments_read', 'segments_written', 'bytes_written', 'datoms_rewritten', 'levels_max', 'wall_ms', 'plan'];
-  render(h('h2', {}, 'Indexing'),
+  render(token, h('h2', {}, 'Indexing'),
     h('p', {}, `Durable index basis-t ${r.index_basis_t}; database basis-t ${r.basis_t}. Memory index: ${r.memory_index.datoms} datoms, ${r.memory_index.bytes} bytes in ${r.memory_index.runs} runs.`),
     h('h3', {}, 'Trees (segments · datoms per level; click a level for its segments)'),
     h('table', { id: 'trees-table' }, h('thead', {}, h('tr', {}, h('th', {}, 'tree'), [...Array(maxLevels).keys()].map(i => h('th', {}, 'L' + i)))),
@@ -286,9 +297,10 @@ async function indexingPage() {
 }
 
 function transactPage() {
+  const token = routeToken;
   const text = h('textarea', { id: 'transact-text', rows: 8, placeholder: '[{:db/id "x" :some/attr "value"}]' });
   const out = h('pre', { id: 'transact-out' });
-  render(h('h2', {}, 'Transact'), text, h('div', { class: 'row' },
+  render(token, h('h2', {}, 'Transact'), text, h('div', { class: 'row' },
     h('button', { id: 'transact-run', onclick: async () => {
       try { const r = await api('/api/transact', { tx: text.value }, { post: true, noTime: true }); out.textContent = JSON.stringify(r, null, 1); showError(null); }
       catch (e) { showError(e); }
@@ -303,13 +315,14 @@ const pages = { schema: schemaPage, query: queryPage, entity: entityPage, log: l
 async function route() {
   const [name, ...args] = (location.hash.replace(/^#\/?/, '') || 'schema').split('/');
   const page = pages[name] || schemaPage;
+  const token = ++routeToken;
   document.querySelectorAll('#tabs a').forEach(a => a.classList.toggle('current', a.dataset.tab === name));
   showError(null);
   state.liveList = null;
   try {
     await page(...args.map(decodeURIComponent));
-  } catch (e) { showError(e); }
-  document.body.dataset.page = name;  // for tests: the page has rendered
+  } catch (e) { if (token === routeToken) showError(e); }
+  if (token === routeToken) document.body.dataset.page = name;  // for tests: the page has rendered
 }
 
 async function refreshInfo() {
