@@ -1,9 +1,11 @@
 // The console in headless Chromium (Debian's chromium, driven by
 // playwright-core from console/browser/package.json): a transactor, a
-// console as its peer and a read-only console over the same folder; the
-// pages load, a query runs and shows its rows, an entity's reference link
-// navigates, and a transaction committed by another process (`strata peer
-// transact`) appears on the live page.
+// writable console as its peer and a read-only console over the same
+// folder; the pages load, a query runs and shows its rows, an entity's
+// reference link navigates, a transaction committed by another process
+// (`strata peer transact`) appears on the live page, the transact page
+// commits, the time control changes what the schema and log show, the log,
+// the index walker and the indexing page load and page.
 //
 //   node console_browser_test.mjs STRATA_BIN NODE_MODULES_DIR
 //
@@ -80,7 +82,7 @@ try {
   run(['transact', '--db', db, '-'], schema);
   run(['index', '--db', db]);  // a durable index for the indexing page
   const endpoint = await serve(['transactor', '--db', db, '--listen', '127.0.0.1:0'], /listening on tcp:\/\/(\S+)/);
-  const peerUrl = await serve(['console', '--connect', endpoint, '--listen', '127.0.0.1:0'], /listening on (http:\/\/\S+)/);
+  const peerUrl = await serve(['console', '--connect', endpoint, '--listen', '127.0.0.1:0', '--writable'], /listening on (http:\/\/\S+)/);
   const roUrl = await serve(['console', '--db', db, '--listen', '127.0.0.1:0'], /listening on (http:\/\/\S+)/);
   browser = await playwright.chromium.launch({ executablePath: chromiumPath, headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
@@ -157,6 +159,16 @@ try {
   await shot('live');
   const count = await page.textContent('#live-count');
   check(Number(count) >= 1, 'the live tab counts it', count);
+
+  // Transact (--writable): the page commits through the transactor, and
+  // the transaction comes back on the live stream.
+  await rendered('#/transact');
+  await page.fill('#transact-text', '[{:country/name "From the page"}]');
+  await page.click('#transact-run');
+  await page.waitForFunction(() => /"tempids"/.test(document.querySelector('#transact-out')?.textContent || ''), null, { timeout: 10000 })
+    .then(() => check(true, 'the transact page commits'), e => check(false, 'the transact page commits', e.message));
+  await page.waitForFunction(c => Number(document.querySelector('#live-count').textContent) === c + 1, Number(count), { timeout: 10000 })
+    .then(() => check(true, 'its transaction arrives live'), e => check(false, 'its transaction arrives live', e.message));
 
   // The read-only console over the same folder: the log, the index walker, indexing.
   await page.goto(roUrl + '/#/log');
