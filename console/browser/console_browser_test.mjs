@@ -27,6 +27,8 @@ function which(name) {
   const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
   return r.status === 0 ? r.stdout.trim() : '';
 }
+// A build that did not build the tool (the sanitizer stages of .ci/run) skips.
+if (!fs.existsSync(strata)) { console.log(`SKIP: ${strata} is not built`); process.exit(77); }
 const chromiumPath = which('chromium') || which('chromium-browser');
 if (!chromiumPath) { console.log('SKIP: chromium is not installed (scripts/setup installs it)'); process.exit(77); }
 let playwright;
