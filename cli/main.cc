@@ -21,6 +21,7 @@
 #include "cli/net_commands.h"
 #include "cli/query_commands.h"
 #include "cli/report_commands.h"
+#include "console/command.h"
 #include "strata/location.h"
 #include "strata/postgres.h"
 
@@ -174,6 +175,7 @@ int main(int argc, char** argv) {
   strata::cli::AddReportCommands(app, &callback_exit);
   strata::cli::AddNetCommands(app, &callback_exit);
   strata::cli::AddBackupCommands(app, &callback_exit);
+  strata::console::AddConsoleCommand(app, &callback_exit);
   strata::cli::CrashWriterArgs cw;
   CLI::App* crash_writer = strata::cli::AddCrashWriter(app, &cw);
   strata::cli::LoadArgs lo;
@@ -201,7 +203,7 @@ int main(int argc, char** argv) {
     if (argc >= 2 && argv[1][0] != '-' && app.get_subcommands().empty()) {
       return strata::cli::Fail(std::string("unknown command '") + argv[1] +
                                "': expected transact, datoms, index-range, seek-datoms, entity, log, q, pull, demo, run, load, gen, import, gen-csv, index, verify, repair, backup, restore, report, "
-                               "compare, transactor or peer "
+                               "compare, transactor, peer or console "
                                "(see 'strata --help')");
     }
     std::string where;

@@ -336,6 +336,11 @@ size_t Database::memory_index_runs() const {
   return n;
 }
 
+IndexShape Database::durable_index_shape() const {
+  if (state_ == nullptr || state_->root == nullptr) return {};  // an empty value
+  return state_->root->Shape();
+}
+
 Result<TxReport> Database::With(const edn::Node& tx_data) const {
   TxFunctionRegistry none;
   STRATA_ASSIGN_OR_RETURN(PreparedTx p, PrepareTx(*this, tx_data, none, NowMillis()));

@@ -20,6 +20,7 @@
 #include "strata/attribute.h"
 #include "strata/cursor.h"
 #include "strata/edn.h"
+#include "strata/indexing.h"
 #include "strata/status.h"
 #include "strata/value.h"
 
@@ -106,6 +107,10 @@ class Database {
   uint64_t memory_index_bytes() const;
   uint64_t memory_index_datoms() const;
   size_t memory_index_runs() const;
+  // The durable index this value reads (strata/indexing.h): each tree's
+  // levels and their segments; its basis_t is the root's (what came after
+  // is in the memory index). For tools that show the index (the console).
+  IndexShape durable_index_shape() const;
 
  private:
   friend struct DbAccess;
