@@ -197,9 +197,12 @@ class TxInterpreter {
     }
     EntityId e;
     if (!Existing(n, &e)) return false;
-    // An id must have been handed out already (system entities always are).
-    if (n.kind == edn::Kind::kLong && PartitionOf(e) != kPartDb && TOf(e) >= m_.next_t_)
-      return Fail("entity id does not exist yet: " + Show(n));
+    // An id must have been handed out already, in a partition that exists
+    // (Datomic's :db.error/invalid-entity-id; the db partition included).
+    const uint64_t part = PartitionOf(e);
+    if (n.kind == edn::Kind::kLong &&
+        ((part != kPartDb && part != kPartTx && part != kPartUser) || TOf(e) >= m_.next_t_))
+      return Fail("invalid entity id: " + Show(n));
     out->id = e;
     return true;
   }

@@ -101,6 +101,7 @@ class Builder {
   Status AddOp(const edn::Node& op, int depth);
   Result<EntRef> ExpandMap(const edn::Node& m);
   Result<EntRef> EntityPos(const edn::Node& n, bool value_position);
+  bool Allocated(EntityId id) const;
   Status AddAssertion(const EntRef& e, const Attribute& at, const edn::Node& v, const edn::Node* src);
   Status AddValue(Op op, const edn::Node& v);
   EntRef NewAutoTemp(uint64_t partition, bool explicit_partition);

@@ -27,6 +27,16 @@ EntRef Builder::NewAutoTemp(uint64_t partition, bool explicit_partition) {
   return r;
 }
 
+// An id the transactor handed out: in one of the partitions, with a t the
+// counter has passed (every entity, transaction and attribute takes a t,
+// SPEC §1). Anything else names nothing, and accepting it would push the
+// counter past it (db_state.cc ApplyDatoms).
+bool Builder::Allocated(EntityId id) const {
+  const uint64_t part = PartitionOf(id);
+  if (part != kPartDb && part != kPartTx && part != kPartUser) return false;
+  return TOf(id) < s_.next_t;
+}
+
 Result<EntRef> Builder::EntityPos(const edn::Node& n, bool value_position) {
   EntRef r;
   if (n.kind == edn::Kind::kString || (n.kind == edn::Kind::kLong && n.i < 0)) {
@@ -56,8 +66,10 @@ Result<EntRef> Builder::EntityPos(const edn::Node& n, bool value_position) {
   }
   auto id = ResolveEntityId(s_, n);
   if (!id.ok()) return id.status();
-  if (n.kind == edn::Kind::kLong && TOf(*id) >= s_.next_t && PartitionOf(*id) != kPartDb)
-    return Status::NotFound("entity id " + Show(n) + " does not exist yet");
+  if (n.kind == edn::Kind::kLong && !Allocated(*id))
+    return Status::InvalidArgument("invalid entity id " + Show(n) +
+                                   ": no such entity (:db.error/invalid-entity-id); entity ids are handed out by the "
+                                   "transactor, name a new entity with a tempid");
   r.id = *id;
   return r;
 }
@@ -102,10 +114,11 @@ Result<EntRef> Builder::ExpandMap(const edn::Node& m) {
     const edn::Node& v = m.items[i + 1];
     if (k.is_keyword("db/id")) continue;
     if (k.kind != edn::Kind::kKeyword) return Status::InvalidArgument("map keys must be attribute keywords: " + Show(k));
-    // Reverse key :ns/_name links the other way: [v :ns/name self].
+    // Reverse key :ns/_name (or :_name) links the other way: [v :ns/name self].
     const size_t slash = k.s.find('/');
-    if (slash != std::string::npos && k.s.compare(slash + 1, 1, "_") == 0 && !s_.schema->AttrByIdent(k.s)) {
-      std::string fwd = k.s.substr(0, slash + 1) + k.s.substr(slash + 2);
+    const size_t name_at = slash == std::string::npos ? 0 : slash + 1;
+    if (k.s.compare(name_at, 1, "_") == 0 && !s_.schema->AttrByIdent(k.s)) {
+      std::string fwd = k.s.substr(0, name_at) + k.s.substr(name_at + 1);
       const Attribute* at = s_.schema->AttrByIdent(fwd);
       if (!at) return Status::InvalidArgument("unknown attribute :" + fwd + " (reverse key " + Show(k) + ")");
       if (!at->is_ref()) return Status::InvalidArgument("reverse key " + Show(k) + " names a non-ref attribute");
