@@ -275,7 +275,8 @@ class TxInterpreter {
 bool TxInterpreter::ExpandMap(const edn::Node& m, EPos* self_out) {
   EPos self;
   if (const edn::Node* id = m.Get("db/id")) {
-    if (!EntityPos(*id, false, &self)) return false;
+    // {:db/id x} alone, nested under a ref attribute, is a reference to x.
+    if (!EntityPos(*id, m.items.size() == 2, &self)) return false;
   } else {
     self = AutoTemp();
   }
@@ -285,9 +286,10 @@ bool TxInterpreter::ExpandMap(const edn::Node& m, EPos* self_out) {
     if (k.is_keyword("db/id")) continue;
     if (k.kind != edn::Kind::kKeyword) return Fail("map key is not a keyword: " + Show(k));
     const size_t slash = k.s.find('/');
-    if (slash != std::string::npos && k.s.compare(slash + 1, 1, "_") == 0 && !s_.AttrByIdent(k.s)) {
-      // Reverse key :ns/_name: [other :ns/name self] for each target.
-      const std::string fwd = k.s.substr(0, slash + 1) + k.s.substr(slash + 2);
+    const size_t name_at = slash == std::string::npos ? 0 : slash + 1;
+    if (k.s.compare(name_at, 1, "_") == 0 && !s_.AttrByIdent(k.s)) {
+      // Reverse key :ns/_name or :_name: [other :ns/name self] for each target.
+      const std::string fwd = k.s.substr(0, name_at) + k.s.substr(name_at + 1);
       const ModelAttr* at = s_.AttrByIdent(fwd);
       if (!at) return Fail("unknown attribute :" + fwd);
       if (!at->is_ref()) return Fail("reverse key on a non-ref attribute " + Show(k));
@@ -304,6 +306,7 @@ bool TxInterpreter::ExpandMap(const edn::Node& m, EPos* self_out) {
         op.vref = self;
         if (x->kind == edn::Kind::kMap) {
           if (!ExpandMap(*x, &op.e)) return false;
+          if (op.e.temp) NoteTemp(op.e.key, true);
         } else if (!EntityPos(*x, false, &op.e)) {
           return false;
         }
@@ -329,6 +332,15 @@ bool TxInterpreter::ExpandMap(const edn::Node& m, EPos* self_out) {
 
 bool TxInterpreter::AddOp(const edn::Node& n) {
   if (n.kind == edn::Kind::kMap) {
+    // A map of :db/id alone asserts nothing (a given id must still exist).
+    const edn::Node* id = n.Get("db/id");
+    if (id && n.items.size() == 2) {
+      if (id->kind == edn::Kind::kString || (id->kind == edn::Kind::kLong && id->i < 0) ||
+          id->kind == edn::Kind::kTagged)
+        return true;
+      EPos ignored;
+      return EntityPos(*id, true, &ignored);
+    }
     EPos ignored;
     return ExpandMap(n, &ignored);
   }

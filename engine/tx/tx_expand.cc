@@ -103,7 +103,9 @@ Status Builder::AddAssertion(const EntRef& e, const Attribute& at, const edn::No
 Result<EntRef> Builder::ExpandMap(const edn::Node& m) {
   EntRef self;
   if (const edn::Node* id = m.Get("db/id")) {
-    STRATA_ASSIGN_OR_RETURN(self, EntityPos(*id, false));
+    // Nested under a ref attribute, {:db/id x} alone is a reference to x.
+    const bool only_id = m.items.size() == 2;
+    STRATA_ASSIGN_OR_RETURN(self, EntityPos(*id, only_id));
   } else {
     self = NewAutoTemp(kPartUser, false);
     temps_[self.key].in_entity_position = true;
@@ -133,6 +135,7 @@ Result<EntRef> Builder::ExpandMap(const edn::Node& m) {
         EntRef other;
         if (x->kind == edn::Kind::kMap) {
           STRATA_ASSIGN_OR_RETURN(other, ExpandMap(*x));
+          if (other.temp) NoteTemp(other.key, true);  // the subject of [other :a self]
         } else {
           STRATA_ASSIGN_OR_RETURN(other, EntityPos(*x, false));
         }
@@ -163,7 +166,19 @@ Result<EntRef> Builder::ExpandMap(const edn::Node& m) {
 }
 
 Status Builder::AddOp(const edn::Node& n, int depth) {
-  if (n.kind == edn::Kind::kMap) return ExpandMap(n).status();
+  if (n.kind == edn::Kind::kMap) {
+    // A map of :db/id alone asserts nothing: it expands to no operation
+    // (tx_semantics_test.cc cites Datomic), and its tempid names no entity.
+    // A given id must still be one that exists.
+    const edn::Node* id = n.Get("db/id");
+    if (id && n.items.size() == 2) {
+      if (id->kind == edn::Kind::kString || (id->kind == edn::Kind::kLong && id->i < 0) ||
+          id->kind == edn::Kind::kTagged)
+        return Status::OK();
+      return EntityPos(*id, /*value_position=*/true).status();
+    }
+    return ExpandMap(n).status();
+  }
   if (!n.is_seq() || n.items.empty() || n.items[0].kind != edn::Kind::kKeyword)
     return Status::InvalidArgument("an operation is a map or [:op ...]: " + Show(n));
   const std::string& name = n.items[0].s;

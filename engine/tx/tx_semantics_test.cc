@@ -101,3 +101,36 @@ TEST_F(TxSemanticsTest, ReverseKeyOfAnAttributeWithoutNamespaceInAMap) {
 
 }  // namespace
 }  // namespace strata
+
+namespace strata {
+namespace {
+
+// Datomic: a map form is shorthand for the assertions of its attribute and
+// value pairs, with :db/id naming the entity they are about
+// (https://docs.datomic.com/transactions/transaction-data-reference.html,
+// map forms); a map holding only :db/id asserts nothing, so it adds no
+// entity and its tempid still has to name an entity elsewhere. A tempid
+// used only as a value is :db.error/tempid-not-an-entity.
+TEST_F(TxSemanticsTest, AMapHoldingOnlyDbIdAssertsNothing) {
+  // Alone: the transaction records only its instant, and reports no tempid.
+  TxReport r = Tx(R"([{:db/id "bare"}])");
+  ASSERT_EQ(r.tx_data.size(), 1u);
+  EXPECT_EQ(r.tx_data[0].e, r.tx);
+  EXPECT_EQ(r.tempids.count("bare"), 0u);
+  EXPECT_EQ(conn_->db().next_t(), r.t + 1);  // no entity took a t
+  // It does not make its tempid an entity that a ref may point at.
+  Status s = Refused(R"([{:db/id "x"} {:db/id "y" :item/id "Y" :item/owner "x"}])");
+  EXPECT_NE(s.message().find("tempid \"x\" is used only in value position"), std::string::npos) << s.ToString();
+  // With an existing id it changes nothing; an invented id is still refused.
+  TxReport a = Tx(R"([{:db/id "a" :item/id "A"}])");
+  TxReport r2 = Tx("[{:db/id " + std::to_string(a.tempids.at("a")) + "}]");
+  EXPECT_EQ(r2.tx_data.size(), 1u);
+  Refused("[{:db/id 12345678}]");
+  // Nested under a ref attribute, {:db/id x} is a reference to x.
+  TxReport n = Tx(R"([{:db/id "p" :item/id "P"} {:item/id "Q" :item/owner {:db/id "p"}}])");
+  EXPECT_EQ(Vals(conn_->db(), Id(R"([:item/id "Q"])"), "item/owner"),
+            std::vector<std::string>{std::to_string(n.tempids.at("p"))});
+}
+
+}  // namespace
+}  // namespace strata
