@@ -431,11 +431,37 @@ bool TxInterpreter::ResolveTempids() {
       else if (it->second != *holder) return Fail("tempid \"" + op.e.key + "\" upserts to two entities");
     }
   }
+  // Tempids asserting the same new identity value are one entity, named by
+  // the first mentioned of them.
+  std::map<std::string, size_t> pos;
+  for (size_t i = 0; i < order_.size(); ++i) pos[order_[i]] = i;
+  std::map<std::string, std::string> parent;
+  auto rep = [&](std::string k) {
+    while (parent.count(k)) k = parent[k];
+    return k;
+  };
+  std::map<std::pair<EntityId, Value>, std::string> first_with;
+  for (const Op& op : ops_) {
+    if (op.kind != Op::kAdd || !op.e.temp || op.attr->unique != Unique::kIdentity || resolved_.count(op.e.key))
+      continue;
+    Value v;
+    if (!ValueOf(op, &v)) continue;
+    auto [it, inserted] = first_with.try_emplace({op.attr->id, v}, op.e.key);
+    if (inserted) continue;
+    std::string a = rep(it->second), b = rep(op.e.key);
+    if (a == b) continue;
+    if (pos[b] < pos[a]) std::swap(a, b);
+    parent[b] = a;
+  }
   // The rest are new entities, taking the t values after the transaction's
   // own, in order of first mention.
   T next = t_ + 1;
   for (const auto& key : order_) {
     if (resolved_.count(key)) continue;
+    if (const std::string r = rep(key); r != key) {
+      resolved_[key] = resolved_.at(r);
+      continue;
+    }
     const EntityId id = MakeEntityId(temps_[key].installs ? kPartDb : kPartUser, next++);
     resolved_[key] = id;
     new_.insert(id);

@@ -3,6 +3,8 @@
 // transaction functions (see builder.h).
 
 #include <algorithm>
+#include <map>
+#include <optional>
 #include <set>
 
 #include "tx/builder.h"
@@ -301,23 +303,24 @@ Status Builder::ResolveTempids(T t) {
                                                : std::string("an entity map asserts no attribute"));
   }
   resolved_[kTxTempid] = TxId(t);
+  // The value an operation asserts for a :db.unique/identity attribute of a
+  // tempid, once its ref (if any) is resolved.
+  auto identity_value = [&](const Op& op) -> std::optional<Value> {
+    if (op.kind != Op::kAdd || !op.e.temp || op.attr->unique != Unique::kIdentity) return std::nullopt;
+    if (!op.attr->is_ref()) return op.v;
+    if (!op.vref.temp) return Value::Ref(op.vref.id);
+    auto r = resolved_.find(op.vref.key);
+    if (r == resolved_.end()) return std::nullopt;
+    return Value::Ref(r->second);
+  };
   // Upsert: a tempid asserting an existing :db.unique/identity value is that
   // entity. Repeat while resolutions enable more (refs to upserted tempids).
   for (int round = 0; round < 4; ++round) {
     bool progress = false;
     for (const Op& op : ops_) {
-      if (op.kind != Op::kAdd || !op.e.temp || op.attr->unique != Unique::kIdentity) continue;
-      Value v = op.v;
-      if (op.attr->is_ref()) {
-        if (op.vref.temp) {
-          auto r = resolved_.find(op.vref.key);
-          if (r == resolved_.end()) continue;
-          v = Value::Ref(r->second);
-        } else {
-          v = Value::Ref(op.vref.id);
-        }
-      }
-      STRATA_ASSIGN_OR_RETURN(std::optional<EntityId> existing, cur_.EntityWith(op.attr->id, v));
+      std::optional<Value> v = identity_value(op);
+      if (!v) continue;
+      STRATA_ASSIGN_OR_RETURN(std::optional<EntityId> existing, cur_.EntityWith(op.attr->id, *v));
       if (!existing) continue;
       auto [it, inserted] = resolved_.try_emplace(op.e.key, *existing);
       if (inserted) {
@@ -329,9 +332,35 @@ Status Builder::ResolveTempids(T t) {
     }
     if (!progress) break;
   }
+  // Tempids asserting the same new :db.unique/identity value are one entity
+  // (Datomic unifies them rather than reporting a conflict): each group is
+  // represented by its first-mentioned tempid.
+  std::unordered_map<std::string, size_t> pos;
+  for (size_t i = 0; i < temp_order_.size(); ++i) pos[temp_order_[i]] = i;
+  std::unordered_map<std::string, std::string> parent;
+  auto rep = [&](std::string k) {
+    for (auto it = parent.find(k); it != parent.end(); it = parent.find(k)) k = it->second;
+    return k;
+  };
+  std::map<std::pair<EntityId, Value>, std::string> first_with;
+  for (const Op& op : ops_) {
+    std::optional<Value> v = identity_value(op);
+    if (!v || resolved_.count(op.e.key)) continue;
+    auto [it, inserted] = first_with.try_emplace({op.attr->id, std::move(*v)}, op.e.key);
+    if (inserted) continue;
+    std::string a = rep(it->second), b = rep(op.e.key);
+    if (a == b) continue;
+    if (pos[b] < pos[a]) std::swap(a, b);
+    parent[b] = a;
+  }
   T next = t + 1;
   for (const auto& key : temp_order_) {
     if (resolved_.count(key)) continue;
+    const std::string r = rep(key);
+    if (r != key) {  // its representative came first and is resolved
+      resolved_[key] = resolved_.at(r);
+      continue;
+    }
     const TempInfo& ti = temps_[key];
     uint64_t part = ti.explicit_partition ? ti.partition : ti.installs_attribute ? kPartDb : kPartUser;
     EntityId id = MakeEntityId(part, next++);

@@ -134,3 +134,47 @@ TEST_F(TxSemanticsTest, AMapHoldingOnlyDbIdAssertsNothing) {
 
 }  // namespace
 }  // namespace strata
+
+namespace strata {
+namespace {
+
+// Datomic: a tempid asserting a :db.unique/identity value resolves to the
+// entity holding it ("Unique Identities", https://docs.datomic.com/identity.html);
+// within one transaction, tempids asserting the same new identity value
+// are the same entity — they resolve to one new id instead of conflicting.
+// A :db.unique/value attribute does not unify: two tempids with one value
+// are a unique conflict ("Unique Values", same page).
+TEST_F(TxSemanticsTest, TempidsWithTheSameNewIdentityValueAreOneEntity) {
+  const T next = conn_->db().next_t();
+  TxReport r = Tx(R"([{:db/id "a" :item/id "N" :item/count 1}
+                      {:db/id "b" :item/id "N" :name "n"}
+                      [:db/add "c" :item/id "M"]
+                      {:db/id "d" :item/owner "b" :name "d"}])");
+  EXPECT_EQ(r.tempids.at("a"), r.tempids.at("b"));
+  EXPECT_NE(r.tempids.at("a"), r.tempids.at("c"));
+  // One entity took one t: "a"/"b" first, then "c", then "d".
+  EXPECT_EQ(r.tempids.at("a"), MakeEntityId(kPartUser, next + 1));
+  EXPECT_EQ(r.tempids.at("c"), MakeEntityId(kPartUser, next + 2));
+  EXPECT_EQ(r.tempids.at("d"), MakeEntityId(kPartUser, next + 3));
+  EXPECT_EQ(conn_->db().next_t(), next + 4);
+  const EntityId n = Id(R"([:item/id "N"])");
+  EXPECT_EQ(n, r.tempids.at("a"));
+  EXPECT_EQ(Vals(conn_->db(), n, "item/count"), std::vector<std::string>{"1"});
+  EXPECT_EQ(Vals(conn_->db(), n, "name"), std::vector<std::string>{"\"n\""});
+  EXPECT_EQ(Vals(conn_->db(), r.tempids.at("d"), "item/owner"), std::vector<std::string>{std::to_string(n)});
+  // Chains: "x" and "y" share one identity value, "y" and "z" another.
+  Tx(R"([{:db/ident :item/code :db/valueType :db.type/long :db/cardinality :db.cardinality/one
+          :db/unique :db.unique/identity}])");
+  TxReport c = Tx(R"([{:db/id "x" :item/id "X"} {:db/id "y" :item/id "X" :item/code 7} {:db/id "z" :item/code 7}])");
+  EXPECT_EQ(c.tempids.at("x"), c.tempids.at("y"));
+  EXPECT_EQ(c.tempids.at("y"), c.tempids.at("z"));
+  // Two values of one cardinality-one attribute for the unified entity are
+  // still refused, and :db.unique/value does not unify.
+  Status s = Refused(R"([{:db/id "p" :item/id "P" :item/count 1} {:db/id "q" :item/id "P" :item/count 2}])");
+  EXPECT_NE(s.message().find("two values for cardinality-one attribute :item/count"), std::string::npos) << s.ToString();
+  s = Refused(R"([{:db/id "p" :item/email "e@x"} {:db/id "q" :item/email "e@x"}])");
+  EXPECT_TRUE(s.IsConflict()) << s.ToString();
+}
+
+}  // namespace
+}  // namespace strata
