@@ -184,6 +184,20 @@ std::vector<Datom> BootstrapDatoms() {
   ident(sys::kCardMany, "db.cardinality/many");
   ident(sys::kUniqueValue, "db.unique/value");
   ident(sys::kUniqueIdentity, "db.unique/identity");
+  // Attribute predicates and entity specs (Datomic's :db.attr/preds,
+  // :db.entity/attrs, :db.entity/preds and :db/ensure; tx/predicates.h).
+  const Def spec_defs[] = {
+      {sys::kAttrPreds, "db.attr/preds", ValueType::kString, true, Unique::kNone, false},
+      {sys::kEntityAttrs, "db.entity/attrs", ValueType::kKeyword, true, Unique::kNone, false},
+      {sys::kEntityPreds, "db.entity/preds", ValueType::kString, true, Unique::kNone, false},
+      {sys::kEnsure, "db/ensure", ValueType::kRef, true, Unique::kNone, false},
+  };
+  for (const Def& d : spec_defs) {
+    ident(d.id, d.ident);
+    add(d.id, sys::kValueType, Value::Ref(EntityForType(d.type)));
+    add(d.id, sys::kCardinality, Value::Ref(sys::kCardMany));
+    add(sys::kDbPart, sys::kInstallAttribute, Value::Ref(d.id));
+  }
   add(tx, sys::kTxInstant, Value::Instant(0));
   std::sort(out.begin(), out.end(), DatomLess{Index::kEavt});
   return out;

@@ -49,6 +49,12 @@ constexpr EntityId kUniqueValue = 42;
 constexpr EntityId kUniqueIdentity = 43;
 constexpr EntityId kTxPart = 44;    // :db.part/tx
 constexpr EntityId kUserPart = 45;  // :db.part/user
+// Attribute predicates and entity specs (tx/predicates.h). Their
+// predicate names are strings until strata has :db.type/symbol.
+constexpr EntityId kAttrPreds = 80;    // :db.attr/preds, string, many
+constexpr EntityId kEntityAttrs = 81;  // :db.entity/attrs, keyword, many
+constexpr EntityId kEntityPreds = 82;  // :db.entity/preds, string, many
+constexpr EntityId kEnsure = 83;       // :db/ensure, ref, many; never stored
 }  // namespace sys
 
 // The t the first user transaction gets; the bootstrap transaction is t=0

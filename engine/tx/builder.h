@@ -122,6 +122,9 @@ class Builder {
   Result<std::vector<ExcisionSpec>> CheckExcisions(T t, const std::vector<Datom>& datoms) const;
   Result<std::shared_ptr<const Schema>> SchemaAfter(const std::vector<Datom>& datoms) const;
   Status CheckAlteration(EntityId id, const Attribute& now, const Attribute* was) const;
+  // :db.attr/preds and :db/ensure (predicates.cc); drops the virtual
+  // :db/ensure datoms from out->datoms.
+  Status CheckPredicates(T t, PreparedTx* out);
 
   const Database& db_;
   const DbState& s_;

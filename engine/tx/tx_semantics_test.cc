@@ -178,3 +178,103 @@ TEST_F(TxSemanticsTest, TempidsWithTheSameNewIdentityValueAreOneEntity) {
 
 }  // namespace
 }  // namespace strata
+
+namespace strata {
+namespace {
+
+constexpr const char* kUserSchema = R"([
+  {:db/ident :user/name :db/valueType :db.type/string :db/cardinality :db.cardinality/one
+   :db.attr/preds [clojure.core/seq test/at-most-ten-bytes?]}
+  {:db/ident :user/email :db/valueType :db.type/string :db/cardinality :db.cardinality/one}
+  {:db/ident :user/score :db/valueType :db.type/long :db/cardinality :db.cardinality/many}
+  {:db/ident :user/guard :db.entity/attrs [:user/name :user/email] :db.entity/preds test/scores-sum-below-100?}
+])";
+
+// Datomic: :db.attr/preds names predicates of a value, checked for every
+// value a transaction asserts for the attribute; :db/ensure names an entity
+// spec whose :db.entity/attrs must all be present and whose
+// :db.entity/preds (predicates of db-after and an eid) must hold once the
+// transaction's datoms are in. Either failure aborts the transaction
+// (:db.error/attr-pred, :db.error/entity-attrs, :db.error/entity-pred);
+// :db/ensure itself is not stored. Grammar:
+// https://docs.datomic.com/schema/schema-reference.html (attr-pred,
+// ent-pred); the checks: https://docs.datomic.com/schema/schema.html
+// ("Attribute Predicates", "Entity Specs").
+class PredicateTest : public TxSemanticsTest {
+ protected:
+  void SetUp() override {
+    RegisterAttrPredicate("test/at-most-ten-bytes?",
+                          [](const Value& v) { return v.type() == ValueType::kString && v.str().size() <= 10; });
+    RegisterEntityPredicate("test/scores-sum-below-100?", [](const Database& db, EntityId e) {
+      const Attribute* a = db.attribute("user/score");
+      auto scores = db.Values(e, a->id);
+      if (!scores.ok()) return false;
+      int64_t sum = 0;
+      for (const Value& v : *scores) sum += v.as_long();
+      return sum < 100;
+    });
+    TxSemanticsTest::SetUp();
+    Tx(kUserSchema);
+  }
+};
+
+TEST_F(PredicateTest, AttributePredicatesCheckEveryAssertedValue) {
+  TxReport ok = Tx(R"([{:db/id "u" :user/name "ann"}])");
+  // The empty string fails clojure.core/seq, eleven bytes the registered one.
+  Status s = Refused(R"([{:db/id "v" :user/name ""}])");
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("failed predicate clojure.core/seq of attribute :user/name (:db.error/attr-pred)"),
+            std::string::npos)
+      << s.ToString();
+  s = Refused(R"([{:db/id "v" :user/email "ok"} {:db/id "w" :user/name "elevenbytes"}])");
+  EXPECT_NE(s.message().find("test/at-most-ten-bytes?"), std::string::npos) << s.ToString();
+  // A new value for an existing entity is checked too.
+  Refused("[[:db/add " + std::to_string(ok.tempids.at("u")) + " :user/name \"\"]]");
+  // Predicates may be added to an attribute that exists (a schema change).
+  Tx(R"([{:db/ident :item/count :db.attr/preds clojure.core/nat-int?}])");
+  Tx(R"([{:item/id "A" :item/count 0}])");
+  s = Refused(R"([{:item/id "B" :item/count -1}])");
+  EXPECT_NE(s.message().find("clojure.core/nat-int?"), std::string::npos) << s.ToString();
+  // A name nobody registered fails every assertion; a name must be a
+  // qualified symbol.
+  Tx(R"([{:db/ident :name :db.attr/preds no.such/pred?}])");
+  s = Refused(R"([{:name "x"}])");
+  EXPECT_NE(s.message().find("no.such/pred? of :name is not registered"), std::string::npos) << s.ToString();
+  s = Refused(R"([{:db/ident :item/email :db.attr/preds unqualified?}])");
+  EXPECT_NE(s.message().find("qualified symbols"), std::string::npos) << s.ToString();
+}
+
+TEST_F(PredicateTest, EntitySpecsCheckRequiredAttributesAndPredicatesOnDbAfter) {
+  const T next = conn_->db().next_t();
+  TxReport r = Tx(R"([{:db/id "u" :user/name "ann" :user/email "a@x" :user/score [10 20] :db/ensure :user/guard}])");
+  const EntityId u = r.tempids.at("u");
+  // :db/ensure is virtual: no datom of it, in the report or the database.
+  for (const Datom& d : r.tx_data) EXPECT_NE(d.a, Id(":db/ensure"));
+  EXPECT_TRUE(Vals(conn_->db(), u, "db/ensure").empty());
+  EXPECT_EQ(r.t, next);
+  // A required attribute missing: the spec names what is missing.
+  Status s = Refused(R"([{:db/id "v" :user/name "bob" :db/ensure :user/guard}])");
+  EXPECT_NE(s.message().find("is missing attributes [:user/email] of entity spec :user/guard (:db.error/entity-attrs)"),
+            std::string::npos)
+      << s.ToString();
+  // The entity predicate sees db-after: the old scores and the new one.
+  s = Refused("[[:db/add " + std::to_string(u) + " :user/score 70] [:db/add " + std::to_string(u) +
+              " :db/ensure :user/guard]]");
+  EXPECT_NE(s.message().find("failed predicate test/scores-sum-below-100? of entity spec :user/guard "
+                             "(:db.error/entity-pred)"),
+            std::string::npos)
+      << s.ToString();
+  Tx("[[:db/add " + std::to_string(u) + " :user/score 69] [:db/add " + std::to_string(u) + " :db/ensure :user/guard]]");
+  // Without :db/ensure the spec is not checked; a retraction that breaks it
+  // is caught when the transaction asks.
+  Tx("[[:db/add " + std::to_string(u) + " :user/score 1]]");
+  s = Refused("[[:db/retract " + std::to_string(u) + " :user/email \"a@x\"] [:db/add " + std::to_string(u) +
+              " :db/ensure :user/guard]]");
+  EXPECT_NE(s.message().find(":db.error/entity-attrs"), std::string::npos) << s.ToString();
+  // An entity that is not a spec.
+  s = Refused("[[:db/add " + std::to_string(u) + " :db/ensure :user/name]]");
+  EXPECT_NE(s.message().find("not an entity spec"), std::string::npos) << s.ToString();
+}
+
+}  // namespace
+}  // namespace strata
