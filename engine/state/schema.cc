@@ -75,7 +75,7 @@ void Schema::SetIdent(EntityId e, const std::string& name) {
   if (a != attrs_.end()) a->second.ident = name;
 }
 
-bool IsSchemaAttr(EntityId a) { return a >= sys::kIdent && a <= sys::kNoHistory; }
+bool IsSchemaAttr(EntityId a) { return (a >= sys::kIdent && a <= sys::kNoHistory) || a == sys::kAttrPreds; }
 
 bool IsSystemEntity(EntityId e) { return (PartitionOf(e) == kPartDb && e < kFirstUserT) || e == TxId(0); }
 
@@ -98,6 +98,14 @@ std::vector<EntityId> ApplySchemaDatoms(Schema* schema, const std::vector<Datom>
         } else if (const std::string* cur = schema->IdentOf(d.e); cur && *cur == d.v.str()) {
           schema->SetIdent(d.e, "");
         }
+        continue;
+      }
+      if (d.a == sys::kAttrPreds) {  // predicate names, kept beside the attribute
+        std::vector<std::string>& names = schema->attr_preds_[d.e];
+        auto it = std::find(names.begin(), names.end(), d.v.str());
+        if (d.added && it == names.end()) names.push_back(d.v.str());
+        if (!d.added && it != names.end()) names.erase(it);
+        if (names.empty()) schema->attr_preds_.erase(d.e);
         continue;
       }
       Attribute& at = schema->Slot(d.e);

@@ -95,40 +95,23 @@ std::optional<AttrPredicate> FindAttrPredicate(const std::string& name) { return
 std::optional<EntityPredicate> FindEntityPredicate(const std::string& name) { return Registry::Get().Entity(name); }
 
 // Attribute predicates: every value the transaction asserts for an
-// attribute with :db.attr/preds satisfies each of them. Then :db/ensure:
+// attribute with :db.attr/preds (db-before's schema) satisfies each. Then :db/ensure:
 // its datoms are virtual (never stored), each asks that the entity, in the
 // database after the transaction, satisfies the spec: has every attribute
 // of :db.entity/attrs and every predicate of :db.entity/preds holds. The
 // predicates and specs are those of db-before.
 Status Builder::CheckPredicates(T t, PreparedTx* out) {
   std::vector<std::pair<EntityId, EntityId>> ensures;  // (entity, spec)
-  std::vector<Datom> kept;
-  kept.reserve(out->datoms.size());
-  for (Datom& d : out->datoms) {
-    if (d.a != sys::kEnsure) {
-      kept.push_back(std::move(d));
-    } else if (d.added) {
-      ensures.emplace_back(d.e, d.v.ref());
-    }
-  }
-  out->datoms = std::move(kept);
-  // Most databases have no attribute predicates: one seek says so.
-  auto any = s_.CurrentOf(Index::kAevt);
-  any->Seek(PrefixTarget(Index::kAevt, {Value::Ref(sys::kAttrPreds)}));
-  const bool have_attr_preds = any->Valid() && any->datom().a == sys::kAttrPreds;
-  if (!any->Valid()) STRATA_RETURN_IF_ERROR(any->status().WithContext("reading :db.attr/preds"));
-  if (have_attr_preds) {
-    std::map<EntityId, std::vector<std::string>> preds_of;
+  for (const Datom& d : out->datoms)
+    if (d.a == sys::kEnsure && d.added) ensures.emplace_back(d.e, d.v.ref());
+  if (!ensures.empty())
+    std::erase_if(out->datoms, [](const Datom& d) { return d.a == sys::kEnsure; });
+  const auto& attr_preds = s_.schema->attr_preds();
+  if (!attr_preds.empty()) {
     for (const Datom& d : out->datoms) {
       if (!d.added) continue;
-      auto it = preds_of.find(d.a);
-      if (it == preds_of.end()) {
-        STRATA_ASSIGN_OR_RETURN(std::vector<Value> names, cur_.Values(d.a, sys::kAttrPreds));
-        std::vector<std::string> list;
-        for (const Value& n : names) list.push_back(n.str());
-        it = preds_of.emplace(d.a, std::move(list)).first;
-      }
-      if (it->second.empty()) continue;
+      auto it = attr_preds.find(d.a);
+      if (it == attr_preds.end()) continue;
       const Attribute* at = s_.schema->Attr(d.a);
       if (!at) continue;
       for (const std::string& name : it->second) {

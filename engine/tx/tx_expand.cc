@@ -335,20 +335,21 @@ Status Builder::ResolveTempids(T t) {
   // Tempids asserting the same new :db.unique/identity value are one entity
   // (Datomic unifies them rather than reporting a conflict): each group is
   // represented by its first-mentioned tempid.
-  std::unordered_map<std::string, size_t> pos;
-  for (size_t i = 0; i < temp_order_.size(); ++i) pos[temp_order_[i]] = i;
+  std::unordered_map<std::string, size_t> pos;  // filled at the first shared value
   std::unordered_map<std::string, std::string> parent;
   auto rep = [&](std::string k) {
     for (auto it = parent.find(k); it != parent.end(); it = parent.find(k)) k = it->second;
     return k;
   };
-  std::map<std::pair<EntityId, Value>, std::string> first_with;
+  std::map<std::pair<EntityId, Value>, const std::string*> first_with;  // -> a key in ops_
   for (const Op& op : ops_) {
     std::optional<Value> v = identity_value(op);
     if (!v || resolved_.count(op.e.key)) continue;
-    auto [it, inserted] = first_with.try_emplace({op.attr->id, std::move(*v)}, op.e.key);
-    if (inserted) continue;
-    std::string a = rep(it->second), b = rep(op.e.key);
+    auto [it, inserted] = first_with.try_emplace({op.attr->id, std::move(*v)}, &op.e.key);
+    if (inserted || *it->second == op.e.key) continue;
+    if (pos.empty())
+      for (size_t i = 0; i < temp_order_.size(); ++i) pos[temp_order_[i]] = i;
+    std::string a = rep(*it->second), b = rep(op.e.key);
     if (a == b) continue;
     if (pos[b] < pos[a]) std::swap(a, b);
     parent[b] = a;
@@ -356,10 +357,12 @@ Status Builder::ResolveTempids(T t) {
   T next = t + 1;
   for (const auto& key : temp_order_) {
     if (resolved_.count(key)) continue;
-    const std::string r = rep(key);
-    if (r != key) {  // its representative came first and is resolved
-      resolved_[key] = resolved_.at(r);
-      continue;
+    if (!parent.empty()) {
+      const std::string r = rep(key);
+      if (r != key) {  // its representative came first and is resolved
+        resolved_[key] = resolved_.at(r);
+        continue;
+      }
     }
     const TempInfo& ti = temps_[key];
     uint64_t part = ti.explicit_partition ? ti.partition : ti.installs_attribute ? kPartDb : kPartUser;
