@@ -516,4 +516,69 @@ int64_t GenNow(const Model& m) {
   return base + Pick<int64_t>({1000, 1000, 1000, 0, 1, -3000});
 }
 
+// ---- invented entity ids (issue 17, transaction semantics) ----------------
+// Kept apart from the generators above: an id the transactor never handed
+// out, in some partition (the db partition, :db.part/tx or :db.part/user
+// beyond the t counter, or a partition that does not exist), named in
+// some position: the entity of an assertion, retraction, cas or
+// retractEntity, a map's :db/id (alone or with attributes), a ref value,
+// or {:db/id id} nested under a ref attribute. Datomic refuses every one
+// (:db.error/invalid-entity-id), whatever else the transaction holds.
+
+edn::Node GenInventedId(const Model& m) {
+  const T beyond = m.next_t() + static_cast<T>(Pick<int>({0, 1, 7, 1000, 1 << 20}));
+  switch (Uniform(0, 5)) {
+    case 0: return Node::Long(static_cast<int64_t>(MakeEntityId(kPartDb, beyond)));
+    case 1: return Node::Long(static_cast<int64_t>(MakeEntityId(kPartTx, beyond)));
+    case 2: return Node::Long(static_cast<int64_t>(MakeEntityId(kPartUser, beyond)));
+    case 3: return Node::Long(12345678 + static_cast<int64_t>(m.next_t()));  // the issue's example, db partition
+    default: {
+      // A partition strata does not have, with a t that was handed out.
+      const uint64_t part = Pick<uint64_t>({1, 2, 5, 9, 1 << 10});
+      return Node::Long(static_cast<int64_t>(MakeEntityId(part, static_cast<T>(Uniform(0, 2000)))));
+    }
+  }
+}
+
+edn::Node GenInventedIdTx(const Model& m) {
+  Snapshot s(m);
+  std::vector<Node> ops;
+  const int n = Uniform(0, 3);
+  for (int i = 0; i < n; ++i) ops.push_back(GenOp(s, TxMix{}));
+  const Node e = GenInventedId(m);
+  const ModelAttr* a = Pick(s.attrs);
+  auto refs = s.Where(IsRefAttr);
+  auto ones = s.Where(IsCardOne);
+  Node bad;
+  switch (Uniform(0, 8)) {
+    case 0: bad = Vec({Kw("db/add"), e, Kw(a->ident), GenValue(s, *a, false, 0)}); break;
+    case 1: bad = Vec({Kw("db/retract"), e, Kw(a->ident), GenValue(s, *a, false, 0)}); break;
+    case 2: bad = Node::Map({Kw("db/id"), e, Kw(a->ident), GenValue(s, *a, false, 0)}); break;
+    case 3: bad = Node::Map({Kw("db/id"), e}); break;
+    case 4: bad = Vec({Kw("db/retractEntity"), e}); break;
+    case 5: {
+      const ModelAttr* o = ones.empty() ? a : Pick(ones);
+      bad = Vec({Kw("db/cas"), e, Kw(o->ident), GenValue(s, *o, false, 0), GenValue(s, *o, false, 0)});
+      break;
+    }
+    case 6:
+      if (refs.empty()) {
+        bad = Vec({Kw("db/add"), e, Kw(a->ident), GenValue(s, *a, false, 0)});
+      } else {
+        bad = Vec({Kw("db/add"), GenEntity(s), Kw(Pick(refs)->ident), e});
+      }
+      break;
+    default:
+      if (refs.empty()) {
+        bad = Node::Map({Kw("db/id"), e});
+      } else {
+        bad = Node::Map({Kw(Pick(refs)->ident), Node::Map({Kw("db/id"), e})});
+      }
+      break;
+  }
+  ops.insert(ops.begin() + static_cast<long>(static_cast<size_t>(Uniform(0, static_cast<int>(ops.size()) + 1))),
+             std::move(bad));
+  return Node::Vector(std::move(ops));
+}
+
 }  // namespace strata::props

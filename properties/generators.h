@@ -55,6 +55,14 @@ edn::Node GenInvalidTx(const Model& m);
 edn::Node GenAlterSchema(const Model& m);
 // An excision, alone or with other operations.
 edn::Node GenExciseTx(const Model& m);
+// ---- invented entity ids (issue 17, transaction semantics) ----
+// An entity id the transactor never handed out (see generators.cc).
+edn::Node GenInventedId(const Model& m);
+// A transaction naming an invented id somewhere: always refused, by the
+// model and by the engine, and nothing may change.
+edn::Node GenInventedIdTx(const Model& m);
+// ---- end of invented entity ids ----
+
 // The clock value for the next transaction: mostly forward, sometimes
 // standing still or going back (txInstant must not follow it back).
 int64_t GenNow(const Model& m);

@@ -197,9 +197,12 @@ class TxInterpreter {
     }
     EntityId e;
     if (!Existing(n, &e)) return false;
-    // An id must have been handed out already (system entities always are).
-    if (n.kind == edn::Kind::kLong && PartitionOf(e) != kPartDb && TOf(e) >= m_.next_t_)
-      return Fail("entity id does not exist yet: " + Show(n));
+    // An id must have been handed out already, in a partition that exists
+    // (Datomic's :db.error/invalid-entity-id; the db partition included).
+    const uint64_t part = PartitionOf(e);
+    if (n.kind == edn::Kind::kLong &&
+        ((part != kPartDb && part != kPartTx && part != kPartUser) || TOf(e) >= m_.next_t_))
+      return Fail("invalid entity id: " + Show(n));
     out->id = e;
     return true;
   }
@@ -272,7 +275,8 @@ class TxInterpreter {
 bool TxInterpreter::ExpandMap(const edn::Node& m, EPos* self_out) {
   EPos self;
   if (const edn::Node* id = m.Get("db/id")) {
-    if (!EntityPos(*id, false, &self)) return false;
+    // {:db/id x} alone, nested under a ref attribute, is a reference to x.
+    if (!EntityPos(*id, m.items.size() == 2, &self)) return false;
   } else {
     self = AutoTemp();
   }
@@ -282,9 +286,10 @@ bool TxInterpreter::ExpandMap(const edn::Node& m, EPos* self_out) {
     if (k.is_keyword("db/id")) continue;
     if (k.kind != edn::Kind::kKeyword) return Fail("map key is not a keyword: " + Show(k));
     const size_t slash = k.s.find('/');
-    if (slash != std::string::npos && k.s.compare(slash + 1, 1, "_") == 0 && !s_.AttrByIdent(k.s)) {
-      // Reverse key :ns/_name: [other :ns/name self] for each target.
-      const std::string fwd = k.s.substr(0, slash + 1) + k.s.substr(slash + 2);
+    const size_t name_at = slash == std::string::npos ? 0 : slash + 1;
+    if (k.s.compare(name_at, 1, "_") == 0 && !s_.AttrByIdent(k.s)) {
+      // Reverse key :ns/_name or :_name: [other :ns/name self] for each target.
+      const std::string fwd = k.s.substr(0, name_at) + k.s.substr(name_at + 1);
       const ModelAttr* at = s_.AttrByIdent(fwd);
       if (!at) return Fail("unknown attribute :" + fwd);
       if (!at->is_ref()) return Fail("reverse key on a non-ref attribute " + Show(k));
@@ -301,6 +306,7 @@ bool TxInterpreter::ExpandMap(const edn::Node& m, EPos* self_out) {
         op.vref = self;
         if (x->kind == edn::Kind::kMap) {
           if (!ExpandMap(*x, &op.e)) return false;
+          if (op.e.temp) NoteTemp(op.e.key, true);
         } else if (!EntityPos(*x, false, &op.e)) {
           return false;
         }
@@ -326,6 +332,15 @@ bool TxInterpreter::ExpandMap(const edn::Node& m, EPos* self_out) {
 
 bool TxInterpreter::AddOp(const edn::Node& n) {
   if (n.kind == edn::Kind::kMap) {
+    // A map of :db/id alone asserts nothing (a given id must still exist).
+    const edn::Node* id = n.Get("db/id");
+    if (id && n.items.size() == 2) {
+      if (id->kind == edn::Kind::kString || (id->kind == edn::Kind::kLong && id->i < 0) ||
+          id->kind == edn::Kind::kTagged)
+        return true;
+      EPos ignored;
+      return EntityPos(*id, true, &ignored);
+    }
     EPos ignored;
     return ExpandMap(n, &ignored);
   }
@@ -416,11 +431,37 @@ bool TxInterpreter::ResolveTempids() {
       else if (it->second != *holder) return Fail("tempid \"" + op.e.key + "\" upserts to two entities");
     }
   }
+  // Tempids asserting the same new identity value are one entity, named by
+  // the first mentioned of them.
+  std::map<std::string, size_t> pos;
+  for (size_t i = 0; i < order_.size(); ++i) pos[order_[i]] = i;
+  std::map<std::string, std::string> parent;
+  auto rep = [&](std::string k) {
+    while (parent.count(k)) k = parent[k];
+    return k;
+  };
+  std::map<std::pair<EntityId, Value>, std::string> first_with;
+  for (const Op& op : ops_) {
+    if (op.kind != Op::kAdd || !op.e.temp || op.attr->unique != Unique::kIdentity || resolved_.count(op.e.key))
+      continue;
+    Value v;
+    if (!ValueOf(op, &v)) continue;
+    auto [it, inserted] = first_with.try_emplace({op.attr->id, v}, op.e.key);
+    if (inserted) continue;
+    std::string a = rep(it->second), b = rep(op.e.key);
+    if (a == b) continue;
+    if (pos[b] < pos[a]) std::swap(a, b);
+    parent[b] = a;
+  }
   // The rest are new entities, taking the t values after the transaction's
   // own, in order of first mention.
   T next = t_ + 1;
   for (const auto& key : order_) {
     if (resolved_.count(key)) continue;
+    if (const std::string r = rep(key); r != key) {
+      resolved_[key] = resolved_.at(r);
+      continue;
+    }
     const EntityId id = MakeEntityId(temps_[key].installs ? kPartDb : kPartUser, next++);
     resolved_[key] = id;
     new_.insert(id);

@@ -75,7 +75,7 @@ void Schema::SetIdent(EntityId e, const std::string& name) {
   if (a != attrs_.end()) a->second.ident = name;
 }
 
-bool IsSchemaAttr(EntityId a) { return a >= sys::kIdent && a <= sys::kNoHistory; }
+bool IsSchemaAttr(EntityId a) { return (a >= sys::kIdent && a <= sys::kNoHistory) || a == sys::kAttrPreds; }
 
 bool IsSystemEntity(EntityId e) { return (PartitionOf(e) == kPartDb && e < kFirstUserT) || e == TxId(0); }
 
@@ -98,6 +98,14 @@ std::vector<EntityId> ApplySchemaDatoms(Schema* schema, const std::vector<Datom>
         } else if (const std::string* cur = schema->IdentOf(d.e); cur && *cur == d.v.str()) {
           schema->SetIdent(d.e, "");
         }
+        continue;
+      }
+      if (d.a == sys::kAttrPreds) {  // predicate names, kept beside the attribute
+        std::vector<std::string>& names = schema->attr_preds_[d.e];
+        auto it = std::find(names.begin(), names.end(), d.v.str());
+        if (d.added && it == names.end()) names.push_back(d.v.str());
+        if (!d.added && it != names.end()) names.erase(it);
+        if (names.empty()) schema->attr_preds_.erase(d.e);
         continue;
       }
       Attribute& at = schema->Slot(d.e);
@@ -184,6 +192,20 @@ std::vector<Datom> BootstrapDatoms() {
   ident(sys::kCardMany, "db.cardinality/many");
   ident(sys::kUniqueValue, "db.unique/value");
   ident(sys::kUniqueIdentity, "db.unique/identity");
+  // Attribute predicates and entity specs (Datomic's :db.attr/preds,
+  // :db.entity/attrs, :db.entity/preds and :db/ensure; tx/predicates.h).
+  const Def spec_defs[] = {
+      {sys::kAttrPreds, "db.attr/preds", ValueType::kString, true, Unique::kNone, false},
+      {sys::kEntityAttrs, "db.entity/attrs", ValueType::kKeyword, true, Unique::kNone, false},
+      {sys::kEntityPreds, "db.entity/preds", ValueType::kString, true, Unique::kNone, false},
+      {sys::kEnsure, "db/ensure", ValueType::kRef, true, Unique::kNone, false},
+  };
+  for (const Def& d : spec_defs) {
+    ident(d.id, d.ident);
+    add(d.id, sys::kValueType, Value::Ref(EntityForType(d.type)));
+    add(d.id, sys::kCardinality, Value::Ref(sys::kCardMany));
+    add(sys::kDbPart, sys::kInstallAttribute, Value::Ref(d.id));
+  }
   add(tx, sys::kTxInstant, Value::Instant(0));
   std::sort(out.begin(), out.end(), DatomLess{Index::kEavt});
   return out;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -49,6 +50,12 @@ constexpr EntityId kUniqueValue = 42;
 constexpr EntityId kUniqueIdentity = 43;
 constexpr EntityId kTxPart = 44;    // :db.part/tx
 constexpr EntityId kUserPart = 45;  // :db.part/user
+// Attribute predicates and entity specs (tx/predicates.h). Their
+// predicate names are strings until strata has :db.type/symbol.
+constexpr EntityId kAttrPreds = 80;    // :db.attr/preds, string, many
+constexpr EntityId kEntityAttrs = 81;  // :db.entity/attrs, keyword, many
+constexpr EntityId kEntityPreds = 82;  // :db.entity/preds, string, many
+constexpr EntityId kEnsure = 83;       // :db/ensure, ref, many; never stored
 }  // namespace sys
 
 // The t the first user transaction gets; the bootstrap transaction is t=0
@@ -59,12 +66,15 @@ class Schema {
  public:
   Schema() = default;
   // Copies the maps and rebuilds the dense tables over the copy's own nodes.
-  Schema(const Schema& o) : attrs_(o.attrs_), idents_(o.idents_), ident_of_(o.ident_of_) { RebuildDense(); }
+  Schema(const Schema& o) : attrs_(o.attrs_), idents_(o.idents_), ident_of_(o.ident_of_), attr_preds_(o.attr_preds_) {
+    RebuildDense();
+  }
   Schema& operator=(const Schema& o) {
     if (this != &o) {
       attrs_ = o.attrs_;
       idents_ = o.idents_;
       ident_of_ = o.ident_of_;
+      attr_preds_ = o.attr_preds_;
       RebuildDense();
     }
     return *this;
@@ -76,6 +86,10 @@ class Schema {
   bool Entid(const std::string& ident, EntityId* out) const;
   // The current ident of an entity, or nullptr.
   const std::string* IdentOf(EntityId e) const;
+
+  // The predicate names of :db.attr/preds per attribute (only attributes
+  // that have some), for the transactor's check (tx/predicates.cc).
+  const std::map<EntityId, std::vector<std::string>>& attr_preds() const { return attr_preds_; }
 
   // Every entity with schema datoms, installed or not (see installed()).
   const std::unordered_map<EntityId, Attribute>& attributes() const { return attrs_; }
@@ -108,6 +122,7 @@ class Schema {
   std::unordered_map<EntityId, std::string> ident_of_;  // current names
   std::vector<const Attribute*> dense_attr_;            // [id] -> node of attrs_, or nullptr
   std::vector<const std::string*> dense_ident_;         // [id] -> node of ident_of_, or nullptr
+  std::map<EntityId, std::vector<std::string>> attr_preds_;
 };
 
 // Applies the schema-defining datoms among `datoms` (one transaction's, in

@@ -101,6 +101,7 @@ class Builder {
   Status AddOp(const edn::Node& op, int depth);
   Result<EntRef> ExpandMap(const edn::Node& m);
   Result<EntRef> EntityPos(const edn::Node& n, bool value_position);
+  bool Allocated(EntityId id) const;
   Status AddAssertion(const EntRef& e, const Attribute& at, const edn::Node& v, const edn::Node* src);
   Status AddValue(Op op, const edn::Node& v);
   EntRef NewAutoTemp(uint64_t partition, bool explicit_partition);
@@ -121,6 +122,9 @@ class Builder {
   Result<std::vector<ExcisionSpec>> CheckExcisions(T t, const std::vector<Datom>& datoms) const;
   Result<std::shared_ptr<const Schema>> SchemaAfter(const std::vector<Datom>& datoms) const;
   Status CheckAlteration(EntityId id, const Attribute& now, const Attribute* was) const;
+  // :db.attr/preds and :db/ensure (predicates.cc); drops the virtual
+  // :db/ensure datoms from out->datoms.
+  Status CheckPredicates(T t, PreparedTx* out);
 
   const Database& db_;
   const DbState& s_;

@@ -108,6 +108,13 @@ Result<Value> CoerceValue(const DbState& s, const Attribute& attr, const edn::No
       STRATA_RETURN_IF_ERROR(CheckUtf8(attr, v));
       return Value::Keyword(v.s);
     case ValueType::kString:
+      // Predicate names are qualified symbols, kept as their text until
+      // strata has :db.type/symbol.
+      if (v.kind == edn::Kind::kSymbol && (attr.id == sys::kAttrPreds || attr.id == sys::kEntityPreds)) {
+        if (v.s.find('/') == std::string::npos || v.s.front() == '/' || v.s.back() == '/')
+          return Status::InvalidArgument(Kw(attr) + " takes qualified symbols naming predicates: got " + Show(v));
+        return Value::String(v.s);
+      }
       if (v.kind != edn::Kind::kString) return wrong();
       if (v.s.size() > kMaxValueBytes) return too_long();
       STRATA_RETURN_IF_ERROR(CheckUtf8(attr, v));

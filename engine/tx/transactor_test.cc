@@ -212,7 +212,7 @@ TEST_F(TransactorTest, ErrorsNameTheOperation) {
       {R"([[:db/add [:item/id "A"] :item/count 7] [:db/retract [:item/id "A"] :item/count 7]])", "both asserted and retracted", Code::kInvalidArgument},
       {R"([[:db/add [:item/id "nope"] :item/count 1]])", "matches no entity", Code::kNotFound},
       {R"([[:db/add [:item/id "A"] :item/owner "ghost"]])", "used only in value position", Code::kInvalidArgument},
-      {R"([{:db/id "bare"}])", "asserts nothing about", Code::kInvalidArgument},
+      {R"([{:db/id "bare"} [:db/add "y" :item/owner "bare"]])", "used only in value position", Code::kInvalidArgument},
       {R"([[:db/frobnicate 1]])", "unknown operation", Code::kInvalidArgument},
       {R"([[:db/add "x" :item/count]])", "takes 3 arguments", Code::kInvalidArgument},
       {R"({:item/id "A"})", "vector of operations", Code::kInvalidArgument},

@@ -3,6 +3,8 @@
 // transaction functions (see builder.h).
 
 #include <algorithm>
+#include <map>
+#include <optional>
 #include <set>
 
 #include "tx/builder.h"
@@ -25,6 +27,16 @@ EntRef Builder::NewAutoTemp(uint64_t partition, bool explicit_partition) {
   ti.explicit_partition = explicit_partition;
   ti.report = false;
   return r;
+}
+
+// An id the transactor handed out: in one of the partitions, with a t the
+// counter has passed (every entity, transaction and attribute takes a t,
+// SPEC §1). Anything else names nothing, and accepting it would push the
+// counter past it (db_state.cc ApplyDatoms).
+bool Builder::Allocated(EntityId id) const {
+  const uint64_t part = PartitionOf(id);
+  if (part != kPartDb && part != kPartTx && part != kPartUser) return false;
+  return TOf(id) < s_.next_t;
 }
 
 Result<EntRef> Builder::EntityPos(const edn::Node& n, bool value_position) {
@@ -56,8 +68,10 @@ Result<EntRef> Builder::EntityPos(const edn::Node& n, bool value_position) {
   }
   auto id = ResolveEntityId(s_, n);
   if (!id.ok()) return id.status();
-  if (n.kind == edn::Kind::kLong && TOf(*id) >= s_.next_t && PartitionOf(*id) != kPartDb)
-    return Status::NotFound("entity id " + Show(n) + " does not exist yet");
+  if (n.kind == edn::Kind::kLong && !Allocated(*id))
+    return Status::InvalidArgument("invalid entity id " + Show(n) +
+                                   ": no such entity (:db.error/invalid-entity-id); entity ids are handed out by the "
+                                   "transactor, name a new entity with a tempid");
   r.id = *id;
   return r;
 }
@@ -91,7 +105,9 @@ Status Builder::AddAssertion(const EntRef& e, const Attribute& at, const edn::No
 Result<EntRef> Builder::ExpandMap(const edn::Node& m) {
   EntRef self;
   if (const edn::Node* id = m.Get("db/id")) {
-    STRATA_ASSIGN_OR_RETURN(self, EntityPos(*id, false));
+    // Nested under a ref attribute, {:db/id x} alone is a reference to x.
+    const bool only_id = m.items.size() == 2;
+    STRATA_ASSIGN_OR_RETURN(self, EntityPos(*id, only_id));
   } else {
     self = NewAutoTemp(kPartUser, false);
     temps_[self.key].in_entity_position = true;
@@ -102,10 +118,11 @@ Result<EntRef> Builder::ExpandMap(const edn::Node& m) {
     const edn::Node& v = m.items[i + 1];
     if (k.is_keyword("db/id")) continue;
     if (k.kind != edn::Kind::kKeyword) return Status::InvalidArgument("map keys must be attribute keywords: " + Show(k));
-    // Reverse key :ns/_name links the other way: [v :ns/name self].
+    // Reverse key :ns/_name (or :_name) links the other way: [v :ns/name self].
     const size_t slash = k.s.find('/');
-    if (slash != std::string::npos && k.s.compare(slash + 1, 1, "_") == 0 && !s_.schema->AttrByIdent(k.s)) {
-      std::string fwd = k.s.substr(0, slash + 1) + k.s.substr(slash + 2);
+    const size_t name_at = slash == std::string::npos ? 0 : slash + 1;
+    if (k.s.compare(name_at, 1, "_") == 0 && !s_.schema->AttrByIdent(k.s)) {
+      std::string fwd = k.s.substr(0, name_at) + k.s.substr(name_at + 1);
       const Attribute* at = s_.schema->AttrByIdent(fwd);
       if (!at) return Status::InvalidArgument("unknown attribute :" + fwd + " (reverse key " + Show(k) + ")");
       if (!at->is_ref()) return Status::InvalidArgument("reverse key " + Show(k) + " names a non-ref attribute");
@@ -120,6 +137,7 @@ Result<EntRef> Builder::ExpandMap(const edn::Node& m) {
         EntRef other;
         if (x->kind == edn::Kind::kMap) {
           STRATA_ASSIGN_OR_RETURN(other, ExpandMap(*x));
+          if (other.temp) NoteTemp(other.key, true);  // the subject of [other :a self]
         } else {
           STRATA_ASSIGN_OR_RETURN(other, EntityPos(*x, false));
         }
@@ -150,7 +168,19 @@ Result<EntRef> Builder::ExpandMap(const edn::Node& m) {
 }
 
 Status Builder::AddOp(const edn::Node& n, int depth) {
-  if (n.kind == edn::Kind::kMap) return ExpandMap(n).status();
+  if (n.kind == edn::Kind::kMap) {
+    // A map of :db/id alone asserts nothing: it expands to no operation
+    // (tx_semantics_test.cc cites Datomic), and its tempid names no entity.
+    // A given id must still be one that exists.
+    const edn::Node* id = n.Get("db/id");
+    if (id && n.items.size() == 2) {
+      if (id->kind == edn::Kind::kString || (id->kind == edn::Kind::kLong && id->i < 0) ||
+          id->kind == edn::Kind::kTagged)
+        return Status::OK();
+      return EntityPos(*id, /*value_position=*/true).status();
+    }
+    return ExpandMap(n).status();
+  }
   if (!n.is_seq() || n.items.empty() || n.items[0].kind != edn::Kind::kKeyword)
     return Status::InvalidArgument("an operation is a map or [:op ...]: " + Show(n));
   const std::string& name = n.items[0].s;
@@ -273,23 +303,24 @@ Status Builder::ResolveTempids(T t) {
                                                : std::string("an entity map asserts no attribute"));
   }
   resolved_[kTxTempid] = TxId(t);
+  // The value an operation asserts for a :db.unique/identity attribute of a
+  // tempid, once its ref (if any) is resolved.
+  auto identity_value = [&](const Op& op) -> std::optional<Value> {
+    if (op.kind != Op::kAdd || !op.e.temp || op.attr->unique != Unique::kIdentity) return std::nullopt;
+    if (!op.attr->is_ref()) return op.v;
+    if (!op.vref.temp) return Value::Ref(op.vref.id);
+    auto r = resolved_.find(op.vref.key);
+    if (r == resolved_.end()) return std::nullopt;
+    return Value::Ref(r->second);
+  };
   // Upsert: a tempid asserting an existing :db.unique/identity value is that
   // entity. Repeat while resolutions enable more (refs to upserted tempids).
   for (int round = 0; round < 4; ++round) {
     bool progress = false;
     for (const Op& op : ops_) {
-      if (op.kind != Op::kAdd || !op.e.temp || op.attr->unique != Unique::kIdentity) continue;
-      Value v = op.v;
-      if (op.attr->is_ref()) {
-        if (op.vref.temp) {
-          auto r = resolved_.find(op.vref.key);
-          if (r == resolved_.end()) continue;
-          v = Value::Ref(r->second);
-        } else {
-          v = Value::Ref(op.vref.id);
-        }
-      }
-      STRATA_ASSIGN_OR_RETURN(std::optional<EntityId> existing, cur_.EntityWith(op.attr->id, v));
+      std::optional<Value> v = identity_value(op);
+      if (!v) continue;
+      STRATA_ASSIGN_OR_RETURN(std::optional<EntityId> existing, cur_.EntityWith(op.attr->id, *v));
       if (!existing) continue;
       auto [it, inserted] = resolved_.try_emplace(op.e.key, *existing);
       if (inserted) {
@@ -301,9 +332,38 @@ Status Builder::ResolveTempids(T t) {
     }
     if (!progress) break;
   }
+  // Tempids asserting the same new :db.unique/identity value are one entity
+  // (Datomic unifies them rather than reporting a conflict): each group is
+  // represented by its first-mentioned tempid.
+  std::unordered_map<std::string, size_t> pos;  // filled at the first shared value
+  std::unordered_map<std::string, std::string> parent;
+  auto rep = [&](std::string k) {
+    for (auto it = parent.find(k); it != parent.end(); it = parent.find(k)) k = it->second;
+    return k;
+  };
+  std::map<std::pair<EntityId, Value>, const std::string*> first_with;  // -> a key in ops_
+  for (const Op& op : ops_) {
+    std::optional<Value> v = identity_value(op);
+    if (!v || resolved_.count(op.e.key)) continue;
+    auto [it, inserted] = first_with.try_emplace({op.attr->id, std::move(*v)}, &op.e.key);
+    if (inserted || *it->second == op.e.key) continue;
+    if (pos.empty())
+      for (size_t i = 0; i < temp_order_.size(); ++i) pos[temp_order_[i]] = i;
+    std::string a = rep(*it->second), b = rep(op.e.key);
+    if (a == b) continue;
+    if (pos[b] < pos[a]) std::swap(a, b);
+    parent[b] = a;
+  }
   T next = t + 1;
   for (const auto& key : temp_order_) {
     if (resolved_.count(key)) continue;
+    if (!parent.empty()) {
+      const std::string r = rep(key);
+      if (r != key) {  // its representative came first and is resolved
+        resolved_[key] = resolved_.at(r);
+        continue;
+      }
+    }
     const TempInfo& ti = temps_[key];
     uint64_t part = ti.explicit_partition ? ti.partition : ti.installs_attribute ? kPartDb : kPartUser;
     EntityId id = MakeEntityId(part, next++);

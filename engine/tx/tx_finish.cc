@@ -42,6 +42,7 @@ Result<PreparedTx> Builder::Finish(int64_t now_ms) {
   STRATA_RETURN_IF_ERROR(CheckSystemSchema(s_, ch, out.datoms));
   STRATA_ASSIGN_OR_RETURN(out.excisions, CheckExcisions(t, out.datoms));
   STRATA_ASSIGN_OR_RETURN(out.schema_after, SchemaAfter(out.datoms));
+  STRATA_RETURN_IF_ERROR(CheckPredicates(t, &out));
   for (const auto& key : temp_order_)
     if (temps_[key].report) out.tempids[key] = resolved_[key];
   out.tempids[kTxTempid] = tx;

@@ -111,8 +111,12 @@ class ViewIterator final : public DatomIterator {
         if (PlantedFault("history-drops-retraction") && !d.added) continue;
         if (InTime(d) && AfterSince(d)) {
           cur_ = d;
-          valid_ = true;
           in_->Next();
+          // The source may fail on that step: take its error now (a reader
+          // that stops after this datom would otherwise drop it), and end
+          // the read as the current view does.
+          if (!in_->Valid()) Adopt(*in_);
+          valid_ = !failed();
           return;
         }
       }

@@ -37,6 +37,21 @@ struct TxReport;
 // data (a vector of operations), or an error that aborts the transaction.
 using TxFunction = std::function<Result<edn::Node>(const Database& db_before, const std::vector<edn::Node>& args)>;
 
+// Predicates named by :db.attr/preds (of an attribute) and :db.entity/preds
+// (of an entity spec that tx data invokes with :db/ensure). Datomic names
+// functions on the classpath; strata looks the names up in one registry
+// per process, shared by every database, in which the clojure.core
+// predicates on values are built in (pos?, nat-int?, string?, ... see
+// tx/predicates.cc). An attribute predicate sees each value a transaction
+// asserts for the attribute; an entity predicate sees the database after
+// the transaction and the entity. The transactor calls them at the end of a
+// transaction, which fails (nothing committed) when one returns false.
+// They must be pure and thread-safe. Registering a name again replaces it.
+using AttrPredicate = std::function<bool(const Value& v)>;
+using EntityPredicate = std::function<bool(const Database& db_after, EntityId e)>;
+void RegisterAttrPredicate(const std::string& name, AttrPredicate fn);
+void RegisterEntityPredicate(const std::string& name, EntityPredicate fn);
+
 // A predicate for Database::Filter: `db` is the unfiltered database.
 using DatomFilter = std::function<bool(const Database& db, const Datom& d)>;
 
