@@ -179,6 +179,7 @@ Result<std::shared_ptr<const Schema>> LoadSchema(const DbState& s) {
     i = j;
   }
   for (EntityId a = sys::kValueType; a <= sys::kNoHistory; ++a) ApplySchemaDatoms(schema.get(), read(a, false));
+  for (EntityId a = sys::kTupleType; a <= sys::kTupleAttrs; ++a) ApplySchemaDatoms(schema.get(), read(a, false));
   if (!failed.ok()) return failed.WithContext("loading the schema");
   return std::shared_ptr<const Schema>(std::move(schema));
 }
