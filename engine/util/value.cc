@@ -87,9 +87,19 @@ int Value::CompareDoubles(const Value& o) const {
   return c < 0 ? -1 : c > 0 ? 1 : 0;
 }
 
-int Value::CompareFloats(const Value& o) const {
-  const auto c = std::strong_order(as_float(), o.as_float());
-  return c < 0 ? -1 : c > 0 ? 1 : 0;
+int Value::CompareOther(const Value& o) const {
+  switch (type_) {
+    case ValueType::kKeyword:
+    case ValueType::kSymbol: return CompareNames(str_, o.str_);
+    case ValueType::kFloat: {
+      const auto c = std::strong_order(as_float(), o.as_float());
+      return c < 0 ? -1 : c > 0 ? 1 : 0;
+    }
+    case ValueType::kBigInt: return CompareBigInts(str_, o.str_);
+    case ValueType::kBigDec: return CompareBigDecs(str_, o.str_);
+    case ValueType::kTuple: return CompareTuples(o);
+    default: return (num_ > o.num_) - (num_ < o.num_);  // not reached: Compare handles the rest
+  }
 }
 
 namespace {
@@ -220,23 +230,22 @@ int Value::CompareBigDecs(const std::string& x, const std::string& y) {
 }
 
 int Value::CompareNames(const std::string& x, const std::string& y) {
-  // clojure.lang.Symbol: the namespace is what precedes the first '/'
-  // (the name "/" alone has none).
-  auto split = [](std::string_view s, std::string_view* ns, std::string_view* name) {
-    const size_t i = s.find('/');
-    if (i == std::string_view::npos || s == "/") {
-      *name = s;
-      return false;
-    }
-    *ns = s.substr(0, i);
-    *name = s.substr(i + 1);
-    return true;
-  };
-  std::string_view xns, xname, yns, yname;
-  const bool xhas = split(x, &xns, &xname), yhas = split(y, &yns, &yname);
-  if (xhas != yhas) return xhas ? 1 : -1;
-  int c = xns.compare(yns);
-  if (c == 0) c = xname.compare(yname);
+  // clojure.lang.Symbol: the namespace is what precedes the first '/' (the
+  // name "/" alone has none); no namespace sorts first.
+  auto slash = [](const std::string& s) { return s == "/" ? std::string::npos : s.find('/'); };
+  const size_t ix = slash(x), iy = slash(y);
+  if (ix == iy) {
+    // The same namespace length (or none on both sides): the namespaces
+    // differ where the strings first do, or are equal and the '/' matches,
+    // so one bytewise comparison is the namespace-then-name order.
+    const int c = x.compare(y);
+    return (c > 0) - (c < 0);
+  }
+  if (ix == std::string::npos) return -1;
+  if (iy == std::string::npos) return 1;
+  const std::string_view xs(x), ys(y);
+  int c = xs.substr(0, ix).compare(ys.substr(0, iy));
+  if (c == 0) c = xs.substr(ix + 1).compare(ys.substr(iy + 1));  // unreachable: the lengths differ
   return (c > 0) - (c < 0);
 }
 

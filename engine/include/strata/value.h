@@ -24,6 +24,7 @@
 
 #include <compare>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -137,19 +138,29 @@ class Value {
         return (c > 0) - (c < 0);
       }
       case ValueType::kKeyword:
-      case ValueType::kSymbol: return CompareNames(str_, o.str_);
+      case ValueType::kSymbol: {
+        // Namespaces of equal length (or none): one bytewise comparison is
+        // the namespace-then-name order (CompareNames has the rest).
+        const void* x = std::memchr(str_.data(), '/', str_.size());
+        const void* y = std::memchr(o.str_.data(), '/', o.str_.size());
+        const auto ix = x ? static_cast<const char*>(x) - str_.data() : -1;
+        const auto iy = y ? static_cast<const char*>(y) - o.str_.data() : -1;
+        if (ix != iy) return CompareNames(str_, o.str_);
+        const int c = str_.compare(o.str_);
+        return (c > 0) - (c < 0);
+      }
       case ValueType::kDouble: return CompareDoubles(o);
-      case ValueType::kFloat: return CompareFloats(o);
-      case ValueType::kBigInt: return CompareBigInts(str_, o.str_);
-      case ValueType::kBigDec: return CompareBigDecs(str_, o.str_);
-      case ValueType::kTuple: return CompareTuples(o);
       case ValueType::kRef:
       case ValueType::kUuid: {  // unsigned: high word (the ref), then the uuid's low word
         const auto x = static_cast<uint64_t>(num_), y = static_cast<uint64_t>(o.num_);
         if (x != y) return x < y ? -1 : 1;
         return (aux_ > o.aux_) - (aux_ < o.aux_);
       }
-      default: return (num_ > o.num_) - (num_ < o.num_);  // long, boolean, instant; nil equal
+      case ValueType::kNil:
+      case ValueType::kLong:
+      case ValueType::kBoolean:
+      case ValueType::kInstant: return (num_ > o.num_) - (num_ < o.num_);  // nil equal
+      default: return CompareOther(o);  // float, bigint, bigdec, tuple
     }
   }
   std::strong_ordering operator<=>(const Value& o) const { return Compare(o) <=> 0; }
@@ -164,7 +175,7 @@ class Value {
   Value(ValueType t, int64_t n) : type_(t), num_(n) {}
   Value(ValueType t, std::string s) : type_(t), str_(std::move(s)) {}
   int CompareDoubles(const Value& o) const;  // std::strong_order on the doubles
-  int CompareFloats(const Value& o) const;
+  int CompareOther(const Value& o) const;  // the types Compare does not inline
   int CompareTuples(const Value& o) const;
   static int CompareNames(const std::string& x, const std::string& y);
   static int CompareBigInts(const std::string& x, const std::string& y);
