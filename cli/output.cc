@@ -62,6 +62,18 @@ Json ValueToJson(const Value& v) {
     case ValueType::kDouble: return DoubleToJson(v.as_double());
     case ValueType::kInstant: return edn::FormatInstant(v.instant_ms());
     case ValueType::kUuid: return v.uuid().ToString();
+    // Types JSON has no form of its own for: their EDN text (docs/formats.md).
+    case ValueType::kFloat: return DoubleToJson(static_cast<double>(v.as_float()));
+    case ValueType::kBigInt:
+    case ValueType::kBigDec:
+    case ValueType::kBytes:
+    case ValueType::kUri:
+    case ValueType::kSymbol: return edn::Print(edn::FromValue(v));
+    case ValueType::kTuple: {
+      Json out = Json::array();
+      for (const Value& x : v.tuple_items()) out.push_back(ValueToJson(x));
+      return out;
+    }
   }
   return nullptr;
 }

@@ -45,6 +45,16 @@ std::string RealLog() {
           {:db/ident :w/b :db/valueType :db.type/ref :db/cardinality :db.cardinality/many}])",
       R"([{:db/id "one" :w/n 1 :w/a "one"} {:w/n 2 :w/a "two" :w/b "one"}])",
       R"([[:db/add [:w/n 1] :w/a "uno"] [:db/retract [:w/n 2] :w/b [:w/n 1]]])",
+      // Format version 2's value types, and a composite tuple.
+      R"([{:db/ident :w/big :db/valueType :db.type/bigint :db/cardinality :db.cardinality/one}
+          {:db/ident :w/dec :db/valueType :db.type/bigdec :db/cardinality :db.cardinality/many}
+          {:db/ident :w/f :db/valueType :db.type/float :db/cardinality :db.cardinality/one}
+          {:db/ident :w/bytes :db/valueType :db.type/bytes :db/cardinality :db.cardinality/one}
+          {:db/ident :w/uri :db/valueType :db.type/uri :db/cardinality :db.cardinality/one}
+          {:db/ident :w/sym :db/valueType :db.type/symbol :db/cardinality :db.cardinality/one}
+          {:db/ident :w/n+a :db/valueType :db.type/tuple :db/tupleAttrs [:w/n :w/a] :db/cardinality :db.cardinality/one}])",
+      R"([{:w/n 3 :w/a "three" :w/big -100000000000000000000N :w/dec [1.0M 1.00M] :w/f 1.1
+           :w/bytes #bytes "AP+A" :w/uri #uri "https://example.com/" :w/sym my/sym}])",
   };
   for (const char* tx : txs) {
     if (auto r = (*conn)->Transact(std::string_view(tx)); !r.ok()) {
@@ -63,7 +73,9 @@ std::vector<Datom> SampleDatoms(Index order) {
     Datom d;
     d.e = MakeEntityId(kPartUser, 100 + i / 3);
     d.a = 70 + i % 3;
-    switch (i % 6) {
+    switch (i % 8) {
+      case 6: d.v = Value::Tuple({Value::Long(static_cast<int64_t>(i)), Value(), Value::Bytes("\x80")}); break;
+      case 7: d.v = Value::Float(0.25f * static_cast<float>(i)); break;
       case 0: d.v = Value::String("name-" + std::to_string(i)); break;
       case 1: d.v = Value::Long(static_cast<int64_t>(i) * 1000 - 5000); break;
       case 2: d.v = Value::Ref(MakeEntityId(kPartUser, 100 + i)); break;

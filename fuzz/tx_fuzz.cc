@@ -43,6 +43,17 @@ constexpr const char* kSchema = R"([
   {:db/ident :part/name :db/valueType :db.type/string :db/cardinality :db.cardinality/one}
   {:db/ident :part/sub :db/valueType :db.type/ref :db/cardinality :db.cardinality/one :db/isComponent true}
   {:db/ident :counter/hits :db/valueType :db.type/long :db/cardinality :db.cardinality/one :db/noHistory true}
+  {:db/ident :item/big :db/valueType :db.type/bigint :db/cardinality :db.cardinality/one :db/unique :db.unique/value}
+  {:db/ident :item/dec :db/valueType :db.type/bigdec :db/cardinality :db.cardinality/many}
+  {:db/ident :item/ratio :db/valueType :db.type/float :db/cardinality :db.cardinality/one}
+  {:db/ident :item/blob :db/valueType :db.type/bytes :db/cardinality :db.cardinality/one}
+  {:db/ident :item/link :db/valueType :db.type/uri :db/cardinality :db.cardinality/one}
+  {:db/ident :item/sym :db/valueType :db.type/symbol :db/cardinality :db.cardinality/many}
+  {:db/ident :item/pair :db/valueType :db.type/tuple :db/tupleTypes [:db.type/long :db.type/string]
+   :db/cardinality :db.cardinality/one}
+  {:db/ident :item/longs :db/valueType :db.type/tuple :db/tupleType :db.type/long :db/cardinality :db.cardinality/many}
+  {:db/ident :item/count+owner :db/valueType :db.type/tuple :db/tupleAttrs [:item/count :item/owner]
+   :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
 ])";
 constexpr size_t kMaxForms = 32;
 

@@ -21,20 +21,7 @@ bool Chance(int percent) { return Uniform(0, 100) < percent; }
 Node Kw(const std::string& s) { return Node::Keyword(s); }
 Node Vec(std::vector<Node> xs) { return Node::Vector(std::move(xs)); }
 
-const char* TypeName(ValueType t) {
-  switch (t) {
-    case ValueType::kRef: return "ref";
-    case ValueType::kKeyword: return "keyword";
-    case ValueType::kString: return "string";
-    case ValueType::kBoolean: return "boolean";
-    case ValueType::kLong: return "long";
-    case ValueType::kDouble: return "double";
-    case ValueType::kInstant: return "instant";
-    case ValueType::kUuid: return "uuid";
-    case ValueType::kNil: break;
-  }
-  return "nil";
-}
+const char* TypeName(ValueType t) { return ValueTypeName(t); }
 
 // What the generators look at: the current datoms and the user schema.
 struct Snapshot {
@@ -51,20 +38,7 @@ struct Snapshot {
   }
 };
 
-Node ValueNode(const Value& v) {
-  switch (v.type()) {
-    case ValueType::kRef: return Node::Long(static_cast<int64_t>(v.ref()));
-    case ValueType::kKeyword: return Node::Keyword(v.str());
-    case ValueType::kString: return Node::String(v.str());
-    case ValueType::kBoolean: return Node::Bool(v.as_bool());
-    case ValueType::kLong: return Node::Long(v.as_long());
-    case ValueType::kDouble: return Node::Double(v.as_double());
-    case ValueType::kInstant: return Node::Inst(v.instant_ms());
-    case ValueType::kUuid: return Node::FromUuid(v.uuid());
-    case ValueType::kNil: break;
-  }
-  return Node::Nil();
-}
+Node ValueNode(const Value& v) { return edn::FromValue(v); }
 
 // Three or four values per type: collisions on purpose. Now and then an
 // extreme one (encodings: varints, zigzag, heap strings, sign bits).
@@ -97,7 +71,33 @@ Node GenScalar(ValueType t) {
       static const Uuid kUuids[] = {{1, 1}, {1, 2}, {0xabcdef, 7}, {~uint64_t{0}, ~uint64_t{0}}};
       return Node::FromUuid(kUuids[Uniform(0, extreme ? 4 : 3)]);
     }
+    // Format version 2's types: numbers that collide numerically but not
+    // as values (1.0M, 1.00M), floats that round, bytes over 0x7f.
+    case ValueType::kBigInt: {
+      Node n;
+      n.kind = edn::Kind::kBigInt;
+      n.s = extreme ? Pick<std::string>({"-100000000000000000000", "9223372036854775808"})
+                    : Pick<std::string>({"1", "2", "-3"});
+      return n;
+    }
+    case ValueType::kBigDec: {
+      Node n;
+      n.kind = edn::Kind::kBigDec;
+      n.s = extreme ? Pick<std::string>({"-0.000000000000000000001", "123456789012345678901.5"})
+                    : Pick<std::string>({"1.0", "1.00", "0.5"});
+      return n;
+    }
+    case ValueType::kFloat:
+      if (extreme) return Node::Double(Pick<double>({3e38, -1e-45, 16777217.0}));
+      return Node::Double(Pick<double>({0.5, 1.1, -2.0}));
+    case ValueType::kBytes:
+      return Node::Tagged("bytes", Node::String(extreme ? "" : Pick<std::string>({"AAE=", "/w==", "AP8A"})));
+    case ValueType::kUri:
+      return Node::Tagged("uri", Node::String(Pick<std::string>({"https://a.example/x", "urn:isbn:1", "a:b"})));
+    case ValueType::kSymbol:
+      return Node::Symbol(Pick<std::string>({"s/a", "s-/a", "sa"}));  // :s/a < :s-/a, sa first
     case ValueType::kRef:
+    case ValueType::kTuple:
     case ValueType::kNil: break;
   }
   return Node::Nil();
@@ -114,6 +114,13 @@ Node GenWrongScalar(ValueType t) {
     case ValueType::kInstant: return Node::Long(1000);
     case ValueType::kUuid: return Node::String("00000000-0000-0001-0000-000000000001");
     case ValueType::kRef: return Pick<Node>({Node::Bool(true), Node::Double(1.0)});
+    case ValueType::kBigInt: return Node::Long(1);  // a long is not a bigint
+    case ValueType::kBigDec: return Node::Double(1.0);
+    case ValueType::kFloat: return Node::String("1.0");
+    case ValueType::kBytes: return Node::String("AAE=");
+    case ValueType::kUri: return Node::String("https://a.example/x");
+    case ValueType::kSymbol: return Kw("s/a");
+    case ValueType::kTuple:
     case ValueType::kNil: break;
   }
   return Node::Nil();
@@ -337,9 +344,10 @@ std::vector<const ModelAttr*> UserAttrs(const Model& m) {
 }
 
 edn::Node GenSchemaTx() {
-  static const std::vector<ValueType> kAll = {ValueType::kRef,    ValueType::kKeyword, ValueType::kString,
-                                              ValueType::kBoolean, ValueType::kLong,    ValueType::kDouble,
-                                              ValueType::kInstant, ValueType::kUuid};
+  static const std::vector<ValueType> kAll = {
+      ValueType::kRef,     ValueType::kKeyword, ValueType::kString, ValueType::kBoolean, ValueType::kLong,
+      ValueType::kDouble,  ValueType::kInstant, ValueType::kUuid,   ValueType::kBigInt,  ValueType::kBigDec,
+      ValueType::kFloat,   ValueType::kBytes,   ValueType::kUri,    ValueType::kSymbol};
   const int n = Uniform(4, 9);
   std::vector<Node> attrs;
   for (int i = 0; i < n; ++i) {

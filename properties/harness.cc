@@ -186,18 +186,7 @@ std::vector<Datom> ReadIndex(const Database& db, Index order, const std::vector<
 // ---- comparisons --------------------------------------------------------------
 
 std::string ShowDatom(const Datom& d) {
-  std::string v;
-  switch (d.v.type()) {
-    case ValueType::kRef: v = std::to_string(d.v.ref()); break;
-    case ValueType::kKeyword: v = ":" + d.v.str(); break;
-    case ValueType::kString: v = edn::Print(edn::Node::String(d.v.str())); break;
-    case ValueType::kBoolean: v = d.v.as_bool() ? "true" : "false"; break;
-    case ValueType::kLong: v = std::to_string(d.v.as_long()); break;
-    case ValueType::kDouble: v = edn::Print(edn::Node::Double(d.v.as_double())); break;
-    case ValueType::kInstant: v = edn::Print(edn::Node::Inst(d.v.instant_ms())); break;
-    case ValueType::kUuid: v = edn::Print(edn::Node::FromUuid(d.v.uuid())); break;
-    case ValueType::kNil: v = "nil"; break;
-  }
+  const std::string v = d.v.type() == ValueType::kRef ? std::to_string(d.v.ref()) : edn::Print(edn::FromValue(d.v));
   return "[" + std::to_string(d.e) + " " + std::to_string(d.a) + " " + v + " t=" + std::to_string(d.t()) + " " +
          (d.added ? "true" : "false") + "]";
 }

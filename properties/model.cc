@@ -25,6 +25,9 @@ ValueType TypeNamed(const std::string& ident) {
       {"db.type/string", ValueType::kString},   {"db.type/boolean", ValueType::kBoolean},
       {"db.type/long", ValueType::kLong},       {"db.type/double", ValueType::kDouble},
       {"db.type/instant", ValueType::kInstant}, {"db.type/uuid", ValueType::kUuid},
+      {"db.type/bigint", ValueType::kBigInt},   {"db.type/bigdec", ValueType::kBigDec},
+      {"db.type/float", ValueType::kFloat},     {"db.type/bytes", ValueType::kBytes},
+      {"db.type/uri", ValueType::kUri},         {"db.type/symbol", ValueType::kSymbol},
   };
   auto it = kTypes.find(ident);
   return it == kTypes.end() ? ValueType::kNil : it->second;

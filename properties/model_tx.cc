@@ -181,6 +181,21 @@ class TxInterpreter {
           if (n.kind != edn::Kind::kUuid) return false;
           *out = Value::FromUuid(n.uuid);
           return true;
+        // The EDN forms of format version 2's types (strata/edn.h ToValue,
+        // shared with the engine: the model checks transaction semantics,
+        // not the spelling of a bigint).
+        case ValueType::kBigInt:
+        case ValueType::kBigDec:
+        case ValueType::kFloat:
+        case ValueType::kBytes:
+        case ValueType::kUri:
+        case ValueType::kSymbol: {
+          Result<Value> v = edn::ToValue(at.type, n);
+          if (!v.ok()) return false;
+          *out = std::move(*v);
+          return true;
+        }
+        case ValueType::kTuple:  // not generated (no tuple attributes in the model)
         case ValueType::kNil: break;
       }
       return false;

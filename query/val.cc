@@ -38,6 +38,12 @@ std::vector<Val> Val::Elements() const {
   return out;
 }
 
+Val Val::FromTupleValue(const Value& x) {
+  std::vector<Val> xs;
+  for (Value& item : x.tuple_items()) xs.push_back(Val(std::move(item)));
+  return Tuple(std::move(xs));
+}
+
 bool operator==(const Val& a, const Val& b) {
   if (a.tuple || b.tuple) {
     if (!a.tuple || !b.tuple || a.coll != b.coll) return false;
@@ -71,6 +77,15 @@ size_t HashVal(const Val& v) {
   return h;
 }
 
+namespace {
+
+Result<Val> ToDatomScalar(ValueType t, const edn::Node& n) {
+  STRATA_ASSIGN_OR_RETURN(Value v, edn::ToValue(t, n));
+  return Val(std::move(v));
+}
+
+}  // namespace
+
 Result<Val> FromEdn(const edn::Node& n) {
   switch (n.kind) {
     case edn::Kind::kNil: return Val();
@@ -81,6 +96,20 @@ Result<Val> FromEdn(const edn::Node& n) {
     case edn::Kind::kKeyword: return Val(Value::Keyword(n.s));
     case edn::Kind::kInst: return Val(Value::Instant(n.i));
     case edn::Kind::kUuid: return Val(Value::FromUuid(n.uuid));
+    case edn::Kind::kBigInt: {
+      Value v;
+      if (Value::ParseBigInt(n.s, &v)) return Val(std::move(v));
+      break;
+    }
+    case edn::Kind::kBigDec: {
+      Value v;
+      if (Value::ParseBigDec(n.s, &v)) return Val(std::move(v));
+      break;
+    }
+    case edn::Kind::kTagged:
+      if (n.s == "uri") return ToDatomScalar(ValueType::kUri, n);
+      if (n.s == "bytes") return ToDatomScalar(ValueType::kBytes, n);
+      break;
     case edn::Kind::kVector:
     case edn::Kind::kList:
     case edn::Kind::kSet:
@@ -95,10 +124,10 @@ Result<Val> FromEdn(const edn::Node& n) {
       if (n.kind == edn::Kind::kMap) return Val::Map(xs);
       return Val::Tuple(std::move(xs));
     }
-    default:
-      return Status::InvalidArgument("a query value cannot be a " + std::string(edn::KindName(n.kind)) + ": " +
-                                     edn::Print(n));
+    default: break;
   }
+  return Status::InvalidArgument("a query value cannot be a " + std::string(edn::KindName(n.kind)) + ": " +
+                                 edn::Print(n));
 }
 
 edn::Node ToEdn(const Val& v) {
@@ -110,18 +139,7 @@ edn::Node ToEdn(const Val& v) {
     if (v.coll == Val::Coll::kMap) return edn::Node::Map(std::move(xs));
     return edn::Node::Vector(std::move(xs));
   }
-  switch (v.v.type()) {
-    case ValueType::kNil: return edn::Node::Nil();
-    case ValueType::kRef: return edn::Node::Long(static_cast<int64_t>(v.v.ref()));
-    case ValueType::kKeyword: return edn::Node::Keyword(v.v.str());
-    case ValueType::kString: return edn::Node::String(v.v.str());
-    case ValueType::kBoolean: return edn::Node::Bool(v.v.as_bool());
-    case ValueType::kLong: return edn::Node::Long(v.v.as_long());
-    case ValueType::kDouble: return edn::Node::Double(v.v.as_double());
-    case ValueType::kInstant: return edn::Node::Inst(v.v.instant_ms());
-    case ValueType::kUuid: return edn::Node::FromUuid(v.v.uuid());
-  }
-  return edn::Node::Nil();
+  return edn::FromValue(v.v);
 }
 
 std::string Show(const Val& v) { return edn::Print(ToEdn(v)); }
@@ -170,8 +188,39 @@ Result<std::optional<Value>> ToDatomValue(const Database& db, const Attribute& a
     if (!e) return V();
     return V(Value::Ref(*e));
   }
+  if (a.type == ValueType::kTuple) {
+    // Each element as a value of its slot's type (strata/attribute.h).
+    if (!v.tuple) return V();
+    const std::vector<Val>& xs = *v.tuple;
+    const size_t want = a.is_composite() ? a.tuple_attrs.size() : a.tuple_types.size();
+    if (xs.size() < 2 || xs.size() > kMaxTupleElements || (want != 0 && xs.size() != want)) return V();
+    std::vector<Value> items;
+    for (size_t i = 0; i < xs.size(); ++i) {
+      if (xs[i].is_nil()) {
+        items.emplace_back();
+        continue;
+      }
+      Attribute elem;
+      if (a.is_composite()) {
+        const Attribute* c = db.attribute(a.tuple_attrs[i]);
+        if (c == nullptr) return V();
+        elem.type = c->type;
+      } else {
+        elem.type = a.tuple_types.empty() ? a.tuple_type : a.tuple_types[i];
+      }
+      STRATA_ASSIGN_OR_RETURN(std::optional<Value> x, ToDatomValue(db, elem, xs[i]));
+      if (!x) return V();
+      items.push_back(std::move(*x));
+    }
+    return V(Value::Tuple(items));
+  }
   if (v.tuple) return V();
   if (v.v.type() == a.type) return V(v.v);
+  if (a.type == ValueType::kFloat && (v.v.type() == ValueType::kDouble || v.v.type() == ValueType::kLong)) {
+    const double d = v.v.type() == ValueType::kLong ? static_cast<double>(v.v.as_long()) : v.v.as_double();
+    // As a transaction stores it (edn::ToValue): the nearest float.
+    return V(Value::Float(static_cast<float>(d)));
+  }
   if (a.type == ValueType::kDouble && v.v.type() == ValueType::kLong) {
     return V(Value::Double(static_cast<double>(v.v.as_long())));
   }

@@ -29,7 +29,16 @@ struct Val {
   Coll coll = Coll::kVector;                      // with tuple: which kind
 
   Val() = default;
-  explicit Val(Value x) : v(x.type() == ValueType::kRef ? Value::Long(static_cast<int64_t>(x.ref())) : std::move(x)) {}
+  // A tuple datom value becomes a tuple of Vals, so it equals the same
+  // tuple built by `tuple` or given as an input.
+  explicit Val(Value x) {
+    if (x.type() == ValueType::kTuple) {
+      *this = FromTupleValue(x);
+      return;
+    }
+    v = x.type() == ValueType::kRef ? Value::Long(static_cast<int64_t>(x.ref())) : std::move(x);
+  }
+  static Val FromTupleValue(const Value& x);
   static Val Long(int64_t i) { return Val(Value::Long(i)); }
   static Val Tuple(std::vector<Val> xs) {
     Val t;

@@ -435,19 +435,6 @@ std::string TempidFor(const std::string& attr, const Value& key) {
   return s;
 }
 
-edn::Node ValueToTxNode(const Value& v) {
-  switch (v.type()) {
-    case ValueType::kRef: return edn::Node::Long(static_cast<int64_t>(v.ref()));
-    case ValueType::kKeyword: return edn::Node::Keyword(v.str());
-    case ValueType::kString: return edn::Node::String(v.str());
-    case ValueType::kBoolean: return edn::Node::Bool(v.as_bool());
-    case ValueType::kLong: return edn::Node::Long(v.as_long());
-    case ValueType::kDouble: return edn::Node::Double(v.as_double());
-    case ValueType::kInstant: return edn::Node::Inst(v.instant_ms());
-    case ValueType::kUuid: return edn::Node::FromUuid(v.uuid());
-    case ValueType::kNil: break;
-  }
-  return edn::Node::Nil();
-}
+edn::Node ValueToTxNode(const Value& v) { return edn::FromValue(v); }
 
 }  // namespace strata::workloads

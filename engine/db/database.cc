@@ -273,20 +273,7 @@ Result<std::vector<Value>> Database::ResolveComponents(Index index, const std::v
   return out;
 }
 
-edn::Node Database::ValueToEdn(const Value& v) const {
-  switch (v.type()) {
-    case ValueType::kNil: return edn::Node::Nil();
-    case ValueType::kRef: return edn::Node::Long(static_cast<int64_t>(v.ref()));
-    case ValueType::kKeyword: return edn::Node::Keyword(v.str());
-    case ValueType::kString: return edn::Node::String(v.str());
-    case ValueType::kBoolean: return edn::Node::Bool(v.as_bool());
-    case ValueType::kLong: return edn::Node::Long(v.as_long());
-    case ValueType::kDouble: return edn::Node::Double(v.as_double());
-    case ValueType::kInstant: return edn::Node::Inst(v.instant_ms());
-    case ValueType::kUuid: return edn::Node::FromUuid(v.uuid());
-  }
-  return edn::Node::Nil();
-}
+edn::Node Database::ValueToEdn(const Value& v) const { return edn::FromValue(v); }
 
 edn::Node Database::DatomToEdn(const Datom& d) const {
   const std::string* a = ident(d.a);

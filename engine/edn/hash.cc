@@ -40,7 +40,9 @@ size_t HashNode(const Node& n) {
     case Kind::kDouble: h += n.d == 0 ? 0 : std::bit_cast<uint64_t>(n.d); break;
     case Kind::kString:
     case Kind::kKeyword:
-    case Kind::kSymbol: h += std::hash<std::string_view>()(n.s); break;
+    case Kind::kSymbol:
+    case Kind::kBigInt:
+    case Kind::kBigDec: h += std::hash<std::string_view>()(n.s); break;
     case Kind::kUuid: h += Mix(n.uuid.hi) ^ n.uuid.lo; break;
     case Kind::kTagged: h += std::hash<std::string_view>()(n.s); [[fallthrough]];
     case Kind::kVector:
@@ -143,7 +145,9 @@ bool Node::operator==(const Node& o) const {
     case Kind::kDouble: return DoubleEq(d, o.d);
     case Kind::kString:
     case Kind::kKeyword:
-    case Kind::kSymbol: return s == o.s;
+    case Kind::kSymbol:
+    case Kind::kBigInt:
+    case Kind::kBigDec: return s == o.s;
     case Kind::kUuid: return uuid == o.uuid;
     case Kind::kTagged:
       if (s != o.s) return false;

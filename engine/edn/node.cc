@@ -23,6 +23,8 @@ const char* KindName(Kind k) {
     case Kind::kMap: return "map";
     case Kind::kSet: return "set";
     case Kind::kTagged: return "tagged";
+    case Kind::kBigInt: return "bigint";
+    case Kind::kBigDec: return "bigdec";
   }
   return "unknown";
 }

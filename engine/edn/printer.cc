@@ -78,6 +78,8 @@ void PrintTo(const Node& n, std::string* out) {
       out->append(n.s);
       return;
     case Kind::kSymbol: out->append(n.s); return;
+    case Kind::kBigInt: out->append(n.s).push_back('N'); return;
+    case Kind::kBigDec: out->append(n.s).push_back('M'); return;
     case Kind::kUuid: out->append("#uuid \"").append(n.uuid.ToString()).push_back('"'); return;
     case Kind::kInst: {
       std::string text = FormatInstant(n.i);

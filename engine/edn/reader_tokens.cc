@@ -84,13 +84,29 @@ bool ReaderImpl::ReadNumber(std::string_view tok, Node* out) {
     if (i == exp_digits) return Fail(out->line, out->col, "invalid number " + Shown(tok));
   }
   size_t end = i;
+  bool big = false;  // 123N is a bigint, 1.5M (and 1M) a bigdec, as Clojure reads them
   if (i < n && tok[i] == 'M') {
     is_float = true;
+    big = true;
     ++i;
   } else if (i < n && tok[i] == 'N' && !is_float) {
+    big = true;
     ++i;
   }
   if (i != n) return Fail(out->line, out->col, "invalid number " + Shown(tok));
+  if (big) {
+    if (!is_float && int_end - digits > 1 && tok[digits] == '0') {
+      return Fail(out->line, out->col, "invalid number " + Shown(tok) + " (leading zero)");
+    }
+    Value v;
+    const std::string_view text = tok.substr(0, end);
+    if (!(is_float ? Value::ParseBigDec(text, &v) : Value::ParseBigInt(text, &v))) {
+      return Fail(out->line, out->col, "invalid number " + Shown(tok));
+    }
+    out->kind = is_float ? Kind::kBigDec : Kind::kBigInt;
+    out->s = v.str();
+    return true;
+  }
   // from_chars rejects a leading '+'; keep the '-'.
   const char* first = tok.data() + (tok[0] == '+' ? 1 : 0);
   const char* last = tok.data() + end;

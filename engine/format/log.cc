@@ -34,7 +34,11 @@ namespace strata {
 namespace {
 
 constexpr char kMagic[8] = {'S', 'T', 'R', 'A', 'T', 'L', 'O', 'G'};
-constexpr uint32_t kVersion = 1;
+// 2: values may carry the tags 9-15 (bigint ... tuple). New logs are
+// written as version 2; a version 1 log (a subset) is read, and appended to
+// as it is (docs/formats.md, "Versions").
+constexpr uint32_t kVersion = 2;
+constexpr uint32_t kOldestVersion = 1;
 constexpr uint64_t kHeaderSize = 16;
 constexpr uint64_t kRecordHeaderSize = 16;  // u32 length + u32 length check + u64 checksum
 constexpr uint32_t kMaxRecordBytes = uint32_t{1} << 30;  // read; writes stop at kMaxLogPayloadBytes
@@ -220,8 +224,9 @@ Result<LogReadResult> ReadLogRecords(Env* env, const std::string& path, Recovery
     const size_t n = static_cast<size_t>(std::min<uint64_t>(kHeaderSize, res.file_bytes));
     std::string_view head;
     STRATA_RETURN_IF_ERROR(reader.Get(0, n, &head));
+    const uint32_t version = n == kHeaderSize ? coding::DecodeFixed32(head.data() + 8) : 0;
     bool header_ok = n == kHeaderSize && head.substr(0, sizeof kMagic) == want.substr(0, sizeof kMagic) &&
-                     coding::DecodeFixed32(head.data() + 8) == kVersion;
+                     version >= kOldestVersion && version <= kVersion;
     if (!header_ok) {
       // A crash while the file was being created: the header only partly
       // landed, or the size grew before any data did.
@@ -235,8 +240,9 @@ Result<LogReadResult> ReadLogRecords(Env* env, const std::string& path, Recovery
       if (n < kHeaderSize || head.substr(0, sizeof kMagic) != want.substr(0, sizeof kMagic)) {
         return Status::Corruption(where + ": bad header magic (not a strata log)");
       }
-      return Status::Corruption(where + ": unsupported log version " +
-                                std::to_string(coding::DecodeFixed32(head.data() + 8)));
+      return Status::Corruption(where + ": unsupported log version " + std::to_string(version) +
+                                " (this strata reads versions " + std::to_string(kOldestVersion) + " to " +
+                                std::to_string(kVersion) + ")");
     }
   }
   res.valid_bytes = kHeaderSize;

@@ -114,7 +114,7 @@ TEST_F(LogTest, HeaderLayout) {
   const std::string c = Contents();
   ASSERT_GE(c.size(), kHeader + 16);
   EXPECT_EQ(c.substr(0, 8), "STRATLOG");
-  EXPECT_EQ(coding::DecodeFixed32(c.data() + 8), 1u);
+  EXPECT_EQ(coding::DecodeFixed32(c.data() + 8), 2u);  // version 2: value tags 9-15
   EXPECT_EQ(coding::DecodeFixed32(c.data() + 12), 0u);
   // First record: length, length check, checksum over length bytes +
   // payload, payload.
@@ -237,12 +237,19 @@ TEST_F(LogTest, BadMagicOrVersionIsCorruption) {
 
   c = Contents();
   c[2] = 'R';
-  c[8] = 2;  // version 2
+  c[8] = 3;  // version 3
   SetContents(c);
   out = ReadAll(env_.get(), kLog);
   ASSERT_TRUE(out.status.IsCorruption()) << out.status.ToString();
   EXPECT_PRED2(HasSubstr, out.status.message(), kLog);
-  EXPECT_PRED2(HasSubstr, out.status.message(), "version 2");
+  EXPECT_PRED2(HasSubstr, out.status.message(), "unsupported log version 3 (this strata reads versions 1 to 2)");
+
+  // A version 1 log holds a subset of version 2's values: read as it is.
+  c[8] = 1;
+  SetContents(c);
+  out = ReadAll(env_.get(), kLog);
+  EXPECT_TRUE(out.status.ok()) << out.status.ToString();
+  EXPECT_EQ(out.records.size(), 2u);
 
   SetContents("not a log at all");
   EXPECT_TRUE(ReadAll(env_.get(), kLog).status.IsCorruption());

@@ -23,7 +23,9 @@ namespace strata {
 namespace {
 
 constexpr char kMagic[8] = {'S', 'T', 'R', 'A', 'T', 'S', 'E', 'G'};
-constexpr uint8_t kFormatVersion = 1;
+// 2: value tags 9-15 and keywords ordered by namespace, then name (1 ordered
+// them as whole strings, so its sorted runs are not this version's).
+constexpr uint8_t kFormatVersion = 2;
 constexpr uint8_t kKindLeaf = 1;
 constexpr uint8_t kKindDirectory = 2;
 constexpr uint8_t kFlagZstd = 1;
@@ -200,7 +202,10 @@ Status Open(std::string_view bytes, const std::string& name, uint8_t want_kind, 
   if (std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) return Bad(name, "bad magic");
   const auto version = static_cast<uint8_t>(bytes[8]);
   // Version before checksum: another version might checksum differently.
-  if (version != kFormatVersion) return Bad(name, "unsupported format version " + std::to_string(version));
+  if (version != kFormatVersion) {
+    return Bad(name, "unsupported format version " + std::to_string(version) + " (this strata reads version " +
+                         std::to_string(kFormatVersion) + ")");
+  }
   const std::string_view covered = bytes.substr(0, bytes.size() - kTrailerSize);
   const uint64_t want = coding::DecodeFixed64(bytes.data() + covered.size());
   const uint64_t got = coding::Checksum(covered);

@@ -6,7 +6,7 @@
 // Both are immutable once written and named by a 64-bit id.
 //
 // Format (docs/formats.md), little-endian:
-//   header  "STRATSEG" | u8 format version (1) | u8 kind (1 leaf, 2 directory)
+//   header  "STRATSEG" | u8 format version (2) | u8 kind (1 leaf, 2 directory)
 //           | u8 order (Index) | u8 flags (bit0: body is zstd-compressed)
 //           | u32 count (datoms or refs) | u32 raw_body_length (before
 //           compression; <= kMaxSegmentBodyBytes)

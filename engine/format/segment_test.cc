@@ -20,7 +20,9 @@ namespace {
 constexpr Index kOrders[] = {Index::kEavt, Index::kAevt, Index::kAvet, Index::kVaet};
 constexpr ValueType kTypes[] = {ValueType::kRef,  ValueType::kKeyword, ValueType::kString,
                                 ValueType::kBoolean, ValueType::kLong, ValueType::kDouble,
-                                ValueType::kInstant, ValueType::kUuid};
+                                ValueType::kInstant, ValueType::kUuid,   ValueType::kBigInt, ValueType::kBigDec,
+                                ValueType::kFloat,   ValueType::kBytes,  ValueType::kUri,    ValueType::kSymbol,
+                                ValueType::kTuple};
 constexpr size_t kHeader = 20, kTrailer = 8;
 
 std::string RandomString(std::mt19937_64& rng, size_t max_len) {
@@ -50,6 +52,32 @@ Value RandomValue(std::mt19937_64& rng, ValueType t) {
     }
     case ValueType::kInstant: return Value::Instant(1700000000000 + static_cast<int64_t>(rng() % 100000));
     case ValueType::kUuid: return Value::FromUuid(Uuid{rng(), rng()});
+    case ValueType::kBigInt:
+    case ValueType::kBigDec: {
+      // Sign, up to 30 digits, for a bigdec a point somewhere.
+      std::string text = rng() % 2 ? "-" : "";
+      const size_t n = 1 + rng() % 30;
+      for (size_t i = 0; i < n; ++i) text.push_back(static_cast<char>('0' + rng() % 10));
+      Value v;
+      if (t == ValueType::kBigInt) {
+        if (!Value::ParseBigInt(text, &v)) return Value::Long(0);
+      } else {
+        text.insert(text.size() - rng() % n, ".");
+        if (text.back() == '.') text.push_back('0');
+        if (!Value::ParseBigDec(text, &v)) return Value::Long(0);
+      }
+      return v;
+    }
+    case ValueType::kFloat: return Value::Float(std::bit_cast<float>(static_cast<uint32_t>(rng())));
+    case ValueType::kBytes: return Value::Bytes(RandomString(rng, 40));
+    case ValueType::kUri: return Value::Uri("https://example.com/" + std::to_string(rng() % 100));
+    case ValueType::kSymbol: return Value::Symbol("ns" + std::to_string(rng() % 5) + "/s" + std::to_string(rng() % 20));
+    case ValueType::kTuple: {
+      std::vector<Value> items(2 + rng() % 3);
+      for (Value& x : items)
+        if (rng() % 4) x = RandomValue(rng, kTypes[rng() % 9]);  // scalar types only, or nil
+      return Value::Tuple(items);
+    }
     case ValueType::kNil: break;
   }
   return Value::Long(0);
@@ -98,7 +126,7 @@ size_t NaiveSize(const std::vector<Datom>& ds) {
 std::string HandBuilt(uint8_t kind, Index order, uint32_t count, std::string_view body, uint8_t flags = 0,
                       uint32_t raw_length = UINT32_MAX) {
   std::string out = "STRATSEG";
-  out.push_back(1);
+  out.push_back(2);  // format version 2
   out.push_back(static_cast<char>(kind));
   out.push_back(static_cast<char>(order));
   out.push_back(static_cast<char>(flags));
@@ -362,6 +390,13 @@ TEST(SegmentTest, MalformedBodiesNameTheOffset) {
       {HandBuilt(1, static_cast<Index>(4), 1, one), "unknown order 4"},
       {HandBuilt(3, Index::kEavt, 1, one), "unknown kind 3"},
       {HandBuilt(1, Index::kEavt, 1, one, 2), "unknown flags"},
+      // Version 1 sorted keywords as whole strings (docs/formats.md, Versions).
+      {[&] {
+         std::string v1 = HandBuilt(1, Index::kEavt, 1, one);
+         v1[8] = 1;
+         return v1;
+       }(),
+       "unsupported format version 1 (this strata reads version 2)"},
   };
   for (const Case& c : cases) {
     Status s = decode(c.seg);

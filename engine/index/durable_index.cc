@@ -99,7 +99,15 @@ Status DecodeRootHeader(std::string_view bytes, IndexRoot* root, std::string_vie
   std::string_view in = body.substr(9);
   uint32_t version;
   if (!coding::GetFixed32(&in, &version)) return corrupt("truncated");
-  if (version != kRootVersion) return corrupt("unsupported version " + std::to_string(version));
+  if (version == 1) {
+    return corrupt("version 1 is older than this strata's version " + std::to_string(kRootVersion) +
+                   ": its segments order keywords as whole strings, this version by namespace, then name; "
+                   "`strata repair` moves the old index aside and rebuilds it from the log");
+  }
+  if (version != kRootVersion) {
+    return corrupt("unsupported version " + std::to_string(version) + " (this strata reads version " +
+                   std::to_string(kRootVersion) + ")");
+  }
   std::string_view strategy;
   if (!coding::GetLengthPrefixed(&in, &strategy) || !coding::GetVarint64(&in, &root->basis_t) ||
       !coding::GetVarint64(&in, &root->generation) || !coding::GetVarint64(&in, &root->next_segment) ||

@@ -34,7 +34,11 @@
 
 namespace strata {
 
-constexpr uint32_t kRootVersion = 1;
+// 2: segments of format version 2 (keywords ordered by namespace, then
+// name; new value types). A version 1 root is refused on open with a
+// message naming both versions: its segments sort keywords as whole strings
+// (docs/formats.md, "Versions").
+constexpr uint32_t kRootVersion = 2;
 constexpr size_t kMaxDirectoryRefs = 1024;
 
 struct Level {

@@ -180,6 +180,7 @@ Result<std::shared_ptr<const Schema>> LoadSchema(const DbState& s) {
   }
   for (EntityId a = sys::kValueType; a <= sys::kNoHistory; ++a) ApplySchemaDatoms(schema.get(), read(a, false));
   ApplySchemaDatoms(schema.get(), read(sys::kAttrPreds, false));
+  for (EntityId a = sys::kTupleType; a <= sys::kTupleAttrs; ++a) ApplySchemaDatoms(schema.get(), read(a, false));
   if (!failed.ok()) return failed.WithContext("loading the schema");
   return std::shared_ptr<const Schema>(std::move(schema));
 }

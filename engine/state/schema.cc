@@ -75,7 +75,10 @@ void Schema::SetIdent(EntityId e, const std::string& name) {
   if (a != attrs_.end()) a->second.ident = name;
 }
 
-bool IsSchemaAttr(EntityId a) { return (a >= sys::kIdent && a <= sys::kNoHistory) || a == sys::kAttrPreds; }
+bool IsSchemaAttr(EntityId a) {
+  return (a >= sys::kIdent && a <= sys::kNoHistory) || (a >= sys::kTupleType && a <= sys::kTupleAttrs) ||
+         a == sys::kAttrPreds;
+}
 
 bool IsSystemEntity(EntityId e) { return (PartitionOf(e) == kPartDb && e < kFirstUserT) || e == TxId(0); }
 
@@ -86,8 +89,18 @@ bool IsReservedIdent(const std::string& ident) {
   return ns == "db" || ns.starts_with("db.");
 }
 
+namespace {
+// A tuple definition naming no type keeps kUnknownType, which the
+// transactor refuses by name (tx/tuples.cc).
+ValueType TypeOrUnknown(const Schema& schema, const std::string& ident) {
+  const ValueType t = TypeByIdent(schema, ident);
+  return t == ValueType::kNil ? kUnknownType : t;
+}
+}  // namespace
+
 std::vector<EntityId> ApplySchemaDatoms(Schema* schema, const std::vector<Datom>& datoms) {
   std::vector<EntityId> changed;
+  std::vector<const Datom*> tuple_defs;  // applied last: they name types and attributes by ident
   for (int pass = 0; pass < 2; ++pass) {
     const bool want_added = pass == 1;
     for (const Datom& d : datoms) {
@@ -124,8 +137,40 @@ std::vector<EntityId> ApplySchemaDatoms(Schema* schema, const std::vector<Datom>
         case sys::kIndex: at.indexed = d.added && d.v.as_bool(); break;
         case sys::kIsComponent: at.component = d.added && d.v.as_bool(); break;
         case sys::kNoHistory: at.no_history = d.added && d.v.as_bool(); break;
+        case sys::kTupleType:
+        case sys::kTupleTypes:
+        case sys::kTupleAttrs: tuple_defs.push_back(&d); break;
       }
       if (changed.empty() || changed.back() != d.e) changed.push_back(d.e);
+    }
+  }
+  // Tuple definitions name types and attributes by ident (possibly ones this
+  // transaction defines); one that names nothing becomes kUnknownType / 0,
+  // which the transactor refuses (tx/tuples.cc). Retractions first, as above.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const Datom* d : tuple_defs) {
+      if (d->added != (pass == 1)) continue;
+      Attribute& at = schema->Slot(d->e);
+      switch (d->a) {
+        case sys::kTupleType:
+          at.tuple_type = d->added ? TypeOrUnknown(*schema, d->v.str()) : ValueType::kNil;
+          break;
+        case sys::kTupleTypes:
+          at.tuple_types.clear();
+          if (d->added)
+            for (const Value& x : d->v.tuple_items()) at.tuple_types.push_back(TypeOrUnknown(*schema, x.str()));
+          break;
+        case sys::kTupleAttrs:
+          at.tuple_attrs.clear();
+          if (d->added) {
+            for (const Value& x : d->v.tuple_items()) {
+              EntityId id = 0;
+              if (!schema->Entid(x.str(), &id)) id = 0;
+              at.tuple_attrs.push_back(id);
+            }
+          }
+          break;
+      }
     }
   }
   std::sort(changed.begin(), changed.end());
@@ -133,12 +178,25 @@ std::vector<EntityId> ApplySchemaDatoms(Schema* schema, const std::vector<Datom>
   return changed;
 }
 
+ValueType TypeByIdent(const Schema& schema, const std::string& ident) {
+  EntityId e;
+  return schema.Entid(ident, &e) ? TypeFromEntity(e) : ValueType::kNil;
+}
+
 ValueType TypeFromEntity(EntityId e) {
   if (e >= sys::kTypeRef && e <= sys::kTypeRef + 7) return static_cast<ValueType>(e - sys::kTypeRef + 1);
+  constexpr auto kFirst = static_cast<EntityId>(ValueType::kBigInt), kLast = static_cast<EntityId>(ValueType::kTuple);
+  if (e >= sys::kTypeBigInt && e <= sys::kTypeBigInt + (kLast - kFirst)) {
+    return static_cast<ValueType>(e - sys::kTypeBigInt + kFirst);
+  }
   return ValueType::kNil;
 }
 
-EntityId EntityForType(ValueType t) { return sys::kTypeRef + static_cast<EntityId>(t) - 1; }
+EntityId EntityForType(ValueType t) {
+  const auto n = static_cast<EntityId>(t);
+  if (n >= static_cast<EntityId>(ValueType::kBigInt)) return sys::kTypeBigInt + n - static_cast<EntityId>(ValueType::kBigInt);
+  return sys::kTypeRef + n - 1;
+}
 
 std::vector<Datom> BootstrapDatoms() {
   const EntityId tx = TxId(0);
@@ -172,6 +230,9 @@ std::vector<Datom> BootstrapDatoms() {
       {sys::kExciseAttrs, "db.excise/attrs", ValueType::kRef, true, Unique::kNone, false},
       {sys::kExciseBefore, "db.excise/before", ValueType::kInstant, false, Unique::kNone, false},
       {sys::kExciseBeforeT, "db.excise/beforeT", ValueType::kLong, false, Unique::kNone, false},
+      {sys::kTupleType, "db/tupleType", ValueType::kKeyword, false, Unique::kNone, false},
+      {sys::kTupleTypes, "db/tupleTypes", ValueType::kTuple, false, Unique::kNone, false},
+      {sys::kTupleAttrs, "db/tupleAttrs", ValueType::kTuple, false, Unique::kNone, false},
   };
   for (const Def& d : defs) {
     ident(d.id, d.ident);
@@ -181,10 +242,16 @@ std::vector<Datom> BootstrapDatoms() {
       add(d.id, sys::kUnique, Value::Ref(d.unique == Unique::kValue ? sys::kUniqueValue : sys::kUniqueIdentity));
     if (d.indexed) add(d.id, sys::kIndex, Value::Boolean(true));
     add(sys::kDbPart, sys::kInstallAttribute, Value::Ref(d.id));
+    // :db/tupleTypes and :db/tupleAttrs are tuples of idents (keywords).
+    if (d.type == ValueType::kTuple) add(d.id, sys::kTupleType, Value::Keyword("db.type/keyword"));
   }
   const char* types[] = {"db.type/ref", "db.type/keyword", "db.type/string", "db.type/boolean",
                          "db.type/long", "db.type/double", "db.type/instant", "db.type/uuid"};
   for (int i = 0; i < 8; ++i) ident(sys::kTypeRef + i, types[i]);
+  // Format version 2 (strata/value.h): Datomic's other value types.
+  const char* more_types[] = {"db.type/bigint", "db.type/bigdec", "db.type/float", "db.type/bytes",
+                              "db.type/uri",    "db.type/symbol", "db.type/tuple"};
+  for (int i = 0; i < 7; ++i) ident(sys::kTypeBigInt + i, more_types[i]);
   ident(sys::kDbPart, "db.part/db");
   ident(sys::kTxPart, "db.part/tx");
   ident(sys::kUserPart, "db.part/user");

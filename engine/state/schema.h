@@ -50,6 +50,10 @@ constexpr EntityId kUniqueValue = 42;
 constexpr EntityId kUniqueIdentity = 43;
 constexpr EntityId kTxPart = 44;    // :db.part/tx
 constexpr EntityId kUserPart = 45;  // :db.part/user
+constexpr EntityId kTypeBigInt = 50;  // 50 + (ValueType - 9) for bigint ... tuple
+constexpr EntityId kTupleType = 60;   // :db/tupleType, a homogeneous tuple's element type
+constexpr EntityId kTupleTypes = 61;  // :db/tupleTypes, a heterogeneous tuple's types (cardinality many, see Attribute)
+constexpr EntityId kTupleAttrs = 62;  // :db/tupleAttrs, a composite tuple's attributes
 // Attribute predicates and entity specs (tx/predicates.h). Their
 // predicate names are strings until strata has :db.type/symbol.
 constexpr EntityId kAttrPreds = 80;    // :db.attr/preds, string, many
@@ -132,6 +136,10 @@ class Schema {
 std::vector<EntityId> ApplySchemaDatoms(Schema* schema, const std::vector<Datom>& datoms);
 // True when `a` is one of the attributes that define schema.
 bool IsSchemaAttr(EntityId a);
+// What a tuple definition holds for an ident that names no value type.
+constexpr auto kUnknownType = static_cast<ValueType>(255);
+// The value type a :db.type/* ident names, or kNil.
+ValueType TypeByIdent(const Schema& schema, const std::string& ident);
 // True for the entities of the bootstrap transaction (t = 0): the system
 // attributes, value types, cardinalities, uniqueness kinds, partitions and
 // the bootstrap transaction itself. Their meaning is fixed (tx/schema_guard.h).

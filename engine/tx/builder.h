@@ -40,6 +40,14 @@ Result<const Attribute*> ResolveAttr(const DbState& s, const edn::Node& n);
 // "[e :ns/a v]" for error messages.
 std::string ShowDatom(const DbState& s, EntityId e, const Attribute& at, const Value& v);
 
+// The checks of a tuple attribute's definition (tuples.cc): `now` in the
+// schema after the transaction, `was` before it (null when new).
+Status CheckTupleSchema(const Schema& schema, const Attribute& now, const Attribute* was);
+
+// A vector given to a tuple attribute in a map is one tuple, unless the
+// attribute is cardinality many and the vector holds vectors (tuples.cc).
+bool IsTupleValue(const Attribute& at, const edn::Node& v);
+
 // An entity position: a resolved id, or a tempid key.
 struct EntRef {
   bool temp = false;
@@ -115,6 +123,9 @@ class Builder {
   Status RetractEntity(EntityId e, const Op& op, Changes* ch);
   Status CheckCas(const Op& op, EntityId e);
   Status CheckWholeTx(const Changes& ch);
+  // Composite tuples (tuples.cc): each touched entity's value after the
+  // transaction, added to *ch.
+  Status AddCompositeTuples(Changes* ch);
   Status EmitDatoms(const Changes& ch, EntityId tx, int64_t now_ms, std::vector<Datom>* datoms);
   Status CheckUnique(const EavKey& k, const Pending& p, const Changes& ch,
                      std::map<std::pair<EntityId, Value>, EntityId>* unique_in_tx);

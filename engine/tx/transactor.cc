@@ -135,6 +135,24 @@ Result<Value> CoerceValue(const DbState& s, const Attribute& attr, const edn::No
     case ValueType::kUuid:
       if (v.kind != edn::Kind::kUuid) return wrong();
       return Value::FromUuid(v.uuid);
+    case ValueType::kBigInt:
+    case ValueType::kBigDec:
+    case ValueType::kFloat:
+    case ValueType::kBytes:
+    case ValueType::kUri:
+    case ValueType::kSymbol: {
+      Result<Value> r = edn::ToValue(attr.type, v);
+      if (!r.ok()) {
+        return Status::InvalidArgument("value of the wrong type for " + Kw(attr) + " (expects " +
+                                       ValueTypeName(attr.type) + "): " + r.status().message());
+      }
+      if (r->str().size() > kMaxValueBytes) return too_long();
+      if (attr.type == ValueType::kUri || attr.type == ValueType::kSymbol) {
+        STRATA_RETURN_IF_ERROR(CheckUtf8(attr, v.kind == edn::Kind::kTagged ? v.items[0] : v));
+      }
+      return std::move(*r);
+    }
+    case ValueType::kTuple: return CoerceTuple(s, attr, v);
     case ValueType::kNil: break;
   }
   return wrong();

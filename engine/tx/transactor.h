@@ -42,6 +42,8 @@ Result<PreparedTx> PrepareTx(const Database& db_before, const edn::Node& tx_data
 Result<EntityId> ResolveEntityId(const DbState& s, const edn::Node& eid);
 // EDN to a value of the attribute's type (refs through ResolveEntityId).
 Result<Value> CoerceValue(const DbState& s, const Attribute& attr, const edn::Node& v);
+// A vector to a tuple of the attribute's element types (tuples.cc).
+Result<Value> CoerceTuple(const DbState& s, const Attribute& attr, const edn::Node& v);
 
 int64_t NowMillis();
 

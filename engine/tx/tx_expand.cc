@@ -155,7 +155,8 @@ Result<EntRef> Builder::ExpandMap(const edn::Node& m) {
     const Attribute* at = s_.schema->AttrByIdent(k.s);
     if (!at) return Status::InvalidArgument("unknown attribute " + Show(k) + " in " + Show(m));
     const bool coll = v.kind == edn::Kind::kSet || v.kind == edn::Kind::kList ||
-                      (v.kind == edn::Kind::kVector && !(at->is_ref() && IsLookupRefShape(s_, v)));
+                      (v.kind == edn::Kind::kVector && !(at->is_ref() && IsLookupRefShape(s_, v)) &&
+                       !IsTupleValue(*at, v));
     if (coll) {
       if (!at->many)
         return Status::InvalidArgument("a collection for cardinality-one attribute " + Kw(*at) + ": " + Show(v));

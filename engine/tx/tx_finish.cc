@@ -13,18 +13,7 @@
 namespace strata::tx_internal {
 
 std::string ShowDatom(const DbState& s, EntityId e, const Attribute& at, const Value& v) {
-  std::string vs;
-  switch (v.type()) {
-    case ValueType::kString: vs = edn::Print(edn::Node::String(v.str())); break;
-    case ValueType::kKeyword: vs = ":" + v.str(); break;
-    case ValueType::kRef: vs = std::to_string(v.ref()); break;
-    case ValueType::kLong: vs = std::to_string(v.as_long()); break;
-    case ValueType::kBoolean: vs = v.as_bool() ? "true" : "false"; break;
-    case ValueType::kDouble: vs = edn::Print(edn::Node::Double(v.as_double())); break;
-    case ValueType::kInstant: vs = edn::Print(edn::Node::Inst(v.instant_ms())); break;
-    case ValueType::kUuid: vs = edn::Print(edn::Node::FromUuid(v.uuid())); break;
-    case ValueType::kNil: vs = "nil"; break;
-  }
+  const std::string vs = edn::Print(edn::FromValue(v));
   return "[" + std::to_string(e) + " :" + at.ident + " " + vs + "]";
 }
 
@@ -34,6 +23,7 @@ Result<PreparedTx> Builder::Finish(int64_t now_ms) {
   STRATA_RETURN_IF_ERROR(ResolveTempids(t));
   Changes ch;
   STRATA_RETURN_IF_ERROR(CollectOps(&ch));
+  STRATA_RETURN_IF_ERROR(AddCompositeTuples(&ch));
   // Rules that need the whole transaction: all operations see db-before.
   STRATA_RETURN_IF_ERROR(CheckWholeTx(ch));
   PreparedTx out;
@@ -234,6 +224,7 @@ Result<std::shared_ptr<const Schema>> Builder::SchemaAfter(const std::vector<Dat
     auto it = next->attributes().find(id);
     if (it == next->attributes().end()) continue;
     STRATA_RETURN_IF_ERROR(CheckAlteration(id, it->second, s_.schema->Attr(id)));
+    STRATA_RETURN_IF_ERROR(CheckTupleSchema(*next, it->second, s_.schema->Attr(id)));
   }
   return std::shared_ptr<const Schema>(std::move(next));
 }

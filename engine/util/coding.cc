@@ -10,6 +10,7 @@
 #include <xxhash.h>
 
 #include <bit>
+#include <vector>
 
 namespace strata::coding {
 
@@ -76,14 +77,39 @@ void PutValue(std::string* dst, const Value& v) {
       break;
     case ValueType::kString:
     case ValueType::kKeyword:
+    case ValueType::kBigInt:
+    case ValueType::kBigDec:
+    case ValueType::kBytes:
+    case ValueType::kUri:
+    case ValueType::kSymbol:
+    case ValueType::kTuple:
       PutLengthPrefixed(dst, v.str());
       break;
     case ValueType::kUuid:
       PutFixed64(dst, v.uuid().hi);
       PutFixed64(dst, v.uuid().lo);
       break;
+    case ValueType::kFloat:
+      PutFixed32(dst, std::bit_cast<uint32_t>(v.as_float()));
+      break;
   }
 }
+
+namespace {
+
+// A tuple's payload: at most kMaxTupleElements values, none a tuple.
+bool GetTuple(std::string_view payload, Value* v) {
+  std::vector<Value> items;
+  while (!payload.empty()) {
+    Value x;
+    if (items.size() == kMaxTupleElements || !GetValue(&payload, &x) || x.type() == ValueType::kTuple) return false;
+    items.push_back(std::move(x));
+  }
+  *v = Value::Tuple(items);
+  return true;
+}
+
+}  // namespace
 
 uint32_t DecodeFixed32(const char* p) {
   const auto* u = reinterpret_cast<const unsigned char*>(p);
@@ -198,6 +224,40 @@ bool GetValue(std::string_view* in, Value* v) {
       *v = Value::FromUuid(u);
       break;
     }
+    case ValueType::kFloat: {
+      uint32_t bits;
+      if (!GetFixed32(&p, &bits)) return false;
+      *v = Value::Float(std::bit_cast<float>(bits));
+      break;
+    }
+    case ValueType::kBigInt:
+    case ValueType::kBigDec: {
+      // Only the canonical text is ever written: another spelling of the
+      // same number would compare equal yet differ in bytes.
+      std::string_view s;
+      Value x;
+      if (!GetLengthPrefixed(&p, &s)) return false;
+      const bool ok = tag == static_cast<uint8_t>(ValueType::kBigInt) ? Value::ParseBigInt(s, &x) : Value::ParseBigDec(s, &x);
+      if (!ok || x.str() != s) return false;
+      *v = std::move(x);
+      break;
+    }
+    case ValueType::kBytes:
+    case ValueType::kUri:
+    case ValueType::kSymbol: {
+      std::string_view s;
+      if (!GetLengthPrefixed(&p, &s)) return false;
+      std::string text(s);
+      *v = tag == static_cast<uint8_t>(ValueType::kBytes) ? Value::Bytes(std::move(text))
+           : tag == static_cast<uint8_t>(ValueType::kUri) ? Value::Uri(std::move(text))
+                                                          : Value::Symbol(std::move(text));
+      break;
+    }
+    case ValueType::kTuple: {
+      std::string_view s;
+      if (!GetLengthPrefixed(&p, &s) || !GetTuple(s, v)) return false;
+      break;
+    }
     default:
       return false;  // unknown tag
   }
@@ -235,6 +295,26 @@ bool SkipValue(std::string_view* in) {
     case ValueType::kUuid:
       if (!GetFixed64(&p, &u) || !GetFixed64(&p, &u)) return false;
       break;
+    case ValueType::kFloat: {
+      uint32_t bits;
+      if (!GetFixed32(&p, &bits)) return false;
+      break;
+    }
+    case ValueType::kBytes:
+    case ValueType::kUri:
+    case ValueType::kSymbol:
+      if (!GetLengthPrefixed(&p, &s)) return false;
+      break;
+    case ValueType::kBigInt:
+    case ValueType::kBigDec:
+    case ValueType::kTuple: {
+      // Their payload has rules of its own: checked as GetValue does.
+      Value v;
+      std::string_view q = *in;
+      if (!GetValue(&q, &v)) return false;
+      p = q;
+      break;
+    }
     default:
       return false;
   }

@@ -4,8 +4,11 @@
 // Value encoding: u8 ValueType tag, then
 //   ref/long/instant/boolean: zigzag varint (ref: plain varint)
 //   double: 8 bytes fixed (IEEE bits)
-//   string/keyword: varint length + bytes
+//   string/keyword/symbol/bytes/uri: varint length + bytes
+//   bigint/bigdec: varint length + canonical text (anything else is refused)
+//   tuple: varint length + the elements, each a value (at most 8, no tuple)
 //   uuid: 16 bytes (hi then lo, fixed64 each)
+//   float: 4 bytes fixed (IEEE single bits)
 // Datom encoding (log): varint e, varint a, value, u8 added.
 // Decoders never read past the end: they return false on truncated or
 // malformed input, and callers turn that into Corruption with an offset.

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <functional>
 
+#include "util/coding.h"
+
 namespace strata {
 
 const char* ValueTypeName(ValueType t) {
@@ -20,6 +22,13 @@ const char* ValueTypeName(ValueType t) {
     case ValueType::kDouble: return "double";
     case ValueType::kInstant: return "instant";
     case ValueType::kUuid: return "uuid";
+    case ValueType::kBigInt: return "bigint";
+    case ValueType::kBigDec: return "bigdec";
+    case ValueType::kFloat: return "float";
+    case ValueType::kBytes: return "bytes";
+    case ValueType::kUri: return "uri";
+    case ValueType::kSymbol: return "symbol";
+    case ValueType::kTuple: return "tuple";
   }
   return "unknown";
 }
@@ -69,9 +78,201 @@ Value Value::FromUuid(Uuid u) {
 
 double Value::as_double() const { return std::bit_cast<double>(num_); }
 
+Value Value::Float(float f) { return Value(ValueType::kFloat, static_cast<int64_t>(std::bit_cast<uint32_t>(f))); }
+
+float Value::as_float() const { return std::bit_cast<float>(static_cast<uint32_t>(num_)); }
+
 int Value::CompareDoubles(const Value& o) const {
   const auto c = std::strong_order(as_double(), o.as_double());
   return c < 0 ? -1 : c > 0 ? 1 : 0;
+}
+
+int Value::CompareOther(const Value& o) const {
+  switch (type_) {
+    case ValueType::kKeyword:
+    case ValueType::kSymbol: return CompareNames(str_, o.str_);
+    case ValueType::kFloat: {
+      const auto c = std::strong_order(as_float(), o.as_float());
+      return c < 0 ? -1 : c > 0 ? 1 : 0;
+    }
+    case ValueType::kBigInt: return CompareBigInts(str_, o.str_);
+    case ValueType::kBigDec: return CompareBigDecs(str_, o.str_);
+    case ValueType::kTuple: return CompareTuples(o);
+    default: return (num_ > o.num_) - (num_ < o.num_);  // not reached: Compare handles the rest
+  }
+}
+
+namespace {
+
+bool AllDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::string_view StripLeadingZeros(std::string_view d) {
+  while (d.size() > 1 && d[0] == '0') d.remove_prefix(1);
+  return d;
+}
+
+// Magnitudes as digit strings without leading zeros: by length, then bytes.
+int CompareDigits(std::string_view x, std::string_view y) {
+  if (x.size() != y.size()) return x.size() < y.size() ? -1 : 1;
+  const int c = x.compare(y);
+  return (c > 0) - (c < 0);
+}
+
+// Fractional digits, the shorter padded with zeros.
+int CompareFractions(std::string_view x, std::string_view y) {
+  const size_t n = std::max(x.size(), y.size());
+  for (size_t i = 0; i < n; ++i) {
+    const char a = i < x.size() ? x[i] : '0', b = i < y.size() ? y[i] : '0';
+    if (a != b) return a < b ? -1 : 1;
+  }
+  return 0;
+}
+
+// Longest exponent a bigdec literal may carry: bounds the expanded text.
+constexpr int64_t kMaxBigDecExponent = 1 << 20;
+
+}  // namespace
+
+bool Value::ParseBigInt(std::string_view text, Value* out) {
+  bool neg = false;
+  if (!text.empty() && (text[0] == '-' || text[0] == '+')) {
+    neg = text[0] == '-';
+    text.remove_prefix(1);
+  }
+  if (!AllDigits(text)) return false;
+  text = StripLeadingZeros(text);
+  std::string s;
+  if (neg && text != "0") s.push_back('-');
+  s.append(text);
+  *out = Value(ValueType::kBigInt, std::move(s));
+  return true;
+}
+
+Value Value::BigIntFromLong(int64_t v) { return Value(ValueType::kBigInt, std::to_string(v)); }
+
+bool Value::ParseBigDec(std::string_view text, Value* out) {
+  bool neg = false;
+  if (!text.empty() && (text[0] == '-' || text[0] == '+')) {
+    neg = text[0] == '-';
+    text.remove_prefix(1);
+  }
+  int64_t exp = 0;
+  if (size_t e = text.find_first_of("eE"); e != std::string_view::npos) {
+    std::string_view es = text.substr(e + 1);
+    text = text.substr(0, e);
+    bool eneg = false;
+    if (!es.empty() && (es[0] == '-' || es[0] == '+')) {
+      eneg = es[0] == '-';
+      es.remove_prefix(1);
+    }
+    if (!AllDigits(es)) return false;
+    es = StripLeadingZeros(es);
+    if (es.size() > 7) return false;
+    exp = std::stoll(std::string(es));
+    if (exp > kMaxBigDecExponent) return false;
+    if (eneg) exp = -exp;
+  }
+  std::string_view int_part = text, frac;
+  if (size_t dot = text.find('.'); dot != std::string_view::npos) {
+    int_part = text.substr(0, dot);
+    frac = text.substr(dot + 1);
+    if (!frac.empty() && !AllDigits(frac)) return false;
+  }
+  if (!AllDigits(int_part)) return false;
+  // unscaled digits and scale, as BigDecimal holds them
+  std::string digits(int_part);
+  digits.append(frac);
+  int64_t scale = static_cast<int64_t>(frac.size()) - exp;
+  if (scale < 0) {  // 1E+3: scale 0, 1000
+    digits.append(static_cast<size_t>(-scale), '0');
+    scale = 0;
+  }
+  if (static_cast<int64_t>(digits.size()) <= scale) digits.insert(0, static_cast<size_t>(scale) - digits.size() + 1, '0');
+  const size_t int_len = digits.size() - static_cast<size_t>(scale);
+  std::string_view ip = StripLeadingZeros(std::string_view(digits).substr(0, int_len));
+  std::string_view fp = std::string_view(digits).substr(int_len);
+  const bool zero = ip == "0" && fp.find_first_not_of('0') == std::string_view::npos;
+  std::string s;
+  if (neg && !zero) s.push_back('-');
+  s.append(ip);
+  if (!fp.empty()) s.append(".").append(fp);
+  *out = Value(ValueType::kBigDec, std::move(s));
+  return true;
+}
+
+int Value::CompareBigInts(const std::string& x, const std::string& y) {
+  const bool xn = !x.empty() && x[0] == '-', yn = !y.empty() && y[0] == '-';
+  if (xn != yn) return xn ? -1 : 1;
+  const int c = CompareDigits(std::string_view(x).substr(xn), std::string_view(y).substr(yn));
+  return xn ? -c : c;
+}
+
+int Value::CompareBigDecs(const std::string& x, const std::string& y) {
+  auto parts = [](std::string_view s, bool* neg, std::string_view* ip, std::string_view* fp) {
+    *neg = !s.empty() && s[0] == '-';
+    if (*neg) s.remove_prefix(1);
+    const size_t dot = s.find('.');
+    *ip = s.substr(0, dot);
+    *fp = dot == std::string_view::npos ? std::string_view() : s.substr(dot + 1);
+  };
+  bool xn, yn;
+  std::string_view xi, xf, yi, yf;
+  parts(x, &xn, &xi, &xf);
+  parts(y, &yn, &yi, &yf);
+  if (xn != yn) return xn ? -1 : 1;  // canonical zero has no sign
+  int c = CompareDigits(xi, yi);
+  if (c == 0) c = CompareFractions(xf, yf);
+  if (c != 0) return xn ? -c : c;
+  // Equal in value: the smaller scale first (1.0M before 1.00M).
+  return (xf.size() > yf.size()) - (xf.size() < yf.size());
+}
+
+int Value::CompareNames(const std::string& x, const std::string& y) {
+  // clojure.lang.Symbol: the namespace is what precedes the first '/' (the
+  // name "/" alone has none); no namespace sorts first.
+  auto slash = [](const std::string& s) { return s == "/" ? std::string::npos : s.find('/'); };
+  const size_t ix = slash(x), iy = slash(y);
+  if (ix == iy) {
+    // The same namespace length (or none on both sides): the namespaces
+    // differ where the strings first do, or are equal and the '/' matches,
+    // so one bytewise comparison is the namespace-then-name order.
+    const int c = x.compare(y);
+    return (c > 0) - (c < 0);
+  }
+  if (ix == std::string::npos) return -1;
+  if (iy == std::string::npos) return 1;
+  const std::string_view xs(x), ys(y);
+  int c = xs.substr(0, ix).compare(ys.substr(0, iy));
+  if (c == 0) c = xs.substr(ix + 1).compare(ys.substr(iy + 1));  // unreachable: the lengths differ
+  return (c > 0) - (c < 0);
+}
+
+Value Value::Tuple(const std::vector<Value>& items) {
+  std::string s;
+  for (const Value& v : items) coding::PutValue(&s, v);
+  return Value(ValueType::kTuple, std::move(s));
+}
+
+std::vector<Value> Value::tuple_items() const {
+  std::vector<Value> out;
+  if (type_ != ValueType::kTuple) return out;
+  std::string_view in = str_;
+  Value v;
+  // The payload was checked when it was built or decoded (coding::GetValue).
+  while (!in.empty() && coding::GetValue(&in, &v)) out.push_back(std::move(v));
+  return out;
+}
+
+int Value::CompareTuples(const Value& o) const {
+  std::string_view x = str_, y = o.str_;
+  Value a, b;
+  while (!x.empty() && !y.empty()) {
+    if (!coding::GetValue(&x, &a) || !coding::GetValue(&y, &b)) break;
+    if (const int c = a.Compare(b)) return c;
+  }
+  return (!x.empty()) - (!y.empty());
 }
 
 size_t Value::Hash() const {

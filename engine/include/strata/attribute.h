@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "strata/value.h"
 
@@ -24,12 +25,17 @@ struct Attribute {
   bool component = false;
   bool no_history = false;
   bool has_cardinality = false;  // :db/cardinality asserted
+  // :db.type/tuple only, one of Datomic's three kinds:
+  ValueType tuple_type = ValueType::kNil;  // :db/tupleType: homogeneous, 2-8 elements of this type
+  std::vector<ValueType> tuple_types;      // :db/tupleTypes: heterogeneous, one element per type
+  std::vector<EntityId> tuple_attrs;       // :db/tupleAttrs: composite, maintained by the transactor
 
   // Complete enough to be used in datoms: has a value type and cardinality.
   bool installed() const { return type != ValueType::kNil && has_cardinality; }
   bool is_ref() const { return type == ValueType::kRef; }
-  // AVET exposes this attribute (SPEC §5).
-  bool in_avet() const { return indexed || unique != Unique::kNone; }
+  // AVET exposes this attribute (SPEC §5); composite tuples always.
+  bool in_avet() const { return indexed || unique != Unique::kNone || is_composite(); }
+  bool is_composite() const { return !tuple_attrs.empty(); }
 };
 
 }  // namespace strata

@@ -4,13 +4,15 @@
 // patterns and CLI arguments. The reader builds a small tree of Nodes; the
 // engine turns nodes into typed Values where it knows the attribute.
 //
-// Supported: nil, true/false, integers (with N suffix accepted when they fit
-// in 64 bits), floats (M suffix accepted), strings with escapes (\n \t \r
+// Supported: nil, true/false, integers, floats, bigints (123N) and bigdecs
+// (1.50M, 1M, 1e3M: kept as their canonical text, see Value::ParseBigDec),
+// strings with escapes (\n \t \r
 // \" \\ \uXXXX), characters (\a, \newline, \space, \tab, \uXXXX — read as
 // one-character strings), keywords, symbols, vectors, lists, maps, sets,
 // comments (;), discard (#_), #uuid "...", #inst "...", and other tagged
-// literals kept as kTagged (e.g. #db/id[:db.part/user -1]). Commas are
-// whitespace.
+// literals kept as kTagged (e.g. #db/id[:db.part/user -1], #uri "...",
+// #bytes "base64": the engine reads those two where it expects a value).
+// Commas are whitespace.
 //
 // Text is UTF-8: a string, keyword, symbol or tag that is not well-formed
 // UTF-8 is an error naming its line, column, byte and input offset.
@@ -38,6 +40,7 @@ constexpr size_t kMaxToken = kMaxValueBytes;  // a string token can be a datom's
 enum class Kind : uint8_t {
   kNil, kBool, kLong, kDouble, kString, kKeyword, kSymbol, kUuid, kInst,
   kVector, kList, kMap, kSet, kTagged,
+  kBigInt, kBigDec,  // s: canonical text without the N / M suffix
 };
 const char* KindName(Kind k);
 
@@ -47,7 +50,8 @@ struct Node {
   int64_t i = 0;           // kLong; kInst: milliseconds since epoch
   double d = 0;            // kDouble
   std::string s;           // kString text; kKeyword/kSymbol name without ':'
-                           // ("db/ident", "?x"); kTagged: the tag ("db/id")
+                           // ("db/ident", "?x"); kTagged: the tag ("db/id");
+                           // kBigInt/kBigDec: canonical text ("-12", "1.50")
   Uuid uuid;               // kUuid
   std::vector<Node> items; // kVector/kList/kSet elements; kMap: k0 v0 k1 v1 ...;
                            // kTagged: exactly one element, the tagged form
@@ -63,6 +67,7 @@ struct Node {
   static Node Symbol(std::string v) { Node n; n.kind = Kind::kSymbol; n.s = std::move(v); return n; }
   static Node Inst(int64_t ms) { Node n; n.kind = Kind::kInst; n.i = ms; return n; }
   static Node FromUuid(Uuid u) { Node n; n.kind = Kind::kUuid; n.uuid = u; return n; }
+  static Node Tagged(std::string tag, Node form) { Node n; n.kind = Kind::kTagged; n.s = std::move(tag); n.items.push_back(std::move(form)); return n; }
   static Node Vector(std::vector<Node> xs = {}) { Node n; n.kind = Kind::kVector; n.items = std::move(xs); return n; }
   static Node List(std::vector<Node> xs = {}) { Node n; n.kind = Kind::kList; n.items = std::move(xs); return n; }
   static Node Set(std::vector<Node> xs = {}) { Node n; n.kind = Kind::kSet; n.items = std::move(xs); return n; }
@@ -118,6 +123,22 @@ std::string DescribeInvalidUtf8(std::string_view s, size_t offset);
 // milliseconds), uuids as #uuid "...", doubles so they round-trip.
 std::string Print(const Node& n);
 void PrintTo(const Node& n, std::string* out);
+
+// A datom value as EDN (refs as their entity id): bigint 12N, bigdec 1.50M,
+// float as a double (EDN has no float literal; it reads back exactly into a
+// float attribute), bytes as #bytes "base64" (RFC 4648, padded), uri as
+// #uri "...", symbol as a plain symbol, tuple as a vector.
+Node FromValue(const Value& v);
+// A value of type `type` from a node written as FromValue writes it, or
+// that type's other accepted forms (a long or double for a float, a long
+// for a double, a string for a uri). InvalidArgument names the node and the
+// type when the node is not one; the caller adds which attribute wanted it.
+// Tuples are not handled here (they need the attribute's tuple types).
+Result<Value> ToValue(ValueType type, const Node& n);
+
+// Base64 (RFC 4648, standard alphabet, padded), by libsodium.
+std::string EncodeBase64(std::string_view bytes);
+bool DecodeBase64(std::string_view text, std::string* bytes);
 
 // RFC 3339 helpers shared by the printer, the JSON output and the CLI.
 std::string FormatInstant(int64_t ms);                 // "2014-05-19T17:20:48.200Z"

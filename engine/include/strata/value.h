@@ -1,10 +1,23 @@
 // strata/value.h — values, entity ids, t, and datoms (SPEC §1–2).
 //
-// A Value is a small tagged scalar: the payload of a datom's v position.
-// Values of different types order by type tag first, then by payload, so
-// every sort order is total. Strings and keywords compare bytewise
-// (keywords as "ns/name", without the leading colon). Doubles use a total
-// order (std::strong_order), so NaN cannot break a sorted run.
+// A Value is a small tagged scalar (or a tuple of scalars): the payload of
+// a datom's v position. Values of different types order by type tag first,
+// then by payload, so every sort order is total. Per type (Datomic's order,
+// which is Java's / Clojure's compareTo, except that text compares by UTF-8
+// bytes, i.e. by code point, where Java compares UTF-16 units):
+//   string, uri      bytewise
+//   keyword, symbol  namespace, then name, each bytewise; a name without a
+//                    namespace sorts first (clojure.lang.Symbol.compareTo):
+//                    :a/b < :a-/b, :ab < :a/b
+//   long, instant    signed; ref and uuid unsigned
+//   double, float    a total order (std::strong_order), so NaN cannot break
+//                    a sorted run; float is IEEE single precision
+//   bigint           numerically (arbitrary precision)
+//   bigdec           numerically (BigDecimal.compareTo); two values equal in
+//                    value but not in scale (1.0M, 1.00M) are distinct values,
+//                    as BigDecimal.equals has it, ordered by scale (1.0M first)
+//   bytes            unsigned lexicographic
+//   tuple            element by element (nil lowest), then shorter first
 //
 // Thread safety: values and datoms are plain data.
 #pragma once
@@ -52,7 +65,16 @@ enum class ValueType : uint8_t {
   kDouble = 6,
   kInstant = 7,  // milliseconds since the Unix epoch
   kUuid = 8,
+  // Format version 2 (docs/formats.md):
+  kBigInt = 9,   // str(): canonical decimal, "-123"
+  kBigDec = 10,  // str(): canonical plain decimal keeping the scale, "-1.50"
+  kFloat = 11,   // IEEE single precision
+  kBytes = 12,   // str(): the bytes
+  kUri = 13,     // str(): the URI text
+  kSymbol = 14,  // str(): "ns/name" or "name"
+  kTuple = 15,   // str(): the elements, each encoded as coding::PutValue
 };
+constexpr int kMaxTupleElements = 8;  // Datomic's limit: 2 to 8 elements
 const char* ValueTypeName(ValueType t);  // "ref", "string", ...
 
 struct Uuid {
@@ -74,6 +96,19 @@ class Value {
   // `name` without the leading colon: "db/ident".
   static Value Keyword(std::string name) { return Value(ValueType::kKeyword, std::move(name)); }
   static Value FromUuid(Uuid u);
+  static Value Float(float f);
+  // Text forms of arbitrary-precision numbers; false (and *out untouched)
+  // when `text` is not one. BigInt accepts [+-]digits; BigDec accepts
+  // [+-]digits[.digits][(e|E)[+-]digits]. A negative scale (1E+3) is
+  // expanded to scale 0 (1000).
+  static bool ParseBigInt(std::string_view text, Value* out);
+  static bool ParseBigDec(std::string_view text, Value* out);
+  static Value BigIntFromLong(int64_t v);
+  static Value Bytes(std::string b) { return Value(ValueType::kBytes, std::move(b)); }
+  static Value Uri(std::string u) { return Value(ValueType::kUri, std::move(u)); }
+  static Value Symbol(std::string name) { return Value(ValueType::kSymbol, std::move(name)); }
+  // A tuple of up to kMaxTupleElements scalars (nil allowed, no tuples).
+  static Value Tuple(const std::vector<Value>& items);
 
   ValueType type() const { return type_; }
   bool is_nil() const { return type_ == ValueType::kNil; }
@@ -82,8 +117,13 @@ class Value {
   bool as_bool() const { return num_ != 0; }
   int64_t instant_ms() const { return num_; }
   double as_double() const;
-  const std::string& str() const { return str_; }  // string or keyword name
+  float as_float() const;
+  // string, keyword or symbol name, bigint/bigdec text, bytes, uri; a
+  // tuple's encoded elements
+  const std::string& str() const { return str_; }
   Uuid uuid() const { return Uuid{static_cast<uint64_t>(num_), aux_}; }
+  // A tuple's elements (empty for other types).
+  std::vector<Value> tuple_items() const;
 
   // Total order: type tag, then payload. Compare returns -1, 0 or 1; it is
   // inline because every sort order of every index calls it.
@@ -91,7 +131,8 @@ class Value {
     if (type_ != o.type_) return type_ < o.type_ ? -1 : 1;
     switch (type_) {
       case ValueType::kString:
-      case ValueType::kKeyword: {
+      case ValueType::kBytes:  // std::string compares as unsigned bytes
+      case ValueType::kUri: {
         const int c = str_.compare(o.str_);
         return (c > 0) - (c < 0);
       }
@@ -102,7 +143,13 @@ class Value {
         if (x != y) return x < y ? -1 : 1;
         return (aux_ > o.aux_) - (aux_ < o.aux_);
       }
-      default: return (num_ > o.num_) - (num_ < o.num_);  // long, boolean, instant; nil equal
+      case ValueType::kNil:
+      case ValueType::kLong:
+      case ValueType::kBoolean:
+      case ValueType::kInstant: return (num_ > o.num_) - (num_ < o.num_);  // nil equal
+      // keyword, symbol, float, bigint, bigdec, tuple: out of line, which
+      // keeps the common cases small enough to inline (bench/value_bench.cc).
+      default: return CompareOther(o);
     }
   }
   std::strong_ordering operator<=>(const Value& o) const { return Compare(o) <=> 0; }
@@ -117,10 +164,15 @@ class Value {
   Value(ValueType t, int64_t n) : type_(t), num_(n) {}
   Value(ValueType t, std::string s) : type_(t), str_(std::move(s)) {}
   int CompareDoubles(const Value& o) const;  // std::strong_order on the doubles
+  int CompareOther(const Value& o) const;  // the types Compare does not inline
+  int CompareTuples(const Value& o) const;
+  static int CompareNames(const std::string& x, const std::string& y);
+  static int CompareBigInts(const std::string& x, const std::string& y);
+  static int CompareBigDecs(const std::string& x, const std::string& y);
   ValueType type_ = ValueType::kNil;
-  int64_t num_ = 0;   // ref, long, boolean, instant, double bits, uuid high
+  int64_t num_ = 0;   // ref, long, boolean, instant, double/float bits, uuid high
   uint64_t aux_ = 0;  // uuid low
-  std::string str_;   // string, keyword
+  std::string str_;   // string, keyword, symbol, bigint, bigdec, bytes, uri, tuple
 };
 
 // ---- datoms ----------------------------------------------------------------
