@@ -3,7 +3,7 @@
 // the page marks each chart whose plot area holds coloured pixels and
 // writes "<drawn>/<charts>" into #charts-ok, which --dump-dom shows here.
 // Skips, saying why, when Chromium or Chart.js is missing (scripts/setup
-// installs Chromium with STRATA_BROWSER_TESTS=1, Chart.js when npm exists).
+// installs Chromium, and Chart.js when npm exists).
 
 #include <gtest/gtest.h>
 
@@ -55,7 +55,7 @@ class ReportInBrowser : public ::testing::Test {
   void SetUp() override {
     chromium_ = Chromium();
     if (chromium_.empty())
-      GTEST_SKIP() << "Chromium is not installed: run STRATA_BROWSER_TESTS=1 scripts/setup (Debian package chromium)";
+      GTEST_SKIP() << "Chromium is not installed: run scripts/setup (Debian package chromium)";
     if (!std::filesystem::exists(ChartJsPath()))
       GTEST_SKIP() << "Chart.js is not at " << ChartJsPath() << ": run scripts/setup (needs npm) or set STRATA_CHARTJS";
   }
