@@ -1,6 +1,8 @@
 // Q: binds the :in inputs, runs :where, and builds the :find result.
 #include "strata/query.h"
 
+#include <new>
+
 #include "eval.h"
 #include "find.h"
 
@@ -180,7 +182,18 @@ Result<edn::Node> Run(const edn::Node& query_form, const std::vector<QueryInput>
 Result<edn::Node> Q(const edn::Node& query_form, const std::vector<QueryInput>& inputs, const QueryOptions& options,
                     QueryStats* stats) {
   IoMeter meter("query");
-  Result<edn::Node> r = query::Run(query_form, inputs, options, stats);
+  Result<edn::Node> r = [&]() -> Result<edn::Node> {
+    try {
+      return query::Run(query_form, inputs, options, stats);
+    } catch (const std::bad_alloc&) {
+      // A query is read-only: what it built is freed on the way out, and
+      // the caller gets an error, not an abort (max_bytes bounds the
+      // relations, not every allocation; the process may run under a
+      // memory limit).
+      return Status::Busy("query ran out of memory (max_bytes " + std::to_string(options.max_bytes) +
+                          "); --max-bytes SIZE lowers the bound on intermediate relations");
+    }
+  }();
   if (stats != nullptr) stats->io = meter.Stop();
   return r;
 }

@@ -291,9 +291,9 @@ double MeanBytesWritten(const std::vector<JobMetrics>& js, size_t from, size_t t
 }
 
 TEST(IndexJob, AdaptiveJobCostIsSubLinear) {
-  // Measured from a database a few level-0 targets deep (job n/17) to one
+  // Measured from a database a few level-0 targets deep (job n/18) to one
   // 16x larger (the last jobs); each job indexes ~120 new datoms.
-  const int n = 544, a = n / 17;
+  const int n = 544, a = n / 18;
   auto adaptive = RunFixedNovelty("adaptive", n, 50, 10);
   ASSERT_EQ(adaptive.size(), static_cast<size_t>(n));
   // Jobs around n/16 vs the last ones: the database grew >= 16x in between.
