@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/index_read_commands.h"
+#include "cli/in_process_test_util.h"
 #include "strata/connection.h"
 #include "strata/edn.h"
 
@@ -48,21 +49,7 @@ class IndexReadCommandsTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   int Cli(std::vector<std::string> argv, std::string* out, std::string* err = nullptr) {
-    CLI::App app{"strata"};
-    int code = -1;
-    AddIndexReadCommands(app, &code);
-    std::vector<std::string> rev(argv.rbegin(), argv.rend());
-    ::testing::internal::CaptureStdout();
-    ::testing::internal::CaptureStderr();
-    try {
-      app.parse(rev);
-    } catch (const CLI::ParseError& e) {
-      code = 100 + app.exit(e);
-    }
-    *out = ::testing::internal::GetCapturedStdout();
-    std::string e = ::testing::internal::GetCapturedStderr();
-    if (err) *err = e;
-    return code;
+    return testing::RunInProcess([](CLI::App& app, int* code) { AddIndexReadCommands(app, code); }, std::move(argv), out, err);
   }
 
   // The printed datoms, each read back as EDN [e a v tx added].

@@ -11,6 +11,7 @@
 
 #include "strata/connection.h"
 #include "cli/query_commands.h"
+#include "cli/in_process_test_util.h"
 #include "cli/sources.h"
 
 namespace strata::cli {
@@ -41,21 +42,7 @@ class QueryCommandsTest : public ::testing::Test {
   // Runs a command line ("q ..." or "pull ...") through AddQueryCommands;
   // returns the exit code with stdout and stderr.
   int Cli(std::vector<std::string> argv, std::string* out, std::string* err = nullptr) {
-    CLI::App app{"strata"};
-    int code = -1;
-    AddQueryCommands(app, &code);
-    std::vector<std::string> rev(argv.rbegin(), argv.rend());
-    ::testing::internal::CaptureStdout();
-    ::testing::internal::CaptureStderr();
-    try {
-      app.parse(rev);
-    } catch (const CLI::ParseError& e) {
-      code = 100 + app.exit(e);
-    }
-    *out = ::testing::internal::GetCapturedStdout();
-    std::string e = ::testing::internal::GetCapturedStderr();
-    if (err) *err = e;
-    return code;
+    return testing::RunInProcess([](CLI::App& app, int* code) { AddQueryCommands(app, code); }, std::move(argv), out, err);
   }
 
   std::string dir_;
