@@ -175,7 +175,15 @@ std::vector<EntityId> ApplySchemaDatoms(Schema* schema, const std::vector<Datom>
   }
   std::sort(changed.begin(), changed.end());
   changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
+  if (!changed.empty()) schema->ListComposites();
   return changed;
+}
+
+void Schema::ListComposites() {
+  composites_.clear();
+  for (const auto& [id, at] : attrs_)
+    if (at.installed() && at.is_composite()) composites_.push_back(id);
+  std::sort(composites_.begin(), composites_.end());
 }
 
 ValueType TypeByIdent(const Schema& schema, const std::string& ident) {

@@ -70,7 +70,12 @@ class Schema {
  public:
   Schema() = default;
   // Copies the maps and rebuilds the dense tables over the copy's own nodes.
-  Schema(const Schema& o) : attrs_(o.attrs_), idents_(o.idents_), ident_of_(o.ident_of_), attr_preds_(o.attr_preds_) {
+  Schema(const Schema& o)
+      : attrs_(o.attrs_),
+        idents_(o.idents_),
+        ident_of_(o.ident_of_),
+        attr_preds_(o.attr_preds_),
+        composites_(o.composites_) {
     RebuildDense();
   }
   Schema& operator=(const Schema& o) {
@@ -79,6 +84,7 @@ class Schema {
       idents_ = o.idents_;
       ident_of_ = o.ident_of_;
       attr_preds_ = o.attr_preds_;
+      composites_ = o.composites_;
       RebuildDense();
     }
     return *this;
@@ -95,17 +101,19 @@ class Schema {
   // that have some), for the transactor's check (tx/predicates.cc).
   const std::map<EntityId, std::vector<std::string>>& attr_preds() const { return attr_preds_; }
 
+  // The installed composite tuple attributes (:db/tupleAttrs), by id: the
+  // transactor maintains them on every transaction, so they are listed
+  // when the schema changes rather than found per transaction.
+  const std::vector<EntityId>& composites() const { return composites_; }
+
   // Every entity with schema datoms, installed or not (see installed()).
   const std::unordered_map<EntityId, Attribute>& attributes() const { return attrs_; }
 
   // Mutators, used only while building a new Schema in the transactor.
-  void PutAttribute(Attribute a) {
-    const EntityId id = a.id;
-    Slot(id) = std::move(a);
-  }
   void RemoveAttribute(EntityId id) {
     attrs_.erase(id);
     if (id < dense_attr_.size()) dense_attr_[id] = nullptr;
+    ListComposites();
   }
   // Sets (or clears, with an empty name) the ident of `e`. The previous
   // name keeps resolving to `e` until another entity takes it.
@@ -121,12 +129,14 @@ class Schema {
   static constexpr EntityId kDenseIds = 1 << 16;
   Attribute& Slot(EntityId id);  // attrs_[id], registered in dense_attr_
   void RebuildDense();
+  void ListComposites();  // composites_ from attrs_
   std::unordered_map<EntityId, Attribute> attrs_;
   std::unordered_map<std::string, EntityId> idents_;   // current and retired names
   std::unordered_map<EntityId, std::string> ident_of_;  // current names
   std::vector<const Attribute*> dense_attr_;            // [id] -> node of attrs_, or nullptr
   std::vector<const std::string*> dense_ident_;         // [id] -> node of ident_of_, or nullptr
   std::map<EntityId, std::vector<std::string>> attr_preds_;
+  std::vector<EntityId> composites_;  // sorted
 };
 
 // Applies the schema-defining datoms among `datoms` (one transaction's, in

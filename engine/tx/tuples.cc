@@ -137,10 +137,9 @@ Status CheckTupleSchema(const Schema& schema, const Attribute& now, const Attrib
 // gone. A user's own assertion of a composite must equal that value; a
 // user's retraction of one is refused.
 Status Builder::AddCompositeTuples(Changes* ch) {
+  if (s_.schema->composites().empty()) return Status::OK();
   std::vector<const Attribute*> composites;
-  for (const auto& [id, at] : s_.schema->attributes())
-    if (at.installed() && at.is_composite()) composites.push_back(&at);
-  if (composites.empty()) return Status::OK();
+  for (EntityId id : s_.schema->composites()) composites.push_back(s_.schema->Attr(id));
 
   for (const auto& [k, p] : ch->retracts) {
     if (p.attr->is_composite() && p.op->kind != Op::kRetractEntity) {
