@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "cli/report_commands.h"
+#include "cli/in_process_test_util.h"
 #include "harness/histogram.h"
 #include "reports/report.h"
 #include "reports/test_util.h"
@@ -25,21 +26,8 @@ const std::string kTestdata = STRATA_REPORTS_TESTDATA;
 
 // Runs "report ..." or "compare ..."; returns the exit code with stdout and stderr.
 int Cli(std::vector<std::string> argv, std::string* out, std::string* err = nullptr) {
-  CLI::App app{"strata"};
-  int code = -1;
-  AddReportCommands(app, &code);
-  std::vector<std::string> rev(argv.rbegin(), argv.rend());
-  ::testing::internal::CaptureStdout();
-  ::testing::internal::CaptureStderr();
-  try {
-    app.parse(rev);
-  } catch (const CLI::ParseError& e) {
-    code = 100 + e.get_exit_code();
-  }
-  *out = ::testing::internal::GetCapturedStdout();
-  const std::string e = ::testing::internal::GetCapturedStderr();
-  if (err != nullptr) *err = e;
-  return code;
+  return testing::RunInProcess([](CLI::App& app, int* code) { AddReportCommands(app, code); }, std::move(argv), out,
+                               err);
 }
 
 std::string Slurp(const std::string& path) {
