@@ -19,7 +19,10 @@ void AddCompareCommand(CLI::App& app, int* exit_code) {
                  "JSON (--benchmark_out). Counters (bytes and segments written, datoms rewritten, sources\n"
                  "merged) are compared exactly: an increase beyond the threshold regresses. Timings regress\n"
                  "when a two-sided Mann-Whitney U test gives p < alpha and the median is worse by more than\n"
-                 "the threshold. Exit 0: no regression; 1: a regression; 2: the inputs cannot be compared.");
+                 "the threshold. When both runs record storage_live_bytes, live bytes are gated and garbage\n"
+                 "bytes shown. Exit 0: no regression; 1: a regression; 2: the inputs cannot be compared\n"
+                 "(unreadable, different formats, no strategy or figure in common, or runs whose workload,\n"
+                 "scale, seed, engine options or build differ, unless --allow-different-options).");
   cmd->add_option("base", args->base, "the reference results")->required()->option_text("BASE");
   cmd->add_option("new", args->next, "the results to check")->required()->option_text("NEW");
   cmd->add_option("--threshold", args->threshold_pct, "smallest change of a median that counts, in percent")
@@ -33,6 +36,8 @@ void AddCompareCommand(CLI::App& app, int* exit_code) {
       ->option_text("text|md (default text)");
   cmd->add_option("--markdown-out", args->markdown_out, "also write the markdown table to FILE")
       ->option_text("FILE");
+  cmd->add_flag("--allow-different-options", args->allow_different_options,
+                "compare runs whose settings differ (a loud warning) instead of exiting 2");
   cmd->callback([args, exit_code] { *exit_code = RunCompare(*args); });
 }
 
@@ -51,6 +56,14 @@ int RunCompare(const CompareArgs& args) {
   options.alpha = args.alpha;
   auto c = reports::Compare(*base, *next, options);
   if (!c.ok()) return CannotCompare(c.status().message());
+  if (!c->differences.empty() && !args.allow_different_options) {
+    std::string list;
+    for (const std::string& d : c->differences) list += "\n  " + d;
+    return CannotCompare("the runs differ in their settings, so their figures measure different things:" + list +
+                         "\ncompare runs made with the same workload, options and build, or pass "
+                         "--allow-different-options to compare them anyway");
+  }
+  for (const std::string& d : c->differences) std::fprintf(stderr, "strata: warning: settings differ: %s\n", d.c_str());
 
   const std::string md = reports::ComparisonToMarkdown(*c);
   std::fputs(args.format == "md" ? md.c_str() : reports::ComparisonToText(*c).c_str(), stdout);

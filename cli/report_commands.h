@@ -23,6 +23,7 @@ struct CompareArgs {
   double alpha = 0.05;       // significance level of the timing test
   std::string format = "text";  // text | md
   std::string markdown_out;     // also write the markdown table here (for a CI comment)
+  bool allow_different_options = false;  // compare runs whose settings differ (warned), not exit 2
 };
 
 // Registers `report` and `compare` on `app`. When one is parsed its
@@ -35,7 +36,10 @@ void AddCompareCommand(CLI::App& app, int* exit_code);
 // Exit 0, 1 on error. Without Chart.js the page says how to get it (exit 0).
 int RunReport(const ReportArgs& args);
 // Exit 0 when nothing regressed, 1 on a significant regression beyond the
-// threshold (named on stderr), 2 when the inputs cannot be compared.
+// threshold (named on stderr), 2 when the inputs cannot be compared: a
+// file is unreadable, the formats differ, nothing is in common (different
+// strategies), or the runs' settings differ without
+// allow_different_options.
 int RunCompare(const CompareArgs& args);
 
 }  // namespace strata::cli

@@ -112,6 +112,34 @@ TEST(CompareCommand, InputsThatCannotBeComparedExitTwo) {
   EXPECT_EQ(Cli({"compare", kTestdata + "/run-a", kTestdata + "/run-b", "--format", "html"}, &out, &err), 100 + 105);
 }
 
+// Files of two different strategies: nothing in common, exit 2 saying so
+// (it printed an empty table and PASS with exit 0 before).
+TEST(CompareCommand, DifferentStrategiesExitTwo) {
+  std::string out, err;
+  EXPECT_EQ(Cli({"compare", kTestdata + "/run-a/results-adaptive.json", kTestdata + "/run-a/results-cow-tree.json"},
+                &out, &err),
+            2)
+      << out;
+  EXPECT_NE(err.find("nothing in common"), std::string::npos) << err;
+  EXPECT_EQ(out.find("PASS"), std::string::npos) << out;
+}
+
+// Runs with different options: exit 2 naming the difference, unless
+// --allow-different-options, which compares with a loud warning.
+TEST(CompareCommand, DifferentOptionsExitTwoUnlessAllowed) {
+  const std::string dir = rt::CopyFixture(kTestdata, "run-b", false);
+  reports::Json j = rt::ReadJson(dir + "/results-full-rebuild.json");
+  j["context"]["workload_options"] = "workload=uniform scale=0.2 seed=1 read_ratio=2";
+  rt::WriteJson(dir + "/results-full-rebuild.json", j);
+  std::string out, err;
+  EXPECT_EQ(Cli({"compare", kTestdata + "/run-b", dir}, &out, &err), 2) << out;
+  EXPECT_NE(err.find("full-rebuild: read_ratio 1 -> 2"), std::string::npos) << err;
+  EXPECT_NE(err.find("--allow-different-options"), std::string::npos) << err;
+  EXPECT_EQ(Cli({"compare", kTestdata + "/run-b", dir, "--allow-different-options"}, &out, &err), 0) << err;
+  EXPECT_NE(out.find("WARNING: the runs differ in their settings"), std::string::npos) << out;
+  EXPECT_NE(err.find("strata: warning: settings differ: full-rebuild: read_ratio 1 -> 2"), std::string::npos) << err;
+}
+
 // ---- end to end on `strata run` ---------------------------------------------
 
 // `env strata run ARGS --out <fresh folder>`; returns the folder.

@@ -151,22 +151,44 @@ Result<Comparison> Compare(const ResultSet& base, const ResultSet& next, const C
   c.options = o;
   for (const std::string& n : base.notes) c.notes.push_back("base: " + n);
   for (const std::string& n : next.notes) c.notes.push_back("new: " + n);
-  bool untestable = false;
+  bool untestable = false, common_metric = false;
   std::set<std::pair<size_t, size_t>> untestable_sizes;
+  std::string base_names, new_names;
+  for (const Subject& s : base.subjects) base_names += (base_names.empty() ? "" : ", ") + s.name;
+  for (const Subject& s : next.subjects) new_names += (new_names.empty() ? "" : ", ") + s.name;
+  bool common_subject = false;
+  for (const Subject& bs : base.subjects) common_subject = common_subject || next.Find(bs.name) != nullptr;
+  if (!common_subject)
+    return Status::InvalidArgument("nothing in common to compare: the base has " +
+                                   (base_names.empty() ? std::string("nothing") : base_names) + ", the new results " +
+                                   (new_names.empty() ? std::string("nothing") : new_names) +
+                                   " (compare runs of the same strategies or benchmarks)");
+  std::set<std::string> only_one_side;
   for (const Subject& bs : base.subjects) {
     const Subject* ns = next.Find(bs.name);
     if (ns == nullptr) {
       c.notes.push_back(bs.name + " is in the base results only: not compared");
       continue;
     }
+    for (const auto& [key, value] : bs.settings) {
+      auto it = std::find_if(ns->settings.begin(), ns->settings.end(), [&](const auto& kv) { return kv.first == key; });
+      if (it == ns->settings.end()) only_one_side.insert(key + " (base only: " + value + ")");
+      else if (it->second != value) c.differences.push_back(bs.name + ": " + key + " " + value + " -> " + it->second);
+    }
+    for (const auto& [key, value] : ns->settings)
+      if (std::none_of(bs.settings.begin(), bs.settings.end(), [&](const auto& kv) { return kv.first == key; }))
+        only_one_side.insert(key + " (new only: " + value + ")");
+    // Live bytes on both sides: they are gated; the total is shown only.
+    const bool split = bs.Find("storage_live_bytes") != nullptr && ns->Find("storage_live_bytes") != nullptr;
     for (const Metric& bm : bs.metrics) {
       ComparisonRow r;
       r.subject = bs.name;
       r.metric = bm.name;
       r.unit = bm.unit;
-      r.kind = bm.kind;
+      r.kind = split && bm.name == "storage_bytes" ? MetricKind::kInfo : bm.kind;
       r.better = bm.better;
       const Metric* nm = ns->Find(bm.name);
+      if (nm != nullptr) common_metric = true;
       if (nm == nullptr) {
         r.n_base = bm.samples.size();
         r.base = Median(bm.samples);
@@ -199,6 +221,12 @@ Result<Comparison> Compare(const ResultSet& base, const ResultSet& next, const C
   }
   for (const Subject& ns : next.subjects)
     if (base.Find(ns.name) == nullptr) c.notes.push_back(ns.name + " is in the new results only: not compared");
+  if (!common_metric) return Status::InvalidArgument("no figure in common between " + base.source + " and " + next.source);
+  if (!only_one_side.empty()) {
+    std::string keys;
+    for (const std::string& k : only_one_side) keys += (keys.empty() ? "" : ", ") + k;
+    c.notes.push_back("settings recorded on one side only (an option added or removed since; not a difference): " + keys);
+  }
   if (untestable) {
     for (const auto& [n1, n2] : untestable_sizes)
       c.notes.push_back("timings with " + std::to_string(n1) + " against " + std::to_string(n2) +
@@ -238,7 +266,16 @@ std::string VerdictLine(const Comparison& c) {
     line = "FAIL: " + std::to_string(names.size()) + (names.size() == 1 ? " regression: " : " regressions: ");
     for (size_t i = 0; i < names.size(); ++i) line += (i ? ", " : "") + names[i];
   }
+  if (!c.differences.empty()) line += " (but the runs' settings differ: see the warning above)";
   return line;
+}
+
+// The loud line above the table when the runs' settings differ.
+std::string DifferencesLine(const Comparison& c) {
+  if (c.differences.empty()) return "";
+  std::string s = "WARNING: the runs differ in their settings, so their figures measure different things: ";
+  for (size_t i = 0; i < c.differences.size(); ++i) s += (i ? "; " : "") + c.differences[i];
+  return s;
 }
 
 std::string Settings(const Comparison& c) {
@@ -260,6 +297,7 @@ std::string EscapeCell(const std::string& s) {
 std::string ComparisonToMarkdown(const Comparison& c) {
   std::string out = "### strata compare: " + VerdictLine(c) + "\n\n";
   out += "Base `" + c.base_source + "`, new `" + c.new_source + "` (" + c.format + "); " + Settings(c) + ".\n\n";
+  if (!c.differences.empty()) out += "> **" + EscapeCell(DifferencesLine(c)) + "**\n\n";
   const Table t = MakeTable(c);
   out += "|";
   for (const std::string& h : t.header) out += " " + h + " |";
@@ -299,6 +337,7 @@ std::string ComparisonToText(const Comparison& c) {
     return s + "\n";
   };
   std::string out = "strata compare: base " + c.base_source + ", new " + c.new_source + "\n" + Settings(c) + "\n\n";
+  if (!c.differences.empty()) out += "!!! " + DifferencesLine(c) + "\n\n";
   out += line(t.header);
   for (const auto& row : t.rows) out += line(row);
   if (!c.notes.empty()) {

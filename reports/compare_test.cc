@@ -208,6 +208,99 @@ TEST(Compare, RejectsMismatchedInputs) {
   EXPECT_FALSE(Compare(a, a, {.alpha = 0}).ok());
 }
 
+// Two files of different strategies have no figure in common: that is
+// not a pass (it printed an empty table and PASS before).
+TEST(Compare, DifferentStrategiesCannotBeCompared) {
+  auto a = LoadResultSet(kTestdata + "/run-a/results-adaptive.json");
+  auto b = LoadResultSet(kTestdata + "/run-a/results-cow-tree.json");
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto c = Compare(*a, *b, {});
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(c.status().IsInvalidArgument());
+  EXPECT_NE(c.status().message().find("nothing in common"), std::string::npos) << c.status().ToString();
+  EXPECT_NE(c.status().message().find("cow-tree"), std::string::npos) << c.status().ToString();
+  // Same subject, disjoint figures: nothing to compare either.
+  auto x = Synthetic("s", "t", MetricKind::kTiming, Better::kLower, {1});
+  auto y = Synthetic("s", "u", MetricKind::kTiming, Better::kLower, {1});
+  EXPECT_NE(Compare(x, y, {}).status().message().find("no figure in common"), std::string::npos);
+}
+
+// Runs with different options measure different things: Compare lists the
+// differing settings per strategy. A key recorded on one side only (an
+// option added since the baseline) is a note, not a difference.
+TEST(Compare, FlagsRunsWithDifferentSettings) {
+  auto base = LoadResultSet(kTestdata + "/run-b");
+  ASSERT_TRUE(base.ok());
+  auto same = Compare(*base, *LoadResultSet(kTestdata + "/run-a"), {});
+  ASSERT_TRUE(same.ok());
+  EXPECT_TRUE(same->differences.empty()) << same->differences[0];
+  const std::string dir = testing::CopyFixture(kTestdata, "run-b", false);
+  Json j = testing::ReadJson(dir + "/results-adaptive.json");
+  std::string options = j["context"]["options"].get<std::string>();
+  const size_t at = options.find("level_ratio=10");
+  ASSERT_NE(at, std::string::npos) << options;
+  options.replace(at, 14, "level_ratio=4");
+  j["context"]["options"] = options + " new_knob=on";
+  j["context"]["build_type"] = "Debug";
+  j["seed"] = 2;
+  j["context"]["workload_options"] = "workload=uniform scale=0.2 seed=2 read_ratio=1";
+  testing::WriteJson(dir + "/results-adaptive.json", j);
+  auto next = LoadResultSet(dir);
+  ASSERT_TRUE(next.ok());
+  auto c = Compare(*base, *next, {});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const std::string all = ::testing::PrintToString(c->differences);
+  EXPECT_EQ(c->differences.size(), 3u) << all;
+  EXPECT_NE(all.find("adaptive: level_ratio 10 -> 4"), std::string::npos) << all;
+  EXPECT_NE(all.find("adaptive: seed 1 -> 2"), std::string::npos) << all;
+  EXPECT_NE(all.find("adaptive: build RelWithDebInfo -> Debug"), std::string::npos) << all;
+  EXPECT_EQ(all.find("full-rebuild"), std::string::npos) << all;
+  EXPECT_NE(::testing::PrintToString(c->notes).find("new_knob (new only: on)"), std::string::npos);
+  EXPECT_NE(ComparisonToText(*c).find("WARNING: the runs differ in their settings"), std::string::npos);
+  EXPECT_NE(ComparisonToMarkdown(*c).find("WARNING: the runs differ in their settings"), std::string::npos);
+}
+
+// With live and garbage bytes recorded, garbage not yet collected does not
+// regress the gate; live bytes do.
+TEST(Compare, GatesLiveStorageBytesAndShowsGarbage) {
+  auto with_split = [](double live, double garbage) {
+    const std::string dir = testing::CopyFixture(kTestdata, "run-b", false);
+    for (const char* s : {"adaptive", "full-rebuild"}) {
+      const std::string path = dir + "/results-" + s + ".json";
+      Json j = testing::ReadJson(path);
+      j["summary"]["storage_live_bytes"] = live;
+      j["summary"]["storage_garbage_bytes"] = garbage;
+      j["summary"]["storage_bytes"] = live + garbage;
+      testing::WriteJson(path, j);
+    }
+    auto set = LoadResultSet(dir);
+    EXPECT_TRUE(set.ok()) << set.status().ToString();
+    return *set;
+  };
+  const ResultSet base = with_split(400000, 100000);
+  auto more_garbage = Compare(base, with_split(400000, 300000), {});
+  ASSERT_TRUE(more_garbage.ok());
+  EXPECT_FALSE(more_garbage->regressed()) << ComparisonToText(*more_garbage);
+  bool saw_garbage = false;
+  for (const ComparisonRow& r : more_garbage->rows) {
+    if (r.metric == "storage_bytes" || r.metric == "storage_garbage_bytes") EXPECT_EQ(r.kind, MetricKind::kInfo);
+    if (r.metric == "storage_garbage_bytes") saw_garbage = r.change_pct > 100;
+  }
+  EXPECT_TRUE(saw_garbage) << ComparisonToText(*more_garbage);
+  auto more_live = Compare(base, with_split(500000, 100000), {});
+  ASSERT_TRUE(more_live.ok());
+  EXPECT_TRUE(Names(*more_live, "adaptive storage_live_bytes +25.0%")) << ComparisonToText(*more_live);
+  // Without the split (the fixtures as they are) the total is gated.
+  auto plain = LoadResultSet(kTestdata + "/run-b");
+  const std::string dir = testing::CopyFixture(kTestdata, "run-b", false);
+  Json j = testing::ReadJson(dir + "/results-adaptive.json");
+  j["summary"]["storage_bytes"] = j["summary"]["storage_bytes"].get<double>() * 2;
+  testing::WriteJson(dir + "/results-adaptive.json", j);
+  auto total = Compare(*plain, *LoadResultSet(dir), {});
+  ASSERT_TRUE(total.ok());
+  EXPECT_TRUE(Names(*total, "adaptive storage_bytes +100.0%")) << ComparisonToText(*total);
+}
+
 TEST(FormatValue, Units) {
   EXPECT_EQ(FormatValue(2162346, "bytes"), "2.06 MiB");
   EXPECT_EQ(FormatValue(512, "bytes"), "512 B");

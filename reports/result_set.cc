@@ -122,6 +122,62 @@ Result<std::vector<std::string>> ResultsPaths(const std::string& path) {
 
 bool IsBenchmarkFile(const Json& j) { return j.is_object() && j.contains("benchmarks"); }
 
+// "k1=v1 k2=v2" as (k, v) pairs, appended to `out` (a key already there
+// takes the later value).
+void AddTokens(const std::string& text, std::vector<std::pair<std::string, std::string>>* out) {
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find(' ', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string tok = text.substr(start, end - start);
+    start = end + 1;
+    if (tok.empty()) continue;
+    const size_t eq = tok.find('=');
+    std::string key = eq == std::string::npos ? tok : tok.substr(0, eq);
+    std::string value = eq == std::string::npos ? "" : tok.substr(eq + 1);
+    auto it = std::find_if(out->begin(), out->end(), [&](const auto& kv) { return kv.first == key; });
+    if (it != out->end()) it->second = std::move(value);
+    else out->emplace_back(std::move(key), std::move(value));
+  }
+}
+
+// What a strata run results file was measured under (Subject::settings).
+std::vector<std::pair<std::string, std::string>> RunSettings(const ResultsFile& f) {
+  std::vector<std::pair<std::string, std::string>> out;
+  char scale[32];
+  std::snprintf(scale, sizeof scale, "%g", f.scale);
+  out.emplace_back("workload", f.workload);
+  out.emplace_back("scale", scale);
+  out.emplace_back("seed", std::to_string(f.seed));
+  AddTokens(f.context.workload_options, &out);
+  std::vector<std::pair<std::string, std::string>> engine;
+  AddTokens(f.context.options, &engine);
+  for (auto& kv : engine)
+    if (kv.first != "strategy") out.push_back(std::move(kv));
+  if (!f.context.storage.empty()) out.emplace_back("storage", f.context.storage == "folder" ? "folder" : "postgresql");
+  const harness::Context& c = f.context;
+  if (!c.build_type.empty()) {
+    std::string build = c.build_type;
+    if (harness::Recorded(c, &harness::Context::assertions) && c.assertions) build += ", assertions on";
+    if (!c.sanitizers.empty()) build += ", sanitizer " + c.sanitizers;
+    out.emplace_back("build", build);
+  }
+  return out;
+}
+
+// Live and garbage bytes at rest, when the file's summary records them:
+// live is gated like the other counters, garbage (not yet collected) only
+// shown. Read from the JSON, so files without them read as before.
+void AddStorageSplit(const Json& j, Subject* s) {
+  if (!j.is_object() || !j.contains("summary") || !IsNumber(j["summary"], "storage_live_bytes")) return;
+  const Json& sum = j["summary"];
+  Add(s, "storage_live_bytes", "bytes", MetricKind::kCounter, Better::kLower)
+      .samples.push_back(Number(sum["storage_live_bytes"]));
+  if (IsNumber(sum, "storage_garbage_bytes"))
+    Add(s, "storage_garbage_bytes", "bytes", MetricKind::kInfo, Better::kLower)
+        .samples.push_back(Number(sum["storage_garbage_bytes"]));
+}
+
 void AddLatency(Subject* s, const std::string& prefix, const Latency& l) {
   for (const auto& [stat, member] : kLatencyStats)
     if (auto v = harness::Figure(l, member))
@@ -143,6 +199,7 @@ Result<std::vector<RunFile>> ReadRunFiles(const std::string& path) {
 Subject SubjectOfRun(const ResultsFile& f, std::vector<std::string>* notes) {
   Subject s;
   s.name = f.strategy;
+  s.settings = RunSettings(f);
   // A loaded machine drifts between runs far more than within one: say so.
   const harness::Context& ctx = f.context;
   const double cpus = harness::Recorded(ctx, &harness::Context::cpus) ? static_cast<double>(ctx.cpus) : 0;
@@ -209,6 +266,10 @@ Result<std::vector<Subject>> SubjectsOfBenchmarkFile(const Json& j, std::vector<
       notes->push_back(buf);
     }
   }
+  std::vector<std::pair<std::string, std::string>> settings;
+  if (j.contains("context") && j["context"].is_object() && j["context"].contains("library_build_type") &&
+      j["context"]["library_build_type"].is_string())
+    settings.emplace_back("library_build_type", j["context"]["library_build_type"].get<std::string>());
   std::vector<std::string> order;
   std::map<std::string, std::vector<const Json*>> iterations, medians;
   for (const Json& b : j["benchmarks"]) {
@@ -232,6 +293,7 @@ Result<std::vector<Subject>> SubjectsOfBenchmarkFile(const Json& j, std::vector<
     if (rows.empty()) continue;
     Subject s;
     s.name = run;
+    s.settings = settings;
     for (const Json* b : rows) {
       const std::string unit = b->value("time_unit", "ns");
       for (const char* key : {"real_time", "cpu_time"})
@@ -272,6 +334,7 @@ Result<ResultSet> LoadResultSet(const std::string& path) {
       auto f = harness::ResultsFromJson(j);
       if (!f.ok()) return f.status().WithContext(p);
       Subject subject = SubjectOfRun(*f, &set.notes);
+      AddStorageSplit(j, &subject);
       if (set.Find(subject.name) != nullptr)
         return Status::InvalidArgument(p + ": a second file for strategy " + subject.name);
       set.subjects.push_back(std::move(subject));

@@ -53,14 +53,26 @@ struct Comparison {
   CompareOptions options;
   std::vector<ComparisonRow> rows;
   std::vector<std::string> notes;
+  // Settings that differ between a subject's base and new runs
+  // ("adaptive: level_ratio 10 -> 4"): the figures measure different
+  // things, so `strata compare` refuses them (exit 2) unless told
+  // --allow-different-options. A key recorded on one side only (an option
+  // added since) is a note, not a difference.
+  std::vector<std::string> differences;
 
   bool regressed() const;
   // "adaptive index_segments_written +12.5%" for each regression.
   std::vector<std::string> RegressionNames() const;
 };
 
-// InvalidArgument when the sets are of different formats or the options
+// InvalidArgument when the sets are of different formats, have no subject
+// (strategy, benchmark) in common or no figure in common, or the options
 // are out of range (threshold < 0, alpha outside (0, 1)).
+//
+// Storage bytes: when both runs of a subject record storage_live_bytes,
+// live bytes are gated and storage_bytes (live + garbage not yet
+// collected) and storage_garbage_bytes are shown only; otherwise
+// storage_bytes is gated as before.
 Result<Comparison> Compare(const ResultSet& base, const ResultSet& next, const CompareOptions& options);
 
 // A markdown section for CI comments: verdict line, table, notes.

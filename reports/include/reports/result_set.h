@@ -11,7 +11,10 @@
 //    Read latencies ("read NAME p50_us"...) and commit latencies ("tx
 //    p50_us"...) are one sample per file unless each repetition carries its
 //    own "reads" / "tx_latency". A run that started on a loaded machine
-//    (context.load_avg[0] above context.cpus) is noted.
+//    (context.load_avg[0] above context.cpus) is noted. When the summary
+//    records "storage_live_bytes" and "storage_garbage_bytes" (live
+//    segments and garbage not yet collected), both become figures: live
+//    bytes a counter, garbage shown only (see compare.h).
 //  - Google Benchmark JSON (--benchmark_out=FILE --benchmark_out_format=json).
 //    A subject per benchmark run name; with --benchmark_repetitions each
 //    repetition is a sample. Aggregate rows (mean, median, stddev) are
@@ -51,6 +54,12 @@ struct Metric {
 struct Subject {
   std::string name;  // a strategy, or a benchmark's run name
   std::vector<Metric> metrics;
+  // What the figures were measured under, (key, value) in a fixed order:
+  // for strata run results the workload, scale, seed, each workload and
+  // engine option (Options::ToString() split at its spaces, the strategy
+  // left out), the storage kind and the build; for Google Benchmark the
+  // library's build type. Compare flags keys whose values differ.
+  std::vector<std::pair<std::string, std::string>> settings;
   const Metric* Find(const std::string& metric) const;  // null when absent
 };
 
