@@ -185,6 +185,23 @@ void WarnAboutContext(const harness::Context& context) {
   if (context.jemalloc.empty()) std::fprintf(stderr, "strata: warning: jemalloc statistics are unavailable\n");
 }
 
+// The end-of-run table, from the results files just written through the
+// report's summary table (one definition: each figure's median over the
+// repetitions), so the console and summary.md cannot disagree.
+void PrintSummaryTable(const std::string& dir, const std::vector<std::string>& strategies) {
+  std::vector<reports::RunFile> files;
+  for (const std::string& s : strategies) {
+    const std::string path = dir + "/results-" + s + ".json";
+    auto f = harness::ReadResultsFile(path);
+    if (!f.ok()) {
+      std::fprintf(stderr, "strata: warning: %s\n", f.status().message().c_str());
+      continue;
+    }
+    files.push_back(reports::RunFile{path, std::move(*f)});
+  }
+  std::fputs(reports::SummaryText(files).c_str(), stdout);
+}
+
 // DIR/report.html and DIR/summary.md from the files just written; a
 // failure is not the run's.
 void WriteReport(const std::string& dir) {
@@ -237,7 +254,9 @@ int RunRun(const RunArgs& args) {
 
   std::printf("strata run: %s, %s\n", config->workload.ToString().c_str(),
               context.release ? "release build" : "NOT A RELEASE BUILD");
-  harness::PrintSummaryTable(outcome->medians);
+  std::vector<std::string> ran;  // not a stale file of an earlier run in --out
+  for (const harness::RunResult& r : outcome->medians) ran.push_back(r.strategy);
+  PrintSummaryTable(args.out, ran);
   std::printf("results in %s/results-<strategy>.json\n", args.out.c_str());
   WriteReport(args.out);
   std::fflush(stdout);

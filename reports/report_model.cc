@@ -2,7 +2,10 @@
 // context, the summary table and each chart's series.
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
 #include <cstdio>
 #include <functional>
 #include <map>
@@ -34,8 +37,6 @@ std::string Str(const Json& v) {
   if (v.is_null()) return "";
   return v.dump();
 }
-
-const std::string& Strategy(const RunFile& f) { return f.results.strategy; }
 
 // "sync=never ... strategy=adaptive ..." without the strategy, which
 // differs between the files of one run by design.
@@ -115,36 +116,110 @@ std::vector<double> TxLatency(const ResultsFile& f, Member<Latency> stat) {
   return v;
 }
 
-std::string RangeOrDash(const std::vector<double>& v, const std::string& unit) {
-  return v.empty() ? "-" : Range(v, unit);
+double D(uint64_t x) { return static_cast<double>(x); }
+
+// "job bytes Q1 -> Q4": the mean bytes written per job over the first
+// quarter of the jobs, and over the last quarter. The last job is left out
+// when it looks like the remainder the final IndexNow sealed: at least 5
+// jobs, and its novelty under half the median novelty of the others (the
+// memory-index threshold seals every other job at about the same size).
+// "-" without jobs.
+std::string JobBytesQuarters(const ResultsFile& f) {
+  size_t n = f.jobs.size();
+  if (n >= 5) {
+    std::vector<double> novelty;
+    for (size_t i = 0; i + 1 < n; ++i) novelty.push_back(D(f.jobs[i].novelty_bytes));
+    if (D(f.jobs.back().novelty_bytes) < Median(novelty) / 2) --n;
+  }
+  const size_t q = n >= 4 ? n / 4 : n > 0 ? 1 : 0;
+  if (q == 0) return "-";
+  auto mean = [&](size_t first) {
+    double sum = 0;
+    for (size_t i = first; i < first + q; ++i) sum += D(f.jobs[i].bytes_written);
+    return sum / static_cast<double>(q);
+  };
+  return FormatValue(mean(0), "bytes") + " -> " + FormatValue(mean(n - q), "bytes");
 }
 
-std::string Count(uint64_t n) { return FormatValue(static_cast<double>(n), ""); }
+// A cell: samples with their unit (the median, and min–max when they
+// differ), or a text as it is.
+struct Cell {
+  std::vector<double> samples;
+  std::string unit;
+  std::string text;
+};
 
-Json Summary(const std::vector<RunFile>& files) {
-  Json columns = Json::array({"strategy", "reps", "transactions", "datoms", "jobs", "import datoms/s",
-                              "import + index datoms/s", "index written", "segments written", "datoms rewritten",
-                              "write amp", "max read sources", "tx p99", "read p99", "backpressure wait",
-                              "peak RSS", "storage at rest"});
-  Json rows = Json::array();
-  for (const RunFile& file : files) {
-    const ResultsFile& f = file.results;
-    const harness::Summary& s = f.summary;
-    const size_t n = f.repetitions.empty() ? 1 : f.repetitions.size();
-    std::string name = f.strategy;
-    if (s.interrupted) name += " (interrupted)";
-    rows.push_back(Json::array({name, std::to_string(n), Count(s.transactions), Count(s.datoms), Count(s.jobs),
-                                Range(Samples(f, &Summary::import_datoms_per_s), ""),
-                                Range(Samples(f, &Summary::indexed_datoms_per_s), ""),
-                                FormatValue(static_cast<double>(s.index_bytes_written), "bytes"),
-                                Count(s.index_segments_written), Count(s.datoms_rewritten),
-                                FormatValue(s.write_amplification, "x"), Count(s.max_read_sources),
-                                RangeOrDash(TxLatency(f, &Latency::p99_us), "us"), RangeOrDash(AllReadsP99(f), "us"),
-                                Range(Samples(f, &Summary::backpressure_wait_ms), "ms"),
-                                Range(Samples(f, &Summary::peak_rss_bytes), "bytes"),
-                                FormatValue(static_cast<double>(s.storage_bytes), "bytes")}));
-  }
-  return Json{{"columns", std::move(columns)}, {"rows", std::move(rows)}};
+struct ColumnDef {
+  SummaryColumn column;
+  std::function<Cell(const RunFile&, const std::string& label)> cell;
+};
+
+Cell Of(std::vector<double> v, const std::string& unit) {
+  if (v.empty()) return Cell{{}, "", "-"};
+  return Cell{std::move(v), unit, ""};
+}
+
+std::function<Cell(const RunFile&, const std::string&)> SummaryField(Member<harness::Summary> m,
+                                                                     const std::string& unit) {
+  return [m, unit](const RunFile& f, const std::string&) { return Of(Samples(f.results, m), unit); };
+}
+
+const std::vector<ColumnDef>& Columns() {
+  using S = harness::Summary;
+  static const std::vector<ColumnDef> columns = {
+      {{"strategy", "the strategy (and what tells apart files of one strategy)", true},
+       [](const RunFile& f, const std::string& label) {
+         return Cell{{}, "", label + (f.results.summary.interrupted ? " (interrupted)" : "")};
+       }},
+      {{"reps", "repetitions in the file", true},
+       [](const RunFile& f, const std::string&) {
+         return Cell{{}, "", std::to_string(f.results.repetitions.empty() ? 1 : f.results.repetitions.size())};
+       }},
+      {{"transactions", "transactions committed, the schema included", false}, SummaryField(&S::transactions, "")},
+      {{"datoms", "datoms committed", true}, SummaryField(&S::datoms, "")},
+      {{"jobs", "indexing jobs, the final one included", true}, SummaryField(&S::jobs, "")},
+      {{"import datoms/s", "datoms committed per second of the workload loop (without the final indexing)", true},
+       SummaryField(&S::import_datoms_per_s, "")},
+      {{"import + index datoms/s", "datoms per second until the last indexing job finished", false},
+       SummaryField(&S::indexed_datoms_per_s, "")},
+      {{"index written", "bytes written by indexing jobs (segments and directories)", true},
+       SummaryField(&S::index_bytes_written, "bytes")},
+      {{"segments written", "segments written by indexing jobs", false},
+       SummaryField(&S::index_segments_written, "")},
+      {{"datoms rewritten", "datoms indexing jobs copied from old segments into new ones", false},
+       SummaryField(&S::datoms_rewritten, "")},
+      {{"write amp", "write amplification: index bytes written / novelty bytes indexed", true},
+       SummaryField(&S::write_amplification, "x")},
+      {{"max read sources", "most durable sources a read merged after any job (plus the memory index)", true},
+       SummaryField(&S::max_read_sources, "")},
+      {{"tx p99", "99th percentile commit latency (per repetition, then the median)", true},
+       [](const RunFile& f, const std::string&) { return Of(TxLatency(f.results, &Latency::p99_us), "us"); }},
+      {{"read p99", "99th percentile latency of every timed read together (per repetition, then the median)", true},
+       [](const RunFile& f, const std::string&) { return Of(AllReadsP99(f.results), "us"); }},
+      {{"backpressure wait", "time commits waited for indexing to catch up", false},
+       SummaryField(&S::backpressure_wait_ms, "ms")},
+      {{"peak RSS", "peak resident memory of the process (getrusage)", false},
+       SummaryField(&S::peak_rss_bytes, "bytes")},
+      {{"storage at rest", "bytes of segments at rest at the end (live and garbage not yet collected)", false},
+       SummaryField(&S::storage_bytes, "bytes")},
+      {{"job bytes Q1 -> Q4",
+        "mean bytes written per indexing job over the first quarter of the jobs -> over the last quarter (the "
+        "final job left out when it indexed only the remainder); from the repetition the file gives in full. "
+        "Equal: job cost stays flat as the database grows; rising: jobs grow with it",
+        true},
+       [](const RunFile& f, const std::string&) { return Cell{{}, "", JobBytesQuarters(f.results)}; }},
+  };
+  return columns;
+}
+
+std::string MedianOnly(const Cell& c) { return c.samples.empty() ? c.text : FormatValue(Median(c.samples), c.unit); }
+std::string WithRange(const Cell& c) { return c.samples.empty() ? c.text : Range(c.samples, c.unit); }
+
+// Letters, digits and '-' for element ids.
+std::string IdPart(const std::string& s) {
+  std::string out;
+  for (char ch : s) out += std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' ? ch : '-';
+  return out;
 }
 
 Json Missing(const std::string& id, const std::string& title, const std::string& why) {
@@ -157,43 +232,50 @@ Json LineChart(const std::string& id, const std::string& title, const std::strin
               {"y_label", y_label}, {"x_log", false},     {"y_log", false},       {"series", Json::array()}};
 }
 
-double D(uint64_t x) { return static_cast<double>(x); }
+// A series: `strategy` is the file's label (it picks the hue), `stat` the
+// percentile when a chart has several per strategy (it picks the shade and
+// dash, docs/harness.md "Series styling").
+Json Series(const std::string& strategy, Json points, const std::string& stat = "") {
+  Json s{{"label", stat.empty() ? strategy : strategy + " " + stat}, {"strategy", strategy}, {"points", std::move(points)}};
+  if (!stat.empty()) s["stat"] = stat;
+  return s;
+}
 
 // Per job: x = datoms in the durable index after it, y = `field` (named
 // `key` in the file).
-Json JobChart(const std::vector<RunFile>& files, const std::string& id, const std::string& title,
-              Member<Job> field, const char* key, const std::string& y_label) {
+Json JobChart(const std::vector<RunFile>& files, const std::vector<std::string>& labels, const std::string& id,
+              const std::string& title, Member<Job> field, const char* key, const std::string& y_label) {
   Json c = LineChart(id, title, "database size (datoms in the durable index after the job)", y_label);
   bool any = false, has_field = false;
-  for (const RunFile& f : files) {
+  for (size_t i = 0; i < files.size(); ++i) {
     Json points = Json::array();
-    for (const Job& j : f.results.jobs) {
+    for (const Job& j : files[i].results.jobs) {
       has_field = has_field || Recorded(j, field);
       points.push_back(Json::array({D(j.db_datoms), Figure(j, field).value_or(0)}));
     }
     any = any || !points.empty();
-    c["series"].push_back(Json{{"label", Strategy(f)}, {"points", std::move(points)}});
+    c["series"].push_back(Series(labels[i], std::move(points)));
   }
   if (!any) return Missing(id, title, "not recorded: the results files list no indexing jobs");
   if (!has_field) return Missing(id, title, std::string("not recorded: these results files' jobs have no ") + key);
   return c;
 }
 
-Json WriteAmpChart(const std::vector<RunFile>& files) {
+Json WriteAmpChart(const std::vector<RunFile>& files, const std::vector<std::string>& labels) {
   const std::string title = "Cumulative write amplification (index bytes written / novelty bytes)";
   Json c = LineChart("write-amp", title, "database size (datoms in the durable index after the job)",
                      "cumulative write amplification");
   bool any = false;
-  for (const RunFile& f : files) {
+  for (size_t i = 0; i < files.size(); ++i) {
     Json points = Json::array();
     double written = 0, novelty = 0;
-    for (const Job& j : f.results.jobs) {
+    for (const Job& j : files[i].results.jobs) {
       written += D(j.bytes_written);
       novelty += D(j.novelty_bytes);
       if (novelty > 0) points.push_back(Json::array({D(j.db_datoms), written / novelty}));
     }
     any = any || !points.empty();
-    c["series"].push_back(Json{{"label", Strategy(f)}, {"points", std::move(points)}});
+    c["series"].push_back(Series(labels[i], std::move(points)));
   }
   if (!any) return Missing("write-amp", title, "not recorded: the results files list no indexing jobs");
   return c;
@@ -214,7 +296,9 @@ Json JobMarks(const Timeline& t) {
   return marks;
 }
 
-// (seconds, value) points of a column; a latency column's "none" (-1) is skipped.
+// (seconds, value) points of a column. A latency column's "none" (-1: no
+// commit in that interval) is a gap, (seconds, null), so the line breaks
+// there instead of joining the samples on either side.
 Json Column(const Timeline& t, const std::vector<uint64_t>& v) {
   Json points = Json::array();
   if (v.size() != t.t_ms.size()) return points;
@@ -224,79 +308,136 @@ Json Column(const Timeline& t, const std::vector<uint64_t>& v) {
 Json Column(const Timeline& t, const std::vector<double>& v) {
   Json points = Json::array();
   if (v.size() != t.t_ms.size()) return points;
-  for (size_t i = 0; i < v.size(); ++i)
-    if (v[i] >= 0) points.push_back(Json::array({t.t_ms[i] / 1000, v[i]}));
-  return points;
+  bool any = false;
+  for (size_t i = 0; i < v.size(); ++i) {
+    points.push_back(Json::array({t.t_ms[i] / 1000, v[i] >= 0 ? Json(v[i]) : Json(nullptr)}));
+    any = any || v[i] >= 0;
+  }
+  return any ? points : Json::array();
 }
 
 const char* kTimelineWhy =
     "not recorded: the results files have no \"timeline\" (samples over the run; see docs/harness.md)";
 
-void TxLatencyCharts(const std::vector<RunFile>& files, Json* charts) {
-  bool any = false;
-  for (const RunFile& f : files) {
-    const Timeline* t = TimelineOf(f);
+// Charts over time are small multiples: one per strategy, each on its own
+// time axis (a fast strategy fills its chart instead of the first tenth of
+// one shared with a slow one), all on one y range so heights compare.
+// `family` groups them on the page under `family_title`.
+void SmallMultiples(std::vector<Json> charts, const std::string& family, const std::string& family_title,
+                    Json* out) {
+  double lo = INFINITY, hi = -INFINITY;
+  for (const Json& c : charts)
+    for (const Json& s : c["series"])
+      for (const Json& p : s["points"])
+        if (p[1].is_number()) {
+          const double y = p[1].get<double>();
+          if (c["y_log"] == true && y <= 0) continue;
+          lo = std::min(lo, y);
+          hi = std::max(hi, y);
+        }
+  for (Json& c : charts) {
+    c["family"] = family;
+    c["family_title"] = family_title;
+    if (hi > -INFINITY) {
+      c["y_max"] = hi;
+      if (c["y_log"] == true) c["y_min"] = lo;
+    }
+    out->push_back(std::move(c));
+  }
+}
+
+void TxLatencyCharts(const std::vector<RunFile>& files, const std::vector<std::string>& labels, Json* charts) {
+  std::vector<Json> made;
+  for (size_t i = 0; i < files.size(); ++i) {
+    const Timeline* t = TimelineOf(files[i]);
     if (t == nullptr) continue;
-    Json c = LineChart("tx-latency-" + Strategy(f), "Transaction latency over time: " + Strategy(f),
+    Json c = LineChart("tx-latency-" + IdPart(labels[i]), "Transaction latency over time: " + labels[i],
                        "time since the workload started (s)", "commit latency (µs)");
+    c["subtitle"] = labels[i];
     c["y_log"] = true;
-    for (const auto& [column, label] :
+    for (const auto& [column, stat] :
          {std::pair{&t->tx_p50_us, "p50"}, {&t->tx_p99_us, "p99"}, {&t->tx_max_us, "max"}}) {
       Json pts = Column(*t, *column);
-      if (!pts.empty()) c["series"].push_back(Json{{"label", label}, {"points", std::move(pts)}});
+      if (!pts.empty()) c["series"].push_back(Series(labels[i], std::move(pts), stat));
     }
     if (c["series"].empty()) continue;
     c["marks"] = JobMarks(*t);
     c["marks_label"] = "indexing job done";
-    charts->push_back(std::move(c));
-    any = true;
+    made.push_back(std::move(c));
   }
-  if (!any) charts->push_back(Missing("tx-latency", "Transaction latency over time, indexing jobs marked", kTimelineWhy));
+  if (made.empty()) {
+    charts->push_back(Missing("tx-latency", "Transaction latency over time, indexing jobs marked", kTimelineWhy));
+    return;
+  }
+  SmallMultiples(std::move(made), "tx-latency",
+                 "Transaction latency over time (p50, p99, max per sampling interval; dashed lines: indexing jobs "
+                 "done; gaps: no commit in the interval)",
+                 charts);
 }
 
-Json ThroughputChart(const std::vector<RunFile>& files) {
+void ThroughputCharts(const std::vector<RunFile>& files, const std::vector<std::string>& labels, Json* charts) {
   const std::string title = "Throughput over time (datoms committed per second)";
-  Json c = LineChart("throughput", title, "time since the workload started (s)", "datoms per second");
-  for (const RunFile& f : files) {
-    const Timeline* t = TimelineOf(f);
+  std::vector<Json> made;
+  for (size_t i = 0; i < files.size(); ++i) {
+    const Timeline* t = TimelineOf(files[i]);
     if (t == nullptr || t->datoms.size() != t->t_ms.size()) continue;
     Json pts = Json::array();
-    for (size_t i = 1; i < t->t_ms.size(); ++i) {
-      const double dt = (t->t_ms[i] - t->t_ms[i - 1]) / 1000;
-      if (dt > 0) pts.push_back(Json::array({t->t_ms[i] / 1000, (D(t->datoms[i]) - D(t->datoms[i - 1])) / dt}));
+    for (size_t k = 1; k < t->t_ms.size(); ++k) {
+      const double dt = (t->t_ms[k] - t->t_ms[k - 1]) / 1000;
+      if (dt > 0) pts.push_back(Json::array({t->t_ms[k] / 1000, (D(t->datoms[k]) - D(t->datoms[k - 1])) / dt}));
     }
-    c["series"].push_back(Json{{"label", Strategy(f)}, {"points", std::move(pts)}});
+    Json c = LineChart("throughput-" + IdPart(labels[i]), "Throughput over time: " + labels[i],
+                       "time since the workload started (s)", "datoms per second");
+    c["subtitle"] = labels[i];
+    c["series"].push_back(Series(labels[i], std::move(pts)));
+    c["marks"] = JobMarks(*t);
+    c["marks_label"] = "indexing job done";
+    made.push_back(std::move(c));
   }
-  if (c["series"].empty()) return Missing("throughput", title, kTimelineWhy);
-  return c;
+  if (made.empty()) {
+    charts->push_back(Missing("throughput", title, kTimelineWhy));
+    return;
+  }
+  SmallMultiples(std::move(made), "throughput", title + ", one chart per strategy on its own time axis", charts);
 }
 
-Json MemoryChart(const std::vector<RunFile>& files) {
+void MemoryCharts(const std::vector<RunFile>& files, const std::vector<std::string>& labels, Json* charts) {
   const std::string title = "Memory-index size over time";
-  Json c = LineChart("memory-index", title, "time since the workload started (s)", "memory index (bytes)");
-  for (const RunFile& f : files) {
-    const Timeline* t = TimelineOf(f);
+  std::vector<Json> made;
+  for (size_t i = 0; i < files.size(); ++i) {
+    const Timeline* t = TimelineOf(files[i]);
     if (t == nullptr) continue;
     Json pts = Column(*t, t->memory_index_bytes);
-    if (!pts.empty()) c["series"].push_back(Json{{"label", Strategy(f)}, {"points", std::move(pts)}});
+    if (pts.empty()) continue;
+    Json c = LineChart("memory-index-" + IdPart(labels[i]), "Memory-index size over time: " + labels[i],
+                       "time since the workload started (s)", "memory index (bytes)");
+    c["subtitle"] = labels[i];
+    c["series"].push_back(Series(labels[i], std::move(pts)));
+    made.push_back(std::move(c));
   }
-  if (!c["series"].empty()) return c;
+  if (!made.empty()) {
+    SmallMultiples(std::move(made), "memory-index", title + ", one chart per strategy on its own time axis", charts);
+    return;
+  }
   // Without samples over time, the peaks of the sawtooth are still known:
   // the novelty each job sealed, at the t it indexed up to.
   Json fallback = LineChart("memory-index", "Memory index sealed per indexing job (its peaks)",
                             "transaction (basis t of the job)", "novelty sealed (bytes)");
-  for (const RunFile& f : files) {
+  for (size_t i = 0; i < files.size(); ++i) {
     Json pts = Json::array();
-    for (const Job& j : f.results.jobs) pts.push_back(Json::array({D(j.basis_t), D(j.novelty_bytes)}));
-    if (!pts.empty()) fallback["series"].push_back(Json{{"label", Strategy(f)}, {"points", std::move(pts)}});
+    for (const Job& j : files[i].results.jobs) pts.push_back(Json::array({D(j.basis_t), D(j.novelty_bytes)}));
+    if (!pts.empty()) fallback["series"].push_back(Series(labels[i], std::move(pts)));
   }
-  if (fallback["series"].empty()) return Missing("memory-index", title, kTimelineWhy);
+  if (fallback["series"].empty()) {
+    charts->push_back(Missing("memory-index", title, kTimelineWhy));
+    return;
+  }
   fallback["note"] = std::string("Memory-index size over time is ") + kTimelineWhy +
                      ". Shown instead: the novelty each indexing job sealed, the peaks of that curve.";
-  return fallback;
+  charts->push_back(std::move(fallback));
 }
 
-Json ReadsChart(const std::vector<RunFile>& files) {
+Json ReadsChart(const std::vector<RunFile>& files, const std::vector<std::string>& labels) {
   const std::string title = "Read latency percentiles per query and strategy";
   std::vector<std::string> names;
   for (const RunFile& f : files)
@@ -312,27 +453,115 @@ Json ReadsChart(const std::vector<RunFile>& files) {
          {"y_log", true},
          {"labels", names},
          {"series", Json::array()}};
-  for (const RunFile& f : files) {
+  for (size_t i = 0; i < files.size(); ++i) {
     for (const auto& [stat, member] : {std::pair{"p50", &Latency::p50_us}, {"p99", &Latency::p99_us}}) {
       Json values = Json::array();
       for (const std::string& n : names) {
-        auto it = f.results.reads.find(n);
+        auto it = files[i].results.reads.find(n);
         std::optional<double> v;
-        if (it != f.results.reads.end()) v = Figure(it->second, member);
+        if (it != files[i].results.reads.end()) v = Figure(it->second, member);
         values.push_back(v ? Json(*v) : Json(nullptr));
       }
-      c["series"].push_back(Json{{"label", Strategy(f) + " " + stat},
-                                 {"group", Strategy(f)},
+      c["series"].push_back(Json{{"label", labels[i] + " " + stat},
+                                 {"strategy", labels[i]},
+                                 {"stat", stat},
                                  {"values", std::move(values)}});
     }
   }
   return c;
 }
 
+Json Summary(const std::vector<RunFile>& files) {
+  const SummaryTable t = MakeSummaryTable(files);
+  Json columns = Json::array(), titles = Json::array();
+  for (const SummaryColumn& c : t.columns) {
+    columns.push_back(c.header);
+    titles.push_back(c.title);
+  }
+  return Json{{"columns", std::move(columns)}, {"titles", std::move(titles)}, {"rows", t.rows}};
+}
+
 }  // namespace
+
+std::vector<std::string> RunLabels(const std::vector<RunFile>& files) {
+  std::vector<std::string> labels;
+  for (size_t i = 0; i < files.size(); ++i) {
+    const std::string& strategy = files[i].results.strategy;
+    std::vector<size_t> same;
+    for (size_t k = 0; k < files.size(); ++k)
+      if (files[k].results.strategy == strategy) same.push_back(k);
+    if (same.size() == 1) {
+      labels.push_back(strategy);
+      continue;
+    }
+    // The settings in which this strategy's files differ.
+    const auto mine = RunSettings(files[i].results);
+    std::string differs;
+    for (const auto& [key, value] : mine) {
+      bool varies = false;
+      for (size_t k : same) {
+        const auto other = RunSettings(files[k].results);
+        auto it = std::find_if(other.begin(), other.end(), [&](const auto& kv) { return kv.first == key; });
+        varies = varies || it == other.end() || it->second != value;
+      }
+      if (varies) differs += " " + key + "=" + value;
+    }
+    std::string label = strategy + differs;
+    if (differs.empty())  // the same settings: the file tells them apart
+      label += " [" + std::filesystem::path(files[i].path).filename().string() + "]";
+    labels.push_back(label);
+  }
+  // Settings can coincide for a third file: the file name settles it.
+  for (size_t i = 0; i < labels.size(); ++i)
+    if (std::count(labels.begin(), labels.end(), labels[i]) > 1)
+      for (size_t k = labels.size(); k-- > i;)
+        if (labels[k] == labels[i] && k != i)
+          labels[k] += " [" + std::filesystem::path(files[k].path).filename().string() + "]";
+  return labels;
+}
+
+SummaryTable MakeSummaryTable(const std::vector<RunFile>& files) {
+  SummaryTable t;
+  const std::vector<std::string> labels = RunLabels(files);
+  for (const ColumnDef& c : Columns()) t.columns.push_back(c.column);
+  for (size_t i = 0; i < files.size(); ++i) {
+    std::vector<std::string> row;
+    for (const ColumnDef& c : Columns()) row.push_back(WithRange(c.cell(files[i], labels[i])));
+    t.rows.push_back(std::move(row));
+  }
+  return t;
+}
+
+std::string SummaryText(const std::vector<RunFile>& files) {
+  const std::vector<std::string> labels = RunLabels(files);
+  std::vector<const ColumnDef*> cols;
+  for (const ColumnDef& c : Columns())
+    if (c.column.console) cols.push_back(&c);
+  std::vector<std::vector<std::string>> cells(1);
+  for (const ColumnDef* c : cols) cells[0].push_back(c->column.header);
+  for (size_t i = 0; i < files.size(); ++i) {
+    cells.emplace_back();
+    for (const ColumnDef* c : cols) cells.back().push_back(MedianOnly(c->cell(files[i], labels[i])));
+  }
+  std::vector<size_t> width(cols.size(), 0);
+  for (const auto& row : cells)
+    for (size_t k = 0; k < row.size(); ++k) width[k] = std::max(width[k], row[k].size());
+  std::string out;
+  for (const auto& row : cells) {
+    std::string line;
+    for (size_t k = 0; k < row.size(); ++k) {
+      const std::string pad(width[k] - row[k].size(), ' ');
+      line += k == 0 ? row[k] + pad : "  " + pad + row[k];  // the strategy left, figures right
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+  }
+  return out;
+}
 
 Json ReportModel(const std::vector<RunFile>& files) {
   using harness::Context;
+  const std::vector<std::string> labels = RunLabels(files);
   Json rows = Json::array(), warnings = Json::array();
   auto row = [&](const std::string& label, const std::function<std::string(const ResultsFile&)>& get) {
     ContextRow(files, label, [&](const RunFile& f) { return get(f.results); }, &rows, &warnings);
@@ -382,31 +611,29 @@ Json ReportModel(const std::vector<RunFile>& files) {
       build = f.context.build_type;
     }
     if (f.context.planted_slow_read_us > 0)
-      warnings.push_back(f.strategy + ": STRATA_PLANT_SLOW_READ_US=" + std::to_string(f.context.planted_slow_read_us) +
+      warnings.push_back(labels[&file - files.data()] + ": STRATA_PLANT_SLOW_READ_US=" + std::to_string(f.context.planted_slow_read_us) +
                          " was set: every timed read was made slower on purpose (a test knob)");
     if (f.summary.interrupted)
-      warnings.push_back(f.strategy + ": the run was interrupted; its figures cover part of the workload");
+      warnings.push_back(labels[&file - files.data()] + ": the run was interrupted; its figures cover part of the workload");
   }
   Json charts = Json::array();
-  charts.push_back(JobChart(files, "job-bytes", "Indexing job cost: bytes written per job", &Job::bytes_written,
-                            "bytes_written", "bytes written by the job"));
-  charts.push_back(JobChart(files, "job-segments", "Indexing job cost: segments written per job",
+  charts.push_back(JobChart(files, labels, "job-bytes", "Indexing job cost: bytes written per job",
+                            &Job::bytes_written, "bytes_written", "bytes written by the job"));
+  charts.push_back(JobChart(files, labels, "job-segments", "Indexing job cost: segments written per job",
                             &Job::segments_written, "segments_written", "segments written by the job"));
-  charts.push_back(JobChart(files, "job-wall", "Indexing job cost: wall time per job", &Job::wall_ms, "wall_ms",
-                            "wall time (ms)"));
-  charts.push_back(JobChart(files, "job-round-trips", "Indexing job cost: storage round trips per job",
+  charts.push_back(JobChart(files, labels, "job-wall", "Indexing job cost: wall time per job", &Job::wall_ms,
+                            "wall_ms", "wall time (ms)"));
+  charts.push_back(JobChart(files, labels, "job-round-trips", "Indexing job cost: storage round trips per job",
                             &Job::storage_round_trips, "storage_round_trips",
                             "storage round trips (calls to the folder or the server)"));
-  charts.push_back(WriteAmpChart(files));
-  TxLatencyCharts(files, &charts);
-  charts.push_back(ThroughputChart(files));
-  charts.push_back(MemoryChart(files));
-  charts.push_back(ReadsChart(files));
-  std::vector<std::string> strategies;
-  for (const RunFile& f : files) strategies.push_back(Strategy(f));
+  charts.push_back(WriteAmpChart(files, labels));
+  TxLatencyCharts(files, labels, &charts);
+  ThroughputCharts(files, labels, &charts);
+  MemoryCharts(files, labels, &charts);
+  charts.push_back(ReadsChart(files, labels));
   return Json{{"release", release},
               {"build_type", build},
-              {"strategies", strategies},
+              {"strategies", labels},
               {"context", std::move(rows)},
               {"warnings", std::move(warnings)},
               {"summary", Summary(files)},
@@ -436,7 +663,9 @@ std::string SummaryMarkdown(const std::vector<RunFile>& files) {
     for (const Json& cell : r) out += " " + Str(cell) + " |";
     out += "\n";
   }
-  out += "\nTimings are medians over the repetitions (min – max). Charts: report.html.\n";
+  out += "\nEach figure is the median of that figure over the repetitions (min – max when they differ); "
+         "job bytes Q1 -> Q4 is the mean bytes written per indexing job in the first quarter of the jobs and "
+         "in the last (docs/harness.md). Charts: report.html.\n";
   return out;
 }
 

@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
+#include <set>
 #include <sstream>
 
+#include "reports/compare.h"
 #include "test_util.h"
 
 namespace strata::reports {
@@ -80,14 +83,166 @@ TEST(ReportModel, TimelineGivesLatencyWithJobMarksAndMemoryOverTime) {
   const Json m = ReportModel(Files(dir));
   const Json* tx = Chart(m, "tx-latency-adaptive");
   ASSERT_NE(tx, nullptr);
-  EXPECT_EQ((*tx)["series"].size(), 3u);  // p50, p99, max
+  ASSERT_EQ((*tx)["series"].size(), 3u);  // p50, p99, max
   EXPECT_EQ((*tx)["marks"].size(), 15u);  // one per job
   ASSERT_NE(Chart(m, "tx-latency-full-rebuild"), nullptr);
   EXPECT_EQ(Chart(m, "tx-latency"), nullptr);
-  const Json* mem = Chart(m, "memory-index");
-  EXPECT_EQ((*mem)["title"], "Memory-index size over time");
-  EXPECT_FALSE(mem->contains("note"));
-  EXPECT_FALSE(Chart(m, "throughput")->contains("missing"));
+  // Each percentile line names its strategy (the hue) and its percentile
+  // (shade and dash), not only "p50" (which took another strategy's colour).
+  std::set<std::string> stats;
+  for (const Json& s : (*tx)["series"]) {
+    EXPECT_EQ(s["strategy"], "adaptive");
+    stats.insert(s["stat"].get<std::string>());
+    EXPECT_EQ(s["label"], "adaptive " + s["stat"].get<std::string>());
+  }
+  EXPECT_EQ(stats, (std::set<std::string>{"p50", "p99", "max"}));
+  for (const char* family : {"memory-index", "throughput"}) {
+    const Json* a = Chart(m, std::string(family) + "-adaptive");
+    const Json* f = Chart(m, std::string(family) + "-full-rebuild");
+    ASSERT_NE(a, nullptr) << family;
+    ASSERT_NE(f, nullptr) << family;
+    EXPECT_EQ((*a)["family"], family);
+    EXPECT_FALSE(a->contains("note"));
+    EXPECT_EQ((*a)["series"].size(), 1u);
+  }
+}
+
+// Over time, each strategy gets its own chart and time axis (small
+// multiples) on one shared y range: a run 10x shorter is not squeezed into
+// the first tenth of an axis shared with the slow one.
+TEST(ReportModel, OverTimeChartsAreSmallMultiplesOnTheirOwnTimeAxes) {
+  const std::string dir = testing::CopyFixture(kTestdata, "run-b", true);
+  Json slow = testing::ReadJson(dir + "/results-full-rebuild.json");
+  for (Json& t : slow["timeline"]["t_ms"]) t = t.get<double>() * 10;
+  testing::WriteJson(dir + "/results-full-rebuild.json", slow);
+  const Json m = ReportModel(Files(dir));
+  EXPECT_EQ(Chart(m, "throughput"), nullptr);
+  for (const char* family : {"tx-latency", "throughput", "memory-index"}) {
+    const Json* fast = Chart(m, std::string(family) + "-adaptive");
+    const Json* slow_chart = Chart(m, std::string(family) + "-full-rebuild");
+    ASSERT_NE(fast, nullptr) << family;
+    ASSERT_NE(slow_chart, nullptr) << family;
+    const double fast_end = (*fast)["series"][0]["points"].back()[0].get<double>();
+    const double slow_end = (*slow_chart)["series"][0]["points"].back()[0].get<double>();
+    EXPECT_NEAR(slow_end, 10 * fast_end, 1e-9) << family;
+    for (const Json* c : {fast, slow_chart}) EXPECT_EQ((*c)["series"].size(), family == std::string("tx-latency") ? 3u : 1u);
+    ASSERT_TRUE(fast->contains("y_max")) << family;
+    EXPECT_EQ((*fast)["y_max"], (*slow_chart)["y_max"]) << family;
+  }
+}
+
+// An interval without commits has no latency (-1, null in the file): the
+// line breaks there (a null point) instead of joining its neighbours.
+TEST(ReportModel, IntervalsWithoutCommitsAreGaps) {
+  const std::string dir = testing::CopyFixture(kTestdata, "run-b", true);
+  Json j = testing::ReadJson(dir + "/results-adaptive.json");
+  for (const char* col : {"tx_p50_us", "tx_p99_us", "tx_max_us"}) {
+    j["timeline"][col][3] = nullptr;
+    j["timeline"][col][4] = nullptr;
+  }
+  testing::WriteJson(dir + "/results-adaptive.json", j);
+  const Json m = ReportModel(Files(dir));
+  const Json* tx = Chart(m, "tx-latency-adaptive");
+  ASSERT_NE(tx, nullptr);
+  for (const Json& s : (*tx)["series"]) {
+    const Json& pts = s["points"];
+    ASSERT_EQ(pts.size(), j["timeline"]["t_ms"].size()) << s["label"];
+    EXPECT_TRUE(pts[3][1].is_null()) << s["label"];
+    EXPECT_TRUE(pts[4][1].is_null()) << s["label"];
+    EXPECT_TRUE(pts[5][1].is_number()) << s["label"];
+  }
+}
+
+// The summary table, summary.md and the console table of `strata run`
+// give each figure's median over the repetitions — not the figures of the
+// one repetition with the median import time.
+TEST(SummaryTable, EveryFigureIsItsMedianOverTheRepetitions) {
+  const std::string dir = testing::CopyFixture(kTestdata, "run-b", false);
+  Json j = testing::ReadJson(dir + "/results-adaptive.json");
+  // The repetition given in full has the median import time but the
+  // highest commit p99; the median of the p99s is another repetition's.
+  const double import[] = {1000, 3000, 2000}, p99[] = {700, 900, 800};
+  for (size_t i = 0; i < 3; ++i) {
+    j["repetitions"][i]["import_datoms_per_s"] = import[i];
+    j["repetitions"][i]["tx_latency"] = {{"count", 10}, {"p50_us", 100}, {"p99_us", p99[i]}};
+  }
+  j["median_repetition"] = 2;
+  j["summary"]["import_datoms_per_s"] = 2000;
+  j["tx_latency"] = {{"count", 10}, {"p50_us", 100}, {"p99_us", 900}};
+  testing::WriteJson(dir + "/results-adaptive.json", j);
+  const std::vector<RunFile> files = Files(dir);
+  const SummaryTable t = MakeSummaryTable(files);
+  auto column = [&](const std::string& header) {
+    for (size_t i = 0; i < t.columns.size(); ++i)
+      if (t.columns[i].header == header) return i;
+    ADD_FAILURE() << "no column " << header;
+    return size_t{0};
+  };
+  ASSERT_EQ(t.rows[0][0], "adaptive");
+  EXPECT_EQ(t.rows[0][column("tx p99")], "800 us (700 us–900 us)");
+  EXPECT_EQ(t.rows[0][column("import datoms/s")], "2000 (1000–3000)");
+  const std::string console = SummaryText(files);
+  const std::string adaptive_line = console.substr(console.find("\nadaptive"), console.find('\n', 1 + console.find("\nadaptive")) - console.find("\nadaptive"));
+  EXPECT_NE(adaptive_line.find(" 800 us"), std::string::npos) << console;
+  EXPECT_EQ(adaptive_line.find("900 us"), std::string::npos) << console;
+  EXPECT_EQ(console.rfind("strategy", 0), 0u) << console;
+  EXPECT_NE(SummaryMarkdown(files).find("| 800 us (700 us–900 us) |"), std::string::npos);
+  // Every console cell is the median part of the page's cell.
+  size_t console_columns = 0;
+  for (const SummaryColumn& c : t.columns) {
+    EXPECT_FALSE(c.title.empty()) << c.header;
+    if (!c.console) continue;
+    ++console_columns;
+    const std::string cell = t.rows[0][column(c.header)];
+    EXPECT_NE(adaptive_line.find(cell.substr(0, cell.find(" ("))), std::string::npos) << c.header << "\n" << console;
+  }
+  EXPECT_GE(console_columns, 8u);
+}
+
+// "job bytes Q1 -> Q4": mean bytes per job in the first and the last
+// quarter of the jobs; the final remainder job (a third of a job's novelty
+// in run-a) left out.
+TEST(SummaryTable, JobBytesQuarters) {
+  const std::vector<RunFile> files = Files(kTestdata + "/run-a");
+  const SummaryTable t = MakeSummaryTable(files);
+  ASSERT_EQ(t.columns.back().header, "job bytes Q1 -> Q4");
+  EXPECT_NE(t.columns.back().title.find("first quarter"), std::string::npos);
+  const Json j = testing::ReadJson(kTestdata + "/run-a/results-adaptive.json");
+  const Json& jobs = j["jobs"];
+  ASSERT_EQ(jobs.size(), 15u);
+  ASSERT_LT(jobs[14]["novelty_bytes"].get<double>() * 2, jobs[13]["novelty_bytes"].get<double>());
+  // 14 jobs without the remainder: quarters of 3.
+  double first = 0, last = 0;
+  for (int i = 0; i < 3; ++i) first += jobs[i]["bytes_written"].get<double>() / 3;
+  for (int i = 11; i < 14; ++i) last += jobs[i]["bytes_written"].get<double>() / 3;
+  EXPECT_EQ(t.rows[0].back(), FormatValue(first, "bytes") + " -> " + FormatValue(last, "bytes"));
+}
+
+// Two files of one strategy in a folder are told apart everywhere (rows,
+// legends, chart ids): by the settings they differ in, else by file name.
+TEST(RunLabels, FilesOfOneStrategyAreToldApart) {
+  const std::string dir = testing::CopyFixture(kTestdata, "run-b", true);
+  Json j = testing::ReadJson(dir + "/results-adaptive.json");
+  testing::WriteJson(dir + "/results-adaptive-again.json", j);
+  std::string options = j["context"]["options"].get<std::string>();
+  options.replace(options.find("level_ratio=10"), 14, "level_ratio=4");
+  j["context"]["options"] = options;
+  testing::WriteJson(dir + "/results-adaptive-r4.json", j);
+  const std::vector<RunFile> files = Files(dir);
+  ASSERT_EQ(files.size(), 4u);
+  const std::vector<std::string> labels = RunLabels(files);
+  EXPECT_EQ(std::set<std::string>(labels.begin(), labels.end()).size(), 4u) << ::testing::PrintToString(labels);
+  EXPECT_NE(std::find(labels.begin(), labels.end(), "adaptive level_ratio=4"), labels.end())
+      << ::testing::PrintToString(labels);
+  EXPECT_NE(std::find(labels.begin(), labels.end(), "full-rebuild"), labels.end());
+  const Json m = ReportModel(files);
+  std::set<std::string> rows, legend;
+  for (const Json& r : m["summary"]["rows"]) rows.insert(r[0].get<std::string>());
+  for (const Json& s : (*Chart(m, "job-bytes"))["series"]) legend.insert(s["label"].get<std::string>());
+  EXPECT_EQ(rows.size(), 4u);
+  EXPECT_EQ(legend.size(), 4u);
+  std::set<std::string> ids;
+  for (const Json& c : m["charts"]) EXPECT_TRUE(ids.insert(c["id"].get<std::string>()).second) << c["id"];
 }
 
 TEST(ReportModel, ContextAndWarnings) {

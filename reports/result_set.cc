@@ -141,7 +141,8 @@ void AddTokens(const std::string& text, std::vector<std::pair<std::string, std::
   }
 }
 
-// What a strata run results file was measured under (Subject::settings).
+}  // namespace
+
 std::vector<std::pair<std::string, std::string>> RunSettings(const ResultsFile& f) {
   std::vector<std::pair<std::string, std::string>> out;
   char scale[32];
@@ -164,6 +165,8 @@ std::vector<std::pair<std::string, std::string>> RunSettings(const ResultsFile& 
   }
   return out;
 }
+
+namespace {
 
 // Live and garbage bytes at rest, when the file's summary records them:
 // live is gated like the other counters, garbage (not yet collected) only

@@ -111,7 +111,4 @@ Job JobOf(const JobMetrics& m);
 // The job-derived totals of a summary (jobs, bytes, amplification, sources...).
 void AddJobs(const std::vector<JobMetrics>& jobs, Summary* s);
 
-// The end-of-run table on stdout, one row per run.
-void PrintSummaryTable(const std::vector<RunResult>& results);
-
 }  // namespace strata::harness

@@ -36,6 +36,31 @@ struct ReportFiles {
 // dir/summary.md. `chartjs` overrides ChartJsPath() when not empty.
 Result<ReportFiles> WriteReport(const std::string& dir, const std::string& chartjs = "");
 
+// The summary table: one row per results file, one definition for the
+// report page, summary.md and the console table at the end of `strata
+// run`. Every figure is the median over the file's repetitions of that
+// figure ("median per figure", with min–max when they differ), never the
+// figures of one median repetition; "job bytes Q1 -> Q4" comes from the
+// jobs of the repetition the file gives in full.
+struct SummaryColumn {
+  std::string header;  // "tx p99"
+  std::string title;   // what it means (the page's tooltip, docs/harness.md)
+  bool console = false;  // also in the console table
+};
+struct SummaryTable {
+  std::vector<SummaryColumn> columns;
+  std::vector<std::vector<std::string>> rows;  // cells: "852 us (795 us–900 us)" or "852 us"
+};
+SummaryTable MakeSummaryTable(const std::vector<RunFile>& files);
+// The console columns, aligned, medians only (no ranges).
+std::string SummaryText(const std::vector<RunFile>& files);
+
+// The name each file goes by in tables, legends and chart ids: its
+// strategy, unless several files share one; then the strategy and the
+// settings in which they differ ("adaptive level_ratio=4"), or, when they
+// differ in none, the strategy and the file name.
+std::vector<std::string> RunLabels(const std::vector<RunFile>& files);
+
 // The pieces, for tests.
 // Everything the page draws, as JSON: {"context": [...], "warnings": [...],
 // "summary": {...}, "charts": [{id, title, type, x_label, y_label, series|missing, ...}]}.

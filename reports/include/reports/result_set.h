@@ -84,6 +84,9 @@ struct RunFile {
 };
 Result<std::vector<RunFile>> ReadRunFiles(const std::string& path);
 
+// What a `strata run` results file was measured under (Subject::settings).
+std::vector<std::pair<std::string, std::string>> RunSettings(const harness::ResultsFile& f);
+
 // Subject of one `strata run` results file / Google Benchmark file.
 Subject SubjectOfRun(const harness::ResultsFile& f, std::vector<std::string>* notes);
 Result<std::vector<Subject>> SubjectsOfBenchmarkFile(const Json& j, std::vector<std::string>* notes);
