@@ -63,7 +63,13 @@ std::vector<std::string> RunLabels(const std::vector<RunFile>& files);
 
 // The pieces, for tests.
 // Everything the page draws, as JSON: {"context": [...], "warnings": [...],
-// "summary": {...}, "charts": [{id, title, type, x_label, y_label, series|missing, ...}]}.
+// "summary": {columns, titles, rows}, "charts": [{id, title, type, x_label,
+// y_label, series|missing, ...}]}. A series names its "strategy" (the file's
+// label: the hue) and, where a chart has several per strategy, its "stat"
+// (p50, p99, max: the shade and dash). Charts over time come one per
+// strategy with "family", "family_title", "subtitle" and a shared "y_max"
+// (and "y_min" on log scales); a latency sample without commits is a
+// (t, null) point.
 Json ReportModel(const std::vector<RunFile>& files);
 std::string SummaryMarkdown(const std::vector<RunFile>& files);
 // `chartjs_source` empty: the page without charts, saying how to get them.
