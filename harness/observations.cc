@@ -56,18 +56,30 @@ std::vector<Observation> Observe(const ResultsFile& f) {
   const Timeline* t = f.timeline && !f.timeline->t_ms.empty() && f.timeline->jobs.size() == f.timeline->t_ms.size()
                           ? &*f.timeline
                           : nullptr;
-  size_t row = 0;  // the timeline row that first counts the current job (jobs are in order)
+  // Ends from the timeline, then, going backwards, each end no later than
+  // the next job's start: one job thread runs them one after another.
+  std::vector<double> end(f.jobs.size(), -1), start(f.jobs.size(), -1);
+  if (t != nullptr) {
+    size_t row = 0;  // the timeline row that first counts the current job (jobs are in order)
+    for (size_t i = 0; i < f.jobs.size(); ++i) {
+      while (row < t->jobs.size() && t->jobs[row] < i + 1) ++row;
+      if (row < t->jobs.size()) end[i] = t->t_ms[row];  // else: after the last sample (an interrupted run)
+    }
+    for (size_t i = f.jobs.size(); i-- > 0;) {
+      if (end[i] < 0) continue;
+      if (i + 1 < f.jobs.size() && start[i + 1] >= 0) end[i] = std::min(end[i], start[i + 1]);
+      start[i] = std::max(0.0, end[i] - f.jobs[i].wall_ms);
+    }
+  }
   for (size_t i = 0; i < f.jobs.size(); ++i) {
     const Job& job = f.jobs[i];
     const auto n = static_cast<int64_t>(Recorded(job, &Job::job) ? job.job : i + 1);
     Numbers(ToJson(job), [&](const std::string& k, double v) {
       if (k != "job") out.push_back({"job", n, k, v});
     });
-    if (t == nullptr) continue;
-    while (row < t->jobs.size() && t->jobs[row] < i + 1) ++row;
-    if (row == t->jobs.size()) continue;  // finished after the last sample (not in an interrupted run's timeline)
-    out.push_back({"job", n, "end_ms", t->t_ms[row]});
-    out.push_back({"job", n, "start_ms", std::max(0.0, t->t_ms[row] - job.wall_ms)});
+    if (end[i] < 0) continue;
+    out.push_back({"job", n, "start_ms", start[i]});
+    out.push_back({"job", n, "end_ms", end[i]});
   }
   return out;
 }

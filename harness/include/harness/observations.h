@@ -43,8 +43,10 @@ struct CellResult {
 // commit latency (tx_p50_us, tx_p99_us, tx_max_us) and space_amplification
 // (storage_bytes / storage_live_bytes, when both are recorded and live > 0).
 // "job" observations: every number of each job, plus start_ms and end_ms
-// from the timeline when it has one (end: the first sample counting the
-// job; start: end - wall_ms; precision one timeline interval).
+// from the timeline when it has one: jobs run one after another, so from
+// the last job back, a job ends at the first sample counting it or at the
+// next job's start, whichever is earlier, and starts wall_ms before its
+// end (precision: one timeline interval, 100 ms).
 struct Observation {
   std::string kind;  // "run" or "job"
   int64_t job = -1;  // the job's number; -1 for a run observation
