@@ -302,11 +302,11 @@ Json ExperimentModel(const std::string& title, const std::vector<CellResult>& ce
     charts.push_back(TimelineChart(name, g));
     SweepCharts(name, at_scale, varying, &charts);
   }
-  // Ids are element ids: letters, digits and dashes.
+  // Ids are element ids: letters, digits, dashes and underscores.
   for (Json& c : m["charts"]) {
     std::string id = c["id"];
     for (char& ch : id)
-      if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-') ch = '-';
+      if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_') ch = '-';
     c["id"] = id;
   }
   return m;
