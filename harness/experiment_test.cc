@@ -182,7 +182,19 @@ TEST(Experiment, ARealExperimentResumesWithoutRunning) {
   auto first = RunExperiment(*e, Context{}, nullptr, counted);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   ASSERT_EQ(first->finished.size(), 1u);
-  EXPECT_GT(first->finished[0].results.summary.jobs, 0u);
+  const ResultsFile& r = first->finished[0].results;
+  EXPECT_GT(r.summary.jobs, 0u);
+  // Measured read amplification: every probed entity is in the durable
+  // index, so each point read and range scan reads at least one leaf cold.
+  EXPECT_GE(r.summary.read_segments_per_point_read, 1.0);
+  EXPECT_GE(r.summary.read_segments_per_range_scan, 1.0);
+  EXPECT_GT(r.summary.read_bytes_per_point_read, 0.0);
+  // Space: live and garbage split the bytes at rest; the timeline has them.
+  EXPECT_GT(r.summary.storage_live_bytes, 0u);
+  EXPECT_EQ(r.summary.storage_live_bytes + r.summary.storage_garbage_bytes, r.summary.storage_bytes);
+  ASSERT_TRUE(r.timeline.has_value());
+  ASSERT_EQ(r.timeline->storage_live_bytes.size(), r.timeline->t_ms.size());
+  EXPECT_EQ(r.timeline->storage_live_bytes.back(), static_cast<double>(r.summary.storage_live_bytes));
   auto second = RunExperiment(*e, Context{}, nullptr, counted);
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(runs, 1);
