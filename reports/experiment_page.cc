@@ -134,9 +134,10 @@ const char* kScript = R"JS(
       }
     } else {
       for (const s of spec.series) {
-        const c = color(s.label);
+        const c = color(s.group || s.label);
         datasets.push({label: s.label, data: s.points.map(p => ({x: p[0], y: p[1]})), borderColor: c,
-                       backgroundColor: c, borderWidth: 2, pointRadius: 3});
+                       backgroundColor: c, borderWidth: 2, pointRadius: s.points.length > 60 ? 0 : 3,
+                       borderDash: s.dash ? [6, 4] : []});
       }
     }
     const chart = new Chart(canvas, {

@@ -191,6 +191,31 @@ Json TimelineChart(const std::string& w, const Groups& g) {
   return c;
 }
 
+// Bytes at rest over time, live and garbage, per configuration
+// (repetition 1), from the timeline's storage samples.
+Json SpaceChart(const std::string& w, const Groups& g) {
+  Json c{{"id", "space-" + w}, {"title", w + ": bytes at rest over time — live (solid) and garbage (dashed)"},
+         {"kind", "line"}, {"x_label", "ms since the workload started"}, {"y_label", "bytes"},
+         {"series", Json::array()},
+         {"note", "Repetition 1. Live: leaf bytes the current root names; garbage: the rest of the bytes at rest "
+                  "(superseded segments not yet collected, deleted records inside pack files). Sampled once a second."}};
+  for (const auto& [label, reps] : g) {
+    const auto& t = reps.front()->results.timeline;
+    if (!t || t->storage_live_bytes.size() != t->t_ms.size() || t->storage_garbage_bytes.size() != t->t_ms.size()) continue;
+    Json live = Json::array(), garbage = Json::array();
+    for (size_t i = 0; i < t->t_ms.size(); ++i) {
+      if (t->storage_live_bytes[i] >= 0) live.push_back({t->t_ms[i], t->storage_live_bytes[i]});
+      if (t->storage_garbage_bytes[i] >= 0) garbage.push_back({t->t_ms[i], t->storage_garbage_bytes[i]});
+    }
+    if (live.empty()) continue;
+    c["series"].push_back({{"label", label + " live"}, {"group", label}, {"points", live}});
+    c["series"].push_back({{"label", label + " garbage"}, {"group", label}, {"dash", true}, {"points", garbage}});
+  }
+  if (c["series"].empty())
+    return Missing(c["id"], c["title"], "not recorded: the timelines have no storage_live_bytes (docs/results-format.md)");
+  return c;
+}
+
 // Lines of `figure` against each numeric swept parameter.
 void SweepCharts(const std::string& w, const std::vector<const CellResult*>& cells, const std::set<std::string>& varying,
                  Json* charts) {
@@ -300,6 +325,7 @@ Json ExperimentModel(const std::string& title, const std::vector<CellResult>& ce
     charts.push_back(TailChart(name, g));
     charts.push_back(RumChart(name, g));
     charts.push_back(TimelineChart(name, g));
+    charts.push_back(SpaceChart(name, g));
     SweepCharts(name, at_scale, varying, &charts);
   }
   // Ids are element ids: letters, digits, dashes and underscores.

@@ -44,6 +44,8 @@ harness::CellResult Cell(const std::string& strategy, const std::string& ratio, 
   harness::Timeline t;
   t.t_ms = {0, 100, 200, 300};
   t.jobs = {0, 1, 2, 3};
+  t.storage_live_bytes = {-1, 100, 200, 300};
+  t.storage_garbage_bytes = {-1, 50, 0, 600};
   c.results.timeline = t;
   return c;
 }
@@ -60,9 +62,9 @@ TEST(ExperimentModel, EveryChartHasData) {
     EXPECT_FALSE(c.contains("missing")) << c.dump();
     ids.insert(c["id"].get<std::string>());
   }
-  // job cost, tail, RUM, timeline, and two sweeps of level_ratio.
-  ASSERT_EQ(ids.size(), 6u);
-  for (const char* prefix : {"job-cost-", "job-tail-", "rum-", "job-timeline-", "sweep-level_ratio-write_amplification-",
+  // job cost, tail, RUM, job timeline, space over time, and two sweeps of level_ratio.
+  ASSERT_EQ(ids.size(), 7u);
+  for (const char* prefix : {"job-cost-", "job-tail-", "rum-", "job-timeline-", "space-", "sweep-level_ratio-write_amplification-",
                              "sweep-level_ratio-read_segments_per_point_read-"}) {
     bool found = false;
     for (const std::string& id : ids) found = found || id.rfind(prefix, 0) == 0;
@@ -79,7 +81,10 @@ TEST(ExperimentModel, EveryChartHasData) {
   ASSERT_EQ(rum["series"].size(), 4u);
   for (const Json& s : rum["series"]) EXPECT_TRUE(s["pareto"].get<bool>()) << s.dump();
   // The sweep: write amplification against level_ratio, adaptive only.
-  const Json& sweep = m["charts"][4];
+  const Json& space = m["charts"][4];
+  ASSERT_EQ(space["series"].size(), 2u * 4);  // live and garbage per configuration
+  EXPECT_EQ(space["series"][1]["points"], Json::parse("[[100.0, 50.0], [200.0, 0.0], [300.0, 600.0]]"));  // nulls left out
+  const Json& sweep = m["charts"][5];
   ASSERT_EQ(sweep["series"].size(), 1u);
   EXPECT_EQ(sweep["series"][0]["label"], "adaptive");
   EXPECT_EQ(sweep["series"][0]["points"], Json::parse("[[2.0, 6.0], [4.0, 4.0], [8.0, 3.0]]"));

@@ -13,6 +13,7 @@
 //     marked;
 //   - a per-job timeline: each job from its start to its end, at its bytes
 //     written, per configuration (repetition 1);
+//   - space over time: live and garbage bytes at rest (repetition 1);
 //   - each swept numeric parameter as lines: write amplification and
 //     segments per point read against the parameter.
 // Self-contained like `strata report`'s page: data, script and Chart.js
