@@ -234,6 +234,7 @@ TEST(Observations, TidyCsvOneRowPerObservation) {
   f.summary.write_amplification = 2.5;
   f.summary.storage_bytes = 300;
   f.summary.storage_live_bytes = 100;
+  f.reads["entity-by-id"].p99_us = 812.25;
   Job a, b;
   a.job = 1, a.wall_ms = 30, a.bytes_written = 1000;
   b.job = 2, b.wall_ms = 50, b.bytes_written = 2000;
@@ -272,6 +273,7 @@ TEST(Observations, TidyCsvOneRowPerObservation) {
   EXPECT_EQ(run.at("write_amplification"), "2.5");
   EXPECT_EQ(run.at("space_amplification"), "3");
   EXPECT_EQ(run.at("interrupted"), "0");
+  EXPECT_EQ(run.at("reads.entity-by-id.p99_us"), "812.25");
   EXPECT_EQ(job.at({"2", "bytes_written"}), 2000);
   // Job 2 ends at the sample that counts it; job 1 no later than job 2 starts.
   EXPECT_EQ(job.at({"2", "end_ms"}), 100);

@@ -3,6 +3,7 @@
 #include "harness/observations.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <functional>
 #include <set>
@@ -20,10 +21,11 @@ void Numbers(const Json& j, const std::function<void(const std::string&, double)
   }
 }
 
+// The shortest text that reads back as exactly `v`.
 std::string Number(double v) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
 }
 
 // A CSV field, quoted when it holds a comma, a quote or a line break.
@@ -48,6 +50,11 @@ std::vector<Observation> Observe(const ResultsFile& f) {
     out.push_back({"run", -1, "tx_p50_us", f.tx_latency->p50_us});
     out.push_back({"run", -1, "tx_p99_us", f.tx_latency->p99_us});
     out.push_back({"run", -1, "tx_max_us", f.tx_latency->max_us});
+  }
+  for (const auto& [read, l] : f.reads) {
+    out.push_back({"run", -1, "reads." + read + ".p50_us", l.p50_us});
+    out.push_back({"run", -1, "reads." + read + ".p99_us", l.p99_us});
+    out.push_back({"run", -1, "reads." + read + ".max_us", l.max_us});
   }
   const Summary& s = f.summary;
   if (Recorded(s, &Summary::storage_bytes) && Recorded(s, &Summary::storage_live_bytes) && s.storage_live_bytes > 0)

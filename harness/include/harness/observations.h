@@ -40,7 +40,8 @@ struct CellResult {
 };
 
 // "run" observations: every number of the summary (booleans as 0/1), the
-// commit latency (tx_p50_us, tx_p99_us, tx_max_us) and space_amplification
+// commit latency (tx_p50_us, tx_p99_us, tx_max_us), each named read's
+// (reads.NAME.p50_us, .p99_us, .max_us) and space_amplification
 // (storage_bytes / storage_live_bytes, when both are recorded and live > 0).
 // "job" observations: every number of each job, plus start_ms and end_ms
 // from the timeline when it has one: jobs run one after another, so from
