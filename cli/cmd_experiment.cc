@@ -69,6 +69,14 @@ class ExperimentProgress : public harness::ExperimentObserver {
   void Ended() override {
     if (on_) std::fputs("\r\033[K", stderr);
   }
+  // A line per cell that stays on a terminal (the progress line is erased).
+  void Finished(const std::string& label, const harness::RunResult& r) override {
+    if (!on_) return;
+    const harness::Summary& s = r.summary;
+    std::fprintf(stderr, "  %s: %.1f s, %llu jobs, write amp %.2f, %.2f segments per point read%s\n", id_.c_str(),
+                 s.import_s + s.final_index_ms / 1000, static_cast<unsigned long long>(s.jobs), s.write_amplification,
+                 s.read_segments_per_point_read, s.interrupted ? " (interrupted)" : "");
+  }
   void Message(const std::string& text) override {
     Ended();
     std::fprintf(stderr, "strata: %s\n", RedactSecrets(text).c_str());

@@ -76,12 +76,13 @@ TEST(ExperimentReportInBrowser, EveryChartOfARealExperimentIsDrawn) {
   int ok = -1, drawn = -1;
   ASSERT_TRUE(RE2::PartialMatch(dom, R"(<div id="charts-ok"[^>]*>(\d+)/(\d+)</div>)", &ok, &drawn))
       << "no #charts-ok: the page script did not run. DOM starts: " << dom.substr(0, 2000);
-  // Job cost with bands, the tail, RUM, the job timeline, space over time, and two sweeps.
-  EXPECT_EQ(drawn, 7);
+  // Job cost with bands (per job and per novelty datom), the tail, RUM, the
+  // job timeline, space over time, and two sweeps.
+  EXPECT_EQ(drawn, 8);
   std::string undrawn;
   RE2::PartialMatch(dom, R"((<section[^>]*data-drawn="no"[^>]*>))", &undrawn);
   EXPECT_EQ(ok, drawn) << "charts not drawn: " << undrawn;
-  for (const char* id : {"chart-job-cost-", "chart-job-tail-", "chart-rum-", "chart-job-timeline-", "chart-space-",
+  for (const char* id : {"chart-job-cost-", "chart-job-cost-per-datom-", "chart-job-tail-", "chart-rum-", "chart-job-timeline-", "chart-space-",
                          "chart-sweep-level_ratio-write_amplification-"})
     EXPECT_NE(dom.find(std::string("id=\"") + id), std::string::npos) << id;
   std::error_code ec;

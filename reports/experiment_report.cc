@@ -79,10 +79,18 @@ Json Missing(const std::string& id, const std::string& title, const std::string&
   return Json{{"id", id}, {"title", title}, {"missing", why}};
 }
 
-Json JobCostChart(const std::string& w, const Groups& g) {
-  Json c{{"id", "job-cost-" + w}, {"title", w + ": job cost against database size (median over repetitions, band: min – max)"},
-         {"kind", "band"}, {"x_label", "datoms in the durable index after the job"}, {"y_label", "job CPU ms"},
+// Job CPU against database size; `per_datom`: per novelty datom (µs), the
+// flatness measure, else per job (ms).
+Json JobCostChart(const std::string& w, const Groups& g, bool per_datom) {
+  Json c{{"id", std::string(per_datom ? "job-cost-per-datom-" : "job-cost-") + w},
+         {"title", w + (per_datom ? ": job CPU per novelty datom" : ": job cost") +
+                       " against database size (median over repetitions, band: min – max)"},
+         {"kind", "band"}, {"x_label", "datoms in the durable index after the job"},
+         {"y_label", per_datom ? "job CPU µs per novelty datom" : "job CPU ms"},
          {"x_log", true}, {"y_log", true}, {"series", Json::array()}};
+  const auto cost = [per_datom](const Job& j) {
+    return per_datom ? (j.novelty_datoms > 0 ? j.cpu_ms * 1000 / static_cast<double>(j.novelty_datoms) : 0) : j.cpu_ms;
+  };
   for (const auto& [label, reps] : g) {
     size_t jobs = 0;
     for (const CellResult* r : reps) jobs = std::max(jobs, r->results.jobs.size());
@@ -90,8 +98,8 @@ Json JobCostChart(const std::string& w, const Groups& g) {
     for (size_t i = 0; i < jobs; ++i) {
       std::vector<double> ys, xs;
       for (const CellResult* r : reps)
-        if (i < r->results.jobs.size() && r->results.jobs[i].cpu_ms > 0 && r->results.jobs[i].db_datoms > 0) {
-          ys.push_back(r->results.jobs[i].cpu_ms);
+        if (i < r->results.jobs.size() && cost(r->results.jobs[i]) > 0 && r->results.jobs[i].db_datoms > 0) {
+          ys.push_back(cost(r->results.jobs[i]));
           xs.push_back(static_cast<double>(r->results.jobs[i].db_datoms));
         }
       if (ys.empty()) continue;
@@ -321,7 +329,8 @@ Json ExperimentModel(const std::string& title, const std::vector<CellResult>& ce
       }
     const std::string name = w + " (scale " + Format(scale) + ")";
     Json& charts = m["charts"];
-    charts.push_back(JobCostChart(name, g));
+    charts.push_back(JobCostChart(name, g, false));
+    charts.push_back(JobCostChart(name, g, true));
     charts.push_back(TailChart(name, g));
     charts.push_back(RumChart(name, g));
     charts.push_back(TimelineChart(name, g));

@@ -37,6 +37,7 @@ harness::CellResult Cell(const std::string& strategy, const std::string& ratio, 
     j.job = static_cast<uint64_t>(i);
     j.db_datoms = 1000u * static_cast<uint64_t>(i);
     j.cpu_ms = i * 1.5 + rep;
+    j.novelty_datoms = 500;
     j.wall_ms = i * 2.0;
     j.bytes_written = 4096u * static_cast<uint64_t>(i);
     c.results.jobs.push_back(j);
@@ -62,9 +63,9 @@ TEST(ExperimentModel, EveryChartHasData) {
     EXPECT_FALSE(c.contains("missing")) << c.dump();
     ids.insert(c["id"].get<std::string>());
   }
-  // job cost, tail, RUM, job timeline, space over time, and two sweeps of level_ratio.
-  ASSERT_EQ(ids.size(), 7u);
-  for (const char* prefix : {"job-cost-", "job-tail-", "rum-", "job-timeline-", "space-", "sweep-level_ratio-write_amplification-",
+  // job cost (two), tail, RUM, job timeline, space over time, and two sweeps of level_ratio.
+  ASSERT_EQ(ids.size(), 8u);
+  for (const char* prefix : {"job-cost-", "job-cost-per-datom-", "job-tail-", "rum-", "job-timeline-", "space-", "sweep-level_ratio-write_amplification-",
                              "sweep-level_ratio-read_segments_per_point_read-"}) {
     bool found = false;
     for (const std::string& id : ids) found = found || id.rfind(prefix, 0) == 0;
@@ -75,16 +76,18 @@ TEST(ExperimentModel, EveryChartHasData) {
   ASSERT_EQ(cost["kind"], "band");
   const Json& first = cost["series"][0]["points"][0];  // "adaptive level_ratio=2", job 1: cpu 2.5 and 3.5
   EXPECT_EQ(first, Json::array({1000.0, 3.0, 2.5, 3.5}));
+  // Per novelty datom: µs = ms * 1000 / 500.
+  EXPECT_EQ(m["charts"][1]["series"][0]["points"][0], Json::array({1000.0, 6.0, 5.0, 7.0}));
   // The RUM chart: one point per configuration; cow-tree (12 WA, 1 segment)
   // and adaptive 2 (6, 2), 4 (4, 4), 8 (3, 8) are all on the front.
-  const Json& rum = m["charts"][2];
+  const Json& rum = m["charts"][3];
   ASSERT_EQ(rum["series"].size(), 4u);
   for (const Json& s : rum["series"]) EXPECT_TRUE(s["pareto"].get<bool>()) << s.dump();
   // The sweep: write amplification against level_ratio, adaptive only.
-  const Json& space = m["charts"][4];
+  const Json& space = m["charts"][5];
   ASSERT_EQ(space["series"].size(), 2u * 4);  // live and garbage per configuration
   EXPECT_EQ(space["series"][1]["points"], Json::parse("[[100.0, 50.0], [200.0, 0.0], [300.0, 600.0]]"));  // nulls left out
-  const Json& sweep = m["charts"][5];
+  const Json& sweep = m["charts"][6];
   ASSERT_EQ(sweep["series"].size(), 1u);
   EXPECT_EQ(sweep["series"][0]["label"], "adaptive");
   EXPECT_EQ(sweep["series"][0]["points"], Json::parse("[[2.0, 6.0], [4.0, 4.0], [8.0, 3.0]]"));

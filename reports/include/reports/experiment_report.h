@@ -4,8 +4,9 @@
 // Beside a table per configuration (a strategy with its settings and the
 // engine parameters that vary), the page draws, per workload at its
 // largest scale:
-//   - job cost (CPU ms) against database size, log axes, every
-//     configuration, the median over repetitions with a min–max band;
+//   - job cost (CPU ms, and CPU µs per novelty datom) against database
+//     size, log axes, every configuration, the median over repetitions
+//     with a min–max band;
 //   - the job-cost tail: p50, p99 and max job wall time per configuration;
 //   - the RUM view: write amplification × segments read per point read ×
 //     space amplification (bubble size), one point per configuration, the
