@@ -3,7 +3,9 @@
 // whole experiment on stderr, then OUT/observations.csv and OUT/report.html
 // over every finished cell. Ctrl-C stops after the step in flight: the cell
 // in progress is left unfinished (redone by the next invocation), the CSV
-// and the report cover the finished cells, and the exit code is 130.
+// and the report cover the finished cells, and the exit code is 130. A
+// cell that fails ends the run with exit 1 naming it, after the CSV and
+// the report of the cells before it.
 
 #include <unistd.h>
 
@@ -176,6 +178,7 @@ int RunExperimentCommand(const ExperimentArgs& args) {
   std::printf("observations in %s/observations.csv, report in %s (%d charts)\n", out.c_str(), report->html_path.c_str(),
               report->canvases);
   std::fflush(stdout);
+  if (!outcome->error.ok()) return Fail(outcome->error.message() + " (the cells before it are kept; run again to go on)");
   if (outcome->stopped) {
     std::fprintf(stderr, "strata: interrupted; run the same command again to finish the experiment\n");
     return 130;

@@ -462,7 +462,10 @@ Result<ExperimentOutcome> RunExperiment(const Experiment& e, const Context& cont
     if (ec) return Status::IOError("creating " + cell.config.out_dir + ": " + ec.message());
     observer->CellStarted(i, e.cells.size(), cell, done_weight, total_weight);
     auto ran = runner(cell.config, context, observer);
-    if (!ran.ok()) return ran.status().WithContext("cell " + cell.key.id);
+    if (!ran.ok()) {
+      out.error = ran.status().WithContext("cell " + cell.key.id);
+      break;
+    }
     out.ran++;
     if (std::optional<ResultsFile> f = FinishedCell(cell)) out.finished.push_back({cell.key, std::move(*f)});
     done_weight += cell.weight;

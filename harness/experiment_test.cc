@@ -157,6 +157,22 @@ TEST(Experiment, AFinishedCellIsNotRerunAnUnfinishedOneIs) {
   EXPECT_EQ(third->skipped, 2u);
   EXPECT_FALSE(std::filesystem::exists(e->cells[1].config.out_dir + "/db-leftover"));
 
+  // A cell that fails stops the experiment, naming the cell; the cells
+  // before it stay finished.
+  std::filesystem::remove(CellResultsPath(e->cells[2]));
+  std::filesystem::remove(CellResultsPath(e->cells[3]));
+  CellRunner failing = [&](const RunConfig&, const Context&, RunObserver*) -> Result<RunOutcome> {
+    return Status::IOError("disk full");
+  };
+  auto failed = RunExperiment(*e, Context{}, nullptr, failing);
+  ASSERT_TRUE(failed.ok());
+  EXPECT_EQ(failed->error.message(), "cell " + e->cells[2].key.id + ": disk full");
+  EXPECT_EQ(failed->finished.size(), 2u);
+  auto resumed = RunExperiment(*e, Context{}, nullptr, run);
+  ASSERT_TRUE(resumed.ok());
+  EXPECT_EQ(fake.runs, 8);
+  EXPECT_TRUE(resumed->error.ok());
+
   // A cell still interrupted after its run is not counted finished.
   fake.interrupt = true;
   std::filesystem::remove(CellResultsPath(e->cells[0]));

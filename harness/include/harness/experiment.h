@@ -73,10 +73,16 @@ struct ExperimentOutcome {
   size_t ran = 0, skipped = 0;
   bool stopped = false;
   std::vector<CellResult> finished;  // every complete cell, in run order
+  // The error that stopped the experiment at a cell (naming the cell), or
+  // OK. The cells before it stay finished, so the caller can still report
+  // them; a rerun goes on from that cell.
+  Status error;
 };
 
 // Runs every cell not finished, through `run` (harness::Run unless given:
 // tests count the runs). `context` is recorded in every results file.
+// A cell that fails ends the experiment with outcome.error set; a folder
+// that cannot be emptied or created is an error.
 using CellRunner = std::function<Result<RunOutcome>(const RunConfig&, const Context&, RunObserver*)>;
 Result<ExperimentOutcome> RunExperiment(const Experiment& e, const Context& context, ExperimentObserver* observer,
                                         const CellRunner& run = {});
