@@ -238,7 +238,22 @@ Result<std::vector<StrategyConfig>> ParseStrategies(const edn::Node& n, const Wh
 
 struct WorkloadSpec {
   workloads::WorkloadOptions options;
+  std::vector<double> scales;  // its own :scales; empty: the experiment's
 };
+
+// :scales, a number or a vector of numbers > 0.
+Result<std::vector<double>> ParseScales(const edn::Node& n, const Where& w) {
+  std::vector<double> scales;
+  const std::vector<const edn::Node*> vals = Values(n);
+  for (size_t i = 0; i < vals.size(); ++i) {
+    const edn::Node& v = *vals[i];
+    const double s = v.is(edn::Kind::kLong) ? static_cast<double>(v.i) : v.is(edn::Kind::kDouble) ? v.d : -1;
+    if (!(s > 0)) return w.At("[" + std::to_string(i) + "]").Error("expected a number > 0, got " + edn::Print(v));
+    scales.push_back(s);
+  }
+  if (scales.empty()) return w.Error("give at least one scale");
+  return scales;
+}
 
 Result<std::vector<WorkloadSpec>> ParseWorkloads(const edn::Node& n, const Where& w) {
   std::vector<WorkloadSpec> out;
@@ -249,7 +264,10 @@ Result<std::vector<WorkloadSpec>> ParseWorkloads(const edn::Node& n, const Where
     const Where at = w.At("[" + std::to_string(i) + "]");
     WorkloadSpec s;
     if (item.is(edn::Kind::kMap)) {
-      STRATA_RETURN_IF_ERROR(CheckKeys(item, at, {"name", "seed", "read-ratio", "data-dir"}));
+      STRATA_RETURN_IF_ERROR(CheckKeys(item, at, {"name", "seed", "read-ratio", "data-dir", "scales"}));
+      if (const edn::Node* x = item.Get("scales"); x != nullptr) {
+        STRATA_ASSIGN_OR_RETURN(s.scales, ParseScales(*x, at.At(":scales")));
+      }
       const edn::Node* nn = item.Get("name");
       if (nn == nullptr) return at.Error("missing :name");
       STRATA_ASSIGN_OR_RETURN(s.options.name, Name(*nn, at.At(":name")));
@@ -319,15 +337,7 @@ Result<Experiment> ParseExperiment(std::string_view text, const std::string& fil
 
   std::vector<double> scales{1};
   if (const edn::Node* n = top.Get("scales"); n != nullptr) {
-    scales.clear();
-    const std::vector<const edn::Node*> vals = Values(*n);
-    for (size_t i = 0; i < vals.size(); ++i) {
-      const edn::Node& v = *vals[i];
-      const double s = v.is(edn::Kind::kLong) ? static_cast<double>(v.i) : v.is(edn::Kind::kDouble) ? v.d : -1;
-      if (!(s > 0)) return w.At(":scales").At("[" + std::to_string(i) + "]").Error("expected a number > 0, got " + edn::Print(v));
-      scales.push_back(s);
-    }
-    if (scales.empty()) return w.At(":scales").Error("give at least one scale");
+    STRATA_ASSIGN_OR_RETURN(scales, ParseScales(*n, w.At(":scales")));
   }
   int repetitions = 1;
   if (const edn::Node* n = top.Get("repetitions"); n != nullptr) {
@@ -372,7 +382,7 @@ Result<Experiment> ParseExperiment(std::string_view text, const std::string& fil
   std::set<std::string> ids;
   for (int rep = 1; rep <= repetitions; ++rep)
     for (const WorkloadSpec& ws : workloads)
-      for (double scale : scales)
+      for (double scale : ws.scales.empty() ? scales : ws.scales)
         for (const Assignment& a : assignments)
           for (const StrategyConfig& sc : strategies) {
             ExperimentCell cell;

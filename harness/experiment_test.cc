@@ -88,6 +88,18 @@ TEST(ExperimentFile, CellsAreTheProduct) {
   EXPECT_EQ(again->cells.front().key.id, e->cells.front().key.id);
 }
 
+// A workload's own :scales replace the experiment's for it.
+TEST(ExperimentFile, AWorkloadsOwnScales) {
+  auto e = ParseExperiment("{:workloads [:uniform {:name :permissions :scales [0.1]}] :scales [1 2] "
+                           ":strategies [:adaptive]}",
+                           "x.edn", "/out");
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  std::vector<std::pair<std::string, double>> got;
+  for (const ExperimentCell& c : e->cells) got.push_back({c.key.workload, c.config.workload.scale});
+  EXPECT_EQ(got, (std::vector<std::pair<std::string, double>>{{"uniform", 1}, {"uniform", 2}, {"permissions", 0.1}}));
+  EXPECT_EQ(ErrorOf("{:workloads [{:name :uniform :scales []}]}"), "x.edn: :workloads[0] :scales: give at least one scale");
+}
+
 // Every experiment file of the repository parses.
 TEST(ExperimentFile, TheRepositorysFilesParse) {
   int files = 0;

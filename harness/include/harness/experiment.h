@@ -5,7 +5,8 @@
 //
 // The file (docs/harness.md, "Experiments"):
 //   {:name "small"                            ; optional; the report's title
-//    :workloads [:uniform {:name :mbrainz-synth :seed 2 :read-ratio 0.5}]
+//    :workloads [:uniform {:name :mbrainz-synth :seed 2 :read-ratio 0.5}
+//                {:name :mbrainz :scales [1]}]   ; a workload's own scales
 //    :scales [1 2]
 //    :repetitions 2
 //    :strategies [:all                        ; every registered strategy
