@@ -20,6 +20,7 @@
 #include "cli/log_sink.h"
 #include "cli/net_commands.h"
 #include "cli/query_commands.h"
+#include "cli/experiment_command.h"
 #include "cli/report_commands.h"
 #include "console/command.h"
 #include "strata/location.h"
@@ -173,6 +174,7 @@ int main(int argc, char** argv) {
   strata::cli::AddQueryCommands(app, &callback_exit);
   strata::cli::AddIndexReadCommands(app, &callback_exit);
   strata::cli::AddReportCommands(app, &callback_exit);
+  strata::cli::AddExperimentCommand(app, &callback_exit);
   strata::cli::AddNetCommands(app, &callback_exit);
   strata::cli::AddBackupCommands(app, &callback_exit);
   strata::console::AddConsoleCommand(app, &callback_exit);
@@ -202,7 +204,7 @@ int main(int argc, char** argv) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     if (argc >= 2 && argv[1][0] != '-' && app.get_subcommands().empty()) {
       return strata::cli::Fail(std::string("unknown command '") + argv[1] +
-                               "': expected transact, datoms, index-range, seek-datoms, entity, log, q, pull, demo, run, load, gen, import, gen-csv, index, verify, repair, backup, restore, report, "
+                               "': expected transact, datoms, index-range, seek-datoms, entity, log, q, pull, demo, run, load, gen, import, gen-csv, index, verify, repair, backup, restore, report, experiment, "
                                "compare, transactor, peer or console "
                                "(see 'strata --help')");
     }

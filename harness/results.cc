@@ -98,6 +98,12 @@ const Field<Summary> kSummaryFields[] = {
     {"backpressure_wait_ms", &Summary::backpressure_wait_ms},
     {"storage_bytes", &Summary::storage_bytes},
     {"segments_collected", &Summary::segments_collected},
+    {"storage_live_bytes", &Summary::storage_live_bytes},
+    {"storage_garbage_bytes", &Summary::storage_garbage_bytes},
+    {"read_segments_per_point_read", &Summary::read_segments_per_point_read},
+    {"read_bytes_per_point_read", &Summary::read_bytes_per_point_read},
+    {"read_segments_per_range_scan", &Summary::read_segments_per_range_scan},
+    {"read_bytes_per_range_scan", &Summary::read_bytes_per_range_scan},
     {"peak_rss_bytes", &Summary::peak_rss_bytes},
     {"peak_rss_reset", &Summary::peak_rss_reset},
     {"allocated_bytes", &Summary::allocated_bytes},
@@ -164,6 +170,8 @@ const Column kTimelineColumns[] = {
     {"tx_p50_us", &Timeline::tx_p50_us, true},
     {"tx_p99_us", &Timeline::tx_p99_us, true},
     {"tx_max_us", &Timeline::tx_max_us, true},
+    {"storage_live_bytes", &Timeline::storage_live_bytes, true},
+    {"storage_garbage_bytes", &Timeline::storage_garbage_bytes, true},
 };
 
 Json TimelineJson(const Timeline& t) {
@@ -172,6 +180,7 @@ Json TimelineJson(const Timeline& t) {
   for (const Column& c : kTimelineColumns) {
     std::visit(
         [&](auto m) {
+          if ((t.*m).empty() && !t.t_ms.empty()) return;  // a column the file lacked stays absent
           Json a = Json::array();
           for (auto x : t.*m) {
             if constexpr (std::is_signed_v<decltype(x)>) {

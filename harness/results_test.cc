@@ -61,6 +61,8 @@ ResultsFile SomeResults() {
   f.summary.write_amplification = 1.3333333333333333;
   f.summary.index_bytes_written = 4200000;
   f.summary.peak_rss_reset = true;
+  f.summary.storage_live_bytes = 1362709;
+  f.summary.read_segments_per_point_read = 1.84;
   f.reads["entity-by-id"] = SomeLatency(1000);
   f.reads["attr-range"] = SomeLatency(5000);
   f.tx_latency = SomeLatency(20000);
@@ -74,6 +76,8 @@ ResultsFile SomeResults() {
   t.tx_p50_us = {-1, 5210.5};
   t.tx_p99_us = {-1, 9800.25};
   t.tx_max_us = {-1, 9911};
+  t.storage_live_bytes = {-1, 1362709};
+  t.storage_garbage_bytes = {-1, 9768649};
   f.timeline = t;
   for (int i = 0; i < 3; ++i) {
     Repetition r{f.summary, f.reads, f.tx_latency};
@@ -99,6 +103,8 @@ TEST(ResultsFile, WritesAndReadsBackEqual) {
   EXPECT_EQ(*back, f);
   // Everything the harness makes is recorded.
   EXPECT_TRUE(Recorded(back->summary, &Summary::storage_bytes));
+  EXPECT_TRUE(Recorded(back->summary, &Summary::storage_live_bytes));
+  EXPECT_TRUE(Recorded(back->summary, &Summary::read_segments_per_point_read));
   EXPECT_EQ(Figure(back->summary, &Summary::datoms), 15000.0);
   EXPECT_EQ(Figure(back->summary, &Summary::peak_rss_reset), 1.0);
 }
@@ -111,8 +117,10 @@ TEST(ResultsFile, KeysInTheDocumentedOrder) {
                                             "median_repetition", "jobs", "summary", "reads", "tx_latency",
                                             "timeline", "repetitions"}));
   EXPECT_EQ(j["timeline"]["tx_p50_us"][0], nullptr);  // no commit in that interval
+  EXPECT_EQ(j["timeline"]["storage_live_bytes"][0], nullptr);  // no storage sample in that row
+  EXPECT_EQ(j["timeline"]["storage_garbage_bytes"][1], 9768649);
   EXPECT_EQ(j["context"]["results_format"], 1);
-  EXPECT_EQ(j["summary"].size(), 35u);
+  EXPECT_EQ(j["summary"].size(), 41u);
   EXPECT_EQ(j["jobs"][0].size(), 22u);
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -13,6 +14,7 @@
 #include <thread>
 
 #include "process_stats.h"
+#include "read_mix.h"
 #include "sampler.h"
 
 namespace strata::harness {
@@ -179,8 +181,8 @@ Status IndexRemainder(Connection& conn, RunObserver* observer, RunResult* r) {
 }
 
 // The totals of a finished run: the connection's statistics, its jobs,
-// storage at rest and the process's memory.
-void CollectFigures(const Connection& conn, RunResult* r) {
+// storage at rest (live and garbage) and the process's memory.
+Status CollectFigures(const Connection& conn, RunResult* r) {
   Summary& s = r->summary;
   r->jobs = conn.Jobs();
   const ConnectionStats cs = conn.stats();
@@ -194,13 +196,32 @@ void CollectFigures(const Connection& conn, RunResult* r) {
   s.segments_collected = cs.segments_collected;
   AddJobs(r->jobs, &s);
   auto at_rest = conn.StorageBytes();
-  s.storage_bytes = at_rest.ok() ? *at_rest : 0;
+  if (!at_rest.ok()) return at_rest.status().WithContext("bytes at rest of strategy " + r->strategy);
+  s.storage_bytes = *at_rest;
+  s.storage_live_bytes = std::min(cs.durable_bytes, s.storage_bytes);
+  s.storage_garbage_bytes = s.storage_bytes - s.storage_live_bytes;
   const JemallocStats m = ReadJemallocStats();
   s.allocated_bytes = m.allocated;
   s.active_bytes = m.active;
   s.resident_bytes = m.resident;
   s.mapped_bytes = m.mapped;
   s.peak_rss_bytes = PeakRssBytes();
+  return Status::OK();
+}
+
+// Read amplification of the final index (read_mix.h); the database is
+// closed. Not measured on an interrupted run (its index is not final).
+Status MeasureReads(const std::string& dir, const Options& options, RunObserver* observer, RunResult* r) {
+  if (r->summary.interrupted) return Status::OK();
+  observer->Note("reading the fixed read mix");
+  STRATA_ASSIGN_OR_RETURN(const ReadMixFigures f, MeasureReadMix(dir, options));
+  const auto per = [](uint64_t x, uint64_t n) { return n == 0 ? 0.0 : static_cast<double>(x) / static_cast<double>(n); };
+  Summary& s = r->summary;
+  s.read_segments_per_point_read = per(f.point_segments, f.point_reads);
+  s.read_bytes_per_point_read = per(f.point_bytes, f.point_reads);
+  s.read_segments_per_range_scan = per(f.scan_segments, f.range_scans);
+  s.read_bytes_per_range_scan = per(f.scan_bytes, f.range_scans);
+  return Status::OK();
 }
 
 // One run of one strategy; `label` names it to the observer.
@@ -235,12 +256,13 @@ Result<RunResult> RunOnce(const RunConfig& config, const std::string& strategy, 
   STRATA_RETURN_IF_ERROR(Replayer(config, strategy, conn, sampler, observer, &r).Replay(*workload));
   r.summary.import_s = Seconds(Clock::now() - start);
   STRATA_RETURN_IF_ERROR(IndexRemainder(conn, observer, &r));
-  ended.End();
   r.summary.peak_allocated_bytes = sampler.Stop();
 
-  CollectFigures(conn, &r);
+  STRATA_RETURN_IF_ERROR(CollectFigures(conn, &r));
   open.End();
   if (Status st = conn.Close(); !st.ok()) return st.WithContext("closing " + dir);
+  STRATA_RETURN_IF_ERROR(MeasureReads(dir, options, observer, &r));
+  ended.End();
   if (config.keep) observer->Message("kept the " + strategy + " database in " + RedactLocation(dir));
   return r;
 }

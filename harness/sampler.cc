@@ -25,8 +25,9 @@ uint64_t RunSampler::Stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  const auto at_rest = AtRest();
   std::lock_guard l(mu_);
-  Row(Clock::now());
+  Row(Clock::now(), at_rest);
   return peak_;
 }
 
@@ -40,7 +41,14 @@ void RunSampler::Loop() {
     }
     const Clock::time_point now = Clock::now();
     if (now >= next_row_) {
-      Row(now);
+      std::pair<double, double> at_rest{-1, -1};
+      if (now >= next_at_rest_) {
+        next_at_rest_ = now + std::chrono::seconds(1);
+        l.unlock();
+        at_rest = AtRest();
+        l.lock();
+      }
+      Row(now, at_rest);
       next_row_ += std::chrono::milliseconds(timeline_->interval_ms);
       if (next_row_ < now) next_row_ = now + std::chrono::milliseconds(timeline_->interval_ms);  // fell behind
     }
@@ -48,7 +56,16 @@ void RunSampler::Loop() {
   }
 }
 
-void RunSampler::Row(Clock::time_point now) {
+std::pair<double, double> RunSampler::AtRest() const {
+  // The live bytes after the total: a job that publishes in between makes
+  // live larger, never garbage negative beyond the clamp below.
+  auto total = conn_.StorageBytes();
+  if (!total.ok()) return {-1, -1};
+  const uint64_t live = conn_.stats().durable_bytes;
+  return {static_cast<double>(live), *total > live ? static_cast<double>(*total - live) : 0.0};
+}
+
+void RunSampler::Row(Clock::time_point now, std::pair<double, double> at_rest) {
   const ConnectionStats cs = conn_.stats();
   Timeline& t = *timeline_;
   t.t_ms.push_back(std::chrono::duration<double, std::milli>(now - start_).count());
@@ -61,6 +78,8 @@ void RunSampler::Row(Clock::time_point now) {
   t.tx_p50_us.push_back(any ? static_cast<double>(interval_.ValueAtPercentile(50)) / 1e3 : -1);
   t.tx_p99_us.push_back(any ? static_cast<double>(interval_.ValueAtPercentile(99)) / 1e3 : -1);
   t.tx_max_us.push_back(any ? static_cast<double>(interval_.max()) / 1e3 : -1);
+  t.storage_live_bytes.push_back(at_rest.first);
+  t.storage_garbage_bytes.push_back(at_rest.second);
   interval_.Reset();
 }
 

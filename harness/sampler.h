@@ -2,7 +2,9 @@
 // allocated bytes every 5 ms (jobs allocate off the main thread; the peak is
 // kept) and, every Timeline::interval_ms, a timeline row. The run's thread
 // reports each commit's latency through RecordCommit; a row holds the
-// percentiles of the commits since the previous row.
+// percentiles of the commits since the previous row. At most once a second
+// a row also holds the bytes at rest, live and garbage (asked of storage
+// outside the lock, so commits do not wait on it).
 //
 // Thread safety: RecordCommit and Stop may be called from any thread; the
 // timeline belongs to the sampler until Stop returns.
@@ -13,6 +15,7 @@
 #include <cstdint>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include "harness/histogram.h"
 #include "harness/results.h"
@@ -37,7 +40,9 @@ class RunSampler {
 
  private:
   void Loop();
-  void Row(Clock::time_point now);  // requires mu_
+  // The live and garbage bytes now; -1, -1 when storage cannot say.
+  std::pair<double, double> AtRest() const;
+  void Row(Clock::time_point now, std::pair<double, double> at_rest);  // requires mu_
 
   const Connection& conn_;
   const Clock::time_point start_;
@@ -45,6 +50,7 @@ class RunSampler {
   std::condition_variable cv_;
   Timeline* timeline_;           // guarded by mu_ until Stop returns
   Clock::time_point next_row_;   // guarded by mu_
+  Clock::time_point next_at_rest_;  // used by the sampling thread only
   Histogram interval_;           // guarded by mu_: commits since the last row
   uint64_t peak_ = 0, allocated_ = 0;  // guarded by mu_
   bool stop_ = false;                  // guarded by mu_

@@ -112,6 +112,14 @@ struct Summary {
   double backpressure_wait_ms = 0;
   uint64_t storage_bytes = 0;       // segments at rest at the end
   uint64_t segments_collected = 0;  // garbage deleted during the run
+  // Space amplification at the end: live = leaf bytes the current root
+  // names (ConnectionStats::durable_bytes); garbage = storage_bytes - live.
+  uint64_t storage_live_bytes = 0, storage_garbage_bytes = 0;
+  // Read amplification of the fixed read mix on the final index, read cold
+  // (harness/read_mix.h): leaves and their bytes read per point read and
+  // per range scan.
+  double read_segments_per_point_read = 0, read_bytes_per_point_read = 0;
+  double read_segments_per_range_scan = 0, read_bytes_per_range_scan = 0;
   uint64_t peak_rss_bytes = 0;      // getrusage ru_maxrss
   bool peak_rss_reset = false;      // the peak was reset before this run (else: since process start)
   uint64_t allocated_bytes = 0, active_bytes = 0, resident_bytes = 0, mapped_bytes = 0;  // jemalloc at the end
@@ -145,6 +153,10 @@ struct Timeline {
   // Commit latency since the previous sample; -1 when none committed
   // (null in the file).
   std::vector<double> tx_p50_us, tx_p99_us, tx_max_us;
+  // Bytes at rest split into live (leaves the current root names) and
+  // garbage (the rest); -1 (null in the file) in rows without a storage
+  // sample (taken at most once a second).
+  std::vector<double> storage_live_bytes, storage_garbage_bytes;
   bool operator==(const Timeline&) const = default;
 };
 
