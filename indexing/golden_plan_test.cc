@@ -149,9 +149,12 @@ double Below(const std::vector<Piece>& pieces, uint64_t k) {
 
 // Writes `total` datoms spread as `pieces` into segments, as LeafCuts cuts
 // by count: one segment up to 1.5 targets, else ceil(n / target) even ones.
+uint64_t model_datoms_written = 0;  // every Cut writes its datoms
+
 std::vector<Seg> Cut(const std::vector<Piece>& pieces, uint64_t total, uint64_t segment_datoms) {
   std::vector<Seg> out;
   if (total == 0 || pieces.empty()) return out;
+  model_datoms_written += total;
   uint64_t kmin = UINT64_MAX, kmax = 0;
   double sum = 0;
   for (const Piece& p : pieces) {
@@ -265,9 +268,12 @@ std::string Apply(const MergePlan& plan, const std::array<std::vector<Piece>, kT
           if (st.from_level < 0 || st.from_level >= static_cast<int>(levels.size()))
             return TreeName(t) + ": compacts a missing level";
           ModelLevel& from = levels[st.from_level];
-          if (st.count == 0 || st.first + st.count > from.size()) return TreeName(t) + ": compacts a missing slice";
-          std::vector<Seg> slice(from.begin() + st.first, from.begin() + st.first + st.count);
-          from.erase(from.begin() + st.first, from.begin() + st.first + st.count);
+          const bool to_end = st.count == MergeStep::kAllSegments;
+          const size_t count = to_end && st.first <= from.size() ? from.size() - st.first : st.count;
+          if (to_end && count == 0) break;
+          if (count == 0 || st.first + count > from.size()) return TreeName(t) + ": compacts a missing slice";
+          std::vector<Seg> slice(from.begin() + st.first, from.begin() + st.first + count);
+          from.erase(from.begin() + st.first, from.begin() + st.first + count);
           while (static_cast<int>(levels.size()) <= st.to_level) levels.emplace_back();
           ModelLevel& to = levels[st.to_level];
           auto lo = std::lower_bound(to.begin(), to.end(), slice.front().lo,
@@ -591,6 +597,56 @@ TEST(GoldenPlans, ModelMovesDisjointSlicesAndRewritesTouchedSegments) {
   EXPECT_EQ(Render(m),
             "eavt/current L0: 1 segment, 10 datoms, keys 150-159 [150-159:10]\n"
             "eavt/current L1: 3 segments, 310 datoms, keys 1-300 [1-100:100 101-200:110 201-300:100]\n");
+}
+
+// The tiering strategies over a long life, in the model: 150 jobs of 300
+// scattered datoms into one tree. tiered keeps fewer than run_trigger runs
+// and its job sizes have a lumpy tail (a job many times the median);
+// lazy-leveling keeps at most T - 1 runs per upper level and one at the
+// last, and most datoms in the last run.
+TEST(GoldenPlans, TieringStrategiesBoundTheirRunsOverALongLife) {
+  for (const std::string name : {"tiered", "lazy-leveling"}) {
+    SCOPED_TRACE(name);
+    auto strategy = MakeStrategy(name);
+    ASSERT_TRUE(strategy.ok());
+    StrategyOptions opts;
+    opts.segment_datoms = 100;
+    opts.memory_index_threshold = 30000;  // lazy-leveling's level 0: 300 datoms
+    ModelShape m;
+    std::vector<uint64_t> written;
+    size_t most_runs = 0;
+    for (int job = 0; job < 150; ++job) {
+      std::array<std::vector<Piece>, kTreeCount> nov;
+      nov[0] = {{1, 1000000, 300}};
+      NoveltyShape ns;
+      ns.datoms[0] = 300;
+      const MergePlan plan = (*strategy)->Plan(ToIndexShape(m), ns, opts);
+      model_datoms_written = 0;
+      ASSERT_EQ(Apply(plan, nov, opts.segment_datoms, &m), "") << plan.ToString();
+      written.push_back(model_datoms_written);
+      size_t runs = 0;
+      for (const ModelLevel& l : m[0]) runs += !l.empty();
+      most_runs = std::max(most_runs, runs);
+      ASSERT_LE(m[0].size(), 64u);
+    }
+    uint64_t total = 0;
+    for (const ModelLevel& l : m[0])
+      for (const Seg& s : l) total += s.count;
+    EXPECT_EQ(total, 150u * 300);  // nothing lost
+    std::vector<uint64_t> sorted = written;
+    std::sort(sorted.begin(), sorted.end());
+    const uint64_t median = sorted[sorted.size() / 2], most = sorted.back();
+    if (name == "tiered") {
+      EXPECT_LE(most_runs, 3u);  // run_trigger 4
+      EXPECT_GE(most, 20 * median) << "median " << median << " max " << most;
+    } else {
+      // 45,000 datoms at level 0 = 300, T = 4: levels 0..2 tiered (3 runs
+      // each at most) and the last.
+      EXPECT_LE(most_runs, 3u * 3 + 1);
+      EXPECT_GE(m[0].back().size() * opts.segment_datoms * 2, total) << "the last run holds most datoms";
+      EXPECT_GE(most, 10 * median) << "median " << median << " max " << most;
+    }
+  }
 }
 
 }  // namespace
