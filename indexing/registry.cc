@@ -5,7 +5,9 @@
 #include "indexing/adaptive.h"
 #include "indexing/cow_tree.h"
 #include "indexing/full_rebuild.h"
+#include "indexing/lazy_leveling.h"
 #include "indexing/settings.h"
+#include "indexing/tiered.h"
 
 namespace strata {
 namespace {
@@ -32,11 +34,23 @@ Result<std::unique_ptr<MergeStrategy>> MakeFullRebuild(std::string_view settings
   return NewFullRebuildStrategy();
 }
 
+Result<std::unique_ptr<MergeStrategy>> MakeLazyLeveling(std::string_view settings) {
+  STRATA_ASSIGN_OR_RETURN(LazyLevelingOptions options, ParseLazyLevelingOptions(settings));
+  return NewLazyLevelingStrategy(options);
+}
+
+Result<std::unique_ptr<MergeStrategy>> MakeTiered(std::string_view settings) {
+  STRATA_ASSIGN_OR_RETURN(TieredOptions options, ParseTieredOptions(settings));
+  return NewTieredStrategy(options);
+}
+
 // Sorted by name (indexing_tests checks it).
 constexpr StrategyEntry kStrategies[] = {
     {"adaptive", "leveled runs with partial compaction: job cost grows with log(database)", MakeAdaptive},
     {"cow-tree", "one level per tree; a job rewrites the leaves its novelty touches", MakeCowTree},
     {"full-rebuild", "the baseline: every job rewrites the whole index", MakeFullRebuild},
+    {"lazy-leveling", "Dostoevsky's lazy leveling: tiered upper levels, one run at the last", MakeLazyLeveling},
+    {"tiered", "size-tiered runs, RocksDB universal style: cheap jobs, occasional whole-tree merges", MakeTiered},
 };
 
 constexpr const char* kDefaultStrategy = "adaptive";

@@ -66,6 +66,12 @@ TEST(Registry, SettingsErrorsNameTheStrategyAndKey) {
       {"adaptive", "=4", {"adaptive", "no key"}},
       {"cow-tree", "level_ratio=4", {"cow-tree", "unknown setting 'level_ratio'", "it has none"}},
       {"full-rebuild", "x=1", {"full-rebuild", "unknown setting 'x'"}},
+      {"tiered", "size_ration=1", {"tiered", "unknown setting 'size_ration'", "max_size_amp_percent, run_trigger"}},
+      {"tiered", "min_merge_width=1", {"tiered", "'min_merge_width'", "'1'"}},
+      {"tiered", "run_trigger=61", {"tiered", "'run_trigger'", "'61'"}},
+      {"tiered", "min_merge_width=4,max_merge_width=3", {"tiered", "'max_merge_width'", "below min_merge_width (4)"}},
+      {"lazy-leveling", "level_ratio=1", {"lazy-leveling", "'level_ratio'", "'1'"}},
+      {"lazy-leveling", "runs=3", {"lazy-leveling", "unknown setting 'runs'", "level_ratio, level0_datoms"}},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(std::string(c.strategy) + " " + c.settings);

@@ -201,17 +201,28 @@ std::string CheckIndexAgreement(const Model& m, Sut& sut) {
       by_order.push_back(std::move(ds));
       RETURN_IF_DIFF(CompareView(m, db, q, order));
     }
-    // The orders hold the same datoms (AVET and VAET their subsets).
+    // The orders hold the same datoms (AVET and VAET their subsets). In a
+    // view of the past, not the past values of :db/noHistory attributes:
+    // SPEC §7 need not keep them, and each order's current tree drops a
+    // pair when its own merges meet it, at a time that depends on the
+    // strategy and the tree's size (tiering meets pairs at different jobs
+    // in different orders, and the attribute may have changed meanwhile).
+    const bool past = q.history || (q.as_of && *q.as_of < m.basis_t());
+    auto comparable = [&](std::vector<Datom> ds) {
+      if (past) std::erase_if(ds, [&](const Datom& d) { return Exempt(m, d.a); });
+      return ds;
+    };
     const std::vector<Datom>& eavt = by_order[0];
+    const std::vector<Datom> eavt_cmp = comparable(eavt);
     std::vector<Datom> avet, vaet;
-    for (const Datom& d : eavt) {
+    for (const Datom& d : eavt_cmp) {
       const Attribute* at = v.attribute(d.a);
       if (at && at->in_avet()) avet.push_back(d);
       if (at && at->is_ref()) vaet.push_back(d);
     }
-    RETURN_IF_DIFF(DiffDatoms(q.ToString() + " aevt vs eavt", eavt, Sorted(by_order[1], Index::kEavt)));
-    RETURN_IF_DIFF(DiffDatoms(q.ToString() + " avet vs eavt", Sorted(avet, Index::kAvet), by_order[2]));
-    RETURN_IF_DIFF(DiffDatoms(q.ToString() + " vaet vs eavt", Sorted(vaet, Index::kVaet), by_order[3]));
+    RETURN_IF_DIFF(DiffDatoms(q.ToString() + " aevt vs eavt", eavt_cmp, Sorted(comparable(by_order[1]), Index::kEavt)));
+    RETURN_IF_DIFF(DiffDatoms(q.ToString() + " avet vs eavt", Sorted(avet, Index::kAvet), comparable(by_order[2])));
+    RETURN_IF_DIFF(DiffDatoms(q.ToString() + " vaet vs eavt", Sorted(vaet, Index::kVaet), comparable(by_order[3])));
     // Prefix reads agree with the full scans.
     std::set<EntityId> es, as;
     for (const Datom& d : eavt) {

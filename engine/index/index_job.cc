@@ -201,12 +201,15 @@ Status Executor::RunTree(int tree, const std::vector<MergeStep>& steps, std::vec
         if (st.from_level < 0 || st.from_level >= static_cast<int>(levels->size()))
           return Status::InvalidArgument("plan for " + TreeName(tree) + " compacts a missing level");
         const Level& from = *(*levels)[st.from_level];
-        if (st.first + st.count > from.segments.size() || st.count == 0)
+        const bool to_end = st.count == MergeStep::kAllSegments;
+        const size_t count = to_end && st.first <= from.segments.size() ? from.segments.size() - st.first : st.count;
+        if (to_end && count == 0) break;  // the rest of the level is empty: nothing to move
+        if (st.first + count > from.segments.size() || count == 0)
           return Status::InvalidArgument("plan for " + TreeName(tree) + " compacts a missing slice");
-        std::vector<SegmentRef> slice(from.segments.begin() + st.first, from.segments.begin() + st.first + st.count);
+        std::vector<SegmentRef> slice(from.segments.begin() + st.first, from.segments.begin() + st.first + count);
         auto rest = std::make_shared<Level>();
         rest->segments = from.segments;
-        rest->segments.erase(rest->segments.begin() + st.first, rest->segments.begin() + st.first + st.count);
+        rest->segments.erase(rest->segments.begin() + st.first, rest->segments.begin() + st.first + count);
         (*levels)[st.from_level] = rest;
         while (static_cast<int>(levels->size()) <= st.to_level) levels->push_back(std::make_shared<Level>());
         const Level& to = *(*levels)[st.to_level];

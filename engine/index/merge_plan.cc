@@ -10,7 +10,8 @@ std::string MergeStep::ToString() const {
     case Kind::kNovelty:
       return "novelty->L" + std::to_string(to_level) + (rewrite_all ? " (all)" : "");
     case Kind::kCompact:
-      return "L" + std::to_string(from_level) + "[" + std::to_string(first) + "+" + std::to_string(count) + "]->L" +
+      return "L" + std::to_string(from_level) + "[" + std::to_string(first) + "+" +
+             (count == kAllSegments ? std::string("all") : std::to_string(count)) + "]->L" +
              std::to_string(to_level) + (rewrite_all ? " (all)" : "");
     case Kind::kRebuild:
       return "rebuild";

@@ -86,6 +86,11 @@ struct MergeStep {
   size_t first = 0, count = 0;
   int to_level = 0;          // may equal the number of levels: a new deepest level
   bool rewrite_all = false;  // rewrite every segment of to_level, not only those the input touches
+  // count == kAllSegments: a kCompact takes every segment from `first` to the
+  // end of the level as it is when the step runs (none: the step does
+  // nothing). A planner cannot know how many segments an earlier step of the
+  // same job writes, so this is how it moves a level it merged into.
+  static constexpr size_t kAllSegments = static_cast<size_t>(-1);
   std::string ToString() const;
 };
 
