@@ -11,9 +11,11 @@
 //                                   instructions: per read, by its name
 //
 // "About P%": the extra work is P% of calibration constants measured with
-// scripts/perf-icount on the perf-ci workload (plant.cc says how), so on
-// that workload the planted commit and reads cost P% more instructions,
-// and the same number on every run (a burn loop, not a clock).
+// scripts/perf-icount's workload (plant.cc says how), so on that workload
+// the planted commit and reads cost P% more instructions, the same number
+// on every run (a burn loop, not a clock). Elsewhere a commit still costs
+// about P% more (the cost per datom hardly varies); a read's share varies
+// with the database's shape.
 #pragma once
 
 #include <cstdint>
