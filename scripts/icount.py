@@ -83,18 +83,12 @@ def parse(path):
                 after_calls = True
             elif line.startswith("events:"):
                 events = line.split()[1:]
-            elif line.startswith("desc: Trigger:") or line.startswith("desc:"):
-                pass
+            elif line.startswith("desc: Trigger:"):
+                t = line[len("desc: Trigger:"):].strip()
+                label = t[len("Client Request: "):] if t.startswith("Client Request: ") else None
             elif line.startswith("totals:") or line.startswith("summary:"):
                 if line.startswith("totals:") or label not in parts:
                     parts[label] = [int(x) for x in line.split()[1:]]
-            elif line.startswith("cmd:"):
-                pass
-            elif line.startswith("part:"):
-                label = None
-            elif line.startswith("trigger:"):
-                t = line.split(None, 1)[1] if " " in line else ""
-                label = t[len("Client Request: "):] if t.startswith("Client Request: ") else t
     inclusive = {}
     for f in set(self_cost) | set(call_cost):
         s = self_cost.get(f, [0] * len(events))
@@ -104,6 +98,11 @@ def parse(path):
 
 
 def regions(args):
+    context = {}
+    if len(args) > 1 and args[0] == "--context":  # a strata run results file: where the counts come from
+        ctx = json.load(open(args[1])).get("context", {})
+        context = {k: ctx.get(k) for k in ("git_commit", "git_dirty", "compiler", "build_type", "cpu_model", "date")}
+        args = args[2:]
     out_path, specs = args[0], args[1:]
     result = {}
     for spec in specs:
@@ -126,7 +125,12 @@ def regions(args):
                 acc = result.setdefault(op, dict.fromkeys(events, 0))
                 for e, c in zip(events, costs):
                     acc[e] += c
-        else:
+        else:  # callgrind writes each dump to a file of its own: PROFILE.1, .2, ...
+            import glob
+            for extra in sorted(glob.glob(glob.escape(prof) + ".*")):
+                if extra.rsplit(".", 1)[1].isdigit():
+                    parts.update(parse(extra)[2])
+                    events = events or parse(extra)[0]
             for label, costs in parts.items():
                 if not label:
                     continue
@@ -135,7 +139,7 @@ def regions(args):
         if result[op].get("Ir", 0) == 0:
             del result[op]
     with open(out_path, "w") as f:
-        json.dump({"format": 1, "operations": dict(sorted(result.items()))}, f, indent=1)
+        json.dump({"format": 1, "context": context, "operations": dict(sorted(result.items()))}, f, indent=1)
         f.write("\n")
     for op, costs in sorted(result.items()):
         print("  %-44s %15s Ir" % (op, format(costs["Ir"], ",")))
@@ -158,11 +162,14 @@ def compare(args):
             i += 1
     base_path, new_path = rest
     try:
-        base = json.load(open(base_path))["operations"]
-        new = json.load(open(new_path))["operations"]
-    except (OSError, ValueError, KeyError) as e:
+        base_file, new_file = json.load(open(base_path)), json.load(open(new_path))
+        base, new = base_file["operations"], new_file["operations"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
         print("icount: cannot read %s / %s: %s" % (base_path, new_path, e), file=sys.stderr)
         return 2
+    bc, nc = base_file.get("context", {}).get("compiler"), new_file.get("context", {}).get("compiler")
+    if bc and nc and bc != nc:  # instruction counts are the compiler's: a different one moves them all
+        print("icount: note: the baseline was compiled by %s, this build by %s; expect every count to move" % (bc, nc))
     rows, regressions, improved = [], [], []
     missing = sorted(set(base) ^ set(new))
     for op in sorted(set(base) & set(new)):
