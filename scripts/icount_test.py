@@ -139,5 +139,49 @@ class CompareTest(unittest.TestCase):
         self.assertIn("compiled by gcc 12.2.0", r.stdout)
 
 
+class PlantedEndToEndTest(unittest.TestCase):
+    """A tiny strata run --icount under callgrind, unplanted and with each
+    planted 5% slowdown (harness/plant.h): the gate names the planted
+    operation and only it. Needs valgrind and $STRATA_BIN (CTest
+    scripts.icount_planted sets it); skipped otherwise."""
+
+    def run_counts(self, name, env):
+        out = os.path.join(self.dir, name)
+        prof = out + ".cg"
+        e = dict(os.environ, **env)
+        subprocess.run(["valgrind", "--tool=callgrind", "--collect-atstart=no", "--log-file=" + out + ".log",
+                        "--callgrind-out-file=" + prof, os.environ["STRATA_BIN"], "run", "--icount",
+                        "--workload", "uniform", "--scale", "0.01", "--seed", "1", "--strategy", "adaptive",
+                        "--memory-index-threshold", "16k", "--read-ratio", "1", "--out", out],
+                       check=True, env=e, capture_output=True)
+        counts = out + ".json"
+        icount.regions([counts, "adaptive=%s:%s" % (prof, os.path.join(out, "icount-regions.tsv"))])
+        return counts
+
+    @unittest.skipUnless(os.environ.get("STRATA_BIN") and subprocess.run(
+        ["sh", "-c", "command -v valgrind"], capture_output=True).returncode == 0, "needs valgrind and STRATA_BIN")
+    def test_the_gate_names_the_planted_operation(self):
+        self.dir = tempfile.mkdtemp()
+        clean = {"STRATA_PLANT_SLOW_COMMIT_PCT": "", "STRATA_PLANT_SLOW_READ_PCT": ""}
+        base = self.run_counts("base", clean)
+        ops = json.load(open(base))["operations"]
+        self.assertIn("adaptive/commit", ops)
+        self.assertIn("adaptive/index-job", ops)
+        self.assertIn("adaptive/entity-by-id", ops)
+        gate = [sys.executable, os.path.join(HERE, "icount.py"), "compare", base]
+        again = subprocess.run(gate + [self.run_counts("again", clean)], capture_output=True, text=True)
+        self.assertEqual(again.returncode, 0, again.stdout + again.stderr)
+        slow = subprocess.run(gate + [self.run_counts("commit", dict(clean, STRATA_PLANT_SLOW_COMMIT_PCT="5"))],
+                              capture_output=True, text=True)
+        self.assertEqual(slow.returncode, 1, slow.stdout + slow.stderr)
+        self.assertIn("regression: adaptive/commit Ir +", slow.stderr)
+        self.assertNotIn("entity-by-id", slow.stderr)
+        read = subprocess.run(gate + [self.run_counts("read", dict(clean, STRATA_PLANT_SLOW_READ_PCT="5"))],
+                              capture_output=True, text=True)
+        self.assertEqual(read.returncode, 1, read.stdout + read.stderr)
+        self.assertIn("regression: adaptive/entity-by-id Ir +", read.stderr)
+        self.assertNotIn("adaptive/commit", read.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()
