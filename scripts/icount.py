@@ -13,6 +13,9 @@ gate over them (scripts/perf-icount, docs/harness.md "Instruction counts").
       Exit 0: every operation within the threshold; 1: one or more cost
       more instructions than the threshold allows (each named on stderr);
       2: the files cannot be compared (an operation missing on one side).
+  icount.py spread RUN.json ...
+      Per operation, the spread (max - min) / min of its count over runs
+      of one build (scripts/perf-icount-trials).
 """
 import json
 import re
@@ -207,13 +210,30 @@ def compare(args):
     return 0
 
 
+def spread(paths):
+    """Per operation, the spread of its count over several runs of one build."""
+    runs = [json.load(open(p))["operations"] for p in paths]
+    worst = 0.0
+    print("  %-34s %15s %15s %8s   (%d runs)" % ("operation", "min Ir", "max Ir", "spread", len(runs)))
+    for op in sorted(set().union(*runs)):
+        counts = [r[op]["Ir"] for r in runs if op in r]
+        lo, hi = min(counts), max(counts)
+        pct = (hi - lo) * 100.0 / lo if lo else 0.0
+        worst = max(worst, pct)
+        print("  %-34s %15s %15s %7.3f%%" % (op, format(lo, ","), format(hi, ","), pct))
+    print("largest spread (max - min) / min: %.3f%%" % worst)
+    return 0
+
+
 def main():
-    if len(sys.argv) < 2 or sys.argv[1] not in ("regions", "compare"):
+    if len(sys.argv) < 2 or sys.argv[1] not in ("regions", "compare", "spread"):
         print(__doc__, file=sys.stderr)
         return 2
     if sys.argv[1] == "regions":
         regions(sys.argv[2:])
         return 0
+    if sys.argv[1] == "spread":
+        return spread(sys.argv[2:])
     return compare(sys.argv[2:])
 
 
