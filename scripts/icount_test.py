@@ -158,7 +158,7 @@ class PlantedEndToEndTest(unittest.TestCase):
         icount.regions([counts, "adaptive=%s:%s" % (prof, os.path.join(out, "icount-regions.tsv"))])
         return counts
 
-    @unittest.skipUnless(os.environ.get("STRATA_BIN") and subprocess.run(
+    @unittest.skipUnless(os.access(os.environ.get("STRATA_BIN", ""), os.X_OK) and subprocess.run(
         ["sh", "-c", "command -v valgrind"], capture_output=True).returncode == 0, "needs valgrind and STRATA_BIN")
     def test_the_gate_names_the_planted_operation(self):
         self.dir = tempfile.mkdtemp()
