@@ -148,7 +148,7 @@ class PlantedEndToEndTest(unittest.TestCase):
     def run_counts(self, name, env):
         out = os.path.join(self.dir, name)
         prof = out + ".cg"
-        e = dict(os.environ, **env)
+        e = dict(os.environ, MALLOC_CONF="dirty_decay_ms:-1,muzzy_decay_ms:-1", **env)  # as perf-icount
         subprocess.run(["valgrind", "--tool=callgrind", "--collect-atstart=no", "--log-file=" + out + ".log",
                         "--callgrind-out-file=" + prof, os.environ["STRATA_BIN"], "run", "--icount",
                         "--workload", "uniform", "--scale", "0.01", "--seed", "1", "--strategy", "adaptive",
