@@ -1,5 +1,5 @@
 // The memory index's write path: adding one transaction's datoms as a run
-// and merging runs as they accumulate (binary counter), in datoms/s.
+// and merging runs as they accumulate (tiered, four at a time), in datoms/s.
 // Args: datoms per transaction; share of updates (per mille) that replace a
 // value asserted earlier, so merges also move cancelled pairs to history.
 #include <benchmark/benchmark.h>

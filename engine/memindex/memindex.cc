@@ -82,44 +82,90 @@ std::unique_ptr<DatomIterator> Run::NewIterator(Index order) const {
 
 namespace {
 
-// Where a merge sends each datom of its two input runs.
+// Where a merge sends each datom of its input runs.
 enum Dest : uint8_t { kToFirst = 0, kToSecond = 1, kDropped = 2 };
 
-// The datoms of two runs (older `a`, newer `b`) in EAVT order, each with
-// its origin: bit 31 set for `b`, the rest its index there.
-std::vector<uint32_t> MergeOrigins(const Run& a, const Run& b) {
-  std::vector<uint32_t> out;
-  out.reserve(a.datoms.size() + b.datoms.size());
-  size_t i = 0, j = 0;
-  const DatomLessIn<Index::kEavt> less;
-  while (i < a.datoms.size() && j < b.datoms.size()) {
-    if (less(b.datoms[j], a.datoms[i])) out.push_back(0x80000000u | static_cast<uint32_t>(j++));
-    else out.push_back(static_cast<uint32_t>(i++));
+// The most runs one merge takes: the tiered policy merges four runs of
+// about the same size, so a datom is copied ~log4(novelty / transaction)
+// times rather than log2 as with pairwise merges.
+constexpr size_t kFanIn = 4;
+
+// One datom of a merge's inputs: which run (0 = oldest) and where in it.
+struct Origin {
+  uint32_t run;
+  uint32_t idx;
+};
+
+// A k-way merge of k <= kFanIn sorted sequences. `cmp(r, i, s, j)` compares
+// element i of sequence r with element j of sequence s (<0, 0, >0); `emit(r, i)` receives
+// the elements in order, ties (none in practice: runs hold disjoint
+// transactions) to the older sequence first. The heads are kept sorted, so
+// when one long sequence supplies most elements each step costs one
+// comparison.
+template <class Cmp, class Emit>
+void KWayMerge(size_t k, const size_t* sizes, const Cmp& cmp, const Emit& emit) {
+  uint32_t live[kFanIn];
+  size_t pos[kFanIn] = {};
+  size_t n = 0;
+  auto before = [&](uint32_t x, uint32_t y) {  // is x's head before y's?
+    const int c = cmp(x, pos[x], y, pos[y]);
+    return c < 0 || (c == 0 && x < y);
+  };
+  for (uint32_t r = 0; r < k; ++r) {
+    if (sizes[r] == 0) continue;
+    size_t p = n++;
+    live[p] = r;
+    for (; p > 0 && before(live[p], live[p - 1]); --p) std::swap(live[p], live[p - 1]);
   }
-  while (i < a.datoms.size()) out.push_back(static_cast<uint32_t>(i++));
-  while (j < b.datoms.size()) out.push_back(0x80000000u | static_cast<uint32_t>(j++));
+  while (n > 0) {
+    const uint32_t r = live[0];
+    emit(r, pos[r]);
+    if (++pos[r] == sizes[r]) {
+      for (size_t p = 1; p < n; ++p) live[p - 1] = live[p];
+      --n;
+      continue;
+    }
+    for (size_t p = 0; p + 1 < n && before(live[p + 1], live[p]); ++p) std::swap(live[p], live[p + 1]);
+  }
+}
+
+// The datoms of `in` (oldest first) in EAVT order, each with its origin.
+std::vector<Origin> MergeOrigins(const std::vector<const Run*>& in) {
+  size_t sizes[kFanIn], total = 0;
+  for (size_t r = 0; r < in.size(); ++r) total += sizes[r] = in[r]->datoms.size();
+  std::vector<Origin> out;
+  out.reserve(total);
+  KWayMerge(
+      in.size(), sizes,
+      [&](uint32_t r, size_t i, uint32_t s, size_t j) {
+        return CompareDatomsIn<Index::kEavt>(in[r]->datoms[i], in[s]->datoms[j]);
+      },
+      [&](uint32_t r, size_t i) { out.push_back(Origin{r, static_cast<uint32_t>(i)}); });
   return out;
 }
 
-// Builds up to two runs from the datoms of `a` and `b`, routed by dest_a /
-// dest_b. Each input run is sorted in every order already, so every order of
-// the outputs is a linear merge of the inputs' orders (no re-sort).
-void BuildMerged(const Run& a, const Run& b, const std::vector<uint32_t>& origins, const std::vector<Dest>& dest_a,
-                 const std::vector<Dest>& dest_b, std::shared_ptr<Run> out[2]) {
-  std::vector<uint32_t> pos_a(a.datoms.size()), pos_b(b.datoms.size());
+// Builds up to two runs from the datoms of `in`, routed by dest[run][idx].
+// Each input run is sorted in every order already, so every order of the
+// outputs is a linear merge of the inputs' orders (no re-sort).
+void BuildMerged(const std::vector<const Run*>& in, const std::vector<Origin>& origins,
+                 const std::vector<std::vector<Dest>>& dest, std::shared_ptr<Run> out[2]) {
+  std::vector<std::vector<uint32_t>> pos(in.size());
+  for (size_t r = 0; r < in.size(); ++r) pos[r].resize(in[r]->datoms.size());
+  size_t counts[2] = {0, 0};
+  for (const Origin& o : origins)
+    if (dest[o.run][o.idx] != kDropped) ++counts[dest[o.run][o.idx]];
   for (int k = 0; k < 2; ++k) {
     out[k] = std::make_shared<Run>();
     out[k]->bytes = sizeof(Run);
     out[k]->min_t = ~T{0};
+    out[k]->datoms.reserve(counts[k]);
   }
-  for (uint32_t o : origins) {
-    const bool from_b = o & 0x80000000u;
-    const uint32_t idx = o & 0x7fffffffu;
-    const Dest d = from_b ? dest_b[idx] : dest_a[idx];
+  for (const Origin& o : origins) {
+    const Dest d = dest[o.run][o.idx];
     if (d == kDropped) continue;
     Run& r = *out[d];
-    (from_b ? pos_b : pos_a)[idx] = static_cast<uint32_t>(r.datoms.size());
-    const Datom& src = from_b ? b.datoms[idx] : a.datoms[idx];
+    pos[o.run][o.idx] = static_cast<uint32_t>(r.datoms.size());
+    const Datom& src = in[o.run]->datoms[o.idx];
     r.bytes += DatomBytes(src);
     r.min_t = std::min(r.min_t, src.t());
     r.max_t = std::max(r.max_t, src.t());
@@ -129,42 +175,37 @@ void BuildMerged(const Run& a, const Run& b, const std::vector<uint32_t>& origin
     if (out[k]->datoms.empty()) out[k]->min_t = 0;
   for (int o = 1; o < kIndexCount; ++o) {
     const Index order = static_cast<Index>(o);
-    const auto& pa = a.perm[o - 1];
-    const auto& pb = b.perm[o - 1];
-    for (int k = 0; k < 2; ++k) out[k]->perm[o - 1].reserve(out[k]->datoms.size());
-    auto emit = [&](bool from_b, uint32_t idx) {
-      const Dest d = from_b ? dest_b[idx] : dest_a[idx];
-      if (d != kDropped) out[d]->perm[o - 1].push_back((from_b ? pos_b : pos_a)[idx]);
-    };
-    size_t i = 0, j = 0;
+    size_t sizes[kFanIn];
+    for (size_t r = 0; r < in.size(); ++r) sizes[r] = in[r]->perm[o - 1].size();
+    for (int k = 0; k < 2; ++k) out[k]->perm[o - 1].reserve(counts[k]);
     WithOrder(order, [&](auto ord) {
-      while (i < pa.size() && j < pb.size()) {
-        if (CompareDatomsIn<decltype(ord)::value>(b.datoms[pb[j]], a.datoms[pa[i]]) < 0) emit(true, pb[j++]);
-        else emit(false, pa[i++]);
-      }
+      KWayMerge(
+          in.size(), sizes,
+          [&](uint32_t r, size_t i, uint32_t s, size_t j) {
+            return CompareDatomsIn<decltype(ord)::value>(in[r]->datoms[in[r]->perm[o - 1][i]],
+                                                         in[s]->datoms[in[s]->perm[o - 1][j]]);
+          },
+          [&](uint32_t r, size_t i) {
+            const uint32_t idx = in[r]->perm[o - 1][i];
+            const Dest d = dest[r][idx];
+            if (d != kDropped) out[d]->perm[o - 1].push_back(pos[r][idx]);
+          });
     });
-    for (; i < pa.size(); ++i) emit(false, pa[i]);
-    for (; j < pb.size(); ++j) emit(true, pb[j]);
   }
 }
 
-// Merges two time-adjacent current runs (older first) into out[0].
+// Merges time-adjacent current runs (oldest first) into out[0].
 // Assertion/retraction pairs that meet are cancelled: moved to out[1] (the
 // history) or dropped when the attribute keeps no history.
-void MergeCurrent(const Run& older, const Run& newer, const std::function<bool(EntityId)>& no_history,
+void MergeCurrent(const std::vector<const Run*>& in, const std::function<bool(EntityId)>& no_history,
                   std::shared_ptr<Run> out[2]) {
-  const std::vector<uint32_t> origins = MergeOrigins(older, newer);
-  std::vector<Dest> dest_a(older.datoms.size(), kToFirst), dest_b(newer.datoms.size(), kToFirst);
-  auto at = [&](size_t i) -> const Datom& {
-    const uint32_t o = origins[i];
-    return (o & 0x80000000u) ? newer.datoms[o & 0x7fffffffu] : older.datoms[o];
-  };
-  auto route = [&](size_t i, Dest d) {
-    const uint32_t o = origins[i];
-    ((o & 0x80000000u) ? dest_b[o & 0x7fffffffu] : dest_a[o]) = d;
-  };
+  const std::vector<Origin> origins = MergeOrigins(in);
+  std::vector<std::vector<Dest>> dest(in.size());
+  for (size_t r = 0; r < in.size(); ++r) dest[r].assign(in[r]->datoms.size(), kToFirst);
+  auto at = [&](size_t i) -> const Datom& { return in[origins[i].run]->datoms[origins[i].idx]; };
+  auto route = [&](size_t i, Dest d) { dest[origins[i].run][origins[i].idx] = d; };
   for (size_t i = 0; i < origins.size();) {
-    size_t j = i;
+    size_t j = i + 1;
     while (j < origins.size() && SameEav(at(j), at(i))) ++j;
     // The group alternates assertion/retraction in tx order. A leading
     // retraction cancels an assertion in an older source: it stays current.
@@ -178,19 +219,39 @@ void MergeCurrent(const Run& older, const Run& newer, const std::function<bool(E
     }
     i = j;
   }
-  BuildMerged(older, newer, origins, dest_a, dest_b, out);
+  BuildMerged(in, origins, dest, out);
 }
 
-std::shared_ptr<const Run> MergeAll(const Run& older, const Run& newer) {
+std::shared_ptr<const Run> MergeAll(const std::vector<const Run*>& in) {
   std::shared_ptr<Run> out[2];
-  BuildMerged(older, newer, MergeOrigins(older, newer), std::vector<Dest>(older.datoms.size(), kToFirst),
-              std::vector<Dest>(newer.datoms.size(), kToFirst), out);
+  std::vector<std::vector<Dest>> dest(in.size());
+  for (size_t r = 0; r < in.size(); ++r) dest[r].assign(in[r]->datoms.size(), kToFirst);
+  BuildMerged(in, MergeOrigins(in), dest, out);
   return out[0];
 }
 
-bool ShouldMerge(const std::vector<std::shared_ptr<const Run>>& runs) {
-  size_t n = runs.size();
-  return n >= 2 && runs[n - 2]->datoms.size() <= 2 * runs[n - 1]->datoms.size();
+// How many of the newest runs to merge now (0: none). Tiered: the newest
+// kFanIn runs merge once the oldest of them is at most twice the size of
+// the newest, i.e. they are about one size; a merged run then waits for
+// three more of its size. Reads merge at most ~3 runs per size tier.
+size_t MergeWidth(const std::vector<std::shared_ptr<const Run>>& runs) {
+  const size_t n = runs.size();
+  if (n < kFanIn) return 0;
+  return runs[n - kFanIn]->datoms.size() <= 2 * runs[n - 1]->datoms.size() ? kFanIn : 0;
+}
+
+// Takes the newest `width` runs off `runs`, oldest first.
+std::vector<std::shared_ptr<const Run>> TakeNewest(std::vector<std::shared_ptr<const Run>>* runs, size_t width) {
+  std::vector<std::shared_ptr<const Run>> out(std::make_move_iterator(runs->end() - static_cast<ptrdiff_t>(width)),
+                                              std::make_move_iterator(runs->end()));
+  runs->resize(runs->size() - width);
+  return out;
+}
+
+std::vector<const Run*> Raw(const std::vector<std::shared_ptr<const Run>>& runs) {
+  std::vector<const Run*> out;
+  for (const auto& r : runs) out.push_back(r.get());
+  return out;
 }
 
 }  // namespace
@@ -204,17 +265,16 @@ std::shared_ptr<const MemIndex> MemIndex::Add(std::vector<Datom> datoms, const s
   st.datoms += n;
   st.bytes += run->bytes;
   next->current_.push_back(std::move(run));
-  while (ShouldMerge(next->current_)) {
-    auto newer = std::move(next->current_.back());
-    next->current_.pop_back();
-    auto older = std::move(next->current_.back());
-    next->current_.pop_back();
+  for (size_t width; (width = MergeWidth(next->current_)) != 0;) {
+    const auto in = TakeNewest(&next->current_, width);
     std::shared_ptr<Run> merged[2];
-    MergeCurrent(*older, *newer, no_history, merged);
+    MergeCurrent(Raw(in), no_history, merged);
     st.merges++;
-    st.datoms_merged += older->datoms.size() + newer->datoms.size();
-    st.bytes -= older->bytes + newer->bytes;
-    st.datoms -= older->datoms.size() + newer->datoms.size();
+    for (const auto& r : in) {
+      st.datoms_merged += r->datoms.size();
+      st.bytes -= r->bytes;
+      st.datoms -= r->datoms.size();
+    }
     std::shared_ptr<const Run> m = std::move(merged[0]);
     st.bytes += m->bytes;
     st.datoms += m->datoms.size();
@@ -224,15 +284,14 @@ std::shared_ptr<const MemIndex> MemIndex::Add(std::vector<Datom> datoms, const s
       st.bytes += h->bytes;
       st.datoms += h->datoms.size();
       next->history_.push_back(std::move(h));
-      while (ShouldMerge(next->history_)) {
-        auto hn = std::move(next->history_.back());
-        next->history_.pop_back();
-        auto ho = std::move(next->history_.back());
-        next->history_.pop_back();
+      for (size_t hw; (hw = MergeWidth(next->history_)) != 0;) {
+        const auto hin = TakeNewest(&next->history_, hw);
         st.merges++;
-        st.datoms_merged += ho->datoms.size() + hn->datoms.size();
-        st.bytes -= ho->bytes + hn->bytes;
-        auto hm = MergeAll(*ho, *hn);
+        for (const auto& r : hin) {
+          st.datoms_merged += r->datoms.size();
+          st.bytes -= r->bytes;
+        }
+        auto hm = MergeAll(Raw(hin));
         st.bytes += hm->bytes;
         next->history_.push_back(std::move(hm));
       }

@@ -3,9 +3,10 @@
 // Each commit adds its datoms as one small immutable Run, sorted in every
 // order (the datoms are stored once, in EAVT order; the other orders are
 // permutations of 32-bit positions). Runs are merged as they accumulate
-// (a binary-counter policy: a run is merged into its older neighbour while
-// that neighbour is at most twice its size), so a read merges at most
-// ~log2(novelty) runs and no datom is ever inserted into a tree node.
+// (a tiered policy: the newest four runs merge in one pass once they are
+// about one size, so a datom is copied ~log4(novelty / transaction) times),
+// a read merges at most ~3·log4(novelty) runs, and no datom is ever
+// inserted into a tree node.
 //
 // Current and historical datoms are kept apart. "Current" runs hold live
 // assertions and the retractions whose assertion lives in an older source;

@@ -35,7 +35,7 @@ TEST(MemIndex, ViewsMatchAFoldOfTheLog) {
     all.insert(all.end(), tx.begin(), tx.end());
     mem = mem->Add(tx, is_ref, no_hist);
   }
-  // Runs stay few: the binary-counter policy bounds them by ~log2(n).
+  // Runs stay few: the tiered policy bounds them by ~3·log4(n) per kind.
   EXPECT_LE(mem->SourceCount(true), 2 * 12u);
 
   auto read = [&](Index order, ViewSpec spec) {
@@ -118,6 +118,33 @@ TEST(MemIndex, BytesAreTrackedExactly) {
   const uint64_t per_datom = sizeof(Datom) + sample.HeapBytes() + 3 * sizeof(uint32_t);
   const uint64_t runs = mem->stats().current_runs + mem->stats().history_runs;
   EXPECT_EQ(mem->stats().bytes, 64 * per_datom + runs * sizeof(strata::Run));
+}
+
+}  // namespace
+}  // namespace strata
+
+namespace strata {
+namespace {
+
+// The tiered policy merges the newest four runs of about one size at once:
+// 4096 one-datom transactions give runs of 1, 4, 16, ... 4096 datoms, so each
+// datom is copied log4(4096) = 6 times (pairwise merging, a binary counter,
+// copies it log2(4096) = 12 times), and at most three runs wait per size.
+TEST(MemIndex, TieredMergesCopyEachDatomAboutLog4Times) {
+  auto is_ref = [](EntityId) { return false; };
+  auto no_hist = [](EntityId) { return false; };
+  auto mem = std::make_shared<const MemIndex>();
+  constexpr T kTxs = 4096;
+  for (T t = 1; t <= kTxs; ++t) mem = mem->Add({Datom{t, 1, Value::Long(7), TxId(t), true}}, is_ref, no_hist);
+  EXPECT_EQ(mem->stats().datoms, kTxs);
+  EXPECT_EQ(mem->stats().datoms_merged, 6 * kTxs);
+  EXPECT_EQ(mem->stats().current_runs, 1u);
+  // 4095 = 3 * (1024 + 256 + 64 + 16 + 4 + 1) more: three runs wait in
+  // each of the six tiers below the big run, none merged yet.
+  for (T t = kTxs + 1; t <= kTxs + 4095; ++t)
+    mem = mem->Add({Datom{t, 1, Value::Long(7), TxId(t), true}}, is_ref, no_hist);
+  EXPECT_EQ(mem->stats().current_runs, 1u + 3 * 6);
+  EXPECT_EQ(mem->Collect(Index::kEavt, false).size(), mem->stats().datoms);
 }
 
 }  // namespace
