@@ -39,9 +39,113 @@ class RunIterator final : public DatomIterator {
 
 bool SameEav(const Datom& x, const Datom& y) { return x.e == y.e && x.a == y.a && x.v == y.v; }
 
+// Value types whose Compare is 0 exactly when their fields are equal, so
+// equal keys hash alike (tuples, big numbers, floats and symbols compare by
+// decoded content: looked up by binary search instead).
+bool AvHashable(ValueType t) {
+  switch (t) {
+    case ValueType::kRef:
+    case ValueType::kKeyword:
+    case ValueType::kString:
+    case ValueType::kBoolean:
+    case ValueType::kLong:
+    case ValueType::kDouble:
+    case ValueType::kInstant:
+    case ValueType::kUuid:
+    case ValueType::kBytes:
+    case ValueType::kUri: return true;
+    default: return false;
+  }
+}
+
+// Value::Hash of a long or ref is nearly linear in the number: finish with
+// a full mix (murmur3's fmix64) so sequential ids spread over the slots.
+size_t AvHash(EntityId a, const Value& v) {
+  uint64_t h = v.Hash() ^ (a * 0x9e3779b97f4a7c15ULL);
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  return h ^ (h >> 33);
+}
+
+bool SameAv(const Datom& d, EntityId a, const Value& v) { return d.a == a && d.v == v; }
+
 }  // namespace
 
-std::shared_ptr<const Run> Run::Build(std::vector<Datom> datoms, const std::function<bool(EntityId)>& is_ref) {
+void Run::BuildAvIndex(const std::function<bool(EntityId)>& is_unique) {
+  const auto& avet = perm[static_cast<int>(Index::kAvet) - 1];
+  if (avet.size() < kAvIndexMinDatoms || avet.size() >= 0x7fffffffu) return;
+  size_t groups = 0;  // of hashed attributes
+  for (size_t i = 0; i < avet.size();) {
+    const EntityId a = datoms[avet[i]].a;
+    AttrSpan span{a, static_cast<uint32_t>(i), 0, is_unique && is_unique(a)};
+    for (; i < avet.size() && datoms[avet[i]].a == a; ++i)
+      if (span.hashed && (i == span.first || !(datoms[avet[i]].v == datoms[avet[i - 1]].v))) ++groups;
+    span.end = static_cast<uint32_t>(i);
+    av_attrs.push_back(span);
+  }
+  if (groups > 0) {
+    size_t cap = 16;
+    while (cap < 2 * groups) cap *= 2;
+    av_slots.assign(cap, 0);
+    const size_t mask = cap - 1;
+    for (const AttrSpan& span : av_attrs) {
+      if (!span.hashed) continue;
+      for (size_t i = span.first; i < span.end; ++i) {
+        const Datom& d = datoms[avet[i]];
+        if (i > span.first && datoms[avet[i - 1]].v == d.v) continue;
+        if (!AvHashable(d.v.type())) continue;
+        size_t slot = AvHash(d.a, d.v) & mask;
+        while (av_slots[slot] != 0) slot = (slot + 1) & mask;
+        av_slots[slot] = static_cast<uint32_t>(i + 1);
+      }
+    }
+  }
+  bytes += av_slots.size() * sizeof(uint32_t) + av_attrs.size() * sizeof(AttrSpan);
+}
+
+void Run::AppendWithAv(EntityId a, const Value& v, std::vector<Datom>* out) const {
+  const auto& avet = perm[static_cast<int>(Index::kAvet) - 1];
+  size_t lo = 0, hi = avet.size();
+  bool hashed = false;
+  if (!av_attrs.empty()) {
+    // The attribute's span; outside its first and last value nothing to do
+    // (ids that only grow are found past every run without a probe).
+    auto it = std::lower_bound(av_attrs.begin(), av_attrs.end(), a,
+                               [](const AttrSpan& s, EntityId x) { return s.a < x; });
+    if (it == av_attrs.end() || it->a != a) return;
+    if (v.Compare(datoms[avet[it->first]].v) < 0 || v.Compare(datoms[avet[it->end - 1]].v) > 0) return;
+    lo = it->first;
+    hi = it->end;
+    hashed = it->hashed && AvHashable(v.type());
+  }
+  size_t pos;
+  if (hashed) {
+    const size_t mask = av_slots.size() - 1;
+    size_t slot = AvHash(a, v) & mask;
+    for (;; slot = (slot + 1) & mask) {
+      if (av_slots[slot] == 0) return;  // no group (a v) here
+      pos = av_slots[slot] - 1;
+      if (SameAv(datoms[avet[pos]], a, v)) break;
+    }
+  } else {
+    Datom target;
+    target.a = a;
+    target.v = v;
+    target.added = false;
+    while (lo < hi) {
+      const size_t mid = (lo + hi) / 2;
+      if (CompareDatomsIn<Index::kAvet>(datoms[avet[mid]], target) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    pos = lo;
+  }
+  for (; pos < avet.size() && SameAv(datoms[avet[pos]], a, v); ++pos) out->push_back(datoms[avet[pos]]);
+}
+
+std::shared_ptr<const Run> Run::Build(std::vector<Datom> datoms, const std::function<bool(EntityId)>& is_ref,
+                                      const std::function<bool(EntityId)>& is_unique) {
   auto run = std::make_shared<Run>();
   // The transactor hands its datoms over in EAVT order already.
   if (!std::is_sorted(datoms.begin(), datoms.end(), DatomLessIn<Index::kEavt>{}))
@@ -71,6 +175,7 @@ std::shared_ptr<const Run> Run::Build(std::vector<Datom> datoms, const std::func
   run->bytes = bytes;
   run->min_t = ds.empty() ? 0 : min_t;
   run->max_t = max_t;
+  run->BuildAvIndex(is_unique);
   return run;
 }
 
@@ -257,11 +362,12 @@ std::vector<const Run*> Raw(const std::vector<std::shared_ptr<const Run>>& runs)
 }  // namespace
 
 std::shared_ptr<const MemIndex> MemIndex::Add(std::vector<Datom> datoms, const std::function<bool(EntityId)>& is_ref,
-                                              const std::function<bool(EntityId)>& no_history) const {
+                                              const std::function<bool(EntityId)>& no_history,
+                                              const std::function<bool(EntityId)>& is_unique) const {
   auto next = std::make_shared<MemIndex>(*this);
   MemIndexStats& st = next->stats_;
   const size_t n = datoms.size();
-  auto run = Run::Build(std::move(datoms), is_ref);
+  auto run = Run::Build(std::move(datoms), is_ref, is_unique);
   st.datoms += n;
   st.bytes += run->bytes;
   next->current_.push_back(std::move(run));
@@ -275,6 +381,7 @@ std::shared_ptr<const MemIndex> MemIndex::Add(std::vector<Datom> datoms, const s
       st.bytes -= r->bytes;
       st.datoms -= r->datoms.size();
     }
+    merged[0]->BuildAvIndex(is_unique);
     std::shared_ptr<const Run> m = std::move(merged[0]);
     st.bytes += m->bytes;
     st.datoms += m->datoms.size();
@@ -327,6 +434,10 @@ std::shared_ptr<const MemIndex> MemIndex::Without(const std::function<bool(const
   next->stats_.current_runs = next->current_.size();
   next->stats_.history_runs = next->history_.size();
   return next;
+}
+
+void MemIndex::AppendCurrentWithAv(EntityId a, const Value& v, std::vector<Datom>* out) const {
+  for (const auto& r : current_) r->AppendWithAv(a, v, out);
 }
 
 uint64_t MemIndex::Count(Index order, bool history) const {
