@@ -37,6 +37,16 @@ TEST(MemIndex, ViewsMatchAFoldOfTheLog) {
   }
   // Runs stay few: the tiered policy bounds them by ~3·log4(n) per kind.
   EXPECT_LE(mem->SourceCount(true), 2 * 12u);
+  // Collect (a job's novelty) is the merged read of the current runs.
+  for (int o = 0; o < kIndexCount; ++o) {
+    const Index order = static_cast<Index>(o);
+    std::vector<std::unique_ptr<DatomIterator>> kids;
+    mem->AddSources(order, false, &kids);
+    auto it = NewMergingIterator(order, std::move(kids));
+    std::vector<Datom> merged;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) merged.push_back(it->datom());
+    EXPECT_EQ(mem->Collect(order, false), merged) << "order " << o;
+  }
 
   auto read = [&](Index order, ViewSpec spec) {
     std::vector<std::unique_ptr<DatomIterator>> kids;
