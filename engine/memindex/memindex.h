@@ -3,9 +3,10 @@
 // Each commit adds its datoms as one small immutable Run, sorted in every
 // order (the datoms are stored once, in EAVT order; the other orders are
 // permutations of 32-bit positions). Runs are merged as they accumulate
-// (a binary-counter policy: a run is merged into its older neighbour while
-// that neighbour is at most twice its size), so a read merges at most
-// ~log2(novelty) runs and no datom is ever inserted into a tree node.
+// (a tiered policy: the newest four runs merge in one pass once they are
+// about one size, so a datom is copied ~log4(novelty / transaction) times),
+// a read merges at most ~3·log4(novelty) runs, and no datom is ever
+// inserted into a tree node.
 //
 // Current and historical datoms are kept apart. "Current" runs hold live
 // assertions and the retractions whose assertion lives in an older source;
@@ -33,14 +34,33 @@ class Schema;
 struct Run {
   std::vector<Datom> datoms;           // EAVT order
   std::vector<uint32_t> perm[3];       // AEVT, AVET, VAET (VAET: ref values only)
+  // For unique-value lookups: each attribute's span of AVET positions, and
+  // a hash of the (a v) groups of the attributes unique when the run was
+  // built (open addressing, each slot 0 (empty) or 1 + the AVET position of
+  // a group's first datom). Built for runs of kAvIndexMinDatoms or more (a
+  // binary search over a small run is as fast); empty otherwise.
+  struct AttrSpan {
+    EntityId a;
+    uint32_t first, end;  // AVET positions [first, end)
+    bool hashed;          // its groups are in av_slots
+  };
+  std::vector<AttrSpan> av_attrs;  // ascending by a
+  std::vector<uint32_t> av_slots;
   uint64_t bytes = 0;                  // memory held, exactly
   T min_t = 0, max_t = 0;
 
   // Builds a run from datoms in any order. `is_ref(a)` says which
   // attributes go to VAET.
-  static std::shared_ptr<const Run> Build(std::vector<Datom> datoms, const std::function<bool(EntityId)>& is_ref);
+  static std::shared_ptr<const Run> Build(std::vector<Datom> datoms, const std::function<bool(EntityId)>& is_ref,
+                                          const std::function<bool(EntityId)>& is_unique = {});
   std::unique_ptr<DatomIterator> NewIterator(Index order) const;
+  // Appends the run's datoms with attribute a and value v, in AVET order.
+  void AppendWithAv(EntityId a, const Value& v, std::vector<Datom>* out) const;
+  // Builds av_attrs and av_slots (and counts them in bytes) when the run is
+  // large enough; `is_unique(a)` says which attributes to hash (may be empty).
+  void BuildAvIndex(const std::function<bool(EntityId)>& is_unique);
 };
+constexpr size_t kAvIndexMinDatoms = 2048;
 
 struct MemIndexStats {
   uint64_t datoms = 0;
@@ -57,15 +77,22 @@ class MemIndex {
 
   // A new index with `datoms` (one transaction's) added and runs merged per
   // the policy. `no_history(a)` says which attributes drop cancelled pairs;
-  // `is_ref(a)` which go to VAET.
+  // `is_ref(a)` which go to VAET; `is_unique(a)` which to hash for
+  // AppendCurrentWithAv (optional: lookups of others binary-search).
   std::shared_ptr<const MemIndex> Add(std::vector<Datom> datoms, const std::function<bool(EntityId)>& is_ref,
-                                      const std::function<bool(EntityId)>& no_history) const;
+                                      const std::function<bool(EntityId)>& no_history,
+                                      const std::function<bool(EntityId)>& is_unique = {}) const;
   // A new index without the datoms for which drop(d) is true (excision).
   std::shared_ptr<const MemIndex> Without(const std::function<bool(const Datom&)>& drop,
                                           const std::function<bool(EntityId)>& is_ref) const;
 
   // Children for a merged read: current runs, plus history runs if asked.
   void AddSources(Index order, bool with_history, std::vector<std::unique_ptr<DatomIterator>>* out) const;
+  // Appends every datom of the current runs with attribute a and value v:
+  // the memory index's part of a unique-value lookup (upserts, lookup refs,
+  // uniqueness checks), through each large run's hash instead of a seek in
+  // every run. Sorted within each run only.
+  void AppendCurrentWithAv(EntityId a, const Value& v, std::vector<Datom>* out) const;
   // Every datom of the current (or history) runs, sorted in `order`.
   std::vector<Datom> Collect(Index order, bool history) const;
   // How many datoms Collect(order, history) would return, without copying.

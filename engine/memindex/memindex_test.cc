@@ -35,8 +35,18 @@ TEST(MemIndex, ViewsMatchAFoldOfTheLog) {
     all.insert(all.end(), tx.begin(), tx.end());
     mem = mem->Add(tx, is_ref, no_hist);
   }
-  // Runs stay few: the binary-counter policy bounds them by ~log2(n).
+  // Runs stay few: the tiered policy bounds them by ~3·log4(n) per kind.
   EXPECT_LE(mem->SourceCount(true), 2 * 12u);
+  // Collect (a job's novelty) is the merged read of the current runs.
+  for (int o = 0; o < kIndexCount; ++o) {
+    const Index order = static_cast<Index>(o);
+    std::vector<std::unique_ptr<DatomIterator>> kids;
+    mem->AddSources(order, false, &kids);
+    auto it = NewMergingIterator(order, std::move(kids));
+    std::vector<Datom> merged;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) merged.push_back(it->datom());
+    EXPECT_EQ(mem->Collect(order, false), merged) << "order " << o;
+  }
 
   auto read = [&](Index order, ViewSpec spec) {
     std::vector<std::unique_ptr<DatomIterator>> kids;
@@ -118,6 +128,94 @@ TEST(MemIndex, BytesAreTrackedExactly) {
   const uint64_t per_datom = sizeof(Datom) + sample.HeapBytes() + 3 * sizeof(uint32_t);
   const uint64_t runs = mem->stats().current_runs + mem->stats().history_runs;
   EXPECT_EQ(mem->stats().bytes, 64 * per_datom + runs * sizeof(strata::Run));
+}
+
+}  // namespace
+}  // namespace strata
+
+namespace strata {
+namespace {
+
+// The tiered policy merges the newest four runs of about one size at once:
+// 4096 one-datom transactions give runs of 1, 4, 16, ... 4096 datoms, so each
+// datom is copied log4(4096) = 6 times (pairwise merging, a binary counter,
+// copies it log2(4096) = 12 times), and at most three runs wait per size.
+TEST(MemIndex, TieredMergesCopyEachDatomAboutLog4Times) {
+  auto is_ref = [](EntityId) { return false; };
+  auto no_hist = [](EntityId) { return false; };
+  auto mem = std::make_shared<const MemIndex>();
+  constexpr T kTxs = 4096;
+  for (T t = 1; t <= kTxs; ++t) mem = mem->Add({Datom{t, 1, Value::Long(7), TxId(t), true}}, is_ref, no_hist);
+  EXPECT_EQ(mem->stats().datoms, kTxs);
+  EXPECT_EQ(mem->stats().datoms_merged, 6 * kTxs);
+  EXPECT_EQ(mem->stats().current_runs, 1u);
+  // 4095 = 3 * (1024 + 256 + 64 + 16 + 4 + 1) more: three runs wait in
+  // each of the six tiers below the big run, none merged yet.
+  for (T t = kTxs + 1; t <= kTxs + 4095; ++t)
+    mem = mem->Add({Datom{t, 1, Value::Long(7), TxId(t), true}}, is_ref, no_hist);
+  EXPECT_EQ(mem->stats().current_runs, 1u + 3 * 6);
+  EXPECT_EQ(mem->Collect(Index::kEavt, false).size(), mem->stats().datoms);
+}
+
+}  // namespace
+}  // namespace strata
+
+namespace strata {
+namespace {
+
+// Unique-value lookups read each large run through its hash of (a v)
+// groups: they must find exactly the datoms a scan of AVET finds, for
+// values present (asserted, retracted, re-asserted) and absent, and for
+// value types looked up by binary search instead (tuples, floats).
+TEST(MemIndex, AvLookupsMatchAScanOfAvet) {
+  std::mt19937_64 rng(7);
+  auto is_ref = [](EntityId a) { return a == 3; };
+  auto no_hist = [](EntityId) { return false; };
+  // Hashed: all but the refs (3) and the floats (6, never hashable).
+  auto is_unique = [](EntityId a) { return a != 3; };
+  auto value = [](EntityId a, int64_t k) {
+    switch (a) {
+      case 1: return Value::Long(k);
+      case 2: return Value::String("name-" + std::to_string(k) + std::string(k % 3 == 0 ? 20 : 0, 'x'));
+      case 3: return Value::Ref(static_cast<EntityId>(k + 1));
+      case 4: return Value::FromUuid(Uuid{static_cast<uint64_t>(k) * 7919, static_cast<uint64_t>(k)});
+      case 5: return Value::Double(static_cast<double>(k) / 3.0);
+      case 6: return Value::Float(static_cast<float>(k));
+      default: return Value::Tuple({Value::Long(k), Value::String("t")});
+    }
+  };
+  auto mem = std::make_shared<const MemIndex>();
+  std::map<std::tuple<EntityId, EntityId, int64_t>, bool> live;
+  for (T t = 1; t <= 300; ++t) {
+    std::vector<Datom> tx;
+    std::set<std::tuple<EntityId, EntityId, int64_t>> touched;
+    for (int i = 0; i < 40; ++i) {
+      const EntityId e = 1 + rng() % 400, a = 1 + rng() % 7;
+      const int64_t k = static_cast<int64_t>(rng() % 300);
+      if (!touched.insert({e, a, k}).second) continue;
+      const bool now = live[{e, a, k}];
+      tx.push_back(Datom{e, a, value(a, k), TxId(t), !now});
+      live[{e, a, k}] = !now;
+    }
+    mem = mem->Add(tx, is_ref, no_hist, is_unique);
+  }
+  ASSERT_GE(mem->stats().datoms, kAvIndexMinDatoms);  // some run has a hash
+  const std::vector<Datom> avet = mem->Collect(Index::kAvet, false);
+  int found = 0;
+  for (EntityId a = 1; a <= 7; ++a) {
+    for (int64_t k = 0; k < 320; ++k) {  // 300..319 are in no datom
+      const Value v = value(a, k);
+      std::vector<Datom> want;
+      for (const Datom& d : avet)
+        if (d.a == a && d.v == v) want.push_back(d);
+      std::vector<Datom> got;
+      mem->AppendCurrentWithAv(a, v, &got);
+      std::sort(got.begin(), got.end(), DatomLessIn<Index::kAvet>{});
+      ASSERT_EQ(got, want) << "a " << a << " k " << k;
+      found += !got.empty();
+    }
+  }
+  EXPECT_GT(found, 7 * 250);
 }
 
 }  // namespace

@@ -39,6 +39,8 @@ struct DbState {
 
   // Every sorted source a read of `order` merges, newest last.
   void AddSources(Index order, bool with_history, std::vector<std::unique_ptr<DatomIterator>>* out) const;
+  // The durable index's part of those (pending excisions filtered out).
+  void AddIndexSources(Index order, bool with_history, std::vector<std::unique_ptr<DatomIterator>>* out) const;
   uint64_t NoveltyBytes() const;
 
   bool IsRef(EntityId a) const {
@@ -83,6 +85,8 @@ class CurrentReader {
   DatomIterator* It(Index order);
   const DbState& s_;
   std::unique_ptr<DatomIterator> its_[kIndexCount];
+  std::unique_ptr<DatomIterator> durable_avet_;  // EntityWith: the durable index only
+  std::vector<Datom> av_;                        // EntityWith's datoms of one (a v)
 };
 
 // The state of a database holding only the bootstrap transaction.
