@@ -62,8 +62,8 @@ TEST_F(TxSemanticsTest, InventedEntityIdsAreRefusedInEveryPartition) {
     EXPECT_NE(s.message().find("invalid entity id " + e + " at line 1"), std::string::npos) << s.ToString();
     EXPECT_NE(s.message().find(":db.error/invalid-entity-id"), std::string::npos) << s.ToString();
     // In value position and in a map's :db/id too.
-    Refused("[{:db/id \"x\" :item/id \"X\" :item/owner " + e + "}]");
-    Refused("[{:db/id " + e + " :item/count 5}]");
+    EXPECT_FALSE(Refused("[{:db/id \"x\" :item/id \"X\" :item/owner " + e + "}]").ok());
+    EXPECT_FALSE(Refused("[{:db/id " + e + " :item/count 5}]").ok());
   }
   // The counter never jumps because of a user-given id.
   TxReport r = Tx(R"([{:db/id "a" :item/id "A"}])");
@@ -125,7 +125,7 @@ TEST_F(TxSemanticsTest, AMapHoldingOnlyDbIdAssertsNothing) {
   TxReport a = Tx(R"([{:db/id "a" :item/id "A"}])");
   TxReport r2 = Tx("[{:db/id " + std::to_string(a.tempids.at("a")) + "}]");
   EXPECT_EQ(r2.tx_data.size(), 1u);
-  Refused("[{:db/id 12345678}]");
+  EXPECT_FALSE(Refused("[{:db/id 12345678}]").ok());
   // Nested under a ref attribute, {:db/id x} is a reference to x.
   TxReport n = Tx(R"([{:db/id "p" :item/id "P"} {:item/id "Q" :item/owner {:db/id "p"}}])");
   EXPECT_EQ(Vals(conn_->db(), Id(R"([:item/id "Q"])"), "item/owner"),
@@ -229,7 +229,7 @@ TEST_F(PredicateTest, AttributePredicatesCheckEveryAssertedValue) {
   s = Refused(R"([{:db/id "v" :user/email "ok"} {:db/id "w" :user/name "elevenbytes"}])");
   EXPECT_NE(s.message().find("test/at-most-ten-bytes?"), std::string::npos) << s.ToString();
   // A new value for an existing entity is checked too.
-  Refused("[[:db/add " + std::to_string(ok.tempids.at("u")) + " :user/name \"\"]]");
+  EXPECT_FALSE(Refused("[[:db/add " + std::to_string(ok.tempids.at("u")) + " :user/name \"\"]]").ok());
   // Predicates may be added to an attribute that exists (a schema change).
   Tx(R"([{:db/ident :item/count :db.attr/preds clojure.core/nat-int?}])");
   Tx(R"([{:item/id "A" :item/count 0}])");
@@ -246,7 +246,7 @@ TEST_F(PredicateTest, AttributePredicatesCheckEveryAssertedValue) {
   // (the schema is then loaded from segments), and retracting one lifts it.
   ASSERT_TRUE(conn_->IndexNow().ok());
   Reopen();
-  Refused(R"([{:item/id "C" :item/count -1}])");
+  EXPECT_FALSE(Refused(R"([{:item/id "C" :item/count -1}])").ok());
   Tx(R"([[:db/retract :item/count :db.attr/preds clojure.core/nat-int?]])");
   Tx(R"([{:item/id "C" :item/count -1}])");
 }
