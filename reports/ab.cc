@@ -49,6 +49,49 @@ std::string CiText(const AbStats& s) {
 
 std::string PText(double p) { return p < 0.001 ? "<0.001" : Fmt("%.3f", p); }
 
+// The paired statistic: l_i = ln(new_i / base_i); a swap within pair i
+// turns l_i into -l_i, so the null distribution is over sign flips.
+AbStats PairedRatioTest(std::span<const double> base, std::span<const double> next, const AbOptions& o, AbStats s) {
+  const size_t n = base.size();
+  std::vector<double> l(n), w(n);
+  for (size_t i = 0; i < n; ++i) l[i] = std::log(next[i] / base[i]);
+  const double stat = Median(l);
+  s.change_pct = (std::exp(stat) - 1) * 100;
+  std::mt19937_64 rng(o.seed);
+  const double tol = 1e-12 * std::max(std::fabs(stat), 1e-300);
+  std::vector<double> null_abs;
+  size_t at_least = 0;
+  auto one = [&](auto flipped) {
+    for (size_t i = 0; i < n; ++i) w[i] = flipped(i) ? -l[i] : l[i];
+    const double d = std::fabs(Median(w));
+    null_abs.push_back(d);
+    if (d >= std::fabs(stat) - tol) ++at_least;
+  };
+  s.exact = n < 63 && (uint64_t{1} << n) <= static_cast<uint64_t>(std::max(o.permutations, 1));
+  if (s.exact) {
+    for (uint64_t mask = 0; mask < (uint64_t{1} << n); ++mask) one([&](size_t i) { return (mask >> i) & 1; });
+    s.p = static_cast<double>(at_least) / static_cast<double>(null_abs.size());
+  } else {
+    for (int r = 0; r < o.permutations; ++r) {
+      const uint64_t bits = rng();
+      one([&](size_t i) { return (bits >> (i % 64)) & 1; });
+    }
+    s.p = static_cast<double>(at_least + 1) / static_cast<double>(null_abs.size() + 1);
+  }
+  std::sort(null_abs.begin(), null_abs.end());
+  s.noise_pct = (std::exp(Quantile(null_abs, 0.95)) - 1) * 100;
+  std::vector<double> changes;
+  for (int r = 0; r < std::max(o.bootstrap, 1); ++r) {
+    for (size_t i = 0; i < n; ++i) w[i] = l[static_cast<size_t>(rng() % n)];
+    changes.push_back((std::exp(Median(w)) - 1) * 100);
+  }
+  std::sort(changes.begin(), changes.end());
+  const double tail = (1 - o.confidence) / 2;
+  s.ci_low_pct = Quantile(changes, tail);
+  s.ci_high_pct = Quantile(changes, 1 - tail);
+  return s;
+}
+
 }  // namespace
 
 const char* AbVerdictName(AbVerdict v) {
@@ -75,6 +118,10 @@ AbStats AbTest(std::span<const double> base, std::span<const double> next, const
   const double d = s.new_median - s.base_median;
   s.change_pct = RelativePct(d, s.base_median);
   if (n < 2) return s;
+
+  bool paired = o.statistic == AbStatistic::kPairedRatio;
+  for (size_t i = 0; i < n && paired; ++i) paired = base[i] > 0 && next[i] > 0;
+  if (paired) return PairedRatioTest(base, next, o, s);
 
   // Randomization distribution of the difference of medians under swaps
   // within pairs. A tiny tolerance keeps ties (the identity) counted.
@@ -227,10 +274,27 @@ Result<AbResult> CompareAb(const std::vector<ResultSet>& base_runs, const std::v
                            std::to_string(result.figures.size()) + " figures (smallest p " + Fmt("%.3g", min_p) +
                            " before the Holm adjustment): nothing can be called a regression; run more pairs");
   JudgeAbFigures(o, &result.figures);
-  for (const ResultSet& r : base_runs)
-    for (const std::string& n : r.notes) result.notes.push_back("base " + r.source + ": " + n);
-  for (const ResultSet& r : new_runs)
-    for (const std::string& n : r.notes) result.notes.push_back("new " + r.source + ": " + n);
+  // The runs' own notes (a loaded machine, a planted slowdown), once each
+  // with how many runs gave them; numbers are dropped so that "load 10.3"
+  // and "load 9.8" count as one.
+  for (const auto& [side, runs] : {std::pair{"base", &base_runs}, {"new", &new_runs}}) {
+    std::vector<std::pair<std::string, size_t>> seen;
+    for (const ResultSet& r : *runs)
+      for (const std::string& n : r.notes) {
+        std::string key;
+        for (char c : n) key += (c >= '0' && c <= '9') || c == '.' ? '#' : c;
+        auto it = std::find_if(seen.begin(), seen.end(), [&](const auto& e) { return e.first == key; });
+        if (it == seen.end()) {
+          seen.push_back({key, 1});
+          result.notes.push_back(std::string(side) + " runs: " + n);
+        } else {
+          ++it->second;
+        }
+      }
+    for (size_t i = 0, k = result.notes.size() - seen.size(); i < seen.size(); ++i, ++k)
+      if (seen[i].second > 1)
+        result.notes[k] += " (" + std::to_string(seen[i].second) + " of " + std::to_string(runs->size()) + " runs)";
+  }
   return result;
 }
 
@@ -256,7 +320,9 @@ std::string VerdictLine(const AbResult& r) {
 std::string Settings(const AbResult& r) {
   return std::to_string(r.pairs) + " interleaved pairs; threshold " + Fmt("%g", r.options.threshold_pct) +
          "%, alpha " + Fmt("%g", r.options.alpha) + " (Holm over " + std::to_string(r.figures.size()) +
-         " figures); randomization test on the difference of medians (swaps within pairs), " +
+         " figures); randomization test (swaps within pairs) on " +
+         (r.options.statistic == AbStatistic::kPairedRatio ? "the median of the pairs' ratios new/base"
+                                                            : "the difference of medians") + ", " +
          Fmt("%g", r.options.confidence * 100) + "% bootstrap interval of the change";
 }
 

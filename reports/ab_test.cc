@@ -137,6 +137,40 @@ TEST(AbTest, NoisyMachineIsUndecidedNotGuessed) {
   EXPECT_GE(noisy, 19);
 }
 
+TEST(AbTest, PairedRatioCancelsDriftBetweenPairs) {
+  // Pairs drift ±20% together and the new build is 4% slower with 0.5% own
+  // noise: the difference of medians is swamped by which pairs happen to
+  // be fast, the paired ratio is not.
+  std::mt19937_64 rng(12);
+  AbOptions medians, paired;
+  paired.statistic = AbStatistic::kPairedRatio;
+  int by_medians = 0, by_pairs = 0;
+  for (int t = 0; t < 20; ++t) {
+    const Pairs p = MakePairs(rng, 12, 0.04, 0.005, 0.20);
+    by_medians += JudgeOne(p, medians) == AbVerdict::kRegression;
+    by_pairs += JudgeOne(p, paired) == AbVerdict::kRegression;
+    const AbStats s = AbTest(p.base, p.next, paired);
+    EXPECT_NEAR(s.change_pct, 4, 1);
+  }
+  EXPECT_EQ(by_pairs, 20);
+  EXPECT_LT(by_medians, 15);
+}
+
+TEST(AbTest, PairedRatioExactP) {
+  // Log ratios 0.1 < 0.2 < 0.3, median 0.2. Of the 8 sign flips, |median|
+  // reaches 0.2 for: none, the 0.1 alone, 0.2 and 0.3 together, all: p = 4/8.
+  const std::vector<double> base = {10, 20, 40};
+  const std::vector<double> next = {10 * std::exp(0.1), 20 * std::exp(0.3), 40 * std::exp(0.2)};
+  AbOptions o;
+  o.statistic = AbStatistic::kPairedRatio;
+  const AbStats s = AbTest(base, next, o);
+  EXPECT_TRUE(s.exact);
+  EXPECT_DOUBLE_EQ(s.p, 0.5);
+  EXPECT_NEAR(s.change_pct, (std::exp(0.2) - 1) * 100, 1e-9);
+  EXPECT_GE(s.ci_low_pct, (std::exp(0.1) - 1) * 100 - 1e-9);
+  EXPECT_LE(s.ci_high_pct, (std::exp(0.3) - 1) * 100 + 1e-9);
+}
+
 TEST(AbTest, TooFewPairsIsUndecided) {
   const std::vector<double> one = {100}, other = {200};
   const AbStats s = AbTest(one, other, AbOptions{});

@@ -7,7 +7,9 @@
 // by every statistic here:
 //  - the change is the difference of the medians of the per-run values,
 //    relative to the base median (ClickHouse's performance comparison uses
-//    the same statistic);
+//    the same statistic), or (kPairedRatio) the median over pairs of the
+//    log ratio new/base, which cancels a drift shared by the two runs of a
+//    pair;
 //  - its p-value comes from a randomization test: under "nothing changed"
 //    the labels base/new within a pair are exchangeable, so the null
 //    distribution is that of the statistic over random swaps within pairs
@@ -34,7 +36,15 @@
 
 namespace strata::reports {
 
+// What the change is measured by. Both are tested by swapping the labels
+// within pairs and bootstrapped over pairs.
+enum class AbStatistic {
+  kMedians,      // median(new) - median(base), relative to median(base) (ClickHouse)
+  kPairedRatio,  // median over pairs of ln(new/base), as exp(.) - 1: drift between pairs cancels
+};
+
 struct AbOptions {
+  AbStatistic statistic = AbStatistic::kMedians;
   double threshold_pct = 3;   // smallest relative change of a median that counts
   double alpha = 0.05;        // family-wise significance level (Holm over the figures)
   double confidence = 0.95;   // of the bootstrap interval of the relative change
