@@ -163,6 +163,7 @@ Result<harness::RunConfig> MakeConfig(const RunArgs& args) {
   c.out_dir = args.out;
   c.repetitions = std::max(1, args.repetitions);
   c.keep = args.keep;
+  c.icount = args.icount;
   return c;
 }
 
@@ -182,6 +183,11 @@ void WarnAboutContext(const harness::Context& context) {
     std::fprintf(stderr, "strata: warning: STRATA_PLANT_SLOW_READ_US=%llu: every timed read waits that long (a test "
                          "knob; the results files say so)\n",
                  static_cast<unsigned long long>(context.planted_slow_read_us));
+  if (context.planted_slow_commit_pct > 0 || context.planted_slow_read_pct > 0)
+    std::fprintf(stderr, "strata: warning: STRATA_PLANT_SLOW_COMMIT_PCT=%llu STRATA_PLANT_SLOW_READ_PCT=%llu: commits and "
+                         "reads do that much more work (a test knob; the results files say so)\n",
+                 static_cast<unsigned long long>(context.planted_slow_commit_pct),
+                 static_cast<unsigned long long>(context.planted_slow_read_pct));
   if (context.jemalloc.empty()) std::fprintf(stderr, "strata: warning: jemalloc statistics are unavailable\n");
 }
 
@@ -218,6 +224,7 @@ int RunRun(const RunArgs& args) {
   const harness::Context context = harness::CollectContext(args.command_line);
   WarnAboutContext(context);
   config->planted_slow_read_us = context.planted_slow_read_us;
+  config->plant = harness::PlantedSlowdownFromEnv();
   CatchSigint();
 
   metrics::RunMetrics run_metrics;

@@ -67,6 +67,7 @@ struct RunArgs {
   std::string command_line;          // recorded in the results' context
   std::string metrics;               // HOST:PORT to serve /metrics on; empty: none (docs/metrics.md)
   bool metrics_remote = false;       // allow a non-loopback --metrics address
+  bool icount = false;               // no background threads (harness::RunConfig::icount)
 };
 
 struct IndexArgs {

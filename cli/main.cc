@@ -131,6 +131,9 @@ int main(int argc, char** argv) {
       ->option_text("N (default 1)");
   run->add_option("--data-dir", ra.data_dir, "data set folder, for workloads that read one")->option_text("DIR");
   run->add_flag("--keep", ra.keep, "keep each run's database under --out");
+  run->add_flag("--icount", ra.icount,
+                "for counting instructions under callgrind (scripts/perf-icount): indexing jobs run on the "
+                "run's thread after the commit that seals their novelty, no sampler thread");
   run->add_option("--storage", ra.storage,
                   "where the runs' databases live: folders under --out (default) or a PostgreSQL URI "
                   "(postgres://user@host:port/db); each run gets its own strata_db there, dropped after "

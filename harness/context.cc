@@ -9,6 +9,7 @@
 #include <fstream>
 #include <thread>
 
+#include "harness/plant.h"
 #include "harness/run.h"
 #include "process_stats.h"
 
@@ -96,6 +97,9 @@ Context CollectContext(const std::string& command) {
   c.jemalloc = JemallocVersion();
   if (const char* plant = std::getenv("STRATA_PLANT_SLOW_READ_US"); plant != nullptr && *plant != '\0')
     c.planted_slow_read_us = std::strtoull(plant, nullptr, 10);
+  const PlantedSlowdown planted = PlantedSlowdownFromEnv();
+  c.planted_slow_commit_pct = planted.commit_pct;
+  c.planted_slow_read_pct = planted.read_pct;
   const LoadAverage load = ReadLoadAverage();
   c.load_avg = {load.m1, load.m5, load.m15};
   // An optimized build without assertions or sanitizers.

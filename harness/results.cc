@@ -41,6 +41,8 @@ const Field<Context> kContextFields[] = {
     {"jemalloc", &Context::jemalloc},
     {"load_avg", &Context::load_avg},
     {"planted_slow_read_us", &Context::planted_slow_read_us},
+    {"planted_slow_commit_pct", &Context::planted_slow_commit_pct},
+    {"planted_slow_read_pct", &Context::planted_slow_read_pct},
     {"date", &Context::date},
     {"command", &Context::command},
 };

@@ -10,8 +10,11 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <thread>
 
+#include "icount.h"
+#include "harness/plant.h"
 #include "process_stats.h"
 #include "sampler.h"
 
@@ -88,12 +91,27 @@ class OpenGuard {
   Connection* conn_;
 };
 
+// IndexNow inside the indexing-job region: with background indexing off
+// (RunConfig::icount) it runs the sealed generations' jobs on this thread.
+Status IndexInRegion(Connection& conn) {
+  std::optional<Result<std::vector<JobMetrics>>> jobs;
+  auto index = [&] { jobs.emplace(conn.IndexNow()); };
+  icount::InRegion(icount::kJobSlot, index);
+  return jobs->status();
+}
+
 // Commits and timed reads of one run, into its RunResult.
 class Replayer {
  public:
   Replayer(const RunConfig& config, const std::string& strategy, Connection& conn, RunSampler& sampler,
-           RunObserver* observer, RunResult* r)
-      : config_(config), strategy_(strategy), conn_(conn), sampler_(sampler), observer_(observer), r_(r) {}
+           RunObserver* observer, icount::Regions* regions, RunResult* r)
+      : config_(config),
+        strategy_(strategy),
+        conn_(conn),
+        sampler_(sampler),
+        observer_(observer),
+        regions_(regions),
+        r_(r) {}
 
   // The schema, then every step until the workload ends or the observer stops.
   Status Replay(workloads::Workload& workload) {
@@ -115,13 +133,22 @@ class Replayer {
   }
 
  private:
+  // The commit (and its planted work) is the commit region; with
+  // config_.icount, the indexing job its novelty seals runs right after it,
+  // in the job region.
   Status Transact(const edn::Node& tx) {
+    std::optional<Result<TxReport>> rep;
+    auto commit = [&] {
+      rep.emplace(conn_.Transact(tx));
+      if (rep->ok()) PlantCommitWork(config_.plant, (*rep)->tx_data.size());
+    };
     const Clock::time_point t0 = Clock::now();
-    auto rep = conn_.Transact(tx);
+    icount::InRegion(icount::kCommitSlot, commit);
     const Clock::duration d = Clock::now() - t0;
-    if (!rep.ok()) return rep.status();
+    if (!rep->ok()) return rep->status();
     sampler_.RecordCommit(d);
     r_->tx_latency.Record(std::chrono::duration_cast<std::chrono::nanoseconds>(d));
+    if (config_.icount && conn_.stats().sealed_novelty > 0) return IndexInRegion(conn_);
     return Status::OK();
   }
 
@@ -129,8 +156,14 @@ class Replayer {
   // read is counted; the first is reported.
   void TimedRead(const workloads::Step& step, uint64_t steps) {
     const Database db = conn_.db();
+    const size_t slot = regions_->ReadSlot(step.read_name);
+    Status st;
+    auto read = [&] {
+      st = step.read(db);
+      PlantReadWork(config_.plant, step.read_name);
+    };
     const Clock::time_point t0 = Clock::now();
-    Status st = step.read(db);
+    icount::InRegion(slot, read);
     if (config_.planted_slow_read_us > 0) {  // the gate's test knob: extra work inside the timed read
       const Clock::time_point until = t0 + std::chrono::microseconds(config_.planted_slow_read_us);
       while (Clock::now() < until) {
@@ -153,6 +186,7 @@ class Replayer {
   Connection& conn_;
   RunSampler& sampler_;
   RunObserver* observer_;
+  icount::Regions* regions_;
   RunResult* r_;
 };
 
@@ -169,11 +203,13 @@ Status IndexRemainder(Connection& conn, RunObserver* observer, RunResult* r) {
   r->summary.interrupted = observer->Stopped();
   if (r->summary.interrupted) return Status::OK();
   observer->Note("indexing the final novelty");
-  auto forced = conn.IndexNow();
-  if (!forced.ok()) return forced.status().WithContext("final IndexNow of strategy " + r->strategy);
+  std::optional<Result<std::vector<JobMetrics>>> forced;
+  auto index = [&] { forced.emplace(conn.IndexNow()); };
+  icount::InRegion(icount::kJobSlot, index);
+  if (!forced->ok()) return forced->status().WithContext("final IndexNow of strategy " + r->strategy);
   // IndexNow seals the open novelty (when there is any) after every
   // generation already sealed: the last job indexed that remainder.
-  r->final_jobs = forced->empty() ? 0 : 1;
+  r->final_jobs = (*forced)->empty() ? 0 : 1;
   r->summary.final_index_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   return Status::OK();
 }
@@ -205,7 +241,7 @@ void CollectFigures(const Connection& conn, RunResult* r) {
 
 // One run of one strategy; `label` names it to the observer.
 Result<RunResult> RunOnce(const RunConfig& config, const std::string& strategy, int repetition,
-                          const std::string& label, RunObserver* observer) {
+                          const std::string& label, RunObserver* observer, icount::Regions* regions) {
   STRATA_ASSIGN_OR_RETURN(const std::string dir, NewDatabase(config, strategy));
   DatabaseCleanup cleanup(dir, !config.keep, observer);
 
@@ -213,6 +249,7 @@ Result<RunResult> RunOnce(const RunConfig& config, const std::string& strategy, 
   options.strategy = strategy;
   auto ticks = std::make_shared<std::atomic<int64_t>>(kClockStartMs);
   options.clock = [ticks] { return ticks->fetch_add(1); };
+  if (config.icount) options.background_indexing = false;  // jobs on this thread, in their region
 
   RunResult r;
   r.strategy = strategy;
@@ -231,8 +268,8 @@ Result<RunResult> RunOnce(const RunConfig& config, const std::string& strategy, 
   observer->Started(label, workload->EstimatedSteps());
   EndGuard ended(observer);
   const Clock::time_point start = Clock::now();
-  RunSampler sampler(conn, start, &r.timeline);
-  STRATA_RETURN_IF_ERROR(Replayer(config, strategy, conn, sampler, observer, &r).Replay(*workload));
+  RunSampler sampler(conn, start, &r.timeline, /*thread=*/!config.icount);
+  STRATA_RETURN_IF_ERROR(Replayer(config, strategy, conn, sampler, observer, regions, &r).Replay(*workload));
   r.summary.import_s = Seconds(Clock::now() - start);
   STRATA_RETURN_IF_ERROR(IndexRemainder(conn, observer, &r));
   ended.End();
@@ -259,11 +296,12 @@ Result<RunOutcome> Run(const RunConfig& config, const Context& context, RunObser
   if (observer == nullptr) observer = &quiet;
   std::map<std::string, std::vector<RunResult>> by_strategy;
   const int reps = std::max(1, config.repetitions);
+  icount::Regions regions;
   for (int rep = 0; rep < reps && !observer->Stopped(); ++rep) {
     for (size_t i = 0; i < config.strategies.size() && !observer->Stopped(); ++i) {
       const std::string& strategy = config.strategies[i];
       const std::string label = Label(config, i, rep, reps);
-      STRATA_ASSIGN_OR_RETURN(RunResult result, RunOnce(config, strategy, rep + 1, label, observer));
+      STRATA_ASSIGN_OR_RETURN(RunResult result, RunOnce(config, strategy, rep + 1, label, observer, &regions));
       observer->Finished(label, result);
       auto& done = by_strategy[strategy];
       done.push_back(std::move(result));
@@ -273,6 +311,7 @@ Result<RunOutcome> Run(const RunConfig& config, const Context& context, RunObser
           WriteResultsFile(path, MakeResultsFile(context, config.workload, done, MedianRepetition(done))));
     }
   }
+  if (config.icount) STRATA_RETURN_IF_ERROR(regions.Write(config.out_dir + "/icount-regions.tsv"));
   RunOutcome out;
   for (const std::string& s : config.strategies)
     if (auto it = by_strategy.find(s); it != by_strategy.end())

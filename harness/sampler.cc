@@ -9,8 +9,15 @@
 
 namespace strata::harness {
 
-RunSampler::RunSampler(const Connection& conn, Clock::time_point start, Timeline* timeline)
-    : conn_(conn), start_(start), timeline_(timeline), next_row_(start), thread_([this] { Loop(); }) {}
+RunSampler::RunSampler(const Connection& conn, Clock::time_point start, Timeline* timeline, bool thread)
+    : conn_(conn), start_(start), timeline_(timeline), next_row_(start) {
+  if (thread) {
+    thread_ = std::thread([this] { Loop(); });
+  } else {
+    std::lock_guard l(mu_);
+    Row(start);
+  }
+}
 
 void RunSampler::RecordCommit(Clock::duration d) {
   std::lock_guard l(mu_);

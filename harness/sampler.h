@@ -26,8 +26,10 @@ class RunSampler {
   using Clock = std::chrono::steady_clock;
 
   // Starts sampling `conn` (which must outlive the sampler) into *timeline,
-  // with t = 0 at `start`.
-  RunSampler(const Connection& conn, Clock::time_point start, Timeline* timeline);
+  // with t = 0 at `start`. Without `thread`, only the first and the last
+  // rows are taken and no memory peak (RunConfig::icount: no thread may
+  // disturb the run's instruction counts).
+  RunSampler(const Connection& conn, Clock::time_point start, Timeline* timeline, bool thread = true);
   ~RunSampler() { Stop(); }
 
   void RecordCommit(Clock::duration d);

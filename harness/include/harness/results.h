@@ -66,6 +66,8 @@ struct Context {
   std::string jemalloc;               // version; empty when its statistics are unavailable
   std::vector<double> load_avg;       // 1, 5, 15 minutes when the run started; -1: unknown
   uint64_t planted_slow_read_us = 0;  // $STRATA_PLANT_SLOW_READ_US (a test knob; 0: off)
+  uint64_t planted_slow_commit_pct = 0;  // $STRATA_PLANT_SLOW_COMMIT_PCT (a test knob, harness/plant.h; 0: off)
+  uint64_t planted_slow_read_pct = 0;    // $STRATA_PLANT_SLOW_READ_PCT (likewise)
   std::string date;                   // UTC, ISO-8601
   std::string command;                // the command line
   uint64_t absent = 0;                // keys the file lacked (see the header comment)

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "harness/histogram.h"
+#include "harness/plant.h"
 #include "harness/results.h"
 #include "strata/connection.h"
 #include "strata/database.h"
@@ -43,6 +44,13 @@ struct RunConfig {
   int repetitions = 1;          // runs per strategy
   bool keep = false;            // keep each run's database
   uint64_t planted_slow_read_us = 0;  // test knob: every timed read busy-waits this long
+  PlantedSlowdown plant;              // test knobs: extra instructions per commit / read (plant.h)
+  // For counting instructions under callgrind (scripts/perf-icount): no
+  // background threads — each indexing job runs on the run's thread right
+  // after the commit that sealed its novelty, no sampler thread — so the
+  // instructions of each region (commit, index-job, each read; icount.h)
+  // repeat run to run; writes out_dir/icount-regions.tsv.
+  bool icount = false;
 };
 
 // One run of one strategy, as measured (histograms, not yet percentiles).
