@@ -165,7 +165,7 @@ size_t ChangePointCount(const History& h) {
 
 // One chart: the values over commits, change points as vertical lines.
 std::string Svg(const History& h, const HistorySeries& s) {
-  const double w = 720, ht = 220, left = 70, right = 10, top = 10, bottom = 40;
+  const double w = 740, ht = 200, left = 95, right = 10, top = 10, bottom = 36;
   double lo = *std::min_element(s.values.begin(), s.values.end());
   double hi = *std::max_element(s.values.begin(), s.values.end());
   if (hi == lo) {
@@ -249,7 +249,13 @@ std::string HistoryHtml(const History& h, const ChangePointOptions& o) {
     out += "<tr><td>" + std::to_string(i) + "</td><td><code>" + HtmlEscape(h.commits[i]) + "</code></td><td>" +
            HtmlEscape(h.dates[i]) + "</td><td>" + HtmlEscape(h.machines[i]) + "</td></tr>\n";
   out += "</table>\n";
-  for (const HistorySeries& s : h.series) {
+  // Figures with a change point first (in their order), then the others.
+  std::vector<const HistorySeries*> order;
+  for (int pass = 0; pass < 2; ++pass)
+    for (const HistorySeries& s : h.series)
+      if (s.change_points.empty() == (pass == 1)) order.push_back(&s);
+  for (const HistorySeries* sp : order) {
+    const HistorySeries& s = *sp;
     out += "<h3>" + HtmlEscape(s.subject + " " + s.metric) + "</h3>\n<p>";
     if (s.change_points.empty()) out += "no change point";
     for (const ChangePoint& c : s.change_points)
