@@ -157,18 +157,34 @@ TEST(AbTest, PairedRatioCancelsDriftBetweenPairs) {
 }
 
 TEST(AbTest, PairedRatioExactP) {
-  // Log ratios 0.1 < 0.2 < 0.3, median 0.2. Of the 8 sign flips, |median|
-  // reaches 0.2 for: none, the 0.1 alone, 0.2 and 0.3 together, all: p = 4/8.
+  // Log ratios 0.1, 0.2, 0.3: Walsh averages 0.1 0.15 0.2 0.2 0.25 0.3,
+  // Hodges-Lehmann 0.2. Of the 8 sign flips only none and all reach
+  // |estimate| 0.2 (flipping 0.1 alone gives 0.15): p = 2/8.
   const std::vector<double> base = {10, 20, 40};
   const std::vector<double> next = {10 * std::exp(0.1), 20 * std::exp(0.3), 40 * std::exp(0.2)};
   AbOptions o;
   o.statistic = AbStatistic::kPairedRatio;
   const AbStats s = AbTest(base, next, o);
   EXPECT_TRUE(s.exact);
-  EXPECT_DOUBLE_EQ(s.p, 0.5);
+  EXPECT_DOUBLE_EQ(s.p, 0.25);
   EXPECT_NEAR(s.change_pct, (std::exp(0.2) - 1) * 100, 1e-9);
   EXPECT_GE(s.ci_low_pct, (std::exp(0.1) - 1) * 100 - 1e-9);
   EXPECT_LE(s.ci_high_pct, (std::exp(0.3) - 1) * 100 + 1e-9);
+}
+
+TEST(AbTest, PairedRatioAllOneWayIsAsSignificantAsItCanBe) {
+  // Twelve pairs all slower: a handful of the 4096 sign flips reach the
+  // estimate (none, all, and flips of the smallest ratios that move it
+  // little). A median of the ratios does not move at all when the five
+  // smallest flip, which left p near 0.2 in real runs.
+  std::vector<double> base, next;
+  for (int i = 0; i < 12; ++i) {
+    base.push_back(100 + i);
+    next.push_back((100 + i) * (1.05 + 0.004 * i));
+  }
+  AbOptions o;
+  o.statistic = AbStatistic::kPairedRatio;
+  EXPECT_LE(AbTest(base, next, o).p, 4.0 / 4096);
 }
 
 TEST(AbTest, TooFewPairsIsUndecided) {

@@ -7,9 +7,9 @@
 // by every statistic here:
 //  - the change is the difference of the medians of the per-run values,
 //    relative to the base median (ClickHouse's performance comparison uses
-//    the same statistic), or (kPairedRatio) the median over pairs of the
-//    log ratio new/base, which cancels a drift shared by the two runs of a
-//    pair;
+//    the same statistic), or (kPairedRatio) the Hodges-Lehmann estimate
+//    (median of the Walsh averages) of the pairs' log ratios new/base,
+//    which cancels a drift shared by the two runs of a pair;
 //  - its p-value comes from a randomization test: under "nothing changed"
 //    the labels base/new within a pair are exchangeable, so the null
 //    distribution is that of the statistic over random swaps within pairs
@@ -40,7 +40,8 @@ namespace strata::reports {
 // within pairs and bootstrapped over pairs.
 enum class AbStatistic {
   kMedians,      // median(new) - median(base), relative to median(base) (ClickHouse)
-  kPairedRatio,  // median over pairs of ln(new/base), as exp(.) - 1: drift between pairs cancels
+  kPairedRatio,  // Hodges-Lehmann estimate over pairs of ln(new/base), as exp(.) - 1:
+                 // a drift shared by the two runs of a pair cancels
 };
 
 struct AbOptions {
