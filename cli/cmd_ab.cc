@@ -96,8 +96,8 @@ void AddPerfCommands(CLI::App& app, int* exit_code) {
       "ab", "The A/B timing gate: compare runs of a base and a new build made in interleaved pairs\n"
             "(scripts/perf-ab makes them). BASE_RUNS and NEW_RUNS hold one sub-folder per run (strata run\n"
             "results), paired in name order. Per figure (commit p50/p99, each read's p50, import rate, job\n"
-            "wall time): difference of medians, randomization test with swaps within pairs (Holm over the\n"
-            "figures), bootstrap interval of the change. Exit 0: no regression, every figure decided;\n"
+            "wall time): the change (pairs' ratios, or difference of medians), randomization test with swaps\n"
+            "within pairs (Holm over the figures), bootstrap interval of the change. Exit 0: no regression, every figure decided;\n"
             "1: a regression; 2: some figure too noisy to decide, or the runs cannot be compared.");
   ab->add_option("base", a->base, "the base build's runs")->required()->option_text("BASE_RUNS");
   ab->add_option("new", a->next, "the new build's runs")->required()->option_text("NEW_RUNS");
@@ -111,9 +111,9 @@ void AddPerfCommands(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(0.0, 1.0))
       ->option_text("C (default 0.95)");
   ab->add_option("--statistic", a->statistic,
-                 "medians: difference of medians (ClickHouse); paired: median of the pairs' ratios new/base")
+                 "paired: the pairs' ratios new/base (Hodges-Lehmann); medians: difference of medians (ClickHouse)")
       ->check(CLI::IsMember({"medians", "paired"}))
-      ->option_text("medians|paired (default medians)");
+      ->option_text("paired|medians (default paired)");
   ab->add_option("--format", a->format, "output format")->check(CLI::IsMember({"text", "md"}))->option_text("text|md");
   ab->add_option("--markdown-out", a->markdown_out, "also write the markdown section to FILE")->option_text("FILE");
   ab->add_option("--title", a->title, "heading of the markdown section")->option_text("TEXT");

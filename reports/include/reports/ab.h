@@ -45,7 +45,7 @@ enum class AbStatistic {
 };
 
 struct AbOptions {
-  AbStatistic statistic = AbStatistic::kMedians;
+  AbStatistic statistic = AbStatistic::kMedians;  // strata ab and perf-ab default to kPairedRatio
   double threshold_pct = 3;   // smallest relative change of a median that counts
   double alpha = 0.05;        // family-wise significance level (Holm over the figures)
   double confidence = 0.95;   // of the bootstrap interval of the relative change
