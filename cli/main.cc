@@ -19,6 +19,7 @@
 #include "cli/load_command.h"
 #include "cli/log_sink.h"
 #include "cli/net_commands.h"
+#include "cli/perf_commands.h"
 #include "cli/query_commands.h"
 #include "cli/experiment_command.h"
 #include "cli/report_commands.h"
@@ -178,6 +179,7 @@ int main(int argc, char** argv) {
   strata::cli::AddIndexReadCommands(app, &callback_exit);
   strata::cli::AddReportCommands(app, &callback_exit);
   strata::cli::AddExperimentCommand(app, &callback_exit);
+  strata::cli::AddPerfCommands(app, &callback_exit);
   strata::cli::AddNetCommands(app, &callback_exit);
   strata::cli::AddBackupCommands(app, &callback_exit);
   strata::console::AddConsoleCommand(app, &callback_exit);
