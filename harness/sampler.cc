@@ -15,7 +15,7 @@ RunSampler::RunSampler(const Connection& conn, Clock::time_point start, Timeline
     thread_ = std::thread([this] { Loop(); });
   } else {
     std::lock_guard l(mu_);
-    Row(start);
+    Row(start, {-1, -1});  // bytes at rest are sampled at Stop()
   }
 }
 
