@@ -5,12 +5,15 @@
 // loaded machine the fastest run, in CPU time, is the one least disturbed
 // by other processes); the counters report the fastest and the slowest
 // permutation and their ratio, worst/best (1 when the order written does
-// not matter), and the written order's time. Run:
+// not matter), the written order's time, and how many distinct plans the
+// permutations got (read from explain; 1 when the planner ignores the
+// written order, so the ratio is then the measurement's noise). Run:
 //   build/release/bench/strata_bench --benchmark_filter=BM_ClauseOrder
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <ctime>
+#include <set>
 
 #include "clause_order.h"
 
@@ -49,6 +52,18 @@ void BM_ClauseOrder(benchmark::State& state, size_t which) {
   const edn::Node form = *edn::ReadOne(c.text);
   std::vector<edn::Node> forms;
   for (const auto& p : Permutations(WhereCount(form), kMaxPermutations)) forms.push_back(WithWhereOrder(form, p));
+  // The plans the permutations got (the order of the clauses run, from
+  // explain): one when the written order does not matter.
+  std::set<std::vector<std::string>> plans;
+  for (const auto& f : forms) {
+    QueryOptions o;
+    o.explain = true;
+    QueryStats st;
+    if (!Q(f, in, o, &st).ok() || st.phases.empty()) continue;
+    std::vector<std::string> sched;
+    for (const auto& c : st.phases[0].clauses) sched.push_back(edn::Print(c.clause));
+    plans.insert(std::move(sched));
+  }
   std::vector<double> best(forms.size(), 1e300);
   for (auto _ : state) {
     for (int run = 0; run < kRuns; ++run) {
@@ -66,6 +81,7 @@ void BM_ClauseOrder(benchmark::State& state, size_t which) {
   }
   const auto [lo, hi] = std::minmax_element(best.begin(), best.end());
   state.counters["perms"] = static_cast<double>(forms.size());
+  state.counters["plans"] = static_cast<double>(plans.size());
   state.counters["written_ms"] = best[0];
   state.counters["best_ms"] = *lo;
   state.counters["worst_ms"] = *hi;
