@@ -7,7 +7,8 @@
 // permutation and their ratio, worst/best (1 when the order written does
 // not matter), the written order's time, and how many distinct plans the
 // permutations got (read from explain; 1 when the planner ignores the
-// written order, so the ratio is then the measurement's noise). Run:
+// written order, so the ratio is then the measurement's noise), and the
+// worst/best ratio of the work done, exactly: datoms read plus tuples built. Run:
 //   build/release/bench/strata_bench --benchmark_filter=BM_ClauseOrder
 #include <benchmark/benchmark.h>
 
@@ -55,11 +56,17 @@ void BM_ClauseOrder(benchmark::State& state, size_t which) {
   // The plans the permutations got (the order of the clauses run, from
   // explain): one when the written order does not matter.
   std::set<std::vector<std::string>> plans;
+  double work_lo = 1e300, work_hi = 0;
   for (const auto& f : forms) {
     QueryOptions o;
     o.explain = true;
     QueryStats st;
     if (!Q(f, in, o, &st).ok() || st.phases.empty()) continue;
+    // The work done, exactly: datoms read (the planner's samples too) and
+    // tuples built; the same for every permutation when the plan is.
+    const double work = static_cast<double>(st.datoms + st.tuples);
+    work_lo = std::min(work_lo, work);
+    work_hi = std::max(work_hi, work);
     std::vector<std::string> sched;
     for (const auto& c : st.phases[0].clauses) sched.push_back(edn::Print(c.clause));
     plans.insert(std::move(sched));
@@ -82,6 +89,7 @@ void BM_ClauseOrder(benchmark::State& state, size_t which) {
   const auto [lo, hi] = std::minmax_element(best.begin(), best.end());
   state.counters["perms"] = static_cast<double>(forms.size());
   state.counters["plans"] = static_cast<double>(plans.size());
+  state.counters["work_worst/best"] = work_hi / std::max(work_lo, 1.0);
   state.counters["written_ms"] = best[0];
   state.counters["best_ms"] = *lo;
   state.counters["worst_ms"] = *hi;

@@ -13,7 +13,7 @@
 namespace strata::query {
 
 namespace {
-constexpr uint64_t kSampleDatoms = 2048;
+constexpr uint64_t kSampleDatoms = 512;
 // The count assumed for an attribute with more datoms than the sample.
 constexpr double kLarge = 4.0 * kSampleDatoms;
 }  // namespace

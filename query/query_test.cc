@@ -224,7 +224,7 @@ TEST_F(QueryLangTest, ClauseOrderDoesNotMatter) {
   EXPECT_LE(s1.tuples, 10u);
   EXPECT_LE(s2.tuples, 10u);
   // Datoms read to answer, besides the planner's samples of the attributes
-  // it had to compare (at most 2048 datoms each; here whole attributes).
+  // it had to compare (at most 512 datoms each).
   EXPECT_LE(s1.datoms - s1.planner_datoms, 20u);
   EXPECT_LE(s2.datoms - s2.planner_datoms, 20u);
   EXPECT_EQ(s1.datoms, s2.datoms);
@@ -272,7 +272,7 @@ TEST_F(QueryLangTest, ScanOrLookupReadsTheAttributeOnce) {
   EXPECT_EQ(Run(R"([:find (count ?h) . :with ?e :where [?e :person/email "odd"] [?e :person/height ?h]])", {}, &many),
             "1000");
   // 1002 emails and 2002 heights (two of the fixture's people have them).
-  // (Besides the planner's samples: whole attributes here, fewer than 2048 datoms each.)
+  // (Besides the planner's samples: at most 512 datoms of each attribute.)
   EXPECT_LE(many.datoms - many.planner_datoms, 1001u + 2002u + 10u) << many.datoms;
   EXPECT_EQ(Run(R"([:find ?h . :where [?e :person/email "alice@example.com"] [?e :person/height ?h]])", {}, &few),
             "1.7");

@@ -116,7 +116,7 @@ struct QueryStats {
   uint64_t index_lookups = 0;   // index cursors opened
   uint64_t rule_rounds = 0;     // semi-naive iterations of recursive rules
   uint64_t planner_datoms = 0;  // of `datoms`, those the planner sampled for its estimates
-                                // (at most 2048 per attribute and source)
+                                // (at most 512 per attribute and source)
   // With QueryOptions::explain: each clause list run, in the order it began
   // (a rule body once per evaluation). At most kMaxPhases are kept.
   static constexpr size_t kMaxPhases = 1000;
