@@ -30,6 +30,14 @@ struct Plan {
   std::vector<double> est_rows;  // per step of `order`: the rows expected after it (-1: unknown)
 };
 
+// A relation the planner expects while it orders a clause list (plan.cc):
+// which variables live together and how many rows it holds (evaluation
+// keeps unconnected variables apart; so does the estimate).
+struct EstGroup {
+  std::set<std::string> vars;
+  double rows = 1;
+};
+
 // A bounded sample of one attribute's datoms (estimate.cc), for the
 // planner's cardinality estimates.
 struct AttrSample {
@@ -134,7 +142,7 @@ class Evaluator {
     bool known = false;  // rows could be estimated
   };
   Estimate EstimateClause(const Clause& c, const std::vector<std::string>& vars, const std::set<std::string>& b,
-                          const void* groups);
+                          const std::vector<EstGroup>& gs);
   // The sample of attribute `a` in source `src` (read once per query run).
   // A failed read is noted (NoteReadError) and PlanFor returns it.
   const AttrSample& Sample(const Database& db, const std::string& src, const Attribute& a);

@@ -130,14 +130,6 @@ const Attribute* Evaluator::ConstAttr(const Clause& c) const {
 
 namespace {
 
-// The relations the planner expects while it orders a clause list: which
-// variables live together and how many rows each relation holds (the
-// evaluation keeps unconnected variables apart; so does the estimate).
-struct EstGroup {
-  std::set<std::string> vars;
-  double rows = 1;
-};
-
 int GroupOf(const std::vector<EstGroup>& gs, const std::string& v) {
   for (size_t i = 0; i < gs.size(); ++i)
     if (gs[i].vars.count(v)) return static_cast<int>(i);
@@ -181,10 +173,9 @@ constexpr double kUnknown = 1e12;
 
 // The estimated work (datoms read, lookups, rows built) and result rows of
 // running clause `c` next, with the variables `b` bound in the relations
-// `groups` (a std::vector<EstGroup>).
+// `gs`.
 Evaluator::Estimate Evaluator::EstimateClause(const Clause& c, const std::vector<std::string>& vars,
-                                              const std::set<std::string>& b, const void* groups) {
-  const auto& gs = *static_cast<const std::vector<EstGroup>*>(groups);
+                                              const std::set<std::string>& b, const std::vector<EstGroup>& gs) {
   Estimate out;
   std::vector<std::string> bound_vars;
   for (const auto& v : vars)
@@ -376,7 +367,7 @@ Result<const Plan*> Evaluator::PlanFor(const Clauses& clauses, const std::set<st
       if (!ready) continue;
       bool connects = b.empty();
       for (const auto& v : vars[i]) connects = connects || b.count(v) > 0;
-      const Estimate e = n == 1 && !options.explain ? Estimate{} : EstimateClause(clauses[i], vars[i], b, &groups);
+      const Estimate e = n == 1 && !options.explain ? Estimate{} : EstimateClause(clauses[i], vars[i], b, groups);
       const bool filter = e.cost < 0;
       const std::tuple<int, double, double, int> key{filter ? 0 : 1, filter ? e.cost : 0, e.cost, connects ? 0 : 1};
       if (best < 0 || key < best_key || (key == best_key && printed[i] < printed[static_cast<size_t>(best)])) {
