@@ -13,7 +13,7 @@
 namespace strata::query {
 
 namespace {
-constexpr uint64_t kSampleDatoms = 2048;
+constexpr uint64_t kSampleDatoms = 512;
 // The count assumed for an attribute with more datoms than the sample.
 constexpr double kLarge = 4.0 * kSampleDatoms;
 }  // namespace
@@ -34,6 +34,11 @@ double AttrSample::Fanout() const {
   return std::max(1.0, Count() / std::max(distinct, 1.0));
 }
 
+double AttrSample::PerEntity() const {
+  if (n == 0) return 1;
+  return std::max(1.0, static_cast<double>(n) / std::max(entities, 1.0));
+}
+
 const AttrSample& Evaluator::Sample(const Database& db, const std::string& src, const Attribute& a) {
   auto key = std::make_pair(Resolve(src), a.id);  // "$" inside a ($x ...) body is $x
   if (auto it = samples_.find(key); it != samples_.end()) return it->second;
@@ -41,9 +46,13 @@ const AttrSample& Evaluator::Sample(const Database& db, const std::string& src, 
   s.unique = a.unique != Unique::kNone;
   auto c = db.Datoms(Index::kAevt, {Value::Ref(a.id)});
   if (c.ok()) {
+    EntityId last = 0;
     for (; c->Valid() && s.n < kSampleDatoms; c->Next()) {
+      const Datom& d = c->datom();
       ++s.n;
-      ++s.counts[c->datom().v];
+      ++s.counts[d.v];
+      if (s.n == 1 || d.e != last) ++s.entities;  // AEVT: an entity's datoms are adjacent
+      last = d.e;
     }
     s.complete = !c->Valid();
     if (s.complete) NoteReadError(c->status().WithContext("sampling :" + a.ident));
@@ -51,6 +60,7 @@ const AttrSample& Evaluator::Sample(const Database& db, const std::string& src, 
     NoteReadError(c.status());
   }
   budget.stats().datoms += s.n;
+  budget.stats().planner_datoms += s.n;
   s.distinct = static_cast<double>(s.counts.size());
   if (!s.complete) {
     double f1 = 0, f2 = 0;

@@ -27,6 +27,15 @@ namespace strata::query {
 struct Plan {
   std::vector<size_t> order;
   std::vector<std::vector<std::string>> not_join;  // per clause: a `not`'s join variables
+  std::vector<double> est_rows;  // per step of `order`: the rows expected after it (-1: unknown)
+};
+
+// A relation the planner expects while it orders a clause list (plan.cc):
+// which variables live together and how many rows it holds (evaluation
+// keeps unconnected variables apart; so does the estimate).
+struct EstGroup {
+  std::set<std::string> vars;
+  double rows = 1;
 };
 
 // A bounded sample of one attribute's datoms (estimate.cc), for the
@@ -39,11 +48,13 @@ struct AttrSample {
   bool complete = false;  // the sample holds every datom of the attribute
   bool unique = false;
   double distinct = 0;    // estimated distinct values
+  double entities = 0;    // distinct entities in the sample
   std::unordered_map<Value, uint32_t, Hasher> counts;
 
   double Count() const;                   // datoms of the attribute
   double WithValue(const Value& v) const;  // datoms with value v
   double Fanout() const;                  // datoms per distinct value
+  double PerEntity() const;               // datoms per entity that has the attribute
 };
 
 // Results of one rule called with some argument positions bound (the
@@ -101,6 +112,11 @@ class Evaluator {
   std::map<std::string, Rel> bound_tuples;
   std::string default_src = "$";  // the bound source "$" stands for now
   std::string Resolve(const std::string& src) const { return src == "$" ? default_src : src; }
+  // Variables bound by a scalar :in input, with their value: the planner
+  // estimates a pattern reading one as it would the constant. And the rows
+  // each :in input binds its variables to (estimates of what follows).
+  std::map<std::string, Val> scalar_inputs;
+  std::map<std::string, double> input_rows;
   Budget budget;
   QueryOptions options;
 
@@ -116,12 +132,17 @@ class Evaluator {
   Status Validate(const Clause& c, std::set<std::string>* seen_rules);
   Result<const Plan*> PlanFor(const Clauses& clauses, const std::set<std::string>& bound);
   const Attribute* ConstAttr(const Clause& c) const;
-  std::map<std::string, double> EstimateRows(const Clauses& clauses, const std::vector<size_t>& order,
-                                             const std::set<std::string>& bound_in);
-  size_t DeferValueJoin(const Clauses& clauses, const std::vector<size_t>& order,
-                        const std::set<std::string>& bound_in, const std::set<std::string>& b,
-                        const std::vector<bool>& done, const std::vector<std::vector<std::string>>& inputs,
-                        size_t best);
+  // The planner's estimate of one clause run next (plan.cc): its work
+  // (datoms read, lookups, rows built; negative for filters and functions,
+  // which run as soon as their inputs are bound) and the rows of the
+  // relation holding its variables after it.
+  struct Estimate {
+    double cost = 0;
+    double rows = 0;
+    bool known = false;  // rows could be estimated
+  };
+  Estimate EstimateClause(const Clause& c, const std::vector<std::string>& vars, const std::set<std::string>& b,
+                          const std::vector<EstGroup>& gs);
   // The sample of attribute `a` in source `src` (read once per query run).
   // A failed read is noted (NoteReadError) and PlanFor returns it.
   const AttrSample& Sample(const Database& db, const std::string& src, const Attribute& a);

@@ -40,11 +40,8 @@ std::vector<std::pair<std::string, uint64_t>> Reads(const ReadCounters& r) {
 
 // The counters of one clause, by name, for both forms.
 std::vector<std::pair<std::string, uint64_t>> Counts(const ClauseStats& c) {
-  return {{"rows-in", c.rows_in},
-          {"rows-out", c.rows_out},
-          {"datoms", c.datoms},
-          {"index-lookups", c.index_lookups},
-          {"segments", c.segments}};
+  return {{"rows-in", c.rows_in},   {"rows-out", c.rows_out},           {"datoms", c.datoms},
+          {"index-lookups", c.index_lookups}, {"segments", c.segments}, {"position", c.position}};
 }
 
 }  // namespace
@@ -79,6 +76,10 @@ edn::Node ExplainEdn(const edn::Node& query, const QueryStats& stats) {
       for (const auto& [k, v] : Counts(c)) {
         m.push_back(Node::Keyword(k));
         m.push_back(N(v));
+      }
+      if (c.est_rows >= 0) {
+        m.push_back(Kw("est-rows"));
+        m.push_back(N(static_cast<uint64_t>(c.est_rows)));
       }
       m.push_back(Kw("binds-in"));
       m.push_back(Node::List(Symbols(c.binds_in)));
@@ -117,6 +118,7 @@ std::string ExplainJson(const edn::Node& query, const QueryStats& stats) {
       sched.push_back(edn::Print(c.clause));
       Json m{{"clause", edn::Print(c.clause)}};
       for (const auto& [k, v] : Counts(c)) m[k] = v;
+      if (c.est_rows >= 0) m["est-rows"] = c.est_rows;
       m["binds-in"] = c.binds_in;
       m["binds-out"] = c.binds_out;
       clauses.push_back(std::move(m));

@@ -1,14 +1,30 @@
-// The planner: checks clause names, then orders a clause list greedily.
+// The planner: checks clause names, then orders a clause list by cost.
 //
-// At each step it runs, among the clauses whose inputs are bound, the one
-// that is expected to narrow the relations most: filters first (predicates
-// and `not`), then functions, then data patterns and rule calls by how
-// many of their index positions are bound, preferring clauses connected to
-// what is already bound so no cross product is built while a join exists.
-// The order depends only on which variables are bound, never on the order
-// the clauses were written in (ties aside).
+// Datomic runs clauses in the order written; strata chooses the order, so
+// that the written order does not matter (docs/query.md). At each step it
+// runs, among the clauses whose inputs are bound (a predicate's and a
+// function's arguments, a `not`'s join variables, an or-join's required
+// variables, a rule's required head arguments), the cheapest one:
+//   1. filters (predicates, `not`) as soon as they can run: they only drop
+//      rows, so a predicate on a pattern's value runs right after it;
+//   2. functions, which add a column per row;
+//   3. the smallest estimated work: datoms read (a scan of the attribute,
+//      or a lookup per distinct binding at about kLookupCost datoms each,
+//      whichever is less, as patterns.cc chooses) plus the rows built. A
+//      clause not connected to what is bound may win: its relation is kept
+//      apart (no cross product is built) until a clause joins the two, so
+//      two selective patterns run before the value join between them
+//      (qsame-age, and the two artists' years of the mbrainz query);
+//   4. on equal estimates, a clause connected to what is bound.
+// Estimates come from a bounded sample of each attribute (estimate.cc):
+// its datom count, the share of a constant value, distinct values, datoms
+// per entity. A variable bound by a scalar :in input is estimated as the
+// constant it holds. Equal estimates are broken by the clause's printed
+// form, never its position, so every permutation of a clause list gets one
+// plan. The plan (order and estimated rows) shows in explain.
 #include <algorithm>
 #include <optional>
+#include <tuple>
 
 #include "eval.h"
 #include "functions.h"
@@ -112,94 +128,154 @@ const Attribute* Evaluator::ConstAttr(const Clause& c) const {
   return it == dbs.end() ? nullptr : ResolveAttribute(it->second, c.terms[1].val);
 }
 
-// Estimated rows of each variable's relation after running `order`, from
-// attribute samples; variables without an estimate are absent.
-std::map<std::string, double> Evaluator::EstimateRows(const Clauses& clauses, const std::vector<size_t>& order,
-                                                      const std::set<std::string>& bound_in) {
-  std::map<std::string, double> est;
-  std::set<std::string> b = bound_in;
-  for (size_t i : order) {
-    const Clause& c = clauses[i];
-    const Attribute* a = ConstAttr(c);
-    const std::vector<std::string> vars = VarTerms(c);
-    if (a == nullptr) {
-      if (c.kind == Clause::kPattern || c.kind == Clause::kRule || c.kind == Clause::kFn || c.kind == Clause::kOr)
-        for (const auto& v : vars) est.erase(v);  // unknown from here on
-      for (const auto& v : vars) b.insert(v);
-      continue;
-    }
-    const AttrSample& s = Sample(dbs.at(c.src), c.src, *a);
-    const Term& e = c.terms[0];
-    const Term& v = c.terms[2];
-    std::optional<Value> value;
-    if (v.kind == Term::kConst) value = ConstValue(dbs.at(c.src), *a, v.val);
-    auto known = [&](const Term& t) -> std::optional<double> {
-      if (t.kind == Term::kConst) return 1.0;
-      if (auto it = est.find(t.name); it != est.end()) return it->second;
-      return std::nullopt;
-    };
-    std::optional<double> out;
-    if (Bound(e, b)) {
-      if (auto r = known(e)) {
-        const double count = std::max(s.Count(), 1.0);
-        out = *r * (value ? s.WithValue(*value) / count : v.kind == Term::kVar && b.count(v.name) ? 1.0 / count : 1.0);
-      }
-    } else if (v.kind == Term::kConst) {
-      out = value ? s.WithValue(*value) : 0.0;
-    } else if (v.kind == Term::kVar && b.count(v.name)) {
-      if (auto r = known(v)) out = *r * s.Fanout();
-    } else {
-      out = s.Count();
-    }
-    for (const auto& x : vars) {
-      if (out) est[x] = *out;
-      else est.erase(x);
-      b.insert(x);
-    }
-  }
-  return est;
+namespace {
+
+int GroupOf(const std::vector<EstGroup>& gs, const std::string& v) {
+  for (size_t i = 0; i < gs.size(); ++i)
+    if (gs[i].vars.count(v)) return static_cast<int>(i);
+  return -1;
 }
 
-// A value join — [?e :a ?v] with ?v bound and ?e not — multiplies the rows
-// of ?v's relation by the attribute's datoms per value. When a pattern with
-// a constant attribute and value, not yet connected, is estimated to bind
-// fewer rows, it runs first: its entities then narrow the value join to
-// lookups (qsame-age: two people sets joined on age). Samples are read only
-// when such a choice exists.
-size_t Evaluator::DeferValueJoin(const Clauses& clauses, const std::vector<size_t>& order,
-                                 const std::set<std::string>& bound_in, const std::set<std::string>& b,
-                                 const std::vector<bool>& done, const std::vector<std::vector<std::string>>& inputs,
-                                 size_t best) {
-  const Clause& j = clauses[best];
-  const Attribute* ja = ConstAttr(j);
-  if (ja == nullptr || Bound(j.terms[0], b) || j.terms[2].kind != Term::kVar || !b.count(j.terms[2].name)) return best;
-  std::vector<size_t> alternatives;
-  for (size_t i = 0; i < clauses.size(); ++i) {
-    if (done[i] || i == best) continue;
-    const Clause& c = clauses[i];
-    if (!ConstAttr(c) || c.terms[0].kind != Term::kVar || b.count(c.terms[0].name) || c.terms[2].kind != Term::kConst)
-      continue;
-    bool ready = true;
-    for (const auto& v : inputs[i]) ready = ready && b.count(v) > 0;
-    if (ready) alternatives.push_back(i);
+// Rows of the relations holding any of `vars`, multiplied (1 when none).
+double RowsOf(const std::vector<EstGroup>& gs, const std::vector<std::string>& vars) {
+  std::set<int> seen;
+  double rows = 1;
+  for (const auto& v : vars) {
+    int g = GroupOf(gs, v);
+    if (g >= 0 && seen.insert(g).second) rows *= gs[static_cast<size_t>(g)].rows;
   }
-  if (alternatives.empty()) return best;
-  const std::map<std::string, double> est = EstimateRows(clauses, order, bound_in);
-  auto r = est.find(j.terms[2].name);
-  if (r == est.end()) return best;
-  double cheapest = r->second * Sample(dbs.at(j.src), j.src, *ja).Fanout();
-  size_t pick = best;
-  for (size_t i : alternatives) {
-    const Clause& c = clauses[i];
-    const Attribute* a = ConstAttr(c);
-    auto value = ConstValue(dbs.at(c.src), *a, c.terms[2].val);
-    const double rows = value ? Sample(dbs.at(c.src), c.src, *a).WithValue(*value) : 0.0;
-    if (rows < cheapest) {
-      cheapest = rows;
-      pick = i;
+  return rows;
+}
+
+// Merges the relations holding `vars` into one of `rows` rows.
+void Merge(std::vector<EstGroup>* gs, const std::vector<std::string>& vars, double rows) {
+  EstGroup merged;
+  merged.rows = std::max(rows, 0.0);
+  merged.vars.insert(vars.begin(), vars.end());
+  std::vector<EstGroup> keep;
+  for (auto& g : *gs) {
+    bool hit = std::any_of(vars.begin(), vars.end(), [&](const std::string& v) { return g.vars.count(v) > 0; });
+    if (hit) merged.vars.insert(g.vars.begin(), g.vars.end());
+    else keep.push_back(std::move(g));
+  }
+  keep.push_back(std::move(merged));
+  *gs = std::move(keep);
+}
+
+// A lookup costs about as much as reading this many datoms of a scan
+// (patterns.cc, kLookupCost).
+constexpr double kLookupCost = 4;
+// What a clause whose size cannot be estimated is assumed to cost: after
+// every clause that can be estimated.
+constexpr double kUnknown = 1e12;
+
+}  // namespace
+
+// The estimated work (datoms read, lookups, rows built) and result rows of
+// running clause `c` next, with the variables `b` bound in the relations
+// `gs`.
+Evaluator::Estimate Evaluator::EstimateClause(const Clause& c, const std::vector<std::string>& vars,
+                                              const std::set<std::string>& b, const std::vector<EstGroup>& gs) {
+  Estimate out;
+  std::vector<std::string> bound_vars;
+  for (const auto& v : vars)
+    if (b.count(v)) bound_vars.push_back(v);
+  const double in_rows = RowsOf(gs, bound_vars);
+  switch (c.kind) {
+    case Clause::kPred:
+    case Clause::kNot:
+      // Filters run as soon as their inputs are bound: they only drop rows.
+      out.cost = -1;
+      out.rows = in_rows;
+      out.known = true;
+      return out;
+    case Clause::kFn:
+      out.cost = -0.5;  // right after the filters: one call per row
+      out.rows = in_rows;
+      out.known = true;
+      return out;
+    case Clause::kPattern: break;
+    default: {
+      // Rules and or: by how many of their arguments are bound.
+      size_t bound_args = bound_vars.size();
+      for (const auto& t : c.terms) bound_args += t.kind == Term::kConst;
+      // A call with bound arguments reads from them (about 20 lookups a
+      // row, fewer the more are bound); one without may read everything.
+      out.cost = bound_args ? in_rows * 20 * kLookupCost / static_cast<double>(bound_args) : kUnknown;
+      out.rows = in_rows;
+      return out;
     }
   }
-  return pick;
+  if (auto it = tuple_sources.find(c.src); it != tuple_sources.end()) {
+    out.cost = static_cast<double>(it->second.n);
+    out.rows = in_rows * static_cast<double>(it->second.n);
+    out.known = true;
+    return out;
+  }
+  auto term = [&](size_t k) -> const Term* { return k < c.terms.size() ? &c.terms[k] : nullptr; };
+  auto is_bound = [&](size_t k) { return term(k) != nullptr && Bound(*term(k), b); };
+  // A variable bound by a scalar :in input is estimated as the constant it
+  // holds (the pattern is read once, with that value, either way).
+  auto constant = [&](size_t k) -> const Val* {
+    const Term* t = term(k);
+    if (t == nullptr) return nullptr;
+    if (t->kind == Term::kConst) return &t->val;
+    if (t->kind == Term::kVar) {
+      auto it = scalar_inputs.find(t->name);
+      if (it != scalar_inputs.end()) return &it->second;
+    }
+    return nullptr;
+  };
+  const Attribute* a = ConstAttr(c);
+  if (a == nullptr) {
+    // An attribute variable: a lookup by entity reads one entity's datoms;
+    // anything else may read every datom.
+    out.cost = is_bound(0) ? in_rows * kLookupCost * 10 : kUnknown;
+    out.rows = is_bound(0) ? in_rows * 10 : kUnknown;
+    return out;
+  }
+  const Database& db = dbs.at(c.src);
+  out.known = true;
+  // Estimates that need no sample: a unique value names one entity; an
+  // entity has one value of a cardinality-one attribute at most.
+  if (!is_bound(0) && constant(2) != nullptr && a->unique != Unique::kNone) {
+    out.rows = in_rows;
+    out.cost = kLookupCost + out.rows;
+    return out;
+  }
+  if (is_bound(0) && !a->many && constant(2) == nullptr && !is_bound(2)) {
+    const double e_rows = constant(0) != nullptr ? 1 : RowsOf(gs, {term(0)->name});
+    out.rows = in_rows;
+    out.cost = e_rows * kLookupCost + out.rows;
+    return out;
+  }
+  const AttrSample& s = Sample(db, c.src, *a);
+  const double n = s.Count();
+  const Val* v_const = constant(2);
+  double with_value = 0;
+  if (v_const != nullptr) {
+    std::optional<Value> value = ConstValue(db, *a, *v_const);
+    with_value = value ? s.WithValue(*value) : 0.0;
+  }
+  const bool v_var_bound = v_const == nullptr && is_bound(2);
+  const bool seek_v = a->in_avet() || a->is_ref();
+  if (is_bound(0)) {
+    const double e_rows = constant(0) != nullptr ? 1 : RowsOf(gs, {term(0)->name});
+    const double sel = v_const ? with_value / std::max(n, 1.0) : v_var_bound ? 1 / std::max(s.distinct, 1.0) : 1;
+    out.rows = in_rows * s.PerEntity() * sel;
+    out.cost = std::min(e_rows * kLookupCost, n) + out.rows;
+  } else if (v_const != nullptr) {
+    out.rows = in_rows * with_value;
+    out.cost = (seek_v ? with_value + kLookupCost : n) + out.rows;
+  } else if (v_var_bound) {
+    const double v_rows = RowsOf(gs, {term(2)->name});
+    out.rows = in_rows * s.Fanout();
+    out.cost = (seek_v ? std::min(v_rows * kLookupCost, n) : n) + out.rows;
+  } else {
+    out.rows = in_rows * n;
+    out.cost = n + out.rows;
+  }
+  return out;
 }
 
 Result<const Plan*> Evaluator::PlanFor(const Clauses& clauses, const std::set<std::string>& bound_in) {
@@ -260,62 +336,46 @@ Result<const Plan*> Evaluator::PlanFor(const Clauses& clauses, const std::set<st
     }
   }
 
-  auto score = [&](size_t i, const std::set<std::string>& b) -> double {
-    const Clause& c = clauses[i];
-    bool connects = b.empty();
-    for (const auto& v : outputs[i]) connects = connects || b.count(v) > 0;
-    const double bonus = connects ? 1000 : 0;
-    switch (c.kind) {
-      case Clause::kPred:
-      case Clause::kNot: return 1e6;
-      case Clause::kFn: return 9e5;
-      case Clause::kPattern: {
-        if (tuple_sources.count(c.src)) return 15 + bonus;
-        auto at = [&](size_t k) { return k < c.terms.size() && Bound(c.terms[k], b); };
-        double s = 0;
-        if (at(0)) {
-          // A constant value only filters; a bound variable may join two relations.
-          s = 60 + (at(1) ? 5 : 0) + (at(2) ? (c.terms[2].kind == Term::kConst ? 6 : 5) : 0);
-        } else if (at(1) && at(2)) {
-          s = 40;
-          if (c.terms[1].kind == Term::kConst && dbs.count(c.src)) {
-            const Attribute* a = ResolveAttribute(dbs.at(c.src), c.terms[1].val);
-            s = a && (a->in_avet() || a->is_ref()) ? 50 : 25;
-          }
-        } else if (at(1)) {
-          s = 20;
-        } else if (at(2)) {
-          s = 10;
-        }
-        if (at(3)) s += 2;
-        return s + bonus;
-      }
-      default: {
-        size_t bound_args = 0;
-        for (const auto& v : outputs[i]) bound_args += b.count(v);
-        for (const auto& t : c.terms) bound_args += t.kind == Term::kConst;
-        return (bound_args ? 45 + bound_args : 5) + bonus;
-      }
-    }
-  };
-
+  // The written form of each clause breaks ties, so that equal estimates
+  // give one order whatever order the clauses were written in.
+  std::vector<std::string> printed(n);
+  std::vector<std::vector<std::string>> vars(n);
+  for (size_t i = 0; i < n; ++i) {
+    printed[i] = edn::Print(clauses[i].form);
+    std::set<std::string> vs;
+    ClauseVars(clauses[i], &vs);
+    vars[i].assign(vs.begin(), vs.end());
+  }
+  std::vector<EstGroup> groups;
+  for (const auto& v : bound) {
+    auto it = input_rows.find(v);
+    Merge(&groups, {v}, it == input_rows.end() ? 1 : it->second);
+  }
   std::vector<bool> done(n, false);
   std::set<std::string> b = bound;
   for (size_t step = 0; step < n; ++step) {
+    // The clause to run next: among those whose inputs are bound, filters
+    // and functions first; then the cheapest estimate; then one connected
+    // to what is bound.
     long best = -1;
-    double best_score = -1;
+    Estimate best_est;
+    std::tuple<int, double, double, int> best_key;
     for (size_t i = 0; i < n; ++i) {
       if (done[i]) continue;
       bool ready = true;
       for (const auto& v : inputs[i]) ready = ready && b.count(v) > 0;
       if (!ready) continue;
-      double s = score(i, b);
-      if (s > best_score) {
-        best_score = s;
+      bool connects = b.empty();
+      for (const auto& v : vars[i]) connects = connects || b.count(v) > 0;
+      const Estimate e = n == 1 && !options.explain ? Estimate{} : EstimateClause(clauses[i], vars[i], b, groups);
+      const bool filter = e.cost < 0;
+      const std::tuple<int, double, double, int> key{filter ? 0 : 1, filter ? e.cost : 0, e.cost, connects ? 0 : 1};
+      if (best < 0 || key < best_key || (key == best_key && printed[i] < printed[static_cast<size_t>(best)])) {
         best = static_cast<long>(i);
+        best_est = e;
+        best_key = key;
       }
     }
-    if (best >= 0) best = DeferValueJoin(clauses, plan.order, bound, b, done, inputs, static_cast<size_t>(best));
     if (best < 0) {
       for (size_t i = 0; i < n; ++i) {
         if (done[i]) continue;
@@ -326,9 +386,12 @@ Result<const Plan*> Evaluator::PlanFor(const Clauses& clauses, const std::set<st
                                        edn::Print(clauses[i].form));
       }
     }
-    done[best] = true;
-    plan.order.push_back(static_cast<size_t>(best));
-    for (const auto& v : outputs[best]) b.insert(v);
+    const size_t pick = static_cast<size_t>(best);
+    done[pick] = true;
+    plan.order.push_back(pick);
+    plan.est_rows.push_back(best_est.known ? best_est.rows : -1);
+    for (const auto& v : outputs[pick]) b.insert(v);
+    Merge(&groups, vars[pick], best_est.known ? best_est.rows : kUnknown);
   }
   if (!read_error_.ok()) return read_error_;  // the estimates read a failed index
   return &plans_.emplace(key, std::move(plan)).first->second;
@@ -360,12 +423,16 @@ Status Evaluator::RunClauses(const Clauses& clauses, Ctx* ctx) {
       ++st.phases_dropped;
     }
   }
-  for (size_t i : plan->order) {
+  for (size_t step = 0; step < plan->order.size(); ++step) {
+    const size_t i = plan->order[step];
     if (ctx->empty()) break;  // nothing can match any more
     if (phase < 0) {
       STRATA_RETURN_IF_ERROR(RunClause(clauses[i], plan->not_join[i], ctx));
     } else {
       ClauseStats cs = ClauseEntry(clauses[i], *ctx);
+      cs.position = i;
+      const double est = plan->est_rows[step];
+      cs.est_rows = est < 0 ? -1 : est >= 9e18 ? INT64_MAX : static_cast<int64_t>(est + 0.5);
       const uint64_t datoms = st.datoms, lookups = st.index_lookups;
       const ReadCounters reads = ThreadReadCounters();
       STRATA_RETURN_IF_ERROR(RunClause(clauses[i], plan->not_join[i], ctx));

@@ -121,6 +121,10 @@ Status BindInput(Evaluator* ev, const InSpec& in, const QueryInput& input, Ctx* 
     r.Add(row.data());
   }
   Dedupe(&r);
+  // For the planner: a scalar's value (estimated like a constant) and the
+  // rows every input binds.
+  if (b.kind == Binding::kScalar && r.n == 1 && r.width() == 1) ev->scalar_inputs[r.vars[0]] = r.row(0)[0];
+  for (const auto& v : r.vars) ev->input_rows[v] = static_cast<double>(r.n);
   return ctx->Absorb(std::move(r), &ev->budget);
 }
 

@@ -14,8 +14,8 @@
 // semi-naively, with the call's bound arguments pushed in), tx-ids and
 // tx-data over a Connection's log.
 //
-// Evaluation picks the clause order itself (most selective first, never a
-// cross product when a join exists), reads each data pattern through the
+// Evaluation picks the clause order itself, by estimated cost (cardinalities
+// sampled from the index; the written order does not matter), reads each data pattern through the
 // index its bound components allow (EAVT, AEVT, AVET for indexed/unique
 // attributes, VAET for refs) and joins relations by hashing. It reads only
 // through the public Database API, so it works over every view.
@@ -97,6 +97,10 @@ struct ClauseStats {
   uint64_t datoms = 0;                 // datoms read by it (and the rules, or and not it runs)
   uint64_t index_lookups = 0;          // index cursors it opened
   uint64_t segments = 0;               // index leaves it read (cache or storage)
+  // The plan: where the clause was written in its list (0-based), and the
+  // planner's estimate of rows_out (-1: none; docs/query.md, "The planner").
+  uint64_t position = 0;
+  int64_t est_rows = -1;
 };
 
 // One clause list run: the :where, or a rule, or, or not body (Datomic's
@@ -111,6 +115,8 @@ struct QueryStats {
   uint64_t datoms = 0;          // datoms read from indexes
   uint64_t index_lookups = 0;   // index cursors opened
   uint64_t rule_rounds = 0;     // semi-naive iterations of recursive rules
+  uint64_t planner_datoms = 0;  // of `datoms`, those the planner sampled for its estimates
+                                // (at most 512 per attribute and source)
   // With QueryOptions::explain: each clause list run, in the order it began
   // (a rule body once per evaluation). At most kMaxPhases are kept.
   static constexpr size_t kMaxPhases = 1000;
@@ -122,12 +128,14 @@ struct QueryStats {
 // Datomic's shapes, in EDN:
 //   {:query-stats {:query q :phases [{:sched ([clause ...]) :clauses [{:clause c :rows-in n
 //                  :rows-out n :binds-in (?a) :binds-out [?b] :datoms n :index-lookups n
-//                  :segments n} ...]} ...] :phases-dropped n}
+//                  :segments n :position n :est-rows n} ...]} ...] :phases-dropped n}
 //    :io-stats {:api :query :api-ms 1.2 :reads {:eavt n :aevt n :avet n :vaet n :ocache n :dev n
 //               :dev-bytes n :cursors n :sources-merged n}}}
 // (:ocache: leaves found in the segment cache; :dev: leaves read from
-// storage; strata adds :datoms, :index-lookups, :segments, :dev-bytes,
-// :cursors, :sources-merged and :phases-dropped). The JSON form has the same
+// storage; strata adds :datoms, :index-lookups, :segments, :position (where
+// the clause was written), :est-rows (the planner's estimate of :rows-out,
+// absent when it has none), :dev-bytes, :cursors, :sources-merged and
+// :phases-dropped). The JSON form has the same
 // keys without the colon; clauses and the query are EDN text strings.
 edn::Node IoStatsEdn(const IoStats& io);
 edn::Node ExplainEdn(const edn::Node& query, const QueryStats& stats);
