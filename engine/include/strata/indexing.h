@@ -86,6 +86,12 @@ struct MergeStep {
   size_t first = 0, count = 0;
   int to_level = 0;          // may equal the number of levels: a new deepest level
   bool rewrite_all = false;  // rewrite every segment of to_level, not only those the input touches
+  // Input that falls wholly between two segments of to_level (or before the
+  // first, after the last), sharing no (e a v) with them, becomes segments
+  // of its own instead of being merged into a neighbour: an append into the
+  // middle of a level rewrites nothing. Only runs of at least a quarter
+  // segment, so a level does not fill with tiny segments.
+  bool gaps = false;
   std::string ToString() const;
 };
 
