@@ -57,7 +57,8 @@ class AdaptiveAppend final : public MergeStrategy {
         const uint64_t want = std::max(lv.datoms + inflow - target, std::min<uint64_t>(novelty.datoms[t], lv.datoms));
         const LevelShape& below = i + 1 < levels.size() ? levels[i + 1] : kEmpty;
         // What each segment, on its own, overlaps below: with gap inserts a
-        // slice rewrites about the sum of these, not its whole range's.
+        // slice that does not move rewrites itself and about the sum of
+        // these, not its whole range's overlap.
         std::vector<uint64_t> cost(lv.segments.size());
         for (size_t k = 0; k < lv.segments.size(); ++k)
           cost[k] = Overlap(order, below, lv.segments[k].first, lv.segments[k].last);
@@ -70,7 +71,11 @@ class AdaptiveAppend final : public MergeStrategy {
             sum += lv.segments[b++].count;
           }
           if (sum < want && a > 0) break;  // no later window is big enough
-          const double r = static_cast<double>(sum_cost) / static_cast<double>(std::max<uint64_t>(sum, 1));
+          // A slice whose whole range overlaps nothing moves for free;
+          // any other is itself rewritten, plus what it falls inside.
+          const bool moves = Overlap(order, below, lv.segments[a].first, lv.segments[b - 1].last) == 0;
+          const double r = moves ? 0.0
+                                 : static_cast<double>(sum + sum_cost) / static_cast<double>(std::max<uint64_t>(sum, 1));
           if (best_ratio < 0 || r < best_ratio) {
             best_ratio = r;
             best_first = a;

@@ -20,11 +20,12 @@
 //     with them, at least a quarter segment long) is written as segments of
 //     its own; only segments that input really falls inside are rewritten.
 //     So appends in the middle of a tree cost what appends at the end cost;
-//   - the slice moved down from an overfull level is the one whose
-//     segments' key ranges, each on its own, overlap the least of the level
-//     below (adaptive takes the whole slice's range, which for AEVT spans
-//     whole attributes and so overlaps everything, though its gap inserts
-//     would rewrite nothing).
+//   - the slice moved down from an overfull level is, first, one whose
+//     whole range overlaps nothing below (it moves without rewrite, as in
+//     adaptive), else the one whose segments' key ranges, each on its own,
+//     overlap the least of the level below (adaptive takes the whole
+//     slice's range, which for AEVT spans whole attributes and so overlaps
+//     everything, though gap inserts would rewrite only the slice).
 // Level targets, ratio and the level-0 size are adaptive's, with the same
 // settings and defaults, so the two are compared like for like; reads merge
 // one source per level, as in adaptive. Scattered keys (uuids in AVET) are

@@ -48,6 +48,10 @@ class Executor {
   static constexpr size_t kPrefetchSegments = 64;
   static constexpr uint64_t kPrefetchBytes = 8u << 20;
   Status WriteSegments(Index order, std::vector<Datom> datoms, std::vector<SegmentRef>* out);
+  // WriteSegments, cutting also where the attribute changes (AEVT, AVET):
+  // with gaps, an attribute's appends then find a segment boundary after
+  // its last datom instead of a segment shared with the next attribute.
+  Status WriteSegmentsByAttribute(Index order, std::vector<Datom> datoms, std::vector<SegmentRef>* out);
   void NoteMemory(uint64_t datoms) { m_->peak_memory_bytes = std::max(m_->peak_memory_bytes, datoms * sizeof(Datom)); }
 
   DurableContext& ctx_;
@@ -92,6 +96,21 @@ Result<std::vector<Datom>> Executor::ReadSegment(const std::vector<SegmentRef>& 
   return out;
 }
 
+Status Executor::WriteSegmentsByAttribute(Index order, std::vector<Datom> datoms, std::vector<SegmentRef>* out) {
+  if (order != Index::kAevt && order != Index::kAvet) return WriteSegments(order, std::move(datoms), out);
+  for (size_t i = 0; i < datoms.size();) {
+    size_t j = i;
+    while (j < datoms.size() && datoms[j].a == datoms[i].a) ++j;
+    if (i == 0 && j == datoms.size()) return WriteSegments(order, std::move(datoms), out);
+    STRATA_RETURN_IF_ERROR(WriteSegments(order,
+                                         std::vector<Datom>(std::make_move_iterator(datoms.begin() + i),
+                                                            std::make_move_iterator(datoms.begin() + j)),
+                                         out));
+    i = j;
+  }
+  return Status::OK();
+}
+
 Status Executor::WriteSegments(Index order, std::vector<Datom> datoms, std::vector<SegmentRef>* out) {
   if (datoms.empty()) return Status::OK();
   // By datoms and by bytes (format/segment.h): every piece fits a leaf.
@@ -133,6 +152,7 @@ Status Executor::MergeInto(Index order, bool current, Levels* levels, int to, st
           ++i;
         }
     if (current) merged = CancelPairs(std::move(merged), in_.no_history, cancelled);
+    if (gaps) return WriteSegmentsByAttribute(order, std::move(merged), &next->segments);
     return WriteSegments(order, std::move(merged), &next->segments);
   };
   auto merge2 = [&](std::vector<Datom> a, std::vector<Datom>& b) {

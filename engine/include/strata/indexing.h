@@ -90,7 +90,9 @@ struct MergeStep {
   // first, after the last), sharing no (e a v) with them, becomes segments
   // of its own instead of being merged into a neighbour: an append into the
   // middle of a level rewrites nothing. Only runs of at least a quarter
-  // segment, so a level does not fill with tiny segments.
+  // segment, so a level does not fill with tiny segments. What such a step
+  // writes in AEVT and AVET is also cut where the attribute changes, so an
+  // attribute's appends find a boundary after its last datom.
   bool gaps = false;
   std::string ToString() const;
 };
