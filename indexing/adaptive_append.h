@@ -18,8 +18,11 @@
 //   - every step it plans sets MergeStep::gaps: a run of input that falls
 //     wholly between two segments of the target level (sharing no (e a v)
 //     with them, at least a quarter segment long) is written as segments of
-//     its own; only segments that input really falls inside are rewritten.
-//     So appends in the middle of a tree cost what appends at the end cost;
+//     its own; only segments that input really falls inside are rewritten,
+//     and what such a step writes in AEVT and AVET is cut where the
+//     attribute changes (gaps exist only at segment boundaries, and segments
+//     cut by count straddle attributes). So appends in the middle of a tree
+//     cost about what appends at the end cost;
 //   - the slice moved down from an overfull level is, first, one whose
 //     whole range overlaps nothing below (it moves without rewrite, as in
 //     adaptive), else the one whose segments' key ranges, each on its own,
