@@ -39,9 +39,11 @@
 //     model of the indexing job (engine/index/index_job.cc) that keeps key
 //     ranges and counts instead of datoms: a merge rewrites the segments its
 //     input touches (each input key joins the last segment whose first key is
-//     not after it), a slice that overlaps nothing below moves without being
-//     rewritten, rewritten datoms are cut into segments as LeafCuts cuts them
-//     by count, trailing empty levels go. Keys are assumed uniformly spread
+//     not after it; with a step's gaps flag, runs of at least a quarter
+//     segment between two segments are written beside them instead), a
+//     slice that overlaps nothing below moves without being rewritten,
+//     rewritten datoms are cut into segments as LeafCuts cuts them by count,
+//     trailing empty levels go. Keys are assumed uniformly spread
 //     inside each segment. The result becomes the current shape and is
 //     printed. Use it to follow an index through several jobs and to switch
 //     strategies mid-life (plan with one strategy, apply, plan with
@@ -217,8 +219,11 @@ uint64_t Total(const std::vector<Piece>& pieces) {
   return static_cast<uint64_t>(std::llround(n));
 }
 
-// The executor's MergeInto, on key ranges.
-void MergeInto(ModelTree* levels, int to, const std::vector<Piece>& input, bool rewrite_all, uint64_t segd) {
+// The executor's MergeInto, on key ranges. With gaps (MergeStep::gaps),
+// input keys between two segments (before the first, after the last) that
+// number at least a quarter segment are written as segments of their own.
+void MergeInto(ModelTree* levels, int to, const std::vector<Piece>& input, bool rewrite_all, bool gaps,
+               uint64_t segd) {
   while (static_cast<int>(levels->size()) <= to) levels->emplace_back();
   ModelLevel& level = (*levels)[to];
   const uint64_t in_total = Total(input);
@@ -244,9 +249,26 @@ void MergeInto(ModelTree* levels, int to, const std::vector<Piece>& input, bool 
       next.push_back(level[i]);
       continue;
     }
-    std::vector<Piece> pieces = Clip(input, a, b);
-    pieces.push_back({level[i].lo, level[i].hi, static_cast<double>(level[i].count)});
-    for (const Seg& s : Cut(pieces, level[i].count + part, segd)) next.push_back(s);
+    uint64_t head = 0, tail = 0;  // with gaps: input before segment 0, after segment i
+    if (gaps) {
+      const uint64_t min_run = std::max<uint64_t>(1, segd / 4);
+      if (i == 0 && in_below(level[0].lo) >= min_run) head = in_below(level[0].lo);
+      const uint64_t after = (b == UINT64_MAX ? in_total : in_below(b)) - in_below(level[i].hi + 1);
+      if (after >= min_run) tail = after;
+    }
+    if (head > 0) {
+      for (const Seg& s : Cut(Clip(input, 0, level[0].lo), head, segd)) next.push_back(s);
+    }
+    if (part - head - tail == 0) {
+      next.push_back(level[i]);
+    } else {
+      std::vector<Piece> pieces = Clip(input, head > 0 ? level[0].lo : a, tail > 0 ? level[i].hi + 1 : b);
+      pieces.push_back({level[i].lo, level[i].hi, static_cast<double>(level[i].count)});
+      for (const Seg& s : Cut(pieces, level[i].count + part - head - tail, segd)) next.push_back(s);
+    }
+    if (tail > 0) {
+      for (const Seg& s : Cut(Clip(input, level[i].hi + 1, b), tail, segd)) next.push_back(s);
+    }
   }
   level = std::move(next);
 }
@@ -261,7 +283,7 @@ std::string Apply(const MergePlan& plan, const std::array<std::vector<Piece>, kT
     for (const MergeStep& st : plan.trees[t]) {
       switch (st.kind) {
         case MergeStep::Kind::kNovelty:
-          MergeInto(&levels, st.to_level, nov, st.rewrite_all, segd);
+          MergeInto(&levels, st.to_level, nov, st.rewrite_all, st.gaps, segd);
           nov.clear();
           break;
         case MergeStep::Kind::kCompact: {
@@ -283,7 +305,7 @@ std::string Apply(const MergePlan& plan, const std::array<std::vector<Piece>, kT
             to.insert(lo, slice.begin(), slice.end());
             break;
           }
-          MergeInto(&levels, st.to_level, AsPieces(slice), st.rewrite_all, segd);
+          MergeInto(&levels, st.to_level, AsPieces(slice), st.rewrite_all, st.gaps, segd);
           break;
         }
         case MergeStep::Kind::kRebuild: {
@@ -301,7 +323,7 @@ std::string Apply(const MergePlan& plan, const std::array<std::vector<Piece>, kT
         }
       }
     }
-    if (Total(nov) > 0) MergeInto(&levels, 0, nov, false, segd);
+    if (Total(nov) > 0) MergeInto(&levels, 0, nov, false, false, segd);
     while (!levels.empty() && levels.back().empty()) levels.pop_back();
   }
   return "";

@@ -3,6 +3,8 @@
 #include "indexing/registry.h"
 
 #include "indexing/adaptive.h"
+#include "indexing/adaptive_append.h"
+#include "indexing/buffered.h"
 #include "indexing/cow_tree.h"
 #include "indexing/full_rebuild.h"
 #include "indexing/lazy_leveling.h"
@@ -15,6 +17,16 @@ namespace {
 Result<std::unique_ptr<MergeStrategy>> MakeAdaptive(std::string_view settings) {
   STRATA_ASSIGN_OR_RETURN(AdaptiveOptions options, ParseAdaptiveOptions(settings));
   return NewAdaptiveStrategy(options);
+}
+
+Result<std::unique_ptr<MergeStrategy>> MakeAdaptiveAppend(std::string_view settings) {
+  STRATA_ASSIGN_OR_RETURN(AdaptiveOptions options, ParseAdaptiveAppendOptions(settings));
+  return NewAdaptiveAppendStrategy(options);
+}
+
+Result<std::unique_ptr<MergeStrategy>> MakeBuffered(std::string_view settings) {
+  STRATA_ASSIGN_OR_RETURN(BufferedOptions options, ParseBufferedOptions(settings));
+  return NewBufferedStrategy(options);
 }
 
 // For a strategy without settings: any key is unknown.
@@ -47,6 +59,10 @@ Result<std::unique_ptr<MergeStrategy>> MakeTiered(std::string_view settings) {
 // Sorted by name (indexing_tests checks it).
 constexpr StrategyEntry kStrategies[] = {
     {"adaptive", "leveled runs with partial compaction: job cost grows with log(database)", MakeAdaptive},
+    {"adaptive-append", "adaptive, with appends anywhere in a tree written beside its segments, not merged into them",
+     MakeAdaptiveAppend},
+    {"buffered", "B-epsilon / hitchhiker tree: novelty waits in per-node buffers above the leaves, flushed when full",
+     MakeBuffered},
     {"cow-tree", "one level per tree; a job rewrites the leaves its novelty touches", MakeCowTree},
     {"full-rebuild", "the baseline: every job rewrites the whole index", MakeFullRebuild},
     {"lazy-leveling", "Dostoevsky's lazy leveling: tiered upper levels, one run at the last", MakeLazyLeveling},

@@ -36,7 +36,7 @@ class Executor {
   Status RunTree(int tree, const std::vector<MergeStep>& steps, std::vector<Datom> novelty, Levels* levels,
                  std::vector<Datom>* cancelled);
   Status MergeInto(Index order, bool current, Levels* levels, int to, std::vector<Datom> input, bool rewrite_all,
-                   std::vector<Datom>* cancelled);
+                   bool gaps, std::vector<Datom>* cancelled);
   Status ExciseTree(Index order, Levels* levels);
   // Reads and decodes segments[i] of a list the job reads in order. When it
   // has not been fetched yet, fetches it and the next ones of the list (not
@@ -48,6 +48,10 @@ class Executor {
   static constexpr size_t kPrefetchSegments = 64;
   static constexpr uint64_t kPrefetchBytes = 8u << 20;
   Status WriteSegments(Index order, std::vector<Datom> datoms, std::vector<SegmentRef>* out);
+  // WriteSegments, cutting also where the attribute changes (AEVT, AVET):
+  // with gaps, an attribute's appends then find a segment boundary after
+  // its last datom instead of a segment shared with the next attribute.
+  Status WriteSegmentsByAttribute(Index order, std::vector<Datom> datoms, std::vector<SegmentRef>* out);
   void NoteMemory(uint64_t datoms) { m_->peak_memory_bytes = std::max(m_->peak_memory_bytes, datoms * sizeof(Datom)); }
 
   DurableContext& ctx_;
@@ -92,6 +96,21 @@ Result<std::vector<Datom>> Executor::ReadSegment(const std::vector<SegmentRef>& 
   return out;
 }
 
+Status Executor::WriteSegmentsByAttribute(Index order, std::vector<Datom> datoms, std::vector<SegmentRef>* out) {
+  if (order != Index::kAevt && order != Index::kAvet) return WriteSegments(order, std::move(datoms), out);
+  for (size_t i = 0; i < datoms.size();) {
+    size_t j = i;
+    while (j < datoms.size() && datoms[j].a == datoms[i].a) ++j;
+    if (i == 0 && j == datoms.size()) return WriteSegments(order, std::move(datoms), out);
+    STRATA_RETURN_IF_ERROR(WriteSegments(order,
+                                         std::vector<Datom>(std::make_move_iterator(datoms.begin() + i),
+                                                            std::make_move_iterator(datoms.begin() + j)),
+                                         out));
+    i = j;
+  }
+  return Status::OK();
+}
+
 Status Executor::WriteSegments(Index order, std::vector<Datom> datoms, std::vector<SegmentRef>* out) {
   if (datoms.empty()) return Status::OK();
   // By datoms and by bytes (format/segment.h): every piece fits a leaf.
@@ -118,7 +137,7 @@ Status Executor::WriteSegments(Index order, std::vector<Datom> datoms, std::vect
 }
 
 Status Executor::MergeInto(Index order, bool current, Levels* levels, int to, std::vector<Datom> input,
-                           bool rewrite_all, std::vector<Datom>* cancelled) {
+                           bool rewrite_all, bool gaps, std::vector<Datom>* cancelled) {
   while (static_cast<int>(levels->size()) <= to) levels->push_back(std::make_shared<Level>());
   const Level& old = *(*levels)[to];
   auto next = std::make_shared<Level>();
@@ -133,6 +152,7 @@ Status Executor::MergeInto(Index order, bool current, Levels* levels, int to, st
           ++i;
         }
     if (current) merged = CancelPairs(std::move(merged), in_.no_history, cancelled);
+    if (gaps) return WriteSegmentsByAttribute(order, std::move(merged), &next->segments);
     return WriteSegments(order, std::move(merged), &next->segments);
   };
   auto merge2 = [&](std::vector<Datom> a, std::vector<Datom>& b) {
@@ -156,31 +176,57 @@ Status Executor::MergeInto(Index order, bool current, Levels* levels, int to, st
   } else {
     // Each input datom joins the last segment whose first datom is not
     // after it (the first segment takes what sorts before everything), so
-    // segment ranges stay disjoint. ends[i]: where segment i's input ends.
-    std::vector<size_t> ends(segs.size());
+    // segment ranges stay disjoint. Segment i's part of the input is
+    // [begin, end); with gaps, its head (before segment 0 only) and its tail
+    // (after segment i) become segments of their own when they are long
+    // enough and share no (e a v) with a neighbour (a pair must meet in one
+    // merge to cancel); the rest, [head_end, tail_begin), is merged into
+    // segment i, which is kept as is when that is empty.
+    struct Part {
+      size_t begin, head_end, tail_begin, end;
+    };
+    std::vector<Part> parts(segs.size());
     std::vector<SegmentRef> touched;  // the segments to rewrite, in order (prefetched)
+    const uint64_t min_run = std::max<uint64_t>(1, in_.options.segment_datoms / 4);
+    auto before_group = [&](const Datom& x, const Datom& y) { return CompareDatoms(order, x, y) < 0 && !SameEav(x, y); };
     for (size_t i = 0, pos = 0; i < segs.size(); ++i) {
       size_t end = input.size();
       if (i + 1 < segs.size()) {
         end = pos;
         while (end < input.size() && CompareDatoms(order, input[end], segs[i + 1].first) < 0) ++end;
       }
-      if (end > pos) touched.push_back(segs[i]);
-      ends[i] = end;
+      Part& pt = parts[i];
+      pt = Part{pos, pos, end, end};
+      if (gaps && end > pos) {
+        if (i == 0) {
+          size_t h = pos;
+          while (h < end && before_group(input[h], segs[0].first)) ++h;
+          if (h - pos >= min_run) pt.head_end = h;
+        }
+        size_t t = end;
+        while (t > pt.head_end && before_group(segs[i].last, input[t - 1])) --t;
+        const bool clear_of_next = i + 1 == segs.size() || before_group(input[end - 1], segs[i + 1].first);
+        if (end - t >= min_run && clear_of_next) pt.tail_begin = t;
+      }
+      if (pt.tail_begin > pt.head_end) touched.push_back(segs[i]);
       pos = end;
     }
-    size_t in_pos = 0, next_touched = 0;
+    auto take = [&](size_t a, size_t b) {
+      return std::vector<Datom>(std::make_move_iterator(input.begin() + a), std::make_move_iterator(input.begin() + b));
+    };
+    size_t next_touched = 0;
     for (size_t i = 0; i < segs.size(); ++i) {
-      const size_t end = ends[i];
-      if (end == in_pos) {
+      const Part& pt = parts[i];
+      if (pt.head_end > pt.begin) STRATA_RETURN_IF_ERROR(finish(take(pt.begin, pt.head_end)));
+      if (pt.tail_begin == pt.head_end) {
         next->segments.push_back(segs[i]);  // untouched: kept as is
-        continue;
+      } else {
+        STRATA_ASSIGN_OR_RETURN(std::vector<Datom> d, ReadSegment(touched, next_touched++));  // segs[i]
+        std::vector<Datom> part = take(pt.head_end, pt.tail_begin);
+        NoteMemory(d.size() + part.size() + input.size());
+        STRATA_RETURN_IF_ERROR(finish(merge2(std::move(d), part)));
       }
-      STRATA_ASSIGN_OR_RETURN(std::vector<Datom> d, ReadSegment(touched, next_touched++));  // segs[i]
-      std::vector<Datom> part(std::make_move_iterator(input.begin() + in_pos), std::make_move_iterator(input.begin() + end));
-      NoteMemory(d.size() + part.size() + input.size());
-      STRATA_RETURN_IF_ERROR(finish(merge2(std::move(d), part)));
-      in_pos = end;
+      if (pt.end > pt.tail_begin) STRATA_RETURN_IF_ERROR(finish(take(pt.tail_begin, pt.end)));
     }
   }
   (*levels)[to] = std::move(next);
@@ -194,7 +240,7 @@ Status Executor::RunTree(int tree, const std::vector<MergeStep>& steps, std::vec
   for (const MergeStep& st : steps) {
     switch (st.kind) {
       case MergeStep::Kind::kNovelty:
-        STRATA_RETURN_IF_ERROR(MergeInto(order, current, levels, st.to_level, std::move(novelty), st.rewrite_all, cancelled));
+        STRATA_RETURN_IF_ERROR(MergeInto(order, current, levels, st.to_level, std::move(novelty), st.rewrite_all, st.gaps, cancelled));
         novelty.clear();
         break;
       case MergeStep::Kind::kCompact: {
@@ -231,7 +277,7 @@ Status Executor::RunTree(int tree, const std::vector<MergeStep>& steps, std::vec
           STRATA_ASSIGN_OR_RETURN(std::vector<Datom> d, ReadSegment(slice, i));
           input.insert(input.end(), std::make_move_iterator(d.begin()), std::make_move_iterator(d.end()));
         }
-        STRATA_RETURN_IF_ERROR(MergeInto(order, current, levels, st.to_level, std::move(input), st.rewrite_all, cancelled));
+        STRATA_RETURN_IF_ERROR(MergeInto(order, current, levels, st.to_level, std::move(input), st.rewrite_all, st.gaps, cancelled));
         break;
       }
       case MergeStep::Kind::kRebuild: {
@@ -245,13 +291,13 @@ Status Executor::RunTree(int tree, const std::vector<MergeStep>& steps, std::vec
         SortDatoms(order, &all);
         NoteMemory(all.size());
         levels->clear();
-        STRATA_RETURN_IF_ERROR(MergeInto(order, current, levels, 0, std::move(all), true, cancelled));
+        STRATA_RETURN_IF_ERROR(MergeInto(order, current, levels, 0, std::move(all), true, false, cancelled));
         break;
       }
     }
   }
   if (!novelty.empty())  // a plan that ignored novelty: never lose it
-    STRATA_RETURN_IF_ERROR(MergeInto(order, current, levels, 0, std::move(novelty), false, cancelled));
+    STRATA_RETURN_IF_ERROR(MergeInto(order, current, levels, 0, std::move(novelty), false, false, cancelled));
   while (!levels->empty() && levels->back()->segments.empty()) levels->pop_back();
   return Status::OK();
 }

@@ -5,14 +5,20 @@
 
 namespace strata {
 
+namespace {
+std::string Flags(const MergeStep& s) {
+  return std::string(s.rewrite_all ? " (all)" : "") + (s.gaps ? " (gaps)" : "");
+}
+}  // namespace
+
 std::string MergeStep::ToString() const {
   switch (kind) {
     case Kind::kNovelty:
-      return "novelty->L" + std::to_string(to_level) + (rewrite_all ? " (all)" : "");
+      return "novelty->L" + std::to_string(to_level) + Flags(*this);
     case Kind::kCompact:
       return "L" + std::to_string(from_level) + "[" + std::to_string(first) + "+" +
              (count == kAllSegments ? std::string("all") : std::to_string(count)) + "]->L" +
-             std::to_string(to_level) + (rewrite_all ? " (all)" : "");
+             std::to_string(to_level) + Flags(*this);
     case Kind::kRebuild:
       return "rebuild";
   }

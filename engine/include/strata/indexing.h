@@ -91,6 +91,14 @@ struct MergeStep {
   // nothing). A planner cannot know how many segments an earlier step of the
   // same job writes, so this is how it moves a level it merged into.
   static constexpr size_t kAllSegments = static_cast<size_t>(-1);
+  // Input that falls wholly between two segments of to_level (or before the
+  // first, after the last), sharing no (e a v) with them, becomes segments
+  // of its own instead of being merged into a neighbour: an append into the
+  // middle of a level rewrites nothing. Only runs of at least a quarter
+  // segment, so a level does not fill with tiny segments. What such a step
+  // writes in AEVT and AVET is also cut where the attribute changes, so an
+  // attribute's appends find a boundary after its last datom.
+  bool gaps = false;
   std::string ToString() const;
 };
 
