@@ -39,17 +39,15 @@ struct EstGroup {
 };
 
 // A bounded sample of one attribute's datoms (estimate.cc), for the
-// planner's cardinality estimates.
+// planner's cardinality estimates. The datoms are read by
+// Database::SampleAttribute, once per database value and view.
 struct AttrSample {
-  struct Hasher {
-    size_t operator()(const Value& v) const { return v.Hash(); }
-  };
   uint64_t n = 0;         // datoms sampled
   bool complete = false;  // the sample holds every datom of the attribute
   bool unique = false;
   double distinct = 0;    // estimated distinct values
   double entities = 0;    // distinct entities in the sample
-  std::unordered_map<Value, uint32_t, Hasher> counts;
+  std::shared_ptr<const AttributeSample> data;  // datoms per value; null when the read failed
 
   double Count() const;                   // datoms of the attribute
   double WithValue(const Value& v) const;  // datoms with value v
