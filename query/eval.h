@@ -11,7 +11,9 @@
 // Thread safety: one Evaluator per query run.
 #pragma once
 
+#include <climits>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -96,6 +98,20 @@ class DefaultSource {
   bool active_ = false;
 };
 
+// Long bounds on the value of the pattern about to run, from the
+// comparison predicates the plan runs right after it ([(> ?v 10)]): the
+// pattern's read with its constants (patterns.cc) drops datoms outside them
+// as it scans instead of building their rows. Only ever drops what those
+// predicates drop (they still run), so a value that is not a long passes.
+struct ScanBounds {
+  std::string var;          // the pattern's value variable
+  int64_t lo = INT64_MIN;   // v >= lo
+  int64_t hi = INT64_MAX;   // v <= hi
+  bool Keeps(const Value& v) const {
+    return v.type() != ValueType::kLong || (v.as_long() >= lo && v.as_long() <= hi);
+  }
+};
+
 class Evaluator {
  public:
   Evaluator(const QueryOptions& o, QueryStats* stats) : budget(o, stats), options(o) {}
@@ -170,6 +186,10 @@ class Evaluator {
   Status EvalTable(RuleTable* t, const Rel& seeds, const Clause* delta);
   int SccOf(const std::string& rule);
   void ComputeSccs();
+
+  // The bounds for the pattern at `step` of a plan (none when it has none).
+  static std::optional<ScanBounds> BoundsAfter(const Clauses& clauses, const std::vector<size_t>& order, size_t step);
+  std::optional<ScanBounds> scan_bounds_;  // the pattern running now (RunClauses)
 
   std::map<std::string, Plan> plans_;
   std::map<std::pair<std::string, EntityId>, AttrSample> samples_;

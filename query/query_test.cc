@@ -241,6 +241,28 @@ TEST_F(QueryLangTest, ClauseOrderDoesNotMatter) {
   EXPECT_LE(s3.tuples, 50u) << "tuples " << s3.tuples;
 }
 
+// A comparison of a scanned pattern's value with a long ([(>= ?a 48)], run
+// right after the pattern) drops the datoms outside it during the scan:
+// their rows are never built. Results are those of the predicate (Datomic
+// "Predicate Expressions", https://docs.datomic.com/query/query-data-reference.html#predicate-expressions).
+TEST_F(QueryLangTest, ComparisonOnAScannedValueFiltersDuringTheScan) {
+  std::string tx = "[";
+  for (int i = 0; i < 400; ++i) tx += "{:person/name \"s" + std::to_string(i) + "\" :person/age " + std::to_string(i % 50) + "}";
+  Tx(tx + "]");
+  QueryStats ge, flipped, two, dbl;
+  EXPECT_EQ(Run("[:find (count ?e) . :where [?e :person/age ?a] [(>= ?a 48)]]", {}, &ge), "16");
+  EXPECT_EQ(Run("[:find (count ?e) . :where [?e :person/age ?a] [(< 47 ?a)]]", {}, &flipped), "16");
+  EXPECT_EQ(Run("[:find (count ?e) . :where [?e :person/age ?a] [(> ?a 10)] [(<= ?a 11)]]", {}, &two), "8");
+  // Rows built: those kept (and the predicate's output), not the 400 read.
+  EXPECT_LE(ge.tuples, 2u * 16u + 2u) << ge.tuples;
+  EXPECT_LE(flipped.tuples, 2u * 16u + 2u) << flipped.tuples;
+  EXPECT_LE(two.tuples, 3u * 8u + 2u) << two.tuples;
+  EXPECT_GE(ge.datoms, 400u);  // the scan still reads every datom of the attribute
+  // A constant that is not a long is left to the predicate alone.
+  EXPECT_EQ(Run("[:find (count ?e) . :where [?e :person/age ?a] [(> ?a 47.5)]]", {}, &dbl), "16");
+  EXPECT_GE(dbl.tuples, 400u);
+}
+
 // Two entity sets joined on a shared value of an attribute without AVET
 // ([?e2 :person/height ?h] with ?h bound by the first set): the set with a
 // constant value runs before the value join (estimated from attribute
