@@ -187,8 +187,11 @@ class Evaluator {
   int SccOf(const std::string& rule);
   void ComputeSccs();
 
-  // The bounds for the pattern at `step` of a plan (none when it has none).
-  static std::optional<ScanBounds> BoundsAfter(const Clauses& clauses, const std::vector<size_t>& order, size_t step);
+  // The bounds for the pattern at `step` of a plan (none when it has none);
+  // a variable the context binds to one value (an :in scalar) counts as
+  // that constant.
+  static std::optional<ScanBounds> BoundsAfter(const Clauses& clauses, const std::vector<size_t>& order, size_t step,
+                                               const Ctx& ctx);
   std::optional<ScanBounds> scan_bounds_;  // the pattern running now (RunClauses)
 
   std::map<std::string, Plan> plans_;

@@ -258,6 +258,15 @@ TEST_F(QueryLangTest, ComparisonOnAScannedValueFiltersDuringTheScan) {
   EXPECT_LE(flipped.tuples, 2u * 16u + 2u) << flipped.tuples;
   EXPECT_LE(two.tuples, 3u * 8u + 2u) << two.tuples;
   EXPECT_GE(ge.datoms, 400u);  // the scan still reads every datom of the attribute
+  // A bound given as an :in scalar is that constant; a rule's variable of
+  // the same name is the rule's own (here it is bound per row: no filter).
+  QueryStats in;
+  EXPECT_EQ(Run("[:find (count ?e) . :in $ ?min :where [?e :person/age ?a] [(>= ?a ?min)]]", {db(), E("48")}, &in),
+            "16");
+  EXPECT_LE(in.tuples, 3u * 16u + 3u) << in.tuples;  // the rows kept, joined with ?min, and the predicate's
+  EXPECT_EQ(Run("[:find (count ?e) . :in $ % ?min :where (old ?e)]",
+                {db(), E("[[(old ?e) [?e :person/age ?a] [?e :person/age ?min] [(>= ?a ?min)]]]"), E("48")}),
+            Run("[:find (count ?e) . :where [?e :person/age _]]"));
   // A constant that is not a long is left to the predicate alone.
   EXPECT_EQ(Run("[:find (count ?e) . :where [?e :person/age ?a] [(> ?a 47.5)]]", {}, &dbl), "16");
   EXPECT_GE(dbl.tuples, 400u);
