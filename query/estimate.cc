@@ -4,8 +4,10 @@
 // The sample gives the attribute's datom count when the prefix ends within
 // it (else "more than the sample": kLarge), the share of one value, and the
 // number of distinct values (Chao1 from the values seen once and twice).
-// A sample is read at most once per attribute and source in a query run,
-// and only when the planner has a choice that depends on it.
+// A sample is read at most once per attribute and database value (and view:
+// Database::SampleAttribute keeps it with the value), looked up at most once
+// per attribute and source in a query run, and only when the planner has a
+// choice that depends on it.
 #include <algorithm>
 
 #include "eval.h"
@@ -23,9 +25,9 @@ double AttrSample::Count() const { return complete ? static_cast<double>(n) : st
 double AttrSample::WithValue(const Value& v) const {
   if (n == 0) return 0;
   if (unique) return 1;
-  auto it = counts.find(v);
+  auto it = data->values.find(v);
   // A value missing from a partial sample is rare, not absent: half a datom.
-  const double seen = it == counts.end() ? (complete ? 0 : 0.5) : it->second;
+  const double seen = it == data->values.end() ? (complete ? 0 : 0.5) : it->second;
   return Count() * seen / static_cast<double>(n);
 }
 
@@ -44,27 +46,24 @@ const AttrSample& Evaluator::Sample(const Database& db, const std::string& src, 
   if (auto it = samples_.find(key); it != samples_.end()) return it->second;
   AttrSample s;
   s.unique = a.unique != Unique::kNone;
-  auto c = db.Datoms(Index::kAevt, {Value::Ref(a.id)});
-  if (c.ok()) {
-    EntityId last = 0;
-    for (; c->Valid() && s.n < kSampleDatoms; c->Next()) {
-      const Datom& d = c->datom();
-      ++s.n;
-      ++s.counts[d.v];
-      if (s.n == 1 || d.e != last) ++s.entities;  // AEVT: an entity's datoms are adjacent
-      last = d.e;
-    }
-    s.complete = !c->Valid();
-    if (s.complete) NoteReadError(c->status().WithContext("sampling :" + a.ident));
-  } else {
-    NoteReadError(c.status());
+  const ReadCounters before = ThreadReadCounters();
+  auto r = db.SampleAttribute(a.id, kSampleDatoms);
+  if (!r.ok()) {
+    NoteReadError(r.status().WithContext("sampling :" + a.ident));
+    return samples_.emplace(key, std::move(s)).first->second;  // n = 0; the error ends the query
   }
-  budget.stats().datoms += s.n;
-  budget.stats().planner_datoms += s.n;
-  s.distinct = static_cast<double>(s.counts.size());
+  s.data = *r;
+  s.n = s.data->datoms;
+  s.complete = s.data->complete;
+  s.entities = static_cast<double>(s.data->entities);
+  // Datoms read now: none when the value's sample was taken before.
+  const uint64_t read = ThreadReadCounters().cursors != before.cursors ? s.n : 0;
+  budget.stats().datoms += read;
+  budget.stats().planner_datoms += read;
+  s.distinct = static_cast<double>(s.data->values.size());
   if (!s.complete) {
     double f1 = 0, f2 = 0;
-    for (const auto& [v, k] : s.counts) {
+    for (const auto& [v, k] : s.data->values) {
       f1 += k == 1;
       f2 += k == 2;
     }

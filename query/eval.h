@@ -11,7 +11,9 @@
 // Thread safety: one Evaluator per query run.
 #pragma once
 
+#include <climits>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -39,17 +41,15 @@ struct EstGroup {
 };
 
 // A bounded sample of one attribute's datoms (estimate.cc), for the
-// planner's cardinality estimates.
+// planner's cardinality estimates. The datoms are read by
+// Database::SampleAttribute, once per database value and view.
 struct AttrSample {
-  struct Hasher {
-    size_t operator()(const Value& v) const { return v.Hash(); }
-  };
   uint64_t n = 0;         // datoms sampled
   bool complete = false;  // the sample holds every datom of the attribute
   bool unique = false;
   double distinct = 0;    // estimated distinct values
   double entities = 0;    // distinct entities in the sample
-  std::unordered_map<Value, uint32_t, Hasher> counts;
+  std::shared_ptr<const AttributeSample> data;  // datoms per value; null when the read failed
 
   double Count() const;                   // datoms of the attribute
   double WithValue(const Value& v) const;  // datoms with value v
@@ -96,6 +96,20 @@ class DefaultSource {
   Evaluator* ev_;
   std::string saved_;
   bool active_ = false;
+};
+
+// Long bounds on the value of the pattern about to run, from the
+// comparison predicates the plan runs right after it ([(> ?v 10)]): the
+// pattern's read with its constants (patterns.cc) drops datoms outside them
+// as it scans instead of building their rows. Only ever drops what those
+// predicates drop (they still run), so a value that is not a long passes.
+struct ScanBounds {
+  std::string var;          // the pattern's value variable
+  int64_t lo = INT64_MIN;   // v >= lo
+  int64_t hi = INT64_MAX;   // v <= hi
+  bool Keeps(const Value& v) const {
+    return v.type() != ValueType::kLong || (v.as_long() >= lo && v.as_long() <= hi);
+  }
 };
 
 class Evaluator {
@@ -172,6 +186,13 @@ class Evaluator {
   Status EvalTable(RuleTable* t, const Rel& seeds, const Clause* delta);
   int SccOf(const std::string& rule);
   void ComputeSccs();
+
+  // The bounds for the pattern at `step` of a plan (none when it has none);
+  // a variable the context binds to one value (an :in scalar) counts as
+  // that constant.
+  static std::optional<ScanBounds> BoundsAfter(const Clauses& clauses, const std::vector<size_t>& order, size_t step,
+                                               const Ctx& ctx);
+  std::optional<ScanBounds> scan_bounds_;  // the pattern running now (RunClauses)
 
   std::map<std::string, Plan> plans_;
   std::map<std::pair<std::string, EntityId>, AttrSample> samples_;

@@ -226,7 +226,8 @@ Result<std::optional<EntityId>> EntityOf(const Database& db, const Val& v) {
 // variables; with `limit`, gives up (sets *cut) past that many datoms.
 namespace {
 Status ReadPattern(const Clause& c, const Database& db, Fixed base, Budget* budget, Rel* out,
-                   uint64_t limit = UINT64_MAX, bool* cut = nullptr) {
+                   uint64_t limit = UINT64_MAX, bool* cut = nullptr,
+                   const std::optional<ScanBounds>& bounds = std::nullopt) {
   STRATA_RETURN_IF_ERROR(Finish(db, &base));
   const Shape shape = ShapeOf(c, {});
   out->vars = shape.vars;
@@ -235,6 +236,7 @@ Status ReadPattern(const Clause& c, const Database& db, Fixed base, Budget* budg
       db, base, budget,
       [&](const Datom& d) -> Status {
         if (!RepeatsHold(shape, d)) return Status::OK();
+        if (bounds && !bounds->Keeps(d.v)) return Status::OK();  // the predicates after would drop it
         for (size_t k = 0; k < shape.pos.size(); ++k) row[k] = Field(d, shape.pos[k]);
         out->Add(row.data());
         if ((out->n & 4095) == 0) return budget->Charge(4096, *out);
@@ -391,7 +393,7 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
   }
   // One read with the constants; the bound variables join by hashing.
   Rel out;
-  STRATA_RETURN_IF_ERROR(ReadPattern(c, db, base, &budget, &out));
+  STRATA_RETURN_IF_ERROR(ReadPattern(c, db, base, &budget, &out, UINT64_MAX, nullptr, scan_bounds_));
   return ctx->Absorb(std::move(out), &budget);
 }
 

@@ -426,6 +426,7 @@ Status Evaluator::RunClauses(const Clauses& clauses, Ctx* ctx) {
   for (size_t step = 0; step < plan->order.size(); ++step) {
     const size_t i = plan->order[step];
     if (ctx->empty()) break;  // nothing can match any more
+    scan_bounds_ = BoundsAfter(clauses, plan->order, step, *ctx);
     if (phase < 0) {
       STRATA_RETURN_IF_ERROR(RunClause(clauses[i], plan->not_join[i], ctx));
     } else {
@@ -443,9 +444,70 @@ Status Evaluator::RunClauses(const Clauses& clauses, Ctx* ctx) {
       for (uint64_t n : d.segments) cs.segments += n;
       st.phases[static_cast<size_t>(phase)].clauses.push_back(std::move(cs));
     }
+    scan_bounds_.reset();
     STRATA_RETURN_IF_ERROR(budget.CheckTime());
   }
+  scan_bounds_.reset();
   return Status::OK();
+}
+
+namespace {
+// The long a term stands for: a constant, or a variable the context binds to
+// a single value (a relation of one row holds it).
+std::optional<int64_t> LongOf(const Term& t, const Ctx& ctx) {
+  if (t.kind == Term::kConst) return t.val.is_long() ? std::optional<int64_t>(t.val.v.as_long()) : std::nullopt;
+  if (t.kind != Term::kVar) return std::nullopt;
+  for (const Rel& r : ctx.rels) {
+    auto it = std::find(r.vars.begin(), r.vars.end(), t.name);
+    if (it == r.vars.end()) continue;
+    if (r.n != 1) return std::nullopt;
+    const Val& v = r.row(0)[it - r.vars.begin()];
+    return v.is_long() ? std::optional<int64_t>(v.v.as_long()) : std::nullopt;
+  }
+  return std::nullopt;
+}
+}  // namespace
+
+std::optional<ScanBounds> Evaluator::BoundsAfter(const Clauses& clauses, const std::vector<size_t>& order,
+                                                            size_t step, const Ctx& ctx) {
+  const Clause& c = clauses[order[step]];
+  if (c.kind != Clause::kPattern || c.terms.size() < 3 || c.terms[2].kind != Term::kVar) return std::nullopt;
+  ScanBounds b;
+  b.var = c.terms[2].name;
+  bool any = false;
+  // The predicates the plan runs right after the pattern.
+  for (size_t k = step + 1; k < order.size() && clauses[order[k]].kind == Clause::kPred; ++k) {
+    const Clause& p = clauses[order[k]];
+    if (p.terms.size() != 2) continue;
+    const Term& x = p.terms[0];
+    const Term& y = p.terms[1];
+    // (op ?v n) or (op n ?v), with n a long: as ?v op' n.
+    std::string op = p.name;
+    int64_t n = 0;
+    const bool x_is_v = x.kind == Term::kVar && x.name == b.var;
+    const bool y_is_v = y.kind == Term::kVar && y.name == b.var;
+    if (x_is_v == y_is_v) continue;
+    std::optional<int64_t> other = LongOf(x_is_v ? y : x, ctx);
+    if (!other) continue;
+    n = *other;
+    if (y_is_v) op = op == "<" ? ">" : op == ">" ? "<" : op == "<=" ? ">=" : op == ">=" ? "<=" : "";
+    if (op == ">") {
+      if (n == INT64_MAX) return std::nullopt;
+      b.lo = std::max(b.lo, n + 1);
+    } else if (op == ">=") {
+      b.lo = std::max(b.lo, n);
+    } else if (op == "<") {
+      if (n == INT64_MIN) return std::nullopt;
+      b.hi = std::min(b.hi, n - 1);
+    } else if (op == "<=") {
+      b.hi = std::min(b.hi, n);
+    } else {
+      continue;
+    }
+    any = true;
+  }
+  if (!any) return std::nullopt;
+  return b;
 }
 
 namespace {

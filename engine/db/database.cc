@@ -110,6 +110,42 @@ Database Database::Filter(DatomFilter pred) const {
   return d;
 }
 
+namespace {
+// Entries one state keeps (views times attributes); past it the cache starts
+// over, so many as-of points of one value cannot grow it without bound.
+constexpr size_t kMaxSamplesPerState = 4096;
+}  // namespace
+
+Result<std::shared_ptr<const AttributeSample>> Database::SampleAttribute(EntityId a, uint64_t limit) const {
+  const bool cacheable = !filters_;  // a filter's predicate has no identity to key on
+  const DbState::SampleCache::Key key{a, limit, as_of_, since_, history_};
+  if (cacheable) {
+    MutexLock l(&state_->samples.mu);
+    auto& entries = state_->samples.entries;
+    if (auto it = entries.find(key); it != entries.end()) return it->second;
+  }
+  auto s = std::make_shared<AttributeSample>();
+  auto c = Datoms(Index::kAevt, {Value::Ref(a)});
+  if (!c.ok()) return c.status();
+  EntityId last = 0;
+  for (; c->Valid() && s->datoms < limit; c->Next()) {
+    const Datom& d = c->datom();
+    ++s->datoms;
+    ++s->values[d.v];
+    if (s->datoms == 1 || d.e != last) ++s->entities;  // AEVT: an entity's datoms are adjacent
+    last = d.e;
+  }
+  if (Status st = c->status(); !st.ok()) return st;
+  s->complete = !c->Valid();
+  if (cacheable) {
+    MutexLock l(&state_->samples.mu);
+    auto& entries = state_->samples.entries;
+    if (entries.size() >= kMaxSamplesPerState) entries.clear();
+    entries.emplace(key, s);  // a sample another thread stored first stays: they are equal
+  }
+  return std::shared_ptr<const AttributeSample>(std::move(s));
+}
+
 std::unique_ptr<DatomIterator> Database::RawIterator(Index index, size_t* sources) const {
   const bool with_history = history_ || as_of_.has_value();
   std::vector<std::unique_ptr<DatomIterator>> kids;

@@ -321,5 +321,39 @@ TEST_F(ViewsTest, ReopenRebuildsTheSameDatabase) {
   EXPECT_NE(conn_->db().attribute("item/n"), nullptr);
 }
 
+// Attribute samples (for the query planner) are kept with the database value
+// and view: the same value and view answer with the same sample, another
+// view or a later value read their own datoms.
+TEST_F(ViewsTest, AttributeSamplesAreKeptPerValueAndView) {
+  TxReport first = Tx(R"([{:item/id "a" :item/count 1} {:item/id "b" :item/count 1} {:item/id "c" :item/count 2}])");
+  Database db = conn_->db();
+  const EntityId count = db.attribute("item/count")->id;
+  auto s1 = db.SampleAttribute(count, 512);
+  ASSERT_TRUE(s1.ok()) << s1.status().ToString();
+  EXPECT_EQ((*s1)->datoms, 3u);
+  EXPECT_TRUE((*s1)->complete);
+  EXPECT_EQ((*s1)->entities, 3u);
+  EXPECT_EQ((*s1)->values.at(Value::Long(1)), 2u);
+  auto again = conn_->db().SampleAttribute(count, 512);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->get(), s1->get());  // the same value: not read again
+  auto partial = db.SampleAttribute(count, 2);
+  ASSERT_TRUE(partial.ok());
+  EXPECT_EQ((*partial)->datoms, 2u);
+  EXPECT_FALSE((*partial)->complete);
+
+  Tx(R"([{:item/id "d" :item/count 3}])");
+  auto later = conn_->db().SampleAttribute(count, 512);
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ((*later)->datoms, 4u);  // a later value samples its own datoms
+  auto as_of = conn_->db().AsOf(first.t).SampleAttribute(count, 512);
+  ASSERT_TRUE(as_of.ok());
+  EXPECT_EQ((*as_of)->datoms, 3u);  // the as-of view is keyed apart
+  Database filtered = conn_->db().Filter([](const Database&, const Datom& d) { return !(d.v == Value::Long(3)); });
+  auto f = filtered.SampleAttribute(count, 512);
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ((*f)->datoms, 3u);  // a filter is applied, never served from the unfiltered view
+}
+
 }  // namespace
 }  // namespace strata

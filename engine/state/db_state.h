@@ -4,13 +4,18 @@
 // everything unchanged (schema, memory-index runs) with the previous one.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <optional>
+#include <tuple>
 
 #include "index/durable_index.h"
 #include "index/excision.h"
 #include "memindex/memindex.h"
 #include "state/schema.h"
 #include "strata/attribute.h"
+#include "strata/database.h"
+#include "strata/mutex.h"
 #include "strata/indexing.h"
 
 namespace strata {
@@ -36,6 +41,20 @@ struct DbState {
   // Excisions committed but not yet applied to the durable index: reads
   // hide their datoms until the next job removes them.
   std::vector<ExcisionSpec> pending_excisions;
+
+  // Attribute samples taken of this state (Database::SampleAttribute), per
+  // view: derived data, not part of the value. A copy of the state (the
+  // writer's next value) starts empty.
+  struct SampleCache {
+    // (attribute, limit, as-of, since, history)
+    using Key = std::tuple<EntityId, uint64_t, std::optional<T>, std::optional<T>, bool>;
+    SampleCache() = default;
+    SampleCache(const SampleCache&) {}
+    SampleCache& operator=(const SampleCache&) = delete;
+    Mutex mu;
+    std::map<Key, std::shared_ptr<const AttributeSample>> entries GUARDED_BY(mu);
+  };
+  mutable SampleCache samples;
 
   // Every sorted source a read of `order` merges, newest last.
   void AddSources(Index order, bool with_history, std::vector<std::unique_ptr<DatomIterator>>* out) const;

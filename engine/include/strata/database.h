@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "strata/attribute.h"
@@ -55,6 +56,18 @@ void RegisterEntityPredicate(const std::string& name, EntityPredicate fn);
 // A predicate for Database::Filter: `db` is the unfiltered database.
 using DatomFilter = std::function<bool(const Database& db, const Datom& d)>;
 
+// The first datoms of one attribute in a view (its AEVT prefix, at most a
+// limit), summarised for query planning (Database::SampleAttribute).
+struct AttributeSample {
+  struct ValueHash {
+    size_t operator()(const Value& v) const { return v.Hash(); }
+  };
+  uint64_t datoms = 0;    // datoms read (at most the limit)
+  bool complete = false;  // they are every datom of the attribute in the view
+  uint64_t entities = 0;  // distinct entities among them
+  std::unordered_map<Value, uint32_t, ValueHash> values;  // datoms per value among them
+};
+
 class Database {
  public:
   Database();  // an empty value; use Connection::db()
@@ -84,6 +97,12 @@ class Database {
   Result<DatomCursor> SeekDatoms(Index index, std::vector<Value> components = {}) const;
   // AVET datoms of `attr` with start <= v < end (either side open).
   Result<DatomCursor> IndexRange(EntityId attr, std::optional<Value> start, std::optional<Value> end) const;
+  // A sample of attribute `a`: its first `limit` datoms in AEVT order in
+  // this view. Computed once per database value and view (same state,
+  // as-of, since and history; filtered views are sampled on every call) and
+  // kept with the value, so repeated queries of one value read no datoms
+  // for it. An error when the read failed (never cached).
+  Result<std::shared_ptr<const AttributeSample>> SampleAttribute(EntityId a, uint64_t limit) const;
   // Convenience: collects a cursor into a vector.
   Result<std::vector<Datom>> DatomsVector(Index index, std::vector<Value> components = {}) const;
 
