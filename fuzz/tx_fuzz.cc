@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,14 +64,27 @@ constexpr size_t kMaxForms = 32;
 }
 
 // Every index, current and history (an index that cannot be read holds
-// the error's text as a string value).
+// the error's text as a string value). The history leaves out attributes
+// that ever were :db/noHistory: SPEC §7 lets an indexing job drop their past
+// values, and when it does depends on the strategy (tiered designs meet a
+// retraction pair in different jobs in different orders); the current view
+// keeps them exactly, and is compared whole.
 using Snap = std::vector<std::vector<Datom>>;
 Snap Snapshot(const Database& db) {
   Snap out;
+  std::set<EntityId> ever_no_history;
+  if (const Attribute* nh = db.attribute("db/noHistory"); nh != nullptr) {
+    auto marks = db.History().DatomsVector(Index::kAevt);
+    if (marks.ok())
+      for (const Datom& d : *marks)
+        if (d.a == nh->id) ever_no_history.insert(d.e);
+  }
   for (const Database& view : {db, db.History()}) {
+    const bool history = view.is_history();
     for (Index index : {Index::kEavt, Index::kAevt, Index::kAvet, Index::kVaet}) {
       auto datoms = view.DatomsVector(index);
       if (datoms.ok()) {
+        if (history) std::erase_if(*datoms, [&](const Datom& d) { return ever_no_history.count(d.a) > 0; });
         out.push_back(std::move(*datoms));
       } else {
         out.push_back({Datom{0, 0, Value::String(datoms.status().ToString()), 0, false}});
