@@ -24,6 +24,7 @@
 #include "harness/experiment.h"
 #include "harness/observations.h"
 #include "reports/experiment_report.h"
+#include "reports/page.h"
 #include "strata/location.h"
 
 namespace strata::cli {
@@ -120,20 +121,6 @@ class ExperimentProgress : public harness::ExperimentObserver {
   std::string id_;
 };
 
-Status WriteText(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) return Status::IOError("writing " + tmp);
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return Status::IOError("renaming " + tmp + " to " + path + ": " + ec.message());
-  return Status::OK();
-}
-
 }  // namespace
 
 int RunExperimentCommand(const ExperimentArgs& args) {
@@ -154,7 +141,7 @@ int RunExperimentCommand(const ExperimentArgs& args) {
   std::error_code ec;
   std::filesystem::create_directories(out, ec);
   if (ec) return Fail("--out " + out + ": " + ec.message());
-  if (Status s = WriteText(out + "/experiment.edn", text); !s.ok()) return Fail(s.message());
+  if (Status s = reports::WriteFileAtomically(out + "/experiment.edn", text); !s.ok()) return Fail(s.message());
 
   const harness::Context context = harness::CollectContext(args.command_line);
   if (!context.release)
@@ -169,7 +156,7 @@ int RunExperimentCommand(const ExperimentArgs& args) {
               outcome->ran, outcome->skipped, experiment->cells.size() - outcome->finished.size(),
               Duration(std::chrono::duration<double>(Clock::now() - t0).count()).c_str());
 
-  if (Status s = WriteText(out + "/observations.csv", harness::ObservationsCsv(outcome->finished)); !s.ok())
+  if (Status s = reports::WriteFileAtomically(out + "/observations.csv", harness::ObservationsCsv(outcome->finished)); !s.ok())
     return Fail(s.message());
   const std::string title = experiment->name.empty() ? std::filesystem::path(args.file).stem().string() : experiment->name;
   auto report = reports::WriteExperimentReport(out, title, outcome->finished);

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "reports/experiment_report.h"
+#include "reports/page.h"
 
 namespace strata::reports {
 
@@ -181,25 +182,6 @@ const char* kScript = R"JS(
 })();
 )JS";
 
-std::string ScriptSafe(std::string s) {
-  for (size_t pos = 0; (pos = s.find("</", pos)) != std::string::npos; pos += 3) s.replace(pos, 2, "<\\/");
-  return s;
-}
-
-std::string HtmlEscape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string ExperimentHtml(const Json& model, const std::string& chartjs_source) {
@@ -222,38 +204,12 @@ Result<ReportFiles> WriteExperimentReport(const std::string& dir, const std::str
   ReportFiles out;
   out.html_path = dir + "/report.html";
   const Json model = ExperimentModel(title, cells);
-  const std::string path = chartjs.empty() ? ChartJsPath() : chartjs;
-  std::string source;
-  if (!path.empty()) {
-    std::ifstream in(path, std::ios::binary);
-    if (in) {
-      std::stringstream ss;
-      ss << in.rdbuf();
-      source = ss.str();
-    }
-  }
-  std::string lower = source;
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (lower.find("</script") != std::string::npos) {
-    out.warnings.push_back(path + " contains \"</script\": it cannot be inlined");
-    source.clear();
-  }
+  const std::string source = ReadChartJs(
+      chartjs, "no charts: Chart.js was not found; run scripts/setup or set STRATA_CHARTJS", &out.warnings);
   out.charts = !source.empty();
-  if (!out.charts)
-    out.warnings.push_back("no charts: Chart.js was not found (looked for " + (path.empty() ? "nothing" : path) +
-                           "); run scripts/setup or set STRATA_CHARTJS");
   for (const Json& c : model["charts"])
     if (!c.contains("missing") && out.charts) out.canvases++;
-  const std::string tmp = out.html_path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f << ExperimentHtml(model, source);
-    f.flush();
-    if (!f) return Status::IOError("writing " + tmp);
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, out.html_path, ec);
-  if (ec) return Status::IOError("renaming " + tmp + " to " + out.html_path + ": " + ec.message());
+  STRATA_RETURN_IF_ERROR(WriteFileAtomically(out.html_path, ExperimentHtml(model, source)));
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "reports/compare.h"
+#include "reports/page.h"
 #include "reports/stats.h"
 
 namespace strata::reports {
@@ -137,20 +138,6 @@ History BuildHistory(const std::vector<HistoryEntry>& input, const ChangePointOp
 
 namespace {
 
-std::string HtmlEscape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 std::string Short(const std::string& commit) { return commit.substr(0, 10); }
 
 bool Worse(const HistorySeries& s, const ChangePoint& c) {
@@ -267,23 +254,6 @@ std::string HistoryHtml(const History& h, const ChangePointOptions& o) {
   return out + "</body>\n</html>\n";
 }
 
-namespace {
-
-Status WriteText(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) return Status::IOError("writing " + tmp);
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) return Status::IOError("renaming " + tmp + " to " + path + ": " + ec.message());
-  return Status::OK();
-}
-
-}  // namespace
 
 Result<HistoryFiles> WriteHistoryReport(const std::string& dir, const std::string& out_dir,
                                         const ChangePointOptions& options) {
@@ -295,8 +265,8 @@ Result<HistoryFiles> WriteHistoryReport(const std::string& dir, const std::strin
   HistoryFiles files;
   files.html_path = (fs::path(out_dir) / "history.html").string();
   files.markdown_path = (fs::path(out_dir) / "history.md").string();
-  STRATA_RETURN_IF_ERROR(WriteText(files.html_path, HistoryHtml(h, options)));
-  STRATA_RETURN_IF_ERROR(WriteText(files.markdown_path, HistoryMarkdown(h)));
+  STRATA_RETURN_IF_ERROR(WriteFileAtomically(files.html_path, HistoryHtml(h, options)));
+  STRATA_RETURN_IF_ERROR(WriteFileAtomically(files.markdown_path, HistoryMarkdown(h)));
   files.commits = h.commits.size();
   files.series = h.series.size();
   files.change_points = ChangePointCount(h);

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "reports/page.h"
 #include "reports/report.h"
 
 #ifndef STRATA_CHARTJS_DEFAULT
@@ -279,48 +280,6 @@ const char* kScript = R"JS(
 })();
 )JS";
 
-// JSON that goes inside <script>: "</" only occurs in strings, where "<\/"
-// means the same, so the element cannot be closed early.
-std::string ScriptSafe(std::string s) {
-  for (size_t pos = 0; (pos = s.find("</", pos)) != std::string::npos; pos += 3) s.replace(pos, 2, "<\\/");
-  return s;
-}
-
-// Chart.js goes inside <script> as it is; it must not contain "</script".
-bool ScriptSafeSource(const std::string& js) {
-  std::string lower = js;
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return lower.find("</script") == std::string::npos;
-}
-
-std::string HtmlEscape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-Status WriteFile(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) return Status::IOError("writing " + tmp);
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return Status::IOError("renaming " + tmp + " to " + path + ": " + ec.message());
-  return Status::OK();
-}
-
 const char* kHowToGetChartJs =
     "Charts need Chart.js, which was not found. Run scripts/setup (it installs Chart.js with npm into build/npm), "
     "or point STRATA_CHARTJS at a chart.umd.js, then run strata report DIR again.";
@@ -359,27 +318,12 @@ Result<ReportFiles> WriteReport(const std::string& dir, const std::string& chart
                            model["build_type"].get<std::string>() + "): timings are not representative");
   for (const Json& w : model["warnings"]) out.warnings.push_back(w.get<std::string>());
 
-  const std::string path = chartjs.empty() ? ChartJsPath() : chartjs;
-  std::string source;
-  if (!path.empty()) {
-    std::ifstream in(path, std::ios::binary);
-    if (in) {
-      std::stringstream ss;
-      ss << in.rdbuf();
-      source = ss.str();
-    }
-  }
-  if (!source.empty() && !ScriptSafeSource(source)) {
-    out.warnings.push_back(path + " contains \"</script\": it cannot be inlined");
-    source.clear();
-  }
+  const std::string source = ReadChartJs(chartjs, kHowToGetChartJs, &out.warnings);
   out.charts = !source.empty();
-  if (!out.charts)
-    out.warnings.push_back(std::string(kHowToGetChartJs) + " (looked for " + (path.empty() ? "nothing" : path) + ")");
   for (const Json& c : model["charts"])
     if (!c.contains("missing") && out.charts) out.canvases++;
-  STRATA_RETURN_IF_ERROR(WriteFile(out.markdown_path, SummaryMarkdown(files)));
-  STRATA_RETURN_IF_ERROR(WriteFile(out.html_path, ReportHtml(model, source)));
+  STRATA_RETURN_IF_ERROR(WriteFileAtomically(out.markdown_path, SummaryMarkdown(files)));
+  STRATA_RETURN_IF_ERROR(WriteFileAtomically(out.html_path, ReportHtml(model, source)));
   return out;
 }
 

@@ -1,0 +1,29 @@
+// page.h — what the self-contained HTML pages of reports/ share (the run
+// report, the experiment report, the history report) and the files their
+// commands write: escaping for HTML and for JSON inside <script>, Chart.js
+// read for inlining, and a file written whole or not at all.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "strata/status.h"
+
+namespace strata::reports {
+
+std::string HtmlEscape(const std::string& s);
+
+// JSON that goes inside <script>: "</" only occurs in strings, where "<\/"
+// means the same, so the element cannot be closed early.
+std::string ScriptSafe(std::string json);
+
+// Chart.js's source from `path` (empty: ChartJsPath()), to inline in a page;
+// empty, with a warning naming the path and `how_to_get_it`, when it is
+// missing or contains "</script" (it could not be inlined).
+std::string ReadChartJs(const std::string& path, const std::string& how_to_get_it, std::vector<std::string>* warnings);
+
+// Writes path.tmp and renames it over `path`: a reader sees the old file or
+// the new one whole. IOError naming the file.
+Status WriteFileAtomically(const std::string& path, const std::string& text);
+
+}  // namespace strata::reports

@@ -1,0 +1,69 @@
+// The shared parts of the report pages (see page.h).
+
+#include "reports/page.h"
+
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "reports/report.h"
+
+namespace strata::reports {
+
+std::string HtmlEscape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string ScriptSafe(std::string json) {
+  for (size_t pos = 0; (pos = json.find("</", pos)) != std::string::npos; pos += 3) json.replace(pos, 2, "<\\/");
+  return json;
+}
+
+std::string ReadChartJs(const std::string& path_or_empty, const std::string& how_to_get_it,
+                        std::vector<std::string>* warnings) {
+  const std::string path = path_or_empty.empty() ? ChartJsPath() : path_or_empty;
+  std::string source;
+  if (!path.empty()) {
+    std::ifstream in(path, std::ios::binary);
+    if (in) {
+      std::stringstream ss;
+      ss << in.rdbuf();
+      source = ss.str();
+    }
+  }
+  std::string lower = source;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower.find("</script") != std::string::npos) {
+    warnings->push_back(path + " contains \"</script\": it cannot be inlined");
+    return {};
+  }
+  if (source.empty()) warnings->push_back(how_to_get_it + " (looked for " + (path.empty() ? "nothing" : path) + ")");
+  return source;
+}
+
+Status WriteFileAtomically(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) return Status::IOError("writing " + tmp);
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return Status::IOError("renaming " + tmp + " to " + path + ": " + ec.message());
+  return Status::OK();
+}
+
+}  // namespace strata::reports
