@@ -34,6 +34,23 @@ struct AdaptiveOptions {
 // Reads the settings text; InvalidArgument naming "adaptive" and the key
 // for an unknown key or a value out of range.
 Result<AdaptiveOptions> ParseAdaptiveOptions(std::string_view settings);
+// The same keys, errors naming `strategy` (adaptive-append reads them too).
+Result<AdaptiveOptions> ParseLeveledOptions(const char* strategy, std::string_view settings);
+
+// The leveled plan `adaptive` and `adaptive-append` share: per tree, every
+// level over its target (level 0: options.level0_datoms, then × level_ratio)
+// moves one slice of consecutive segments, at least its excess, to the next
+// level; the novelty goes to level 0. `pick` chooses the slice among those
+// holding at least `want` datoms; `gaps` sets MergeStep::gaps on every step.
+struct Slice {
+  size_t first = 0, count = 0;
+};
+using PickSlice = Slice (*)(Index order, const LevelShape& level, const LevelShape& below, uint64_t want);
+MergePlan PlanLeveled(const AdaptiveOptions& options, const IndexShape& shape, const NoveltyShape& novelty,
+                      const StrategyOptions& o, PickSlice pick, bool gaps);
+
+// Datoms of `below` whose segments overlap [first, last] (by e a v).
+uint64_t OverlapBelow(Index order, const LevelShape& below, const Datom& first, const Datom& last);
 
 std::unique_ptr<MergeStrategy> NewAdaptiveStrategy(const AdaptiveOptions& options = {});
 
