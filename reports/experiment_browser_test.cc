@@ -15,36 +15,15 @@
 #include <re2/re2.h>
 
 #include "reports/experiment_report.h"
+#include "test_util.h"
 
 namespace strata::reports {
 namespace {
 
-std::string Shell(const std::string& cmd, int* status) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  *status = pclose(p);
-  return out;
-}
-
-std::string Chromium() {
-  for (const char* name : {"chromium", "chromium-browser", "google-chrome"}) {
-    int status = 0;
-    std::string path = Shell(std::string("command -v ") + name + " 2>/dev/null", &status);
-    while (!path.empty() && (path.back() == '\n' || path.back() == ' ')) path.pop_back();
-    if (status == 0 && !path.empty()) return path;
-  }
-  return "";
-}
-
-std::string FreshDir(const std::string& name) {
-  std::string dir = std::filesystem::temp_directory_path().string() + "/strata-" + name + "-XXXXXX";
-  if (mkdtemp(dir.data()) == nullptr) return "";
-  return dir;
-}
+using testing::BrowserCommand;
+using testing::Chromium;
+using testing::FreshDir;
+using testing::Shell;
 
 // Two strategies (one with a swept setting), two repetitions, a read mix:
 // every chart of the page has data.
@@ -66,12 +45,7 @@ TEST(ExperimentReportInBrowser, EveryChartOfARealExperimentIsDrawn) {
 
   const std::string profile = FreshDir("chromium-profile");
   int status = -1;
-  const std::string dom = Shell("timeout 120 '" + chromium +
-                                    "' --headless --no-sandbox --disable-gpu --disable-quic --no-first-run"
-                                    " --disable-background-networking --disable-component-update --disable-sync"
-                                    " --disable-dev-shm-usage --hide-scrollbars --virtual-time-budget=10000"
-                                    " --user-data-dir='" + profile + "' --dump-dom 'file://" + html + "' 2>/dev/null",
-                                &status);
+  const std::string dom = Shell(BrowserCommand(chromium, profile, "--dump-dom 'file://" + html + "'"), &status);
   ASSERT_EQ(status, 0) << "chromium failed; DOM: " << dom.substr(0, 500);
   int ok = -1, drawn = -1;
   ASSERT_TRUE(RE2::PartialMatch(dom, R"(<div id="charts-ok"[^>]*>(\d+)/(\d+)</div>)", &ok, &drawn))

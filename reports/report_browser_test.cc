@@ -24,34 +24,9 @@ namespace {
 
 const std::string kTestdata = STRATA_REPORTS_TESTDATA;
 
-std::string Shell(const std::string& cmd, int* status) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  *status = pclose(p);
-  return out;
-}
-
-std::string Chromium() {
-  for (const char* name : {"chromium", "chromium-browser", "google-chrome"}) {
-    int status = 0;
-    std::string path = Shell(std::string("command -v ") + name + " 2>/dev/null", &status);
-    while (!path.empty() && (path.back() == '\n' || path.back() == ' ')) path.pop_back();
-    if (status == 0 && !path.empty()) return path;
-  }
-  return "";
-}
-
-// Headless, offline, and in a fresh profile: nothing but the file is loaded.
-std::string BrowserCommand(const std::string& chromium, const std::string& profile, const std::string& what) {
-  return "timeout 120 '" + chromium +
-         "' --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking"
-         " --disable-component-update --disable-sync --disable-dev-shm-usage --hide-scrollbars"
-         " --virtual-time-budget=10000 --user-data-dir='" + profile + "' " + what + " 2>/dev/null";
-}
+using testing::BrowserCommand;
+using testing::Chromium;
+using testing::Shell;
 
 class ReportInBrowser : public ::testing::Test {
  protected:
