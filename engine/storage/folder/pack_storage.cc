@@ -5,6 +5,8 @@
 #include "storage/folder/pack_storage.h"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 namespace strata {
 namespace folder {
@@ -215,12 +217,47 @@ Result<std::string> EnvStorage::Read(const std::string& key) {
       if (r.ok() || !r.status().IsNotFound()) return r.ok() ? r : r.status().WithContext("storage get " + key);
       MutexLock l(&mu_);
       legacy_.erase(key);
-    } else if (!options_.read_only || attempt > 0) {
+    } else if (!options_.read_only) {
       return Status::NotFound("storage get " + key + ": no such blob");
+    } else if (attempt > 0) {
+      // Found on the look behind damage: one more pass reads it.
+      if (attempt > 1) return Status::NotFound("storage get " + key + ": no such blob");
+      STRATA_RETURN_IF_ERROR(MissingBehindDamage(key));
+      continue;
     }
-    if (attempt > 0) return Status::NotFound("storage get " + key + ": no such blob");
+    if (attempt > 1 || (attempt > 0 && !options_.read_only))
+      return Status::NotFound("storage get " + key + ": no such blob");
     if (options_.read_only) STRATA_RETURN_IF_ERROR(Rescan().WithContext("storage get " + key));
   }
+}
+
+// A reader missed `key` twice. If the newest pack's scan stopped at a
+// damaged record header (not at a record that runs past the end, which is
+// what a writer's append in flight looks like), the blob may lie behind
+// it: look again a moment later (the header may have been half copied
+// while the writer wrote it), and if the same place is still damaged and
+// the key still missing, that is Corruption naming the place, not a blob
+// that was never there. Otherwise NotFound, as for a writer. OK when the
+// key turned up on the later look.
+Status EnvStorage::MissingBehindDamage(const std::string& key) {
+  const Status not_found = Status::NotFound("storage get " + key + ": no such blob");
+  auto damaged_tail = [this]() -> std::optional<TornTail> {
+    MutexLock l(&mu_);
+    if (tail_ && (tail_->why == "header checksum mismatch" || tail_->why == "not a record header")) return tail_;
+    return std::nullopt;
+  };
+  const std::optional<TornTail> first = damaged_tail();
+  if (!first) return not_found;
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  STRATA_RETURN_IF_ERROR(Rescan().WithContext("storage get " + key));
+  {
+    MutexLock l(&mu_);
+    if (index_.count(key)) return Status::OK();
+  }
+  const std::optional<TornTail> again = damaged_tail();
+  if (!again || again->path != first->path || again->offset != first->offset) return not_found;
+  return Status::Corruption("storage get " + key + ": no such blob before the damaged " + again->ToString() +
+                            "; it may lie behind it");
 }
 
 }  // namespace folder

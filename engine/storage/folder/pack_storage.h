@@ -179,6 +179,7 @@ class EnvStorage final : public Storage {
   Result<std::string> ReadRecord(const Loc& loc, const std::string& key);
 
   Result<std::string> Read(const std::string& key);
+  Status MissingBehindDamage(const std::string& key) EXCLUDES(mu_);
 
   // ---- scanning (pack_scan.cc) ----
 

@@ -348,6 +348,37 @@ TEST_F(PackStorageTest, ReaderSeesLaterBlobsAndSurvivesCompaction) {
   ExpectBlobs(*OpenReader(), want, /*exact_list=*/false);
 }
 
+// A reader already open when the newest pack's later records are written,
+// one of them with a damaged header: blobs behind the damage are
+// Corruption naming the pack and offset (the damage stays after a second
+// look), not "no such blob"; a blob that never existed is still NotFound,
+// and a record that merely runs past the end (an append in flight) is
+// still only a miss. The writer's own open sees the same place.
+TEST_F(PackStorageTest, AReaderMissingABlobBehindADamagedHeaderSaysCorruption) {
+  Open(Small(1 << 20));  // one pack: the damage is in the newest
+  PutRange(0, 5);
+  std::unique_ptr<Storage> reader = OpenReader();
+  ASSERT_NE(reader, nullptr);
+  EXPECT_EQ(*reader->Get(Key(3)), Value(3));
+  PutRange(5, 20);
+  auto loc = LocateBlob(*storage_, Key(8));
+  ASSERT_TRUE(loc.ok());
+  const uint64_t record = loc->offset - 28 - Key(8).size();
+  Flip(loc->path, record + 21);  // in the header checksum
+  for (int key : {8, 15}) {  // the damaged record, and one behind it
+    const Status s = reader->Get(Key(key)).status();
+    EXPECT_TRUE(s.IsCorruption()) << key << ": " << s.ToString();
+    EXPECT_NE(s.ToString().find(loc->path), std::string::npos) << s.ToString();
+    EXPECT_NE(s.ToString().find("offset " + std::to_string(record)), std::string::npos) << s.ToString();
+  }
+  EXPECT_EQ(*reader->Get(Key(6)), Value(6));  // before the damage: read
+  EXPECT_TRUE(reader->Get(Key(999)).status().IsCorruption())
+      << "with damage in front, a missing blob may lie behind it";
+  Flip(loc->path, record + 21);  // mended: the blobs behind it read again
+  EXPECT_EQ(*reader->Get(Key(15)), Value(15));
+  EXPECT_TRUE(reader->Get(Key(999)).status().IsNotFound());
+}
+
 // Gets (from the writer and from a reader) while the writer puts, deletes
 // and compacts: every blob never deleted reads back, whatever moved it.
 TEST_F(PackStorageTest, ReadsDuringCompaction) {
