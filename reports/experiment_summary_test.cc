@@ -68,6 +68,7 @@ harness::CellResult MakeRun(const std::string& ratio, int rep, double cpu, doubl
     j.db_datoms = 1000u * static_cast<uint64_t>(i);
     j.novelty_datoms = 1000;
     j.cpu_ms = i * cpu;
+    j.datoms_rewritten = 100u * static_cast<uint64_t>(i);
     f.jobs.push_back(j);
   }
   harness::Timeline t;
@@ -94,6 +95,8 @@ TEST(ExperimentSummary, FiguresOfOneRun) {
   EXPECT_DOUBLE_EQ(*f.RateRatio(), 0.5);
   EXPECT_DOUBLE_EQ(*f.space_amplification, 1.5);
   EXPECT_DOUBLE_EQ(*f.rewritten_per_novelty_datom, 2.5);
+  EXPECT_DOUBLE_EQ(*f.rewritten_early, 0.2);  // (100 + 200 + 300) / 3000
+  EXPECT_DOUBLE_EQ(*f.rewritten_late, 9.5);   // 104,500 / 11,000
   EXPECT_DOUBLE_EQ(*f.wall_s, 15.5);
   // Nothing recorded: no figure.
   harness::ResultsFile empty;
@@ -117,7 +120,7 @@ TEST(ExperimentSummary, ARowPerConfigurationWithMediansAndTheBar) {
   EXPECT_NE(md.find("**parameters of every cell**: sync=batch\n"), std::string::npos) << md;
   // level_ratio 4: medians of CPU 2 and 4 µs early, 95 and 190 late; the
   // growth is 47.5 in both; write amp 3 meets the bar, 9 sources miss it.
-  EXPECT_NE(md.find("| uniform | 2 | adaptive | level_ratio=4 | 2 | 100,000 | 100 | 3.00 ✓ | 9 ✗ | 1.50 | 1.50 | 2.50 | "
+  EXPECT_NE(md.find("| uniform | 2 | adaptive | level_ratio=4 | 2 | 100,000 | 100 | 3.00 ✓ | 9 ✗ | 1.50 | 1.50 | 2.50 (0.20 → 9.50) | "
                     "3.00 → 142.50 µs (×47.50 ✗) | 10.0k → 5.00k/s (×0.50 ✗) | 64 MiB | 15.5 s |"),
             std::string::npos)
       << md;

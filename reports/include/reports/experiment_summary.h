@@ -53,6 +53,7 @@ struct FlatnessFigures {
   std::optional<double> datoms, jobs, write_amplification, max_read_sources, segments_per_point_read;
   std::optional<double> space_amplification;           // bytes at rest / live bytes
   std::optional<double> rewritten_per_novelty_datom;   // datoms_rewritten / the jobs' novelty datoms
+  std::optional<double> rewritten_early, rewritten_late;  // the same over the windows' jobs
   std::optional<double> cpu_us_early, cpu_us_late;     // job CPU per novelty datom, µs
   std::optional<double> rate_early, rate_late;         // import, datoms per second
   std::optional<double> peak_rss_bytes, wall_s;        // wall: import + final indexing
@@ -69,6 +70,8 @@ std::optional<double> ImportRate(const harness::Timeline& t, double from, double
 // range (previous job's db_datoms, own db_datoms] overlaps [from, to];
 // nullopt when none does or they indexed no datom.
 std::optional<double> JobCpuPerNoveltyDatom(const std::vector<harness::Job>& jobs, double from, double to);
+// The same jobs' datoms_rewritten over their novelty_datoms.
+std::optional<double> RewrittenPerNoveltyDatom(const std::vector<harness::Job>& jobs, double from, double to);
 
 // The markdown.
 std::string ExperimentSummary(const std::string& title, const std::vector<harness::CellResult>& cells);
