@@ -5,11 +5,13 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <map>
 #include <optional>
 #include <set>
 
+#include "process_stats.h"
 #include "strata/edn.h"
 #include "strata/indexing.h"
 #include "strata/location.h"
@@ -497,6 +499,25 @@ std::optional<ResultsFile> FinishedCell(const ExperimentCell& cell) {
   return std::move(*f);
 }
 
+namespace {
+
+// The experiment's context with this cell's start: the date and the load
+// average now (a long experiment's cells run hours apart).
+Context CellContext(const Context& experiment) {
+  Context c = experiment;
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  c.date = buf;
+  const LoadAverage load = ReadLoadAverage();
+  c.load_avg = {load.m1, load.m5, load.m15};
+  return c;
+}
+
+}  // namespace
+
 Result<ExperimentOutcome> RunExperiment(const Experiment& e, const Context& context, ExperimentObserver* observer,
                                         const CellRunner& run) {
   ExperimentObserver quiet;
@@ -521,7 +542,7 @@ Result<ExperimentOutcome> RunExperiment(const Experiment& e, const Context& cont
     std::filesystem::create_directories(cell.config.out_dir, ec);
     if (ec) return Status::IOError("creating " + cell.config.out_dir + ": " + ec.message());
     observer->CellStarted(i, e.cells.size(), cell, done_weight, total_weight);
-    auto ran = runner(cell.config, context, observer);
+    auto ran = runner(cell.config, CellContext(context), observer);
     if (!ran.ok()) {
       out.error = ran.status().WithContext("cell " + cell.key.id);
       break;

@@ -239,9 +239,9 @@ std::string ExperimentSummary(const std::string& title, const std::vector<CellRe
       load_hi = std::max(load_hi, x.load_avg[0]);
     }
   }
-  md += "Written by `strata experiment` on " + UtcNow() + " from " + std::to_string(cells.size()) +
-        " finished cells (" + std::to_string(rows.size()) +
-        " configurations; each figure is the median over a configuration's repetitions).\n\n";
+  auto n = [](size_t k, const char* what) { return std::to_string(k) + " " + what + (k == 1 ? "" : "s"); };
+  md += "Written by `strata experiment` on " + UtcNow() + " from " + n(cells.size(), "finished cell") + " (" +
+        n(rows.size(), "configuration") + "; each figure is the median over a configuration's repetitions).\n\n";
   md += "- **commit**: " + Tally(cells, [](const Context& x) {
           return x.git_commit.empty() ? std::string("not recorded") : x.git_commit + (x.git_dirty ? " (dirty)" : " (clean)");
         }) + "\n";
@@ -250,8 +250,9 @@ std::string ExperimentSummary(const std::string& title, const std::vector<CellRe
           return (x.build_type.empty() ? std::string("?") : x.build_type) + (x.release ? "" : " (NOT a release build)") +
                  (x.compiler.empty() ? "" : ", " + x.compiler);
         }) + "\n";
-  md += "- **cells ran**: " + (first_date.empty() ? std::string("dates not recorded") : first_date + " to " + last_date);
-  if (load_lo >= 0) md += Fmt("; 1-minute load average at their starts %.2f", load_lo) + Fmt(" to %.2f", load_hi);
+  md += "- **started**: " + (first_date.empty() ? std::string("dates not recorded") : first_date + " to " + last_date);
+  if (load_lo >= 0) md += Fmt("; 1-minute load average then %.2f", load_lo) + Fmt(" to %.2f", load_hi);
+  md += " (the cells' starts; files of builds before 2026-12-07 07:00 record the invocation's)";
   md += "\n";
   std::string fixed_text;
   for (const auto& [k, v] : fixed) fixed_text += (fixed_text.empty() ? "" : ", ") + k + "=" + v;

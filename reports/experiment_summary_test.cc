@@ -113,7 +113,7 @@ TEST(ExperimentSummary, ARowPerConfigurationWithMediansAndTheBar) {
   EXPECT_NE(md.find("3 finished cells (2 configurations"), std::string::npos) << md;
   EXPECT_NE(md.find("**commit**: abc123 (clean)"), std::string::npos) << md;
   EXPECT_NE(md.find("**machine**: box: CPU X, 2 cores, 24.0 GiB memory"), std::string::npos) << md;
-  EXPECT_NE(md.find("2026-12-07T06:00:00Z to 2026-12-07T07:00:00Z; 1-minute load average at their starts 1.00 to 2.00"),
+  EXPECT_NE(md.find("**started**: 2026-12-07T06:00:00Z to 2026-12-07T07:00:00Z; 1-minute load average then 1.00 to 2.00"),
             std::string::npos)
       << md;
   // sync is the same everywhere: the header; level_ratio varies: the rows.

@@ -87,7 +87,8 @@ struct ExperimentOutcome {
 };
 
 // Runs every cell not finished, through `run` (harness::Run unless given:
-// tests count the runs). `context` is recorded in every results file.
+// tests count the runs). `context` is recorded in every results file, with
+// the date and the load average of the cell's own start.
 // A cell that fails ends the experiment with outcome.error set; a folder
 // that cannot be emptied or created is an error.
 using CellRunner = std::function<Result<RunOutcome>(const RunConfig&, const Context&, RunObserver*)>;
