@@ -250,9 +250,8 @@ std::string ExperimentSummary(const std::string& title, const std::vector<CellRe
           return (x.build_type.empty() ? std::string("?") : x.build_type) + (x.release ? "" : " (NOT a release build)") +
                  (x.compiler.empty() ? "" : ", " + x.compiler);
         }) + "\n";
-  md += "- **started**: " + (first_date.empty() ? std::string("dates not recorded") : first_date + " to " + last_date);
+  md += "- **started**: " + (first_date.empty() ? std::string("dates not recorded") : first_date + (last_date == first_date ? "" : " to " + last_date));
   if (load_lo >= 0) md += Fmt("; 1-minute load average then %.2f", load_lo) + Fmt(" to %.2f", load_hi);
-  md += " (the cells' starts; files of builds before 2026-12-07 07:00 record the invocation's)";
   md += "\n";
   std::string fixed_text;
   for (const auto& [k, v] : fixed) fixed_text += (fixed_text.empty() ? "" : ", ") + k + "=" + v;
