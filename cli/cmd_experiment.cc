@@ -1,7 +1,7 @@
 // `strata experiment FILE`: flag handling over harness::RunExperiment
 // (harness/experiment.h). Here: the progress line with an ETA over the
-// whole experiment on stderr, then OUT/observations.csv and OUT/report.html
-// over every finished cell. Ctrl-C stops after the step in flight: the cell
+// whole experiment on stderr, then OUT/observations.csv, OUT/report.html
+// and OUT/summary.md over every finished cell. Ctrl-C stops after the step in flight: the cell
 // in progress is left unfinished (redone by the next invocation), the CSV
 // and the report cover the finished cells, and the exit code is 130. A
 // cell that fails ends the run with exit 1 naming it, after the CSV and
@@ -24,6 +24,7 @@
 #include "harness/experiment.h"
 #include "harness/observations.h"
 #include "reports/experiment_report.h"
+#include "reports/experiment_summary.h"
 #include "reports/page.h"
 #include "strata/location.h"
 
@@ -130,7 +131,7 @@ int RunExperimentCommand(const ExperimentArgs& args) {
   ss << in.rdbuf();
   const std::string text = ss.str();
   const std::string out = args.out.empty() ? "results/" + std::filesystem::path(args.file).stem().string() : args.out;
-  auto experiment = harness::ParseExperiment(text, args.file, out);
+  auto experiment = harness::ParseExperiment(text, args.file, out, args.overrides);
   if (!experiment.ok()) return Fail(experiment.status().message());
   if (args.dry_run) {
     for (const harness::ExperimentCell& c : experiment->cells)
@@ -141,7 +142,13 @@ int RunExperimentCommand(const ExperimentArgs& args) {
   std::error_code ec;
   std::filesystem::create_directories(out, ec);
   if (ec) return Fail("--out " + out + ": " + ec.message());
-  if (Status s = reports::WriteFileAtomically(out + "/experiment.edn", text); !s.ok()) return Fail(s.message());
+  // The file as run: its text, then the --set overrides (as comments; without passwords).
+  std::string as_run = text;
+  if (!args.overrides.empty()) {
+    as_run += "\n;; run with:\n";
+    for (const std::string& o : args.overrides) as_run += ";;   --set " + RedactLocation(o) + "\n";
+  }
+  if (Status s = reports::WriteFileAtomically(out + "/experiment.edn", as_run); !s.ok()) return Fail(s.message());
 
   const harness::Context context = harness::CollectContext(args.command_line);
   if (!context.release)
@@ -162,8 +169,10 @@ int RunExperimentCommand(const ExperimentArgs& args) {
   auto report = reports::WriteExperimentReport(out, title, outcome->finished);
   if (!report.ok()) return Fail(report.status().message());
   for (const std::string& w : report->warnings) std::fprintf(stderr, "strata: warning: %s\n", w.c_str());
-  std::printf("observations in %s/observations.csv, report in %s (%d charts)\n", out.c_str(), report->html_path.c_str(),
-              report->canvases);
+  auto summary = reports::WriteExperimentSummary(out, title, outcome->finished);
+  if (!summary.ok()) return Fail(summary.status().message());
+  std::printf("observations in %s/observations.csv, report in %s (%d charts), summary in %s\n", out.c_str(),
+              report->html_path.c_str(), report->canvases, summary->c_str());
   std::fflush(stdout);
   if (!outcome->error.ok()) return Fail(outcome->error.message() + " (the cells before it are kept; run again to go on)");
   if (outcome->stopped) {
@@ -180,14 +189,22 @@ void AddExperimentCommand(CLI::App& app, int* exit_code) {
       "Run a declarative experiment (EDN: workloads x strategies x parameters x scales x repetitions;\n"
       "docs/harness.md, \"Experiments\"), one `strata run` per cell, resumable: a finished cell is not\n"
       "rerun. Writes OUT/cells/<cell>/results-<strategy>.json, OUT/observations.csv (tidy: one row per\n"
-      "observation) and OUT/report.html. Ctrl-C stops cleanly (exit 130); run again to go on.\n"
-      "Example: strata experiment datasets/experiments/small.edn --out results/small");
+      "observation), OUT/report.html and OUT/summary.md (a table per configuration). Ctrl-C stops\n"
+      "cleanly (exit 130); run again to go on.\n"
+      "Example: strata experiment datasets/experiments/small.edn --out results/small\n"
+      "         strata experiment datasets/experiments/storage.edn --set storage='[\"folder\" \"postgres://...\"]'");
   cmd->add_option("file", a->file, "the experiment file (EDN)")->required()->option_text("FILE");
   cmd->add_option("--out", a->out, "the experiment's folder (default results/<FILE's stem>)")->option_text("DIR");
   cmd->add_flag("--dry-run", a->dry_run, "list the cells, finished or to run; run nothing");
+  cmd->add_option("--set", a->overrides,
+                  "replace a key of the file, KEY=EDN: a top-level key (scales, repetitions, strategies,\n"
+                  "workloads, name) or a :parameters key (storage, sync, memory-index-threshold, ...);\n"
+                  "repeatable. E.g. --set 'storage=[\"folder\" \"postgres://strata@127.0.0.1:5433/strata\"]'")
+      ->option_text("KEY=EDN");
   cmd->callback([a, exit_code] {
     spdlog::set_level(spdlog::level::warn);  // a line per job would bury the progress line
     a->command_line = "strata experiment " + a->file + (a->out.empty() ? "" : " --out " + a->out);
+    for (const std::string& o : a->overrides) a->command_line += " --set " + RedactLocation(o);
     *exit_code = RunExperimentCommand(*a);
   });
 }

@@ -1,9 +1,11 @@
 // cli/experiment_command.h — `strata experiment FILE`: a declarative
 // experiment (harness/experiment.h) run cell by cell, resumable, with
-// OUT/observations.csv and OUT/report.html (reports/experiment_report.h).
+// OUT/observations.csv, OUT/report.html (reports/experiment_report.h) and
+// OUT/summary.md (reports/experiment_summary.h).
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -15,6 +17,7 @@ struct ExperimentArgs {
   std::string file;         // the experiment, EDN
   std::string out;          // the folder; default results/<file stem>
   bool dry_run = false;     // list the cells (and which are finished), run nothing
+  std::vector<std::string> overrides;  // --set KEY=EDN (harness::ParseExperiment)
   std::string command_line;
 };
 

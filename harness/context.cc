@@ -47,6 +47,15 @@ std::string CpuModel() {
   return "";
 }
 
+// MemTotal of /proc/meminfo in bytes; 0 when it cannot be read.
+uint64_t MemoryBytes() {
+  std::ifstream in("/proc/meminfo");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("MemTotal:", 0) == 0) return std::strtoull(line.c_str() + 9, nullptr, 10) * 1024;  // "... kB"
+  }
+  return 0;
+}
+
 std::string UtcNow() {
   std::time_t now = std::time(nullptr);
   std::tm tm{};
@@ -89,6 +98,7 @@ Context CollectContext(const std::string& command) {
   char host[256] = {};
   if (gethostname(host, sizeof host - 1) == 0) c.hostname = host;
   c.cpu_model = CpuModel();
+  c.memory_bytes = MemoryBytes();
   utsname u{};
   if (uname(&u) == 0) c.kernel = std::string(u.sysname) + " " + u.release;
   c.cpus = std::thread::hardware_concurrency();

@@ -5,11 +5,13 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <map>
 #include <optional>
 #include <set>
 
+#include "process_stats.h"
 #include "strata/edn.h"
 #include "strata/indexing.h"
 #include "strata/location.h"
@@ -321,12 +323,62 @@ std::string ScaleText(double scale) {
 
 }  // namespace
 
-Result<Experiment> ParseExperiment(std::string_view text, const std::string& file, const std::string& out_dir) {
+namespace {
+
+const std::set<std::string> kTopKeys = {"name", "workloads", "scales", "repetitions", "strategies", "parameters"};
+const std::set<std::string> kParameterKeys = {"memory-index-threshold", "memory-index-max", "segment-datoms", "sync",
+                                              "storage"};
+
+// Puts `value` under :key in `map`, replacing what was there.
+void Put(edn::Node* map, const std::string& key, edn::Node value) {
+  for (size_t i = 0; i + 1 < map->items.size(); i += 2)
+    if (map->items[i].is_keyword(key)) {
+      map->items[i + 1] = std::move(value);
+      return;
+    }
+  map->items.push_back(edn::Node::Keyword(key));
+  map->items.push_back(std::move(value));
+}
+
+// Applies "KEY=EDN" overrides to the file's top-level map.
+Status ApplyOverrides(edn::Node* top, const std::vector<std::string>& overrides) {
+  for (const std::string& o : overrides) {
+    const size_t eq = o.find('=');
+    std::string key = o.substr(0, eq);
+    if (!key.empty() && key[0] == ':') key.erase(0, 1);
+    const std::string shown = "--set " + RedactLocation(o);
+    if (eq == std::string::npos || key.empty()) return Status::InvalidArgument(shown + ": expected KEY=VALUE");
+    auto value = edn::ReadOne(std::string_view(o).substr(eq + 1));
+    if (!value.ok()) return Status::InvalidArgument(shown + ": the value is not EDN: " + value.status().message());
+    if (kParameterKeys.count(key)) {
+      edn::Node params = top->Get("parameters") != nullptr ? *top->Get("parameters") : edn::Node::Map();
+      if (!params.is(edn::Kind::kMap)) return Status::InvalidArgument(shown + ": the file's :parameters is not a map");
+      Put(&params, key, std::move(*value));
+      Put(top, "parameters", std::move(params));
+    } else if (kTopKeys.count(key) && key != "parameters") {
+      Put(top, key, std::move(*value));
+    } else {
+      std::string list;
+      for (const std::string& k : kTopKeys)
+        if (k != "parameters") list += (list.empty() ? "" : ", ") + k;
+      for (const std::string& k : kParameterKeys) list += ", " + k;
+      return Status::InvalidArgument(shown + ": unknown key '" + key + "' (known: " + list + ")");
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<Experiment> ParseExperiment(std::string_view text, const std::string& file, const std::string& out_dir,
+                                   const std::vector<std::string>& overrides) {
   const Where w(file);
   auto read = edn::ReadOne(text);
   if (!read.ok()) return w.Error(read.status().message());
-  const edn::Node& top = *read;
-  STRATA_RETURN_IF_ERROR(CheckKeys(top, w, {"name", "workloads", "scales", "repetitions", "strategies", "parameters"}));
+  edn::Node& top = *read;
+  if (!top.is(edn::Kind::kMap)) return w.Error("expected a map, got " + Describe(top));
+  STRATA_RETURN_IF_ERROR(ApplyOverrides(&top, overrides));
+  STRATA_RETURN_IF_ERROR(CheckKeys(top, w, kTopKeys));
   Experiment e;
   if (const edn::Node* n = top.Get("name"); n != nullptr) {
     STRATA_ASSIGN_OR_RETURN(e.name, Name(*n, w.At(":name")));
@@ -356,7 +408,7 @@ Result<Experiment> ParseExperiment(std::string_view text, const std::string& fil
   if (const edn::Node* n = top.Get("parameters"); n != nullptr) {
     const Where pw = w.At(":parameters");
     STRATA_RETURN_IF_ERROR(
-        CheckKeys(*n, pw, {"memory-index-threshold", "memory-index-max", "segment-datoms", "sync", "storage"}));
+        CheckKeys(*n, pw, kParameterKeys));
     for (size_t i = 0; i < n->items.size(); i += 2) {
       STRATA_ASSIGN_OR_RETURN(Parameter p, ParseParameter(n->items[i].s, n->items[i + 1], pw.At(edn::Print(n->items[i]))));
       if (p.values.size() > 1) swept.insert(p.column);
@@ -447,6 +499,25 @@ std::optional<ResultsFile> FinishedCell(const ExperimentCell& cell) {
   return std::move(*f);
 }
 
+namespace {
+
+// The experiment's context with this cell's start: the date and the load
+// average now (a long experiment's cells run hours apart).
+Context CellContext(const Context& experiment) {
+  Context c = experiment;
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  c.date = buf;
+  const LoadAverage load = ReadLoadAverage();
+  c.load_avg = {load.m1, load.m5, load.m15};
+  return c;
+}
+
+}  // namespace
+
 Result<ExperimentOutcome> RunExperiment(const Experiment& e, const Context& context, ExperimentObserver* observer,
                                         const CellRunner& run) {
   ExperimentObserver quiet;
@@ -471,7 +542,7 @@ Result<ExperimentOutcome> RunExperiment(const Experiment& e, const Context& cont
     std::filesystem::create_directories(cell.config.out_dir, ec);
     if (ec) return Status::IOError("creating " + cell.config.out_dir + ": " + ec.message());
     observer->CellStarted(i, e.cells.size(), cell, done_weight, total_weight);
-    auto ran = runner(cell.config, context, observer);
+    auto ran = runner(cell.config, CellContext(context), observer);
     if (!ran.ok()) {
       out.error = ran.status().WithContext("cell " + cell.key.id);
       break;

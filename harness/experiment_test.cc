@@ -142,10 +142,24 @@ TEST(Experiment, AFinishedCellIsNotRerunAnUnfinishedOneIs) {
   ASSERT_TRUE(e.ok()) << e.status().ToString();
   ASSERT_EQ(e->cells.size(), 4u);
   FakeRunner fake;
-  CellRunner run = [&](const RunConfig& c, const Context& x, RunObserver* o) { return fake(c, x, o); };
-  auto first = RunExperiment(*e, Context{}, nullptr, run);
+  std::vector<Context> contexts;
+  CellRunner run = [&](const RunConfig& c, const Context& x, RunObserver* o) {
+    contexts.push_back(x);
+    return fake(c, x, o);
+  };
+  Context given;
+  given.date = "the experiment's start";
+  given.hostname = "box";
+  auto first = RunExperiment(*e, given, nullptr, run);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   EXPECT_EQ(fake.runs, 4);
+  // Each cell records its own start (date, load), the rest as given.
+  ASSERT_EQ(contexts.size(), 4u);
+  for (const Context& x : contexts) {
+    EXPECT_EQ(x.hostname, "box");
+    EXPECT_EQ(x.date.size(), std::string("2026-12-07T07:00:00Z").size()) << x.date;
+    EXPECT_EQ(x.load_avg.size(), 3u);
+  }
   EXPECT_EQ(first->ran, 4u);
   EXPECT_EQ(first->finished.size(), 4u);
 

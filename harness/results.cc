@@ -38,6 +38,7 @@ const Field<Context> kContextFields[] = {
     {"cpus", &Context::cpus},
     {"cpu_model", &Context::cpu_model},
     {"kernel", &Context::kernel},
+    {"memory_bytes", &Context::memory_bytes},
     {"jemalloc", &Context::jemalloc},
     {"load_avg", &Context::load_avg},
     {"planted_slow_read_us", &Context::planted_slow_read_us},

@@ -51,8 +51,14 @@ struct Experiment {
 };
 
 // Parses and checks the file's text; `file` names it in errors. Cells'
-// folders are under `out_dir`.
-Result<Experiment> ParseExperiment(std::string_view text, const std::string& file, const std::string& out_dir);
+// folders are under `out_dir`. `overrides` ("KEY=EDN", `strata experiment
+// --set`) replace a top-level key (scales, repetitions, strategies,
+// workloads, name) or a :parameters key (storage, sync, ...) before the
+// check, e.g. `storage=["folder" "postgres://strata@127.0.0.1:5433/strata"]`
+// or `scales=[1]`; an unknown key or a value that is not EDN is an
+// InvalidArgument naming the --set.
+Result<Experiment> ParseExperiment(std::string_view text, const std::string& file, const std::string& out_dir,
+                                   const std::vector<std::string>& overrides = {});
 
 // The results file of a cell (OUT/cells/<id>/results-<strategy>.json).
 std::string CellResultsPath(const ExperimentCell& cell);
@@ -81,7 +87,8 @@ struct ExperimentOutcome {
 };
 
 // Runs every cell not finished, through `run` (harness::Run unless given:
-// tests count the runs). `context` is recorded in every results file.
+// tests count the runs). `context` is recorded in every results file, with
+// the date and the load average of the cell's own start.
 // A cell that fails ends the experiment with outcome.error set; a folder
 // that cannot be emptied or created is an error.
 using CellRunner = std::function<Result<RunOutcome>(const RunConfig&, const Context&, RunObserver*)>;

@@ -63,6 +63,7 @@ struct Context {
   std::string hostname;
   uint64_t cpus = 0;
   std::string cpu_model, kernel;
+  uint64_t memory_bytes = 0;          // MemTotal of /proc/meminfo; 0: unknown
   std::string jemalloc;               // version; empty when its statistics are unavailable
   std::vector<double> load_avg;       // 1, 5, 15 minutes when the run started; -1: unknown
   uint64_t planted_slow_read_us = 0;  // $STRATA_PLANT_SLOW_READ_US (a test knob; 0: off)
