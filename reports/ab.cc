@@ -216,8 +216,10 @@ bool IsAbFigure(const std::string& format, const Metric& m) {
   if (m.kind != MetricKind::kTiming) return false;
   if (format != "strata-run") return true;
   const std::string& n = m.name;
-  return n == "tx p50_us" || n == "tx p99_us" || n == "import_datoms_per_s" || n == "job_wall_ms" ||
-         (n.rfind("read ", 0) == 0 && n.ends_with(" p50_us"));
+  const bool read = n.rfind("read ", 0) == 0;
+  return n == "tx p50_us" || n == "tx p99_us" || n == "tx cpu p10_us" || n == "import_datoms_per_s" ||
+         n == "job_wall_ms" || (read && n.ends_with(" cpu p10_us")) ||
+         (read && n.ends_with(" p50_us") && !n.ends_with(" cpu p50_us"));
 }
 
 bool AbResult::regressed() const {
@@ -225,9 +227,15 @@ bool AbResult::regressed() const {
                      [](const AbFigure& f) { return f.verdict == AbVerdict::kRegression; });
 }
 
+bool AbResult::MustDecide(const AbFigure& f) const {
+  if (options.decide == AbDecide::kAll || f.cpu) return true;
+  return std::none_of(figures.begin(), figures.end(), [](const AbFigure& g) { return g.cpu; });
+}
+
 bool AbResult::undecided() const {
-  return !regressed() && std::any_of(figures.begin(), figures.end(),
-                                     [](const AbFigure& f) { return f.verdict == AbVerdict::kTooNoisy; });
+  return !regressed() && std::any_of(figures.begin(), figures.end(), [&](const AbFigure& f) {
+           return f.verdict == AbVerdict::kTooNoisy && MustDecide(f);
+         });
 }
 
 std::vector<std::string> AbResult::RegressionNames() const {
@@ -262,6 +270,7 @@ Result<AbResult> CompareAb(const std::vector<ResultSet>& base_runs, const std::v
     for (const Metric& metric : subject.metrics) {
       if (!IsAbFigure(format, metric)) continue;
       AbFigure f{subject.name, metric.name, metric.unit, metric.better, {}, {}, {}, 1, AbVerdict::kTooNoisy};
+      f.cpu = format == "strata-run" && metric.name.find(" cpu ") != std::string::npos;
       bool complete = true;
       for (size_t i = 0; i < result.pairs && complete; ++i) {
         const Subject* bs = base_runs[i].Find(subject.name);
@@ -324,13 +333,21 @@ std::string VerdictLine(const AbResult& r) {
     return line;
   }
   if (r.figures.empty()) return "UNDECIDED: nothing to compare";
-  if (r.undecided()) {
-    size_t k = 0;
-    for (const AbFigure& f : r.figures) k += f.verdict == AbVerdict::kTooNoisy;
-    return "UNDECIDED: no regression found, but " + std::to_string(k) + " of " + std::to_string(r.figures.size()) +
-           " figures were too noisy to decide (their interval reaches past ±" + Fmt("%g", r.options.threshold_pct) + "%)";
+  size_t must = 0, noisy = 0, noisy_other = 0;
+  for (const AbFigure& f : r.figures) {
+    const bool m = r.MustDecide(f);
+    must += m;
+    if (f.verdict == AbVerdict::kTooNoisy) ++(m ? noisy : noisy_other);
   }
-  return "PASS: no regression beyond " + Fmt("%g", r.options.threshold_pct) + "%";
+  const std::string which = must == r.figures.size() ? "" : " CPU-time";
+  if (r.undecided())
+    return "UNDECIDED: no regression found, but " + std::to_string(noisy) + " of " + std::to_string(must) + which +
+           " figures were too noisy to decide (their interval reaches past ±" + Fmt("%g", r.options.threshold_pct) + "%)";
+  std::string line = "PASS: no regression beyond " + Fmt("%g", r.options.threshold_pct) + "%";
+  if (noisy_other > 0)
+    line += " (decided on the " + std::to_string(must) + which + " figures; " + std::to_string(noisy_other) +
+            " wall-clock figures too noisy to decide, not required)";
+  return line;
 }
 
 std::string Settings(const AbResult& r) {
@@ -339,6 +356,7 @@ std::string Settings(const AbResult& r) {
          " figures); randomization test (swaps within pairs) on " +
          (r.options.statistic == AbStatistic::kPairedRatio ? "the pairs' ratios new/base (Hodges-Lehmann)"
                                                             : "the difference of medians") + ", " +
+         (r.options.decide == AbDecide::kCpu ? "a pass needs the CPU-time figures decided" : "a pass needs every figure decided") + ", " +
          Fmt("%g", r.options.confidence * 100) + "% bootstrap interval of the change";
 }
 

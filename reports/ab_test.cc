@@ -239,6 +239,77 @@ TEST(CompareAb, GatesTheNamedFiguresOfPairedRuns) {
   EXPECT_NE(md.find("**REGRESSION**"), std::string::npos) << md;
 }
 
+// A run with CPU-time figures: tx cpu p10 as given, a wall-clock tx p50
+// that is pure noise (alternating far apart, so never decided).
+ResultSet RunWithCpu(double tx_cpu_p10, double wall, const std::string& source) {
+  ResultSet r;
+  r.source = source;
+  r.format = "strata-run";
+  Subject s;
+  s.name = "adaptive";
+  s.metrics.push_back(Metric{"tx p50_us", "us", MetricKind::kTiming, Better::kLower, {wall}});
+  s.metrics.push_back(Metric{"tx cpu p10_us", "us", MetricKind::kTiming, Better::kLower, {tx_cpu_p10}});
+  s.metrics.push_back(Metric{"tx cpu p50_us", "us", MetricKind::kTiming, Better::kLower, {tx_cpu_p10}});
+  s.metrics.push_back(Metric{"read entity-by-id cpu p10_us", "us", MetricKind::kTiming, Better::kLower, {tx_cpu_p10}});
+  s.metrics.push_back(Metric{"read entity-by-id cpu p50_us", "us", MetricKind::kTiming, Better::kLower, {tx_cpu_p10}});
+  r.subjects.push_back(s);
+  return r;
+}
+
+// The CPU-time figures' p10 are gated (not their p50); with --decide cpu
+// (the default) a pass needs them decided, and a wall-clock figure too
+// noisy to decide is shown but not required; --decide all requires it.
+TEST(CompareAb, CpuFiguresDecideAPass) {
+  std::vector<ResultSet> base, next;
+  for (int i = 0; i < 16; ++i) {
+    const double cpu = 100 + (i % 4) * 0.1;
+    base.push_back(RunWithCpu(cpu, i % 2 ? 50 : 150, "b"));
+    next.push_back(RunWithCpu(cpu * 1.001, i % 2 ? 150 : 50, "n"));
+  }
+  auto r = CompareAb(base, next, AbOptions{});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->figures.size(), 3u);
+  EXPECT_EQ(r->figures[0].metric, "tx p50_us");
+  EXPECT_FALSE(r->figures[0].cpu);
+  EXPECT_EQ(r->figures[1].metric, "tx cpu p10_us");
+  EXPECT_TRUE(r->figures[1].cpu);
+  EXPECT_EQ(r->figures[2].metric, "read entity-by-id cpu p10_us");
+  EXPECT_EQ(r->figures[0].verdict, AbVerdict::kTooNoisy);
+  EXPECT_EQ(r->figures[1].verdict, AbVerdict::kNoChange);
+  EXPECT_FALSE(r->regressed());
+  EXPECT_FALSE(r->undecided());
+  EXPECT_NE(AbToText(*r).find("PASS: no regression beyond 3% (decided on the 2 CPU-time figures; 1 wall-clock"),
+            std::string::npos)
+      << AbToText(*r);
+  AbOptions all;
+  all.decide = AbDecide::kAll;
+  auto r2 = CompareAb(base, next, all);
+  ASSERT_TRUE(r2.ok());
+  EXPECT_TRUE(r2->undecided());
+  // A 5% CPU slowdown (on top of the 0.1%) is a regression.
+  for (ResultSet& n : next)
+    for (Metric& m : n.subjects[0].metrics)
+      if (m.name == "tx cpu p10_us") m.samples[0] *= 1.05;
+  auto r3 = CompareAb(base, next, AbOptions{});
+  ASSERT_TRUE(r3.ok());
+  EXPECT_TRUE(r3->regressed());
+  ASSERT_EQ(r3->RegressionNames().size(), 1u);
+  EXPECT_EQ(r3->RegressionNames()[0].rfind("adaptive tx cpu p10_us +5.1%", 0), 0u) << r3->RegressionNames()[0];
+}
+
+// Runs without CPU-time figures (older builds) need every figure decided.
+TEST(CompareAb, WithoutCpuFiguresEveryFigureMustBeDecided) {
+  std::vector<ResultSet> base, next;
+  for (int i = 0; i < 12; ++i) {
+    base.push_back(SyntheticRun(i % 2 ? 50 : 150, 1, "b"));
+    next.push_back(SyntheticRun(i % 2 ? 150 : 50, 1, "n"));
+  }
+  auto r = CompareAb(base, next, AbOptions{});
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->regressed());
+  EXPECT_TRUE(r->undecided());
+}
+
 TEST(CompareAb, RefusesBadOptionsAndMixedFormats) {
   std::vector<ResultSet> base = {SyntheticRun(1, 1, "a")}, next = {SyntheticRun(1, 1, "b")};
   AbOptions o;

@@ -44,8 +44,20 @@ enum class AbStatistic {
                  // a drift shared by the two runs of a pair cancels
 };
 
+// Which figures must be decided for a verdict of "no regression" (exit 0
+// of strata ab): a regression in any figure fails the comparison either
+// way (Holm over all of them keeps the false-positive rate), but on a
+// loaded machine the wall-clock figures are too noisy to rule a change out
+// (docs/harness.md), while the CPU-time figures (thread CPU time per
+// commit and per read, which waiting for a core does not inflate) are not.
+enum class AbDecide {
+  kCpu,  // the CPU-time figures, when the runs have them (else every figure)
+  kAll,  // every figure
+};
+
 struct AbOptions {
   AbStatistic statistic = AbStatistic::kMedians;  // strata ab and perf-ab default to kPairedRatio
+  AbDecide decide = AbDecide::kCpu;
   double threshold_pct = 3;   // smallest relative change of a median that counts
   double alpha = 0.05;        // family-wise significance level (Holm over the figures)
   double confidence = 0.95;   // of the bootstrap interval of the relative change
@@ -85,6 +97,7 @@ struct AbFigure {
   AbStats stats;
   double p_adjusted = 1;  // Holm
   AbVerdict verdict = AbVerdict::kTooNoisy;
+  bool cpu = false;  // a CPU-time figure ("tx cpu p10_us", "read NAME cpu p10_us")
 };
 
 struct AbResult {
@@ -94,7 +107,11 @@ struct AbResult {
   std::vector<std::string> notes;
 
   bool regressed() const;
-  bool undecided() const;  // some figure is too noisy to decide (and none regressed)
+  // No regression, and some figure that must be decided (options.decide)
+  // is too noisy to decide.
+  bool undecided() const;
+  // Whether figure f must be decided for a pass.
+  bool MustDecide(const AbFigure& f) const;
   std::vector<std::string> RegressionNames() const;  // "adaptive tx p50_us +6.1% [+4.2%, +8.0%]"
 };
 
@@ -103,8 +120,10 @@ struct AbResult {
 void JudgeAbFigures(const AbOptions& options, std::vector<AbFigure>* figures);
 
 // Whether a `strata run` metric is gated by the A/B comparison: commit
-// latency p50/p99, each read's p50, import rate, indexing job wall time.
-// In other formats (Google Benchmark), every timing.
+// latency p50/p99, each read's p50, import rate, indexing job wall time,
+// and the CPU time per commit and per read (their p10: results files from
+// this build on; see reports/result_set.cc). In other formats (Google
+// Benchmark), every timing.
 bool IsAbFigure(const std::string& format, const Metric& metric);
 
 // base_runs[i] and new_runs[i] were run as the i-th pair; each run's value
