@@ -111,6 +111,30 @@ uint64_t CpuBetween(uint64_t start, uint64_t end) {
 
 namespace {
 
+// What one steady_clock::now() costs: the median difference of
+// back-to-back reads.
+uint64_t SteadyClockCostNs() {
+  static const uint64_t cost = [] {
+    std::vector<uint64_t> d(1001);
+    for (uint64_t& x : d) {
+      const auto a = std::chrono::steady_clock::now();
+      x = static_cast<uint64_t>(std::chrono::nanoseconds(std::chrono::steady_clock::now() - a).count());
+    }
+    std::nth_element(d.begin(), d.begin() + 500, d.end());
+    return d[500];
+  }();
+  return cost;
+}
+
+}  // namespace
+
+uint64_t OperationCpuNs(uint64_t start, uint64_t end) {
+  const uint64_t cpu = CpuBetween(start, end), clocks = 2 * SteadyClockCostNs();
+  return cpu > clocks ? cpu - clocks : 0;
+}
+
+namespace {
+
 // CPU ns per BurnInstructions instruction on this thread: the median of
 // bursts of kBurst instructions (about 70 us each).
 double CpuNsPerInstruction() {
@@ -136,25 +160,6 @@ uint64_t BurnCpuNs(uint64_t ns) {
   BurnInstructions(n);
   return n;
 }
-
-namespace {
-
-// What one steady_clock::now() costs: the median difference of
-// back-to-back reads.
-uint64_t SteadyClockCostNs() {
-  static const uint64_t cost = [] {
-    std::vector<uint64_t> d(1001);
-    for (uint64_t& x : d) {
-      const auto a = std::chrono::steady_clock::now();
-      x = static_cast<uint64_t>(std::chrono::nanoseconds(std::chrono::steady_clock::now() - a).count());
-    }
-    std::nth_element(d.begin(), d.begin() + 500, d.end());
-    return d[500];
-  }();
-  return cost;
-}
-
-}  // namespace
 
 void CalibrateCpuBurn() {
   CpuNsPerInstruction();

@@ -35,6 +35,10 @@ TEST(ThreadCpu, CpuBetweenTakesOffTheClocksOwnCost) {
   EXPECT_EQ(CpuBetween(1000, 1000 + cost), 0u);
   EXPECT_EQ(CpuBetween(1000, 1000 + cost + 7), 7u);
   EXPECT_EQ(CpuBetween(1000, 900), 0u);
+  // An operation's CPU also loses its two steady-clock reads (tens of ns).
+  const uint64_t op = OperationCpuNs(1000, 1000 + cost + 1'000'000);
+  EXPECT_LT(op, 1'000'000u);
+  EXPECT_GT(op, 1'000'000u - 10'000);
 }
 
 // BurnCpuNs(ns) uses about ns of this thread's CPU time.

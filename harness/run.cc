@@ -114,7 +114,7 @@ class Replayer {
         observer_(observer),
         regions_(regions),
         r_(r) {
-    ThreadCpuClockCostNs();  // measured once, before the first commit
+    OperationCpuNs(0, 0);  // the clocks' costs, measured once before the first commit
     if (config_.plant.commit_cpu_pct > 0 || config_.plant.read_cpu_pct > 0) CalibrateCpuBurn();
   }
 
@@ -157,7 +157,7 @@ class Replayer {
     t0 = Clock::now();
     icount::InRegion(icount::kCommitSlot, commit);
     const Clock::duration d = Clock::now() - t0;
-    const uint64_t cpu = CpuBetween(cpu0, ThreadCpuNs());
+    const uint64_t cpu = OperationCpuNs(cpu0, ThreadCpuNs());
     if (!rep->ok()) return rep->status();
     sampler_.RecordCommit(d);
     r_->tx_latency.Record(std::chrono::duration_cast<std::chrono::nanoseconds>(d));
@@ -189,7 +189,7 @@ class Replayer {
       }
     }
     const Clock::duration d = Clock::now() - t0;
-    const uint64_t cpu = CpuBetween(cpu0, ThreadCpuNs());
+    const uint64_t cpu = OperationCpuNs(cpu0, ThreadCpuNs());
     r_->reads[step.read_name].Record(std::chrono::duration_cast<std::chrono::nanoseconds>(d));
     r_->reads_cpu[step.read_name].Record(cpu);
     r_->summary.reads++;

@@ -86,6 +86,12 @@ uint64_t ThreadCpuClockCostNs();
 // `end`: end - start less the clock's own cost, at least 0.
 uint64_t CpuBetween(uint64_t start, uint64_t end);
 
+// The CPU time of an operation timed as `strata run` times it (the thread
+// CPU clock read at `start`, then the steady clock, the operation, the
+// steady clock, the CPU clock at `end`): CpuBetween less the two steady
+// clock reads' cost, so about the operation's own.
+uint64_t OperationCpuNs(uint64_t start, uint64_t end);
+
 // Burns about `ns` of this thread's CPU time: a count of instructions from
 // the rate measured once per process (CPU ns per BurnInstructions
 // instruction, the median of a few bursts). Returns the count.
