@@ -5,7 +5,9 @@
 // commit region costs kCommitInstructionsPerDatom instructions per datom
 // committed, and each read of the uniform workload the instructions in
 // kReadInstructions on average. A planted P% burns P% of those. Reads of
-// other workloads are planted at kOtherReadInstructions.
+// other workloads are planted at kOtherReadInstructions. The CPU knobs
+// need no calibration against a workload: they measure the operation
+// (PlantCpuWork) and the burn loop's speed (CpuNsPerInstruction).
 
 #include "harness/plant.h"
 

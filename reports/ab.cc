@@ -68,9 +68,20 @@ double HodgesLehmann(const std::vector<double>& x, std::vector<double>* scratch)
 // Hodges-Lehmann estimate; a swap within pair i turns l_i into -l_i, so the
 // null distribution is over sign flips.
 AbStats PairedRatioTest(std::span<const double> base, std::span<const double> next, const AbOptions& o, AbStats s) {
-  const size_t n = base.size();
-  std::vector<double> l(n), w(n), scratch;
-  for (size_t i = 0; i < n; ++i) l[i] = std::log(next[i] / base[i]);
+  std::vector<double> l, w, scratch;
+  for (size_t i = 0; i < base.size(); ++i) l.push_back(std::log(next[i] / base[i]));
+  // Disturbed pairs out: |l_i| beyond outlier_factor x the median |l|.
+  // The rule sees only the |l_i|, which swapping labels within a pair does
+  // not change, so the test below stays exact given the pairs kept.
+  if (o.outlier_factor > 0 && l.size() >= 4) {
+    std::vector<double> mag;
+    for (double x : l) mag.push_back(std::fabs(x));
+    const double limit = o.outlier_factor * Median(mag);
+    if (limit > 0) std::erase_if(l, [&](double x) { return std::fabs(x) > limit; });
+  }
+  const size_t n = l.size();
+  s.pairs_left_out = base.size() - n;
+  w.resize(n);
   const double stat = HodgesLehmann(l, &scratch);
   s.change_pct = (std::exp(stat) - 1) * 100;
   std::mt19937_64 rng(o.seed);
@@ -266,6 +277,7 @@ Result<AbResult> CompareAb(const std::vector<ResultSet>& base_runs, const std::v
   if (base_runs.size() != new_runs.size())
     result.notes.push_back(std::to_string(base_runs.size()) + " base runs and " + std::to_string(new_runs.size()) +
                            " new runs: the first " + std::to_string(result.pairs) + " of each are paired");
+  std::vector<std::string> left_out;
   for (const Subject& subject : base_runs.front().subjects) {
     for (const Metric& metric : subject.metrics) {
       if (!IsAbFigure(format, metric)) continue;
@@ -288,10 +300,17 @@ Result<AbResult> CompareAb(const std::vector<ResultSet>& base_runs, const std::v
         continue;
       }
       f.stats = AbTest(f.base, f.next, o);
+      if (f.stats.pairs_left_out > 0) left_out.push_back(f.subject + " " + f.metric + " " + std::to_string(f.stats.pairs_left_out));
       result.figures.push_back(std::move(f));
     }
   }
   if (result.figures.empty()) result.notes.push_back("no figure in common to compare");
+  if (!left_out.empty()) {
+    std::string note = "pairs left out as disturbed (|ln(new/base)| over " + Fmt("%g", o.outlier_factor) +
+                       "x the figure's median): ";
+    for (size_t i = 0; i < left_out.size(); ++i) note += (i ? ", " : "") + left_out[i];
+    result.notes.push_back(note);
+  }
   // All swapped gives the same |difference| as none: the smallest p is 2 / 2^n.
   const double min_p = result.pairs < 2 ? 1 : std::ldexp(1.0, 1 - static_cast<int>(std::min<size_t>(result.pairs, 60)));
   if (!result.figures.empty() && min_p * static_cast<double>(result.figures.size()) >= o.alpha)

@@ -1,5 +1,5 @@
 // harness/plant.h — planted slowdowns: test knobs that make `strata run`'s
-// measured operations do a deterministic amount of extra CPU work, so the
+// measured operations do a known amount of extra CPU work, so the
 // performance gates can be shown to catch a slowdown of a known size
 // (docs/harness.md, "Planted slowdowns"). The engine has no knob: the work
 // is burnt by the harness inside the measured operation (inside its timing
@@ -31,12 +31,16 @@
 // taken for it otherwise (the steady clock, a vDSO read of tens of ns:
 // reads of a few us, which a clock system call would slow by more than
 // 5% on its own). An operation that short rarely waits, so its wall time
-// is its CPU time (the results' p10 and p50 of the two agree to 1%); one
-// that was descheduled midway gets more than P%. Each clock read's own
+// is its CPU time (a read's p10 of the two agree within 0.1 us, a
+// commit's within 1%); one that was descheduled midway gets more than P%. Each clock read's own
 // cost is taken off the burn. The burn is a count of instructions at a
 // rate measured once per process (BurnCpuNs), so no clock is read while it
 // runs. Not deterministic in instructions (the count comes from clocks):
 // the instruction-count gate uses the knobs above.
+//
+// Thread safety: every function may be called from any thread and measures
+// or burns the calling thread; the once-per-process measurements are
+// function-local statics.
 //
 // Where a commit's CPU is spent: Connection::Transact is group commit
 // (engine/db/commit.cc), and the caller at the front of the writer queue

@@ -63,6 +63,11 @@ struct AbOptions {
   double confidence = 0.95;   // of the bootstrap interval of the relative change
   int permutations = 20000;   // random swaps when 2^pairs is larger than this
   int bootstrap = 4000;       // bootstrap resamples of the pairs
+  // kPairedRatio: a pair whose |ln(new/base)| is more than this many times
+  // the median over the figure's pairs is left out (a run the machine
+  // disturbed: on a loaded machine a run's CPU time sometimes moves by
+  // 20-50% while its pair's does not). 0 keeps every pair.
+  double outlier_factor = 4;
   uint64_t seed = 1;          // the generator's seed: same inputs, same verdicts
 };
 
@@ -84,6 +89,7 @@ struct AbStats {
   double p = 1;                        // two-sided randomization p of the difference of medians
   double noise_pct = 0;                // 95th percentile of |difference| under the null, in % of base
   bool exact = false;                  // p from all 2^n swaps
+  size_t pairs_left_out = 0;           // kPairedRatio: disturbed pairs left out (AbOptions::outlier_factor)
 };
 
 // base[i] and next[i] are the i-th pair. Requires equal sizes; fewer than
