@@ -56,6 +56,7 @@ int RunAb(const AbArgs& args) {
   o.alpha = args.alpha;
   o.confidence = args.confidence;
   o.statistic = args.statistic == "paired" ? reports::AbStatistic::kPairedRatio : reports::AbStatistic::kMedians;
+  o.decide = args.decide == "all" ? reports::AbDecide::kAll : reports::AbDecide::kCpu;
   auto r = reports::CompareAb(*base, *next, o);
   if (!r.ok()) return CannotCompare(r.status().message());
   const std::string md = reports::AbToMarkdown(*r, args.title);
@@ -71,7 +72,8 @@ int RunAb(const AbArgs& args) {
     return 1;
   }
   if (r->undecided() || r->figures.empty()) {
-    std::fprintf(stderr, "strata: undecided: the runs were too noisy to decide every figure (see the table)\n");
+    std::fprintf(stderr, "strata: undecided: the runs were too noisy to decide every figure%s (see the table)\n",
+                 o.decide == reports::AbDecide::kAll ? "" : " that a pass needs");
     return 2;
   }
   return 0;
@@ -96,9 +98,10 @@ void AddPerfCommands(CLI::App& app, int* exit_code) {
       "ab", "The A/B timing gate: compare runs of a base and a new build made in interleaved pairs\n"
             "(scripts/perf-ab makes them). BASE_RUNS and NEW_RUNS hold one sub-folder per run (strata run\n"
             "results), paired in name order. Per figure (commit p50/p99, each read's p50, import rate, job\n"
-            "wall time): the change (pairs' ratios, or difference of medians), randomization test with swaps\n"
-            "within pairs (Holm over the figures), bootstrap interval of the change. Exit 0: no regression, every figure decided;\n"
-            "1: a regression; 2: some figure too noisy to decide, or the runs cannot be compared.");
+            "wall time; the run thread's CPU time per commit and per read, p10): the change (pairs' ratios,\n"
+            "or difference of medians), randomization test with swaps within pairs (Holm over the figures),\n"
+            "bootstrap interval of the change. Exit 0: no regression, every CPU-time figure decided (--decide);\n"
+            "1: a regression in any figure; 2: a figure a pass needs too noisy to decide, or the runs cannot be compared.");
   ab->add_option("base", a->base, "the base build's runs")->required()->option_text("BASE_RUNS");
   ab->add_option("new", a->next, "the new build's runs")->required()->option_text("NEW_RUNS");
   ab->add_option("--threshold", a->threshold_pct, "smallest change of a median that counts, in percent")
@@ -114,6 +117,11 @@ void AddPerfCommands(CLI::App& app, int* exit_code) {
                  "paired: the pairs' ratios new/base (Hodges-Lehmann); medians: difference of medians (ClickHouse)")
       ->check(CLI::IsMember({"medians", "paired"}))
       ->option_text("paired|medians (default paired)");
+  ab->add_option("--decide", a->decide,
+                 "cpu: a pass needs the CPU-time figures decided (wall-clock ones too noisy are shown, not "
+                 "required); all: every figure. A regression in any figure fails either way")
+      ->check(CLI::IsMember({"cpu", "all"}))
+      ->option_text("cpu|all (default cpu)");
   ab->add_option("--format", a->format, "output format")->check(CLI::IsMember({"text", "md"}))->option_text("text|md");
   ab->add_option("--markdown-out", a->markdown_out, "also write the markdown section to FILE")->option_text("FILE");
   ab->add_option("--title", a->title, "heading of the markdown section")->option_text("TEXT");

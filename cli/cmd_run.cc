@@ -188,6 +188,11 @@ void WarnAboutContext(const harness::Context& context) {
                          "reads do that much more work (a test knob; the results files say so)\n",
                  static_cast<unsigned long long>(context.planted_slow_commit_pct),
                  static_cast<unsigned long long>(context.planted_slow_read_pct));
+  if (context.planted_slow_commit_cpu_pct > 0 || context.planted_slow_read_cpu_pct > 0)
+    std::fprintf(stderr, "strata: warning: STRATA_PLANT_SLOW_COMMIT_CPU_PCT=%llu STRATA_PLANT_SLOW_READ_CPU_PCT=%llu: "
+                         "commits and reads use that much more CPU time (a test knob; the results files say so)\n",
+                 static_cast<unsigned long long>(context.planted_slow_commit_cpu_pct),
+                 static_cast<unsigned long long>(context.planted_slow_read_cpu_pct));
   if (context.jemalloc.empty()) std::fprintf(stderr, "strata: warning: jemalloc statistics are unavailable\n");
 }
 

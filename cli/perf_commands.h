@@ -18,6 +18,7 @@ struct AbArgs {
   double alpha = 0.05;           // family-wise significance (Holm over the figures)
   double confidence = 0.95;      // of the bootstrap interval
   std::string statistic = "paired";  // paired | medians (reports::AbStatistic)
+  std::string decide = "cpu";    // cpu | all (reports::AbDecide)
   std::string format = "text";   // text | md
   std::string markdown_out;      // also write the markdown section here
   std::string title = "strata ab";  // heading of the markdown section

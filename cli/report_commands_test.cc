@@ -183,11 +183,23 @@ TEST(RunResults, RecordWhatTheReportDraws) {
     }
     EXPECT_EQ(reads, sum["reads"].get<uint64_t>());
     EXPECT_GE(j["reads"].size(), 3u);
+    // CPU time per commit and per read (harness/plant.h ThreadCpuNs): one
+    // value per timed operation, p10 <= p50, and no more than the
+    // operation's wall time at the median (it never waits for less than
+    // nothing; a little slack for the clocks' own cost taken off).
+    check_latency(j["tx_cpu"], sum["transactions"].get<uint64_t>());
+    EXPECT_LE(j["tx_cpu"]["p10_us"].get<double>(), j["tx_cpu"]["p50_us"].get<double>());
+    EXPECT_GT(j["tx_cpu"]["p10_us"].get<double>(), 0);
+    EXPECT_LE(j["tx_cpu"]["p50_us"].get<double>(), j["tx_latency"]["p50_us"].get<double>() * 1.1 + 1);
+    ASSERT_EQ(j["reads_cpu"].size(), j["reads"].size());
+    for (const auto& [name, l] : j["reads_cpu"].items()) check_latency(l, j["reads"][name]["count"].get<uint64_t>());
     // Each repetition has its own summary, reads and commit latency.
     ASSERT_EQ(j["repetitions"].size(), 2u);
     for (const reports::Json& r : j["repetitions"]) {
       EXPECT_EQ(r["reads"].size(), j["reads"].size());
       check_latency(r["tx_latency"], r["transactions"].get<uint64_t>());
+      check_latency(r["tx_cpu"], r["transactions"].get<uint64_t>());
+      EXPECT_EQ(r["reads_cpu"].size(), j["reads"].size());
       EXPECT_EQ(r["index_bytes_written"], sum["index_bytes_written"]);  // deterministic
     }
     // The timeline: equal columns, time and counters never going back, the
@@ -215,6 +227,8 @@ TEST(RunResults, RecordWhatTheReportDraws) {
     EXPECT_LE(sum["allocated_bytes"].get<uint64_t>(), sum["active_bytes"].get<uint64_t>());
     ASSERT_EQ(j["context"]["load_avg"].size(), 3u);
     EXPECT_EQ(j["context"]["planted_slow_read_us"], 0);
+    EXPECT_EQ(j["context"]["planted_slow_commit_cpu_pct"], 0);
+    EXPECT_EQ(j["context"]["planted_slow_read_cpu_pct"], 0);
   }
   // The run wrote its report, and every chart has data: none says "not recorded".
   EXPECT_TRUE(std::filesystem::exists(dir + "/report.html"));

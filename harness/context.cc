@@ -110,6 +110,8 @@ Context CollectContext(const std::string& command) {
   const PlantedSlowdown planted = PlantedSlowdownFromEnv();
   c.planted_slow_commit_pct = planted.commit_pct;
   c.planted_slow_read_pct = planted.read_pct;
+  c.planted_slow_commit_cpu_pct = planted.commit_cpu_pct;
+  c.planted_slow_read_cpu_pct = planted.read_cpu_pct;
   const LoadAverage load = ReadLoadAverage();
   c.load_avg = {load.m1, load.m5, load.m15};
   // An optimized build without assertions or sanitizers.

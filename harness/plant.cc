@@ -5,12 +5,18 @@
 // commit region costs kCommitInstructionsPerDatom instructions per datom
 // committed, and each read of the uniform workload the instructions in
 // kReadInstructions on average. A planted P% burns P% of those. Reads of
-// other workloads are planted at kOtherReadInstructions.
+// other workloads are planted at kOtherReadInstructions. The CPU knobs
+// need no calibration against a workload: they measure the operation
+// (PlantCpuWork) and the burn loop's speed (CpuNsPerInstruction).
 
 #include "harness/plant.h"
 
+#include <time.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 namespace strata::harness {
 
@@ -51,7 +57,8 @@ uint32_t Pct(const char* name) {
 }  // namespace
 
 PlantedSlowdown PlantedSlowdownFromEnv() {
-  return PlantedSlowdown{Pct("STRATA_PLANT_SLOW_COMMIT_PCT"), Pct("STRATA_PLANT_SLOW_READ_PCT")};
+  return PlantedSlowdown{Pct("STRATA_PLANT_SLOW_COMMIT_PCT"), Pct("STRATA_PLANT_SLOW_READ_PCT"),
+                         Pct("STRATA_PLANT_SLOW_COMMIT_CPU_PCT"), Pct("STRATA_PLANT_SLOW_READ_CPU_PCT")};
 }
 
 [[gnu::noinline]] uint64_t BurnInstructions(uint64_t n) {
@@ -76,6 +83,104 @@ void PlantReadWork(const PlantedSlowdown& p, const std::string& read_name) {
   for (const ReadCost& r : kReadInstructions)
     if (read_name == r.name) cost = r.instructions;
   BurnInstructions(cost * p.read_pct / 100);
+}
+
+uint64_t ThreadCpuNs() {
+  timespec ts{};
+  // The calling thread's own CPU clock is always there on Linux (a clock
+  // id the kernel has had since 2.6.12); the call cannot fail for it.
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+uint64_t ThreadCpuClockCostNs() {
+  static const uint64_t cost = [] {
+    std::vector<uint64_t> d(1001);
+    for (uint64_t& x : d) {
+      const uint64_t a = ThreadCpuNs();
+      x = ThreadCpuNs() - a;
+    }
+    std::nth_element(d.begin(), d.begin() + 500, d.end());
+    return d[500];
+  }();
+  return cost;
+}
+
+uint64_t CpuBetween(uint64_t start, uint64_t end) {
+  const uint64_t cost = ThreadCpuClockCostNs();
+  return end > start + cost ? end - start - cost : 0;
+}
+
+namespace {
+
+// What one steady_clock::now() costs: the median difference of
+// back-to-back reads.
+uint64_t SteadyClockCostNs() {
+  static const uint64_t cost = [] {
+    std::vector<uint64_t> d(1001);
+    for (uint64_t& x : d) {
+      const auto a = std::chrono::steady_clock::now();
+      x = static_cast<uint64_t>(std::chrono::nanoseconds(std::chrono::steady_clock::now() - a).count());
+    }
+    std::nth_element(d.begin(), d.begin() + 500, d.end());
+    return d[500];
+  }();
+  return cost;
+}
+
+}  // namespace
+
+uint64_t OperationCpuNs(uint64_t start, uint64_t end) {
+  const uint64_t cpu = CpuBetween(start, end), clocks = 2 * SteadyClockCostNs();
+  return cpu > clocks ? cpu - clocks : 0;
+}
+
+namespace {
+
+// CPU ns per BurnInstructions instruction on this thread: the median of
+// bursts of kBurst instructions (about 70 us each).
+double CpuNsPerInstruction() {
+  constexpr uint64_t kBurst = 200'000;
+  static const double rate = [] {
+    std::vector<double> r;
+    for (int i = 0; i < 9; ++i) {
+      const uint64_t a = ThreadCpuNs();
+      BurnInstructions(kBurst);
+      r.push_back(static_cast<double>(CpuBetween(a, ThreadCpuNs())) / kBurst);
+    }
+    std::nth_element(r.begin(), r.begin() + 4, r.end());
+    return std::max(r[4], 1e-3);
+  }();
+  return rate;
+}
+
+}  // namespace
+
+uint64_t BurnCpuNs(uint64_t ns) {
+  if (ns == 0) return 0;
+  const uint64_t n = static_cast<uint64_t>(static_cast<double>(ns) / CpuNsPerInstruction());
+  BurnInstructions(n);
+  return n;
+}
+
+void CalibrateCpuBurn() {
+  CpuNsPerInstruction();
+  SteadyClockCostNs();
+}
+
+uint64_t PlantCpuWork(uint32_t pct, std::chrono::steady_clock::time_point start, uint64_t start_cpu_ns) {
+  if (pct == 0) return 0;
+  const int64_t took = std::chrono::nanoseconds(std::chrono::steady_clock::now() - start).count();
+  uint64_t want = took > 0 ? static_cast<uint64_t>(took) * pct / 100 : 0;
+  uint64_t cost = SteadyClockCostNs();
+  const uint64_t cpu_clock = ThreadCpuClockCostNs();
+  if (want >= 2 * cpu_clock) {  // long enough to afford the thread's CPU clock: measure CPU itself
+    want = CpuBetween(start_cpu_ns, ThreadCpuNs()) * pct / 100;
+    cost += cpu_clock;
+  }
+  const uint64_t ask = want > cost ? want - cost : 0;
+  BurnCpuNs(ask);
+  return ask;
 }
 
 }  // namespace strata::harness

@@ -44,6 +44,8 @@ const Field<Context> kContextFields[] = {
     {"planted_slow_read_us", &Context::planted_slow_read_us},
     {"planted_slow_commit_pct", &Context::planted_slow_commit_pct},
     {"planted_slow_read_pct", &Context::planted_slow_read_pct},
+    {"planted_slow_commit_cpu_pct", &Context::planted_slow_commit_cpu_pct},
+    {"planted_slow_read_cpu_pct", &Context::planted_slow_read_cpu_pct},
     {"date", &Context::date},
     {"command", &Context::command},
 };
@@ -119,7 +121,7 @@ const Field<Summary> kSummaryFields[] = {
 
 // The histogram follows these (it is not a plain field).
 const Field<Latency> kLatencyFields[] = {
-    {"count", &Latency::count},   {"mean_us", &Latency::mean_us}, {"p50_us", &Latency::p50_us},
+    {"count", &Latency::count},   {"mean_us", &Latency::mean_us}, {"p10_us", &Latency::p10_us}, {"p50_us", &Latency::p50_us},
     {"p90_us", &Latency::p90_us}, {"p99_us", &Latency::p99_us},   {"p999_us", &Latency::p999_us},
     {"max_us", &Latency::max_us},
 };
@@ -342,6 +344,8 @@ Json RepetitionJson(const Repetition& r) {
   Json j = SummaryJson(summary);
   if (r.reads) j["reads"] = ReadsJson(*r.reads);
   if (r.tx_latency) j["tx_latency"] = LatencyJson(*r.tx_latency);
+  if (r.reads_cpu) j["reads_cpu"] = ReadsJson(*r.reads_cpu);
+  if (r.tx_cpu) j["tx_cpu"] = LatencyJson(*r.tx_cpu);
   return j;
 }
 
@@ -362,6 +366,12 @@ Result<Repetition> ReadRepetition(const Json& j, const std::string& path) {
   if (const Json* tx = Find(j, "tx_latency")) {
     STRATA_ASSIGN_OR_RETURN(r.tx_latency, ReadLatency(*tx, path + ".tx_latency"));
   }
+  if (const Json* v = Find(j, "reads_cpu")) {
+    STRATA_ASSIGN_OR_RETURN(r.reads_cpu, ReadReads(*v, path + ".reads_cpu"));
+  }
+  if (const Json* v = Find(j, "tx_cpu")) {
+    STRATA_ASSIGN_OR_RETURN(r.tx_cpu, ReadLatency(*v, path + ".tx_cpu"));
+  }
   return r;
 }
 
@@ -380,6 +390,7 @@ Latency Latency::Of(const Histogram& h) {
   Latency l;
   l.count = h.count();
   l.mean_us = h.mean() / 1e3;
+  l.p10_us = us(10);
   l.p50_us = us(50);
   l.p90_us = us(90);
   l.p99_us = us(99);
@@ -407,6 +418,8 @@ Json ToJson(const ResultsFile& f) {
   j["summary"] = SummaryJson(f.summary);
   j["reads"] = ReadsJson(f.reads);
   if (f.tx_latency) j["tx_latency"] = LatencyJson(*f.tx_latency);
+  if (!f.reads_cpu.empty()) j["reads_cpu"] = ReadsJson(f.reads_cpu);
+  if (f.tx_cpu) j["tx_cpu"] = LatencyJson(*f.tx_cpu);
   if (f.timeline) j["timeline"] = TimelineJson(*f.timeline);
   Json reps = Json::array();
   for (const Repetition& r : f.repetitions) reps.push_back(RepetitionJson(r));
@@ -443,6 +456,12 @@ Result<ResultsFile> ResultsFromJson(const Json& j) {
   }
   if (const Json* v = Find(j, "tx_latency")) {
     STRATA_ASSIGN_OR_RETURN(f.tx_latency, ReadLatency(*v, "tx_latency"));
+  }
+  if (const Json* v = Find(j, "reads_cpu")) {
+    STRATA_ASSIGN_OR_RETURN(f.reads_cpu, ReadReads(*v, "reads_cpu"));
+  }
+  if (const Json* v = Find(j, "tx_cpu")) {
+    STRATA_ASSIGN_OR_RETURN(f.tx_cpu, ReadLatency(*v, "tx_cpu"));
   }
   if (const Json* v = Find(j, "timeline")) {
     STRATA_ASSIGN_OR_RETURN(f.timeline, ReadTimeline(*v));

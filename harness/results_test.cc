@@ -33,6 +33,7 @@ ResultsFile SomeResults() {
   f.context.workload_options = "name=uniform scale=0.5 seed=7";
   f.context.cpus = 2;
   f.context.load_avg = {1.5, 2.25, -1};
+  f.context.planted_slow_commit_cpu_pct = 5;
   f.context.date = "2026-01-01T00:00:00Z";
   f.context.command = "strata run --workload uniform";
   f.strategy = "adaptive";
@@ -66,6 +67,9 @@ ResultsFile SomeResults() {
   f.reads["entity-by-id"] = SomeLatency(1000);
   f.reads["attr-range"] = SomeLatency(5000);
   f.tx_latency = SomeLatency(20000);
+  f.reads_cpu["entity-by-id"] = SomeLatency(900);
+  f.reads_cpu["attr-range"] = SomeLatency(4500);
+  f.tx_cpu = SomeLatency(19000);
   Timeline t;
   t.t_ms = {0.5, 100.25};
   t.transactions = {1, 17};
@@ -80,7 +84,7 @@ ResultsFile SomeResults() {
   t.storage_garbage_bytes = {-1, 9768649};
   f.timeline = t;
   for (int i = 0; i < 3; ++i) {
-    Repetition r{f.summary, f.reads, f.tx_latency};
+    Repetition r{f.summary, f.reads, f.tx_latency, f.reads_cpu, f.tx_cpu};
     r.summary.import_s = 1.5 + 0.25 * i;
     f.repetitions.push_back(r);
   }
@@ -115,7 +119,12 @@ TEST(ResultsFile, KeysInTheDocumentedOrder) {
   for (const auto& [k, v] : j.items()) keys.push_back(k);
   EXPECT_EQ(keys, (std::vector<std::string>{"format", "context", "strategy", "workload", "scale", "seed",
                                             "median_repetition", "jobs", "summary", "reads", "tx_latency",
-                                            "timeline", "repetitions"}));
+                                            "reads_cpu", "tx_cpu", "timeline", "repetitions"}));
+  // The 10th of 100 values 19 us apart, within the histogram's 0.78%.
+  EXPECT_GE(j["tx_cpu"]["p10_us"].get<double>(), 190.0);
+  EXPECT_LE(j["tx_cpu"]["p10_us"].get<double>(), 190.0 * 1.0079);
+  EXPECT_TRUE(j["repetitions"][0].contains("tx_cpu"));
+  EXPECT_TRUE(j["repetitions"][0]["reads_cpu"].contains("attr-range"));
   EXPECT_EQ(j["timeline"]["tx_p50_us"][0], nullptr);  // no commit in that interval
   EXPECT_EQ(j["timeline"]["storage_live_bytes"][0], nullptr);  // no storage sample in that row
   EXPECT_EQ(j["timeline"]["storage_garbage_bytes"][1], 9768649);
@@ -150,6 +159,12 @@ TEST(ResultsFile, CommittedFilesReadAndWriteBackUnchanged) {
   EXPECT_FALSE(old->timeline.has_value());
   EXPECT_FALSE(old->reads.begin()->second.histogram.has_value());
   EXPECT_FALSE(Recorded(old->reads.begin()->second, &Latency::p90_us));
+  // Nor CPU times per operation (and no p10 of any latency).
+  EXPECT_FALSE(old->tx_cpu.has_value());
+  EXPECT_TRUE(old->reads_cpu.empty());
+  EXPECT_FALSE(old->repetitions.at(0).tx_cpu.has_value());
+  EXPECT_FALSE(Recorded(old->reads.begin()->second, &Latency::p10_us));
+  EXPECT_FALSE(Recorded(old->context, &Context::planted_slow_read_cpu_pct));
 }
 
 // Errors name the file and the key.

@@ -113,7 +113,10 @@ class Replayer {
         sampler_(sampler),
         observer_(observer),
         regions_(regions),
-        r_(r) {}
+        r_(r) {
+    OperationCpuNs(0, 0);  // the clocks' costs, measured once before the first commit
+    if (config_.plant.commit_cpu_pct > 0 || config_.plant.read_cpu_pct > 0) CalibrateCpuBurn();
+  }
 
   // The schema, then every step until the workload ends or the observer stops.
   Status Replay(workloads::Workload& workload) {
@@ -137,41 +140,58 @@ class Replayer {
  private:
   // The commit (and its planted work) is the commit region; with
   // config_.icount, the indexing job its novelty seals runs right after it,
-  // in the job region.
+  // in the job region. Its thread CPU time is read around the wall-clock
+  // timing and the region (plant.h: the commit runs on this thread), so
+  // neither the latency nor the instruction counts include the clock reads.
   Status Transact(const edn::Node& tx) {
     std::optional<Result<TxReport>> rep;
+    Clock::time_point t0;
+    uint64_t cpu0 = 0;
     auto commit = [&] {
       rep.emplace(conn_.Transact(tx));
-      if (rep->ok()) PlantCommitWork(config_.plant, (*rep)->tx_data.size());
+      if (!rep->ok()) return;
+      PlantCommitWork(config_.plant, (*rep)->tx_data.size());
+      if (config_.plant.commit_cpu_pct > 0) PlantCpuWork(config_.plant.commit_cpu_pct, t0, cpu0);
     };
-    const Clock::time_point t0 = Clock::now();
+    cpu0 = ThreadCpuNs();
+    t0 = Clock::now();
     icount::InRegion(icount::kCommitSlot, commit);
     const Clock::duration d = Clock::now() - t0;
+    const uint64_t cpu = OperationCpuNs(cpu0, ThreadCpuNs());
     if (!rep->ok()) return rep->status();
     sampler_.RecordCommit(d);
     r_->tx_latency.Record(std::chrono::duration_cast<std::chrono::nanoseconds>(d));
+    r_->tx_cpu.Record(cpu);
     if (config_.icount && conn_.stats().sealed_novelty > 0) return IndexInRegion(conn_);
     return Status::OK();
   }
 
   // Timed from taking the database value to the end of the read. A failed
-  // read is counted; the first is reported.
+  // read is counted; the first is reported. Its thread CPU time is read
+  // around the timing and the region, as a commit's.
   void TimedRead(const workloads::Step& step, uint64_t steps) {
     const Database db = conn_.db();
     const size_t slot = regions_->ReadSlot(step.read_name);
     Status st;
+    Clock::time_point t0;
+    uint64_t cpu0 = 0;
     auto read = [&] {
       st = step.read(db);
       PlantReadWork(config_.plant, step.read_name);
+      if (config_.plant.read_cpu_pct > 0) PlantCpuWork(config_.plant.read_cpu_pct, t0, cpu0);
     };
-    const Clock::time_point t0 = Clock::now();
+    cpu0 = ThreadCpuNs();
+    t0 = Clock::now();
     icount::InRegion(slot, read);
     if (config_.planted_slow_read_us > 0) {  // the gate's test knob: extra work inside the timed read
       const Clock::time_point until = t0 + std::chrono::microseconds(config_.planted_slow_read_us);
       while (Clock::now() < until) {
       }
     }
-    r_->reads[step.read_name].Record(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0));
+    const Clock::duration d = Clock::now() - t0;
+    const uint64_t cpu = OperationCpuNs(cpu0, ThreadCpuNs());
+    r_->reads[step.read_name].Record(std::chrono::duration_cast<std::chrono::nanoseconds>(d));
+    r_->reads_cpu[step.read_name].Record(cpu);
     r_->summary.reads++;
     if (!st.ok() && r_->summary.read_errors++ == 0) {
       observer_->Message("warning: read " + step.read_name + " failed at " + Where(steps) + ": " + st.ToString());

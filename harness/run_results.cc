@@ -97,9 +97,12 @@ ResultsFile MakeResultsFile(const Context& context, const workloads::WorkloadOpt
   f.summary = r.summary;
   f.reads = Latencies(r.reads);
   f.tx_latency = Latency::Of(r.tx_latency);
+  f.reads_cpu = Latencies(r.reads_cpu);
+  f.tx_cpu = Latency::Of(r.tx_cpu);
   f.timeline = r.timeline;
   for (const RunResult& rep : repetitions)
-    f.repetitions.push_back(Repetition{rep.summary, Latencies(rep.reads), Latency::Of(rep.tx_latency)});
+    f.repetitions.push_back(Repetition{rep.summary, Latencies(rep.reads), Latency::Of(rep.tx_latency),
+                                       Latencies(rep.reads_cpu), Latency::Of(rep.tx_cpu)});
   return f;
 }
 

@@ -68,9 +68,20 @@ double HodgesLehmann(const std::vector<double>& x, std::vector<double>* scratch)
 // Hodges-Lehmann estimate; a swap within pair i turns l_i into -l_i, so the
 // null distribution is over sign flips.
 AbStats PairedRatioTest(std::span<const double> base, std::span<const double> next, const AbOptions& o, AbStats s) {
-  const size_t n = base.size();
-  std::vector<double> l(n), w(n), scratch;
-  for (size_t i = 0; i < n; ++i) l[i] = std::log(next[i] / base[i]);
+  std::vector<double> l, w, scratch;
+  for (size_t i = 0; i < base.size(); ++i) l.push_back(std::log(next[i] / base[i]));
+  // Disturbed pairs out: |l_i| beyond outlier_factor x the median |l|.
+  // The rule sees only the |l_i|, which swapping labels within a pair does
+  // not change, so the test below stays exact given the pairs kept.
+  if (o.outlier_factor > 0 && l.size() >= 4) {
+    std::vector<double> mag;
+    for (double x : l) mag.push_back(std::fabs(x));
+    const double limit = o.outlier_factor * Median(mag);
+    if (limit > 0) std::erase_if(l, [&](double x) { return std::fabs(x) > limit; });
+  }
+  const size_t n = l.size();
+  s.pairs_left_out = base.size() - n;
+  w.resize(n);
   const double stat = HodgesLehmann(l, &scratch);
   s.change_pct = (std::exp(stat) - 1) * 100;
   std::mt19937_64 rng(o.seed);
@@ -216,8 +227,10 @@ bool IsAbFigure(const std::string& format, const Metric& m) {
   if (m.kind != MetricKind::kTiming) return false;
   if (format != "strata-run") return true;
   const std::string& n = m.name;
-  return n == "tx p50_us" || n == "tx p99_us" || n == "import_datoms_per_s" || n == "job_wall_ms" ||
-         (n.rfind("read ", 0) == 0 && n.ends_with(" p50_us"));
+  const bool read = n.rfind("read ", 0) == 0;
+  return n == "tx p50_us" || n == "tx p99_us" || n == "tx cpu p10_us" || n == "import_datoms_per_s" ||
+         n == "job_wall_ms" || (read && n.ends_with(" cpu p10_us")) ||
+         (read && n.ends_with(" p50_us") && !n.ends_with(" cpu p50_us"));
 }
 
 bool AbResult::regressed() const {
@@ -225,9 +238,15 @@ bool AbResult::regressed() const {
                      [](const AbFigure& f) { return f.verdict == AbVerdict::kRegression; });
 }
 
+bool AbResult::MustDecide(const AbFigure& f) const {
+  if (options.decide == AbDecide::kAll || f.cpu) return true;
+  return std::none_of(figures.begin(), figures.end(), [](const AbFigure& g) { return g.cpu; });
+}
+
 bool AbResult::undecided() const {
-  return !regressed() && std::any_of(figures.begin(), figures.end(),
-                                     [](const AbFigure& f) { return f.verdict == AbVerdict::kTooNoisy; });
+  return !regressed() && std::any_of(figures.begin(), figures.end(), [&](const AbFigure& f) {
+           return f.verdict == AbVerdict::kTooNoisy && MustDecide(f);
+         });
 }
 
 std::vector<std::string> AbResult::RegressionNames() const {
@@ -258,10 +277,12 @@ Result<AbResult> CompareAb(const std::vector<ResultSet>& base_runs, const std::v
   if (base_runs.size() != new_runs.size())
     result.notes.push_back(std::to_string(base_runs.size()) + " base runs and " + std::to_string(new_runs.size()) +
                            " new runs: the first " + std::to_string(result.pairs) + " of each are paired");
+  std::vector<std::string> left_out;
   for (const Subject& subject : base_runs.front().subjects) {
     for (const Metric& metric : subject.metrics) {
       if (!IsAbFigure(format, metric)) continue;
       AbFigure f{subject.name, metric.name, metric.unit, metric.better, {}, {}, {}, 1, AbVerdict::kTooNoisy};
+      f.cpu = format == "strata-run" && metric.name.find(" cpu ") != std::string::npos;
       bool complete = true;
       for (size_t i = 0; i < result.pairs && complete; ++i) {
         const Subject* bs = base_runs[i].Find(subject.name);
@@ -279,10 +300,17 @@ Result<AbResult> CompareAb(const std::vector<ResultSet>& base_runs, const std::v
         continue;
       }
       f.stats = AbTest(f.base, f.next, o);
+      if (f.stats.pairs_left_out > 0) left_out.push_back(f.subject + " " + f.metric + " " + std::to_string(f.stats.pairs_left_out));
       result.figures.push_back(std::move(f));
     }
   }
   if (result.figures.empty()) result.notes.push_back("no figure in common to compare");
+  if (!left_out.empty()) {
+    std::string note = "pairs left out as disturbed (|ln(new/base)| over " + Fmt("%g", o.outlier_factor) +
+                       "x the figure's median): ";
+    for (size_t i = 0; i < left_out.size(); ++i) note += (i ? ", " : "") + left_out[i];
+    result.notes.push_back(note);
+  }
   // All swapped gives the same |difference| as none: the smallest p is 2 / 2^n.
   const double min_p = result.pairs < 2 ? 1 : std::ldexp(1.0, 1 - static_cast<int>(std::min<size_t>(result.pairs, 60)));
   if (!result.figures.empty() && min_p * static_cast<double>(result.figures.size()) >= o.alpha)
@@ -324,13 +352,21 @@ std::string VerdictLine(const AbResult& r) {
     return line;
   }
   if (r.figures.empty()) return "UNDECIDED: nothing to compare";
-  if (r.undecided()) {
-    size_t k = 0;
-    for (const AbFigure& f : r.figures) k += f.verdict == AbVerdict::kTooNoisy;
-    return "UNDECIDED: no regression found, but " + std::to_string(k) + " of " + std::to_string(r.figures.size()) +
-           " figures were too noisy to decide (their interval reaches past ±" + Fmt("%g", r.options.threshold_pct) + "%)";
+  size_t must = 0, noisy = 0, noisy_other = 0;
+  for (const AbFigure& f : r.figures) {
+    const bool m = r.MustDecide(f);
+    must += m;
+    if (f.verdict == AbVerdict::kTooNoisy) ++(m ? noisy : noisy_other);
   }
-  return "PASS: no regression beyond " + Fmt("%g", r.options.threshold_pct) + "%";
+  const std::string which = must == r.figures.size() ? "" : " CPU-time";
+  if (r.undecided())
+    return "UNDECIDED: no regression found, but " + std::to_string(noisy) + " of " + std::to_string(must) + which +
+           " figures were too noisy to decide (their interval reaches past ±" + Fmt("%g", r.options.threshold_pct) + "%)";
+  std::string line = "PASS: no regression beyond " + Fmt("%g", r.options.threshold_pct) + "%";
+  if (noisy_other > 0)
+    line += " (decided on the " + std::to_string(must) + which + " figures; " + std::to_string(noisy_other) +
+            " wall-clock figures too noisy to decide, not required)";
+  return line;
 }
 
 std::string Settings(const AbResult& r) {
@@ -339,6 +375,7 @@ std::string Settings(const AbResult& r) {
          " figures); randomization test (swaps within pairs) on " +
          (r.options.statistic == AbStatistic::kPairedRatio ? "the pairs' ratios new/base (Hodges-Lehmann)"
                                                             : "the difference of medians") + ", " +
+         (r.options.decide == AbDecide::kCpu ? "a pass needs the CPU-time figures decided" : "a pass needs every figure decided") + ", " +
          Fmt("%g", r.options.confidence * 100) + "% bootstrap interval of the change";
 }
 

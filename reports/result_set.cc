@@ -187,6 +187,21 @@ void AddLatency(Subject* s, const std::string& prefix, const Latency& l) {
       Add(s, prefix + stat, "us", MetricKind::kTiming, Better::kLower).samples.push_back(*v);
 }
 
+// Thread CPU time per operation ("tx cpu p10_us", "read NAME cpu p50_us"):
+// the 10th percentile, the median and the mean. The low percentile is the
+// operation's cost when nothing disturbed it (being descheduled, other
+// processes' cache traffic add CPU time above it), so it varies least from
+// run to run; the A/B gate compares it (ab.h). A tail of CPU time says
+// little the latency's tail does not.
+const std::pair<const char*, Member<Latency>> kCpuStats[] = {
+    {"p10_us", &Latency::p10_us}, {"p50_us", &Latency::p50_us}, {"mean_us", &Latency::mean_us}};
+
+void AddCpu(Subject* s, const std::string& prefix, const Latency& l) {
+  for (const auto& [stat, member] : kCpuStats)
+    if (auto v = harness::Figure(l, member))
+      Add(s, prefix + stat, "us", MetricKind::kTiming, Better::kLower).samples.push_back(*v);
+}
+
 }  // namespace
 
 Result<std::vector<RunFile>> ReadRunFiles(const std::string& path) {
@@ -217,6 +232,12 @@ Subject SubjectOfRun(const ResultsFile& f, std::vector<std::string>* notes) {
   if (ctx.planted_slow_read_us > 0)
     notes->push_back(s.name + ": made with STRATA_PLANT_SLOW_READ_US=" + std::to_string(ctx.planted_slow_read_us) +
                      " (every timed read slowed on purpose)");
+  for (const auto& [knob, pct] : {std::pair{"STRATA_PLANT_SLOW_COMMIT_PCT", ctx.planted_slow_commit_pct},
+                                   {"STRATA_PLANT_SLOW_READ_PCT", ctx.planted_slow_read_pct},
+                                   {"STRATA_PLANT_SLOW_COMMIT_CPU_PCT", ctx.planted_slow_commit_cpu_pct},
+                                   {"STRATA_PLANT_SLOW_READ_CPU_PCT", ctx.planted_slow_read_cpu_pct}})
+    if (pct > 0)
+      notes->push_back(s.name + ": made with " + knob + "=" + std::to_string(pct) + " (slowed on purpose, harness/plant.h)");
   for (const Spec& spec : kRunSummary) {
     const std::optional<double> value = harness::Figure(f.summary, spec.member);
     if (!value) continue;
@@ -250,6 +271,19 @@ Subject SubjectOfRun(const ResultsFile& f, std::vector<std::string>* notes) {
       for (const auto& [name, lat] : *r.reads) AddLatency(&s, "read " + name + " ", lat);
   } else {
     for (const auto& [name, lat] : f.reads) AddLatency(&s, "read " + name + " ", lat);
+  }
+  // CPU time per commit and per read, likewise (absent in older files).
+  bool cpu_per_rep = !f.repetitions.empty();
+  for (const harness::Repetition& r : f.repetitions)
+    cpu_per_rep = cpu_per_rep && r.tx_cpu.has_value() && r.reads_cpu.has_value();
+  if (cpu_per_rep) {
+    for (const harness::Repetition& r : f.repetitions) {
+      AddCpu(&s, "tx cpu ", *r.tx_cpu);
+      for (const auto& [name, lat] : *r.reads_cpu) AddCpu(&s, "read " + name + " cpu ", lat);
+    }
+  } else {
+    if (f.tx_cpu) AddCpu(&s, "tx cpu ", *f.tx_cpu);
+    for (const auto& [name, lat] : f.reads_cpu) AddCpu(&s, "read " + name + " cpu ", lat);
   }
   return s;
 }

@@ -69,6 +69,8 @@ struct Context {
   uint64_t planted_slow_read_us = 0;  // $STRATA_PLANT_SLOW_READ_US (a test knob; 0: off)
   uint64_t planted_slow_commit_pct = 0;  // $STRATA_PLANT_SLOW_COMMIT_PCT (a test knob, harness/plant.h; 0: off)
   uint64_t planted_slow_read_pct = 0;    // $STRATA_PLANT_SLOW_READ_PCT (likewise)
+  uint64_t planted_slow_commit_cpu_pct = 0;  // $STRATA_PLANT_SLOW_COMMIT_CPU_PCT (likewise)
+  uint64_t planted_slow_read_cpu_pct = 0;    // $STRATA_PLANT_SLOW_READ_CPU_PCT (likewise)
   std::string date;                   // UTC, ISO-8601
   std::string command;                // the command line
   uint64_t absent = 0;                // keys the file lacked (see the header comment)
@@ -136,7 +138,7 @@ struct Summary {
 // histogram in nanoseconds (absent in older files).
 struct Latency {
   uint64_t count = 0;
-  double mean_us = 0, p50_us = 0, p90_us = 0, p99_us = 0, p999_us = 0, max_us = 0;
+  double mean_us = 0, p10_us = 0, p50_us = 0, p90_us = 0, p99_us = 0, p999_us = 0, max_us = 0;  // p10: absent in older files
   std::optional<Histogram> histogram;
   uint64_t absent = 0;
   bool operator==(const Latency&) const = default;
@@ -171,6 +173,9 @@ struct Repetition {
   Summary summary;
   std::optional<std::map<std::string, Latency>> reads;  // absent in some older files
   std::optional<Latency> tx_latency;
+  // Thread CPU time per commit and per read (ResultsFile's); absent in older files.
+  std::optional<std::map<std::string, Latency>> reads_cpu;
+  std::optional<Latency> tx_cpu;
   bool operator==(const Repetition&) const = default;
 };
 
@@ -186,6 +191,12 @@ struct ResultsFile {
   Summary summary;                            // of that run
   std::map<std::string, Latency> reads;       // of that run, per read name
   std::optional<Latency> tx_latency;          // of that run
+  // The CPU time of the run's thread per commit ("tx_cpu") and per read
+  // name ("reads_cpu"), as Latency records (figures in us, histogram in
+  // ns): CLOCK_THREAD_CPUTIME_ID read around each commit's and read's
+  // timing (harness/plant.h). Absent (empty) in older files.
+  std::map<std::string, Latency> reads_cpu;
+  std::optional<Latency> tx_cpu;
   std::optional<Timeline> timeline;           // of that run
   std::vector<Repetition> repetitions;        // every repetition, in run order
   bool operator==(const ResultsFile&) const = default;

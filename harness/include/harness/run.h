@@ -44,7 +44,7 @@ struct RunConfig {
   int repetitions = 1;          // runs per strategy
   bool keep = false;            // keep each run's database
   uint64_t planted_slow_read_us = 0;  // test knob: every timed read busy-waits this long
-  PlantedSlowdown plant;              // test knobs: extra instructions per commit / read (plant.h)
+  PlantedSlowdown plant;              // test knobs: extra instructions or CPU per commit / read (plant.h)
   // For counting instructions under callgrind (scripts/perf-icount): no
   // background threads — each indexing job runs on the run's thread right
   // after the commit that sealed its novelty, no sampler thread — so the
@@ -63,6 +63,10 @@ struct RunResult {
   Summary summary;
   std::map<std::string, Histogram> reads;  // latency per read name
   Histogram tx_latency;                    // every commit of the workload
+  // The run thread's CPU time (plant.h ThreadCpuNs) of every commit and of
+  // every read per name, measured around the latencies above.
+  Histogram tx_cpu;
+  std::map<std::string, Histogram> reads_cpu;
   Timeline timeline;
 };
 

@@ -44,13 +44,30 @@ enum class AbStatistic {
                  // a drift shared by the two runs of a pair cancels
 };
 
+// Which figures must be decided for a verdict of "no regression" (exit 0
+// of strata ab): a regression in any figure fails the comparison either
+// way (Holm over all of them keeps the false-positive rate), but on a
+// loaded machine the wall-clock figures are too noisy to rule a change out
+// (docs/harness.md), while the CPU-time figures (thread CPU time per
+// commit and per read, which waiting for a core does not inflate) are not.
+enum class AbDecide {
+  kCpu,  // the CPU-time figures, when the runs have them (else every figure)
+  kAll,  // every figure
+};
+
 struct AbOptions {
   AbStatistic statistic = AbStatistic::kMedians;  // strata ab and perf-ab default to kPairedRatio
+  AbDecide decide = AbDecide::kCpu;
   double threshold_pct = 3;   // smallest relative change of a median that counts
   double alpha = 0.05;        // family-wise significance level (Holm over the figures)
   double confidence = 0.95;   // of the bootstrap interval of the relative change
   int permutations = 20000;   // random swaps when 2^pairs is larger than this
   int bootstrap = 4000;       // bootstrap resamples of the pairs
+  // kPairedRatio: a pair whose |ln(new/base)| is more than this many times
+  // the median over the figure's pairs is left out (a run the machine
+  // disturbed: on a loaded machine a run's CPU time sometimes moves by
+  // 20-50% while its pair's does not). 0 keeps every pair.
+  double outlier_factor = 4;
   uint64_t seed = 1;          // the generator's seed: same inputs, same verdicts
 };
 
@@ -72,6 +89,7 @@ struct AbStats {
   double p = 1;                        // two-sided randomization p of the difference of medians
   double noise_pct = 0;                // 95th percentile of |difference| under the null, in % of base
   bool exact = false;                  // p from all 2^n swaps
+  size_t pairs_left_out = 0;           // kPairedRatio: disturbed pairs left out (AbOptions::outlier_factor)
 };
 
 // base[i] and next[i] are the i-th pair. Requires equal sizes; fewer than
@@ -85,6 +103,7 @@ struct AbFigure {
   AbStats stats;
   double p_adjusted = 1;  // Holm
   AbVerdict verdict = AbVerdict::kTooNoisy;
+  bool cpu = false;  // a CPU-time figure ("tx cpu p10_us", "read NAME cpu p10_us")
 };
 
 struct AbResult {
@@ -94,7 +113,11 @@ struct AbResult {
   std::vector<std::string> notes;
 
   bool regressed() const;
-  bool undecided() const;  // some figure is too noisy to decide (and none regressed)
+  // No regression, and some figure that must be decided (options.decide)
+  // is too noisy to decide.
+  bool undecided() const;
+  // Whether figure f must be decided for a pass.
+  bool MustDecide(const AbFigure& f) const;
   std::vector<std::string> RegressionNames() const;  // "adaptive tx p50_us +6.1% [+4.2%, +8.0%]"
 };
 
@@ -103,8 +126,10 @@ struct AbResult {
 void JudgeAbFigures(const AbOptions& options, std::vector<AbFigure>* figures);
 
 // Whether a `strata run` metric is gated by the A/B comparison: commit
-// latency p50/p99, each read's p50, import rate, indexing job wall time.
-// In other formats (Google Benchmark), every timing.
+// latency p50/p99, each read's p50, import rate, indexing job wall time,
+// and the CPU time per commit and per read (their p10: results files from
+// this build on; see reports/result_set.cc). In other formats (Google
+// Benchmark), every timing.
 bool IsAbFigure(const std::string& format, const Metric& metric);
 
 // base_runs[i] and new_runs[i] were run as the i-th pair; each run's value
