@@ -66,4 +66,28 @@ Status WriteFileAtomically(const std::string& path, const std::string& text) {
   return Status::OK();
 }
 
+const char* const kMarkDrawnScript = R"JS(
+function strataMarkDrawn(charts) {
+  function coloured(chart) {
+    const a = chart.chartArea, r = chart.currentDevicePixelRatio || 1;
+    if (!a) return 0;
+    const x0 = Math.floor(a.left * r), y0 = Math.floor(a.top * r);
+    const w = Math.max(1, Math.floor((a.right - a.left) * r)), h = Math.max(1, Math.floor((a.bottom - a.top) * r));
+    const d = chart.ctx.getImageData(x0, y0, w, h).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4)
+      if (d[i + 3] > 100 && Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 60) n++;
+    return n;
+  }
+  let ok = 0;
+  for (const c of charts) {
+    const n = coloured(c.chart);
+    c.sec.dataset.pixels = n;
+    c.sec.dataset.drawn = n > 20 ? 'yes' : 'no';
+    if (n > 20) ok++;
+  }
+  return ok;
+}
+)JS";
+
 }  // namespace strata::reports

@@ -245,27 +245,8 @@ const char* kScript = R"JS(
     drawnCharts.push({chart: chart, sec: sec});
   }
 
-  // Marks each chart drawn when its plot area holds coloured pixels (the
-  // data, not just the grey axes and grid), for tests in a headless browser.
-  function coloured(chart) {
-    const a = chart.chartArea, r = chart.currentDevicePixelRatio || 1;
-    if (!a) return 0;
-    const x0 = Math.floor(a.left * r), y0 = Math.floor(a.top * r);
-    const w = Math.max(1, Math.floor((a.right - a.left) * r)), h = Math.max(1, Math.floor((a.bottom - a.top) * r));
-    const d = chart.ctx.getImageData(x0, y0, w, h).data;
-    let n = 0;
-    for (let i = 0; i < d.length; i += 4)
-      if (d[i + 3] > 100 && Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 60) n++;
-    return n;
-  }
   function check() {
-    let ok = 0;
-    for (const c of drawnCharts) {
-      const n = coloured(c.chart);
-      c.sec.dataset.pixels = n;
-      c.sec.dataset.drawn = n > 20 ? 'yes' : 'no';
-      if (n > 20) ok++;
-    }
+    const ok = strataMarkDrawn(drawnCharts);
     const status = document.getElementById('charts-ok');
     // For tests: does the page, or the summary table, scroll sideways?
     const page = document.scrollingElement || document.documentElement;
@@ -301,6 +282,7 @@ std::string ReportHtml(const Json& model, const std::string& chartjs_source) {
   out += "<section id=\"summary\"></section>\n<main id=\"charts\"></main>\n<div id=\"charts-ok\">charts not drawn</div>\n";
   out += "<script type=\"application/json\" id=\"report-data\">" + ScriptSafe(model.dump(-1, ' ', false, Json::error_handler_t::replace)) +
          "</script>\n";
+  out += "<script>" + std::string(kMarkDrawnScript) + "</script>\n";
   out += "<script>" + std::string(kScript) + "</script>\n</body>\n</html>\n";
   return out;
 }

@@ -22,6 +22,13 @@ std::string ScriptSafe(std::string json);
 // missing or contains "</script" (it could not be inlined).
 std::string ReadChartJs(const std::string& path, const std::string& how_to_get_it, std::vector<std::string>* warnings);
 
+// A script (for a <script> element before the page's own) defining
+// strataMarkDrawn(charts): for each {chart, sec} it counts the coloured
+// pixels of the chart's plot area (the data, not the grey axes and grid),
+// sets sec.dataset.pixels and sec.dataset.drawn ('yes' over 20), and
+// returns how many were drawn. The headless-browser tests read these.
+extern const char* const kMarkDrawnScript;
+
 // Writes path.tmp and renames it over `path`: a reader sees the old file or
 // the new one whole. IOError naming the file.
 Status WriteFileAtomically(const std::string& path, const std::string& text);
