@@ -9,6 +9,7 @@
 #include <random>
 
 #include "reports/compare.h"
+#include "reports/page.h"
 #include "reports/stats.h"
 
 namespace strata::reports {
@@ -64,6 +65,42 @@ double HodgesLehmann(const std::vector<double>& x, std::vector<double>* scratch)
   return (*std::max_element(scratch->begin(), scratch->begin() + static_cast<std::ptrdiff_t>(h)) + hi) / 2;
 }
 
+// The null distribution of a statistic under label swaps within pairs:
+// `stat_abs(swapped)` is |statistic| when pair i's labels are swapped
+// where swapped(i) is true. Every one of the 2^n assignments when that is
+// at most o.permutations (exact p), else o.permutations random ones (p
+// with the +1 correction). A tiny tolerance keeps ties (the identity)
+// counted. `abs` comes back sorted.
+struct SwapNull {
+  std::vector<double> abs;
+  double p = 1;
+  bool exact = false;
+};
+template <class StatAbs>
+SwapNull SwapDistribution(size_t n, double observed_abs, double tol, const AbOptions& o, std::mt19937_64& rng,
+                          StatAbs&& stat_abs) {
+  SwapNull r;
+  size_t at_least = 0;
+  auto one = [&](auto swapped) {
+    const double d = stat_abs(swapped);
+    r.abs.push_back(d);
+    if (d >= observed_abs - tol) ++at_least;
+  };
+  r.exact = n < 63 && (uint64_t{1} << n) <= static_cast<uint64_t>(std::max(o.permutations, 1));
+  if (r.exact) {
+    for (uint64_t mask = 0; mask < (uint64_t{1} << n); ++mask) one([&](size_t i) { return (mask >> i) & 1; });
+    r.p = static_cast<double>(at_least) / static_cast<double>(r.abs.size());
+  } else {
+    for (int k = 0; k < o.permutations; ++k) {
+      const uint64_t bits = rng();  // beyond 64 pairs, the higher pairs reuse bits
+      one([&](size_t i) { return (bits >> (i % 64)) & 1; });
+    }
+    r.p = static_cast<double>(at_least + 1) / static_cast<double>(r.abs.size() + 1);
+  }
+  std::sort(r.abs.begin(), r.abs.end());
+  return r;
+}
+
 // The paired statistic: l_i = ln(new_i / base_i), summarized by its
 // Hodges-Lehmann estimate; a swap within pair i turns l_i into -l_i, so the
 // null distribution is over sign flips.
@@ -85,28 +122,14 @@ AbStats PairedRatioTest(std::span<const double> base, std::span<const double> ne
   const double stat = HodgesLehmann(l, &scratch);
   s.change_pct = (std::exp(stat) - 1) * 100;
   std::mt19937_64 rng(o.seed);
-  const double tol = 1e-12 * std::max(std::fabs(stat), 1e-300);
-  std::vector<double> null_abs;
-  size_t at_least = 0;
-  auto one = [&](auto flipped) {
-    for (size_t i = 0; i < n; ++i) w[i] = flipped(i) ? -l[i] : l[i];
-    const double d = std::fabs(HodgesLehmann(w, &scratch));
-    null_abs.push_back(d);
-    if (d >= std::fabs(stat) - tol) ++at_least;
-  };
-  s.exact = n < 63 && (uint64_t{1} << n) <= static_cast<uint64_t>(std::max(o.permutations, 1));
-  if (s.exact) {
-    for (uint64_t mask = 0; mask < (uint64_t{1} << n); ++mask) one([&](size_t i) { return (mask >> i) & 1; });
-    s.p = static_cast<double>(at_least) / static_cast<double>(null_abs.size());
-  } else {
-    for (int r = 0; r < o.permutations; ++r) {
-      const uint64_t bits = rng();
-      one([&](size_t i) { return (bits >> (i % 64)) & 1; });
-    }
-    s.p = static_cast<double>(at_least + 1) / static_cast<double>(null_abs.size() + 1);
-  }
-  std::sort(null_abs.begin(), null_abs.end());
-  s.noise_pct = (std::exp(Quantile(null_abs, 0.95)) - 1) * 100;
+  const SwapNull null = SwapDistribution(n, std::fabs(stat), 1e-12 * std::max(std::fabs(stat), 1e-300), o, rng,
+                                         [&](auto flipped) {
+                                           for (size_t i = 0; i < n; ++i) w[i] = flipped(i) ? -l[i] : l[i];
+                                           return std::fabs(HodgesLehmann(w, &scratch));
+                                         });
+  s.exact = null.exact;
+  s.p = null.p;
+  s.noise_pct = (std::exp(Quantile(null.abs, 0.95)) - 1) * 100;
   std::vector<double> changes;
   for (int r = 0; r < std::max(o.bootstrap, 1); ++r) {
     for (size_t i = 0; i < n; ++i) w[i] = l[static_cast<size_t>(rng() % n)];
@@ -151,34 +174,21 @@ AbStats AbTest(std::span<const double> base, std::span<const double> next, const
   if (paired) return PairedRatioTest(base, next, o, s);
 
   // Randomization distribution of the difference of medians under swaps
-  // within pairs. A tiny tolerance keeps ties (the identity) counted.
+  // within pairs.
   std::mt19937_64 rng(o.seed);
-  std::vector<double> a(n), b(n), null_abs;
-  const double tol = 1e-12 * std::max({std::fabs(d), std::fabs(s.base_median), 1e-300});
-  size_t at_least = 0;
-  auto one = [&](auto swapped) {
-    for (size_t i = 0; i < n; ++i) {
-      const bool sw = swapped(i);
-      a[i] = sw ? next[i] : base[i];
-      b[i] = sw ? base[i] : next[i];
-    }
-    const double dd = std::fabs(Median(b) - Median(a));
-    null_abs.push_back(dd);
-    if (dd >= std::fabs(d) - tol) ++at_least;
-  };
-  s.exact = n < 63 && (uint64_t{1} << n) <= static_cast<uint64_t>(std::max(o.permutations, 1));
-  if (s.exact) {
-    for (uint64_t mask = 0; mask < (uint64_t{1} << n); ++mask) one([&](size_t i) { return (mask >> i) & 1; });
-    s.p = static_cast<double>(at_least) / static_cast<double>(null_abs.size());
-  } else {
-    for (int r = 0; r < o.permutations; ++r) {
-      const uint64_t bits = rng();  // n < 64 here, or the higher pairs reuse bits
-      one([&](size_t i) { return (bits >> (i % 64)) & 1; });
-    }
-    s.p = static_cast<double>(at_least + 1) / static_cast<double>(null_abs.size() + 1);
-  }
-  std::sort(null_abs.begin(), null_abs.end());
-  s.noise_pct = RelativePct(Quantile(null_abs, 0.95), s.base_median);
+  std::vector<double> a(n), b(n);
+  const SwapNull null = SwapDistribution(n, std::fabs(d), 1e-12 * std::max({std::fabs(d), std::fabs(s.base_median), 1e-300}),
+                                         o, rng, [&](auto swapped) {
+                                           for (size_t i = 0; i < n; ++i) {
+                                             const bool sw = swapped(i);
+                                             a[i] = sw ? next[i] : base[i];
+                                             b[i] = sw ? base[i] : next[i];
+                                           }
+                                           return std::fabs(Median(b) - Median(a));
+                                         });
+  s.exact = null.exact;
+  s.p = null.p;
+  s.noise_pct = RelativePct(Quantile(null.abs, 0.95), s.base_median);
 
   // Percentile bootstrap over pairs of the relative change of medians.
   std::vector<double> changes;
@@ -379,14 +389,18 @@ std::string Settings(const AbResult& r) {
          Fmt("%g", r.options.confidence * 100) + "% bootstrap interval of the change";
 }
 
-std::vector<std::vector<std::string>> Rows(const AbResult& r) {
-  std::vector<std::vector<std::string>> rows;
-  rows.push_back({"subject", "figure", "base", "new", "change", "interval", "p (Holm)", "noise", "verdict"});
-  for (const AbFigure& f : r.figures)
-    rows.push_back({f.subject, f.metric, FormatValue(f.stats.base_median, f.unit), FormatValue(f.stats.new_median, f.unit),
-                    PctText(f.stats.change_pct), CiText(f.stats), PText(f.p_adjusted),
-                    std::isinf(f.stats.noise_pct) ? "" : Fmt("%.1f%%", f.stats.noise_pct), AbVerdictName(f.verdict)});
-  return rows;
+Table MakeTable(const AbResult& r) {
+  Table t;
+  t.header = {"subject", "figure", "base", "new", "change", "interval", "p (Holm)", "noise", "verdict"};
+  for (const AbFigure& f : r.figures) {
+    t.rows.push_back({f.subject, f.metric, FormatValue(f.stats.base_median, f.unit), FormatValue(f.stats.new_median, f.unit),
+                      PctText(f.stats.change_pct), CiText(f.stats), PText(f.p_adjusted),
+                      std::isinf(f.stats.noise_pct) ? "" : Fmt("%.1f%%", f.stats.noise_pct), AbVerdictName(f.verdict)});
+    t.bold.push_back(f.verdict == AbVerdict::kRegression);
+  }
+  t.first_right = 2;
+  t.last_right = 7;
+  return t;
 }
 
 }  // namespace
@@ -394,14 +408,7 @@ std::vector<std::vector<std::string>> Rows(const AbResult& r) {
 std::string AbToMarkdown(const AbResult& r, const std::string& title) {
   std::string out = "### " + title + ": " + VerdictLine(r) + "\n\n" + Settings(r) +
                     ". \"noise\" is the difference of medians that swapping labels gives 5% of the time.\n\n";
-  const auto rows = Rows(r);
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const bool bad = i > 0 && r.figures[i - 1].verdict == AbVerdict::kRegression;
-    out += "|";
-    for (const std::string& cell : rows[i]) out += " " + (bad && !cell.empty() ? "**" + cell + "**" : cell) + " |";
-    out += "\n";
-    if (i == 0) out += "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n";
-  }
+  out += TableMarkdown(MakeTable(r));
   if (!r.notes.empty()) {
     out += "\n";
     for (const std::string& n : r.notes) out += "- " + n + "\n";
@@ -410,19 +417,7 @@ std::string AbToMarkdown(const AbResult& r, const std::string& title) {
 }
 
 std::string AbToText(const AbResult& r) {
-  const auto rows = Rows(r);
-  std::vector<size_t> width(rows.front().size(), 0);
-  for (const auto& row : rows)
-    for (size_t k = 0; k < row.size(); ++k) width[k] = std::max(width[k], row[k].size());
-  std::string out = Settings(r) + "\n\n";
-  for (const auto& row : rows) {
-    for (size_t k = 0; k < row.size(); ++k) {
-      const bool right = k >= 2 && k <= 7;
-      const std::string pad(width[k] - row[k].size(), ' ');
-      out += (k ? "  " : "") + (right ? pad + row[k] : row[k] + (k + 1 < row.size() ? pad : ""));
-    }
-    out += "\n";
-  }
+  std::string out = Settings(r) + "\n\n" + TableText(MakeTable(r));
   for (const std::string& n : r.notes) out += "note: " + n + "\n";
   out += "\n" + VerdictLine(r) + "\n";
   return out;

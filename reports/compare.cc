@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <set>
 
+#include "reports/page.h"
 #include "reports/stats.h"
 
 namespace strata::reports {
@@ -239,11 +240,6 @@ Result<Comparison> Compare(const ResultSet& base, const ResultSet& next, const C
 
 namespace {
 
-struct Table {
-  std::vector<std::string> header;
-  std::vector<std::vector<std::string>> rows;
-};
-
 Table MakeTable(const Comparison& c) {
   Table t;
   t.header = {"subject", "metric", "kind", "base", "new", "change", "p", "verdict"};
@@ -253,7 +249,10 @@ Table MakeTable(const Comparison& c) {
                       r.verdict == Verdict::kOnlyBase ? "" : MedianText(r.next, r.n_new, r.unit),
                       r.verdict == Verdict::kOnlyBase || r.verdict == Verdict::kOnlyNew ? "" : ChangeText(r), PText(r),
                       VerdictName(r.verdict)});
+    t.bold.push_back(r.verdict == Verdict::kRegressed);
   }
+  t.first_right = 3;
+  t.last_right = 6;
   return t;
 }
 
@@ -283,37 +282,13 @@ std::string Settings(const Comparison& c) {
          " (counters exact; timings: two-sided Mann-Whitney U and the threshold)";
 }
 
-std::string EscapeCell(const std::string& s) {
-  std::string out;
-  for (char ch : s) {
-    if (ch == '|') out += "\\|";
-    else out += ch;
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string ComparisonToMarkdown(const Comparison& c) {
   std::string out = "### strata compare: " + VerdictLine(c) + "\n\n";
   out += "Base `" + c.base_source + "`, new `" + c.new_source + "` (" + c.format + "); " + Settings(c) + ".\n\n";
-  if (!c.differences.empty()) out += "> **" + EscapeCell(DifferencesLine(c)) + "**\n\n";
-  const Table t = MakeTable(c);
-  out += "|";
-  for (const std::string& h : t.header) out += " " + h + " |";
-  out += "\n|";
-  for (size_t i = 0; i < t.header.size(); ++i) out += i >= 3 && i <= 6 ? " ---: |" : " --- |";
-  out += "\n";
-  for (size_t i = 0; i < t.rows.size(); ++i) {
-    const bool bad = c.rows[i].verdict == Verdict::kRegressed;
-    out += "|";
-    for (size_t k = 0; k < t.rows[i].size(); ++k) {
-      std::string cell = EscapeCell(t.rows[i][k]);
-      if (bad && !cell.empty()) cell = "**" + cell + "**";
-      out += " " + cell + " |";
-    }
-    out += "\n";
-  }
+  if (!c.differences.empty()) out += "> **" + EscapeMarkdownCell(DifferencesLine(c)) + "**\n\n";
+  out += TableMarkdown(MakeTable(c));
   if (!c.notes.empty()) {
     out += "\n";
     for (const std::string& n : c.notes) out += "- " + n + "\n";
@@ -322,24 +297,9 @@ std::string ComparisonToMarkdown(const Comparison& c) {
 }
 
 std::string ComparisonToText(const Comparison& c) {
-  const Table t = MakeTable(c);
-  std::vector<size_t> width(t.header.size());
-  for (size_t k = 0; k < t.header.size(); ++k) width[k] = t.header[k].size();
-  for (const auto& row : t.rows)
-    for (size_t k = 0; k < row.size(); ++k) width[k] = std::max(width[k], row[k].size());
-  auto line = [&](const std::vector<std::string>& cells) {
-    std::string s;
-    for (size_t k = 0; k < cells.size(); ++k) {
-      const bool right = k >= 3 && k <= 6;
-      const std::string pad(width[k] - cells[k].size(), ' ');
-      s += (k ? "  " : "") + (right ? pad + cells[k] : cells[k] + (k + 1 < cells.size() ? pad : ""));
-    }
-    return s + "\n";
-  };
   std::string out = "strata compare: base " + c.base_source + ", new " + c.new_source + "\n" + Settings(c) + "\n\n";
   if (!c.differences.empty()) out += "!!! " + DifferencesLine(c) + "\n\n";
-  out += line(t.header);
-  for (const auto& row : t.rows) out += line(row);
+  out += TableText(MakeTable(c));
   if (!c.notes.empty()) {
     out += "\n";
     for (const std::string& n : c.notes) out += "note: " + n + "\n";

@@ -2,6 +2,7 @@
 
 #include "reports/page.h"
 
+#include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
@@ -64,6 +65,51 @@ Status WriteFileAtomically(const std::string& path, const std::string& text) {
   std::filesystem::rename(tmp, path, ec);
   if (ec) return Status::IOError("renaming " + tmp + " to " + path + ": " + ec.message());
   return Status::OK();
+}
+
+std::string EscapeMarkdownCell(const std::string& s) {
+  std::string out;
+  for (char ch : s) {
+    if (ch == '|') out += '\\';
+    out += ch;
+  }
+  return out;
+}
+
+std::string TableMarkdown(const Table& t) {
+  std::string out = "|";
+  for (const std::string& h : t.header) out += " " + EscapeMarkdownCell(h) + " |";
+  out += "\n|";
+  for (size_t k = 0; k < t.header.size(); ++k) out += t.RightAligned(k) ? " ---: |" : " --- |";
+  out += "\n";
+  for (size_t i = 0; i < t.rows.size(); ++i) {
+    const bool bold = i < t.bold.size() && t.bold[i];
+    out += "|";
+    for (const std::string& cell : t.rows[i]) {
+      const std::string e = EscapeMarkdownCell(cell);
+      out += " " + (bold && !e.empty() ? "**" + e + "**" : e) + " |";
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+std::string TableText(const Table& t) {
+  std::vector<size_t> width(t.header.size());
+  for (size_t k = 0; k < t.header.size(); ++k) width[k] = t.header[k].size();
+  for (const auto& row : t.rows)
+    for (size_t k = 0; k < row.size() && k < width.size(); ++k) width[k] = std::max(width[k], row[k].size());
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string s;
+    for (size_t k = 0; k < cells.size() && k < width.size(); ++k) {
+      const std::string pad(width[k] - cells[k].size(), ' ');
+      s += (k ? "  " : "") + (t.RightAligned(k) ? pad + cells[k] : cells[k] + (k + 1 < cells.size() ? pad : ""));
+    }
+    return s + "\n";
+  };
+  std::string out = line(t.header);
+  for (const auto& row : t.rows) out += line(row);
+  return out;
 }
 
 const char* const kMarkDrawnScript = R"JS(

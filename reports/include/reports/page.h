@@ -29,6 +29,21 @@ std::string ReadChartJs(const std::string& path, const std::string& how_to_get_i
 // returns how many were drawn. The headless-browser tests read these.
 extern const char* const kMarkDrawnScript;
 
+// A table as strata compare and strata ab print it: in markdown (every
+// '|' in a cell escaped, the cells of `bold` rows in bold, the columns
+// first_right..last_right right-aligned) and as aligned plain text (the
+// same columns padded on the left, the last column not padded).
+struct Table {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+  std::vector<bool> bold;  // by row; missing: not bold
+  size_t first_right = 0, last_right = 0;
+  bool RightAligned(size_t column) const { return column >= first_right && column <= last_right; }
+};
+std::string EscapeMarkdownCell(const std::string& s);
+std::string TableMarkdown(const Table& t);
+std::string TableText(const Table& t);
+
 // Writes path.tmp and renames it over `path`: a reader sees the old file or
 // the new one whole. IOError naming the file.
 Status WriteFileAtomically(const std::string& path, const std::string& text);
