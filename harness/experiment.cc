@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <ctime>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -505,12 +504,7 @@ namespace {
 // average now (a long experiment's cells run hours apart).
 Context CellContext(const Context& experiment) {
   Context c = experiment;
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  c.date = buf;
+  c.date = UtcNow();
   const LoadAverage load = ReadLoadAverage();
   c.load_avg = {load.m1, load.m5, load.m15};
   return c;

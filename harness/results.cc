@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 #include <type_traits>
@@ -535,5 +536,13 @@ Status WriteJsonFile(const std::string& path, const Json& j) {
 }
 
 Status WriteResultsFile(const std::string& path, const ResultsFile& f) { return WriteJsonFile(path, ToJson(f)); }
+
+std::string UtcNow(const char* format) {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[64];
+  return std::strftime(buf, sizeof buf, format, &tm) > 0 ? buf : "";
+}
 
 }  // namespace strata::harness

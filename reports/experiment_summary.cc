@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 #include <functional>
 #include <map>
 #include <set>
@@ -75,15 +74,6 @@ std::string Duration(double s) {
 }
 
 const char* Mark(bool met) { return met ? "✓" : "✗"; }
-
-std::string UtcNow() {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
-  return buf;
-}
 
 // The median of the values present; nullopt when none is.
 std::optional<double> MedianOf(const std::vector<FlatnessFigures>& runs,
@@ -240,8 +230,8 @@ std::string ExperimentSummary(const std::string& title, const std::vector<CellRe
     }
   }
   auto n = [](size_t k, const char* what) { return std::to_string(k) + " " + what + (k == 1 ? "" : "s"); };
-  md += "Written by `strata experiment` on " + UtcNow() + " from " + n(cells.size(), "finished cell") + " (" +
-        n(rows.size(), "configuration") + "; each figure is the median over a configuration's repetitions).\n\n";
+  md += "Written by `strata experiment` on " + harness::UtcNow("%Y-%m-%d %H:%M UTC") + " from " +
+        n(cells.size(), "finished cell") + " (" + n(rows.size(), "configuration") + "; each figure is the median over a configuration's repetitions).\n\n";
   md += "- **commit**: " + Tally(cells, [](const Context& x) {
           return x.git_commit.empty() ? std::string("not recorded") : x.git_commit + (x.git_dirty ? " (dirty)" : " (clean)");
         }) + "\n";

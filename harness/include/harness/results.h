@@ -231,4 +231,8 @@ Result<ResultsFile> ReadResultsFile(const std::string& path);
 Status WriteResultsFile(const std::string& path, const ResultsFile& f);
 Status WriteJsonFile(const std::string& path, const Json& j);
 
+// Now in UTC, formatted by strftime `format`; the default is the results
+// files' date (Context::date, ISO-8601).
+std::string UtcNow(const char* format = "%Y-%m-%dT%H:%M:%SZ");
+
 }  // namespace strata::harness
