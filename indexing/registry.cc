@@ -14,19 +14,11 @@
 namespace strata {
 namespace {
 
-Result<std::unique_ptr<MergeStrategy>> MakeAdaptive(std::string_view settings) {
-  STRATA_ASSIGN_OR_RETURN(AdaptiveOptions options, ParseAdaptiveOptions(settings));
-  return NewAdaptiveStrategy(options);
-}
-
-Result<std::unique_ptr<MergeStrategy>> MakeAdaptiveAppend(std::string_view settings) {
-  STRATA_ASSIGN_OR_RETURN(AdaptiveOptions options, ParseAdaptiveAppendOptions(settings));
-  return NewAdaptiveAppendStrategy(options);
-}
-
-Result<std::unique_ptr<MergeStrategy>> MakeBuffered(std::string_view settings) {
-  STRATA_ASSIGN_OR_RETURN(BufferedOptions options, ParseBufferedOptions(settings));
-  return NewBufferedStrategy(options);
+// A strategy with settings: its parser, then its constructor.
+template <auto Parse, auto New>
+Result<std::unique_ptr<MergeStrategy>> MakeWith(std::string_view settings) {
+  STRATA_ASSIGN_OR_RETURN(auto options, Parse(settings));
+  return New(options);
 }
 
 // For a strategy without settings: any key is unknown.
@@ -46,27 +38,20 @@ Result<std::unique_ptr<MergeStrategy>> MakeFullRebuild(std::string_view settings
   return NewFullRebuildStrategy();
 }
 
-Result<std::unique_ptr<MergeStrategy>> MakeLazyLeveling(std::string_view settings) {
-  STRATA_ASSIGN_OR_RETURN(LazyLevelingOptions options, ParseLazyLevelingOptions(settings));
-  return NewLazyLevelingStrategy(options);
-}
-
-Result<std::unique_ptr<MergeStrategy>> MakeTiered(std::string_view settings) {
-  STRATA_ASSIGN_OR_RETURN(TieredOptions options, ParseTieredOptions(settings));
-  return NewTieredStrategy(options);
-}
-
 // Sorted by name (indexing_tests checks it).
 constexpr StrategyEntry kStrategies[] = {
-    {"adaptive", "leveled runs with partial compaction: job cost grows with log(database)", MakeAdaptive},
+    {"adaptive", "leveled runs with partial compaction: job cost grows with log(database)",
+     MakeWith<ParseAdaptiveOptions, NewAdaptiveStrategy>},
     {"adaptive-append", "adaptive, with appends anywhere in a tree written beside its segments, not merged into them",
-     MakeAdaptiveAppend},
+     MakeWith<ParseAdaptiveAppendOptions, NewAdaptiveAppendStrategy>},
     {"buffered", "B-epsilon / hitchhiker tree: novelty waits in per-node buffers above the leaves, flushed when full",
-     MakeBuffered},
+     MakeWith<ParseBufferedOptions, NewBufferedStrategy>},
     {"cow-tree", "one level per tree; a job rewrites the leaves its novelty touches", MakeCowTree},
     {"full-rebuild", "the baseline: every job rewrites the whole index", MakeFullRebuild},
-    {"lazy-leveling", "Dostoevsky's lazy leveling: tiered upper levels, one run at the last", MakeLazyLeveling},
-    {"tiered", "size-tiered runs, RocksDB universal style: cheap jobs, occasional whole-tree merges", MakeTiered},
+    {"lazy-leveling", "Dostoevsky's lazy leveling: tiered upper levels, one run at the last",
+     MakeWith<ParseLazyLevelingOptions, NewLazyLevelingStrategy>},
+    {"tiered", "size-tiered runs, RocksDB universal style: cheap jobs, occasional whole-tree merges",
+     MakeWith<ParseTieredOptions, NewTieredStrategy>},
 };
 
 constexpr const char* kDefaultStrategy = "adaptive";
