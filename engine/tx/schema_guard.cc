@@ -10,8 +10,8 @@ namespace {
 // that replaced the value.
 const Op* SourceOf(const Changes& ch, const Datom& d) {
   const EavKey k{d.e, d.a, d.v};
-  const auto& same = d.added ? ch.asserts : ch.retracts;
-  if (auto it = same.find(k); it != same.end()) return it->second.op;
+  const ChangeSet& same = d.added ? ch.asserts : ch.retracts;
+  if (const Change* c = same.Find(k)) return c->p.op;
   for (const auto& [key, p] : ch.asserts)
     if (key.e == d.e && key.a == d.a) return p.op;
   return nullptr;
