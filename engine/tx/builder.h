@@ -157,7 +157,9 @@ class Builder {
   Result<EntRef> EntityPos(const edn::Node& n, bool value_position);
   bool Allocated(EntityId id) const;
   Status AddAssertion(const EntRef& e, const Attribute& at, const edn::Node& v, const edn::Node* src);
-  Status AddValue(Op op, const edn::Node& v);
+  // The value of op (its vref for a ref attribute), from v.
+  Status SetValue(Op* op, const edn::Node& v);
+  Status AddValue(Op&& op, const edn::Node& v);
   EntRef NewAutoTemp(uint64_t partition, bool explicit_partition);
   // The named tempid `key` (created at its first mention).
   EntRef NamedTemp(const std::string& key, bool entity_position);

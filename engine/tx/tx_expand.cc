@@ -81,30 +81,41 @@ Result<EntRef> Builder::EntityPos(const edn::Node& n, bool value_position) {
   return r;
 }
 
-Status Builder::AddValue(Op op, const edn::Node& v) {
-  if (op.attr->is_ref()) {
-    STRATA_ASSIGN_OR_RETURN(op.vref, EntityPos(v, /*value_position=*/true));
+Status Builder::SetValue(Op* op, const edn::Node& v) {
+  if (op->attr->is_ref()) {
+    STRATA_ASSIGN_OR_RETURN(op->vref, EntityPos(v, /*value_position=*/true));
   } else {
-    STRATA_ASSIGN_OR_RETURN(op.v, CoerceValue(s_, *op.attr, v));
+    STRATA_ASSIGN_OR_RETURN(op->v, CoerceValue(s_, *op->attr, v));
   }
+  return Status::OK();
+}
+
+Status Builder::AddValue(Op&& op, const edn::Node& v) {
+  STRATA_RETURN_IF_ERROR(SetValue(&op, v));
   ops_.push_back(std::move(op));
   return Status::OK();
 }
 
 Status Builder::AddAssertion(const EntRef& e, const Attribute& at, const edn::Node& v, const edn::Node* src) {
-  Op op;
+  if (at.is_ref() && v.kind == edn::Kind::kMap) {
+    STRATA_ASSIGN_OR_RETURN(EntRef sub, ExpandMap(v));
+    Op& op = ops_.emplace_back();
+    op.kind = Op::kAdd;
+    op.e = e;
+    op.attr = &at;
+    op.src = src;
+    op.vref = sub;
+    return Status::OK();
+  }
+  if (at.id == sys::kValueType && e.is_temp()) temps_[e.temp].installs_attribute = true;
+  // Built in place (nothing below adds operations); a failure fails the
+  // whole transaction, so a half-filled operation is never read.
+  Op& op = ops_.emplace_back();
   op.kind = Op::kAdd;
   op.e = e;
   op.attr = &at;
   op.src = src;
-  if (at.is_ref() && v.kind == edn::Kind::kMap) {
-    STRATA_ASSIGN_OR_RETURN(EntRef sub, ExpandMap(v));
-    op.vref = sub;
-    ops_.push_back(std::move(op));
-    return Status::OK();
-  }
-  if (at.id == sys::kValueType && e.is_temp()) temps_[e.temp].installs_attribute = true;
-  return AddValue(std::move(op), v);
+  return SetValue(&op, v);
 }
 
 Result<EntRef> Builder::ExpandMap(const edn::Node& m) {
@@ -279,6 +290,13 @@ Status Builder::AddOp(const edn::Node& n, int depth) {
 
 Status Builder::AddTxData(const edn::Node& tx, int depth) {
   if (!tx.is_seq()) return Status::InvalidArgument("transaction data must be a vector of operations: " + Show(tx));
+  if (depth == 0) {
+    // Room for the usual count (an operation per list form or map entry):
+    // growing the vector moves every operation.
+    size_t n = 0;
+    for (const auto& op : tx.items) n += op.kind == edn::Kind::kMap ? op.items.size() / 2 : 1;
+    ops_.reserve(n);
+  }
   for (const auto& op : tx.items) STRATA_RETURN_IF_ERROR(AddOp(op, depth));
   return Status::OK();
 }
@@ -392,7 +410,7 @@ Status Builder::ResolveTempids(T t) {
       if (claims[x].a != claims[y].a) return claims[x].a < claims[y].a;
       return claims[x].v.Compare(claims[y].v) < 0;
     };
-    std::sort(order.begin(), order.end(), less);
+    if (!std::is_sorted(order.begin(), order.end(), less)) std::sort(order.begin(), order.end(), less);
     for (size_t i = 1; i < order.size(); ++i) {
       const Claim& x = claims[order[i - 1]];
       const Claim& y = claims[order[i]];
