@@ -23,6 +23,7 @@ constexpr const char* kSchema = R"([
   {:db/ident :item/count :db/valueType :db.type/long :db/cardinality :db.cardinality/one}
   {:db/ident :item/email :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/value}
   {:db/ident :item/tags :db/valueType :db.type/keyword :db/cardinality :db.cardinality/many}
+  {:db/ident :item/owner :db/valueType :db.type/ref :db/cardinality :db.cardinality/one}
 ])";
 
 class LargeTxTest : public DbTest {
@@ -199,6 +200,42 @@ TEST_F(LargeTxTest, RetractionsAndTheTxEntityInterleaveInEavtOrder) {
   EXPECT_EQ(tx_counts, 1u);
   EXPECT_EQ(retractions, 50u);
   EXPECT_EQ(r.tx_data.size(), 1 + 1 + 50 + 50 + 2 * 8u);  // instant, tx count, retract+add per entity, 8 new
+}
+
+// Lookup refs ("Lookup Refs", https://docs.datomic.com/identity.html),
+// each named by hundreds of operations of one transaction (the reader
+// remembers their answers): every one resolves to its entity, and one that
+// matches nothing fails the transaction however often it was answered.
+TEST_F(LargeTxTest, RepeatedLookupRefsResolveEveryTime) {
+  std::string tx = "[";
+  for (int i = 0; i < 10; ++i) tx += "{:item/id \"o-" + std::to_string(i) + "\"}";
+  tx += "]";
+  Tx(tx);
+  std::vector<EntityId> owner;
+  for (int i = 0; i < 10; ++i) owner.push_back(Id("[:item/id \"o-" + std::to_string(i) + "\"]"));
+  tx = "[";
+  for (int j = 0; j < 500; ++j)
+    tx += "{:item/id \"x-" + std::to_string(j) + "\" :item/owner [:item/id \"o-" + std::to_string(j % 10) + "\"]}";
+  tx += "]";
+  TxReport r = Tx(tx);
+  size_t refs = 0;
+  for (const Datom& d : r.tx_data) {
+    if (d.a != Id(":item/owner")) continue;
+    ++refs;
+    const std::vector<Value> id = *conn_->db().Values(d.e, id_);
+    ASSERT_EQ(id.size(), 1u);
+    const int j = std::stoi(id[0].str().substr(2));
+    EXPECT_EQ(d.v.ref(), owner[j % 10]) << j;
+  }
+  EXPECT_EQ(refs, 500u);
+
+  tx = "[";
+  for (int j = 0; j < 300; ++j)
+    tx += "[:db/add \"y-" + std::to_string(j) + "\" :item/owner [:item/id \"o-" + std::to_string(j % 3) + "\"]]";
+  tx += "[:db/add \"z\" :item/owner [:item/id \"nobody\"]]]";
+  Status s = TxError(tx);
+  EXPECT_EQ(s.code(), Code::kNotFound) << s.ToString();
+  EXPECT_NE(s.message().find("matches no entity"), std::string::npos) << s.ToString();
 }
 
 }  // namespace

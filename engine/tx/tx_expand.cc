@@ -71,7 +71,7 @@ Result<EntRef> Builder::EntityPos(const edn::Node& n, bool value_position) {
     if (!value_position) temps_[r.temp].in_entity_position = true;
     return r;
   }
-  auto id = ResolveEntityId(s_, n);
+  auto id = ResolveEntityId(s_, n, &cur_);
   if (!id.ok()) return id.status();
   if (n.kind == edn::Kind::kLong && !Allocated(*id))
     return Status::InvalidArgument("invalid entity id " + Show(n) +
@@ -85,7 +85,7 @@ Status Builder::SetValue(Op* op, const edn::Node& v) {
   if (op->attr->is_ref()) {
     STRATA_ASSIGN_OR_RETURN(op->vref, EntityPos(v, /*value_position=*/true));
   } else {
-    STRATA_ASSIGN_OR_RETURN(op->v, CoerceValue(s_, *op->attr, v));
+    STRATA_ASSIGN_OR_RETURN(op->v, CoerceValue(s_, *op->attr, v, &cur_));
   }
   return Status::OK();
 }
@@ -251,7 +251,7 @@ Status Builder::AddOp(const edn::Node& n, int depth) {
     if (it[3].kind == edn::Kind::kNil) {
       op.cas_old_nil = true;
     } else {
-      STRATA_ASSIGN_OR_RETURN(op.cas_old, CoerceValue(s_, *op.attr, it[3]));
+      STRATA_ASSIGN_OR_RETURN(op.cas_old, CoerceValue(s_, *op.attr, it[3], &cur_));
     }
     return AddValue(std::move(op), it[4]);
   }

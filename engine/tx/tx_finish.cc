@@ -27,16 +27,27 @@ void ChangeSet::Seal() {
     sealed_ = n;
     return;
   }
-  // Sort positions, not 100-byte changes: the new ones by key (ties by
-  // position, so the first added stays first), merged after the sealed ones
-  // (stable: a sealed change wins a tie), then each moved once.
-  std::vector<uint32_t> pos(n);
-  for (uint32_t i = 0; i < n; ++i) pos[i] = i;
-  const auto key_less = [&](uint32_t x, uint32_t y) { return items_[x].k.Compare(items_[y].k) < 0; };
-  std::sort(pos.begin() + static_cast<long>(sealed_), pos.end(), [&](uint32_t x, uint32_t y) {
-    const int c = items_[x].k.Compare(items_[y].k);
-    return c != 0 ? c < 0 : x < y;
+  // Sort small (e, a, position) keys, not 100-byte changes: the new ones
+  // by key (ties by position, so the first added stays first; values are
+  // compared only within an (e, a)), merged after the sealed ones (stable:
+  // a sealed change wins a tie), then each change moved once.
+  struct SortKey {
+    EntityId e, a;
+    uint32_t pos;
+  };
+  std::vector<SortKey> keys;
+  keys.reserve(n - sealed_);
+  for (size_t i = sealed_; i < n; ++i) keys.push_back(SortKey{items_[i].k.e, items_[i].k.a, static_cast<uint32_t>(i)});
+  std::sort(keys.begin(), keys.end(), [&](const SortKey& x, const SortKey& y) {
+    if (x.e != y.e) return x.e < y.e;
+    if (x.a != y.a) return x.a < y.a;
+    const int c = items_[x.pos].k.v.Compare(items_[y.pos].k.v);
+    return c != 0 ? c < 0 : x.pos < y.pos;
   });
+  std::vector<uint32_t> pos(n);
+  for (uint32_t i = 0; i < sealed_; ++i) pos[i] = i;
+  for (size_t i = 0; i < keys.size(); ++i) pos[sealed_ + i] = keys[i].pos;
+  const auto key_less = [&](uint32_t x, uint32_t y) { return items_[x].k.Compare(items_[y].k) < 0; };
   std::inplace_merge(pos.begin(), pos.begin() + static_cast<long>(sealed_), pos.end(), key_less);
   std::vector<Change> out;
   out.reserve(n);
