@@ -121,8 +121,9 @@ void AppendLogPayload(const LogRecord& rec, std::string* out) {
   coding::PutVarint64(out, rec.t);
   coding::PutVarint64(out, rec.datoms.size());
   for (const Datom& d : rec.datoms) {
-    coding::PutVarint64(out, d.e);
-    coding::PutVarint64(out, d.a);
+    char ea[20];  // two varints in one append
+    char* end = coding::EncodeVarint64(coding::EncodeVarint64(ea, d.e), d.a);
+    out->append(ea, static_cast<size_t>(end - ea));
     coding::PutValue(out, d.v);
     out->push_back(d.added ? 1 : 0);
   }

@@ -46,7 +46,7 @@ TEST(ChangeSet, MatchesAMapsEmplaceOverRepeatedSeals) {
       for (EavKey& k : keys) {
         const Pending p{nullptr, &ops[next_op++ % ops.size()]};
         model.emplace(k, p);
-        set.Add(k.e, k.a, k.v, p);
+        set.Add(k.e, k.a, Value(k.v), p);
       }
       set.Seal();
       std::vector<std::string> got, want;

@@ -188,7 +188,7 @@ Status Builder::AddCompositeTuples(Changes* ch) {
                                      ShowDatom(s_, e, *c, tuple) + ", in " + Show(*it->p.op->src));
     }
     if (any) {
-      ch->asserts.Add(e, c->id, tuple, Pending{c, op});
+      ch->asserts.Add(e, c->id, Value(tuple), Pending{c, op});
     } else if (!IsNew(e)) {
       STRATA_ASSIGN_OR_RETURN(std::vector<Value> cur, cur_.Values(e, c->id));
       for (Value& x : cur) ch->retracts.Add(e, c->id, std::move(x), Pending{c, op});

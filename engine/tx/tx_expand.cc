@@ -134,14 +134,16 @@ Result<EntRef> Builder::ExpandMap(const edn::Node& m) {
     const edn::Node& v = m.items[i + 1];
     if (k.is_keyword("db/id")) continue;
     if (k.kind != edn::Kind::kKeyword) return Status::InvalidArgument("map keys must be attribute keywords: " + Show(k));
-    // Reverse key :ns/_name (or :_name) links the other way: [v :ns/name self].
-    const size_t slash = k.s.find('/');
+    const Attribute* at = s_.schema->AttrByIdent(k.s);
+    // Reverse key :ns/_name (or :_name), not itself an attribute, links
+    // the other way: [v :ns/name self].
+    const size_t slash = at ? std::string::npos : k.s.find('/');
     const size_t name_at = slash == std::string::npos ? 0 : slash + 1;
-    if (k.s.compare(name_at, 1, "_") == 0 && !s_.schema->AttrByIdent(k.s)) {
+    if (!at && k.s.compare(name_at, 1, "_") == 0) {
       std::string fwd = k.s.substr(0, name_at) + k.s.substr(name_at + 1);
-      const Attribute* at = s_.schema->AttrByIdent(fwd);
-      if (!at) return Status::InvalidArgument("unknown attribute :" + fwd + " (reverse key " + Show(k) + ")");
-      if (!at->is_ref()) return Status::InvalidArgument("reverse key " + Show(k) + " names a non-ref attribute");
+      const Attribute* ref_at = s_.schema->AttrByIdent(fwd);
+      if (!ref_at) return Status::InvalidArgument("unknown attribute :" + fwd + " (reverse key " + Show(k) + ")");
+      if (!ref_at->is_ref()) return Status::InvalidArgument("reverse key " + Show(k) + " names a non-ref attribute");
       std::vector<const edn::Node*> targets;
       if ((v.kind == edn::Kind::kVector && !IsLookupRefShape(s_, v)) || v.kind == edn::Kind::kSet ||
           v.kind == edn::Kind::kList) {
@@ -160,14 +162,13 @@ Result<EntRef> Builder::ExpandMap(const edn::Node& m) {
         Op op;
         op.kind = Op::kAdd;
         op.e = other;
-        op.attr = at;
+        op.attr = ref_at;
         op.vref = self;
         op.src = src;
         ops_.push_back(std::move(op));
       }
       continue;
     }
-    const Attribute* at = s_.schema->AttrByIdent(k.s);
     if (!at) return Status::InvalidArgument("unknown attribute " + Show(k) + " in " + Show(m));
     const bool coll = v.kind == edn::Kind::kSet || v.kind == edn::Kind::kList ||
                       (v.kind == edn::Kind::kVector && !(at->is_ref() && IsLookupRefShape(s_, v)) &&

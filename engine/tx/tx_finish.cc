@@ -143,22 +143,25 @@ Result<PreparedTx> Builder::Finish(int64_t now_ms) {
 // Each operation's datoms, keyed by (e, a, v): what to assert, what to retract.
 // An operation's value moves into its change (nothing reads it later).
 Status Builder::CollectOps(Changes* ch) {
-  auto value_of = [&](Op& op) -> Result<Value> {
-    if (!op.attr->is_ref()) return std::move(op.v);
+  // A ref operation's value is its resolved entity; any other's is op.v.
+  auto resolve_ref = [&](Op& op) -> Status {
+    if (!op.attr->is_ref()) return Status::OK();
     STRATA_ASSIGN_OR_RETURN(EntityId id, Resolved(op.vref));
-    return Value::Ref(id);
+    op.v = Value::Ref(id);
+    return Status::OK();
   };
+  ch->asserts.Reserve(ops_.size());
   for (Op& op : ops_) {
     STRATA_ASSIGN_OR_RETURN(EntityId e, Resolved(op.e));
     switch (op.kind) {
       case Op::kAdd: {
-        STRATA_ASSIGN_OR_RETURN(Value v, value_of(op));
-        ch->asserts.Add(e, op.attr->id, std::move(v), Pending{op.attr, &op});
+        STRATA_RETURN_IF_ERROR(resolve_ref(op));
+        ch->asserts.Add(e, op.attr->id, std::move(op.v), Pending{op.attr, &op});
         break;
       }
       case Op::kRetract: {
-        STRATA_ASSIGN_OR_RETURN(Value v, value_of(op));
-        ch->retracts.Add(e, op.attr->id, std::move(v), Pending{op.attr, &op});
+        STRATA_RETURN_IF_ERROR(resolve_ref(op));
+        ch->retracts.Add(e, op.attr->id, std::move(op.v), Pending{op.attr, &op});
         break;
       }
       case Op::kRetractAttr: {
@@ -168,9 +171,9 @@ Status Builder::CollectOps(Changes* ch) {
       }
       case Op::kRetractEntity: STRATA_RETURN_IF_ERROR(RetractEntity(e, op, ch)); break;
       case Op::kCas: {
-        STRATA_ASSIGN_OR_RETURN(Value v, value_of(op));
+        STRATA_RETURN_IF_ERROR(resolve_ref(op));
         STRATA_RETURN_IF_ERROR(CheckCas(op, e));
-        ch->asserts.Add(e, op.attr->id, std::move(v), Pending{op.attr, &op});
+        ch->asserts.Add(e, op.attr->id, std::move(op.v), Pending{op.attr, &op});
         break;
       }
     }
