@@ -17,6 +17,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -167,6 +168,11 @@ class Builder {
   void NoteEntityPosition(const EntRef& r) {
     if (r.is_temp()) temps_[r.temp].in_entity_position = true;
   }
+  // The attribute named `ident` in db-before's schema, or null: the
+  // schema's lookup, remembered in a small table for the idents a
+  // transaction repeats (every entity map names the same few).
+  const Attribute* AttrByIdent(const std::string& ident);
+  Result<const Attribute*> AttrOf(const edn::Node& n);
   // A tempid as error messages name it.
   std::string TempName(uint32_t temp) const;
   // An entity the transaction creates (ResolveTempids hands out their ids).
@@ -212,6 +218,12 @@ class Builder {
   std::vector<UniqueLookup> lookups_;
   std::deque<edn::Node> owned_;  // tx data made here (excision maps, function results)
   CurrentReader cur_;             // point reads of db-before
+  struct IdentSlot {
+    std::string_view ident;  // the text of a node of the transaction, which outlives the Builder's work
+    const Attribute* attr = nullptr;
+  };
+  std::vector<IdentSlot> ident_cache_;  // direct-mapped, kIdentCacheSlots once used
+  static constexpr size_t kIdentCacheSlots = 256;
 };
 
 }  // namespace strata::tx_internal

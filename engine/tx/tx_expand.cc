@@ -40,6 +40,24 @@ std::string Builder::TempName(uint32_t temp) const {
   return ti.auto_number ? "\x01" + std::to_string(ti.auto_number) : ti.key;
 }
 
+const Attribute* Builder::AttrByIdent(const std::string& ident) {
+  if (ident_cache_.empty()) ident_cache_.resize(kIdentCacheSlots);
+  uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a: idents are short
+  for (char c : ident) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+  IdentSlot& slot = ident_cache_[(h ^ (h >> 29)) & (kIdentCacheSlots - 1)];
+  if (slot.attr && slot.ident == ident) return slot.attr;
+  const Attribute* at = s_.schema->AttrByIdent(ident);
+  if (at) slot = IdentSlot{ident, at};
+  return at;
+}
+
+Result<const Attribute*> Builder::AttrOf(const edn::Node& n) {
+  if (n.kind != edn::Kind::kKeyword) return ResolveAttr(s_, n);
+  const Attribute* at = AttrByIdent(n.s);
+  if (!at) return Status::InvalidArgument("unknown attribute " + Show(n));
+  return at;
+}
+
 // An id the transactor handed out: in one of the partitions, with a t the
 // counter has passed (every entity, transaction and attribute takes a t,
 // SPEC §1). Anything else names nothing, and accepting it would push the
@@ -134,7 +152,7 @@ Result<EntRef> Builder::ExpandMap(const edn::Node& m) {
     const edn::Node& v = m.items[i + 1];
     if (k.is_keyword("db/id")) continue;
     if (k.kind != edn::Kind::kKeyword) return Status::InvalidArgument("map keys must be attribute keywords: " + Show(k));
-    const Attribute* at = s_.schema->AttrByIdent(k.s);
+    const Attribute* at = AttrByIdent(k.s);
     // Reverse key :ns/_name (or :_name), not itself an attribute, links
     // the other way: [v :ns/name self].
     const size_t slash = at ? std::string::npos : k.s.find('/');
@@ -215,7 +233,7 @@ Status Builder::AddOp(const edn::Node& n, int depth) {
     Op op;
     op.src = src;
     STRATA_ASSIGN_OR_RETURN(op.e, EntityPos(it[1], false));
-    STRATA_ASSIGN_OR_RETURN(op.attr, ResolveAttr(s_, it[2]));
+    STRATA_ASSIGN_OR_RETURN(op.attr, AttrOf(it[2]));
     if (name == "db/add") {
       op.kind = Op::kAdd;
       if (op.attr->id == sys::kValueType && op.e.is_temp()) temps_[op.e.temp].installs_attribute = true;
@@ -247,7 +265,7 @@ Status Builder::AddOp(const edn::Node& n, int depth) {
     op.src = src;
     STRATA_ASSIGN_OR_RETURN(op.e, EntityPos(it[1], false));
     if (op.e.is_temp()) return Status::InvalidArgument(":db/cas needs an existing entity: " + show());
-    STRATA_ASSIGN_OR_RETURN(op.attr, ResolveAttr(s_, it[2]));
+    STRATA_ASSIGN_OR_RETURN(op.attr, AttrOf(it[2]));
     if (op.attr->many) return Status::InvalidArgument(":db/cas needs a cardinality-one attribute: " + show());
     if (it[3].kind == edn::Kind::kNil) {
       op.cas_old_nil = true;
