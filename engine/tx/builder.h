@@ -113,7 +113,7 @@ struct Change {
 // only what was sealed.
 class ChangeSet {
  public:
-  void Add(EntityId e, EntityId a, Value&& v, Pending p) { items_.emplace_back(EavKey{e, a, std::move(v)}, p); }
+  void Add(EntityId e, EntityId a, Value&& v, Pending p) { items_.push_back(Change{EavKey{e, a, std::move(v)}, p}); }
   void Reserve(size_t n) { items_.reserve(n); }
   void Seal();
   bool empty() const { return sealed_ == 0; }
