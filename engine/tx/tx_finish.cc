@@ -258,7 +258,9 @@ Status Builder::EmitDatoms(const Changes& ch, EntityId tx, int64_t now_ms, std::
   for (const auto& [k, p] : ch.asserts) unique_asserts += p.attr->unique != Unique::kNone;
   AvClaims unique_in_tx(unique_asserts);
   std::vector<Value> olds;
-  for (const auto& [k, p] : ch.asserts) {
+  for (const Change& c : ch.asserts) {
+    const EavKey& k = c.k;  // named, not bound: the lambda below captures it
+    const Pending& p = c.p;
     const bool fresh = IsNew(k.e) || k.e == tx;
     if (!fresh) {
       STRATA_ASSIGN_OR_RETURN(bool redundant, cur_.IsCurrent(k.e, k.a, k.v));
