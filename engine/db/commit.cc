@@ -112,8 +112,12 @@ void Connection::Rep::CommitGroup(std::vector<Writer*>& group, TxFunctionRegistr
       continue;
     }
     PreparedTx& p = *prepared;
-    LogRecord rec{p.t, p.datoms};
-    if (Status s = log->Append(rec); !s.ok()) {
+    // The record borrows the datoms (no copy of the transaction) and gives
+    // them back whatever Append returns.
+    LogRecord rec{p.t, std::move(p.datoms)};
+    Status appended = log->Append(rec);
+    p.datoms = std::move(rec.datoms);
+    if (Status s = std::move(appended); !s.ok()) {
       if (s.IsInvalidArgument()) {
         // Refused before a byte was written (a record over
         // kMaxLogPayloadBytes): this transaction only.

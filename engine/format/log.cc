@@ -114,16 +114,25 @@ class WindowReader {
 
 }  // namespace
 
+namespace {
+// Appends the payload of `rec` to *out (the format: log.h).
+void AppendLogPayload(const LogRecord& rec, std::string* out) {
+  out->reserve(out->size() + 16 + rec.datoms.size() * 20);  // a guess: typical datoms take 10-30 bytes
+  coding::PutVarint64(out, rec.t);
+  coding::PutVarint64(out, rec.datoms.size());
+  for (const Datom& d : rec.datoms) {
+    char ea[20];  // two varints in one append
+    char* end = coding::EncodeVarint64(coding::EncodeVarint64(ea, d.e), d.a);
+    out->append(ea, static_cast<size_t>(end - ea));
+    coding::PutValue(out, d.v);
+    out->push_back(d.added ? 1 : 0);
+  }
+}
+}  // namespace
+
 std::string EncodeLogPayload(const LogRecord& rec) {
   std::string out;
-  coding::PutVarint64(&out, rec.t);
-  coding::PutVarint64(&out, rec.datoms.size());
-  for (const Datom& d : rec.datoms) {
-    coding::PutVarint64(&out, d.e);
-    coding::PutVarint64(&out, d.a);
-    coding::PutValue(&out, d.v);
-    out.push_back(d.added ? 1 : 0);
-  }
+  AppendLogPayload(rec, &out);
   return out;
 }
 
@@ -391,14 +400,18 @@ Status LogPayloadTooLarge(uint64_t bytes) {
 Status LogWriter::Append(const LogRecord& rec) {
   Rep& r = *rep_;
   if (r.need_recovery) STRATA_RETURN_IF_ERROR(r.Recover());
-  const std::string payload = EncodeLogPayload(rec);
-  if (payload.size() > kMaxLogPayloadBytes) return LogPayloadTooLarge(payload.size());
-  std::string buf;
-  buf.reserve(kRecordHeaderSize + payload.size());
-  coding::PutFixed32(&buf, static_cast<uint32_t>(payload.size()));
-  coding::PutFixed32(&buf, LengthCheck(static_cast<uint32_t>(payload.size())));
-  coding::PutFixed64(&buf, coding::Checksum(std::string_view(buf).substr(0, 4), payload));
-  buf.append(payload);
+  // The payload is encoded in place after room for the record header,
+  // which is filled in once its length is known.
+  std::string buf(kRecordHeaderSize, '\0');
+  AppendLogPayload(rec, &buf);
+  const size_t payload_size = buf.size() - kRecordHeaderSize;
+  if (payload_size > kMaxLogPayloadBytes) return LogPayloadTooLarge(payload_size);
+  std::string header;
+  coding::PutFixed32(&header, static_cast<uint32_t>(payload_size));
+  coding::PutFixed32(&header, LengthCheck(static_cast<uint32_t>(payload_size)));
+  coding::PutFixed64(&header, coding::Checksum(std::string_view(header).substr(0, 4),
+                                               std::string_view(buf).substr(kRecordHeaderSize)));
+  buf.replace(0, kRecordHeaderSize, header);
   // One Append: the record lands whole or, on a crash, as a torn tail.
   Status s = r.file->Append(buf);
   if (!s.ok()) {

@@ -108,6 +108,22 @@ Result<std::optional<EntityId>> CurrentReader::EntityWith(EntityId a, const Valu
   return std::optional<EntityId>();
 }
 
+size_t CurrentReader::AvHash::operator()(const std::pair<EntityId, Value>& k) const {
+  uint64_t h = static_cast<uint64_t>(k.second.Hash()) ^ (k.first * 0x9e3779b97f4a7c15ULL);
+  h ^= h >> 33;  // murmur3's fmix64
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  return static_cast<size_t>(h);
+}
+
+Result<std::optional<EntityId>> CurrentReader::EntityWithRemembered(EntityId a, const Value& v) {
+  std::pair<EntityId, Value> key{a, v};
+  if (auto it = remembered_.find(key); it != remembered_.end()) return it->second;
+  STRATA_ASSIGN_OR_RETURN(std::optional<EntityId> e, EntityWith(a, v));
+  remembered_.emplace(std::move(key), e);
+  return e;
+}
+
 Result<std::vector<Datom>> CurrentReader::ByEntity(EntityId e) {
   std::vector<Datom> out;
   DatomIterator* it = It(Index::kEavt);

@@ -8,6 +8,8 @@
 #include <memory>
 #include <optional>
 #include <tuple>
+#include <unordered_map>
+#include <utility>
 
 #include "index/durable_index.h"
 #include "index/excision.h"
@@ -96,6 +98,9 @@ class CurrentReader {
   Result<std::vector<Value>> Values(EntityId e, EntityId a);
   Result<bool> IsCurrent(EntityId e, EntityId a, const Value& v);
   Result<std::optional<EntityId>> EntityWith(EntityId a, const Value& v);
+  // EntityWith, remembering each (a v) it answered: for lookup refs, which
+  // a transaction often repeats (every release naming its artist).
+  Result<std::optional<EntityId>> EntityWithRemembered(EntityId a, const Value& v);
   // Every current datom with entity e (EAVT), or with value e (VAET).
   Result<std::vector<Datom>> ByEntity(EntityId e);
   Result<std::vector<Datom>> RefsTo(EntityId e);
@@ -106,6 +111,10 @@ class CurrentReader {
   std::unique_ptr<DatomIterator> its_[kIndexCount];
   std::unique_ptr<DatomIterator> durable_avet_;  // EntityWith: the durable index only
   std::vector<Datom> av_;                        // EntityWith's datoms of one (a v)
+  struct AvHash {
+    size_t operator()(const std::pair<EntityId, Value>& k) const;
+  };
+  std::unordered_map<std::pair<EntityId, Value>, std::optional<EntityId>, AvHash> remembered_;
 };
 
 // The state of a database holding only the bootstrap transaction.

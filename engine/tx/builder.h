@@ -14,8 +14,10 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -48,11 +50,13 @@ Status CheckTupleSchema(const Schema& schema, const Attribute& now, const Attrib
 // attribute is cardinality many and the vector holds vectors (tuples.cc).
 bool IsTupleValue(const Attribute& at, const edn::Node& v);
 
-// An entity position: a resolved id, or a tempid key.
+// An entity position: a resolved id, or a tempid (an index into the
+// Builder's tempids, which hold the name as given).
 struct EntRef {
-  bool temp = false;
-  std::string key;
+  static constexpr uint32_t kNoTemp = UINT32_MAX;
+  uint32_t temp = kNoTemp;
   EntityId id = 0;
+  bool is_temp() const { return temp != kNoTemp; }
 };
 
 struct Op {
@@ -60,28 +64,33 @@ struct Op {
   EntRef e;
   const Attribute* attr = nullptr;
   EntRef vref;         // ref attributes: the value as an entity position
-  Value v;             // other attributes (and refs once resolved)
+  Value v;             // other attributes (and refs once resolved); moved into Changes by CollectOps
   bool cas_old_nil = false;
   Value cas_old;
   const edn::Node* src = nullptr;  // the operation, printed only for error messages
 };
 
 struct TempInfo {
+  std::string key;  // the tempid as given; empty for an entity map's own (auto) tempid
+  uint64_t auto_number = 0;  // auto tempids: 1, 2, ... in order of creation
   uint64_t partition = kPartUser;
   bool explicit_partition = false;
   bool in_entity_position = false;
   bool asserted = false;  // some :db/add or cas names it (as entity or ref value)
   bool report = true;  // listed in the report's tempids
   bool installs_attribute = false;
+  bool resolved = false;
+  EntityId id = 0;  // once resolved
 };
 
 struct EavKey {
   EntityId e, a;
   Value v;
-  bool operator<(const EavKey& o) const {
-    if (e != o.e) return e < o.e;
-    if (a != o.a) return a < o.a;
-    return v < o.v;
+  bool operator<(const EavKey& o) const { return Compare(o) < 0; }
+  int Compare(const EavKey& o) const {
+    if (e != o.e) return e < o.e ? -1 : 1;
+    if (a != o.a) return a < o.a ? -1 : 1;
+    return v.Compare(o.v);
   }
 };
 
@@ -91,10 +100,49 @@ struct Pending {
   const Op* op;
 };
 
+struct Change {
+  EavKey k;
+  Pending p;
+};
+
+// Assertions or retractions keyed by (e, a, v), in key order. As with a
+// map's emplace, the first change added for a key is kept (its operation
+// is the one an error message names). Add appends; Seal sorts what was
+// added since the last Seal into the rest (no sort when it came in key
+// order, the usual case) and drops repeated keys. Lookups and iteration see
+// only what was sealed.
+class ChangeSet {
+ public:
+  void Add(EntityId e, EntityId a, Value&& v, Pending p) { items_.push_back(Change{EavKey{e, a, std::move(v)}, p}); }
+  void Reserve(size_t n) { items_.reserve(n); }
+  void Seal();
+  bool empty() const { return sealed_ == 0; }
+  size_t size() const { return sealed_; }
+  const Change* Find(const EavKey& k) const;
+  bool Contains(const EavKey& k) const { return Find(k) != nullptr; }
+  // The sealed changes of (e, a), in value order: [first, last).
+  std::pair<const Change*, const Change*> Range(EntityId e, EntityId a) const;
+  const Change* begin() const { return items_.data(); }
+  const Change* end() const { return items_.data() + sealed_; }
+
+ private:
+  std::vector<Change> items_;
+  size_t sealed_ = 0;  // items_[0, sealed_) are sorted, one per key
+};
+
 // The operations resolved to datoms, before redundancy is removed.
 struct Changes {
-  std::map<EavKey, Pending> asserts, retracts;
+  ChangeSet asserts, retracts;
   std::set<EntityId> retracted_entities;  // by :db/retractEntity
+};
+
+// The entity holding a unique value in db-before, as one upsert lookup
+// found it (Builder::lookups_): the uniqueness check of the same value
+// reuses it instead of reading again.
+struct UniqueLookup {
+  EntityId a;
+  Value v;
+  std::optional<EntityId> holder;
 };
 
 class Builder {
@@ -111,9 +159,29 @@ class Builder {
   Result<EntRef> EntityPos(const edn::Node& n, bool value_position);
   bool Allocated(EntityId id) const;
   Status AddAssertion(const EntRef& e, const Attribute& at, const edn::Node& v, const edn::Node* src);
-  Status AddValue(Op op, const edn::Node& v);
+  // The value of op (its vref for a ref attribute), from v.
+  Status SetValue(Op* op, const edn::Node& v);
+  Status AddValue(Op&& op, const edn::Node& v);
   EntRef NewAutoTemp(uint64_t partition, bool explicit_partition);
-  void NoteTemp(const std::string& key, bool entity_position);
+  // The named tempid `key` (created at its first mention).
+  EntRef NamedTemp(const std::string& key, bool entity_position);
+  void NoteEntityPosition(const EntRef& r) {
+    if (r.is_temp()) temps_[r.temp].in_entity_position = true;
+  }
+  // The attribute named `ident` in db-before's schema, or null: the
+  // schema's lookup, remembered in a small table for the idents a
+  // transaction repeats (every entity map names the same few).
+  const Attribute* AttrByIdent(const std::string& ident);
+  Result<const Attribute*> AttrOf(const edn::Node& n);
+  // A tempid as error messages name it.
+  std::string TempName(uint32_t temp) const;
+  // An entity the transaction creates (ResolveTempids hands out their ids).
+  bool IsNew(EntityId e) const {
+    const T x = TOf(e);
+    return x >= first_new_t_ && x - first_new_t_ < new_ids_.size() && new_ids_[x - first_new_t_] == e;
+  }
+  // EntityWith of db-before, reusing what an upsert lookup of `op` read.
+  Result<std::optional<EntityId>> HolderBefore(const Op& op, EntityId a, const Value& v);
 
   Status ResolveTempids(T t);
   Result<EntityId> Resolved(const EntRef& r) const;
@@ -127,8 +195,7 @@ class Builder {
   // transaction, added to *ch.
   Status AddCompositeTuples(Changes* ch);
   Status EmitDatoms(const Changes& ch, EntityId tx, int64_t now_ms, std::vector<Datom>* datoms);
-  Status CheckUnique(const EavKey& k, const Pending& p, const Changes& ch,
-                     std::map<std::pair<EntityId, Value>, EntityId>* unique_in_tx);
+  Status CheckUnique(const EavKey& k, const Pending& p, const Changes& ch, std::optional<EntityId> other_in_tx);
   // The transaction's excisions, once checked.
   Result<std::vector<ExcisionSpec>> CheckExcisions(T t, const std::vector<Datom>& datoms) const;
   Result<std::shared_ptr<const Schema>> SchemaAfter(const std::vector<Datom>& datoms) const;
@@ -141,13 +208,22 @@ class Builder {
   const DbState& s_;
   const TxFunctionRegistry& fns_;
   std::vector<Op> ops_;
-  std::vector<std::string> temp_order_;
-  std::unordered_map<std::string, TempInfo> temps_;
-  std::unordered_map<std::string, EntityId> resolved_;
-  std::unordered_set<EntityId> new_entities_;
+  std::vector<TempInfo> temps_;  // in order of first mention
+  std::unordered_map<std::string, uint32_t> named_temps_;  // key -> index in temps_
+  uint32_t tx_temp_ = EntRef::kNoTemp;  // "datomic.tx", when named
   uint64_t auto_counter_ = 0;
+  T first_new_t_ = 0;
+  std::vector<EntityId> new_ids_;  // the new entities, by t from first_new_t_
+  std::vector<int32_t> op_lookup_;  // per operation: its upsert lookup in lookups_, or -1
+  std::vector<UniqueLookup> lookups_;
   std::deque<edn::Node> owned_;  // tx data made here (excision maps, function results)
   CurrentReader cur_;             // point reads of db-before
+  struct IdentSlot {
+    std::string_view ident;  // the text of a node of the transaction, which outlives the Builder's work
+    const Attribute* attr = nullptr;
+  };
+  std::vector<IdentSlot> ident_cache_;  // direct-mapped, kIdentCacheSlots once used
+  static constexpr size_t kIdentCacheSlots = 256;
 };
 
 }  // namespace strata::tx_internal

@@ -50,7 +50,7 @@ using tx_internal::Kw;
 using tx_internal::ResolveAttr;
 using tx_internal::Show;
 
-Result<EntityId> ResolveEntityId(const DbState& s, const edn::Node& eid) {
+Result<EntityId> ResolveEntityId(const DbState& s, const edn::Node& eid, CurrentReader* reader) {
   switch (eid.kind) {
     case edn::Kind::kLong:
       if (eid.i < 0) return Status::InvalidArgument("not an entity id: " + Show(eid));
@@ -65,8 +65,13 @@ Result<EntityId> ResolveEntityId(const DbState& s, const edn::Node& eid) {
       STRATA_ASSIGN_OR_RETURN(const Attribute* at, ResolveAttr(s, eid.items[0]));
       if (at->unique == Unique::kNone)
         return Status::InvalidArgument("lookup ref attribute " + Kw(*at) + " is not unique in " + Show(eid));
-      STRATA_ASSIGN_OR_RETURN(Value v, CoerceValue(s, *at, eid.items[1]));
-      STRATA_ASSIGN_OR_RETURN(std::optional<EntityId> e, s.EntityWith(at->id, v));
+      STRATA_ASSIGN_OR_RETURN(Value v, CoerceValue(s, *at, eid.items[1], reader));
+      std::optional<EntityId> e;
+      if (reader) {
+        STRATA_ASSIGN_OR_RETURN(e, reader->EntityWithRemembered(at->id, v));
+      } else {
+        STRATA_ASSIGN_OR_RETURN(e, s.EntityWith(at->id, v));
+      }
       if (!e) return Status::NotFound("lookup ref " + Show(eid) + " matches no entity");
       return *e;
     }
@@ -85,7 +90,7 @@ static Status CheckUtf8(const Attribute& attr, const edn::Node& v) {
                                  " of the " + edn::KindName(v.kind) + (where.empty() ? "" : " at " + where));
 }
 
-Result<Value> CoerceValue(const DbState& s, const Attribute& attr, const edn::Node& v) {
+Result<Value> CoerceValue(const DbState& s, const Attribute& attr, const edn::Node& v, CurrentReader* reader) {
   auto wrong = [&]() {
     return Status::InvalidArgument("value of the wrong type for " + Kw(attr) + " (expects " + ValueTypeName(attr.type) +
                                    "): got " + edn::KindName(v.kind) + " " + Show(v));
@@ -99,7 +104,7 @@ Result<Value> CoerceValue(const DbState& s, const Attribute& attr, const edn::No
   switch (attr.type) {
     case ValueType::kRef: {
       if (v.kind == edn::Kind::kMap || v.kind == edn::Kind::kString) return wrong();
-      STRATA_ASSIGN_OR_RETURN(EntityId e, ResolveEntityId(s, v));
+      STRATA_ASSIGN_OR_RETURN(EntityId e, ResolveEntityId(s, v, reader));
       return Value::Ref(e);
     }
     case ValueType::kKeyword:

@@ -38,10 +38,12 @@ Result<PreparedTx> PrepareTx(const Database& db_before, const edn::Node& tx_data
                              int64_t now_ms);
 
 // Entity identifier resolution shared with the read API: an id, an ident
-// keyword, or a lookup ref.
-Result<EntityId> ResolveEntityId(const DbState& s, const edn::Node& eid);
+// keyword, or a lookup ref. A lookup ref reads through `reader` (a
+// CurrentReader of s, reused across calls, remembering each lookup ref's
+// answer) when given, else through a reader of its own.
+Result<EntityId> ResolveEntityId(const DbState& s, const edn::Node& eid, CurrentReader* reader = nullptr);
 // EDN to a value of the attribute's type (refs through ResolveEntityId).
-Result<Value> CoerceValue(const DbState& s, const Attribute& attr, const edn::Node& v);
+Result<Value> CoerceValue(const DbState& s, const Attribute& attr, const edn::Node& v, CurrentReader* reader = nullptr);
 // A vector to a tuple of the attribute's element types (tuples.cc).
 Result<Value> CoerceTuple(const DbState& s, const Attribute& attr, const edn::Node& v);
 

@@ -167,32 +167,35 @@ Status Builder::AddCompositeTuples(Changes* ch) {
     for (EntityId a : c->tuple_attrs) {
       std::optional<Value> v;
       // An assertion wins (cardinality one); else a current value not retracted.
-      auto lo = ch->asserts.lower_bound(EavKey{e, a, Value()});
-      if (lo != ch->asserts.end() && lo->first.e == e && lo->first.a == a) v = lo->first.v;
-      if (!v && !new_entities_.count(e)) {
+      auto [lo, hi] = ch->asserts.Range(e, a);
+      if (lo != hi) v = lo->k.v;
+      if (!v && !IsNew(e)) {
         STRATA_ASSIGN_OR_RETURN(std::vector<Value> cur, cur_.Values(e, a));
         for (Value& x : cur)
-          if (!ch->retracts.count(EavKey{e, a, x})) v = std::move(x);
+          if (!ch->retracts.Contains(EavKey{e, a, x})) v = std::move(x);
       }
       any |= v.has_value();
       items.push_back(v ? std::move(*v) : Value());
     }
     const Value tuple = Value::Tuple(items);
     // What the user asserted of the composite itself, if anything.
-    for (auto it = ch->asserts.lower_bound(EavKey{e, c->id, Value()});
-         it != ch->asserts.end() && it->first.e == e && it->first.a == c->id; ++it) {
-      if (any && it->first.v == tuple) continue;
+    // (Composites added below are sealed after the loop: no lookup here
+    // sees them, and none needs to, since no composite is part of another.)
+    for (auto [it, hi] = ch->asserts.Range(e, c->id); it != hi; ++it) {
+      if (any && it->k.v == tuple) continue;
       return Status::InvalidArgument("composite tuple " + Kw(*c) + " is maintained by the transactor: " +
-                                     ShowDatom(s_, e, *c, it->first.v) + " does not match its attributes' values " +
-                                     ShowDatom(s_, e, *c, tuple) + ", in " + Show(*it->second.op->src));
+                                     ShowDatom(s_, e, *c, it->k.v) + " does not match its attributes' values " +
+                                     ShowDatom(s_, e, *c, tuple) + ", in " + Show(*it->p.op->src));
     }
     if (any) {
-      ch->asserts.emplace(EavKey{e, c->id, tuple}, Pending{c, op});
-    } else if (!new_entities_.count(e)) {
+      ch->asserts.Add(e, c->id, Value(tuple), Pending{c, op});
+    } else if (!IsNew(e)) {
       STRATA_ASSIGN_OR_RETURN(std::vector<Value> cur, cur_.Values(e, c->id));
-      for (Value& x : cur) ch->retracts.emplace(EavKey{e, c->id, std::move(x)}, Pending{c, op});
+      for (Value& x : cur) ch->retracts.Add(e, c->id, std::move(x), Pending{c, op});
     }
   }
+  ch->asserts.Seal();
+  ch->retracts.Seal();
   return Status::OK();
 }
 

@@ -3,6 +3,7 @@
 // transaction functions (see builder.h).
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -11,22 +12,50 @@
 
 namespace strata::tx_internal {
 
-void Builder::NoteTemp(const std::string& key, bool entity_position) {
-  auto [it, inserted] = temps_.try_emplace(key);
-  if (inserted) temp_order_.push_back(key);
-  if (entity_position) it->second.in_entity_position = true;
+EntRef Builder::NamedTemp(const std::string& key, bool entity_position) {
+  auto [it, inserted] = named_temps_.try_emplace(key, static_cast<uint32_t>(temps_.size()));
+  if (inserted) {
+    temps_.emplace_back().key = key;
+    if (key == kTxTempid) tx_temp_ = it->second;
+  }
+  EntRef r;
+  r.temp = it->second;
+  if (entity_position) temps_[r.temp].in_entity_position = true;
+  return r;
 }
 
 EntRef Builder::NewAutoTemp(uint64_t partition, bool explicit_partition) {
   EntRef r;
-  r.temp = true;
-  r.key = "\x01" + std::to_string(++auto_counter_);
-  NoteTemp(r.key, false);
-  TempInfo& ti = temps_[r.key];
+  r.temp = static_cast<uint32_t>(temps_.size());
+  TempInfo& ti = temps_.emplace_back();
+  ti.auto_number = ++auto_counter_;
   ti.partition = partition;
   ti.explicit_partition = explicit_partition;
   ti.report = false;
   return r;
+}
+
+std::string Builder::TempName(uint32_t temp) const {
+  const TempInfo& ti = temps_[temp];
+  return ti.auto_number ? "\x01" + std::to_string(ti.auto_number) : ti.key;
+}
+
+const Attribute* Builder::AttrByIdent(const std::string& ident) {
+  if (ident_cache_.empty()) ident_cache_.resize(kIdentCacheSlots);
+  uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a: idents are short
+  for (char c : ident) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+  IdentSlot& slot = ident_cache_[(h ^ (h >> 29)) & (kIdentCacheSlots - 1)];
+  if (slot.attr && slot.ident == ident) return slot.attr;
+  const Attribute* at = s_.schema->AttrByIdent(ident);
+  if (at) slot = IdentSlot{ident, at};
+  return at;
+}
+
+Result<const Attribute*> Builder::AttrOf(const edn::Node& n) {
+  if (n.kind != edn::Kind::kKeyword) return ResolveAttr(s_, n);
+  const Attribute* at = AttrByIdent(n.s);
+  if (!at) return Status::InvalidArgument("unknown attribute " + Show(n));
+  return at;
 }
 
 // An id the transactor handed out: in one of the partitions, with a t the
@@ -40,13 +69,9 @@ bool Builder::Allocated(EntityId id) const {
 }
 
 Result<EntRef> Builder::EntityPos(const edn::Node& n, bool value_position) {
+  if (n.kind == edn::Kind::kString) return NamedTemp(n.s, !value_position);
+  if (n.kind == edn::Kind::kLong && n.i < 0) return NamedTemp(std::to_string(n.i), !value_position);
   EntRef r;
-  if (n.kind == edn::Kind::kString || (n.kind == edn::Kind::kLong && n.i < 0)) {
-    r.temp = true;
-    r.key = n.kind == edn::Kind::kString ? n.s : std::to_string(n.i);
-    NoteTemp(r.key, !value_position);
-    return r;
-  }
   if (n.kind == edn::Kind::kTagged && n.s == "db/id") {
     const edn::Node& body = n.items.at(0);
     if (!body.is_seq() || body.items.empty() || body.items[0].kind != edn::Kind::kKeyword)
@@ -55,18 +80,16 @@ Result<EntRef> Builder::EntityPos(const edn::Node& n, bool value_position) {
     if (!s_.schema->Entid(body.items[0].s, &part_e)) return Status::InvalidArgument("unknown partition " + Show(n));
     uint64_t part = part_e == sys::kDbPart ? kPartDb : part_e == sys::kTxPart ? kPartTx : kPartUser;
     if (body.items.size() >= 2 && body.items[1].kind == edn::Kind::kLong) {
-      r.temp = true;
-      r.key = std::to_string(body.items[1].i);
-      NoteTemp(r.key, !value_position);
-      temps_[r.key].partition = part;
-      temps_[r.key].explicit_partition = true;
+      r = NamedTemp(std::to_string(body.items[1].i), !value_position);
+      temps_[r.temp].partition = part;
+      temps_[r.temp].explicit_partition = true;
       return r;
     }
     r = NewAutoTemp(part, true);
-    if (!value_position) temps_[r.key].in_entity_position = true;
+    if (!value_position) temps_[r.temp].in_entity_position = true;
     return r;
   }
-  auto id = ResolveEntityId(s_, n);
+  auto id = ResolveEntityId(s_, n, &cur_);
   if (!id.ok()) return id.status();
   if (n.kind == edn::Kind::kLong && !Allocated(*id))
     return Status::InvalidArgument("invalid entity id " + Show(n) +
@@ -76,30 +99,41 @@ Result<EntRef> Builder::EntityPos(const edn::Node& n, bool value_position) {
   return r;
 }
 
-Status Builder::AddValue(Op op, const edn::Node& v) {
-  if (op.attr->is_ref()) {
-    STRATA_ASSIGN_OR_RETURN(op.vref, EntityPos(v, /*value_position=*/true));
+Status Builder::SetValue(Op* op, const edn::Node& v) {
+  if (op->attr->is_ref()) {
+    STRATA_ASSIGN_OR_RETURN(op->vref, EntityPos(v, /*value_position=*/true));
   } else {
-    STRATA_ASSIGN_OR_RETURN(op.v, CoerceValue(s_, *op.attr, v));
+    STRATA_ASSIGN_OR_RETURN(op->v, CoerceValue(s_, *op->attr, v, &cur_));
   }
+  return Status::OK();
+}
+
+Status Builder::AddValue(Op&& op, const edn::Node& v) {
+  STRATA_RETURN_IF_ERROR(SetValue(&op, v));
   ops_.push_back(std::move(op));
   return Status::OK();
 }
 
 Status Builder::AddAssertion(const EntRef& e, const Attribute& at, const edn::Node& v, const edn::Node* src) {
-  Op op;
+  if (at.is_ref() && v.kind == edn::Kind::kMap) {
+    STRATA_ASSIGN_OR_RETURN(EntRef sub, ExpandMap(v));
+    Op& op = ops_.emplace_back();
+    op.kind = Op::kAdd;
+    op.e = e;
+    op.attr = &at;
+    op.src = src;
+    op.vref = sub;
+    return Status::OK();
+  }
+  if (at.id == sys::kValueType && e.is_temp()) temps_[e.temp].installs_attribute = true;
+  // Built in place (nothing below adds operations); a failure fails the
+  // whole transaction, so a half-filled operation is never read.
+  Op& op = ops_.emplace_back();
   op.kind = Op::kAdd;
   op.e = e;
   op.attr = &at;
   op.src = src;
-  if (at.is_ref() && v.kind == edn::Kind::kMap) {
-    STRATA_ASSIGN_OR_RETURN(EntRef sub, ExpandMap(v));
-    op.vref = sub;
-    ops_.push_back(std::move(op));
-    return Status::OK();
-  }
-  if (at.ident == "db/valueType" && e.temp) temps_[e.key].installs_attribute = true;
-  return AddValue(std::move(op), v);
+  return SetValue(&op, v);
 }
 
 Result<EntRef> Builder::ExpandMap(const edn::Node& m) {
@@ -110,7 +144,7 @@ Result<EntRef> Builder::ExpandMap(const edn::Node& m) {
     STRATA_ASSIGN_OR_RETURN(self, EntityPos(*id, only_id));
   } else {
     self = NewAutoTemp(kPartUser, false);
-    temps_[self.key].in_entity_position = true;
+    temps_[self.temp].in_entity_position = true;
   }
   const edn::Node* src = &m;
   for (size_t i = 0; i + 1 < m.items.size(); i += 2) {
@@ -118,14 +152,16 @@ Result<EntRef> Builder::ExpandMap(const edn::Node& m) {
     const edn::Node& v = m.items[i + 1];
     if (k.is_keyword("db/id")) continue;
     if (k.kind != edn::Kind::kKeyword) return Status::InvalidArgument("map keys must be attribute keywords: " + Show(k));
-    // Reverse key :ns/_name (or :_name) links the other way: [v :ns/name self].
-    const size_t slash = k.s.find('/');
+    const Attribute* at = AttrByIdent(k.s);
+    // Reverse key :ns/_name (or :_name), not itself an attribute, links
+    // the other way: [v :ns/name self].
+    const size_t slash = at ? std::string::npos : k.s.find('/');
     const size_t name_at = slash == std::string::npos ? 0 : slash + 1;
-    if (k.s.compare(name_at, 1, "_") == 0 && !s_.schema->AttrByIdent(k.s)) {
+    if (!at && k.s.compare(name_at, 1, "_") == 0) {
       std::string fwd = k.s.substr(0, name_at) + k.s.substr(name_at + 1);
-      const Attribute* at = s_.schema->AttrByIdent(fwd);
-      if (!at) return Status::InvalidArgument("unknown attribute :" + fwd + " (reverse key " + Show(k) + ")");
-      if (!at->is_ref()) return Status::InvalidArgument("reverse key " + Show(k) + " names a non-ref attribute");
+      const Attribute* ref_at = s_.schema->AttrByIdent(fwd);
+      if (!ref_at) return Status::InvalidArgument("unknown attribute :" + fwd + " (reverse key " + Show(k) + ")");
+      if (!ref_at->is_ref()) return Status::InvalidArgument("reverse key " + Show(k) + " names a non-ref attribute");
       std::vector<const edn::Node*> targets;
       if ((v.kind == edn::Kind::kVector && !IsLookupRefShape(s_, v)) || v.kind == edn::Kind::kSet ||
           v.kind == edn::Kind::kList) {
@@ -137,22 +173,20 @@ Result<EntRef> Builder::ExpandMap(const edn::Node& m) {
         EntRef other;
         if (x->kind == edn::Kind::kMap) {
           STRATA_ASSIGN_OR_RETURN(other, ExpandMap(*x));
-          if (other.temp) NoteTemp(other.key, true);  // the subject of [other :a self]
+          NoteEntityPosition(other);  // the subject of [other :a self]
         } else {
           STRATA_ASSIGN_OR_RETURN(other, EntityPos(*x, false));
         }
         Op op;
         op.kind = Op::kAdd;
         op.e = other;
-        op.attr = at;
+        op.attr = ref_at;
         op.vref = self;
         op.src = src;
-        if (self.temp) NoteTemp(self.key, false);
         ops_.push_back(std::move(op));
       }
       continue;
     }
-    const Attribute* at = s_.schema->AttrByIdent(k.s);
     if (!at) return Status::InvalidArgument("unknown attribute " + Show(k) + " in " + Show(m));
     const bool coll = v.kind == edn::Kind::kSet || v.kind == edn::Kind::kList ||
                       (v.kind == edn::Kind::kVector && !(at->is_ref() && IsLookupRefShape(s_, v)) &&
@@ -199,13 +233,13 @@ Status Builder::AddOp(const edn::Node& n, int depth) {
     Op op;
     op.src = src;
     STRATA_ASSIGN_OR_RETURN(op.e, EntityPos(it[1], false));
-    STRATA_ASSIGN_OR_RETURN(op.attr, ResolveAttr(s_, it[2]));
+    STRATA_ASSIGN_OR_RETURN(op.attr, AttrOf(it[2]));
     if (name == "db/add") {
       op.kind = Op::kAdd;
-      if (op.attr->ident == "db/valueType" && op.e.temp) temps_[op.e.key].installs_attribute = true;
+      if (op.attr->id == sys::kValueType && op.e.is_temp()) temps_[op.e.temp].installs_attribute = true;
       return AddValue(std::move(op), it[3]);
     }
-    if (op.e.temp) return Status::InvalidArgument("cannot retract from a tempid: " + show());
+    if (op.e.is_temp()) return Status::InvalidArgument("cannot retract from a tempid: " + show());
     if (it.size() == 3) {
       op.kind = Op::kRetractAttr;
       ops_.push_back(std::move(op));
@@ -220,7 +254,7 @@ Status Builder::AddOp(const edn::Node& n, int depth) {
     op.kind = Op::kRetractEntity;
     op.src = src;
     STRATA_ASSIGN_OR_RETURN(op.e, EntityPos(it[1], false));
-    if (op.e.temp) return Status::InvalidArgument("cannot retract a tempid: " + show());
+    if (op.e.is_temp()) return Status::InvalidArgument("cannot retract a tempid: " + show());
     ops_.push_back(std::move(op));
     return Status::OK();
   }
@@ -230,13 +264,13 @@ Status Builder::AddOp(const edn::Node& n, int depth) {
     op.kind = Op::kCas;
     op.src = src;
     STRATA_ASSIGN_OR_RETURN(op.e, EntityPos(it[1], false));
-    if (op.e.temp) return Status::InvalidArgument(":db/cas needs an existing entity: " + show());
-    STRATA_ASSIGN_OR_RETURN(op.attr, ResolveAttr(s_, it[2]));
+    if (op.e.is_temp()) return Status::InvalidArgument(":db/cas needs an existing entity: " + show());
+    STRATA_ASSIGN_OR_RETURN(op.attr, AttrOf(it[2]));
     if (op.attr->many) return Status::InvalidArgument(":db/cas needs a cardinality-one attribute: " + show());
     if (it[3].kind == edn::Kind::kNil) {
       op.cas_old_nil = true;
     } else {
-      STRATA_ASSIGN_OR_RETURN(op.cas_old, CoerceValue(s_, *op.attr, it[3]));
+      STRATA_ASSIGN_OR_RETURN(op.cas_old, CoerceValue(s_, *op.attr, it[3], &cur_));
     }
     return AddValue(std::move(op), it[4]);
   }
@@ -244,7 +278,7 @@ Status Builder::AddOp(const edn::Node& n, int depth) {
     // [:db/excise e] [:db/excise e [attrs...]] [:db/excise e [attrs...] before]
     STRATA_RETURN_IF_ERROR(arity(2, 4));
     STRATA_ASSIGN_OR_RETURN(EntRef target, EntityPos(it[1], false));
-    if (target.temp) return Status::InvalidArgument(":db/excise needs an existing entity: " + show());
+    if (target.is_temp()) return Status::InvalidArgument(":db/excise needs an existing entity: " + show());
     std::vector<edn::Node> kvs{edn::Node::Keyword("db/excise"), edn::Node::Long(static_cast<int64_t>(target.id))};
     if (it.size() >= 3) {
       if (!it[2].is_seq()) return Status::InvalidArgument(":db/excise attributes must be a vector: " + show());
@@ -275,15 +309,33 @@ Status Builder::AddOp(const edn::Node& n, int depth) {
 
 Status Builder::AddTxData(const edn::Node& tx, int depth) {
   if (!tx.is_seq()) return Status::InvalidArgument("transaction data must be a vector of operations: " + Show(tx));
+  if (depth == 0) {
+    // Room for the usual count (an operation per list form or map entry):
+    // growing the vector moves every operation.
+    size_t n = 0;
+    for (const auto& op : tx.items) n += op.kind == edn::Kind::kMap ? op.items.size() / 2 : 1;
+    ops_.reserve(n);
+  }
   for (const auto& op : tx.items) STRATA_RETURN_IF_ERROR(AddOp(op, depth));
   return Status::OK();
 }
 
 Result<EntityId> Builder::Resolved(const EntRef& r) const {
-  if (!r.temp) return r.id;
-  auto it = resolved_.find(r.key);
-  if (it == resolved_.end()) return Status::InvalidArgument("unresolved tempid \"" + r.key + "\"");
-  return it->second;
+  if (!r.is_temp()) return r.id;
+  const TempInfo& ti = temps_[r.temp];
+  if (!ti.resolved) return Status::InvalidArgument("unresolved tempid \"" + TempName(r.temp) + "\"");
+  return ti.id;
+}
+
+Result<std::optional<EntityId>> Builder::HolderBefore(const Op& op, EntityId a, const Value& v) {
+  const std::less<const Op*> before;
+  const bool in_ops = !before(&op, ops_.data()) && before(&op, ops_.data() + ops_.size());
+  const size_t i = in_ops ? static_cast<size_t>(&op - ops_.data()) : op_lookup_.size();
+  if (i < op_lookup_.size() && op_lookup_[i] >= 0) {
+    const UniqueLookup& l = lookups_[static_cast<size_t>(op_lookup_[i])];
+    if (l.a == a && l.v == v) return l.holder;
+  }
+  return cur_.EntityWith(a, v);
 }
 
 Status Builder::ResolveTempids(T t) {
@@ -291,85 +343,126 @@ Status Builder::ResolveTempids(T t) {
   // takes a t (SPEC §1), and only its datoms record that it exists.
   for (const Op& op : ops_) {
     if (op.kind != Op::kAdd && op.kind != Op::kCas) continue;
-    if (op.e.temp) temps_[op.e.key].asserted = true;
-    if (op.vref.temp) temps_[op.vref.key].asserted = true;
+    if (op.e.is_temp()) temps_[op.e.temp].asserted = true;
+    if (op.vref.is_temp()) temps_[op.vref.temp].asserted = true;
   }
-  for (const auto& key : temp_order_) {
-    const TempInfo& ti = temps_[key];
-    if (key == kTxTempid) continue;
+  for (uint32_t i = 0; i < temps_.size(); ++i) {
+    const TempInfo& ti = temps_[i];
+    if (i == tx_temp_) continue;
     if (!ti.in_entity_position)
-      return Status::InvalidArgument("tempid \"" + key + "\" is used only in value position");
+      return Status::InvalidArgument("tempid \"" + TempName(i) + "\" is used only in value position");
     if (!ti.asserted)
-      return Status::InvalidArgument(ti.report ? "tempid \"" + key + "\" names an entity the transaction asserts nothing about"
+      return Status::InvalidArgument(ti.report ? "tempid \"" + TempName(i) + "\" names an entity the transaction asserts nothing about"
                                                : std::string("an entity map asserts no attribute"));
   }
-  resolved_[kTxTempid] = TxId(t);
+  if (tx_temp_ != EntRef::kNoTemp) {
+    temps_[tx_temp_].resolved = true;
+    temps_[tx_temp_].id = TxId(t);
+  }
   // The value an operation asserts for a :db.unique/identity attribute of a
   // tempid, once its ref (if any) is resolved.
   auto identity_value = [&](const Op& op) -> std::optional<Value> {
-    if (op.kind != Op::kAdd || !op.e.temp || op.attr->unique != Unique::kIdentity) return std::nullopt;
+    if (op.kind != Op::kAdd || !op.e.is_temp() || op.attr->unique != Unique::kIdentity) return std::nullopt;
     if (!op.attr->is_ref()) return op.v;
-    if (!op.vref.temp) return Value::Ref(op.vref.id);
-    auto r = resolved_.find(op.vref.key);
-    if (r == resolved_.end()) return std::nullopt;
-    return Value::Ref(r->second);
+    if (!op.vref.is_temp()) return Value::Ref(op.vref.id);
+    const TempInfo& r = temps_[op.vref.temp];
+    if (!r.resolved) return std::nullopt;
+    return Value::Ref(r.id);
   };
   // Upsert: a tempid asserting an existing :db.unique/identity value is that
   // entity. Repeat while resolutions enable more (refs to upserted tempids).
+  // Each lookup is kept (lookups_) for the uniqueness check of the same value.
+  op_lookup_.assign(ops_.size(), -1);
   for (int round = 0; round < 4; ++round) {
     bool progress = false;
-    for (const Op& op : ops_) {
+    for (size_t i = 0; i < ops_.size(); ++i) {
+      const Op& op = ops_[i];
       std::optional<Value> v = identity_value(op);
       if (!v) continue;
-      STRATA_ASSIGN_OR_RETURN(std::optional<EntityId> existing, cur_.EntityWith(op.attr->id, *v));
+      std::optional<EntityId> existing;
+      int32_t& memo = op_lookup_[i];
+      if (memo >= 0 && lookups_[static_cast<size_t>(memo)].v == *v) {
+        existing = lookups_[static_cast<size_t>(memo)].holder;
+      } else {
+        STRATA_ASSIGN_OR_RETURN(existing, cur_.EntityWith(op.attr->id, *v));
+        memo = static_cast<int32_t>(lookups_.size());
+        lookups_.push_back(UniqueLookup{op.attr->id, std::move(*v), existing});
+      }
       if (!existing) continue;
-      auto [it, inserted] = resolved_.try_emplace(op.e.key, *existing);
-      if (inserted) {
+      TempInfo& ti = temps_[op.e.temp];
+      if (!ti.resolved) {
+        ti.resolved = true;
+        ti.id = *existing;
         progress = true;
-      } else if (it->second != *existing) {
-        return Status::Conflict("tempid \"" + op.e.key + "\" upserts to two entities, " + std::to_string(it->second) +
-                                " and " + std::to_string(*existing) + " (" + Kw(*op.attr) + ") in " + Show(*op.src));
+      } else if (ti.id != *existing) {
+        return Status::Conflict("tempid \"" + TempName(op.e.temp) + "\" upserts to two entities, " +
+                                std::to_string(ti.id) + " and " + std::to_string(*existing) + " (" + Kw(*op.attr) +
+                                ") in " + Show(*op.src));
       }
     }
     if (!progress) break;
   }
   // Tempids asserting the same new :db.unique/identity value are one entity
   // (Datomic unifies them rather than reporting a conflict): each group is
-  // represented by its first-mentioned tempid.
-  std::unordered_map<std::string, size_t> pos;  // filled at the first shared value
-  std::unordered_map<std::string, std::string> parent;
-  auto rep = [&](std::string k) {
-    for (auto it = parent.find(k); it != parent.end(); it = parent.find(k)) k = it->second;
-    return k;
+  // represented by its first-mentioned tempid (the lowest index), whatever
+  // order the groups are found in.
+  struct Claim {
+    EntityId a;
+    Value v;
+    uint32_t temp;
   };
-  std::map<std::pair<EntityId, Value>, const std::string*> first_with;  // -> a key in ops_
+  std::vector<Claim> claims;
   for (const Op& op : ops_) {
     std::optional<Value> v = identity_value(op);
-    if (!v || resolved_.count(op.e.key)) continue;
-    auto [it, inserted] = first_with.try_emplace({op.attr->id, std::move(*v)}, &op.e.key);
-    if (inserted || *it->second == op.e.key) continue;
-    if (pos.empty())
-      for (size_t i = 0; i < temp_order_.size(); ++i) pos[temp_order_[i]] = i;
-    std::string a = rep(*it->second), b = rep(op.e.key);
-    if (a == b) continue;
-    if (pos[b] < pos[a]) std::swap(a, b);
-    parent[b] = a;
+    if (!v || temps_[op.e.temp].resolved) continue;
+    claims.push_back(Claim{op.attr->id, std::move(*v), op.e.temp});
+  }
+  std::vector<uint32_t> parent;  // empty until two tempids share a value
+  auto rep = [&](uint32_t k) {
+    while (parent[k] != k) k = parent[k];
+    return k;
+  };
+  if (claims.size() > 1) {
+    std::vector<uint32_t> order(claims.size());
+    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    auto less = [&](uint32_t x, uint32_t y) {
+      if (claims[x].a != claims[y].a) return claims[x].a < claims[y].a;
+      return claims[x].v.Compare(claims[y].v) < 0;
+    };
+    if (!std::is_sorted(order.begin(), order.end(), less)) std::sort(order.begin(), order.end(), less);
+    for (size_t i = 1; i < order.size(); ++i) {
+      const Claim& x = claims[order[i - 1]];
+      const Claim& y = claims[order[i]];
+      if (x.a != y.a || x.v != y.v || x.temp == y.temp) continue;
+      if (parent.empty()) {
+        parent.resize(temps_.size());
+        for (uint32_t k = 0; k < parent.size(); ++k) parent[k] = k;
+      }
+      uint32_t a = rep(x.temp), b = rep(y.temp);
+      if (a == b) continue;
+      if (b < a) std::swap(a, b);
+      parent[b] = a;
+    }
   }
   T next = t + 1;
-  for (const auto& key : temp_order_) {
-    if (resolved_.count(key)) continue;
+  first_new_t_ = next;
+  new_ids_.clear();
+  for (uint32_t i = 0; i < temps_.size(); ++i) {
+    TempInfo& ti = temps_[i];
+    if (ti.resolved) continue;
     if (!parent.empty()) {
-      const std::string r = rep(key);
-      if (r != key) {  // its representative came first and is resolved
-        resolved_[key] = resolved_.at(r);
+      const uint32_t r = rep(i);
+      if (r != i) {  // its representative came first and is resolved
+        ti.resolved = true;
+        ti.id = temps_[r].id;
         continue;
       }
     }
-    const TempInfo& ti = temps_[key];
     uint64_t part = ti.explicit_partition ? ti.partition : ti.installs_attribute ? kPartDb : kPartUser;
     EntityId id = MakeEntityId(part, next++);
-    resolved_[key] = id;
-    new_entities_.insert(id);
+    ti.resolved = true;
+    ti.id = id;
+    new_ids_.push_back(id);
   }
   return Status::OK();
 }

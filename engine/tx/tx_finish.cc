@@ -17,6 +17,107 @@ std::string ShowDatom(const DbState& s, EntityId e, const Attribute& at, const V
   return "[" + std::to_string(e) + " :" + at.ident + " " + vs + "]";
 }
 
+void ChangeSet::Seal() {
+  const size_t n = items_.size();
+  if (sealed_ == n) return;
+  bool ordered = true;  // strictly ascending: sorted, no repeated key
+  for (size_t i = std::max<size_t>(sealed_, 1); i < n && ordered; ++i)
+    ordered = items_[i - 1].k.Compare(items_[i].k) < 0;
+  if (ordered) {
+    sealed_ = n;
+    return;
+  }
+  // Sort small (e, a, position) keys, not 100-byte changes: the new ones
+  // by key (ties by position, so the first added stays first; values are
+  // compared only within an (e, a)), merged after the sealed ones (stable:
+  // a sealed change wins a tie), then each change moved once.
+  struct SortKey {
+    EntityId e, a;
+    uint32_t pos;
+  };
+  std::vector<SortKey> keys;
+  keys.reserve(n - sealed_);
+  for (size_t i = sealed_; i < n; ++i) keys.push_back(SortKey{items_[i].k.e, items_[i].k.a, static_cast<uint32_t>(i)});
+  std::sort(keys.begin(), keys.end(), [&](const SortKey& x, const SortKey& y) {
+    if (x.e != y.e) return x.e < y.e;
+    if (x.a != y.a) return x.a < y.a;
+    const int c = items_[x.pos].k.v.Compare(items_[y.pos].k.v);
+    return c != 0 ? c < 0 : x.pos < y.pos;
+  });
+  std::vector<uint32_t> pos(n);
+  for (uint32_t i = 0; i < sealed_; ++i) pos[i] = i;
+  for (size_t i = 0; i < keys.size(); ++i) pos[sealed_ + i] = keys[i].pos;
+  const auto key_less = [&](uint32_t x, uint32_t y) { return items_[x].k.Compare(items_[y].k) < 0; };
+  std::inplace_merge(pos.begin(), pos.begin() + static_cast<long>(sealed_), pos.end(), key_less);
+  std::vector<Change> out;
+  out.reserve(n);
+  for (uint32_t i : pos) {
+    if (!out.empty() && out.back().k.Compare(items_[i].k) == 0) continue;  // a repeated key: the first stays
+    out.push_back(std::move(items_[i]));
+  }
+  items_ = std::move(out);
+  sealed_ = items_.size();
+}
+
+const Change* ChangeSet::Find(const EavKey& k) const {
+  const Change* it = std::lower_bound(begin(), end(), k, [](const Change& c, const EavKey& x) { return c.k.Compare(x) < 0; });
+  return it != end() && it->k.Compare(k) == 0 ? it : nullptr;
+}
+
+std::pair<const Change*, const Change*> ChangeSet::Range(EntityId e, EntityId a) const {
+  auto ea_less = [](const Change& c, std::pair<EntityId, EntityId> x) {
+    return c.k.e != x.first ? c.k.e < x.first : c.k.a < x.second;
+  };
+  auto ea_greater = [](std::pair<EntityId, EntityId> x, const Change& c) {
+    return x.first != c.k.e ? x.first < c.k.e : x.second < c.k.a;
+  };
+  const Change* lo = std::lower_bound(begin(), end(), std::pair{e, a}, ea_less);
+  const Change* hi = std::upper_bound(lo, end(), std::pair{e, a}, ea_greater);
+  return {lo, hi};
+}
+
+namespace {
+
+// (attribute, value) -> the first entity of the transaction that asserts
+// it: an open-addressing table sized once (no allocation per claim). The
+// values are borrowed and must outlive it.
+class AvClaims {
+ public:
+  explicit AvClaims(size_t capacity) {
+    size_t n = 16;
+    while (n < 2 * capacity) n *= 2;
+    slots_.resize(n);
+    mask_ = n - 1;
+  }
+  // The entity that claimed (a v) first, or nullopt after recording e as it.
+  std::optional<EntityId> Claim(EntityId a, const Value& v, EntityId e) {
+    uint64_t h = (static_cast<uint64_t>(v.Hash()) ^ (a * 0x9e3779b97f4a7c15ULL));
+    h ^= h >> 33;  // murmur3's fmix64: sequential values spread over the slots
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+      Slot& s = slots_[i];
+      if (!s.v) {
+        s = Slot{&v, a, e};
+        return std::nullopt;
+      }
+      if (s.a == a && *s.v == v) return s.e;
+    }
+  }
+
+ private:
+  struct Slot {
+    const Value* v = nullptr;  // null: empty
+    EntityId a = 0, e = 0;
+  };
+  std::vector<Slot> slots_;
+  size_t mask_ = 0;
+};
+
+}  // namespace
+
 Result<PreparedTx> Builder::Finish(int64_t now_ms) {
   const T t = s_.next_t;
   const EntityId tx = TxId(t);
@@ -33,46 +134,52 @@ Result<PreparedTx> Builder::Finish(int64_t now_ms) {
   STRATA_ASSIGN_OR_RETURN(out.excisions, CheckExcisions(t, out.datoms));
   STRATA_ASSIGN_OR_RETURN(out.schema_after, SchemaAfter(out.datoms));
   STRATA_RETURN_IF_ERROR(CheckPredicates(t, &out));
-  for (const auto& key : temp_order_)
-    if (temps_[key].report) out.tempids[key] = resolved_[key];
+  for (const TempInfo& ti : temps_)
+    if (ti.report) out.tempids[ti.key] = ti.id;
   out.tempids[kTxTempid] = tx;
   return out;
 }
 
 // Each operation's datoms, keyed by (e, a, v): what to assert, what to retract.
+// An operation's value moves into its change (nothing reads it later).
 Status Builder::CollectOps(Changes* ch) {
-  auto value_of = [&](const Op& op) -> Result<Value> {
-    if (!op.attr->is_ref()) return op.v;
+  // A ref operation's value is its resolved entity; any other's is op.v.
+  auto resolve_ref = [&](Op& op) -> Status {
+    if (!op.attr->is_ref()) return Status::OK();
     STRATA_ASSIGN_OR_RETURN(EntityId id, Resolved(op.vref));
-    return Value::Ref(id);
+    op.v = Value::Ref(id);
+    return Status::OK();
   };
-  for (const Op& op : ops_) {
+  ch->asserts.Reserve(ops_.size());
+  for (Op& op : ops_) {
     STRATA_ASSIGN_OR_RETURN(EntityId e, Resolved(op.e));
     switch (op.kind) {
       case Op::kAdd: {
-        STRATA_ASSIGN_OR_RETURN(Value v, value_of(op));
-        ch->asserts.emplace(EavKey{e, op.attr->id, std::move(v)}, Pending{op.attr, &op});
+        STRATA_RETURN_IF_ERROR(resolve_ref(op));
+        ch->asserts.Add(e, op.attr->id, std::move(op.v), Pending{op.attr, &op});
         break;
       }
       case Op::kRetract: {
-        STRATA_ASSIGN_OR_RETURN(Value v, value_of(op));
-        ch->retracts.emplace(EavKey{e, op.attr->id, std::move(v)}, Pending{op.attr, &op});
+        STRATA_RETURN_IF_ERROR(resolve_ref(op));
+        ch->retracts.Add(e, op.attr->id, std::move(op.v), Pending{op.attr, &op});
         break;
       }
       case Op::kRetractAttr: {
         STRATA_ASSIGN_OR_RETURN(std::vector<Value> vs, cur_.Values(e, op.attr->id));
-        for (Value& v : vs) ch->retracts.emplace(EavKey{e, op.attr->id, std::move(v)}, Pending{op.attr, &op});
+        for (Value& v : vs) ch->retracts.Add(e, op.attr->id, std::move(v), Pending{op.attr, &op});
         break;
       }
       case Op::kRetractEntity: STRATA_RETURN_IF_ERROR(RetractEntity(e, op, ch)); break;
       case Op::kCas: {
-        STRATA_ASSIGN_OR_RETURN(Value v, value_of(op));
+        STRATA_RETURN_IF_ERROR(resolve_ref(op));
         STRATA_RETURN_IF_ERROR(CheckCas(op, e));
-        ch->asserts.emplace(EavKey{e, op.attr->id, std::move(v)}, Pending{op.attr, &op});
+        ch->asserts.Add(e, op.attr->id, std::move(op.v), Pending{op.attr, &op});
         break;
       }
     }
   }
+  ch->asserts.Seal();
+  ch->retracts.Seal();
   return Status::OK();
 }
 
@@ -89,11 +196,11 @@ Status Builder::RetractEntity(EntityId e, const Op& op, Changes* ch) {
       const Attribute* at = s_.schema->Attr(d.a);
       if (!at) continue;
       if (at->component && d.v.type() == ValueType::kRef) to_retract.push_back(d.v.ref());
-      ch->retracts.emplace(EavKey{d.e, d.a, std::move(d.v)}, Pending{at, &op});
+      ch->retracts.Add(d.e, d.a, std::move(d.v), Pending{at, &op});
     }
     for (Datom& d : refs) {
       const Attribute* at = s_.schema->Attr(d.a);
-      if (at) ch->retracts.emplace(EavKey{d.e, d.a, std::move(d.v)}, Pending{at, &op});
+      if (at) ch->retracts.Add(d.e, d.a, std::move(d.v), Pending{at, &op});
     }
   }
   return Status::OK();
@@ -113,7 +220,7 @@ Status Builder::CheckCas(const Op& op, EntityId e) {
 Status Builder::CheckWholeTx(const Changes& ch) {
   const EavKey* prev = nullptr;
   for (const auto& [k, p] : ch.asserts) {
-    if (ch.retracts.count(k))
+    if (!ch.retracts.empty() && ch.retracts.Contains(k))
       return Status::InvalidArgument("datom both asserted and retracted in one transaction: " +
                                      ShowDatom(s_, k.e, *p.attr, k.v) + " in " + Show(*p.op->src));
     if (prev && !p.attr->many && prev->e == k.e && prev->a == k.a)
@@ -127,12 +234,34 @@ Status Builder::CheckWholeTx(const Changes& ch) {
 
 // The datoms, in EAVT order: assertions that are not redundant, implicit
 // retractions of replaced cardinality-one values, retractions of current
-// datoms, and :db/txInstant unless the transaction set it.
+// datoms, and :db/txInstant unless the transaction set it. They are
+// emitted in that order as far as it goes (each replaced value beside its
+// replacement, the instant at its place among the assertions, retractions
+// merged in), so the final sort usually only checks.
 Status Builder::EmitDatoms(const Changes& ch, EntityId tx, int64_t now_ms, std::vector<Datom>* datoms) {
-  bool user_instant = false;
-  std::map<std::pair<EntityId, Value>, EntityId> unique_in_tx;
-  for (const auto& [k, p] : ch.asserts) {
-    const bool fresh = new_entities_.count(k.e) > 0 || k.e == tx;
+  datoms->reserve(ch.asserts.size() + ch.retracts.size() + 1);
+  // The transaction's own instant, when it sets none: it goes before the
+  // first datom of a later (e, a). The tx entity is new, so an assertion
+  // of its :db/txInstant is never redundant.
+  const bool user_instant = [&] {
+    auto [lo, hi] = ch.asserts.Range(tx, sys::kTxInstant);
+    return lo != hi;
+  }();
+  bool instant_due = !user_instant;
+  auto emit_instant_before = [&](EntityId e, EntityId a) {
+    if (instant_due && (e > tx || (e == tx && a > sys::kTxInstant))) {
+      datoms->push_back(Datom{tx, sys::kTxInstant, Value::Instant(std::max(now_ms, s_.last_instant)), tx, true});
+      instant_due = false;
+    }
+  };
+  size_t unique_asserts = 0;
+  for (const auto& [k, p] : ch.asserts) unique_asserts += p.attr->unique != Unique::kNone;
+  AvClaims unique_in_tx(unique_asserts);
+  std::vector<Value> olds;
+  for (const Change& c : ch.asserts) {
+    const EavKey& k = c.k;  // named, not bound: the lambda below captures it
+    const Pending& p = c.p;
+    const bool fresh = IsNew(k.e) || k.e == tx;
     if (!fresh) {
       STRATA_ASSIGN_OR_RETURN(bool redundant, cur_.IsCurrent(k.e, k.a, k.v));
       if (redundant) continue;
@@ -142,43 +271,52 @@ Status Builder::EmitDatoms(const Changes& ch, EntityId tx, int64_t now_ms, std::
         return Status::InvalidArgument(":db/txInstant " + edn::Print(edn::Node::Inst(k.v.instant_ms())) +
                                        " is before the previous transaction's " +
                                        edn::Print(edn::Node::Inst(s_.last_instant)));
-      user_instant = true;
     }
-    if (p.attr->unique != Unique::kNone) STRATA_RETURN_IF_ERROR(CheckUnique(k, p, ch, &unique_in_tx));
-    datoms->push_back(Datom{k.e, k.a, k.v, tx, true});
+    if (p.attr->unique != Unique::kNone)
+      STRATA_RETURN_IF_ERROR(CheckUnique(k, p, ch, unique_in_tx.Claim(k.a, k.v, k.e)));
+    emit_instant_before(k.e, k.a);
+    olds.clear();
     if (!p.attr->many && !fresh) {
-      // Implicit retraction of the value being replaced.
-      STRATA_ASSIGN_OR_RETURN(std::vector<Value> olds, cur_.Values(k.e, k.a));
-      for (Value& old : olds) {
-        if (old == k.v) continue;
-        EavKey rk{k.e, k.a, old};
-        if (PlantedFault("implicit-retraction-forgets-old")) continue;
-        if (!ch.retracts.count(rk)) datoms->push_back(Datom{k.e, k.a, std::move(old), tx, false});
-      }
+      // Implicit retraction of the value being replaced (the current values
+      // come in value order).
+      STRATA_ASSIGN_OR_RETURN(olds, cur_.Values(k.e, k.a));
+      std::erase_if(olds, [&](const Value& old) {
+        if (old == k.v) return true;
+        if (PlantedFault("implicit-retraction-forgets-old")) return true;
+        return !ch.retracts.empty() && ch.retracts.Contains(EavKey{k.e, k.a, old});
+      });
     }
+    size_t o = 0;
+    for (; o < olds.size() && olds[o] < k.v; ++o) datoms->push_back(Datom{k.e, k.a, std::move(olds[o]), tx, false});
+    datoms->push_back(Datom{k.e, k.a, k.v, tx, true});
+    for (; o < olds.size(); ++o) datoms->push_back(Datom{k.e, k.a, std::move(olds[o]), tx, false});
   }
+  // Still due: its place is after every assertion.
+  emit_instant_before(~EntityId{0}, ~EntityId{0});
+  const size_t asserted_end = datoms->size();
   for (const auto& [k, p] : ch.retracts) {
-    if (new_entities_.count(k.e)) continue;
+    if (IsNew(k.e)) continue;
     STRATA_ASSIGN_OR_RETURN(bool current, cur_.IsCurrent(k.e, k.a, k.v));
     if (!current) continue;  // nothing to retract
     datoms->push_back(Datom{k.e, k.a, k.v, tx, false});
   }
-  if (!user_instant)
-    datoms->push_back(Datom{tx, sys::kTxInstant, Value::Instant(std::max(now_ms, s_.last_instant)), tx, true});
-  SortDatoms(Index::kEavt, datoms);
+  if (datoms->size() > asserted_end) {
+    std::inplace_merge(datoms->begin(), datoms->begin() + static_cast<long>(asserted_end), datoms->end(),
+                       DatomLessIn<Index::kEavt>{});
+  }
+  SortDatoms(Index::kEavt, datoms);  // checks the order; sorts only if the emission missed it
   return Status::OK();
 }
 
-// A unique value goes to one entity in the transaction, and to none that
-// holds it in db-before and keeps it.
-Status Builder::CheckUnique(const EavKey& k, const Pending& p, const Changes& ch,
-                            std::map<std::pair<EntityId, Value>, EntityId>* unique_in_tx) {
-  auto [it, inserted] = unique_in_tx->try_emplace({k.a, k.v}, k.e);
-  if (!inserted && it->second != k.e)
+// A unique value goes to one entity in the transaction (`other_in_tx`: the
+// entity that asserted it first, if another), and to none that holds it in
+// db-before and keeps it.
+Status Builder::CheckUnique(const EavKey& k, const Pending& p, const Changes& ch, std::optional<EntityId> other_in_tx) {
+  if (other_in_tx && *other_in_tx != k.e)
     return Status::Conflict("unique conflict: " + Kw(*p.attr) + " value asserted for two entities, " +
-                            std::to_string(it->second) + " and " + std::to_string(k.e) + " in " + Show(*p.op->src));
-  STRATA_ASSIGN_OR_RETURN(std::optional<EntityId> holder, cur_.EntityWith(k.a, k.v));
-  if (holder && *holder != k.e && !ch.retracts.count(EavKey{*holder, k.a, k.v}) &&
+                            std::to_string(*other_in_tx) + " and " + std::to_string(k.e) + " in " + Show(*p.op->src));
+  STRATA_ASSIGN_OR_RETURN(std::optional<EntityId> holder, HolderBefore(*p.op, k.a, k.v));
+  if (holder && *holder != k.e && !(!ch.retracts.empty() && ch.retracts.Contains(EavKey{*holder, k.a, k.v})) &&
       !ch.retracted_entities.count(*holder))
     return Status::Conflict("unique conflict: " + ShowDatom(s_, k.e, *p.attr, k.v) + " but entity " +
                             std::to_string(*holder) + " already has that value, in " + Show(*p.op->src));

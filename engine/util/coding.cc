@@ -42,13 +42,7 @@ void PutFixed64(std::string* dst, uint64_t v) {
 
 void PutVarint64(std::string* dst, uint64_t v) {
   char buf[kMaxVarint64Bytes];
-  int n = 0;
-  while (v >= 0x80) {
-    buf[n++] = static_cast<char>((v & 0x7f) | 0x80);
-    v >>= 7;
-  }
-  buf[n++] = static_cast<char>(v);
-  dst->append(buf, static_cast<size_t>(n));
+  dst->append(buf, static_cast<size_t>(EncodeVarint64(buf, v) - buf));
 }
 
 void PutZigzag64(std::string* dst, int64_t v) { PutVarint64(dst, ZigzagEncode(v)); }

@@ -22,6 +22,16 @@
 
 namespace strata::coding {
 
+// Writes v as a varint at dst (room for 10 bytes) and returns the end.
+inline char* EncodeVarint64(char* dst, uint64_t v) {
+  while (v >= 0x80) {
+    *dst++ = static_cast<char>((v & 0x7f) | 0x80);
+    v >>= 7;
+  }
+  *dst++ = static_cast<char>(v);
+  return dst;
+}
+
 void PutFixed32(std::string* dst, uint32_t v);
 void PutFixed64(std::string* dst, uint64_t v);
 void PutVarint64(std::string* dst, uint64_t v);
