@@ -393,6 +393,21 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
     const bool entity_key = std::find(key_pos.begin(), key_pos.end(), 0) != key_pos.end();
     std::vector<Datom> scanned;                     // the kept datoms, in entity order
     EntityId scan_stop = 0;                         // groups of entities below it use `scanned`
+    // Entities an earlier clause read whole need no lookup: only the
+    // others count towards the scan's limit (none left: no scan).
+    size_t to_look_up = groups.size();
+    if (attribute_scan_possible && entity_key) {
+      auto cached = entity_cache_.find(Resolve(c.src));
+      if (cached != entity_cache_.end()) {
+        const int ecol = key_cols[static_cast<size_t>(std::find(key_pos.begin(), key_pos.end(), 0) - key_pos.begin())];
+        for (const auto& g : groups) {
+          const Val& x = r.row(g[0])[ecol];
+          auto it = cached->second.find(static_cast<EntityId>(x.v.as_long()));
+          if (it != cached->second.end() && it->second.whole) --to_look_up;
+        }
+      }
+      attribute_scan_possible = to_look_up > 64;
+    }
     if (attribute_scan_possible && entity_key) {
       STRATA_RETURN_IF_ERROR(Finish(db, &base));
       const bool aevt = !(base.v && (base.a->in_avet() || base.a->is_ref()));
@@ -407,29 +422,15 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
             db, base, &budget,
             [&](const Datom& d) -> Status {
               if (!entities.Contains(d.e)) return Status::OK();
+              if (scan_bounds_ && !scan_bounds_->Keeps(d.v)) return Status::OK();  // the predicates after drop it
               scanned.push_back(d);
               bytes += sizeof(Datom) + d.v.HeapBytes();
               if ((scanned.size() & 1023) == 0) return budget.Charge(0, scanned.size(), bytes);
               return Status::OK();
             },
-            groups.size() * kLookupCost, &cut, &stop));
+            to_look_up * kLookupCost, &cut, &stop));
+        // Not cut: every group takes its datoms from the scan.
         scan_stop = cut ? stop : std::numeric_limits<EntityId>::max();
-        if (!cut) {
-          // Every datom was read: rows and one hash join.
-          const Shape full = ShapeOf(c, {});
-          Rel rows;
-          rows.vars = full.vars;
-          std::vector<Val> row(full.vars.size());
-          for (const Datom& d : scanned) {
-            if (!full.repeats.empty() && !RepeatsHold(full, d)) continue;
-            for (size_t k = 0; k < full.pos.size(); ++k) row[k] = Field(d, full.pos[k]);
-            rows.AddMoved(row.data());
-          }
-          STRATA_RETURN_IF_ERROR(budget.Charge(rows.n, rows));
-          if (MayRepeat(c, db)) Dedupe(&rows);
-          else rows.distinct = true;
-          return ctx->Absorb(std::move(rows), &budget);
-        }
       }
     } else if (attribute_scan_possible) {
       Rel scanned_rows;
@@ -465,7 +466,16 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
         for (; lo != scanned.end() && lo->e == *f.e; ++lo)
           if (Matches(f, *lo)) STRATA_RETURN_IF_ERROR(emit(*lo));
       } else {
-        STRATA_RETURN_IF_ERROR(Lookup(db, f, &budget, emit));
+        const EntityDatoms* whole = nullptr;
+        if (f.e && !f.impossible && (fill_entities_ || !entity_cache_.empty())) {
+          STRATA_ASSIGN_OR_RETURN(whole, EntityDatomsOf(db, Resolve(c.src), *f.e, fill_entities_));
+        }
+        if (whole != nullptr) {
+          for (const Datom& d : whole->datoms)
+            if (Matches(f, d)) STRATA_RETURN_IF_ERROR(emit(d));
+        } else {
+          STRATA_RETURN_IF_ERROR(Lookup(db, f, &budget, emit));
+        }
       }
       if (found.n > 1 && repeat) Dedupe(&found);
       // The group's rows times its matches, checked before they are built
@@ -494,6 +504,29 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
   Rel out;
   STRATA_RETURN_IF_ERROR(ReadPattern(c, db, base, &budget, &out, UINT64_MAX, nullptr, scan_bounds_));
   return ctx->Absorb(std::move(out), &budget);
+}
+
+Result<const Evaluator::EntityDatoms*> Evaluator::EntityDatomsOf(const Database& db, const std::string& src, EntityId e,
+                                                                 bool fill) {
+  auto& by_entity = entity_cache_[src];
+  if (auto it = by_entity.find(e); it != by_entity.end()) return it->second.whole ? &it->second : nullptr;
+  if (!fill || entity_cache_bytes_ > kMaxEntityCacheBytes) return nullptr;
+  EntityDatoms ed;
+  Fixed f;
+  f.e = e;
+  bool cut = false;
+  STRATA_RETURN_IF_ERROR(Lookup(
+      db, f, &budget,
+      [&](const Datom& d) -> Status {
+        ed.datoms.push_back(d);
+        entity_cache_bytes_ += sizeof(Datom) + d.v.HeapBytes();
+        return Status::OK();
+      },
+      kMaxEntityDatoms + 1, &cut));
+  ed.whole = !cut;
+  if (!ed.whole) ed.datoms.clear();
+  auto& kept = by_entity.emplace(e, std::move(ed)).first->second;
+  return kept.whole ? &kept : nullptr;
 }
 
 Status Evaluator::RunTuplePattern(const Clause& c, const Rel& source, Ctx* ctx) {
