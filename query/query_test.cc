@@ -241,6 +241,30 @@ TEST_F(QueryLangTest, CutAttributeScanHandsTheRestToLookups) {
   EXPECT_LT(stats.index_lookups, 2u + 90u);
 }
 
+// Two patterns looking the same bound entity up ([?e :person/name ?n]
+// [?e :person/age ?a] after ?e is bound): the first reads each entity whole
+// (one cursor), the second takes its datoms from that read; an entity with
+// more datoms than that read keeps (here 40 tags) is looked up per pattern.
+TEST_F(QueryLangTest, PatternsOnOneEntityShareItsRead) {
+  std::string tx = "[{:db/id \"big\" :person/name \"big\" :person/age 7 :person/email \"x\" :person/tags [";
+  for (int i = 0; i < 40; ++i) tx += " :t" + std::to_string(i);
+  tx += "]}";
+  for (int i = 0; i < 10; ++i)
+    tx += " {:person/name \"n" + std::to_string(i) + "\" :person/age " + std::to_string(50 + i) + " :person/email \"x\"}";
+  Tx(tx + "]");
+  QueryStats stats;
+  const std::string got =
+      Run(R"([:find ?n ?a :where [?e :person/email "x"] [?e :person/name ?n] [?e :person/age ?a]])", {}, &stats);
+  std::string want = R"(#{["big" 7])";
+  for (int i = 0; i < 10; ++i) want += " [\"n" + std::to_string(i) + "\" " + std::to_string(50 + i) + "]";
+  EXPECT_EQ(E(got), E(want + "}"));
+  // The email scan; for the first of the two patterns one read per entity
+  // and a lookup of the big one (its read stopped at the limit); for the
+  // second only the big one: 1 + 11 + 1 + 1 (each pattern looking up each
+  // entity: 1 + 11 + 11).
+  EXPECT_EQ(stats.index_lookups, 14u);
+}
+
 TEST_F(QueryLangTest, ClauseOrderDoesNotMatter) {
   std::string tx = "[";
   for (int i = 0; i < 400; ++i) {
