@@ -85,6 +85,22 @@ Status Evaluator::RunExpression(const Clause& c, Ctx* ctx) {
   std::vector<int> bind_cols;  // per binding var: column in r, or -1 for fresh, -2 for _
   for (const auto& v : c.binding.vars) bind_cols.push_back(v == "_" ? -2 : r.col(v));
 
+  if (c.kind == Clause::kPred && ri >= 0) {
+    // A predicate only drops rows: keep the passing ones in place.
+    std::vector<uint32_t> keep;
+    for (size_t i = 0; i < r.n; ++i) {
+      const Val* cur = r.row(i);
+      for (size_t k = 0; k < args.size(); ++k)
+        if (arg_cols[k] >= 0) args[k].val = cur[arg_cols[k]];
+      Result<Val> res = fn(args);
+      if (!res.ok()) return Status(res.status()).WithContext(edn::Print(c.form));
+      if (res->truthy()) keep.push_back(static_cast<uint32_t>(i));
+      if ((i & 15) == 15) STRATA_RETURN_IF_ERROR(budget.CheckTime());
+    }
+    Rel& kept = ctx->rels[ri];
+    if (keep.size() < kept.n) kept.KeepRows(keep);
+    return budget.Charge(kept.n, kept);
+  }
   Rel out;
   out.vars = r.vars;
   out.vars.insert(out.vars.end(), fresh.begin(), fresh.end());

@@ -213,9 +213,7 @@ Result<edn::Node> BuildResult(Evaluator& ev, const Query& q, Ctx& ctx, const std
       out.AddMoved(r.data());
     }
   }
-  std::vector<uint32_t> order(out.n);
-  for (size_t i = 0; i < out.n; ++i) order[i] = static_cast<uint32_t>(i);
-  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+  auto row_less = [&](uint32_t a, uint32_t b) {
     const Val* x = out.row(a);
     const Val* y = out.row(b);
     for (int col : out_cols) {
@@ -223,7 +221,26 @@ Result<edn::Node> BuildResult(Evaluator& ev, const Query& q, Ctx& ctx, const std
       if (c != 0) return c < 0;
     }
     return false;
-  });
+  };
+  std::vector<uint32_t> order(out.n);
+  const bool first_long = !out_cols.empty() && [&] {
+    for (size_t i = 0; i < out.n; ++i)
+      if (!out.row(i)[out_cols[0]].is_long()) return false;
+    return true;
+  }();
+  if (first_long) {
+    // Entity ids and other longs first: sort by that long, the rest on ties.
+    std::vector<std::pair<int64_t, uint32_t>> keyed(out.n);
+    for (size_t i = 0; i < out.n; ++i) keyed[i] = {out.row(i)[out_cols[0]].v.as_long(), static_cast<uint32_t>(i)};
+    std::sort(keyed.begin(), keyed.end(), [&](const auto& a, const auto& b) {
+      if (a.first != b.first) return a.first < b.first;
+      return row_less(a.second, b.second);
+    });
+    for (size_t i = 0; i < out.n; ++i) order[i] = keyed[i].second;
+  } else {
+    for (size_t i = 0; i < out.n; ++i) order[i] = static_cast<uint32_t>(i);
+    std::sort(order.begin(), order.end(), row_less);
+  }
 
   // Render: pulls, sets for (distinct), then the find spec's shape.
   std::vector<std::shared_ptr<const PullPattern>> patterns(q.find.size());

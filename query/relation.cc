@@ -130,6 +130,19 @@ void Rel::Clear() {
   distinct = false;
 }
 
+void Rel::KeepRows(const std::vector<uint32_t>& rows) {
+  const size_t w = vars.size();
+  bytes = 0;
+  for (size_t k = 0; k < rows.size(); ++k) {
+    Val* to = cells.data() + k * w;
+    if (rows[k] != k) std::move(cells.begin() + static_cast<long>(rows[k] * w),
+                                cells.begin() + static_cast<long>((rows[k] + 1) * w), to);
+    for (size_t j = 0; j < w; ++j) bytes += ValBytes(to[j]);
+  }
+  cells.resize(rows.size() * w);
+  n = rows.size();
+}
+
 Rel UnitRel() {
   Rel r;
   r.n = 1;

@@ -78,6 +78,9 @@ struct Rel {
   // Appends a row, moving its cells out of `row_cells`.
   void AddMoved(Val* row_cells);
   void Clear();  // no rows; vars stay
+  // Keeps only the rows numbered in `rows` (ascending), in place; a
+  // subset of distinct rows stays distinct.
+  void KeepRows(const std::vector<uint32_t>& rows);
 };
 
 // The relation with no variables and one row: the identity of joins.
