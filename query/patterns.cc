@@ -510,7 +510,9 @@ Result<const Evaluator::EntityDatoms*> Evaluator::EntityDatomsOf(const Database&
                                                                  bool fill) {
   auto& by_entity = entity_cache_[src];
   if (auto it = by_entity.find(e); it != by_entity.end()) return it->second.whole ? &it->second : nullptr;
-  if (!fill || entity_cache_bytes_ > kMaxEntityCacheBytes) return nullptr;
+  // Kept within a quarter of max_bytes too: the relations' bound is the
+  // query's memory bound, and this copy is not one of them.
+  if (!fill || entity_cache_bytes_ > std::min<uint64_t>(kMaxEntityCacheBytes, options.max_bytes / 4)) return nullptr;
   EntityDatoms ed;
   Fixed f;
   f.e = e;
