@@ -434,6 +434,13 @@ Status Evaluator::RunClauses(const Clauses& clauses, Ctx* ctx) {
         fill_entities_ = d.kind == Clause::kPattern && !d.terms.empty() && d.terms[0].kind == Term::kVar &&
                          d.terms[0].name == c.terms[0].name && d.src == c.src;
       }
+      // Not when the planner expects this pattern to drop most entities:
+      // their whole reads would mostly go unused.
+      for (const Rel& r : ctx->rels) {
+        const double est = plan->est_rows[step];
+        if (fill_entities_ && r.has(c.terms[0].name) && est >= 0 && est < 0.5 * static_cast<double>(r.n))
+          fill_entities_ = false;
+      }
     }
     if (phase < 0) {
       STRATA_RETURN_IF_ERROR(RunClause(clauses[i], plan->not_join[i], ctx));
