@@ -194,6 +194,25 @@ class Evaluator {
                                                const Ctx& ctx);
   std::optional<ScanBounds> scan_bounds_;  // the pattern running now (RunClauses)
 
+  // Datoms of entities read whole (EAVT [e]) while a pattern looked its
+  // entities up, when a later clause of the same list looks the same
+  // entity variable up again ([?e :a ?x] [?e :b ?y]): one cursor per
+  // entity instead of one per clause. Per bound source; an entity with
+  // more than kMaxEntityDatoms datoms is not kept (`whole` false), and
+  // nothing more is kept past kMaxEntityCacheBytes.
+  struct EntityDatoms {
+    std::vector<Datom> datoms;
+    bool whole = false;
+  };
+  static constexpr uint64_t kMaxEntityDatoms = 32;
+  static constexpr uint64_t kMaxEntityCacheBytes = 64 << 20;
+  // The datoms of entity e in `db` (source `src`, resolved), reading and
+  // keeping them when `fill`; null when they are not kept.
+  Result<const EntityDatoms*> EntityDatomsOf(const Database& db, const std::string& src, EntityId e, bool fill);
+  std::map<std::string, std::unordered_map<EntityId, EntityDatoms>> entity_cache_;
+  uint64_t entity_cache_bytes_ = 0;
+  bool fill_entities_ = false;  // the pattern running now keeps the entities it looks up
+
   std::map<std::string, Plan> plans_;
   std::map<std::pair<std::string, EntityId>, AttrSample> samples_;
   Status read_error_;  // see NoteReadError

@@ -48,10 +48,17 @@ Status Evaluator::RunExpression(const Clause& c, Ctx* ctx) {
   const BuiltinFn fn = FindFunction(c.name);
   const std::string where = " in " + edn::Print(c.form);
   std::vector<std::string> gather;
+  // An argument whose relation holds one row (an :in scalar) is read as a
+  // constant: joining that relation in would only copy it into every row.
+  std::map<std::string, const Val*> single;
   for (const auto& t : c.terms) {
     if (t.kind == Term::kVar && !logs.count(t.name)) {
       if (!ctx->bound(t.name)) return Status::InvalidArgument("insufficient bindings: " + t.name + " is not bound" + where);
-      gather.push_back(t.name);
+      const bool binds = std::find(c.binding.vars.begin(), c.binding.vars.end(), t.name) != c.binding.vars.end();
+      for (const Rel& r : ctx->rels) {
+        if (r.n == 1 && !binds && r.has(t.name)) single[t.name] = &r.row(0)[r.col(t.name)];
+      }
+      if (!single.count(t.name)) gather.push_back(t.name);
     }
   }
   std::vector<std::string> fresh;  // binding variables not bound yet
@@ -69,6 +76,8 @@ Status Evaluator::RunExpression(const Clause& c, Ctx* ctx) {
       args[i].log = &logs.at(t.name);
     } else if (t.kind == Term::kConst) {
       args[i].val = t.val;
+    } else if (t.kind == Term::kVar && single.count(t.name)) {
+      args[i].val = *single.at(t.name);
     }
   }
 
@@ -80,11 +89,28 @@ Status Evaluator::RunExpression(const Clause& c, Ctx* ctx) {
   const Rel& r = ri >= 0 ? ctx->rels[ri] : in;
   std::vector<int> arg_cols(c.terms.size(), -1);
   for (size_t i = 0; i < c.terms.size(); ++i) {
-    if (c.terms[i].kind == Term::kVar && !logs.count(c.terms[i].name)) arg_cols[i] = r.col(c.terms[i].name);
+    if (c.terms[i].kind == Term::kVar && !logs.count(c.terms[i].name) && !single.count(c.terms[i].name))
+      arg_cols[i] = r.col(c.terms[i].name);
   }
   std::vector<int> bind_cols;  // per binding var: column in r, or -1 for fresh, -2 for _
   for (const auto& v : c.binding.vars) bind_cols.push_back(v == "_" ? -2 : r.col(v));
 
+  if (c.kind == Clause::kPred && ri >= 0) {
+    // A predicate only drops rows: keep the passing ones in place.
+    std::vector<uint32_t> keep;
+    for (size_t i = 0; i < r.n; ++i) {
+      const Val* cur = r.row(i);
+      for (size_t k = 0; k < args.size(); ++k)
+        if (arg_cols[k] >= 0) args[k].val = cur[arg_cols[k]];
+      Result<Val> res = fn(args);
+      if (!res.ok()) return Status(res.status()).WithContext(edn::Print(c.form));
+      if (res->truthy()) keep.push_back(static_cast<uint32_t>(i));
+      if ((i & 15) == 15) STRATA_RETURN_IF_ERROR(budget.CheckTime());
+    }
+    Rel& kept = ctx->rels[ri];
+    if (keep.size() < kept.n) kept.KeepRows(keep);
+    return budget.Charge(kept.n, kept);
+  }
   Rel out;
   out.vars = r.vars;
   out.vars.insert(out.vars.end(), fresh.begin(), fresh.end());

@@ -160,20 +160,18 @@ Result<edn::Node> BuildResult(Evaluator& ev, const Query& q, Ctx& ctx, const std
       if (!ctx.bound(v)) return Status::InvalidArgument("find variable " + v + " is not bound by the query");
     }
     STRATA_ASSIGN_OR_RETURN(int ri, ctx.Gather(vars, &ev.budget));
-    rows = Project(ctx.rels[ri], vars);
+    rows = Project(std::move(ctx.rels[ri]), vars);
   }
 
-  // Each output row as values, one per find element.
-  std::vector<std::vector<Val>> out;
+  // The output rows: one column per find element, in `out` (each row
+  // once), read in `order` (sorted, so results print alike every run).
+  Rel out;
+  std::vector<int> out_cols;  // column of out for each find element
   if (!aggregates) {
     std::vector<std::string> fvars;
     for (const auto& f : q.find) fvars.push_back(f.var);
-    Rel p = bag ? std::move(rows) : Project(rows, fvars);
-    for (size_t i = 0; i < p.n; ++i) {
-      std::vector<Val> r;
-      for (const auto& f : q.find) r.push_back(p.row(i)[p.col(f.var)]);
-      out.push_back(std::move(r));
-    }
+    out = bag || fvars == vars ? std::move(rows) : Project(rows, fvars);
+    for (const auto& f : q.find) out_cols.push_back(out.col(f.var));
   } else {
     // Group by the non-aggregate elements; each aggregate sees its
     // variable's values over the group's rows (a bag, kept by :with).
@@ -194,29 +192,55 @@ Result<edn::Node> BuildResult(Evaluator& ev, const Query& q, Ctx& ctx, const std
         groups.push_back({i});
       }
     }
+    for (size_t k = 0; k < q.find.size(); ++k) {
+      out.vars.push_back("#" + std::to_string(k));
+      out_cols.push_back(static_cast<int>(k));
+    }
+    std::vector<Val> r(q.find.size());
     for (const auto& g : groups) {
-      std::vector<Val> r;
-      for (const auto& f : q.find) {
+      for (size_t k = 0; k < q.find.size(); ++k) {
+        const FindElem& f = q.find[k];
         const int col = rows.col(f.var);
         if (!IsAggregate(f)) {
-          r.push_back(rows.row(g[0])[col]);
+          r[k] = rows.row(g[0])[col];
           continue;
         }
         std::vector<Val> xs;
+        xs.reserve(g.size());
         for (size_t i : g) xs.push_back(rows.row(i)[col]);
-        STRATA_ASSIGN_OR_RETURN(Val a, Aggregate(find[&f - q.find.data()], std::move(xs)));
-        r.push_back(std::move(a));
+        STRATA_ASSIGN_OR_RETURN(r[k], Aggregate(find[k], std::move(xs)));
       }
-      out.push_back(std::move(r));
+      out.AddMoved(r.data());
     }
   }
-  std::sort(out.begin(), out.end(), [](const std::vector<Val>& a, const std::vector<Val>& b) {
-    for (size_t i = 0; i < a.size(); ++i) {
-      int c = Compare(a[i], b[i]);
+  auto row_less = [&](uint32_t a, uint32_t b) {
+    const Val* x = out.row(a);
+    const Val* y = out.row(b);
+    for (int col : out_cols) {
+      int c = Compare(x[col], y[col]);
       if (c != 0) return c < 0;
     }
     return false;
-  });
+  };
+  std::vector<uint32_t> order(out.n);
+  const bool first_long = !out_cols.empty() && [&] {
+    for (size_t i = 0; i < out.n; ++i)
+      if (!out.row(i)[out_cols[0]].is_long()) return false;
+    return true;
+  }();
+  if (first_long) {
+    // Entity ids and other longs first: sort by that long, the rest on ties.
+    std::vector<std::pair<int64_t, uint32_t>> keyed(out.n);
+    for (size_t i = 0; i < out.n; ++i) keyed[i] = {out.row(i)[out_cols[0]].v.as_long(), static_cast<uint32_t>(i)};
+    std::sort(keyed.begin(), keyed.end(), [&](const auto& a, const auto& b) {
+      if (a.first != b.first) return a.first < b.first;
+      return row_less(a.second, b.second);
+    });
+    for (size_t i = 0; i < out.n; ++i) order[i] = keyed[i].second;
+  } else {
+    for (size_t i = 0; i < out.n; ++i) order[i] = static_cast<uint32_t>(i);
+    std::sort(order.begin(), order.end(), row_less);
+  }
 
   // Render: pulls, sets for (distinct), then the find spec's shape.
   std::vector<std::shared_ptr<const PullPattern>> patterns(q.find.size());
@@ -242,21 +266,25 @@ Result<edn::Node> BuildResult(Evaluator& ev, const Query& q, Ctx& ctx, const std
   // maps list keys in pattern order, so equal maps print alike.
   const bool dedupe = has_pull && !bag && q.find_kind == Query::kRelation;
   std::unordered_set<std::string> seen;
-  for (const auto& r : out) {
+  nodes.reserve(order.size());
+  for (uint32_t oi : order) {
+    const Val* r = out.row(oi);
     if (has_pull || (nodes.size() & 1023) == 0) {
       STRATA_RETURN_IF_ERROR(ev.budget.CheckTime());
       // A pull gets what is left of the query's time.
       if (uint64_t left = ev.budget.RemainingMs()) pull.timeout_ms = left;
     }
     std::vector<edn::Node> row;
+    row.reserve(q.find.size());
     for (size_t k = 0; k < q.find.size(); ++k) {
       const FindElem& f = q.find[k];
+      const Val& cell = r[out_cols[k]];
       if (f.kind == FindElem::kPull) {
-        if (!r[k].is_long() && !r[k].is_tuple() && !r[k].is_keyword())
-          return Status::InvalidArgument("pull of a non-entity value " + Show(r[k]));
+        if (!cell.is_long() && !cell.is_tuple() && !cell.is_keyword())
+          return Status::InvalidArgument("pull of a non-entity value " + Show(cell));
         const Database* db = &ev.dbs.at(f.src);
         // An id, or an ident or lookup ref bound by :in.
-        STRATA_ASSIGN_OR_RETURN(std::optional<EntityId> e, EntityOf(*db, r[k]));
+        STRATA_ASSIGN_OR_RETURN(std::optional<EntityId> e, EntityOf(*db, cell));
         if (!e) {
           row.push_back(edn::Node::Nil());
           continue;
@@ -265,7 +293,7 @@ Result<edn::Node> BuildResult(Evaluator& ev, const Query& q, Ctx& ctx, const std
         row.push_back(std::move(p));
         continue;
       }
-      edn::Node n = ToEdn(r[k]);
+      edn::Node n = ToEdn(cell);
       if (f.kind == FindElem::kAgg && f.fn == "distinct") n.kind = edn::Kind::kSet;
       row.push_back(std::move(n));
     }

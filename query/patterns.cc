@@ -9,6 +9,8 @@
 // a bounded probe shows the attribute has so few datoms for so many
 // bindings that one scan and a hash join are cheaper.
 #include <algorithm>
+#include <bit>
+#include <limits>
 #include <optional>
 
 #include "eval.h"
@@ -94,9 +96,10 @@ bool Matches(const Fixed& f, const Datom& d) {
 
 // Reads the datoms matching `f` through the best index for what it fixes.
 // With `limit`, stops after reading that many datoms and sets *cut.
+// With `stop`, also the entity of the datom it stopped on.
 template <typename Fn>
 Status Lookup(const Database& db, const Fixed& f, Budget* budget, Fn&& emit, uint64_t limit = UINT64_MAX,
-              bool* cut = nullptr) {
+              bool* cut = nullptr, EntityId* stop = nullptr) {
   if (f.impossible) return Status::OK();
   Index index = Index::kEavt;
   std::vector<Value> comps;
@@ -125,6 +128,7 @@ Status Lookup(const Database& db, const Fixed& f, Budget* budget, Fn&& emit, uin
   for (; c.Valid(); c.Next()) {
     if (n == limit) {
       *cut = true;
+      if (stop != nullptr) *stop = c.datom().e;
       break;
     }
     const Datom& d = c.datom();
@@ -208,6 +212,39 @@ bool AsStored(const Rel& r, int col, int pos, const Attribute* a) {
   return true;
 }
 
+// A set of entity ids: open addressing, linear probing (0 is no entity id:
+// ids start in a partition, so 0 marks an empty slot and is kept aside).
+class EntitySet {
+ public:
+  explicit EntitySet(size_t expected) : slots_(std::max<size_t>(16, std::bit_ceil(expected * 2))), mask_(slots_.size() - 1) {}
+  void Insert(EntityId e) {
+    if (e == 0) {
+      zero_ = true;
+      return;
+    }
+    for (size_t i = Slot(e);; i = (i + 1) & mask_) {
+      if (slots_[i] == e) return;
+      if (slots_[i] == 0) {
+        slots_[i] = e;
+        return;
+      }
+    }
+  }
+  bool Contains(EntityId e) const {
+    if (e == 0) return zero_;
+    for (size_t i = Slot(e);; i = (i + 1) & mask_) {
+      if (slots_[i] == e) return true;
+      if (slots_[i] == 0) return false;
+    }
+  }
+
+ private:
+  size_t Slot(EntityId e) const { return static_cast<size_t>((e * 0x9e3779b97f4a7c15ull) >> 32) & mask_; }
+  std::vector<EntityId> slots_;
+  size_t mask_;
+  bool zero_ = false;
+};
+
 }  // namespace
 
 Status CheckLookupRef(const Database& db, const Val& v) {
@@ -224,10 +261,13 @@ Result<std::optional<EntityId>> EntityOf(const Database& db, const Val& v) {
 
 // One read of the pattern with its constants only, into a relation of its
 // variables; with `limit`, gives up (sets *cut) past that many datoms.
+// With `entities`, datoms of other entities are dropped as the read scans
+// (a semi-join with the relation the rows are about to join).
 namespace {
 Status ReadPattern(const Clause& c, const Database& db, Fixed base, Budget* budget, Rel* out,
                    uint64_t limit = UINT64_MAX, bool* cut = nullptr,
-                   const std::optional<ScanBounds>& bounds = std::nullopt) {
+                   const std::optional<ScanBounds>& bounds = std::nullopt,
+                   const EntitySet* entities = nullptr) {
   STRATA_RETURN_IF_ERROR(Finish(db, &base));
   const Shape shape = ShapeOf(c, {});
   out->vars = shape.vars;
@@ -235,16 +275,18 @@ Status ReadPattern(const Clause& c, const Database& db, Fixed base, Budget* budg
   STRATA_RETURN_IF_ERROR(Lookup(
       db, base, budget,
       [&](const Datom& d) -> Status {
-        if (!RepeatsHold(shape, d)) return Status::OK();
+        if (entities && !entities->Contains(d.e)) return Status::OK();
         if (bounds && !bounds->Keeps(d.v)) return Status::OK();  // the predicates after would drop it
+        if (!shape.repeats.empty() && !RepeatsHold(shape, d)) return Status::OK();
         for (size_t k = 0; k < shape.pos.size(); ++k) row[k] = Field(d, shape.pos[k]);
-        out->Add(row.data());
+        out->AddMoved(row.data());
         if ((out->n & 4095) == 0) return budget->Charge(4096, *out);
         return budget->Fits(*out);
       },
       limit, cut));
   STRATA_RETURN_IF_ERROR(budget->Charge(out->n & 4095, *out));
   if (MayRepeat(c, db)) Dedupe(out);
+  else out->distinct = true;  // one row per datom, and datoms are distinct on (e a v)
   return Status::OK();
 }
 }  // namespace
@@ -335,18 +377,67 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
     // the people benchmark, where an AEVT scan reads datoms scattered over
     // the EAVT-ordered memory runs and costs a cache miss each, while
     // lookups in entity order share most of their path). The scan itself is the
-    // probe: past that many datoms it is dropped for the lookups, so at
-    // worst the work doubles, and a scan that fits is read once.
+    // probe: past that many datoms it stops and the lookups take over (for
+    // the entities it has not passed, when the entity is a key; else all
+    // of them, so at worst the work doubles), and a scan that fits is read once.
     constexpr uint64_t kLookupCost = 4;
     bool attribute_scan_possible = !base.e && base.a && groups.size() > 64 &&
                                    std::none_of(key_pos.begin(), key_pos.end(), [](int p) { return p == 1; });
     for (size_t k = 0; k < key_pos.size() && attribute_scan_possible; ++k)
       attribute_scan_possible = AsStored(r, key_cols[k], key_pos[k], base.a);
-    if (attribute_scan_possible) {
-      Rel scanned;
+    // The bound entities, when the entity is a key: the scan keeps only
+    // their datoms, and, read in AEVT (entity order within the
+    // attribute), a scan cut short has read every datom of the entities
+    // before the one it stopped on: those groups take their datoms from
+    // the scan and only the rest are looked up, so the probe is not lost.
+    const bool entity_key = std::find(key_pos.begin(), key_pos.end(), 0) != key_pos.end();
+    std::vector<Datom> scanned;                     // the kept datoms, in entity order
+    EntityId scan_stop = 0;                         // groups of entities below it use `scanned`
+    // Entities an earlier clause read whole need no lookup: only the
+    // others count towards the scan's limit (none left: no scan).
+    size_t to_look_up = groups.size();
+    if (attribute_scan_possible && entity_key) {
+      auto cached = entity_cache_.find(Resolve(c.src));
+      if (cached != entity_cache_.end()) {
+        const int ecol = key_cols[static_cast<size_t>(std::find(key_pos.begin(), key_pos.end(), 0) - key_pos.begin())];
+        for (const auto& g : groups) {
+          const Val& x = r.row(g[0])[ecol];
+          auto it = cached->second.find(static_cast<EntityId>(x.v.as_long()));
+          if (it != cached->second.end() && it->second.whole) --to_look_up;
+        }
+      }
+      attribute_scan_possible = to_look_up > 64;
+    }
+    if (attribute_scan_possible && entity_key) {
+      STRATA_RETURN_IF_ERROR(Finish(db, &base));
+      const bool aevt = !(base.v && (base.a->in_avet() || base.a->is_ref()));
+      if (aevt) {
+        EntitySet entities(groups.size());
+        const int ecol = key_cols[static_cast<size_t>(std::find(key_pos.begin(), key_pos.end(), 0) - key_pos.begin())];
+        for (const auto& g : groups) entities.Insert(static_cast<EntityId>(r.row(g[0])[ecol].v.as_long()));
+        bool cut = false;
+        EntityId stop = 0;
+        uint64_t bytes = 0;
+        STRATA_RETURN_IF_ERROR(Lookup(
+            db, base, &budget,
+            [&](const Datom& d) -> Status {
+              if (!entities.Contains(d.e)) return Status::OK();
+              if (scan_bounds_ && !scan_bounds_->Keeps(d.v)) return Status::OK();  // the predicates after drop it
+              scanned.push_back(d);
+              bytes += sizeof(Datom) + d.v.HeapBytes();
+              if ((scanned.size() & 1023) == 0) return budget.Charge(0, scanned.size(), bytes);
+              return Status::OK();
+            },
+            to_look_up * kLookupCost, &cut, &stop));
+        // Not cut: every group takes its datoms from the scan.
+        scan_stop = cut ? stop : std::numeric_limits<EntityId>::max();
+      }
+    } else if (attribute_scan_possible) {
+      Rel scanned_rows;
       bool cut = false;
-      STRATA_RETURN_IF_ERROR(ReadPattern(c, db, base, &budget, &scanned, groups.size() * kLookupCost, &cut));
-      if (!cut) return ctx->Absorb(std::move(scanned), &budget);
+      STRATA_RETURN_IF_ERROR(
+          ReadPattern(c, db, base, &budget, &scanned_rows, groups.size() * kLookupCost, &cut, scan_bounds_));
+      if (!cut) return ctx->Absorb(std::move(scanned_rows), &budget);
     }
     const Shape shape = ShapeOf(c, bound);
     Rel out;
@@ -363,12 +454,29 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
         STRATA_RETURN_IF_ERROR(FixPosition(db, key_pos[k], r.row(g[0])[key_cols[k]], &f));
       STRATA_RETURN_IF_ERROR(Finish(db, &f));
       found.Clear();
-      STRATA_RETURN_IF_ERROR(Lookup(db, f, &budget, [&](const Datom& d) -> Status {
+      auto emit = [&](const Datom& d) -> Status {
         if (!RepeatsHold(shape, d)) return Status::OK();
         for (size_t k = 0; k < shape.pos.size(); ++k) fr[k] = Field(d, shape.pos[k]);
-        found.Add(fr.data());
+        found.AddMoved(fr.data());
         return Status::OK();
-      }));
+      };
+      if (f.e && *f.e < scan_stop && !f.impossible) {
+        auto lo = std::lower_bound(scanned.begin(), scanned.end(), *f.e,
+                                   [](const Datom& d, EntityId e) { return d.e < e; });
+        for (; lo != scanned.end() && lo->e == *f.e; ++lo)
+          if (Matches(f, *lo)) STRATA_RETURN_IF_ERROR(emit(*lo));
+      } else {
+        const EntityDatoms* whole = nullptr;
+        if (f.e && !f.impossible && (fill_entities_ || !entity_cache_.empty())) {
+          STRATA_ASSIGN_OR_RETURN(whole, EntityDatomsOf(db, Resolve(c.src), *f.e, fill_entities_));
+        }
+        if (whole != nullptr) {
+          for (const Datom& d : whole->datoms)
+            if (Matches(f, d)) STRATA_RETURN_IF_ERROR(emit(d));
+        } else {
+          STRATA_RETURN_IF_ERROR(Lookup(db, f, &budget, emit));
+        }
+      }
       if (found.n > 1 && repeat) Dedupe(&found);
       // The group's rows times its matches, checked before they are built
       // (a fuzz finding: one group of many rows grew past max_tuples, and
@@ -384,6 +492,7 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
       }
       STRATA_RETURN_IF_ERROR(budget.Charge(found.n * g.size(), out));
     }
+    out.distinct = r.distinct;  // each row of r once with each distinct match
     if (split) {
       ctx->rels.erase(ctx->rels.begin() + ri);
       return ctx->Absorb(std::move(out), &budget);
@@ -395,6 +504,31 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
   Rel out;
   STRATA_RETURN_IF_ERROR(ReadPattern(c, db, base, &budget, &out, UINT64_MAX, nullptr, scan_bounds_));
   return ctx->Absorb(std::move(out), &budget);
+}
+
+Result<const Evaluator::EntityDatoms*> Evaluator::EntityDatomsOf(const Database& db, const std::string& src, EntityId e,
+                                                                 bool fill) {
+  auto& by_entity = entity_cache_[src];
+  if (auto it = by_entity.find(e); it != by_entity.end()) return it->second.whole ? &it->second : nullptr;
+  // Kept within a quarter of max_bytes too: the relations' bound is the
+  // query's memory bound, and this copy is not one of them.
+  if (!fill || entity_cache_bytes_ > std::min<uint64_t>(kMaxEntityCacheBytes, options.max_bytes / 4)) return nullptr;
+  EntityDatoms ed;
+  Fixed f;
+  f.e = e;
+  bool cut = false;
+  STRATA_RETURN_IF_ERROR(Lookup(
+      db, f, &budget,
+      [&](const Datom& d) -> Status {
+        ed.datoms.push_back(d);
+        entity_cache_bytes_ += sizeof(Datom) + d.v.HeapBytes();
+        return Status::OK();
+      },
+      kMaxEntityDatoms + 1, &cut));
+  ed.whole = !cut;
+  if (!ed.whole) ed.datoms.clear();
+  auto& kept = by_entity.emplace(e, std::move(ed)).first->second;
+  return kept.whole ? &kept : nullptr;
 }
 
 Status Evaluator::RunTuplePattern(const Clause& c, const Rel& source, Ctx* ctx) {

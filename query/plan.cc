@@ -427,6 +427,21 @@ Status Evaluator::RunClauses(const Clauses& clauses, Ctx* ctx) {
     const size_t i = plan->order[step];
     if (ctx->empty()) break;  // nothing can match any more
     scan_bounds_ = BoundsAfter(clauses, plan->order, step, *ctx);
+    fill_entities_ = false;
+    if (const Clause& c = clauses[i]; c.kind == Clause::kPattern && !c.terms.empty() && c.terms[0].kind == Term::kVar) {
+      for (size_t later = step + 1; later < plan->order.size() && !fill_entities_; ++later) {
+        const Clause& d = clauses[plan->order[later]];
+        fill_entities_ = d.kind == Clause::kPattern && !d.terms.empty() && d.terms[0].kind == Term::kVar &&
+                         d.terms[0].name == c.terms[0].name && d.src == c.src;
+      }
+      // Not when the planner expects this pattern to drop most entities:
+      // their whole reads would mostly go unused.
+      for (const Rel& r : ctx->rels) {
+        const double est = plan->est_rows[step];
+        if (fill_entities_ && r.has(c.terms[0].name) && est >= 0 && est < 0.5 * static_cast<double>(r.n))
+          fill_entities_ = false;
+      }
+    }
     if (phase < 0) {
       STRATA_RETURN_IF_ERROR(RunClause(clauses[i], plan->not_join[i], ctx));
     } else {
@@ -445,9 +460,11 @@ Status Evaluator::RunClauses(const Clauses& clauses, Ctx* ctx) {
       st.phases[static_cast<size_t>(phase)].clauses.push_back(std::move(cs));
     }
     scan_bounds_.reset();
+    fill_entities_ = false;
     STRATA_RETURN_IF_ERROR(budget.CheckTime());
   }
   scan_bounds_.reset();
+  fill_entities_ = false;
   return Status::OK();
 }
 

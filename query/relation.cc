@@ -109,17 +109,44 @@ void Rel::Add(const Val* row_cells) {
   for (size_t i = 0; i < w; ++i) bytes += ValBytes(row_cells[i]);
   cells.insert(cells.end(), row_cells, row_cells + w);
   ++n;
+  distinct = false;
+}
+
+void Rel::AddMoved(Val* row_cells) {
+  const size_t w = vars.size();
+  if (cells.size() + w > cells.capacity()) cells.reserve(std::max<size_t>(16, cells.capacity() + cells.capacity() / 2 + w));
+  for (size_t i = 0; i < w; ++i) {
+    bytes += ValBytes(row_cells[i]);
+    cells.push_back(std::move(row_cells[i]));
+  }
+  ++n;
+  distinct = false;
 }
 
 void Rel::Clear() {
   cells.clear();
   n = 0;
   bytes = 0;
+  distinct = false;
+}
+
+void Rel::KeepRows(const std::vector<uint32_t>& rows) {
+  const size_t w = vars.size();
+  bytes = 0;
+  for (size_t k = 0; k < rows.size(); ++k) {
+    Val* to = cells.data() + k * w;
+    if (rows[k] != k) std::move(cells.begin() + static_cast<long>(rows[k] * w),
+                                cells.begin() + static_cast<long>((rows[k] + 1) * w), to);
+    for (size_t j = 0; j < w; ++j) bytes += ValBytes(to[j]);
+  }
+  cells.resize(rows.size() * w);
+  n = rows.size();
 }
 
 Rel UnitRel() {
   Rel r;
   r.n = 1;
+  r.distinct = true;
   return r;
 }
 
@@ -212,6 +239,7 @@ Result<Rel> Join(const Rel& a, const Rel& b, Budget* budget) {
     STRATA_RETURN_IF_ERROR(st);
   }
   STRATA_RETURN_IF_ERROR(budget->Charge(out.n & 1023, out));
+  out.distinct = a.distinct && b.distinct;  // a natural join of two sets is a set
   return out;
 }
 
@@ -237,6 +265,7 @@ Rel Project(const Rel& r, const std::vector<std::string>& vars) {
   out.vars = vars;
   if (vars.empty()) {
     out.n = r.n > 0 ? 1 : 0;
+    out.distinct = true;
     return out;
   }
   RowTable seen(r.n);
@@ -250,16 +279,47 @@ Rel Project(const Rel& r, const std::vector<std::string>& vars) {
     seen.Insert(h, static_cast<uint32_t>(out.n));
     out.Add(row.data());
   }
+  out.distinct = true;
   return out;
 }
 
-void Dedupe(Rel* r) { *r = Project(*r, r->vars); }
+Rel Project(Rel&& r, const std::vector<std::string>& vars) {
+  if (!r.distinct || vars.size() != r.vars.size() || vars.empty()) return Project(static_cast<const Rel&>(r), vars);
+  std::vector<int> cols;
+  for (const auto& v : vars) cols.push_back(r.col(v));
+  // Distinct vars naming every column: a permutation of the columns.
+  std::vector<bool> used(r.vars.size());
+  for (int c : cols) {
+    if (c < 0 || used[static_cast<size_t>(c)]) return Project(static_cast<const Rel&>(r), vars);
+    used[static_cast<size_t>(c)] = true;
+  }
+  Rel out = std::move(r);
+  bool same = true;
+  for (size_t k = 0; k < cols.size(); ++k) same = same && cols[k] == static_cast<int>(k);
+  if (!same) {
+    const size_t w = cols.size();
+    std::vector<Val> row(w);
+    for (size_t i = 0; i < out.n; ++i) {
+      Val* cells = out.cells.data() + i * w;
+      for (size_t k = 0; k < w; ++k) row[k] = std::move(cells[cols[k]]);
+      std::move(row.begin(), row.end(), cells);
+    }
+  }
+  out.vars = vars;
+  out.distinct = true;
+  return out;
+}
+
+void Dedupe(Rel* r) {
+  if (!r->distinct) *r = Project(*r, r->vars);
+}
 
 void Append(Rel* a, const Rel& b) {
   if (a->vars == b.vars) {
     a->cells.insert(a->cells.end(), b.cells.begin(), b.cells.end());
     a->n += b.n;
     a->bytes += b.bytes;
+    a->distinct = false;
     return;
   }
   std::vector<int> cols;

@@ -61,6 +61,11 @@ struct Rel {
   std::vector<Val> cells;  // rows * vars.size()
   size_t n = 0;            // rows (a relation over no variables still counts them)
   uint64_t bytes = 0;      // ValBytes of every cell added (what max_bytes bounds)
+  // The rows are known to be distinct (a pattern read that cannot repeat a
+  // row, a join or projection of such): Project over every variable then
+  // skips its hashing. Add clears it; whoever fills a relation knowing its
+  // rows distinct sets it after the last Add.
+  bool distinct = false;
 
   size_t width() const { return vars.size(); }
   const Val* row(size_t i) const { return cells.data() + i * vars.size(); }
@@ -70,7 +75,12 @@ struct Rel {
   // stopped at max_bytes has held at most about 2.5 times that at once.
   void Add(const Val* row_cells);
   void Add(const std::vector<Val>& row_cells) { Add(row_cells.data()); }
+  // Appends a row, moving its cells out of `row_cells`.
+  void AddMoved(Val* row_cells);
   void Clear();  // no rows; vars stay
+  // Keeps only the rows numbered in `rows` (ascending), in place; a
+  // subset of distinct rows stays distinct.
+  void KeepRows(const std::vector<uint32_t>& rows);
 };
 
 // The relation with no variables and one row: the identity of joins.
@@ -82,6 +92,9 @@ Result<Rel> Join(const Rel& a, const Rel& b, Budget* budget);
 Rel AntiJoin(const Rel& a, const Rel& b);
 // The distinct rows of `r` over `vars` (each must be in r).
 Rel Project(const Rel& r, const std::vector<std::string>& vars);
+// The same, consuming `r`: a relation known distinct over all its
+// variables is moved (its columns reordered), not copied and hashed.
+Rel Project(Rel&& r, const std::vector<std::string>& vars);
 // Removes duplicate rows in place.
 void Dedupe(Rel* r);
 // Appends the rows of `b` (same variables, maybe in another order) to `a`.
