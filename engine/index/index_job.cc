@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <span>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -47,11 +48,11 @@ class Executor {
   Status Prefetch(const std::vector<SegmentRef>& upcoming, size_t from);
   static constexpr size_t kPrefetchSegments = 64;
   static constexpr uint64_t kPrefetchBytes = 8u << 20;
-  Status WriteSegments(Index order, std::vector<Datom> datoms, std::vector<SegmentRef>* out);
+  Status WriteSegments(Index order, std::span<const Datom> datoms, std::vector<SegmentRef>* out);
   // WriteSegments, cutting also where the attribute changes (AEVT, AVET):
   // with gaps, an attribute's appends then find a segment boundary after
   // its last datom instead of a segment shared with the next attribute.
-  Status WriteSegmentsByAttribute(Index order, std::vector<Datom> datoms, std::vector<SegmentRef>* out);
+  Status WriteSegmentsByAttribute(Index order, std::span<const Datom> datoms, std::vector<SegmentRef>* out);
   void NoteMemory(uint64_t datoms) { m_->peak_memory_bytes = std::max(m_->peak_memory_bytes, datoms * sizeof(Datom)); }
 
   DurableContext& ctx_;
@@ -96,30 +97,25 @@ Result<std::vector<Datom>> Executor::ReadSegment(const std::vector<SegmentRef>& 
   return out;
 }
 
-Status Executor::WriteSegmentsByAttribute(Index order, std::vector<Datom> datoms, std::vector<SegmentRef>* out) {
-  if (order != Index::kAevt && order != Index::kAvet) return WriteSegments(order, std::move(datoms), out);
+Status Executor::WriteSegmentsByAttribute(Index order, std::span<const Datom> datoms, std::vector<SegmentRef>* out) {
+  if (order != Index::kAevt && order != Index::kAvet) return WriteSegments(order, datoms, out);
   for (size_t i = 0; i < datoms.size();) {
     size_t j = i;
     while (j < datoms.size() && datoms[j].a == datoms[i].a) ++j;
-    if (i == 0 && j == datoms.size()) return WriteSegments(order, std::move(datoms), out);
-    STRATA_RETURN_IF_ERROR(WriteSegments(order,
-                                         std::vector<Datom>(std::make_move_iterator(datoms.begin() + i),
-                                                            std::make_move_iterator(datoms.begin() + j)),
-                                         out));
+    STRATA_RETURN_IF_ERROR(WriteSegments(order, datoms.subspan(i, j - i), out));
     i = j;
   }
   return Status::OK();
 }
 
-Status Executor::WriteSegments(Index order, std::vector<Datom> datoms, std::vector<SegmentRef>* out) {
+Status Executor::WriteSegments(Index order, std::span<const Datom> datoms, std::vector<SegmentRef>* out) {
   if (datoms.empty()) return Status::OK();
   // By datoms and by bytes (format/segment.h): every piece fits a leaf.
   const std::vector<size_t> cuts = LeafCuts(datoms, in_.options.segment_datoms);
   for (size_t p = 0; p + 1 < cuts.size(); ++p) {
-    const size_t lo = cuts[p], hi = cuts[p + 1];
-    std::vector<Datom> piece(std::make_move_iterator(datoms.begin() + lo), std::make_move_iterator(datoms.begin() + hi));
+    std::span<const Datom> piece = datoms.subspan(cuts[p], cuts[p + 1] - cuts[p]);
     // Planted: every segment the job writes loses its last datom.
-    if (PlantedFault("job-loses-last-datom") && piece.size() > 1) piece.pop_back();
+    if (PlantedFault("job-loses-last-datom") && piece.size() > 1) piece = piece.first(piece.size() - 1);
     SegmentRef ref;
     ref.id = next_id_++;
     ref.count = piece.size();
@@ -152,8 +148,8 @@ Status Executor::MergeInto(Index order, bool current, Levels* levels, int to, st
           ++i;
         }
     if (current) merged = CancelPairs(std::move(merged), in_.no_history, cancelled);
-    if (gaps) return WriteSegmentsByAttribute(order, std::move(merged), &next->segments);
-    return WriteSegments(order, std::move(merged), &next->segments);
+    if (gaps) return WriteSegmentsByAttribute(order, merged, &next->segments);
+    return WriteSegments(order, merged, &next->segments);
   };
   auto merge2 = [&](std::vector<Datom> a, std::vector<Datom>& b) {
     std::vector<Datom> out;
@@ -169,7 +165,17 @@ Status Executor::MergeInto(Index order, bool current, Levels* levels, int to, st
     std::vector<Datom> all;
     for (size_t i = 0; i < segs.size(); ++i) {
       STRATA_ASSIGN_OR_RETURN(std::vector<Datom> d, ReadSegment(segs, i));
-      all = merge2(std::move(all), d);
+      // A level's segments are disjoint and in order, so each one usually
+      // follows what came before: appended, not merged again (merging
+      // would copy everything read so far once per segment).
+      const bool follows = all.empty() || d.empty() || WithOrder(order, [&](auto o) {
+                             return !DatomLessIn<decltype(o)::value>{}(d.front(), all.back());
+                           });
+      if (follows) {
+        all.insert(all.end(), std::make_move_iterator(d.begin()), std::make_move_iterator(d.end()));
+      } else {
+        all = merge2(std::move(all), d);
+      }
     }
     NoteMemory(all.size() + input.size());
     STRATA_RETURN_IF_ERROR(finish(merge2(std::move(all), input)));
@@ -316,7 +322,7 @@ Status Executor::ExciseTree(Index order, Levels* levels) {
         continue;
       }
       changed = true;
-      STRATA_RETURN_IF_ERROR(WriteSegments(order, std::move(d), &next->segments));
+      STRATA_RETURN_IF_ERROR(WriteSegments(order, d, &next->segments));
     }
     if (changed) l = std::move(next);
   }
@@ -412,17 +418,22 @@ Result<std::shared_ptr<const IndexRoot>> Executor::Run() {
 
 std::vector<Datom> CancelPairs(std::vector<Datom> all, const std::function<bool(EntityId)>& no_history,
                                std::vector<Datom>* cancelled) {
-  std::vector<Datom> out;
-  out.reserve(all.size());
+  // In place: what stays moves down over what left (w <= k always), so no
+  // second vector of the whole run is built.
+  size_t w = 0;
+  auto keep = [&](size_t k) {
+    if (w != k) all[w] = std::move(all[k]);
+    ++w;
+  };
   for (size_t i = 0; i < all.size();) {
-    size_t j = i;
+    size_t j = i + 1;
     while (j < all.size() && SameEav(all[j], all[i])) ++j;
     size_t k = i;
-    if (!all[k].added) out.push_back(std::move(all[k++]));  // cancels something deeper: stays
+    if (!all[k].added) keep(k++);  // cancels something deeper: stays
     for (; k + 1 < j; k += 2) {
       if (!all[k].added || all[k + 1].added) {
-        out.push_back(std::move(all[k]));
-        out.push_back(std::move(all[k + 1]));
+        keep(k);
+        keep(k + 1);
         continue;
       }
       if (!no_history || !no_history(all[k].a)) {
@@ -430,10 +441,11 @@ std::vector<Datom> CancelPairs(std::vector<Datom> all, const std::function<bool(
         cancelled->push_back(std::move(all[k + 1]));
       }
     }
-    if (k < j) out.push_back(std::move(all[k]));
+    if (k < j) keep(k);
     i = j;
   }
-  return out;
+  all.resize(w);
+  return all;
 }
 
 Result<std::shared_ptr<const IndexRoot>> RunIndexJob(DurableContext& ctx, const JobInput& in, JobMetrics* metrics) {
