@@ -459,7 +459,10 @@ Status DecodeLeaf(std::string_view bytes, const std::string& name, Index* order,
   const int vpos = ValuePosition(seg.order);
   const DatomLess less{seg.order};
   BodyReader r(seg.body);
-  std::vector<Datom> datoms;
+  // Decoded into *out's own buffer (its capacity is reused by callers that
+  // decode leaf after leaf); left empty on error.
+  std::vector<Datom> datoms = std::move(*out);
+  datoms.clear();
   // Every datom takes at least its flag byte, so the body bounds the count
   // actually worth reserving for.
   datoms.reserve(std::min<size_t>(seg.count, seg.body.size()));

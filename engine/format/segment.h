@@ -108,7 +108,8 @@ static_assert(kDirectoryTargetBytes + kMaxRefCost <= kMaxSegmentBodyBytes);
 // or the body would be over kMaxSegmentBodyBytes: such a leaf could not be
 // read back.
 Result<std::string> EncodeLeaf(Index order, std::span<const Datom> datoms);
-// `name` appears in error messages ("segment 00000a0000000003").
+// `name` appears in error messages ("segment 00000a0000000003"). Replaces
+// *out (reusing its capacity); on error *out is left empty.
 Status DecodeLeaf(std::string_view bytes, const std::string& name, Index* order, std::vector<Datom>* out);
 
 // InvalidArgument when the refs are more than kMaxSegmentDatoms or encode

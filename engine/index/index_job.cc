@@ -44,7 +44,8 @@ class Executor {
   // fetched yet) in one storage call, up to kPrefetchSegments segments or
   // kPrefetchBytes: on a networked store a job's reads then cost a round
   // trip per window, not per segment.
-  Result<std::vector<Datom>> ReadSegment(const std::vector<SegmentRef>& segments, size_t i);
+  // Into *out, whose capacity is reused.
+  Status ReadSegment(const std::vector<SegmentRef>& segments, size_t i, std::vector<Datom>* out);
   Status Prefetch(const std::vector<SegmentRef>& upcoming, size_t from);
   static constexpr size_t kPrefetchSegments = 64;
   static constexpr uint64_t kPrefetchBytes = 8u << 20;
@@ -80,7 +81,7 @@ Status Executor::Prefetch(const std::vector<SegmentRef>& upcoming, size_t from) 
   return Status::OK();
 }
 
-Result<std::vector<Datom>> Executor::ReadSegment(const std::vector<SegmentRef>& segments, size_t i) {
+Status Executor::ReadSegment(const std::vector<SegmentRef>& segments, size_t i, std::vector<Datom>* out) {
   const SegmentRef& ref = segments[i];
   auto it = prefetched_.find(ref.id);
   if (it == prefetched_.end()) {
@@ -90,11 +91,10 @@ Result<std::vector<Datom>> Executor::ReadSegment(const std::vector<SegmentRef>& 
   const std::string blob = std::move(it->second);
   prefetched_.erase(it);
   Index order;
-  std::vector<Datom> out;
-  STRATA_RETURN_IF_ERROR(DecodeLeaf(blob, SegmentName(ref.id), &order, &out));
+  STRATA_RETURN_IF_ERROR(DecodeLeaf(blob, SegmentName(ref.id), &order, out));
   m_->segments_read++;
   m_->bytes_read += blob.size();
-  return out;
+  return Status::OK();
 }
 
 Status Executor::WriteSegmentsByAttribute(Index order, std::span<const Datom> datoms, std::vector<SegmentRef>* out) {
@@ -139,7 +139,9 @@ Status Executor::MergeInto(Index order, bool current, Levels* levels, int to, st
   auto next = std::make_shared<Level>();
   const auto& segs = old.segments;
   NoteMemory(input.size());
-  auto finish = [&](std::vector<Datom> merged) -> Status {
+  // Writes a sorted run (cancelling its pairs in place first: it may be
+  // a part of `input`, which is then left with moved-from datoms).
+  auto finish = [&](std::span<Datom> merged) -> Status {
     // Planted: the merge puts the newer of two equal (e a v) keys first.
     if (PlantedFault("strategy-reorders-equal-keys"))
       for (size_t i = 0; i + 1 < merged.size(); ++i)
@@ -147,7 +149,7 @@ Status Executor::MergeInto(Index order, bool current, Levels* levels, int to, st
           std::swap(merged[i], merged[i + 1]);
           ++i;
         }
-    if (current) merged = CancelPairs(std::move(merged), in_.no_history, cancelled);
+    if (current) merged = merged.first(CancelPairsInPlace(merged, in_.no_history, cancelled));
     if (gaps) return WriteSegmentsByAttribute(order, merged, &next->segments);
     return WriteSegments(order, merged, &next->segments);
   };
@@ -162,9 +164,9 @@ Status Executor::MergeInto(Index order, bool current, Levels* levels, int to, st
     return out;
   };
   if (rewrite_all || segs.empty()) {
-    std::vector<Datom> all;
+    std::vector<Datom> all, d;
     for (size_t i = 0; i < segs.size(); ++i) {
-      STRATA_ASSIGN_OR_RETURN(std::vector<Datom> d, ReadSegment(segs, i));
+      STRATA_RETURN_IF_ERROR(ReadSegment(segs, i, &d));
       // A level's segments are disjoint and in order, so each one usually
       // follows what came before: appended, not merged again (merging
       // would copy everything read so far once per segment).
@@ -178,7 +180,12 @@ Status Executor::MergeInto(Index order, bool current, Levels* levels, int to, st
       }
     }
     NoteMemory(all.size() + input.size());
-    STRATA_RETURN_IF_ERROR(finish(merge2(std::move(all), input)));
+    if (input.empty()) {
+      STRATA_RETURN_IF_ERROR(finish(all));
+    } else {
+      std::vector<Datom> merged = merge2(std::move(all), input);
+      STRATA_RETURN_IF_ERROR(finish(merged));
+    }
   } else {
     // Each input datom joins the last segment whose first datom is not
     // after it (the first segment takes what sorts before everything), so
@@ -217,22 +224,31 @@ Status Executor::MergeInto(Index order, bool current, Levels* levels, int to, st
       if (pt.tail_begin > pt.head_end) touched.push_back(segs[i]);
       pos = end;
     }
-    auto take = [&](size_t a, size_t b) {
-      return std::vector<Datom>(std::make_move_iterator(input.begin() + a), std::make_move_iterator(input.begin() + b));
-    };
+    // Parts of the input are written (and cancelled) where they lie; the
+    // decoded segment and the merge output are buffers reused from one
+    // touched segment to the next.
+    auto part = [&](size_t a, size_t b) { return std::span<Datom>(input).subspan(a, b - a); };
+    std::vector<Datom> d, merged;
     size_t next_touched = 0;
     for (size_t i = 0; i < segs.size(); ++i) {
       const Part& pt = parts[i];
-      if (pt.head_end > pt.begin) STRATA_RETURN_IF_ERROR(finish(take(pt.begin, pt.head_end)));
+      if (pt.head_end > pt.begin) STRATA_RETURN_IF_ERROR(finish(part(pt.begin, pt.head_end)));
       if (pt.tail_begin == pt.head_end) {
         next->segments.push_back(segs[i]);  // untouched: kept as is
       } else {
-        STRATA_ASSIGN_OR_RETURN(std::vector<Datom> d, ReadSegment(touched, next_touched++));  // segs[i]
-        std::vector<Datom> part = take(pt.head_end, pt.tail_begin);
-        NoteMemory(d.size() + part.size() + input.size());
-        STRATA_RETURN_IF_ERROR(finish(merge2(std::move(d), part)));
+        STRATA_RETURN_IF_ERROR(ReadSegment(touched, next_touched++, &d));  // segs[i]
+        NoteMemory(d.size() + (pt.tail_begin - pt.head_end) + input.size());
+        merged.clear();
+        merged.reserve(d.size() + (pt.tail_begin - pt.head_end));
+        WithOrder(order, [&](auto o) {
+          std::merge(std::make_move_iterator(d.begin()), std::make_move_iterator(d.end()),
+                     std::make_move_iterator(input.begin() + pt.head_end),
+                     std::make_move_iterator(input.begin() + pt.tail_begin), std::back_inserter(merged),
+                     DatomLessIn<decltype(o)::value>{});
+        });
+        STRATA_RETURN_IF_ERROR(finish(merged));
       }
-      if (pt.end > pt.tail_begin) STRATA_RETURN_IF_ERROR(finish(take(pt.tail_begin, pt.end)));
+      if (pt.end > pt.tail_begin) STRATA_RETURN_IF_ERROR(finish(part(pt.tail_begin, pt.end)));
     }
   }
   (*levels)[to] = std::move(next);
@@ -280,7 +296,8 @@ Status Executor::RunTree(int tree, const std::vector<MergeStep>& steps, std::vec
         }
         std::vector<Datom> input;
         for (size_t i = 0; i < slice.size(); ++i) {
-          STRATA_ASSIGN_OR_RETURN(std::vector<Datom> d, ReadSegment(slice, i));
+          std::vector<Datom> d;
+          STRATA_RETURN_IF_ERROR(ReadSegment(slice, i, &d));
           input.insert(input.end(), std::make_move_iterator(d.begin()), std::make_move_iterator(d.end()));
         }
         STRATA_RETURN_IF_ERROR(MergeInto(order, current, levels, st.to_level, std::move(input), st.rewrite_all, st.gaps, cancelled));
@@ -291,7 +308,8 @@ Status Executor::RunTree(int tree, const std::vector<MergeStep>& steps, std::vec
         novelty.clear();
         for (const auto& l : *levels)
           for (size_t i = 0; i < l->segments.size(); ++i) {
-            STRATA_ASSIGN_OR_RETURN(std::vector<Datom> d, ReadSegment(l->segments, i));
+            std::vector<Datom> d;
+            STRATA_RETURN_IF_ERROR(ReadSegment(l->segments, i, &d));
             all.insert(all.end(), std::make_move_iterator(d.begin()), std::make_move_iterator(d.end()));
           }
         SortDatoms(order, &all);
@@ -314,7 +332,8 @@ Status Executor::ExciseTree(Index order, Levels* levels) {
     bool changed = false;
     for (size_t i = 0; i < l->segments.size(); ++i) {
       const SegmentRef& s = l->segments[i];
-      STRATA_ASSIGN_OR_RETURN(std::vector<Datom> d, ReadSegment(l->segments, i));
+      std::vector<Datom> d;
+      STRATA_RETURN_IF_ERROR(ReadSegment(l->segments, i, &d));
       const size_t before = d.size();
       std::erase_if(d, [&](const Datom& x) { return Excised(in_.excisions, x); });
       if (d.size() == before) {
@@ -416,10 +435,10 @@ Result<std::shared_ptr<const IndexRoot>> Executor::Run() {
 
 }  // namespace
 
-std::vector<Datom> CancelPairs(std::vector<Datom> all, const std::function<bool(EntityId)>& no_history,
-                               std::vector<Datom>* cancelled) {
-  // In place: what stays moves down over what left (w <= k always), so no
-  // second vector of the whole run is built.
+size_t CancelPairsInPlace(std::span<Datom> all, const std::function<bool(EntityId)>& no_history,
+                          std::vector<Datom>* cancelled) {
+  // What stays moves down over what left (w <= k always), so no second
+  // copy of the run is built.
   size_t w = 0;
   auto keep = [&](size_t k) {
     if (w != k) all[w] = std::move(all[k]);
@@ -444,7 +463,12 @@ std::vector<Datom> CancelPairs(std::vector<Datom> all, const std::function<bool(
     if (k < j) keep(k);
     i = j;
   }
-  all.resize(w);
+  return w;
+}
+
+std::vector<Datom> CancelPairs(std::vector<Datom> all, const std::function<bool(EntityId)>& no_history,
+                               std::vector<Datom>* cancelled) {
+  all.resize(CancelPairsInPlace(all, no_history, cancelled));
   return all;
 }
 
