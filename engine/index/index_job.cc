@@ -163,25 +163,52 @@ Status Executor::MergeInto(Index order, bool current, Levels* levels, int to, st
     });
     return out;
   };
-  if (rewrite_all || segs.empty()) {
+  // A level's segments are disjoint and in key order (their refs say so
+  // without reading them); checked, not assumed: otherwise the merge below
+  // reads the whole level first.
+  auto in_key_order = [&] {
+    for (size_t i = 0; i < segs.size(); ++i) {
+      if (segs[i].count == 0) return false;
+      if (i + 1 < segs.size() && CompareDatoms(order, segs[i].last, segs[i + 1].first) >= 0) return false;
+    }
+    return true;
+  };
+  if (rewrite_all && !segs.empty() && in_key_order()) {
+    // Streamed: each segment, as it is read, is merged with the input that
+    // sorts before the next segment, straight into the output, so the
+    // level is never held twice (read, then merged). The output is the
+    // same as merging the whole level with the input (ties: level first).
+    uint64_t level_datoms = 0;
+    for (const SegmentRef& s : segs) level_datoms += s.count;
+    NoteMemory(level_datoms + input.size());
+    std::vector<Datom> merged, d;
+    merged.reserve(level_datoms + input.size());
+    size_t pos = 0;
+    for (size_t i = 0; i < segs.size(); ++i) {
+      STRATA_RETURN_IF_ERROR(ReadSegment(segs, i, &d));
+      WithOrder(order, [&](auto o) {
+        const DatomLessIn<decltype(o)::value> less;
+        const auto end = i + 1 < segs.size()
+                             ? std::partition_point(input.begin() + pos, input.end(),
+                                                    [&](const Datom& x) { return less(x, segs[i + 1].first); })
+                             : input.end();
+        std::merge(std::make_move_iterator(d.begin()), std::make_move_iterator(d.end()),
+                   std::make_move_iterator(input.begin() + pos), std::make_move_iterator(end),
+                   std::back_inserter(merged), less);
+        pos = static_cast<size_t>(end - input.begin());
+      });
+    }
+    STRATA_RETURN_IF_ERROR(finish(merged));
+  } else if (rewrite_all || segs.empty()) {
     std::vector<Datom> all, d;
     for (size_t i = 0; i < segs.size(); ++i) {
       STRATA_RETURN_IF_ERROR(ReadSegment(segs, i, &d));
-      // A level's segments are disjoint and in order, so each one usually
-      // follows what came before: appended, not merged again (merging
-      // would copy everything read so far once per segment).
-      const bool follows = all.empty() || d.empty() || WithOrder(order, [&](auto o) {
-                             return !DatomLessIn<decltype(o)::value>{}(d.front(), all.back());
-                           });
-      if (follows) {
-        all.insert(all.end(), std::make_move_iterator(d.begin()), std::make_move_iterator(d.end()));
-      } else {
-        all = merge2(std::move(all), d);
-      }
+      // Segments out of order (not written by this executor): merged.
+      all = merge2(std::move(all), d);
     }
     NoteMemory(all.size() + input.size());
-    if (input.empty()) {
-      STRATA_RETURN_IF_ERROR(finish(all));
+    if (all.empty()) {
+      STRATA_RETURN_IF_ERROR(finish(input));  // nothing to merge with: written where it lies
     } else {
       std::vector<Datom> merged = merge2(std::move(all), input);
       STRATA_RETURN_IF_ERROR(finish(merged));
