@@ -17,6 +17,14 @@ namespace {
 
 bool SameEav(const Datom& x, const Datom& y) { return x.e == y.e && x.a == y.a && x.v == y.v; }
 
+// The datoms a list of segments holds, by their refs (for reserving; a
+// bogus count only costs the reservation, capped at the leaf limit each).
+uint64_t SliceDatoms(const std::vector<SegmentRef>& segs) {
+  uint64_t n = 0;
+  for (const SegmentRef& s : segs) n += std::min<uint64_t>(s.count, kMaxSegmentDatoms);
+  return n;
+}
+
 double ThreadCpuMs() {
   timespec ts;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
@@ -163,47 +171,10 @@ Status Executor::MergeInto(Index order, bool current, Levels* levels, int to, st
     });
     return out;
   };
-  // A level's segments are disjoint and in key order (their refs say so
-  // without reading them); checked, not assumed: otherwise the merge below
-  // reads the whole level first.
-  auto in_key_order = [&] {
-    for (size_t i = 0; i < segs.size(); ++i) {
-      if (segs[i].count == 0) return false;
-      if (i + 1 < segs.size() && CompareDatoms(order, segs[i].last, segs[i + 1].first) >= 0) return false;
-    }
-    return true;
-  };
-  if (rewrite_all && !segs.empty() && in_key_order()) {
-    // Streamed: each segment, as it is read, is merged with the input that
-    // sorts before the next segment, straight into the output, so the
-    // level is never held twice (read, then merged). The output is the
-    // same as merging the whole level with the input (ties: level first).
-    uint64_t level_datoms = 0;
-    for (const SegmentRef& s : segs) level_datoms += s.count;
-    NoteMemory(level_datoms + input.size());
-    std::vector<Datom> merged, d;
-    merged.reserve(level_datoms + input.size());
-    size_t pos = 0;
-    for (size_t i = 0; i < segs.size(); ++i) {
-      STRATA_RETURN_IF_ERROR(ReadSegment(segs, i, &d));
-      WithOrder(order, [&](auto o) {
-        const DatomLessIn<decltype(o)::value> less;
-        const auto end = i + 1 < segs.size()
-                             ? std::partition_point(input.begin() + pos, input.end(),
-                                                    [&](const Datom& x) { return less(x, segs[i + 1].first); })
-                             : input.end();
-        std::merge(std::make_move_iterator(d.begin()), std::make_move_iterator(d.end()),
-                   std::make_move_iterator(input.begin() + pos), std::make_move_iterator(end),
-                   std::back_inserter(merged), less);
-        pos = static_cast<size_t>(end - input.begin());
-      });
-    }
-    STRATA_RETURN_IF_ERROR(finish(merged));
-  } else if (rewrite_all || segs.empty()) {
+  if (rewrite_all || segs.empty()) {
     std::vector<Datom> all, d;
     for (size_t i = 0; i < segs.size(); ++i) {
       STRATA_RETURN_IF_ERROR(ReadSegment(segs, i, &d));
-      // Segments out of order (not written by this executor): merged.
       all = merge2(std::move(all), d);
     }
     NoteMemory(all.size() + input.size());
@@ -321,7 +292,10 @@ Status Executor::RunTree(int tree, const std::vector<MergeStep>& steps, std::vec
           m_->segments_moved += slice.size();
           break;
         }
+        // Reserved exactly: growing by doubling held up to twice the slice,
+        // three times while reallocating.
         std::vector<Datom> input;
+        input.reserve(SliceDatoms(slice));
         for (size_t i = 0; i < slice.size(); ++i) {
           std::vector<Datom> d;
           STRATA_RETURN_IF_ERROR(ReadSegment(slice, i, &d));
@@ -333,6 +307,9 @@ Status Executor::RunTree(int tree, const std::vector<MergeStep>& steps, std::vec
       case MergeStep::Kind::kRebuild: {
         std::vector<Datom> all = std::move(novelty);
         novelty.clear();
+        uint64_t level_datoms = 0;
+        for (const auto& l : *levels) level_datoms += SliceDatoms(l->segments);
+        all.reserve(all.size() + level_datoms);
         for (const auto& l : *levels)
           for (size_t i = 0; i < l->segments.size(); ++i) {
             std::vector<Datom> d;
