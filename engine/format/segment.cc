@@ -453,16 +453,17 @@ Result<std::string> EncodeLeaf(Index order, std::span<const Datom> datoms) {
 }
 
 Status DecodeLeaf(std::string_view bytes, const std::string& name, Index* order, std::vector<Datom>* out) {
+  // Decoded into *out's own buffer (its capacity is reused by callers that
+  // decode leaf after leaf); *out is empty until it succeeds.
+  std::vector<Datom> datoms = std::move(*out);
+  datoms.clear();
+  out->clear();
   Opened seg;
   STRATA_RETURN_IF_ERROR(Open(bytes, name, kKindLeaf, &seg));
   const Component* comps = kComponents[static_cast<int>(seg.order)];
   const int vpos = ValuePosition(seg.order);
   const DatomLess less{seg.order};
   BodyReader r(seg.body);
-  // Decoded into *out's own buffer (its capacity is reused by callers that
-  // decode leaf after leaf); left empty on error.
-  std::vector<Datom> datoms = std::move(*out);
-  datoms.clear();
   // Every datom takes at least its flag byte, so the body bounds the count
   // actually worth reserving for.
   datoms.reserve(std::min<size_t>(seg.count, seg.body.size()));
