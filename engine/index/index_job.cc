@@ -395,9 +395,13 @@ Result<std::shared_ptr<const IndexRoot>> Executor::Run() {
         SortDatoms(order, &cancelled);
         std::vector<Datom> both;
         both.reserve(novelty.size() + cancelled.size());
-        std::merge(novelty.begin(), novelty.end(), cancelled.begin(), cancelled.end(), std::back_inserter(both),
-                   DatomLess{order});
+        WithOrder(order, [&](auto o) {
+          std::merge(std::make_move_iterator(novelty.begin()), std::make_move_iterator(novelty.end()),
+                     std::make_move_iterator(cancelled.begin()), std::make_move_iterator(cancelled.end()),
+                     std::back_inserter(both), DatomLessIn<decltype(o)::value>{});
+        });
         novelty = std::move(both);
+        cancelled.clear();  // moved into the history novelty
       }
       Levels levels = old.trees[t];
       STRATA_RETURN_IF_ERROR(RunTree(t, plan.trees[t], std::move(novelty), &levels, &cancelled));
