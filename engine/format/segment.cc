@@ -148,33 +148,43 @@ Status CheckLimits(const char* kind, size_t count, size_t raw_size) {
 
 // A thread's scratch buffer of at least n bytes, not initialized: the leaf
 // body and the compressed body are built here and copied once into the
-// segment, instead of into fresh zero-filled strings per segment.
-char* Scratch(std::unique_ptr<char[]>* buf, size_t* cap, size_t n) {
+// segment, instead of into fresh zero-filled strings per segment. Only
+// buffers up to kKeptScratchBytes stay with the thread (ordinary leaves);
+// a larger one (a leaf of large values) goes to *once, which the caller
+// frees, so one big leaf does not pin its size for the thread's life.
+constexpr size_t kKeptScratchBytes = size_t{8} << 20;
+
+char* Scratch(std::unique_ptr<char[]>* buf, size_t* cap, size_t n, std::unique_ptr<char[]>* once) {
+  if (n > kKeptScratchBytes) {
+    *once = std::make_unique_for_overwrite<char[]>(n);
+    return once->get();
+  }
   if (*cap < n) {
-    *cap = std::max(n, *cap * 2);
+    *cap = std::min(kKeptScratchBytes, std::max(n, *cap * 2));
     *buf = std::make_unique_for_overwrite<char[]>(*cap);
   }
   return buf->get();
 }
 
-char* ZstdScratch(size_t n) {
+char* ZstdScratch(size_t n, std::unique_ptr<char[]>* once) {
   thread_local std::unique_ptr<char[]> buf;
   thread_local size_t cap = 0;
-  return Scratch(&buf, &cap, n);
+  return Scratch(&buf, &cap, n, once);
 }
 
-char* BodyScratch(size_t n) {
+char* BodyScratch(size_t n, std::unique_ptr<char[]>* once) {
   thread_local std::unique_ptr<char[]> buf;
   thread_local size_t cap = 0;
-  return Scratch(&buf, &cap, n);
+  return Scratch(&buf, &cap, n, once);
 }
 
 std::string Seal(uint8_t kind, Index order, size_t count, std::string_view raw) {
   std::string_view body = raw;
+  std::unique_ptr<char[]> z_once;  // holds a large compressed body until it is copied
   uint8_t flags = 0;
   if (!raw.empty()) {
     const size_t bound = ZSTD_compressBound(raw.size());
-    char* z = ZstdScratch(bound);
+    char* z = ZstdScratch(bound, &z_once);
     ZSTD_CCtx* cctx = ThreadCCtx();
     size_t n = cctx ? ZSTD_compressCCtx(cctx, z, bound, raw.data(), raw.size(), kZstdLevel)
                     : ZSTD_compress(z, bound, raw.data(), raw.size(), kZstdLevel);
@@ -401,7 +411,8 @@ Result<std::string> EncodeLeaf(Index order, std::span<const Datom> datoms) {
   const Component* comps = kComponents[static_cast<int>(order)];
   const int vpos = ValuePosition(order);
   // Each datom adds at most its LeafDatomCost to the body (segment.h).
-  char* const body = BodyScratch(cost + kDatomOverheadBytes);
+  std::unique_ptr<char[]> body_once;  // a large body, freed on return
+  char* const body = BodyScratch(cost + kDatomOverheadBytes, &body_once);
   char* p = body;
   const Datom empty;
   for (size_t i = 0; i < datoms.size(); ++i) {
