@@ -15,6 +15,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <memory>
+#include <span>
 
 #include "util/coding.h"
 
@@ -144,23 +146,55 @@ Status CheckLimits(const char* kind, size_t count, size_t raw_size) {
   return Status::OK();
 }
 
-std::string Seal(uint8_t kind, Index order, size_t count, const std::string& raw) {
-  std::string stored;
+// A thread's scratch buffer of at least n bytes, not initialized: the leaf
+// body and the compressed body are built here and copied once into the
+// segment, instead of into fresh zero-filled strings per segment. Only
+// buffers up to kKeptScratchBytes stay with the thread (ordinary leaves);
+// a larger one (a leaf of large values) goes to *once, which the caller
+// frees, so one big leaf does not pin its size for the thread's life.
+constexpr size_t kKeptScratchBytes = size_t{8} << 20;
+
+char* Scratch(std::unique_ptr<char[]>* buf, size_t* cap, size_t n, std::unique_ptr<char[]>* once) {
+  if (n > kKeptScratchBytes) {
+    *once = std::make_unique_for_overwrite<char[]>(n);
+    return once->get();
+  }
+  if (*cap < n) {
+    *cap = std::min(kKeptScratchBytes, std::max(n, *cap * 2));
+    *buf = std::make_unique_for_overwrite<char[]>(*cap);
+  }
+  return buf->get();
+}
+
+char* ZstdScratch(size_t n, std::unique_ptr<char[]>* once) {
+  thread_local std::unique_ptr<char[]> buf;
+  thread_local size_t cap = 0;
+  return Scratch(&buf, &cap, n, once);
+}
+
+char* BodyScratch(size_t n, std::unique_ptr<char[]>* once) {
+  thread_local std::unique_ptr<char[]> buf;
+  thread_local size_t cap = 0;
+  return Scratch(&buf, &cap, n, once);
+}
+
+std::string Seal(uint8_t kind, Index order, size_t count, std::string_view raw) {
+  std::string_view body = raw;
+  std::unique_ptr<char[]> z_once;  // holds a large compressed body until it is copied
   uint8_t flags = 0;
   if (!raw.empty()) {
-    std::string z(ZSTD_compressBound(raw.size()), '\0');
+    const size_t bound = ZSTD_compressBound(raw.size());
+    char* z = ZstdScratch(bound, &z_once);
     ZSTD_CCtx* cctx = ThreadCCtx();
-    size_t n = cctx ? ZSTD_compressCCtx(cctx, z.data(), z.size(), raw.data(), raw.size(), kZstdLevel)
-                    : ZSTD_compress(z.data(), z.size(), raw.data(), raw.size(), kZstdLevel);
+    size_t n = cctx ? ZSTD_compressCCtx(cctx, z, bound, raw.data(), raw.size(), kZstdLevel)
+                    : ZSTD_compress(z, bound, raw.data(), raw.size(), kZstdLevel);
     // Compress only when it saves at least 1/8: below that, decompression
     // time on every cache miss costs more than the bytes saved.
     if (!ZSTD_isError(n) && n <= raw.size() - raw.size() / 8) {
-      z.resize(n);
-      stored = std::move(z);
+      body = std::string_view(z, n);
       flags |= kFlagZstd;
     }
   }
-  const std::string& body = (flags & kFlagZstd) ? stored : raw;
 
   std::string out;
   out.reserve(kHeaderSize + body.size() + kTrailerSize);
@@ -310,7 +344,61 @@ bool GetFullDatom(BodyReader* r, Datom* d) {
 
 // ---- leaves ------------------------------------------------------------------
 
-Result<std::string> EncodeLeaf(Index order, const std::vector<Datom>& datoms) {
+namespace {
+
+// Raw writers for the leaf body: the caller has room (a datom's
+// LeafDatomCost bounds the bytes it adds), so no per-byte size checks.
+inline char* RawVarint(char* p, uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<char>((v & 0x7f) | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<char>(v);
+  return p;
+}
+
+inline char* RawZigzag(char* p, int64_t v) { return RawVarint(p, ZigZag(v)); }
+
+inline char* RawBytes(char* p, std::string_view s) {
+  p = RawVarint(p, s.size());
+  if (!s.empty()) std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+
+// coding::PutValue's bytes, written in place.
+char* RawValue(char* p, const Value& v) {
+  switch (v.type()) {
+    case ValueType::kRef:
+      *p++ = static_cast<char>(v.type());
+      return RawVarint(p, v.ref());
+    case ValueType::kLong:
+    case ValueType::kInstant:
+    case ValueType::kBoolean:
+      *p++ = static_cast<char>(v.type());
+      return RawZigzag(p, v.as_long());
+    case ValueType::kString:
+    case ValueType::kKeyword:
+    case ValueType::kBigInt:
+    case ValueType::kBigDec:
+    case ValueType::kBytes:
+    case ValueType::kUri:
+    case ValueType::kSymbol:
+    case ValueType::kTuple:
+      *p++ = static_cast<char>(v.type());
+      return RawBytes(p, v.str());
+    default: {  // fixed-width payloads: the shared codec
+      thread_local std::string tmp;
+      tmp.clear();
+      coding::PutValue(&tmp, v);
+      std::memcpy(p, tmp.data(), tmp.size());
+      return p + tmp.size();
+    }
+  }
+}
+
+}  // namespace
+
+Result<std::string> EncodeLeaf(Index order, std::span<const Datom> datoms) {
   STRATA_RETURN_IF_ERROR(CheckLimits("leaf", datoms.size(), 0));
   // The decoder's cap on decoded string bytes, checked before any work.
   uint64_t cost = 0;
@@ -322,8 +410,10 @@ Result<std::string> EncodeLeaf(Index order, const std::vector<Datom>& datoms) {
   }
   const Component* comps = kComponents[static_cast<int>(order)];
   const int vpos = ValuePosition(order);
-  std::string body;
-  body.reserve(datoms.size() * 12);
+  // Each datom adds at most its LeafDatomCost to the body (segment.h).
+  std::unique_ptr<char[]> body_once;  // a large body, freed on return
+  char* const body = BodyScratch(cost + kDatomOverheadBytes, &body_once);
+  char* p = body;
   const Datom empty;
   for (size_t i = 0; i < datoms.size(); ++i) {
     const Datom& d = datoms[i];
@@ -349,37 +439,42 @@ Result<std::string> EncodeLeaf(Index order, const std::vector<Datom>& datoms) {
         if (prefix > 0) flag |= kValuePrefix;
       }
     }
-    body.push_back(static_cast<char>(flag));
+    *p++ = static_cast<char>(flag);
     for (int k = shared; k < 3; ++k) {
       switch (comps[k]) {
-        case kE: coding::PutZigzag64(&body, Delta(d.e, prev.e)); break;
-        case kA: coding::PutZigzag64(&body, Delta(d.a, prev.a)); break;
+        case kE: p = RawZigzag(p, Delta(d.e, prev.e)); break;
+        case kA: p = RawZigzag(p, Delta(d.a, prev.a)); break;
         case kV:
           if (flag & kValueDelta) {
-            coding::PutZigzag64(&body, Delta(NumericPayload(d.v), NumericPayload(prev.v)));
+            p = RawZigzag(p, Delta(NumericPayload(d.v), NumericPayload(prev.v)));
           } else if (flag & kValuePrefix) {
-            coding::PutVarint64(&body, prefix);
-            coding::PutLengthPrefixed(&body, std::string_view(d.v.str()).substr(prefix));
+            p = RawVarint(p, prefix);
+            p = RawBytes(p, std::string_view(d.v.str()).substr(prefix));
           } else {
-            coding::PutValue(&body, d.v);
+            p = RawValue(p, d.v);
           }
           break;
       }
     }
-    if (!(flag & kTxSame)) coding::PutZigzag64(&body, Delta(d.tx, prev.tx));
+    if (!(flag & kTxSame)) p = RawZigzag(p, Delta(d.tx, prev.tx));
   }
-  STRATA_RETURN_IF_ERROR(CheckLimits("leaf", datoms.size(), body.size()));
-  return Seal(kKindLeaf, order, datoms.size(), body);
+  const std::string_view raw(body, static_cast<size_t>(p - body));
+  STRATA_RETURN_IF_ERROR(CheckLimits("leaf", datoms.size(), raw.size()));
+  return Seal(kKindLeaf, order, datoms.size(), raw);
 }
 
 Status DecodeLeaf(std::string_view bytes, const std::string& name, Index* order, std::vector<Datom>* out) {
+  // Decoded into *out's own buffer (its capacity is reused by callers that
+  // decode leaf after leaf); *out is empty until it succeeds.
+  std::vector<Datom> datoms = std::move(*out);
+  datoms.clear();
+  out->clear();
   Opened seg;
   STRATA_RETURN_IF_ERROR(Open(bytes, name, kKindLeaf, &seg));
   const Component* comps = kComponents[static_cast<int>(seg.order)];
   const int vpos = ValuePosition(seg.order);
   const DatomLess less{seg.order};
   BodyReader r(seg.body);
-  std::vector<Datom> datoms;
   // Every datom takes at least its flag byte, so the body bounds the count
   // actually worth reserving for.
   datoms.reserve(std::min<size_t>(seg.count, seg.body.size()));
@@ -387,19 +482,21 @@ Status DecodeLeaf(std::string_view bytes, const std::string& name, Index* order,
   const Datom empty;
   for (uint32_t i = 0; i < seg.count; ++i) {
     const size_t at = r.offset();
-    const std::string where = "datom " + std::to_string(i);
+    // Named only on the error paths: building it per datom cost more
+    // than decoding the datom.
+    auto where = [i] { return "datom " + std::to_string(i); };
     const bool has_prev = i > 0;
     const Datom& prev = has_prev ? datoms.back() : empty;
     uint8_t flag;
-    if (!r.GetByte(&flag)) return BadAt(name, "truncated " + where, at);
+    if (!r.GetByte(&flag)) return BadAt(name, "truncated " + where(), at);
     const int shared = flag & kSharedMask;
-    if (flag & kReservedBits) return BadAt(name, where + ": reserved flag bits set", at);
+    if (flag & kReservedBits) return BadAt(name, where() + ": reserved flag bits set", at);
     if (!has_prev && (shared != 0 || (flag & (kTxSame | kValueDelta | kValuePrefix)))) {
-      return BadAt(name, where + ": first datom refers to a previous one", at);
+      return BadAt(name, where() + ": first datom refers to a previous one", at);
     }
-    if ((flag & kValueDelta) && (flag & kValuePrefix)) return BadAt(name, where + ": bad value flags", at);
+    if ((flag & kValueDelta) && (flag & kValuePrefix)) return BadAt(name, where() + ": bad value flags", at);
     if ((flag & (kValueDelta | kValuePrefix)) && vpos < shared) {
-      return BadAt(name, where + ": value flags on a shared value", at);
+      return BadAt(name, where() + ": value flags on a shared value", at);
     }
     Datom d;
     d.added = (flag & kAdded) != 0;
@@ -417,29 +514,29 @@ Status DecodeLeaf(std::string_view bytes, const std::string& name, Index* order,
       int64_t delta;
       switch (c) {
         case kE:
-          if (!coding::GetZigzag64(r.in(), &delta)) return BadAt(name, where + ": malformed e", cat);
+          if (!coding::GetZigzag64(r.in(), &delta)) return BadAt(name, where() + ": malformed e", cat);
           d.e = prev.e + static_cast<uint64_t>(delta);
           break;
         case kA:
-          if (!coding::GetZigzag64(r.in(), &delta)) return BadAt(name, where + ": malformed a", cat);
+          if (!coding::GetZigzag64(r.in(), &delta)) return BadAt(name, where() + ": malformed a", cat);
           d.a = prev.a + static_cast<uint64_t>(delta);
           break;
         case kV:
           if (flag & kValueDelta) {
             if (!IsNumericDeltaType(prev.v.type())) {
-              return BadAt(name, where + ": value delta on a non-numeric previous value", cat);
+              return BadAt(name, where() + ": value delta on a non-numeric previous value", cat);
             }
-            if (!coding::GetZigzag64(r.in(), &delta)) return BadAt(name, where + ": malformed v delta", cat);
+            if (!coding::GetZigzag64(r.in(), &delta)) return BadAt(name, where() + ": malformed v delta", cat);
             d.v = MakeNumeric(prev.v.type(), NumericPayload(prev.v) + static_cast<uint64_t>(delta));
           } else if (flag & kValuePrefix) {
             uint64_t prefix;
             std::string_view suffix;
             if (!IsStringType(prev.v.type())) {
-              return BadAt(name, where + ": value prefix on a non-string previous value", cat);
+              return BadAt(name, where() + ": value prefix on a non-string previous value", cat);
             }
             if (!coding::GetVarint64(r.in(), &prefix) || prefix == 0 || prefix > prev.v.str().size() ||
                 !coding::GetLengthPrefixed(r.in(), &suffix)) {
-              return BadAt(name, where + ": malformed v prefix", cat);
+              return BadAt(name, where() + ": malformed v prefix", cat);
             }
             std::string s;
             s.reserve(prefix + suffix.size());
@@ -448,8 +545,8 @@ Status DecodeLeaf(std::string_view bytes, const std::string& name, Index* order,
             d.v = prev.v.type() == ValueType::kString ? Value::String(std::move(s))
                                                       : Value::Keyword(std::move(s));
           } else {
-            if (!coding::GetValue(r.in(), &d.v)) return BadAt(name, where + ": malformed v", cat);
-            if (d.v.is_nil()) return BadAt(name, where + ": nil value", cat);
+            if (!coding::GetValue(r.in(), &d.v)) return BadAt(name, where() + ": malformed v", cat);
+            if (d.v.is_nil()) return BadAt(name, where() + ": nil value", cat);
           }
           break;
       }
@@ -459,16 +556,16 @@ Status DecodeLeaf(std::string_view bytes, const std::string& name, Index* order,
     } else {
       const size_t tat = r.offset();
       int64_t delta;
-      if (!coding::GetZigzag64(r.in(), &delta)) return BadAt(name, where + ": malformed tx", tat);
+      if (!coding::GetZigzag64(r.in(), &delta)) return BadAt(name, where() + ": malformed tx", tat);
       d.tx = prev.tx + static_cast<uint64_t>(delta);
     }
     // Shared and prefixed strings are copies, so a few body bytes can stand
     // for a long string: cap what hostile input can make us allocate.
     decoded_bytes += d.v.str().size();
     if (decoded_bytes > kMaxSegmentDecodedBytes) {
-      return BadAt(name, where + ": decoded size over the limit", at);
+      return BadAt(name, where() + ": decoded size over the limit", at);
     }
-    if (has_prev && less(d, prev)) return BadAt(name, where + " out of order", at);
+    if (has_prev && less(d, prev)) return BadAt(name, where() + " out of order", at);
     datoms.push_back(std::move(d));
   }
   if (r.remaining() != 0) {
@@ -547,7 +644,7 @@ Status DecodeDirectory(std::string_view bytes, const std::string& name, Index* o
 
 // ---- where writers cut leaves -------------------------------------------------
 
-std::vector<size_t> LeafCuts(const std::vector<Datom>& datoms, uint64_t target_datoms) {
+std::vector<size_t> LeafCuts(std::span<const Datom> datoms, uint64_t target_datoms) {
   const uint64_t n = datoms.size();
   const uint64_t target = std::clamp<uint64_t>(target_datoms, 16, kMaxSegmentDatoms);
   auto same_eav = [&](size_t i) { return datoms[i - 1].e == datoms[i].e && datoms[i - 1].a == datoms[i].a &&

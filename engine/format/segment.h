@@ -46,6 +46,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -106,8 +107,9 @@ static_assert(kDirectoryTargetBytes + kMaxRefCost <= kMaxSegmentBodyBytes);
 // more than kMaxSegmentDatoms of them, or their cost is over kMaxLeafCost,
 // or the body would be over kMaxSegmentBodyBytes: such a leaf could not be
 // read back.
-Result<std::string> EncodeLeaf(Index order, const std::vector<Datom>& datoms);
-// `name` appears in error messages ("segment 00000a0000000003").
+Result<std::string> EncodeLeaf(Index order, std::span<const Datom> datoms);
+// `name` appears in error messages ("segment 00000a0000000003"). Replaces
+// *out (reusing its capacity); on error *out is left empty.
 Status DecodeLeaf(std::string_view bytes, const std::string& name, Index* order, std::vector<Datom>* out);
 
 // InvalidArgument when the refs are more than kMaxSegmentDatoms or encode
@@ -122,7 +124,7 @@ Status DecodeDirectory(std::string_view bytes, const std::string& name, Index* o
 // assertion and its later retraction stay in one leaf and can meet in a
 // later merge, unless the group alone would pass kMaxSegmentDatoms or
 // kMaxLeafCost. Every piece then encodes (EncodeLeaf cannot refuse it).
-std::vector<size_t> LeafCuts(const std::vector<Datom>& datoms, uint64_t target_datoms);
+std::vector<size_t> LeafCuts(std::span<const Datom> datoms, uint64_t target_datoms);
 
 // "0000000100000002": the storage name of a segment id.
 std::string SegmentName(uint64_t id);

@@ -353,6 +353,58 @@ TEST(SegmentTest, HandBuiltLeafFollowsTheFormatDoc) {
   EXPECT_EQ(EncodeLeaf(Index::kEavt, want).value(), seg);  // the encoder writes exactly this
 }
 
+// The encoder writes values in place (not through coding::PutValue); its
+// bytes must still be the shared value codec's, which segment.h specifies.
+// Every datom here has a new e and a value of another type than the one
+// before, so each is written whole: flag, e, a, v by the codec, tx.
+TEST(SegmentTest, LeafValuesAreTheValueCodecsBytes) {
+  std::mt19937_64 rng(7);
+  std::vector<Datom> ds;
+  for (int i = 0; i < 300; ++i) {
+    const ValueType t = kTypes[i % std::size(kTypes)];
+    Value v = RandomValue(rng, t);
+    if (i == 1) v = Value::String(std::string(300, 'x'));  // a two-byte length
+    if (i == 2) v = Value::Long(std::numeric_limits<int64_t>::min());
+    ds.push_back({static_cast<EntityId>(10 + 3 * i), 7, std::move(v), 100 + static_cast<EntityId>(i % 2), i % 3 != 0});
+  }
+  std::string want;
+  for (size_t i = 0; i < ds.size(); ++i) {
+    const bool same_tx = i > 0 && ds[i].tx == ds[i - 1].tx;
+    want.push_back(static_cast<char>((ds[i].added ? 0x04 : 0) | (same_tx ? 0x08 : 0)));
+    coding::PutZigzag64(&want, i == 0 ? 10 : 3);
+    coding::PutZigzag64(&want, i == 0 ? 7 : 0);
+    coding::PutValue(&want, ds[i].v);
+    if (!same_tx) coding::PutZigzag64(&want, i == 0 ? 100 : static_cast<int64_t>(ds[i].tx - ds[i - 1].tx));
+  }
+  const std::string seg = EncodeLeaf(Index::kEavt, ds).value();
+  ASSERT_GT(seg.size(), kHeader + kTrailer);
+  const std::string_view stored(seg.data() + kHeader, seg.size() - kHeader - kTrailer);
+  std::string body(want.size(), '\0');
+  if (seg[11] & 1) {  // zstd
+    ASSERT_EQ(ZSTD_decompress(body.data(), body.size(), stored.data(), stored.size()), want.size());
+  } else {
+    body = std::string(stored);
+  }
+  EXPECT_EQ(body, want);
+}
+
+// Decoding replaces what the vector held (callers reuse one vector for
+// leaf after leaf) and leaves it empty on error.
+TEST(SegmentTest, DecodeLeafReplacesTheVector) {
+  const std::vector<Datom> a = {{1, 7, Value::Long(1), 100, true}, {2, 7, Value::Long(2), 100, true}};
+  const std::vector<Datom> b = {{3, 8, Value::String("x"), 101, false}};
+  std::vector<Datom> out;
+  Index o;
+  ASSERT_TRUE(DecodeLeaf(EncodeLeaf(Index::kEavt, a).value(), "a", &o, &out).ok());
+  EXPECT_EQ(out, a);
+  ASSERT_TRUE(DecodeLeaf(EncodeLeaf(Index::kEavt, b).value(), "b", &o, &out).ok());
+  EXPECT_EQ(out, b);
+  std::string bad = EncodeLeaf(Index::kEavt, a).value();
+  bad[kHeader] ^= 0x40;  // a body byte: the checksum no longer matches
+  EXPECT_TRUE(DecodeLeaf(bad, "bad", &o, &out).IsCorruption());
+  EXPECT_TRUE(out.empty());
+}
+
 TEST(SegmentTest, MalformedBodiesNameTheOffset) {
   Index o;
   std::vector<Datom> ds;

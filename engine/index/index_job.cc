@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <span>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -15,6 +16,14 @@ namespace strata {
 namespace {
 
 bool SameEav(const Datom& x, const Datom& y) { return x.e == y.e && x.a == y.a && x.v == y.v; }
+
+// The datoms a list of segments holds, by their refs (for reserving; a
+// bogus count only costs the reservation, capped at the leaf limit each).
+uint64_t SliceDatoms(const std::vector<SegmentRef>& segs) {
+  uint64_t n = 0;
+  for (const SegmentRef& s : segs) n += std::min<uint64_t>(s.count, kMaxSegmentDatoms);
+  return n;
+}
 
 double ThreadCpuMs() {
   timespec ts;
@@ -43,15 +52,16 @@ class Executor {
   // fetched yet) in one storage call, up to kPrefetchSegments segments or
   // kPrefetchBytes: on a networked store a job's reads then cost a round
   // trip per window, not per segment.
-  Result<std::vector<Datom>> ReadSegment(const std::vector<SegmentRef>& segments, size_t i);
+  // Into *out, whose capacity is reused.
+  Status ReadSegment(const std::vector<SegmentRef>& segments, size_t i, std::vector<Datom>* out);
   Status Prefetch(const std::vector<SegmentRef>& upcoming, size_t from);
   static constexpr size_t kPrefetchSegments = 64;
   static constexpr uint64_t kPrefetchBytes = 8u << 20;
-  Status WriteSegments(Index order, std::vector<Datom> datoms, std::vector<SegmentRef>* out);
+  Status WriteSegments(Index order, std::span<const Datom> datoms, std::vector<SegmentRef>* out);
   // WriteSegments, cutting also where the attribute changes (AEVT, AVET):
   // with gaps, an attribute's appends then find a segment boundary after
   // its last datom instead of a segment shared with the next attribute.
-  Status WriteSegmentsByAttribute(Index order, std::vector<Datom> datoms, std::vector<SegmentRef>* out);
+  Status WriteSegmentsByAttribute(Index order, std::span<const Datom> datoms, std::vector<SegmentRef>* out);
   void NoteMemory(uint64_t datoms) { m_->peak_memory_bytes = std::max(m_->peak_memory_bytes, datoms * sizeof(Datom)); }
 
   DurableContext& ctx_;
@@ -79,7 +89,7 @@ Status Executor::Prefetch(const std::vector<SegmentRef>& upcoming, size_t from) 
   return Status::OK();
 }
 
-Result<std::vector<Datom>> Executor::ReadSegment(const std::vector<SegmentRef>& segments, size_t i) {
+Status Executor::ReadSegment(const std::vector<SegmentRef>& segments, size_t i, std::vector<Datom>* out) {
   const SegmentRef& ref = segments[i];
   auto it = prefetched_.find(ref.id);
   if (it == prefetched_.end()) {
@@ -89,37 +99,31 @@ Result<std::vector<Datom>> Executor::ReadSegment(const std::vector<SegmentRef>& 
   const std::string blob = std::move(it->second);
   prefetched_.erase(it);
   Index order;
-  std::vector<Datom> out;
-  STRATA_RETURN_IF_ERROR(DecodeLeaf(blob, SegmentName(ref.id), &order, &out));
+  STRATA_RETURN_IF_ERROR(DecodeLeaf(blob, SegmentName(ref.id), &order, out));
   m_->segments_read++;
   m_->bytes_read += blob.size();
-  return out;
+  return Status::OK();
 }
 
-Status Executor::WriteSegmentsByAttribute(Index order, std::vector<Datom> datoms, std::vector<SegmentRef>* out) {
-  if (order != Index::kAevt && order != Index::kAvet) return WriteSegments(order, std::move(datoms), out);
+Status Executor::WriteSegmentsByAttribute(Index order, std::span<const Datom> datoms, std::vector<SegmentRef>* out) {
+  if (order != Index::kAevt && order != Index::kAvet) return WriteSegments(order, datoms, out);
   for (size_t i = 0; i < datoms.size();) {
     size_t j = i;
     while (j < datoms.size() && datoms[j].a == datoms[i].a) ++j;
-    if (i == 0 && j == datoms.size()) return WriteSegments(order, std::move(datoms), out);
-    STRATA_RETURN_IF_ERROR(WriteSegments(order,
-                                         std::vector<Datom>(std::make_move_iterator(datoms.begin() + i),
-                                                            std::make_move_iterator(datoms.begin() + j)),
-                                         out));
+    STRATA_RETURN_IF_ERROR(WriteSegments(order, datoms.subspan(i, j - i), out));
     i = j;
   }
   return Status::OK();
 }
 
-Status Executor::WriteSegments(Index order, std::vector<Datom> datoms, std::vector<SegmentRef>* out) {
+Status Executor::WriteSegments(Index order, std::span<const Datom> datoms, std::vector<SegmentRef>* out) {
   if (datoms.empty()) return Status::OK();
   // By datoms and by bytes (format/segment.h): every piece fits a leaf.
   const std::vector<size_t> cuts = LeafCuts(datoms, in_.options.segment_datoms);
   for (size_t p = 0; p + 1 < cuts.size(); ++p) {
-    const size_t lo = cuts[p], hi = cuts[p + 1];
-    std::vector<Datom> piece(std::make_move_iterator(datoms.begin() + lo), std::make_move_iterator(datoms.begin() + hi));
+    std::span<const Datom> piece = datoms.subspan(cuts[p], cuts[p + 1] - cuts[p]);
     // Planted: every segment the job writes loses its last datom.
-    if (PlantedFault("job-loses-last-datom") && piece.size() > 1) piece.pop_back();
+    if (PlantedFault("job-loses-last-datom") && piece.size() > 1) piece = piece.first(piece.size() - 1);
     SegmentRef ref;
     ref.id = next_id_++;
     ref.count = piece.size();
@@ -143,7 +147,9 @@ Status Executor::MergeInto(Index order, bool current, Levels* levels, int to, st
   auto next = std::make_shared<Level>();
   const auto& segs = old.segments;
   NoteMemory(input.size());
-  auto finish = [&](std::vector<Datom> merged) -> Status {
+  // Writes a sorted run (cancelling its pairs in place first: it may be
+  // a part of `input`, which is then left with moved-from datoms).
+  auto finish = [&](std::span<Datom> merged) -> Status {
     // Planted: the merge puts the newer of two equal (e a v) keys first.
     if (PlantedFault("strategy-reorders-equal-keys"))
       for (size_t i = 0; i + 1 < merged.size(); ++i)
@@ -151,9 +157,9 @@ Status Executor::MergeInto(Index order, bool current, Levels* levels, int to, st
           std::swap(merged[i], merged[i + 1]);
           ++i;
         }
-    if (current) merged = CancelPairs(std::move(merged), in_.no_history, cancelled);
-    if (gaps) return WriteSegmentsByAttribute(order, std::move(merged), &next->segments);
-    return WriteSegments(order, std::move(merged), &next->segments);
+    if (current) merged = merged.first(CancelPairsInPlace(merged, in_.no_history, cancelled));
+    if (gaps) return WriteSegmentsByAttribute(order, merged, &next->segments);
+    return WriteSegments(order, merged, &next->segments);
   };
   auto merge2 = [&](std::vector<Datom> a, std::vector<Datom>& b) {
     std::vector<Datom> out;
@@ -166,13 +172,18 @@ Status Executor::MergeInto(Index order, bool current, Levels* levels, int to, st
     return out;
   };
   if (rewrite_all || segs.empty()) {
-    std::vector<Datom> all;
+    std::vector<Datom> all, d;
     for (size_t i = 0; i < segs.size(); ++i) {
-      STRATA_ASSIGN_OR_RETURN(std::vector<Datom> d, ReadSegment(segs, i));
+      STRATA_RETURN_IF_ERROR(ReadSegment(segs, i, &d));
       all = merge2(std::move(all), d);
     }
     NoteMemory(all.size() + input.size());
-    STRATA_RETURN_IF_ERROR(finish(merge2(std::move(all), input)));
+    if (all.empty()) {
+      STRATA_RETURN_IF_ERROR(finish(input));  // nothing to merge with: written where it lies
+    } else {
+      std::vector<Datom> merged = merge2(std::move(all), input);
+      STRATA_RETURN_IF_ERROR(finish(merged));
+    }
   } else {
     // Each input datom joins the last segment whose first datom is not
     // after it (the first segment takes what sorts before everything), so
@@ -211,22 +222,31 @@ Status Executor::MergeInto(Index order, bool current, Levels* levels, int to, st
       if (pt.tail_begin > pt.head_end) touched.push_back(segs[i]);
       pos = end;
     }
-    auto take = [&](size_t a, size_t b) {
-      return std::vector<Datom>(std::make_move_iterator(input.begin() + a), std::make_move_iterator(input.begin() + b));
-    };
+    // Parts of the input are written (and cancelled) where they lie; the
+    // decoded segment and the merge output are buffers reused from one
+    // touched segment to the next.
+    auto part = [&](size_t a, size_t b) { return std::span<Datom>(input).subspan(a, b - a); };
+    std::vector<Datom> d, merged;
     size_t next_touched = 0;
     for (size_t i = 0; i < segs.size(); ++i) {
       const Part& pt = parts[i];
-      if (pt.head_end > pt.begin) STRATA_RETURN_IF_ERROR(finish(take(pt.begin, pt.head_end)));
+      if (pt.head_end > pt.begin) STRATA_RETURN_IF_ERROR(finish(part(pt.begin, pt.head_end)));
       if (pt.tail_begin == pt.head_end) {
         next->segments.push_back(segs[i]);  // untouched: kept as is
       } else {
-        STRATA_ASSIGN_OR_RETURN(std::vector<Datom> d, ReadSegment(touched, next_touched++));  // segs[i]
-        std::vector<Datom> part = take(pt.head_end, pt.tail_begin);
-        NoteMemory(d.size() + part.size() + input.size());
-        STRATA_RETURN_IF_ERROR(finish(merge2(std::move(d), part)));
+        STRATA_RETURN_IF_ERROR(ReadSegment(touched, next_touched++, &d));  // segs[i]
+        NoteMemory(d.size() + (pt.tail_begin - pt.head_end) + input.size());
+        merged.clear();
+        merged.reserve(d.size() + (pt.tail_begin - pt.head_end));
+        WithOrder(order, [&](auto o) {
+          std::merge(std::make_move_iterator(d.begin()), std::make_move_iterator(d.end()),
+                     std::make_move_iterator(input.begin() + pt.head_end),
+                     std::make_move_iterator(input.begin() + pt.tail_begin), std::back_inserter(merged),
+                     DatomLessIn<decltype(o)::value>{});
+        });
+        STRATA_RETURN_IF_ERROR(finish(merged));
       }
-      if (pt.end > pt.tail_begin) STRATA_RETURN_IF_ERROR(finish(take(pt.tail_begin, pt.end)));
+      if (pt.end > pt.tail_begin) STRATA_RETURN_IF_ERROR(finish(part(pt.tail_begin, pt.end)));
     }
   }
   (*levels)[to] = std::move(next);
@@ -272,9 +292,13 @@ Status Executor::RunTree(int tree, const std::vector<MergeStep>& steps, std::vec
           m_->segments_moved += slice.size();
           break;
         }
+        // Reserved exactly: growing by doubling held up to twice the slice,
+        // three times while reallocating.
         std::vector<Datom> input;
+        input.reserve(SliceDatoms(slice));
         for (size_t i = 0; i < slice.size(); ++i) {
-          STRATA_ASSIGN_OR_RETURN(std::vector<Datom> d, ReadSegment(slice, i));
+          std::vector<Datom> d;
+          STRATA_RETURN_IF_ERROR(ReadSegment(slice, i, &d));
           input.insert(input.end(), std::make_move_iterator(d.begin()), std::make_move_iterator(d.end()));
         }
         STRATA_RETURN_IF_ERROR(MergeInto(order, current, levels, st.to_level, std::move(input), st.rewrite_all, st.gaps, cancelled));
@@ -283,9 +307,13 @@ Status Executor::RunTree(int tree, const std::vector<MergeStep>& steps, std::vec
       case MergeStep::Kind::kRebuild: {
         std::vector<Datom> all = std::move(novelty);
         novelty.clear();
+        uint64_t level_datoms = 0;
+        for (const auto& l : *levels) level_datoms += SliceDatoms(l->segments);
+        all.reserve(all.size() + level_datoms);
         for (const auto& l : *levels)
           for (size_t i = 0; i < l->segments.size(); ++i) {
-            STRATA_ASSIGN_OR_RETURN(std::vector<Datom> d, ReadSegment(l->segments, i));
+            std::vector<Datom> d;
+            STRATA_RETURN_IF_ERROR(ReadSegment(l->segments, i, &d));
             all.insert(all.end(), std::make_move_iterator(d.begin()), std::make_move_iterator(d.end()));
           }
         SortDatoms(order, &all);
@@ -308,7 +336,8 @@ Status Executor::ExciseTree(Index order, Levels* levels) {
     bool changed = false;
     for (size_t i = 0; i < l->segments.size(); ++i) {
       const SegmentRef& s = l->segments[i];
-      STRATA_ASSIGN_OR_RETURN(std::vector<Datom> d, ReadSegment(l->segments, i));
+      std::vector<Datom> d;
+      STRATA_RETURN_IF_ERROR(ReadSegment(l->segments, i, &d));
       const size_t before = d.size();
       std::erase_if(d, [&](const Datom& x) { return Excised(in_.excisions, x); });
       if (d.size() == before) {
@@ -316,7 +345,7 @@ Status Executor::ExciseTree(Index order, Levels* levels) {
         continue;
       }
       changed = true;
-      STRATA_RETURN_IF_ERROR(WriteSegments(order, std::move(d), &next->segments));
+      STRATA_RETURN_IF_ERROR(WriteSegments(order, d, &next->segments));
     }
     if (changed) l = std::move(next);
   }
@@ -366,9 +395,13 @@ Result<std::shared_ptr<const IndexRoot>> Executor::Run() {
         SortDatoms(order, &cancelled);
         std::vector<Datom> both;
         both.reserve(novelty.size() + cancelled.size());
-        std::merge(novelty.begin(), novelty.end(), cancelled.begin(), cancelled.end(), std::back_inserter(both),
-                   DatomLess{order});
+        WithOrder(order, [&](auto o) {
+          std::merge(std::make_move_iterator(novelty.begin()), std::make_move_iterator(novelty.end()),
+                     std::make_move_iterator(cancelled.begin()), std::make_move_iterator(cancelled.end()),
+                     std::back_inserter(both), DatomLessIn<decltype(o)::value>{});
+        });
         novelty = std::move(both);
+        cancelled.clear();  // moved into the history novelty
       }
       Levels levels = old.trees[t];
       STRATA_RETURN_IF_ERROR(RunTree(t, plan.trees[t], std::move(novelty), &levels, &cancelled));
@@ -410,19 +443,24 @@ Result<std::shared_ptr<const IndexRoot>> Executor::Run() {
 
 }  // namespace
 
-std::vector<Datom> CancelPairs(std::vector<Datom> all, const std::function<bool(EntityId)>& no_history,
-                               std::vector<Datom>* cancelled) {
-  std::vector<Datom> out;
-  out.reserve(all.size());
+size_t CancelPairsInPlace(std::span<Datom> all, const std::function<bool(EntityId)>& no_history,
+                          std::vector<Datom>* cancelled) {
+  // What stays moves down over what left (w <= k always), so no second
+  // copy of the run is built.
+  size_t w = 0;
+  auto keep = [&](size_t k) {
+    if (w != k) all[w] = std::move(all[k]);
+    ++w;
+  };
   for (size_t i = 0; i < all.size();) {
-    size_t j = i;
+    size_t j = i + 1;
     while (j < all.size() && SameEav(all[j], all[i])) ++j;
     size_t k = i;
-    if (!all[k].added) out.push_back(std::move(all[k++]));  // cancels something deeper: stays
+    if (!all[k].added) keep(k++);  // cancels something deeper: stays
     for (; k + 1 < j; k += 2) {
       if (!all[k].added || all[k + 1].added) {
-        out.push_back(std::move(all[k]));
-        out.push_back(std::move(all[k + 1]));
+        keep(k);
+        keep(k + 1);
         continue;
       }
       if (!no_history || !no_history(all[k].a)) {
@@ -430,10 +468,16 @@ std::vector<Datom> CancelPairs(std::vector<Datom> all, const std::function<bool(
         cancelled->push_back(std::move(all[k + 1]));
       }
     }
-    if (k < j) out.push_back(std::move(all[k]));
+    if (k < j) keep(k);
     i = j;
   }
-  return out;
+  return w;
+}
+
+std::vector<Datom> CancelPairs(std::vector<Datom> all, const std::function<bool(EntityId)>& no_history,
+                               std::vector<Datom>* cancelled) {
+  all.resize(CancelPairsInPlace(all, no_history, cancelled));
+  return all;
 }
 
 Result<std::shared_ptr<const IndexRoot>> RunIndexJob(DurableContext& ctx, const JobInput& in, JobMetrics* metrics) {

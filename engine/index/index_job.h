@@ -15,6 +15,7 @@
 
 #include <functional>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "index/durable_index.h"
@@ -49,5 +50,9 @@ Result<uint64_t> CollectGarbage(Storage& storage, const std::vector<std::shared_
 // to *cancelled unless no_history(a). Exposed for tests.
 std::vector<Datom> CancelPairs(std::vector<Datom> sorted, const std::function<bool(EntityId)>& no_history,
                                std::vector<Datom>* cancelled);
+// The same in place: what stays is moved to the front of `sorted` (the
+// rest is left moved-from); returns how many stay.
+size_t CancelPairsInPlace(std::span<Datom> sorted, const std::function<bool(EntityId)>& no_history,
+                          std::vector<Datom>* cancelled);
 
 }  // namespace strata
