@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <random>
 
+#include "state/db_access.h"
+#include "state/db_state.h"
 #include "strata/connection.h"
 #include "strata/env.h"
 #include "testing/fault_injection_env.h"
@@ -227,6 +229,65 @@ TEST_F(CursorSeekTest, AMovedCursorThatFailedKeepsReportingTheError) {
   auto again = db.DatomsVector(Index::kEavt, a);
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(*again, first);
+}
+
+// Database::Datoms of a current view takes a finished cursor of the same
+// state and order (DbState::cursor_slots) and moves it. Every read equals
+// one of a view that never reuses (a filter that keeps everything), two
+// cursors of one order open at once do not share, and a cursor whose read
+// failed is never handed to the next read.
+TEST_F(CursorSeekTest, ReusedCursorsOfAStateReadWhatFreshOnesRead) {
+  const Database db = conn_->db();
+  const Database fresh = db.Filter([](const Database&, const Datom&) { return true; });
+  const auto& slots = DbAccess::State(db)->cursor_slots.slots;
+  const EntityId n = A("c/n");
+  std::mt19937 rng(7);
+  for (int k = 0; k < 300; ++k) {
+    const EntityId e = ids_[rng() % ids_.size()];
+    const Index index = static_cast<Index>(k % kIndexCount);
+    const std::vector<Value> prefix = index == Index::kAevt   ? std::vector<Value>{Value::Ref(n), Value::Ref(e)}
+                                      : index == Index::kAvet ? std::vector<Value>{Value::Ref(n), Value::Long(k % 210)}
+                                                              : std::vector<Value>{Value::Ref(e)};
+    auto got = db.DatomsVector(index, prefix);
+    auto want = fresh.DatomsVector(index, prefix);
+    ASSERT_TRUE(got.ok() && want.ok());
+    ASSERT_EQ(*got, *want) << "read " << k;
+    EXPECT_NE(slots[static_cast<int>(index)].load(), nullptr) << "a finished cursor goes back to its state";
+  }
+  // Two at once: the second builds its own; each reads its prefix.
+  auto a = db.Datoms(Index::kEavt, {Value::Ref(ids_[1])});
+  EXPECT_EQ(slots[static_cast<int>(Index::kEavt)].load(), nullptr) << "the open cursor holds it";
+  auto b = db.Datoms(Index::kEavt, {Value::Ref(ids_[2])});
+  ASSERT_TRUE(a.ok() && b.ok());
+  std::vector<Datom> ra, rb;
+  while (a->Valid() || b->Valid()) {
+    if (a->Valid()) ra.push_back(a->datom()), a->Next();
+    if (b->Valid()) rb.push_back(b->datom()), b->Next();
+  }
+  ASSERT_TRUE(a->status().ok() && b->status().ok());
+  EXPECT_EQ(ra, *fresh.DatomsVector(Index::kEavt, {Value::Ref(ids_[1])}));
+  EXPECT_EQ(rb, *fresh.DatomsVector(Index::kEavt, {Value::Ref(ids_[2])}));
+}
+
+TEST_F(CursorSeekTest, ACursorWhoseReadFailedIsNotReused) {
+  const Database db = conn_->db();
+  const auto& slot = DbAccess::State(db)->cursor_slots.slots[static_cast<int>(Index::kEavt)];
+  const std::vector<Value> prefix{Value::Ref(ids_[42])};
+  auto want = db.DatomsVector(Index::kEavt, prefix);
+  ASSERT_TRUE(want.ok());
+  ASSERT_FALSE(want->empty());
+  ReadFaultSpec spec;
+  spec.fail_fraction = 1;
+  spec.path_part = "/packs/";
+  env_->SetReadFaults(spec);
+  auto failed = db.DatomsVector(Index::kEavt, prefix);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_TRUE(failed.status().IsIOError()) << failed.status().ToString();
+  EXPECT_EQ(slot.load(), nullptr) << "the failed cursor was put back";
+  env_->ClearFaults();
+  auto again = db.DatomsVector(Index::kEavt, prefix);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(*again, *want);
 }
 
 }  // namespace

@@ -13,13 +13,14 @@ namespace strata {
 
 // ---- cursor ---------------------------------------------------------------
 
-struct DatomCursor::Rep {
+struct DatomCursor::Rep : DbState::ReusableRead {
   std::shared_ptr<const DbState> hold;  // the value the cursor reads
   std::unique_ptr<DatomIterator> it;
   std::vector<Value> prefix;
   Index order = Index::kEavt;
   bool bounded = true;        // stop when the prefix no longer matches
   bool reseekable = false;    // opened by Datoms (DatomCursor::Seek)
+  bool reusable = false;      // a Datoms cursor of a current view: back to DbState::cursor_slots when done
   bool avet_filtered = false; // AVET shows only indexed/unique attributes through a filter
   std::optional<Value> end;   // index_range: stop at v >= end
   size_t sources = 0;
@@ -28,7 +29,16 @@ struct DatomCursor::Rep {
 DatomCursor::DatomCursor() = default;
 DatomCursor::DatomCursor(DatomCursor&&) noexcept = default;
 DatomCursor& DatomCursor::operator=(DatomCursor&&) noexcept = default;
-DatomCursor::~DatomCursor() = default;
+DatomCursor::~DatomCursor() {
+  // A finished cursor of a state's current view goes back to the state for
+  // the next read of its order (DbState::cursor_slots); one whose read
+  // failed does not (it stays failed), and is destroyed as any other.
+  if (!rep_ || !rep_->reusable || !rep_->hold || !rep_->it || rep_->it->has_error()) return;
+  std::shared_ptr<const DbState> hold = std::move(rep_->hold);  // no cycle: the slot holds no state
+  DbState::ReusableRead* old =
+      hold->cursor_slots.slots[static_cast<int>(rep_->order)].exchange(rep_.release(), std::memory_order_acq_rel);
+  delete old;
+}
 
 bool DatomCursor::Valid() const {
   if (!rep_ || !rep_->it || !rep_->it->Valid()) return false;  // a failed iterator is not Valid
@@ -239,8 +249,30 @@ Result<DatomCursor> Database::Open(Index index, std::vector<Value> components, b
 }
 
 Result<DatomCursor> Database::Datoms(Index index, std::vector<Value> components) const {
+  // The current view without filters reads the same sources every time:
+  // take a finished cursor of this state when there is one, and move it.
+  // (AVET without an attribute has a filter of its own; it is not kept.)
+  const bool reusable = !as_of_ && !since_ && !history_ && !filters_ && !(index == Index::kAvet && components.empty());
+  if (reusable) {
+    auto& slot = state_->cursor_slots.slots[static_cast<int>(index)];
+    if (slot.load(std::memory_order_relaxed) != nullptr) {
+      if (DbState::ReusableRead* got = slot.exchange(nullptr, std::memory_order_acq_rel)) {
+        DatomCursor c;
+        c.rep_.reset(static_cast<DatomCursor::Rep*>(got));
+        DatomCursor::Rep& r = *c.rep_;
+        r.hold = state_;
+        STRATA_RETURN_IF_ERROR(CheckComponents(*state_, index, components));  // c goes back to the slot
+        r.prefix = std::move(components);  // the merge reads its bound from here
+        CountRead(r.sources);
+        if (r.prefix.empty()) r.it->SeekToFirst();
+        else r.it->Seek(PrefixTarget(index, r.prefix));
+        return c;
+      }
+    }
+  }
   STRATA_ASSIGN_OR_RETURN(DatomCursor c, Open(index, std::move(components), /*bounded=*/true));
   c.rep_->reseekable = true;
+  c.rep_->reusable = reusable;
   return c;
 }
 

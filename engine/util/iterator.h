@@ -50,6 +50,9 @@ class DatomIterator {
     status_taken_ = true;
     return status_;
   }
+  // Whether it failed, without taking the status (a failed iterator
+  // destroyed untaken still aborts).
+  bool has_error() const { return !status_.ok(); }
 
  protected:
   // Records the first error; the implementation must then be !Valid().
