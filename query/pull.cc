@@ -60,6 +60,18 @@ edn::Node IdMap(EntityId e) {
   return edn::Node::Map(std::move(kv));
 }
 
+// A wildcard's key for attribute aid: its ident, or its id when it has none.
+void PushKey(std::vector<edn::Node>* kvs, const Database& db, EntityId aid) {
+  edn::Node& k = kvs->emplace_back();
+  if (const std::string* name = db.ident(aid)) {
+    k.kind = edn::Kind::kKeyword;
+    k.s = *name;
+  } else {
+    k.kind = edn::Kind::kLong;
+    k.i = static_cast<int64_t>(aid);
+  }
+}
+
 Status Count(PullState* s) {
   if (++s->nodes > s->o.max_nodes) {
     return Status::Busy("pull result exceeds max_nodes (" + std::to_string(s->o.max_nodes) + ")");
@@ -220,11 +232,22 @@ Result<edn::Node> PullEntity(PullState* s, const PullPattern& p, EntityId e) {
       // A read that failed mid-attribute must not render a partial fold.
       if (ended)
         if (Status st = c->status(); !st.ok()) return done(st);
-      Result<edn::Node> v = RenderValues(s, nullptr, *a, fold.values(), true);
+      const std::vector<Value>& vs = fold.values();
+      if (vs.empty()) continue;  // nothing in this view: left out, as RenderValues leaves it
+      if (!a->many && !(a->component && vs.front().type() == ValueType::kRef)) {
+        // One value and no nested pull (most attributes): rendered straight
+        // into the map, as Render would render it, without the moves of
+        // the general path's results.
+        if (Status st = Count(s); !st.ok()) return done(st);
+        PushKey(&kvs, s->db, aid);
+        const Value& x = vs.front();
+        kvs.push_back(x.type() == ValueType::kRef ? IdMap(x.ref()) : s->db.ValueToEdn(x));
+        continue;
+      }
+      Result<edn::Node> v = RenderValues(s, nullptr, *a, vs, true);
       if (!v.ok()) return done(v.status());
       if (v->is(edn::Kind::kNil)) continue;
-      const std::string* name = s->db.ident(aid);
-      kvs.push_back(name ? edn::Node::Keyword(*name) : edn::Node::Long(static_cast<int64_t>(aid)));
+      PushKey(&kvs, s->db, aid);
       kvs.push_back(std::move(*v));
     }
     if (Status st = c->status(); !st.ok()) return done(st);

@@ -231,6 +231,13 @@ TEST_F(PullTest, Limits) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Code::kBusy);
   EXPECT_NE(r.status().message().find("max_nodes"), std::string::npos) << r.status().message();
+  // A wildcard's values count too (lz has six attributes, eight values).
+  o.max_nodes = 4;
+  r = Pull(db(), E("[*]"), E("{lz}"), o);
+  ASSERT_FALSE(r.ok()) << edn::Print(*r);
+  EXPECT_EQ(r.status().code(), Code::kBusy);
+  o.max_nodes = 10;
+  EXPECT_TRUE(Pull(db(), E("[*]"), E("{lz}"), o).ok());
 }
 
 TEST_F(PullTest, Errors) {
