@@ -281,6 +281,23 @@ Result<edn::Node> PullEntity(PullState* s, const PullPattern& p, EntityId e) {
   return done(Status::OK());
 }
 
+// The AVET prefix (a v) of a lookup ref [:attr value] on a unique attribute whose
+// value EDN writes in the attribute's own type (a uuid, string or long:
+// the usual identities), as FromEdn and ToDatomValue would make it; none
+// for every other ref, which takes the general path (and its errors).
+std::optional<std::vector<Value>> SameTypeValue(const Database& db, const edn::Node& eid) {
+  if (!eid.is(edn::Kind::kVector) || eid.items.size() != 2 || !eid.items[0].is(edn::Kind::kKeyword)) return {};
+  const Attribute* a = db.attribute(eid.items[0].s);
+  if (a == nullptr || a->unique == Unique::kNone) return {};
+  const edn::Node& v = eid.items[1];
+  std::vector<Value> av{Value::Ref(a->id)};
+  if (a->type == ValueType::kUuid && v.is(edn::Kind::kUuid)) av.push_back(Value::FromUuid(v.uuid));
+  else if (a->type == ValueType::kString && v.is(edn::Kind::kString)) av.push_back(Value::String(v.s));
+  else if (a->type == ValueType::kLong && v.is(edn::Kind::kLong)) av.push_back(Value::Long(v.i));
+  else return {};
+  return av;
+}
+
 // The entity an identifier names, or nullopt when it names none.
 Result<std::optional<EntityId>> EntityOf(const Database& db, const edn::Node& eid) {
   if (eid.is(edn::Kind::kLong)) {
@@ -291,6 +308,17 @@ Result<std::optional<EntityId>> EntityOf(const Database& db, const edn::Node& ei
     return Status::InvalidArgument("expected an entity id, ident or lookup ref, got " + edn::Print(eid));
   }
   if (eid.is_seq() && eid.items.size() != 2) return Status::InvalidArgument("a lookup ref is [attr value]: " + edn::Print(eid));
+  if (std::optional<std::vector<Value>> av = SameTypeValue(db, eid)) {
+    // What ResolveEntity does for this ref, without converting it to a
+    // query value first: the first assertion of (a v) in this view.
+    std::optional<EntityId> found;
+    STRATA_RETURN_IF_ERROR(ForEach(db.Datoms(Index::kAvet, std::move(*av)),
+                                   [&](const Datom& d) {
+                                     if (d.added) found = d.e;
+                                     return !found;
+                                   }));
+    return found;
+  }
   STRATA_ASSIGN_OR_RETURN(Val v, FromEdn(eid));
   if (v.is_tuple()) {
     // A lookup ref needs a unique attribute (Datomic; transact and datoms

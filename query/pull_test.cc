@@ -152,6 +152,9 @@ TEST_F(PullTest, EntityIdentifiers) {
   ExpectPull("[:artist/startYear]", R"([:artist/name "Led Zeppelin"])", "{:artist/startYear 1968}");
   ExpectPull("[:db/ident]", ":artist.type/group", "{:db/ident :artist.type/group}");
   ExpectPull("[:artist/name]", R"([:artist/name "Nobody"])", "nil");
+  ExpectPull("[:artist/name]", R"([:artist/name 12])", "nil");  // a value of another type names nothing
+  ExpectPull("[:artist/name]", R"([:artist/name "Led Zeppelin"])", R"({:artist/name "Led Zeppelin"})",
+             nullptr);
   auto many = PullMany(db(), E("[:artist/name]"), {E("{lz}"), E(R"([:artist/name "Pink Floyd"])"), E("{gb}")});
   ASSERT_TRUE(many.ok()) << many.status().ToString();
   EXPECT_EQ(*many, E(R"([{:artist/name "Led Zeppelin"} {:artist/name "Pink Floyd"} nil])"));
