@@ -34,6 +34,7 @@ DatomCursor::~DatomCursor() {
   // the next read of its order (DbState::cursor_slots); one whose read
   // failed does not (it stays failed), and is destroyed as any other.
   if (!rep_ || !rep_->reusable || !rep_->hold || !rep_->it || rep_->it->has_error()) return;
+  rep_->it->Park();
   std::shared_ptr<const DbState> hold = std::move(rep_->hold);  // no cycle: the slot holds no state
   DbState::ReusableRead* old =
       hold->cursor_slots.slots[static_cast<int>(rep_->order)].exchange(rep_.release(), std::memory_order_acq_rel);

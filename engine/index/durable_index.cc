@@ -289,6 +289,10 @@ class LevelIterator final : public DatomIterator {
     SkipEmpty();
   }
   const Datom& datom() const override { return at_first_ ? level_->segments[seg_].first : leaf_->datoms[pos_]; }
+  void Park() override {
+    leaf_.reset();  // a parked level pins no leaf outside the cache's bound
+    at_first_ = false;
+  }
 
  private:
   void Load(size_t i) {

@@ -72,6 +72,11 @@ class MergingIterator final : public DatomIterator {
     FindSmallest();
   }
   const Datom& datom() const override { return current_->datom(); }
+  void Park() override {
+    for (auto& c : children_) c->Park();
+    active_.clear();
+    current_ = nullptr;
+  }
 
  private:
   // False for a child that is not Valid (its error, if any, becomes this
@@ -136,6 +141,10 @@ class ViewIterator final : public DatomIterator {
   }
   void Next() override { Advance(); }
   const Datom& datom() const override { return cur_; }
+  void Park() override {
+    in_->Park();
+    valid_ = false;
+  }
 
  private:
   bool InTime(const Datom& d) const {
@@ -219,6 +228,7 @@ class FilterIterator final : public DatomIterator {
     Skip();
   }
   const Datom& datom() const override { return in_->datom(); }
+  void Park() override { in_->Park(); }
 
  private:
   void Skip() {

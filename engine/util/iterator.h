@@ -44,6 +44,10 @@ class DatomIterator {
   virtual void Next() = 0;
   // Requires Valid(). Valid until the next call that moves the iterator.
   virtual const Datom& datom() const = 0;
+  // Lets go of what the position holds (a level's decoded leaf) while the
+  // iterator waits to be reused (a cursor a state keeps): nothing but a
+  // seek may follow. A composite parks its children.
+  virtual void Park() {}
   // OK, or the first error a source hit (the iterator is then !Valid()).
   // Calling it takes the status (see above).
   Status status() const {
