@@ -1,6 +1,7 @@
 // Pull: every part of the pattern grammar, the shapes of the pull article
 // (components, reverse attributes, nested maps), and every view of time.
 #include "query_test_util.h"
+#include "testing/fault_injection_env.h"
 
 namespace strata {
 namespace {
@@ -151,6 +152,9 @@ TEST_F(PullTest, EntityIdentifiers) {
   ExpectPull("[:artist/startYear]", R"([:artist/name "Led Zeppelin"])", "{:artist/startYear 1968}");
   ExpectPull("[:db/ident]", ":artist.type/group", "{:db/ident :artist.type/group}");
   ExpectPull("[:artist/name]", R"([:artist/name "Nobody"])", "nil");
+  ExpectPull("[:artist/name]", R"([:artist/name 12])", "nil");  // a value of another type names nothing
+  ExpectPull("[:artist/name]", R"([:artist/name "Led Zeppelin"])", R"({:artist/name "Led Zeppelin"})",
+             nullptr);
   auto many = PullMany(db(), E("[:artist/name]"), {E("{lz}"), E(R"([:artist/name "Pink Floyd"])"), E("{gb}")});
   ASSERT_TRUE(many.ok()) << many.status().ToString();
   EXPECT_EQ(*many, E(R"([{:artist/name "Led Zeppelin"} {:artist/name "Pink Floyd"} nil])"));
@@ -230,6 +234,13 @@ TEST_F(PullTest, Limits) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Code::kBusy);
   EXPECT_NE(r.status().message().find("max_nodes"), std::string::npos) << r.status().message();
+  // A wildcard's values count too (lz has six attributes, eight values).
+  o.max_nodes = 4;
+  r = Pull(db(), E("[*]"), E("{lz}"), o);
+  ASSERT_FALSE(r.ok()) << edn::Print(*r);
+  EXPECT_EQ(r.status().code(), Code::kBusy);
+  o.max_nodes = 10;
+  EXPECT_TRUE(Pull(db(), E("[*]"), E("{lz}"), o).ok());
 }
 
 TEST_F(PullTest, Errors) {
@@ -244,6 +255,105 @@ TEST_F(PullTest, Errors) {
   EXPECT_NE(err("[(:artist/name :bogus 1)]").find("unknown attribute option"), std::string::npos);
   EXPECT_NE(err("[{:artist/name [:x]}]").find("not a ref attribute"), std::string::npos);
   EXPECT_NE(err("[:artist/name]", "\"lz\"").find("expected an entity id"), std::string::npos);
+}
+
+// Pulls read through cursors moved from entity to entity (PullMany keeps
+// them across its entities; a pull keeps one EAVT cursor per depth). Over
+// durable levels and the memory index, PullMany equals one Pull per
+// entity, for nested, component, reverse and recursive patterns; a read
+// that fails fails the whole call, never a partial result.
+class PullReuseTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    mem_ = NewMemEnv();
+    env_ = std::make_unique<FaultInjectionEnv>(mem_.get());
+    Options o;
+    o.env = env_.get();
+    o.background_indexing = false;
+    o.segment_datoms = 64;
+    o.segment_cache_bytes = 0;  // every leaf read goes to storage
+    // Small levels, so a few jobs stack several (a read merges one source per level).
+    o.strategy = "adaptive";
+    o.strategy_settings["adaptive"] = "level0_datoms=256,level_ratio=2";
+    auto c = Connection::Open("/db", o);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    conn_ = std::move(*c);
+    ASSERT_TRUE(conn_->Transact(kSchema).ok());
+    // Releases with component media and tracks, tracks naming artists,
+    // people with friends and bosses; indexed twice, then more in memory.
+    for (int round = 0; round < 3; ++round) {
+      std::string tx = "[";
+      for (int i = 0; i < 40; ++i) {
+        const std::string n = std::to_string(round * 100 + i);
+        tx += "{:db/id \"a" + n + "\" :artist/name \"artist " + n + "\" :artist/startYear " + n +
+              " :artist/tags [:t" + std::to_string(i % 3) + " :t" + std::to_string(i % 5) + "]}";
+        tx += "{:release/name \"release " + n + "\" :release/media [{:medium/position 1 :medium/tracks [" +
+              "{:track/name \"x" + n + "\" :track/position 1 :track/artists [\"a" + n + "\"]}" +
+              "{:track/name \"y" + n + "\" :track/position 2}]}]}";
+        tx += "{:db/id \"p" + n + "\" :person/name \"person " + n + "\"" +
+              (i > 0 ? " :person/boss \"p" + std::to_string(round * 100 + i - 1) + "\"" : "") +
+              "}";
+      }
+      auto r = conn_->Transact(tx + "]");
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      if (round < 2) ASSERT_TRUE(conn_->IndexNow().ok());
+    }
+    ASSERT_GT(conn_->db().memory_index_datoms(), 0u);
+    auto all = conn_->db().DatomsVector(Index::kEavt);
+    ASSERT_TRUE(all.ok());
+    for (const Datom& d : *all)
+      if (eids_.empty() || eids_.back().i != static_cast<int64_t>(d.e)) eids_.push_back(edn::Node::Long(static_cast<int64_t>(d.e)));
+  }
+
+  std::unique_ptr<Env> mem_;
+  std::unique_ptr<FaultInjectionEnv> env_;
+  std::unique_ptr<Connection> conn_;
+  std::vector<edn::Node> eids_;
+};
+
+TEST_F(PullReuseTest, PullManyEqualsAPullPerEntity) {
+  const Database db = conn_->db();
+  ASSERT_GT(eids_.size(), 300u);
+  for (const char* pattern :
+       {"[*]", "[:artist/name :artist/startYear :artist/tags :release/name]",
+        "[:release/name {:release/media [:medium/position {:medium/tracks [:track/name {:track/artists [*]}]}]}]",
+        "[* {:track/_artists [:track/name]}]", "[:person/name {:person/boss ...}]",
+        "[:person/name {:person/_boss 2}]"}) {
+    SCOPED_TRACE(pattern);
+    const edn::Node pat = *edn::ReadOne(pattern);
+    auto many = PullMany(db, pat, eids_);
+    ASSERT_TRUE(many.ok()) << many.status().ToString();
+    ASSERT_EQ(many->items.size(), eids_.size());
+    size_t found = 0;
+    for (size_t i = 0; i < eids_.size(); ++i) {
+      auto one = Pull(db, pat, eids_[i]);
+      ASSERT_TRUE(one.ok()) << one.status().ToString();
+      ASSERT_EQ(many->items[i], *one) << "entity " << eids_[i].i << ": " << edn::Print(many->items[i]) << " vs "
+                                      << edn::Print(*one);
+      found += !one->is(edn::Kind::kNil);
+    }
+    EXPECT_GT(found, 30u);
+  }
+}
+
+TEST_F(PullReuseTest, AFailedReadFailsThePull) {
+  const Database db = conn_->db();
+  ReadFaultSpec spec;
+  spec.fail_fraction = 1;
+  spec.path_part = "/packs/";
+  env_->SetReadFaults(spec);
+  for (const char* pattern : {"[*]", "[:artist/name]", "[* {:track/_artists [:track/name]}]"}) {
+    SCOPED_TRACE(pattern);
+    auto many = PullMany(db, *edn::ReadOne(pattern), eids_);
+    ASSERT_FALSE(many.ok()) << "a result of " << many->items.size() << " without the error";
+    EXPECT_TRUE(many.status().IsIOError()) << many.status().ToString();
+    auto one = Pull(db, *edn::ReadOne(pattern), eids_[eids_.size() / 3]);
+    ASSERT_FALSE(one.ok()) << edn::Print(*one);
+    EXPECT_TRUE(one.status().IsIOError()) << one.status().ToString();
+  }
+  // Storage healthy again: the same pulls read.
+  env_->ClearFaults();
+  EXPECT_TRUE(PullMany(db, *edn::ReadOne("[*]"), eids_).ok());
 }
 
 }  // namespace

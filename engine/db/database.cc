@@ -13,12 +13,15 @@ namespace strata {
 
 // ---- cursor ---------------------------------------------------------------
 
-struct DatomCursor::Rep {
+struct DatomCursor::Rep : DbState::ReusableRead {
   std::shared_ptr<const DbState> hold;  // the value the cursor reads
   std::unique_ptr<DatomIterator> it;
   std::vector<Value> prefix;
   Index order = Index::kEavt;
   bool bounded = true;        // stop when the prefix no longer matches
+  bool reseekable = false;    // opened by Datoms (DatomCursor::Seek)
+  bool reusable = false;      // a Datoms cursor of a current view: back to DbState::cursor_slots when done
+  bool avet_filtered = false; // AVET shows only indexed/unique attributes through a filter
   std::optional<Value> end;   // index_range: stop at v >= end
   size_t sources = 0;
 };
@@ -26,7 +29,17 @@ struct DatomCursor::Rep {
 DatomCursor::DatomCursor() = default;
 DatomCursor::DatomCursor(DatomCursor&&) noexcept = default;
 DatomCursor& DatomCursor::operator=(DatomCursor&&) noexcept = default;
-DatomCursor::~DatomCursor() = default;
+DatomCursor::~DatomCursor() {
+  // A finished cursor of a state's current view goes back to the state for
+  // the next read of its order (DbState::cursor_slots); one whose read
+  // failed does not (it stays failed), and is destroyed as any other.
+  if (!rep_ || !rep_->reusable || !rep_->hold || !rep_->it || rep_->it->has_error()) return;
+  rep_->it->Park();
+  std::shared_ptr<const DbState> hold = std::move(rep_->hold);  // no cycle: the slot holds no state
+  DbState::ReusableRead* old =
+      hold->cursor_slots.slots[static_cast<int>(rep_->order)].exchange(rep_.release(), std::memory_order_acq_rel);
+  delete old;
+}
 
 bool DatomCursor::Valid() const {
   if (!rep_ || !rep_->it || !rep_->it->Valid()) return false;  // a failed iterator is not Valid
@@ -46,6 +59,42 @@ Status DatomCursor::status() const {
   return s;
 }
 size_t DatomCursor::sources_merged() const { return rep_ ? rep_->sources : 0; }
+
+namespace {
+// The components a read of `index` accepts (Datoms, SeekDatoms, a reseek).
+Status CheckComponents(const DbState& state, Index index, const std::vector<Value>& components) {
+  if (components.size() > 4) return Status::InvalidArgument("an index takes at most 4 components");
+  if (index == Index::kAvet && !components.empty()) {
+    const Attribute* a = state.schema->Attr(components[0].ref());
+    if (a == nullptr) return Status::InvalidArgument("AVET: " + std::to_string(components[0].ref()) + " is not an attribute");
+    if (!a->in_avet())
+      return Status::InvalidArgument("AVET: attribute :" + a->ident + " is neither :db/index nor :db/unique");
+  }
+  return Status::OK();
+}
+
+void CountRead(size_t sources) {
+  ReadCounters& counters = ThisThreadReads();
+  ++counters.cursors;
+  counters.sources_merged += sources;
+}
+}  // namespace
+
+Status DatomCursor::Seek(std::vector<Value> components) {
+  if (!rep_ || !rep_->it) return Status::InvalidArgument("reseek: the cursor reads nothing");
+  Rep& r = *rep_;
+  if (!r.reseekable) return Status::InvalidArgument("reseek: only a cursor of Database::Datoms can be moved");
+  // Datoms(AVET) with an attribute has no filter of the attributes AVET
+  // shows (see Database::Open): a reseek keeps to one attribute too.
+  if (r.order == Index::kAvet && components.empty() && !r.avet_filtered)
+    return Status::InvalidArgument("reseek: an AVET cursor needs an attribute");
+  STRATA_RETURN_IF_ERROR(CheckComponents(*r.hold, r.order, components));
+  CountRead(r.sources);
+  r.prefix = std::move(components);  // the merge reads its bound from here
+  if (r.prefix.empty()) r.it->SeekToFirst();
+  else r.it->Seek(PrefixTarget(r.order, r.prefix));
+  return Status::OK();
+}
 
 ReadCounters ThreadReadCounters() { return ThisThreadReads(); }
 
@@ -146,16 +195,18 @@ Result<std::shared_ptr<const AttributeSample>> Database::SampleAttribute(EntityI
   return std::shared_ptr<const AttributeSample>(std::move(s));
 }
 
-std::unique_ptr<DatomIterator> Database::RawIterator(Index index, size_t* sources) const {
+std::unique_ptr<DatomIterator> Database::RawIterator(Index index, size_t* sources,
+                                                    const std::vector<Value>* bound) const {
   const bool with_history = history_ || as_of_.has_value();
   std::vector<std::unique_ptr<DatomIterator>> kids;
+  kids.reserve(8);
   state_->AddSources(index, with_history, &kids);
   *sources = kids.size();
   ViewSpec spec;
   spec.as_of = as_of_;
   spec.since = since_;
   spec.history = history_;
-  auto it = NewViewIterator(index, NewMergingIterator(index, std::move(kids)), spec);
+  auto it = NewViewIterator(index, NewPrefixMergingIterator(index, std::move(kids), bound), spec);
   if (filters_) {
     Database unfiltered = *this;
     unfiltered.filters_.reset();
@@ -170,24 +221,19 @@ std::unique_ptr<DatomIterator> Database::RawIterator(Index index, size_t* source
 }
 
 Result<DatomCursor> Database::Open(Index index, std::vector<Value> components, bool bounded) const {
-  if (components.size() > 4) return Status::InvalidArgument("an index takes at most 4 components");
-  if (index == Index::kAvet && !components.empty()) {
-    const Attribute* a = state_->schema->Attr(components[0].ref());
-    if (a == nullptr) return Status::InvalidArgument("AVET: " + std::to_string(components[0].ref()) + " is not an attribute");
-    if (!a->in_avet())
-      return Status::InvalidArgument("AVET: attribute :" + a->ident + " is neither :db/index nor :db/unique");
-  }
+  STRATA_RETURN_IF_ERROR(CheckComponents(*state_, index, components));
   DatomCursor c;
   c.rep_ = std::make_unique<DatomCursor::Rep>();
   DatomCursor::Rep& r = *c.rep_;
   r.hold = state_;
-  r.it = RawIterator(index, &r.sources);
   r.order = index;
-  ReadCounters& counters = ThisThreadReads();
-  ++counters.cursors;
-  counters.sources_merged += r.sources;
   r.bounded = bounded;
-  if (index == Index::kAvet && (components.empty() || !bounded)) {
+  r.prefix = std::move(components);
+  // A bounded read merges only the sources holding its prefix (the merge
+  // reads r.prefix at each seek, so a reseek moves the bound too).
+  r.it = RawIterator(index, &r.sources, bounded ? &r.prefix : nullptr);
+  CountRead(r.sources);
+  if (index == Index::kAvet && (r.prefix.empty() || !bounded)) {
     // Without an attribute, or when a seek runs on past it, AVET shows only
     // indexed/unique attributes. The filter wraps the iterator before it is
     // positioned, so the first datom is checked like every other.
@@ -196,15 +242,39 @@ Result<DatomCursor> Database::Open(Index index, std::vector<Value> components, b
       const Attribute* a = schema->Attr(d.a);
       return a && a->in_avet();
     });
+    r.avet_filtered = true;
   }
-  if (components.empty()) r.it->SeekToFirst();
-  else r.it->Seek(PrefixTarget(index, components));
-  r.prefix = std::move(components);
+  if (r.prefix.empty()) r.it->SeekToFirst();
+  else r.it->Seek(PrefixTarget(index, r.prefix));
   return c;
 }
 
 Result<DatomCursor> Database::Datoms(Index index, std::vector<Value> components) const {
-  return Open(index, std::move(components), /*bounded=*/true);
+  // The current view without filters reads the same sources every time:
+  // take a finished cursor of this state when there is one, and move it.
+  // (AVET without an attribute has a filter of its own; it is not kept.)
+  const bool reusable = !as_of_ && !since_ && !history_ && !filters_ && !(index == Index::kAvet && components.empty());
+  if (reusable) {
+    auto& slot = state_->cursor_slots.slots[static_cast<int>(index)];
+    if (slot.load(std::memory_order_relaxed) != nullptr) {
+      if (DbState::ReusableRead* got = slot.exchange(nullptr, std::memory_order_acq_rel)) {
+        DatomCursor c;
+        c.rep_.reset(static_cast<DatomCursor::Rep*>(got));
+        DatomCursor::Rep& r = *c.rep_;
+        r.hold = state_;
+        STRATA_RETURN_IF_ERROR(CheckComponents(*state_, index, components));  // c goes back to the slot
+        r.prefix = std::move(components);  // the merge reads its bound from here
+        CountRead(r.sources);
+        if (r.prefix.empty()) r.it->SeekToFirst();
+        else r.it->Seek(PrefixTarget(index, r.prefix));
+        return c;
+      }
+    }
+  }
+  STRATA_ASSIGN_OR_RETURN(DatomCursor c, Open(index, std::move(components), /*bounded=*/true));
+  c.rep_->reseekable = true;
+  c.rep_->reusable = reusable;
+  return c;
 }
 
 Result<DatomCursor> Database::SeekDatoms(Index index, std::vector<Value> components) const {

@@ -244,8 +244,15 @@ namespace {
 template <Index O>
 class LevelIterator final : public DatomIterator {
  public:
+  // Borrows ctx and level: the caller keeps them alive (a database value's
+  // state holds both) for as long as the iterator exists.
+  LevelIterator(DurableContext* ctx, const Level* level) : ctx_(ctx), level_(level) {}
+  // Holds them alive itself.
   LevelIterator(std::shared_ptr<DurableContext> ctx, std::shared_ptr<const Level> level)
-      : ctx_(std::move(ctx)), level_(std::move(level)) {}
+      : LevelIterator(ctx.get(), level.get()) {
+    ctx_owner_ = std::move(ctx);
+    level_owner_ = std::move(level);
+  }
 
   bool Valid() const override { return at_first_ || (leaf_ != nullptr && pos_ < leaf_->datoms.size()); }
   void SeekToFirst() override {
@@ -282,6 +289,10 @@ class LevelIterator final : public DatomIterator {
     SkipEmpty();
   }
   const Datom& datom() const override { return at_first_ ? level_->segments[seg_].first : leaf_->datoms[pos_]; }
+  void Park() override {
+    leaf_.reset();  // a parked level pins no leaf outside the cache's bound
+    at_first_ = false;
+  }
 
  private:
   void Load(size_t i) {
@@ -302,8 +313,10 @@ class LevelIterator final : public DatomIterator {
     }
   }
 
-  std::shared_ptr<DurableContext> ctx_;
-  std::shared_ptr<const Level> level_;
+  DurableContext* ctx_;
+  const Level* level_;
+  std::shared_ptr<DurableContext> ctx_owner_;  // empty when borrowed
+  std::shared_ptr<const Level> level_owner_;
   size_t seg_ = 0, pos_ = 0;
   bool at_first_ = false;  // on segments[seg_].first, leaf not read yet
   std::shared_ptr<const DecodedLeaf> leaf_;
@@ -322,8 +335,12 @@ void AddDurableSources(const std::shared_ptr<DurableContext>& ctx, const IndexRo
                        bool with_history, std::vector<std::unique_ptr<DatomIterator>>* out) {
   for (TreeKind k : {TreeKind::kCurrent, TreeKind::kHistory}) {
     if (k == TreeKind::kHistory && !with_history) break;
-    for (const auto& l : root.trees[TreeNumber(k, order)])
-      if (!l->segments.empty()) out->push_back(NewLevelIterator(ctx, l, order));
+    for (const auto& l : root.trees[TreeNumber(k, order)]) {
+      if (l->segments.empty()) continue;
+      out->push_back(WithOrder(order, [&](auto o) -> std::unique_ptr<DatomIterator> {
+        return std::make_unique<LevelIterator<decltype(o)::value>>(ctx.get(), l.get());
+      }));
+    }
   }
 }
 

@@ -100,7 +100,11 @@ Result<std::shared_ptr<const DecodedLeaf>> ReadLeaf(DurableContext& ctx, const S
 std::unique_ptr<DatomIterator> NewLevelIterator(std::shared_ptr<DurableContext> ctx,
                                                 std::shared_ptr<const Level> level, Index order);
 
-// Appends iterators over every level of the tree(s) for a read.
+// Appends iterators over every level of the tree(s) for a read. They
+// borrow ctx and the root's levels (as MemIndex::AddSources borrows its
+// runs): the caller keeps both alive, as a database value's state does,
+// for as long as the iterators exist (no reference count per level per
+// read).
 void AddDurableSources(const std::shared_ptr<DurableContext>& ctx, const IndexRoot& root, Index order,
                        bool with_history, std::vector<std::unique_ptr<DatomIterator>>* out);
 

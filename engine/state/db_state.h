@@ -4,6 +4,7 @@
 // everything unchanged (schema, memory-index runs) with the previous one.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <optional>
@@ -57,6 +58,28 @@ struct DbState {
     std::map<Key, std::shared_ptr<const AttributeSample>> entries GUARDED_BY(mu);
   };
   mutable SampleCache samples;
+
+  // Finished cursors of this state's current view, one per order, that the
+  // next Database::Datoms of the same order takes and moves to its prefix
+  // instead of building an iterator per source again (db/database.cc puts
+  // and takes them; a point read opens two cursors, and building and
+  // freeing their iterators was a fifth of it). Each slot owns what it
+  // holds; exchanging it hands a cursor to one thread at a time. Declared
+  // last, so it is destroyed first: the cursors borrow the runs and levels
+  // above. A copy of the state starts empty.
+  struct ReusableRead {
+    virtual ~ReusableRead() = default;
+  };
+  struct CursorSlots {
+    CursorSlots() = default;
+    CursorSlots(const CursorSlots&) {}
+    CursorSlots& operator=(const CursorSlots&) = delete;
+    ~CursorSlots() {
+      for (auto& s : slots) delete s.load(std::memory_order_acquire);
+    }
+    std::atomic<ReusableRead*> slots[kIndexCount] = {};
+  };
+  mutable CursorSlots cursor_slots;
 
   // Every sorted source a read of `order` merges, newest last.
   void AddSources(Index order, bool with_history, std::vector<std::unique_ptr<DatomIterator>>* out) const;

@@ -27,46 +27,95 @@ DatomIterator::~DatomIterator() {
 
 namespace {
 
+// Component slots in an order's sequence: 0=e 1=a 2=v 3=tx.
+constexpr int kSlots[kIndexCount][4] = {{0, 1, 2, 3}, {1, 0, 2, 3}, {1, 2, 0, 3}, {2, 1, 0, 3}};
+
+// True when d matches the first n components (in O's sequence).
+template <Index O>
+bool MatchesFirst(const Datom& d, const std::vector<Value>& components, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    const Value& c = components[i];
+    switch (kSlots[static_cast<int>(O)][i]) {
+      case 0: if (d.e != c.ref()) return false; break;
+      case 1: if (d.a != c.ref()) return false; break;
+      case 2: if (!(d.v == c)) return false; break;
+      default: break;  // tx never bounds a merge (see iterator.h)
+    }
+  }
+  return true;
+}
+
 // One class per order, so the comparison is inlined (NewMergingIterator
 // picks it).
 template <Index O>
 class MergingIterator final : public DatomIterator {
  public:
-  explicit MergingIterator(std::vector<std::unique_ptr<DatomIterator>> children) : children_(std::move(children)) {}
+  MergingIterator(std::vector<std::unique_ptr<DatomIterator>> children, const std::vector<Value>* prefix)
+      : children_(std::move(children)), prefix_(prefix) {
+    active_.reserve(children_.size());
+  }
 
   bool Valid() const override { return current_ != nullptr; }
   void SeekToFirst() override {
     for (auto& c : children_) c->SeekToFirst();
-    FindSmallest();
+    Activate();
   }
   void Seek(const Datom& target) override {
     for (auto& c : children_) c->Seek(target);
-    FindSmallest();
+    Activate();
   }
   void Next() override {
     current_->Next();
+    // A child that ended, failed or left the prefix has nothing more for
+    // this read: the others keep their order (ties go to the older source).
+    if (!Usable(*current_)) active_.erase(active_.begin() + static_cast<ptrdiff_t>(current_at_));
     FindSmallest();
   }
   const Datom& datom() const override { return current_->datom(); }
+  void Park() override {
+    for (auto& c : children_) c->Park();
+    active_.clear();
+    current_ = nullptr;
+  }
 
  private:
-  // A linear scan: reads merge few sources (bounded by the run policy), so
-  // this beats a heap's bookkeeping. A failed source is never Valid, so its
-  // status is looked at only then (a virtual call per source per step was a
-  // tenth of a point read).
+  // False for a child that is not Valid (its error, if any, becomes this
+  // iterator's: every failed child is taken, the first error is this
+  // one's) or stands past the prefix.
+  bool Usable(const DatomIterator& c) {
+    if (!c.Valid()) {
+      Adopt(c);
+      return false;
+    }
+    return prefix_ == nullptr || MatchesFirst<O>(c.datom(), *prefix_, std::min<size_t>(prefix_->size(), 3));
+  }
+  void Activate() {
+    active_.clear();
+    for (auto& c : children_)
+      if (Usable(*c)) active_.push_back(c.get());
+    FindSmallest();
+  }
+  // A linear scan over the active children: reads merge few sources
+  // (bounded by the run policy; a point read, one or two), so this beats
+  // a heap's bookkeeping. Only a child that moved can have failed, and
+  // Next and the seeks look at it then, so the scan makes no virtual call
+  // for a status (one per source per step was a tenth of a point read).
   void FindSmallest() {
     current_ = nullptr;
-    for (auto& c : children_) {
-      if (!c->Valid()) {
-        Adopt(*c);  // every failed child is taken; the first error is this one's
-        continue;
+    if (failed()) return;  // a failed source ends the read
+    for (size_t i = 0; i < active_.size(); ++i) {
+      DatomIterator* c = active_[i];
+      if (current_ == nullptr || CompareDatomsIn<O>(c->datom(), current_->datom()) < 0) {
+        current_ = c;
+        current_at_ = i;
       }
-      if (current_ == nullptr || CompareDatomsIn<O>(c->datom(), current_->datom()) < 0) current_ = c.get();
     }
-    if (failed()) current_ = nullptr;  // a failed source ends the read
   }
   std::vector<std::unique_ptr<DatomIterator>> children_;
+  const std::vector<Value>* prefix_;  // null: every datom
+  std::vector<DatomIterator*> active_;  // children that may still yield, in children_'s order
   DatomIterator* current_ = nullptr;
+  size_t current_at_ = 0;  // current_'s place in active_
 };
 
 bool SameEav(const Datom& x, const Datom& y) { return x.e == y.e && x.a == y.a && x.v == y.v; }
@@ -92,6 +141,10 @@ class ViewIterator final : public DatomIterator {
   }
   void Next() override { Advance(); }
   const Datom& datom() const override { return cur_; }
+  void Park() override {
+    in_->Park();
+    valid_ = false;
+  }
 
  private:
   bool InTime(const Datom& d) const {
@@ -175,6 +228,7 @@ class FilterIterator final : public DatomIterator {
     Skip();
   }
   const Datom& datom() const override { return in_->datom(); }
+  void Park() override { in_->Park(); }
 
  private:
   void Skip() {
@@ -208,9 +262,15 @@ class VectorIterator final : public DatomIterator {
 }  // namespace
 
 std::unique_ptr<DatomIterator> NewMergingIterator(Index order, std::vector<std::unique_ptr<DatomIterator>> children) {
+  return NewPrefixMergingIterator(order, std::move(children), nullptr);
+}
+
+std::unique_ptr<DatomIterator> NewPrefixMergingIterator(Index order,
+                                                        std::vector<std::unique_ptr<DatomIterator>> children,
+                                                        const std::vector<Value>* prefix) {
   if (children.size() == 1) return std::move(children[0]);
   return WithOrder(order, [&](auto o) -> std::unique_ptr<DatomIterator> {
-    return std::make_unique<MergingIterator<decltype(o)::value>>(std::move(children));
+    return std::make_unique<MergingIterator<decltype(o)::value>>(std::move(children), prefix);
   });
 }
 
@@ -226,11 +286,6 @@ std::unique_ptr<DatomIterator> NewFilterIterator(std::unique_ptr<DatomIterator> 
 std::unique_ptr<DatomIterator> NewVectorIterator(Index order, const std::vector<Datom>* datoms) {
   return std::make_unique<VectorIterator>(order, datoms);
 }
-
-namespace {
-// Component slots in an order's sequence: 0=e 1=a 2=v 3=tx.
-constexpr int kSlots[kIndexCount][4] = {{0, 1, 2, 3}, {1, 0, 2, 3}, {1, 2, 0, 3}, {2, 1, 0, 3}};
-}  // namespace
 
 Datom PrefixTarget(Index order, const std::vector<Value>& components) {
   Datom d;

@@ -44,12 +44,19 @@ class DatomIterator {
   virtual void Next() = 0;
   // Requires Valid(). Valid until the next call that moves the iterator.
   virtual const Datom& datom() const = 0;
+  // Lets go of what the position holds (a level's decoded leaf) while the
+  // iterator waits to be reused (a cursor a state keeps): nothing but a
+  // seek may follow. A composite parks its children.
+  virtual void Park() {}
   // OK, or the first error a source hit (the iterator is then !Valid()).
   // Calling it takes the status (see above).
   Status status() const {
     status_taken_ = true;
     return status_;
   }
+  // Whether it failed, without taking the status (a failed iterator
+  // destroyed untaken still aborts).
+  bool has_error() const { return !status_.ok(); }
 
  protected:
   // Records the first error; the implementation must then be !Valid().
@@ -71,6 +78,20 @@ class DatomIterator {
 // Merges sorted children into one sorted stream. Equal datoms from several
 // children are all returned (children hold disjoint datoms by construction).
 std::unique_ptr<DatomIterator> NewMergingIterator(Index order, std::vector<std::unique_ptr<DatomIterator>> children);
+// The same for a read bounded by a prefix (a cursor of Database::Datoms):
+// after each seek, a child whose next datom does not match the first
+// components of *prefix (at most three: e a v in the order's sequence; a
+// time view seeks the start of a whole (e a v) group, so tx never bounds
+// it) is set aside until the next seek, and so is a child that steps past
+// the prefix: its datoms are sorted, so it has nothing more for this read.
+// A point read then merges only the sources that hold the key (often one)
+// instead of comparing every level's next datom at each step, and the
+// merge ends at the prefix's end. *prefix is read at each seek (its owner
+// may change it between seeks: a reused cursor) and must outlive the
+// iterator.
+std::unique_ptr<DatomIterator> NewPrefixMergingIterator(Index order,
+                                                        std::vector<std::unique_ptr<DatomIterator>> children,
+                                                        const std::vector<Value>* prefix);
 
 // How a view folds the datoms of one (e a v) group (contiguous in every
 // order, ascending by tx).

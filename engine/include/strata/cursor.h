@@ -44,6 +44,15 @@ class DatomCursor {
   void Next();
   // OK, or the error that ended the cursor. Calling it takes the status.
   Status status() const;
+  // Moves a cursor of Database::Datoms to another prefix of the same index
+  // and view: it then yields what Datoms(index, components) would, reusing
+  // the sources it merges instead of opening them again (a pull reads one
+  // entity after another this way). A cursor whose read failed stays
+  // failed: after a seek it is !Valid() and status() gives the error
+  // again. InvalidArgument (the cursor unchanged) for components Datoms
+  // refuses, an AVET cursor without an attribute, or a cursor of
+  // SeekDatoms or IndexRange. Counts as a cursor in ReadCounters.
+  [[nodiscard]] Status Seek(std::vector<Value> components);
   // How many sorted sources this read merges (memory runs, segments).
   size_t sources_merged() const;
 
@@ -86,7 +95,7 @@ Status ForEach(Result<DatomCursor>&& c, Fn&& fn) {
 // the call and subtract. Counted per thread, so reads by other threads
 // (concurrent queries, indexing jobs) never mix in; monotonic, never reset.
 struct ReadCounters {
-  uint64_t cursors = 0;                // cursors opened (Datoms, SeekDatoms, IndexRange, ...)
+  uint64_t cursors = 0;                // cursors opened (Datoms, SeekDatoms, IndexRange, ...) and moved (Seek)
   uint64_t sources_merged = 0;         // sorted sources those cursors merged (memory runs, index levels)
   uint64_t segments[kIndexCount] = {};  // index leaves read, by sort order (EAVT, AEVT, AVET, VAET)
   uint64_t cache_hits = 0;             // leaves found decoded in the segment cache

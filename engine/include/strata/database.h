@@ -150,7 +150,7 @@ class Database {
   friend struct DbAccess;
   explicit Database(std::shared_ptr<const DbState> s);
   Result<DatomCursor> Open(Index index, std::vector<Value> components, bool bounded) const;
-  std::unique_ptr<DatomIterator> RawIterator(Index index, size_t* sources) const;
+  std::unique_ptr<DatomIterator> RawIterator(Index index, size_t* sources, const std::vector<Value>* bound) const;
 
   std::shared_ptr<const DbState> state_;
   std::optional<T> as_of_, since_;
