@@ -26,22 +26,15 @@ const LongText* LongTextOf(const Record& r) {
   return reinterpret_cast<const LongText*>(reinterpret_cast<const char*>(r.p[0]) - sizeof(LongText));
 }
 
-// Types whose payload is str() (their as_long() and uuid().lo are 0).
-bool IsText(ValueType t) {
-  switch (t) {
-    case ValueType::kKeyword:
-    case ValueType::kString:
-    case ValueType::kBigInt:
-    case ValueType::kBigDec:
-    case ValueType::kBytes:
-    case ValueType::kUri:
-    case ValueType::kSymbol:
-    case ValueType::kTuple: return true;
-    default: return false;
-  }
-}
+// Types whose payload is str() (their as_long() and uuid().lo are 0):
+// keyword, string, bigint, bigdec, bytes, uri, symbol, tuple.
+constexpr uint32_t kTextTypes = 1u << static_cast<int>(ValueType::kKeyword) | 1u << static_cast<int>(ValueType::kString) |
+                                1u << static_cast<int>(ValueType::kBigInt) | 1u << static_cast<int>(ValueType::kBigDec) |
+                                1u << static_cast<int>(ValueType::kBytes) | 1u << static_cast<int>(ValueType::kUri) |
+                                1u << static_cast<int>(ValueType::kSymbol) | 1u << static_cast<int>(ValueType::kTuple);
+inline bool IsText(ValueType t) { return (kTextTypes >> (static_cast<unsigned>(t) & 31)) & 1; }
 
-std::string_view TextOf(const Record& r) {
+inline std::string_view TextOf(const Record& r) {
   if (r.len == Record::kLongText) return {reinterpret_cast<const char*>(r.p[0]), static_cast<size_t>(r.p[1])};
   return {reinterpret_cast<const char*>(r.p), r.len};
 }
@@ -112,7 +105,7 @@ void Release(const Record& r) {
 }
 
 // Value::Compare on the records' values.
-inline int CompareValues(const Record& x, const Record& y) {
+[[gnu::always_inline]] inline int CompareValues(const Record& x, const Record& y) {
   if (x.type != y.type) return x.type < y.type ? -1 : 1;
   switch (x.type) {
     case ValueType::kRef:
@@ -155,7 +148,7 @@ inline bool EqualValues(const Record& x, const Record& y) {
 
 // CompareDatomsIn on records.
 template <Index O>
-inline int CompareRecs(const Record& x, const Record& y) {
+[[gnu::always_inline]] inline int CompareRecs(const Record& x, const Record& y) {
   auto cmp = [](uint64_t a, uint64_t b) { return (a > b) - (a < b); };
   int c;
   if constexpr (O == Index::kEavt) {
@@ -169,6 +162,28 @@ inline int CompareRecs(const Record& x, const Record& y) {
   }
   if ((c = cmp(x.tx, y.tx))) return c;
   return static_cast<int>(x.added) - static_cast<int>(y.added);
+}
+
+[[gnu::always_inline]] inline void Decode(const Record& r, Datom* d) {
+  d->e = r.e;
+  d->a = r.a;
+  d->tx = r.tx;
+  d->added = r.added;
+  if (IsText(r.type)) d->v.AssignFields(r.type, 0, 0, TextOf(r));
+  else d->v.AssignFields(r.type, static_cast<int64_t>(r.p[0]), r.p[1], {});
+}
+
+// The value a record holds, as a new Value.
+[[gnu::always_inline]] inline Value ValueOf(const Record& r) {
+  Value v;
+  if (IsText(r.type)) v.AssignFields(r.type, 0, 0, TextOf(r));
+  else v.AssignFields(r.type, static_cast<int64_t>(r.p[0]), r.p[1], {});
+  return v;
+}
+
+// Appends the record's datom to *out, constructed in place.
+[[gnu::always_inline]] inline void AppendDecoded(const Record& r, std::vector<Datom>* out) {
+  out->emplace_back(r.e, r.a, ValueOf(r), r.tx, r.added);
 }
 
 template <Index O>
@@ -194,7 +209,7 @@ class RunIterator final : public DatomIterator {
   void Next() override { ++pos_; }
   const Datom& datom() const override {
     if (decoded_ != pos_) {
-      DecodeRecord(At(pos_), &cur_);
+      Decode(At(pos_), &cur_);
       decoded_ = pos_;
     }
     return cur_;
@@ -254,14 +269,7 @@ constexpr uint64_t kRecordBytes = sizeof(Record) + 3 * sizeof(uint32_t);
 
 }  // namespace
 
-void DecodeRecord(const Record& r, Datom* d) {
-  d->e = r.e;
-  d->a = r.a;
-  d->tx = r.tx;
-  d->added = r.added;
-  if (IsText(r.type)) d->v.AssignFields(r.type, 0, 0, TextOf(r));
-  else d->v.AssignFields(r.type, static_cast<int64_t>(r.p[0]), r.p[1], {});
-}
+void DecodeRecord(const Record& r, Datom* d) { Decode(r, d); }
 
 uint64_t LongTextBytesAlive() { return long_text_bytes_alive.load(std::memory_order_relaxed); }
 
@@ -339,7 +347,7 @@ void Run::AppendWithAv(EntityId a, const Value& v, std::vector<Datom>* out) cons
     }
     pos = lo;
   }
-  for (; pos < avet.size() && SameAv(recs[avet[pos]], probe); ++pos) DecodeRecord(recs[avet[pos]], &out->emplace_back());
+  for (; pos < avet.size() && SameAv(recs[avet[pos]], probe); ++pos) AppendDecoded(recs[avet[pos]], out);
 }
 
 std::shared_ptr<const Run> Run::Build(std::vector<Datom> datoms, const std::function<bool(EntityId)>& is_ref,
@@ -623,7 +631,7 @@ std::shared_ptr<const MemIndex> MemIndex::Without(const std::function<bool(const
       bool changed = false;
       Datom d;
       for (const Record& rec : r->recs) {
-        DecodeRecord(rec, &d);
+        Decode(rec, &d);
         if (drop(d)) changed = true;
         else keep.push_back(d);
       }
@@ -683,11 +691,18 @@ std::vector<Datom> MemIndex::Collect(Index order, bool history) const {
     std::make_heap(heap.begin(), heap.end(), after);
     while (!heap.empty()) {
       Head& top = heap.front();
-      DecodeRecord(top.at(), &out.emplace_back());
+      AppendDecoded(top.at(), &out);
       if (++top.pos == top.n) {
         std::pop_heap(heap.begin(), heap.end(), after);
         heap.pop_back();
         continue;
+      }
+      // Through a permutation the records are scattered: fetch this head's
+      // next one now, so it is in cache by the time the head is on top.
+      if (top.perm && top.pos + 1 < top.n) {
+        const char* next = reinterpret_cast<const char*>(&top.recs[top.perm[top.pos + 1]]);
+        __builtin_prefetch(next);
+        __builtin_prefetch(next + sizeof(Record) - 1);
       }
       // Sift the advanced head down from the root.
       const size_t n = heap.size();
