@@ -171,8 +171,8 @@ class Value {
     type_ = t;
     num_ = num;
     aux_ = aux;
-    if (text.empty()) str_.clear();
-    else str_.assign(text.data(), text.size());
+    str_.clear();  // then append: within capacity a copy, cheaper than assign
+    if (!text.empty()) str_.append(text.data(), text.size());
   }
   // Bytes this value occupies in memory beyond sizeof(Value).
   size_t HeapBytes() const { return str_.size() > 15 ? str_.capacity() + 1 : 0; }
