@@ -1,43 +1,230 @@
 #include "memindex/memindex.h"
 
 #include <algorithm>
+#include <atomic>
+#include <bit>
+#include <compare>
+#include <cstring>
+#include <new>
+#include <string_view>
 
 namespace strata {
 namespace {
 
-// sizeof(Datom) plus the heap bytes of its value plus one slot per order.
-uint64_t DatomBytes(const Datom& d) { return sizeof(Datom) + d.v.HeapBytes() + 3 * sizeof(uint32_t); }
+// The immutable copy of a text longer than Record::kInlineMax, followed by
+// its bytes; freed by the last run that holds a record of it.
+struct LongText {
+  std::atomic<uint32_t> refs;
+  uint32_t size;
+  const char* bytes() const { return reinterpret_cast<const char*>(this + 1); }
+};
+static_assert(sizeof(LongText) == Record::kLongTextHeader);
+
+std::atomic<uint64_t> long_text_bytes_alive{0};
+
+const LongText* LongTextOf(const Record& r) {
+  return reinterpret_cast<const LongText*>(reinterpret_cast<const char*>(r.p[0]) - sizeof(LongText));
+}
+
+// Types whose payload is str() (their as_long() and uuid().lo are 0):
+// keyword, string, bigint, bigdec, bytes, uri, symbol, tuple.
+constexpr uint32_t kTextTypes = 1u << static_cast<int>(ValueType::kKeyword) | 1u << static_cast<int>(ValueType::kString) |
+                                1u << static_cast<int>(ValueType::kBigInt) | 1u << static_cast<int>(ValueType::kBigDec) |
+                                1u << static_cast<int>(ValueType::kBytes) | 1u << static_cast<int>(ValueType::kUri) |
+                                1u << static_cast<int>(ValueType::kSymbol) | 1u << static_cast<int>(ValueType::kTuple);
+inline bool IsText(ValueType t) { return (kTextTypes >> (static_cast<unsigned>(t) & 31)) & 1; }
+
+inline std::string_view TextOf(const Record& r) {
+  if (r.len == Record::kLongText) return {reinterpret_cast<const char*>(r.p[0]), static_cast<size_t>(r.p[1])};
+  return {reinterpret_cast<const char*>(r.p), r.len};
+}
+
+// The record of d's value with the text of a long value pointing at `text`
+// (a LongText's bytes, or for a probe the value's own string).
+void SetValue(const Value& v, Record* r) {
+  r->type = v.type();
+  if (!IsText(v.type())) {
+    r->p[0] = static_cast<uint64_t>(v.as_long());
+    r->p[1] = v.uuid().lo;
+    r->len = 0;
+    return;
+  }
+  const std::string& s = v.str();
+  r->p[0] = r->p[1] = 0;
+  if (s.size() <= Record::kInlineMax) {
+    std::memcpy(r->p, s.data(), s.size());
+    r->len = static_cast<uint8_t>(s.size());
+  } else {
+    r->p[0] = reinterpret_cast<uint64_t>(s.data());
+    r->p[1] = s.size();
+    r->len = Record::kLongText;
+  }
+}
+
+// A record to compare with (Seek, lookups): refers to d's own string.
+Record ProbeOf(const Datom& d) {
+  Record r;
+  r.e = d.e;
+  r.a = d.a;
+  r.tx = d.tx;
+  r.added = d.added;
+  SetValue(d.v, &r);
+  return r;
+}
+
+// The record of d for a run: a long text gets its own LongText (refs 1);
+// adds the bytes it holds to *bytes.
+Record Encode(const Datom& d, uint64_t* bytes) {
+  Record r = ProbeOf(d);
+  if (r.len == Record::kLongText) {
+    const std::string& s = d.v.str();
+    void* mem = ::operator new(sizeof(LongText) + s.size());
+    auto* lt = new (mem) LongText{{1}, static_cast<uint32_t>(s.size())};
+    std::memcpy(const_cast<char*>(lt->bytes()), s.data(), s.size());
+    r.p[0] = reinterpret_cast<uint64_t>(lt->bytes());
+    *bytes += sizeof(LongText) + s.size();
+    long_text_bytes_alive.fetch_add(sizeof(LongText) + s.size(), std::memory_order_relaxed);
+  }
+  return r;
+}
+
+// Another run holds r (a merge copied it): shares its LongText.
+void Retain(const Record& r, uint64_t* bytes) {
+  if (r.len != Record::kLongText) return;
+  const_cast<LongText*>(LongTextOf(r))->refs.fetch_add(1, std::memory_order_relaxed);
+  *bytes += sizeof(LongText) + r.p[1];
+}
+
+void Release(const Record& r) {
+  auto* lt = const_cast<LongText*>(LongTextOf(r));
+  if (lt->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    long_text_bytes_alive.fetch_sub(sizeof(LongText) + lt->size, std::memory_order_relaxed);
+    lt->~LongText();
+    ::operator delete(lt);
+  }
+}
+
+// Value::Compare on the records' values.
+[[gnu::always_inline]] inline int CompareValues(const Record& x, const Record& y) {
+  if (x.type != y.type) return x.type < y.type ? -1 : 1;
+  switch (x.type) {
+    case ValueType::kRef:
+    case ValueType::kUuid:
+      if (x.p[0] != y.p[0]) return x.p[0] < y.p[0] ? -1 : 1;
+      return (x.p[1] > y.p[1]) - (x.p[1] < y.p[1]);
+    case ValueType::kNil:
+    case ValueType::kLong:
+    case ValueType::kBoolean:
+    case ValueType::kInstant: {
+      const auto a = static_cast<int64_t>(x.p[0]), b = static_cast<int64_t>(y.p[0]);
+      return (a > b) - (a < b);
+    }
+    case ValueType::kDouble: {
+      const auto c = std::strong_order(std::bit_cast<double>(x.p[0]), std::bit_cast<double>(y.p[0]));
+      return c < 0 ? -1 : c > 0 ? 1 : 0;
+    }
+    case ValueType::kFloat: {
+      const auto c = std::strong_order(std::bit_cast<float>(static_cast<uint32_t>(x.p[0])),
+                                       std::bit_cast<float>(static_cast<uint32_t>(y.p[0])));
+      return c < 0 ? -1 : c > 0 ? 1 : 0;
+    }
+    case ValueType::kString:
+    case ValueType::kBytes:
+    case ValueType::kUri: {
+      const int c = TextOf(x).compare(TextOf(y));
+      return (c > 0) - (c < 0);
+    }
+    default: return Value::CompareText(x.type, TextOf(x), TextOf(y));
+  }
+}
+
+// Value::operator== on the records' values (inline texts are zero padded).
+inline bool EqualValues(const Record& x, const Record& y) {
+  if (x.type != y.type || x.len != y.len) return false;
+  if (x.len != Record::kLongText) return x.p[0] == y.p[0] && x.p[1] == y.p[1];
+  return x.p[1] == y.p[1] && std::memcmp(reinterpret_cast<const char*>(x.p[0]),
+                                         reinterpret_cast<const char*>(y.p[0]), x.p[1]) == 0;
+}
+
+// CompareDatomsIn on records.
+template <Index O>
+[[gnu::always_inline]] inline int CompareRecs(const Record& x, const Record& y) {
+  auto cmp = [](uint64_t a, uint64_t b) { return (a > b) - (a < b); };
+  int c;
+  if constexpr (O == Index::kEavt) {
+    if ((c = cmp(x.e, y.e)) || (c = cmp(x.a, y.a)) || (c = CompareValues(x, y))) return c;
+  } else if constexpr (O == Index::kAevt) {
+    if ((c = cmp(x.a, y.a)) || (c = cmp(x.e, y.e)) || (c = CompareValues(x, y))) return c;
+  } else if constexpr (O == Index::kAvet) {
+    if ((c = cmp(x.a, y.a)) || (c = CompareValues(x, y)) || (c = cmp(x.e, y.e))) return c;
+  } else {
+    if ((c = CompareValues(x, y)) || (c = cmp(x.a, y.a)) || (c = cmp(x.e, y.e))) return c;
+  }
+  if ((c = cmp(x.tx, y.tx))) return c;
+  return static_cast<int>(x.added) - static_cast<int>(y.added);
+}
+
+[[gnu::always_inline]] inline void Decode(const Record& r, Datom* d) {
+  d->e = r.e;
+  d->a = r.a;
+  d->tx = r.tx;
+  d->added = r.added;
+  if (IsText(r.type)) d->v.AssignFields(r.type, 0, 0, TextOf(r));
+  else d->v.AssignFields(r.type, static_cast<int64_t>(r.p[0]), r.p[1], {});
+}
+
+// The value a record holds, as a new Value.
+[[gnu::always_inline]] inline Value ValueOf(const Record& r) {
+  Value v;
+  if (IsText(r.type)) v.AssignFields(r.type, 0, 0, TextOf(r));
+  else v.AssignFields(r.type, static_cast<int64_t>(r.p[0]), r.p[1], {});
+  return v;
+}
+
+// Appends the record's datom to *out, constructed in place.
+[[gnu::always_inline]] inline void AppendDecoded(const Record& r, std::vector<Datom>* out) {
+  out->emplace_back(r.e, r.a, ValueOf(r), r.tx, r.added);
+}
 
 template <Index O>
 class RunIterator final : public DatomIterator {
  public:
   explicit RunIterator(const Run* run) : run_(run) {
-    perm_ = O == Index::kEavt ? nullptr : &run->perm[static_cast<int>(O) - 1];
-    n_ = perm_ ? perm_->size() : run->datoms.size();
+    perm_ = O == Index::kEavt ? nullptr : run->perm[static_cast<int>(O) - 1].data();
+    n_ = O == Index::kEavt ? run->recs.size() : run->perm[static_cast<int>(O) - 1].size();
     pos_ = n_;
   }
   bool Valid() const override { return pos_ < n_; }
   void SeekToFirst() override { pos_ = 0; }
   void Seek(const Datom& target) override {
+    const Record probe = ProbeOf(target);
     size_t lo = 0, hi = n_;
     while (lo < hi) {
       size_t mid = (lo + hi) / 2;
-      if (CompareDatomsIn<O>(At(mid), target) < 0) lo = mid + 1;
+      if (CompareRecs<O>(At(mid), probe) < 0) lo = mid + 1;
       else hi = mid;
     }
     pos_ = lo;
   }
   void Next() override { ++pos_; }
-  const Datom& datom() const override { return At(pos_); }
+  const Datom& datom() const override {
+    if (decoded_ != pos_) {
+      Decode(At(pos_), &cur_);
+      decoded_ = pos_;
+    }
+    return cur_;
+  }
 
  private:
-  const Datom& At(size_t i) const { return perm_ ? run_->datoms[(*perm_)[i]] : run_->datoms[i]; }
+  const Record& At(size_t i) const { return perm_ ? run_->recs[perm_[i]] : run_->recs[i]; }
   const Run* run_;
-  const std::vector<uint32_t>* perm_;
+  const uint32_t* perm_;
   size_t n_, pos_;
+  mutable Datom cur_;                    // the record at decoded_
+  mutable size_t decoded_ = ~size_t{0};
 };
 
-bool SameEav(const Datom& x, const Datom& y) { return x.e == y.e && x.a == y.a && x.v == y.v; }
+bool SameEav(const Record& x, const Record& y) { return x.e == y.e && x.a == y.a && EqualValues(x, y); }
 
 // Value types whose Compare is 0 exactly when their fields are equal, so
 // equal keys hash alike (tuples, big numbers, floats and symbols compare by
@@ -60,8 +247,8 @@ bool AvHashable(ValueType t) {
 
 // Value::Hash of a long or ref is nearly linear in the number: finish with
 // a full mix (murmur3's fmix64) so sequential ids spread over the slots.
-size_t AvHash(EntityId a, const Value& v) {
-  uint64_t h = v.Hash() ^ (a * 0x9e3779b97f4a7c15ULL);
+size_t AvHash(EntityId a, size_t value_hash) {
+  uint64_t h = value_hash ^ (a * 0x9e3779b97f4a7c15ULL);
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdULL;
   h ^= h >> 33;
@@ -69,19 +256,38 @@ size_t AvHash(EntityId a, const Value& v) {
   return h ^ (h >> 33);
 }
 
-bool SameAv(const Datom& d, EntityId a, const Value& v) { return d.a == a && d.v == v; }
+// Value::Hash of a record's value.
+size_t HashValue(const Record& r) {
+  if (IsText(r.type)) return Value::HashFields(r.type, 0, 0, TextOf(r));
+  return Value::HashFields(r.type, static_cast<int64_t>(r.p[0]), r.p[1], {});
+}
+
+bool SameAv(const Record& r, const Record& probe) { return r.a == probe.a && EqualValues(r, probe); }
+
+// sizeof(Record) plus one slot per other order.
+constexpr uint64_t kRecordBytes = sizeof(Record) + 3 * sizeof(uint32_t);
 
 }  // namespace
+
+void DecodeRecord(const Record& r, Datom* d) { Decode(r, d); }
+
+uint64_t LongTextBytesAlive() { return long_text_bytes_alive.load(std::memory_order_relaxed); }
+
+Run::~Run() {
+  if (long_texts == 0) return;
+  for (const Record& r : recs)
+    if (r.len == Record::kLongText) Release(r);
+}
 
 void Run::BuildAvIndex(const std::function<bool(EntityId)>& is_unique) {
   const auto& avet = perm[static_cast<int>(Index::kAvet) - 1];
   if (avet.size() < kAvIndexMinDatoms || avet.size() >= 0x7fffffffu) return;
   size_t groups = 0;  // of hashed attributes
   for (size_t i = 0; i < avet.size();) {
-    const EntityId a = datoms[avet[i]].a;
+    const EntityId a = recs[avet[i]].a;
     AttrSpan span{a, static_cast<uint32_t>(i), 0, is_unique && is_unique(a)};
-    for (; i < avet.size() && datoms[avet[i]].a == a; ++i)
-      if (span.hashed && (i == span.first || !(datoms[avet[i]].v == datoms[avet[i - 1]].v))) ++groups;
+    for (; i < avet.size() && recs[avet[i]].a == a; ++i)
+      if (span.hashed && (i == span.first || !EqualValues(recs[avet[i]], recs[avet[i - 1]]))) ++groups;
     span.end = static_cast<uint32_t>(i);
     av_attrs.push_back(span);
   }
@@ -93,10 +299,10 @@ void Run::BuildAvIndex(const std::function<bool(EntityId)>& is_unique) {
     for (const AttrSpan& span : av_attrs) {
       if (!span.hashed) continue;
       for (size_t i = span.first; i < span.end; ++i) {
-        const Datom& d = datoms[avet[i]];
-        if (i > span.first && datoms[avet[i - 1]].v == d.v) continue;
-        if (!AvHashable(d.v.type())) continue;
-        size_t slot = AvHash(d.a, d.v) & mask;
+        const Record& r = recs[avet[i]];
+        if (i > span.first && EqualValues(recs[avet[i - 1]], r)) continue;
+        if (!AvHashable(r.type)) continue;
+        size_t slot = AvHash(r.a, HashValue(r)) & mask;
         while (av_slots[slot] != 0) slot = (slot + 1) & mask;
         av_slots[slot] = static_cast<uint32_t>(i + 1);
       }
@@ -107,6 +313,10 @@ void Run::BuildAvIndex(const std::function<bool(EntityId)>& is_unique) {
 
 void Run::AppendWithAv(EntityId a, const Value& v, std::vector<Datom>* out) const {
   const auto& avet = perm[static_cast<int>(Index::kAvet) - 1];
+  Record probe;
+  probe.a = a;
+  probe.added = false;
+  SetValue(v, &probe);
   size_t lo = 0, hi = avet.size();
   bool hashed = false;
   if (!av_attrs.empty()) {
@@ -115,7 +325,7 @@ void Run::AppendWithAv(EntityId a, const Value& v, std::vector<Datom>* out) cons
     auto it = std::lower_bound(av_attrs.begin(), av_attrs.end(), a,
                                [](const AttrSpan& s, EntityId x) { return s.a < x; });
     if (it == av_attrs.end() || it->a != a) return;
-    if (v.Compare(datoms[avet[it->first]].v) < 0 || v.Compare(datoms[avet[it->end - 1]].v) > 0) return;
+    if (CompareValues(probe, recs[avet[it->first]]) < 0 || CompareValues(probe, recs[avet[it->end - 1]]) > 0) return;
     lo = it->first;
     hi = it->end;
     hashed = it->hashed && AvHashable(v.type());
@@ -123,25 +333,21 @@ void Run::AppendWithAv(EntityId a, const Value& v, std::vector<Datom>* out) cons
   size_t pos;
   if (hashed) {
     const size_t mask = av_slots.size() - 1;
-    size_t slot = AvHash(a, v) & mask;
+    size_t slot = AvHash(a, v.Hash()) & mask;
     for (;; slot = (slot + 1) & mask) {
       if (av_slots[slot] == 0) return;  // no group (a v) here
       pos = av_slots[slot] - 1;
-      if (SameAv(datoms[avet[pos]], a, v)) break;
+      if (SameAv(recs[avet[pos]], probe)) break;
     }
   } else {
-    Datom target;
-    target.a = a;
-    target.v = v;
-    target.added = false;
     while (lo < hi) {
       const size_t mid = (lo + hi) / 2;
-      if (CompareDatomsIn<Index::kAvet>(datoms[avet[mid]], target) < 0) lo = mid + 1;
+      if (CompareRecs<Index::kAvet>(recs[avet[mid]], probe) < 0) lo = mid + 1;
       else hi = mid;
     }
     pos = lo;
   }
-  for (; pos < avet.size() && SameAv(datoms[avet[pos]], a, v); ++pos) out->push_back(datoms[avet[pos]]);
+  for (; pos < avet.size() && SameAv(recs[avet[pos]], probe); ++pos) AppendDecoded(recs[avet[pos]], out);
 }
 
 std::shared_ptr<const Run> Run::Build(std::vector<Datom> datoms, const std::function<bool(EntityId)>& is_ref,
@@ -150,30 +356,31 @@ std::shared_ptr<const Run> Run::Build(std::vector<Datom> datoms, const std::func
   // The transactor hands its datoms over in EAVT order already.
   if (!std::is_sorted(datoms.begin(), datoms.end(), DatomLessIn<Index::kEavt>{}))
     std::sort(datoms.begin(), datoms.end(), DatomLessIn<Index::kEavt>{});
-  run->datoms = std::move(datoms);
-  const auto& ds = run->datoms;
-  uint64_t bytes = sizeof(Run);
+  auto& rs = run->recs;
+  rs.reserve(datoms.size());
+  uint64_t bytes = sizeof(Run) + datoms.size() * kRecordBytes;
   T min_t = ~T{0}, max_t = 0;
-  for (const Datom& d : ds) {
-    bytes += DatomBytes(d);
+  for (const Datom& d : datoms) {
+    rs.push_back(Encode(d, &bytes));
+    run->long_texts += rs.back().len == Record::kLongText;
     min_t = std::min(min_t, d.t());
     max_t = std::max(max_t, d.t());
   }
   for (int o = 1; o < kIndexCount; ++o) {
     auto& p = run->perm[o - 1];
-    p.reserve(ds.size());
+    p.reserve(rs.size());
     bool ref_value_type_only = o == static_cast<int>(Index::kVaet);
-    for (uint32_t i = 0; i < ds.size(); ++i) {
-      if (ref_value_type_only && (ds[i].v.type() != ValueType::kRef || !is_ref(ds[i].a))) continue;
+    for (uint32_t i = 0; i < rs.size(); ++i) {
+      if (ref_value_type_only && (rs[i].type != ValueType::kRef || !is_ref(rs[i].a))) continue;
       p.push_back(i);
     }
     WithOrder(static_cast<Index>(o), [&](auto order) {
       std::sort(p.begin(), p.end(),
-                [&](uint32_t x, uint32_t y) { return CompareDatomsIn<decltype(order)::value>(ds[x], ds[y]) < 0; });
+                [&](uint32_t x, uint32_t y) { return CompareRecs<decltype(order)::value>(rs[x], rs[y]) < 0; });
     });
   }
   run->bytes = bytes;
-  run->min_t = ds.empty() ? 0 : min_t;
+  run->min_t = rs.empty() ? 0 : min_t;
   run->max_t = max_t;
   run->BuildAvIndex(is_unique);
   return run;
@@ -237,13 +444,13 @@ void KWayMerge(size_t k, const size_t* sizes, const Cmp& cmp, const Emit& emit) 
 // The datoms of `in` (oldest first) in EAVT order, each with its origin.
 std::vector<Origin> MergeOrigins(const std::vector<const Run*>& in) {
   size_t sizes[kFanIn], total = 0;
-  for (size_t r = 0; r < in.size(); ++r) total += sizes[r] = in[r]->datoms.size();
+  for (size_t r = 0; r < in.size(); ++r) total += sizes[r] = in[r]->recs.size();
   std::vector<Origin> out;
   out.reserve(total);
   KWayMerge(
       in.size(), sizes,
       [&](uint32_t r, size_t i, uint32_t s, size_t j) {
-        return CompareDatomsIn<Index::kEavt>(in[r]->datoms[i], in[s]->datoms[j]);
+        return CompareRecs<Index::kEavt>(in[r]->recs[i], in[s]->recs[j]);
       },
       [&](uint32_t r, size_t i) { out.push_back(Origin{r, static_cast<uint32_t>(i)}); });
   return out;
@@ -255,29 +462,33 @@ std::vector<Origin> MergeOrigins(const std::vector<const Run*>& in) {
 void BuildMerged(const std::vector<const Run*>& in, const std::vector<Origin>& origins,
                  const std::vector<std::vector<Dest>>& dest, std::shared_ptr<Run> out[2]) {
   std::vector<std::vector<uint32_t>> pos(in.size());
-  for (size_t r = 0; r < in.size(); ++r) pos[r].resize(in[r]->datoms.size());
+  for (size_t r = 0; r < in.size(); ++r) pos[r].resize(in[r]->recs.size());
   size_t counts[2] = {0, 0};
   for (const Origin& o : origins)
     if (dest[o.run][o.idx] != kDropped) ++counts[dest[o.run][o.idx]];
   for (int k = 0; k < 2; ++k) {
     out[k] = std::make_shared<Run>();
-    out[k]->bytes = sizeof(Run);
+    out[k]->bytes = sizeof(Run) + counts[k] * kRecordBytes;
     out[k]->min_t = ~T{0};
-    out[k]->datoms.reserve(counts[k]);
+    out[k]->recs.reserve(counts[k]);
   }
   for (const Origin& o : origins) {
     const Dest d = dest[o.run][o.idx];
     if (d == kDropped) continue;
     Run& r = *out[d];
-    pos[o.run][o.idx] = static_cast<uint32_t>(r.datoms.size());
-    const Datom& src = in[o.run]->datoms[o.idx];
-    r.bytes += DatomBytes(src);
-    r.min_t = std::min(r.min_t, src.t());
-    r.max_t = std::max(r.max_t, src.t());
-    r.datoms.push_back(src);
+    pos[o.run][o.idx] = static_cast<uint32_t>(r.recs.size());
+    const Record& src = in[o.run]->recs[o.idx];
+    if (src.len == Record::kLongText) {
+      Retain(src, &r.bytes);
+      ++r.long_texts;
+    }
+    const T t = TOf(src.tx);
+    r.min_t = std::min(r.min_t, t);
+    r.max_t = std::max(r.max_t, t);
+    r.recs.push_back(src);
   }
   for (int k = 0; k < 2; ++k)
-    if (out[k]->datoms.empty()) out[k]->min_t = 0;
+    if (out[k]->recs.empty()) out[k]->min_t = 0;
   for (int o = 1; o < kIndexCount; ++o) {
     const Index order = static_cast<Index>(o);
     size_t sizes[kFanIn];
@@ -287,8 +498,8 @@ void BuildMerged(const std::vector<const Run*>& in, const std::vector<Origin>& o
       KWayMerge(
           in.size(), sizes,
           [&](uint32_t r, size_t i, uint32_t s, size_t j) {
-            return CompareDatomsIn<decltype(ord)::value>(in[r]->datoms[in[r]->perm[o - 1][i]],
-                                                         in[s]->datoms[in[s]->perm[o - 1][j]]);
+            return CompareRecs<decltype(ord)::value>(in[r]->recs[in[r]->perm[o - 1][i]],
+                                                     in[s]->recs[in[s]->perm[o - 1][j]]);
           },
           [&](uint32_t r, size_t i) {
             const uint32_t idx = in[r]->perm[o - 1][i];
@@ -306,8 +517,8 @@ void MergeCurrent(const std::vector<const Run*>& in, const std::function<bool(En
                   std::shared_ptr<Run> out[2]) {
   const std::vector<Origin> origins = MergeOrigins(in);
   std::vector<std::vector<Dest>> dest(in.size());
-  for (size_t r = 0; r < in.size(); ++r) dest[r].assign(in[r]->datoms.size(), kToFirst);
-  auto at = [&](size_t i) -> const Datom& { return in[origins[i].run]->datoms[origins[i].idx]; };
+  for (size_t r = 0; r < in.size(); ++r) dest[r].assign(in[r]->recs.size(), kToFirst);
+  auto at = [&](size_t i) -> const Record& { return in[origins[i].run]->recs[origins[i].idx]; };
   auto route = [&](size_t i, Dest d) { dest[origins[i].run][origins[i].idx] = d; };
   for (size_t i = 0; i < origins.size();) {
     size_t j = i + 1;
@@ -330,7 +541,7 @@ void MergeCurrent(const std::vector<const Run*>& in, const std::function<bool(En
 std::shared_ptr<const Run> MergeAll(const std::vector<const Run*>& in) {
   std::shared_ptr<Run> out[2];
   std::vector<std::vector<Dest>> dest(in.size());
-  for (size_t r = 0; r < in.size(); ++r) dest[r].assign(in[r]->datoms.size(), kToFirst);
+  for (size_t r = 0; r < in.size(); ++r) dest[r].assign(in[r]->recs.size(), kToFirst);
   BuildMerged(in, MergeOrigins(in), dest, out);
   return out[0];
 }
@@ -342,7 +553,7 @@ std::shared_ptr<const Run> MergeAll(const std::vector<const Run*>& in) {
 size_t MergeWidth(const std::vector<std::shared_ptr<const Run>>& runs) {
   const size_t n = runs.size();
   if (n < kFanIn) return 0;
-  return runs[n - kFanIn]->datoms.size() <= 2 * runs[n - 1]->datoms.size() ? kFanIn : 0;
+  return runs[n - kFanIn]->size() <= 2 * runs[n - 1]->size() ? kFanIn : 0;
 }
 
 // Takes the newest `width` runs off `runs`, oldest first.
@@ -377,25 +588,25 @@ std::shared_ptr<const MemIndex> MemIndex::Add(std::vector<Datom> datoms, const s
     MergeCurrent(Raw(in), no_history, merged);
     st.merges++;
     for (const auto& r : in) {
-      st.datoms_merged += r->datoms.size();
+      st.datoms_merged += r->size();
       st.bytes -= r->bytes;
-      st.datoms -= r->datoms.size();
+      st.datoms -= r->size();
     }
     merged[0]->BuildAvIndex(is_unique);
     std::shared_ptr<const Run> m = std::move(merged[0]);
     st.bytes += m->bytes;
-    st.datoms += m->datoms.size();
+    st.datoms += m->size();
     next->current_.push_back(std::move(m));
-    if (!merged[1]->datoms.empty()) {
+    if (!merged[1]->recs.empty()) {
       std::shared_ptr<const Run> h = std::move(merged[1]);
       st.bytes += h->bytes;
-      st.datoms += h->datoms.size();
+      st.datoms += h->size();
       next->history_.push_back(std::move(h));
       for (size_t hw; (hw = MergeWidth(next->history_)) != 0;) {
         const auto hin = TakeNewest(&next->history_, hw);
         st.merges++;
         for (const auto& r : hin) {
-          st.datoms_merged += r->datoms.size();
+          st.datoms_merged += r->size();
           st.bytes -= r->bytes;
         }
         auto hm = MergeAll(Raw(hin));
@@ -418,13 +629,15 @@ std::shared_ptr<const MemIndex> MemIndex::Without(const std::function<bool(const
     for (const auto& r : in) {
       std::vector<Datom> keep;
       bool changed = false;
-      for (const Datom& d : r->datoms) {
+      Datom d;
+      for (const Record& rec : r->recs) {
+        Decode(rec, &d);
         if (drop(d)) changed = true;
         else keep.push_back(d);
       }
       auto nr = changed ? Run::Build(std::move(keep), is_ref) : r;
-      if (nr->datoms.empty()) continue;
-      next->stats_.datoms += nr->datoms.size();
+      if (nr->recs.empty()) continue;
+      next->stats_.datoms += nr->size();
       next->stats_.bytes += nr->bytes;
       out->push_back(std::move(nr));
     }
@@ -442,7 +655,7 @@ void MemIndex::AppendCurrentWithAv(EntityId a, const Value& v, std::vector<Datom
 
 uint64_t MemIndex::Count(Index order, bool history) const {
   uint64_t n = 0;
-  for (const auto& r : history ? history_ : current_) n += order == Index::kVaet ? r->perm[2].size() : r->datoms.size();
+  for (const auto& r : history ? history_ : current_) n += order == Index::kVaet ? r->perm[2].size() : r->size();
   return n;
 }
 
@@ -453,36 +666,43 @@ std::vector<Datom> MemIndex::Collect(Index order, bool history) const {
   std::vector<Datom> out;
   const auto& runs = history ? history_ : current_;
   struct Head {
-    const Datom* datoms;
-    const uint32_t* perm;  // null: EAVT, the datoms' own order
+    const Record* recs;
+    const uint32_t* perm;  // null: EAVT, the records' own order
     size_t pos, n;
     uint32_t run;  // ties (none in practice) to the older run
-    const Datom& at() const { return perm ? datoms[perm[pos]] : datoms[pos]; }
+    const Record& at() const { return perm ? recs[perm[pos]] : recs[pos]; }
   };
   std::vector<Head> heap;
   size_t total = 0;
   for (uint32_t i = 0; i < runs.size(); ++i) {
     const Run& r = *runs[i];
     const uint32_t* perm = order == Index::kEavt ? nullptr : r.perm[static_cast<int>(order) - 1].data();
-    const size_t n = order == Index::kEavt ? r.datoms.size() : r.perm[static_cast<int>(order) - 1].size();
+    const size_t n = order == Index::kEavt ? r.recs.size() : r.perm[static_cast<int>(order) - 1].size();
     total += n;
-    if (n > 0) heap.push_back(Head{r.datoms.data(), perm, 0, n, i});
+    if (n > 0) heap.push_back(Head{r.recs.data(), perm, 0, n, i});
   }
   out.reserve(total);
   WithOrder(order, [&](auto ord) {
     constexpr Index O = decltype(ord)::value;
     auto after = [](const Head& x, const Head& y) {  // x comes after y
-      const int c = CompareDatomsIn<O>(x.at(), y.at());
+      const int c = CompareRecs<O>(x.at(), y.at());
       return c > 0 || (c == 0 && x.run > y.run);
     };
     std::make_heap(heap.begin(), heap.end(), after);
     while (!heap.empty()) {
       Head& top = heap.front();
-      out.push_back(top.at());
+      AppendDecoded(top.at(), &out);
       if (++top.pos == top.n) {
         std::pop_heap(heap.begin(), heap.end(), after);
         heap.pop_back();
         continue;
+      }
+      // Through a permutation the records are scattered: fetch this head's
+      // next one now, so it is in cache by the time the head is on top.
+      if (top.perm && top.pos + 1 < top.n) {
+        const char* next = reinterpret_cast<const char*>(&top.recs[top.perm[top.pos + 1]]);
+        __builtin_prefetch(next);
+        __builtin_prefetch(next + sizeof(Record) - 1);
       }
       // Sift the advanced head down from the root.
       const size_t n = heap.size();

@@ -1,8 +1,9 @@
 // memindex.h — the memory index of novelty, log-structured (internal).
 //
 // Each commit adds its datoms as one small immutable Run, sorted in every
-// order (the datoms are stored once, in EAVT order; the other orders are
-// permutations of 32-bit positions). Runs are merged as they accumulate
+// order (the datoms are stored once, as fixed-width Records in EAVT order;
+// the other orders are permutations of 32-bit positions: 60 bytes a datom
+// with a number or a text of up to 15 bytes). Runs are merged as they accumulate
 // (a tiered policy: the newest four runs merge in one pass once they are
 // about one size, so a datom is copied ~log4(novelty / transaction) times),
 // a read merges at most ~3·log4(novelty) runs, and no datom is ever
@@ -31,8 +32,30 @@ namespace strata {
 
 class Schema;
 
+// One datom of a run, fixed width (48 bytes; a Datom is 88). The value's
+// payload is its number fields (as_long(), uuid().lo); or its text inline
+// when it is at most 15 bytes (what std::string holds without allocating,
+// so turning a record back into a Datom allocates nothing); or a pointer to
+// an immutable, reference-counted copy of a longer text (a LongText), which
+// every run the datom is merged into shares instead of copying it.
+struct Record {
+  static constexpr uint8_t kLongText = 0xff;  // len: the text is a LongText
+  static constexpr size_t kInlineMax = 15;
+  static constexpr size_t kLongTextHeader = 8;  // a LongText's bytes before its text
+  EntityId e = 0;
+  EntityId a = 0;
+  EntityId tx = 0;
+  // Number values: {as_long(), uuid().lo}. Text values: the bytes, zero
+  // padded; or {address of a LongText's bytes, their size}.
+  uint64_t p[2] = {0, 0};
+  ValueType type = ValueType::kNil;
+  bool added = true;
+  uint8_t len = 0;  // text bytes inline, or kLongText
+};
+static_assert(sizeof(Record) == 48);
+
 struct Run {
-  std::vector<Datom> datoms;           // EAVT order
+  std::vector<Record> recs;            // EAVT order
   std::vector<uint32_t> perm[3];       // AEVT, AVET, VAET (VAET: ref values only)
   // For unique-value lookups: each attribute's span of AVET positions, and
   // a hash of the (a v) groups of the attributes unique when the run was
@@ -46,9 +69,20 @@ struct Run {
   };
   std::vector<AttrSpan> av_attrs;  // ascending by a
   std::vector<uint32_t> av_slots;
-  uint64_t bytes = 0;                  // memory held, exactly
+  // Memory held, exactly: sizeof(Run), a Record and three permutation slots
+  // per datom, each LongText the run refers to (its header and bytes; each
+  // belongs to one datom, so no two runs of one index count it twice), and
+  // the lookup hash.
+  uint64_t bytes = 0;
+  uint64_t long_texts = 0;             // records with len == kLongText
   T min_t = 0, max_t = 0;
 
+  Run() = default;
+  Run(const Run&) = delete;
+  Run& operator=(const Run&) = delete;
+  ~Run();  // releases the LongTexts
+
+  size_t size() const { return recs.size(); }
   // Builds a run from datoms in any order. `is_ref(a)` says which
   // attributes go to VAET.
   static std::shared_ptr<const Run> Build(std::vector<Datom> datoms, const std::function<bool(EntityId)>& is_ref,
@@ -60,6 +94,11 @@ struct Run {
   // large enough; `is_unique(a)` says which attributes to hash (may be empty).
   void BuildAvIndex(const std::function<bool(EntityId)>& is_unique);
 };
+// The datom a record holds, written into *d (reusing its value's string).
+void DecodeRecord(const Record& r, Datom* d);
+// Bytes held by every LongText alive in the process (headers and texts):
+// what shows that merges share long texts instead of copying them.
+uint64_t LongTextBytesAlive();
 constexpr size_t kAvIndexMinDatoms = 2048;
 
 struct MemIndexStats {

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <map>
 #include <random>
 
@@ -124,8 +125,8 @@ TEST(MemIndex, BytesAreTrackedExactly) {
   for (T t = 1; t <= 64; ++t)
     mem = mem->Add({Datom{t, 1, Value::String(std::string(40, 'x')), TxId(t), true}}, is_ref, no_hist);
   EXPECT_EQ(mem->stats().datoms, 64u);
-  const Value sample = Value::String(std::string(40, 'x'));
-  const uint64_t per_datom = sizeof(Datom) + sample.HeapBytes() + 3 * sizeof(uint32_t);
+  // A record, three permutation slots, and the shared copy of the text.
+  const uint64_t per_datom = sizeof(Record) + 3 * sizeof(uint32_t) + Record::kLongTextHeader + 40;
   const uint64_t runs = mem->stats().current_runs + mem->stats().history_runs;
   EXPECT_EQ(mem->stats().bytes, 64 * per_datom + runs * sizeof(strata::Run));
 }
@@ -216,6 +217,191 @@ TEST(MemIndex, AvLookupsMatchAScanOfAvet) {
     }
   }
   EXPECT_GT(found, 7 * 250);
+}
+
+}  // namespace
+}  // namespace strata
+
+namespace strata {
+namespace {
+
+auto NotRef = [](EntityId) { return false; };
+auto NoHist = [](EntityId) { return false; };
+
+// A value of every type, with texts on both sides of the 15 bytes a record
+// holds inline, and the orders Value::Compare defines (-0.0 before 0.0,
+// NaN after infinity, 1.0M before 1.00M, namespaced keywords after plain).
+std::vector<Value> EveryKindOfValue() {
+  std::vector<Value> vs = {
+      Value::Ref(1), Value::Ref(~0ull >> 1), Value::Boolean(false), Value::Boolean(true),
+      Value::Long(0), Value::Long(-1), Value::Long(std::numeric_limits<int64_t>::min()),
+      Value::Long(std::numeric_limits<int64_t>::max()), Value::Instant(-86400000), Value::Instant(1700000000000),
+      Value::Double(0.0), Value::Double(-0.0), Value::Double(-1e308),
+      Value::Double(std::numeric_limits<double>::infinity()), Value::Double(-std::numeric_limits<double>::infinity()),
+      Value::Double(std::numeric_limits<double>::quiet_NaN()), Value::Double(-std::numeric_limits<double>::quiet_NaN()),
+      Value::Float(0.0f), Value::Float(-0.0f), Value::Float(std::numeric_limits<float>::quiet_NaN()),
+      Value::Float(-2.5f), Value::FromUuid(Uuid{0, 0}), Value::FromUuid(Uuid{~0ull, 1}),
+      Value::FromUuid(Uuid{1, ~0ull}), Value::Uri("https://example.com/a/very/long/path/name"), Value::Uri("u:x"),
+      Value::Symbol("sym"), Value::Symbol("ns/sym"), Value::Symbol("a-rather-long-namespace/and-name"),
+      Value::Keyword("ab"), Value::Keyword("a/b"), Value::Keyword("a-/b"), Value::Keyword("db/ident"),
+      Value::Keyword("some.long.namespace/and-a-long-name"), Value::Bytes(std::string("\0\xff\x01", 3)),
+      Value::Bytes(std::string(16, '\xff')), Value::Bytes(std::string(15, '\0')), Value::Bytes(""),
+      Value::Tuple({Value::Long(1), Value::String("t")}), Value::Tuple({Value::Long(1), Value(), Value::Long(2)}),
+      Value::Tuple({Value::String(std::string(40, 'q')), Value::Keyword("k/w")}),
+  };
+  for (const char* t : {"-123", "0", "98765432109876543210987654321", "7"}) {
+    Value v;
+    EXPECT_TRUE(Value::ParseBigInt(t, &v)) << t;
+    vs.push_back(v);
+  }
+  for (const char* t : {"1.0", "1.00", "-0.5", "123456789012345678901234567890.5", "1"}) {
+    Value v;
+    EXPECT_TRUE(Value::ParseBigDec(t, &v)) << t;
+    vs.push_back(v);
+  }
+  for (size_t n : {0, 1, 14, 15, 16, 17, 31, 200}) {
+    vs.push_back(Value::String(std::string(n, 'a')));
+    vs.push_back(Value::String(std::string(n, 'a') + "b"));
+    if (n > 0) vs.push_back(Value::String(std::string(n, '\xe9')));  // bytes above 0x7f sort high
+  }
+  return vs;
+}
+
+// Values of every type go through runs (built, then merged four at a time)
+// and come back equal, in Value::Compare's order in every index: reads,
+// seeks and unique-value lookups all see the same datoms as a sort of the
+// originals.
+TEST(MemIndex, EveryValueTypeRoundTripsThroughMergedRuns) {
+  const std::vector<Value> vs = EveryKindOfValue();
+  auto is_ref = [](EntityId a) { return a == 7; };
+  auto all_unique = [](EntityId) { return true; };
+  std::vector<Datom> all;
+  auto mem = std::make_shared<const MemIndex>();
+  T t = 1;
+  for (int round = 0; round < 64; ++round) {  // runs of more than kAvIndexMinDatoms: hashed lookups too
+    for (size_t i = 0; i < vs.size(); ++t) {
+      std::vector<Datom> tx;
+      for (size_t k = 0; k < 3 && i < vs.size(); ++k, ++i) {
+        const EntityId a = vs[i].type() == ValueType::kRef ? 7 : 5 + round % 2;
+        tx.push_back(Datom{1000 + static_cast<EntityId>(round * 7 + i % 5), a, vs[i], TxId(t), true});
+      }
+      all.insert(all.end(), tx.begin(), tx.end());
+      mem = mem->Add(tx, is_ref, NoHist, all_unique);
+    }
+  }
+  ASSERT_GT(mem->stats().merges, 10u);
+  ASSERT_EQ(mem->stats().datoms, all.size());
+  for (int o = 0; o < kIndexCount; ++o) {
+    const Index order = static_cast<Index>(o);
+    std::vector<Datom> want = all;
+    if (order == Index::kVaet) std::erase_if(want, [](const Datom& d) { return d.a != 7; });
+    std::sort(want.begin(), want.end(), DatomLess{order});
+    const std::vector<Datom> got = mem->Collect(order, false);
+    ASSERT_EQ(got.size(), want.size()) << IndexName(order);
+    for (size_t i = 0; i < want.size(); ++i) {
+      ASSERT_EQ(got[i], want[i]) << IndexName(order) << " at " << i;
+      // bitwise equal doubles too (operator== compares the fields)
+      ASSERT_EQ(got[i].v.str(), want[i].v.str());
+    }
+    std::vector<std::unique_ptr<DatomIterator>> kids;
+    mem->AddSources(order, false, &kids);
+    auto it = NewMergingIterator(order, std::move(kids));
+    for (size_t i = 0; i < want.size(); i += 7) {  // a seek lands on the datom itself
+      it->Seek(want[i]);
+      ASSERT_TRUE(it->Valid());
+      ASSERT_EQ(it->datom(), want[i]) << IndexName(order) << " seek " << i;
+    }
+  }
+  for (const Value& v : vs) {
+    const EntityId a = v.type() == ValueType::kRef ? 7 : 5;
+    std::vector<Datom> got, want;
+    mem->AppendCurrentWithAv(a, v, &got);
+    for (const Datom& d : all)
+      if (d.a == a && d.v == v) want.push_back(d);
+    std::sort(got.begin(), got.end(), DatomLess{Index::kAvet});
+    std::sort(want.begin(), want.end(), DatomLess{Index::kAvet});
+    EXPECT_EQ(got, want) << ValueTypeName(v.type()) << " " << v.str();
+  }
+}
+
+// A datom whose values fit a record inline costs 60 bytes: a 48-byte
+// record and three 4-byte permutation slots; nothing else but each run's
+// header. Counted as memory held, exactly.
+TEST(MemIndex, ShortValuesCostSixtyBytesADatom) {
+  auto mem = std::make_shared<const MemIndex>();
+  uint64_t n = 0;
+  for (T t = 1; t <= 100; ++t) {
+    std::vector<Datom> tx;
+    for (EntityId e = t * 10; e < t * 10 + 5; ++e) {
+      tx.push_back(Datom{e, 1, Value::String("person-" + std::to_string(e) + "xxxx"), TxId(t), true});  // <= 15 bytes
+      tx.push_back(Datom{e, 2, Value::Keyword("k/" + std::to_string(e)), TxId(t), true});
+      tx.push_back(Datom{e, 3, Value::FromUuid(Uuid{e, e}), TxId(t), true});
+      tx.push_back(Datom{e, 4, Value::Long(static_cast<int64_t>(e)), TxId(t), true});
+    }
+    n += tx.size();
+    mem = mem->Add(tx, NotRef, NoHist);
+  }
+  EXPECT_EQ(sizeof(Record) + 3 * sizeof(uint32_t), 60u);
+  const uint64_t runs = mem->stats().current_runs + mem->stats().history_runs;
+  EXPECT_EQ(mem->stats().datoms, n);
+  EXPECT_EQ(mem->stats().bytes, n * 60 + runs * sizeof(strata::Run));
+}
+
+// A long text is copied once, when its datom enters the memory index: the
+// runs merged from that run share it, so holding an old index (its runs
+// unmerged) and a new one (the same datoms, merged) holds one copy, and it
+// is freed with the last run that refers to it.
+TEST(MemIndex, LongTextsAreSharedAcrossMergesNotCopied) {
+  const uint64_t before = LongTextBytesAlive();
+  const std::string text(100, 'z');
+  std::shared_ptr<const MemIndex> old_mem;
+  {
+    auto mem = std::make_shared<const MemIndex>();
+    for (T t = 1; t <= 3; ++t)
+      mem = mem->Add({Datom{t, 1, Value::String(text + std::to_string(t)), TxId(t), true}}, NotRef, NoHist);
+    old_mem = mem;  // three one-datom runs
+    EXPECT_EQ(LongTextBytesAlive() - before, 3 * (Record::kLongTextHeader + 101));
+    for (T t = 4; t <= 64; ++t)
+      mem = mem->Add({Datom{t, 1, Value::String(text + std::to_string(t)), TxId(t), true}}, NotRef, NoHist);
+    ASSERT_GT(mem->stats().datoms_merged, 64u);  // every datom merged at least once
+    uint64_t held = 0;
+    for (T t = 1; t <= 64; ++t) held += Record::kLongTextHeader + text.size() + std::to_string(t).size();
+    // One copy of each text, however many runs the merges built.
+    EXPECT_EQ(LongTextBytesAlive() - before, held);
+    EXPECT_EQ(mem->stats().bytes, 64 * (sizeof(Record) + 3 * sizeof(uint32_t)) + held +
+                                      (mem->stats().current_runs + mem->stats().history_runs) * sizeof(strata::Run));
+  }
+  // The newest index is gone; the old one still reads its texts.
+  EXPECT_EQ(LongTextBytesAlive() - before, 3 * (Record::kLongTextHeader + 101));
+  auto got = old_mem->Collect(Index::kEavt, false);
+  ASSERT_EQ(got.size(), 3u);
+  for (T t = 1; t <= 3; ++t) EXPECT_EQ(got[t - 1].v.str(), text + std::to_string(t));
+  old_mem.reset();
+  EXPECT_EQ(LongTextBytesAlive(), before);
+}
+
+// Excision rebuilds the runs it touches from their datoms: long texts of
+// the datoms kept stay readable, those of the dropped ones are freed.
+TEST(MemIndex, WithoutKeepsLongTextsOfTheDatomsKept) {
+  const uint64_t before = LongTextBytesAlive();
+  auto mem = std::make_shared<const MemIndex>();
+  for (T t = 1; t <= 20; ++t)
+    mem = mem->Add({Datom{t, 1, Value::String(std::string(30, 'a') + std::to_string(t)), TxId(t), true},
+                    Datom{t, 2, Value::Long(static_cast<int64_t>(t)), TxId(t), true}},
+                   NotRef, NoHist);
+  auto cut = mem->Without([](const Datom& d) { return d.e % 2 == 0; }, NotRef);
+  mem.reset();
+  const auto got = cut->Collect(Index::kAevt, false);
+  ASSERT_EQ(got.size(), 20u);
+  uint64_t held = 0;
+  for (const Datom& d : got) {
+    EXPECT_EQ(d.e % 2, 1u);
+    if (d.a == 1) {
+      EXPECT_EQ(d.v.str(), std::string(30, 'a') + std::to_string(d.e));
+      held += Record::kLongTextHeader + d.v.str().size();
+    }
+  }
+  EXPECT_EQ(LongTextBytesAlive() - before, held);
 }
 
 }  // namespace

@@ -88,17 +88,24 @@ int Value::CompareDoubles(const Value& o) const {
 }
 
 int Value::CompareOther(const Value& o) const {
-  switch (type_) {
+  if (type_ == ValueType::kFloat) {
+    const auto c = std::strong_order(as_float(), o.as_float());
+    return c < 0 ? -1 : c > 0 ? 1 : 0;
+  }
+  return CompareText(type_, str_, o.str_);
+}
+
+int Value::CompareText(ValueType t, std::string_view x, std::string_view y) {
+  switch (t) {
     case ValueType::kKeyword:
-    case ValueType::kSymbol: return CompareNames(str_, o.str_);
-    case ValueType::kFloat: {
-      const auto c = std::strong_order(as_float(), o.as_float());
-      return c < 0 ? -1 : c > 0 ? 1 : 0;
+    case ValueType::kSymbol: return CompareNames(x, y);
+    case ValueType::kBigInt: return CompareBigInts(x, y);
+    case ValueType::kBigDec: return CompareBigDecs(x, y);
+    case ValueType::kTuple: return CompareTuples(x, y);
+    default: {  // string, bytes, uri: bytewise, unsigned
+      const int c = x.compare(y);
+      return (c > 0) - (c < 0);
     }
-    case ValueType::kBigInt: return CompareBigInts(str_, o.str_);
-    case ValueType::kBigDec: return CompareBigDecs(str_, o.str_);
-    case ValueType::kTuple: return CompareTuples(o);
-    default: return (num_ > o.num_) - (num_ < o.num_);  // not reached: Compare handles the rest
   }
 }
 
@@ -202,14 +209,14 @@ bool Value::ParseBigDec(std::string_view text, Value* out) {
   return true;
 }
 
-int Value::CompareBigInts(const std::string& x, const std::string& y) {
+int Value::CompareBigInts(std::string_view x, std::string_view y) {
   const bool xn = !x.empty() && x[0] == '-', yn = !y.empty() && y[0] == '-';
   if (xn != yn) return xn ? -1 : 1;
-  const int c = CompareDigits(std::string_view(x).substr(xn), std::string_view(y).substr(yn));
+  const int c = CompareDigits(x.substr(xn), y.substr(yn));
   return xn ? -c : c;
 }
 
-int Value::CompareBigDecs(const std::string& x, const std::string& y) {
+int Value::CompareBigDecs(std::string_view x, std::string_view y) {
   auto parts = [](std::string_view s, bool* neg, std::string_view* ip, std::string_view* fp) {
     *neg = !s.empty() && s[0] == '-';
     if (*neg) s.remove_prefix(1);
@@ -229,10 +236,10 @@ int Value::CompareBigDecs(const std::string& x, const std::string& y) {
   return (xf.size() > yf.size()) - (xf.size() < yf.size());
 }
 
-int Value::CompareNames(const std::string& x, const std::string& y) {
+int Value::CompareNames(std::string_view x, std::string_view y) {
   // clojure.lang.Symbol: the namespace is what precedes the first '/' (the
   // name "/" alone has none); no namespace sorts first.
-  auto slash = [](const std::string& s) { return s == "/" ? std::string::npos : s.find('/'); };
+  auto slash = [](std::string_view s) { return s == "/" ? std::string_view::npos : s.find('/'); };
   const size_t ix = slash(x), iy = slash(y);
   if (ix == iy) {
     // The same namespace length (or none on both sides): the namespaces
@@ -241,11 +248,10 @@ int Value::CompareNames(const std::string& x, const std::string& y) {
     const int c = x.compare(y);
     return (c > 0) - (c < 0);
   }
-  if (ix == std::string::npos) return -1;
-  if (iy == std::string::npos) return 1;
-  const std::string_view xs(x), ys(y);
-  int c = xs.substr(0, ix).compare(ys.substr(0, iy));
-  if (c == 0) c = xs.substr(ix + 1).compare(ys.substr(iy + 1));  // unreachable: the lengths differ
+  if (ix == std::string_view::npos) return -1;
+  if (iy == std::string_view::npos) return 1;
+  int c = x.substr(0, ix).compare(y.substr(0, iy));
+  if (c == 0) c = x.substr(ix + 1).compare(y.substr(iy + 1));  // unreachable: the lengths differ
   return (c > 0) - (c < 0);
 }
 
@@ -265,8 +271,7 @@ std::vector<Value> Value::tuple_items() const {
   return out;
 }
 
-int Value::CompareTuples(const Value& o) const {
-  std::string_view x = str_, y = o.str_;
+int Value::CompareTuples(std::string_view x, std::string_view y) {
   Value a, b;
   while (!x.empty() && !y.empty()) {
     if (!coding::GetValue(&x, &a) || !coding::GetValue(&y, &b)) break;
@@ -275,10 +280,12 @@ int Value::CompareTuples(const Value& o) const {
   return (!x.empty()) - (!y.empty());
 }
 
-size_t Value::Hash() const {
-  size_t h = std::hash<int64_t>()(num_) * 31 + static_cast<size_t>(type_);
-  h ^= std::hash<uint64_t>()(aux_) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-  if (!str_.empty()) h ^= std::hash<std::string>()(str_) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+size_t Value::Hash() const { return HashFields(type_, num_, aux_, str_); }
+
+size_t Value::HashFields(ValueType t, int64_t num, uint64_t aux, std::string_view text) {
+  size_t h = std::hash<int64_t>()(num) * 31 + static_cast<size_t>(t);
+  h ^= std::hash<uint64_t>()(aux) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  if (!text.empty()) h ^= std::hash<std::string_view>()(text) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
   return h;
 }
 

@@ -157,6 +157,23 @@ class Value {
     return type_ == o.type_ && num_ == o.num_ && aux_ == o.aux_ && str_ == o.str_;
   }
   size_t Hash() const;
+  // The same hash from a value's fields (type, as_long(), uuid().lo, str()).
+  static size_t HashFields(ValueType t, int64_t num, uint64_t aux, std::string_view text);
+  // Compare of two values of text type t (every type with a str() payload:
+  // string, keyword, symbol, bigint, bigdec, bytes, uri, tuple) from their
+  // texts, without building the values.
+  static int CompareText(ValueType t, std::string_view x, std::string_view y);
+  // Makes this value the one with these fields, as read from a valid value
+  // (type(), as_long(), uuid().lo, str()); reuses the string's capacity, so
+  // refilling a value with a short text allocates nothing (memory-index
+  // records are turned back into datoms through here).
+  void AssignFields(ValueType t, int64_t num, uint64_t aux, std::string_view text) {
+    type_ = t;
+    num_ = num;
+    aux_ = aux;
+    str_.clear();  // then append: within capacity a copy, cheaper than assign
+    if (!text.empty()) str_.append(text.data(), text.size());
+  }
   // Bytes this value occupies in memory beyond sizeof(Value).
   size_t HeapBytes() const { return str_.size() > 15 ? str_.capacity() + 1 : 0; }
 
@@ -165,10 +182,10 @@ class Value {
   Value(ValueType t, std::string s) : type_(t), str_(std::move(s)) {}
   int CompareDoubles(const Value& o) const;  // std::strong_order on the doubles
   int CompareOther(const Value& o) const;  // the types Compare does not inline
-  int CompareTuples(const Value& o) const;
-  static int CompareNames(const std::string& x, const std::string& y);
-  static int CompareBigInts(const std::string& x, const std::string& y);
-  static int CompareBigDecs(const std::string& x, const std::string& y);
+  static int CompareTuples(std::string_view x, std::string_view y);
+  static int CompareNames(std::string_view x, std::string_view y);
+  static int CompareBigInts(std::string_view x, std::string_view y);
+  static int CompareBigDecs(std::string_view x, std::string_view y);
   ValueType type_ = ValueType::kNil;
   int64_t num_ = 0;   // ref, long, boolean, instant, double/float bits, uuid high
   uint64_t aux_ = 0;  // uuid low
