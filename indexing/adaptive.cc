@@ -63,10 +63,10 @@ uint64_t OverlapBelow(Index order, const LevelShape& below, const Datom& first, 
 
 MergePlan PlanLeveled(const AdaptiveOptions& options, const IndexShape& shape, const NoveltyShape& novelty,
                       const StrategyOptions& o, PickSlice pick, bool gaps) {
-  // Level 0 holds about four jobs' novelty (at ~100 bytes a datom).
+  // Level 0 holds about four jobs' novelty (kMemIndexBytesPerDatom a datom).
   const uint64_t level0 = options.level0_datoms
                               ? options.level0_datoms
-                              : std::max<uint64_t>(4 * o.memory_index_threshold / 100, 4 * o.segment_datoms);
+                              : std::max<uint64_t>(4 * o.memory_index_threshold / kMemIndexBytesPerDatom, 4 * o.segment_datoms);
   const uint64_t ratio = std::max<uint32_t>(options.level_ratio, 2);
   static const LevelShape kEmpty;
   MergePlan p;

@@ -27,7 +27,7 @@
 namespace strata {
 
 struct AdaptiveOptions {
-  uint64_t level0_datoms = 0;  // level 0's target; 0: four jobs' novelty (memory_index_threshold / 100 bytes a datom × 4)
+  uint64_t level0_datoms = 0;  // level 0's target; 0: four jobs' novelty (memory_index_threshold / kMemIndexBytesPerDatom × 4)
   uint32_t level_ratio = 10;   // each level this many times the one above; 2 to 1000
 };
 

@@ -47,9 +47,10 @@ std::string PlanWith(const char* settings, uint64_t memory_index_threshold) {
 }
 
 TEST(AdaptiveOptions, Level0DefaultsToFourJobsOfNovelty) {
-  // 300 datoms after the job; level 0 = 4 × threshold / 100 bytes a datom.
-  EXPECT_EQ(PlanWith("", 6400), "eavt/current: L0[0+1]->L1 novelty->L0\n");  // level 0: 256
-  EXPECT_EQ(PlanWith("", 8000), "eavt/current: novelty->L0\n");               // level 0: 320
+  // 300 datoms after the job; level 0 = 4 × threshold / kMemIndexBytesPerDatom (60).
+  static_assert(kMemIndexBytesPerDatom == 60);
+  EXPECT_EQ(PlanWith("", 3840), "eavt/current: L0[0+1]->L1 novelty->L0\n");  // level 0: 256
+  EXPECT_EQ(PlanWith("", 4800), "eavt/current: novelty->L0\n");               // level 0: 320
   // An explicit level0_datoms overrides it.
   EXPECT_EQ(PlanWith("level0_datoms=1000", 6400), "eavt/current: novelty->L0\n");
   EXPECT_EQ(PlanWith("level0_datoms=250", 1 << 30), "eavt/current: L0[0+1]->L1 novelty->L0\n");

@@ -36,7 +36,7 @@ class Buffered final : public MergeStrategy {
   MergePlan Plan(const IndexShape& shape, const NoveltyShape& novelty, const StrategyOptions& o) const override {
     const uint64_t capacity = options_.buffer_datoms
                                   ? options_.buffer_datoms
-                                  : std::max<uint64_t>(o.memory_index_threshold / 100, 4 * o.segment_datoms);
+                                  : std::max<uint64_t>(o.memory_index_threshold / kMemIndexBytesPerDatom, 4 * o.segment_datoms);
     const uint64_t fanout = std::max<uint32_t>(options_.fanout, 2);
     static const LevelShape kEmpty;
     MergePlan p;

@@ -35,7 +35,7 @@
 // full level there).
 //
 // Settings: "buffer_datoms=N" (0: one job's novelty, memory_index_threshold
-// / 100 bytes a datom, at least 4 segments) and "fanout=N" (2 to 1000, 10).
+// / kMemIndexBytesPerDatom (60 bytes) a datom, at least 4 segments) and "fanout=N" (2 to 1000, 10).
 #pragma once
 
 #include <cstdint>

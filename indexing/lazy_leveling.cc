@@ -17,7 +17,7 @@ class LazyLeveling final : public MergeStrategy {
 
   MergePlan Plan(const IndexShape& shape, const NoveltyShape& novelty, const StrategyOptions& so) const override {
     const uint64_t base = o_.level0_datoms ? o_.level0_datoms
-                                           : std::max<uint64_t>(so.memory_index_threshold / 100, so.segment_datoms);
+                                           : std::max<uint64_t>(so.memory_index_threshold / kMemIndexBytesPerDatom, so.segment_datoms);
     MergePlan p;
     for (int t = 0; t < kTreeCount; ++t) {
       const RunCandidates c = CandidateRuns(shape.trees[t], novelty.datoms[t]);

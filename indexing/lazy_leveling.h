@@ -33,7 +33,7 @@
 //
 // Settings (Options::strategy_settings["lazy-leveling"]): level_ratio (T,
 // default 4; 2 to 100) and level0_datoms (the size of a level-0 run;
-// default 0: one job's novelty, memory_index_threshold / 100 bytes a
+// default 0: one job's novelty, memory_index_threshold / kMemIndexBytesPerDatom (60 bytes) a
 // datom, and at least one segment).
 #pragma once
 

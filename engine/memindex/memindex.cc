@@ -8,6 +8,8 @@
 #include <new>
 #include <string_view>
 
+#include "strata/indexing.h"
+
 namespace strata {
 namespace {
 
@@ -266,6 +268,7 @@ bool SameAv(const Record& r, const Record& probe) { return r.a == probe.a && Equ
 
 // sizeof(Record) plus one slot per other order.
 constexpr uint64_t kRecordBytes = sizeof(Record) + 3 * sizeof(uint32_t);
+static_assert(kRecordBytes == kMemIndexBytesPerDatom, "strategies size their levels by it (strata/indexing.h)");
 
 }  // namespace
 

@@ -109,6 +109,12 @@ struct MergePlan {
   std::string ToString() const;  // one line per tree, for golden tests
 };
 
+// What one novelty datom with a short value costs the memory index
+// (engine/memindex: a 48-byte record and three 4-byte order slots), so a
+// job's novelty is about memory_index_threshold / this many datoms.
+// Strategies that size a level in jobs of novelty divide by it.
+constexpr uint64_t kMemIndexBytesPerDatom = 60;
+
 // Strategy-neutral facts about the connection, the same for every strategy
 // (a strategy's own knobs are its settings, parsed when it is made).
 struct StrategyOptions {
