@@ -34,7 +34,10 @@ struct JobInput {
   std::vector<ExcisionSpec> excisions;        // to remove from every tree
   const MergeStrategy* strategy = nullptr;
   StrategyOptions options;
-  std::function<bool(EntityId)> no_history;   // attributes whose cancelled pairs are dropped
+  std::function<bool(EntityId)> no_history;   // attributes whose cancelled pairs are dropped (called from several threads)
+  // Threads the job runs its index orders on (one task per order: its
+  // current then its history tree); 0: min(4, hardware cores); 1: serial.
+  uint32_t threads = 0;
 };
 
 // Runs the job, publishes the root, and returns it. On error nothing is
