@@ -550,7 +550,9 @@ Result<std::shared_ptr<const IndexRoot>> Executor::Run() {
   root->next_t = std::max(old.next_t, in_.next_t);
   root->last_instant = std::max(old.last_instant, in_.last_instant);
 
-  const uint32_t threads = JobThreads(in_.threads);
+  uint64_t novelty_datoms = 0;
+  for (uint64_t n : ns.datoms) novelty_datoms += n;
+  const uint32_t threads = novelty_datoms < in_.parallel_min_datoms ? 1 : JobThreads(in_.threads);
   std::vector<std::unique_ptr<TreeTask>> tasks;
   uint64_t next_id = old.next_segment;
   if (threads <= 1) {

@@ -477,6 +477,7 @@ Result<std::shared_ptr<const IndexRoot>> Job(DurableContext& ctx, const std::sha
   in.options.segment_datoms = 32;
   in.no_history = [](EntityId) { return false; };
   in.threads = threads;
+  in.parallel_min_datoms = 0;  // these jobs are small: on threads all the same
   return RunIndexJob(ctx, in, m);
 }
 
