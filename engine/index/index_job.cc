@@ -478,6 +478,8 @@ Status TreeTask::Run() {
     local_end_[kk] = next_id_;
     if (direct_) STRATA_RETURN_IF_ERROR(WriteTreeDirectories(t, &levels, &next_id_));
   }
+  // A buffered task holds its leaves' blobs until Finish.
+  for (const std::string& blob : kept_) m_.peak_memory_bytes += blob.size();
   return Status::OK();
 }
 
