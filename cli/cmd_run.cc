@@ -141,6 +141,7 @@ Result<Options> ParseOptions(const RunArgs& args) {
     return Status::InvalidArgument("--memory-index-max must be at least --memory-index-threshold (" +
                                    std::to_string(o.memory_index_threshold) + " bytes)");
   if (args.segment_datoms > 0) o.segment_datoms = args.segment_datoms;
+  o.index_job_threads = args.index_job_threads;
   o.create_if_missing = true;
   return o;
 }

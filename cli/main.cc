@@ -121,6 +121,9 @@ int main(int argc, char** argv) {
   run->add_option("--segment-datoms", ra.segment_datoms, "target datoms per leaf segment")
       ->check(CLI::Range(16, 1 << 20))
       ->option_text("N (default 4096)");
+  run->add_option("--index-job-threads", ra.index_job_threads, "threads an indexing job runs its trees on")
+      ->check(CLI::Range(0, 64))
+      ->option_text("N (default 0: min(4, cores); 1: serial)");
   run->add_option("--sync", ra.sync, "commit durability")
       ->check(CLI::IsMember({"always", "batch", "never"}))
       ->option_text("always|batch|never (default never)");

@@ -45,7 +45,8 @@ std::string Options::ToString() const {
          " memory_index_max=" + std::to_string(memory_index_max) +
          " strategy=" + (strategy.empty() ? std::string("(root)") : strategy) +
          " background_indexing=" + (background_indexing ? "true" : "false") +
-         " segment_datoms=" + std::to_string(segment_datoms) + " strategy_settings=" + settings +
+         " segment_datoms=" + std::to_string(segment_datoms) +
+         " index_job_threads=" + std::to_string(index_job_threads) + " strategy_settings=" + settings +
          " segment_cache_bytes=" + std::to_string(segment_cache_bytes) +
          " subscriber_capacity=" + std::to_string(subscriber_capacity) +
          " recover_corrupt_log_tail=" + (recover_corrupt_log_tail ? "true" : "false") +

@@ -21,6 +21,7 @@ bool Connection::Rep::RunOneJob() {
   in.excisions = st->pending_excisions;
   in.strategy = strategy.get();
   in.options = strategy_options();
+  in.threads = options.index_job_threads;
   auto schema = st->schema;
   in.no_history = [schema](EntityId a) {
     const Attribute* at = schema->Attr(a);

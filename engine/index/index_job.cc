@@ -3,8 +3,11 @@
 #include <time.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <span>
+#include <system_error>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -31,16 +34,49 @@ double ThreadCpuMs() {
   return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
 }
 
-class Executor {
+// One index order's part of a job: its current tree, then its history
+// tree (the pairs that cancel in the current tree move to the history
+// tree). The orders share nothing but immutable inputs and the storage
+// (thread-safe), so the four tasks of a job may run on several threads.
+//
+// Segment ids: a job numbers its new segments in one serial order (EAVT's
+// current leaves, their directories, EAVT's history leaves, directories,
+// then AEVT, ...). A direct task knows its first id and writes as it goes
+// (the first order always; every order when the job runs serially). A
+// buffered task runs while an earlier order is still writing, so it cannot
+// know its ids yet: it numbers its leaves locally (kLocalId set), keeps
+// their blobs, reads them back from memory when a later step of its plan
+// merges them, and Finish() then puts them under their serial ids and
+// writes the directories — the same blobs under the same names as a serial
+// job writes, in the same order.
+using Levels = std::vector<std::shared_ptr<const Level>>;
+
+class TreeTask {
  public:
-  Executor(DurableContext& ctx, const JobInput& in, JobMetrics* m) : ctx_(ctx), in_(in), m_(m) {
-    next_id_ = in.root->next_segment;
+  // direct: ids from *first_id on (advanced); else local ids.
+  TreeTask(DurableContext& ctx, const JobInput& in, const MergePlan& plan, Index order, bool direct, uint64_t first_id,
+           const std::atomic<bool>* cancel)
+      : ctx_(ctx), in_(in), plan_(plan), order_(order), direct_(direct), cancel_(cancel) {
+    next_id_ = direct ? first_id : kLocalId;
   }
 
-  Result<std::shared_ptr<const IndexRoot>> Run();
+  // Runs both trees of the order (and, when direct, writes their
+  // directories). On error the task's state is not used.
+  Status Run();
+  // A buffered task after the earlier orders: puts its leaves under ids
+  // from *next_id on, renumbers its levels, writes its directories.
+  Status Finish(uint64_t* next_id);
+
+  uint64_t next_id() const { return next_id_; }
+  const JobMetrics& metrics() const { return m_; }
+  Levels& tree(TreeKind k) { return trees_[k == TreeKind::kHistory]; }
+  bool cancelled = false;  // Run stopped because another order failed
+  double cpu_ms = 0;       // CPU of Run on the thread that ran it
+  bool on_job_thread = true;
 
  private:
-  using Levels = std::vector<std::shared_ptr<const Level>>;
+  static constexpr uint64_t kLocalId = uint64_t{1} << 62;
+  static bool IsLocal(uint64_t id) { return (id & kLocalId) != 0; }
 
   Status RunTree(int tree, const std::vector<MergeStep>& steps, std::vector<Datom> novelty, Levels* levels,
                  std::vector<Datom>* cancelled);
@@ -51,7 +87,8 @@ class Executor {
   // has not been fetched yet, fetches it and the next ones of the list (not
   // fetched yet) in one storage call, up to kPrefetchSegments segments or
   // kPrefetchBytes: on a networked store a job's reads then cost a round
-  // trip per window, not per segment.
+  // trip per window, not per segment. A segment of this buffered task is
+  // decoded from its kept blob.
   // Into *out, whose capacity is reused.
   Status ReadSegment(const std::vector<SegmentRef>& segments, size_t i, std::vector<Datom>* out);
   Status Prefetch(const std::vector<SegmentRef>& upcoming, size_t from);
@@ -62,21 +99,37 @@ class Executor {
   // with gaps, an attribute's appends then find a segment boundary after
   // its last datom instead of a segment shared with the next attribute.
   Status WriteSegmentsByAttribute(Index order, std::span<const Datom> datoms, std::vector<SegmentRef>* out);
-  void NoteMemory(uint64_t datoms) { m_->peak_memory_bytes = std::max(m_->peak_memory_bytes, datoms * sizeof(Datom)); }
+  // The directories of a tree's changed levels, ids from *next_id on.
+  Status WriteTreeDirectories(int t, Levels* levels, uint64_t* next_id);
+  Status CheckCancel() const {
+    if (cancel_ != nullptr && cancel_->load(std::memory_order_relaxed)) {
+      return Status::Aborted("indexing job: " + std::string(IndexName(order_)) + " stopped: another index order failed");
+    }
+    return Status::OK();
+  }
+  void NoteMemory(uint64_t datoms) { m_.peak_memory_bytes = std::max(m_.peak_memory_bytes, datoms * sizeof(Datom)); }
 
   DurableContext& ctx_;
   const JobInput& in_;
-  JobMetrics* m_;
+  const MergePlan& plan_;
+  const Index order_;
+  const bool direct_;
+  const std::atomic<bool>* cancel_;
+  JobMetrics m_;
   uint64_t next_id_;
+  Levels trees_[2];          // current, history (after Run)
+  uint64_t local_begin_[2] = {kLocalId, kLocalId};  // local ids of each tree's leaves: [begin, end)
+  uint64_t local_end_[2] = {kLocalId, kLocalId};
+  std::vector<std::string> kept_;  // a buffered task's leaves, by local id - kLocalId
   std::unordered_map<uint64_t, std::string> prefetched_;  // segment id -> blob, until read
 };
 
-Status Executor::Prefetch(const std::vector<SegmentRef>& upcoming, size_t from) {
+Status TreeTask::Prefetch(const std::vector<SegmentRef>& upcoming, size_t from) {
   std::vector<std::string> keys;
   std::vector<uint64_t> ids;
   uint64_t bytes = 0;
   for (size_t i = from; i < upcoming.size() && keys.size() < kPrefetchSegments; ++i) {
-    if (prefetched_.count(upcoming[i].id)) continue;
+    if (prefetched_.count(upcoming[i].id) || IsLocal(upcoming[i].id)) continue;
     if (!keys.empty() && bytes + upcoming[i].bytes > kPrefetchBytes) break;
     keys.push_back(SegmentKey(upcoming[i].id));
     ids.push_back(upcoming[i].id);
@@ -89,8 +142,18 @@ Status Executor::Prefetch(const std::vector<SegmentRef>& upcoming, size_t from) 
   return Status::OK();
 }
 
-Status Executor::ReadSegment(const std::vector<SegmentRef>& segments, size_t i, std::vector<Datom>* out) {
+Status TreeTask::ReadSegment(const std::vector<SegmentRef>& segments, size_t i, std::vector<Datom>* out) {
+  STRATA_RETURN_IF_ERROR(CheckCancel());
   const SegmentRef& ref = segments[i];
+  if (IsLocal(ref.id)) {
+    const uint64_t k = ref.id - kLocalId;
+    if (k >= kept_.size()) return Status::Corruption("indexing job: unknown new segment " + std::to_string(k));
+    Index order;
+    STRATA_RETURN_IF_ERROR(DecodeLeaf(kept_[k], "new segment " + std::to_string(k), &order, out));
+    m_.segments_read++;
+    m_.bytes_read += kept_[k].size();
+    return Status::OK();
+  }
   auto it = prefetched_.find(ref.id);
   if (it == prefetched_.end()) {
     STRATA_RETURN_IF_ERROR(Prefetch(segments, i));
@@ -100,12 +163,12 @@ Status Executor::ReadSegment(const std::vector<SegmentRef>& segments, size_t i, 
   prefetched_.erase(it);
   Index order;
   STRATA_RETURN_IF_ERROR(DecodeLeaf(blob, SegmentName(ref.id), &order, out));
-  m_->segments_read++;
-  m_->bytes_read += blob.size();
+  m_.segments_read++;
+  m_.bytes_read += blob.size();
   return Status::OK();
 }
 
-Status Executor::WriteSegmentsByAttribute(Index order, std::span<const Datom> datoms, std::vector<SegmentRef>* out) {
+Status TreeTask::WriteSegmentsByAttribute(Index order, std::span<const Datom> datoms, std::vector<SegmentRef>* out) {
   if (order != Index::kAevt && order != Index::kAvet) return WriteSegments(order, datoms, out);
   for (size_t i = 0; i < datoms.size();) {
     size_t j = i;
@@ -116,8 +179,9 @@ Status Executor::WriteSegmentsByAttribute(Index order, std::span<const Datom> da
   return Status::OK();
 }
 
-Status Executor::WriteSegments(Index order, std::span<const Datom> datoms, std::vector<SegmentRef>* out) {
+Status TreeTask::WriteSegments(Index order, std::span<const Datom> datoms, std::vector<SegmentRef>* out) {
   if (datoms.empty()) return Status::OK();
+  STRATA_RETURN_IF_ERROR(CheckCancel());
   // By datoms and by bytes (format/segment.h): every piece fits a leaf.
   const std::vector<size_t> cuts = LeafCuts(datoms, in_.options.segment_datoms);
   for (size_t p = 0; p + 1 < cuts.size(); ++p) {
@@ -131,16 +195,20 @@ Status Executor::WriteSegments(Index order, std::span<const Datom> datoms, std::
     ref.last = piece.back();
     STRATA_ASSIGN_OR_RETURN(std::string blob, EncodeLeaf(order, piece));
     ref.bytes = blob.size();
-    STRATA_RETURN_IF_ERROR(ctx_.storage->Put(SegmentKey(ref.id), blob));
-    m_->segments_written++;
-    m_->bytes_written += blob.size();
-    m_->datoms_written += piece.size();
+    if (direct_) {
+      STRATA_RETURN_IF_ERROR(ctx_.storage->Put(SegmentKey(ref.id), blob));
+    } else {
+      kept_.push_back(std::move(blob));
+    }
+    m_.segments_written++;
+    m_.bytes_written += ref.bytes;
+    m_.datoms_written += piece.size();
     out->push_back(std::move(ref));
   }
   return Status::OK();
 }
 
-Status Executor::MergeInto(Index order, bool current, Levels* levels, int to, std::vector<Datom> input,
+Status TreeTask::MergeInto(Index order, bool current, Levels* levels, int to, std::vector<Datom> input,
                            bool rewrite_all, bool gaps, std::vector<Datom>* cancelled) {
   while (static_cast<int>(levels->size()) <= to) levels->push_back(std::make_shared<Level>());
   const Level& old = *(*levels)[to];
@@ -253,7 +321,7 @@ Status Executor::MergeInto(Index order, bool current, Levels* levels, int to, st
   return Status::OK();
 }
 
-Status Executor::RunTree(int tree, const std::vector<MergeStep>& steps, std::vector<Datom> novelty, Levels* levels,
+Status TreeTask::RunTree(int tree, const std::vector<MergeStep>& steps, std::vector<Datom> novelty, Levels* levels,
                          std::vector<Datom>* cancelled) {
   const Index order = TreeOrder(tree);
   const bool current = TreeKindOf(tree) == TreeKind::kCurrent;
@@ -289,7 +357,7 @@ Status Executor::RunTree(int tree, const std::vector<MergeStep>& steps, std::vec
           moved->segments.insert(moved->segments.end(), slice.begin(), slice.end());
           moved->segments.insert(moved->segments.end(), lo, to.segments.end());
           (*levels)[st.to_level] = moved;
-          m_->segments_moved += slice.size();
+          m_.segments_moved += slice.size();
           break;
         }
         // Reserved exactly: growing by doubling held up to twice the slice,
@@ -330,7 +398,7 @@ Status Executor::RunTree(int tree, const std::vector<MergeStep>& steps, std::vec
   return Status::OK();
 }
 
-Status Executor::ExciseTree(Index order, Levels* levels) {
+Status TreeTask::ExciseTree(Index order, Levels* levels) {
   for (auto& l : *levels) {
     auto next = std::make_shared<Level>();
     bool changed = false;
@@ -352,6 +420,118 @@ Status Executor::ExciseTree(Index order, Levels* levels) {
   return Status::OK();
 }
 
+Status TreeTask::WriteTreeDirectories(int t, Levels* levels, uint64_t* next_id) {
+  const IndexRoot& old = *in_.root;
+  // Rewrite only those whose leaves changed.
+  for (size_t i = 0; i < levels->size(); ++i) {
+    const Level* prev = i < old.trees[t].size() ? old.trees[t][i].get() : nullptr;
+    if (prev == (*levels)[i].get()) continue;
+    auto l = std::make_shared<Level>(*(*levels)[i]);
+    const uint64_t before = m_.bytes_written;
+    STRATA_RETURN_IF_ERROR(WriteDirectories(*ctx_.storage, order_, DirectoryBits(in_.options.segment_datoms), prev,
+                                            l.get(), next_id, &m_.segments_written, &m_.bytes_written));
+    m_.directory_bytes_written += m_.bytes_written - before;
+    (*levels)[i] = std::move(l);
+  }
+  return Status::OK();
+}
+
+Status TreeTask::Run() {
+  const IndexRoot& old = *in_.root;
+  const Index order = order_;
+  std::vector<Datom> cancelled;
+  for (TreeKind k : {TreeKind::kCurrent, TreeKind::kHistory}) {
+    const int t = TreeNumber(k, order);
+    std::vector<Datom> novelty;
+    if (in_.novelty) novelty = in_.novelty->Collect(order, k == TreeKind::kHistory);
+    if (order == Index::kEavt) {
+      m_.novelty_datoms += novelty.size();
+      // The novelty's size as the log encodes it: write amplification is
+      // bytes written by indexing over bytes of new facts.
+      std::string enc;
+      for (const Datom& d : novelty) {
+        enc.clear();
+        coding::PutVarint64(&enc, d.e);
+        coding::PutVarint64(&enc, d.a);
+        coding::PutValue(&enc, d.v);
+        m_.novelty_bytes += enc.size() + 1;
+      }
+    }
+    if (k == TreeKind::kHistory && !cancelled.empty()) {
+      SortDatoms(order, &cancelled);
+      std::vector<Datom> both;
+      both.reserve(novelty.size() + cancelled.size());
+      WithOrder(order, [&](auto o) {
+        std::merge(std::make_move_iterator(novelty.begin()), std::make_move_iterator(novelty.end()),
+                   std::make_move_iterator(cancelled.begin()), std::make_move_iterator(cancelled.end()),
+                   std::back_inserter(both), DatomLessIn<decltype(o)::value>{});
+      });
+      novelty = std::move(both);
+      cancelled.clear();  // moved into the history novelty
+    }
+    Levels& levels = tree(k);
+    levels = old.trees[t];
+    const int kk = k == TreeKind::kHistory;
+    local_begin_[kk] = next_id_;
+    STRATA_RETURN_IF_ERROR(RunTree(t, plan_.trees[t], std::move(novelty), &levels, &cancelled));
+    if (!in_.excisions.empty()) STRATA_RETURN_IF_ERROR(ExciseTree(order, &levels));
+    local_end_[kk] = next_id_;
+    if (direct_) STRATA_RETURN_IF_ERROR(WriteTreeDirectories(t, &levels, &next_id_));
+  }
+  // A buffered task holds its leaves' blobs until Finish.
+  for (const std::string& blob : kept_) m_.peak_memory_bytes += blob.size();
+  return Status::OK();
+}
+
+Status TreeTask::Finish(uint64_t* next_id) {
+  for (TreeKind k : {TreeKind::kCurrent, TreeKind::kHistory}) {
+    const int kk = k == TreeKind::kHistory;
+    const uint64_t base = *next_id, begin = local_begin_[kk], end = local_end_[kk];
+    for (uint64_t id = begin; id < end; ++id) {
+      std::string& blob = kept_[id - kLocalId];
+      STRATA_RETURN_IF_ERROR(ctx_.storage->Put(SegmentKey(base + (id - begin)), blob));
+      std::string().swap(blob);
+    }
+    *next_id += end - begin;
+    Levels& levels = tree(k);
+    for (auto& l : levels) {
+      if (std::none_of(l->segments.begin(), l->segments.end(), [](const SegmentRef& s) { return IsLocal(s.id); }))
+        continue;
+      auto renumbered = std::make_shared<Level>(*l);
+      for (SegmentRef& s : renumbered->segments) {
+        if (!IsLocal(s.id)) continue;
+        if (s.id < begin || s.id >= end)
+          return Status::Corruption("indexing job: " + TreeName(TreeNumber(k, order_)) + " names a new segment of another tree");
+        s.id = base + (s.id - begin);
+      }
+      l = std::move(renumbered);
+    }
+    STRATA_RETURN_IF_ERROR(WriteTreeDirectories(TreeNumber(k, order_), &levels, next_id));
+  }
+  return Status::OK();
+}
+
+// Runs a strategy's plan: one TreeTask per index order, on `threads`
+// threads (see TreeTask on how the segments stay those of a serial job).
+class Executor {
+ public:
+  Executor(DurableContext& ctx, const JobInput& in, JobMetrics* m) : ctx_(ctx), in_(in), m_(m) {}
+  Result<std::shared_ptr<const IndexRoot>> Run();
+  // CPU the job spent on threads other than the caller's.
+  double other_threads_cpu_ms() const { return other_cpu_ms_; }
+
+ private:
+  DurableContext& ctx_;
+  const JobInput& in_;
+  JobMetrics* m_;
+  double other_cpu_ms_ = 0;
+};
+
+uint32_t JobThreads(uint32_t asked) {
+  if (asked == 0) asked = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
+  return std::min<uint32_t>(asked, kIndexCount);
+}
+
 Result<std::shared_ptr<const IndexRoot>> Executor::Run() {
   const IndexRoot& old = *in_.root;
   NoveltyShape ns;
@@ -371,56 +551,81 @@ Result<std::shared_ptr<const IndexRoot>> Executor::Run() {
   root->generation = old.generation + 1;
   root->next_t = std::max(old.next_t, in_.next_t);
   root->last_instant = std::max(old.last_instant, in_.last_instant);
-  for (int o = 0; o < kIndexCount; ++o) {
-    const Index order = static_cast<Index>(o);
-    std::vector<Datom> cancelled;
-    for (TreeKind k : {TreeKind::kCurrent, TreeKind::kHistory}) {
-      const int t = TreeNumber(k, order);
-      std::vector<Datom> novelty;
-      if (in_.novelty) novelty = in_.novelty->Collect(order, k == TreeKind::kHistory);
-      if (order == Index::kEavt) {
-        m_->novelty_datoms += novelty.size();
-        // The novelty's size as the log encodes it: write amplification is
-        // bytes written by indexing over bytes of new facts.
-        std::string enc;
-        for (const Datom& d : novelty) {
-          enc.clear();
-          coding::PutVarint64(&enc, d.e);
-          coding::PutVarint64(&enc, d.a);
-          coding::PutValue(&enc, d.v);
-          m_->novelty_bytes += enc.size() + 1;
+
+  uint64_t novelty_datoms = 0;
+  for (uint64_t n : ns.datoms) novelty_datoms += n;
+  const uint32_t threads = novelty_datoms < in_.parallel_min_datoms ? 1 : JobThreads(in_.threads);
+  std::vector<std::unique_ptr<TreeTask>> tasks;
+  uint64_t next_id = old.next_segment;
+  if (threads <= 1) {
+    for (int o = 0; o < kIndexCount; ++o) {
+      tasks.push_back(std::make_unique<TreeTask>(ctx_, in_, plan, static_cast<Index>(o), true, next_id, nullptr));
+      STRATA_RETURN_IF_ERROR(tasks.back()->Run());
+      next_id = tasks.back()->next_id();
+    }
+  } else {
+    // The first order writes as it goes; the others keep their leaves
+    // until the orders before them are written (Finish, below).
+    std::atomic<bool> cancel{false};
+    for (int o = 0; o < kIndexCount; ++o)
+      tasks.push_back(std::make_unique<TreeTask>(ctx_, in_, plan, static_cast<Index>(o), o == 0, next_id, &cancel));
+    std::vector<Status> status(tasks.size());
+    std::atomic<size_t> next_task{0};
+    auto work = [&](bool on_job_thread) {
+      for (size_t i; (i = next_task.fetch_add(1)) < tasks.size();) {
+        TreeTask& task = *tasks[i];
+        const double cpu0 = ThreadCpuMs();
+        status[i] = task.Run();
+        task.cpu_ms = ThreadCpuMs() - cpu0;
+        task.on_job_thread = on_job_thread;
+        if (!status[i].ok()) {
+          task.cancelled = cancel.load();  // failed because told to stop, or on its own
+          cancel.store(true);
         }
       }
-      if (k == TreeKind::kHistory && !cancelled.empty()) {
-        SortDatoms(order, &cancelled);
-        std::vector<Datom> both;
-        both.reserve(novelty.size() + cancelled.size());
-        WithOrder(order, [&](auto o) {
-          std::merge(std::make_move_iterator(novelty.begin()), std::make_move_iterator(novelty.end()),
-                     std::make_move_iterator(cancelled.begin()), std::make_move_iterator(cancelled.end()),
-                     std::back_inserter(both), DatomLessIn<decltype(o)::value>{});
-        });
-        novelty = std::move(both);
-        cancelled.clear();  // moved into the history novelty
+    };
+    std::vector<std::thread> pool;
+    for (uint32_t i = 1; i < threads; ++i) {
+      try {
+        pool.emplace_back(work, false);
+      } catch (const std::system_error&) {
+        break;  // fewer threads: the job's own thread does the rest
       }
-      Levels levels = old.trees[t];
-      STRATA_RETURN_IF_ERROR(RunTree(t, plan.trees[t], std::move(novelty), &levels, &cancelled));
-      if (!in_.excisions.empty()) STRATA_RETURN_IF_ERROR(ExciseTree(order, &levels));
-      // Directories: rewrite only those whose leaves changed.
-      for (size_t i = 0; i < levels.size(); ++i) {
-        const Level* prev = i < old.trees[t].size() ? old.trees[t][i].get() : nullptr;
-        if (prev == levels[i].get()) continue;
-        auto l = std::make_shared<Level>(*levels[i]);
-        const uint64_t before = m_->bytes_written;
-        STRATA_RETURN_IF_ERROR(WriteDirectories(*ctx_.storage, order, DirectoryBits(in_.options.segment_datoms), prev,
-                                                l.get(), &next_id_, &m_->segments_written, &m_->bytes_written));
-        m_->directory_bytes_written += m_->bytes_written - before;
-        levels[i] = std::move(l);
-      }
-      root->trees[t] = std::move(levels);
     }
+    work(true);
+    for (auto& th : pool) th.join();
+    for (const auto& task : tasks)
+      if (!task->on_job_thread) other_cpu_ms_ += task->cpu_ms;
+    // The job fails with a failing order's own error (the lowest such
+    // order); orders that only stopped because of it do not count.
+    for (size_t i = 0; i < tasks.size(); ++i)
+      if (!status[i].ok() && !tasks[i]->cancelled) return status[i];
+    for (size_t i = 0; i < tasks.size(); ++i) STRATA_RETURN_IF_ERROR(status[i]);
+    next_id = tasks[0]->next_id();
+    for (size_t i = 1; i < tasks.size(); ++i) STRATA_RETURN_IF_ERROR(tasks[i]->Finish(&next_id));
   }
-  root->next_segment = next_id_;
+  // Counters add up over the orders; the working sets of the orders that
+  // ran at the same time may add up too (the largest `threads` of them).
+  std::vector<uint64_t> peaks;
+  for (const auto& task : tasks) {
+    const JobMetrics& t = task->metrics();
+    m_->novelty_datoms += t.novelty_datoms;
+    m_->novelty_bytes += t.novelty_bytes;
+    m_->segments_read += t.segments_read;
+    m_->segments_written += t.segments_written;
+    m_->bytes_read += t.bytes_read;
+    m_->bytes_written += t.bytes_written;
+    m_->directory_bytes_written += t.directory_bytes_written;
+    m_->datoms_written += t.datoms_written;
+    m_->segments_moved += t.segments_moved;
+    peaks.push_back(t.peak_memory_bytes);
+  }
+  std::sort(peaks.rbegin(), peaks.rend());
+  for (size_t i = 0; i < peaks.size() && i < threads; ++i) m_->peak_memory_bytes += peaks[i];
+  for (int o = 0; o < kIndexCount; ++o)
+    for (TreeKind k : {TreeKind::kCurrent, TreeKind::kHistory})
+      root->trees[TreeNumber(k, static_cast<Index>(o))] = std::move(tasks[o]->tree(k));
+  root->next_segment = next_id;
   // With sync policy never (throw-away loads) the OS decides, as for the log.
   if (ctx_.sync) STRATA_RETURN_IF_ERROR(ctx_.storage->Sync());
   const std::string root_bytes = EncodeRoot(*root);
@@ -494,7 +699,8 @@ Result<std::shared_ptr<const IndexRoot>> RunIndexJob(DurableContext& ctx, const 
   metrics->storage_round_trips = after.round_trips - before.round_trips;
   metrics->storage_wait_ms = after.wait_ms - before.wait_ms;
   metrics->wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  metrics->cpu_ms = ThreadCpuMs() - cpu0;
+  // The job's CPU on every thread it ran on (its own and its pool's).
+  metrics->cpu_ms = ThreadCpuMs() - cpu0 + ex.other_threads_cpu_ms();
   return r;
 }
 

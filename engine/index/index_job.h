@@ -34,7 +34,13 @@ struct JobInput {
   std::vector<ExcisionSpec> excisions;        // to remove from every tree
   const MergeStrategy* strategy = nullptr;
   StrategyOptions options;
-  std::function<bool(EntityId)> no_history;   // attributes whose cancelled pairs are dropped
+  std::function<bool(EntityId)> no_history;   // attributes whose cancelled pairs are dropped (called from several threads)
+  // Threads the job runs its index orders on (one task per order: its
+  // current then its history tree); 0: min(4, hardware cores); 1: serial.
+  uint32_t threads = 0;
+  // Below this much novelty (datoms summed over the trees) the job runs
+  // serially: starting threads costs more than a small job's work.
+  uint64_t parallel_min_datoms = 1u << 15;
 };
 
 // Runs the job, publishes the root, and returns it. On error nothing is

@@ -5,8 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <random>
 
+#include "storage/storage.h"
 #include "testing/test_util.h"
 
 namespace strata {
@@ -409,6 +411,181 @@ TEST(IndexJob, FullRebuildJobCostGrowsWithTheDatabase) {
               static_cast<double>(full[46].db_datoms) / static_cast<double>(full[3].db_datoms));
   EXPECT_GT(big / small, 8.0);
   for (const auto& j : full) EXPECT_LE(j.max_read_sources, 2u);
+}
+
+// A storage whose reads of chosen keys fail: a fault in one tree of a job.
+class ReadFaults : public Storage {
+ public:
+  explicit ReadFaults(std::shared_ptr<Storage> s) : s_(std::move(s)) {}
+  std::set<std::string> bad;  // set before a job, not during one
+
+  Status Put(const std::string& key, std::string_view value) override { return s_->Put(key, value); }
+  Result<std::string> Get(const std::string& key) override {
+    if (bad.count(key)) return Status::IOError("planted read fault on " + key);
+    return s_->Get(key);
+  }
+  Result<std::vector<std::string>> GetMany(const std::vector<std::string>& keys) override {
+    for (const auto& k : keys)
+      if (bad.count(k)) return Status::IOError("planted read fault on " + k);
+    return s_->GetMany(keys);
+  }
+  Status Delete(const std::string& key) override { return s_->Delete(key); }
+  Result<std::vector<std::string>> List(const std::string& prefix) override { return s_->List(prefix); }
+  Status Sync() override { return s_->Sync(); }
+  Status PublishRoot(std::string_view bytes, bool durable) override { return s_->PublishRoot(bytes, durable); }
+  Result<std::optional<std::string>> ReadRoot() override { return s_->ReadRoot(); }
+  Result<uint64_t> BytesAtRest() override { return s_->BytesAtRest(); }
+  StorageStats stats() const override { return s_->stats(); }
+  std::string Describe() const override { return "read-faults(" + s_->Describe() + ")"; }
+
+ private:
+  std::shared_ptr<Storage> s_;
+};
+
+constexpr EntityId kAttrN = 100, kAttrRef = 101, kAttrTag = 102;
+
+// Job j's novelty: 60 new entities (a long, a ref to the one before, a
+// tag), and the tag of 20 entities of the job before replaced (retraction
+// and assertion: pairs that meet in the current trees and move to history).
+std::shared_ptr<const MemIndex> Novelty(int j) {
+  std::vector<Datom> ds;
+  const EntityId tx = TxId(1000 + j);
+  for (int i = 0; i < 60; ++i) {
+    const EntityId e = MakeEntityId(kPartUser, static_cast<uint64_t>(j * 60 + i + 1));
+    ds.push_back(Datom{e, kAttrN, Value::Long((j * 7919 + i * 104729) % 1000), tx, true});
+    if (j * 60 + i > 0) ds.push_back(Datom{e, kAttrRef, Value::Ref(e - 1), tx, true});
+    ds.push_back(Datom{e, kAttrTag, Value::Long(j), tx, true});
+  }
+  for (int i = 0; j > 0 && i < 20; ++i) {
+    const EntityId e = MakeEntityId(kPartUser, static_cast<uint64_t>((j - 1) * 60 + i * 3 + 1));
+    ds.push_back(Datom{e, kAttrTag, Value::Long(j - 1), tx, false});
+    ds.push_back(Datom{e, kAttrTag, Value::Long(j), tx, true});
+  }
+  auto is_ref = [](EntityId a) { return a == kAttrRef; };
+  auto none = [](EntityId) { return false; };
+  return MemIndex().Add(std::move(ds), is_ref, none);
+}
+
+Result<std::shared_ptr<const IndexRoot>> Job(DurableContext& ctx, const std::shared_ptr<const IndexRoot>& root,
+                                             const MergeStrategy& strategy, int j, uint32_t threads, JobMetrics* m) {
+  JobInput in;
+  in.root = root;
+  in.novelty = Novelty(j);
+  in.basis_t = 1000 + j;
+  in.next_t = 1001 + j;
+  in.strategy = &strategy;
+  in.options.segment_datoms = 32;
+  in.no_history = [](EntityId) { return false; };
+  in.threads = threads;
+  in.parallel_min_datoms = 0;  // these jobs are small: on threads all the same
+  return RunIndexJob(ctx, in, m);
+}
+
+struct JobsRun {
+  std::vector<JobMetrics> metrics;
+  std::map<std::string, std::string> blobs;  // every segment in storage
+  std::string root;                          // the published root
+};
+
+JobsRun RunJobs(const std::string& strategy_name, uint32_t threads, int jobs) {
+  JobsRun out;
+  auto strategy = MakeStrategy(strategy_name);
+  EXPECT_TRUE(strategy.ok());
+  if (!strategy.ok()) return out;
+  DurableContext ctx;
+  ctx.storage = NewMemStorage();
+  ctx.sync = false;
+  auto root = std::make_shared<const IndexRoot>();
+  for (int j = 0; j < jobs; ++j) {
+    JobMetrics m;
+    auto r = Job(ctx, root, **strategy, j, threads, &m);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    if (!r.ok()) return out;
+    root = *r;
+    out.metrics.push_back(m);
+  }
+  auto keys = ctx.storage->List("seg/");
+  EXPECT_TRUE(keys.ok());
+  for (const auto& k : *keys) {
+    auto b = ctx.storage->Get(k);
+    EXPECT_TRUE(b.ok());
+    out.blobs[k] = *b;
+  }
+  auto r = ctx.storage->ReadRoot();
+  EXPECT_TRUE(r.ok() && r->has_value());
+  if (r.ok() && r->has_value()) out.root = **r;
+  return out;
+}
+
+// A job's index orders run on several threads, yet write the same
+// segments under the same names, the same root and the same counters as
+// one after the other (ids are numbered in the serial order).
+TEST(IndexJob, ThreadsWriteTheSameSegmentsAsOneThread) {
+  for (const std::string& name : StrategyNames()) {
+    SCOPED_TRACE(name);
+    const JobsRun one = RunJobs(name, 1, 14);
+    ASSERT_EQ(one.metrics.size(), 14u);
+    ASSERT_GT(one.blobs.size(), 20u);
+    for (uint32_t threads : {2u, 4u}) {
+      SCOPED_TRACE(threads);
+      const JobsRun many = RunJobs(name, threads, 14);
+      ASSERT_EQ(many.metrics.size(), one.metrics.size());
+      EXPECT_EQ(many.root, one.root);
+      EXPECT_EQ(many.blobs.size(), one.blobs.size());
+      EXPECT_TRUE(many.blobs == one.blobs);
+      for (size_t i = 0; i < one.metrics.size(); ++i) {
+        const JobMetrics &a = one.metrics[i], &b = many.metrics[i];
+        EXPECT_EQ(b.segments_written, a.segments_written) << "job " << i;
+        EXPECT_EQ(b.bytes_written, a.bytes_written) << "job " << i;
+        EXPECT_EQ(b.directory_bytes_written, a.directory_bytes_written) << "job " << i;
+        EXPECT_EQ(b.datoms_written, a.datoms_written) << "job " << i;
+        EXPECT_EQ(b.datoms_rewritten, a.datoms_rewritten) << "job " << i;
+        EXPECT_EQ(b.segments_read, a.segments_read) << "job " << i;
+        EXPECT_EQ(b.bytes_read, a.bytes_read) << "job " << i;
+        EXPECT_EQ(b.segments_moved, a.segments_moved) << "job " << i;
+        EXPECT_EQ(b.novelty_datoms, a.novelty_datoms) << "job " << i;
+        EXPECT_EQ(b.db_datoms, a.db_datoms) << "job " << i;
+      }
+    }
+  }
+}
+
+// A read fault in one order's tree fails the whole job with that fault
+// (not the other orders' stop), publishes nothing, and the same job runs
+// once the fault is gone.
+TEST(IndexJob, AFaultInOneTreeFailsTheWholeJob) {
+  auto strategy = MakeStrategy("full-rebuild");  // reads every segment of every tree
+  ASSERT_TRUE(strategy.ok());
+  for (uint32_t threads : {1u, 4u}) {
+    SCOPED_TRACE(threads);
+    DurableContext ctx;
+    auto faults = std::make_shared<ReadFaults>(NewMemStorage());
+    ctx.storage = faults;
+    ctx.sync = false;
+    std::shared_ptr<const IndexRoot> root = std::make_shared<const IndexRoot>();
+    JobMetrics m;
+    for (int j = 0; j < 3; ++j) {
+      auto r = Job(ctx, root, **strategy, j, threads, &m);
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      root = *r;
+    }
+    auto published = ctx.storage->ReadRoot();
+    ASSERT_TRUE(published.ok() && published->has_value());
+    for (TreeKind k : {TreeKind::kCurrent, TreeKind::kHistory})
+      for (const auto& l : root->trees[TreeNumber(k, Index::kAvet)])
+        for (const SegmentRef& s : l->segments) faults->bad.insert(SegmentKey(s.id));
+    ASSERT_FALSE(faults->bad.empty());
+    auto r = Job(ctx, root, **strategy, 3, threads, &m);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().ToString().find("planted read fault"), std::string::npos) << r.status().ToString();
+    auto after = ctx.storage->ReadRoot();
+    ASSERT_TRUE(after.ok() && after->has_value());
+    EXPECT_EQ(**after, **published);
+    faults->bad.clear();
+    auto again = Job(ctx, root, **strategy, 3, threads, &m);
+    ASSERT_TRUE(again.ok()) << again.status().ToString();
+    EXPECT_GT((*again)->datoms(), root->datoms());
+  }
 }
 
 }  // namespace

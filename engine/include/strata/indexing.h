@@ -156,13 +156,13 @@ struct JobMetrics {
   uint64_t segments_moved = 0;    // moved between levels without rewriting
   uint64_t levels_max = 0;        // deepest tree after the job
   uint64_t max_read_sources = 0;  // most durable sources a read of one tree merges
-  double wall_ms = 0, cpu_ms = 0;
+  double wall_ms = 0, cpu_ms = 0;  // cpu_ms: summed over the job's threads (Options::index_job_threads)
   // What storage charged during the job (StorageStats before and after):
   // requests and the time spent waiting on them. Storage bytes put equal
   // bytes_written. Readers fetching segments meanwhile count too.
   uint64_t storage_round_trips = 0;
   double storage_wait_ms = 0;
-  uint64_t peak_memory_bytes = 0;  // largest working set the job held
+  uint64_t peak_memory_bytes = 0;  // largest working set the job held (orders run on several threads: their sum)
   std::string plan;                // MergePlan::ToString()
 };
 

@@ -39,6 +39,10 @@ struct Options {
   bool background_indexing = true;             // run indexing jobs on a background thread
   std::string strategy;                        // merge strategy; empty: the root's, else DefaultStrategyName()
   uint32_t segment_datoms = 4096;              // target datoms per leaf segment
+  // Threads an indexing job runs its index orders' trees on (EAVT, AEVT,
+  // AVET, VAET: one task each); 0: min(4, hardware cores); 1: one after
+  // the other on the job's thread. The segments written are the same.
+  uint32_t index_job_threads = 0;
   // Per strategy name, that strategy's own settings, "key=value,..." (e.g.
   // {"adaptive", "level_ratio=4"}; indexing/<strategy>.h lists the keys).
   // Opaque to the engine: each is checked by its strategy when the
