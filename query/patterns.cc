@@ -94,14 +94,6 @@ bool Matches(const Fixed& f, const Datom& d) {
   return true;
 }
 
-// The cursor a pattern keeps across its lookups (one per binding group):
-// a lookup of the same index moves it (DatomCursor::Seek) instead of
-// opening another, so the sources it merges are opened once per clause.
-struct PatternCursor {
-  std::optional<DatomCursor> cursor;
-  Index index = Index::kEavt;
-};
-
 // Reads the datoms matching `f` through the best index for what it fixes.
 // With `limit`, stops after reading that many datoms and sets *cut.
 // With `stop`, also the entity of the datom it stopped on. With `keep`,
@@ -490,7 +482,7 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
       } else {
         const EntityDatoms* whole = nullptr;
         if (f.e && !f.impossible && (fill_entities_ || !entity_cache_.empty())) {
-          STRATA_ASSIGN_OR_RETURN(whole, EntityDatomsOf(db, Resolve(c.src), *f.e, fill_entities_));
+          STRATA_ASSIGN_OR_RETURN(whole, EntityDatomsOf(db, Resolve(c.src), *f.e, fill_entities_, &cursor));
         }
         if (whole != nullptr) {
           for (const Datom& d : whole->datoms)
@@ -529,7 +521,7 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
 }
 
 Result<const Evaluator::EntityDatoms*> Evaluator::EntityDatomsOf(const Database& db, const std::string& src, EntityId e,
-                                                                 bool fill) {
+                                                                 bool fill, PatternCursor* keep) {
   auto& by_entity = entity_cache_[src];
   if (auto it = by_entity.find(e); it != by_entity.end()) return it->second.whole ? &it->second : nullptr;
   // Kept within a quarter of max_bytes too: the relations' bound is the
@@ -546,7 +538,7 @@ Result<const Evaluator::EntityDatoms*> Evaluator::EntityDatomsOf(const Database&
         entity_cache_bytes_ += sizeof(Datom) + d.v.HeapBytes();
         return Status::OK();
       },
-      kMaxEntityDatoms + 1, &cut));
+      kMaxEntityDatoms + 1, &cut, nullptr, keep));
   ed.whole = !cut;
   if (!ed.whole) ed.datoms.clear();
   auto& kept = by_entity.emplace(e, std::move(ed)).first->second;

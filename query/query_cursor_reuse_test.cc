@@ -153,5 +153,34 @@ TEST_F(QueryCursorReuseTest, AFailedReadFailsTheQuery) {
   EXPECT_GT(failed, 0);
 }
 
+// (pull ?e ...) in :find reads through cursors kept from row to row: each
+// row's map is Pull's for its entity alone, and a failed read fails the query.
+TEST_F(QueryCursorReuseTest, PullInFindEqualsAPullPerEntity) {
+  const Database now = conn_->db();
+  for (const Database& db : {now, now.AsOf(as_of_)}) {
+    for (const char* pattern : {"[*]", "[:artist/name :artist/tags {:track/_artists [:track/name]}]"}) {
+      SCOPED_TRACE(pattern);
+      auto r = Q("[:find ?e (pull ?e pat) :in $ pat [?e ...]]",
+                 {db, *edn::ReadOne(pattern), edn::Node::Vector(artists_)});
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      ASSERT_EQ(r->items.size(), artists_.size());
+      for (const edn::Node& row : r->items) {
+        ASSERT_EQ(row.items.size(), 2u);
+        auto one = Pull(db, *edn::ReadOne(pattern), row.items[0]);
+        ASSERT_TRUE(one.ok()) << one.status().ToString();
+        EXPECT_EQ(row.items[1], *one) << "entity " << row.items[0].i;
+      }
+    }
+  }
+  ReadFaultSpec spec;
+  spec.fail_fraction = 1;
+  spec.path_part = "/packs/";
+  env_->SetReadFaults(spec);
+  auto r = Q("[:find (pull ?e [*]) :in $ [?e ...]]", {now, edn::Node::Vector(artists_)});
+  ASSERT_FALSE(r.ok()) << "a result of " << r->items.size() << " rows without the error";
+  EXPECT_TRUE(r.status().IsIOError()) << r.status().ToString();
+  env_->ClearFaults();
+}
+
 }  // namespace
 }  // namespace strata
