@@ -112,6 +112,14 @@ struct ScanBounds {
   }
 };
 
+// The cursor a pattern keeps across its lookups (one per binding group):
+// a lookup of the same index moves it (DatomCursor::Seek) instead of
+// opening another, so the sources it merges are opened once per clause.
+struct PatternCursor {
+  std::optional<DatomCursor> cursor;
+  Index index = Index::kEavt;
+};
+
 class Evaluator {
  public:
   Evaluator(const QueryOptions& o, QueryStats* stats) : budget(o, stats), options(o) {}
@@ -207,8 +215,10 @@ class Evaluator {
   static constexpr uint64_t kMaxEntityDatoms = 32;
   static constexpr uint64_t kMaxEntityCacheBytes = 64 << 20;
   // The datoms of entity e in `db` (source `src`, resolved), reading and
-  // keeping them when `fill`; null when they are not kept.
-  Result<const EntityDatoms*> EntityDatomsOf(const Database& db, const std::string& src, EntityId e, bool fill);
+  // keeping them when `fill` (through `keep`'s cursor); null when they
+  // are not kept.
+  Result<const EntityDatoms*> EntityDatomsOf(const Database& db, const std::string& src, EntityId e, bool fill,
+                                             PatternCursor* keep);
   std::map<std::string, std::unordered_map<EntityId, EntityDatoms>> entity_cache_;
   uint64_t entity_cache_bytes_ = 0;
   bool fill_entities_ = false;  // the pattern running now keeps the entities it looks up

@@ -266,6 +266,9 @@ Result<edn::Node> BuildResult(Evaluator& ev, const Query& q, Ctx& ctx, const std
   // maps list keys in pattern order, so equal maps print alike.
   const bool dedupe = has_pull && !bag && q.find_kind == Query::kRelation;
   std::unordered_set<std::string> seen;
+  // Each pull element reads through cursors moved from row to row (its
+  // database is the same on every row).
+  std::vector<PullCursors> pull_cursors(has_pull ? q.find.size() : 0);
   nodes.reserve(order.size());
   for (uint32_t oi : order) {
     const Val* r = out.row(oi);
@@ -289,7 +292,7 @@ Result<edn::Node> BuildResult(Evaluator& ev, const Query& q, Ctx& ctx, const std
           row.push_back(edn::Node::Nil());
           continue;
         }
-        STRATA_ASSIGN_OR_RETURN(edn::Node p, PullCompiled(*db, *patterns[k], *e, pull));
+        STRATA_ASSIGN_OR_RETURN(edn::Node p, PullCompiled(*db, *patterns[k], *e, pull, &pull_cursors[k]));
         row.push_back(std::move(p));
         continue;
       }

@@ -96,10 +96,11 @@ bool Matches(const Fixed& f, const Datom& d) {
 
 // Reads the datoms matching `f` through the best index for what it fixes.
 // With `limit`, stops after reading that many datoms and sets *cut.
-// With `stop`, also the entity of the datom it stopped on.
+// With `stop`, also the entity of the datom it stopped on. With `keep`,
+// reuses (and leaves there) the cursor of an earlier lookup.
 template <typename Fn>
 Status Lookup(const Database& db, const Fixed& f, Budget* budget, Fn&& emit, uint64_t limit = UINT64_MAX,
-              bool* cut = nullptr, EntityId* stop = nullptr) {
+              bool* cut = nullptr, EntityId* stop = nullptr, PatternCursor* keep = nullptr) {
   if (f.impossible) return Status::OK();
   Index index = Index::kEavt;
   std::vector<Value> comps;
@@ -121,7 +122,19 @@ Status Lookup(const Database& db, const Fixed& f, Budget* budget, Fn&& emit, uin
       comps = {Value::Ref(f.a->id)};
     }
   }
-  STRATA_ASSIGN_OR_RETURN(DatomCursor c, db.Datoms(index, std::move(comps)));
+  std::optional<DatomCursor> opened;
+  if (keep != nullptr && keep->cursor && keep->index == index) {
+    STRATA_RETURN_IF_ERROR(keep->cursor->Seek(std::move(comps)));
+  } else {
+    STRATA_ASSIGN_OR_RETURN(DatomCursor fresh, db.Datoms(index, std::move(comps)));
+    if (keep != nullptr) {
+      keep->cursor = std::move(fresh);
+      keep->index = index;
+    } else {
+      opened = std::move(fresh);
+    }
+  }
+  DatomCursor& c = keep != nullptr ? *keep->cursor : *opened;
   QueryStats& st = budget->stats();
   ++st.index_lookups;
   uint64_t n = 0;
@@ -448,6 +461,7 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
     found.vars = shape.vars;
     std::vector<Val> fr(shape.vars.size());
     const bool repeat = MayRepeat(c, db);
+    PatternCursor cursor;  // moved from group to group
     for (const auto& g : groups) {
       Fixed f = base;
       for (size_t k = 0; k < key_pos.size(); ++k)
@@ -468,13 +482,13 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
       } else {
         const EntityDatoms* whole = nullptr;
         if (f.e && !f.impossible && (fill_entities_ || !entity_cache_.empty())) {
-          STRATA_ASSIGN_OR_RETURN(whole, EntityDatomsOf(db, Resolve(c.src), *f.e, fill_entities_));
+          STRATA_ASSIGN_OR_RETURN(whole, EntityDatomsOf(db, Resolve(c.src), *f.e, fill_entities_, &cursor));
         }
         if (whole != nullptr) {
           for (const Datom& d : whole->datoms)
             if (Matches(f, d)) STRATA_RETURN_IF_ERROR(emit(d));
         } else {
-          STRATA_RETURN_IF_ERROR(Lookup(db, f, &budget, emit));
+          STRATA_RETURN_IF_ERROR(Lookup(db, f, &budget, emit, UINT64_MAX, nullptr, nullptr, &cursor));
         }
       }
       if (found.n > 1 && repeat) Dedupe(&found);
@@ -507,7 +521,7 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
 }
 
 Result<const Evaluator::EntityDatoms*> Evaluator::EntityDatomsOf(const Database& db, const std::string& src, EntityId e,
-                                                                 bool fill) {
+                                                                 bool fill, PatternCursor* keep) {
   auto& by_entity = entity_cache_[src];
   if (auto it = by_entity.find(e); it != by_entity.end()) return it->second.whole ? &it->second : nullptr;
   // Kept within a quarter of max_bytes too: the relations' bound is the
@@ -524,7 +538,7 @@ Result<const Evaluator::EntityDatoms*> Evaluator::EntityDatomsOf(const Database&
         entity_cache_bytes_ += sizeof(Datom) + d.v.HeapBytes();
         return Status::OK();
       },
-      kMaxEntityDatoms + 1, &cut));
+      kMaxEntityDatoms + 1, &cut, nullptr, keep));
   ed.whole = !cut;
   if (!ed.whole) ed.datoms.clear();
   auto& kept = by_entity.emplace(e, std::move(ed)).first->second;

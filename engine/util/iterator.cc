@@ -45,6 +45,34 @@ bool MatchesFirst(const Datom& d, const std::vector<Value>& components, size_t n
   return true;
 }
 
+// A seek that goes forward steps first, when the iterator's position
+// allows: an iterator positioned by a seek and then moved only by Next
+// stands, for any target past every datom it has passed since (and not
+// before the seek's target), on or before the first datom >= target, so
+// a target a few datoms ahead is reached by stepping, which reads datoms
+// in order, instead of by a search from the top (a cursor moved from
+// binding to binding in entity order: a binary search over a memory run
+// misses the cache at nearly every probe). The caller decides that the
+// target is past every datom passed; past kSeekSteps, or at the end, it
+// seeks; a step that fails stops there (the caller takes the error).
+constexpr int kSeekSteps = 16;
+
+template <typename Less>
+void SeekForward(DatomIterator* it, const Datom& target, bool forward, Less less) {
+  if (forward && it->Valid()) {
+    for (int i = 0;; ++i) {
+      if (!less(it->datom(), target)) return;
+      if (i == kSeekSteps) break;
+      it->Next();
+      if (!it->Valid()) {
+        if (it->has_error()) return;  // the caller takes the error (never a seek past it)
+        break;
+      }
+    }
+  }
+  it->Seek(target);
+}
+
 // One class per order, so the comparison is inlined (NewMergingIterator
 // picks it).
 template <Index O>
@@ -58,10 +86,16 @@ class MergingIterator final : public DatomIterator {
   bool Valid() const override { return current_ != nullptr; }
   void SeekToFirst() override {
     for (auto& c : children_) c->SeekToFirst();
+    have_last_ = false;
     Activate();
   }
   void Seek(const Datom& target) override {
-    for (auto& c : children_) c->Seek(target);
+    const bool forward = Forward(target);  // before any child moves
+    for (auto& c : children_)
+      SeekForward(c.get(), target, forward, [](const Datom& x, const Datom& y) { return CompareDatomsIn<O>(x, y) < 0; });
+    last_ = target;
+    last_n_ = prefix_ == nullptr ? 0 : std::min<size_t>(prefix_->size(), 3);
+    have_last_ = true;
     Activate();
   }
   void Next() override {
@@ -76,6 +110,7 @@ class MergingIterator final : public DatomIterator {
     for (auto& c : children_) c->Park();
     active_.clear();
     current_ = nullptr;
+    have_last_ = false;
   }
 
  private:
@@ -88,6 +123,24 @@ class MergingIterator final : public DatomIterator {
       return false;
     }
     return prefix_ == nullptr || MatchesFirst<O>(c.datom(), *prefix_, std::min<size_t>(prefix_->size(), 3));
+  }
+  // Whether target is past every datom a child passed since the last
+  // seek (see SeekForward): it is not before the current datom (every
+  // datom passed came before it), or, the merge bounded by the last seek's
+  // prefix, it is past that prefix (every datom passed matched it; a child
+  // that left it stopped on the first that does not).
+  bool Forward(const Datom& target) const {
+    if (!have_last_ || failed()) return false;
+    if (current_ != nullptr) return CompareDatomsIn<O>(current_->datom(), target) <= 0;
+    if (last_n_ == 0 || CompareDatomsIn<O>(last_, target) > 0) return false;
+    for (size_t i = 0; i < last_n_; ++i) {
+      switch (kSlots[static_cast<int>(O)][i]) {
+        case 0: if (target.e != last_.e) return true; break;
+        case 1: if (target.a != last_.a) return true; break;
+        default: if (!(target.v == last_.v)) return true; break;
+      }
+    }
+    return false;
   }
   void Activate() {
     active_.clear();
@@ -116,6 +169,9 @@ class MergingIterator final : public DatomIterator {
   std::vector<DatomIterator*> active_;  // children that may still yield, in children_'s order
   DatomIterator* current_ = nullptr;
   size_t current_at_ = 0;  // current_'s place in active_
+  Datom last_;             // the last seek's target (have_last_), for Forward
+  size_t last_n_ = 0;      // the components of *prefix_ that bounded it
+  bool have_last_ = false;
 };
 
 bool SameEav(const Datom& x, const Datom& y) { return x.e == y.e && x.a == y.a && x.v == y.v; }
@@ -131,11 +187,15 @@ class ViewIterator final : public DatomIterator {
     Advance();
   }
   void Seek(const Datom& target) override {
-    // Land on the start of target's group so the fold sees all of it.
+    // Land on the start of target's group so the fold sees all of it. The
+    // input stands just past the datoms this view has read, the current
+    // one's group included (it is read ahead), so a seek may step forward
+    // only to a target past the current datom.
     Datom t = target;
     t.tx = 0;
     t.added = false;
-    in_->Seek(t);
+    const bool forward = valid_ && !failed() && CompareDatoms(order_, cur_, t) < 0;
+    SeekForward(in_.get(), t, forward, [this](const Datom& x, const Datom& y) { return CompareDatoms(order_, x, y) < 0; });
     Advance();
     while (valid_ && CompareDatoms(order_, cur_, target) < 0) Advance();
   }
