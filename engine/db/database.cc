@@ -220,7 +220,8 @@ std::unique_ptr<DatomIterator> Database::RawIterator(Index index, size_t* source
   return it;
 }
 
-Result<DatomCursor> Database::Open(Index index, std::vector<Value> components, bool bounded) const {
+Result<DatomCursor> Database::Open(Index index, std::vector<Value> components, bool bounded,
+                                   const std::optional<Value>& start) const {
   STRATA_RETURN_IF_ERROR(CheckComponents(*state_, index, components));
   DatomCursor c;
   c.rep_ = std::make_unique<DatomCursor::Rep>();
@@ -245,6 +246,7 @@ Result<DatomCursor> Database::Open(Index index, std::vector<Value> components, b
     r.avet_filtered = true;
   }
   if (r.prefix.empty()) r.it->SeekToFirst();
+  else if (start) r.it->Seek(PrefixTarget(index, {r.prefix.front(), *start}));
   else r.it->Seek(PrefixTarget(index, r.prefix));
   return c;
 }
@@ -283,8 +285,7 @@ Result<DatomCursor> Database::SeekDatoms(Index index, std::vector<Value> compone
 
 Result<DatomCursor> Database::IndexRange(EntityId attr, std::optional<Value> start, std::optional<Value> end) const {
   std::vector<Value> comps{Value::Ref(attr)};
-  STRATA_ASSIGN_OR_RETURN(DatomCursor c, Open(Index::kAvet, comps, true));
-  if (start) c.rep_->it->Seek(PrefixTarget(Index::kAvet, {Value::Ref(attr), *start}));
+  STRATA_ASSIGN_OR_RETURN(DatomCursor c, Open(Index::kAvet, comps, true, start));
   c.rep_->end = std::move(end);
   return c;
 }

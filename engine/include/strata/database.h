@@ -149,7 +149,10 @@ class Database {
  private:
   friend struct DbAccess;
   explicit Database(std::shared_ptr<const DbState> s);
-  Result<DatomCursor> Open(Index index, std::vector<Value> components, bool bounded) const;
+  // `start`, when given, is where the cursor is first positioned instead of
+  // the prefix's first datom (IndexRange: one seek, not two).
+  Result<DatomCursor> Open(Index index, std::vector<Value> components, bool bounded,
+                           const std::optional<Value>& start = std::nullopt) const;
   std::unique_ptr<DatomIterator> RawIterator(Index index, size_t* sources, const std::vector<Value>* bound) const;
 
   std::shared_ptr<const DbState> state_;
