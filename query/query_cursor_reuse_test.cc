@@ -7,6 +7,7 @@
 
 #include "query_test_util.h"
 #include "testing/fault_injection_env.h"
+#include "testing/test_util.h"
 
 namespace strata {
 namespace {
@@ -24,14 +25,7 @@ class QueryCursorReuseTest : public ::testing::Test {
   void SetUp() override {
     mem_ = NewMemEnv();
     env_ = std::make_unique<FaultInjectionEnv>(mem_.get());
-    Options o;
-    o.env = env_.get();
-    o.background_indexing = false;
-    o.segment_datoms = 64;
-    o.segment_cache_bytes = 0;  // every leaf read goes to storage
-    // Small levels, so a few jobs stack several (a read merges one source per level).
-    o.strategy = "adaptive";
-    o.strategy_settings["adaptive"] = "level0_datoms=256,level_ratio=2";
+    const Options o = testing::StackedLevelsOptions(env_.get());
     auto c = Connection::Open("/db", o);
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     conn_ = std::move(*c);

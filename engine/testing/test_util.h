@@ -14,6 +14,21 @@
 
 namespace strata::testing {
 
+// Options for read tests over several durable levels on `env`: jobs run
+// only when asked, 64-datom leaves, no segment cache (every leaf read goes
+// to storage, so a fault-injecting env sees it), and adaptive with small
+// levels, so a few jobs stack several (a read merges one source per level).
+inline Options StackedLevelsOptions(Env* env) {
+  Options o;
+  o.env = env;
+  o.background_indexing = false;
+  o.segment_datoms = 64;
+  o.segment_cache_bytes = 0;
+  o.strategy = "adaptive";
+  o.strategy_settings["adaptive"] = "level0_datoms=256,level_ratio=2";
+  return o;
+}
+
 // An in-memory database: the Env lives as long as the fixture.
 class DbTest : public ::testing::Test {
  protected:
