@@ -183,9 +183,10 @@ template <Index O>
   return v;
 }
 
-// Appends the record's datom to *out, constructed in place.
+// Appends the record's datom to *out (a braced temporary, moved: clang 14, which
+// scripts/thread-safety builds with, has no parenthesized aggregate init).
 [[gnu::always_inline]] inline void AppendDecoded(const Record& r, std::vector<Datom>* out) {
-  out->emplace_back(r.e, r.a, ValueOf(r), r.tx, r.added);
+  out->push_back(Datom{r.e, r.a, ValueOf(r), r.tx, r.added});
 }
 
 template <Index O>
