@@ -155,7 +155,10 @@ TEST_F(MetricsServerTest, CountersMoveByExactlyWhatPeersDid) {
   EXPECT_EQ(after.Get("strata_index_datoms"), jobs.back().db_datoms);
   EXPECT_EQ(after.Get("strata_memory_index_datoms"), 0);
   EXPECT_EQ(after.Get("strata_memory_index_bytes"), 0);
-  EXPECT_GT(before.Get("strata_memory_index_datoms"), 0) << "the schema was in memory at the first scrape";
+  // The schema was committed before the first scrape: in the memory index,
+  // or already indexed if its job (4 KB of novelty) ran first.
+  EXPECT_GT(before.Get("strata_memory_index_datoms") + before.Get("strata_index_datoms"), 0)
+      << "the schema was in the memory index or the durable index at the first scrape";
   // What the jobs wrote went to storage.
   EXPECT_GE(after.Get("strata_storage_put_bytes_total"), SumJobs(jobs, &JobMetrics::bytes_written));
   EXPECT_GT(delta("strata_storage_put_bytes_total"), 0);
