@@ -654,13 +654,13 @@ std::string SummaryMarkdown(const std::vector<RunFile>& files) {
   }
   out += "\n|";
   const Json& sum = model["summary"];
-  for (const Json& c : sum["columns"]) out += " " + Str(c) + " |";
+  for (const Json& c : sum["columns"]) out.append(" ").append(Str(c)).append(" |");
   out += "\n|";
   for (size_t i = 0; i < sum["columns"].size(); ++i) out += i == 0 ? " --- |" : " ---: |";
   out += "\n";
   for (const Json& r : sum["rows"]) {
     out += "|";
-    for (const Json& cell : r) out += " " + Str(cell) + " |";
+    for (const Json& cell : r) out.append(" ").append(Str(cell)).append(" |");
     out += "\n";
   }
   out += "\nEach figure is the median of that figure over the repetitions (min – max when they differ); "

@@ -261,7 +261,7 @@ std::string WithStrataDb(const std::string& location, const std::string& name) {
       rest.remove_prefix(amp + 1);
     }
   }
-  params += (params.empty() ? "" : "&") + std::string("strata_db=") + name;
+  params.append(params.empty() ? "" : "&").append("strata_db=").append(name);
   return out + "?" + params;
 }
 
