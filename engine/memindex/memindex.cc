@@ -670,8 +670,9 @@ struct CollectHead {
 };
 
 // Appends head's records [from, to) to *out, prefetching ahead through the
-// permutation (the records are scattered there).
-[[gnu::always_inline]] inline void AppendSpan(const CollectHead& h, size_t from, size_t to, std::vector<Datom>* out) {
+// permutation (the records are scattered there). Out of line: one copy for
+// every order and call site (see CollectBefore).
+[[gnu::noinline]] void AppendSpan(const CollectHead& h, size_t from, size_t to, std::vector<Datom>* out) {
   if (!h.perm) {
     for (size_t i = from; i < to; ++i) AppendDecoded(h.recs[i], out);
     return;
@@ -684,6 +685,17 @@ struct CollectHead {
     }
     AppendDecoded(h.recs[h.perm[i]], out);
   }
+}
+
+// Does x's record i come before y's head (ties to the older run)? Out of
+// line, one copy per order: inlined at Collect's three call sites it grew
+// this file past gcc's inlining budget, and the transaction path's
+// Run::Build lost its inlined comparisons (bench/transact-1000 +3.3%
+// instructions).
+template <Index O>
+[[gnu::noinline]] bool CollectBefore(const CollectHead& x, size_t i, const CollectHead& y) {
+  const int c = CompareRecs<O>(x.at(i), y.at(y.pos));
+  return c < 0 || (c == 0 && x.run < y.run);
 }
 
 }  // namespace
@@ -711,10 +723,7 @@ std::vector<Datom> MemIndex::Collect(Index order, bool history) const {
   WithOrder(order, [&](auto ord) {
     constexpr Index O = decltype(ord)::value;
     // Does x's record i come before y's head?
-    auto before = [](const CollectHead& x, size_t i, const CollectHead& y) {
-      const int c = CompareRecs<O>(x.at(i), y.at(y.pos));
-      return c < 0 || (c == 0 && x.run < y.run);
-    };
+    auto before = [](const CollectHead& x, size_t i, const CollectHead& y) { return CollectBefore<O>(x, i, y); };
     auto after = [&](const CollectHead& x, const CollectHead& y) { return !before(x, x.pos, y); };  // x after y
     std::make_heap(heap.begin(), heap.end(), after);
     auto sift_down = [&](size_t i) {
