@@ -3,8 +3,8 @@
 #include <time.h>
 
 #include <algorithm>
-#include <bit>
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <span>
 #include <system_error>

@@ -670,8 +670,8 @@ struct CollectHead {
 };
 
 // Appends head's records [from, to) to *out, prefetching ahead through the
-// permutation (the records are scattered there). Out of line: one copy for
-// every order and call site (see CollectBefore).
+// permutation (the records are scattered there). Out of line: one copy
+// serves every order and call site (see CollectBefore).
 [[gnu::noinline]] void AppendSpan(const CollectHead& h, size_t from, size_t to, std::vector<Datom>* out) {
   if (!h.perm) {
     for (size_t i = from; i < to; ++i) AppendDecoded(h.recs[i], out);
@@ -724,7 +724,7 @@ std::vector<Datom> MemIndex::Collect(Index order, bool history) const {
     constexpr Index O = decltype(ord)::value;
     // Does x's record i come before y's head?
     auto before = [](const CollectHead& x, size_t i, const CollectHead& y) { return CollectBefore<O>(x, i, y); };
-    auto after = [&](const CollectHead& x, const CollectHead& y) { return !before(x, x.pos, y); };  // x after y
+    auto after = [&](const CollectHead& x, const CollectHead& y) { return before(y, y.pos, x); };  // x after y
     std::make_heap(heap.begin(), heap.end(), after);
     auto sift_down = [&](size_t i) {
       const size_t n = heap.size();
