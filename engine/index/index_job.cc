@@ -280,11 +280,17 @@ Status TreeTask::MergeInto(Index order, bool current, Levels* levels, int to, st
     return out;
   };
   if (rewrite_all || segs.empty()) {
-    std::vector<Datom> all, d;
-    for (size_t i = 0; i < segs.size(); ++i) {
-      STRATA_RETURN_IF_ERROR(ReadSegment(segs, i, &d));
-      all = merge2(std::move(all), d);
-    }
+    // A level's segments are in key order and disjoint, so appending them
+    // is merging them (merging each into the growing whole moved it once
+    // per segment). Should a level not be in order, a stable sort gives
+    // what those merges gave: equal datoms in segment order.
+    std::vector<Datom> all;
+    all.reserve(SliceDatoms(segs));
+    for (size_t i = 0; i < segs.size(); ++i) STRATA_RETURN_IF_ERROR(AppendSegment(segs, i, &all));
+    WithOrder(order, [&](auto o) {
+      if (!std::is_sorted(all.begin(), all.end(), DatomLessIn<decltype(o)::value>{}))
+        std::stable_sort(all.begin(), all.end(), DatomLessIn<decltype(o)::value>{});
+    });
     NoteMemory(all.size() + input.size());
     if (all.empty()) {
       STRATA_RETURN_IF_ERROR(finish(input));  // nothing to merge with: written where it lies
