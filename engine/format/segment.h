@@ -111,6 +111,9 @@ Result<std::string> EncodeLeaf(Index order, std::span<const Datom> datoms);
 // `name` appears in error messages ("segment 00000a0000000003"). Replaces
 // *out (reusing its capacity); on error *out is left empty.
 Status DecodeLeaf(std::string_view bytes, const std::string& name, Index* order, std::vector<Datom>* out);
+// DecodeLeaf appending to *out instead (an indexing job gathering several
+// leaves moves no datom twice); on error *out is as it was.
+Status DecodeLeafAppend(std::string_view bytes, const std::string& name, Index* order, std::vector<Datom>* out);
 
 // InvalidArgument when the refs are more than kMaxSegmentDatoms or encode
 // to more than kMaxSegmentBodyBytes.

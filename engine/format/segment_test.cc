@@ -405,6 +405,48 @@ TEST(SegmentTest, DecodeLeafReplacesTheVector) {
   EXPECT_TRUE(out.empty());
 }
 
+// An indexing job gathers a level's leaves with DecodeLeafAppend: leaf
+// after leaf, in every order, it yields their concatenation, and a leaf
+// that fails (a bad checksum, or a body that breaks after some datoms were
+// decoded) leaves what was gathered as it was.
+TEST(SegmentTest, DecodeLeafAppendGathersLeavesOrLeavesTheVector) {
+  std::mt19937_64 rng(11);
+  for (Index order : kOrders) {
+    std::vector<Datom> want, out;
+    for (int leaf = 0; leaf < 5; ++leaf) {
+      std::vector<Datom> ds;
+      for (int i = 0; i < 300; ++i) ds.push_back(RandomDatom(rng, kTypes[rng() % std::size(kTypes)]));
+      ds = Sorted(order, ds);
+      Index got;
+      ASSERT_TRUE(DecodeLeafAppend(EncodeLeaf(order, ds).value(), "l", &got, &out).ok());
+      EXPECT_EQ(got, order);
+      want.insert(want.end(), ds.begin(), ds.end());
+      ASSERT_EQ(out, want) << IndexName(order) << " after leaf " << leaf;
+    }
+  }
+  const std::vector<Datom> a = {{1, 7, Value::Long(1), 100, true}, {2, 7, Value::Long(2), 100, true}};
+  std::vector<Datom> out = a;
+  Index o;
+  std::string bad = EncodeLeaf(Index::kEavt, a).value();
+  bad[kHeader] ^= 0x40;
+  EXPECT_TRUE(DecodeLeafAppend(bad, "bad", &o, &out).IsCorruption());
+  EXPECT_EQ(out, a);
+  // Datom 0 decodes, datom 1 is truncated: the decoded one is taken back.
+  std::string one;
+  one.push_back(0x04);
+  coding::PutZigzag64(&one, 5);
+  coding::PutZigzag64(&one, 7);
+  coding::PutValue(&one, Value::Long(3));
+  coding::PutZigzag64(&one, 100);
+  const Status st = DecodeLeafAppend(HandBuilt(1, Index::kEavt, 2, one), "half", &o, &out);
+  EXPECT_TRUE(st.IsCorruption());
+  EXPECT_NE(st.ToString().find("truncated datom 1"), std::string::npos) << st.ToString();
+  EXPECT_EQ(out, a);
+  // Trailing bytes after every datom decoded: also taken back.
+  EXPECT_TRUE(DecodeLeafAppend(HandBuilt(1, Index::kEavt, 1, one + "x"), "tail", &o, &out).IsCorruption());
+  EXPECT_EQ(out, a);
+}
+
 TEST(SegmentTest, MalformedBodiesNameTheOffset) {
   Index o;
   std::vector<Datom> ds;

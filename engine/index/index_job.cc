@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <span>
 #include <system_error>
@@ -26,6 +27,30 @@ uint64_t SliceDatoms(const std::vector<SegmentRef>& segs) {
   uint64_t n = 0;
   for (const SegmentRef& s : segs) n += std::min<uint64_t>(s.count, kMaxSegmentDatoms);
   return n;
+}
+
+int VarintBytes(uint64_t v) { return v == 0 ? 1 : (std::bit_width(v) + 6) / 7; }
+
+// coding::PutVarint64(e), PutVarint64(a), PutValue(v) and a byte: what the
+// log spends on d. Counted, not written, for the common value types (this
+// ran for every novelty datom); the others are encoded into *scratch.
+uint64_t LogDatomBytes(const Datom& d, std::string* scratch) {
+  uint64_t n = 1 + VarintBytes(d.e) + VarintBytes(d.a) + 1;  // + the value's tag byte
+  switch (d.v.type()) {
+    case ValueType::kRef: return n + VarintBytes(d.v.ref());
+    case ValueType::kLong:
+    case ValueType::kInstant:
+    case ValueType::kBoolean: {
+      const int64_t x = d.v.as_long();
+      return n + VarintBytes((static_cast<uint64_t>(x) << 1) ^ static_cast<uint64_t>(x >> 63));
+    }
+    case ValueType::kString:
+    case ValueType::kKeyword: return n + VarintBytes(d.v.str().size()) + d.v.str().size();
+    default:
+      scratch->clear();
+      coding::PutValue(scratch, d.v);
+      return n - 1 + scratch->size();
+  }
 }
 
 double ThreadCpuMs() {
@@ -91,6 +116,9 @@ class TreeTask {
   // decoded from its kept blob.
   // Into *out, whose capacity is reused.
   Status ReadSegment(const std::vector<SegmentRef>& segments, size_t i, std::vector<Datom>* out);
+  // ReadSegment appending to *out (left as it was on error).
+  Status AppendSegment(const std::vector<SegmentRef>& segments, size_t i, std::vector<Datom>* out);
+  Status ReadSegmentInto(const std::vector<SegmentRef>& segments, size_t i, bool append, std::vector<Datom>* out);
   Status Prefetch(const std::vector<SegmentRef>& upcoming, size_t from);
   static constexpr size_t kPrefetchSegments = 64;
   static constexpr uint64_t kPrefetchBytes = 8u << 20;
@@ -143,13 +171,25 @@ Status TreeTask::Prefetch(const std::vector<SegmentRef>& upcoming, size_t from) 
 }
 
 Status TreeTask::ReadSegment(const std::vector<SegmentRef>& segments, size_t i, std::vector<Datom>* out) {
+  return ReadSegmentInto(segments, i, false, out);
+}
+
+Status TreeTask::AppendSegment(const std::vector<SegmentRef>& segments, size_t i, std::vector<Datom>* out) {
+  return ReadSegmentInto(segments, i, true, out);
+}
+
+Status TreeTask::ReadSegmentInto(const std::vector<SegmentRef>& segments, size_t i, bool append,
+                                 std::vector<Datom>* out) {
   STRATA_RETURN_IF_ERROR(CheckCancel());
+  auto decode = [&](std::string_view blob, const std::string& name, Index* order) {
+    return append ? DecodeLeafAppend(blob, name, order, out) : DecodeLeaf(blob, name, order, out);
+  };
   const SegmentRef& ref = segments[i];
   if (IsLocal(ref.id)) {
     const uint64_t k = ref.id - kLocalId;
     if (k >= kept_.size()) return Status::Corruption("indexing job: unknown new segment " + std::to_string(k));
     Index order;
-    STRATA_RETURN_IF_ERROR(DecodeLeaf(kept_[k], "new segment " + std::to_string(k), &order, out));
+    STRATA_RETURN_IF_ERROR(decode(kept_[k], "new segment " + std::to_string(k), &order));
     m_.segments_read++;
     m_.bytes_read += kept_[k].size();
     return Status::OK();
@@ -162,7 +202,7 @@ Status TreeTask::ReadSegment(const std::vector<SegmentRef>& segments, size_t i, 
   const std::string blob = std::move(it->second);
   prefetched_.erase(it);
   Index order;
-  STRATA_RETURN_IF_ERROR(DecodeLeaf(blob, SegmentName(ref.id), &order, out));
+  STRATA_RETURN_IF_ERROR(decode(blob, SegmentName(ref.id), &order));
   m_.segments_read++;
   m_.bytes_read += blob.size();
   return Status::OK();
@@ -240,11 +280,17 @@ Status TreeTask::MergeInto(Index order, bool current, Levels* levels, int to, st
     return out;
   };
   if (rewrite_all || segs.empty()) {
-    std::vector<Datom> all, d;
-    for (size_t i = 0; i < segs.size(); ++i) {
-      STRATA_RETURN_IF_ERROR(ReadSegment(segs, i, &d));
-      all = merge2(std::move(all), d);
-    }
+    // A level's segments are in key order and disjoint, so appending them
+    // is merging them (merging each into the growing whole moved it once
+    // per segment). Should a level not be in order, a stable sort gives
+    // what those merges gave: equal datoms in segment order.
+    std::vector<Datom> all;
+    all.reserve(SliceDatoms(segs));
+    for (size_t i = 0; i < segs.size(); ++i) STRATA_RETURN_IF_ERROR(AppendSegment(segs, i, &all));
+    WithOrder(order, [&](auto o) {
+      if (!std::is_sorted(all.begin(), all.end(), DatomLessIn<decltype(o)::value>{}))
+        std::stable_sort(all.begin(), all.end(), DatomLessIn<decltype(o)::value>{});
+    });
     NoteMemory(all.size() + input.size());
     if (all.empty()) {
       STRATA_RETURN_IF_ERROR(finish(input));  // nothing to merge with: written where it lies
@@ -364,11 +410,7 @@ Status TreeTask::RunTree(int tree, const std::vector<MergeStep>& steps, std::vec
         // three times while reallocating.
         std::vector<Datom> input;
         input.reserve(SliceDatoms(slice));
-        for (size_t i = 0; i < slice.size(); ++i) {
-          std::vector<Datom> d;
-          STRATA_RETURN_IF_ERROR(ReadSegment(slice, i, &d));
-          input.insert(input.end(), std::make_move_iterator(d.begin()), std::make_move_iterator(d.end()));
-        }
+        for (size_t i = 0; i < slice.size(); ++i) STRATA_RETURN_IF_ERROR(AppendSegment(slice, i, &input));
         STRATA_RETURN_IF_ERROR(MergeInto(order, current, levels, st.to_level, std::move(input), st.rewrite_all, st.gaps, cancelled));
         break;
       }
@@ -379,11 +421,7 @@ Status TreeTask::RunTree(int tree, const std::vector<MergeStep>& steps, std::vec
         for (const auto& l : *levels) level_datoms += SliceDatoms(l->segments);
         all.reserve(all.size() + level_datoms);
         for (const auto& l : *levels)
-          for (size_t i = 0; i < l->segments.size(); ++i) {
-            std::vector<Datom> d;
-            STRATA_RETURN_IF_ERROR(ReadSegment(l->segments, i, &d));
-            all.insert(all.end(), std::make_move_iterator(d.begin()), std::make_move_iterator(d.end()));
-          }
+          for (size_t i = 0; i < l->segments.size(); ++i) STRATA_RETURN_IF_ERROR(AppendSegment(l->segments, i, &all));
         SortDatoms(order, &all);
         NoteMemory(all.size());
         levels->clear();
@@ -449,13 +487,7 @@ Status TreeTask::Run() {
       // The novelty's size as the log encodes it: write amplification is
       // bytes written by indexing over bytes of new facts.
       std::string enc;
-      for (const Datom& d : novelty) {
-        enc.clear();
-        coding::PutVarint64(&enc, d.e);
-        coding::PutVarint64(&enc, d.a);
-        coding::PutValue(&enc, d.v);
-        m_.novelty_bytes += enc.size() + 1;
-      }
+      for (const Datom& d : novelty) m_.novelty_bytes += LogDatomBytes(d, &enc);
     }
     if (k == TreeKind::kHistory && !cancelled.empty()) {
       SortDatoms(order, &cancelled);

@@ -404,5 +404,66 @@ TEST(MemIndex, WithoutKeepsLongTextsOfTheDatomsKept) {
   EXPECT_EQ(LongTextBytesAlive() - before, held);
 }
 
+// Collect (a job's novelty) emits the top run's datoms in batches up to
+// the runner-up's head: it must equal the merged read of the same runs for
+// runs over disjoint entity ranges (long batches), interleaved runs (short
+// ones), equal values across runs, retractions (pairs moved to the history
+// runs), :db/noHistory drops, excision, in every order and both halves.
+TEST(MemIndex, CollectEqualsTheMergedReadOfItsRuns) {
+  auto is_ref = [](EntityId a) { return a == 3; };
+  auto no_hist = [](EntityId a) { return a == 4; };
+  for (int shape = 0; shape < 3; ++shape) {
+    std::mt19937_64 rng(7 + shape);
+    auto mem = std::make_shared<const MemIndex>();
+    // (e a v) keys: v as its type, number and text.
+    using Key = std::tuple<EntityId, EntityId, int, int64_t, std::string>;
+    std::map<Key, bool> live;
+    EntityId next_e = 1000;
+    for (T t = 1; t <= 700; ++t) {
+      std::vector<Datom> tx;
+      std::set<Key> touched;
+      const int n = 1 + static_cast<int>(rng() % 12);
+      for (int i = 0; i < n; ++i) {
+        // shape 0: mostly new entities per transaction (a few recent ones
+        // retract); 1: a few hot entities; 2: both.
+        EntityId e = 1 + rng() % 40;
+        if (shape == 0) e = rng() % 10 == 0 && next_e > 1000 ? next_e - 1 - rng() % std::min<EntityId>(next_e - 1000, 30) : next_e++;
+        if (shape == 2 && rng() % 2) e = next_e++;
+        const EntityId a = 1 + rng() % 4;
+        Value v;
+        const uint64_t x = rng() % 6;
+        if (a == 1) v = Value::String(x < 3 ? "s" + std::to_string(x) : std::string(20, 'L') + std::to_string(x));
+        else if (a == 3) v = Value::Ref(1 + x);
+        else v = Value::Long(static_cast<int64_t>(x));
+        const Key key{e, a, static_cast<int>(v.type()), a == 3 ? static_cast<int64_t>(v.ref()) : a == 1 ? 0 : v.as_long(),
+                      a == 1 ? v.str() : std::string()};
+        if (!touched.insert(key).second) continue;
+        const bool now = live[key];
+        tx.push_back(Datom{e, a, v, TxId(t), !now});
+        live[key] = !now;
+      }
+      mem = mem->Add(std::move(tx), is_ref, no_hist);
+    }
+    if (shape == 2) mem = mem->Without([](const Datom& d) { return d.e % 7 == 0; }, is_ref);
+    ASSERT_GT(mem->SourceCount(false), 2u) << "shape " << shape;
+    ASSERT_GT(mem->SourceCount(true), mem->SourceCount(false)) << "shape " << shape;
+    for (int o = 0; o < kIndexCount; ++o) {
+      const Index order = static_cast<Index>(o);
+      for (bool history : {false, true}) {
+        std::vector<std::unique_ptr<DatomIterator>> kids;
+        mem->AddSources(order, history, &kids);
+        if (history) kids.erase(kids.begin(), kids.begin() + static_cast<ptrdiff_t>(mem->SourceCount(false)));
+        auto it = NewMergingIterator(order, std::move(kids));
+        std::vector<Datom> merged;
+        for (it->SeekToFirst(); it->Valid(); it->Next()) merged.push_back(it->datom());
+        ASSERT_FALSE(merged.empty());
+        EXPECT_TRUE(std::is_sorted(merged.begin(), merged.end(), DatomLess{order}));
+        EXPECT_EQ(mem->Collect(order, history), merged)
+            << "shape " << shape << " " << IndexName(order) << " history " << history;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace strata
