@@ -442,8 +442,19 @@ Status Evaluator::RunClauses(const Clauses& clauses, Ctx* ctx) {
           fill_entities_ = false;
       }
     }
+    // Patterns on one bound entity in a row run together (star.cc);
+    // `span` steps ran.
+    size_t span = 1;
+    auto run = [&]() -> Status {
+      STRATA_ASSIGN_OR_RETURN(size_t star, RunStar(clauses, plan->order, step, ctx));
+      if (star > 0) {
+        span = star;
+        return Status::OK();
+      }
+      return RunClause(clauses[i], plan->not_join[i], ctx);
+    };
     if (phase < 0) {
-      STRATA_RETURN_IF_ERROR(RunClause(clauses[i], plan->not_join[i], ctx));
+      STRATA_RETURN_IF_ERROR(run());
     } else {
       ClauseStats cs = ClauseEntry(clauses[i], *ctx);
       cs.position = i;
@@ -451,14 +462,31 @@ Status Evaluator::RunClauses(const Clauses& clauses, Ctx* ctx) {
       cs.est_rows = est < 0 ? -1 : est >= 9e18 ? INT64_MAX : static_cast<int64_t>(est + 0.5);
       const uint64_t datoms = st.datoms, lookups = st.index_lookups;
       const ReadCounters reads = ThreadReadCounters();
-      STRATA_RETURN_IF_ERROR(RunClause(clauses[i], plan->not_join[i], ctx));
+      STRATA_RETURN_IF_ERROR(run());
       ClauseExit(clauses[i], *ctx, &cs);
       cs.datoms = st.datoms - datoms;
       cs.index_lookups = st.index_lookups - lookups;
       const ReadCounters d = ThreadReadCounters() - reads;
       for (uint64_t n : d.segments) cs.segments += n;
       st.phases[static_cast<size_t>(phase)].clauses.push_back(std::move(cs));
+      // The group's other patterns read nothing of their own (the first
+      // one's reads served them); their rows are the group's.
+      for (size_t k = step + 1; k < step + span; ++k) {
+        const size_t j = plan->order[k];
+        ClauseStats other = ClauseEntry(clauses[j], *ctx);
+        other.position = j;
+        const double e = plan->est_rows[k];
+        other.est_rows = e < 0 ? -1 : e >= 9e18 ? INT64_MAX : static_cast<int64_t>(e + 0.5);
+        ClauseExit(clauses[j], *ctx, &other);
+        other.binds_in.erase(std::remove_if(other.binds_in.begin(), other.binds_in.end(),
+                                            [&](const std::string& v) { return v != clauses[j].terms[0].name; }),
+                             other.binds_in.end());
+        for (const auto& t : clauses[j].terms)
+          if (t.kind == Term::kVar && t.name != clauses[j].terms[0].name) other.binds_out.push_back(t.name);
+        st.phases[static_cast<size_t>(phase)].clauses.push_back(std::move(other));
+      }
     }
+    step += span - 1;
     scan_bounds_.reset();
     fill_entities_ = false;
     STRATA_RETURN_IF_ERROR(budget.CheckTime());
