@@ -232,10 +232,13 @@ Result<edn::Node> BuildResult(Evaluator& ev, const Query& q, Ctx& ctx, const std
     // Entity ids and other longs first: sort by that long, the rest on ties.
     std::vector<std::pair<int64_t, uint32_t>> keyed(out.n);
     for (size_t i = 0; i < out.n; ++i) keyed[i] = {out.row(i)[out_cols[0]].v.as_long(), static_cast<uint32_t>(i)};
-    std::sort(keyed.begin(), keyed.end(), [&](const auto& a, const auto& b) {
+    auto keyed_less = [&](const auto& a, const auto& b) {
       if (a.first != b.first) return a.first < b.first;
       return row_less(a.second, b.second);
-    });
+    };
+    // Rows read in entity order (an AEVT scan, lookups by entity) often
+    // arrive sorted: one pass checks it.
+    if (!std::is_sorted(keyed.begin(), keyed.end(), keyed_less)) std::sort(keyed.begin(), keyed.end(), keyed_less);
     for (size_t i = 0; i < out.n; ++i) order[i] = keyed[i].second;
   } else {
     for (size_t i = 0; i < out.n; ++i) order[i] = static_cast<uint32_t>(i);
@@ -277,7 +280,10 @@ Result<edn::Node> BuildResult(Evaluator& ev, const Query& q, Ctx& ctx, const std
       // A pull gets what is left of the query's time.
       if (uint64_t left = ev.budget.RemainingMs()) pull.timeout_ms = left;
     }
-    std::vector<edn::Node> row;
+    // The row is built in the result's last node (no Node moved per cell
+    // and per row); a row a pull dedupes away is popped again.
+    nodes.emplace_back();
+    std::vector<edn::Node>& row = nodes.back().items;
     row.reserve(q.find.size());
     for (size_t k = 0; k < q.find.size(); ++k) {
       const FindElem& f = q.find[k];
@@ -296,11 +302,15 @@ Result<edn::Node> BuildResult(Evaluator& ev, const Query& q, Ctx& ctx, const std
         row.push_back(std::move(p));
         continue;
       }
-      edn::Node n = ToEdn(cell);
-      if (f.kind == FindElem::kAgg && f.fn == "distinct") n.kind = edn::Kind::kSet;
-      row.push_back(std::move(n));
+      row.push_back(ToEdn(cell));
+      if (f.kind == FindElem::kAgg && f.fn == "distinct") row.back().kind = edn::Kind::kSet;
     }
-    if (dedupe && !seen.insert(edn::Print(edn::Node::Vector(row))).second) continue;
+    edn::Node& built = nodes.back();
+    built.kind = edn::Kind::kVector;
+    if (dedupe && !seen.insert(edn::Print(built)).second) {
+      nodes.pop_back();
+      continue;
+    }
     if (q.keys_kind != Query::kNoKeys) {
       std::vector<edn::Node> kvs;
       for (size_t k = 0; k < row.size(); ++k) {
@@ -309,9 +319,7 @@ Result<edn::Node> BuildResult(Evaluator& ev, const Query& q, Ctx& ctx, const std
                                                     : edn::Node::String(q.keys[k]));
         kvs.push_back(std::move(row[k]));
       }
-      nodes.push_back(edn::Node::Map(std::move(kvs)));
-    } else {
-      nodes.push_back(edn::Node::Vector(std::move(row)));
+      built = edn::Node::Map(std::move(kvs));
     }
   }
   switch (q.find_kind) {
