@@ -107,6 +107,11 @@ struct ScanBounds {
   std::string var;          // the pattern's value variable
   int64_t lo = INT64_MIN;   // v >= lo
   int64_t hi = INT64_MAX;   // v <= hi
+  std::vector<size_t> steps;  // the plan's steps of those predicates
+  // Set by the read that applied the bounds to every row it made, when
+  // every value it kept was a long: those predicates then hold on every
+  // row and are not run again (RunClauses).
+  bool enforced = false;
   bool Keeps(const Value& v) const {
     return v.type() != ValueType::kLong || (v.as_long() >= lo && v.as_long() <= hi);
   }

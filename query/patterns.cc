@@ -279,8 +279,10 @@ Result<std::optional<EntityId>> EntityOf(const Database& db, const Val& v) {
 namespace {
 Status ReadPattern(const Clause& c, const Database& db, Fixed base, Budget* budget, Rel* out,
                    uint64_t limit = UINT64_MAX, bool* cut = nullptr,
-                   const std::optional<ScanBounds>& bounds = std::nullopt,
+                   std::optional<ScanBounds>* bounds = nullptr,
                    const EntitySet* entities = nullptr) {
+  // Whether every value kept was a long inside the bounds.
+  bool all_long = true;
   STRATA_RETURN_IF_ERROR(Finish(db, &base));
   const Shape shape = ShapeOf(c, {});
   out->vars = shape.vars;
@@ -289,7 +291,10 @@ Status ReadPattern(const Clause& c, const Database& db, Fixed base, Budget* budg
       db, base, budget,
       [&](const Datom& d) -> Status {
         if (entities && !entities->Contains(d.e)) return Status::OK();
-        if (bounds && !bounds->Keeps(d.v)) return Status::OK();  // the predicates after would drop it
+        if (bounds && *bounds) {
+          if (!(*bounds)->Keeps(d.v)) return Status::OK();  // the predicates after would drop it
+          all_long = all_long && d.v.type() == ValueType::kLong;
+        }
         if (!shape.repeats.empty() && !RepeatsHold(shape, d)) return Status::OK();
         for (size_t k = 0; k < shape.pos.size(); ++k) row[k] = Field(d, shape.pos[k]);
         out->AddMoved(row.data());
@@ -298,6 +303,7 @@ Status ReadPattern(const Clause& c, const Database& db, Fixed base, Budget* budg
       },
       limit, cut));
   STRATA_RETURN_IF_ERROR(budget->Charge(out->n & 4095, *out));
+  if (bounds && *bounds && (*bounds)->var == (c.terms.size() > 2 ? c.terms[2].name : "")) (*bounds)->enforced = all_long;
   if (MayRepeat(c, db)) Dedupe(out);
   else out->distinct = true;  // one row per datom, and datoms are distinct on (e a v)
   return Status::OK();
@@ -465,7 +471,8 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
       Rel scanned_rows;
       bool cut = false;
       STRATA_RETURN_IF_ERROR(
-          ReadPattern(c, db, base, &budget, &scanned_rows, ngroups * kLookupCost, &cut, scan_bounds_));
+          ReadPattern(c, db, base, &budget, &scanned_rows, ngroups * kLookupCost, &cut, &scan_bounds_));
+      if (scan_bounds_ && cut) scan_bounds_->enforced = false;  // lookups follow, unbounded
       if (!cut) return ctx->Absorb(std::move(scanned_rows), &budget);
     }
     const Shape shape = ShapeOf(c, bound);
@@ -554,7 +561,7 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
   }
   // One read with the constants; the bound variables join by hashing.
   Rel out;
-  STRATA_RETURN_IF_ERROR(ReadPattern(c, db, base, &budget, &out, UINT64_MAX, nullptr, scan_bounds_));
+  STRATA_RETURN_IF_ERROR(ReadPattern(c, db, base, &budget, &out, UINT64_MAX, nullptr, &scan_bounds_));
   return ctx->Absorb(std::move(out), &budget);
 }
 

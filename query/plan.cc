@@ -423,9 +423,23 @@ Status Evaluator::RunClauses(const Clauses& clauses, Ctx* ctx) {
       ++st.phases_dropped;
     }
   }
+  // Steps whose predicates the bounded read before them already applied
+  // to every row (ScanBounds::enforced).
+  std::vector<size_t> implied;
   for (size_t step = 0; step < plan->order.size(); ++step) {
     const size_t i = plan->order[step];
     if (ctx->empty()) break;  // nothing can match any more
+    if (std::find(implied.begin(), implied.end(), step) != implied.end()) {
+      if (phase >= 0) {
+        ClauseStats cs = ClauseEntry(clauses[i], *ctx);
+        cs.position = i;
+        const double est = plan->est_rows[step];
+        cs.est_rows = est < 0 ? -1 : est >= 9e18 ? INT64_MAX : static_cast<int64_t>(est + 0.5);
+        ClauseExit(clauses[i], *ctx, &cs);
+        st.phases[static_cast<size_t>(phase)].clauses.push_back(std::move(cs));
+      }
+      continue;
+    }
     scan_bounds_ = BoundsAfter(clauses, plan->order, step, *ctx);
     fill_entities_ = false;
     if (const Clause& c = clauses[i]; c.kind == Clause::kPattern && !c.terms.empty() && c.terms[0].kind == Term::kVar) {
@@ -486,6 +500,7 @@ Status Evaluator::RunClauses(const Clauses& clauses, Ctx* ctx) {
         st.phases[static_cast<size_t>(phase)].clauses.push_back(std::move(other));
       }
     }
+    if (scan_bounds_ && scan_bounds_->enforced) implied = scan_bounds_->steps;
     step += span - 1;
     scan_bounds_.reset();
     fill_entities_ = false;
@@ -549,6 +564,7 @@ std::optional<ScanBounds> Evaluator::BoundsAfter(const Clauses& clauses, const s
     } else {
       continue;
     }
+    b.steps.push_back(k);
     any = true;
   }
   if (!any) return std::nullopt;

@@ -1,7 +1,7 @@
-// Patterns on one bound entity run together (query/star.cc): randomized
-// databases and queries, each result against a naive evaluation of the
-// same patterns over every datom of the database, and the same query with
-// its clauses in another order.
+// Evaluation paths that replace the one-by-one evaluation of clauses,
+// each against a naive evaluation over every datom of the database:
+// patterns on one bound entity run together (query/star.cc), and
+// comparisons a bounded scan already applied, not run again (plan.cc).
 #include <algorithm>
 #include <random>
 #include <set>
@@ -156,6 +156,50 @@ TEST_F(StarTest, RandomStarsEqualNaiveEvaluation) {
   // The grouped path ran (else this test compares the one-by-one path with
   // itself).
   EXPECT_GT(star_runs, 20u);
+}
+
+// [?e :p/x ?x] [(> ?x n)]: the scan keeps only values inside the bounds,
+// and when every value it kept is a long the predicates are not run again.
+// Doubles pass the long bounds, so there the predicates still decide.
+TEST_F(StarTest, BoundedScanPredicatesEqualNaiveEvaluation) {
+  Tx(R"([{:db/ident :p/x :db/valueType :db.type/long :db/cardinality :db.cardinality/one}
+         {:db/ident :p/y :db/valueType :db.type/double :db/cardinality :db.cardinality/one}])");
+  std::mt19937_64 rng(7);
+  std::vector<std::pair<int64_t, double>> rows;
+  std::string tx = "[";
+  for (int i = 0; i < 500; ++i) {
+    const int64_t x = static_cast<int64_t>(rng() % 100);
+    const double y = static_cast<double>(rng() % 100) + 0.5;
+    rows.push_back({x, y});
+    tx += "{:p/x " + std::to_string(x) + " :p/y " + std::to_string(y) + "}";
+  }
+  Tx(tx + "]");
+  struct Case {
+    std::string op;
+    int64_t n;
+  };
+  const std::vector<std::string> ops = {">", ">=", "<", "<="};
+  auto holds = [](const std::string& op, double v, double n) {
+    return op == ">" ? v > n : op == ">=" ? v >= n : op == "<" ? v < n : v <= n;
+  };
+  for (int k = 0; k < 40; ++k) {
+    const std::string op1 = ops[rng() % 4], op2 = ops[rng() % 4];
+    const int64_t n1 = static_cast<int64_t>(rng() % 100), n2 = static_cast<int64_t>(rng() % 100);
+    for (const char* attr : {"x", "y"}) {
+      const bool is_x = attr[0] == 'x';
+      // Two comparisons, one of them with its bound from :in.
+      const std::string q = std::string("[:find (count ?v) . :with ?e :in $ ?n :where [?e :p/") + attr + " ?v] [(" + op1 +
+                            " ?v ?n)] [(" + op2 + " " + std::to_string(n2) + " ?v)]]";
+      size_t want = 0;
+      for (const auto& [x, y] : rows) {
+        const double v = is_x ? static_cast<double>(x) : y;
+        // (op2 n2 ?v) reads n2 op2 v.
+        want += holds(op1, v, static_cast<double>(n1)) && holds(op2, static_cast<double>(n2), v);
+      }
+      const std::string got = Run(q, {db(), edn::Node::Long(n1)});
+      EXPECT_EQ(got, want == 0 ? "nil" : std::to_string(want)) << q << " with ?n " << n1;
+    }
+  }
 }
 
 }  // namespace
