@@ -160,7 +160,13 @@ Result<edn::Node> BuildResult(Evaluator& ev, const Query& q, Ctx& ctx, const std
       if (!ctx.bound(v)) return Status::InvalidArgument("find variable " + v + " is not bound by the query");
     }
     STRATA_ASSIGN_OR_RETURN(int ri, ctx.Gather(vars, &ev.budget));
-    rows = Project(std::move(ctx.rels[ri]), vars);
+    Rel& gathered = ctx.rels[ri];
+    // Distinct rows over exactly these variables are taken as they are:
+    // everything below reads columns by name, so their order does not
+    // matter (no pass moving every cell into the find order).
+    const bool as_is = gathered.distinct && gathered.vars.size() == vars.size() &&
+                       std::all_of(vars.begin(), vars.end(), [&](const std::string& v) { return gathered.has(v); });
+    rows = as_is ? std::move(gathered) : Project(std::move(gathered), vars);
   }
 
   // The output rows: one column per find element, in `out` (each row
@@ -203,6 +209,10 @@ Result<edn::Node> BuildResult(Evaluator& ev, const Query& q, Ctx& ctx, const std
         const int col = rows.col(f.var);
         if (!IsAggregate(f)) {
           r[k] = rows.row(g[0])[col];
+          continue;
+        }
+        if (f.fn == "count") {  // the group's size: no values copied to count them
+          r[k] = Val::Long(static_cast<int64_t>(g.size()));
           continue;
         }
         std::vector<Val> xs;
