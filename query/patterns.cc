@@ -494,6 +494,8 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
     // set in place of a copy of `base` resolved per group.
     const bool entity_only = key_pos.size() == 1 && key_pos[0] == 0 && !base.e && AsStored(r, key_cols[0], 0, base.a);
     Fixed f = base;
+    size_t scan_at = 0;      // where the previous group's datoms in `scanned` ended
+    uint64_t uncharged = 0;  // rows of the fast path not charged yet
     for (size_t g = 0; g < ngroups; ++g) {
       const uint32_t g0 = first_row[g];
       const size_t g_size = group_start[g + 1] - group_start[g];
@@ -506,6 +508,47 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
         for (size_t k = 0; k < key_pos.size(); ++k)
           STRATA_RETURN_IF_ERROR(FixPosition(db, key_pos[k], r.row(g0)[key_cols[k]], &f));
         STRATA_RETURN_IF_ERROR(Finish(db, &f));
+      }
+      // The datoms the scan kept for this entity (each matches `base`, and
+      // the entity is the only key) join straight into the result: found
+      // by galloping from where the previous group's ended (groups mostly
+      // come in entity order), without a relation per group.
+      if (entity_only && !f.impossible && *f.e < scan_stop && shape.repeats.empty() && !repeat) {
+        const EntityId e = *f.e;
+        const size_t ns = scanned.size();
+        size_t lo = scan_at < ns && scanned[scan_at].e <= e ? scan_at : 0, hi = lo;
+        for (size_t stride = 1; hi < ns && scanned[hi].e < e; stride *= 2) {
+          lo = hi;
+          hi = std::min(ns, lo + stride);
+        }
+        lo = static_cast<size_t>(std::lower_bound(scanned.begin() + static_cast<long>(lo), scanned.begin() + static_cast<long>(hi),
+                                                  e, [](const Datom& d, EntityId x) { return d.e < x; }) -
+                                 scanned.begin());
+        size_t end = lo;
+        while (end < ns && scanned[end].e == e) ++end;
+        scan_at = end;
+        const size_t more = (end - lo) * g_size;
+        if (more > 1) {
+          STRATA_RETURN_IF_ERROR(budget.Charge(0, out.n + more, out.bytes + more * out.width() * sizeof(Val)));
+        }
+        const size_t w = r.width();
+        for (size_t gi = group_start[g]; gi < group_start[g + 1]; ++gi) {
+          Val* from = r.cells.data() + group_rows[gi] * w;
+          for (size_t j = lo; j < end; ++j) {
+            if (j + 1 == end) std::move(from, from + w, row.begin());
+            else std::copy(from, from + w, row.begin());
+            for (size_t k = 0; k < shape.pos.size(); ++k) row[w + k] = Field(scanned[j], shape.pos[k]);
+            out.AddMoved(row.data());
+          }
+        }
+        uncharged += more;
+        if (uncharged >= 1024) {
+          STRATA_RETURN_IF_ERROR(budget.Charge(uncharged, out));
+          uncharged = 0;
+        } else {
+          STRATA_RETURN_IF_ERROR(budget.Fits(out));
+        }
+        continue;
       }
       found.Clear();
       auto emit = [&](const Datom& d) -> Status {
@@ -551,6 +594,7 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
       }
       STRATA_RETURN_IF_ERROR(budget.Charge(found.n * g_size, out));
     }
+    STRATA_RETURN_IF_ERROR(budget.Charge(uncharged, out));
     out.distinct = r.distinct;  // each row of r once with each distinct match
     if (split) {
       ctx->rels.erase(ctx->rels.begin() + ri);
