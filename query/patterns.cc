@@ -80,6 +80,20 @@ Status Finish(const Database& db, Fixed* f) {
   return Status::OK();
 }
 
+// The checks of Matches besides the entity and the attribute: what a read
+// of Lookup needs (its prefix fixes those two whenever `f` does).
+inline bool MatchesRest(const Fixed& f, const Datom& d) {
+  if (f.v && !(d.v == *f.v)) return false;
+  if (f.raw_v) {
+    bool ok = Val(d.v) == *f.raw_v ||
+              (f.raw_v_entity && d.v.type() == ValueType::kRef && d.v.ref() == *f.raw_v_entity);
+    if (!ok) return false;
+  }
+  if (f.tx && d.tx != *f.tx) return false;
+  if (f.added && d.added != *f.added) return false;
+  return true;
+}
+
 bool Matches(const Fixed& f, const Datom& d) {
   if (f.e && d.e != *f.e) return false;
   if (f.a && d.a != f.a->id) return false;
@@ -146,7 +160,7 @@ Status Lookup(const Database& db, const Fixed& f, Budget* budget, Fn&& emit, uin
     }
     const Datom& d = c.datom();
     if (++n % 8192 == 0) STRATA_RETURN_IF_ERROR(budget->CheckTime());
-    if (Matches(f, d)) STRATA_RETURN_IF_ERROR(emit(d));
+    if (MatchesRest(f, d)) STRATA_RETURN_IF_ERROR(emit(d));  // e and a: the prefix read
   }
   st.datoms += n;
   // A cursor that ended on a failed read gave a short answer: the query
