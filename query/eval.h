@@ -185,11 +185,11 @@ class Evaluator {
   ClauseStats ClauseEntry(const Clause& c, const Ctx& ctx) const;
   void ClauseExit(const Clause& c, const Ctx& ctx, ClauseStats* cs) const;
   Status RunPattern(const Clause& c, Ctx* ctx);
-  // Runs the step of `order` at `step` together with the consecutive
-  // steps after it when they are patterns on the same bound entity
-  // ([?e :a ?x] [?e :b ?y] ...; star.cc): one read per entity serves them
-  // all. Returns how many steps it ran (0: none, run them one by one).
-  Result<size_t> RunStar(const Clauses& clauses, const std::vector<size_t>& order, size_t step, Ctx* ctx);
+  // Runs the step of `order` at `step` together with the steps after it
+  // that are patterns on the same bound entity ([?e :a ?x] [?e :b ?y] ...,
+  // predicates between them passed over; star.cc): one read per entity
+  // serves them all. Returns the steps it ran (none: run them one by one).
+  Result<std::vector<size_t>> RunStar(const Clauses& clauses, const std::vector<size_t>& order, size_t step, Ctx* ctx);
   Status RunTuplePattern(const Clause& c, const Rel& source, Ctx* ctx);
   Status RunExpression(const Clause& c, Ctx* ctx);
   Status RunRule(const Clause& c, Ctx* ctx);

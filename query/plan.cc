@@ -426,9 +426,11 @@ Status Evaluator::RunClauses(const Clauses& clauses, Ctx* ctx) {
   // Steps whose predicates the bounded read before them already applied
   // to every row (ScanBounds::enforced).
   std::vector<size_t> implied;
+  std::vector<bool> ran(plan->order.size(), false);  // run with an earlier step (star.cc)
   for (size_t step = 0; step < plan->order.size(); ++step) {
     const size_t i = plan->order[step];
     if (ctx->empty()) break;  // nothing can match any more
+    if (ran[step]) continue;
     if (std::find(implied.begin(), implied.end(), step) != implied.end()) {
       if (phase >= 0) {
         ClauseStats cs = ClauseEntry(clauses[i], *ctx);
@@ -456,15 +458,12 @@ Status Evaluator::RunClauses(const Clauses& clauses, Ctx* ctx) {
           fill_entities_ = false;
       }
     }
-    // Patterns on one bound entity in a row run together (star.cc);
-    // `span` steps ran.
-    size_t span = 1;
+    // Patterns on one bound entity run together (star.cc); `star` holds
+    // the steps that ran.
+    std::vector<size_t> star;
     auto run = [&]() -> Status {
-      STRATA_ASSIGN_OR_RETURN(size_t star, RunStar(clauses, plan->order, step, ctx));
-      if (star > 0) {
-        span = star;
-        return Status::OK();
-      }
+      STRATA_ASSIGN_OR_RETURN(star, RunStar(clauses, plan->order, step, ctx));
+      if (!star.empty()) return Status::OK();
       return RunClause(clauses[i], plan->not_join[i], ctx);
     };
     if (phase < 0) {
@@ -485,7 +484,8 @@ Status Evaluator::RunClauses(const Clauses& clauses, Ctx* ctx) {
       st.phases[static_cast<size_t>(phase)].clauses.push_back(std::move(cs));
       // The group's other patterns read nothing of their own (the first
       // one's reads served them); their rows are the group's.
-      for (size_t k = step + 1; k < step + span; ++k) {
+      for (size_t k : star) {
+        if (k == step) continue;
         const size_t j = plan->order[k];
         ClauseStats other = ClauseEntry(clauses[j], *ctx);
         other.position = j;
@@ -501,7 +501,7 @@ Status Evaluator::RunClauses(const Clauses& clauses, Ctx* ctx) {
       }
     }
     if (scan_bounds_ && scan_bounds_->enforced) implied = scan_bounds_->steps;
-    step += span - 1;
+    for (size_t k : star) ran[k] = true;
     scan_bounds_.reset();
     fill_entities_ = false;
     STRATA_RETURN_IF_ERROR(budget.CheckTime());

@@ -41,19 +41,25 @@ const std::string* StarVar(const Clause& c) {
 
 }  // namespace
 
-Result<size_t> Evaluator::RunStar(const Clauses& clauses, const std::vector<size_t>& order, size_t step, Ctx* ctx) {
+Result<std::vector<size_t>> Evaluator::RunStar(const Clauses& clauses, const std::vector<size_t>& order, size_t step,
+                                               Ctx* ctx) {
+  using Steps = std::vector<size_t>;
   const Clause& first = clauses[order[step]];
   const std::string* ev = StarVar(first);
-  if (ev == nullptr || !ctx->bound(*ev) || tuple_sources.count(first.src) || !dbs.count(first.src)) return 0;
+  if (ev == nullptr || !ctx->bound(*ev) || tuple_sources.count(first.src) || !dbs.count(first.src)) return Steps();
   const Database& db = dbs.at(first.src);
-  if (db.is_history()) return 0;  // a history read may repeat (e a v): the lookups dedupe it
-  // The group: this pattern and the consecutive steps after it on the same
-  // entity and source, each value variable new (unbound, not in another
-  // member).
+  if (db.is_history()) return Steps();  // a history read may repeat (e a v): the lookups dedupe it
+  // The group: this pattern and the steps after it on the same entity and
+  // source, each value variable new (unbound, not in another member). A
+  // predicate between them is passed over: it only drops rows, and it runs
+  // after the group instead of between its patterns (its inputs were bound
+  // before it, so it reads nothing the group binds later).
   std::vector<const Clause*> group;
+  Steps steps;
   std::set<std::string> new_vars;
   for (size_t k = step; k < order.size(); ++k) {
     const Clause& c = clauses[order[k]];
+    if (k > step && c.kind == Clause::kPred) continue;
     const std::string* v = StarVar(c);
     if (v == nullptr || *v != *ev || c.src != first.src) break;
     if (c.terms.size() == 3 && c.terms[2].kind == Term::kVar) {
@@ -61,17 +67,18 @@ Result<size_t> Evaluator::RunStar(const Clauses& clauses, const std::vector<size
       if (ctx->bound(x) || !new_vars.insert(x).second) break;
     }
     group.push_back(&c);
+    steps.push_back(k);
   }
-  if (group.size() < 2) return 0;
+  if (group.size() < 2) return Steps();
   std::vector<StarPattern> ps(group.size());
   for (size_t k = 0; k < group.size(); ++k) {
     const Clause& c = *group[k];
     ps[k].a = ResolveAttribute(db, c.terms[1].val);
-    if (ps[k].a == nullptr) return 0;  // the one-by-one path says it matches nothing
+    if (ps[k].a == nullptr) return Steps();  // the one-by-one path says it matches nothing
     if (c.terms.size() == 3 && c.terms[2].kind == Term::kConst) {
       if (c.terms[2].val.tuple && ps[k].a->is_ref()) STRATA_RETURN_IF_ERROR(CheckLookupRef(db, c.terms[2].val));
       STRATA_ASSIGN_OR_RETURN(ps[k].v, ToDatomValue(db, *ps[k].a, c.terms[2].val));
-      if (!ps[k].v) return 0;  // names nothing: the one-by-one path empties the relation
+      if (!ps[k].v) return Steps();  // names nothing: the one-by-one path empties the relation
     }
     ps[k].has_var = c.terms.size() == 3 && c.terms[2].kind == Term::kVar;
   }
@@ -84,7 +91,7 @@ Result<size_t> Evaluator::RunStar(const Clauses& clauses, const std::vector<size
   std::vector<std::pair<EntityId, uint32_t>> rows(r.n);
   for (size_t i = 0; i < r.n; ++i) {
     const Val& x = r.row(i)[ecol];
-    if (!x.is_long() || x.v.as_long() < 0) return 0;
+    if (!x.is_long() || x.v.as_long() < 0) return Steps();
     rows[i] = {static_cast<EntityId>(x.v.as_long()), static_cast<uint32_t>(i)};
   }
   std::sort(rows.begin(), rows.end());
@@ -107,7 +114,7 @@ Result<size_t> Evaluator::RunStar(const Clauses& clauses, const std::vector<size
       separate += s.complete ? std::min(s.Count(), lookups) : lookups;
     }
     if (!read_error_.ok()) return read_error_;
-    if (static_cast<double>(entities) * kEntityRead >= separate) return 0;
+    if (static_cast<double>(entities) * kEntityRead >= separate) return Steps();
   }
   EntityId max_a = 0;
   for (const StarPattern& p : ps) max_a = std::max(max_a, p.a->id);
@@ -214,7 +221,7 @@ Result<size_t> Evaluator::RunStar(const Clauses& clauses, const std::vector<size
   // history) are distinct on (e a v).
   out.distinct = r.distinct;
   ctx->rels[static_cast<size_t>(ri)] = std::move(out);
-  return group.size();
+  return steps;
 }
 
 }  // namespace strata::query
