@@ -107,6 +107,11 @@ struct ScanBounds {
   std::string var;          // the pattern's value variable
   int64_t lo = INT64_MIN;   // v >= lo
   int64_t hi = INT64_MAX;   // v <= hi
+  std::vector<size_t> steps;  // the plan's steps of those predicates
+  // Set by the read that applied the bounds to every row it made, when
+  // every value it kept was a long: those predicates then hold on every
+  // row and are not run again (RunClauses).
+  bool enforced = false;
   bool Keeps(const Value& v) const {
     return v.type() != ValueType::kLong || (v.as_long() >= lo && v.as_long() <= hi);
   }
@@ -180,6 +185,11 @@ class Evaluator {
   ClauseStats ClauseEntry(const Clause& c, const Ctx& ctx) const;
   void ClauseExit(const Clause& c, const Ctx& ctx, ClauseStats* cs) const;
   Status RunPattern(const Clause& c, Ctx* ctx);
+  // Runs the step of `order` at `step` together with the steps after it
+  // that are patterns on the same bound entity ([?e :a ?x] [?e :b ?y] ...,
+  // predicates between them passed over; star.cc): one read per entity
+  // serves them all. Returns the steps it ran (none: run them one by one).
+  Result<std::vector<size_t>> RunStar(const Clauses& clauses, const std::vector<size_t>& order, size_t step, Ctx* ctx);
   Status RunTuplePattern(const Clause& c, const Rel& source, Ctx* ctx);
   Status RunExpression(const Clause& c, Ctx* ctx);
   Status RunRule(const Clause& c, Ctx* ctx);

@@ -160,7 +160,13 @@ Result<edn::Node> BuildResult(Evaluator& ev, const Query& q, Ctx& ctx, const std
       if (!ctx.bound(v)) return Status::InvalidArgument("find variable " + v + " is not bound by the query");
     }
     STRATA_ASSIGN_OR_RETURN(int ri, ctx.Gather(vars, &ev.budget));
-    rows = Project(std::move(ctx.rels[ri]), vars);
+    Rel& gathered = ctx.rels[ri];
+    // Distinct rows over exactly these variables are taken as they are:
+    // everything below reads columns by name, so their order does not
+    // matter (no pass moving every cell into the find order).
+    const bool as_is = gathered.distinct && gathered.vars.size() == vars.size() &&
+                       std::all_of(vars.begin(), vars.end(), [&](const std::string& v) { return gathered.has(v); });
+    rows = as_is ? std::move(gathered) : Project(std::move(gathered), vars);
   }
 
   // The output rows: one column per find element, in `out` (each row
@@ -205,6 +211,10 @@ Result<edn::Node> BuildResult(Evaluator& ev, const Query& q, Ctx& ctx, const std
           r[k] = rows.row(g[0])[col];
           continue;
         }
+        if (f.fn == "count") {  // the group's size: no values copied to count them
+          r[k] = Val::Long(static_cast<int64_t>(g.size()));
+          continue;
+        }
         std::vector<Val> xs;
         xs.reserve(g.size());
         for (size_t i : g) xs.push_back(rows.row(i)[col]);
@@ -232,10 +242,13 @@ Result<edn::Node> BuildResult(Evaluator& ev, const Query& q, Ctx& ctx, const std
     // Entity ids and other longs first: sort by that long, the rest on ties.
     std::vector<std::pair<int64_t, uint32_t>> keyed(out.n);
     for (size_t i = 0; i < out.n; ++i) keyed[i] = {out.row(i)[out_cols[0]].v.as_long(), static_cast<uint32_t>(i)};
-    std::sort(keyed.begin(), keyed.end(), [&](const auto& a, const auto& b) {
+    auto keyed_less = [&](const auto& a, const auto& b) {
       if (a.first != b.first) return a.first < b.first;
       return row_less(a.second, b.second);
-    });
+    };
+    // Rows read in entity order (an AEVT scan, lookups by entity) often
+    // arrive sorted: one pass checks it.
+    if (!std::is_sorted(keyed.begin(), keyed.end(), keyed_less)) std::sort(keyed.begin(), keyed.end(), keyed_less);
     for (size_t i = 0; i < out.n; ++i) order[i] = keyed[i].second;
   } else {
     for (size_t i = 0; i < out.n; ++i) order[i] = static_cast<uint32_t>(i);
@@ -277,7 +290,10 @@ Result<edn::Node> BuildResult(Evaluator& ev, const Query& q, Ctx& ctx, const std
       // A pull gets what is left of the query's time.
       if (uint64_t left = ev.budget.RemainingMs()) pull.timeout_ms = left;
     }
-    std::vector<edn::Node> row;
+    // The row is built in the result's last node (no Node moved per cell
+    // and per row); a row a pull dedupes away is popped again.
+    nodes.emplace_back();
+    std::vector<edn::Node>& row = nodes.back().items;
     row.reserve(q.find.size());
     for (size_t k = 0; k < q.find.size(); ++k) {
       const FindElem& f = q.find[k];
@@ -296,11 +312,15 @@ Result<edn::Node> BuildResult(Evaluator& ev, const Query& q, Ctx& ctx, const std
         row.push_back(std::move(p));
         continue;
       }
-      edn::Node n = ToEdn(cell);
-      if (f.kind == FindElem::kAgg && f.fn == "distinct") n.kind = edn::Kind::kSet;
-      row.push_back(std::move(n));
+      row.push_back(ToEdn(cell));
+      if (f.kind == FindElem::kAgg && f.fn == "distinct") row.back().kind = edn::Kind::kSet;
     }
-    if (dedupe && !seen.insert(edn::Print(edn::Node::Vector(row))).second) continue;
+    edn::Node& built = nodes.back();
+    built.kind = edn::Kind::kVector;
+    if (dedupe && !seen.insert(edn::Print(built)).second) {
+      nodes.pop_back();
+      continue;
+    }
     if (q.keys_kind != Query::kNoKeys) {
       std::vector<edn::Node> kvs;
       for (size_t k = 0; k < row.size(); ++k) {
@@ -309,9 +329,7 @@ Result<edn::Node> BuildResult(Evaluator& ev, const Query& q, Ctx& ctx, const std
                                                     : edn::Node::String(q.keys[k]));
         kvs.push_back(std::move(row[k]));
       }
-      nodes.push_back(edn::Node::Map(std::move(kvs)));
-    } else {
-      nodes.push_back(edn::Node::Vector(std::move(row)));
+      built = edn::Node::Map(std::move(kvs));
     }
   }
   switch (q.find_kind) {

@@ -80,6 +80,20 @@ Status Finish(const Database& db, Fixed* f) {
   return Status::OK();
 }
 
+// The checks of Matches besides the entity and the attribute: what a read
+// of Lookup needs (its prefix fixes those two whenever `f` does).
+inline bool MatchesRest(const Fixed& f, const Datom& d) {
+  if (f.v && !(d.v == *f.v)) return false;
+  if (f.raw_v) {
+    bool ok = Val(d.v) == *f.raw_v ||
+              (f.raw_v_entity && d.v.type() == ValueType::kRef && d.v.ref() == *f.raw_v_entity);
+    if (!ok) return false;
+  }
+  if (f.tx && d.tx != *f.tx) return false;
+  if (f.added && d.added != *f.added) return false;
+  return true;
+}
+
 bool Matches(const Fixed& f, const Datom& d) {
   if (f.e && d.e != *f.e) return false;
   if (f.a && d.a != f.a->id) return false;
@@ -146,7 +160,7 @@ Status Lookup(const Database& db, const Fixed& f, Budget* budget, Fn&& emit, uin
     }
     const Datom& d = c.datom();
     if (++n % 8192 == 0) STRATA_RETURN_IF_ERROR(budget->CheckTime());
-    if (Matches(f, d)) STRATA_RETURN_IF_ERROR(emit(d));
+    if (MatchesRest(f, d)) STRATA_RETURN_IF_ERROR(emit(d));  // e and a: the prefix read
   }
   st.datoms += n;
   // A cursor that ended on a failed read gave a short answer: the query
@@ -279,8 +293,10 @@ Result<std::optional<EntityId>> EntityOf(const Database& db, const Val& v) {
 namespace {
 Status ReadPattern(const Clause& c, const Database& db, Fixed base, Budget* budget, Rel* out,
                    uint64_t limit = UINT64_MAX, bool* cut = nullptr,
-                   const std::optional<ScanBounds>& bounds = std::nullopt,
+                   std::optional<ScanBounds>* bounds = nullptr,
                    const EntitySet* entities = nullptr) {
+  // Whether every value kept was a long inside the bounds.
+  bool all_long = true;
   STRATA_RETURN_IF_ERROR(Finish(db, &base));
   const Shape shape = ShapeOf(c, {});
   out->vars = shape.vars;
@@ -289,7 +305,10 @@ Status ReadPattern(const Clause& c, const Database& db, Fixed base, Budget* budg
       db, base, budget,
       [&](const Datom& d) -> Status {
         if (entities && !entities->Contains(d.e)) return Status::OK();
-        if (bounds && !bounds->Keeps(d.v)) return Status::OK();  // the predicates after would drop it
+        if (bounds && *bounds) {
+          if (!(*bounds)->Keeps(d.v)) return Status::OK();  // the predicates after would drop it
+          all_long = all_long && d.v.type() == ValueType::kLong;
+        }
         if (!shape.repeats.empty() && !RepeatsHold(shape, d)) return Status::OK();
         for (size_t k = 0; k < shape.pos.size(); ++k) row[k] = Field(d, shape.pos[k]);
         out->AddMoved(row.data());
@@ -298,6 +317,7 @@ Status ReadPattern(const Clause& c, const Database& db, Fixed base, Budget* budg
       },
       limit, cut));
   STRATA_RETURN_IF_ERROR(budget->Charge(out->n & 4095, *out));
+  if (bounds && *bounds && (*bounds)->var == (c.terms.size() > 2 ? c.terms[2].name : "")) (*bounds)->enforced = all_long;
   if (MayRepeat(c, db)) Dedupe(out);
   else out->distinct = true;  // one row per datom, and datoms are distinct on (e a v)
   return Status::OK();
@@ -359,7 +379,7 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
   }
   if (narrows) {
     STRATA_ASSIGN_OR_RETURN(int ri, ctx->Gather({bound.begin(), bound.end()}, &budget));
-    const Rel& r = ctx->rels[ri];
+    Rel& r = ctx->rels[ri];  // its cells are moved into the result as their groups are done
     // Group the rows by their bound values: one lookup per group.
     std::vector<int> key_cols;
     std::vector<int> key_pos;
@@ -370,19 +390,35 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
         key_pos.push_back(static_cast<int>(p));
       }
     }
-    std::vector<std::vector<uint32_t>> groups;
-    RowTable by_hash(r.n);
-    for (size_t i = 0; i < r.n; ++i) {
-      const size_t h = HashCols(r.row(i), key_cols);
-      bool placed = by_hash.Any(h, [&](uint32_t g) {
-        if (!EqualCols(r.row(i), key_cols, r.row(groups[g][0]), key_cols)) return false;
-        groups[g].push_back(static_cast<uint32_t>(i));
-        return true;
-      });
-      if (!placed) {
-        by_hash.Insert(h, static_cast<uint32_t>(groups.size()));
-        groups.push_back({static_cast<uint32_t>(i)});
+    // Group g's rows are group_rows[group_start[g] .. group_start[g + 1]),
+    // its first row first_row[g] (no vector per group: a relation of
+    // 20,000 entities made 20,000 allocations here).
+    std::vector<uint32_t> first_row;
+    std::vector<uint32_t> row_group(r.n);
+    {
+      RowTable by_hash(r.n);
+      for (size_t i = 0; i < r.n; ++i) {
+        const size_t h = HashCols(r.row(i), key_cols);
+        bool placed = by_hash.Any(h, [&](uint32_t g) {
+          if (!EqualCols(r.row(i), key_cols, r.row(first_row[g]), key_cols)) return false;
+          row_group[i] = g;
+          return true;
+        });
+        if (!placed) {
+          row_group[i] = static_cast<uint32_t>(first_row.size());
+          by_hash.Insert(h, row_group[i]);
+          first_row.push_back(static_cast<uint32_t>(i));
+        }
       }
+    }
+    const size_t ngroups = first_row.size();
+    std::vector<uint32_t> group_start(ngroups + 1, 0);
+    for (size_t i = 0; i < r.n; ++i) ++group_start[row_group[i] + 1];
+    for (size_t g = 0; g < ngroups; ++g) group_start[g + 1] += group_start[g];
+    std::vector<uint32_t> group_rows(r.n);
+    {
+      std::vector<uint32_t> at(group_start.begin(), group_start.end() - 1);
+      for (size_t i = 0; i < r.n; ++i) group_rows[at[row_group[i]]++] = static_cast<uint32_t>(i);
     }
     // Few datoms for many bindings: one scan of the attribute and a hash
     // join beat a lookup per binding (a lookup costs about as much as
@@ -394,7 +430,7 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
     // the entities it has not passed, when the entity is a key; else all
     // of them, so at worst the work doubles), and a scan that fits is read once.
     constexpr uint64_t kLookupCost = 4;
-    bool attribute_scan_possible = !base.e && base.a && groups.size() > 64 &&
+    bool attribute_scan_possible = !base.e && base.a && ngroups > 64 &&
                                    std::none_of(key_pos.begin(), key_pos.end(), [](int p) { return p == 1; });
     for (size_t k = 0; k < key_pos.size() && attribute_scan_possible; ++k)
       attribute_scan_possible = AsStored(r, key_cols[k], key_pos[k], base.a);
@@ -408,13 +444,13 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
     EntityId scan_stop = 0;                         // groups of entities below it use `scanned`
     // Entities an earlier clause read whole need no lookup: only the
     // others count towards the scan's limit (none left: no scan).
-    size_t to_look_up = groups.size();
+    size_t to_look_up = ngroups;
     if (attribute_scan_possible && entity_key) {
       auto cached = entity_cache_.find(Resolve(c.src));
       if (cached != entity_cache_.end()) {
         const int ecol = key_cols[static_cast<size_t>(std::find(key_pos.begin(), key_pos.end(), 0) - key_pos.begin())];
-        for (const auto& g : groups) {
-          const Val& x = r.row(g[0])[ecol];
+        for (uint32_t g0 : first_row) {
+          const Val& x = r.row(g0)[ecol];
           auto it = cached->second.find(static_cast<EntityId>(x.v.as_long()));
           if (it != cached->second.end() && it->second.whole) --to_look_up;
         }
@@ -425,9 +461,9 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
       STRATA_RETURN_IF_ERROR(Finish(db, &base));
       const bool aevt = !(base.v && (base.a->in_avet() || base.a->is_ref()));
       if (aevt) {
-        EntitySet entities(groups.size());
+        EntitySet entities(ngroups);
         const int ecol = key_cols[static_cast<size_t>(std::find(key_pos.begin(), key_pos.end(), 0) - key_pos.begin())];
-        for (const auto& g : groups) entities.Insert(static_cast<EntityId>(r.row(g[0])[ecol].v.as_long()));
+        for (uint32_t g0 : first_row) entities.Insert(static_cast<EntityId>(r.row(g0)[ecol].v.as_long()));
         bool cut = false;
         EntityId stop = 0;
         uint64_t bytes = 0;
@@ -449,24 +485,85 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
       Rel scanned_rows;
       bool cut = false;
       STRATA_RETURN_IF_ERROR(
-          ReadPattern(c, db, base, &budget, &scanned_rows, groups.size() * kLookupCost, &cut, scan_bounds_));
+          ReadPattern(c, db, base, &budget, &scanned_rows, ngroups * kLookupCost, &cut, &scan_bounds_));
+      if (scan_bounds_ && cut) scan_bounds_->enforced = false;  // lookups follow, unbounded
       if (!cut) return ctx->Absorb(std::move(scanned_rows), &budget);
     }
     const Shape shape = ShapeOf(c, bound);
     Rel out;
     out.vars = r.vars;
     out.vars.insert(out.vars.end(), shape.vars.begin(), shape.vars.end());
+    // About a row out per row in (a cardinality-one attribute): room for
+    // them up front, not regrown (and every cell moved) a dozen times.
+    out.cells.reserve(r.n * out.vars.size());
     std::vector<Val> row(out.vars.size());
     Rel found;  // new values for one group
     found.vars = shape.vars;
     std::vector<Val> fr(shape.vars.size());
     const bool repeat = MayRepeat(c, db);
     PatternCursor cursor;  // moved from group to group
-    for (const auto& g : groups) {
-      Fixed f = base;
-      for (size_t k = 0; k < key_pos.size(); ++k)
-        STRATA_RETURN_IF_ERROR(FixPosition(db, key_pos[k], r.row(g[0])[key_cols[k]], &f));
-      STRATA_RETURN_IF_ERROR(Finish(db, &f));
+    // The constants resolved once, not per group.
+    if (base.a) STRATA_RETURN_IF_ERROR(Finish(db, &base));
+    // Keyed by the entity alone, as stored (an id): the group's key is
+    // set in place of a copy of `base` resolved per group.
+    const bool entity_only = key_pos.size() == 1 && key_pos[0] == 0 && !base.e && AsStored(r, key_cols[0], 0, base.a);
+    Fixed f = base;
+    size_t scan_at = 0;      // where the previous group's datoms in `scanned` ended
+    uint64_t uncharged = 0;  // rows of the fast path not charged yet
+    for (size_t g = 0; g < ngroups; ++g) {
+      const uint32_t g0 = first_row[g];
+      const size_t g_size = group_start[g + 1] - group_start[g];
+      if (entity_only) {
+        const int64_t id = r.row(g0)[key_cols[0]].v.as_long();
+        f.impossible = base.impossible || id < 0;
+        f.e = static_cast<EntityId>(id);
+      } else {
+        f = base;
+        for (size_t k = 0; k < key_pos.size(); ++k)
+          STRATA_RETURN_IF_ERROR(FixPosition(db, key_pos[k], r.row(g0)[key_cols[k]], &f));
+        STRATA_RETURN_IF_ERROR(Finish(db, &f));
+      }
+      // The datoms the scan kept for this entity (each matches `base`, and
+      // the entity is the only key) join straight into the result: found
+      // by galloping from where the previous group's ended (groups mostly
+      // come in entity order), without a relation per group.
+      if (entity_only && !f.impossible && *f.e < scan_stop && shape.repeats.empty() && !repeat) {
+        const EntityId e = *f.e;
+        const size_t ns = scanned.size();
+        size_t lo = scan_at < ns && scanned[scan_at].e <= e ? scan_at : 0, hi = lo;
+        for (size_t stride = 1; hi < ns && scanned[hi].e < e; stride *= 2) {
+          lo = hi;
+          hi = std::min(ns, lo + stride);
+        }
+        lo = static_cast<size_t>(std::lower_bound(scanned.begin() + static_cast<long>(lo), scanned.begin() + static_cast<long>(hi),
+                                                  e, [](const Datom& d, EntityId x) { return d.e < x; }) -
+                                 scanned.begin());
+        size_t end = lo;
+        while (end < ns && scanned[end].e == e) ++end;
+        scan_at = end;
+        const size_t more = (end - lo) * g_size;
+        if (more > 1) {
+          STRATA_RETURN_IF_ERROR(budget.Charge(0, out.n + more, out.bytes + more * out.width() * sizeof(Val)));
+        }
+        const size_t w = r.width();
+        for (size_t gi = group_start[g]; gi < group_start[g + 1]; ++gi) {
+          Val* from = r.cells.data() + group_rows[gi] * w;
+          for (size_t j = lo; j < end; ++j) {
+            if (j + 1 == end) std::move(from, from + w, row.begin());
+            else std::copy(from, from + w, row.begin());
+            for (size_t k = 0; k < shape.pos.size(); ++k) row[w + k] = Field(scanned[j], shape.pos[k]);
+            out.AddMoved(row.data());
+          }
+        }
+        uncharged += more;
+        if (uncharged >= 1024) {
+          STRATA_RETURN_IF_ERROR(budget.Charge(uncharged, out));
+          uncharged = 0;
+        } else {
+          STRATA_RETURN_IF_ERROR(budget.Fits(out));
+        }
+        continue;
+      }
       found.Clear();
       auto emit = [&](const Datom& d) -> Status {
         if (!RepeatsHold(shape, d)) return Status::OK();
@@ -495,17 +592,23 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
       // The group's rows times its matches, checked before they are built
       // (a fuzz finding: one group of many rows grew past max_tuples, and
       // past the memory, before the charge after it).
-      STRATA_RETURN_IF_ERROR(budget.Charge(0, out.n + found.n * g.size(),
-                                           out.bytes + (found.bytes + found.n * r.width() * sizeof(Val)) * g.size()));
-      for (uint32_t i : g) {
+      STRATA_RETURN_IF_ERROR(budget.Charge(0, out.n + found.n * g_size,
+                                           out.bytes + (found.bytes + found.n * r.width() * sizeof(Val)) * g_size));
+      const size_t w = r.width();
+      for (size_t gi = group_start[g]; gi < group_start[g + 1]; ++gi) {
+        Val* from = r.cells.data() + group_rows[gi] * w;
         for (size_t j = 0; j < found.n; ++j) {
-          std::copy(r.row(i), r.row(i) + r.width(), row.begin());
-          std::copy(found.row(j), found.row(j) + found.width(), row.begin() + static_cast<long>(r.width()));
-          out.Add(row.data());
+          // The row's cells are copied for all its matches but the last,
+          // which takes them (each row is in one group: none reads it again).
+          if (j + 1 == found.n) std::move(from, from + w, row.begin());
+          else std::copy(from, from + w, row.begin());
+          std::copy(found.row(j), found.row(j) + found.width(), row.begin() + static_cast<long>(w));
+          out.AddMoved(row.data());
         }
       }
-      STRATA_RETURN_IF_ERROR(budget.Charge(found.n * g.size(), out));
+      STRATA_RETURN_IF_ERROR(budget.Charge(found.n * g_size, out));
     }
+    STRATA_RETURN_IF_ERROR(budget.Charge(uncharged, out));
     out.distinct = r.distinct;  // each row of r once with each distinct match
     if (split) {
       ctx->rels.erase(ctx->rels.begin() + ri);
@@ -516,7 +619,7 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
   }
   // One read with the constants; the bound variables join by hashing.
   Rel out;
-  STRATA_RETURN_IF_ERROR(ReadPattern(c, db, base, &budget, &out, UINT64_MAX, nullptr, scan_bounds_));
+  STRATA_RETURN_IF_ERROR(ReadPattern(c, db, base, &budget, &out, UINT64_MAX, nullptr, &scan_bounds_));
   return ctx->Absorb(std::move(out), &budget);
 }
 

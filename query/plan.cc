@@ -423,9 +423,25 @@ Status Evaluator::RunClauses(const Clauses& clauses, Ctx* ctx) {
       ++st.phases_dropped;
     }
   }
+  // Steps whose predicates the bounded read before them already applied
+  // to every row (ScanBounds::enforced).
+  std::vector<size_t> implied;
+  std::vector<bool> ran(plan->order.size(), false);  // run with an earlier step (star.cc)
   for (size_t step = 0; step < plan->order.size(); ++step) {
     const size_t i = plan->order[step];
     if (ctx->empty()) break;  // nothing can match any more
+    if (ran[step]) continue;
+    if (std::find(implied.begin(), implied.end(), step) != implied.end()) {
+      if (phase >= 0) {
+        ClauseStats cs = ClauseEntry(clauses[i], *ctx);
+        cs.position = i;
+        const double est = plan->est_rows[step];
+        cs.est_rows = est < 0 ? -1 : est >= 9e18 ? INT64_MAX : static_cast<int64_t>(est + 0.5);
+        ClauseExit(clauses[i], *ctx, &cs);
+        st.phases[static_cast<size_t>(phase)].clauses.push_back(std::move(cs));
+      }
+      continue;
+    }
     scan_bounds_ = BoundsAfter(clauses, plan->order, step, *ctx);
     fill_entities_ = false;
     if (const Clause& c = clauses[i]; c.kind == Clause::kPattern && !c.terms.empty() && c.terms[0].kind == Term::kVar) {
@@ -442,8 +458,16 @@ Status Evaluator::RunClauses(const Clauses& clauses, Ctx* ctx) {
           fill_entities_ = false;
       }
     }
+    // Patterns on one bound entity run together (star.cc); `star` holds
+    // the steps that ran.
+    std::vector<size_t> star;
+    auto run = [&]() -> Status {
+      STRATA_ASSIGN_OR_RETURN(star, RunStar(clauses, plan->order, step, ctx));
+      if (!star.empty()) return Status::OK();
+      return RunClause(clauses[i], plan->not_join[i], ctx);
+    };
     if (phase < 0) {
-      STRATA_RETURN_IF_ERROR(RunClause(clauses[i], plan->not_join[i], ctx));
+      STRATA_RETURN_IF_ERROR(run());
     } else {
       ClauseStats cs = ClauseEntry(clauses[i], *ctx);
       cs.position = i;
@@ -451,14 +475,33 @@ Status Evaluator::RunClauses(const Clauses& clauses, Ctx* ctx) {
       cs.est_rows = est < 0 ? -1 : est >= 9e18 ? INT64_MAX : static_cast<int64_t>(est + 0.5);
       const uint64_t datoms = st.datoms, lookups = st.index_lookups;
       const ReadCounters reads = ThreadReadCounters();
-      STRATA_RETURN_IF_ERROR(RunClause(clauses[i], plan->not_join[i], ctx));
+      STRATA_RETURN_IF_ERROR(run());
       ClauseExit(clauses[i], *ctx, &cs);
       cs.datoms = st.datoms - datoms;
       cs.index_lookups = st.index_lookups - lookups;
       const ReadCounters d = ThreadReadCounters() - reads;
       for (uint64_t n : d.segments) cs.segments += n;
       st.phases[static_cast<size_t>(phase)].clauses.push_back(std::move(cs));
+      // The group's other patterns read nothing of their own (the first
+      // one's reads served them); their rows are the group's.
+      for (size_t k : star) {
+        if (k == step) continue;
+        const size_t j = plan->order[k];
+        ClauseStats other = ClauseEntry(clauses[j], *ctx);
+        other.position = j;
+        const double e = plan->est_rows[k];
+        other.est_rows = e < 0 ? -1 : e >= 9e18 ? INT64_MAX : static_cast<int64_t>(e + 0.5);
+        ClauseExit(clauses[j], *ctx, &other);
+        other.binds_in.erase(std::remove_if(other.binds_in.begin(), other.binds_in.end(),
+                                            [&](const std::string& v) { return v != clauses[j].terms[0].name; }),
+                             other.binds_in.end());
+        for (const auto& t : clauses[j].terms)
+          if (t.kind == Term::kVar && t.name != clauses[j].terms[0].name) other.binds_out.push_back(t.name);
+        st.phases[static_cast<size_t>(phase)].clauses.push_back(std::move(other));
+      }
     }
+    if (scan_bounds_ && scan_bounds_->enforced) implied = scan_bounds_->steps;
+    for (size_t k : star) ran[k] = true;
     scan_bounds_.reset();
     fill_entities_ = false;
     STRATA_RETURN_IF_ERROR(budget.CheckTime());
@@ -521,6 +564,7 @@ std::optional<ScanBounds> Evaluator::BoundsAfter(const Clauses& clauses, const s
     } else {
       continue;
     }
+    b.steps.push_back(k);
     any = true;
   }
   if (!any) return std::nullopt;

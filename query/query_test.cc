@@ -242,26 +242,37 @@ TEST_F(QueryLangTest, CutAttributeScanHandsTheRestToLookups) {
 }
 
 // Two patterns looking the same bound entity up ([?e :person/name ?n]
-// [?e :person/age ?a] after ?e is bound): the first reads each entity whole
-// (one cursor), the second takes its datoms from that read; an entity with
-// more datoms than that read keeps (here 40 tags) is looked up per pattern.
+// [?e :person/age ?a] after ?e is bound) run together (query/star.cc): one
+// read of each entity serves both, and it stops after the last attribute
+// they name (attributes are in schema order: name, age, email, friends,
+// tags, height). An entity with more datoms than that read keeps before
+// it (here 40 tags before :person/height) is looked up per attribute.
 TEST_F(QueryLangTest, PatternsOnOneEntityShareItsRead) {
-  std::string tx = "[{:db/id \"big\" :person/name \"big\" :person/age 7 :person/email \"x\" :person/tags [";
+  std::string tx = "[{:db/id \"big\" :person/name \"big\" :person/age 7 :person/height 2.5 :person/email \"x\" :person/tags [";
   for (int i = 0; i < 40; ++i) tx += " :t" + std::to_string(i);
   tx += "]}";
   for (int i = 0; i < 10; ++i)
-    tx += " {:person/name \"n" + std::to_string(i) + "\" :person/age " + std::to_string(50 + i) + " :person/email \"x\"}";
+    tx += " {:person/name \"n" + std::to_string(i) + "\" :person/age " + std::to_string(50 + i) +
+          " :person/height " + std::to_string(i) + ".5 :person/email \"x\"}";
   Tx(tx + "]");
   QueryStats stats;
-  const std::string got =
+  std::string got =
       Run(R"([:find ?n ?a :where [?e :person/email "x"] [?e :person/name ?n] [?e :person/age ?a]])", {}, &stats);
   std::string want = R"(#{["big" 7])";
   for (int i = 0; i < 10; ++i) want += " [\"n" + std::to_string(i) + "\" " + std::to_string(50 + i) + "]";
   EXPECT_EQ(E(got), E(want + "}"));
-  // The email scan; for the first of the two patterns one read per entity
-  // and a lookup of the big one (its read stopped at the limit); for the
-  // second only the big one: 1 + 11 + 1 + 1 (each pattern looking up each
-  // entity: 1 + 11 + 11).
+  // The email scan and one read per entity, the big one's too (its tags
+  // come after :person/age): 1 + 11 (a lookup per pattern and entity:
+  // 1 + 11 + 11).
+  EXPECT_EQ(stats.index_lookups, 12u);
+  EXPECT_EQ(stats.phases.size(), 0u);
+
+  got = Run(R"([:find ?n ?h :where [?e :person/email "x"] [?e :person/name ?n] [?e :person/height ?h]])", {}, &stats);
+  want = R"(#{["big" 2.5])";
+  for (int i = 0; i < 10; ++i) want += " [\"n" + std::to_string(i) + "\" " + std::to_string(i) + ".5]";
+  EXPECT_EQ(E(got), E(want + "}"));
+  // The big one's read stops at the limit, then one lookup for each of
+  // the two attributes: 1 + 11 + 2.
   EXPECT_EQ(stats.index_lookups, 14u);
 }
 

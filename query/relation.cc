@@ -103,9 +103,20 @@ int Rel::col(const std::string& var) const {
   return -1;
 }
 
+namespace {
+// The capacity a relation's cells grow to: doubled while small (fewer
+// regrowths, each of which moves every cell), by half past kDoubleBelow
+// cells (about 64 MiB), so that a relation stopped at max_bytes has held at
+// most about 2.5 times that at once.
+size_t Grown(size_t capacity, size_t w) {
+  constexpr size_t kDoubleBelow = (64u << 20) / sizeof(Val);
+  return std::max<size_t>(16, capacity + (capacity < kDoubleBelow ? capacity : capacity / 2) + w);
+}
+}  // namespace
+
 void Rel::Add(const Val* row_cells) {
   const size_t w = vars.size();
-  if (cells.size() + w > cells.capacity()) cells.reserve(std::max<size_t>(16, cells.capacity() + cells.capacity() / 2 + w));
+  if (cells.size() + w > cells.capacity()) cells.reserve(Grown(cells.capacity(), w));
   for (size_t i = 0; i < w; ++i) bytes += ValBytes(row_cells[i]);
   cells.insert(cells.end(), row_cells, row_cells + w);
   ++n;
@@ -114,7 +125,7 @@ void Rel::Add(const Val* row_cells) {
 
 void Rel::AddMoved(Val* row_cells) {
   const size_t w = vars.size();
-  if (cells.size() + w > cells.capacity()) cells.reserve(std::max<size_t>(16, cells.capacity() + cells.capacity() / 2 + w));
+  if (cells.size() + w > cells.capacity()) cells.reserve(Grown(cells.capacity(), w));
   for (size_t i = 0; i < w; ++i) {
     bytes += ValBytes(row_cells[i]);
     cells.push_back(std::move(row_cells[i]));

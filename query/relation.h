@@ -71,8 +71,9 @@ struct Rel {
   const Val* row(size_t i) const { return cells.data() + i * vars.size(); }
   int col(const std::string& var) const;
   bool has(const std::string& var) const { return col(var) >= 0; }
-  // Appends a row. The cells grow by half, not double, so a relation
-  // stopped at max_bytes has held at most about 2.5 times that at once.
+  // Appends a row. The cells double while under about 64 MiB, then grow
+  // by half, so a relation stopped at max_bytes has held at most about
+  // 2.5 times that at once (or 64 MiB more).
   void Add(const Val* row_cells);
   void Add(const std::vector<Val>& row_cells) { Add(row_cells.data()); }
   // Appends a row, moving its cells out of `row_cells`.

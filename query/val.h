@@ -31,12 +31,21 @@ struct Val {
   Val() = default;
   // A tuple datom value becomes a tuple of Vals, so it equals the same
   // tuple built by `tuple` or given as an input.
-  explicit Val(Value x) {
+  explicit Val(Value&& x) {
     if (x.type() == ValueType::kTuple) {
       *this = FromTupleValue(x);
       return;
     }
     v = x.type() == ValueType::kRef ? Value::Long(static_cast<int64_t>(x.ref())) : std::move(x);
+  }
+  // From a datom's value as it is read: one copy, not a copy and a move.
+  explicit Val(const Value& x) {
+    if (x.type() == ValueType::kTuple) {
+      *this = FromTupleValue(x);
+      return;
+    }
+    if (x.type() == ValueType::kRef) v = Value::Long(static_cast<int64_t>(x.ref()));
+    else v = x;
   }
   static Val FromTupleValue(const Value& x);
   static Val Long(int64_t i) { return Val(Value::Long(i)); }
