@@ -59,7 +59,7 @@ constexpr int kSeekSteps = 16;
 
 template <typename Less>
 void SeekForward(DatomIterator* it, const Datom& target, bool forward, Less less) {
-  if (forward && it->Valid()) {
+  if (forward && it->Valid() && !it->SeeksNear()) {
     for (int i = 0;; ++i) {
       if (!less(it->datom(), target)) return;
       if (i == kSeekSteps) break;
@@ -81,6 +81,7 @@ class MergingIterator final : public DatomIterator {
   MergingIterator(std::vector<std::unique_ptr<DatomIterator>> children, const std::vector<Value>* prefix)
       : children_(std::move(children)), prefix_(prefix) {
     active_.reserve(children_.size());
+    for (auto& c : children_) seeks_near_ = seeks_near_ && c->SeeksNear();
   }
 
   bool Valid() const override { return current_ != nullptr; }
@@ -106,6 +107,7 @@ class MergingIterator final : public DatomIterator {
     FindSmallest();
   }
   const Datom& datom() const override { return current_->datom(); }
+  bool SeeksNear() const override { return seeks_near_; }
   void Park() override {
     for (auto& c : children_) c->Park();
     active_.clear();
@@ -172,6 +174,7 @@ class MergingIterator final : public DatomIterator {
   Datom last_;             // the last seek's target (have_last_), for Forward
   size_t last_n_ = 0;      // the components of *prefix_ that bounded it
   bool have_last_ = false;
+  bool seeks_near_ = true;  // every child does (then so does the merge)
 };
 
 bool SameEav(const Datom& x, const Datom& y) { return x.e == y.e && x.a == y.a && x.v == y.v; }

@@ -48,6 +48,10 @@ class DatomIterator {
   // iterator waits to be reused (a cursor a state keeps): nothing but a
   // seek may follow. A composite parks its children.
   virtual void Park() {}
+  // True when Seek to a target a few datoms ahead costs about what stepping
+  // there would (it searches from its position): a merge then seeks it
+  // instead of stepping (see SeekForward in iterator.cc).
+  virtual bool SeeksNear() const { return false; }
   // OK, or the first error a source hit (the iterator is then !Valid()).
   // Calling it takes the status (see above).
   Status status() const {
