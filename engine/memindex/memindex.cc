@@ -203,18 +203,18 @@ class RunIterator final : public DatomIterator {
   }
   void Seek(const Datom& target) override {
     const Record probe = ProbeOf(target);
-    auto less = [&](size_t i) { return CompareRecs<O>(At(i), probe) < 0; };
     size_t lo = 0, hi = n_;
-    if (pos_ < n_ && less(pos_)) {
-      // Gallop ahead of the position: the answer is in (pos_, n_]. A near
-      // target costs a few probes on lines the read just touched; a far one
-      // kGallopSteps probes more than a plain binary search.
+    if (pos_ < n_ && Less(pos_, probe)) {
+      // Gallop ahead of the position, 4x a step: the answer is in
+      // (pos_, n_]. A near target costs a probe or two on lines the read
+      // just touched; a far one kGallopSteps probes more than a plain
+      // binary search of the run.
       lo = pos_ + 1;
-      size_t step = 1;
-      for (int i = 0; i < kGallopSteps; ++i, step *= 2) {
+      for (size_t i = 0, step = 1; i < kGallopSteps; ++i, step *= 4) {
         const size_t at = pos_ + step;
-        if (at >= n_ || !less(at)) {
-          hi = std::min(at, n_);
+        if (at >= n_) break;
+        if (!Less(at, probe)) {
+          hi = at;
           break;
         }
         lo = at + 1;
@@ -222,7 +222,7 @@ class RunIterator final : public DatomIterator {
     }
     while (lo < hi) {
       const size_t mid = (lo + hi) / 2;
-      if (less(mid)) lo = mid + 1;
+      if (Less(mid, probe)) lo = mid + 1;
       else hi = mid;
     }
     pos_ = lo;
@@ -244,8 +244,9 @@ class RunIterator final : public DatomIterator {
 
  private:
   static constexpr size_t kPrefetchAhead = 8;
-  static constexpr int kGallopSteps = 8;  // then a binary search of the rest
+  static constexpr size_t kGallopSteps = 4;  // up to 64 ahead, then a binary search of the rest
   const Record& At(size_t i) const { return perm_ ? run_->recs[perm_[i]] : run_->recs[i]; }
+  [[gnu::always_inline]] bool Less(size_t i, const Record& probe) const { return CompareRecs<O>(At(i), probe) < 0; }
   // A record may straddle two cache lines (48 bytes): fetch both.
   void Prefetch(size_t i) const {
     const char* r = reinterpret_cast<const char*>(&At(i));

@@ -59,10 +59,13 @@ constexpr int kSeekSteps = 16;
 
 template <typename Less>
 void SeekForward(DatomIterator* it, const Datom& target, bool forward, Less less) {
-  if (forward && it->Valid() && !it->SeeksNear()) {
+  if (forward && it->Valid()) {
+    // An iterator that seeks near as cheaply as it steps (SeeksNear) only
+    // checks whether it already stands there (a reused cursor often does).
+    const int steps = it->SeeksNear() ? 0 : kSeekSteps;
     for (int i = 0;; ++i) {
       if (!less(it->datom(), target)) return;
-      if (i == kSeekSteps) break;
+      if (i == steps) break;
       it->Next();
       if (!it->Valid()) {
         if (it->has_error()) return;  // the caller takes the error (never a seek past it)
