@@ -234,6 +234,20 @@ class RunIterator final : public DatomIterator {
         lo = at + 1;
       }
     }
+    if (hi - lo > kGallopMax) {
+      // A far target: halve the whole run as a search from the top does,
+      // answering the probes outside [lo, hi) without reading them, so the
+      // records it reads are the ones every search of the run reads first
+      // (in the cache) rather than midpoints of a range no search shared.
+      size_t l = 0, h = n_;
+      while (l < h && h - l > kGallopMax) {
+        const size_t mid = (l + h) / 2;
+        if (mid < lo || (mid < hi && Less(mid, probe))) l = mid + 1;
+        else h = mid;
+      }
+      lo = std::max(lo, l);
+      hi = std::min(hi, h);
+    }
     while (lo < hi) {
       const size_t mid = (lo + hi) / 2;
       if (Less(mid, probe)) lo = mid + 1;
