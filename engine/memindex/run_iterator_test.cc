@@ -36,7 +36,8 @@ bool SameEav(const Datom& x, const Datom& y) { return x.e == y.e && x.a == y.a &
 
 // What a view shows, folded the plain way: every datom sorted by (e a v) then
 // tx; per group the last datom within as_of decides (current views), or every
-// datom in time shows (history).
+// datom in time shows (history). As-of includes its t, since excludes it
+// (https://docs.datomic.com/reference/filters.html).
 std::vector<Datom> Fold(std::vector<Datom> all, Index order, const ViewSpec& spec) {
   std::stable_sort(all.begin(), all.end(), DatomLessIn<Index::kEavt>{});
   std::vector<Datom> out;
