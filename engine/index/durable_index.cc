@@ -262,6 +262,7 @@ class LevelIterator final : public DatomIterator {
     SkipEmpty();
   }
   void Seek(const Datom& target) override {
+    if (SeekInLeaf(target)) return;
     at_first_ = false;
     const auto& segs = level_->segments;
     // The first segment whose last datom is >= target.
@@ -289,6 +290,7 @@ class LevelIterator final : public DatomIterator {
     SkipEmpty();
   }
   const Datom& datom() const override { return at_first_ ? level_->segments[seg_].first : leaf_->datoms[pos_]; }
+  bool SeeksNear() const override { return true; }
   void Park() override {
     leaf_.reset();  // a parked level pins no leaf outside the cache's bound
     at_first_ = false;
@@ -305,6 +307,28 @@ class LevelIterator final : public DatomIterator {
       return;
     }
     leaf_ = std::move(*r);
+  }
+  // A target ahead of the position but within the leaf read: searched
+  // from the position (galloping, 4x a step), neither the directory nor the
+  // segment cache consulted. False when the target is elsewhere.
+  bool SeekInLeaf(const Datom& target) {
+    if (at_first_ || leaf_ == nullptr || pos_ >= leaf_->datoms.size()) return false;
+    const std::vector<Datom>& ds = leaf_->datoms;
+    if (CompareDatomsIn<O>(ds[pos_], target) >= 0 || CompareDatomsIn<O>(ds.back(), target) < 0) return false;
+    // The answer is in (pos_, size - 1]: ds.back() is not before target.
+    size_t lo = pos_ + 1, hi = ds.size() - 1;
+    for (size_t step = 1; step <= 64 && pos_ + step < hi; step *= 4) {
+      if (CompareDatomsIn<O>(ds[pos_ + step], target) >= 0) {
+        hi = pos_ + step;
+        break;
+      }
+      lo = pos_ + step + 1;
+    }
+    pos_ = static_cast<size_t>(
+        std::lower_bound(ds.begin() + static_cast<ptrdiff_t>(lo), ds.begin() + static_cast<ptrdiff_t>(hi), target,
+                         DatomLessIn<O>{}) -
+        ds.begin());
+    return true;
   }
   void SkipEmpty() {
     while (leaf_ && pos_ >= leaf_->datoms.size()) {

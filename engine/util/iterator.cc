@@ -45,6 +45,28 @@ bool MatchesFirst(const Datom& d, const std::vector<Value>& components, size_t n
   return true;
 }
 
+// True when x and y agree on the first n components (in O's sequence).
+template <Index O>
+bool SameFirst(const Datom& x, const Datom& y, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    switch (kSlots[static_cast<int>(O)][i]) {
+      case 0: if (x.e != y.e) return false; break;
+      case 1: if (x.a != y.a) return false; break;
+      case 2: if (!(x.v == y.v)) return false; break;
+      default: break;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool DatomIterator::SharesPrefix(Index order, const Datom& target, size_t n) const {
+  return WithOrder(order, [&](auto o) { return SameFirst<decltype(o)::value>(datom(), target, n); });
+}
+
+namespace {
+
 // A seek that goes forward steps first, when the iterator's position
 // allows: an iterator positioned by a seek and then moved only by Next
 // stands, for any target past every datom it has passed since (and not
@@ -60,9 +82,12 @@ constexpr int kSeekSteps = 16;
 template <typename Less>
 void SeekForward(DatomIterator* it, const Datom& target, bool forward, Less less) {
   if (forward && it->Valid()) {
+    // An iterator that seeks near as cheaply as it steps (SeeksNear) only
+    // checks whether it already stands there (a reused cursor often does).
+    const int steps = it->SeeksNear() ? 0 : kSeekSteps;
     for (int i = 0;; ++i) {
       if (!less(it->datom(), target)) return;
-      if (i == kSeekSteps) break;
+      if (i == steps) break;
       it->Next();
       if (!it->Valid()) {
         if (it->has_error()) return;  // the caller takes the error (never a seek past it)
@@ -81,12 +106,18 @@ class MergingIterator final : public DatomIterator {
   MergingIterator(std::vector<std::unique_ptr<DatomIterator>> children, const std::vector<Value>* prefix)
       : children_(std::move(children)), prefix_(prefix) {
     active_.reserve(children_.size());
+    for (auto& c : children_) seeks_near_ = seeks_near_ && c->SeeksNear();
   }
 
   bool Valid() const override { return current_ != nullptr; }
   void SeekToFirst() override {
     for (auto& c : children_) c->SeekToFirst();
     have_last_ = false;
+    last_n_ = prefix_ == nullptr ? 0 : std::min<size_t>(prefix_->size(), 3);
+    if (last_n_ > 0) {
+      own_bound_ = PrefixTarget(O, *prefix_);
+      bound_ = &own_bound_;
+    }
     Activate();
   }
   void Seek(const Datom& target) override {
@@ -95,6 +126,13 @@ class MergingIterator final : public DatomIterator {
       SeekForward(c.get(), target, forward, [](const Datom& x, const Datom& y) { return CompareDatomsIn<O>(x, y) < 0; });
     last_ = target;
     last_n_ = prefix_ == nullptr ? 0 : std::min<size_t>(prefix_->size(), 3);
+    // The prefix as a datom, for children to compare their own datoms with:
+    // a cursor's target starts with its prefix (then no copy is made).
+    bound_ = &last_;
+    if (last_n_ > 0 && !MatchesFirst<O>(target, *prefix_, last_n_)) {
+      own_bound_ = PrefixTarget(O, *prefix_);
+      bound_ = &own_bound_;
+    }
     have_last_ = true;
     Activate();
   }
@@ -106,6 +144,12 @@ class MergingIterator final : public DatomIterator {
     FindSmallest();
   }
   const Datom& datom() const override { return current_->datom(); }
+  void CopyDatom(Datom* out) const override { current_->CopyDatom(out); }
+  bool SameEav(const Datom& d) const override { return current_->SameEav(d); }
+  bool SharesPrefix(Index order, const Datom& target, size_t n) const override {
+    return current_->SharesPrefix(order, target, n);
+  }
+  bool SeeksNear() const override { return seeks_near_; }
   void Park() override {
     for (auto& c : children_) c->Park();
     active_.clear();
@@ -122,7 +166,7 @@ class MergingIterator final : public DatomIterator {
       Adopt(c);
       return false;
     }
-    return prefix_ == nullptr || MatchesFirst<O>(c.datom(), *prefix_, std::min<size_t>(prefix_->size(), 3));
+    return last_n_ == 0 || c.SharesPrefix(O, *bound_, last_n_);
   }
   // Whether target is past every datom a child passed since the last
   // seek (see SeekForward): it is not before the current datom (every
@@ -171,10 +215,11 @@ class MergingIterator final : public DatomIterator {
   size_t current_at_ = 0;  // current_'s place in active_
   Datom last_;             // the last seek's target (have_last_), for Forward
   size_t last_n_ = 0;      // the components of *prefix_ that bounded it
+  const Datom* bound_ = &last_;  // those components: last_, or own_bound_
+  Datom own_bound_;
   bool have_last_ = false;
+  bool seeks_near_ = true;  // every child does (then so does the merge)
 };
-
-bool SameEav(const Datom& x, const Datom& y) { return x.e == y.e && x.a == y.a && x.v == y.v; }
 
 class ViewIterator final : public DatomIterator {
  public:
@@ -223,7 +268,7 @@ class ViewIterator final : public DatomIterator {
         const Datom& d = in_->datom();
         if (PlantedFault("history-drops-retraction") && !d.added) continue;
         if (InTime(d) && AfterSince(d)) {
-          cur_ = d;
+          in_->CopyDatom(&cur_);
           in_->Next();
           // The source may fail on that step: take its error now (a reader
           // that stops after this datom would otherwise drop it), and end
@@ -241,11 +286,11 @@ class ViewIterator final : public DatomIterator {
     // group's first datom once (into cur_, reusing its string buffer), then
     // only tx and added change.
     while (in_->Valid()) {
-      cur_ = in_->datom();
+      in_->CopyDatom(&cur_);
       bool have = InTime(cur_);
       for (in_->Next(); in_->Valid(); in_->Next()) {
+        if (!in_->SameEav(cur_)) break;
         const Datom& d = in_->datom();
-        if (!SameEav(d, cur_)) break;
         if (InTime(d)) {
           cur_.tx = d.tx;
           cur_.added = d.added;

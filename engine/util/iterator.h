@@ -44,10 +44,26 @@ class DatomIterator {
   virtual void Next() = 0;
   // Requires Valid(). Valid until the next call that moves the iterator.
   virtual const Datom& datom() const = 0;
+  // Requires Valid(). What datom() is, written into *out (reusing its
+  // value's string), and whether the current datom has d's (e a v): an
+  // iterator over encoded datoms (a memory run) answers from its record
+  // without building a Datom first.
+  virtual void CopyDatom(Datom* out) const { *out = datom(); }
+  virtual bool SameEav(const Datom& d) const {
+    const Datom& x = datom();
+    return x.e == d.e && x.a == d.a && x.v == d.v;
+  }
+  // Requires Valid(). Whether the current datom has target's first n
+  // components (n <= 3: e a v in `order`'s sequence, the iterator's order).
+  virtual bool SharesPrefix(Index order, const Datom& target, size_t n) const;
   // Lets go of what the position holds (a level's decoded leaf) while the
   // iterator waits to be reused (a cursor a state keeps): nothing but a
   // seek may follow. A composite parks its children.
   virtual void Park() {}
+  // True when Seek to a target a few datoms ahead costs about what stepping
+  // there would (it searches from its position): a merge then seeks it
+  // instead of stepping (see SeekForward in iterator.cc).
+  virtual bool SeeksNear() const { return false; }
   // OK, or the first error a source hit (the iterator is then !Valid()).
   // Calling it takes the status (see above).
   Status status() const {
