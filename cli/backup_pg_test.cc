@@ -111,7 +111,9 @@ TEST_F(BackupPgTest, MbrainzRestoredIntoPostgresReadsIdentically) {
     for (int i = 0; i < kIndexCount; ++i) {
       const Index index = static_cast<Index>(i);
       const std::vector<Datom> now = All(x, index);
-      if (index == Index::kEavt) EXPECT_GT(now.size(), 700000u);  // the subset's ~767 thousand datoms
+      if (index == Index::kEavt) {  // the subset's ~767 thousand datoms
+        EXPECT_GT(now.size(), 700000u);
+      }
       EXPECT_TRUE(now == All(y, index)) << IndexName(index);
       EXPECT_TRUE(All(x.History(), index) == All(y.History(), index)) << IndexName(index) << " history";
       EXPECT_TRUE(All(x.AsOf(middle), index) == All(y.AsOf(middle), index)) << IndexName(index) << " as-of";

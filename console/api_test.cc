@@ -76,7 +76,9 @@ class ConsoleApi : public ::testing::Test {
 
   void TearDown() override {
     if (console_) console_->Stop();
-    if (conn_) EXPECT_TRUE(conn_->Close().ok());
+    if (conn_) {
+      EXPECT_TRUE(conn_->Close().ok());
+    }
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
@@ -152,7 +154,9 @@ TEST_F(ConsoleApi, SchemaListsEachAttributeWithItsDefinitionAndDatomCount) {
   // The counts follow the view: as of the first artist's transaction there is one.
   json past = Ok("/api/schema", {{"as-of", std::to_string(after_first_artist_)}});
   for (const auto& a : past["attributes"])
-    if (a["ident"] == ":artist/name") EXPECT_EQ(a["datoms"], 1);
+    if (a["ident"] == ":artist/name") {
+      EXPECT_EQ(a["datoms"], 1);
+    }
   Bad("/api/schema", {{"history", "maybe"}}, 400, "history");
   Bad("/api/schema", {{"as-of", "yesterday-ish"}}, 400, "");
 }

@@ -99,7 +99,9 @@ TEST_F(RegressionTest, ReadThatCannotReadItsSegmentsFailsInsteadOfReturningFewer
   fenv->FailOp(FaultOp::kRead);
   auto r = (*c)->db().DatomsVector(Index::kEavt);
   fenv->ClearFaults();
-  if (r.ok()) EXPECT_EQ(r->size(), before) << "a failed segment read came back as OK with datoms missing";
+  if (r.ok()) {
+    EXPECT_EQ(r->size(), before) << "a failed segment read came back as OK with datoms missing";
+  }
 }
 
 // Found by Excision (shrunk from 300 cases): an excision request can itself

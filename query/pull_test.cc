@@ -290,7 +290,9 @@ class PullReuseTest : public ::testing::Test {
       }
       auto r = conn_->Transact(tx + "]");
       ASSERT_TRUE(r.ok()) << r.status().ToString();
-      if (round < 2) ASSERT_TRUE(conn_->IndexNow().ok());
+      if (round < 2) {
+        ASSERT_TRUE(conn_->IndexNow().ok());
+      }
     }
     ASSERT_GT(conn_->db().memory_index_datoms(), 0u);
     auto all = conn_->db().DatomsVector(Index::kEavt);

@@ -283,7 +283,9 @@ TEST(Compare, GatesLiveStorageBytesAndShowsGarbage) {
   EXPECT_FALSE(more_garbage->regressed()) << ComparisonToText(*more_garbage);
   bool saw_garbage = false;
   for (const ComparisonRow& r : more_garbage->rows) {
-    if (r.metric == "storage_bytes" || r.metric == "storage_garbage_bytes") EXPECT_EQ(r.kind, MetricKind::kInfo);
+    if (r.metric == "storage_bytes" || r.metric == "storage_garbage_bytes") {
+      EXPECT_EQ(r.kind, MetricKind::kInfo);
+    }
     if (r.metric == "storage_garbage_bytes") saw_garbage = r.change_pct > 100;
   }
   EXPECT_TRUE(saw_garbage) << ComparisonToText(*more_garbage);

@@ -121,7 +121,9 @@ TEST_F(ReportInBrowser, SeriesKeepTheirStrategysColourAndTheTableFits) {
       looks.insert({colour, dash});
       EXPECT_EQ(label.rfind(strategy + " ", 0), 0u) << label;
       for (const auto& [other, theirs] : strategy_colour)
-        if (other != strategy) EXPECT_NE(colour, theirs) << label << " takes " << other << "'s colour";
+        if (other != strategy) {
+          EXPECT_NE(colour, theirs) << label << " takes " << other << "'s colour";
+        }
     }
     EXPECT_EQ(looks.size(), 3u) << strategy << ": p50, p99 and max look alike";
   }

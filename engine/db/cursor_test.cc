@@ -204,7 +204,9 @@ TEST_F(CursorSeekTest, AMovedCursorReadsWhatAFreshOneReads) {
         datoms += fresh->size();
       }
       // Since t1, names and ids are unchanged: those reads are empty.
-      if (view_name != "since t1") EXPECT_GT(datoms, 0u) << "the reads compared nothing";
+      if (view_name != "since t1") {
+        EXPECT_GT(datoms, 0u) << "the reads compared nothing";
+      }
     }
   }
 }

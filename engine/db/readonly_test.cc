@@ -103,12 +103,16 @@ class ReadOnlyTest : public ::testing::Test {
     EXPECT_TRUE((*c)->Transact(kSchema).ok());
     sizes.push_back((*c)->stats().log_bytes);
     for (int i = 0; i < indexed + tail; ++i) {
-      if (i == indexed) EXPECT_TRUE((*c)->IndexNow().ok());
+      if (i == indexed) {
+        EXPECT_TRUE((*c)->IndexNow().ok());
+      }
       auto r = (*c)->Transact(Tx(i));
       EXPECT_TRUE(r.ok()) << r.status().ToString();
       sizes.push_back((*c)->stats().log_bytes);
     }
-    if (tail == 0) EXPECT_TRUE((*c)->IndexNow().ok());
+    if (tail == 0) {
+      EXPECT_TRUE((*c)->IndexNow().ok());
+    }
     EXPECT_TRUE((*c)->Close().ok());
     return sizes;
   }

@@ -41,7 +41,9 @@ class VerifyTest : public ::testing::Test {
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     ASSERT_TRUE((*c)->Transact(kSchema).ok());
     for (int i = 0; i < n; ++i) {
-      if (!index_all && i == n / 2) ASSERT_TRUE((*c)->IndexNow().ok());
+      if (!index_all && i == n / 2) {
+        ASSERT_TRUE((*c)->IndexNow().ok());
+      }
       const std::string id = std::to_string(i % 50);
       std::string tx = "[{:v/id " + id + " :v/name \"n" + std::to_string(i % 7) + "\" :v/n " + std::to_string(i) +
                        " :v/tags [:t" + std::to_string(i % 3) + "] :v/hits " + std::to_string(i) + "}";
@@ -51,7 +53,9 @@ class VerifyTest : public ::testing::Test {
       auto r = (*c)->Transact(tx);
       ASSERT_TRUE(r.ok()) << r.status().ToString() << " in " << tx;
     }
-    if (index_all) ASSERT_TRUE((*c)->IndexNow().ok());
+    if (index_all) {
+      ASSERT_TRUE((*c)->IndexNow().ok());
+    }
     ASSERT_GT((*c)->stats().jobs, 2u);
   }
 

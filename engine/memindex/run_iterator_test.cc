@@ -192,8 +192,9 @@ TEST(RunIterator, ReusedIteratorsLandWhereASearchOfTheFoldLands) {
           at = static_cast<size_t>(std::lower_bound(want.begin(), want.end(), target, DatomLess{order}) - want.begin());
         }
         ASSERT_EQ(it->Valid(), at < want.size()) << "step " << step;
-        if (at < want.size())
+        if (at < want.size()) {
           ASSERT_EQ(it->datom(), want[at]) << "step " << step << ": " << Show(it->datom()) << ", want " << Show(want[at]);
+        }
       }
       ASSERT_TRUE(it->status().ok());
     }
