@@ -581,7 +581,19 @@ void BuildMerged(const std::vector<const Run*>& in, const std::vector<Origin>& o
                                                      in[s]->recs[in[s]->perm[o - 1][j]]);
           },
           [&](uint32_t r, size_t i) {
-            const uint32_t idx = in[r]->perm[o - 1][i];
+            const uint32_t* perm = in[r]->perm[o - 1].data();
+            // Through a permutation the records are scattered and waiting
+            // for each was most of a merge: fetch what the comparisons and
+            // this step will read a few steps from now.
+            if (constexpr size_t kAhead = 8; i + kAhead < sizes[r]) {
+              const uint32_t next = perm[i + kAhead];
+              const char* rec = reinterpret_cast<const char*>(&in[r]->recs[next]);
+              __builtin_prefetch(rec);
+              __builtin_prefetch(rec + sizeof(Record) - 1);
+              __builtin_prefetch(&pos[r][next]);
+              __builtin_prefetch(&dest[r][next]);
+            }
+            const uint32_t idx = perm[i];
             const Dest d = dest[r][idx];
             if (d != kDropped) out[d]->perm[o - 1].push_back(pos[r][idx]);
           });
