@@ -492,7 +492,13 @@ struct Origin {
 // the elements in order, ties (none in practice: runs hold disjoint
 // transactions) to the older sequence first. The heads are kept sorted, so
 // when one long sequence supplies most elements each step costs one
-// comparison.
+// comparison; and once one sequence has supplied kGallopAfter elements in
+// a row, how many more it supplies before the next head is found by an
+// exponential search (timsort's galloping): runs of consecutive
+// transactions hold mostly disjoint entities, so a merge is long stretches
+// of one run, and each comparison reads records scattered in memory.
+constexpr size_t kGallopAfter = 4;
+
 template <class Cmp, class Emit>
 void KWayMerge(size_t k, const size_t* sizes, const Cmp& cmp, const Emit& emit) {
   uint32_t live[kFanIn];
@@ -508,10 +514,39 @@ void KWayMerge(size_t k, const size_t* sizes, const Cmp& cmp, const Emit& emit) 
     live[p] = r;
     for (; p > 0 && before(live[p], live[p - 1]); --p) std::swap(live[p], live[p - 1]);
   }
+  uint32_t last = UINT32_MAX;  // the sequence that supplied the last `streak` elements
+  size_t streak = 0;
   while (n > 0) {
     const uint32_t r = live[0];
-    emit(r, pos[r]);
-    if (++pos[r] == sizes[r]) {
+    streak = r == last ? streak + 1 : 1;
+    last = r;
+    size_t end = pos[r] + 1;  // r supplies [pos[r], end) now
+    if (n == 1) {
+      end = sizes[r];
+    } else if (streak >= kGallopAfter) {
+      const uint32_t s = live[1];  // the next head
+      auto goes_first = [&](size_t i) {
+        const int c = cmp(r, i, s, pos[s]);
+        return c < 0 || (c == 0 && r < s);
+      };
+      // [pos[r], end) go first; probe end, end + 1, end + 3, end + 7, ...
+      for (size_t step = 1; end < sizes[r]; step *= 2) {
+        const size_t probe = std::min(end + step - 1, sizes[r] - 1);
+        if (!goes_first(probe)) {
+          size_t hi = probe;
+          while (end < hi) {
+            const size_t mid = end + (hi - end) / 2;
+            if (goes_first(mid)) end = mid + 1;
+            else hi = mid;
+          }
+          break;
+        }
+        end = probe + 1;
+      }
+    }
+    for (size_t i = pos[r]; i < end; ++i) emit(r, i);
+    pos[r] = end;
+    if (end == sizes[r]) {
       for (size_t p = 1; p < n; ++p) live[p - 1] = live[p];
       --n;
       continue;

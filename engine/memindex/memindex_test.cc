@@ -5,7 +5,9 @@
 
 #include <limits>
 #include <map>
+#include <optional>
 #include <random>
+#include <set>
 
 namespace strata {
 namespace {
@@ -364,6 +366,58 @@ TEST(MemIndex, OneRunIsSortedInEveryOrder) {
       for (size_t i = 0; i < want.size(); ++i)
         ASSERT_EQ(got[i], want[i]) << "shape " << shape << " " << IndexName(order) << " at " << i;
     }
+  }
+}
+
+// Run merges take long stretches of one run at once (memindex.cc
+// KWayMerge gallops after a few consecutive datoms of one run): mostly new,
+// consecutive entities (stretches) mixed with datoms of random older ones
+// (interleavings), in every order; each run read on its own must be sorted
+// and all of them together must hold exactly the datoms added.
+TEST(MemIndex, MergesOfStretchesAndInterleavingsStaySorted) {
+  std::mt19937_64 rng(11);
+  auto is_ref = [](EntityId a) { return a == 3; };
+  auto mem = std::make_shared<const MemIndex>();
+  std::vector<Datom> all;
+  std::set<std::tuple<EntityId, EntityId, int64_t>> seen;
+  EntityId next_e = 100;
+  for (T t = 1; t <= 700; ++t) {
+    std::vector<Datom> tx;
+    const int n = 1 + static_cast<int>(rng() % 12);
+    for (int i = 0; i < n; ++i) {
+      const EntityId e = rng() % 10 < 7 ? next_e++ : 100 + rng() % next_e;
+      const EntityId a = 1 + rng() % 4;
+      const int64_t x = a == 1 ? static_cast<int64_t>(e) : static_cast<int64_t>(rng() % 1000);
+      if (!seen.insert({e, a, x}).second) continue;
+      const Value v = a == 3 ? Value::Ref(static_cast<EntityId>(x) + 100)
+                      : a == 4 ? Value::String(std::to_string(x * 7919))
+                               : Value::Long(x);
+      tx.push_back(Datom{e, a, v, TxId(t), true});
+    }
+    all.insert(all.end(), tx.begin(), tx.end());
+    std::sort(tx.begin(), tx.end(), DatomLess{Index::kEavt});
+    mem = mem->Add(tx, is_ref, NoHist);
+  }
+  ASSERT_GT(mem->stats().merges, 100u);
+  for (int o = 0; o < kIndexCount; ++o) {
+    const Index order = static_cast<Index>(o);
+    std::vector<Datom> want = all;
+    if (order == Index::kVaet) std::erase_if(want, [](const Datom& d) { return d.a != 3; });
+    std::sort(want.begin(), want.end(), DatomLess{order});
+    std::vector<std::unique_ptr<DatomIterator>> runs;
+    mem->AddSources(order, true, &runs);
+    size_t total = 0;
+    for (auto& it : runs) {
+      std::optional<Datom> prev;
+      for (it->SeekToFirst(); it->Valid(); it->Next(), ++total) {
+        if (prev) {
+          ASSERT_TRUE(DatomLess{order}(*prev, it->datom())) << IndexName(order) << " at " << total;
+        }
+        prev = it->datom();
+      }
+    }
+    EXPECT_EQ(total, want.size()) << IndexName(order);
+    EXPECT_EQ(mem->Collect(order, false), want) << IndexName(order);
   }
 }
 
