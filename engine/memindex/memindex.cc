@@ -251,6 +251,16 @@ size_t AvHash(EntityId a, size_t value_hash) {
   return h ^ (h >> 33);
 }
 
+// A slot of av_slots holds 1 + an AVET position in its low AvPosBits(n)
+// bits (n: the run's AVET size, under 2^31) and the top bits of the
+// group's hash above them: a probe passes over the groups of other values
+// without reading their records (each such read was a cache miss, the
+// most of a lookup's time).
+inline int AvPosBits(size_t n) { return std::bit_width(n); }
+inline uint32_t AvTag(size_t hash, int pos_bits) {
+  return static_cast<uint32_t>(static_cast<uint64_t>(hash) >> (32 + pos_bits));
+}
+
 // Value::Hash of a record's value.
 size_t HashValue(const Record& r) {
   if (IsText(r.type)) return Value::HashFields(r.type, 0, 0, TextOf(r));
@@ -292,15 +302,17 @@ void Run::BuildAvIndex(const std::function<bool(EntityId)>& is_unique) {
     while (cap < 2 * groups) cap *= 2;
     av_slots.assign(cap, 0);
     const size_t mask = cap - 1;
+    const int pos_bits = AvPosBits(avet.size());
     for (const AttrSpan& span : av_attrs) {
       if (!span.hashed) continue;
       for (size_t i = span.first; i < span.end; ++i) {
         const Record& r = recs[avet[i]];
         if (i > span.first && EqualValues(recs[avet[i - 1]], r)) continue;
         if (!AvHashable(r.type)) continue;
-        size_t slot = AvHash(r.a, HashValue(r)) & mask;
+        const size_t h = AvHash(r.a, HashValue(r));
+        size_t slot = h & mask;
         while (av_slots[slot] != 0) slot = (slot + 1) & mask;
-        av_slots[slot] = static_cast<uint32_t>(i + 1);
+        av_slots[slot] = AvTag(h, pos_bits) << pos_bits | static_cast<uint32_t>(i + 1);
       }
     }
   }
@@ -308,6 +320,10 @@ void Run::BuildAvIndex(const std::function<bool(EntityId)>& is_unique) {
 }
 
 void Run::AppendWithAv(EntityId a, const Value& v, std::vector<Datom>* out) const {
+  AppendWithAv(a, v, AvHashable(v.type()) ? AvHash(a, v.Hash()) : 0, out);
+}
+
+void Run::AppendWithAv(EntityId a, const Value& v, size_t hash, std::vector<Datom>* out) const {
   const auto& avet = perm[static_cast<int>(Index::kAvet) - 1];
   Record probe;
   probe.a = a;
@@ -329,10 +345,14 @@ void Run::AppendWithAv(EntityId a, const Value& v, std::vector<Datom>* out) cons
   size_t pos;
   if (hashed) {
     const size_t mask = av_slots.size() - 1;
-    size_t slot = AvHash(a, v.Hash()) & mask;
-    for (;; slot = (slot + 1) & mask) {
-      if (av_slots[slot] == 0) return;  // no group (a v) here
-      pos = av_slots[slot] - 1;
+    const int pos_bits = AvPosBits(avet.size());
+    const uint32_t tag = AvTag(hash, pos_bits);
+    const uint32_t pos_mask = (uint32_t{1} << pos_bits) - 1;
+    for (size_t slot = hash & mask;; slot = (slot + 1) & mask) {
+      const uint32_t entry = av_slots[slot];
+      if (entry == 0) return;  // no group (a v) here
+      if (entry >> pos_bits != tag) continue;
+      pos = (entry & pos_mask) - 1;
       if (SameAv(recs[avet[pos]], probe)) break;
     }
   } else {
@@ -776,7 +796,8 @@ std::shared_ptr<const MemIndex> MemIndex::Without(const std::function<bool(const
 }
 
 void MemIndex::AppendCurrentWithAv(EntityId a, const Value& v, std::vector<Datom>* out) const {
-  for (const auto& r : current_) r->AppendWithAv(a, v, out);
+  const size_t hash = AvHashable(v.type()) ? AvHash(a, v.Hash()) : 0;  // once, not per run
+  for (const auto& r : current_) r->AppendWithAv(a, v, hash, out);
 }
 
 uint64_t MemIndex::Count(Index order, bool history) const {

@@ -60,8 +60,9 @@ struct Run {
   // For unique-value lookups: each attribute's span of AVET positions, and
   // a hash of the (a v) groups of the attributes unique when the run was
   // built (open addressing, each slot 0 (empty) or 1 + the AVET position of
-  // a group's first datom). Built for runs of kAvIndexMinDatoms or more (a
-  // binary search over a small run is as fast); empty otherwise.
+  // a group's first datom, with the top bits of the group's hash above it).
+  // Built for runs of kAvIndexMinDatoms or more (a binary search over a
+  // small run is as fast); empty otherwise.
   struct AttrSpan {
     EntityId a;
     uint32_t first, end;  // AVET positions [first, end)
@@ -90,6 +91,9 @@ struct Run {
   std::unique_ptr<DatomIterator> NewIterator(Index order) const;
   // Appends the run's datoms with attribute a and value v, in AVET order.
   void AppendWithAv(EntityId a, const Value& v, std::vector<Datom>* out) const;
+  // The same with the lookup's hash of (a v) computed by the caller (the
+  // memory index asks every run with one hash).
+  void AppendWithAv(EntityId a, const Value& v, size_t hash, std::vector<Datom>* out) const;
   // Builds av_attrs and av_slots (and counts them in bytes) when the run is
   // large enough; `is_unique(a)` says which attributes to hash (may be empty).
   void BuildAvIndex(const std::function<bool(EntityId)>& is_unique);
