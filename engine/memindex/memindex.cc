@@ -6,6 +6,7 @@
 #include <compare>
 #include <cstring>
 #include <new>
+#include <numeric>
 #include <string_view>
 
 #include "strata/indexing.h"
@@ -607,36 +608,68 @@ std::vector<Origin> MergeOrigins(const std::vector<const Run*>& in) {
   return out;
 }
 
-// Builds up to two runs from the datoms of `in`, routed by dest[run][idx].
+// Builds up to two runs from the datoms of `in`, routed by dest[run][idx]
+// (dest empty: all to out[0]).
 // Each input run is sorted in every order already, so every order of the
 // outputs is a linear merge of the inputs' orders (no re-sort).
 void BuildMerged(const std::vector<const Run*>& in, const std::vector<Origin>& origins,
                  const std::vector<std::vector<Dest>>& dest, std::shared_ptr<Run> out[2]) {
+  // dest empty: every datom goes to out[0] (no pair met), the usual case:
+  // then the records are copied a stretch of one run at a time.
+  const bool routed = !dest.empty();
   std::vector<std::vector<uint32_t>> pos(in.size());
   for (size_t r = 0; r < in.size(); ++r) pos[r].resize(in[r]->recs.size());
-  size_t counts[2] = {0, 0};
-  for (const Origin& o : origins)
-    if (dest[o.run][o.idx] != kDropped) ++counts[dest[o.run][o.idx]];
+  size_t counts[2] = {origins.size(), 0};
+  if (routed) {
+    counts[0] = 0;
+    for (const Origin& o : origins)
+      if (dest[o.run][o.idx] != kDropped) ++counts[dest[o.run][o.idx]];
+  }
   for (int k = 0; k < 2; ++k) {
     out[k] = std::make_shared<Run>();
     out[k]->bytes = sizeof(Run) + counts[k] * kRecordBytes;
     out[k]->min_t = ~T{0};
     out[k]->recs.reserve(counts[k]);
   }
-  for (const Origin& o : origins) {
-    const Dest d = dest[o.run][o.idx];
-    if (d == kDropped) continue;
-    Run& r = *out[d];
-    pos[o.run][o.idx] = static_cast<uint32_t>(r.recs.size());
-    const Record& src = in[o.run]->recs[o.idx];
-    if (src.len == Record::kLongText) {
-      Retain(src, &r.bytes);
-      ++r.long_texts;
+  if (routed) {
+    for (const Origin& o : origins) {
+      const Dest d = dest[o.run][o.idx];
+      if (d == kDropped) continue;
+      Run& r = *out[d];
+      pos[o.run][o.idx] = static_cast<uint32_t>(r.recs.size());
+      const Record& src = in[o.run]->recs[o.idx];
+      if (src.len == Record::kLongText) {
+        Retain(src, &r.bytes);
+        ++r.long_texts;
+      }
+      const T t = TOf(src.tx);
+      r.min_t = std::min(r.min_t, t);
+      r.max_t = std::max(r.max_t, t);
+      r.recs.push_back(src);
     }
-    const T t = TOf(src.tx);
-    r.min_t = std::min(r.min_t, t);
-    r.max_t = std::max(r.max_t, t);
-    r.recs.push_back(src);
+  } else {
+    Run& r = *out[0];
+    for (size_t i = 0; i < origins.size();) {
+      const Origin o = origins[i];
+      size_t j = i + 1;  // origins [i, j) are o.run's records o.idx, o.idx + 1, ...
+      while (j < origins.size() && origins[j].run == o.run && origins[j].idx == o.idx + (j - i)) ++j;
+      const Record* src = in[o.run]->recs.data() + o.idx;
+      std::iota(pos[o.run].begin() + o.idx, pos[o.run].begin() + o.idx + static_cast<long>(j - i),
+                static_cast<uint32_t>(r.recs.size()));
+      r.recs.insert(r.recs.end(), src, src + (j - i));
+      i = j;
+    }
+    for (const Run* x : in) {
+      if (x->recs.empty()) continue;
+      r.min_t = std::min(r.min_t, x->min_t);
+      r.max_t = std::max(r.max_t, x->max_t);
+      if (x->long_texts == 0) continue;
+      for (const Record& rec : x->recs) {
+        if (rec.len != Record::kLongText) continue;
+        Retain(rec, &r.bytes);
+        ++r.long_texts;
+      }
+    }
   }
   for (int k = 0; k < 2; ++k)
     if (out[k]->recs.empty()) out[k]->min_t = 0;
@@ -663,10 +696,10 @@ void BuildMerged(const std::vector<const Run*>& in, const std::vector<Origin>& o
               __builtin_prefetch(rec);
               __builtin_prefetch(rec + sizeof(Record) - 1);
               __builtin_prefetch(&pos[r][next]);
-              __builtin_prefetch(&dest[r][next]);
+              if (routed) __builtin_prefetch(&dest[r][next]);
             }
             const uint32_t idx = perm[i];
-            const Dest d = dest[r][idx];
+            const Dest d = routed ? dest[r][idx] : kToFirst;
             if (d != kDropped) out[d]->perm[o - 1].push_back(pos[r][idx]);
           });
     });
@@ -679,10 +712,15 @@ void BuildMerged(const std::vector<const Run*>& in, const std::vector<Origin>& o
 void MergeCurrent(const std::vector<const Run*>& in, const std::function<bool(EntityId)>& no_history,
                   std::shared_ptr<Run> out[2]) {
   const std::vector<Origin> origins = MergeOrigins(in);
-  std::vector<std::vector<Dest>> dest(in.size());
-  for (size_t r = 0; r < in.size(); ++r) dest[r].assign(in[r]->recs.size(), kToFirst);
+  std::vector<std::vector<Dest>> dest;  // empty until a pair is cancelled: all to out[0]
   auto at = [&](size_t i) -> const Record& { return in[origins[i].run]->recs[origins[i].idx]; };
-  auto route = [&](size_t i, Dest d) { dest[origins[i].run][origins[i].idx] = d; };
+  auto route = [&](size_t i, Dest d) {
+    if (dest.empty()) {
+      dest.resize(in.size());
+      for (size_t r = 0; r < in.size(); ++r) dest[r].assign(in[r]->recs.size(), kToFirst);
+    }
+    dest[origins[i].run][origins[i].idx] = d;
+  };
   for (size_t i = 0; i < origins.size();) {
     size_t j = i + 1;
     while (j < origins.size() && SameEav(at(j), at(i))) ++j;
@@ -703,9 +741,7 @@ void MergeCurrent(const std::vector<const Run*>& in, const std::function<bool(En
 
 std::shared_ptr<const Run> MergeAll(const std::vector<const Run*>& in) {
   std::shared_ptr<Run> out[2];
-  std::vector<std::vector<Dest>> dest(in.size());
-  for (size_t r = 0; r < in.size(); ++r) dest[r].assign(in[r]->recs.size(), kToFirst);
-  BuildMerged(in, MergeOrigins(in), dest, out);
+  BuildMerged(in, MergeOrigins(in), {}, out);  // every datom to out[0]
   return out[0];
 }
 
