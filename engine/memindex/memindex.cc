@@ -291,6 +291,65 @@ bool SameAv(const Record& r, const Record& probe) { return r.a == probe.a && Equ
 constexpr uint64_t kRecordBytes = sizeof(Record) + 3 * sizeof(uint32_t);
 static_assert(kRecordBytes == kMemIndexBytesPerDatom, "strategies size their levels by it (strata/indexing.h)");
 
+// The distinct attributes of records (in order of first appearance), each
+// with its count and where its datoms start in an attribute-major order
+// (AEVT, AVET): counted in one pass over the records, in address order.
+// *by_a gets their indexes in attribute order; *of, when given, each
+// record's attribute index.
+struct AttrCount {
+  EntityId a;
+  uint32_t count, start;
+};
+std::vector<AttrCount> CountAttrs(const std::vector<Record>& rs, std::vector<uint32_t>* of,
+                                  std::vector<uint32_t>* by_a) {
+  std::vector<AttrCount> attrs;
+  if (of) of->resize(rs.size());
+  std::vector<uint32_t> table(64, UINT32_MAX);  // open addressing: indexes into attrs
+  auto slot_of = [&](EntityId a) {
+    const size_t mask = table.size() - 1;
+    size_t i = (a * 0x9e3779b97f4a7c15ULL) >> 20 & mask;
+    while (table[i] != UINT32_MAX && attrs[table[i]].a != a) i = (i + 1) & mask;
+    return i;
+  };
+  uint32_t last = UINT32_MAX;
+  for (size_t i = 0; i < rs.size(); ++i) {
+    const EntityId a = rs[i].a;
+    if (last == UINT32_MAX || attrs[last].a != a) {
+      size_t s = slot_of(a);
+      if (table[s] == UINT32_MAX) {
+        if (2 * (attrs.size() + 1) > table.size()) {  // grow and re-place
+          table.assign(table.size() * 2, UINT32_MAX);
+          for (uint32_t k = 0; k < attrs.size(); ++k) table[slot_of(attrs[k].a)] = k;
+          s = slot_of(a);
+        }
+        table[s] = static_cast<uint32_t>(attrs.size());
+        attrs.push_back(AttrCount{a, 0, 0});
+      }
+      last = table[s];
+    }
+    if (of) (*of)[i] = last;
+    ++attrs[last].count;
+  }
+  by_a->resize(attrs.size());
+  for (uint32_t k = 0; k < by_a->size(); ++k) (*by_a)[k] = k;
+  std::sort(by_a->begin(), by_a->end(), [&](uint32_t x, uint32_t y) { return attrs[x].a < attrs[y].a; });
+  uint32_t start = 0;
+  for (uint32_t k : *by_a) {
+    attrs[k].start = start;
+    start += attrs[k].count;
+  }
+  return attrs;
+}
+
+// Fetches the record at position i + 8 of a permutation (records are
+// scattered in every order but EAVT): for loops that walk one.
+inline void FetchAhead(const std::vector<Record>& recs, const std::vector<uint32_t>& perm, size_t i, size_t end) {
+  if (i + 8 >= end) return;
+  const char* rec = reinterpret_cast<const char*>(&recs[perm[i + 8]]);
+  __builtin_prefetch(rec);
+  __builtin_prefetch(rec + sizeof(Record) - 1);
+}
+
 }  // namespace
 
 void DecodeRecord(const Record& r, Datom* d) { Decode(r, d); }
@@ -306,13 +365,19 @@ Run::~Run() {
 void Run::BuildAvIndex(const std::function<bool(EntityId)>& is_unique) {
   const auto& avet = perm[static_cast<int>(Index::kAvet) - 1];
   if (avet.size() < kAvIndexMinDatoms || avet.size() >= 0x7fffffffu) return;
+  // The spans from a pass over the records in address order: reading
+  // each through AVET was a cache miss per datom.
+  std::vector<uint32_t> by_a;
+  const std::vector<AttrCount> attrs = CountAttrs(recs, nullptr, &by_a);
   size_t groups = 0;  // of hashed attributes
-  for (size_t i = 0; i < avet.size();) {
-    const EntityId a = recs[avet[i]].a;
-    AttrSpan span{a, static_cast<uint32_t>(i), 0, is_unique && is_unique(a)};
-    for (; i < avet.size() && recs[avet[i]].a == a; ++i)
-      if (span.hashed && (i == span.first || !EqualValues(recs[avet[i]], recs[avet[i - 1]]))) ++groups;
-    span.end = static_cast<uint32_t>(i);
+  for (uint32_t k : by_a) {
+    AttrSpan span{attrs[k].a, attrs[k].start, attrs[k].start + attrs[k].count, is_unique && is_unique(attrs[k].a)};
+    if (span.hashed) {
+      for (size_t i = span.first; i < span.end; ++i) {
+        FetchAhead(recs, avet, i, span.end);
+        if (i == span.first || !EqualValues(recs[avet[i]], recs[avet[i - 1]])) ++groups;
+      }
+    }
     av_attrs.push_back(span);
   }
   if (groups > 0) {
@@ -324,6 +389,7 @@ void Run::BuildAvIndex(const std::function<bool(EntityId)>& is_unique) {
     for (const AttrSpan& span : av_attrs) {
       if (!span.hashed) continue;
       for (size_t i = span.first; i < span.end; ++i) {
+        FetchAhead(recs, avet, i, span.end);
         const Record& r = recs[avet[i]];
         if (i > span.first && EqualValues(recs[avet[i - 1]], r)) continue;
         if (!AvHashable(r.type)) continue;
@@ -398,48 +464,8 @@ namespace {
 void BuildPerms(const std::vector<Record>& rs, const std::function<bool(EntityId)>& is_ref,
                 std::vector<uint32_t> perm[3]) {
   const auto n = static_cast<uint32_t>(rs.size());
-  // Each record's attribute as an index into `attrs` (first appearance
-  // order), through an open-addressing table of those indexes.
-  struct Attr {
-    EntityId a;
-    uint32_t count, start;
-  };
-  std::vector<Attr> attrs;
-  std::vector<uint32_t> of(n);
-  std::vector<uint32_t> table(64, UINT32_MAX);
-  auto slot_of = [&](EntityId a) {
-    const size_t mask = table.size() - 1;
-    size_t i = (a * 0x9e3779b97f4a7c15ULL) >> 20 & mask;
-    while (table[i] != UINT32_MAX && attrs[table[i]].a != a) i = (i + 1) & mask;
-    return i;
-  };
-  uint32_t last = UINT32_MAX;
-  for (uint32_t i = 0; i < n; ++i) {
-    const EntityId a = rs[i].a;
-    if (last == UINT32_MAX || attrs[last].a != a) {
-      size_t s = slot_of(a);
-      if (table[s] == UINT32_MAX) {
-        if (2 * (attrs.size() + 1) > table.size()) {  // grow and re-place
-          table.assign(table.size() * 2, UINT32_MAX);
-          for (uint32_t k = 0; k < attrs.size(); ++k) table[slot_of(attrs[k].a)] = k;
-          s = slot_of(a);
-        }
-        table[s] = static_cast<uint32_t>(attrs.size());
-        attrs.push_back(Attr{a, 0, 0});
-      }
-      last = table[s];
-    }
-    of[i] = last;
-    ++attrs[last].count;
-  }
-  std::vector<uint32_t> by_a(attrs.size());
-  for (uint32_t k = 0; k < by_a.size(); ++k) by_a[k] = k;
-  std::sort(by_a.begin(), by_a.end(), [&](uint32_t x, uint32_t y) { return attrs[x].a < attrs[y].a; });
-  uint32_t start = 0;
-  for (uint32_t k : by_a) {
-    attrs[k].start = start;
-    start += attrs[k].count;
-  }
+  std::vector<uint32_t> of, by_a;
+  const std::vector<AttrCount> attrs = CountAttrs(rs, &of, &by_a);
   auto& aevt = perm[static_cast<int>(Index::kAevt) - 1];
   auto& avet = perm[static_cast<int>(Index::kAvet) - 1];
   auto& vaet = perm[static_cast<int>(Index::kVaet) - 1];
@@ -462,14 +488,14 @@ void BuildPerms(const std::vector<Record>& rs, const std::function<bool(EntityId
   avet = aevt;
   size_t refs = 0;
   for (uint32_t k : by_a) {
-    const Attr& at = attrs[k];
+    const AttrCount& at = attrs[k];
     sort_by_value(avet.data() + at.start, avet.data() + at.start + at.count);
     if (is_ref(at.a))
       for (uint32_t i = at.start; i < at.start + at.count; ++i) refs += rs[avet[i]].type == ValueType::kRef;
   }
   vaet.reserve(refs);
   for (uint32_t k : by_a) {
-    const Attr& at = attrs[k];
+    const AttrCount& at = attrs[k];
     if (!is_ref(at.a)) continue;
     for (uint32_t i = at.start; i < at.start + at.count; ++i)
       if (rs[avet[i]].type == ValueType::kRef) vaet.push_back(avet[i]);
