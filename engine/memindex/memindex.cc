@@ -505,6 +505,9 @@ void BuildPerms(const std::vector<Record>& rs, const std::function<bool(EntityId
 
 }  // namespace
 
+// Runs of up to this many datoms are sorted per order by comparison.
+constexpr size_t kSmallRun = 64;
+
 std::shared_ptr<const Run> Run::Build(const std::vector<Datom>& datoms, const std::function<bool(EntityId)>& is_ref,
                                       const std::function<bool(EntityId)>& is_unique) {
   auto run = std::make_shared<Run>();
@@ -521,7 +524,23 @@ std::shared_ptr<const Run> Run::Build(const std::vector<Datom>& datoms, const st
   // The transactor hands its datoms over in EAVT order already.
   auto eavt_less = [](const Record& x, const Record& y) { return CompareRecs<Index::kEavt>(x, y) < 0; };
   if (!std::is_sorted(rs.begin(), rs.end(), eavt_less)) std::sort(rs.begin(), rs.end(), eavt_less);
-  BuildPerms(rs, is_ref, run->perm);
+  if (rs.size() > kSmallRun) {
+    BuildPerms(rs, is_ref, run->perm);
+  } else {
+    // A few datoms (a small transaction): a comparison sort per order costs
+    // less than BuildPerms's tables.
+    for (int o = 1; o < kIndexCount; ++o) {
+      auto& p = run->perm[o - 1];
+      p.reserve(rs.size());
+      const bool ref_values_only = o == static_cast<int>(Index::kVaet);
+      for (uint32_t i = 0; i < rs.size(); ++i)
+        if (!ref_values_only || (rs[i].type == ValueType::kRef && is_ref(rs[i].a))) p.push_back(i);
+      WithOrder(static_cast<Index>(o), [&](auto order) {
+        std::sort(p.begin(), p.end(),
+                  [&](uint32_t x, uint32_t y) { return CompareRecs<decltype(order)::value>(rs[x], rs[y]) < 0; });
+      });
+    }
+  }
   run->bytes = bytes;
   run->min_t = rs.empty() ? 0 : min_t;
   run->max_t = max_t;

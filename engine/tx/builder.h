@@ -222,10 +222,11 @@ class Builder {
   std::deque<edn::Node> owned_;  // tx data made here (excision maps, function results)
   CurrentReader cur_;             // point reads of db-before
   struct IdentSlot {
-    std::string_view ident;  // the text of a node of the transaction, which outlives the Builder's work
-    bool used = false;
-    bool found = false;
-    EntityId e = 0;
+    static constexpr EntityId kNone = ~EntityId{0};  // no entity has this ident
+    // The text of a node of the transaction, which outlives the Builder's
+    // work; a null data() marks an unused slot.
+    std::string_view ident;
+    EntityId e = kNone;
   };
   std::vector<IdentSlot> ident_cache_;  // direct-mapped, kIdentCacheSlots once used
   static constexpr size_t kIdentCacheSlots = 256;

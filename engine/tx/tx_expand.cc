@@ -45,13 +45,12 @@ bool Builder::Entid(const std::string& ident, EntityId* e) {
   uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a: idents are short
   for (char c : ident) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
   IdentSlot& slot = ident_cache_[(h ^ (h >> 29)) & (kIdentCacheSlots - 1)];
-  if (!slot.used || slot.ident != ident) {
+  if (slot.ident.data() == nullptr || slot.ident != ident) {
     slot.ident = ident;
-    slot.used = true;
-    slot.found = s_.schema->Entid(ident, &slot.e);
+    if (!s_.schema->Entid(ident, &slot.e)) slot.e = IdentSlot::kNone;
   }
   *e = slot.e;
-  return slot.found;
+  return slot.e != IdentSlot::kNone;
 }
 
 const Attribute* Builder::AttrByIdent(const std::string& ident) {
