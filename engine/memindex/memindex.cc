@@ -506,7 +506,7 @@ void BuildPerms(const std::vector<Record>& rs, const std::function<bool(EntityId
 }  // namespace
 
 // Runs of up to this many datoms are sorted per order by comparison.
-constexpr size_t kSmallRun = 64;
+constexpr size_t kSmallRun = 8;
 
 std::shared_ptr<const Run> Run::Build(const std::vector<Datom>& datoms, const std::function<bool(EntityId)>& is_ref,
                                       const std::function<bool(EntityId)>& is_unique) {
@@ -527,7 +527,7 @@ std::shared_ptr<const Run> Run::Build(const std::vector<Datom>& datoms, const st
   if (rs.size() > kSmallRun) {
     BuildPerms(rs, is_ref, run->perm);
   } else {
-    // A few datoms (a small transaction): a comparison sort per order costs
+    // A few datoms (a one-datom transaction): a comparison sort per order costs
     // less than BuildPerms's tables.
     for (int o = 1; o < kIndexCount; ++o) {
       auto& p = run->perm[o - 1];
