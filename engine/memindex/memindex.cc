@@ -6,6 +6,7 @@
 #include <compare>
 #include <cstring>
 #include <new>
+#include <numeric>
 #include <string_view>
 
 #include "strata/indexing.h"
@@ -106,6 +107,22 @@ void Release(const Record& r) {
   }
 }
 
+// Byte order of two inline texts (what string_view::compare says), as two
+// pairs of numbers: the texts are zero padded, so a text that is a prefix
+// of the other, or equal to it up to padding, is decided by the length.
+// Text runs of merges and sorts compared through memcmp calls.
+[[gnu::always_inline]] inline int CompareInline(const Record& x, const Record& y) {
+  auto big_endian = [](uint64_t w) -> uint64_t {
+    if constexpr (std::endian::native == std::endian::little) return __builtin_bswap64(w);
+    return w;
+  };
+  for (int i = 0; i < 2; ++i) {
+    const uint64_t a = big_endian(x.p[i]), b = big_endian(y.p[i]);
+    if (a != b) return a < b ? -1 : 1;
+  }
+  return (x.len > y.len) - (x.len < y.len);
+}
+
 // Value::Compare on the records' values.
 [[gnu::always_inline]] inline int CompareValues(const Record& x, const Record& y) {
   if (x.type != y.type) return x.type < y.type ? -1 : 1;
@@ -133,6 +150,7 @@ void Release(const Record& r) {
     case ValueType::kString:
     case ValueType::kBytes:
     case ValueType::kUri: {
+      if (x.len != Record::kLongText && y.len != Record::kLongText) return CompareInline(x, y);
       const int c = TextOf(x).compare(TextOf(y));
       return (c > 0) - (c < 0);
     }
@@ -348,6 +366,16 @@ size_t AvHash(EntityId a, size_t value_hash) {
   return h ^ (h >> 33);
 }
 
+// A slot of av_slots holds 1 + an AVET position in its low AvPosBits(n)
+// bits (n: the run's AVET size, under 2^31) and the top bits of the
+// group's hash above them: a probe passes over the groups of other values
+// without reading their records (each such read was a cache miss, the
+// most of a lookup's time).
+inline int AvPosBits(size_t n) { return std::bit_width(n); }
+inline uint32_t AvTag(size_t hash, int pos_bits) {
+  return static_cast<uint32_t>(static_cast<uint64_t>(hash) >> (32 + pos_bits));
+}
+
 // Value::Hash of a record's value.
 size_t HashValue(const Record& r) {
   if (IsText(r.type)) return Value::HashFields(r.type, 0, 0, TextOf(r));
@@ -359,6 +387,65 @@ bool SameAv(const Record& r, const Record& probe) { return r.a == probe.a && Equ
 // sizeof(Record) plus one slot per other order.
 constexpr uint64_t kRecordBytes = sizeof(Record) + 3 * sizeof(uint32_t);
 static_assert(kRecordBytes == kMemIndexBytesPerDatom, "strategies size their levels by it (strata/indexing.h)");
+
+// The distinct attributes of records (in order of first appearance), each
+// with its count and where its datoms start in an attribute-major order
+// (AEVT, AVET): counted in one pass over the records, in address order.
+// *by_a gets their indexes in attribute order; *of, when given, each
+// record's attribute index.
+struct AttrCount {
+  EntityId a;
+  uint32_t count, start;
+};
+std::vector<AttrCount> CountAttrs(const std::vector<Record>& rs, std::vector<uint32_t>* of,
+                                  std::vector<uint32_t>* by_a) {
+  std::vector<AttrCount> attrs;
+  if (of) of->resize(rs.size());
+  std::vector<uint32_t> table(64, UINT32_MAX);  // open addressing: indexes into attrs
+  auto slot_of = [&](EntityId a) {
+    const size_t mask = table.size() - 1;
+    size_t i = (a * 0x9e3779b97f4a7c15ULL) >> 20 & mask;
+    while (table[i] != UINT32_MAX && attrs[table[i]].a != a) i = (i + 1) & mask;
+    return i;
+  };
+  uint32_t last = UINT32_MAX;
+  for (size_t i = 0; i < rs.size(); ++i) {
+    const EntityId a = rs[i].a;
+    if (last == UINT32_MAX || attrs[last].a != a) {
+      size_t s = slot_of(a);
+      if (table[s] == UINT32_MAX) {
+        if (2 * (attrs.size() + 1) > table.size()) {  // grow and re-place
+          table.assign(table.size() * 2, UINT32_MAX);
+          for (uint32_t k = 0; k < attrs.size(); ++k) table[slot_of(attrs[k].a)] = k;
+          s = slot_of(a);
+        }
+        table[s] = static_cast<uint32_t>(attrs.size());
+        attrs.push_back(AttrCount{a, 0, 0});
+      }
+      last = table[s];
+    }
+    if (of) (*of)[i] = last;
+    ++attrs[last].count;
+  }
+  by_a->resize(attrs.size());
+  for (uint32_t k = 0; k < by_a->size(); ++k) (*by_a)[k] = k;
+  std::sort(by_a->begin(), by_a->end(), [&](uint32_t x, uint32_t y) { return attrs[x].a < attrs[y].a; });
+  uint32_t start = 0;
+  for (uint32_t k : *by_a) {
+    attrs[k].start = start;
+    start += attrs[k].count;
+  }
+  return attrs;
+}
+
+// Fetches the record at position i + 8 of a permutation (records are
+// scattered in every order but EAVT): for loops that walk one.
+inline void FetchAhead(const std::vector<Record>& recs, const std::vector<uint32_t>& perm, size_t i, size_t end) {
+  if (i + 8 >= end) return;
+  const char* rec = reinterpret_cast<const char*>(&recs[perm[i + 8]]);
+  __builtin_prefetch(rec);
+  __builtin_prefetch(rec + sizeof(Record) - 1);
+}
 
 }  // namespace
 
@@ -375,13 +462,19 @@ Run::~Run() {
 void Run::BuildAvIndex(const std::function<bool(EntityId)>& is_unique) {
   const auto& avet = perm[static_cast<int>(Index::kAvet) - 1];
   if (avet.size() < kAvIndexMinDatoms || avet.size() >= 0x7fffffffu) return;
+  // The spans from a pass over the records in address order: reading
+  // each through AVET was a cache miss per datom.
+  std::vector<uint32_t> by_a;
+  const std::vector<AttrCount> attrs = CountAttrs(recs, nullptr, &by_a);
   size_t groups = 0;  // of hashed attributes
-  for (size_t i = 0; i < avet.size();) {
-    const EntityId a = recs[avet[i]].a;
-    AttrSpan span{a, static_cast<uint32_t>(i), 0, is_unique && is_unique(a)};
-    for (; i < avet.size() && recs[avet[i]].a == a; ++i)
-      if (span.hashed && (i == span.first || !EqualValues(recs[avet[i]], recs[avet[i - 1]]))) ++groups;
-    span.end = static_cast<uint32_t>(i);
+  for (uint32_t k : by_a) {
+    AttrSpan span{attrs[k].a, attrs[k].start, attrs[k].start + attrs[k].count, is_unique && is_unique(attrs[k].a)};
+    if (span.hashed) {
+      for (size_t i = span.first; i < span.end; ++i) {
+        FetchAhead(recs, avet, i, span.end);
+        if (i == span.first || !EqualValues(recs[avet[i]], recs[avet[i - 1]])) ++groups;
+      }
+    }
     av_attrs.push_back(span);
   }
   if (groups > 0) {
@@ -389,15 +482,18 @@ void Run::BuildAvIndex(const std::function<bool(EntityId)>& is_unique) {
     while (cap < 2 * groups) cap *= 2;
     av_slots.assign(cap, 0);
     const size_t mask = cap - 1;
+    const int pos_bits = AvPosBits(avet.size());
     for (const AttrSpan& span : av_attrs) {
       if (!span.hashed) continue;
       for (size_t i = span.first; i < span.end; ++i) {
+        FetchAhead(recs, avet, i, span.end);
         const Record& r = recs[avet[i]];
         if (i > span.first && EqualValues(recs[avet[i - 1]], r)) continue;
         if (!AvHashable(r.type)) continue;
-        size_t slot = AvHash(r.a, HashValue(r)) & mask;
+        const size_t h = AvHash(r.a, HashValue(r));
+        size_t slot = h & mask;
         while (av_slots[slot] != 0) slot = (slot + 1) & mask;
-        av_slots[slot] = static_cast<uint32_t>(i + 1);
+        av_slots[slot] = AvTag(h, pos_bits) << pos_bits | static_cast<uint32_t>(i + 1);
       }
     }
   }
@@ -405,6 +501,10 @@ void Run::BuildAvIndex(const std::function<bool(EntityId)>& is_unique) {
 }
 
 void Run::AppendWithAv(EntityId a, const Value& v, std::vector<Datom>* out) const {
+  AppendWithAv(a, v, AvHashable(v.type()) ? AvHash(a, v.Hash()) : 0, out);
+}
+
+void Run::AppendWithAv(EntityId a, const Value& v, size_t hash, std::vector<Datom>* out) const {
   const auto& avet = perm[static_cast<int>(Index::kAvet) - 1];
   Record probe;
   probe.a = a;
@@ -426,10 +526,14 @@ void Run::AppendWithAv(EntityId a, const Value& v, std::vector<Datom>* out) cons
   size_t pos;
   if (hashed) {
     const size_t mask = av_slots.size() - 1;
-    size_t slot = AvHash(a, v.Hash()) & mask;
-    for (;; slot = (slot + 1) & mask) {
-      if (av_slots[slot] == 0) return;  // no group (a v) here
-      pos = av_slots[slot] - 1;
+    const int pos_bits = AvPosBits(avet.size());
+    const uint32_t tag = AvTag(hash, pos_bits);
+    const uint32_t pos_mask = (uint32_t{1} << pos_bits) - 1;
+    for (size_t slot = hash & mask;; slot = (slot + 1) & mask) {
+      const uint32_t entry = av_slots[slot];
+      if (entry == 0) return;  // no group (a v) here
+      if (entry >> pos_bits != tag) continue;
+      pos = (entry & pos_mask) - 1;
       if (SameAv(recs[avet[pos]], probe)) break;
     }
   } else {
@@ -443,12 +547,67 @@ void Run::AppendWithAv(EntityId a, const Value& v, std::vector<Datom>* out) cons
   for (; pos < avet.size() && SameAv(recs[avet[pos]], probe); ++pos) AppendDecoded(recs[avet[pos]], out);
 }
 
-std::shared_ptr<const Run> Run::Build(std::vector<Datom> datoms, const std::function<bool(EntityId)>& is_ref,
+namespace {
+
+// The AEVT, AVET and VAET permutations of records in EAVT order, without a
+// comparison sort of whole records (three such sorts were a quarter of the
+// transactor thread). Restricted to one attribute, EAVT order is AEVT
+// order (e, v, tx, added), so AEVT is EAVT bucketed by attribute, keeping
+// the order within a bucket; AVET is each attribute's bucket stably sorted
+// by value (equal values keep e, tx, added); VAET is AVET's datoms of ref
+// attributes stably sorted by value (equal values keep a, e, tx, added).
+// A transaction's buckets often come in value order already (ids handed
+// out in order): then nothing is sorted.
+void BuildPerms(const std::vector<Record>& rs, const std::function<bool(EntityId)>& is_ref,
+                std::vector<uint32_t> perm[3]) {
+  const auto n = static_cast<uint32_t>(rs.size());
+  std::vector<uint32_t> of, by_a;
+  const std::vector<AttrCount> attrs = CountAttrs(rs, &of, &by_a);
+  auto& aevt = perm[static_cast<int>(Index::kAevt) - 1];
+  auto& avet = perm[static_cast<int>(Index::kAvet) - 1];
+  auto& vaet = perm[static_cast<int>(Index::kVaet) - 1];
+  aevt.resize(n);
+  {
+    std::vector<uint32_t> next(attrs.size());
+    for (uint32_t k = 0; k < attrs.size(); ++k) next[k] = attrs[k].start;
+    for (uint32_t i = 0; i < n; ++i) aevt[next[of[i]]++] = i;
+  }
+  auto value_less = [&](uint32_t x, uint32_t y) { return CompareValues(rs[x], rs[y]) < 0; };
+  auto sort_by_value = [&](uint32_t* first, uint32_t* end) {
+    for (uint32_t* p = first; p + 1 < end; ++p) {
+      if (value_less(p[1], p[0])) {
+        std::stable_sort(p, end, value_less);  // [first, p] is in order already
+        std::inplace_merge(first, p, end, value_less);
+        return;
+      }
+    }
+  };
+  avet = aevt;
+  size_t refs = 0;
+  for (uint32_t k : by_a) {
+    const AttrCount& at = attrs[k];
+    sort_by_value(avet.data() + at.start, avet.data() + at.start + at.count);
+    if (is_ref(at.a))
+      for (uint32_t i = at.start; i < at.start + at.count; ++i) refs += rs[avet[i]].type == ValueType::kRef;
+  }
+  vaet.reserve(refs);
+  for (uint32_t k : by_a) {
+    const AttrCount& at = attrs[k];
+    if (!is_ref(at.a)) continue;
+    for (uint32_t i = at.start; i < at.start + at.count; ++i)
+      if (rs[avet[i]].type == ValueType::kRef) vaet.push_back(avet[i]);
+  }
+  sort_by_value(vaet.data(), vaet.data() + vaet.size());
+}
+
+}  // namespace
+
+// Runs of up to this many datoms are sorted per order by comparison.
+constexpr size_t kSmallRun = 8;
+
+std::shared_ptr<const Run> Run::Build(const std::vector<Datom>& datoms, const std::function<bool(EntityId)>& is_ref,
                                       const std::function<bool(EntityId)>& is_unique) {
   auto run = std::make_shared<Run>();
-  // The transactor hands its datoms over in EAVT order already.
-  if (!std::is_sorted(datoms.begin(), datoms.end(), DatomLessIn<Index::kEavt>{}))
-    std::sort(datoms.begin(), datoms.end(), DatomLessIn<Index::kEavt>{});
   auto& rs = run->recs;
   rs.reserve(datoms.size());
   uint64_t bytes = sizeof(Run) + datoms.size() * kRecordBytes;
@@ -459,18 +618,25 @@ std::shared_ptr<const Run> Run::Build(std::vector<Datom> datoms, const std::func
     min_t = std::min(min_t, d.t());
     max_t = std::max(max_t, d.t());
   }
-  for (int o = 1; o < kIndexCount; ++o) {
-    auto& p = run->perm[o - 1];
-    p.reserve(rs.size());
-    bool ref_value_type_only = o == static_cast<int>(Index::kVaet);
-    for (uint32_t i = 0; i < rs.size(); ++i) {
-      if (ref_value_type_only && (rs[i].type != ValueType::kRef || !is_ref(rs[i].a))) continue;
-      p.push_back(i);
+  // The transactor hands its datoms over in EAVT order already.
+  auto eavt_less = [](const Record& x, const Record& y) { return CompareRecs<Index::kEavt>(x, y) < 0; };
+  if (!std::is_sorted(rs.begin(), rs.end(), eavt_less)) std::sort(rs.begin(), rs.end(), eavt_less);
+  if (rs.size() > kSmallRun) {
+    BuildPerms(rs, is_ref, run->perm);
+  } else {
+    // A few datoms (a one-datom transaction): a comparison sort per order costs
+    // less than BuildPerms's tables.
+    for (int o = 1; o < kIndexCount; ++o) {
+      auto& p = run->perm[o - 1];
+      p.reserve(rs.size());
+      const bool ref_values_only = o == static_cast<int>(Index::kVaet);
+      for (uint32_t i = 0; i < rs.size(); ++i)
+        if (!ref_values_only || (rs[i].type == ValueType::kRef && is_ref(rs[i].a))) p.push_back(i);
+      WithOrder(static_cast<Index>(o), [&](auto order) {
+        std::sort(p.begin(), p.end(),
+                  [&](uint32_t x, uint32_t y) { return CompareRecs<decltype(order)::value>(rs[x], rs[y]) < 0; });
+      });
     }
-    WithOrder(static_cast<Index>(o), [&](auto order) {
-      std::sort(p.begin(), p.end(),
-                [&](uint32_t x, uint32_t y) { return CompareRecs<decltype(order)::value>(rs[x], rs[y]) < 0; });
-    });
   }
   run->bytes = bytes;
   run->min_t = rs.empty() ? 0 : min_t;
@@ -506,7 +672,13 @@ struct Origin {
 // the elements in order, ties (none in practice: runs hold disjoint
 // transactions) to the older sequence first. The heads are kept sorted, so
 // when one long sequence supplies most elements each step costs one
-// comparison.
+// comparison; and once one sequence has supplied kGallopAfter elements in
+// a row, how many more it supplies before the next head is found by an
+// exponential search (timsort's galloping): runs of consecutive
+// transactions hold mostly disjoint entities, so a merge is long stretches
+// of one run, and each comparison reads records scattered in memory.
+constexpr size_t kGallopAfter = 4;
+
 template <class Cmp, class Emit>
 void KWayMerge(size_t k, const size_t* sizes, const Cmp& cmp, const Emit& emit) {
   uint32_t live[kFanIn];
@@ -522,10 +694,39 @@ void KWayMerge(size_t k, const size_t* sizes, const Cmp& cmp, const Emit& emit) 
     live[p] = r;
     for (; p > 0 && before(live[p], live[p - 1]); --p) std::swap(live[p], live[p - 1]);
   }
+  uint32_t last = UINT32_MAX;  // the sequence that supplied the last `streak` elements
+  size_t streak = 0;
   while (n > 0) {
     const uint32_t r = live[0];
-    emit(r, pos[r]);
-    if (++pos[r] == sizes[r]) {
+    streak = r == last ? streak + 1 : 1;
+    last = r;
+    size_t end = pos[r] + 1;  // r supplies [pos[r], end) now
+    if (n == 1) {
+      end = sizes[r];
+    } else if (streak >= kGallopAfter) {
+      const uint32_t s = live[1];  // the next head
+      auto goes_first = [&](size_t i) {
+        const int c = cmp(r, i, s, pos[s]);
+        return c < 0 || (c == 0 && r < s);
+      };
+      // [pos[r], end) go first; probe end, end + 1, end + 3, end + 7, ...
+      for (size_t step = 1; end < sizes[r]; step *= 2) {
+        const size_t probe = std::min(end + step - 1, sizes[r] - 1);
+        if (!goes_first(probe)) {
+          size_t hi = probe;
+          while (end < hi) {
+            const size_t mid = end + (hi - end) / 2;
+            if (goes_first(mid)) end = mid + 1;
+            else hi = mid;
+          }
+          break;
+        }
+        end = probe + 1;
+      }
+    }
+    for (size_t i = pos[r]; i < end; ++i) emit(r, i);
+    pos[r] = end;
+    if (end == sizes[r]) {
       for (size_t p = 1; p < n; ++p) live[p - 1] = live[p];
       --n;
       continue;
@@ -549,36 +750,68 @@ std::vector<Origin> MergeOrigins(const std::vector<const Run*>& in) {
   return out;
 }
 
-// Builds up to two runs from the datoms of `in`, routed by dest[run][idx].
+// Builds up to two runs from the datoms of `in`, routed by dest[run][idx]
+// (dest empty: all to out[0]).
 // Each input run is sorted in every order already, so every order of the
 // outputs is a linear merge of the inputs' orders (no re-sort).
 void BuildMerged(const std::vector<const Run*>& in, const std::vector<Origin>& origins,
                  const std::vector<std::vector<Dest>>& dest, std::shared_ptr<Run> out[2]) {
+  // dest empty: every datom goes to out[0] (no pair met), the usual case:
+  // then the records are copied a stretch of one run at a time.
+  const bool routed = !dest.empty();
   std::vector<std::vector<uint32_t>> pos(in.size());
   for (size_t r = 0; r < in.size(); ++r) pos[r].resize(in[r]->recs.size());
-  size_t counts[2] = {0, 0};
-  for (const Origin& o : origins)
-    if (dest[o.run][o.idx] != kDropped) ++counts[dest[o.run][o.idx]];
+  size_t counts[2] = {origins.size(), 0};
+  if (routed) {
+    counts[0] = 0;
+    for (const Origin& o : origins)
+      if (dest[o.run][o.idx] != kDropped) ++counts[dest[o.run][o.idx]];
+  }
   for (int k = 0; k < 2; ++k) {
     out[k] = std::make_shared<Run>();
     out[k]->bytes = sizeof(Run) + counts[k] * kRecordBytes;
     out[k]->min_t = ~T{0};
     out[k]->recs.reserve(counts[k]);
   }
-  for (const Origin& o : origins) {
-    const Dest d = dest[o.run][o.idx];
-    if (d == kDropped) continue;
-    Run& r = *out[d];
-    pos[o.run][o.idx] = static_cast<uint32_t>(r.recs.size());
-    const Record& src = in[o.run]->recs[o.idx];
-    if (src.len == Record::kLongText) {
-      Retain(src, &r.bytes);
-      ++r.long_texts;
+  if (routed) {
+    for (const Origin& o : origins) {
+      const Dest d = dest[o.run][o.idx];
+      if (d == kDropped) continue;
+      Run& r = *out[d];
+      pos[o.run][o.idx] = static_cast<uint32_t>(r.recs.size());
+      const Record& src = in[o.run]->recs[o.idx];
+      if (src.len == Record::kLongText) {
+        Retain(src, &r.bytes);
+        ++r.long_texts;
+      }
+      const T t = TOf(src.tx);
+      r.min_t = std::min(r.min_t, t);
+      r.max_t = std::max(r.max_t, t);
+      r.recs.push_back(src);
     }
-    const T t = TOf(src.tx);
-    r.min_t = std::min(r.min_t, t);
-    r.max_t = std::max(r.max_t, t);
-    r.recs.push_back(src);
+  } else {
+    Run& r = *out[0];
+    for (size_t i = 0; i < origins.size();) {
+      const Origin o = origins[i];
+      size_t j = i + 1;  // origins [i, j) are o.run's records o.idx, o.idx + 1, ...
+      while (j < origins.size() && origins[j].run == o.run && origins[j].idx == o.idx + (j - i)) ++j;
+      const Record* src = in[o.run]->recs.data() + o.idx;
+      std::iota(pos[o.run].begin() + o.idx, pos[o.run].begin() + o.idx + static_cast<long>(j - i),
+                static_cast<uint32_t>(r.recs.size()));
+      r.recs.insert(r.recs.end(), src, src + (j - i));
+      i = j;
+    }
+    for (const Run* x : in) {
+      if (x->recs.empty()) continue;
+      r.min_t = std::min(r.min_t, x->min_t);
+      r.max_t = std::max(r.max_t, x->max_t);
+      if (x->long_texts == 0) continue;
+      for (const Record& rec : x->recs) {
+        if (rec.len != Record::kLongText) continue;
+        Retain(rec, &r.bytes);
+        ++r.long_texts;
+      }
+    }
   }
   for (int k = 0; k < 2; ++k)
     if (out[k]->recs.empty()) out[k]->min_t = 0;
@@ -595,8 +828,20 @@ void BuildMerged(const std::vector<const Run*>& in, const std::vector<Origin>& o
                                                      in[s]->recs[in[s]->perm[o - 1][j]]);
           },
           [&](uint32_t r, size_t i) {
-            const uint32_t idx = in[r]->perm[o - 1][i];
-            const Dest d = dest[r][idx];
+            const uint32_t* perm = in[r]->perm[o - 1].data();
+            // Through a permutation the records are scattered and waiting
+            // for each was most of a merge: fetch what the comparisons and
+            // this step will read a few steps from now.
+            if (constexpr size_t kAhead = 8; i + kAhead < sizes[r]) {
+              const uint32_t next = perm[i + kAhead];
+              const char* rec = reinterpret_cast<const char*>(&in[r]->recs[next]);
+              __builtin_prefetch(rec);
+              __builtin_prefetch(rec + sizeof(Record) - 1);
+              __builtin_prefetch(&pos[r][next]);
+              if (routed) __builtin_prefetch(&dest[r][next]);
+            }
+            const uint32_t idx = perm[i];
+            const Dest d = routed ? dest[r][idx] : kToFirst;
             if (d != kDropped) out[d]->perm[o - 1].push_back(pos[r][idx]);
           });
     });
@@ -609,10 +854,15 @@ void BuildMerged(const std::vector<const Run*>& in, const std::vector<Origin>& o
 void MergeCurrent(const std::vector<const Run*>& in, const std::function<bool(EntityId)>& no_history,
                   std::shared_ptr<Run> out[2]) {
   const std::vector<Origin> origins = MergeOrigins(in);
-  std::vector<std::vector<Dest>> dest(in.size());
-  for (size_t r = 0; r < in.size(); ++r) dest[r].assign(in[r]->recs.size(), kToFirst);
+  std::vector<std::vector<Dest>> dest;  // empty until a pair is cancelled: all to out[0]
   auto at = [&](size_t i) -> const Record& { return in[origins[i].run]->recs[origins[i].idx]; };
-  auto route = [&](size_t i, Dest d) { dest[origins[i].run][origins[i].idx] = d; };
+  auto route = [&](size_t i, Dest d) {
+    if (dest.empty()) {
+      dest.resize(in.size());
+      for (size_t r = 0; r < in.size(); ++r) dest[r].assign(in[r]->recs.size(), kToFirst);
+    }
+    dest[origins[i].run][origins[i].idx] = d;
+  };
   for (size_t i = 0; i < origins.size();) {
     size_t j = i + 1;
     while (j < origins.size() && SameEav(at(j), at(i))) ++j;
@@ -633,9 +883,7 @@ void MergeCurrent(const std::vector<const Run*>& in, const std::function<bool(En
 
 std::shared_ptr<const Run> MergeAll(const std::vector<const Run*>& in) {
   std::shared_ptr<Run> out[2];
-  std::vector<std::vector<Dest>> dest(in.size());
-  for (size_t r = 0; r < in.size(); ++r) dest[r].assign(in[r]->recs.size(), kToFirst);
-  BuildMerged(in, MergeOrigins(in), dest, out);
+  BuildMerged(in, MergeOrigins(in), {}, out);  // every datom to out[0]
   return out[0];
 }
 
@@ -665,13 +913,13 @@ std::vector<const Run*> Raw(const std::vector<std::shared_ptr<const Run>>& runs)
 
 }  // namespace
 
-std::shared_ptr<const MemIndex> MemIndex::Add(std::vector<Datom> datoms, const std::function<bool(EntityId)>& is_ref,
+std::shared_ptr<const MemIndex> MemIndex::Add(const std::vector<Datom>& datoms, const std::function<bool(EntityId)>& is_ref,
                                               const std::function<bool(EntityId)>& no_history,
                                               const std::function<bool(EntityId)>& is_unique) const {
   auto next = std::make_shared<MemIndex>(*this);
   MemIndexStats& st = next->stats_;
   const size_t n = datoms.size();
-  auto run = Run::Build(std::move(datoms), is_ref, is_unique);
+  auto run = Run::Build(datoms, is_ref, is_unique);
   st.datoms += n;
   st.bytes += run->bytes;
   next->current_.push_back(std::move(run));
@@ -728,7 +976,7 @@ std::shared_ptr<const MemIndex> MemIndex::Without(const std::function<bool(const
         if (drop(d)) changed = true;
         else keep.push_back(d);
       }
-      auto nr = changed ? Run::Build(std::move(keep), is_ref) : r;
+      auto nr = changed ? Run::Build(keep, is_ref) : r;
       if (nr->recs.empty()) continue;
       next->stats_.datoms += nr->size();
       next->stats_.bytes += nr->bytes;
@@ -743,7 +991,8 @@ std::shared_ptr<const MemIndex> MemIndex::Without(const std::function<bool(const
 }
 
 void MemIndex::AppendCurrentWithAv(EntityId a, const Value& v, std::vector<Datom>* out) const {
-  for (const auto& r : current_) r->AppendWithAv(a, v, out);
+  const size_t hash = AvHashable(v.type()) ? AvHash(a, v.Hash()) : 0;  // once, not per run
+  for (const auto& r : current_) r->AppendWithAv(a, v, hash, out);
 }
 
 uint64_t MemIndex::Count(Index order, bool history) const {

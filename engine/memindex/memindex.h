@@ -60,8 +60,9 @@ struct Run {
   // For unique-value lookups: each attribute's span of AVET positions, and
   // a hash of the (a v) groups of the attributes unique when the run was
   // built (open addressing, each slot 0 (empty) or 1 + the AVET position of
-  // a group's first datom). Built for runs of kAvIndexMinDatoms or more (a
-  // binary search over a small run is as fast); empty otherwise.
+  // a group's first datom, with the top bits of the group's hash above it).
+  // Built for runs of kAvIndexMinDatoms or more (a binary search over a
+  // small run is as fast); empty otherwise.
   struct AttrSpan {
     EntityId a;
     uint32_t first, end;  // AVET positions [first, end)
@@ -83,13 +84,16 @@ struct Run {
   ~Run();  // releases the LongTexts
 
   size_t size() const { return recs.size(); }
-  // Builds a run from datoms in any order. `is_ref(a)` says which
-  // attributes go to VAET.
-  static std::shared_ptr<const Run> Build(std::vector<Datom> datoms, const std::function<bool(EntityId)>& is_ref,
+  // Builds a run from datoms in any order (fastest in EAVT order).
+  // `is_ref(a)` says which attributes go to VAET.
+  static std::shared_ptr<const Run> Build(const std::vector<Datom>& datoms, const std::function<bool(EntityId)>& is_ref,
                                           const std::function<bool(EntityId)>& is_unique = {});
   std::unique_ptr<DatomIterator> NewIterator(Index order) const;
   // Appends the run's datoms with attribute a and value v, in AVET order.
   void AppendWithAv(EntityId a, const Value& v, std::vector<Datom>* out) const;
+  // The same with the lookup's hash of (a v) computed by the caller (the
+  // memory index asks every run with one hash).
+  void AppendWithAv(EntityId a, const Value& v, size_t hash, std::vector<Datom>* out) const;
   // Builds av_attrs and av_slots (and counts them in bytes) when the run is
   // large enough; `is_unique(a)` says which attributes to hash (may be empty).
   void BuildAvIndex(const std::function<bool(EntityId)>& is_unique);
@@ -118,7 +122,7 @@ class MemIndex {
   // the policy. `no_history(a)` says which attributes drop cancelled pairs;
   // `is_ref(a)` which go to VAET; `is_unique(a)` which to hash for
   // AppendCurrentWithAv (optional: lookups of others binary-search).
-  std::shared_ptr<const MemIndex> Add(std::vector<Datom> datoms, const std::function<bool(EntityId)>& is_ref,
+  std::shared_ptr<const MemIndex> Add(const std::vector<Datom>& datoms, const std::function<bool(EntityId)>& is_ref,
                                       const std::function<bool(EntityId)>& no_history,
                                       const std::function<bool(EntityId)>& is_unique = {}) const;
   // A new index without the datoms for which drop(d) is true (excision).

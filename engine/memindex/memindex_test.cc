@@ -5,7 +5,9 @@
 
 #include <limits>
 #include <map>
+#include <optional>
 #include <random>
+#include <set>
 
 namespace strata {
 namespace {
@@ -321,6 +323,141 @@ TEST(MemIndex, EveryValueTypeRoundTripsThroughMergedRuns) {
     std::sort(got.begin(), got.end(), DatomLess{Index::kAvet});
     std::sort(want.begin(), want.end(), DatomLess{Index::kAvet});
     EXPECT_EQ(got, want) << ValueTypeName(v.type()) << " " << v.str();
+  }
+}
+
+// A run's orders are built by bucketing its EAVT records by attribute and
+// sorting each attribute's values only (memindex.cc BuildPerms): one
+// transaction with many attributes (more than the bucket table's first
+// size), each attribute's values in and out of order, ref and non-ref
+// attributes with ref values, repeated values, retractions and several
+// transactions (a run rebuilt by Without), against a full sort per order.
+TEST(MemIndex, OneRunIsSortedInEveryOrder) {
+  const std::vector<Value> kinds = EveryKindOfValue();
+  std::mt19937_64 rng(7);
+  auto is_ref = [](EntityId a) { return a % 3 == 0; };  // a % 3 == 1 holds refs too, but is no ref attribute
+  for (int shape = 0; shape < 3; ++shape) {
+    std::vector<Datom> tx;
+    for (EntityId e = 1000; e < 1400; ++e) {
+      for (EntityId a = 10; a < 10 + 3 * 40; a += 1 + rng() % 5) {
+        Value v;
+        if (a % 3 == 0 || a % 3 == 1) v = Value::Ref(1 + (shape == 0 ? e : rng() % 50));
+        else if (a % 7 == 2) v = kinds[rng() % kinds.size()];
+        else v = Value::Long(shape == 0 ? static_cast<int64_t>(e) : static_cast<int64_t>(rng() % 30) - 15);
+        const T t = shape == 2 ? 1 + rng() % 4 : 1;
+        tx.push_back(Datom{e, a, v, TxId(t), shape != 2 || rng() % 3 != 0});
+      }
+    }
+    std::sort(tx.begin(), tx.end(), DatomLess{Index::kEavt});
+    tx.erase(std::unique(tx.begin(), tx.end()), tx.end());
+    if (shape == 1) std::shuffle(tx.begin(), tx.end(), rng);  // Build sorts what comes out of order
+    auto run = Run::Build(tx, is_ref);
+    ASSERT_EQ(run->size(), tx.size());
+    for (int o = 0; o < kIndexCount; ++o) {
+      const Index order = static_cast<Index>(o);
+      std::vector<Datom> want = tx;
+      if (order == Index::kVaet)
+        std::erase_if(want, [&](const Datom& d) { return d.v.type() != ValueType::kRef || !is_ref(d.a); });
+      std::sort(want.begin(), want.end(), DatomLess{order});
+      std::vector<Datom> got;
+      auto it = run->NewIterator(order);
+      for (it->SeekToFirst(); it->Valid(); it->Next()) got.push_back(it->datom());
+      ASSERT_EQ(got.size(), want.size()) << "shape " << shape << " " << IndexName(order);
+      for (size_t i = 0; i < want.size(); ++i)
+        ASSERT_EQ(got[i], want[i]) << "shape " << shape << " " << IndexName(order) << " at " << i;
+    }
+  }
+}
+
+// Run merges take long stretches of one run at once (memindex.cc
+// KWayMerge gallops after a few consecutive datoms of one run): mostly new,
+// consecutive entities (stretches) mixed with datoms of random older ones
+// (interleavings), in every order; each run read on its own must be sorted
+// and all of them together must hold exactly the datoms added.
+TEST(MemIndex, MergesOfStretchesAndInterleavingsStaySorted) {
+  std::mt19937_64 rng(11);
+  auto is_ref = [](EntityId a) { return a == 3; };
+  auto mem = std::make_shared<const MemIndex>();
+  std::vector<Datom> all;
+  std::set<std::tuple<EntityId, EntityId, int64_t>> seen;
+  EntityId next_e = 100;
+  for (T t = 1; t <= 700; ++t) {
+    std::vector<Datom> tx;
+    const int n = 1 + static_cast<int>(rng() % 12);
+    for (int i = 0; i < n; ++i) {
+      const EntityId e = rng() % 10 < 7 ? next_e++ : 100 + rng() % next_e;
+      const EntityId a = 1 + rng() % 4;
+      const int64_t x = a == 1 ? static_cast<int64_t>(e) : static_cast<int64_t>(rng() % 1000);
+      if (!seen.insert({e, a, x}).second) continue;
+      const Value v = a == 3 ? Value::Ref(static_cast<EntityId>(x) + 100)
+                      : a == 4 ? Value::String(std::to_string(x * 7919))
+                               : Value::Long(x);
+      tx.push_back(Datom{e, a, v, TxId(t), true});
+    }
+    all.insert(all.end(), tx.begin(), tx.end());
+    std::sort(tx.begin(), tx.end(), DatomLess{Index::kEavt});
+    mem = mem->Add(tx, is_ref, NoHist);
+  }
+  ASSERT_GT(mem->stats().merges, 100u);
+  for (int o = 0; o < kIndexCount; ++o) {
+    const Index order = static_cast<Index>(o);
+    std::vector<Datom> want = all;
+    if (order == Index::kVaet) std::erase_if(want, [](const Datom& d) { return d.a != 3; });
+    std::sort(want.begin(), want.end(), DatomLess{order});
+    std::vector<std::unique_ptr<DatomIterator>> runs;
+    mem->AddSources(order, true, &runs);
+    size_t total = 0;
+    for (auto& it : runs) {
+      std::optional<Datom> prev;
+      for (it->SeekToFirst(); it->Valid(); it->Next(), ++total) {
+        if (prev) {
+          ASSERT_TRUE(DatomLess{order}(*prev, it->datom())) << IndexName(order) << " at " << total;
+        }
+        prev = it->datom();
+      }
+    }
+    EXPECT_EQ(total, want.size()) << IndexName(order);
+    EXPECT_EQ(mem->Collect(order, false), want) << IndexName(order);
+  }
+}
+
+// Inline texts (up to 15 bytes) compare as numbers of their zero-padded
+// bytes (memindex.cc CompareInline): texts with zero bytes, bytes over
+// 0x7f, prefixes of each other and long texts must still come in byte
+// order (Value::Compare), in runs built and merged, and seeks find them.
+TEST(MemIndex, TextsComeInByteOrder) {
+  std::mt19937_64 rng(5);
+  const std::string alphabet("\0\x01a\x7f\x80\xff", 6);
+  std::vector<Datom> all;
+  std::set<std::pair<EntityId, std::string>> seen;
+  auto mem = std::make_shared<const MemIndex>();
+  for (T t = 1; t <= 64; ++t) {
+    std::vector<Datom> tx;
+    for (int i = 0; i < 40; ++i) {
+      std::string text;
+      const size_t len = rng() % 20;  // inline up to 15, long beyond
+      for (size_t k = 0; k < len; ++k) text.push_back(alphabet[rng() % alphabet.size()]);
+      const EntityId a = 1 + rng() % 2;
+      const EntityId e = 100 + rng() % 50;
+      if (!seen.insert({e, std::to_string(a) + text}).second) continue;
+      tx.push_back(Datom{e, a, a == 1 ? Value::String(text) : Value::Bytes(text), TxId(t), true});
+    }
+    all.insert(all.end(), tx.begin(), tx.end());
+    mem = mem->Add(tx, NotRef, NoHist);
+  }
+  ASSERT_GT(mem->stats().merges, 5u);
+  for (Index order : {Index::kEavt, Index::kAvet}) {
+    std::vector<Datom> want = all;
+    std::sort(want.begin(), want.end(), DatomLess{order});
+    EXPECT_EQ(mem->Collect(order, false), want) << IndexName(order);
+    std::vector<std::unique_ptr<DatomIterator>> kids;
+    mem->AddSources(order, false, &kids);
+    auto it = NewMergingIterator(order, std::move(kids));
+    for (size_t i = 0; i < want.size(); i += 3) {
+      it->Seek(want[i]);
+      ASSERT_TRUE(it->Valid());
+      EXPECT_EQ(it->datom(), want[i]) << IndexName(order) << " seek " << i;
+    }
   }
 }
 

@@ -164,12 +164,12 @@ std::shared_ptr<const DbState> BootstrapState() {
     s->mem = std::make_shared<MemIndex>();
     s->root = std::make_shared<IndexRoot>();
     DbState tmp = *s;
-    return ApplyDatoms(tmp, 0, std::move(datoms), schema);
+    return ApplyDatoms(tmp, 0, datoms, schema);
   }();
   return kBoot;
 }
 
-std::shared_ptr<const DbState> ApplyDatoms(const DbState& before, T t, std::vector<Datom> datoms,
+std::shared_ptr<const DbState> ApplyDatoms(const DbState& before, T t, const std::vector<Datom>& datoms,
                                            std::shared_ptr<const Schema> schema_after) {
   auto s = std::make_shared<DbState>(before);
   s->schema = std::move(schema_after);
@@ -187,7 +187,7 @@ std::shared_ptr<const DbState> ApplyDatoms(const DbState& before, T t, std::vect
   s->next_t = t == 0 ? kFirstUserT : next;
   const DbState* sp = s.get();
   s->mem = before.mem->Add(
-      std::move(datoms), [sp](EntityId a) { return sp->IsRef(a); }, [sp](EntityId a) { return sp->NoHistory(a); },
+      datoms, [sp](EntityId a) { return sp->IsRef(a); }, [sp](EntityId a) { return sp->NoHistory(a); },
       [sp](EntityId a) {
         const Attribute* at = sp->schema->Attr(a);
         return at && at->unique != Unique::kNone;

@@ -150,7 +150,7 @@ Result<std::shared_ptr<const Schema>> LoadSchema(const DbState& s);
 
 // A new state with one transaction's datoms applied (schema effects,
 // t counter, instant, memory index). Used by commit, with() and replay.
-std::shared_ptr<const DbState> ApplyDatoms(const DbState& before, T t, std::vector<Datom> datoms,
+std::shared_ptr<const DbState> ApplyDatoms(const DbState& before, T t, const std::vector<Datom>& datoms,
                                            std::shared_ptr<const Schema> schema_after);
 
 // The excisions requested by the :db/excise datoms of transaction t (an

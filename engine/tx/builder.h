@@ -168,9 +168,12 @@ class Builder {
   void NoteEntityPosition(const EntRef& r) {
     if (r.is_temp()) temps_[r.temp].in_entity_position = true;
   }
-  // The attribute named `ident` in db-before's schema, or null: the
+  // The entity named `ident` in db-before's schema (false: none): the
   // schema's lookup, remembered in a small table for the idents a
-  // transaction repeats (every entity map names the same few).
+  // transaction repeats (every entity map names the same few attributes,
+  // and enumerations the same few values), found or not.
+  bool Entid(const std::string& ident, EntityId* e);
+  // The attribute named `ident` in db-before's schema, or null.
   const Attribute* AttrByIdent(const std::string& ident);
   Result<const Attribute*> AttrOf(const edn::Node& n);
   // A tempid as error messages name it.
@@ -219,8 +222,11 @@ class Builder {
   std::deque<edn::Node> owned_;  // tx data made here (excision maps, function results)
   CurrentReader cur_;             // point reads of db-before
   struct IdentSlot {
-    std::string_view ident;  // the text of a node of the transaction, which outlives the Builder's work
-    const Attribute* attr = nullptr;
+    static constexpr EntityId kNone = ~EntityId{0};  // no entity has this ident
+    // The text of a node of the transaction, which outlives the Builder's
+    // work; a null data() marks an unused slot.
+    std::string_view ident;
+    EntityId e = kNone;
   };
   std::vector<IdentSlot> ident_cache_;  // direct-mapped, kIdentCacheSlots once used
   static constexpr size_t kIdentCacheSlots = 256;

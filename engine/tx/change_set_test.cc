@@ -15,8 +15,8 @@
 namespace strata::tx_internal {
 namespace {
 
-EavKey RandomKey(std::mt19937& rng) {
-  const EntityId e = 1 + rng() % 5;
+EavKey RandomKey(std::mt19937& rng, int entities = 5) {
+  const EntityId e = 1 + rng() % static_cast<unsigned>(entities);
   const EntityId a = 10 + rng() % 3;
   switch (rng() % 3) {
     case 0: return EavKey{e, a, Value::Long(static_cast<int64_t>(rng() % 6))};
@@ -30,7 +30,10 @@ std::string Show(const EavKey& k, const Pending& p, const std::vector<Op>& ops) 
          std::to_string(p.op - ops.data());
 }
 
-TEST(ChangeSet, MatchesAMapsEmplaceOverRepeatedSeals) {
+// `entities` entities, up to `max_keys` keys a round: with few entities
+// and many keys an entity's changes are more than Seal's insertion sort
+// takes (it sorts each entity's changes by attribute and value).
+void CheckAgainstAMap(int entities, int max_keys) {
   std::vector<Op> ops(256);  // only their addresses tell changes apart
   for (uint32_t seed = 1; seed <= 300; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
@@ -40,8 +43,8 @@ TEST(ChangeSet, MatchesAMapsEmplaceOverRepeatedSeals) {
     std::map<EavKey, Pending> model;
     size_t next_op = 0;
     for (int round = 0; round < 3; ++round) {
-      std::vector<EavKey> keys(rng() % 40);
-      for (EavKey& k : keys) k = RandomKey(rng);
+      std::vector<EavKey> keys(rng() % static_cast<unsigned>(max_keys));
+      for (EavKey& k : keys) k = RandomKey(rng, entities);
       if (in_key_order) std::sort(keys.begin(), keys.end());  // repeats stay, side by side
       for (EavKey& k : keys) {
         const Pending p{nullptr, &ops[next_op++ % ops.size()]};
@@ -55,11 +58,13 @@ TEST(ChangeSet, MatchesAMapsEmplaceOverRepeatedSeals) {
       ASSERT_EQ(got, want) << "round " << round;
       ASSERT_EQ(set.size(), model.size());
       for (int probe = 0; probe < 20; ++probe) {
-        const EavKey k = RandomKey(rng);
+        const EavKey k = RandomKey(rng, entities);
         auto it = model.find(k);
         const Change* c = set.Find(k);
         ASSERT_EQ(c != nullptr, it != model.end()) << Show(k, Pending{}, ops);
-        if (c) EXPECT_EQ(c->p.op, it->second.op);
+        if (c) {
+          EXPECT_EQ(c->p.op, it->second.op);
+        }
         auto [lo, hi] = set.Range(k.e, k.a);
         std::vector<std::string> range, model_range;
         for (const Change* x = lo; x != hi; ++x) range.push_back(Show(x->k, x->p, ops));
@@ -70,6 +75,10 @@ TEST(ChangeSet, MatchesAMapsEmplaceOverRepeatedSeals) {
     }
   }
 }
+
+TEST(ChangeSet, MatchesAMapsEmplaceOverRepeatedSeals) { CheckAgainstAMap(5, 40); }
+
+TEST(ChangeSet, MatchesAMapWithManyChangesOfAnEntity) { CheckAgainstAMap(2, 200); }
 
 TEST(ChangeSet, UnsealedChangesAreNotSeen) {
   ChangeSet set;

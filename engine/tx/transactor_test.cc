@@ -158,6 +158,53 @@ TEST_F(TransactorTest, LookupRefsAndIdentsInEntityAndValuePositions) {
   EXPECT_EQ(Vals(db, Id("[:item/id \"B\"]"), "item/owner"), std::vector<std::string>{std::to_string(Id(":status/open"))});
 }
 
+// The transactor remembers each ident it resolved (attributes, and idents
+// as entity ids) in a table of 256 slots (builder.h): more idents than
+// slots, each used twice in one transaction, keyword values naming
+// enumerations, and an unknown ident after known ones must still resolve
+// exactly as the schema does.
+TEST_F(TransactorTest, ManyIdentsInOneTransactionResolveAsTheSchemaSays) {
+  constexpr int kAttrs = 300;
+  std::string schema = "[";
+  for (int i = 0; i < kAttrs; ++i)
+    schema += "{:db/ident :many/a" + std::to_string(i) +
+              " :db/valueType :db.type/ref :db/cardinality :db.cardinality/one}";
+  schema += "]";
+  Tx(schema);
+  // Each attribute's value is the ident of another attribute: an entity id
+  // by ident, in value position.
+  std::string tx = "[";
+  for (int round = 0; round < 2; ++round) {
+    tx += "{";
+    for (int i = 0; i < kAttrs; ++i)
+      tx += ":many/a" + std::to_string(i) + " :many/a" + std::to_string((i * 7 + round) % kAttrs) + " ";
+    tx += "}";
+  }
+  tx += "]";
+  TxReport r = Tx(tx);
+  const Database& db = r.db_after;
+  EntityId first = ~EntityId{0};  // the first map's entity, created first
+  for (const Datom& d : r.tx_data)
+    if (d.e != r.tx) first = std::min(first, d.e);
+  size_t checked = 0;
+  for (const Datom& d : r.tx_data) {
+    if (d.e == r.tx) continue;
+    const std::string a = *db.ident(d.a);
+    ASSERT_EQ(a.rfind("many/a", 0), 0u) << a;
+    const int i = std::stoi(a.substr(6));
+    const int round = d.e == first ? 0 : 1;
+    ASSERT_NE(db.ident(d.v.ref()), nullptr);
+    EXPECT_EQ(*db.ident(d.v.ref()), "many/a" + std::to_string((i * 7 + round) % kAttrs)) << a;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 2u * kAttrs);
+  Status s = TxError("[{:many/a1 :many/a2} [:db/add \"x\" :many/a3 :many/nothing]]");
+  EXPECT_TRUE(s.IsNotFound()) << s.ToString();
+  EXPECT_NE(s.message().find("unknown ident :many/nothing"), std::string::npos) << s.ToString();
+  s = TxError("[{:many/a1 :many/a2} {:many/nothing 1}]");
+  EXPECT_NE(s.message().find("unknown attribute :many/nothing"), std::string::npos) << s.ToString();
+}
+
 TEST_F(TransactorTest, UpsertResolvesTempidToExistingEntity) {
   TxReport r = Tx(R"([{:db/id "a" :item/id "A" :item/count 1}])");
   TxReport r2 = Tx(R"([{:db/id "again" :item/id "A" :item/count 2}])");

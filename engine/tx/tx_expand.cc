@@ -40,15 +40,22 @@ std::string Builder::TempName(uint32_t temp) const {
   return ti.auto_number ? "\x01" + std::to_string(ti.auto_number) : ti.key;
 }
 
-const Attribute* Builder::AttrByIdent(const std::string& ident) {
+bool Builder::Entid(const std::string& ident, EntityId* e) {
   if (ident_cache_.empty()) ident_cache_.resize(kIdentCacheSlots);
   uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a: idents are short
   for (char c : ident) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
   IdentSlot& slot = ident_cache_[(h ^ (h >> 29)) & (kIdentCacheSlots - 1)];
-  if (slot.attr && slot.ident == ident) return slot.attr;
-  const Attribute* at = s_.schema->AttrByIdent(ident);
-  if (at) slot = IdentSlot{ident, at};
-  return at;
+  if (slot.ident.data() == nullptr || slot.ident != ident) {
+    slot.ident = ident;
+    if (!s_.schema->Entid(ident, &slot.e)) slot.e = IdentSlot::kNone;
+  }
+  *e = slot.e;
+  return slot.e != IdentSlot::kNone;
+}
+
+const Attribute* Builder::AttrByIdent(const std::string& ident) {
+  EntityId e;
+  return Entid(ident, &e) ? s_.schema->Attr(e) : nullptr;  // Schema::AttrByIdent
 }
 
 Result<const Attribute*> Builder::AttrOf(const edn::Node& n) {
@@ -87,6 +94,10 @@ Result<EntRef> Builder::EntityPos(const edn::Node& n, bool value_position) {
     }
     r = NewAutoTemp(part, true);
     if (!value_position) temps_[r.temp].in_entity_position = true;
+    return r;
+  }
+  if (n.kind == edn::Kind::kKeyword) {  // an ident: ResolveEntityId's answer, through the table
+    if (!Entid(n.s, &r.id)) return Status::NotFound("unknown ident " + Show(n));
     return r;
   }
   auto id = ResolveEntityId(s_, n, &cur_);

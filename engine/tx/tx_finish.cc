@@ -27,26 +27,48 @@ void ChangeSet::Seal() {
     sealed_ = n;
     return;
   }
-  // Sort small (e, a, position) keys, not 100-byte changes: the new ones
-  // by key (ties by position, so the first added stays first; values are
-  // compared only within an (e, a)), merged after the sealed ones (stable:
-  // a sealed change wins a tie), then each change moved once.
-  struct SortKey {
-    EntityId e, a;
-    uint32_t pos;
+  // Sort positions, not 100-byte changes, by (e, a, v, position) (the
+  // first added stays first; values are compared only within an (e, a)).
+  // A transaction names an entity's attributes together (a map, or a run
+  // of list forms), so the new changes are a few hundred stretches of one
+  // entity: the stretches are sorted by entity (stable: a repeated entity's
+  // stretches keep their order), then each entity's changes by (a, v).
+  struct Stretch {
+    EntityId e;
+    uint32_t first, end;
   };
-  std::vector<SortKey> keys;
+  std::vector<Stretch> stretches;
+  for (size_t i = sealed_; i < n;) {
+    const EntityId e = items_[i].k.e;
+    const size_t first = i;
+    while (i < n && items_[i].k.e == e) ++i;
+    stretches.push_back(Stretch{e, static_cast<uint32_t>(first), static_cast<uint32_t>(i)});
+  }
+  std::stable_sort(stretches.begin(), stretches.end(), [](const Stretch& x, const Stretch& y) { return x.e < y.e; });
+  std::vector<uint32_t> keys;
   keys.reserve(n - sealed_);
-  for (size_t i = sealed_; i < n; ++i) keys.push_back(SortKey{items_[i].k.e, items_[i].k.a, static_cast<uint32_t>(i)});
-  std::sort(keys.begin(), keys.end(), [&](const SortKey& x, const SortKey& y) {
-    if (x.e != y.e) return x.e < y.e;
-    if (x.a != y.a) return x.a < y.a;
-    const int c = items_[x.pos].k.v.Compare(items_[y.pos].k.v);
-    return c != 0 ? c < 0 : x.pos < y.pos;
-  });
+  const auto av_less = [&](uint32_t x, uint32_t y) {  // stable sorts keep positions ascending among equals
+    const EavKey& kx = items_[x].k;
+    const EavKey& ky = items_[y].k;
+    if (kx.a != ky.a) return kx.a < ky.a;
+    return kx.v.Compare(ky.v) < 0;
+  };
+  for (size_t s = 0; s < stretches.size();) {
+    const size_t group = keys.size();
+    const EntityId e = stretches[s].e;
+    for (; s < stretches.size() && stretches[s].e == e; ++s)
+      for (uint32_t i = stretches[s].first; i < stretches[s].end; ++i) keys.push_back(i);
+    const auto first = keys.begin() + static_cast<long>(group);
+    if (keys.end() - first <= 32) {
+      for (auto it = first + 1; it < keys.end(); ++it)  // insertion sort: stable, and fast for a few
+        for (auto j = it; j > first && av_less(*j, *(j - 1)); --j) std::iter_swap(j, j - 1);
+    } else {
+      std::stable_sort(first, keys.end(), av_less);
+    }
+  }
   std::vector<uint32_t> pos(n);
   for (uint32_t i = 0; i < sealed_; ++i) pos[i] = i;
-  for (size_t i = 0; i < keys.size(); ++i) pos[sealed_ + i] = keys[i].pos;
+  for (size_t i = 0; i < keys.size(); ++i) pos[sealed_ + i] = keys[i];
   const auto key_less = [&](uint32_t x, uint32_t y) { return items_[x].k.Compare(items_[y].k) < 0; };
   std::inplace_merge(pos.begin(), pos.begin() + static_cast<long>(sealed_), pos.end(), key_less);
   std::vector<Change> out;
