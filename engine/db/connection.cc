@@ -196,7 +196,7 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dir, con
       }
       return Status::OK();
     }
-    STRATA_RETURN_IF_ERROR(ReplayTransaction(&state, rec.t, std::move(rec.datoms), &excisions));
+    STRATA_RETURN_IF_ERROR(ReplayTransaction(&state, rec.t, rec.datoms, &excisions));
     recovered++;
     return Status::OK();
   };

@@ -24,7 +24,7 @@ Result<std::shared_ptr<const DbState>> StateFromRoot(const std::shared_ptr<Durab
   return std::shared_ptr<const DbState>(std::move(s0));
 }
 
-Status ReplayTransaction(std::shared_ptr<const DbState>* state, T t, std::vector<Datom> datoms,
+Status ReplayTransaction(std::shared_ptr<const DbState>* state, T t, const std::vector<Datom>& datoms,
                          std::vector<ExcisionSpec>* excisions) {
   auto schema = (*state)->schema;
   bool touches = false;
@@ -34,12 +34,9 @@ Status ReplayTransaction(std::shared_ptr<const DbState>* state, T t, std::vector
     ApplySchemaDatoms(next.get(), datoms);
     schema = std::move(next);
   }
-  const bool excise = HasExcision(datoms);
-  std::vector<Datom> copy;
-  if (excise) copy = datoms;
-  auto next = ApplyDatoms(**state, t, std::move(datoms), std::move(schema));
-  if (excise) {
-    STRATA_ASSIGN_OR_RETURN(std::vector<ExcisionSpec> specs, ExcisionSpecs(*next, t, copy));
+  auto next = ApplyDatoms(**state, t, datoms, std::move(schema));
+  if (HasExcision(datoms)) {
+    STRATA_ASSIGN_OR_RETURN(std::vector<ExcisionSpec> specs, ExcisionSpecs(*next, t, datoms));
     uint64_t removed = 0;
     next = ApplyExcisions(next, specs, &removed);
     if (excisions) excisions->insert(excisions->end(), specs.begin(), specs.end());

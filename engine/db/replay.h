@@ -20,7 +20,7 @@ Result<std::shared_ptr<const DbState>> StateFromRoot(const std::shared_ptr<Durab
 // effects, its datoms and, when it requests excisions, the excisions
 // (appended to *excisions when not null). An error (a failed read of the
 // instants an excision names) leaves *state unchanged.
-Status ReplayTransaction(std::shared_ptr<const DbState>* state, T t, std::vector<Datom> datoms,
+Status ReplayTransaction(std::shared_ptr<const DbState>* state, T t, const std::vector<Datom>& datoms,
                          std::vector<ExcisionSpec>* excisions);
 
 }  // namespace strata
