@@ -176,8 +176,9 @@ class Builder {
   // The attribute named `ident` in db-before's schema, or null.
   const Attribute* AttrByIdent(const std::string& ident);
   Result<const Attribute*> AttrOf(const edn::Node& n);
-  // A tempid as error messages name it.
-  std::string TempName(uint32_t temp) const;
+  // A tempid as error messages name it: tempid "name", or what made an
+  // unnamed one (never its internal key).
+  std::string DescribeTemp(uint32_t temp) const;
   // An entity the transaction creates (ResolveTempids hands out their ids).
   bool IsNew(EntityId e) const {
     const T x = TOf(e);

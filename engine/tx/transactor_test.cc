@@ -215,6 +215,17 @@ TEST_F(TransactorTest, UpsertResolvesTempidToExistingEntity) {
   Status s = TxError(R"([{:db/id "t" :item/id "A" :manager/email "m@x"}])");
   EXPECT_TRUE(s.IsConflict()) << s.ToString();
   EXPECT_NE(s.message().find("two entities"), std::string::npos) << s.ToString();
+  EXPECT_NE(s.message().find("tempid \"t\""), std::string::npos) << s.ToString();
+}
+
+TEST_F(TransactorTest, AnEntityMapWithoutDbIdThatUpsertsToTwoEntitiesIsNamedAsSuch) {
+  Tx(R"([{:db/id "a" :item/id "B"} {:db/id "m" :manager/email "b@x"}])");
+  Status s = TxError(R"([{:item/id "B" :manager/email "b@x"}])");
+  EXPECT_TRUE(s.IsConflict()) << s.ToString();
+  // The message names the map, not the transaction's internal key for it.
+  EXPECT_NE(s.message().find("an entity map without :db/id upserts to two entities"), std::string::npos)
+      << s.ToString();
+  for (char c : s.message()) EXPECT_GE(static_cast<unsigned char>(c), 0x20) << s.ToString();
 }
 
 TEST_F(TransactorTest, CardinalityOneImplicitRetractionIsRecorded) {

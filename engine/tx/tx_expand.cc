@@ -35,9 +35,11 @@ EntRef Builder::NewAutoTemp(uint64_t partition, bool explicit_partition) {
   return r;
 }
 
-std::string Builder::TempName(uint32_t temp) const {
+std::string Builder::DescribeTemp(uint32_t temp) const {
   const TempInfo& ti = temps_[temp];
-  return ti.auto_number ? "\x01" + std::to_string(ti.auto_number) : ti.key;
+  if (!ti.auto_number) return "tempid \"" + ti.key + "\"";
+  // An unnamed tempid has no name the user wrote: say what made it.
+  return ti.explicit_partition ? "an unnamed #db/id tempid" : "an entity map without :db/id";
 }
 
 bool Builder::Entid(const std::string& ident, EntityId* e) {
@@ -334,7 +336,7 @@ Status Builder::AddTxData(const edn::Node& tx, int depth) {
 Result<EntityId> Builder::Resolved(const EntRef& r) const {
   if (!r.is_temp()) return r.id;
   const TempInfo& ti = temps_[r.temp];
-  if (!ti.resolved) return Status::InvalidArgument("unresolved tempid \"" + TempName(r.temp) + "\"");
+  if (!ti.resolved) return Status::InvalidArgument("unresolved " + DescribeTemp(r.temp));
   return ti.id;
 }
 
@@ -361,9 +363,9 @@ Status Builder::ResolveTempids(T t) {
     const TempInfo& ti = temps_[i];
     if (i == tx_temp_) continue;
     if (!ti.in_entity_position)
-      return Status::InvalidArgument("tempid \"" + TempName(i) + "\" is used only in value position");
+      return Status::InvalidArgument(DescribeTemp(i) + " is used only in value position");
     if (!ti.asserted)
-      return Status::InvalidArgument(ti.report ? "tempid \"" + TempName(i) + "\" names an entity the transaction asserts nothing about"
+      return Status::InvalidArgument(ti.report ? DescribeTemp(i) + " names an entity the transaction asserts nothing about"
                                                : std::string("an entity map asserts no attribute"));
   }
   if (tx_temp_ != EntRef::kNoTemp) {
@@ -406,7 +408,7 @@ Status Builder::ResolveTempids(T t) {
         ti.id = *existing;
         progress = true;
       } else if (ti.id != *existing) {
-        return Status::Conflict("tempid \"" + TempName(op.e.temp) + "\" upserts to two entities, " +
+        return Status::Conflict(DescribeTemp(op.e.temp) + " upserts to two entities, " +
                                 std::to_string(ti.id) + " and " + std::to_string(*existing) + " (" + Kw(*op.attr) +
                                 ") in " + Show(*op.src));
       }
