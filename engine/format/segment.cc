@@ -62,8 +62,6 @@ constexpr Component kComponents[kIndexCount][3] = {
     {kV, kA, kE},  // vaet
 };
 
-uint64_t ZigZag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
-
 int VarintLength(uint64_t v) {
   int n = 1;
   while (v >= 0x80) {
@@ -97,7 +95,7 @@ Value MakeNumeric(ValueType t, uint64_t payload) {
 
 // Bytes PutValue spends on a numeric value's payload (after its tag).
 int RawNumericLength(const Value& v) {
-  return v.type() == ValueType::kRef ? VarintLength(v.ref()) : VarintLength(ZigZag(v.as_long()));
+  return v.type() == ValueType::kRef ? VarintLength(v.ref()) : VarintLength(coding::ZigzagEncode(v.as_long()));
 }
 
 bool SameComponent(Component c, const Datom& x, const Datom& y) {
@@ -364,53 +362,7 @@ namespace {
 
 // Raw writers for the leaf body: the caller has room (a datom's
 // LeafDatomCost bounds the bytes it adds), so no per-byte size checks.
-inline char* RawVarint(char* p, uint64_t v) {
-  while (v >= 0x80) {
-    *p++ = static_cast<char>((v & 0x7f) | 0x80);
-    v >>= 7;
-  }
-  *p++ = static_cast<char>(v);
-  return p;
-}
-
-inline char* RawZigzag(char* p, int64_t v) { return RawVarint(p, ZigZag(v)); }
-
-inline char* RawBytes(char* p, std::string_view s) {
-  p = RawVarint(p, s.size());
-  if (!s.empty()) std::memcpy(p, s.data(), s.size());
-  return p + s.size();
-}
-
-// coding::PutValue's bytes, written in place.
-char* RawValue(char* p, const Value& v) {
-  switch (v.type()) {
-    case ValueType::kRef:
-      *p++ = static_cast<char>(v.type());
-      return RawVarint(p, v.ref());
-    case ValueType::kLong:
-    case ValueType::kInstant:
-    case ValueType::kBoolean:
-      *p++ = static_cast<char>(v.type());
-      return RawZigzag(p, v.as_long());
-    case ValueType::kString:
-    case ValueType::kKeyword:
-    case ValueType::kBigInt:
-    case ValueType::kBigDec:
-    case ValueType::kBytes:
-    case ValueType::kUri:
-    case ValueType::kSymbol:
-    case ValueType::kTuple:
-      *p++ = static_cast<char>(v.type());
-      return RawBytes(p, v.str());
-    default: {  // fixed-width payloads: the shared codec
-      thread_local std::string tmp;
-      tmp.clear();
-      coding::PutValue(&tmp, v);
-      std::memcpy(p, tmp.data(), tmp.size());
-      return p + tmp.size();
-    }
-  }
-}
+inline char* RawZigzag(char* p, int64_t v) { return coding::EncodeVarint64(p, coding::ZigzagEncode(v)); }
 
 // The leaf body of `datoms` in order O, written from p on; returns the end.
 // Per order, so the component sequence and the value's position are
@@ -443,7 +395,7 @@ char* EncodeLeafBody(std::span<const Datom> datoms, char* p) {
     size_t prefix = 0;
     if (has_prev && vpos >= shared && d.v.type() == prev.v.type()) {
       if (IsNumericDeltaType(d.v.type())) {
-        const int delta_len = VarintLength(ZigZag(Delta(NumericPayload(d.v), NumericPayload(prev.v))));
+        const int delta_len = VarintLength(coding::ZigzagEncode(Delta(NumericPayload(d.v), NumericPayload(prev.v))));
         // The delta form drops the tag byte, so it wins unless much longer.
         if (delta_len <= 1 + RawNumericLength(d.v)) flag |= kValueDelta;
       } else if (IsStringType(d.v.type())) {
@@ -463,10 +415,10 @@ char* EncodeLeafBody(std::span<const Datom> datoms, char* p) {
           if (flag & kValueDelta) {
             p = RawZigzag(p, Delta(NumericPayload(d.v), NumericPayload(prev.v)));
           } else if (flag & kValuePrefix) {
-            p = RawVarint(p, prefix);
-            p = RawBytes(p, std::string_view(d.v.str()).substr(prefix));
+            p = coding::EncodeVarint64(p, prefix);
+            p = coding::EncodeLengthPrefixed(p, std::string_view(d.v.str()).substr(prefix));
           } else {
-            p = RawValue(p, d.v);
+            p = coding::EncodeValue(p, d.v);
           }
           break;
       }

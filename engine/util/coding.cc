@@ -19,11 +19,6 @@ namespace {
 // A 64-bit varint is at most 10 bytes; the 10th may only carry bit 63.
 constexpr int kMaxVarint64Bytes = 10;
 
-uint64_t ZigzagEncode(int64_t v) {
-  // Unsigned shift avoids the UB of shifting a negative value left.
-  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
-}
-
 int64_t ZigzagDecode(uint64_t u) { return static_cast<int64_t>((u >> 1) ^ (~(u & 1) + 1)); }
 
 }  // namespace
@@ -53,40 +48,9 @@ void PutLengthPrefixed(std::string* dst, std::string_view s) {
 }
 
 void PutValue(std::string* dst, const Value& v) {
-  dst->push_back(static_cast<char>(v.type()));
-  switch (v.type()) {
-    case ValueType::kNil:
-      break;
-    case ValueType::kRef:
-      PutVarint64(dst, v.ref());
-      break;
-    case ValueType::kLong:
-    case ValueType::kInstant:
-    case ValueType::kBoolean:
-      // as_long() is the raw payload for all three (0/1 for booleans).
-      PutZigzag64(dst, v.as_long());
-      break;
-    case ValueType::kDouble:
-      PutFixed64(dst, std::bit_cast<uint64_t>(v.as_double()));
-      break;
-    case ValueType::kString:
-    case ValueType::kKeyword:
-    case ValueType::kBigInt:
-    case ValueType::kBigDec:
-    case ValueType::kBytes:
-    case ValueType::kUri:
-    case ValueType::kSymbol:
-    case ValueType::kTuple:
-      PutLengthPrefixed(dst, v.str());
-      break;
-    case ValueType::kUuid:
-      PutFixed64(dst, v.uuid().hi);
-      PutFixed64(dst, v.uuid().lo);
-      break;
-    case ValueType::kFloat:
-      PutFixed32(dst, std::bit_cast<uint32_t>(v.as_float()));
-      break;
-  }
+  const size_t at = dst->size();
+  dst->resize(at + MaxValueBytes(v));
+  dst->resize(static_cast<size_t>(EncodeValue(dst->data() + at, v) - dst->data()));
 }
 
 namespace {

@@ -14,7 +14,9 @@
 // malformed input, and callers turn that into Corruption with an offset.
 #pragma once
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -29,6 +31,78 @@ inline char* EncodeVarint64(char* dst, uint64_t v) {
     v >>= 7;
   }
   *dst++ = static_cast<char>(v);
+  return dst;
+}
+
+inline uint64_t ZigzagEncode(int64_t v) {
+  // Unsigned shift avoids the UB of shifting a negative value left.
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+
+// Writes a length-prefixed s at dst (room for 10 + s.size() bytes).
+inline char* EncodeLengthPrefixed(char* dst, std::string_view s) {
+  dst = EncodeVarint64(dst, s.size());
+  if (!s.empty()) std::memcpy(dst, s.data(), s.size());
+  return dst + s.size();
+}
+
+inline char* EncodeFixed64(char* dst, uint64_t v) {
+  for (int i = 0; i < 8; ++i) dst[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  return dst + 8;
+}
+
+// The most bytes EncodeValue (and PutValue) spends on v.
+inline size_t MaxValueBytes(const Value& v) {
+  switch (v.type()) {
+    case ValueType::kString:
+    case ValueType::kKeyword:
+    case ValueType::kBigInt:
+    case ValueType::kBigDec:
+    case ValueType::kBytes:
+    case ValueType::kUri:
+    case ValueType::kSymbol:
+    case ValueType::kTuple:
+      return 1 + 10 + v.str().size();
+    default:
+      return 1 + 16;  // tag, then at most a uuid's two fixed64s
+  }
+}
+
+// The value codec's bytes for v, written at dst (room for MaxValueBytes(v));
+// returns the end. PutValue and the leaf encoder (format/segment.cc) both
+// write through it, so the log's and the leaves' value bytes are one codec.
+inline char* EncodeValue(char* dst, const Value& v) {
+  *dst++ = static_cast<char>(v.type());
+  switch (v.type()) {
+    case ValueType::kNil:
+      return dst;
+    case ValueType::kRef:
+      return EncodeVarint64(dst, v.ref());
+    case ValueType::kLong:
+    case ValueType::kInstant:
+    case ValueType::kBoolean:
+      // as_long() is the raw payload for all three (0/1 for booleans).
+      return EncodeVarint64(dst, ZigzagEncode(v.as_long()));
+    case ValueType::kDouble:
+      return EncodeFixed64(dst, std::bit_cast<uint64_t>(v.as_double()));
+    case ValueType::kString:
+    case ValueType::kKeyword:
+    case ValueType::kBigInt:
+    case ValueType::kBigDec:
+    case ValueType::kBytes:
+    case ValueType::kUri:
+    case ValueType::kSymbol:
+    case ValueType::kTuple:
+      return EncodeLengthPrefixed(dst, v.str());
+    case ValueType::kUuid:
+      dst = EncodeFixed64(dst, v.uuid().hi);
+      return EncodeFixed64(dst, v.uuid().lo);
+    case ValueType::kFloat: {
+      const uint32_t bits = std::bit_cast<uint32_t>(v.as_float());
+      for (int i = 0; i < 4; ++i) dst[i] = static_cast<char>((bits >> (8 * i)) & 0xff);
+      return dst + 4;
+    }
+  }
   return dst;
 }
 
