@@ -78,8 +78,14 @@ class TreeTask {
   static constexpr uint64_t kLocalId = uint64_t{1} << 62;
   static bool IsLocal(uint64_t id) { return (id & kLocalId) != 0; }
 
-  Status RunTree(int tree, const std::vector<MergeStep>& steps, std::vector<Datom> novelty, Levels* levels,
-                 std::vector<Datom>* cancelled);
+  // take_novelty() gives the tree's novelty; it is called once, when the
+  // plan first merges the novelty (after the compactions before it, so a
+  // compaction's input and the novelty are not held at the same time).
+  Status RunTree(int tree, const std::vector<MergeStep>& steps, const std::function<std::vector<Datom>()>& take_novelty,
+                 Levels* levels, std::vector<Datom>* cancelled);
+  // Tree k's novelty (history: with the pairs the current tree cancelled,
+  // moved out of *cancelled); counted into the metrics for EAVT.
+  std::vector<Datom> TakeNovelty(TreeKind k, std::vector<Datom>* cancelled);
   Status MergeInto(Index order, bool current, Levels* levels, int to, std::vector<Datom> input, bool rewrite_all,
                    bool gaps, std::vector<Datom>* cancelled);
   Status ExciseTree(Index order, Levels* levels);
@@ -321,15 +327,21 @@ Status TreeTask::MergeInto(Index order, bool current, Levels* levels, int to, st
   return Status::OK();
 }
 
-Status TreeTask::RunTree(int tree, const std::vector<MergeStep>& steps, std::vector<Datom> novelty, Levels* levels,
+Status TreeTask::RunTree(int tree, const std::vector<MergeStep>& steps,
+                         const std::function<std::vector<Datom>()>& take_novelty, Levels* levels,
                          std::vector<Datom>* cancelled) {
   const Index order = TreeOrder(tree);
   const bool current = TreeKindOf(tree) == TreeKind::kCurrent;
+  bool taken = false;
+  auto novelty = [&]() -> std::vector<Datom> {
+    if (taken) return {};
+    taken = true;
+    return take_novelty();
+  };
   for (const MergeStep& st : steps) {
     switch (st.kind) {
       case MergeStep::Kind::kNovelty:
-        STRATA_RETURN_IF_ERROR(MergeInto(order, current, levels, st.to_level, std::move(novelty), st.rewrite_all, st.gaps, cancelled));
-        novelty.clear();
+        STRATA_RETURN_IF_ERROR(MergeInto(order, current, levels, st.to_level, novelty(), st.rewrite_all, st.gaps, cancelled));
         break;
       case MergeStep::Kind::kCompact: {
         if (st.from_level < 0 || st.from_level >= static_cast<int>(levels->size()))
@@ -373,8 +385,7 @@ Status TreeTask::RunTree(int tree, const std::vector<MergeStep>& steps, std::vec
         break;
       }
       case MergeStep::Kind::kRebuild: {
-        std::vector<Datom> all = std::move(novelty);
-        novelty.clear();
+        std::vector<Datom> all = novelty();
         uint64_t level_datoms = 0;
         for (const auto& l : *levels) level_datoms += SliceDatoms(l->segments);
         all.reserve(all.size() + level_datoms);
@@ -392,8 +403,8 @@ Status TreeTask::RunTree(int tree, const std::vector<MergeStep>& steps, std::vec
       }
     }
   }
-  if (!novelty.empty())  // a plan that ignored novelty: never lose it
-    STRATA_RETURN_IF_ERROR(MergeInto(order, current, levels, 0, std::move(novelty), false, false, cancelled));
+  if (std::vector<Datom> rest = novelty(); !rest.empty())  // a plan that ignored novelty: never lose it
+    STRATA_RETURN_IF_ERROR(MergeInto(order, current, levels, 0, std::move(rest), false, false, cancelled));
   while (!levels->empty() && levels->back()->segments.empty()) levels->pop_back();
   return Status::OK();
 }
@@ -436,44 +447,50 @@ Status TreeTask::WriteTreeDirectories(int t, Levels* levels, uint64_t* next_id) 
   return Status::OK();
 }
 
+std::vector<Datom> TreeTask::TakeNovelty(TreeKind k, std::vector<Datom>* cancelled_in) {
+  const Index order = order_;
+  std::vector<Datom>& cancelled = *cancelled_in;
+  std::vector<Datom> novelty;
+  if (in_.novelty) novelty = in_.novelty->Collect(order, k == TreeKind::kHistory);
+  if (order == Index::kEavt) {
+    m_.novelty_datoms += novelty.size();
+    // The novelty's size as the log encodes it: write amplification is
+    // bytes written by indexing over bytes of new facts.
+    std::string enc;
+    for (const Datom& d : novelty) {
+      enc.clear();
+      coding::PutVarint64(&enc, d.e);
+      coding::PutVarint64(&enc, d.a);
+      coding::PutValue(&enc, d.v);
+      m_.novelty_bytes += enc.size() + 1;
+    }
+  }
+  if (k == TreeKind::kHistory && !cancelled.empty()) {
+    SortDatoms(order, &cancelled);
+    std::vector<Datom> both;
+    both.reserve(novelty.size() + cancelled.size());
+    WithOrder(order, [&](auto o) {
+      std::merge(std::make_move_iterator(novelty.begin()), std::make_move_iterator(novelty.end()),
+                 std::make_move_iterator(cancelled.begin()), std::make_move_iterator(cancelled.end()),
+                 std::back_inserter(both), DatomLessIn<decltype(o)::value>{});
+    });
+    novelty = std::move(both);
+    cancelled.clear();  // moved into the history novelty
+  }
+  return novelty;
+}
+
 Status TreeTask::Run() {
   const IndexRoot& old = *in_.root;
   const Index order = order_;
   std::vector<Datom> cancelled;
   for (TreeKind k : {TreeKind::kCurrent, TreeKind::kHistory}) {
     const int t = TreeNumber(k, order);
-    std::vector<Datom> novelty;
-    if (in_.novelty) novelty = in_.novelty->Collect(order, k == TreeKind::kHistory);
-    if (order == Index::kEavt) {
-      m_.novelty_datoms += novelty.size();
-      // The novelty's size as the log encodes it: write amplification is
-      // bytes written by indexing over bytes of new facts.
-      std::string enc;
-      for (const Datom& d : novelty) {
-        enc.clear();
-        coding::PutVarint64(&enc, d.e);
-        coding::PutVarint64(&enc, d.a);
-        coding::PutValue(&enc, d.v);
-        m_.novelty_bytes += enc.size() + 1;
-      }
-    }
-    if (k == TreeKind::kHistory && !cancelled.empty()) {
-      SortDatoms(order, &cancelled);
-      std::vector<Datom> both;
-      both.reserve(novelty.size() + cancelled.size());
-      WithOrder(order, [&](auto o) {
-        std::merge(std::make_move_iterator(novelty.begin()), std::make_move_iterator(novelty.end()),
-                   std::make_move_iterator(cancelled.begin()), std::make_move_iterator(cancelled.end()),
-                   std::back_inserter(both), DatomLessIn<decltype(o)::value>{});
-      });
-      novelty = std::move(both);
-      cancelled.clear();  // moved into the history novelty
-    }
     Levels& levels = tree(k);
     levels = old.trees[t];
     const int kk = k == TreeKind::kHistory;
     local_begin_[kk] = next_id_;
-    STRATA_RETURN_IF_ERROR(RunTree(t, plan_.trees[t], std::move(novelty), &levels, &cancelled));
+    STRATA_RETURN_IF_ERROR(RunTree(t, plan_.trees[t], [&] { return TakeNovelty(k, &cancelled); }, &levels, &cancelled));
     if (!in_.excisions.empty()) STRATA_RETURN_IF_ERROR(ExciseTree(order, &levels));
     local_end_[kk] = next_id_;
     if (direct_) STRATA_RETURN_IF_ERROR(WriteTreeDirectories(t, &levels, &next_id_));
