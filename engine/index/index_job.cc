@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "strata/mutex.h"
 #include "util/coding.h"
 #include "util/planted_faults.h"
 #include "format/segment.h"
@@ -582,12 +583,44 @@ Result<std::shared_ptr<const IndexRoot>> Executor::Run() {
     }
   } else {
     // The first order writes as it goes; the others keep their leaves
-    // until the orders before them are written (Finish, below).
+    // until the orders before them are written: whichever thread completes
+    // an order finishes (writes) every completed order after the written
+    // ones, so a buffered order's blobs are held only until the orders
+    // before it are done, not until the job's last order is.
     std::atomic<bool> cancel{false};
     for (int o = 0; o < kIndexCount; ++o)
       tasks.push_back(std::make_unique<TreeTask>(ctx_, in_, plan, static_cast<Index>(o), o == 0, next_id, &cancel));
     std::vector<Status> status(tasks.size());
     std::atomic<size_t> next_task{0};
+    Mutex written_mu;
+    std::vector<bool> completed(tasks.size(), false);  // guarded by written_mu
+    size_t written = 0;       // orders whose leaves are all in storage (guarded by written_mu)
+    bool finishing = false;   // a thread is writing orders (guarded by written_mu); it alone uses next_id
+    Status finish_status;     // the first Finish error (guarded by written_mu)
+    auto completed_order = [&](size_t i) {
+      MutexLock l(&written_mu);
+      completed[i] = true;
+      if (finishing) return;  // the thread writing picks this order up
+      finishing = true;
+      while (written < tasks.size() && completed[written] && !cancel.load()) {
+        const size_t k = written;
+        Status s;
+        if (k == 0) {
+          next_id = tasks[0]->next_id();
+        } else {
+          written_mu.Unlock();
+          s = tasks[k]->Finish(&next_id);
+          written_mu.Lock();
+        }
+        if (!s.ok()) {
+          finish_status = s;
+          cancel.store(true);
+          break;
+        }
+        ++written;
+      }
+      finishing = false;
+    };
     auto work = [&](bool on_job_thread) {
       for (size_t i; (i = next_task.fetch_add(1)) < tasks.size();) {
         TreeTask& task = *tasks[i];
@@ -598,6 +631,8 @@ Result<std::shared_ptr<const IndexRoot>> Executor::Run() {
         if (!status[i].ok()) {
           task.cancelled = cancel.load();  // failed because told to stop, or on its own
           cancel.store(true);
+        } else {
+          completed_order(i);
         }
       }
     };
@@ -618,8 +653,11 @@ Result<std::shared_ptr<const IndexRoot>> Executor::Run() {
     for (size_t i = 0; i < tasks.size(); ++i)
       if (!status[i].ok() && !tasks[i]->cancelled) return status[i];
     for (size_t i = 0; i < tasks.size(); ++i) STRATA_RETURN_IF_ERROR(status[i]);
-    next_id = tasks[0]->next_id();
-    for (size_t i = 1; i < tasks.size(); ++i) STRATA_RETURN_IF_ERROR(tasks[i]->Finish(&next_id));
+    MutexLock l(&written_mu);
+    STRATA_RETURN_IF_ERROR(finish_status);
+    // Every order completed, so the last to complete wrote the rest.
+    if (written != tasks.size())
+      return Status::Corruption("indexing job: " + std::to_string(tasks.size() - written) + " index orders left unwritten");
   }
   // Counters add up over the orders; the working sets of the orders that
   // ran at the same time may add up too (the largest `threads` of them).
