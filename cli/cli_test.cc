@@ -513,6 +513,30 @@ TEST_F(CliTest, RunTimesNamedReads) {
   std::filesystem::remove_all(out);
 }
 
+// --segment-cache bounds the decoded leaves a run keeps; the timeline
+// records what the cache holds and what jemalloc holds resident.
+TEST_F(CliTest, RunSegmentCacheBoundsTheCache) {
+  const std::string out = ScratchDir();
+  ASSERT_FALSE(out.empty());
+  Outcome o = Run({"run", "--scale", "0.05", "--strategy", "adaptive", "--read-ratio", "3", "--memory-index-threshold",
+                   "64k", "--segment-cache", "48k", "--out", out});
+  ASSERT_EQ(o.code, 0) << o.err;
+  json r = json::parse(Slurp(out + "/results-adaptive.json"));
+  EXPECT_TRUE(Has(r["context"]["options"].get<std::string>(), "segment_cache_bytes=49152"));
+  const json& cache = r["timeline"]["segment_cache_bytes"];
+  const json& resident = r["timeline"]["resident_bytes"];
+  ASSERT_EQ(cache.size(), r["timeline"]["t_ms"].size());
+  ASSERT_EQ(resident.size(), r["timeline"]["t_ms"].size());
+  uint64_t most = 0;
+  for (const json& b : cache) {
+    EXPECT_LE(b.get<uint64_t>(), 49152u);
+    most = std::max(most, b.get<uint64_t>());
+  }
+  EXPECT_GT(most, 0u);  // reads of indexed leaves went through the cache
+  EXPECT_GT(resident.back().get<uint64_t>(), 0u);
+  std::filesystem::remove_all(out);
+}
+
 TEST_F(CliTest, RunUsageErrors) {
   Outcome o = Run({"run", "--workload", "nope", "--strategy", "adaptive", "--out", root_ + "/out"});
   EXPECT_EQ(o.code, 1);
@@ -523,6 +547,9 @@ TEST_F(CliTest, RunUsageErrors) {
   o = Run({"run", "--strategy", "adaptive", "--memory-index-threshold", "64q", "--out", root_ + "/out"});
   EXPECT_EQ(o.code, 1);
   EXPECT_TRUE(Has(o.err, "--memory-index-threshold '64q'")) << o.err;
+  o = Run({"run", "--strategy", "adaptive", "--segment-cache", "1x", "--out", root_ + "/out"});
+  EXPECT_EQ(o.code, 1);
+  EXPECT_TRUE(Has(o.err, "--segment-cache '1x'")) << o.err;
   o = Run({"run", "--out", root_ + "/out"});
   EXPECT_EQ(o.code, 1);
   EXPECT_TRUE(Has(o.err, "--strategy")) << o.err;

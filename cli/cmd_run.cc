@@ -124,7 +124,7 @@ Result<std::vector<std::string>> ParseStrategies(const std::string& flag) {
   return out;
 }
 
-// The engine options of the flags: sync, memory index sizes, segment size.
+// The engine options of the flags: sync, memory index sizes, segment cache, segment size.
 Result<Options> ParseOptions(const RunArgs& args) {
   Options o;
   if (!ParseSyncPolicy(args.sync, &o.sync))
@@ -135,6 +135,9 @@ Result<Options> ParseOptions(const RunArgs& args) {
   }
   if (!args.memory_index_max.empty()) {
     STRATA_ASSIGN_OR_RETURN(o.memory_index_max, ParseSize(args.memory_index_max, "--memory-index-max"));
+  }
+  if (!args.segment_cache.empty()) {
+    STRATA_ASSIGN_OR_RETURN(o.segment_cache_bytes, ParseSize(args.segment_cache, "--segment-cache"));
   }
   if (o.memory_index_threshold == 0) return Status::InvalidArgument("--memory-index-threshold must be > 0");
   if (o.memory_index_max < o.memory_index_threshold)

@@ -57,6 +57,7 @@ struct RunArgs {
   std::string out = "results";       // results files and the temporary databases
   std::string memory_index_threshold;  // SIZE (k/m/g suffixes); empty: the engine's default
   std::string memory_index_max;        // SIZE; empty: the engine's default
+  std::string segment_cache;           // SIZE; empty: the engine's default
   uint32_t segment_datoms = 0;       // 0: the engine's default
   uint32_t index_job_threads = 0;    // 0: the engine's default
   std::string sync = "never";

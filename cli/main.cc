@@ -118,6 +118,8 @@ int main(int argc, char** argv) {
       ->option_text("SIZE (e.g. 64k, 32m; default 32m)");
   run->add_option("--memory-index-max", ra.memory_index_max, "transactions wait past this much novelty")
       ->option_text("SIZE (default 512m)");
+  run->add_option("--segment-cache", ra.segment_cache, "decoded index leaves kept in memory")
+      ->option_text("SIZE (default 256m)");
   run->add_option("--segment-datoms", ra.segment_datoms, "target datoms per leaf segment")
       ->check(CLI::Range(16, 1 << 20))
       ->option_text("N (default 4096)");

@@ -173,6 +173,8 @@ const Column kTimelineColumns[] = {
     {"jobs", &Timeline::jobs},
     {"memory_index_bytes", &Timeline::memory_index_bytes},
     {"allocated_bytes", &Timeline::allocated_bytes},
+    {"resident_bytes", &Timeline::resident_bytes},
+    {"segment_cache_bytes", &Timeline::segment_cache_bytes},
     {"tx_p50_us", &Timeline::tx_p50_us, true},
     {"tx_p99_us", &Timeline::tx_p99_us, true},
     {"tx_max_us", &Timeline::tx_max_us, true},

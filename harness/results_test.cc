@@ -77,6 +77,8 @@ ResultsFile SomeResults() {
   t.jobs = {0, 1};
   t.memory_index_bytes = {13115, 0};
   t.allocated_bytes = {1098088, 9927432};
+  t.resident_bytes = {4194304, 16777216};
+  t.segment_cache_bytes = {0, 1966080};
   t.tx_p50_us = {-1, 5210.5};
   t.tx_p99_us = {-1, 9800.25};
   t.tx_max_us = {-1, 9911};

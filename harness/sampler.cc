@@ -45,6 +45,7 @@ void RunSampler::Loop() {
     if (m.ok) {
       peak_ = std::max(peak_, m.allocated);
       allocated_ = m.allocated;
+      resident_ = m.resident;
     }
     const Clock::time_point now = Clock::now();
     if (now >= next_row_) {
@@ -81,6 +82,8 @@ void RunSampler::Row(Clock::time_point now, std::pair<double, double> at_rest) {
   t.jobs.push_back(cs.jobs);
   t.memory_index_bytes.push_back(conn_.db().memory_index_bytes());
   t.allocated_bytes.push_back(allocated_);
+  t.resident_bytes.push_back(resident_);
+  t.segment_cache_bytes.push_back(cs.cache_bytes);
   const bool any = interval_.count() > 0;
   t.tx_p50_us.push_back(any ? static_cast<double>(interval_.ValueAtPercentile(50)) / 1e3 : -1);
   t.tx_p99_us.push_back(any ? static_cast<double>(interval_.ValueAtPercentile(99)) / 1e3 : -1);

@@ -54,7 +54,7 @@ class RunSampler {
   Clock::time_point next_row_;   // guarded by mu_
   Clock::time_point next_at_rest_;  // used by the sampling thread only
   Histogram interval_;           // guarded by mu_: commits since the last row
-  uint64_t peak_ = 0, allocated_ = 0;  // guarded by mu_
+  uint64_t peak_ = 0, allocated_ = 0, resident_ = 0;  // guarded by mu_
   bool stop_ = false;                  // guarded by mu_
   std::thread thread_;  // last: starts after the fields it uses
 };

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "strata/mutex.h"
 #include "util/coding.h"
 #include "util/planted_faults.h"
 #include "format/segment.h"
@@ -40,10 +41,7 @@ uint64_t LogDatomBytes(const Datom& d, std::string* scratch) {
     case ValueType::kRef: return n + VarintBytes(d.v.ref());
     case ValueType::kLong:
     case ValueType::kInstant:
-    case ValueType::kBoolean: {
-      const int64_t x = d.v.as_long();
-      return n + VarintBytes((static_cast<uint64_t>(x) << 1) ^ static_cast<uint64_t>(x >> 63));
-    }
+    case ValueType::kBoolean: return n + VarintBytes(coding::ZigzagEncode(d.v.as_long()));
     case ValueType::kString:
     case ValueType::kKeyword: return n + VarintBytes(d.v.str().size()) + d.v.str().size();
     default:
@@ -103,8 +101,14 @@ class TreeTask {
   static constexpr uint64_t kLocalId = uint64_t{1} << 62;
   static bool IsLocal(uint64_t id) { return (id & kLocalId) != 0; }
 
-  Status RunTree(int tree, const std::vector<MergeStep>& steps, std::vector<Datom> novelty, Levels* levels,
-                 std::vector<Datom>* cancelled);
+  // take_novelty() gives the tree's novelty; it is called once, when the
+  // plan first merges the novelty (after the compactions before it, so a
+  // compaction's input and the novelty are not held at the same time).
+  Status RunTree(int tree, const std::vector<MergeStep>& steps, const std::function<std::vector<Datom>()>& take_novelty,
+                 Levels* levels, std::vector<Datom>* cancelled);
+  // Tree k's novelty (history: with the pairs the current tree cancelled,
+  // moved out of *cancelled); counted into the metrics for EAVT.
+  std::vector<Datom> TakeNovelty(TreeKind k, std::vector<Datom>* cancelled);
   Status MergeInto(Index order, bool current, Levels* levels, int to, std::vector<Datom> input, bool rewrite_all,
                    bool gaps, std::vector<Datom>* cancelled);
   Status ExciseTree(Index order, Levels* levels);
@@ -367,15 +371,21 @@ Status TreeTask::MergeInto(Index order, bool current, Levels* levels, int to, st
   return Status::OK();
 }
 
-Status TreeTask::RunTree(int tree, const std::vector<MergeStep>& steps, std::vector<Datom> novelty, Levels* levels,
+Status TreeTask::RunTree(int tree, const std::vector<MergeStep>& steps,
+                         const std::function<std::vector<Datom>()>& take_novelty, Levels* levels,
                          std::vector<Datom>* cancelled) {
   const Index order = TreeOrder(tree);
   const bool current = TreeKindOf(tree) == TreeKind::kCurrent;
+  bool taken = false;
+  auto novelty = [&]() -> std::vector<Datom> {
+    if (taken) return {};
+    taken = true;
+    return take_novelty();
+  };
   for (const MergeStep& st : steps) {
     switch (st.kind) {
       case MergeStep::Kind::kNovelty:
-        STRATA_RETURN_IF_ERROR(MergeInto(order, current, levels, st.to_level, std::move(novelty), st.rewrite_all, st.gaps, cancelled));
-        novelty.clear();
+        STRATA_RETURN_IF_ERROR(MergeInto(order, current, levels, st.to_level, novelty(), st.rewrite_all, st.gaps, cancelled));
         break;
       case MergeStep::Kind::kCompact: {
         if (st.from_level < 0 || st.from_level >= static_cast<int>(levels->size()))
@@ -415,8 +425,7 @@ Status TreeTask::RunTree(int tree, const std::vector<MergeStep>& steps, std::vec
         break;
       }
       case MergeStep::Kind::kRebuild: {
-        std::vector<Datom> all = std::move(novelty);
-        novelty.clear();
+        std::vector<Datom> all = novelty();
         uint64_t level_datoms = 0;
         for (const auto& l : *levels) level_datoms += SliceDatoms(l->segments);
         all.reserve(all.size() + level_datoms);
@@ -430,8 +439,8 @@ Status TreeTask::RunTree(int tree, const std::vector<MergeStep>& steps, std::vec
       }
     }
   }
-  if (!novelty.empty())  // a plan that ignored novelty: never lose it
-    STRATA_RETURN_IF_ERROR(MergeInto(order, current, levels, 0, std::move(novelty), false, false, cancelled));
+  if (std::vector<Datom> rest = novelty(); !rest.empty())  // a plan that ignored novelty: never lose it
+    STRATA_RETURN_IF_ERROR(MergeInto(order, current, levels, 0, std::move(rest), false, false, cancelled));
   while (!levels->empty() && levels->back()->segments.empty()) levels->pop_back();
   return Status::OK();
 }
@@ -474,38 +483,44 @@ Status TreeTask::WriteTreeDirectories(int t, Levels* levels, uint64_t* next_id) 
   return Status::OK();
 }
 
+std::vector<Datom> TreeTask::TakeNovelty(TreeKind k, std::vector<Datom>* cancelled_in) {
+  const Index order = order_;
+  std::vector<Datom>& cancelled = *cancelled_in;
+  std::vector<Datom> novelty;
+  if (in_.novelty) novelty = in_.novelty->Collect(order, k == TreeKind::kHistory);
+  if (order == Index::kEavt) {
+    m_.novelty_datoms += novelty.size();
+    // The novelty's size as the log encodes it: write amplification is
+    // bytes written by indexing over bytes of new facts.
+    std::string enc;
+    for (const Datom& d : novelty) m_.novelty_bytes += LogDatomBytes(d, &enc);
+  }
+  if (k == TreeKind::kHistory && !cancelled.empty()) {
+    SortDatoms(order, &cancelled);
+    std::vector<Datom> both;
+    both.reserve(novelty.size() + cancelled.size());
+    WithOrder(order, [&](auto o) {
+      std::merge(std::make_move_iterator(novelty.begin()), std::make_move_iterator(novelty.end()),
+                 std::make_move_iterator(cancelled.begin()), std::make_move_iterator(cancelled.end()),
+                 std::back_inserter(both), DatomLessIn<decltype(o)::value>{});
+    });
+    novelty = std::move(both);
+    cancelled.clear();  // moved into the history novelty
+  }
+  return novelty;
+}
+
 Status TreeTask::Run() {
   const IndexRoot& old = *in_.root;
   const Index order = order_;
   std::vector<Datom> cancelled;
   for (TreeKind k : {TreeKind::kCurrent, TreeKind::kHistory}) {
     const int t = TreeNumber(k, order);
-    std::vector<Datom> novelty;
-    if (in_.novelty) novelty = in_.novelty->Collect(order, k == TreeKind::kHistory);
-    if (order == Index::kEavt) {
-      m_.novelty_datoms += novelty.size();
-      // The novelty's size as the log encodes it: write amplification is
-      // bytes written by indexing over bytes of new facts.
-      std::string enc;
-      for (const Datom& d : novelty) m_.novelty_bytes += LogDatomBytes(d, &enc);
-    }
-    if (k == TreeKind::kHistory && !cancelled.empty()) {
-      SortDatoms(order, &cancelled);
-      std::vector<Datom> both;
-      both.reserve(novelty.size() + cancelled.size());
-      WithOrder(order, [&](auto o) {
-        std::merge(std::make_move_iterator(novelty.begin()), std::make_move_iterator(novelty.end()),
-                   std::make_move_iterator(cancelled.begin()), std::make_move_iterator(cancelled.end()),
-                   std::back_inserter(both), DatomLessIn<decltype(o)::value>{});
-      });
-      novelty = std::move(both);
-      cancelled.clear();  // moved into the history novelty
-    }
     Levels& levels = tree(k);
     levels = old.trees[t];
     const int kk = k == TreeKind::kHistory;
     local_begin_[kk] = next_id_;
-    STRATA_RETURN_IF_ERROR(RunTree(t, plan_.trees[t], std::move(novelty), &levels, &cancelled));
+    STRATA_RETURN_IF_ERROR(RunTree(t, plan_.trees[t], [&] { return TakeNovelty(k, &cancelled); }, &levels, &cancelled));
     if (!in_.excisions.empty()) STRATA_RETURN_IF_ERROR(ExciseTree(order, &levels));
     local_end_[kk] = next_id_;
     if (direct_) STRATA_RETURN_IF_ERROR(WriteTreeDirectories(t, &levels, &next_id_));
@@ -597,12 +612,44 @@ Result<std::shared_ptr<const IndexRoot>> Executor::Run() {
     }
   } else {
     // The first order writes as it goes; the others keep their leaves
-    // until the orders before them are written (Finish, below).
+    // until the orders before them are written: whichever thread completes
+    // an order finishes (writes) every completed order after the written
+    // ones, so a buffered order's blobs are held only until the orders
+    // before it are done, not until the job's last order is.
     std::atomic<bool> cancel{false};
     for (int o = 0; o < kIndexCount; ++o)
       tasks.push_back(std::make_unique<TreeTask>(ctx_, in_, plan, static_cast<Index>(o), o == 0, next_id, &cancel));
     std::vector<Status> status(tasks.size());
     std::atomic<size_t> next_task{0};
+    Mutex written_mu;
+    std::vector<bool> completed(tasks.size(), false);  // guarded by written_mu
+    size_t written = 0;       // orders whose leaves are all in storage (guarded by written_mu)
+    bool finishing = false;   // a thread is writing orders (guarded by written_mu); it alone uses next_id
+    Status finish_status;     // the first Finish error (guarded by written_mu)
+    auto completed_order = [&](size_t i) {
+      MutexLock l(&written_mu);
+      completed[i] = true;
+      if (finishing) return;  // the thread writing picks this order up
+      finishing = true;
+      while (written < tasks.size() && completed[written] && !cancel.load()) {
+        const size_t k = written;
+        Status s;
+        if (k == 0) {
+          next_id = tasks[0]->next_id();
+        } else {
+          written_mu.Unlock();
+          s = tasks[k]->Finish(&next_id);
+          written_mu.Lock();
+        }
+        if (!s.ok()) {
+          finish_status = s;
+          cancel.store(true);
+          break;
+        }
+        ++written;
+      }
+      finishing = false;
+    };
     auto work = [&](bool on_job_thread) {
       for (size_t i; (i = next_task.fetch_add(1)) < tasks.size();) {
         TreeTask& task = *tasks[i];
@@ -613,6 +660,8 @@ Result<std::shared_ptr<const IndexRoot>> Executor::Run() {
         if (!status[i].ok()) {
           task.cancelled = cancel.load();  // failed because told to stop, or on its own
           cancel.store(true);
+        } else {
+          completed_order(i);
         }
       }
     };
@@ -633,8 +682,11 @@ Result<std::shared_ptr<const IndexRoot>> Executor::Run() {
     for (size_t i = 0; i < tasks.size(); ++i)
       if (!status[i].ok() && !tasks[i]->cancelled) return status[i];
     for (size_t i = 0; i < tasks.size(); ++i) STRATA_RETURN_IF_ERROR(status[i]);
-    next_id = tasks[0]->next_id();
-    for (size_t i = 1; i < tasks.size(); ++i) STRATA_RETURN_IF_ERROR(tasks[i]->Finish(&next_id));
+    MutexLock l(&written_mu);
+    STRATA_RETURN_IF_ERROR(finish_status);
+    // Every order completed, so the last to complete wrote the rest.
+    if (written != tasks.size())
+      return Status::Corruption("indexing job: " + std::to_string(tasks.size() - written) + " index orders left unwritten");
   }
   // Counters add up over the orders; the working sets of the orders that
   // ran at the same time may add up too (the largest `threads` of them).

@@ -5,12 +5,15 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
 #include <random>
+#include <set>
 
 #include "format/segment.h"
 #include "index/durable_index.h"
 #include "storage/storage.h"
+#include "strata/mutex.h"
 #include "testing/test_util.h"
 
 namespace strata {
@@ -664,6 +667,99 @@ TEST(IndexJob, AFaultInOneTreeFailsTheWholeJob) {
     ASSERT_TRUE(again.ok()) << again.status().ToString();
     EXPECT_GT((*again)->datoms(), root->datoms());
   }
+}
+
+// A storage whose reads of chosen keys wait until a leaf of one order
+// has been written (or 10 s have passed: then waited_out is set).
+class GatedReads : public Storage {
+ public:
+  GatedReads(std::shared_ptr<Storage> s, Index open_on) : s_(std::move(s)), open_on_(open_on) {}
+  std::set<std::string> gated;  // set before a job, not during one
+
+  // Closes the gate (a leaf of open_on written before this does not count).
+  void Arm() {
+    MutexLock l(&mu_);
+    open_ = waited_out_ = false;
+  }
+  bool waited_out() const {
+    MutexLock l(&mu_);
+    return waited_out_;
+  }
+  Status Put(const std::string& key, std::string_view value) override {
+    Index order;
+    std::vector<Datom> datoms;
+    if (DecodeLeaf(value, key, &order, &datoms).ok() && order == open_on_) {  // directories do not decode
+      MutexLock l(&mu_);
+      open_ = true;
+      cv_.SignalAll();
+    }
+    return s_->Put(key, value);
+  }
+  Result<std::string> Get(const std::string& key) override {
+    if (gated.count(key)) Wait();
+    return s_->Get(key);
+  }
+  Result<std::vector<std::string>> GetMany(const std::vector<std::string>& keys) override {
+    for (const auto& k : keys)
+      if (gated.count(k)) Wait();
+    return s_->GetMany(keys);
+  }
+  Status Delete(const std::string& key) override { return s_->Delete(key); }
+  Result<std::vector<std::string>> List(const std::string& prefix) override { return s_->List(prefix); }
+  Status Sync() override { return s_->Sync(); }
+  Status PublishRoot(std::string_view bytes, bool durable) override { return s_->PublishRoot(bytes, durable); }
+  Result<std::optional<std::string>> ReadRoot() override { return s_->ReadRoot(); }
+  Result<uint64_t> BytesAtRest() override { return s_->BytesAtRest(); }
+  StorageStats stats() const override { return s_->stats(); }
+  std::string Describe() const override { return "gated-reads(" + s_->Describe() + ")"; }
+
+ private:
+  void Wait() {
+    MutexLock l(&mu_);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!open_ && !waited_out_)  // once waited out, the rest of the job reads at once
+      if (!cv_.WaitUntil(deadline)) {
+        waited_out_ = !open_;
+        return;
+      }
+  }
+  std::shared_ptr<Storage> s_;
+  const Index open_on_;
+  mutable Mutex mu_;
+  CondVar cv_{&mu_};
+  bool open_ GUARDED_BY(mu_) = false;
+  bool waited_out_ GUARDED_BY(mu_) = false;
+};
+
+// A job on threads writes a buffered order's leaves as soon as the orders
+// before it are done, not when the job's last order is: here VAET cannot
+// finish reading its tree until AEVT's new leaves are in storage, which
+// happens once EAVT and AEVT are done (before this, AEVT's blobs were held
+// until VAET had finished too, and the reads waited 10 s). The job's
+// segments are the same as on one thread (ThreadsWriteTheSameSegments...).
+TEST(IndexJob, ABufferedOrderIsWrittenOnceTheOrdersBeforeItAreDone) {
+  auto strategy = MakeStrategy("full-rebuild");  // reads every segment of every tree
+  ASSERT_TRUE(strategy.ok());
+  DurableContext ctx;
+  auto gate = std::make_shared<GatedReads>(NewMemStorage(), Index::kAevt);
+  ctx.storage = gate;
+  ctx.sync = false;
+  std::shared_ptr<const IndexRoot> root = std::make_shared<const IndexRoot>();
+  JobMetrics m;
+  for (int j = 0; j < 3; ++j) {
+    auto r = Job(ctx, root, **strategy, j, 1, &m);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    root = *r;
+  }
+  for (TreeKind k : {TreeKind::kCurrent, TreeKind::kHistory})
+    for (const auto& l : root->trees[TreeNumber(k, Index::kVaet)])
+      for (const SegmentRef& s : l->segments) gate->gated.insert(SegmentKey(s.id));
+  ASSERT_FALSE(gate->gated.empty());
+  gate->Arm();
+  auto r = Job(ctx, root, **strategy, 3, 4, &m);  // every order on its own thread
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FALSE(gate->waited_out());
+  EXPECT_GT((*r)->datoms(), root->datoms());
 }
 
 }  // namespace

@@ -155,6 +155,8 @@ struct Timeline {
   std::vector<uint64_t> transactions, datoms, jobs;  // cumulative
   std::vector<uint64_t> memory_index_bytes;          // open and sealed novelty
   std::vector<uint64_t> allocated_bytes;             // jemalloc stats.allocated
+  std::vector<uint64_t> resident_bytes;              // jemalloc stats.resident (live + dirty pages + metadata)
+  std::vector<uint64_t> segment_cache_bytes;         // decoded leaves in the segment cache (their charge)
   // Commit latency since the previous sample; -1 when none committed
   // (null in the file).
   std::vector<double> tx_p50_us, tx_p99_us, tx_max_us;
