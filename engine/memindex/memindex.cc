@@ -574,6 +574,7 @@ void BuildPerms(const std::vector<Record>& rs, const std::function<bool(EntityId
   }
   auto value_less = [&](uint32_t x, uint32_t y) { return CompareValues(rs[x], rs[y]) < 0; };
   auto sort_by_value = [&](uint32_t* first, uint32_t* end) {
+    if (end - first < 2) return;  // also an empty vector's null data(): p + 1 would be UB
     for (uint32_t* p = first; p + 1 < end; ++p) {
       if (value_less(p[1], p[0])) {
         std::stable_sort(p, end, value_less);  // [first, p] is in order already
