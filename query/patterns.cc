@@ -97,15 +97,7 @@ inline bool MatchesRest(const Fixed& f, const Datom& d) {
 bool Matches(const Fixed& f, const Datom& d) {
   if (f.e && d.e != *f.e) return false;
   if (f.a && d.a != f.a->id) return false;
-  if (f.v && !(d.v == *f.v)) return false;
-  if (f.raw_v) {
-    bool ok = Val(d.v) == *f.raw_v ||
-              (f.raw_v_entity && d.v.type() == ValueType::kRef && d.v.ref() == *f.raw_v_entity);
-    if (!ok) return false;
-  }
-  if (f.tx && d.tx != *f.tx) return false;
-  if (f.added && d.added != *f.added) return false;
-  return true;
+  return MatchesRest(f, d);
 }
 
 // Reads the datoms matching `f` through the best index for what it fixes.

@@ -51,9 +51,9 @@ inline char* EncodeFixed64(char* dst, uint64_t v) {
   return dst + 8;
 }
 
-// The most bytes EncodeValue (and PutValue) spends on v.
-inline size_t MaxValueBytes(const Value& v) {
-  switch (v.type()) {
+// Whether the codec writes a value of type t as a varint length and bytes.
+inline bool IsLengthPrefixed(ValueType t) {
+  switch (t) {
     case ValueType::kString:
     case ValueType::kKeyword:
     case ValueType::kBigInt:
@@ -62,20 +62,23 @@ inline size_t MaxValueBytes(const Value& v) {
     case ValueType::kUri:
     case ValueType::kSymbol:
     case ValueType::kTuple:
-      return 1 + 10 + v.str().size();
+      return true;
     default:
-      return 1 + 16;  // tag, then at most a uuid's two fixed64s
+      return false;
   }
 }
+
+// The most bytes EncodeValue (and PutValue) spends on v: the tag, then a
+// length and the bytes, or at most a uuid's two fixed64s.
+inline size_t MaxValueBytes(const Value& v) { return IsLengthPrefixed(v.type()) ? 1 + 10 + v.str().size() : 1 + 16; }
 
 // The value codec's bytes for v, written at dst (room for MaxValueBytes(v));
 // returns the end. PutValue and the leaf encoder (format/segment.cc) both
 // write through it, so the log's and the leaves' value bytes are one codec.
 inline char* EncodeValue(char* dst, const Value& v) {
   *dst++ = static_cast<char>(v.type());
+  if (IsLengthPrefixed(v.type())) return EncodeLengthPrefixed(dst, v.str());
   switch (v.type()) {
-    case ValueType::kNil:
-      return dst;
     case ValueType::kRef:
       return EncodeVarint64(dst, v.ref());
     case ValueType::kLong:
@@ -85,15 +88,6 @@ inline char* EncodeValue(char* dst, const Value& v) {
       return EncodeVarint64(dst, ZigzagEncode(v.as_long()));
     case ValueType::kDouble:
       return EncodeFixed64(dst, std::bit_cast<uint64_t>(v.as_double()));
-    case ValueType::kString:
-    case ValueType::kKeyword:
-    case ValueType::kBigInt:
-    case ValueType::kBigDec:
-    case ValueType::kBytes:
-    case ValueType::kUri:
-    case ValueType::kSymbol:
-    case ValueType::kTuple:
-      return EncodeLengthPrefixed(dst, v.str());
     case ValueType::kUuid:
       dst = EncodeFixed64(dst, v.uuid().hi);
       return EncodeFixed64(dst, v.uuid().lo);
@@ -102,8 +96,9 @@ inline char* EncodeValue(char* dst, const Value& v) {
       for (int i = 0; i < 4; ++i) dst[i] = static_cast<char>((bits >> (8 * i)) & 0xff);
       return dst + 4;
     }
+    default:  // nil, and the length-prefixed types above
+      return dst;
   }
-  return dst;
 }
 
 void PutFixed32(std::string* dst, uint32_t v);
