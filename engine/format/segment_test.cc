@@ -409,6 +409,18 @@ TEST(SegmentTest, DecodeLeafReplacesTheVector) {
 // after leaf, in every order, it yields their concatenation, and a leaf
 // that fails (a bad checksum, or a body that breaks after some datoms were
 // decoded) leaves what was gathered as it was.
+// A hand-built EAVT leaf body of one datom [5 7 3 100 added] (flag 0x04:
+// added, nothing shared with a previous datom).
+std::string OneDatomBody() {
+  std::string one;
+  one.push_back(0x04);
+  coding::PutZigzag64(&one, 5);
+  coding::PutZigzag64(&one, 7);
+  coding::PutValue(&one, Value::Long(3));
+  coding::PutZigzag64(&one, 100);
+  return one;
+}
+
 TEST(SegmentTest, DecodeLeafAppendGathersLeavesOrLeavesTheVector) {
   std::mt19937_64 rng(11);
   for (Index order : kOrders) {
@@ -432,12 +444,7 @@ TEST(SegmentTest, DecodeLeafAppendGathersLeavesOrLeavesTheVector) {
   EXPECT_TRUE(DecodeLeafAppend(bad, "bad", &o, &out).IsCorruption());
   EXPECT_EQ(out, a);
   // Datom 0 decodes, datom 1 is truncated: the decoded one is taken back.
-  std::string one;
-  one.push_back(0x04);
-  coding::PutZigzag64(&one, 5);
-  coding::PutZigzag64(&one, 7);
-  coding::PutValue(&one, Value::Long(3));
-  coding::PutZigzag64(&one, 100);
+  const std::string one = OneDatomBody();
   const Status st = DecodeLeafAppend(HandBuilt(1, Index::kEavt, 2, one), "half", &o, &out);
   EXPECT_TRUE(st.IsCorruption());
   EXPECT_NE(st.ToString().find("truncated datom 1"), std::string::npos) << st.ToString();
@@ -451,12 +458,7 @@ TEST(SegmentTest, MalformedBodiesNameTheOffset) {
   Index o;
   std::vector<Datom> ds;
   auto decode = [&](const std::string& seg) { return DecodeLeaf(seg, "0000000000000abc", &o, &ds); };
-  std::string one;
-  one.push_back(0x04);
-  coding::PutZigzag64(&one, 5);
-  coding::PutZigzag64(&one, 7);
-  coding::PutValue(&one, Value::Long(3));
-  coding::PutZigzag64(&one, 100);
+  const std::string one = OneDatomBody();
 
   struct Case {
     std::string seg, want;

@@ -418,13 +418,33 @@ TEST(IndexJob, FullRebuildJobCostGrowsWithTheDatabase) {
   for (const auto& j : full) EXPECT_LE(j.max_read_sources, 2u);
 }
 
-// A storage whose reads of chosen keys fail: a fault in one tree of a job.
-class ReadFaults : public Storage {
+// A storage that hands every call to another; the test storages below
+// override the calls they plant something in.
+class ForwardingStorage : public Storage {
  public:
-  explicit ReadFaults(std::shared_ptr<Storage> s) : s_(std::move(s)) {}
+  explicit ForwardingStorage(std::shared_ptr<Storage> s) : s_(std::move(s)) {}
+  Status Put(const std::string& key, std::string_view value) override { return s_->Put(key, value); }
+  Result<std::string> Get(const std::string& key) override { return s_->Get(key); }
+  Result<std::vector<std::string>> GetMany(const std::vector<std::string>& keys) override { return s_->GetMany(keys); }
+  Status Delete(const std::string& key) override { return s_->Delete(key); }
+  Result<std::vector<std::string>> List(const std::string& prefix) override { return s_->List(prefix); }
+  Status Sync() override { return s_->Sync(); }
+  Status PublishRoot(std::string_view bytes, bool durable) override { return s_->PublishRoot(bytes, durable); }
+  Result<std::optional<std::string>> ReadRoot() override { return s_->ReadRoot(); }
+  Result<uint64_t> BytesAtRest() override { return s_->BytesAtRest(); }
+  StorageStats stats() const override { return s_->stats(); }
+  std::string Describe() const override { return s_->Describe(); }
+
+ protected:
+  std::shared_ptr<Storage> s_;
+};
+
+// A storage whose reads of chosen keys fail: a fault in one tree of a job.
+class ReadFaults : public ForwardingStorage {
+ public:
+  using ForwardingStorage::ForwardingStorage;
   std::set<std::string> bad;  // set before a job, not during one
 
-  Status Put(const std::string& key, std::string_view value) override { return s_->Put(key, value); }
   Result<std::string> Get(const std::string& key) override {
     if (bad.count(key)) return Status::IOError("planted read fault on " + key);
     return s_->Get(key);
@@ -434,17 +454,7 @@ class ReadFaults : public Storage {
       if (bad.count(k)) return Status::IOError("planted read fault on " + k);
     return s_->GetMany(keys);
   }
-  Status Delete(const std::string& key) override { return s_->Delete(key); }
-  Result<std::vector<std::string>> List(const std::string& prefix) override { return s_->List(prefix); }
-  Status Sync() override { return s_->Sync(); }
-  Status PublishRoot(std::string_view bytes, bool durable) override { return s_->PublishRoot(bytes, durable); }
-  Result<std::optional<std::string>> ReadRoot() override { return s_->ReadRoot(); }
-  Result<uint64_t> BytesAtRest() override { return s_->BytesAtRest(); }
-  StorageStats stats() const override { return s_->stats(); }
   std::string Describe() const override { return "read-faults(" + s_->Describe() + ")"; }
-
- private:
-  std::shared_ptr<Storage> s_;
 };
 
 constexpr EntityId kAttrN = 100, kAttrRef = 101, kAttrTag = 102;
@@ -671,9 +681,9 @@ TEST(IndexJob, AFaultInOneTreeFailsTheWholeJob) {
 
 // A storage whose reads of chosen keys wait until a leaf of one order
 // has been written (or 10 s have passed: then waited_out is set).
-class GatedReads : public Storage {
+class GatedReads : public ForwardingStorage {
  public:
-  GatedReads(std::shared_ptr<Storage> s, Index open_on) : s_(std::move(s)), open_on_(open_on) {}
+  GatedReads(std::shared_ptr<Storage> s, Index open_on) : ForwardingStorage(std::move(s)), open_on_(open_on) {}
   std::set<std::string> gated;  // set before a job, not during one
 
   // Closes the gate (a leaf of open_on written before this does not count).
@@ -704,13 +714,6 @@ class GatedReads : public Storage {
       if (gated.count(k)) Wait();
     return s_->GetMany(keys);
   }
-  Status Delete(const std::string& key) override { return s_->Delete(key); }
-  Result<std::vector<std::string>> List(const std::string& prefix) override { return s_->List(prefix); }
-  Status Sync() override { return s_->Sync(); }
-  Status PublishRoot(std::string_view bytes, bool durable) override { return s_->PublishRoot(bytes, durable); }
-  Result<std::optional<std::string>> ReadRoot() override { return s_->ReadRoot(); }
-  Result<uint64_t> BytesAtRest() override { return s_->BytesAtRest(); }
-  StorageStats stats() const override { return s_->stats(); }
   std::string Describe() const override { return "gated-reads(" + s_->Describe() + ")"; }
 
  private:
@@ -723,7 +726,6 @@ class GatedReads : public Storage {
         return;
       }
   }
-  std::shared_ptr<Storage> s_;
   const Index open_on_;
   mutable Mutex mu_;
   CondVar cv_{&mu_};
