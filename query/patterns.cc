@@ -160,15 +160,7 @@ Status Lookup(const Database& db, const Fixed& f, Budget* budget, Fn&& emit, uin
   return c.status();
 }
 
-Val Field(const Datom& d, int pos) {
-  switch (pos) {
-    case 0: return Val::Long(static_cast<int64_t>(d.e));
-    case 1: return Val::Long(static_cast<int64_t>(d.a));
-    case 2: return Val(d.v);
-    case 3: return Val::Long(static_cast<int64_t>(d.tx));
-    default: return Val(Value::Boolean(d.added));
-  }
-}
+Val Field(const Datom& d, int pos) { return Val(d, pos); }
 
 // The output variables of a pattern and the positions that fill them;
 // `repeats` pairs positions that must hold equal values ([?x :a ?x]).
@@ -292,7 +284,6 @@ Status ReadPattern(const Clause& c, const Database& db, Fixed base, Budget* budg
   STRATA_RETURN_IF_ERROR(Finish(db, &base));
   const Shape shape = ShapeOf(c, {});
   out->vars = shape.vars;
-  std::vector<Val> row(shape.vars.size());
   STRATA_RETURN_IF_ERROR(Lookup(
       db, base, budget,
       [&](const Datom& d) -> Status {
@@ -302,8 +293,9 @@ Status ReadPattern(const Clause& c, const Database& db, Fixed base, Budget* budg
           all_long = all_long && d.v.type() == ValueType::kLong;
         }
         if (!shape.repeats.empty() && !RepeatsHold(shape, d)) return Status::OK();
-        for (size_t k = 0; k < shape.pos.size(); ++k) row[k] = Field(d, shape.pos[k]);
-        out->AddMoved(row.data());
+        out->AddEmplaced([&](std::vector<Val>& cells) {
+          for (int p : shape.pos) cells.emplace_back(d, p);
+        });
         if ((out->n & 4095) == 0) return budget->Charge(4096, *out);
         return budget->Fits(*out);
       },
@@ -386,8 +378,29 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
     // its first row first_row[g] (no vector per group: a relation of
     // 20,000 entities made 20,000 allocations here).
     std::vector<uint32_t> first_row;
-    std::vector<uint32_t> row_group(r.n);
-    {
+    std::vector<uint32_t> row_group;
+    std::vector<uint32_t> group_start;
+    std::vector<uint32_t> group_rows;
+    // Keyed by the entity alone, as stored (an id): the groups are runs
+    // of equal ids, found by sorting (rows often come in entity order, from
+    // an AEVT scan: then one pass checks it), not by hashing each row.
+    const bool entity_key_only = key_pos.size() == 1 && key_pos[0] == 0 && AsStored(r, key_cols[0], 0, base.a);
+    if (entity_key_only) {
+      const int kc = key_cols[0];
+      std::vector<std::pair<int64_t, uint32_t>> by_id(r.n);
+      for (size_t i = 0; i < r.n; ++i) by_id[i] = {r.row(i)[kc].v.as_long(), static_cast<uint32_t>(i)};
+      if (!std::is_sorted(by_id.begin(), by_id.end())) std::sort(by_id.begin(), by_id.end());
+      group_rows.resize(r.n);
+      group_start.push_back(0);
+      for (size_t i = 0; i < by_id.size(); ++i) {
+        if (i > 0 && by_id[i].first != by_id[i - 1].first) group_start.push_back(static_cast<uint32_t>(i));
+        if (group_start.back() == i) first_row.push_back(by_id[i].second);
+        group_rows[i] = by_id[i].second;
+      }
+      group_start.push_back(static_cast<uint32_t>(r.n));
+      if (r.n == 0) group_start.assign(1, 0);
+    } else {
+      row_group.resize(r.n);
       RowTable by_hash(r.n);
       for (size_t i = 0; i < r.n; ++i) {
         const size_t h = HashCols(r.row(i), key_cols);
@@ -404,11 +417,11 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
       }
     }
     const size_t ngroups = first_row.size();
-    std::vector<uint32_t> group_start(ngroups + 1, 0);
-    for (size_t i = 0; i < r.n; ++i) ++group_start[row_group[i] + 1];
-    for (size_t g = 0; g < ngroups; ++g) group_start[g + 1] += group_start[g];
-    std::vector<uint32_t> group_rows(r.n);
-    {
+    if (!entity_key_only) {
+      group_start.assign(ngroups + 1, 0);
+      for (size_t i = 0; i < r.n; ++i) ++group_start[row_group[i] + 1];
+      for (size_t g = 0; g < ngroups; ++g) group_start[g + 1] += group_start[g];
+      group_rows.resize(r.n);
       std::vector<uint32_t> at(group_start.begin(), group_start.end() - 1);
       for (size_t i = 0; i < r.n; ++i) group_rows[at[row_group[i]]++] = static_cast<uint32_t>(i);
     }
@@ -488,17 +501,15 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
     // About a row out per row in (a cardinality-one attribute): room for
     // them up front, not regrown (and every cell moved) a dozen times.
     out.cells.reserve(r.n * out.vars.size());
-    std::vector<Val> row(out.vars.size());
     Rel found;  // new values for one group
     found.vars = shape.vars;
-    std::vector<Val> fr(shape.vars.size());
     const bool repeat = MayRepeat(c, db);
     PatternCursor cursor;  // moved from group to group
     // The constants resolved once, not per group.
     if (base.a) STRATA_RETURN_IF_ERROR(Finish(db, &base));
     // Keyed by the entity alone, as stored (an id): the group's key is
     // set in place of a copy of `base` resolved per group.
-    const bool entity_only = key_pos.size() == 1 && key_pos[0] == 0 && !base.e && AsStored(r, key_cols[0], 0, base.a);
+    const bool entity_only = entity_key_only && !base.e;
     Fixed f = base;
     size_t scan_at = 0;      // where the previous group's datoms in `scanned` ended
     uint64_t uncharged = 0;  // rows of the fast path not charged yet
@@ -541,10 +552,11 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
         for (size_t gi = group_start[g]; gi < group_start[g + 1]; ++gi) {
           Val* from = r.cells.data() + group_rows[gi] * w;
           for (size_t j = lo; j < end; ++j) {
-            if (j + 1 == end) std::move(from, from + w, row.begin());
-            else std::copy(from, from + w, row.begin());
-            for (size_t k = 0; k < shape.pos.size(); ++k) row[w + k] = Field(scanned[j], shape.pos[k]);
-            out.AddMoved(row.data());
+            out.AddEmplaced([&](std::vector<Val>& cells) {
+              if (j + 1 == end) cells.insert(cells.end(), std::make_move_iterator(from), std::make_move_iterator(from + w));
+              else cells.insert(cells.end(), from, from + w);
+              for (int p : shape.pos) cells.emplace_back(scanned[j], p);
+            });
           }
         }
         uncharged += more;
@@ -559,8 +571,9 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
       found.Clear();
       auto emit = [&](const Datom& d) -> Status {
         if (!RepeatsHold(shape, d)) return Status::OK();
-        for (size_t k = 0; k < shape.pos.size(); ++k) fr[k] = Field(d, shape.pos[k]);
-        found.AddMoved(fr.data());
+        found.AddEmplaced([&](std::vector<Val>& cells) {
+          for (int p : shape.pos) cells.emplace_back(d, p);
+        });
         return Status::OK();
       };
       if (f.e && *f.e < scan_stop && !f.impossible) {
@@ -592,10 +605,16 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
         for (size_t j = 0; j < found.n; ++j) {
           // The row's cells are copied for all its matches but the last,
           // which takes them (each row is in one group: none reads it again).
-          if (j + 1 == found.n) std::move(from, from + w, row.begin());
-          else std::copy(from, from + w, row.begin());
-          std::copy(found.row(j), found.row(j) + found.width(), row.begin() + static_cast<long>(w));
-          out.AddMoved(row.data());
+          out.AddEmplaced([&](std::vector<Val>& cells) {
+            if (j + 1 == found.n) cells.insert(cells.end(), std::make_move_iterator(from), std::make_move_iterator(from + w));
+            else cells.insert(cells.end(), from, from + w);
+            if (g_size == 1) {
+              Val* x = found.cells.data() + j * found.width();
+              cells.insert(cells.end(), std::make_move_iterator(x), std::make_move_iterator(x + found.width()));
+            } else {
+              cells.insert(cells.end(), found.row(j), found.row(j) + found.width());
+            }
+          });
         }
       }
       STRATA_RETURN_IF_ERROR(budget.Charge(found.n * g_size, out));

@@ -66,12 +66,6 @@ uint64_t Budget::RemainingMs() const {
   return left.count() > 0 ? static_cast<uint64_t>(left.count()) : 1;
 }
 
-size_t ValBytes(const Val& v) {
-  size_t b = sizeof(Val) + v.v.HeapBytes();
-  if (v.tuple) b += sizeof(std::vector<Val>) + v.tuple->size() * sizeof(Val);
-  return b;
-}
-
 RowTable::RowTable(size_t expected) {
   if (expected > 0) Resize(std::max<size_t>(16, std::bit_ceil(expected * 2)));
 }
@@ -103,16 +97,14 @@ int Rel::col(const std::string& var) const {
   return -1;
 }
 
-namespace {
 // The capacity a relation's cells grow to: doubled while small (fewer
 // regrowths, each of which moves every cell), by half past kDoubleBelow
 // cells (about 64 MiB), so that a relation stopped at max_bytes has held at
 // most about 2.5 times that at once.
-size_t Grown(size_t capacity, size_t w) {
+size_t Rel::Grown(size_t capacity, size_t w) {
   constexpr size_t kDoubleBelow = (64u << 20) / sizeof(Val);
   return std::max<size_t>(16, capacity + (capacity < kDoubleBelow ? capacity : capacity / 2) + w);
 }
-}  // namespace
 
 void Rel::Add(const Val* row_cells) {
   const size_t w = vars.size();

@@ -54,7 +54,12 @@ std::string FormatSeconds(uint64_t ms);
 // Bytes a value holds: its cell, its string beyond the small-string
 // buffer, and a tuple's own cells (shared tuples count once per cell that
 // holds them, an over-estimate on purpose: it is cheap and never low).
-size_t ValBytes(const Val& v);
+// Inline: it runs for every cell added to a relation.
+inline size_t ValBytes(const Val& v) {
+  size_t b = sizeof(Val) + v.v.HeapBytes();
+  if (v.tuple) b += sizeof(std::vector<Val>) + v.tuple->size() * sizeof(Val);
+  return b;
+}
 
 struct Rel {
   std::vector<std::string> vars;
@@ -78,6 +83,20 @@ struct Rel {
   void Add(const std::vector<Val>& row_cells) { Add(row_cells.data()); }
   // Appends a row, moving its cells out of `row_cells`.
   void AddMoved(Val* row_cells);
+  // Appends a row built in place: `fill(cells)` emplaces exactly width()
+  // Vals at the end of `cells` (no row of temporaries moved in).
+  template <typename Fill>
+  void AddEmplaced(Fill&& fill) {
+    const size_t w = vars.size();
+    if (cells.size() + w > cells.capacity()) cells.reserve(Grown(cells.capacity(), w));
+    const size_t at = cells.size();
+    fill(cells);
+    for (size_t i = at; i < cells.size(); ++i) bytes += ValBytes(cells[i]);
+    ++n;
+    distinct = false;
+  }
+  // The capacity the cells grow to from `capacity` for a row of `w`.
+  static size_t Grown(size_t capacity, size_t w);
   void Clear();  // no rows; vars stay
   // Keeps only the rows numbered in `rows` (ascending), in place; a
   // subset of distinct rows stays distinct.

@@ -47,6 +47,21 @@ struct Val {
     if (x.type() == ValueType::kRef) v = Value::Long(static_cast<int64_t>(x.ref()));
     else v = x;
   }
+  // Position `pos` of a datom as a query reads it (0 e, 1 a, 2 v, 3 tx,
+  // 4 added): built in place, e.g. by a relation's cells.emplace_back.
+  Val(const Datom& d, int pos) {
+    switch (pos) {
+      case 0: v = Value::Long(static_cast<int64_t>(d.e)); break;
+      case 1: v = Value::Long(static_cast<int64_t>(d.a)); break;
+      case 2:
+        if (d.v.type() == ValueType::kTuple) *this = FromTupleValue(d.v);
+        else if (d.v.type() == ValueType::kRef) v = Value::Long(static_cast<int64_t>(d.v.ref()));
+        else v = d.v;
+        break;
+      case 3: v = Value::Long(static_cast<int64_t>(d.tx)); break;
+      default: v = Value::Boolean(d.added); break;
+    }
+  }
   static Val FromTupleValue(const Value& x);
   static Val Long(int64_t i) { return Val(Value::Long(i)); }
   static Val Tuple(std::vector<Val> xs) {
