@@ -144,6 +144,9 @@ Status Lookup(const Database& db, const Fixed& f, Budget* budget, Fn&& emit, uin
   QueryStats& st = budget->stats();
   ++st.index_lookups;
   uint64_t n = 0;
+  // Only a value to check (a scan of an attribute for a constant): the
+  // comparison inline, its type and text length first.
+  const bool value_only = f.v && !f.raw_v && !f.tx && !f.added;
   for (; c.Valid(); c.Next()) {
     if (n == limit) {
       *cut = true;
@@ -152,7 +155,12 @@ Status Lookup(const Database& db, const Fixed& f, Budget* budget, Fn&& emit, uin
     }
     const Datom& d = c.datom();
     if (++n % 8192 == 0) STRATA_RETURN_IF_ERROR(budget->CheckTime());
-    if (MatchesRest(f, d)) STRATA_RETURN_IF_ERROR(emit(d));  // e and a: the prefix read
+    if (value_only) {
+      if (d.v.type() != f.v->type() || !(d.v == *f.v)) continue;
+    } else if (!MatchesRest(f, d)) {
+      continue;  // e and a: the prefix read
+    }
+    STRATA_RETURN_IF_ERROR(emit(d));
   }
   st.datoms += n;
   // A cursor that ended on a failed read gave a short answer: the query
@@ -278,12 +286,13 @@ namespace {
 Status ReadPattern(const Clause& c, const Database& db, Fixed base, Budget* budget, Rel* out,
                    uint64_t limit = UINT64_MAX, bool* cut = nullptr,
                    std::optional<ScanBounds>* bounds = nullptr,
-                   const EntitySet* entities = nullptr) {
+                   const EntitySet* entities = nullptr, size_t rows_hint = 0) {
   // Whether every value kept was a long inside the bounds.
   bool all_long = true;
   STRATA_RETURN_IF_ERROR(Finish(db, &base));
   const Shape shape = ShapeOf(c, {});
   out->vars = shape.vars;
+  if (rows_hint > 0) out->cells.reserve(rows_hint * shape.vars.size());
   STRATA_RETURN_IF_ERROR(Lookup(
       db, base, budget,
       [&](const Datom& d) -> Status {
@@ -553,8 +562,11 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
           Val* from = r.cells.data() + group_rows[gi] * w;
           for (size_t j = lo; j < end; ++j) {
             out.AddEmplaced([&](std::vector<Val>& cells) {
-              if (j + 1 == end) cells.insert(cells.end(), std::make_move_iterator(from), std::make_move_iterator(from + w));
-              else cells.insert(cells.end(), from, from + w);
+              if (j + 1 == end) {
+                for (size_t x = 0; x < w; ++x) cells.emplace_back(std::move(from[x]));
+              } else {
+                for (size_t x = 0; x < w; ++x) cells.emplace_back(from[x]);
+              }
               for (int p : shape.pos) cells.emplace_back(scanned[j], p);
             });
           }
@@ -606,13 +618,15 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
           // The row's cells are copied for all its matches but the last,
           // which takes them (each row is in one group: none reads it again).
           out.AddEmplaced([&](std::vector<Val>& cells) {
-            if (j + 1 == found.n) cells.insert(cells.end(), std::make_move_iterator(from), std::make_move_iterator(from + w));
-            else cells.insert(cells.end(), from, from + w);
-            if (g_size == 1) {
-              Val* x = found.cells.data() + j * found.width();
-              cells.insert(cells.end(), std::make_move_iterator(x), std::make_move_iterator(x + found.width()));
+            if (j + 1 == found.n) {
+              for (size_t x = 0; x < w; ++x) cells.emplace_back(std::move(from[x]));
             } else {
-              cells.insert(cells.end(), found.row(j), found.row(j) + found.width());
+              for (size_t x = 0; x < w; ++x) cells.emplace_back(from[x]);
+            }
+            Val* fx = found.cells.data() + j * found.width();
+            for (size_t x = 0; x < found.width(); ++x) {
+              if (g_size == 1) cells.emplace_back(std::move(fx[x]));
+              else cells.emplace_back(fx[x]);
             }
           });
         }
@@ -630,8 +644,17 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
   }
   // One read with the constants; the bound variables join by hashing.
   Rel out;
-  STRATA_RETURN_IF_ERROR(ReadPattern(c, db, base, &budget, &out, UINT64_MAX, nullptr, &scan_bounds_));
+  STRATA_RETURN_IF_ERROR(
+      ReadPattern(c, db, base, &budget, &out, UINT64_MAX, nullptr, &scan_bounds_, nullptr, RowsHint(ShapeOf(c, {}).vars.size())));
   return ctx->Absorb(std::move(out), &budget);
+}
+
+size_t Evaluator::RowsHint(size_t width) const {
+  // At most a sixteenth of max_bytes and a million rows: an estimate far
+  // too high costs that much unused capacity, never more.
+  if (est_rows_ < 1 || width == 0) return 0;
+  const double cap = std::min<double>(1 << 20, static_cast<double>(options.max_bytes / 16 / (width * sizeof(Val))));
+  return static_cast<size_t>(std::min(est_rows_ * 1.1 + 16, cap));
 }
 
 Result<const Evaluator::EntityDatoms*> Evaluator::EntityDatomsOf(const Database& db, const std::string& src, EntityId e,
