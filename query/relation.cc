@@ -153,24 +153,6 @@ Rel UnitRel() {
   return r;
 }
 
-size_t HashCols(const Val* row, const std::vector<int>& cols) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (int c : cols) h = (h ^ HashVal(row[c])) * 0x100000001b3ull;
-  // Finalizer (MurmurHash3's fmix64): every input bit reaches the low bits.
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdull;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ull;
-  h ^= h >> 33;
-  return h;
-}
-
-bool EqualCols(const Val* x, const std::vector<int>& xc, const Val* y, const std::vector<int>& yc) {
-  for (size_t i = 0; i < xc.size(); ++i)
-    if (!(x[xc[i]] == y[yc[i]])) return false;
-  return true;
-}
-
 namespace {
 
 // Row numbers of `r` by the hash of their cells at `cols`.

@@ -121,8 +121,23 @@ void Dedupe(Rel* r);
 void Append(Rel* a, const Rel& b);
 
 // Hashing of a row's cells at some columns.
-size_t HashCols(const Val* row, const std::vector<int>& cols);
-bool EqualCols(const Val* x, const std::vector<int>& xc, const Val* y, const std::vector<int>& yc);
+// Inline: they run for every row of a join, a group and a dedupe.
+inline size_t HashCols(const Val* row, const std::vector<int>& cols) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (int c : cols) h = (h ^ HashVal(row[c])) * 0x100000001b3ull;
+  // Finalizer (MurmurHash3's fmix64): every input bit reaches the low bits.
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ull;
+  h ^= h >> 33;
+  return h;
+}
+inline bool EqualCols(const Val* x, const std::vector<int>& xc, const Val* y, const std::vector<int>& yc) {
+  for (size_t i = 0; i < xc.size(); ++i)
+    if (!(x[xc[i]] == y[yc[i]])) return false;
+  return true;
+}
 
 // Row numbers by hash: open addressing, linear probing. Callers compare
 // the rows a probe visits; equal hashes are not equal rows.

@@ -12,6 +12,7 @@
 // Thread safety: plain values.
 #pragma once
 
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -90,12 +91,43 @@ struct Val {
   bool truthy() const { return tuple || !(v.is_nil() || (v.type() == ValueType::kBoolean && !v.as_bool())); }
 };
 
-bool operator==(const Val& a, const Val& b);
+// Equality of two values at least one of which is a collection.
+bool CollEquals(const Val& a, const Val& b);
+// Inline: rows are compared cell by cell in every join, group and dedupe.
+inline bool operator==(const Val& a, const Val& b) {
+  if (a.tuple || b.tuple) return CollEquals(a, b);
+  return a.v == b.v;
+}
 inline bool operator!=(const Val& a, const Val& b) { return !(a == b); }
 // A total order: scalars (by Value order) before tuples (lexicographic).
 int Compare(const Val& a, const Val& b);
 inline bool operator<(const Val& a, const Val& b) { return Compare(a, b) < 0; }
-size_t HashVal(const Val& v);
+// A hash consistent with ==, for the query's own hash tables only (never
+// stored, never compared across processes). Scalars are hashed inline from
+// their fields, a text 8 bytes at a time: rows are hashed by every join,
+// group and dedupe, and a group key is often a short string.
+size_t HashColl(const Val& v);
+inline size_t HashVal(const Val& v) {
+  if (v.tuple) return HashColl(v);
+  const Value& x = v.v;
+  uint64_t h = (static_cast<uint64_t>(x.as_long()) ^ (static_cast<uint64_t>(x.type()) << 56)) * 0x9e3779b97f4a7c15ull;
+  h ^= x.uuid().lo * 0xc2b2ae3d27d4eb4full;
+  const std::string& s = x.str();
+  const size_t n = s.size();
+  if (n == 0) return h;
+  const char* p = s.data();
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    h = (h ^ w) * 0xff51afd7ed558ccdull;
+    h ^= h >> 29;
+  }
+  uint64_t tail = n;
+  for (; i < n; ++i) tail = (tail << 8) | static_cast<unsigned char>(p[i]);
+  h = (h ^ tail) * 0xc4ceb9fe1a85ec53ull;
+  return h ^ (h >> 31);
+}
 
 // EDN to a value: vectors, lists and sets become tuples; maps are refused.
 Result<Val> FromEdn(const edn::Node& n);
