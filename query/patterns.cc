@@ -10,6 +10,7 @@
 // bindings that one scan and a hash join are cheaper.
 #include <algorithm>
 #include <bit>
+#include <cstring>
 #include <limits>
 #include <optional>
 
@@ -147,6 +148,15 @@ Status Lookup(const Database& db, const Fixed& f, Budget* budget, Fn&& emit, uin
   // Only a value to check (a scan of an attribute for a constant): the
   // comparison inline, its type and text length first.
   const bool value_only = f.v && !f.raw_v && !f.tx && !f.added;
+  const std::string_view want_text = value_only ? std::string_view(f.v->str()) : std::string_view();
+  // The fields Value's == compares, a text's length and first byte first
+  // (most texts of an attribute differ there: no memcmp call for them).
+  auto value_equals = [&](const Value& x) {
+    if (x.type() != f.v->type() || x.as_long() != f.v->as_long() || x.uuid().lo != f.v->uuid().lo) return false;
+    const std::string& s = x.str();
+    if (s.size() != want_text.size()) return false;
+    return s.empty() || (s[0] == want_text[0] && std::memcmp(s.data(), want_text.data(), s.size()) == 0);
+  };
   for (; c.Valid(); c.Next()) {
     if (n == limit) {
       *cut = true;
@@ -156,7 +166,7 @@ Status Lookup(const Database& db, const Fixed& f, Budget* budget, Fn&& emit, uin
     const Datom& d = c.datom();
     if (++n % 8192 == 0) STRATA_RETURN_IF_ERROR(budget->CheckTime());
     if (value_only) {
-      if (d.v.type() != f.v->type() || !(d.v == *f.v)) continue;
+      if (!value_equals(d.v)) continue;
     } else if (!MatchesRest(f, d)) {
       continue;  // e and a: the prefix read
     }
