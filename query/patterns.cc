@@ -148,6 +148,7 @@ Status Lookup(const Database& db, const Fixed& f, Budget* budget, Fn&& emit, uin
   // Only a value to check (a scan of an attribute for a constant): the
   // comparison inline, its type and text length first.
   const bool value_only = f.v && !f.raw_v && !f.tx && !f.added;
+  const bool nothing_else = !f.v && !f.raw_v && !f.tx && !f.added;  // the prefix fixes all
   const std::string_view want_text = value_only ? std::string_view(f.v->str()) : std::string_view();
   // The fields Value's == compares, a text's length and first byte first
   // (most texts of an attribute differ there: no memcmp call for them).
@@ -167,7 +168,7 @@ Status Lookup(const Database& db, const Fixed& f, Budget* budget, Fn&& emit, uin
     if (++n % 8192 == 0) STRATA_RETURN_IF_ERROR(budget->CheckTime());
     if (value_only) {
       if (!value_equals(d.v)) continue;
-    } else if (!MatchesRest(f, d)) {
+    } else if (!nothing_else && !MatchesRest(f, d)) {
       continue;  // e and a: the prefix read
     }
     STRATA_RETURN_IF_ERROR(emit(d));

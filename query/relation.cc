@@ -37,11 +37,6 @@ Status Budget::Charge(uint64_t rows, uint64_t size, uint64_t bytes) {
 
 Status Budget::Charge(uint64_t rows, const Rel& r) { return Charge(rows, r.n, r.bytes); }
 
-Status Budget::Fits(const Rel& r) const {
-  if (r.n <= o_.max_tuples && r.bytes <= o_.max_bytes) return Status::OK();
-  return Over(r.n, r.bytes);
-}
-
 std::string FormatSeconds(uint64_t ms) {
   std::string s = std::to_string(ms / 1000);
   if (ms % 1000 != 0) {

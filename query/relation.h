@@ -33,7 +33,7 @@ class Budget {
   Status Charge(uint64_t rows, const Rel& r);
   // The limits only, no clock: cheap enough for every row of a relation
   // whose rows may be large (strings built by functions, joins).
-  Status Fits(const Rel& r) const;
+  Status Fits(const Rel& r) const;  // inline below
   Status CheckTime();
   // Milliseconds left before the deadline (at least 1); 0 when there is none.
   uint64_t RemainingMs() const;
@@ -102,6 +102,11 @@ struct Rel {
   // subset of distinct rows stays distinct.
   void KeepRows(const std::vector<uint32_t>& rows);
 };
+
+inline Status Budget::Fits(const Rel& r) const {
+  if (r.n <= o_.max_tuples && r.bytes <= o_.max_bytes) return Status::OK();
+  return Over(r.n, r.bytes);
+}
 
 // The relation with no variables and one row: the identity of joins.
 Rel UnitRel();
