@@ -123,8 +123,20 @@ inline size_t HashVal(const Val& v) {
     h = (h ^ w) * 0xff51afd7ed558ccdull;
     h ^= h >> 29;
   }
-  uint64_t tail = n;
-  for (; i < n; ++i) tail = (tail << 8) | static_cast<unsigned char>(p[i]);
+  // The last 0-7 bytes: two (maybe overlapping) 4-byte loads, or three
+  // single bytes, all within the text.
+  const size_t r = n - i;
+  uint64_t tail = static_cast<uint64_t>(n) << 59;
+  if (r >= 4) {
+    uint32_t a, b;
+    std::memcpy(&a, p + i, 4);
+    std::memcpy(&b, p + n - 4, 4);
+    tail ^= (static_cast<uint64_t>(a) << 24) ^ b;
+  } else if (r > 0) {
+    tail ^= (static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << 16) |
+            (static_cast<uint64_t>(static_cast<unsigned char>(p[i + r / 2])) << 8) |
+            static_cast<unsigned char>(p[n - 1]);
+  }
   h = (h ^ tail) * 0xc4ceb9fe1a85ec53ull;
   return h ^ (h >> 31);
 }
