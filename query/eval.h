@@ -232,6 +232,11 @@ class Evaluator {
   std::map<std::string, std::unordered_map<EntityId, EntityDatoms>> entity_cache_;
   uint64_t entity_cache_bytes_ = 0;
   bool fill_entities_ = false;  // the pattern running now keeps the entities it looks up
+  // The planner's rows expected after the step running now (-1: unknown):
+  // a pattern's one read reserves its relation's cells from it (a hint,
+  // bounded by RowsHint) instead of regrowing them, each time moving every cell.
+  double est_rows_ = -1;
+  size_t RowsHint(size_t width) const;
 
   std::map<std::string, Plan> plans_;
   std::map<std::pair<std::string, EntityId>, AttrSample> samples_;

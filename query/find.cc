@@ -114,6 +114,22 @@ Result<Val> Aggregate(const FindElem& f, std::vector<Val> xs) {
   return Status::InvalidArgument("unknown aggregate '" + fn + "' in :find " + edn::Print(f.form));
 }
 
+// ToEdn(v) built in place at the end of `row`: the common scalars set
+// their node's fields (no node built and moved in); the rest via ToEdn.
+void AppendEdn(const Val& v, std::vector<edn::Node>* row) {
+  edn::Node& n = row->emplace_back();
+  if (!v.tuple) {
+    switch (v.v.type()) {
+      case ValueType::kLong: n.kind = edn::Kind::kLong; n.i = v.v.as_long(); return;
+      case ValueType::kDouble: n.kind = edn::Kind::kDouble; n.d = v.v.as_double(); return;
+      case ValueType::kString: n.kind = edn::Kind::kString; n.s = v.v.str(); return;
+      case ValueType::kKeyword: n.kind = edn::Kind::kKeyword; n.s = v.v.str(); return;
+      default: break;
+    }
+  }
+  n = ToEdn(v);
+}
+
 }  // namespace
 
 Result<edn::Node> BuildResult(Evaluator& ev, const Query& q, Ctx& ctx, const std::map<std::string, edn::Node>& raw) {
@@ -215,6 +231,30 @@ Result<edn::Node> BuildResult(Evaluator& ev, const Query& q, Ctx& ctx, const std
           r[k] = Val::Long(static_cast<int64_t>(g.size()));
           continue;
         }
+        if (f.fn == "sum" || f.fn == "avg") {
+          // Numbers summed where they stand (no copy of the group's
+          // values); the same sums, in the same order, as Aggregate's.
+          bool numbers = true, all_long = true;
+          for (size_t i : g) {
+            const Val& x = rows.row(i)[col];
+            numbers = numbers && x.is_number();
+            all_long = all_long && x.is_long();
+          }
+          if (numbers && f.fn == "sum" && all_long) {
+            int64_t s = 0;
+            for (size_t i : g)
+              if (__builtin_add_overflow(s, rows.row(i)[col].v.as_long(), &s))
+                return Status::InvalidArgument("integer overflow in (sum)");
+            r[k] = Val::Long(s);
+            continue;
+          }
+          if (numbers) {
+            double s = 0;
+            for (size_t i : g) s += AsDouble(rows.row(i)[col]);
+            r[k] = Val(Value::Double(f.fn == "sum" ? s : s / static_cast<double>(g.size())));
+            continue;
+          }
+        }
         std::vector<Val> xs;
         xs.reserve(g.size());
         for (size_t i : g) xs.push_back(rows.row(i)[col]);
@@ -312,7 +352,7 @@ Result<edn::Node> BuildResult(Evaluator& ev, const Query& q, Ctx& ctx, const std
         row.push_back(std::move(p));
         continue;
       }
-      row.push_back(ToEdn(cell));
+      AppendEdn(cell, &row);
       if (f.kind == FindElem::kAgg && f.fn == "distinct") row.back().kind = edn::Kind::kSet;
     }
     edn::Node& built = nodes.back();

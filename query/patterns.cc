@@ -10,6 +10,7 @@
 // bindings that one scan and a hash join are cheaper.
 #include <algorithm>
 #include <bit>
+#include <cstring>
 #include <limits>
 #include <optional>
 
@@ -144,6 +145,19 @@ Status Lookup(const Database& db, const Fixed& f, Budget* budget, Fn&& emit, uin
   QueryStats& st = budget->stats();
   ++st.index_lookups;
   uint64_t n = 0;
+  // Only a value to check (a scan of an attribute for a constant): the
+  // comparison inline, its type and text length first.
+  const bool value_only = f.v && !f.raw_v && !f.tx && !f.added;
+  const bool nothing_else = !f.v && !f.raw_v && !f.tx && !f.added;  // the prefix fixes all
+  const std::string_view want_text = value_only ? std::string_view(f.v->str()) : std::string_view();
+  // The fields Value's == compares, a text's length and first byte first
+  // (most texts of an attribute differ there: no memcmp call for them).
+  auto value_equals = [&](const Value& x) {
+    if (x.type() != f.v->type() || x.as_long() != f.v->as_long() || x.uuid().lo != f.v->uuid().lo) return false;
+    const std::string& s = x.str();
+    if (s.size() != want_text.size()) return false;
+    return s.empty() || (s[0] == want_text[0] && std::memcmp(s.data(), want_text.data(), s.size()) == 0);
+  };
   for (; c.Valid(); c.Next()) {
     if (n == limit) {
       *cut = true;
@@ -152,7 +166,12 @@ Status Lookup(const Database& db, const Fixed& f, Budget* budget, Fn&& emit, uin
     }
     const Datom& d = c.datom();
     if (++n % 8192 == 0) STRATA_RETURN_IF_ERROR(budget->CheckTime());
-    if (MatchesRest(f, d)) STRATA_RETURN_IF_ERROR(emit(d));  // e and a: the prefix read
+    if (value_only) {
+      if (!value_equals(d.v)) continue;
+    } else if (!nothing_else && !MatchesRest(f, d)) {
+      continue;  // e and a: the prefix read
+    }
+    STRATA_RETURN_IF_ERROR(emit(d));
   }
   st.datoms += n;
   // A cursor that ended on a failed read gave a short answer: the query
@@ -160,15 +179,7 @@ Status Lookup(const Database& db, const Fixed& f, Budget* budget, Fn&& emit, uin
   return c.status();
 }
 
-Val Field(const Datom& d, int pos) {
-  switch (pos) {
-    case 0: return Val::Long(static_cast<int64_t>(d.e));
-    case 1: return Val::Long(static_cast<int64_t>(d.a));
-    case 2: return Val(d.v);
-    case 3: return Val::Long(static_cast<int64_t>(d.tx));
-    default: return Val(Value::Boolean(d.added));
-  }
-}
+Val Field(const Datom& d, int pos) { return Val(d, pos); }
 
 // The output variables of a pattern and the positions that fill them;
 // `repeats` pairs positions that must hold equal values ([?x :a ?x]).
@@ -286,13 +297,13 @@ namespace {
 Status ReadPattern(const Clause& c, const Database& db, Fixed base, Budget* budget, Rel* out,
                    uint64_t limit = UINT64_MAX, bool* cut = nullptr,
                    std::optional<ScanBounds>* bounds = nullptr,
-                   const EntitySet* entities = nullptr) {
+                   const EntitySet* entities = nullptr, size_t rows_hint = 0) {
   // Whether every value kept was a long inside the bounds.
   bool all_long = true;
   STRATA_RETURN_IF_ERROR(Finish(db, &base));
   const Shape shape = ShapeOf(c, {});
   out->vars = shape.vars;
-  std::vector<Val> row(shape.vars.size());
+  if (rows_hint > 0) out->cells.reserve(rows_hint * shape.vars.size());
   STRATA_RETURN_IF_ERROR(Lookup(
       db, base, budget,
       [&](const Datom& d) -> Status {
@@ -302,8 +313,9 @@ Status ReadPattern(const Clause& c, const Database& db, Fixed base, Budget* budg
           all_long = all_long && d.v.type() == ValueType::kLong;
         }
         if (!shape.repeats.empty() && !RepeatsHold(shape, d)) return Status::OK();
-        for (size_t k = 0; k < shape.pos.size(); ++k) row[k] = Field(d, shape.pos[k]);
-        out->AddMoved(row.data());
+        out->AddEmplaced([&](std::vector<Val>& cells) {
+          for (int p : shape.pos) cells.emplace_back(d, p);
+        });
         if ((out->n & 4095) == 0) return budget->Charge(4096, *out);
         return budget->Fits(*out);
       },
@@ -386,8 +398,29 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
     // its first row first_row[g] (no vector per group: a relation of
     // 20,000 entities made 20,000 allocations here).
     std::vector<uint32_t> first_row;
-    std::vector<uint32_t> row_group(r.n);
-    {
+    std::vector<uint32_t> row_group;
+    std::vector<uint32_t> group_start;
+    std::vector<uint32_t> group_rows;
+    // Keyed by the entity alone, as stored (an id): the groups are runs
+    // of equal ids, found by sorting (rows often come in entity order, from
+    // an AEVT scan: then one pass checks it), not by hashing each row.
+    const bool entity_key_only = key_pos.size() == 1 && key_pos[0] == 0 && AsStored(r, key_cols[0], 0, base.a);
+    if (entity_key_only) {
+      const int kc = key_cols[0];
+      std::vector<std::pair<int64_t, uint32_t>> by_id(r.n);
+      for (size_t i = 0; i < r.n; ++i) by_id[i] = {r.row(i)[kc].v.as_long(), static_cast<uint32_t>(i)};
+      if (!std::is_sorted(by_id.begin(), by_id.end())) std::sort(by_id.begin(), by_id.end());
+      group_rows.resize(r.n);
+      group_start.push_back(0);
+      for (size_t i = 0; i < by_id.size(); ++i) {
+        if (i > 0 && by_id[i].first != by_id[i - 1].first) group_start.push_back(static_cast<uint32_t>(i));
+        if (group_start.back() == i) first_row.push_back(by_id[i].second);
+        group_rows[i] = by_id[i].second;
+      }
+      group_start.push_back(static_cast<uint32_t>(r.n));
+      if (r.n == 0) group_start.assign(1, 0);
+    } else {
+      row_group.resize(r.n);
       RowTable by_hash(r.n);
       for (size_t i = 0; i < r.n; ++i) {
         const size_t h = HashCols(r.row(i), key_cols);
@@ -404,11 +437,11 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
       }
     }
     const size_t ngroups = first_row.size();
-    std::vector<uint32_t> group_start(ngroups + 1, 0);
-    for (size_t i = 0; i < r.n; ++i) ++group_start[row_group[i] + 1];
-    for (size_t g = 0; g < ngroups; ++g) group_start[g + 1] += group_start[g];
-    std::vector<uint32_t> group_rows(r.n);
-    {
+    if (!entity_key_only) {
+      group_start.assign(ngroups + 1, 0);
+      for (size_t i = 0; i < r.n; ++i) ++group_start[row_group[i] + 1];
+      for (size_t g = 0; g < ngroups; ++g) group_start[g + 1] += group_start[g];
+      group_rows.resize(r.n);
       std::vector<uint32_t> at(group_start.begin(), group_start.end() - 1);
       for (size_t i = 0; i < r.n; ++i) group_rows[at[row_group[i]]++] = static_cast<uint32_t>(i);
     }
@@ -488,17 +521,15 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
     // About a row out per row in (a cardinality-one attribute): room for
     // them up front, not regrown (and every cell moved) a dozen times.
     out.cells.reserve(r.n * out.vars.size());
-    std::vector<Val> row(out.vars.size());
     Rel found;  // new values for one group
     found.vars = shape.vars;
-    std::vector<Val> fr(shape.vars.size());
     const bool repeat = MayRepeat(c, db);
     PatternCursor cursor;  // moved from group to group
     // The constants resolved once, not per group.
     if (base.a) STRATA_RETURN_IF_ERROR(Finish(db, &base));
     // Keyed by the entity alone, as stored (an id): the group's key is
     // set in place of a copy of `base` resolved per group.
-    const bool entity_only = key_pos.size() == 1 && key_pos[0] == 0 && !base.e && AsStored(r, key_cols[0], 0, base.a);
+    const bool entity_only = entity_key_only && !base.e;
     Fixed f = base;
     size_t scan_at = 0;      // where the previous group's datoms in `scanned` ended
     uint64_t uncharged = 0;  // rows of the fast path not charged yet
@@ -541,10 +572,14 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
         for (size_t gi = group_start[g]; gi < group_start[g + 1]; ++gi) {
           Val* from = r.cells.data() + group_rows[gi] * w;
           for (size_t j = lo; j < end; ++j) {
-            if (j + 1 == end) std::move(from, from + w, row.begin());
-            else std::copy(from, from + w, row.begin());
-            for (size_t k = 0; k < shape.pos.size(); ++k) row[w + k] = Field(scanned[j], shape.pos[k]);
-            out.AddMoved(row.data());
+            out.AddEmplaced([&](std::vector<Val>& cells) {
+              if (j + 1 == end) {
+                for (size_t x = 0; x < w; ++x) cells.emplace_back(std::move(from[x]));
+              } else {
+                for (size_t x = 0; x < w; ++x) cells.emplace_back(from[x]);
+              }
+              for (int p : shape.pos) cells.emplace_back(scanned[j], p);
+            });
           }
         }
         uncharged += more;
@@ -559,8 +594,9 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
       found.Clear();
       auto emit = [&](const Datom& d) -> Status {
         if (!RepeatsHold(shape, d)) return Status::OK();
-        for (size_t k = 0; k < shape.pos.size(); ++k) fr[k] = Field(d, shape.pos[k]);
-        found.AddMoved(fr.data());
+        found.AddEmplaced([&](std::vector<Val>& cells) {
+          for (int p : shape.pos) cells.emplace_back(d, p);
+        });
         return Status::OK();
       };
       if (f.e && *f.e < scan_stop && !f.impossible) {
@@ -592,10 +628,18 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
         for (size_t j = 0; j < found.n; ++j) {
           // The row's cells are copied for all its matches but the last,
           // which takes them (each row is in one group: none reads it again).
-          if (j + 1 == found.n) std::move(from, from + w, row.begin());
-          else std::copy(from, from + w, row.begin());
-          std::copy(found.row(j), found.row(j) + found.width(), row.begin() + static_cast<long>(w));
-          out.AddMoved(row.data());
+          out.AddEmplaced([&](std::vector<Val>& cells) {
+            if (j + 1 == found.n) {
+              for (size_t x = 0; x < w; ++x) cells.emplace_back(std::move(from[x]));
+            } else {
+              for (size_t x = 0; x < w; ++x) cells.emplace_back(from[x]);
+            }
+            Val* fx = found.cells.data() + j * found.width();
+            for (size_t x = 0; x < found.width(); ++x) {
+              if (g_size == 1) cells.emplace_back(std::move(fx[x]));
+              else cells.emplace_back(fx[x]);
+            }
+          });
         }
       }
       STRATA_RETURN_IF_ERROR(budget.Charge(found.n * g_size, out));
@@ -611,8 +655,17 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
   }
   // One read with the constants; the bound variables join by hashing.
   Rel out;
-  STRATA_RETURN_IF_ERROR(ReadPattern(c, db, base, &budget, &out, UINT64_MAX, nullptr, &scan_bounds_));
+  STRATA_RETURN_IF_ERROR(
+      ReadPattern(c, db, base, &budget, &out, UINT64_MAX, nullptr, &scan_bounds_, nullptr, RowsHint(ShapeOf(c, {}).vars.size())));
   return ctx->Absorb(std::move(out), &budget);
+}
+
+size_t Evaluator::RowsHint(size_t width) const {
+  // At most a sixteenth of max_bytes and a million rows: an estimate far
+  // too high costs that much unused capacity, never more.
+  if (est_rows_ < 1 || width == 0) return 0;
+  const double cap = std::min<double>(1 << 20, static_cast<double>(options.max_bytes / 16 / (width * sizeof(Val))));
+  return static_cast<size_t>(std::min(est_rows_ * 1.1 + 16, cap));
 }
 
 Result<const Evaluator::EntityDatoms*> Evaluator::EntityDatomsOf(const Database& db, const std::string& src, EntityId e,

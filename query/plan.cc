@@ -444,6 +444,7 @@ Status Evaluator::RunClauses(const Clauses& clauses, Ctx* ctx) {
     }
     scan_bounds_ = BoundsAfter(clauses, plan->order, step, *ctx);
     fill_entities_ = false;
+    est_rows_ = plan->est_rows[step];
     if (const Clause& c = clauses[i]; c.kind == Clause::kPattern && !c.terms.empty() && c.terms[0].kind == Term::kVar) {
       for (size_t later = step + 1; later < plan->order.size() && !fill_entities_; ++later) {
         const Clause& d = clauses[plan->order[later]];
@@ -504,10 +505,12 @@ Status Evaluator::RunClauses(const Clauses& clauses, Ctx* ctx) {
     for (size_t k : star) ran[k] = true;
     scan_bounds_.reset();
     fill_entities_ = false;
+    est_rows_ = -1;
     STRATA_RETURN_IF_ERROR(budget.CheckTime());
   }
   scan_bounds_.reset();
   fill_entities_ = false;
+  est_rows_ = -1;
   return Status::OK();
 }
 

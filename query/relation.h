@@ -33,7 +33,7 @@ class Budget {
   Status Charge(uint64_t rows, const Rel& r);
   // The limits only, no clock: cheap enough for every row of a relation
   // whose rows may be large (strings built by functions, joins).
-  Status Fits(const Rel& r) const;
+  Status Fits(const Rel& r) const;  // inline below
   Status CheckTime();
   // Milliseconds left before the deadline (at least 1); 0 when there is none.
   uint64_t RemainingMs() const;
@@ -54,7 +54,12 @@ std::string FormatSeconds(uint64_t ms);
 // Bytes a value holds: its cell, its string beyond the small-string
 // buffer, and a tuple's own cells (shared tuples count once per cell that
 // holds them, an over-estimate on purpose: it is cheap and never low).
-size_t ValBytes(const Val& v);
+// Inline: it runs for every cell added to a relation.
+inline size_t ValBytes(const Val& v) {
+  size_t b = sizeof(Val) + v.v.HeapBytes();
+  if (v.tuple) b += sizeof(std::vector<Val>) + v.tuple->size() * sizeof(Val);
+  return b;
+}
 
 struct Rel {
   std::vector<std::string> vars;
@@ -78,11 +83,30 @@ struct Rel {
   void Add(const std::vector<Val>& row_cells) { Add(row_cells.data()); }
   // Appends a row, moving its cells out of `row_cells`.
   void AddMoved(Val* row_cells);
+  // Appends a row built in place: `fill(cells)` emplaces exactly width()
+  // Vals at the end of `cells` (no row of temporaries moved in).
+  template <typename Fill>
+  void AddEmplaced(Fill&& fill) {
+    const size_t w = vars.size();
+    if (cells.size() + w > cells.capacity()) cells.reserve(Grown(cells.capacity(), w));
+    const size_t at = cells.size();
+    fill(cells);
+    for (size_t i = at; i < cells.size(); ++i) bytes += ValBytes(cells[i]);
+    ++n;
+    distinct = false;
+  }
+  // The capacity the cells grow to from `capacity` for a row of `w`.
+  static size_t Grown(size_t capacity, size_t w);
   void Clear();  // no rows; vars stay
   // Keeps only the rows numbered in `rows` (ascending), in place; a
   // subset of distinct rows stays distinct.
   void KeepRows(const std::vector<uint32_t>& rows);
 };
+
+inline Status Budget::Fits(const Rel& r) const {
+  if (r.n <= o_.max_tuples && r.bytes <= o_.max_bytes) return Status::OK();
+  return Over(r.n, r.bytes);
+}
 
 // The relation with no variables and one row: the identity of joins.
 Rel UnitRel();
@@ -102,8 +126,23 @@ void Dedupe(Rel* r);
 void Append(Rel* a, const Rel& b);
 
 // Hashing of a row's cells at some columns.
-size_t HashCols(const Val* row, const std::vector<int>& cols);
-bool EqualCols(const Val* x, const std::vector<int>& xc, const Val* y, const std::vector<int>& yc);
+// Inline: they run for every row of a join, a group and a dedupe.
+inline size_t HashCols(const Val* row, const std::vector<int>& cols) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (int c : cols) h = (h ^ HashVal(row[c])) * 0x100000001b3ull;
+  // Finalizer (MurmurHash3's fmix64): every input bit reaches the low bits.
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ull;
+  h ^= h >> 33;
+  return h;
+}
+inline bool EqualCols(const Val* x, const std::vector<int>& xc, const Val* y, const std::vector<int>& yc) {
+  for (size_t i = 0; i < xc.size(); ++i)
+    if (!(x[xc[i]] == y[yc[i]])) return false;
+  return true;
+}
 
 // Row numbers by hash: open addressing, linear probing. Callers compare
 // the rows a probe visits; equal hashes are not equal rows.

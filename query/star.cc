@@ -94,7 +94,8 @@ Result<std::vector<size_t>> Evaluator::RunStar(const Clauses& clauses, const std
     if (!x.is_long() || x.v.as_long() < 0) return Steps();
     rows[i] = {static_cast<EntityId>(x.v.as_long()), static_cast<uint32_t>(i)};
   }
-  std::sort(rows.begin(), rows.end());
+  // Rows of an AEVT read come in entity order: one pass checks it.
+  if (!std::is_sorted(rows.begin(), rows.end())) std::sort(rows.begin(), rows.end());
   size_t entities = 0;
   for (size_t i = 0; i < rows.size(); ++i) entities += i == 0 || rows[i].first != rows[i - 1].first;
   // Worth it when the patterns' own reads (a scan of each attribute, or a
@@ -124,7 +125,7 @@ Result<std::vector<size_t>> Evaluator::RunStar(const Clauses& clauses, const std
   for (size_t k = 0; k < group.size(); ++k)
     if (ps[k].has_var) out.vars.push_back(group[k]->terms[2].name);
   const size_t w = r.width();
-  std::vector<Val> row(out.vars.size());
+  std::vector<size_t> at(ps.size(), 0);  // the value each pattern gives the row being built
   std::optional<DatomCursor> cursor;
   QueryStats& st = budget.stats();
   uint64_t read = 0, reads = 0;
@@ -190,16 +191,27 @@ Result<std::vector<size_t>> Evaluator::RunStar(const Clauses& clauses, const std
       const uint64_t more = product * (end - i);
       STRATA_RETURN_IF_ERROR(budget.Charge(0, out.n + more, out.bytes + more * out.vars.size() * sizeof(Val)));
       for (size_t j = i; j < end; ++j) {
-        const Val* base = r.row(rows[j].second);
+        // Each row of r is read here only: its cells move into its one
+        // combination, and so do the values of an entity with one row
+        // and one combination (cardinality-one attributes).
+        Val* base = r.cells.data() + static_cast<size_t>(rows[j].second) * w;
+        const bool move_base = product == 1;
+        const bool move_found = product == 1 && end - i == 1;
         // Every combination of the patterns' values (one each for
         // cardinality-one attributes).
-        std::vector<size_t> at(ps.size(), 0);
+        std::fill(at.begin(), at.end(), 0);
         while (true) {
-          std::copy(base, base + w, row.begin());
-          size_t col = w;
-          for (size_t k = 0; k < ps.size(); ++k)
-            if (ps[k].has_var) row[col++] = ps[k].found[at[k]];
-          out.AddMoved(row.data());
+          out.AddEmplaced([&](std::vector<Val>& cells) {
+            for (size_t x = 0; x < w; ++x) {
+              if (move_base) cells.emplace_back(std::move(base[x]));
+              else cells.emplace_back(base[x]);
+            }
+            for (size_t k = 0; k < ps.size(); ++k) {
+              if (!ps[k].has_var) continue;
+              if (move_found) cells.emplace_back(std::move(ps[k].found[at[k]]));
+              else cells.emplace_back(ps[k].found[at[k]]);
+            }
+          });
           size_t k = ps.size();
           while (k > 0) {
             --k;

@@ -44,13 +44,10 @@ Val Val::FromTupleValue(const Value& x) {
   return Tuple(std::move(xs));
 }
 
-bool operator==(const Val& a, const Val& b) {
-  if (a.tuple || b.tuple) {
-    if (!a.tuple || !b.tuple || a.coll != b.coll) return false;
-    if (a.tuple == b.tuple) return true;
-    return *a.tuple == *b.tuple;
-  }
-  return a.v == b.v;
+bool CollEquals(const Val& a, const Val& b) {
+  if (!a.tuple || !b.tuple || a.coll != b.coll) return false;
+  if (a.tuple == b.tuple) return true;
+  return *a.tuple == *b.tuple;
 }
 
 int Compare(const Val& a, const Val& b) {
@@ -70,8 +67,7 @@ int Compare(const Val& a, const Val& b) {
   return x.size() < y.size() ? -1 : x.size() > y.size() ? 1 : 0;
 }
 
-size_t HashVal(const Val& v) {
-  if (!v.tuple) return v.v.Hash();
+size_t HashColl(const Val& v) {
   size_t h = 0x9e3779b97f4a7c15ull + static_cast<size_t>(v.coll);
   for (const Val& x : *v.tuple) h = (h ^ HashVal(x)) * 0x100000001b3ull;
   return h;

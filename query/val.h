@@ -12,6 +12,7 @@
 // Thread safety: plain values.
 #pragma once
 
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -47,6 +48,21 @@ struct Val {
     if (x.type() == ValueType::kRef) v = Value::Long(static_cast<int64_t>(x.ref()));
     else v = x;
   }
+  // Position `pos` of a datom as a query reads it (0 e, 1 a, 2 v, 3 tx,
+  // 4 added): built in place, e.g. by a relation's cells.emplace_back.
+  Val(const Datom& d, int pos) {
+    switch (pos) {
+      case 0: v = Value::Long(static_cast<int64_t>(d.e)); break;
+      case 1: v = Value::Long(static_cast<int64_t>(d.a)); break;
+      case 2:
+        if (d.v.type() == ValueType::kTuple) *this = FromTupleValue(d.v);
+        else if (d.v.type() == ValueType::kRef) v = Value::Long(static_cast<int64_t>(d.v.ref()));
+        else v = d.v;
+        break;
+      case 3: v = Value::Long(static_cast<int64_t>(d.tx)); break;
+      default: v = Value::Boolean(d.added); break;
+    }
+  }
   static Val FromTupleValue(const Value& x);
   static Val Long(int64_t i) { return Val(Value::Long(i)); }
   static Val Tuple(std::vector<Val> xs) {
@@ -75,12 +91,55 @@ struct Val {
   bool truthy() const { return tuple || !(v.is_nil() || (v.type() == ValueType::kBoolean && !v.as_bool())); }
 };
 
-bool operator==(const Val& a, const Val& b);
+// Equality of two values at least one of which is a collection.
+bool CollEquals(const Val& a, const Val& b);
+// Inline: rows are compared cell by cell in every join, group and dedupe.
+inline bool operator==(const Val& a, const Val& b) {
+  if (a.tuple || b.tuple) return CollEquals(a, b);
+  return a.v == b.v;
+}
 inline bool operator!=(const Val& a, const Val& b) { return !(a == b); }
 // A total order: scalars (by Value order) before tuples (lexicographic).
 int Compare(const Val& a, const Val& b);
 inline bool operator<(const Val& a, const Val& b) { return Compare(a, b) < 0; }
-size_t HashVal(const Val& v);
+// A hash consistent with ==, for the query's own hash tables only (never
+// stored, never compared across processes). Scalars are hashed inline from
+// their fields, a text 8 bytes at a time: rows are hashed by every join,
+// group and dedupe, and a group key is often a short string.
+size_t HashColl(const Val& v);
+inline size_t HashVal(const Val& v) {
+  if (v.tuple) return HashColl(v);
+  const Value& x = v.v;
+  uint64_t h = (static_cast<uint64_t>(x.as_long()) ^ (static_cast<uint64_t>(x.type()) << 56)) * 0x9e3779b97f4a7c15ull;
+  h ^= x.uuid().lo * 0xc2b2ae3d27d4eb4full;
+  const std::string& s = x.str();
+  const size_t n = s.size();
+  if (n == 0) return h;
+  const char* p = s.data();
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    h = (h ^ w) * 0xff51afd7ed558ccdull;
+    h ^= h >> 29;
+  }
+  // The last 0-7 bytes: two (maybe overlapping) 4-byte loads, or three
+  // single bytes, all within the text.
+  const size_t r = n - i;
+  uint64_t tail = static_cast<uint64_t>(n) << 59;
+  if (r >= 4) {
+    uint32_t a, b;
+    std::memcpy(&a, p + i, 4);
+    std::memcpy(&b, p + n - 4, 4);
+    tail ^= (static_cast<uint64_t>(a) << 24) ^ b;
+  } else if (r > 0) {
+    tail ^= (static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << 16) |
+            (static_cast<uint64_t>(static_cast<unsigned char>(p[i + r / 2])) << 8) |
+            static_cast<unsigned char>(p[n - 1]);
+  }
+  h = (h ^ tail) * 0xc4ceb9fe1a85ec53ull;
+  return h ^ (h >> 31);
+}
 
 // EDN to a value: vectors, lists and sets become tuples; maps are refused.
 Result<Val> FromEdn(const edn::Node& n);
