@@ -221,8 +221,8 @@ template <Index O>
 class RunIterator final : public DatomIterator {
  public:
   explicit RunIterator(const Run* run) : run_(run) {
-    perm_ = O == Index::kEavt ? nullptr : run->perm[static_cast<int>(O) - 1].data();
-    n_ = O == Index::kEavt ? run->recs.size() : run->perm[static_cast<int>(O) - 1].size();
+    perm_ = O == Index::kEavt ? nullptr : run->Perm(O).data();
+    n_ = O == Index::kEavt ? run->recs.size() : run->Perm(O).size();
     pos_ = n_;
   }
   bool Valid() const override { return pos_ < n_; }
@@ -460,7 +460,6 @@ Run::~Run() {
 }
 
 void Run::BuildAvIndex(const std::function<bool(EntityId)>& is_unique) {
-  const auto& avet = perm[static_cast<int>(Index::kAvet) - 1];
   if (avet.size() < kAvIndexMinDatoms || avet.size() >= 0x7fffffffu) return;
   // The spans from a pass over the records in address order: reading
   // each through AVET was a cache miss per datom.
@@ -505,7 +504,6 @@ void Run::AppendWithAv(EntityId a, const Value& v, std::vector<Datom>* out) cons
 }
 
 void Run::AppendWithAv(EntityId a, const Value& v, size_t hash, std::vector<Datom>* out) const {
-  const auto& avet = perm[static_cast<int>(Index::kAvet) - 1];
   Record probe;
   probe.a = a;
   probe.added = false;
@@ -549,58 +547,78 @@ void Run::AppendWithAv(EntityId a, const Value& v, size_t hash, std::vector<Dato
 
 namespace {
 
-// The AEVT, AVET and VAET permutations of records in EAVT order, without a
-// comparison sort of whole records (three such sorts were a quarter of the
-// transactor thread). Restricted to one attribute, EAVT order is AEVT
-// order (e, v, tx, added), so AEVT is EAVT bucketed by attribute, keeping
-// the order within a bucket; AVET is each attribute's bucket stably sorted
-// by value (equal values keep e, tx, added); VAET is AVET's datoms of ref
-// attributes stably sorted by value (equal values keep a, e, tx, added).
-// A transaction's buckets often come in value order already (ids handed
-// out in order): then nothing is sorted.
-void BuildPerms(const std::vector<Record>& rs, const std::function<bool(EntityId)>& is_ref,
-                std::vector<uint32_t> perm[3]) {
-  const auto n = static_cast<uint32_t>(rs.size());
-  std::vector<uint32_t> of, by_a;
-  const std::vector<AttrCount> attrs = CountAttrs(rs, &of, &by_a);
-  auto& aevt = perm[static_cast<int>(Index::kAevt) - 1];
-  auto& avet = perm[static_cast<int>(Index::kAvet) - 1];
-  auto& vaet = perm[static_cast<int>(Index::kVaet) - 1];
-  aevt.resize(n);
-  {
-    std::vector<uint32_t> next(attrs.size());
-    for (uint32_t k = 0; k < attrs.size(); ++k) next[k] = attrs[k].start;
-    for (uint32_t i = 0; i < n; ++i) aevt[next[of[i]]++] = i;
-  }
+// Stably sorts the positions [first, end) by their records' values; what
+// comes in value order already (ids handed out in order) is not sorted.
+void SortByValue(const std::vector<Record>& rs, uint32_t* first, uint32_t* end) {
+  if (end - first < 2) return;  // also an empty vector's null data(): p + 1 would be UB
   auto value_less = [&](uint32_t x, uint32_t y) { return CompareValues(rs[x], rs[y]) < 0; };
-  auto sort_by_value = [&](uint32_t* first, uint32_t* end) {
-    if (end - first < 2) return;  // also an empty vector's null data(): p + 1 would be UB
-    for (uint32_t* p = first; p + 1 < end; ++p) {
-      if (value_less(p[1], p[0])) {
-        std::stable_sort(p, end, value_less);  // [first, p] is in order already
-        std::inplace_merge(first, p, end, value_less);
-        return;
-      }
+  for (uint32_t* p = first; p + 1 < end; ++p) {
+    if (value_less(p[1], p[0])) {
+      std::stable_sort(p, end, value_less);  // [first, p] is in order already
+      std::inplace_merge(first, p, end, value_less);
+      return;
     }
-  };
-  avet = aevt;
+  }
+}
+
+// The AEVT permutation of records in EAVT order, without a comparison sort
+// of whole records: restricted to one attribute, EAVT order is AEVT order
+// (e, v, tx, added), so AEVT is EAVT bucketed by attribute, keeping the
+// order within a bucket. *attrs and *by_a get CountAttrs's answer.
+std::vector<uint32_t> BucketByAttr(const std::vector<Record>& rs, std::vector<AttrCount>* attrs,
+                                   std::vector<uint32_t>* by_a) {
+  const auto n = static_cast<uint32_t>(rs.size());
+  std::vector<uint32_t> of;
+  *attrs = CountAttrs(rs, &of, by_a);
+  std::vector<uint32_t> aevt(n);
+  std::vector<uint32_t> next(attrs->size());
+  for (uint32_t k = 0; k < attrs->size(); ++k) next[k] = (*attrs)[k].start;
+  for (uint32_t i = 0; i < n; ++i) aevt[next[of[i]]++] = i;
+  return aevt;
+}
+
+// The AVET and VAET permutations of records in EAVT order, without a
+// comparison sort of whole records: AVET is each attribute's bucket of
+// AEVT stably sorted by value (equal values keep e, tx, added); VAET is
+// AVET's datoms of ref attributes stably sorted by value (equal values keep
+// a, e, tx, added). A transaction's buckets often come in value order
+// already (ids handed out in order): then nothing is sorted.
+void BuildAvetVaet(const std::vector<Record>& rs, const std::function<bool(EntityId)>& is_ref,
+                   std::vector<uint32_t>* avet, std::vector<uint32_t>* vaet) {
+  std::vector<AttrCount> attrs;
+  std::vector<uint32_t> by_a;
+  *avet = BucketByAttr(rs, &attrs, &by_a);
   size_t refs = 0;
   for (uint32_t k : by_a) {
     const AttrCount& at = attrs[k];
-    sort_by_value(avet.data() + at.start, avet.data() + at.start + at.count);
+    SortByValue(rs, avet->data() + at.start, avet->data() + at.start + at.count);
     if (is_ref(at.a))
-      for (uint32_t i = at.start; i < at.start + at.count; ++i) refs += rs[avet[i]].type == ValueType::kRef;
+      for (uint32_t i = at.start; i < at.start + at.count; ++i) refs += rs[(*avet)[i]].type == ValueType::kRef;
   }
-  vaet.reserve(refs);
+  vaet->reserve(refs);
   for (uint32_t k : by_a) {
     const AttrCount& at = attrs[k];
     if (!is_ref(at.a)) continue;
     for (uint32_t i = at.start; i < at.start + at.count; ++i)
-      if (rs[avet[i]].type == ValueType::kRef) vaet.push_back(avet[i]);
+      if (rs[(*avet)[i]].type == ValueType::kRef) vaet->push_back((*avet)[i]);
   }
-  sort_by_value(vaet.data(), vaet.data() + vaet.size());
+  SortByValue(rs, vaet->data(), vaet->data() + vaet->size());
 }
 
+}  // namespace
+
+const std::vector<uint32_t>& Run::Perm(Index o) const {
+  if (o == Index::kAvet) return avet;
+  if (o == Index::kVaet) return vaet;
+  std::call_once(aevt_once_, [this] {
+    std::vector<AttrCount> attrs;
+    std::vector<uint32_t> by_a;
+    aevt_ = BucketByAttr(recs, &attrs, &by_a);
+  });
+  return aevt_;
+}
+
+namespace {
 }  // namespace
 
 // Runs of up to this many datoms are sorted per order by comparison.
@@ -623,17 +641,16 @@ std::shared_ptr<const Run> Run::Build(const std::vector<Datom>& datoms, const st
   auto eavt_less = [](const Record& x, const Record& y) { return CompareRecs<Index::kEavt>(x, y) < 0; };
   if (!std::is_sorted(rs.begin(), rs.end(), eavt_less)) std::sort(rs.begin(), rs.end(), eavt_less);
   if (rs.size() > kSmallRun) {
-    BuildPerms(rs, is_ref, run->perm);
+    BuildAvetVaet(rs, is_ref, &run->avet, &run->vaet);
   } else {
-    // A few datoms (a one-datom transaction): a comparison sort per order costs
-    // less than BuildPerms's tables.
-    for (int o = 1; o < kIndexCount; ++o) {
-      auto& p = run->perm[o - 1];
+    // A few datoms (a one-datom transaction): a comparison sort per order
+    // costs less than BuildAvetVaet's tables.
+    for (const Index o : {Index::kAvet, Index::kVaet}) {
+      auto& p = o == Index::kAvet ? run->avet : run->vaet;
       p.reserve(rs.size());
-      const bool ref_values_only = o == static_cast<int>(Index::kVaet);
       for (uint32_t i = 0; i < rs.size(); ++i)
-        if (!ref_values_only || (rs[i].type == ValueType::kRef && is_ref(rs[i].a))) p.push_back(i);
-      WithOrder(static_cast<Index>(o), [&](auto order) {
+        if (o == Index::kAvet || (rs[i].type == ValueType::kRef && is_ref(rs[i].a))) p.push_back(i);
+      WithOrder(o, [&](auto order) {
         std::sort(p.begin(), p.end(),
                   [&](uint32_t x, uint32_t y) { return CompareRecs<decltype(order)::value>(rs[x], rs[y]) < 0; });
       });
@@ -816,20 +833,23 @@ void BuildMerged(const std::vector<const Run*>& in, const std::vector<Origin>& o
   }
   for (int k = 0; k < 2; ++k)
     if (out[k]->recs.empty()) out[k]->min_t = 0;
-  for (int o = 1; o < kIndexCount; ++o) {
-    const Index order = static_cast<Index>(o);
+  // AVET and VAET; the outputs build AEVT when first asked (Run::Perm).
+  for (const Index order : {Index::kAvet, Index::kVaet}) {
+    auto perm_of = [order](const Run& x) -> const std::vector<uint32_t>& {
+      return order == Index::kAvet ? x.avet : x.vaet;
+    };
+    auto out_perm = [order](Run& x) -> std::vector<uint32_t>& { return order == Index::kAvet ? x.avet : x.vaet; };
     size_t sizes[kFanIn];
-    for (size_t r = 0; r < in.size(); ++r) sizes[r] = in[r]->perm[o - 1].size();
-    for (int k = 0; k < 2; ++k) out[k]->perm[o - 1].reserve(counts[k]);
+    for (size_t r = 0; r < in.size(); ++r) sizes[r] = perm_of(*in[r]).size();
+    for (int k = 0; k < 2; ++k) out_perm(*out[k]).reserve(counts[k]);
     WithOrder(order, [&](auto ord) {
       KWayMerge(
           in.size(), sizes,
           [&](uint32_t r, size_t i, uint32_t s, size_t j) {
-            return CompareRecs<decltype(ord)::value>(in[r]->recs[in[r]->perm[o - 1][i]],
-                                                     in[s]->recs[in[s]->perm[o - 1][j]]);
+            return CompareRecs<decltype(ord)::value>(in[r]->recs[perm_of(*in[r])[i]], in[s]->recs[perm_of(*in[s])[j]]);
           },
           [&](uint32_t r, size_t i) {
-            const uint32_t* perm = in[r]->perm[o - 1].data();
+            const uint32_t* perm = perm_of(*in[r]).data();
             // Through a permutation the records are scattered and waiting
             // for each was most of a merge: fetch what the comparisons and
             // this step will read a few steps from now.
@@ -843,7 +863,7 @@ void BuildMerged(const std::vector<const Run*>& in, const std::vector<Origin>& o
             }
             const uint32_t idx = perm[i];
             const Dest d = routed ? dest[r][idx] : kToFirst;
-            if (d != kDropped) out[d]->perm[o - 1].push_back(pos[r][idx]);
+            if (d != kDropped) out_perm(*out[d]).push_back(pos[r][idx]);
           });
     });
   }
@@ -998,7 +1018,7 @@ void MemIndex::AppendCurrentWithAv(EntityId a, const Value& v, std::vector<Datom
 
 uint64_t MemIndex::Count(Index order, bool history) const {
   uint64_t n = 0;
-  for (const auto& r : history ? history_ : current_) n += order == Index::kVaet ? r->perm[2].size() : r->size();
+  for (const auto& r : history ? history_ : current_) n += order == Index::kVaet ? r->Perm(order).size() : r->size();
   return n;
 }
 
@@ -1061,8 +1081,8 @@ std::vector<Datom> MemIndex::Collect(Index order, bool history) const {
   size_t total = 0;
   for (uint32_t i = 0; i < runs.size(); ++i) {
     const Run& r = *runs[i];
-    const uint32_t* perm = order == Index::kEavt ? nullptr : r.perm[static_cast<int>(order) - 1].data();
-    const size_t n = order == Index::kEavt ? r.recs.size() : r.perm[static_cast<int>(order) - 1].size();
+    const uint32_t* perm = order == Index::kEavt ? nullptr : r.Perm(order).data();
+    const size_t n = order == Index::kEavt ? r.recs.size() : r.Perm(order).size();
     total += n;
     if (n > 0) heap.push_back(CollectHead{r.recs.data(), perm, 0, n, i});
   }
