@@ -461,13 +461,28 @@ Run::~Run() {
 
 void Run::BuildAvIndex(const std::function<bool(EntityId)>& is_unique) {
   if (avet.size() < kAvIndexMinDatoms || avet.size() >= 0x7fffffffu) return;
-  // The spans from a pass over the records in address order: reading
-  // each through AVET was a cache miss per datom.
-  std::vector<uint32_t> by_a;
-  const std::vector<AttrCount> attrs = CountAttrs(recs, nullptr, &by_a);
+  // Each attribute's span found by galloping over AVET from its first
+  // datom: a few reads per attribute (a pass over every record, as the
+  // spans were counted before, cost every merge a hash probe per datom).
+  const size_t n = avet.size();
   size_t groups = 0;  // of hashed attributes
-  for (uint32_t k : by_a) {
-    AttrSpan span{attrs[k].a, attrs[k].start, attrs[k].start + attrs[k].count, is_unique && is_unique(attrs[k].a)};
+  for (size_t first = 0; first < n;) {
+    const EntityId a = recs[avet[first]].a;
+    size_t lo = first + 1, hi = n;  // the span's end is in [lo, hi]
+    for (size_t step = 1; first + step < n; step *= 2) {
+      if (recs[avet[first + step]].a != a) {
+        hi = first + step;
+        break;
+      }
+      lo = first + step + 1;
+    }
+    while (lo < hi) {
+      const size_t mid = lo + (hi - lo) / 2;
+      if (recs[avet[mid]].a == a) lo = mid + 1;
+      else hi = mid;
+    }
+    AttrSpan span{a, static_cast<uint32_t>(first), static_cast<uint32_t>(lo), is_unique && is_unique(a)};
+    first = lo;
     if (span.hashed) {
       for (size_t i = span.first; i < span.end; ++i) {
         FetchAhead(recs, avet, i, span.end);
