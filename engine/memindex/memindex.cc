@@ -562,18 +562,79 @@ void Run::AppendWithAv(EntityId a, const Value& v, size_t hash, std::vector<Dato
 
 namespace {
 
+// An 8-byte key of a record's value that orders as CompareValues does among
+// values of the same type wherever two keys differ (equal keys decide
+// nothing): numbers as unsigned numbers, texts compared as bytes by their
+// first eight, zero padded. False for types that compare otherwise.
+bool OrderKey(const Record& r, uint64_t* key) {
+  constexpr uint64_t kSign = uint64_t{1} << 63;
+  switch (r.type) {
+    case ValueType::kRef:
+    case ValueType::kUuid: *key = r.p[0]; return true;
+    case ValueType::kNil:
+    case ValueType::kLong:
+    case ValueType::kBoolean:
+    case ValueType::kInstant: *key = r.p[0] ^ kSign; return true;
+    case ValueType::kDouble: {  // IEEE totalOrder, as std::strong_order
+      const uint64_t b = r.p[0];
+      *key = b & kSign ? ~b : b | kSign;
+      return true;
+    }
+    case ValueType::kFloat: {
+      const auto b = static_cast<uint32_t>(r.p[0]);
+      *key = static_cast<uint64_t>(b & 0x80000000u ? ~b : b | 0x80000000u) << 32;
+      return true;
+    }
+    case ValueType::kString:
+    case ValueType::kBytes:
+    case ValueType::kUri: {
+      uint64_t w = r.p[0];
+      if (r.len == Record::kLongText) {
+        w = 0;
+        std::memcpy(&w, reinterpret_cast<const char*>(r.p[0]), std::min<size_t>(8, r.p[1]));
+      }
+      if constexpr (std::endian::native == std::endian::little) w = __builtin_bswap64(w);
+      *key = w;
+      return true;
+    }
+    default: return false;
+  }
+}
+
 // Stably sorts the positions [first, end) by their records' values; what
 // comes in value order already (ids handed out in order) is not sorted.
+// Values of one type sort as (key, position) pairs, reading a record only
+// where two keys tie (a comparison through the positions read two records
+// scattered in memory: this sort was most of building a transaction's run).
 void SortByValue(const std::vector<Record>& rs, uint32_t* first, uint32_t* end) {
   if (end - first < 2) return;  // also an empty vector's null data(): p + 1 would be UB
   auto value_less = [&](uint32_t x, uint32_t y) { return CompareValues(rs[x], rs[y]) < 0; };
-  for (uint32_t* p = first; p + 1 < end; ++p) {
-    if (value_less(p[1], p[0])) {
+  uint32_t* p = first;
+  while (p + 1 < end && !value_less(p[1], p[0])) ++p;
+  if (p + 1 >= end) return;
+  struct Keyed {
+    uint64_t key;
+    uint32_t rank;  // place in the input: ties keep it
+    uint32_t pos;
+  };
+  std::vector<Keyed> ks;
+  ks.reserve(static_cast<size_t>(end - first));
+  const ValueType type = rs[*first].type;
+  for (uint32_t* q = first; q < end; ++q) {
+    uint64_t key;
+    if (rs[*q].type != type || !OrderKey(rs[*q], &key)) {
       std::stable_sort(p, end, value_less);  // [first, p] is in order already
       std::inplace_merge(first, p, end, value_less);
       return;
     }
+    ks.push_back(Keyed{key, static_cast<uint32_t>(q - first), *q});
   }
+  std::sort(ks.begin(), ks.end(), [&](const Keyed& x, const Keyed& y) {
+    if (x.key != y.key) return x.key < y.key;
+    const int c = CompareValues(rs[x.pos], rs[y.pos]);
+    return c != 0 ? c < 0 : x.rank < y.rank;
+  });
+  for (size_t i = 0; i < ks.size(); ++i) first[i] = ks[i].pos;
 }
 
 // The AEVT permutation of records in EAVT order, without a comparison sort
