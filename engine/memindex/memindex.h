@@ -3,7 +3,7 @@
 // Each commit adds its datoms as one small immutable Run, sorted in every
 // order (the datoms are stored once, as fixed-width Records in EAVT order;
 // the other orders are permutations of 32-bit positions: 60 bytes a datom
-// with a number or a text of up to 15 bytes). Runs are merged as they accumulate
+// with a number or a text of up to 15 bytes; AEVT is built on first read). Runs are merged as they accumulate
 // (a tiered policy: the newest four runs merge in one pass once they are
 // about one size, so a datom is copied ~log4(novelty / transaction) times),
 // a read merges at most ~3·log4(novelty) runs, and no datom is ever
