@@ -562,39 +562,44 @@ void Run::AppendWithAv(EntityId a, const Value& v, size_t hash, std::vector<Dato
 
 namespace {
 
-// An 8-byte key of a record's value that orders as CompareValues does among
-// values of the same type wherever two keys differ (equal keys decide
-// nothing): numbers as unsigned numbers, texts compared as bytes by their
-// first eight, zero padded. False for types that compare otherwise.
-bool OrderKey(const Record& r, uint64_t* key) {
+// A 16-byte key (k[0], then k[1]) of a record's value that orders as
+// CompareValues does among values of the same type wherever two keys
+// differ (equal keys decide nothing): numbers as unsigned numbers, texts
+// compared as bytes by their first sixteen, zero padded (all of an inline
+// text's; its length decides a tie). False for types that compare
+// otherwise.
+bool OrderKey(const Record& r, uint64_t k[2]) {
   constexpr uint64_t kSign = uint64_t{1} << 63;
+  k[1] = 0;
   switch (r.type) {
     case ValueType::kRef:
-    case ValueType::kUuid: *key = r.p[0]; return true;
+    case ValueType::kUuid:
+      k[0] = r.p[0];
+      k[1] = r.p[1];
+      return true;
     case ValueType::kNil:
     case ValueType::kLong:
     case ValueType::kBoolean:
-    case ValueType::kInstant: *key = r.p[0] ^ kSign; return true;
+    case ValueType::kInstant: k[0] = r.p[0] ^ kSign; return true;
     case ValueType::kDouble: {  // IEEE totalOrder, as std::strong_order
       const uint64_t b = r.p[0];
-      *key = b & kSign ? ~b : b | kSign;
+      k[0] = b & kSign ? ~b : b | kSign;
       return true;
     }
     case ValueType::kFloat: {
       const auto b = static_cast<uint32_t>(r.p[0]);
-      *key = static_cast<uint64_t>(b & 0x80000000u ? ~b : b | 0x80000000u) << 32;
+      k[0] = static_cast<uint64_t>(b & 0x80000000u ? ~b : b | 0x80000000u) << 32;
       return true;
     }
     case ValueType::kString:
     case ValueType::kBytes:
     case ValueType::kUri: {
-      uint64_t w = r.p[0];
-      if (r.len == Record::kLongText) {
-        w = 0;
-        std::memcpy(&w, reinterpret_cast<const char*>(r.p[0]), std::min<size_t>(8, r.p[1]));
+      uint64_t w[2] = {r.p[0], r.p[1]};
+      if (r.len == Record::kLongText) std::memcpy(w, reinterpret_cast<const char*>(r.p[0]), 16);  // > 15 bytes
+      for (int i = 0; i < 2; ++i) {
+        if constexpr (std::endian::native == std::endian::little) w[i] = __builtin_bswap64(w[i]);
+        k[i] = w[i];
       }
-      if constexpr (std::endian::native == std::endian::little) w = __builtin_bswap64(w);
-      *key = w;
       return true;
     }
     default: return false;
@@ -613,24 +618,25 @@ void SortByValue(const std::vector<Record>& rs, uint32_t* first, uint32_t* end) 
   while (p + 1 < end && !value_less(p[1], p[0])) ++p;
   if (p + 1 >= end) return;
   struct Keyed {
-    uint64_t key;
+    uint64_t k[2];
     uint32_t rank;  // place in the input: ties keep it
     uint32_t pos;
   };
-  std::vector<Keyed> ks;
-  ks.reserve(static_cast<size_t>(end - first));
+  std::vector<Keyed> ks(static_cast<size_t>(end - first));
   const ValueType type = rs[*first].type;
   for (uint32_t* q = first; q < end; ++q) {
-    uint64_t key;
-    if (rs[*q].type != type || !OrderKey(rs[*q], &key)) {
+    Keyed& x = ks[static_cast<size_t>(q - first)];
+    if (rs[*q].type != type || !OrderKey(rs[*q], x.k)) {
       std::stable_sort(p, end, value_less);  // [first, p] is in order already
       std::inplace_merge(first, p, end, value_less);
       return;
     }
-    ks.push_back(Keyed{key, static_cast<uint32_t>(q - first), *q});
+    x.rank = static_cast<uint32_t>(q - first);
+    x.pos = *q;
   }
   std::sort(ks.begin(), ks.end(), [&](const Keyed& x, const Keyed& y) {
-    if (x.key != y.key) return x.key < y.key;
+    if (x.k[0] != y.k[0]) return x.k[0] < y.k[0];
+    if (x.k[1] != y.k[1]) return x.k[1] < y.k[1];
     const int c = CompareValues(rs[x.pos], rs[y.pos]);
     return c != 0 ? c < 0 : x.rank < y.rank;
   });
