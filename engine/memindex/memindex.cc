@@ -221,8 +221,8 @@ template <Index O>
 class RunIterator final : public DatomIterator {
  public:
   explicit RunIterator(const Run* run) : run_(run) {
-    perm_ = O == Index::kEavt ? nullptr : run->perm[static_cast<int>(O) - 1].data();
-    n_ = O == Index::kEavt ? run->recs.size() : run->perm[static_cast<int>(O) - 1].size();
+    perm_ = O == Index::kEavt ? nullptr : run->Perm(O).data();
+    n_ = O == Index::kEavt ? run->recs.size() : run->Perm(O).size();
     pos_ = n_;
   }
   bool Valid() const override { return pos_ < n_; }
@@ -460,15 +460,29 @@ Run::~Run() {
 }
 
 void Run::BuildAvIndex(const std::function<bool(EntityId)>& is_unique) {
-  const auto& avet = perm[static_cast<int>(Index::kAvet) - 1];
   if (avet.size() < kAvIndexMinDatoms || avet.size() >= 0x7fffffffu) return;
-  // The spans from a pass over the records in address order: reading
-  // each through AVET was a cache miss per datom.
-  std::vector<uint32_t> by_a;
-  const std::vector<AttrCount> attrs = CountAttrs(recs, nullptr, &by_a);
+  // Each attribute's span found by galloping over AVET from its first
+  // datom: a few reads per attribute (a pass over every record, as the
+  // spans were counted before, cost every merge a hash probe per datom).
+  const size_t n = avet.size();
   size_t groups = 0;  // of hashed attributes
-  for (uint32_t k : by_a) {
-    AttrSpan span{attrs[k].a, attrs[k].start, attrs[k].start + attrs[k].count, is_unique && is_unique(attrs[k].a)};
+  for (size_t first = 0; first < n;) {
+    const EntityId a = recs[avet[first]].a;
+    size_t lo = first + 1, hi = n;  // the span's end is in [lo, hi]
+    for (size_t step = 1; first + step < n; step *= 2) {
+      if (recs[avet[first + step]].a != a) {
+        hi = first + step;
+        break;
+      }
+      lo = first + step + 1;
+    }
+    while (lo < hi) {
+      const size_t mid = lo + (hi - lo) / 2;
+      if (recs[avet[mid]].a == a) lo = mid + 1;
+      else hi = mid;
+    }
+    AttrSpan span{a, static_cast<uint32_t>(first), static_cast<uint32_t>(lo), is_unique && is_unique(a)};
+    first = lo;
     if (span.hashed) {
       for (size_t i = span.first; i < span.end; ++i) {
         FetchAhead(recs, avet, i, span.end);
@@ -505,7 +519,6 @@ void Run::AppendWithAv(EntityId a, const Value& v, std::vector<Datom>* out) cons
 }
 
 void Run::AppendWithAv(EntityId a, const Value& v, size_t hash, std::vector<Datom>* out) const {
-  const auto& avet = perm[static_cast<int>(Index::kAvet) - 1];
   Record probe;
   probe.a = a;
   probe.added = false;
@@ -549,58 +562,145 @@ void Run::AppendWithAv(EntityId a, const Value& v, size_t hash, std::vector<Dato
 
 namespace {
 
-// The AEVT, AVET and VAET permutations of records in EAVT order, without a
-// comparison sort of whole records (three such sorts were a quarter of the
-// transactor thread). Restricted to one attribute, EAVT order is AEVT
-// order (e, v, tx, added), so AEVT is EAVT bucketed by attribute, keeping
-// the order within a bucket; AVET is each attribute's bucket stably sorted
-// by value (equal values keep e, tx, added); VAET is AVET's datoms of ref
-// attributes stably sorted by value (equal values keep a, e, tx, added).
-// A transaction's buckets often come in value order already (ids handed
-// out in order): then nothing is sorted.
-void BuildPerms(const std::vector<Record>& rs, const std::function<bool(EntityId)>& is_ref,
-                std::vector<uint32_t> perm[3]) {
-  const auto n = static_cast<uint32_t>(rs.size());
-  std::vector<uint32_t> of, by_a;
-  const std::vector<AttrCount> attrs = CountAttrs(rs, &of, &by_a);
-  auto& aevt = perm[static_cast<int>(Index::kAevt) - 1];
-  auto& avet = perm[static_cast<int>(Index::kAvet) - 1];
-  auto& vaet = perm[static_cast<int>(Index::kVaet) - 1];
-  aevt.resize(n);
-  {
-    std::vector<uint32_t> next(attrs.size());
-    for (uint32_t k = 0; k < attrs.size(); ++k) next[k] = attrs[k].start;
-    for (uint32_t i = 0; i < n; ++i) aevt[next[of[i]]++] = i;
-  }
-  auto value_less = [&](uint32_t x, uint32_t y) { return CompareValues(rs[x], rs[y]) < 0; };
-  auto sort_by_value = [&](uint32_t* first, uint32_t* end) {
-    if (end - first < 2) return;  // also an empty vector's null data(): p + 1 would be UB
-    for (uint32_t* p = first; p + 1 < end; ++p) {
-      if (value_less(p[1], p[0])) {
-        std::stable_sort(p, end, value_less);  // [first, p] is in order already
-        std::inplace_merge(first, p, end, value_less);
-        return;
-      }
+// A 16-byte key (k[0], then k[1]) of a record's value that orders as
+// CompareValues does among values of the same type wherever two keys
+// differ (equal keys decide nothing): numbers as unsigned numbers, texts
+// compared as bytes by their first sixteen, zero padded (all of an inline
+// text's; its length decides a tie). False for types that compare
+// otherwise.
+bool OrderKey(const Record& r, uint64_t k[2]) {
+  constexpr uint64_t kSign = uint64_t{1} << 63;
+  k[1] = 0;
+  switch (r.type) {
+    case ValueType::kRef:
+    case ValueType::kUuid:
+      k[0] = r.p[0];
+      k[1] = r.p[1];
+      return true;
+    case ValueType::kNil:
+    case ValueType::kLong:
+    case ValueType::kBoolean:
+    case ValueType::kInstant: k[0] = r.p[0] ^ kSign; return true;
+    case ValueType::kDouble: {  // IEEE totalOrder, as std::strong_order
+      const uint64_t b = r.p[0];
+      k[0] = b & kSign ? ~b : b | kSign;
+      return true;
     }
+    case ValueType::kFloat: {
+      const auto b = static_cast<uint32_t>(r.p[0]);
+      k[0] = static_cast<uint64_t>(b & 0x80000000u ? ~b : b | 0x80000000u) << 32;
+      return true;
+    }
+    case ValueType::kString:
+    case ValueType::kBytes:
+    case ValueType::kUri: {
+      uint64_t w[2] = {r.p[0], r.p[1]};
+      if (r.len == Record::kLongText) std::memcpy(w, reinterpret_cast<const char*>(r.p[0]), 16);  // > 15 bytes
+      for (int i = 0; i < 2; ++i) {
+        if constexpr (std::endian::native == std::endian::little) w[i] = __builtin_bswap64(w[i]);
+        k[i] = w[i];
+      }
+      return true;
+    }
+    default: return false;
+  }
+}
+
+// Stably sorts the positions [first, end) by their records' values; what
+// comes in value order already (ids handed out in order) is not sorted.
+// Values of one type sort as (key, position) pairs, reading a record only
+// where two keys tie (a comparison through the positions read two records
+// scattered in memory: this sort was most of building a transaction's run).
+void SortByValue(const std::vector<Record>& rs, uint32_t* first, uint32_t* end) {
+  if (end - first < 2) return;  // also an empty vector's null data(): p + 1 would be UB
+  auto value_less = [&](uint32_t x, uint32_t y) { return CompareValues(rs[x], rs[y]) < 0; };
+  uint32_t* p = first;
+  while (p + 1 < end && !value_less(p[1], p[0])) ++p;
+  if (p + 1 >= end) return;
+  struct Keyed {
+    uint64_t k[2];
+    uint32_t rank;  // place in the input: ties keep it
+    uint32_t pos;
   };
-  avet = aevt;
+  std::vector<Keyed> ks(static_cast<size_t>(end - first));
+  const ValueType type = rs[*first].type;
+  for (uint32_t* q = first; q < end; ++q) {
+    Keyed& x = ks[static_cast<size_t>(q - first)];
+    if (rs[*q].type != type || !OrderKey(rs[*q], x.k)) {
+      std::stable_sort(p, end, value_less);  // [first, p] is in order already
+      std::inplace_merge(first, p, end, value_less);
+      return;
+    }
+    x.rank = static_cast<uint32_t>(q - first);
+    x.pos = *q;
+  }
+  std::sort(ks.begin(), ks.end(), [&](const Keyed& x, const Keyed& y) {
+    if (x.k[0] != y.k[0]) return x.k[0] < y.k[0];
+    if (x.k[1] != y.k[1]) return x.k[1] < y.k[1];
+    const int c = CompareValues(rs[x.pos], rs[y.pos]);
+    return c != 0 ? c < 0 : x.rank < y.rank;
+  });
+  for (size_t i = 0; i < ks.size(); ++i) first[i] = ks[i].pos;
+}
+
+// The AEVT permutation of records in EAVT order, without a comparison sort
+// of whole records: restricted to one attribute, EAVT order is AEVT order
+// (e, v, tx, added), so AEVT is EAVT bucketed by attribute, keeping the
+// order within a bucket. *attrs and *by_a get CountAttrs's answer.
+std::vector<uint32_t> BucketByAttr(const std::vector<Record>& rs, std::vector<AttrCount>* attrs,
+                                   std::vector<uint32_t>* by_a) {
+  const auto n = static_cast<uint32_t>(rs.size());
+  std::vector<uint32_t> of;
+  *attrs = CountAttrs(rs, &of, by_a);
+  std::vector<uint32_t> aevt(n);
+  std::vector<uint32_t> next(attrs->size());
+  for (uint32_t k = 0; k < attrs->size(); ++k) next[k] = (*attrs)[k].start;
+  for (uint32_t i = 0; i < n; ++i) aevt[next[of[i]]++] = i;
+  return aevt;
+}
+
+// The AVET and VAET permutations of records in EAVT order, without a
+// comparison sort of whole records: AVET is each attribute's bucket of
+// AEVT stably sorted by value (equal values keep e, tx, added); VAET is
+// AVET's datoms of ref attributes stably sorted by value (equal values keep
+// a, e, tx, added). A transaction's buckets often come in value order
+// already (ids handed out in order): then nothing is sorted.
+void BuildAvetVaet(const std::vector<Record>& rs, const std::function<bool(EntityId)>& is_ref,
+                   std::vector<uint32_t>* avet, std::vector<uint32_t>* vaet) {
+  std::vector<AttrCount> attrs;
+  std::vector<uint32_t> by_a;
+  *avet = BucketByAttr(rs, &attrs, &by_a);
   size_t refs = 0;
   for (uint32_t k : by_a) {
     const AttrCount& at = attrs[k];
-    sort_by_value(avet.data() + at.start, avet.data() + at.start + at.count);
+    SortByValue(rs, avet->data() + at.start, avet->data() + at.start + at.count);
     if (is_ref(at.a))
-      for (uint32_t i = at.start; i < at.start + at.count; ++i) refs += rs[avet[i]].type == ValueType::kRef;
+      for (uint32_t i = at.start; i < at.start + at.count; ++i) refs += rs[(*avet)[i]].type == ValueType::kRef;
   }
-  vaet.reserve(refs);
+  vaet->reserve(refs);
   for (uint32_t k : by_a) {
     const AttrCount& at = attrs[k];
     if (!is_ref(at.a)) continue;
     for (uint32_t i = at.start; i < at.start + at.count; ++i)
-      if (rs[avet[i]].type == ValueType::kRef) vaet.push_back(avet[i]);
+      if (rs[(*avet)[i]].type == ValueType::kRef) vaet->push_back((*avet)[i]);
   }
-  sort_by_value(vaet.data(), vaet.data() + vaet.size());
+  SortByValue(rs, vaet->data(), vaet->data() + vaet->size());
 }
 
+}  // namespace
+
+const std::vector<uint32_t>& Run::Perm(Index o) const {
+  if (o == Index::kAvet) return avet;
+  if (o == Index::kVaet) return vaet;
+  std::call_once(aevt_once_, [this] {
+    std::vector<AttrCount> attrs;
+    std::vector<uint32_t> by_a;
+    aevt_ = BucketByAttr(recs, &attrs, &by_a);
+  });
+  return aevt_;
+}
+
+namespace {
 }  // namespace
 
 // Runs of up to this many datoms are sorted per order by comparison.
@@ -623,17 +723,16 @@ std::shared_ptr<const Run> Run::Build(const std::vector<Datom>& datoms, const st
   auto eavt_less = [](const Record& x, const Record& y) { return CompareRecs<Index::kEavt>(x, y) < 0; };
   if (!std::is_sorted(rs.begin(), rs.end(), eavt_less)) std::sort(rs.begin(), rs.end(), eavt_less);
   if (rs.size() > kSmallRun) {
-    BuildPerms(rs, is_ref, run->perm);
+    BuildAvetVaet(rs, is_ref, &run->avet, &run->vaet);
   } else {
-    // A few datoms (a one-datom transaction): a comparison sort per order costs
-    // less than BuildPerms's tables.
-    for (int o = 1; o < kIndexCount; ++o) {
-      auto& p = run->perm[o - 1];
+    // A few datoms (a one-datom transaction): a comparison sort per order
+    // costs less than BuildAvetVaet's tables.
+    for (const Index o : {Index::kAvet, Index::kVaet}) {
+      auto& p = o == Index::kAvet ? run->avet : run->vaet;
       p.reserve(rs.size());
-      const bool ref_values_only = o == static_cast<int>(Index::kVaet);
       for (uint32_t i = 0; i < rs.size(); ++i)
-        if (!ref_values_only || (rs[i].type == ValueType::kRef && is_ref(rs[i].a))) p.push_back(i);
-      WithOrder(static_cast<Index>(o), [&](auto order) {
+        if (o == Index::kAvet || (rs[i].type == ValueType::kRef && is_ref(rs[i].a))) p.push_back(i);
+      WithOrder(o, [&](auto order) {
         std::sort(p.begin(), p.end(),
                   [&](uint32_t x, uint32_t y) { return CompareRecs<decltype(order)::value>(rs[x], rs[y]) < 0; });
       });
@@ -816,20 +915,23 @@ void BuildMerged(const std::vector<const Run*>& in, const std::vector<Origin>& o
   }
   for (int k = 0; k < 2; ++k)
     if (out[k]->recs.empty()) out[k]->min_t = 0;
-  for (int o = 1; o < kIndexCount; ++o) {
-    const Index order = static_cast<Index>(o);
+  // AVET and VAET; the outputs build AEVT when first asked (Run::Perm).
+  for (const Index order : {Index::kAvet, Index::kVaet}) {
+    auto perm_of = [order](const Run& x) -> const std::vector<uint32_t>& {
+      return order == Index::kAvet ? x.avet : x.vaet;
+    };
+    auto out_perm = [order](Run& x) -> std::vector<uint32_t>& { return order == Index::kAvet ? x.avet : x.vaet; };
     size_t sizes[kFanIn];
-    for (size_t r = 0; r < in.size(); ++r) sizes[r] = in[r]->perm[o - 1].size();
-    for (int k = 0; k < 2; ++k) out[k]->perm[o - 1].reserve(counts[k]);
+    for (size_t r = 0; r < in.size(); ++r) sizes[r] = perm_of(*in[r]).size();
+    for (int k = 0; k < 2; ++k) out_perm(*out[k]).reserve(counts[k]);
     WithOrder(order, [&](auto ord) {
       KWayMerge(
           in.size(), sizes,
           [&](uint32_t r, size_t i, uint32_t s, size_t j) {
-            return CompareRecs<decltype(ord)::value>(in[r]->recs[in[r]->perm[o - 1][i]],
-                                                     in[s]->recs[in[s]->perm[o - 1][j]]);
+            return CompareRecs<decltype(ord)::value>(in[r]->recs[perm_of(*in[r])[i]], in[s]->recs[perm_of(*in[s])[j]]);
           },
           [&](uint32_t r, size_t i) {
-            const uint32_t* perm = in[r]->perm[o - 1].data();
+            const uint32_t* perm = perm_of(*in[r]).data();
             // Through a permutation the records are scattered and waiting
             // for each was most of a merge: fetch what the comparisons and
             // this step will read a few steps from now.
@@ -843,7 +945,7 @@ void BuildMerged(const std::vector<const Run*>& in, const std::vector<Origin>& o
             }
             const uint32_t idx = perm[i];
             const Dest d = routed ? dest[r][idx] : kToFirst;
-            if (d != kDropped) out[d]->perm[o - 1].push_back(pos[r][idx]);
+            if (d != kDropped) out_perm(*out[d]).push_back(pos[r][idx]);
           });
     });
   }
@@ -998,7 +1100,7 @@ void MemIndex::AppendCurrentWithAv(EntityId a, const Value& v, std::vector<Datom
 
 uint64_t MemIndex::Count(Index order, bool history) const {
   uint64_t n = 0;
-  for (const auto& r : history ? history_ : current_) n += order == Index::kVaet ? r->perm[2].size() : r->size();
+  for (const auto& r : history ? history_ : current_) n += order == Index::kVaet ? r->Perm(order).size() : r->size();
   return n;
 }
 
@@ -1061,8 +1163,8 @@ std::vector<Datom> MemIndex::Collect(Index order, bool history) const {
   size_t total = 0;
   for (uint32_t i = 0; i < runs.size(); ++i) {
     const Run& r = *runs[i];
-    const uint32_t* perm = order == Index::kEavt ? nullptr : r.perm[static_cast<int>(order) - 1].data();
-    const size_t n = order == Index::kEavt ? r.recs.size() : r.perm[static_cast<int>(order) - 1].size();
+    const uint32_t* perm = order == Index::kEavt ? nullptr : r.Perm(order).data();
+    const size_t n = order == Index::kEavt ? r.recs.size() : r.Perm(order).size();
     total += n;
     if (n > 0) heap.push_back(CollectHead{r.recs.data(), perm, 0, n, i});
   }

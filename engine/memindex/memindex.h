@@ -3,7 +3,7 @@
 // Each commit adds its datoms as one small immutable Run, sorted in every
 // order (the datoms are stored once, as fixed-width Records in EAVT order;
 // the other orders are permutations of 32-bit positions: 60 bytes a datom
-// with a number or a text of up to 15 bytes). Runs are merged as they accumulate
+// with a number or a text of up to 15 bytes; AEVT is built on first read). Runs are merged as they accumulate
 // (a tiered policy: the newest four runs merge in one pass once they are
 // about one size, so a datom is copied ~log4(novelty / transaction) times),
 // a read merges at most ~3·log4(novelty) runs, and no datom is ever
@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "util/iterator.h"
@@ -56,7 +57,10 @@ static_assert(sizeof(Record) == 48);
 
 struct Run {
   std::vector<Record> recs;            // EAVT order
-  std::vector<uint32_t> perm[3];       // AEVT, AVET, VAET (VAET: ref values only)
+  // AVET and VAET positions (VAET: ref values only), built with the run:
+  // unique-value lookups read AVET, and merges merge both. AEVT is built by
+  // Perm on first use (see below).
+  std::vector<uint32_t> avet, vaet;
   // For unique-value lookups: each attribute's span of AVET positions, and
   // a hash of the (a v) groups of the attributes unique when the run was
   // built (open addressing, each slot 0 (empty) or 1 + the AVET position of
@@ -84,6 +88,14 @@ struct Run {
   ~Run();  // releases the LongTexts
 
   size_t size() const { return recs.size(); }
+  // The positions of recs in order o (not EAVT, the records' own order).
+  // AEVT is built from recs the first time it is asked for, by any thread,
+  // in one pass (EAVT bucketed by attribute): during an import nothing reads
+  // it from a run that is merged again (the transactor reads EAVT, AVET and
+  // VAET), so a run merged ~log4 times before a job collects it merged its
+  // AEVT ~log4 times for nothing. (VAET stays eager: built from AVET it is
+  // a sort by value, which costs more than the merges it would save.)
+  const std::vector<uint32_t>& Perm(Index o) const;
   // Builds a run from datoms in any order (fastest in EAVT order).
   // `is_ref(a)` says which attributes go to VAET.
   static std::shared_ptr<const Run> Build(const std::vector<Datom>& datoms, const std::function<bool(EntityId)>& is_ref,
@@ -97,6 +109,10 @@ struct Run {
   // Builds av_attrs and av_slots (and counts them in bytes) when the run is
   // large enough; `is_unique(a)` says which attributes to hash (may be empty).
   void BuildAvIndex(const std::function<bool(EntityId)>& is_unique);
+
+ private:
+  mutable std::vector<uint32_t> aevt_;  // once aevt_once_ is set
+  mutable std::once_flag aevt_once_;
 };
 // The datom a record holds, written into *d (reusing its value's string).
 void DecodeRecord(const Record& r, Datom* d);

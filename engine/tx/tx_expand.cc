@@ -3,6 +3,7 @@
 // transaction functions (see builder.h).
 
 #include <algorithm>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <optional>
@@ -44,8 +45,22 @@ std::string Builder::DescribeTemp(uint32_t temp) const {
 
 bool Builder::Entid(const std::string& ident, EntityId* e) {
   if (ident_cache_.empty()) ident_cache_.resize(kIdentCacheSlots);
-  uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a: idents are short
-  for (char c : ident) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+  // Eight bytes a step (a byte a step was most of this function's cost,
+  // which every map key and enumeration value of a transaction pays).
+  uint64_t h = ident.size() * 0x9e3779b97f4a7c15ULL;
+  const char* p = ident.data();
+  size_t n = ident.size();
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = (h ^ w) * 0xff51afd7ed558ccdULL;
+    h ^= h >> 32;
+  }
+  if (n > 0) {
+    uint64_t w = 0;
+    std::memcpy(&w, p, n);
+    h = (h ^ w) * 0xff51afd7ed558ccdULL;
+  }
   IdentSlot& slot = ident_cache_[(h ^ (h >> 29)) & (kIdentCacheSlots - 1)];
   if (slot.ident.data() == nullptr || slot.ident != ident) {
     slot.ident = ident;
