@@ -59,6 +59,24 @@ bool SameFirst(const Datom& x, const Datom& y, size_t n) {
   return true;
 }
 
+// MatchesFirst with the order known at run time.
+bool MatchesFirstIn(Index order, const Datom& d, const std::vector<Value>& components, size_t n) {
+  return WithOrder(order, [&](auto o) { return MatchesFirst<decltype(o)::value>(d, components, n); });
+}
+
+// SameFirst with the order known at run time.
+bool SameFirstIn(Index order, const Datom& x, const Datom& y, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    switch (kSlots[static_cast<int>(order)][i]) {
+      case 0: if (x.e != y.e) return false; break;
+      case 1: if (x.a != y.a) return false; break;
+      case 2: if (!(x.v == y.v)) return false; break;
+      default: break;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 bool DatomIterator::SharesPrefix(Index order, const Datom& target, size_t n) const {
@@ -150,6 +168,23 @@ class MergingIterator final : public DatomIterator {
     return current_->SharesPrefix(order, target, n);
   }
   bool SeeksNear() const override { return seeks_near_; }
+  // With one source left, that source folds (the rest ended or hold
+  // nothing of the prefix, so a group it starts is all there); a source
+  // that then stands at its end or past the bound is set aside, as Next
+  // does.
+  CurrentStep StepCurrent(Datom* out, const Datom* bound, size_t n) override {
+    if (active_.size() != 1 || failed()) {
+      return active_.empty() && !failed() ? CurrentStep::kEnd : CurrentStep::kUnsupported;
+    }
+    DatomIterator* c = active_[0];
+    const CurrentStep s = c->StepCurrent(out, bound, n);
+    if (s == CurrentStep::kFoundLast || s == CurrentStep::kEnd) {
+      Adopt(*c);
+      active_.clear();
+      current_ = nullptr;
+    }
+    return s;
+  }
   void Park() override {
     for (auto& c : children_) c->Park();
     active_.clear();
@@ -223,11 +258,17 @@ class MergingIterator final : public DatomIterator {
 
 class ViewIterator final : public DatomIterator {
  public:
-  ViewIterator(Index order, std::unique_ptr<DatomIterator> in, ViewSpec spec)
-      : order_(order), in_(std::move(in)), spec_(spec) {}
+  ViewIterator(Index order, std::unique_ptr<DatomIterator> in, ViewSpec spec, const std::vector<Value>* prefix)
+      : order_(order),
+        in_(std::move(in)),
+        spec_(spec),
+        current_only_(!spec.history && !spec.as_of && !spec.since),
+        prefix_(prefix) {}
 
   bool Valid() const override { return valid_; }
   void SeekToFirst() override {
+    bound_n_ = prefix_ == nullptr ? 0 : std::min<size_t>(prefix_->size(), 3);
+    if (bound_n_ > 0) seek_ = PrefixTarget(order_, *prefix_);
     in_->SeekToFirst();
     Advance();
   }
@@ -236,12 +277,23 @@ class ViewIterator final : public DatomIterator {
     // input stands just past the datoms this view has read, the current
     // one's group included (it is read ahead), so a seek may step forward
     // only to a target past the current datom.
-    Datom t = target;
-    t.tx = 0;
-    t.added = false;
-    const bool forward = valid_ && !failed() && CompareDatoms(order_, cur_, t) < 0;
-    SeekForward(in_.get(), t, forward, [this](const Datom& x, const Datom& y) { return CompareDatoms(order_, x, y) < 0; });
-    Advance();
+    seek_ = target;  // reuses its string
+    seek_.tx = 0;
+    seek_.added = false;
+    const Datom& t = seek_;
+    // The bound: a cursor's target starts with its prefix (then t is it).
+    bound_n_ = prefix_ == nullptr ? 0 : std::min<size_t>(prefix_->size(), 3);
+    if (bound_n_ > 0 && !MatchesFirstIn(order_, t, *prefix_, bound_n_)) {
+      seek_ = PrefixTarget(order_, *prefix_);
+      // Seek past a target outside its own prefix (never from a cursor):
+      // seek the target, bound by the prefix.
+      Datom t2 = target;
+      t2.tx = 0;
+      t2.added = false;
+      SeekInput(t2);
+    } else {
+      SeekInput(t);
+    }
     while (valid_ && CompareDatoms(order_, cur_, target) < 0) Advance();
   }
   void Next() override { Advance(); }
@@ -252,6 +304,11 @@ class ViewIterator final : public DatomIterator {
   }
 
  private:
+  void SeekInput(const Datom& t) {
+    const bool forward = valid_ && !failed() && CompareDatoms(order_, cur_, t) < 0;
+    SeekForward(in_.get(), t, forward, [this](const Datom& x, const Datom& y) { return CompareDatoms(order_, x, y) < 0; });
+    Advance();
+  }
   bool InTime(const Datom& d) const {
     if (PlantedFault("asof-excludes-t")) return !spec_.as_of || d.t() < *spec_.as_of;
     return !spec_.as_of || d.t() <= *spec_.as_of;
@@ -260,12 +317,15 @@ class ViewIterator final : public DatomIterator {
     if (PlantedFault("since-includes-t")) return !spec_.since || d.t() >= *spec_.since;
     return !spec_.since || d.t() > *spec_.since;
   }
+  // Whether d has the bound's components (every datom does without one).
+  bool InBound(const Datom& d) const { return bound_n_ == 0 || SameFirstIn(order_, d, seek_, bound_n_); }
 
   void Advance() {
     valid_ = false;
     if (spec_.history) {
       for (; in_->Valid(); in_->Next()) {
         const Datom& d = in_->datom();
+        if (!InBound(d)) return;  // sorted: nothing after it is in the prefix
         if (PlantedFault("history-drops-retraction") && !d.added) continue;
         if (InTime(d) && AfterSince(d)) {
           in_->CopyDatom(&cur_);
@@ -281,12 +341,33 @@ class ViewIterator final : public DatomIterator {
       Adopt(*in_);
       return;
     }
-    // Fold one (e a v) group: its last datom within as_of decides. A group
-    // is ascending by tx, so the decider is its last in-time datom: copy the
-    // group's first datom once (into cur_, reusing its string buffer), then
-    // only tx and added change.
-    while (in_->Valid()) {
+    // Fold one (e a v) group at a time: its last datom within as_of
+    // decides. A group is ascending by tx, so the decider is its last
+    // in-time datom: copy the group's first datom once (into cur_, reusing
+    // its string buffer), then only tx and added change.
+    for (;;) {
+      if (current_only_) {
+        // The input folds its groups itself when it can (one memory run,
+        // or a merge down to one): one call per datom instead of a step of
+        // each layer per datom.
+        switch (in_->StepCurrent(&cur_, bound_n_ > 0 ? &seek_ : nullptr, bound_n_)) {
+          case CurrentStep::kFound:
+            valid_ = true;
+            return;
+          case CurrentStep::kFoundLast:
+            // The source may have failed on its last step (see below).
+            if (!in_->Valid()) Adopt(*in_);
+            valid_ = !failed();
+            return;
+          case CurrentStep::kEnd:
+            Adopt(*in_);
+            return;
+          case CurrentStep::kUnsupported: break;
+        }
+      }
+      if (!in_->Valid()) break;
       in_->CopyDatom(&cur_);
+      if (!InBound(cur_)) return;  // sorted: nothing after it is in the prefix
       bool have = InTime(cur_);
       for (in_->Next(); in_->Valid(); in_->Next()) {
         if (!in_->SameEav(cur_)) break;
@@ -311,6 +392,10 @@ class ViewIterator final : public DatomIterator {
   Index order_;
   std::unique_ptr<DatomIterator> in_;
   ViewSpec spec_;
+  bool current_only_;                  // no as-of, since or history: the input may fold (StepCurrent)
+  const std::vector<Value>* prefix_;   // null: no bound
+  Datom seek_;                         // the last seek's group target; the bound when bound_n_ > 0
+  size_t bound_n_ = 0;                 // the prefix components that bound the read
   Datom cur_;
   bool valid_ = false;
 };
@@ -379,8 +464,9 @@ std::unique_ptr<DatomIterator> NewPrefixMergingIterator(Index order,
   });
 }
 
-std::unique_ptr<DatomIterator> NewViewIterator(Index order, std::unique_ptr<DatomIterator> input, ViewSpec spec) {
-  return std::make_unique<ViewIterator>(order, std::move(input), spec);
+std::unique_ptr<DatomIterator> NewViewIterator(Index order, std::unique_ptr<DatomIterator> input, ViewSpec spec,
+                                               const std::vector<Value>* prefix) {
+  return std::make_unique<ViewIterator>(order, std::move(input), spec, prefix);
 }
 
 std::unique_ptr<DatomIterator> NewFilterIterator(std::unique_ptr<DatomIterator> input,
