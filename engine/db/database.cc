@@ -51,6 +51,7 @@ bool DatomCursor::Valid() const {
   return true;
 }
 const Datom& DatomCursor::datom() const { return rep_->it->datom(); }
+DatomRef DatomCursor::ref() const { return rep_->it->ref(); }
 void DatomCursor::Next() { rep_->it->Next(); }
 Status DatomCursor::status() const {
   if (!rep_ || !rep_->it) return Status::OK();

@@ -193,6 +193,17 @@ template <Index O>
   else d->v.AssignFields(r.type, static_cast<int64_t>(r.p[0]), r.p[1], {});
 }
 
+// The fields of a record's datom, its text in place.
+[[gnu::always_inline]] inline DatomRef RefOf(const Record& r) {
+  DatomRef d{r.e, r.a, r.tx, r.added, r.type, 0, 0, {}};
+  if (IsText(r.type)) d.text = TextOf(r);
+  else {
+    d.num = static_cast<int64_t>(r.p[0]);
+    d.aux = r.p[1];
+  }
+  return d;
+}
+
 // Value::operator== of the record's value and v (text types have no
 // number fields, the others no text).
 [[gnu::always_inline]] inline bool SameValue(const Record& r, const Value& v) {
@@ -299,9 +310,9 @@ class RunIterator final : public DatomIterator {
   bool SharesPrefix(Index, const Datom& target, size_t n) const override { return InBound(At(pos_), target, n); }
   bool SeeksNear() const override { return true; }
   // The fold on records: a current run holds one datom of most groups, so
-  // a step reads the next record, decodes it once into *out and compares
-  // the one after it with it, with no Datom in between.
-  CurrentStep StepCurrent(Datom* out, const Datom* bound, size_t n) override {
+  // a step reads the next record, gives its fields (no Datom is built) and
+  // compares the one after it with it.
+  CurrentStep StepCurrent(DatomRef* out, const Datom* bound, size_t n) override {
     while (pos_ < n_) {
       const Record* r = &At(pos_);
       if (n > 0 && !InBound(*r, *bound, n)) return CurrentStep::kEnd;
@@ -311,7 +322,7 @@ class RunIterator final : public DatomIterator {
       if constexpr (O != Index::kEavt)
         if (pos_ + kPrefetchAhead < n_) Prefetch(pos_ + kPrefetchAhead);
       if (r->added) {
-        Decode(*r, out);
+        *out = RefOf(*r);
         const bool last = pos_ == n_ || (n > 0 && !InBound(At(pos_), *bound, n));
         return last ? CurrentStep::kFoundLast : CurrentStep::kFound;
       }

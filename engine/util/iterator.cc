@@ -172,7 +172,7 @@ class MergingIterator final : public DatomIterator {
   // nothing of the prefix, so a group it starts is all there); a source
   // that then stands at its end or past the bound is set aside, as Next
   // does.
-  CurrentStep StepCurrent(Datom* out, const Datom* bound, size_t n) override {
+  CurrentStep StepCurrent(DatomRef* out, const Datom* bound, size_t n) override {
     if (active_.size() != 1 || failed()) {
       return active_.empty() && !failed() ? CurrentStep::kEnd : CurrentStep::kUnsupported;
     }
@@ -294,10 +294,23 @@ class ViewIterator final : public DatomIterator {
     } else {
       SeekInput(t);
     }
-    while (valid_ && CompareDatoms(order_, cur_, target) < 0) Advance();
+    while (valid_ && CompareDatoms(order_, datom(), target) < 0) Advance();
   }
   void Next() override { Advance(); }
-  const Datom& datom() const override { return cur_; }
+  // A datom StepCurrent found is built from its fields when first asked for.
+  const Datom& datom() const override {
+    if (!decoded_) {
+      cur_.e = ref_.e;
+      cur_.a = ref_.a;
+      cur_.tx = ref_.tx;
+      cur_.added = ref_.added;
+      cur_.v.AssignFields(ref_.type, ref_.num, ref_.aux, ref_.text);
+      decoded_ = true;
+    }
+    return cur_;
+  }
+  void CopyDatom(Datom* out) const override { *out = datom(); }
+  DatomRef ref() const override { return decoded_ ? DatomRef::Of(cur_) : ref_; }
   void Park() override {
     in_->Park();
     valid_ = false;
@@ -305,7 +318,7 @@ class ViewIterator final : public DatomIterator {
 
  private:
   void SeekInput(const Datom& t) {
-    const bool forward = valid_ && !failed() && CompareDatoms(order_, cur_, t) < 0;
+    const bool forward = valid_ && !failed() && CompareDatoms(order_, datom(), t) < 0;
     SeekForward(in_.get(), t, forward, [this](const Datom& x, const Datom& y) { return CompareDatoms(order_, x, y) < 0; });
     Advance();
   }
@@ -329,6 +342,7 @@ class ViewIterator final : public DatomIterator {
         if (PlantedFault("history-drops-retraction") && !d.added) continue;
         if (InTime(d) && AfterSince(d)) {
           in_->CopyDatom(&cur_);
+          decoded_ = true;
           in_->Next();
           // The source may fail on that step: take its error now (a reader
           // that stops after this datom would otherwise drop it), and end
@@ -350,11 +364,13 @@ class ViewIterator final : public DatomIterator {
         // The input folds its groups itself when it can (one memory run,
         // or a merge down to one): one call per datom instead of a step of
         // each layer per datom.
-        switch (in_->StepCurrent(&cur_, bound_n_ > 0 ? &seek_ : nullptr, bound_n_)) {
+        switch (in_->StepCurrent(&ref_, bound_n_ > 0 ? &seek_ : nullptr, bound_n_)) {
           case CurrentStep::kFound:
             valid_ = true;
+            decoded_ = false;
             return;
           case CurrentStep::kFoundLast:
+            decoded_ = false;
             // The source may have failed on its last step (see below).
             if (!in_->Valid()) Adopt(*in_);
             valid_ = !failed();
@@ -367,6 +383,7 @@ class ViewIterator final : public DatomIterator {
       }
       if (!in_->Valid()) break;
       in_->CopyDatom(&cur_);
+      decoded_ = true;
       if (!InBound(cur_)) return;  // sorted: nothing after it is in the prefix
       bool have = InTime(cur_);
       for (in_->Next(); in_->Valid(); in_->Next()) {
@@ -396,7 +413,9 @@ class ViewIterator final : public DatomIterator {
   const std::vector<Value>* prefix_;   // null: no bound
   Datom seek_;                         // the last seek's group target; the bound when bound_n_ > 0
   size_t bound_n_ = 0;                 // the prefix components that bound the read
-  Datom cur_;
+  DatomRef ref_;                       // the current datom as StepCurrent found it (when !decoded_)
+  mutable Datom cur_;                  // the current datom, once built (decoded_)
+  mutable bool decoded_ = true;
   bool valid_ = false;
 };
 
@@ -418,6 +437,7 @@ class FilterIterator final : public DatomIterator {
     Skip();
   }
   const Datom& datom() const override { return in_->datom(); }
+  DatomRef ref() const override { return in_->ref(); }
   void Park() override { in_->Park(); }
 
  private:
