@@ -168,6 +168,7 @@ class MergingIterator final : public DatomIterator {
     return current_->SharesPrefix(order, target, n);
   }
   bool SeeksNear() const override { return seeks_near_; }
+  const std::vector<Value>* bounding_prefix() const override { return prefix_; }
   // With one source left, that source folds (the rest ended or hold
   // nothing of the prefix, so a group it starts is all there); a source
   // that then stands at its end or past the bound is set aside, as Next
@@ -263,12 +264,14 @@ class ViewIterator final : public DatomIterator {
         in_(std::move(in)),
         spec_(spec),
         current_only_(!spec.history && !spec.as_of && !spec.since),
-        prefix_(prefix) {}
+        prefix_(prefix),
+        input_bounds_(prefix != nullptr && in_->bounding_prefix() == prefix) {}
 
   bool Valid() const override { return valid_; }
   void SeekToFirst() override {
     bound_n_ = prefix_ == nullptr ? 0 : std::min<size_t>(prefix_->size(), 3);
     if (bound_n_ > 0) seek_ = PrefixTarget(order_, *prefix_);
+    step_wait_ = 0;  // a new read: the sources in range may be one
     in_->SeekToFirst();
     Advance();
   }
@@ -319,6 +322,7 @@ class ViewIterator final : public DatomIterator {
  private:
   void SeekInput(const Datom& t) {
     const bool forward = valid_ && !failed() && CompareDatoms(order_, datom(), t) < 0;
+    step_wait_ = 0;  // a new read: the sources in range may be one
     SeekForward(in_.get(), t, forward, [this](const Datom& x, const Datom& y) { return CompareDatoms(order_, x, y) < 0; });
     Advance();
   }
@@ -330,8 +334,11 @@ class ViewIterator final : public DatomIterator {
     if (PlantedFault("since-includes-t")) return !spec_.since || d.t() >= *spec_.since;
     return !spec_.since || d.t() > *spec_.since;
   }
-  // Whether d has the bound's components (every datom does without one).
-  bool InBound(const Datom& d) const { return bound_n_ == 0 || SameFirstIn(order_, d, seek_, bound_n_); }
+  // Whether d has the bound's components (every datom does without one, and
+  // every datom of an input that ends at the same prefix).
+  bool InBound(const Datom& d) const {
+    return bound_n_ == 0 || input_bounds_ || SameFirstIn(order_, d, seek_, bound_n_);
+  }
 
   void Advance() {
     valid_ = false;
@@ -360,7 +367,7 @@ class ViewIterator final : public DatomIterator {
     // in-time datom: copy the group's first datom once (into cur_, reusing
     // its string buffer), then only tx and added change.
     for (;;) {
-      if (current_only_) {
+      if (current_only_ && --step_wait_ <= 0) {
         // The input folds its groups itself when it can (one memory run,
         // or a merge down to one): one call per datom instead of a step of
         // each layer per datom.
@@ -378,7 +385,12 @@ class ViewIterator final : public DatomIterator {
           case CurrentStep::kEnd:
             Adopt(*in_);
             return;
-          case CurrentStep::kUnsupported: break;
+          case CurrentStep::kUnsupported:
+            // Sources end only now and then: ask again some groups on
+            // (a merge of several sources pays for the question once per
+            // kStepWait groups, not once per group).
+            step_wait_ = kStepWait;
+            break;
         }
       }
       if (!in_->Valid()) break;
@@ -409,8 +421,11 @@ class ViewIterator final : public DatomIterator {
   Index order_;
   std::unique_ptr<DatomIterator> in_;
   ViewSpec spec_;
+  static constexpr int kStepWait = 32;
   bool current_only_;                  // no as-of, since or history: the input may fold (StepCurrent)
+  int step_wait_ = 0;                  // groups before StepCurrent is asked again after kUnsupported
   const std::vector<Value>* prefix_;   // null: no bound
+  bool input_bounds_;                  // the input ends at prefix_ itself (a prefix merge)
   Datom seek_;                         // the last seek's group target; the bound when bound_n_ > 0
   size_t bound_n_ = 0;                 // the prefix components that bound the read
   DatomRef ref_;                       // the current datom as StepCurrent found it (when !decoded_)

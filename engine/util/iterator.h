@@ -81,6 +81,9 @@ class DatomIterator {
   // bound's first n components (n <= 3, in the iterator's order; n == 0: no
   // bound), and wrote nothing. kUnsupported: it moved nothing; the caller
   // steps as usual (the default; a merge of several sources).
+  // The prefix this iterator ends its reads at, as NewPrefixMergingIterator
+  // was given it (null: none); a view over it then need not check.
+  virtual const std::vector<Value>* bounding_prefix() const { return nullptr; }
   enum class CurrentStep : uint8_t { kUnsupported, kFound, kFoundLast, kEnd };
   virtual CurrentStep StepCurrent(DatomRef* out, const Datom* bound, size_t n) { return CurrentStep::kUnsupported; }
   // OK, or the first error a source hit (the iterator is then !Valid()).
