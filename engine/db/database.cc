@@ -43,12 +43,15 @@ DatomCursor::~DatomCursor() {
 
 bool DatomCursor::Valid() const {
   if (!rep_ || !rep_->it || !rep_->it->Valid()) return false;  // a failed iterator is not Valid
-  const Datom& d = rep_->it->datom();
-  if (rep_->bounded && !MatchesPrefix(rep_->order, d, rep_->prefix)) return false;
-  if (rep_->end && !(d.v < *rep_->end)) return false;
+  // The view ends the read at the prefix's first three components (see
+  // RawIterator); only a tx component is left to check here.
+  if (rep_->bounded && rep_->prefix.size() > 3 && !MatchesPrefix(rep_->order, rep_->it->datom(), rep_->prefix))
+    return false;
+  if (rep_->end && !(rep_->it->datom().v < *rep_->end)) return false;
   return true;
 }
 const Datom& DatomCursor::datom() const { return rep_->it->datom(); }
+DatomRef DatomCursor::ref() const { return rep_->it->ref(); }
 void DatomCursor::Next() { rep_->it->Next(); }
 Status DatomCursor::status() const {
   if (!rep_ || !rep_->it) return Status::OK();
@@ -206,7 +209,7 @@ std::unique_ptr<DatomIterator> Database::RawIterator(Index index, size_t* source
   spec.as_of = as_of_;
   spec.since = since_;
   spec.history = history_;
-  auto it = NewViewIterator(index, NewPrefixMergingIterator(index, std::move(kids), bound), spec);
+  auto it = NewViewIterator(index, NewPrefixMergingIterator(index, std::move(kids), bound), spec, bound);
   if (filters_) {
     Database unfiltered = *this;
     unfiltered.filters_.reset();

@@ -193,6 +193,17 @@ template <Index O>
   else d->v.AssignFields(r.type, static_cast<int64_t>(r.p[0]), r.p[1], {});
 }
 
+// The fields of a record's datom, its text in place.
+[[gnu::always_inline]] inline DatomRef RefOf(const Record& r) {
+  DatomRef d{r.e, r.a, r.tx, r.added, r.type, 0, 0, {}};
+  if (IsText(r.type)) d.text = TextOf(r);
+  else {
+    d.num = static_cast<int64_t>(r.p[0]);
+    d.aux = r.p[1];
+  }
+  return d;
+}
+
 // Value::operator== of the record's value and v (text types have no
 // number fields, the others no text).
 [[gnu::always_inline]] inline bool SameValue(const Record& r, const Value& v) {
@@ -200,6 +211,8 @@ template <Index O>
   if (IsText(r.type)) return TextOf(r) == std::string_view(v.str());
   return r.p[0] == static_cast<uint64_t>(v.as_long()) && r.p[1] == v.uuid().lo;
 }
+
+bool SameEav(const Record& x, const Record& y) { return x.e == y.e && x.a == y.a && EqualValues(x, y); }
 
 // Component slots of the first three in each order's sequence: 0=e 1=a 2=v.
 constexpr int kPrefixSlots[kIndexCount][3] = {{0, 1, 2}, {1, 0, 2}, {1, 2, 0}, {2, 1, 0}};
@@ -220,7 +233,7 @@ constexpr int kPrefixSlots[kIndexCount][3] = {{0, 1, 2}, {1, 0, 2}, {1, 2, 0}, {
 template <Index O>
 class RunIterator final : public DatomIterator {
  public:
-  explicit RunIterator(const Run* run) : run_(run) {
+  explicit RunIterator(const Run* run) : run_(run), recs_(run->recs.data()) {
     perm_ = O == Index::kEavt ? nullptr : run->Perm(O).data();
     n_ = O == Index::kEavt ? run->recs.size() : run->Perm(O).size();
     pos_ = n_;
@@ -294,24 +307,54 @@ class RunIterator final : public DatomIterator {
     const Record& r = At(pos_);
     return r.e == d.e && r.a == d.a && SameValue(r, d.v);
   }
-  bool SharesPrefix(Index, const Datom& target, size_t n) const override {
-    const Record& r = At(pos_);
-    for (size_t i = 0; i < n; ++i) {
-      switch (kPrefixSlots[static_cast<int>(O)][i]) {
-        case 0: if (r.e != target.e) return false; break;
-        case 1: if (r.a != target.a) return false; break;
-        default: if (!SameValue(r, target.v)) return false; break;
+  bool SharesPrefix(Index, const Datom& target, size_t n) const override { return InBound(At(pos_), target, n); }
+  bool SeeksNear() const override { return true; }
+  // The fold on records: a current run holds one datom of most groups, so
+  // a step reads the next record, gives its fields (no Datom is built) and
+  // compares the one after it with it.
+  CurrentStep StepCurrent(DatomRef* out, const Datom* bound, size_t n) override {
+    while (pos_ < n_) {
+      const Record* r = &At(pos_);
+      if (n > 0 && !InBound(*r, *bound, n)) return CurrentStep::kEnd;
+      size_t next = pos_ + 1;
+      while (next < n_ && strata::SameEav(At(next), *r)) r = &At(next++);  // r: the group's last datom
+      pos_ = next;
+      if constexpr (O != Index::kEavt)
+        if (pos_ + kPrefetchAhead < n_) Prefetch(pos_ + kPrefetchAhead);
+      if (r->added) {
+        *out = RefOf(*r);
+        const bool last = pos_ == n_ || (n > 0 && !InBound(At(pos_), *bound, n));
+        return last ? CurrentStep::kFoundLast : CurrentStep::kFound;
       }
     }
-    return true;
+    return CurrentStep::kEnd;
   }
-  bool SeeksNear() const override { return true; }
 
  private:
   static constexpr size_t kPrefetchAhead = 8;
   static constexpr size_t kGallopSteps = 4;  // up to kGallopMax ahead, then a binary search of the rest
   static constexpr size_t kGallopMax = 64;
-  const Record& At(size_t i) const { return perm_ ? run_->recs[perm_[i]] : run_->recs[i]; }
+  const Record& At(size_t i) const {
+    if constexpr (O == Index::kEavt) return recs_[i];
+    else return recs_[perm_[i]];
+  }
+  // Whether r has target's first n components (in O's sequence; n <= 3),
+  // unrolled: the slots are constants of the order.
+  [[gnu::always_inline]] static bool InBound(const Record& r, const Datom& target, size_t n) {
+    auto same = [&](int slot) {
+      switch (slot) {
+        case 0: return r.e == target.e;
+        case 1: return r.a == target.a;
+        default: return SameValue(r, target.v);
+      }
+    };
+    constexpr const int* slots = kPrefixSlots[static_cast<int>(O)];
+    if (n == 0) return true;
+    if (!same(slots[0])) return false;
+    if (n == 1) return true;
+    if (!same(slots[1])) return false;
+    return n == 2 || same(slots[2]);
+  }
   [[gnu::always_inline]] bool Less(size_t i, const Record& probe) const { return CompareRecs<O>(At(i), probe) < 0; }
   // A record may straddle two cache lines (48 bytes): fetch both.
   void Prefetch(size_t i) const {
@@ -328,13 +371,12 @@ class RunIterator final : public DatomIterator {
       for (size_t k = i + 1; k < n_ && k <= i + kPrefetchAhead; ++k) Prefetch(k);
   }
   const Run* run_;
+  const Record* recs_;  // run_->recs
   const uint32_t* perm_;
   size_t n_, pos_;
   mutable Datom cur_;                    // the record at decoded_
   mutable size_t decoded_ = ~size_t{0};
 };
-
-bool SameEav(const Record& x, const Record& y) { return x.e == y.e && x.a == y.a && EqualValues(x, y); }
 
 // Value types whose Compare is 0 exactly when their fields are equal, so
 // equal keys hash alike (tuples, big numbers, floats and symbols compare by

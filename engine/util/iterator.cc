@@ -59,6 +59,24 @@ bool SameFirst(const Datom& x, const Datom& y, size_t n) {
   return true;
 }
 
+// MatchesFirst with the order known at run time.
+bool MatchesFirstIn(Index order, const Datom& d, const std::vector<Value>& components, size_t n) {
+  return WithOrder(order, [&](auto o) { return MatchesFirst<decltype(o)::value>(d, components, n); });
+}
+
+// SameFirst with the order known at run time.
+bool SameFirstIn(Index order, const Datom& x, const Datom& y, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    switch (kSlots[static_cast<int>(order)][i]) {
+      case 0: if (x.e != y.e) return false; break;
+      case 1: if (x.a != y.a) return false; break;
+      case 2: if (!(x.v == y.v)) return false; break;
+      default: break;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 bool DatomIterator::SharesPrefix(Index order, const Datom& target, size_t n) const {
@@ -150,6 +168,24 @@ class MergingIterator final : public DatomIterator {
     return current_->SharesPrefix(order, target, n);
   }
   bool SeeksNear() const override { return seeks_near_; }
+  const std::vector<Value>* bounding_prefix() const override { return prefix_; }
+  // With one source left, that source folds (the rest ended or hold
+  // nothing of the prefix, so a group it starts is all there); a source
+  // that then stands at its end or past the bound is set aside, as Next
+  // does.
+  CurrentStep StepCurrent(DatomRef* out, const Datom* bound, size_t n) override {
+    if (active_.size() != 1 || failed()) {
+      return active_.empty() && !failed() ? CurrentStep::kEnd : CurrentStep::kUnsupported;
+    }
+    DatomIterator* c = active_[0];
+    const CurrentStep s = c->StepCurrent(out, bound, n);
+    if (s == CurrentStep::kFoundLast || s == CurrentStep::kEnd) {
+      Adopt(*c);
+      active_.clear();
+      current_ = nullptr;
+    }
+    return s;
+  }
   void Park() override {
     for (auto& c : children_) c->Park();
     active_.clear();
@@ -223,11 +259,19 @@ class MergingIterator final : public DatomIterator {
 
 class ViewIterator final : public DatomIterator {
  public:
-  ViewIterator(Index order, std::unique_ptr<DatomIterator> in, ViewSpec spec)
-      : order_(order), in_(std::move(in)), spec_(spec) {}
+  ViewIterator(Index order, std::unique_ptr<DatomIterator> in, ViewSpec spec, const std::vector<Value>* prefix)
+      : order_(order),
+        in_(std::move(in)),
+        spec_(spec),
+        current_only_(!spec.history && !spec.as_of && !spec.since),
+        prefix_(prefix),
+        input_bounds_(prefix != nullptr && in_->bounding_prefix() == prefix) {}
 
   bool Valid() const override { return valid_; }
   void SeekToFirst() override {
+    bound_n_ = prefix_ == nullptr ? 0 : std::min<size_t>(prefix_->size(), 3);
+    if (bound_n_ > 0) seek_ = PrefixTarget(order_, *prefix_);
+    step_wait_ = 0;  // a new read: the sources in range may be one
     in_->SeekToFirst();
     Advance();
   }
@@ -236,22 +280,52 @@ class ViewIterator final : public DatomIterator {
     // input stands just past the datoms this view has read, the current
     // one's group included (it is read ahead), so a seek may step forward
     // only to a target past the current datom.
-    Datom t = target;
-    t.tx = 0;
-    t.added = false;
-    const bool forward = valid_ && !failed() && CompareDatoms(order_, cur_, t) < 0;
-    SeekForward(in_.get(), t, forward, [this](const Datom& x, const Datom& y) { return CompareDatoms(order_, x, y) < 0; });
-    Advance();
-    while (valid_ && CompareDatoms(order_, cur_, target) < 0) Advance();
+    seek_ = target;  // reuses its string
+    seek_.tx = 0;
+    seek_.added = false;
+    const Datom& t = seek_;
+    // The bound: a cursor's target starts with its prefix (then t is it).
+    bound_n_ = prefix_ == nullptr ? 0 : std::min<size_t>(prefix_->size(), 3);
+    if (bound_n_ > 0 && !MatchesFirstIn(order_, t, *prefix_, bound_n_)) {
+      seek_ = PrefixTarget(order_, *prefix_);
+      // Seek past a target outside its own prefix (never from a cursor):
+      // seek the target, bound by the prefix.
+      Datom t2 = target;
+      t2.tx = 0;
+      t2.added = false;
+      SeekInput(t2);
+    } else {
+      SeekInput(t);
+    }
+    while (valid_ && CompareDatoms(order_, datom(), target) < 0) Advance();
   }
   void Next() override { Advance(); }
-  const Datom& datom() const override { return cur_; }
+  // A datom StepCurrent found is built from its fields when first asked for.
+  const Datom& datom() const override {
+    if (!decoded_) {
+      cur_.e = ref_.e;
+      cur_.a = ref_.a;
+      cur_.tx = ref_.tx;
+      cur_.added = ref_.added;
+      cur_.v.AssignFields(ref_.type, ref_.num, ref_.aux, ref_.text);
+      decoded_ = true;
+    }
+    return cur_;
+  }
+  void CopyDatom(Datom* out) const override { *out = datom(); }
+  DatomRef ref() const override { return decoded_ ? DatomRef::Of(cur_) : ref_; }
   void Park() override {
     in_->Park();
     valid_ = false;
   }
 
  private:
+  void SeekInput(const Datom& t) {
+    const bool forward = valid_ && !failed() && CompareDatoms(order_, datom(), t) < 0;
+    step_wait_ = 0;  // a new read: the sources in range may be one
+    SeekForward(in_.get(), t, forward, [this](const Datom& x, const Datom& y) { return CompareDatoms(order_, x, y) < 0; });
+    Advance();
+  }
   bool InTime(const Datom& d) const {
     if (PlantedFault("asof-excludes-t")) return !spec_.as_of || d.t() < *spec_.as_of;
     return !spec_.as_of || d.t() <= *spec_.as_of;
@@ -260,15 +334,22 @@ class ViewIterator final : public DatomIterator {
     if (PlantedFault("since-includes-t")) return !spec_.since || d.t() >= *spec_.since;
     return !spec_.since || d.t() > *spec_.since;
   }
+  // Whether d has the bound's components (every datom does without one, and
+  // every datom of an input that ends at the same prefix).
+  bool InBound(const Datom& d) const {
+    return bound_n_ == 0 || input_bounds_ || SameFirstIn(order_, d, seek_, bound_n_);
+  }
 
   void Advance() {
     valid_ = false;
     if (spec_.history) {
       for (; in_->Valid(); in_->Next()) {
         const Datom& d = in_->datom();
+        if (!InBound(d)) return;  // sorted: nothing after it is in the prefix
         if (PlantedFault("history-drops-retraction") && !d.added) continue;
         if (InTime(d) && AfterSince(d)) {
           in_->CopyDatom(&cur_);
+          decoded_ = true;
           in_->Next();
           // The source may fail on that step: take its error now (a reader
           // that stops after this datom would otherwise drop it), and end
@@ -281,12 +362,41 @@ class ViewIterator final : public DatomIterator {
       Adopt(*in_);
       return;
     }
-    // Fold one (e a v) group: its last datom within as_of decides. A group
-    // is ascending by tx, so the decider is its last in-time datom: copy the
-    // group's first datom once (into cur_, reusing its string buffer), then
-    // only tx and added change.
-    while (in_->Valid()) {
+    // Fold one (e a v) group at a time: its last datom within as_of
+    // decides. A group is ascending by tx, so the decider is its last
+    // in-time datom: copy the group's first datom once (into cur_, reusing
+    // its string buffer), then only tx and added change.
+    for (;;) {
+      if (current_only_ && --step_wait_ <= 0) {
+        // The input folds its groups itself when it can (one memory run,
+        // or a merge down to one): one call per datom instead of a step of
+        // each layer per datom.
+        switch (in_->StepCurrent(&ref_, bound_n_ > 0 ? &seek_ : nullptr, bound_n_)) {
+          case CurrentStep::kFound:
+            valid_ = true;
+            decoded_ = false;
+            return;
+          case CurrentStep::kFoundLast:
+            decoded_ = false;
+            // The source may have failed on its last step (see below).
+            if (!in_->Valid()) Adopt(*in_);
+            valid_ = !failed();
+            return;
+          case CurrentStep::kEnd:
+            Adopt(*in_);
+            return;
+          case CurrentStep::kUnsupported:
+            // Sources end only now and then: ask again some groups on
+            // (a merge of several sources pays for the question once per
+            // kStepWait groups, not once per group).
+            step_wait_ = kStepWait;
+            break;
+        }
+      }
+      if (!in_->Valid()) break;
       in_->CopyDatom(&cur_);
+      decoded_ = true;
+      if (!InBound(cur_)) return;  // sorted: nothing after it is in the prefix
       bool have = InTime(cur_);
       for (in_->Next(); in_->Valid(); in_->Next()) {
         if (!in_->SameEav(cur_)) break;
@@ -311,7 +421,16 @@ class ViewIterator final : public DatomIterator {
   Index order_;
   std::unique_ptr<DatomIterator> in_;
   ViewSpec spec_;
-  Datom cur_;
+  static constexpr int kStepWait = 32;
+  bool current_only_;                  // no as-of, since or history: the input may fold (StepCurrent)
+  int step_wait_ = 0;                  // groups before StepCurrent is asked again after kUnsupported
+  const std::vector<Value>* prefix_;   // null: no bound
+  bool input_bounds_;                  // the input ends at prefix_ itself (a prefix merge)
+  Datom seek_;                         // the last seek's group target; the bound when bound_n_ > 0
+  size_t bound_n_ = 0;                 // the prefix components that bound the read
+  DatomRef ref_;                       // the current datom as StepCurrent found it (when !decoded_)
+  mutable Datom cur_;                  // the current datom, once built (decoded_)
+  mutable bool decoded_ = true;
   bool valid_ = false;
 };
 
@@ -333,6 +452,7 @@ class FilterIterator final : public DatomIterator {
     Skip();
   }
   const Datom& datom() const override { return in_->datom(); }
+  DatomRef ref() const override { return in_->ref(); }
   void Park() override { in_->Park(); }
 
  private:
@@ -379,8 +499,9 @@ std::unique_ptr<DatomIterator> NewPrefixMergingIterator(Index order,
   });
 }
 
-std::unique_ptr<DatomIterator> NewViewIterator(Index order, std::unique_ptr<DatomIterator> input, ViewSpec spec) {
-  return std::make_unique<ViewIterator>(order, std::move(input), spec);
+std::unique_ptr<DatomIterator> NewViewIterator(Index order, std::unique_ptr<DatomIterator> input, ViewSpec spec,
+                                               const std::vector<Value>* prefix) {
+  return std::make_unique<ViewIterator>(order, std::move(input), spec, prefix);
 }
 
 std::unique_ptr<DatomIterator> NewFilterIterator(std::unique_ptr<DatomIterator> input,

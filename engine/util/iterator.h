@@ -16,6 +16,7 @@
 #include <optional>
 #include <vector>
 
+#include "strata/cursor.h"
 #include "strata/status.h"
 #include "strata/value.h"
 
@@ -49,6 +50,9 @@ class DatomIterator {
   // iterator over encoded datoms (a memory run) answers from its record
   // without building a Datom first.
   virtual void CopyDatom(Datom* out) const { *out = datom(); }
+  // Requires Valid(). The current datom's fields (DatomCursor::ref): a view
+  // that stepped by StepCurrent answers without building its Datom.
+  virtual DatomRef ref() const { return DatomRef::Of(datom()); }
   virtual bool SameEav(const Datom& d) const {
     const Datom& x = datom();
     return x.e == d.e && x.a == d.a && x.v == d.v;
@@ -64,6 +68,24 @@ class DatomIterator {
   // there would (it searches from its position): a merge then seeks it
   // instead of stepping (see SeekForward in iterator.cc).
   virtual bool SeeksNear() const { return false; }
+  // The current view's step, for an iterator that can fold its (e a v)
+  // groups itself (a memory run; a merge with one source left): the time
+  // view without as-of, since or history (ViewIterator) calls it instead of
+  // stepping datom by datom through every layer. Standing on the first
+  // datom of a group, it passes the groups whose last datom is a
+  // retraction, writes the fields of the last datom of the first group
+  // whose last datom is an assertion to *out (its text stays valid while
+  // the iterator lives), and stands past that group: kFound, or
+  // kFoundLast when it then stands at its end or past the bound (nothing
+  // more for this read). kEnd: it stands at its end, or on a datom without
+  // bound's first n components (n <= 3, in the iterator's order; n == 0: no
+  // bound), and wrote nothing. kUnsupported: it moved nothing; the caller
+  // steps as usual (the default; a merge of several sources).
+  // The prefix this iterator ends its reads at, as NewPrefixMergingIterator
+  // was given it (null: none); a view over it then need not check.
+  virtual const std::vector<Value>* bounding_prefix() const { return nullptr; }
+  enum class CurrentStep : uint8_t { kUnsupported, kFound, kFoundLast, kEnd };
+  virtual CurrentStep StepCurrent(DatomRef* out, const Datom* bound, size_t n) { return CurrentStep::kUnsupported; }
   // OK, or the first error a source hit (the iterator is then !Valid()).
   // Calling it takes the status (see above).
   Status status() const {
@@ -119,7 +141,12 @@ struct ViewSpec {
 
 // Wraps a merged stream and applies the time view: without history, each
 // (e a v) group yields its last datom (within as_of) if it is an assertion.
-std::unique_ptr<DatomIterator> NewViewIterator(Index order, std::unique_ptr<DatomIterator> input, ViewSpec spec);
+// With `prefix` (a cursor of Database::Datoms; read at each seek, it must
+// outlive the iterator), the view ends at the first datom without the
+// prefix's first components (at most three: tx never bounds it), as the
+// merge under it does.
+std::unique_ptr<DatomIterator> NewViewIterator(Index order, std::unique_ptr<DatomIterator> input, ViewSpec spec,
+                                               const std::vector<Value>* prefix = nullptr);
 
 // Wraps an iterator and yields only datoms for which keep(d) is true.
 std::unique_ptr<DatomIterator> NewFilterIterator(std::unique_ptr<DatomIterator> input,

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <memory>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -28,6 +29,38 @@
 #include "strata/value.h"
 
 namespace strata {
+
+// A datom read in place (DatomCursor::ref): its components, the value as
+// its fields (Value::AssignFields's: type, as_long(), uuid().lo, str()),
+// with no Value built. The text points into the index or the cursor and is
+// valid until the cursor moves. A scan that looks at many datoms and keeps
+// few tests them this way and builds only the ones it keeps (datom()): a
+// memory run's datom is then decoded only when it is asked for.
+struct DatomRef {
+  EntityId e = 0;
+  EntityId a = 0;
+  EntityId tx = 0;
+  bool added = true;
+  ValueType type = ValueType::kNil;
+  int64_t num = 0;        // Value::as_long() (0 for text types)
+  uint64_t aux = 0;       // Value::uuid().lo
+  std::string_view text;  // Value::str()
+
+  // The fields of d (text refers to d's string).
+  static DatomRef Of(const Datom& d) {
+    return DatomRef{d.e, d.a, d.tx, d.added, d.v.type(), d.v.as_long(), d.v.uuid().lo, d.v.str()};
+  }
+  // Value::operator== of the value and v, without building the value.
+  bool ValueIs(const Value& v) const {
+    return type == v.type() && num == v.as_long() && aux == v.uuid().lo && text == std::string_view(v.str());
+  }
+  // The value, built.
+  Value value() const {
+    Value v;
+    v.AssignFields(type, num, aux, text);
+    return v;
+  }
+};
 
 // A forward cursor over datoms. Holds the database value it reads alive.
 class DatomCursor {
@@ -41,6 +74,10 @@ class DatomCursor {
   // loop (see above).
   bool Valid() const;
   const Datom& datom() const;  // requires Valid()
+  // Requires Valid(). The current datom's fields in place (see DatomRef):
+  // over a current view's memory run no Datom is built unless datom() is
+  // called too.
+  DatomRef ref() const;
   void Next();
   // OK, or the error that ended the cursor. Calling it takes the status.
   Status status() const;
