@@ -537,6 +537,21 @@ TEST_F(CliTest, RunSegmentCacheBoundsTheCache) {
   std::filesystem::remove_all(out);
 }
 
+// The binary carries jemalloc's options (harness/malloc_conf.cc): freed
+// pages decay within 10 s and are not kept as MADV_FREE pages, which still
+// count in the resident set (peak RSS of the 10^8 import). jemalloc prints
+// its options at exit with stats_print.
+TEST_F(CliTest, TheBinaryCarriesItsJemallocOptions) {
+  ASSERT_EQ(setenv("MALLOC_CONF", "stats_print:true", 1), 0);
+  Outcome o = Run({"--version"});
+  unsetenv("MALLOC_CONF");
+  ASSERT_EQ(o.code, 0) << o.err;
+  const std::string all = o.out + o.err;
+  EXPECT_TRUE(Has(all, "opt.dirty_decay_ms: 10000")) << all.substr(0, 4000);
+  EXPECT_TRUE(Has(all, "opt.muzzy_decay_ms: 0")) << all.substr(0, 4000);
+  EXPECT_TRUE(Has(all, "opt.oversize_threshold: 0")) << all.substr(0, 4000);
+}
+
 TEST_F(CliTest, RunUsageErrors) {
   Outcome o = Run({"run", "--workload", "nope", "--strategy", "adaptive", "--out", root_ + "/out"});
   EXPECT_EQ(o.code, 1);

@@ -8,19 +8,6 @@
 
 #include <cstdio>
 
-// jemalloc's options for the strata process (MALLOC_CONF still overrides).
-// By default allocations over 8 MiB (a memory-index run, a job's novelty in
-// one order) come from an arena that returns their pages at once, and freed
-// pages elsewhere decay within 10 s: an import then faulted ~350 fresh pages
-// per 1,000 datoms. Keeping large allocations in the normal arenas and
-// letting freed pages decay over 30 s: mbrainz-synth scale 8, 2.1M -> 0.8M
-// minor faults, 5.2 -> 2.3 s of system time, peak RSS 590 -> 680-740 MB
-// (docs/performance.md).
-extern "C" {
-// NOLINTNEXTLINE: the name jemalloc looks up.
-const char* malloc_conf = "oversize_threshold:0,dirty_decay_ms:30000,muzzy_decay_ms:30000";
-}
-
 namespace strata::harness {
 
 namespace {

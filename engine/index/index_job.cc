@@ -706,6 +706,8 @@ Result<std::shared_ptr<const IndexRoot>> Executor::Run() {
   }
   std::sort(peaks.rbegin(), peaks.rend());
   for (size_t i = 0; i < peaks.size() && i < threads; ++i) m_->peak_memory_bytes += peaks[i];
+  // The sealed novelty stays in memory until the job's root is installed.
+  m_->peak_memory_bytes += ns.bytes;
   for (int o = 0; o < kIndexCount; ++o)
     for (TreeKind k : {TreeKind::kCurrent, TreeKind::kHistory})
       root->trees[TreeNumber(k, static_cast<Index>(o))] = std::move(tasks[o]->tree(k));

@@ -764,5 +764,22 @@ TEST(IndexJob, ABufferedOrderIsWrittenOnceTheOrdersBeforeItAreDone) {
   EXPECT_GT((*r)->datoms(), root->datoms());
 }
 
+// A job's peak memory counts the sealed novelty it merges (held until the
+// job is installed) besides its working set: on one thread, at least the
+// novelty's bytes plus the largest order's datoms.
+TEST(IndexJob, PeakMemoryCountsTheSealedNovelty) {
+  auto strategy = MakeStrategy("adaptive");
+  ASSERT_TRUE(strategy.ok());
+  DurableContext ctx;
+  ctx.storage = NewMemStorage();
+  ctx.sync = false;
+  const std::shared_ptr<const MemIndex> novelty = Novelty(0);
+  ASSERT_GT(novelty->stats().bytes, 0u);
+  JobMetrics m;
+  auto r = Job(ctx, std::make_shared<const IndexRoot>(), **strategy, 0, 1, &m);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_GE(m.peak_memory_bytes, novelty->stats().bytes + novelty->Count(Index::kEavt, false) * sizeof(Datom));
+}
+
 }  // namespace
 }  // namespace strata
