@@ -454,8 +454,43 @@ Result<std::string> EncodeLeaf(Index order, std::span<const Datom> datoms) {
 
 namespace {
 
+// A zigzag varint of one byte (most deltas in a sorted leaf) read inline;
+// longer ones by coding::GetZigzag64.
+inline bool GetZigzag(std::string_view* in, int64_t* v) {
+  if (!in->empty() && static_cast<uint8_t>((*in)[0]) < 0x80) {
+    const uint64_t u = static_cast<uint8_t>((*in)[0]);
+    in->remove_prefix(1);
+    *v = static_cast<int64_t>((u >> 1) ^ (~(u & 1) + 1));
+    return true;
+  }
+  return coding::GetZigzag64(in, v);
+}
+
+// CompareDatomsIn<O>(d, prev) when the first `shared` components of the
+// order's sequence are equal by construction (copied from prev): only the
+// components from there on, then tx and added, are compared (a shared value
+// is not compared again).
+template <Index O>
+inline int CompareFrom(const Datom& d, const Datom& prev, int shared) {
+  constexpr const Component* comps = kComponents[static_cast<int>(O)];
+  auto cmp = [](uint64_t a, uint64_t b) { return (a > b) - (a < b); };
+  for (int k = shared; k < 3; ++k) {
+    int c = 0;
+    switch (comps[k]) {
+      case kE: c = cmp(d.e, prev.e); break;
+      case kA: c = cmp(d.a, prev.a); break;
+      case kV: c = d.v.Compare(prev.v); break;
+    }
+    if (c != 0) return c;
+  }
+  if (const int c = cmp(d.tx, prev.tx)) return c;
+  return static_cast<int>(d.added) - static_cast<int>(prev.added);
+}
+
 // DecodeLeaf's datoms, per order: the component sequence and the value's
-// position are constants, the order check an inline comparison.
+// position are constants, the order check an inline comparison. Each datom
+// is decoded in place, in the vector's next slot (no temporary moved in and
+// destroyed); on error the caller drops what was appended.
 template <Index O>
 Status DecodeLeafDatoms(BodyReader& r, uint32_t count, const std::string& name, std::vector<Datom>& datoms) {
   constexpr const Component* comps = kComponents[static_cast<int>(O)];
@@ -472,7 +507,8 @@ Status DecodeLeafDatoms(BodyReader& r, uint32_t count, const std::string& name, 
     // than decoding the datom.
     auto where = [i] { return "datom " + std::to_string(i); };
     const bool has_prev = i > 0;
-    const Datom& prev = has_prev ? datoms.back() : empty;
+    Datom& d = datoms.emplace_back();
+    const Datom& prev = has_prev ? datoms[datoms.size() - 2] : empty;
     uint8_t flag;
     if (!r.GetByte(&flag)) return BadAt(name, "truncated " + where(), at);
     const int shared = flag & kSharedMask;
@@ -484,7 +520,6 @@ Status DecodeLeafDatoms(BodyReader& r, uint32_t count, const std::string& name, 
     if ((flag & (kValueDelta | kValuePrefix)) && vpos < shared) {
       return BadAt(name, where() + ": value flags on a shared value", at);
     }
-    Datom d;
     d.added = (flag & kAdded) != 0;
 #pragma GCC unroll 3
     for (int k = 0; k < 3; ++k) {
@@ -501,11 +536,11 @@ Status DecodeLeafDatoms(BodyReader& r, uint32_t count, const std::string& name, 
       int64_t delta;
       switch (c) {
         case kE:
-          if (!coding::GetZigzag64(r.in(), &delta)) return BadAt(name, where() + ": malformed e", cat);
+          if (!GetZigzag(r.in(), &delta)) return BadAt(name, where() + ": malformed e", cat);
           d.e = prev.e + static_cast<uint64_t>(delta);
           break;
         case kA:
-          if (!coding::GetZigzag64(r.in(), &delta)) return BadAt(name, where() + ": malformed a", cat);
+          if (!GetZigzag(r.in(), &delta)) return BadAt(name, where() + ": malformed a", cat);
           d.a = prev.a + static_cast<uint64_t>(delta);
           break;
         case kV:
@@ -513,7 +548,7 @@ Status DecodeLeafDatoms(BodyReader& r, uint32_t count, const std::string& name, 
             if (!IsNumericDeltaType(prev.v.type())) {
               return BadAt(name, where() + ": value delta on a non-numeric previous value", cat);
             }
-            if (!coding::GetZigzag64(r.in(), &delta)) return BadAt(name, where() + ": malformed v delta", cat);
+            if (!GetZigzag(r.in(), &delta)) return BadAt(name, where() + ": malformed v delta", cat);
             d.v = MakeNumeric(prev.v.type(), NumericPayload(prev.v) + static_cast<uint64_t>(delta));
           } else if (flag & kValuePrefix) {
             uint64_t prefix;
@@ -543,7 +578,7 @@ Status DecodeLeafDatoms(BodyReader& r, uint32_t count, const std::string& name, 
     } else {
       const size_t tat = r.offset();
       int64_t delta;
-      if (!coding::GetZigzag64(r.in(), &delta)) return BadAt(name, where() + ": malformed tx", tat);
+      if (!GetZigzag(r.in(), &delta)) return BadAt(name, where() + ": malformed tx", tat);
       d.tx = prev.tx + static_cast<uint64_t>(delta);
     }
     // Shared and prefixed strings are copies, so a few body bytes can stand
@@ -552,8 +587,7 @@ Status DecodeLeafDatoms(BodyReader& r, uint32_t count, const std::string& name, 
     if (decoded_bytes > kMaxSegmentDecodedBytes) {
       return BadAt(name, where() + ": decoded size over the limit", at);
     }
-    if (has_prev && CompareDatomsIn<O>(d, prev) < 0) return BadAt(name, where() + " out of order", at);
-    datoms.push_back(std::move(d));
+    if (has_prev && CompareFrom<O>(d, prev, shared) < 0) return BadAt(name, where() + " out of order", at);
   }
   return Status::OK();
 }

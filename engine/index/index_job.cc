@@ -30,6 +30,27 @@ uint64_t SliceDatoms(const std::vector<SegmentRef>& segs) {
   return n;
 }
 
+// Merges the sorted `src` into the sorted *dst in place, from the back:
+// the result is std::merge(*dst, src)'s (of equal datoms, *dst's first),
+// but only the datoms of *dst after src's first place move, once, and no
+// third vector is built (nor freed). src is left with moved-from datoms.
+template <Index O>
+void MergeBackInto(std::vector<Datom>* dst, std::span<Datom> src) {
+  if (src.empty()) return;
+  size_t i = dst->size(), j = src.size();
+  dst->resize(i + j);
+  Datom* const a = dst->data();
+  size_t w = i + j;
+  const DatomLessIn<O> less;
+  while (j > 0) {
+    if (i > 0 && less(src[j - 1], a[i - 1])) {
+      a[--w] = std::move(a[--i]);
+    } else {
+      a[--w] = std::move(src[--j]);
+    }
+  }
+}
+
 int VarintBytes(uint64_t v) { return v == 0 ? 1 : (std::bit_width(v) + 6) / 7; }
 
 // coding::PutVarint64(e), PutVarint64(a), PutValue(v) and a byte: what the
@@ -273,23 +294,13 @@ Status TreeTask::MergeInto(Index order, bool current, Levels* levels, int to, st
     if (gaps) return WriteSegmentsByAttribute(order, merged, &next->segments);
     return WriteSegments(order, merged, &next->segments);
   };
-  auto merge2 = [&](std::vector<Datom> a, std::vector<Datom>& b) {
-    std::vector<Datom> out;
-    out.reserve(a.size() + b.size());
-    WithOrder(order, [&](auto o) {
-      std::merge(std::make_move_iterator(a.begin()), std::make_move_iterator(a.end()),
-                 std::make_move_iterator(b.begin()), std::make_move_iterator(b.end()), std::back_inserter(out),
-                 DatomLessIn<decltype(o)::value>{});
-    });
-    return out;
-  };
   if (rewrite_all || segs.empty()) {
     // A level's segments are in key order and disjoint, so appending them
     // is merging them (merging each into the growing whole moved it once
     // per segment). Should a level not be in order, a stable sort gives
     // what those merges gave: equal datoms in segment order.
     std::vector<Datom> all;
-    all.reserve(SliceDatoms(segs));
+    all.reserve(SliceDatoms(segs) + input.size());  // room to merge the input in place
     for (size_t i = 0; i < segs.size(); ++i) STRATA_RETURN_IF_ERROR(AppendSegment(segs, i, &all));
     WithOrder(order, [&](auto o) {
       if (!std::is_sorted(all.begin(), all.end(), DatomLessIn<decltype(o)::value>{}))
@@ -299,8 +310,8 @@ Status TreeTask::MergeInto(Index order, bool current, Levels* levels, int to, st
     if (all.empty()) {
       STRATA_RETURN_IF_ERROR(finish(input));  // nothing to merge with: written where it lies
     } else {
-      std::vector<Datom> merged = merge2(std::move(all), input);
-      STRATA_RETURN_IF_ERROR(finish(merged));
+      WithOrder(order, [&](auto o) { MergeBackInto<decltype(o)::value>(&all, input); });
+      STRATA_RETURN_IF_ERROR(finish(all));
     }
   } else {
     // Each input datom joins the last segment whose first datom is not
@@ -341,10 +352,10 @@ Status TreeTask::MergeInto(Index order, bool current, Levels* levels, int to, st
       pos = end;
     }
     // Parts of the input are written (and cancelled) where they lie; the
-    // decoded segment and the merge output are buffers reused from one
-    // touched segment to the next.
+    // decoded segment, which its part of the input is merged into, is a
+    // buffer reused from one touched segment to the next.
     auto part = [&](size_t a, size_t b) { return std::span<Datom>(input).subspan(a, b - a); };
-    std::vector<Datom> d, merged;
+    std::vector<Datom> d;
     size_t next_touched = 0;
     for (size_t i = 0; i < segs.size(); ++i) {
       const Part& pt = parts[i];
@@ -352,17 +363,14 @@ Status TreeTask::MergeInto(Index order, bool current, Levels* levels, int to, st
       if (pt.tail_begin == pt.head_end) {
         next->segments.push_back(segs[i]);  // untouched: kept as is
       } else {
+        // Room for the segment and its part of the input, so the merge
+        // below does not reallocate.
+        d.clear();
+        d.reserve(std::min<uint64_t>(touched[next_touched].count, kMaxSegmentDatoms) + (pt.tail_begin - pt.head_end));
         STRATA_RETURN_IF_ERROR(ReadSegment(touched, next_touched++, &d));  // segs[i]
         NoteMemory(d.size() + (pt.tail_begin - pt.head_end) + input.size());
-        merged.clear();
-        merged.reserve(d.size() + (pt.tail_begin - pt.head_end));
-        WithOrder(order, [&](auto o) {
-          std::merge(std::make_move_iterator(d.begin()), std::make_move_iterator(d.end()),
-                     std::make_move_iterator(input.begin() + pt.head_end),
-                     std::make_move_iterator(input.begin() + pt.tail_begin), std::back_inserter(merged),
-                     DatomLessIn<decltype(o)::value>{});
-        });
-        STRATA_RETURN_IF_ERROR(finish(merged));
+        WithOrder(order, [&](auto o) { MergeBackInto<decltype(o)::value>(&d, part(pt.head_end, pt.tail_begin)); });
+        STRATA_RETURN_IF_ERROR(finish(d));
       }
       if (pt.end > pt.tail_begin) STRATA_RETURN_IF_ERROR(finish(part(pt.tail_begin, pt.end)));
     }
