@@ -456,7 +456,7 @@ namespace {
 
 // A zigzag varint of one byte (most deltas in a sorted leaf) read inline;
 // longer ones by coding::GetZigzag64.
-inline bool GetZigzag(std::string_view* in, int64_t* v) {
+[[gnu::always_inline]] inline bool GetZigzag(std::string_view* in, int64_t* v) {
   if (!in->empty() && static_cast<uint8_t>((*in)[0]) < 0x80) {
     const uint64_t u = static_cast<uint8_t>((*in)[0]);
     in->remove_prefix(1);
@@ -709,39 +709,50 @@ Status DecodeDirectory(std::string_view bytes, const std::string& name, Index* o
 
 // ---- where writers cut leaves -------------------------------------------------
 
-std::vector<size_t> LeafCuts(std::span<const Datom> datoms, uint64_t target_datoms) {
+namespace {
+bool SameEavAt(std::span<const Datom> datoms, size_t i) {
+  return datoms[i - 1].e == datoms[i].e && datoms[i - 1].a == datoms[i].a && datoms[i - 1].v == datoms[i].v;
+}
+}  // namespace
+
+std::vector<size_t> LeafCountCuts(std::span<const Datom> datoms, uint64_t target_datoms) {
   const uint64_t n = datoms.size();
   const uint64_t target = std::clamp<uint64_t>(target_datoms, 16, kMaxSegmentDatoms);
-  auto same_eav = [&](size_t i) { return datoms[i - 1].e == datoms[i].e && datoms[i - 1].a == datoms[i].a &&
-                                         datoms[i - 1].v == datoms[i].v; };
-  // By count: about n / target even pieces (one up to 1.5 targets).
+  // About n / target even pieces (one up to 1.5 targets).
   const uint64_t pieces = n <= target + target / 2 ? 1 : (n + target - 1) / target;
   std::vector<size_t> by_count{0};
   for (uint64_t p = 1; p < pieces; ++p) {
     size_t c = std::max(by_count.back() + 1, static_cast<size_t>(n * p / pieces));
-    while (c < n && c > 0 && same_eav(c)) ++c;
+    while (c < n && c > 0 && SameEavAt(datoms, c)) ++c;
     if (c < n) by_count.push_back(c);
   }
   by_count.push_back(n);
-  // Then by bytes, and by the hard limits inside a piece a long group made.
-  std::vector<size_t> cuts{0};
-  for (size_t p = 0; p + 1 < by_count.size(); ++p) {
-    uint64_t cost = 0, count = 0;
-    for (size_t i = by_count[p]; i < by_count[p + 1]; ++i) {
-      const uint64_t c = LeafDatomCost(datoms[i]);
-      if (count > 0) {
-        const bool hard = cost + c > kMaxLeafCost || count + 1 > kMaxSegmentDatoms;
-        const bool soft = cost + c > kLeafTargetBytes && !same_eav(i);
-        if (hard || soft) {
-          cuts.push_back(i);
-          cost = count = 0;
-        }
+  return by_count;
+}
+
+void LeafByteCuts(std::span<const Datom> datoms, size_t begin, size_t end, std::vector<size_t>* cuts) {
+  // By bytes, and by the hard limits inside a piece a long group made.
+  uint64_t cost = 0, count = 0;
+  for (size_t i = begin; i < end; ++i) {
+    const uint64_t c = LeafDatomCost(datoms[i]);
+    if (count > 0) {
+      const bool hard = cost + c > kMaxLeafCost || count + 1 > kMaxSegmentDatoms;
+      const bool soft = cost + c > kLeafTargetBytes && !SameEavAt(datoms, i);
+      if (hard || soft) {
+        cuts->push_back(i);
+        cost = count = 0;
       }
-      cost += c;
-      ++count;
     }
-    if (by_count[p + 1] != cuts.back()) cuts.push_back(by_count[p + 1]);
+    cost += c;
+    ++count;
   }
+  if (cuts->empty() || end != cuts->back()) cuts->push_back(end);
+}
+
+std::vector<size_t> LeafCuts(std::span<const Datom> datoms, uint64_t target_datoms) {
+  const std::vector<size_t> by_count = LeafCountCuts(datoms, target_datoms);
+  std::vector<size_t> cuts{0};
+  for (size_t p = 0; p + 1 < by_count.size(); ++p) LeafByteCuts(datoms, by_count[p], by_count[p + 1], &cuts);
   return cuts;
 }
 

@@ -148,6 +148,9 @@ class TreeTask {
   static constexpr size_t kPrefetchSegments = 64;
   static constexpr uint64_t kPrefetchBytes = 8u << 20;
   Status WriteSegments(Index order, std::span<const Datom> datoms, std::vector<SegmentRef>* out);
+  // WriteSegments' leaves datoms[cuts[p], cuts[p + 1]), each p.
+  Status WritePieces(Index order, std::span<const Datom> datoms, const std::vector<size_t>& cuts,
+                     std::vector<SegmentRef>* out);
   // WriteSegments, cutting also where the attribute changes (AEVT, AVET):
   // with gaps, an attribute's appends then find a segment boundary after
   // its last datom instead of a segment shared with the next attribute.
@@ -247,8 +250,21 @@ Status TreeTask::WriteSegmentsByAttribute(Index order, std::span<const Datom> da
 Status TreeTask::WriteSegments(Index order, std::span<const Datom> datoms, std::vector<SegmentRef>* out) {
   if (datoms.empty()) return Status::OK();
   STRATA_RETURN_IF_ERROR(CheckCancel());
-  // By datoms and by bytes (format/segment.h): every piece fits a leaf.
-  const std::vector<size_t> cuts = LeafCuts(datoms, in_.options.segment_datoms);
+  // By datoms and by bytes (format/segment.h): every piece fits a leaf. The
+  // cuts by bytes are found per piece by count, just before that piece is
+  // encoded (a long part of the novelty is not read one more time ahead).
+  const std::vector<size_t> by_count = LeafCountCuts(datoms, in_.options.segment_datoms);
+  std::vector<size_t> cuts;
+  for (size_t c = 0; c + 1 < by_count.size(); ++c) {
+    cuts.assign(1, by_count[c]);
+    LeafByteCuts(datoms, by_count[c], by_count[c + 1], &cuts);
+    STRATA_RETURN_IF_ERROR(WritePieces(order, datoms, cuts, out));
+  }
+  return Status::OK();
+}
+
+Status TreeTask::WritePieces(Index order, std::span<const Datom> datoms, const std::vector<size_t>& cuts,
+                             std::vector<SegmentRef>* out) {
   for (size_t p = 0; p + 1 < cuts.size(); ++p) {
     std::span<const Datom> piece = datoms.subspan(cuts[p], cuts[p + 1] - cuts[p]);
     // Planted: every segment the job writes loses its last datom.
@@ -742,6 +758,10 @@ Result<std::shared_ptr<const IndexRoot>> Executor::Run() {
 
 size_t CancelPairsInPlace(std::span<Datom> all, const std::function<bool(EntityId)>& no_history,
                           std::vector<Datom>* cancelled) {
+  // Only an assertion followed by its retraction cancels, and only a
+  // retraction stays in a group's odd place: without a retraction nothing
+  // moves (most leaves and novelty parts), found without comparing datoms.
+  if (std::all_of(all.begin(), all.end(), [](const Datom& d) { return d.added; })) return all.size();
   // What stays moves down over what left (w <= k always), so no second
   // copy of the run is built.
   size_t w = 0;
