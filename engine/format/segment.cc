@@ -454,16 +454,23 @@ Result<std::string> EncodeLeaf(Index order, std::span<const Datom> datoms) {
 
 namespace {
 
-// A zigzag varint of one byte (most deltas in a sorted leaf) read inline;
-// longer ones by coding::GetZigzag64.
+// A zigzag varint of one or two bytes (most deltas in a sorted leaf) read
+// inline, as coding::GetZigzag64 reads it; longer ones by that function.
 [[gnu::always_inline]] inline bool GetZigzag(std::string_view* in, int64_t* v) {
-  if (!in->empty() && static_cast<uint8_t>((*in)[0]) < 0x80) {
-    const uint64_t u = static_cast<uint8_t>((*in)[0]);
+  const size_t n = in->size();
+  uint64_t u;
+  if (n > 0 && static_cast<uint8_t>((*in)[0]) < 0x80) {
+    u = static_cast<uint8_t>((*in)[0]);
     in->remove_prefix(1);
-    *v = static_cast<int64_t>((u >> 1) ^ (~(u & 1) + 1));
-    return true;
+  } else if (n > 1 && static_cast<uint8_t>((*in)[1]) < 0x80) {
+    u = (static_cast<uint64_t>(static_cast<uint8_t>((*in)[0])) & 0x7f) |
+        (static_cast<uint64_t>(static_cast<uint8_t>((*in)[1])) << 7);
+    in->remove_prefix(2);
+  } else {
+    return coding::GetZigzag64(in, v);
   }
-  return coding::GetZigzag64(in, v);
+  *v = static_cast<int64_t>((u >> 1) ^ (~(u & 1) + 1));
+  return true;
 }
 
 // CompareDatomsIn<O>(d, prev) when the first `shared` components of the

@@ -33,21 +33,46 @@ uint64_t SliceDatoms(const std::vector<SegmentRef>& segs) {
 // Merges the sorted `src` into the sorted *dst in place, from the back:
 // the result is std::merge(*dst, src)'s (of equal datoms, *dst's first),
 // but only the datoms of *dst after src's first place move, once, and no
-// third vector is built (nor freed). src is left with moved-from datoms.
+// third vector is built (nor freed). Each datom of src finds the datoms
+// of *dst after it by a few steps back, then galloping and a binary search
+// (a segment takes a few datoms of novelty: ~log n comparisons each, not
+// one per datom of the segment); they move up as one block. src is left
+// with moved-from datoms.
 template <Index O>
 void MergeBackInto(std::vector<Datom>* dst, std::span<Datom> src) {
   if (src.empty()) return;
   size_t i = dst->size(), j = src.size();
   dst->resize(i + j);
   Datom* const a = dst->data();
-  size_t w = i + j;
   const DatomLessIn<O> less;
+  constexpr size_t kLinearSteps = 4;
   while (j > 0) {
-    if (i > 0 && less(src[j - 1], a[i - 1])) {
-      a[--w] = std::move(a[--i]);
-    } else {
-      a[--w] = std::move(src[--j]);
+    Datom& x = src[j - 1];
+    // a[pos, i): the datoms of *dst that sort after x (less(x, a[k]) is
+    // false, then true, along a[0, i)).
+    size_t pos = i, steps = 0;
+    while (pos > 0 && steps < kLinearSteps && less(x, a[pos - 1])) --pos, ++steps;
+    if (steps == kLinearSteps && pos > 0) {
+      size_t hi = pos, lo = 0;  // after x: a[hi, i); not after x: a[0, lo)
+      for (size_t step = 1; step <= hi; step *= 2) {
+        if (!less(x, a[hi - step])) {
+          lo = hi - step + 1;
+          break;
+        }
+        hi -= step;
+      }
+      while (lo < hi) {
+        const size_t mid = lo + (hi - lo) / 2;
+        if (less(x, a[mid])) hi = mid;
+        else lo = mid + 1;
+      }
+      pos = lo;
     }
+    // The write end is i + j: the block moves up by j, x lands before it.
+    std::move_backward(a + pos, a + i, a + i + j);
+    a[pos + j - 1] = std::move(x);
+    i = pos;
+    --j;
   }
 }
 
