@@ -12,6 +12,7 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -62,12 +63,23 @@ constexpr Component kComponents[kIndexCount][3] = {
     {kV, kA, kE},  // vaet
 };
 
-int VarintLength(uint64_t v) {
-  int n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
+int VarintLength(uint64_t v) { return (std::bit_width(v | 1) + 6) / 7; }
+
+// The length of the common prefix of a and b: eight bytes at a time where
+// the machine is little-endian (the first differing byte is the lowest set
+// byte of the words' difference), then byte by byte.
+size_t CommonPrefix(std::string_view a, std::string_view b) {
+  const size_t limit = std::min(a.size(), b.size());
+  size_t n = 0;
+  if constexpr (std::endian::native == std::endian::little) {
+    for (; n + 8 <= limit; n += 8) {
+      uint64_t x, y;
+      std::memcpy(&x, a.data() + n, 8);
+      std::memcpy(&y, b.data() + n, 8);
+      if (x != y) return n + static_cast<size_t>(std::countr_zero(x ^ y)) / 8;
+    }
   }
+  while (n < limit && a[n] == b[n]) ++n;
   return n;
 }
 
@@ -234,11 +246,20 @@ Status BadAt(const std::string& name, const std::string& what, size_t offset) {
 
 const char* KindName(uint8_t kind) { return kind == kKindLeaf ? "leaf" : "directory"; }
 
+// The thread's buffer a compressed body is decompressed into (not zero
+// filled first, nor allocated per segment): valid until the thread's next
+// Open, and each caller decodes the body before it opens another segment.
+char* DecompressScratch(size_t n, std::unique_ptr<char[]>* once) {
+  thread_local std::unique_ptr<char[]> buf;
+  thread_local size_t cap = 0;
+  return Scratch(&buf, &cap, n, once);
+}
+
 struct Opened {
   Index order = Index::kEavt;
   uint32_t count = 0;
-  std::string decompressed;  // owns the body when it was compressed
-  std::string_view body;     // the raw body
+  std::unique_ptr<char[]> once;  // a large decompressed body (else the thread's scratch)
+  std::string_view body;         // the raw body
 };
 
 // Checks the frame (header, checksum, compression) and yields the raw body.
@@ -294,14 +315,13 @@ Status Open(std::string_view bytes, const std::string& name, uint8_t want_kind, 
     // Exactly one frame, nothing after it.
     const size_t frame = ZSTD_findFrameCompressedSize(stored.data(), stored.size());
     if (ZSTD_isError(frame) || frame != stored.size()) return Bad(name, "malformed zstd frame");
-    out->decompressed.assign(raw_length, '\0');
+    char* const raw = DecompressScratch(raw_length, &out->once);
     ZSTD_DCtx* dctx = ThreadDCtx();
-    const size_t n =
-        dctx ? ZSTD_decompressDCtx(dctx, out->decompressed.data(), raw_length, stored.data(), stored.size())
-             : ZSTD_decompress(out->decompressed.data(), raw_length, stored.data(), stored.size());
+    const size_t n = dctx ? ZSTD_decompressDCtx(dctx, raw, raw_length, stored.data(), stored.size())
+                          : ZSTD_decompress(raw, raw_length, stored.data(), stored.size());
     if (ZSTD_isError(n)) return Bad(name, std::string("zstd: ") + ZSTD_getErrorName(n));
     if (n != raw_length) return Bad(name, "zstd body decompressed to " + std::to_string(n) + " bytes");
-    out->body = out->decompressed;
+    out->body = std::string_view(raw, raw_length);
   } else {
     if (stored.size() != raw_length) {
       return Bad(name, "body is " + std::to_string(stored.size()) + " bytes, header says " +
@@ -399,10 +419,7 @@ char* EncodeLeafBody(std::span<const Datom> datoms, char* p) {
         // The delta form drops the tag byte, so it wins unless much longer.
         if (delta_len <= 1 + RawNumericLength(d.v)) flag |= kValueDelta;
       } else if (IsStringType(d.v.type())) {
-        const std::string& a = d.v.str();
-        const std::string& b = prev.v.str();
-        const size_t limit = std::min(a.size(), b.size());
-        while (prefix < limit && a[prefix] == b[prefix]) ++prefix;
+        prefix = CommonPrefix(d.v.str(), prev.v.str());
         if (prefix > 0) flag |= kValuePrefix;
       }
     }
