@@ -12,6 +12,7 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -62,12 +63,23 @@ constexpr Component kComponents[kIndexCount][3] = {
     {kV, kA, kE},  // vaet
 };
 
-int VarintLength(uint64_t v) {
-  int n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
+int VarintLength(uint64_t v) { return (std::bit_width(v | 1) + 6) / 7; }
+
+// The length of the common prefix of a and b: eight bytes at a time where
+// the machine is little-endian (the first differing byte is the lowest set
+// byte of the words' difference), then byte by byte.
+size_t CommonPrefix(std::string_view a, std::string_view b) {
+  const size_t limit = std::min(a.size(), b.size());
+  size_t n = 0;
+  if constexpr (std::endian::native == std::endian::little) {
+    for (; n + 8 <= limit; n += 8) {
+      uint64_t x, y;
+      std::memcpy(&x, a.data() + n, 8);
+      std::memcpy(&y, b.data() + n, 8);
+      if (x != y) return n + static_cast<size_t>(std::countr_zero(x ^ y)) / 8;
+    }
   }
+  while (n < limit && a[n] == b[n]) ++n;
   return n;
 }
 
@@ -234,11 +246,20 @@ Status BadAt(const std::string& name, const std::string& what, size_t offset) {
 
 const char* KindName(uint8_t kind) { return kind == kKindLeaf ? "leaf" : "directory"; }
 
+// The thread's buffer a compressed body is decompressed into (not zero
+// filled first, nor allocated per segment): valid until the thread's next
+// Open, and each caller decodes the body before it opens another segment.
+char* DecompressScratch(size_t n, std::unique_ptr<char[]>* once) {
+  thread_local std::unique_ptr<char[]> buf;
+  thread_local size_t cap = 0;
+  return Scratch(&buf, &cap, n, once);
+}
+
 struct Opened {
   Index order = Index::kEavt;
   uint32_t count = 0;
-  std::string decompressed;  // owns the body when it was compressed
-  std::string_view body;     // the raw body
+  std::unique_ptr<char[]> once;  // a large decompressed body (else the thread's scratch)
+  std::string_view body;         // the raw body
 };
 
 // Checks the frame (header, checksum, compression) and yields the raw body.
@@ -294,14 +315,13 @@ Status Open(std::string_view bytes, const std::string& name, uint8_t want_kind, 
     // Exactly one frame, nothing after it.
     const size_t frame = ZSTD_findFrameCompressedSize(stored.data(), stored.size());
     if (ZSTD_isError(frame) || frame != stored.size()) return Bad(name, "malformed zstd frame");
-    out->decompressed.assign(raw_length, '\0');
+    char* const raw = DecompressScratch(raw_length, &out->once);
     ZSTD_DCtx* dctx = ThreadDCtx();
-    const size_t n =
-        dctx ? ZSTD_decompressDCtx(dctx, out->decompressed.data(), raw_length, stored.data(), stored.size())
-             : ZSTD_decompress(out->decompressed.data(), raw_length, stored.data(), stored.size());
+    const size_t n = dctx ? ZSTD_decompressDCtx(dctx, raw, raw_length, stored.data(), stored.size())
+                          : ZSTD_decompress(raw, raw_length, stored.data(), stored.size());
     if (ZSTD_isError(n)) return Bad(name, std::string("zstd: ") + ZSTD_getErrorName(n));
     if (n != raw_length) return Bad(name, "zstd body decompressed to " + std::to_string(n) + " bytes");
-    out->body = out->decompressed;
+    out->body = std::string_view(raw, raw_length);
   } else {
     if (stored.size() != raw_length) {
       return Bad(name, "body is " + std::to_string(stored.size()) + " bytes, header says " +
@@ -399,10 +419,7 @@ char* EncodeLeafBody(std::span<const Datom> datoms, char* p) {
         // The delta form drops the tag byte, so it wins unless much longer.
         if (delta_len <= 1 + RawNumericLength(d.v)) flag |= kValueDelta;
       } else if (IsStringType(d.v.type())) {
-        const std::string& a = d.v.str();
-        const std::string& b = prev.v.str();
-        const size_t limit = std::min(a.size(), b.size());
-        while (prefix < limit && a[prefix] == b[prefix]) ++prefix;
+        prefix = CommonPrefix(d.v.str(), prev.v.str());
         if (prefix > 0) flag |= kValuePrefix;
       }
     }
@@ -454,8 +471,50 @@ Result<std::string> EncodeLeaf(Index order, std::span<const Datom> datoms) {
 
 namespace {
 
+// A zigzag varint of one or two bytes (most deltas in a sorted leaf) read
+// inline, as coding::GetZigzag64 reads it; longer ones by that function.
+[[gnu::always_inline]] inline bool GetZigzag(std::string_view* in, int64_t* v) {
+  const size_t n = in->size();
+  uint64_t u;
+  if (n > 0 && static_cast<uint8_t>((*in)[0]) < 0x80) {
+    u = static_cast<uint8_t>((*in)[0]);
+    in->remove_prefix(1);
+  } else if (n > 1 && static_cast<uint8_t>((*in)[1]) < 0x80) {
+    u = (static_cast<uint64_t>(static_cast<uint8_t>((*in)[0])) & 0x7f) |
+        (static_cast<uint64_t>(static_cast<uint8_t>((*in)[1])) << 7);
+    in->remove_prefix(2);
+  } else {
+    return coding::GetZigzag64(in, v);
+  }
+  *v = static_cast<int64_t>((u >> 1) ^ (~(u & 1) + 1));
+  return true;
+}
+
+// CompareDatomsIn<O>(d, prev) when the first `shared` components of the
+// order's sequence are equal by construction (copied from prev): only the
+// components from there on, then tx and added, are compared (a shared value
+// is not compared again).
+template <Index O>
+inline int CompareFrom(const Datom& d, const Datom& prev, int shared) {
+  constexpr const Component* comps = kComponents[static_cast<int>(O)];
+  auto cmp = [](uint64_t a, uint64_t b) { return (a > b) - (a < b); };
+  for (int k = shared; k < 3; ++k) {
+    int c = 0;
+    switch (comps[k]) {
+      case kE: c = cmp(d.e, prev.e); break;
+      case kA: c = cmp(d.a, prev.a); break;
+      case kV: c = d.v.Compare(prev.v); break;
+    }
+    if (c != 0) return c;
+  }
+  if (const int c = cmp(d.tx, prev.tx)) return c;
+  return static_cast<int>(d.added) - static_cast<int>(prev.added);
+}
+
 // DecodeLeaf's datoms, per order: the component sequence and the value's
-// position are constants, the order check an inline comparison.
+// position are constants, the order check an inline comparison. Each datom
+// is decoded in place, in the vector's next slot (no temporary moved in and
+// destroyed); on error the caller drops what was appended.
 template <Index O>
 Status DecodeLeafDatoms(BodyReader& r, uint32_t count, const std::string& name, std::vector<Datom>& datoms) {
   constexpr const Component* comps = kComponents[static_cast<int>(O)];
@@ -472,7 +531,8 @@ Status DecodeLeafDatoms(BodyReader& r, uint32_t count, const std::string& name, 
     // than decoding the datom.
     auto where = [i] { return "datom " + std::to_string(i); };
     const bool has_prev = i > 0;
-    const Datom& prev = has_prev ? datoms.back() : empty;
+    Datom& d = datoms.emplace_back();
+    const Datom& prev = has_prev ? datoms[datoms.size() - 2] : empty;
     uint8_t flag;
     if (!r.GetByte(&flag)) return BadAt(name, "truncated " + where(), at);
     const int shared = flag & kSharedMask;
@@ -484,7 +544,6 @@ Status DecodeLeafDatoms(BodyReader& r, uint32_t count, const std::string& name, 
     if ((flag & (kValueDelta | kValuePrefix)) && vpos < shared) {
       return BadAt(name, where() + ": value flags on a shared value", at);
     }
-    Datom d;
     d.added = (flag & kAdded) != 0;
 #pragma GCC unroll 3
     for (int k = 0; k < 3; ++k) {
@@ -501,11 +560,11 @@ Status DecodeLeafDatoms(BodyReader& r, uint32_t count, const std::string& name, 
       int64_t delta;
       switch (c) {
         case kE:
-          if (!coding::GetZigzag64(r.in(), &delta)) return BadAt(name, where() + ": malformed e", cat);
+          if (!GetZigzag(r.in(), &delta)) return BadAt(name, where() + ": malformed e", cat);
           d.e = prev.e + static_cast<uint64_t>(delta);
           break;
         case kA:
-          if (!coding::GetZigzag64(r.in(), &delta)) return BadAt(name, where() + ": malformed a", cat);
+          if (!GetZigzag(r.in(), &delta)) return BadAt(name, where() + ": malformed a", cat);
           d.a = prev.a + static_cast<uint64_t>(delta);
           break;
         case kV:
@@ -513,7 +572,7 @@ Status DecodeLeafDatoms(BodyReader& r, uint32_t count, const std::string& name, 
             if (!IsNumericDeltaType(prev.v.type())) {
               return BadAt(name, where() + ": value delta on a non-numeric previous value", cat);
             }
-            if (!coding::GetZigzag64(r.in(), &delta)) return BadAt(name, where() + ": malformed v delta", cat);
+            if (!GetZigzag(r.in(), &delta)) return BadAt(name, where() + ": malformed v delta", cat);
             d.v = MakeNumeric(prev.v.type(), NumericPayload(prev.v) + static_cast<uint64_t>(delta));
           } else if (flag & kValuePrefix) {
             uint64_t prefix;
@@ -543,7 +602,7 @@ Status DecodeLeafDatoms(BodyReader& r, uint32_t count, const std::string& name, 
     } else {
       const size_t tat = r.offset();
       int64_t delta;
-      if (!coding::GetZigzag64(r.in(), &delta)) return BadAt(name, where() + ": malformed tx", tat);
+      if (!GetZigzag(r.in(), &delta)) return BadAt(name, where() + ": malformed tx", tat);
       d.tx = prev.tx + static_cast<uint64_t>(delta);
     }
     // Shared and prefixed strings are copies, so a few body bytes can stand
@@ -552,8 +611,7 @@ Status DecodeLeafDatoms(BodyReader& r, uint32_t count, const std::string& name, 
     if (decoded_bytes > kMaxSegmentDecodedBytes) {
       return BadAt(name, where() + ": decoded size over the limit", at);
     }
-    if (has_prev && CompareDatomsIn<O>(d, prev) < 0) return BadAt(name, where() + " out of order", at);
-    datoms.push_back(std::move(d));
+    if (has_prev && CompareFrom<O>(d, prev, shared) < 0) return BadAt(name, where() + " out of order", at);
   }
   return Status::OK();
 }
@@ -675,39 +733,50 @@ Status DecodeDirectory(std::string_view bytes, const std::string& name, Index* o
 
 // ---- where writers cut leaves -------------------------------------------------
 
-std::vector<size_t> LeafCuts(std::span<const Datom> datoms, uint64_t target_datoms) {
+namespace {
+bool SameEavAt(std::span<const Datom> datoms, size_t i) {
+  return datoms[i - 1].e == datoms[i].e && datoms[i - 1].a == datoms[i].a && datoms[i - 1].v == datoms[i].v;
+}
+}  // namespace
+
+std::vector<size_t> LeafCountCuts(std::span<const Datom> datoms, uint64_t target_datoms) {
   const uint64_t n = datoms.size();
   const uint64_t target = std::clamp<uint64_t>(target_datoms, 16, kMaxSegmentDatoms);
-  auto same_eav = [&](size_t i) { return datoms[i - 1].e == datoms[i].e && datoms[i - 1].a == datoms[i].a &&
-                                         datoms[i - 1].v == datoms[i].v; };
-  // By count: about n / target even pieces (one up to 1.5 targets).
+  // About n / target even pieces (one up to 1.5 targets).
   const uint64_t pieces = n <= target + target / 2 ? 1 : (n + target - 1) / target;
   std::vector<size_t> by_count{0};
   for (uint64_t p = 1; p < pieces; ++p) {
     size_t c = std::max(by_count.back() + 1, static_cast<size_t>(n * p / pieces));
-    while (c < n && c > 0 && same_eav(c)) ++c;
+    while (c < n && c > 0 && SameEavAt(datoms, c)) ++c;
     if (c < n) by_count.push_back(c);
   }
   by_count.push_back(n);
-  // Then by bytes, and by the hard limits inside a piece a long group made.
-  std::vector<size_t> cuts{0};
-  for (size_t p = 0; p + 1 < by_count.size(); ++p) {
-    uint64_t cost = 0, count = 0;
-    for (size_t i = by_count[p]; i < by_count[p + 1]; ++i) {
-      const uint64_t c = LeafDatomCost(datoms[i]);
-      if (count > 0) {
-        const bool hard = cost + c > kMaxLeafCost || count + 1 > kMaxSegmentDatoms;
-        const bool soft = cost + c > kLeafTargetBytes && !same_eav(i);
-        if (hard || soft) {
-          cuts.push_back(i);
-          cost = count = 0;
-        }
+  return by_count;
+}
+
+void LeafByteCuts(std::span<const Datom> datoms, size_t begin, size_t end, std::vector<size_t>* cuts) {
+  // By bytes, and by the hard limits inside a piece a long group made.
+  uint64_t cost = 0, count = 0;
+  for (size_t i = begin; i < end; ++i) {
+    const uint64_t c = LeafDatomCost(datoms[i]);
+    if (count > 0) {
+      const bool hard = cost + c > kMaxLeafCost || count + 1 > kMaxSegmentDatoms;
+      const bool soft = cost + c > kLeafTargetBytes && !SameEavAt(datoms, i);
+      if (hard || soft) {
+        cuts->push_back(i);
+        cost = count = 0;
       }
-      cost += c;
-      ++count;
     }
-    if (by_count[p + 1] != cuts.back()) cuts.push_back(by_count[p + 1]);
+    cost += c;
+    ++count;
   }
+  if (cuts->empty() || end != cuts->back()) cuts->push_back(end);
+}
+
+std::vector<size_t> LeafCuts(std::span<const Datom> datoms, uint64_t target_datoms) {
+  const std::vector<size_t> by_count = LeafCountCuts(datoms, target_datoms);
+  std::vector<size_t> cuts{0};
+  for (size_t p = 0; p + 1 < by_count.size(); ++p) LeafByteCuts(datoms, by_count[p], by_count[p + 1], &cuts);
   return cuts;
 }
 

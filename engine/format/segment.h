@@ -128,6 +128,14 @@ Status DecodeDirectory(std::string_view bytes, const std::string& name, Index* o
 // later merge, unless the group alone would pass kMaxSegmentDatoms or
 // kMaxLeafCost. Every piece then encodes (EncodeLeaf cannot refuse it).
 std::vector<size_t> LeafCuts(std::span<const Datom> datoms, uint64_t target_datoms);
+// LeafCuts in its two steps, so a writer can cut and encode each piece while
+// its datoms are in cache instead of reading a long run twice: the cuts by
+// count (they look at the datoms only where they fall, to move past an
+// (e a v) group), and the cuts by bytes inside one of those pieces [begin,
+// end), appended to *cuts, which then ends with `end`. LeafCuts is
+// LeafCountCuts, then LeafByteCuts on each of its pieces after {0}.
+std::vector<size_t> LeafCountCuts(std::span<const Datom> datoms, uint64_t target_datoms);
+void LeafByteCuts(std::span<const Datom> datoms, size_t begin, size_t end, std::vector<size_t>* cuts);
 
 // "0000000100000002": the storage name of a segment id.
 std::string SegmentName(uint64_t id);

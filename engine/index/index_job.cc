@@ -30,6 +30,52 @@ uint64_t SliceDatoms(const std::vector<SegmentRef>& segs) {
   return n;
 }
 
+// Merges the sorted `src` into the sorted *dst in place, from the back:
+// the result is std::merge(*dst, src)'s (of equal datoms, *dst's first),
+// but only the datoms of *dst after src's first place move, once, and no
+// third vector is built (nor freed). Each datom of src finds the datoms
+// of *dst after it by a few steps back, then galloping and a binary search
+// (a segment takes a few datoms of novelty: ~log n comparisons each, not
+// one per datom of the segment); they move up as one block. src is left
+// with moved-from datoms.
+template <Index O>
+void MergeBackInto(std::vector<Datom>* dst, std::span<Datom> src) {
+  if (src.empty()) return;
+  size_t i = dst->size(), j = src.size();
+  dst->resize(i + j);
+  Datom* const a = dst->data();
+  const DatomLessIn<O> less;
+  constexpr size_t kLinearSteps = 4;
+  while (j > 0) {
+    Datom& x = src[j - 1];
+    // a[pos, i): the datoms of *dst that sort after x (less(x, a[k]) is
+    // false, then true, along a[0, i)).
+    size_t pos = i, steps = 0;
+    while (pos > 0 && steps < kLinearSteps && less(x, a[pos - 1])) --pos, ++steps;
+    if (steps == kLinearSteps && pos > 0) {
+      size_t hi = pos, lo = 0;  // after x: a[hi, i); not after x: a[0, lo)
+      for (size_t step = 1; step <= hi; step *= 2) {
+        if (!less(x, a[hi - step])) {
+          lo = hi - step + 1;
+          break;
+        }
+        hi -= step;
+      }
+      while (lo < hi) {
+        const size_t mid = lo + (hi - lo) / 2;
+        if (less(x, a[mid])) hi = mid;
+        else lo = mid + 1;
+      }
+      pos = lo;
+    }
+    // The write end is i + j: the block moves up by j, x lands before it.
+    std::move_backward(a + pos, a + i, a + i + j);
+    a[pos + j - 1] = std::move(x);
+    i = pos;
+    --j;
+  }
+}
+
 int VarintBytes(uint64_t v) { return v == 0 ? 1 : (std::bit_width(v) + 6) / 7; }
 
 // coding::PutVarint64(e), PutVarint64(a), PutValue(v) and a byte: what the
@@ -127,6 +173,9 @@ class TreeTask {
   static constexpr size_t kPrefetchSegments = 64;
   static constexpr uint64_t kPrefetchBytes = 8u << 20;
   Status WriteSegments(Index order, std::span<const Datom> datoms, std::vector<SegmentRef>* out);
+  // WriteSegments' leaves datoms[cuts[p], cuts[p + 1]), each p.
+  Status WritePieces(Index order, std::span<const Datom> datoms, const std::vector<size_t>& cuts,
+                     std::vector<SegmentRef>* out);
   // WriteSegments, cutting also where the attribute changes (AEVT, AVET):
   // with gaps, an attribute's appends then find a segment boundary after
   // its last datom instead of a segment shared with the next attribute.
@@ -226,8 +275,21 @@ Status TreeTask::WriteSegmentsByAttribute(Index order, std::span<const Datom> da
 Status TreeTask::WriteSegments(Index order, std::span<const Datom> datoms, std::vector<SegmentRef>* out) {
   if (datoms.empty()) return Status::OK();
   STRATA_RETURN_IF_ERROR(CheckCancel());
-  // By datoms and by bytes (format/segment.h): every piece fits a leaf.
-  const std::vector<size_t> cuts = LeafCuts(datoms, in_.options.segment_datoms);
+  // By datoms and by bytes (format/segment.h): every piece fits a leaf. The
+  // cuts by bytes are found per piece by count, just before that piece is
+  // encoded (a long part of the novelty is not read one more time ahead).
+  const std::vector<size_t> by_count = LeafCountCuts(datoms, in_.options.segment_datoms);
+  std::vector<size_t> cuts;
+  for (size_t c = 0; c + 1 < by_count.size(); ++c) {
+    cuts.assign(1, by_count[c]);
+    LeafByteCuts(datoms, by_count[c], by_count[c + 1], &cuts);
+    STRATA_RETURN_IF_ERROR(WritePieces(order, datoms, cuts, out));
+  }
+  return Status::OK();
+}
+
+Status TreeTask::WritePieces(Index order, std::span<const Datom> datoms, const std::vector<size_t>& cuts,
+                             std::vector<SegmentRef>* out) {
   for (size_t p = 0; p + 1 < cuts.size(); ++p) {
     std::span<const Datom> piece = datoms.subspan(cuts[p], cuts[p + 1] - cuts[p]);
     // Planted: every segment the job writes loses its last datom.
@@ -273,23 +335,13 @@ Status TreeTask::MergeInto(Index order, bool current, Levels* levels, int to, st
     if (gaps) return WriteSegmentsByAttribute(order, merged, &next->segments);
     return WriteSegments(order, merged, &next->segments);
   };
-  auto merge2 = [&](std::vector<Datom> a, std::vector<Datom>& b) {
-    std::vector<Datom> out;
-    out.reserve(a.size() + b.size());
-    WithOrder(order, [&](auto o) {
-      std::merge(std::make_move_iterator(a.begin()), std::make_move_iterator(a.end()),
-                 std::make_move_iterator(b.begin()), std::make_move_iterator(b.end()), std::back_inserter(out),
-                 DatomLessIn<decltype(o)::value>{});
-    });
-    return out;
-  };
   if (rewrite_all || segs.empty()) {
     // A level's segments are in key order and disjoint, so appending them
     // is merging them (merging each into the growing whole moved it once
     // per segment). Should a level not be in order, a stable sort gives
     // what those merges gave: equal datoms in segment order.
     std::vector<Datom> all;
-    all.reserve(SliceDatoms(segs));
+    all.reserve(SliceDatoms(segs) + input.size());  // room to merge the input in place
     for (size_t i = 0; i < segs.size(); ++i) STRATA_RETURN_IF_ERROR(AppendSegment(segs, i, &all));
     WithOrder(order, [&](auto o) {
       if (!std::is_sorted(all.begin(), all.end(), DatomLessIn<decltype(o)::value>{}))
@@ -299,8 +351,8 @@ Status TreeTask::MergeInto(Index order, bool current, Levels* levels, int to, st
     if (all.empty()) {
       STRATA_RETURN_IF_ERROR(finish(input));  // nothing to merge with: written where it lies
     } else {
-      std::vector<Datom> merged = merge2(std::move(all), input);
-      STRATA_RETURN_IF_ERROR(finish(merged));
+      WithOrder(order, [&](auto o) { MergeBackInto<decltype(o)::value>(&all, input); });
+      STRATA_RETURN_IF_ERROR(finish(all));
     }
   } else {
     // Each input datom joins the last segment whose first datom is not
@@ -341,10 +393,10 @@ Status TreeTask::MergeInto(Index order, bool current, Levels* levels, int to, st
       pos = end;
     }
     // Parts of the input are written (and cancelled) where they lie; the
-    // decoded segment and the merge output are buffers reused from one
-    // touched segment to the next.
+    // decoded segment, which its part of the input is merged into, is a
+    // buffer reused from one touched segment to the next.
     auto part = [&](size_t a, size_t b) { return std::span<Datom>(input).subspan(a, b - a); };
-    std::vector<Datom> d, merged;
+    std::vector<Datom> d;
     size_t next_touched = 0;
     for (size_t i = 0; i < segs.size(); ++i) {
       const Part& pt = parts[i];
@@ -352,17 +404,14 @@ Status TreeTask::MergeInto(Index order, bool current, Levels* levels, int to, st
       if (pt.tail_begin == pt.head_end) {
         next->segments.push_back(segs[i]);  // untouched: kept as is
       } else {
+        // Room for the segment and its part of the input, so the merge
+        // below does not reallocate.
+        d.clear();
+        d.reserve(std::min<uint64_t>(touched[next_touched].count, kMaxSegmentDatoms) + (pt.tail_begin - pt.head_end));
         STRATA_RETURN_IF_ERROR(ReadSegment(touched, next_touched++, &d));  // segs[i]
         NoteMemory(d.size() + (pt.tail_begin - pt.head_end) + input.size());
-        merged.clear();
-        merged.reserve(d.size() + (pt.tail_begin - pt.head_end));
-        WithOrder(order, [&](auto o) {
-          std::merge(std::make_move_iterator(d.begin()), std::make_move_iterator(d.end()),
-                     std::make_move_iterator(input.begin() + pt.head_end),
-                     std::make_move_iterator(input.begin() + pt.tail_begin), std::back_inserter(merged),
-                     DatomLessIn<decltype(o)::value>{});
-        });
-        STRATA_RETURN_IF_ERROR(finish(merged));
+        WithOrder(order, [&](auto o) { MergeBackInto<decltype(o)::value>(&d, part(pt.head_end, pt.tail_begin)); });
+        STRATA_RETURN_IF_ERROR(finish(d));
       }
       if (pt.end > pt.tail_begin) STRATA_RETURN_IF_ERROR(finish(part(pt.tail_begin, pt.end)));
     }
@@ -736,6 +785,10 @@ Result<std::shared_ptr<const IndexRoot>> Executor::Run() {
 
 size_t CancelPairsInPlace(std::span<Datom> all, const std::function<bool(EntityId)>& no_history,
                           std::vector<Datom>* cancelled) {
+  // Only an assertion followed by its retraction cancels, and only a
+  // retraction stays in a group's odd place: without a retraction nothing
+  // moves (most leaves and novelty parts), found without comparing datoms.
+  if (std::all_of(all.begin(), all.end(), [](const Datom& d) { return d.added; })) return all.size();
   // What stays moves down over what left (w <= k always), so no second
   // copy of the run is built.
   size_t w = 0;
