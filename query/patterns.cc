@@ -152,11 +152,13 @@ Status Lookup(const Database& db, const Fixed& f, Budget* budget, Fn&& emit, uin
   const std::string_view want_text = value_only ? std::string_view(f.v->str()) : std::string_view();
   // The fields Value's == compares, a text's length and first byte first
   // (most texts of an attribute differ there: no memcmp call for them).
-  auto value_equals = [&](const Value& x) {
-    if (x.type() != f.v->type() || x.as_long() != f.v->as_long() || x.uuid().lo != f.v->uuid().lo) return false;
-    const std::string& s = x.str();
-    if (s.size() != want_text.size()) return false;
-    return s.empty() || (s[0] == want_text[0] && std::memcmp(s.data(), want_text.data(), s.size()) == 0);
+  // Compared on the cursor's DatomRef: a datom the value rejects (most of
+  // an attribute's scan) is never built.
+  auto value_equals = [&](const DatomRef& x) {
+    if (x.type != f.v->type() || x.num != f.v->as_long() || x.aux != f.v->uuid().lo) return false;
+    if (x.text.size() != want_text.size()) return false;
+    return x.text.empty() ||
+           (x.text[0] == want_text[0] && std::memcmp(x.text.data(), want_text.data(), x.text.size()) == 0);
   };
   for (; c.Valid(); c.Next()) {
     if (n == limit) {
@@ -164,13 +166,10 @@ Status Lookup(const Database& db, const Fixed& f, Budget* budget, Fn&& emit, uin
       if (stop != nullptr) *stop = c.datom().e;
       break;
     }
-    const Datom& d = c.datom();
     if (++n % 8192 == 0) STRATA_RETURN_IF_ERROR(budget->CheckTime());
-    if (value_only) {
-      if (!value_equals(d.v)) continue;
-    } else if (!nothing_else && !MatchesRest(f, d)) {
-      continue;  // e and a: the prefix read
-    }
+    if (value_only && !value_equals(c.ref())) continue;
+    const Datom& d = c.datom();
+    if (!value_only && !nothing_else && !MatchesRest(f, d)) continue;  // e and a: the prefix read
     STRATA_RETURN_IF_ERROR(emit(d));
   }
   st.datoms += n;

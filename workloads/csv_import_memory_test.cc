@@ -1,9 +1,13 @@
 // Memory stays flat: importing ten times the data does not need more
 // memory. Each import runs in a child process (fork), so its figures are
 // its own. The asserted figure is the heap in use (glibc mallinfo2),
-// sampled every millisecond into a histogram: its 99th percentile must stay
-// within 1.2x, and its maximum (a single sample: a batch transaction, a
-// memory-index merge and an indexing job may coincide once) within 1.5x.
+// sampled every millisecond into a histogram: the large import's 99th
+// percentile must stay within 1.2x of the small import's maximum, and its
+// maximum (a single sample: a batch transaction, a memory-index merge and an
+// indexing job may coincide once) within 1.5x. (The small import lasts
+// 0.1-0.3 s, so its own 99th percentile is one of its top few samples and
+// moves with the machine's load: under ctest -j2 it once put the ratio of
+// the two percentiles over 1.2 with the large import's heap unchanged.)
 // The peak resident set size (getrusage) is printed too.
 //
 // The engine's own bounds are set small so that both imports reach their
@@ -133,7 +137,7 @@ TEST(CsvImportMemory, TenTimesTheDataSameMemory) {
                 static_cast<double>(peaks[i].datoms) / peaks[i].seconds, peaks[i].heap_p99_mb, peaks[i].heap_max_mb,
                 peaks[i].rss_mb);
   }
-  EXPECT_LE(peaks[1].heap_p99_mb, 1.2 * peaks[0].heap_p99_mb);
+  EXPECT_LE(peaks[1].heap_p99_mb, 1.2 * peaks[0].heap_max_mb);
   EXPECT_LE(peaks[1].heap_max_mb, 1.5 * peaks[0].heap_max_mb);
   EXPECT_LE(peaks[1].rss_mb, 1.5 * peaks[0].rss_mb);
   std::error_code ec;
