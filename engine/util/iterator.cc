@@ -66,15 +66,7 @@ bool MatchesFirstIn(Index order, const Datom& d, const std::vector<Value>& compo
 
 // SameFirst with the order known at run time.
 bool SameFirstIn(Index order, const Datom& x, const Datom& y, size_t n) {
-  for (size_t i = 0; i < n; ++i) {
-    switch (kSlots[static_cast<int>(order)][i]) {
-      case 0: if (x.e != y.e) return false; break;
-      case 1: if (x.a != y.a) return false; break;
-      case 2: if (!(x.v == y.v)) return false; break;
-      default: break;
-    }
-  }
-  return true;
+  return WithOrder(order, [&](auto o) { return SameFirst<decltype(o)::value>(x, y, n); });
 }
 
 }  // namespace
