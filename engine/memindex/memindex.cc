@@ -742,9 +742,6 @@ const std::vector<uint32_t>& Run::Perm(Index o) const {
   return aevt_;
 }
 
-namespace {
-}  // namespace
-
 // Runs of up to this many datoms are sorted per order by comparison.
 constexpr size_t kSmallRun = 8;
 
@@ -959,21 +956,26 @@ void BuildMerged(const std::vector<const Run*>& in, const std::vector<Origin>& o
     if (out[k]->recs.empty()) out[k]->min_t = 0;
   // AVET and VAET; the outputs build AEVT when first asked (Run::Perm).
   for (const Index order : {Index::kAvet, Index::kVaet}) {
-    auto perm_of = [order](const Run& x) -> const std::vector<uint32_t>& {
-      return order == Index::kAvet ? x.avet : x.vaet;
-    };
-    auto out_perm = [order](Run& x) -> std::vector<uint32_t>& { return order == Index::kAvet ? x.avet : x.vaet; };
+    // Each input's permutation, picked once (not per comparison).
+    const uint32_t* perms[kFanIn];
     size_t sizes[kFanIn];
-    for (size_t r = 0; r < in.size(); ++r) sizes[r] = perm_of(*in[r]).size();
-    for (int k = 0; k < 2; ++k) out_perm(*out[k]).reserve(counts[k]);
+    for (size_t r = 0; r < in.size(); ++r) {
+      perms[r] = in[r]->Perm(order).data();
+      sizes[r] = in[r]->Perm(order).size();
+    }
+    std::vector<uint32_t>* outs[2];
+    for (int k = 0; k < 2; ++k) {
+      outs[k] = order == Index::kAvet ? &out[k]->avet : &out[k]->vaet;
+      outs[k]->reserve(counts[k]);
+    }
     WithOrder(order, [&](auto ord) {
       KWayMerge(
           in.size(), sizes,
           [&](uint32_t r, size_t i, uint32_t s, size_t j) {
-            return CompareRecs<decltype(ord)::value>(in[r]->recs[perm_of(*in[r])[i]], in[s]->recs[perm_of(*in[s])[j]]);
+            return CompareRecs<decltype(ord)::value>(in[r]->recs[perms[r][i]], in[s]->recs[perms[s][j]]);
           },
           [&](uint32_t r, size_t i) {
-            const uint32_t* perm = perm_of(*in[r]).data();
+            const uint32_t* perm = perms[r];
             // Through a permutation the records are scattered and waiting
             // for each was most of a merge: fetch what the comparisons and
             // this step will read a few steps from now.
@@ -987,7 +989,7 @@ void BuildMerged(const std::vector<const Run*>& in, const std::vector<Origin>& o
             }
             const uint32_t idx = perm[i];
             const Dest d = routed ? dest[r][idx] : kToFirst;
-            if (d != kDropped) out_perm(*out[d]).push_back(pos[r][idx]);
+            if (d != kDropped) outs[d]->push_back(pos[r][idx]);
           });
     });
   }

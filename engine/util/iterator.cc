@@ -261,7 +261,7 @@ class ViewIterator final : public DatomIterator {
 
   bool Valid() const override { return valid_; }
   void SeekToFirst() override {
-    bound_n_ = prefix_ == nullptr ? 0 : std::min<size_t>(prefix_->size(), 3);
+    SetBoundN();
     if (bound_n_ > 0) seek_ = PrefixTarget(order_, *prefix_);
     step_wait_ = 0;  // a new read: the sources in range may be one
     in_->SeekToFirst();
@@ -275,19 +275,17 @@ class ViewIterator final : public DatomIterator {
     seek_ = target;  // reuses its string
     seek_.tx = 0;
     seek_.added = false;
-    const Datom& t = seek_;
-    // The bound: a cursor's target starts with its prefix (then t is it).
-    bound_n_ = prefix_ == nullptr ? 0 : std::min<size_t>(prefix_->size(), 3);
-    if (bound_n_ > 0 && !MatchesFirstIn(order_, t, *prefix_, bound_n_)) {
-      seek_ = PrefixTarget(order_, *prefix_);
+    // The bound: a cursor's target starts with its prefix (then the target
+    // is the bound too).
+    SetBoundN();
+    if (bound_n_ > 0 && !MatchesFirstIn(order_, seek_, *prefix_, bound_n_)) {
       // Seek past a target outside its own prefix (never from a cursor):
       // seek the target, bound by the prefix.
-      Datom t2 = target;
-      t2.tx = 0;
-      t2.added = false;
-      SeekInput(t2);
-    } else {
+      const Datom t = seek_;
+      seek_ = PrefixTarget(order_, *prefix_);
       SeekInput(t);
+    } else {
+      SeekInput(seek_);
     }
     while (valid_ && CompareDatoms(order_, datom(), target) < 0) Advance();
   }
@@ -312,6 +310,8 @@ class ViewIterator final : public DatomIterator {
   }
 
  private:
+  // The prefix may have changed since the last read (a cursor's reseek).
+  void SetBoundN() { bound_n_ = prefix_ == nullptr ? 0 : std::min<size_t>(prefix_->size(), 3); }
   void SeekInput(const Datom& t) {
     const bool forward = valid_ && !failed() && CompareDatoms(order_, datom(), t) < 0;
     step_wait_ = 0;  // a new read: the sources in range may be one

@@ -68,6 +68,9 @@ class DatomIterator {
   // there would (it searches from its position): a merge then seeks it
   // instead of stepping (see SeekForward in iterator.cc).
   virtual bool SeeksNear() const { return false; }
+  // The prefix this iterator ends its reads at, as NewPrefixMergingIterator
+  // was given it (null: none); a view over it then need not check.
+  virtual const std::vector<Value>* bounding_prefix() const { return nullptr; }
   // The current view's step, for an iterator that can fold its (e a v)
   // groups itself (a memory run; a merge with one source left): the time
   // view without as-of, since or history (ViewIterator) calls it instead of
@@ -81,9 +84,6 @@ class DatomIterator {
   // bound's first n components (n <= 3, in the iterator's order; n == 0: no
   // bound), and wrote nothing. kUnsupported: it moved nothing; the caller
   // steps as usual (the default; a merge of several sources).
-  // The prefix this iterator ends its reads at, as NewPrefixMergingIterator
-  // was given it (null: none); a view over it then need not check.
-  virtual const std::vector<Value>* bounding_prefix() const { return nullptr; }
   enum class CurrentStep : uint8_t { kUnsupported, kFound, kFoundLast, kEnd };
   virtual CurrentStep StepCurrent(DatomRef* out, const Datom* bound, size_t n) { return CurrentStep::kUnsupported; }
   // OK, or the first error a source hit (the iterator is then !Valid()).
