@@ -48,30 +48,43 @@ Result<Val> Numbers(const FindElem& f, const std::vector<Val>& xs) {
 
 double AsDouble(const Val& v) { return v.is_long() ? static_cast<double>(v.v.as_long()) : v.v.as_double(); }
 
+// sum, avg, variance or stddev of n numbers (at(i): the i-th; the caller
+// checked that they are numbers): a sum of longs is a long, anything else
+// a double.
+template <typename At>
+Result<Val> NumericAggregate(const std::string& fn, size_t n, At&& at) {
+  bool all_long = true;
+  for (size_t i = 0; i < n; ++i) all_long = all_long && at(i).is_long();
+  if (fn == "sum" && all_long) {
+    int64_t s = 0;
+    for (size_t i = 0; i < n; ++i)
+      if (__builtin_add_overflow(s, at(i).v.as_long(), &s)) return Status::InvalidArgument("integer overflow in (sum)");
+    return Val::Long(s);
+  }
+  double s = 0;
+  for (size_t i = 0; i < n; ++i) s += AsDouble(at(i));
+  if (fn == "sum") return Val(Value::Double(s));
+  const double mean = n == 0 ? 0 : s / static_cast<double>(n);
+  if (fn == "avg") return Val(Value::Double(mean));
+  double var = 0;
+  for (size_t i = 0; i < n; ++i) var += (AsDouble(at(i)) - mean) * (AsDouble(at(i)) - mean);
+  var = n == 0 ? 0 : var / static_cast<double>(n);
+  return Val(Value::Double(fn == "variance" ? var : std::sqrt(var)));
+}
+
+bool IsNumericAggregate(const std::string& fn) {
+  return fn == "sum" || fn == "avg" || fn == "variance" || fn == "stddev";
+}
+
 // One aggregate over the values of its variable in one group.
 Result<Val> Aggregate(const FindElem& f, std::vector<Val> xs) {
   const std::string& fn = f.fn;
   if (fn == "count") return Val::Long(static_cast<int64_t>(xs.size()));
   if (fn == "count-distinct") return Val::Long(static_cast<int64_t>(Distinct(std::move(xs)).size()));
   if (fn == "distinct") return Val::Tuple(Distinct(std::move(xs)));
-  if (fn == "sum" || fn == "avg" || fn == "variance" || fn == "stddev") {
+  if (IsNumericAggregate(fn)) {
     STRATA_RETURN_IF_ERROR(Numbers(f, xs).status());
-    bool all_long = std::all_of(xs.begin(), xs.end(), [](const Val& x) { return x.is_long(); });
-    if (fn == "sum" && all_long) {
-      int64_t s = 0;
-      for (const Val& x : xs)
-        if (__builtin_add_overflow(s, x.v.as_long(), &s)) return Status::InvalidArgument("integer overflow in (sum)");
-      return Val::Long(s);
-    }
-    double s = 0;
-    for (const Val& x : xs) s += AsDouble(x);
-    if (fn == "sum") return Val(Value::Double(s));
-    const double mean = xs.empty() ? 0 : s / static_cast<double>(xs.size());
-    if (fn == "avg") return Val(Value::Double(mean));
-    double var = 0;
-    for (const Val& x : xs) var += (AsDouble(x) - mean) * (AsDouble(x) - mean);
-    var = xs.empty() ? 0 : var / static_cast<double>(xs.size());
-    return Val(Value::Double(fn == "variance" ? var : std::sqrt(var)));
+    return NumericAggregate(fn, xs.size(), [&](size_t i) -> const Val& { return xs[i]; });
   }
   if (fn == "median") {
     STRATA_RETURN_IF_ERROR(Numbers(f, xs).status());
@@ -231,27 +244,14 @@ Result<edn::Node> BuildResult(Evaluator& ev, const Query& q, Ctx& ctx, const std
           r[k] = Val::Long(static_cast<int64_t>(g.size()));
           continue;
         }
-        if (f.fn == "sum" || f.fn == "avg") {
-          // Numbers summed where they stand (no copy of the group's
-          // values); the same sums, in the same order, as Aggregate's.
-          bool numbers = true, all_long = true;
-          for (size_t i : g) {
-            const Val& x = rows.row(i)[col];
-            numbers = numbers && x.is_number();
-            all_long = all_long && x.is_long();
-          }
-          if (numbers && f.fn == "sum" && all_long) {
-            int64_t s = 0;
-            for (size_t i : g)
-              if (__builtin_add_overflow(s, rows.row(i)[col].v.as_long(), &s))
-                return Status::InvalidArgument("integer overflow in (sum)");
-            r[k] = Val::Long(s);
-            continue;
-          }
+        if (IsNumericAggregate(f.fn)) {
+          // Numbers aggregated where they stand (no copy of the group's
+          // values); anything else goes to Aggregate for its error.
+          auto at = [&](size_t i) -> const Val& { return rows.row(g[i])[col]; };
+          bool numbers = true;
+          for (size_t i = 0; i < g.size() && numbers; ++i) numbers = at(i).is_number();
           if (numbers) {
-            double s = 0;
-            for (size_t i : g) s += AsDouble(rows.row(i)[col]);
-            r[k] = Val(Value::Double(f.fn == "sum" ? s : s / static_cast<double>(g.size())));
+            STRATA_ASSIGN_OR_RETURN(r[k], NumericAggregate(f.fn, g.size(), at));
             continue;
           }
         }

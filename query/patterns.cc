@@ -10,7 +10,6 @@
 // bindings that one scan and a hash join are cheaper.
 #include <algorithm>
 #include <bit>
-#include <cstring>
 #include <limits>
 #include <optional>
 
@@ -145,21 +144,11 @@ Status Lookup(const Database& db, const Fixed& f, Budget* budget, Fn&& emit, uin
   QueryStats& st = budget->stats();
   ++st.index_lookups;
   uint64_t n = 0;
-  // Only a value to check (a scan of an attribute for a constant): the
-  // comparison inline, its type and text length first.
+  // Only a value to check (a scan of an attribute for a constant): it is
+  // compared on the cursor's DatomRef, so a datom the value rejects (most
+  // of an attribute's scan) is never built.
   const bool value_only = f.v && !f.raw_v && !f.tx && !f.added;
   const bool nothing_else = !f.v && !f.raw_v && !f.tx && !f.added;  // the prefix fixes all
-  const std::string_view want_text = value_only ? std::string_view(f.v->str()) : std::string_view();
-  // The fields Value's == compares, a text's length and first byte first
-  // (most texts of an attribute differ there: no memcmp call for them).
-  // Compared on the cursor's DatomRef: a datom the value rejects (most of
-  // an attribute's scan) is never built.
-  auto value_equals = [&](const DatomRef& x) {
-    if (x.type != f.v->type() || x.num != f.v->as_long() || x.aux != f.v->uuid().lo) return false;
-    if (x.text.size() != want_text.size()) return false;
-    return x.text.empty() ||
-           (x.text[0] == want_text[0] && std::memcmp(x.text.data(), want_text.data(), x.text.size()) == 0);
-  };
   for (; c.Valid(); c.Next()) {
     if (n == limit) {
       *cut = true;
@@ -167,7 +156,7 @@ Status Lookup(const Database& db, const Fixed& f, Budget* budget, Fn&& emit, uin
       break;
     }
     if (++n % 8192 == 0) STRATA_RETURN_IF_ERROR(budget->CheckTime());
-    if (value_only && !value_equals(c.ref())) continue;
+    if (value_only && !c.ref().ValueIs(*f.v)) continue;
     const Datom& d = c.datom();
     if (!value_only && !nothing_else && !MatchesRest(f, d)) continue;  // e and a: the prefix read
     STRATA_RETURN_IF_ERROR(emit(d));
@@ -410,14 +399,14 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
       for (size_t i = 0; i < r.n; ++i) by_id[i] = {r.row(i)[kc].v.as_long(), static_cast<uint32_t>(i)};
       if (!std::is_sorted(by_id.begin(), by_id.end())) std::sort(by_id.begin(), by_id.end());
       group_rows.resize(r.n);
-      group_start.push_back(0);
       for (size_t i = 0; i < by_id.size(); ++i) {
-        if (i > 0 && by_id[i].first != by_id[i - 1].first) group_start.push_back(static_cast<uint32_t>(i));
-        if (group_start.back() == i) first_row.push_back(by_id[i].second);
+        if (i == 0 || by_id[i].first != by_id[i - 1].first) {
+          group_start.push_back(static_cast<uint32_t>(i));
+          first_row.push_back(by_id[i].second);
+        }
         group_rows[i] = by_id[i].second;
       }
       group_start.push_back(static_cast<uint32_t>(r.n));
-      if (r.n == 0) group_start.assign(1, 0);
     } else {
       row_group.resize(r.n);
       RowTable by_hash(r.n);
@@ -572,11 +561,7 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
           Val* from = r.cells.data() + group_rows[gi] * w;
           for (size_t j = lo; j < end; ++j) {
             out.AddEmplaced([&](std::vector<Val>& cells) {
-              if (j + 1 == end) {
-                for (size_t x = 0; x < w; ++x) cells.emplace_back(std::move(from[x]));
-              } else {
-                for (size_t x = 0; x < w; ++x) cells.emplace_back(from[x]);
-              }
+              EmplaceCells(from, w, j + 1 == end, &cells);
               for (int p : shape.pos) cells.emplace_back(scanned[j], p);
             });
           }
@@ -628,16 +613,8 @@ Status Evaluator::RunPattern(const Clause& c, Ctx* ctx) {
           // The row's cells are copied for all its matches but the last,
           // which takes them (each row is in one group: none reads it again).
           out.AddEmplaced([&](std::vector<Val>& cells) {
-            if (j + 1 == found.n) {
-              for (size_t x = 0; x < w; ++x) cells.emplace_back(std::move(from[x]));
-            } else {
-              for (size_t x = 0; x < w; ++x) cells.emplace_back(from[x]);
-            }
-            Val* fx = found.cells.data() + j * found.width();
-            for (size_t x = 0; x < found.width(); ++x) {
-              if (g_size == 1) cells.emplace_back(std::move(fx[x]));
-              else cells.emplace_back(fx[x]);
-            }
+            EmplaceCells(from, w, j + 1 == found.n, &cells);
+            EmplaceCells(found.cells.data() + j * found.width(), found.width(), g_size == 1, &cells);
           });
         }
       }

@@ -103,6 +103,17 @@ struct Rel {
   void KeepRows(const std::vector<uint32_t>& rows);
 };
 
+// Emplaces the cells [from, from + w) at the end of *to (in a
+// Rel::AddEmplaced fill): moved out when `take` (nothing reads them
+// again), else copied.
+inline void EmplaceCells(Val* from, size_t w, bool take, std::vector<Val>* to) {
+  if (take) {
+    for (size_t x = 0; x < w; ++x) to->emplace_back(std::move(from[x]));
+  } else {
+    for (size_t x = 0; x < w; ++x) to->emplace_back(from[x]);
+  }
+}
+
 inline Status Budget::Fits(const Rel& r) const {
   if (r.n <= o_.max_tuples && r.bytes <= o_.max_bytes) return Status::OK();
   return Over(r.n, r.bytes);

@@ -202,10 +202,7 @@ Result<std::vector<size_t>> Evaluator::RunStar(const Clauses& clauses, const std
         std::fill(at.begin(), at.end(), 0);
         while (true) {
           out.AddEmplaced([&](std::vector<Val>& cells) {
-            for (size_t x = 0; x < w; ++x) {
-              if (move_base) cells.emplace_back(std::move(base[x]));
-              else cells.emplace_back(base[x]);
-            }
+            EmplaceCells(base, w, move_base, &cells);
             for (size_t k = 0; k < ps.size(); ++k) {
               if (!ps[k].has_var) continue;
               if (move_found) cells.emplace_back(std::move(ps[k].found[at[k]]));
