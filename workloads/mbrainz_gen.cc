@@ -84,17 +84,19 @@ double FromQuantiles(Rng& rng, std::span<const Knot> knots) {
 // ---- synthetic text -------------------------------------------------------------
 
 namespace {
-constexpr const char* kOnsets[] = {"b", "c", "d", "f", "g", "h", "j", "k", "l", "m", "n", "p", "r", "s", "t",
+// string_views: appending one copies a known length (no strlen per piece).
+constexpr std::string_view kOnsets[] = {"b", "c", "d", "f", "g", "h", "j", "k", "l", "m", "n", "p", "r", "s", "t",
                                    "v", "w", "z", "br", "ch", "cl", "dr", "fl", "gr", "pr", "sh", "st", "th", "tr"};
-constexpr const char* kVowels[] = {"a", "e", "i", "o", "u", "a", "e", "o", "ai", "ea", "ou", "y"};
-constexpr const char* kCodas[] = {"", "", "", "", "n", "r", "s", "l", "m", "t", "nd", "rk", "st"};
+constexpr std::string_view kVowels[] = {"a", "e", "i", "o", "u", "a", "e", "o", "ai", "ea", "ou", "y"};
+constexpr std::string_view kCodas[] = {"", "", "", "", "n", "r", "s", "l", "m", "t", "nd", "rk", "st"};
 // Short real words keep titles readable and their lengths realistic.
-constexpr const char* kSmallWords[] = {"of", "the", "in", "and", "my", "love", "on", "to", "a", "you",
+constexpr std::string_view kSmallWords[] = {"of", "the", "in", "and", "my", "love", "on", "to", "a", "you",
                                        "me", "no", "for", "blue", "all", "night", "live", "song", "way", "I"};
 }  // namespace
 
 std::string Word(Rng& rng, int syllables) {
   std::string w;
+  w.reserve(static_cast<size_t>(syllables) * 6);  // the longest onset, vowel and coda are 2 bytes each
   for (int i = 0; i < syllables; ++i) {
     w += kOnsets[rng.Below(std::size(kOnsets))];
     w += kVowels[rng.Below(std::size(kVowels))];
@@ -122,11 +124,25 @@ std::string Title(Rng& rng, std::span<const Knot> length_knots) {
 // ---- EDN builders -----------------------------------------------------------------
 
 edn::Node LookupRef(std::string_view attr, edn::Node value) {
-  return edn::Node::Vector({Kw(attr), std::move(value)});
+  // Built by moves: a braced list would copy both nodes.
+  edn::Node ref = edn::Node::Vector();
+  ref.items.reserve(2);
+  ref.items.push_back(Kw(attr));
+  ref.items.push_back(std::move(value));
+  return ref;
+}
+
+edn::Node MapOf(size_t entries) {
+  edn::Node m = edn::Node::Map();
+  m.items.reserve(2 * entries);
+  return m;
 }
 
 void Put(edn::Node* m, std::string_view key, edn::Node value) {
-  m->items.push_back(Kw(key));
+  // The key is made in its slot, not built and moved there.
+  edn::Node& k = m->items.emplace_back();
+  k.kind = edn::Kind::kKeyword;
+  k.s.assign(key);
   m->items.push_back(std::move(value));
 }
 
@@ -196,14 +212,14 @@ edn::Node SynthesizeMedia(uint64_t key, GroupType type, const std::vector<edn::N
   out.items.reserve(media);
   for (int m = 1; m <= media; ++m) {
     const int tracks = TracksOnMedium(rng, type);
-    edn::Node medium = edn::Node::Map();
+    edn::Node medium = MapOf(4);
     Put(&medium, "medium/position", Long(m));
     Put(&medium, "medium/trackCount", Long(tracks));
     if (format) Put(&medium, "medium/format", Kw(format));
     edn::Node list = edn::Node::Vector();
     list.items.reserve(tracks);
     for (int t = 1; t <= tracks; ++t) {
-      edn::Node track = edn::Node::Map();
+      edn::Node track = MapOf(4);
       Put(&track, "track/name", Str(Title(rng, kTrackNameLength)));
       Put(&track, "track/position", Long(t));
       if (rng.Chance(kTrackDurationPresent)) {

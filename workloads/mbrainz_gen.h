@@ -78,11 +78,15 @@ std::string Title(Rng& rng, std::span<const Knot> length_knots);
 // ---- EDN builders -------------------------------------------------------------
 
 inline edn::Node Kw(std::string_view s) { return edn::Node::Keyword(std::string(s)); }
+inline edn::Node Kw(const char* s) { return edn::Node::Keyword(std::string(s)); }
+inline edn::Node Kw(std::string&& s) { return edn::Node::Keyword(std::move(s)); }  // a built name, not copied
 inline edn::Node Str(std::string s) { return edn::Node::String(std::move(s)); }
 inline edn::Node Long(int64_t v) { return edn::Node::Long(v); }
 inline edn::Node Gid(const Uuid& u) { return edn::Node::FromUuid(u); }
 // [:attr value], a lookup ref.
 edn::Node LookupRef(std::string_view attr, edn::Node value);
+// An empty map with room for `entries` keys and values.
+edn::Node MapOf(size_t entries);
 // Appends `key value` to map `m` (keys without the colon: "artist/name").
 void Put(edn::Node* m, std::string_view key, edn::Node value);
 
