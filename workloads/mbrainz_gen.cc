@@ -24,9 +24,13 @@ uint64_t Mix(uint64_t x) {
   return x;
 }
 
-uint64_t Key(uint64_t seed, uint64_t kind, uint64_t index) {
-  return Mix(Mix(seed * kGamma + kind) ^ (index * 0xD6E8FEB86659FD93ULL + 0x2545F4914F6CDD1DULL));
+uint64_t Stream(uint64_t seed, uint64_t kind) { return Mix(seed * kGamma + kind); }
+
+uint64_t KeyIn(uint64_t stream, uint64_t index) {
+  return Mix(stream ^ (index * 0xD6E8FEB86659FD93ULL + 0x2545F4914F6CDD1DULL));
 }
+
+uint64_t Key(uint64_t seed, uint64_t kind, uint64_t index) { return KeyIn(Stream(seed, kind), index); }
 
 uint64_t Rng::Next() {
   state_ += kGamma;
@@ -94,28 +98,44 @@ constexpr std::string_view kSmallWords[] = {"of", "the", "in", "and", "my", "lov
                                        "me", "no", "for", "blue", "all", "night", "live", "song", "way", "I"};
 }  // namespace
 
+namespace {
+// Word's text appended to *out: written into room made for the longest
+// syllables (an onset, a vowel and a coda are at most 2 bytes each), then
+// cut to what was written.
+void AppendWord(Rng& rng, int syllables, std::string* out) {
+  const size_t start = out->size();
+  out->resize(start + static_cast<size_t>(std::max(syllables, 0)) * 6);
+  char* p = out->data() + start;
+  auto put = [&p](std::string_view piece) {
+    for (char c : piece) *p++ = c;
+  };
+  for (int i = 0; i < syllables; ++i) {
+    put(kOnsets[rng.Below(std::size(kOnsets))]);
+    put(kVowels[rng.Below(std::size(kVowels))]);
+    if (i + 1 == syllables || rng.Chance(0.25)) put(kCodas[rng.Below(std::size(kCodas))]);
+  }
+  out->resize(static_cast<size_t>(p - out->data()));
+  if (out->size() > start) (*out)[start] = static_cast<char>((*out)[start] - 'a' + 'A');
+}
+}  // namespace
+
 std::string Word(Rng& rng, int syllables) {
   std::string w;
-  w.reserve(static_cast<size_t>(syllables) * 6);  // the longest onset, vowel and coda are 2 bytes each
-  for (int i = 0; i < syllables; ++i) {
-    w += kOnsets[rng.Below(std::size(kOnsets))];
-    w += kVowels[rng.Below(std::size(kVowels))];
-    if (i + 1 == syllables || rng.Chance(0.25)) w += kCodas[rng.Below(std::size(kCodas))];
-  }
-  w[0] = static_cast<char>(w[0] - 'a' + 'A');
+  AppendWord(rng, syllables, &w);
   return w;
 }
 
 std::string Title(Rng& rng, std::span<const Knot> length_knots) {
   const auto target = static_cast<size_t>(std::max(1.0, std::round(FromQuantiles(rng, length_knots))));
   std::string t;
+  t.reserve(target + 24);  // a last word may pass the target by up to 18 bytes
   while (t.size() < target) {
     if (!t.empty()) t += ' ';
     const size_t room = target - t.size();
     if (room <= 3 || (!t.empty() && rng.Chance(0.3))) {
       t += kSmallWords[rng.Below(std::size(kSmallWords))];
     } else {
-      t += Word(rng, room <= 5 ? 1 : rng.Between(1, 3));
+      AppendWord(rng, room <= 5 ? 1 : rng.Between(1, 3), &t);
     }
   }
   return t;

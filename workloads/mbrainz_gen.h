@@ -27,6 +27,10 @@ namespace strata::workloads::mbz {
 uint64_t Mix(uint64_t x);
 // A key for (seed, kind, index): independent streams per entity.
 uint64_t Key(uint64_t seed, uint64_t kind, uint64_t index);
+// Key in two steps, for a caller that draws many keys of one (seed, kind):
+// Key(seed, kind, i) == KeyIn(Stream(seed, kind), i).
+uint64_t Stream(uint64_t seed, uint64_t kind);
+uint64_t KeyIn(uint64_t stream, uint64_t index);
 
 // A small counter-based generator: the n-th output is Mix(key + n * gamma).
 class Rng {

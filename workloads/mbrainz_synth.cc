@@ -45,7 +45,7 @@ GroupType TypeOf(const char* ident) {
 // Draws entities by popularity class (see mbrainz_synth.h).
 class ClassPicker {
  public:
-  ClassPicker(uint64_t seed, uint64_t kind, Classes c) : seed_(seed), kind_(kind) {
+  ClassPicker(uint64_t seed, uint64_t kind, Classes c) : stream_(Stream(seed, kClass * 16 + kind)) {
     double total = 0, share = 0;
     for (size_t i = 0; i < c.share.size(); ++i) total += c.share[i] * c.popularity[i];
     double q = 0;
@@ -58,7 +58,7 @@ class ClassPicker {
   }
 
   size_t ClassOf(uint64_t n) const {
-    const double u = static_cast<double>(Key(seed_, kClass * 16 + kind_, n) >> 11) * 0x1.0p-53;
+    const double u = static_cast<double>(KeyIn(stream_, n) >> 11) * 0x1.0p-53;  // Key(seed, kClass * 16 + kind, n)
     return Index(share_cdf_, u);
   }
 
@@ -79,7 +79,7 @@ class ClassPicker {
     return cdf.size() - 1;
   }
 
-  uint64_t seed_, kind_;
+  uint64_t stream_;  // Stream(seed, kClass * 16 + kind): a Pick's tries draw a key each
   std::vector<double> share_cdf_, pick_cdf_;
 };
 
