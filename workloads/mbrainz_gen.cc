@@ -24,9 +24,13 @@ uint64_t Mix(uint64_t x) {
   return x;
 }
 
-uint64_t Key(uint64_t seed, uint64_t kind, uint64_t index) {
-  return Mix(Mix(seed * kGamma + kind) ^ (index * 0xD6E8FEB86659FD93ULL + 0x2545F4914F6CDD1DULL));
+uint64_t Stream(uint64_t seed, uint64_t kind) { return Mix(seed * kGamma + kind); }
+
+uint64_t KeyIn(uint64_t stream, uint64_t index) {
+  return Mix(stream ^ (index * 0xD6E8FEB86659FD93ULL + 0x2545F4914F6CDD1DULL));
 }
+
+uint64_t Key(uint64_t seed, uint64_t kind, uint64_t index) { return KeyIn(Stream(seed, kind), index); }
 
 uint64_t Rng::Next() {
   state_ += kGamma;
@@ -84,36 +88,54 @@ double FromQuantiles(Rng& rng, std::span<const Knot> knots) {
 // ---- synthetic text -------------------------------------------------------------
 
 namespace {
-constexpr const char* kOnsets[] = {"b", "c", "d", "f", "g", "h", "j", "k", "l", "m", "n", "p", "r", "s", "t",
+// string_views: appending one copies a known length (no strlen per piece).
+constexpr std::string_view kOnsets[] = {"b", "c", "d", "f", "g", "h", "j", "k", "l", "m", "n", "p", "r", "s", "t",
                                    "v", "w", "z", "br", "ch", "cl", "dr", "fl", "gr", "pr", "sh", "st", "th", "tr"};
-constexpr const char* kVowels[] = {"a", "e", "i", "o", "u", "a", "e", "o", "ai", "ea", "ou", "y"};
-constexpr const char* kCodas[] = {"", "", "", "", "n", "r", "s", "l", "m", "t", "nd", "rk", "st"};
+constexpr std::string_view kVowels[] = {"a", "e", "i", "o", "u", "a", "e", "o", "ai", "ea", "ou", "y"};
+constexpr std::string_view kCodas[] = {"", "", "", "", "n", "r", "s", "l", "m", "t", "nd", "rk", "st"};
 // Short real words keep titles readable and their lengths realistic.
-constexpr const char* kSmallWords[] = {"of", "the", "in", "and", "my", "love", "on", "to", "a", "you",
+constexpr std::string_view kSmallWords[] = {"of", "the", "in", "and", "my", "love", "on", "to", "a", "you",
                                        "me", "no", "for", "blue", "all", "night", "live", "song", "way", "I"};
+}  // namespace
+
+namespace {
+// Word's text appended to *out: written into room made for the longest
+// syllables (an onset, a vowel and a coda are at most 2 bytes each), then
+// cut to what was written.
+void AppendWord(Rng& rng, int syllables, std::string* out) {
+  const size_t start = out->size();
+  out->resize(start + static_cast<size_t>(std::max(syllables, 0)) * 6);
+  char* p = out->data() + start;
+  auto put = [&p](std::string_view piece) {
+    for (char c : piece) *p++ = c;
+  };
+  for (int i = 0; i < syllables; ++i) {
+    put(kOnsets[rng.Below(std::size(kOnsets))]);
+    put(kVowels[rng.Below(std::size(kVowels))]);
+    if (i + 1 == syllables || rng.Chance(0.25)) put(kCodas[rng.Below(std::size(kCodas))]);
+  }
+  out->resize(static_cast<size_t>(p - out->data()));
+  if (out->size() > start) (*out)[start] = static_cast<char>((*out)[start] - 'a' + 'A');
+}
 }  // namespace
 
 std::string Word(Rng& rng, int syllables) {
   std::string w;
-  for (int i = 0; i < syllables; ++i) {
-    w += kOnsets[rng.Below(std::size(kOnsets))];
-    w += kVowels[rng.Below(std::size(kVowels))];
-    if (i + 1 == syllables || rng.Chance(0.25)) w += kCodas[rng.Below(std::size(kCodas))];
-  }
-  w[0] = static_cast<char>(w[0] - 'a' + 'A');
+  AppendWord(rng, syllables, &w);
   return w;
 }
 
 std::string Title(Rng& rng, std::span<const Knot> length_knots) {
   const auto target = static_cast<size_t>(std::max(1.0, std::round(FromQuantiles(rng, length_knots))));
   std::string t;
+  t.reserve(target + 24);  // a last word may pass the target by up to 18 bytes
   while (t.size() < target) {
     if (!t.empty()) t += ' ';
     const size_t room = target - t.size();
     if (room <= 3 || (!t.empty() && rng.Chance(0.3))) {
       t += kSmallWords[rng.Below(std::size(kSmallWords))];
     } else {
-      t += Word(rng, room <= 5 ? 1 : rng.Between(1, 3));
+      AppendWord(rng, room <= 5 ? 1 : rng.Between(1, 3), &t);
     }
   }
   return t;
@@ -122,11 +144,25 @@ std::string Title(Rng& rng, std::span<const Knot> length_knots) {
 // ---- EDN builders -----------------------------------------------------------------
 
 edn::Node LookupRef(std::string_view attr, edn::Node value) {
-  return edn::Node::Vector({Kw(attr), std::move(value)});
+  // Built by moves: a braced list would copy both nodes.
+  edn::Node ref = edn::Node::Vector();
+  ref.items.reserve(2);
+  ref.items.push_back(Kw(attr));
+  ref.items.push_back(std::move(value));
+  return ref;
+}
+
+edn::Node MapOf(size_t entries) {
+  edn::Node m = edn::Node::Map();
+  m.items.reserve(2 * entries);
+  return m;
 }
 
 void Put(edn::Node* m, std::string_view key, edn::Node value) {
-  m->items.push_back(Kw(key));
+  // The key is made in its slot, not built and moved there.
+  edn::Node& k = m->items.emplace_back();
+  k.kind = edn::Kind::kKeyword;
+  k.s.assign(key);
   m->items.push_back(std::move(value));
 }
 
@@ -196,14 +232,14 @@ edn::Node SynthesizeMedia(uint64_t key, GroupType type, const std::vector<edn::N
   out.items.reserve(media);
   for (int m = 1; m <= media; ++m) {
     const int tracks = TracksOnMedium(rng, type);
-    edn::Node medium = edn::Node::Map();
+    edn::Node medium = MapOf(4);
     Put(&medium, "medium/position", Long(m));
     Put(&medium, "medium/trackCount", Long(tracks));
     if (format) Put(&medium, "medium/format", Kw(format));
     edn::Node list = edn::Node::Vector();
     list.items.reserve(tracks);
     for (int t = 1; t <= tracks; ++t) {
-      edn::Node track = edn::Node::Map();
+      edn::Node track = MapOf(4);
       Put(&track, "track/name", Str(Title(rng, kTrackNameLength)));
       Put(&track, "track/position", Long(t));
       if (rng.Chance(kTrackDurationPresent)) {

@@ -27,6 +27,10 @@ namespace strata::workloads::mbz {
 uint64_t Mix(uint64_t x);
 // A key for (seed, kind, index): independent streams per entity.
 uint64_t Key(uint64_t seed, uint64_t kind, uint64_t index);
+// Key in two steps, for a caller that draws many keys of one (seed, kind):
+// Key(seed, kind, i) == KeyIn(Stream(seed, kind), i).
+uint64_t Stream(uint64_t seed, uint64_t kind);
+uint64_t KeyIn(uint64_t stream, uint64_t index);
 
 // A small counter-based generator: the n-th output is Mix(key + n * gamma).
 class Rng {
@@ -78,11 +82,15 @@ std::string Title(Rng& rng, std::span<const Knot> length_knots);
 // ---- EDN builders -------------------------------------------------------------
 
 inline edn::Node Kw(std::string_view s) { return edn::Node::Keyword(std::string(s)); }
+inline edn::Node Kw(const char* s) { return edn::Node::Keyword(std::string(s)); }
+inline edn::Node Kw(std::string&& s) { return edn::Node::Keyword(std::move(s)); }  // a built name, not copied
 inline edn::Node Str(std::string s) { return edn::Node::String(std::move(s)); }
 inline edn::Node Long(int64_t v) { return edn::Node::Long(v); }
 inline edn::Node Gid(const Uuid& u) { return edn::Node::FromUuid(u); }
 // [:attr value], a lookup ref.
 edn::Node LookupRef(std::string_view attr, edn::Node value);
+// An empty map with room for `entries` keys and values.
+edn::Node MapOf(size_t entries);
 // Appends `key value` to map `m` (keys without the colon: "artist/name").
 void Put(edn::Node* m, std::string_view key, edn::Node value);
 

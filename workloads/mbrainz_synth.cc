@@ -45,7 +45,7 @@ GroupType TypeOf(const char* ident) {
 // Draws entities by popularity class (see mbrainz_synth.h).
 class ClassPicker {
  public:
-  ClassPicker(uint64_t seed, uint64_t kind, Classes c) : seed_(seed), kind_(kind) {
+  ClassPicker(uint64_t seed, uint64_t kind, Classes c) : stream_(Stream(seed, kClass * 16 + kind)) {
     double total = 0, share = 0;
     for (size_t i = 0; i < c.share.size(); ++i) total += c.share[i] * c.popularity[i];
     double q = 0;
@@ -58,7 +58,7 @@ class ClassPicker {
   }
 
   size_t ClassOf(uint64_t n) const {
-    const double u = static_cast<double>(Key(seed_, kClass * 16 + kind_, n) >> 11) * 0x1.0p-53;
+    const double u = static_cast<double>(KeyIn(stream_, n) >> 11) * 0x1.0p-53;  // Key(seed, kClass * 16 + kind, n)
     return Index(share_cdf_, u);
   }
 
@@ -79,7 +79,7 @@ class ClassPicker {
     return cdf.size() - 1;
   }
 
-  uint64_t seed_, kind_;
+  uint64_t stream_;  // Stream(seed, kClass * 16 + kind): a Pick's tries draw a key each
   std::vector<double> share_cdf_, pick_cdf_;
 };
 
@@ -143,6 +143,7 @@ class SynthWorkload final : public Workload {
       return true;
     }
     edn::Node tx = edn::Node::Vector();
+    tx.items.reserve(64);  // a step's entities (~3 per group, 20 groups), so they are not moved as it grows
     if (!NextTx(&tx)) return false;
     SetTransact(out, std::move(tx));
     pacer_.Transacted(options_.read_ratio);
@@ -281,7 +282,7 @@ class SynthWorkload final : public Workload {
 
   edn::Node ArtistEntity(uint64_t a) const {
     const ArtistData d = Artist(a);
-    edn::Node m = edn::Node::Map();
+    edn::Node m = MapOf(13);
     Put(&m, "db/id", Str(Num('a', a)));
     Put(&m, "artist/gid", Gid(GidOf(kArtist, a)));
     Put(&m, "artist/name", Str(d.name));
@@ -304,7 +305,7 @@ class SynthWorkload final : public Workload {
                                            {" Productions", 4}, {" International", 3}, {" Disques", 3},
                                            {" Recordings", 7}};
     std::string name = Word(rng, rng.Between(1, 3)) + Pick(rng, kSuffixes);
-    edn::Node m = edn::Node::Map();
+    edn::Node m = MapOf(12);
     Put(&m, "db/id", Str(Num('l', l)));
     Put(&m, "label/gid", Gid(GidOf(kLabel, l)));
     Put(&m, "label/name", Str(name));
@@ -362,13 +363,14 @@ class SynthWorkload final : public Workload {
   }
 
   edn::Node GroupEntity(uint64_t g, const GroupData& d) const {
-    edn::Node m = edn::Node::Map();
+    edn::Node m = MapOf(6);
     Put(&m, "db/id", Str(Num('g', g)));
     Put(&m, "abstractRelease/gid", Gid(GidOf(kGroup, g)));
     Put(&m, "abstractRelease/name", Str(d.name));
     Put(&m, "abstractRelease/artistCredit", Str(d.credit));
     if (d.type) Put(&m, "abstractRelease/type", Kw(d.type));
     edn::Node artists = edn::Node::Vector();
+    artists.items.reserve(d.artists.size());
     for (uint64_t a : d.artists) artists.items.push_back(Ref(kArtist, a));
     Put(&m, "abstractRelease/artists", std::move(artists));
     return m;
@@ -398,12 +400,13 @@ class SynthWorkload final : public Workload {
                           uint64_t new_label) const {
     Rng rng(Key(seed_, kRelease, r));
     const ReleaseOwn o = Own(rng);
-    edn::Node m = edn::Node::Map();
+    edn::Node m = MapOf(16);
     Put(&m, "release/gid", Gid(GidOf(kRelease, r)));
     Put(&m, "release/name", Str(first || rng.Chance(0.9) ? group.name : Title(rng, ReleaseNameLengths())));
     Put(&m, "release/artistCredit", Str(group.credit));
     Put(&m, "release/abstractRelease", Ref(kGroup, g));
     edn::Node artists = edn::Node::Vector();
+    artists.items.reserve(group.artists.size());
     for (uint64_t a : group.artists) artists.items.push_back(Ref(kArtist, a));
     Put(&m, "release/artists", artists);
     Put(&m, "release/year", Long(first ? group.year : std::min(1973, group.year + (rng.Chance(0.7) ? 0 : rng.Between(1, 2)))));
