@@ -235,8 +235,9 @@ constexpr int kPrefixSlots[kIndexCount][3] = {{0, 1, 2}, {1, 0, 2}, {1, 2, 0}, {
 // bound whose value is not the filter's (SkipOthers: the value compared as
 // the records compare, two words and a length for a short text), so a
 // scan of an attribute for one value reads each record once, in one loop,
-// and builds none it rejects. Without one the class is as it was: the
-// check costs unfiltered reads nothing.
+// and builds none it rejects; an AEVT read of one attribute walks the
+// run's AVET span of (a v) instead (SeekInSpan). Without a filter the class
+// is as it was: the check costs unfiltered reads nothing.
 template <Index O, bool F = false>
 class RunIterator final : public DatomIterator {
  public:
@@ -249,6 +250,10 @@ class RunIterator final : public DatomIterator {
   }
   bool Valid() const override { return pos_ < n_; }
   void SeekToFirst() override {
+    if constexpr (F && O == Index::kAevt) {  // every datom: back to AEVT's positions (see SeekInSpan)
+      perm_ = run_->Perm(O).data();
+      n_ = run_->Perm(O).size();
+    }
     pos_ = 0;
     if constexpr (F) {
       TakeBound();
@@ -257,6 +262,12 @@ class RunIterator final : public DatomIterator {
     PrefetchFrom(pos_);
   }
   void Seek(const Datom& target) override {
+    if constexpr (F && O == Index::kAevt) {
+      TakeBound();
+      if (bound_n_ == 1) return SeekInSpan(target);
+      perm_ = run_->Perm(O).data();  // AEVT's positions (a span's before)
+      n_ = run_->Perm(O).size();
+    }
     const Record probe = ProbeOf(target);
     size_t lo = 0, hi = n_;
     if (pos_ < n_ && Less(pos_, probe)) {
@@ -353,6 +364,7 @@ class RunIterator final : public DatomIterator {
 
  private:
   static constexpr size_t kPrefetchAhead = 8;
+  static constexpr size_t kSkipAhead = 32;
   static constexpr size_t kGallopSteps = 4;  // up to kGallopMax ahead, then a binary search of the rest
   static constexpr size_t kGallopMax = 64;
   const Record& At(size_t i) const {
@@ -383,14 +395,42 @@ class RunIterator final : public DatomIterator {
     bound_n_ = prefix == nullptr ? 0 : std::min<size_t>(prefix->size(), 3);
     if (bound_n_ > 0) bound_ = PrefixTarget(O, *prefix);
   }
+  // An AEVT read of one attribute for one value: its datoms are the run's
+  // AVET span of (a v), in the same order (with a and v fixed both orders
+  // sort by e, then tx), so the iterator walks that span, found by two
+  // binary searches, instead of comparing every datom of the attribute:
+  // perm_ becomes AVET's and n_ the span's end (the read ends there: a
+  // bounded read wants nothing past its prefix). The target is searched
+  // within the span, where AEVT's comparison is ordered too.
+  void SeekInSpan(const Datom& target) {
+    const std::vector<uint32_t>& avet = run_->Perm(Index::kAvet);
+    const EntityId a = bound_.a;
+    auto first = std::partition_point(avet.begin(), avet.end(), [&](uint32_t i) {
+      const Record& r = recs_[i];
+      return r.a < a || (r.a == a && CompareValues(r, want_) < 0);
+    });
+    auto end = std::partition_point(first, avet.end(), [&](uint32_t i) {
+      const Record& r = recs_[i];
+      return r.a == a && EqualValues(r, want_);
+    });
+    perm_ = avet.data();
+    n_ = static_cast<size_t>(end - avet.begin());
+    const Record probe = ProbeOf(target);
+    pos_ = static_cast<size_t>(
+        std::partition_point(first, end, [&](uint32_t i) { return CompareRecs<O>(recs_[i], probe) < 0; }) -
+        avet.begin());
+    PrefetchFrom(pos_);
+  }
   // Passes the records within the bound whose value is not the filter's:
   // stops at the end, on a record of the value, or on one past the bound.
+  // A rejected record costs a few compares, so the loop runs far ahead of
+  // Next's prefetch distance: it fetches kSkipAhead records on.
   void SkipOthers() {
     for (; pos_ < n_; ++pos_) {
       const Record& r = At(pos_);
       if (EqualValues(r, want_) || !InBound(r, bound_, bound_n_)) return;
       if constexpr (O != Index::kEavt)
-        if (pos_ + kPrefetchAhead < n_) Prefetch(pos_ + kPrefetchAhead);
+        if (pos_ + kSkipAhead < n_) Prefetch(pos_ + kSkipAhead);
     }
   }
   // A record may straddle two cache lines (48 bytes): fetch both.
