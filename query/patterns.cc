@@ -128,8 +128,17 @@ Status Lookup(const Database& db, const Fixed& f, Budget* budget, Fn&& emit, uin
       comps = {Value::Ref(f.a->id)};
     }
   }
+  // Only a value to check (a scan of an attribute for a constant that
+  // AVET cannot seek): the read's sources compare it (DatomsWithValue), so
+  // the datoms of other values (most of the attribute) never leave them.
+  // Not for a bounded read (its limit counts the datoms scanned) or a kept
+  // cursor (one moved from binding to binding).
+  const bool value_only = f.v && !f.raw_v && !f.tx && !f.added;
+  const bool pushed = value_only && index == Index::kAevt && limit == UINT64_MAX && keep == nullptr;
   std::optional<DatomCursor> opened;
-  if (keep != nullptr && keep->cursor && keep->index == index) {
+  if (pushed) {
+    STRATA_ASSIGN_OR_RETURN(opened, db.DatomsWithValue(index, std::move(comps), *f.v));
+  } else if (keep != nullptr && keep->cursor && keep->index == index) {
     STRATA_RETURN_IF_ERROR(keep->cursor->Seek(std::move(comps)));
   } else {
     STRATA_ASSIGN_OR_RETURN(DatomCursor fresh, db.Datoms(index, std::move(comps)));
@@ -144,10 +153,6 @@ Status Lookup(const Database& db, const Fixed& f, Budget* budget, Fn&& emit, uin
   QueryStats& st = budget->stats();
   ++st.index_lookups;
   uint64_t n = 0;
-  // Only a value to check (a scan of an attribute for a constant): it is
-  // compared on the cursor's DatomRef, so a datom the value rejects (most
-  // of an attribute's scan) is never built.
-  const bool value_only = f.v && !f.raw_v && !f.tx && !f.added;
   const bool nothing_else = !f.v && !f.raw_v && !f.tx && !f.added;  // the prefix fixes all
   for (; c.Valid(); c.Next()) {
     if (n == limit) {
@@ -156,7 +161,9 @@ Status Lookup(const Database& db, const Fixed& f, Budget* budget, Fn&& emit, uin
       break;
     }
     if (++n % 8192 == 0) STRATA_RETURN_IF_ERROR(budget->CheckTime());
-    if (value_only && !c.ref().ValueIs(*f.v)) continue;
+    // A value not pushed down is compared on the cursor's DatomRef, so a
+    // datom it rejects is never built.
+    if (value_only && !pushed && !c.ref().ValueIs(*f.v)) continue;
     const Datom& d = c.datom();
     if (!value_only && !nothing_else && !MatchesRest(f, d)) continue;  // e and a: the prefix read
     STRATA_RETURN_IF_ERROR(emit(d));

@@ -23,6 +23,7 @@ struct DatomCursor::Rep : DbState::ReusableRead {
   bool reusable = false;      // a Datoms cursor of a current view: back to DbState::cursor_slots when done
   bool avet_filtered = false; // AVET shows only indexed/unique attributes through a filter
   std::optional<Value> end;   // index_range: stop at v >= end
+  std::optional<ValueFilter> filter;  // DatomsWithValue: the sources read its value and prefix
   size_t sources = 0;
 };
 
@@ -198,12 +199,12 @@ Result<std::shared_ptr<const AttributeSample>> Database::SampleAttribute(EntityI
   return std::shared_ptr<const AttributeSample>(std::move(s));
 }
 
-std::unique_ptr<DatomIterator> Database::RawIterator(Index index, size_t* sources,
-                                                    const std::vector<Value>* bound) const {
+std::unique_ptr<DatomIterator> Database::RawIterator(Index index, size_t* sources, const std::vector<Value>* bound,
+                                                    const ValueFilter* filter) const {
   const bool with_history = history_ || as_of_.has_value();
   std::vector<std::unique_ptr<DatomIterator>> kids;
   kids.reserve(8);
-  state_->AddSources(index, with_history, &kids);
+  state_->AddSources(index, with_history, &kids, filter);
   *sources = kids.size();
   ViewSpec spec;
   spec.as_of = as_of_;
@@ -224,7 +225,7 @@ std::unique_ptr<DatomIterator> Database::RawIterator(Index index, size_t* source
 }
 
 Result<DatomCursor> Database::Open(Index index, std::vector<Value> components, bool bounded,
-                                   const std::optional<Value>& start) const {
+                                   const std::optional<Value>& start, std::optional<Value> value) const {
   STRATA_RETURN_IF_ERROR(CheckComponents(*state_, index, components));
   DatomCursor c;
   c.rep_ = std::make_unique<DatomCursor::Rep>();
@@ -235,7 +236,10 @@ Result<DatomCursor> Database::Open(Index index, std::vector<Value> components, b
   r.prefix = std::move(components);
   // A bounded read merges only the sources holding its prefix (the merge
   // reads r.prefix at each seek, so a reseek moves the bound too).
-  r.it = RawIterator(index, &r.sources, bounded ? &r.prefix : nullptr);
+  // A value filter bounds its skips by the same prefix (r.prefix outlives
+  // the sources: both belong to the cursor).
+  if (value) r.filter = ValueFilter{std::move(*value), bounded ? &r.prefix : nullptr};
+  r.it = RawIterator(index, &r.sources, bounded ? &r.prefix : nullptr, r.filter ? &*r.filter : nullptr);
   CountRead(r.sources);
   if (index == Index::kAvet && (r.prefix.empty() || !bounded)) {
     // Without an attribute, or when a seek runs on past it, AVET shows only
@@ -280,6 +284,12 @@ Result<DatomCursor> Database::Datoms(Index index, std::vector<Value> components)
   c.rep_->reseekable = true;
   c.rep_->reusable = reusable;
   return c;
+}
+
+Result<DatomCursor> Database::DatomsWithValue(Index index, std::vector<Value> components, Value value) const {
+  // Never a reused cursor (DbState::cursor_slots): its sources are built
+  // with the filter, and the cursor is not moved (see ValueFilter).
+  return Open(index, std::move(components), /*bounded=*/true, std::nullopt, std::move(value));
 }
 
 Result<DatomCursor> Database::SeekDatoms(Index index, std::vector<Value> components) const {

@@ -241,12 +241,18 @@ namespace {
 // gives it, without reading the leaf: a point read seeks every level, and
 // the levels that do not hold the key then cost no leaf read at all. The
 // leaf is read on the first Next.
-template <Index O>
+//
+// With a ValueFilter (F), every move ends by passing the datoms of the
+// bound whose value is not the filter's (SkipOthers, over the decoded
+// leaf); a seek then reads the leaf it lands in, and a skip that reaches a
+// segment starting past the bound stands on its first datom unread.
+template <Index O, bool F = false>
 class LevelIterator final : public DatomIterator {
  public:
   // Borrows ctx and level: the caller keeps them alive (a database value's
   // state holds both) for as long as the iterator exists.
-  LevelIterator(DurableContext* ctx, const Level* level) : ctx_(ctx), level_(level) {}
+  LevelIterator(DurableContext* ctx, const Level* level, const ValueFilter* filter = nullptr)
+      : ctx_(ctx), level_(level), filter_(filter) {}
   // Holds them alive itself.
   LevelIterator(std::shared_ptr<DurableContext> ctx, std::shared_ptr<const Level> level)
       : LevelIterator(ctx.get(), level.get()) {
@@ -260,15 +266,23 @@ class LevelIterator final : public DatomIterator {
     Load(0);
     pos_ = 0;
     SkipEmpty();
+    if constexpr (F) {
+      TakeBound();
+      SkipOthers();
+    }
   }
   void Seek(const Datom& target) override {
-    if (SeekInLeaf(target)) return;
+    if constexpr (F) TakeBound();
+    if (SeekInLeaf(target)) {
+      if constexpr (F) SkipOthers();
+      return;
+    }
     at_first_ = false;
     const auto& segs = level_->segments;
     // The first segment whose last datom is >= target.
     auto it = std::lower_bound(segs.begin(), segs.end(), target,
                                [&](const SegmentRef& s, const Datom& t) { return CompareDatomsIn<O>(s.last, t) < 0; });
-    if (it != segs.end() && it->count > 0 && !failed() && CompareDatomsIn<O>(target, it->first) <= 0) {
+    if (!F && it != segs.end() && it->count > 0 && !failed() && CompareDatomsIn<O>(target, it->first) <= 0) {
       seg_ = static_cast<size_t>(it - segs.begin());
       leaf_.reset();
       at_first_ = true;
@@ -279,6 +293,7 @@ class LevelIterator final : public DatomIterator {
     pos_ = static_cast<size_t>(std::lower_bound(leaf_->datoms.begin(), leaf_->datoms.end(), target, DatomLessIn<O>{}) -
                                leaf_->datoms.begin());
     SkipEmpty();
+    if constexpr (F) SkipOthers();
   }
   void Next() override {
     if (at_first_) {
@@ -288,6 +303,7 @@ class LevelIterator final : public DatomIterator {
     }
     ++pos_;
     SkipEmpty();
+    if constexpr (F) SkipOthers();
   }
   const Datom& datom() const override { return at_first_ ? level_->segments[seg_].first : leaf_->datoms[pos_]; }
   bool SeeksNear() const override { return true; }
@@ -336,11 +352,53 @@ class LevelIterator final : public DatomIterator {
       pos_ = 0;
     }
   }
+  // The filter's bound for the reads until the next seek.
+  void TakeBound() {
+    const std::vector<Value>* prefix = filter_->prefix;
+    bound_n_ = prefix == nullptr ? 0 : std::min<size_t>(prefix->size(), 3);
+    if (bound_n_ > 0) bound_ = PrefixTarget(O, *prefix);
+  }
+  // Whether d has the bound's first bound_n_ components.
+  bool InBound(const Datom& d) const {
+    constexpr int kSlot[kIndexCount][3] = {{0, 1, 2}, {1, 0, 2}, {1, 2, 0}, {2, 1, 0}};
+    for (size_t i = 0; i < bound_n_; ++i) {
+      switch (kSlot[static_cast<int>(O)][i]) {
+        case 0: if (d.e != bound_.e) return false; break;
+        case 1: if (d.a != bound_.a) return false; break;
+        default: if (!(d.v == bound_.v)) return false; break;
+      }
+    }
+    return true;
+  }
+  // Passes the datoms within the bound whose value is not the filter's:
+  // stops at the end, on a datom of the value, or on one past the bound (a
+  // next segment that starts past it is not read: the position stands on
+  // its first datom, as a seek's does).
+  void SkipOthers() {
+    const Value& want = filter_->v;
+    while (leaf_) {
+      const std::vector<Datom>& ds = leaf_->datoms;
+      for (; pos_ < ds.size(); ++pos_)
+        if (ds[pos_].v == want || !InBound(ds[pos_])) return;
+      const auto& segs = level_->segments;
+      if (seg_ + 1 < segs.size() && segs[seg_ + 1].count > 0 && !InBound(segs[seg_ + 1].first)) {
+        ++seg_;
+        leaf_.reset();
+        at_first_ = true;
+        return;
+      }
+      Load(seg_ + 1);
+      pos_ = 0;
+    }
+  }
 
   DurableContext* ctx_;
   const Level* level_;
   std::shared_ptr<DurableContext> ctx_owner_;  // empty when borrowed
   std::shared_ptr<const Level> level_owner_;
+  const ValueFilter* filter_;  // F: the scan's value and prefix
+  Datom bound_;                // F: the prefix at the last seek, its first bound_n_ components
+  size_t bound_n_ = 0;
   size_t seg_ = 0, pos_ = 0;
   bool at_first_ = false;  // on segments[seg_].first, leaf not read yet
   std::shared_ptr<const DecodedLeaf> leaf_;
@@ -356,12 +414,15 @@ std::unique_ptr<DatomIterator> NewLevelIterator(std::shared_ptr<DurableContext> 
 }
 
 void AddDurableSources(const std::shared_ptr<DurableContext>& ctx, const IndexRoot& root, Index order,
-                       bool with_history, std::vector<std::unique_ptr<DatomIterator>>* out) {
+                       bool with_history, std::vector<std::unique_ptr<DatomIterator>>* out,
+                       const ValueFilter* filter) {
   for (TreeKind k : {TreeKind::kCurrent, TreeKind::kHistory}) {
     if (k == TreeKind::kHistory && !with_history) break;
     for (const auto& l : root.trees[TreeNumber(k, order)]) {
       if (l->segments.empty()) continue;
       out->push_back(WithOrder(order, [&](auto o) -> std::unique_ptr<DatomIterator> {
+        if (filter != nullptr)
+          return std::make_unique<LevelIterator<decltype(o)::value, true>>(ctx.get(), l.get(), filter);
         return std::make_unique<LevelIterator<decltype(o)::value>>(ctx.get(), l.get());
       }));
     }

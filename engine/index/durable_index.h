@@ -104,9 +104,10 @@ std::unique_ptr<DatomIterator> NewLevelIterator(std::shared_ptr<DurableContext> 
 // borrow ctx and the root's levels (as MemIndex::AddSources borrows its
 // runs): the caller keeps both alive, as a database value's state does,
 // for as long as the iterators exist (no reference count per level per
-// read).
+// read). With `filter`, each yields only its value's datoms (ValueFilter).
 void AddDurableSources(const std::shared_ptr<DurableContext>& ctx, const IndexRoot& root, Index order,
-                       bool with_history, std::vector<std::unique_ptr<DatomIterator>>* out);
+                       bool with_history, std::vector<std::unique_ptr<DatomIterator>>* out,
+                       const ValueFilter* filter = nullptr);
 
 // Expected refs per directory, as a power of two, for leaves of
 // `segment_datoms`: a directory costs about as much to rewrite as a few

@@ -230,20 +230,44 @@ constexpr int kPrefixSlots[kIndexCount][3] = {{0, 1, 2}, {1, 0, 2}, {1, 2, 0}, {
 // are read. Seek searches from the current position when the target is near
 // ahead of it (a cursor moved from binding to binding in order), and over
 // the whole run otherwise.
-template <Index O>
+//
+// With a ValueFilter (F), every move ends by passing the records of the
+// bound whose value is not the filter's (SkipOthers: the value compared as
+// the records compare, two words and a length for a short text), so a
+// scan of an attribute for one value reads each record once, in one loop,
+// and builds none it rejects; an AEVT read of one attribute walks the
+// run's AVET span of (a v) instead (SeekInSpan). Without a filter the class
+// is as it was: the check costs unfiltered reads nothing.
+template <Index O, bool F = false>
 class RunIterator final : public DatomIterator {
  public:
-  explicit RunIterator(const Run* run) : run_(run), recs_(run->recs.data()) {
+  explicit RunIterator(const Run* run, const ValueFilter* filter = nullptr)
+      : run_(run), recs_(run->recs.data()), filter_(filter) {
     perm_ = O == Index::kEavt ? nullptr : run->Perm(O).data();
     n_ = O == Index::kEavt ? run->recs.size() : run->Perm(O).size();
     pos_ = n_;
+    if constexpr (F) SetValue(filter->v, &want_);
   }
   bool Valid() const override { return pos_ < n_; }
   void SeekToFirst() override {
+    if constexpr (F && O == Index::kAevt) {  // every datom: back to AEVT's positions (see SeekInSpan)
+      perm_ = run_->Perm(O).data();
+      n_ = run_->Perm(O).size();
+    }
     pos_ = 0;
-    PrefetchFrom(0);
+    if constexpr (F) {
+      TakeBound();
+      SkipOthers();
+    }
+    PrefetchFrom(pos_);
   }
   void Seek(const Datom& target) override {
+    if constexpr (F && O == Index::kAevt) {
+      TakeBound();
+      if (bound_n_ == 1) return SeekInSpan(target);
+      perm_ = run_->Perm(O).data();  // AEVT's positions (a span's before)
+      n_ = run_->Perm(O).size();
+    }
     const Record probe = ProbeOf(target);
     size_t lo = 0, hi = n_;
     if (pos_ < n_ && Less(pos_, probe)) {
@@ -285,12 +309,17 @@ class RunIterator final : public DatomIterator {
       else hi = mid;
     }
     pos_ = lo;
-    PrefetchFrom(lo);
+    if constexpr (F) {
+      TakeBound();
+      SkipOthers();
+    }
+    PrefetchFrom(pos_);
   }
   void Next() override {
     ++pos_;
     if constexpr (O != Index::kEavt)
       if (pos_ + kPrefetchAhead < n_) Prefetch(pos_ + kPrefetchAhead);
+    if constexpr (F) SkipOthers();
   }
   const Datom& datom() const override {
     if (decoded_ != pos_) {
@@ -312,6 +341,8 @@ class RunIterator final : public DatomIterator {
   // The fold on records: a current run holds one datom of most groups, so
   // a step reads the next record, gives its fields (no Datom is built) and
   // compares the one after it with it.
+  // With a filter, the position always stands on a record of its value (or
+  // past the bound), and the step passes the others after each group.
   CurrentStep StepCurrent(DatomRef* out, const Datom* bound, size_t n) override {
     while (pos_ < n_) {
       const Record* r = &At(pos_);
@@ -321,6 +352,7 @@ class RunIterator final : public DatomIterator {
       pos_ = next;
       if constexpr (O != Index::kEavt)
         if (pos_ + kPrefetchAhead < n_) Prefetch(pos_ + kPrefetchAhead);
+      if constexpr (F) SkipOthers();
       if (r->added) {
         *out = RefOf(*r);
         const bool last = pos_ == n_ || (n > 0 && !InBound(At(pos_), *bound, n));
@@ -332,6 +364,7 @@ class RunIterator final : public DatomIterator {
 
  private:
   static constexpr size_t kPrefetchAhead = 8;
+  static constexpr size_t kSkipAhead = 32;
   static constexpr size_t kGallopSteps = 4;  // up to kGallopMax ahead, then a binary search of the rest
   static constexpr size_t kGallopMax = 64;
   const Record& At(size_t i) const {
@@ -356,6 +389,50 @@ class RunIterator final : public DatomIterator {
     return n == 2 || same(slots[2]);
   }
   [[gnu::always_inline]] bool Less(size_t i, const Record& probe) const { return CompareRecs<O>(At(i), probe) < 0; }
+  // The filter's bound for the reads until the next seek.
+  void TakeBound() {
+    const std::vector<Value>* prefix = filter_->prefix;
+    bound_n_ = prefix == nullptr ? 0 : std::min<size_t>(prefix->size(), 3);
+    if (bound_n_ > 0) bound_ = PrefixTarget(O, *prefix);
+  }
+  // An AEVT read of one attribute for one value: its datoms are the run's
+  // AVET span of (a v), in the same order (with a and v fixed both orders
+  // sort by e, then tx), so the iterator walks that span, found by two
+  // binary searches, instead of comparing every datom of the attribute:
+  // perm_ becomes AVET's and n_ the span's end (the read ends there: a
+  // bounded read wants nothing past its prefix). The target is searched
+  // within the span, where AEVT's comparison is ordered too.
+  void SeekInSpan(const Datom& target) {
+    const std::vector<uint32_t>& avet = run_->Perm(Index::kAvet);
+    const EntityId a = bound_.a;
+    auto first = std::partition_point(avet.begin(), avet.end(), [&](uint32_t i) {
+      const Record& r = recs_[i];
+      return r.a < a || (r.a == a && CompareValues(r, want_) < 0);
+    });
+    auto end = std::partition_point(first, avet.end(), [&](uint32_t i) {
+      const Record& r = recs_[i];
+      return r.a == a && EqualValues(r, want_);
+    });
+    perm_ = avet.data();
+    n_ = static_cast<size_t>(end - avet.begin());
+    const Record probe = ProbeOf(target);
+    pos_ = static_cast<size_t>(
+        std::partition_point(first, end, [&](uint32_t i) { return CompareRecs<O>(recs_[i], probe) < 0; }) -
+        avet.begin());
+    PrefetchFrom(pos_);
+  }
+  // Passes the records within the bound whose value is not the filter's:
+  // stops at the end, on a record of the value, or on one past the bound.
+  // A rejected record costs a few compares, so the loop runs far ahead of
+  // Next's prefetch distance: it fetches kSkipAhead records on.
+  void SkipOthers() {
+    for (; pos_ < n_; ++pos_) {
+      const Record& r = At(pos_);
+      if (EqualValues(r, want_) || !InBound(r, bound_, bound_n_)) return;
+      if constexpr (O != Index::kEavt)
+        if (pos_ + kSkipAhead < n_) Prefetch(pos_ + kSkipAhead);
+    }
+  }
   // A record may straddle two cache lines (48 bytes): fetch both.
   void Prefetch(size_t i) const {
     const char* r = reinterpret_cast<const char*>(&At(i));
@@ -372,6 +449,10 @@ class RunIterator final : public DatomIterator {
   }
   const Run* run_;
   const Record* recs_;  // run_->recs
+  const ValueFilter* filter_;  // F: the scan's value and prefix
+  Record want_;                // F: the filter's value as a record (a long text points at filter_->v)
+  Datom bound_;                // F: the prefix at the last seek, its first bound_n_ components
+  size_t bound_n_ = 0;
   const uint32_t* perm_;
   size_t n_, pos_;
   mutable Datom cur_;                    // the record at decoded_
@@ -784,8 +865,9 @@ std::shared_ptr<const Run> Run::Build(const std::vector<Datom>& datoms, const st
   return run;
 }
 
-std::unique_ptr<DatomIterator> Run::NewIterator(Index order) const {
+std::unique_ptr<DatomIterator> Run::NewIterator(Index order, const ValueFilter* filter) const {
   return WithOrder(order, [&](auto o) -> std::unique_ptr<DatomIterator> {
+    if (filter != nullptr) return std::make_unique<RunIterator<decltype(o)::value, true>>(this, filter);
     return std::make_unique<RunIterator<decltype(o)::value>>(this);
   });
 }
@@ -1266,12 +1348,13 @@ std::vector<Datom> MemIndex::Collect(Index order, bool history) const {
   return out;
 }
 
-void MemIndex::AddSources(Index order, bool with_history, std::vector<std::unique_ptr<DatomIterator>>* out) const {
+void MemIndex::AddSources(Index order, bool with_history, std::vector<std::unique_ptr<DatomIterator>>* out,
+                          const ValueFilter* filter) const {
   // Iterators borrow the runs: the caller keeps this MemIndex alive (a
   // Database value holds it) for as long as they exist.
-  for (const auto& r : current_) out->push_back(r->NewIterator(order));
+  for (const auto& r : current_) out->push_back(r->NewIterator(order, filter));
   if (with_history)
-    for (const auto& r : history_) out->push_back(r->NewIterator(order));
+    for (const auto& r : history_) out->push_back(r->NewIterator(order, filter));
 }
 
 }  // namespace strata

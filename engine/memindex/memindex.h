@@ -100,7 +100,8 @@ struct Run {
   // `is_ref(a)` says which attributes go to VAET.
   static std::shared_ptr<const Run> Build(const std::vector<Datom>& datoms, const std::function<bool(EntityId)>& is_ref,
                                           const std::function<bool(EntityId)>& is_unique = {});
-  std::unique_ptr<DatomIterator> NewIterator(Index order) const;
+  // With `filter`, the iterator yields only its value's datoms (ValueFilter).
+  std::unique_ptr<DatomIterator> NewIterator(Index order, const ValueFilter* filter = nullptr) const;
   // Appends the run's datoms with attribute a and value v, in AVET order.
   void AppendWithAv(EntityId a, const Value& v, std::vector<Datom>* out) const;
   // The same with the lookup's hash of (a v) computed by the caller (the
@@ -145,8 +146,10 @@ class MemIndex {
   std::shared_ptr<const MemIndex> Without(const std::function<bool(const Datom&)>& drop,
                                           const std::function<bool(EntityId)>& is_ref) const;
 
-  // Children for a merged read: current runs, plus history runs if asked.
-  void AddSources(Index order, bool with_history, std::vector<std::unique_ptr<DatomIterator>>* out) const;
+  // Children for a merged read: current runs, plus history runs if asked;
+  // with `filter`, each yields only its value's datoms (ValueFilter).
+  void AddSources(Index order, bool with_history, std::vector<std::unique_ptr<DatomIterator>>* out,
+                  const ValueFilter* filter = nullptr) const;
   // Appends every datom of the current runs with attribute a and value v:
   // the memory index's part of a unique-value lookup (upserts, lookup refs,
   // uniqueness checks), through each large run's hash instead of a seek in

@@ -15,16 +15,18 @@ std::unique_ptr<DatomIterator> CurrentIter(const DbState& s, Index order) {
 
 }  // namespace
 
-void DbState::AddSources(Index order, bool with_history, std::vector<std::unique_ptr<DatomIterator>>* out) const {
-  AddIndexSources(order, with_history, out);
-  for (const auto& m : sealed) m.mem->AddSources(order, with_history, out);
-  mem->AddSources(order, with_history, out);
+void DbState::AddSources(Index order, bool with_history, std::vector<std::unique_ptr<DatomIterator>>* out,
+                         const ValueFilter* filter) const {
+  AddIndexSources(order, with_history, out, filter);
+  for (const auto& m : sealed) m.mem->AddSources(order, with_history, out, filter);
+  mem->AddSources(order, with_history, out, filter);
 }
 
-void DbState::AddIndexSources(Index order, bool with_history, std::vector<std::unique_ptr<DatomIterator>>* out) const {
+void DbState::AddIndexSources(Index order, bool with_history, std::vector<std::unique_ptr<DatomIterator>>* out,
+                              const ValueFilter* filter) const {
   if (durable && root) {
     const size_t first = out->size();
-    AddDurableSources(durable, *root, order, with_history, out);
+    AddDurableSources(durable, *root, order, with_history, out, filter);
     if (!pending_excisions.empty()) {
       auto specs = std::make_shared<const std::vector<ExcisionSpec>>(pending_excisions);
       for (size_t i = first; i < out->size(); ++i)

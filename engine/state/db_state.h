@@ -81,10 +81,13 @@ struct DbState {
   };
   mutable CursorSlots cursor_slots;
 
-  // Every sorted source a read of `order` merges, newest last.
-  void AddSources(Index order, bool with_history, std::vector<std::unique_ptr<DatomIterator>>* out) const;
+  // Every sorted source a read of `order` merges, newest last; with
+  // `filter`, each yields only its value's datoms (util/iterator.h).
+  void AddSources(Index order, bool with_history, std::vector<std::unique_ptr<DatomIterator>>* out,
+                  const ValueFilter* filter = nullptr) const;
   // The durable index's part of those (pending excisions filtered out).
-  void AddIndexSources(Index order, bool with_history, std::vector<std::unique_ptr<DatomIterator>>* out) const;
+  void AddIndexSources(Index order, bool with_history, std::vector<std::unique_ptr<DatomIterator>>* out,
+                       const ValueFilter* filter = nullptr) const;
   uint64_t NoveltyBytes() const;
 
   bool IsRef(EntityId a) const {

@@ -113,6 +113,26 @@ class DatomIterator {
   mutable bool status_taken_ = false;
 };
 
+// A scan's constant value (Database::DatomsWithValue), given to the sorted
+// sources of a read when they are built: a source with a filter yields, of
+// its datoms that have the read's prefix (*prefix's first components, at
+// most three in the order's sequence, read at each seek; none when prefix
+// is null), only those whose value is `v` (Value::operator==: a long 1, a
+// double 1.0 and a ref 1 differ), and stops, as without one, on the first
+// datom past the prefix. Each source compares values in its own
+// representation (a memory run its records), so a rejected datom is never
+// built. Every view folds whole (e a v) groups, and a group has one value,
+// so dropping the groups of other values at the sources leaves the fold of
+// each group kept unchanged: the merge and the view above need not know.
+// A filtered source must be positioned by Seek or SeekToFirst after the
+// prefix last changed (it takes its bound there): a filtered read is never
+// moved to another prefix (DatomCursor::Seek refuses it). The filter must
+// outlive the sources built with it.
+struct ValueFilter {
+  Value v;
+  const std::vector<Value>* prefix = nullptr;
+};
+
 // Merges sorted children into one sorted stream. Equal datoms from several
 // children are all returned (children hold disjoint datoms by construction).
 std::unique_ptr<DatomIterator> NewMergingIterator(Index order, std::vector<std::unique_ptr<DatomIterator>> children);

@@ -29,6 +29,7 @@ namespace strata {
 
 class Database;
 class DatomIterator;
+struct ValueFilter;
 class Entity;
 struct DbState;
 struct TxReport;
@@ -93,6 +94,15 @@ class Database {
   // order's sequence: eavt = e a v tx ...). AVET requires an attribute that
   // is indexed or unique; VAET holds ref attributes only.
   Result<DatomCursor> Datoms(Index index, std::vector<Value> components = {}) const;
+  // The datoms of Datoms(index, components) whose value is `value`
+  // (Value::operator==: a long 1, a double 1.0 and a ref 1 differ): a scan
+  // of an attribute for one value that AVET cannot seek (an attribute
+  // without :db/index). Each source the read merges compares its own
+  // datoms' values where it holds them (a memory run its records), so a
+  // datom of another value is never built; in every view the result is
+  // exactly those datoms of Datoms(index, components). The cursor cannot be
+  // moved (Seek: InvalidArgument).
+  Result<DatomCursor> DatomsWithValue(Index index, std::vector<Value> components, Value value) const;
   // Every datom of the index from the first one >= components on.
   Result<DatomCursor> SeekDatoms(Index index, std::vector<Value> components = {}) const;
   // AVET datoms of `attr` with start <= v < end (either side open).
@@ -151,9 +161,12 @@ class Database {
   explicit Database(std::shared_ptr<const DbState> s);
   // `start`, when given, is where the cursor is first positioned instead of
   // the prefix's first datom (IndexRange: one seek, not two).
+  // `value`, when given, keeps only datoms of that value (DatomsWithValue).
   Result<DatomCursor> Open(Index index, std::vector<Value> components, bool bounded,
-                           const std::optional<Value>& start = std::nullopt) const;
-  std::unique_ptr<DatomIterator> RawIterator(Index index, size_t* sources, const std::vector<Value>* bound) const;
+                           const std::optional<Value>& start = std::nullopt,
+                           std::optional<Value> value = std::nullopt) const;
+  std::unique_ptr<DatomIterator> RawIterator(Index index, size_t* sources, const std::vector<Value>* bound,
+                                             const ValueFilter* filter = nullptr) const;
 
   std::shared_ptr<const DbState> state_;
   std::optional<T> as_of_, since_;
