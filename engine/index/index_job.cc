@@ -6,6 +6,7 @@
 #include <atomic>
 #include <bit>
 #include <chrono>
+#include <optional>
 #include <span>
 #include <system_error>
 #include <thread>
@@ -714,16 +715,11 @@ Result<std::shared_ptr<const IndexRoot>> Executor::Run() {
         }
       }
     };
-    std::vector<std::thread> pool;
-    for (uint32_t i = 1; i < threads; ++i) {
-      try {
-        pool.emplace_back(work, false);
-      } catch (const std::system_error&) {
-        break;  // fewer threads: the job's own thread does the rest
-      }
-    }
-    work(true);
-    for (auto& th : pool) th.join();
+    // Threads kept across jobs (the connection's pool), else the job's own.
+    std::optional<IndexJobPool> own;
+    IndexJobPool* pool = in_.pool;
+    if (pool == nullptr) pool = &own.emplace();
+    pool->Run(threads - 1, [&](bool on_caller) { work(on_caller); });
     for (const auto& task : tasks)
       if (!task->on_job_thread) other_cpu_ms_ += task->cpu_ms;
     // The job fails with a failing order's own error (the lowest such
@@ -782,6 +778,63 @@ Result<std::shared_ptr<const IndexRoot>> Executor::Run() {
 }
 
 }  // namespace
+
+void IndexJobPool::Run(uint32_t helpers, const std::function<void(bool)>& work) {
+  {
+    MutexLock l(&mu_);
+    if (busy_ || stopped_) {
+      helpers = 0;
+    } else {
+      while (threads_.size() < helpers) {
+        try {
+          threads_.emplace_back([this] { Loop(); });
+        } catch (const std::system_error&) {
+          break;  // fewer threads: the caller's does the rest
+        }
+      }
+      helpers = std::min<uint32_t>(helpers, static_cast<uint32_t>(threads_.size()));
+    }
+    if (helpers > 0) {
+      busy_ = true;
+      work_ = &work;
+      to_start_ = helpers;
+      start_cv_.SignalAll();
+    }
+  }
+  work(true);
+  if (helpers == 0) return;
+  MutexLock l(&mu_);
+  to_start_ = 0;  // work is done: those not begun need not
+  while (running_ > 0) done_cv_.Wait();
+  work_ = nullptr;
+  busy_ = false;
+}
+
+void IndexJobPool::Stop() {
+  std::vector<std::thread> threads;
+  {
+    MutexLock l(&mu_);
+    stopped_ = true;
+    threads.swap(threads_);
+    start_cv_.SignalAll();
+  }
+  for (std::thread& t : threads) t.join();
+}
+
+void IndexJobPool::Loop() {
+  MutexLock l(&mu_);
+  for (;;) {
+    while (!stopped_ && to_start_ == 0) start_cv_.Wait();
+    if (stopped_) return;
+    --to_start_;
+    ++running_;
+    const std::function<void(bool)>* work = work_;
+    mu_.Unlock();
+    (*work)(false);
+    mu_.Lock();
+    if (--running_ == 0) done_cv_.SignalAll();
+  }
+}
 
 size_t CancelPairsInPlace(std::span<Datom> all, const std::function<bool(EntityId)>& no_history,
                           std::vector<Datom>* cancelled) {
