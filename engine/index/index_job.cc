@@ -839,20 +839,36 @@ void IndexJobPool::Loop() {
 size_t CancelPairsInPlace(std::span<Datom> all, const std::function<bool(EntityId)>& no_history,
                           std::vector<Datom>* cancelled) {
   // Only an assertion followed by its retraction cancels, and only a
-  // retraction stays in a group's odd place: without a retraction nothing
-  // moves (most leaves and novelty parts), found without comparing datoms.
-  if (std::all_of(all.begin(), all.end(), [](const Datom& d) { return d.added; })) return all.size();
-  // What stays moves down over what left (w <= k always), so no second
-  // copy of the run is built.
-  size_t w = 0;
-  auto keep = [&](size_t k) {
-    if (w != k) all[w] = std::move(all[k]);
-    ++w;
+  // retraction stays in a group's odd place: a group of assertions alone
+  // stays whole. So only the groups holding a retraction are looked at,
+  // found from their retraction (the `added` flags alone: no datoms are
+  // compared between them); without a retraction nothing moves (most
+  // leaves and novelty parts).
+  const size_t n = all.size();
+  auto next_retraction = [&](size_t from) {
+    while (from < n && all[from].added) ++from;
+    return from;
   };
-  for (size_t i = 0; i < all.size();) {
-    size_t j = i + 1;
-    while (j < all.size() && SameEav(all[j], all[i])) ++j;
-    size_t k = i;
+  size_t r = next_retraction(0);
+  if (r == n) return n;
+  // What stays moves down over what left (w <= k always), so no second
+  // copy of the run is built; nothing moves before the first cancelled pair.
+  size_t w = 0;
+  auto keep_range = [&](size_t from, size_t to) {
+    if (w != from) std::move(all.begin() + static_cast<ptrdiff_t>(from), all.begin() + static_cast<ptrdiff_t>(to),
+                             all.begin() + static_cast<ptrdiff_t>(w));
+    w += to - from;
+  };
+  auto keep = [&](size_t k) { keep_range(k, k + 1); };
+  size_t i = 0;  // a group boundary: everything before it is handled
+  while (r < n) {
+    // The group of retraction r starts at or after i (a group boundary).
+    size_t g = r;
+    while (g > i && SameEav(all[g - 1], all[r])) --g;
+    keep_range(i, g);  // groups of assertions alone
+    size_t j = r + 1;
+    while (j < n && SameEav(all[j], all[g])) ++j;
+    size_t k = g;
     if (!all[k].added) keep(k++);  // cancels something deeper: stays
     for (; k + 1 < j; k += 2) {
       if (!all[k].added || all[k + 1].added) {
@@ -867,7 +883,9 @@ size_t CancelPairsInPlace(std::span<Datom> all, const std::function<bool(EntityI
     }
     if (k < j) keep(k);
     i = j;
+    r = next_retraction(j);
   }
+  keep_range(i, n);
   return w;
 }
 
