@@ -304,6 +304,7 @@ Status Connection::Close() {
     r.job_thread.join();
     r.mu.Lock();
   }
+  r.job_pool.Stop();
   Status s = r.log && r.log->writable() ? r.log->Sync() : Status::OK();
   for (auto& w : r.subscribers)
     if (auto q = w.lock()) q->Close(Status::Aborted("connection closed"));

@@ -71,6 +71,7 @@ struct Connection::Rep {
   std::shared_ptr<DurableContext> durable;
   std::unique_ptr<MergeStrategy> strategy GUARDED_BY(mu);
   std::thread job_thread;
+  IndexJobPool job_pool;  // the jobs' threads besides the one running the job; stopped by Close
   CondVar job_cv{&mu};       // work for the job thread
   CondVar job_done_cv{&mu};  // a job finished (or failed)
   bool stop_jobs GUARDED_BY(mu) = false;

@@ -22,6 +22,7 @@ bool Connection::Rep::RunOneJob() {
   in.strategy = strategy.get();
   in.options = strategy_options();
   in.threads = options.index_job_threads;
+  in.pool = &job_pool;
   auto schema = st->schema;
   in.no_history = [schema](EntityId a) {
     const Attribute* at = schema->Attr(a);

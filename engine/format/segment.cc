@@ -97,14 +97,6 @@ uint64_t NumericPayload(const Value& v) {
   return v.type() == ValueType::kRef ? v.ref() : static_cast<uint64_t>(v.as_long());
 }
 
-Value MakeNumeric(ValueType t, uint64_t payload) {
-  switch (t) {
-    case ValueType::kRef: return Value::Ref(payload);
-    case ValueType::kInstant: return Value::Instant(static_cast<int64_t>(payload));
-    default: return Value::Long(static_cast<int64_t>(payload));
-  }
-}
-
 // Bytes PutValue spends on a numeric value's payload (after its tag).
 int RawNumericLength(const Value& v) {
   return v.type() == ValueType::kRef ? VarintLength(v.ref()) : VarintLength(coding::ZigzagEncode(v.as_long()));
@@ -490,6 +482,43 @@ namespace {
   return true;
 }
 
+// coding::GetValue into a leaf's new datom: refs, longs, instants, strings
+// and keywords (most values) are read into *v in place (AssignFields: no
+// temporary Value built, moved in and destroyed); the other types, and
+// anything malformed, by coding::GetValue. The same values either way.
+[[gnu::always_inline]] inline bool GetLeafValue(std::string_view* in, Value* v) {
+  std::string_view p = *in;
+  if (p.size() < 2) return coding::GetValue(in, v);
+  const auto t = static_cast<ValueType>(p[0]);
+  p.remove_prefix(1);
+  switch (t) {
+    case ValueType::kRef: {
+      uint64_t e;
+      if (!coding::GetVarint64(&p, &e)) return coding::GetValue(in, v);
+      v->AssignFields(t, static_cast<int64_t>(e), 0, {});  // Value::Ref(e)
+      break;
+    }
+    case ValueType::kLong:
+    case ValueType::kInstant: {
+      int64_t n;
+      if (!GetZigzag(&p, &n)) return coding::GetValue(in, v);
+      v->AssignFields(t, n, 0, {});
+      break;
+    }
+    case ValueType::kString:
+    case ValueType::kKeyword: {
+      std::string_view text;
+      if (!coding::GetLengthPrefixed(&p, &text)) return coding::GetValue(in, v);
+      v->AssignFields(t, 0, 0, text);
+      break;
+    }
+    default:
+      return coding::GetValue(in, v);
+  }
+  *in = p;
+  return true;
+}
+
 // CompareDatomsIn<O>(d, prev) when the first `shared` components of the
 // order's sequence are equal by construction (copied from prev): only the
 // components from there on, then tx and added, are compared (a shared value
@@ -573,7 +602,9 @@ Status DecodeLeafDatoms(BodyReader& r, uint32_t count, const std::string& name, 
               return BadAt(name, where() + ": value delta on a non-numeric previous value", cat);
             }
             if (!GetZigzag(r.in(), &delta)) return BadAt(name, where() + ": malformed v delta", cat);
-            d.v = MakeNumeric(prev.v.type(), NumericPayload(prev.v) + static_cast<uint64_t>(delta));
+            // Value::Ref, Long or Instant of the payload, in place.
+            d.v.AssignFields(prev.v.type(), static_cast<int64_t>(NumericPayload(prev.v) + static_cast<uint64_t>(delta)),
+                             0, {});
           } else if (flag & kValuePrefix) {
             uint64_t prefix;
             std::string_view suffix;
@@ -591,7 +622,7 @@ Status DecodeLeafDatoms(BodyReader& r, uint32_t count, const std::string& name, 
             d.v = prev.v.type() == ValueType::kString ? Value::String(std::move(s))
                                                       : Value::Keyword(std::move(s));
           } else {
-            if (!coding::GetValue(r.in(), &d.v)) return BadAt(name, where() + ": malformed v", cat);
+            if (!GetLeafValue(r.in(), &d.v)) return BadAt(name, where() + ": malformed v", cat);
             if (d.v.is_nil()) return BadAt(name, where() + ": nil value", cat);
           }
           break;

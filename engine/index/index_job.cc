@@ -6,6 +6,7 @@
 #include <atomic>
 #include <bit>
 #include <chrono>
+#include <optional>
 #include <span>
 #include <system_error>
 #include <thread>
@@ -714,16 +715,11 @@ Result<std::shared_ptr<const IndexRoot>> Executor::Run() {
         }
       }
     };
-    std::vector<std::thread> pool;
-    for (uint32_t i = 1; i < threads; ++i) {
-      try {
-        pool.emplace_back(work, false);
-      } catch (const std::system_error&) {
-        break;  // fewer threads: the job's own thread does the rest
-      }
-    }
-    work(true);
-    for (auto& th : pool) th.join();
+    // Threads kept across jobs (the connection's pool), else the job's own.
+    std::optional<IndexJobPool> own;
+    IndexJobPool* pool = in_.pool;
+    if (pool == nullptr) pool = &own.emplace();
+    pool->Run(threads - 1, [&](bool on_caller) { work(on_caller); });
     for (const auto& task : tasks)
       if (!task->on_job_thread) other_cpu_ms_ += task->cpu_ms;
     // The job fails with a failing order's own error (the lowest such
@@ -783,23 +779,96 @@ Result<std::shared_ptr<const IndexRoot>> Executor::Run() {
 
 }  // namespace
 
+void IndexJobPool::Run(uint32_t helpers, const std::function<void(bool)>& work) {
+  {
+    MutexLock l(&mu_);
+    if (busy_ || stopped_) {
+      helpers = 0;
+    } else {
+      while (threads_.size() < helpers) {
+        try {
+          threads_.emplace_back([this] { Loop(); });
+        } catch (const std::system_error&) {
+          break;  // fewer threads: the caller's does the rest
+        }
+      }
+      helpers = std::min<uint32_t>(helpers, static_cast<uint32_t>(threads_.size()));
+    }
+    if (helpers > 0) {
+      busy_ = true;
+      work_ = &work;
+      to_start_ = helpers;
+      start_cv_.SignalAll();
+    }
+  }
+  work(true);
+  if (helpers == 0) return;
+  MutexLock l(&mu_);
+  to_start_ = 0;  // work is done: those not begun need not
+  while (running_ > 0) done_cv_.Wait();
+  work_ = nullptr;
+  busy_ = false;
+}
+
+void IndexJobPool::Stop() {
+  std::vector<std::thread> threads;
+  {
+    MutexLock l(&mu_);
+    stopped_ = true;
+    threads.swap(threads_);
+    start_cv_.SignalAll();
+  }
+  for (std::thread& t : threads) t.join();
+}
+
+void IndexJobPool::Loop() {
+  MutexLock l(&mu_);
+  for (;;) {
+    while (!stopped_ && to_start_ == 0) start_cv_.Wait();
+    if (stopped_) return;
+    --to_start_;
+    ++running_;
+    const std::function<void(bool)>* work = work_;
+    mu_.Unlock();
+    (*work)(false);
+    mu_.Lock();
+    if (--running_ == 0) done_cv_.SignalAll();
+  }
+}
+
 size_t CancelPairsInPlace(std::span<Datom> all, const std::function<bool(EntityId)>& no_history,
                           std::vector<Datom>* cancelled) {
   // Only an assertion followed by its retraction cancels, and only a
-  // retraction stays in a group's odd place: without a retraction nothing
-  // moves (most leaves and novelty parts), found without comparing datoms.
-  if (std::all_of(all.begin(), all.end(), [](const Datom& d) { return d.added; })) return all.size();
-  // What stays moves down over what left (w <= k always), so no second
-  // copy of the run is built.
-  size_t w = 0;
-  auto keep = [&](size_t k) {
-    if (w != k) all[w] = std::move(all[k]);
-    ++w;
+  // retraction stays in a group's odd place: a group of assertions alone
+  // stays whole. So only the groups holding a retraction are looked at,
+  // found from their retraction (the `added` flags alone: no datoms are
+  // compared between them); without a retraction nothing moves (most
+  // leaves and novelty parts).
+  const size_t n = all.size();
+  auto next_retraction = [&](size_t from) {
+    while (from < n && all[from].added) ++from;
+    return from;
   };
-  for (size_t i = 0; i < all.size();) {
-    size_t j = i + 1;
-    while (j < all.size() && SameEav(all[j], all[i])) ++j;
-    size_t k = i;
+  size_t r = next_retraction(0);
+  if (r == n) return n;
+  // What stays moves down over what left (w <= k always), so no second
+  // copy of the run is built; nothing moves before the first cancelled pair.
+  size_t w = 0;
+  auto keep_range = [&](size_t from, size_t to) {
+    if (w != from) std::move(all.begin() + static_cast<ptrdiff_t>(from), all.begin() + static_cast<ptrdiff_t>(to),
+                             all.begin() + static_cast<ptrdiff_t>(w));
+    w += to - from;
+  };
+  auto keep = [&](size_t k) { keep_range(k, k + 1); };
+  size_t i = 0;  // a group boundary: everything before it is handled
+  while (r < n) {
+    // The group of retraction r starts at or after i (a group boundary).
+    size_t g = r;
+    while (g > i && SameEav(all[g - 1], all[r])) --g;
+    keep_range(i, g);  // groups of assertions alone
+    size_t j = r + 1;
+    while (j < n && SameEav(all[j], all[g])) ++j;
+    size_t k = g;
     if (!all[k].added) keep(k++);  // cancels something deeper: stays
     for (; k + 1 < j; k += 2) {
       if (!all[k].added || all[k + 1].added) {
@@ -814,7 +883,9 @@ size_t CancelPairsInPlace(std::span<Datom> all, const std::function<bool(EntityI
     }
     if (k < j) keep(k);
     i = j;
+    r = next_retraction(j);
   }
+  keep_range(i, n);
   return w;
 }
 

@@ -16,14 +16,57 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <thread>
 #include <vector>
 
 #include "index/durable_index.h"
 #include "index/excision.h"
 #include "memindex/memindex.h"
 #include "strata/indexing.h"
+#include "strata/mutex.h"
 
 namespace strata {
+
+// The threads indexing jobs run their index orders on, kept from one job
+// to the next (a connection keeps one for its life): a job no longer
+// starts and joins threads, and what a thread keeps for itself (its zstd
+// contexts and its encode and decode scratch buffers, format/segment.cc)
+// is allocated and first touched once, not per job. Threads start when a
+// job first asks for them. One job uses the pool at a time; a second job
+// asking meanwhile runs on its own thread alone.
+//
+// Thread safety: all methods may be called from any thread.
+class IndexJobPool {
+ public:
+  IndexJobPool() = default;
+  IndexJobPool(const IndexJobPool&) = delete;
+  IndexJobPool& operator=(const IndexJobPool&) = delete;
+  ~IndexJobPool() { Stop(); }
+
+  // Runs work(false) on up to `helpers` pool threads and work(true) on the
+  // caller's, and returns when every call has returned. A pool thread that
+  // has not begun by the time the caller's call returns does not begin
+  // (work hands out its tasks itself: the caller returns once none is
+  // left). Fewer helpers when threads cannot be started, none after Stop
+  // or while another Run uses the pool.
+  void Run(uint32_t helpers, const std::function<void(bool on_caller)>& work) EXCLUDES(mu_);
+  // Ends and joins the pool's threads (after the work they are running);
+  // later Runs use the caller's thread alone. Idempotent.
+  void Stop() EXCLUDES(mu_);
+
+ private:
+  void Loop() EXCLUDES(mu_);
+
+  Mutex mu_;
+  CondVar start_cv_{&mu_};  // work to start, or stop
+  CondVar done_cv_{&mu_};   // a pool thread's call returned
+  std::vector<std::thread> threads_ GUARDED_BY(mu_);
+  const std::function<void(bool)>* work_ GUARDED_BY(mu_) = nullptr;
+  uint32_t to_start_ GUARDED_BY(mu_) = 0;  // pool threads still to begin work_
+  uint32_t running_ GUARDED_BY(mu_) = 0;   // pool threads in work_
+  bool busy_ GUARDED_BY(mu_) = false;      // a Run is in progress
+  bool stopped_ GUARDED_BY(mu_) = false;
+};
 
 struct JobInput {
   std::shared_ptr<const IndexRoot> root;      // the current durable index
@@ -41,6 +84,9 @@ struct JobInput {
   // Below this much novelty (datoms summed over the trees) the job runs
   // serially: starting threads costs more than a small job's work.
   uint64_t parallel_min_datoms = 1u << 15;
+  // Where those threads come from (kept by the caller across jobs); null:
+  // the job starts and joins its own.
+  IndexJobPool* pool = nullptr;
 };
 
 // Runs the job, publishes the root, and returns it. On error nothing is

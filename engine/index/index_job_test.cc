@@ -5,10 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "format/segment.h"
 #include "index/durable_index.h"
@@ -260,14 +262,17 @@ TEST(IndexJob, CancelPairsMovesMetPairsToHistory) {
 // group's leading retraction cancels something deeper and stays), on
 // random groups, and nothing outside the part is touched. Every fourth
 // round has no retraction at all (the case the job finds without
-// comparing datoms), every other a few, the rest half.
+// comparing datoms), the others one datom in 2, 8 or 32: the job looks
+// only at the groups holding a retraction, so long stretches of groups
+// without one lie between them.
 TEST(IndexJob, CancelPairsInPlaceFollowsTheRuleInsideAPart) {
   std::mt19937_64 rng(11);
-  for (int round = 0; round < 200; ++round) {
-    const uint64_t retract_one_in = round % 4 == 0 ? 0 : round % 2 == 0 ? 8 : 2;  // 0: none
+  for (int round = 0; round < 400; ++round) {
+    constexpr uint64_t kRetractOneIn[4] = {0, 2, 8, 32};  // 0: none
+    const uint64_t retract_one_in = kRetractOneIn[round % 4];
     std::vector<Datom> run;
     uint64_t tx = 1;
-    for (int g = 0, groups = 1 + static_cast<int>(rng() % 12); g < groups; ++g) {
+    for (int g = 0, groups = 1 + static_cast<int>(rng() % 40); g < groups; ++g) {
       const EntityId a = 2 + rng() % 2;  // attribute 3 has no history
       for (int k = 0, n = 1 + static_cast<int>(rng() % 5); k < n; ++k)
         run.push_back(Datom{static_cast<EntityId>(g), a, Value::Long(g), TxId(tx++),
@@ -486,8 +491,10 @@ std::shared_ptr<const MemIndex> Novelty(int j) {
 }
 
 Result<std::shared_ptr<const IndexRoot>> Job(DurableContext& ctx, const std::shared_ptr<const IndexRoot>& root,
-                                             const MergeStrategy& strategy, int j, uint32_t threads, JobMetrics* m) {
+                                             const MergeStrategy& strategy, int j, uint32_t threads, JobMetrics* m,
+                                             IndexJobPool* pool = nullptr) {
   JobInput in;
+  in.pool = pool;
   in.root = root;
   in.novelty = Novelty(j);
   in.basis_t = 1000 + j;
@@ -506,7 +513,8 @@ struct JobsRun {
   std::string root;                          // the published root
 };
 
-JobsRun RunJobs(const std::string& strategy_name, uint32_t threads, int jobs) {
+// pool: the threads the jobs share (kept across them), else each its own.
+JobsRun RunJobs(const std::string& strategy_name, uint32_t threads, int jobs, IndexJobPool* pool = nullptr) {
   JobsRun out;
   auto strategy = MakeStrategy(strategy_name);
   EXPECT_TRUE(strategy.ok());
@@ -517,7 +525,7 @@ JobsRun RunJobs(const std::string& strategy_name, uint32_t threads, int jobs) {
   auto root = std::make_shared<const IndexRoot>();
   for (int j = 0; j < jobs; ++j) {
     JobMetrics m;
-    auto r = Job(ctx, root, **strategy, j, threads, &m);
+    auto r = Job(ctx, root, **strategy, j, threads, &m, pool);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     if (!r.ok()) return out;
     root = *r;
@@ -538,35 +546,94 @@ JobsRun RunJobs(const std::string& strategy_name, uint32_t threads, int jobs) {
 
 // A job's index orders run on several threads, yet write the same
 // segments under the same names, the same root and the same counters as
-// one after the other (ids are numbered in the serial order).
+// one after the other (ids are numbered in the serial order), whether each
+// job starts its own threads or the jobs share a pool's.
 TEST(IndexJob, ThreadsWriteTheSameSegmentsAsOneThread) {
   for (const std::string& name : StrategyNames()) {
     SCOPED_TRACE(name);
     const JobsRun one = RunJobs(name, 1, 14);
     ASSERT_EQ(one.metrics.size(), 14u);
     ASSERT_GT(one.blobs.size(), 20u);
+    IndexJobPool pool;  // kept across the jobs of both runs below, as a connection keeps it
     for (uint32_t threads : {2u, 4u}) {
-      SCOPED_TRACE(threads);
-      const JobsRun many = RunJobs(name, threads, 14);
-      ASSERT_EQ(many.metrics.size(), one.metrics.size());
-      EXPECT_EQ(many.root, one.root);
-      EXPECT_EQ(many.blobs.size(), one.blobs.size());
-      EXPECT_TRUE(many.blobs == one.blobs);
-      for (size_t i = 0; i < one.metrics.size(); ++i) {
-        const JobMetrics &a = one.metrics[i], &b = many.metrics[i];
-        EXPECT_EQ(b.segments_written, a.segments_written) << "job " << i;
-        EXPECT_EQ(b.bytes_written, a.bytes_written) << "job " << i;
-        EXPECT_EQ(b.directory_bytes_written, a.directory_bytes_written) << "job " << i;
-        EXPECT_EQ(b.datoms_written, a.datoms_written) << "job " << i;
-        EXPECT_EQ(b.datoms_rewritten, a.datoms_rewritten) << "job " << i;
-        EXPECT_EQ(b.segments_read, a.segments_read) << "job " << i;
-        EXPECT_EQ(b.bytes_read, a.bytes_read) << "job " << i;
-        EXPECT_EQ(b.segments_moved, a.segments_moved) << "job " << i;
-        EXPECT_EQ(b.novelty_datoms, a.novelty_datoms) << "job " << i;
-        EXPECT_EQ(b.db_datoms, a.db_datoms) << "job " << i;
+      for (IndexJobPool* p : {static_cast<IndexJobPool*>(nullptr), &pool}) {
+        SCOPED_TRACE(threads);
+        SCOPED_TRACE(p ? "kept pool" : "threads per job");
+        const JobsRun many = RunJobs(name, threads, 14, p);
+        ASSERT_EQ(many.metrics.size(), one.metrics.size());
+        EXPECT_EQ(many.root, one.root);
+        EXPECT_EQ(many.blobs.size(), one.blobs.size());
+        EXPECT_TRUE(many.blobs == one.blobs);
+        for (size_t i = 0; i < one.metrics.size(); ++i) {
+          const JobMetrics &a = one.metrics[i], &b = many.metrics[i];
+          EXPECT_EQ(b.segments_written, a.segments_written) << "job " << i;
+          EXPECT_EQ(b.bytes_written, a.bytes_written) << "job " << i;
+          EXPECT_EQ(b.directory_bytes_written, a.directory_bytes_written) << "job " << i;
+          EXPECT_EQ(b.datoms_written, a.datoms_written) << "job " << i;
+          EXPECT_EQ(b.datoms_rewritten, a.datoms_rewritten) << "job " << i;
+          EXPECT_EQ(b.segments_read, a.segments_read) << "job " << i;
+          EXPECT_EQ(b.bytes_read, a.bytes_read) << "job " << i;
+          EXPECT_EQ(b.segments_moved, a.segments_moved) << "job " << i;
+          EXPECT_EQ(b.novelty_datoms, a.novelty_datoms) << "job " << i;
+          EXPECT_EQ(b.db_datoms, a.db_datoms) << "job " << i;
+        }
       }
     }
   }
+}
+
+// The pool's threads are kept from one Run to the next: the helper that
+// runs the second Run's work is the thread that ran the first's (its
+// thread_local count of calls goes on; a new thread's would start at 1,
+// and a thread id can be reused). Each Run waits until a helper has begun.
+TEST(IndexJobPool, KeepsItsThreadsAcrossRuns) {
+  IndexJobPool pool;
+  Mutex mu;
+  CondVar cv(&mu);
+  auto helper_calls_in_run = [&] {
+    int helper_calls = 0;  // the helper thread's calls so far, as it counted them
+    int helpers = 0;
+    pool.Run(1, [&](bool on_caller) {
+      thread_local int calls_on_this_thread = 0;
+      MutexLock l(&mu);
+      if (on_caller) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (helpers == 0)
+          if (!cv.WaitUntil(deadline)) break;
+      } else {
+        helper_calls = ++calls_on_this_thread;
+        ++helpers;
+        cv.SignalAll();
+      }
+    });
+    EXPECT_EQ(helpers, 1);
+    return helper_calls;
+  };
+  EXPECT_EQ(helper_calls_in_run(), 1);
+  EXPECT_EQ(helper_calls_in_run(), 2);
+  EXPECT_EQ(helper_calls_in_run(), 3);
+}
+
+// After Stop, and for a Run while another is in progress (here: from
+// inside the first Run's work), the work runs on the caller's thread
+// alone, and Run still returns.
+TEST(IndexJobPool, RunsOnTheCallerAloneWhenStoppedOrBusy) {
+  IndexJobPool pool;
+  std::atomic<int> inner_on_caller{0}, inner_on_helper{0};
+  pool.Run(1, [&](bool) {
+    pool.Run(2, [&](bool on_caller) { ++(on_caller ? inner_on_caller : inner_on_helper); });
+  });
+  // Each of the outer calls (the caller's, and the helper's if it began)
+  // ran the inner work once, on its own thread.
+  EXPECT_GE(inner_on_caller.load(), 1);
+  EXPECT_LE(inner_on_caller.load(), 2);
+  EXPECT_EQ(inner_on_helper.load(), 0);
+  pool.Stop();
+  pool.Stop();  // idempotent
+  int on_caller = 0, on_helper = 0;
+  pool.Run(3, [&](bool c) { ++(c ? on_caller : on_helper); });
+  EXPECT_EQ(on_caller, 1);
+  EXPECT_EQ(on_helper, 0);
 }
 
 // A plan that merges every tree's novelty into level 0, rewriting all of
@@ -651,8 +718,10 @@ TEST(IndexJob, ALevelRewrittenWholeKeepsEveryDatomInOrder) {
 TEST(IndexJob, AFaultInOneTreeFailsTheWholeJob) {
   auto strategy = MakeStrategy("full-rebuild");  // reads every segment of every tree
   ASSERT_TRUE(strategy.ok());
-  for (uint32_t threads : {1u, 4u}) {
+  IndexJobPool kept;  // kept across the jobs, the failed one included
+  for (auto [threads, pool] : {std::pair<uint32_t, IndexJobPool*>{1, nullptr}, {4, nullptr}, {4, &kept}}) {
     SCOPED_TRACE(threads);
+    SCOPED_TRACE(pool ? "kept pool" : "threads per job");
     DurableContext ctx;
     auto faults = std::make_shared<ReadFaults>(NewMemStorage());
     ctx.storage = faults;
@@ -660,7 +729,7 @@ TEST(IndexJob, AFaultInOneTreeFailsTheWholeJob) {
     std::shared_ptr<const IndexRoot> root = std::make_shared<const IndexRoot>();
     JobMetrics m;
     for (int j = 0; j < 3; ++j) {
-      auto r = Job(ctx, root, **strategy, j, threads, &m);
+      auto r = Job(ctx, root, **strategy, j, threads, &m, pool);
       ASSERT_TRUE(r.ok()) << r.status().ToString();
       root = *r;
     }
@@ -670,14 +739,14 @@ TEST(IndexJob, AFaultInOneTreeFailsTheWholeJob) {
       for (const auto& l : root->trees[TreeNumber(k, Index::kAvet)])
         for (const SegmentRef& s : l->segments) faults->bad.insert(SegmentKey(s.id));
     ASSERT_FALSE(faults->bad.empty());
-    auto r = Job(ctx, root, **strategy, 3, threads, &m);
+    auto r = Job(ctx, root, **strategy, 3, threads, &m, pool);
     ASSERT_FALSE(r.ok());
     EXPECT_NE(r.status().ToString().find("planted read fault"), std::string::npos) << r.status().ToString();
     auto after = ctx.storage->ReadRoot();
     ASSERT_TRUE(after.ok() && after->has_value());
     EXPECT_EQ(**after, **published);
     faults->bad.clear();
-    auto again = Job(ctx, root, **strategy, 3, threads, &m);
+    auto again = Job(ctx, root, **strategy, 3, threads, &m, pool);
     ASSERT_TRUE(again.ok()) << again.status().ToString();
     EXPECT_GT((*again)->datoms(), root->datoms());
   }
