@@ -137,7 +137,7 @@ Status Lookup(const Database& db, const Fixed& f, Budget* budget, Fn&& emit, uin
   const bool pushed = value_only && index == Index::kAevt && limit == UINT64_MAX && keep == nullptr;
   std::optional<DatomCursor> opened;
   if (pushed) {
-    STRATA_ASSIGN_OR_RETURN(opened, db.DatomsWithValue(index, std::move(comps), *f.v));
+    STRATA_ASSIGN_OR_RETURN(opened, db.DatomsWithValue(index, std::move(comps), *f.v, budget->Deadline()));
   } else if (keep != nullptr && keep->cursor && keep->index == index) {
     STRATA_RETURN_IF_ERROR(keep->cursor->Seek(std::move(comps)));
   } else {
@@ -170,8 +170,11 @@ Status Lookup(const Database& db, const Fixed& f, Budget* budget, Fn&& emit, uin
   }
   st.datoms += n;
   // A cursor that ended on a failed read gave a short answer: the query
-  // fails with the read's error (never a partial result).
-  return c.status();
+  // fails with the read's error (never a partial result). A pushed-down
+  // scan stopped by the deadline fails as the query's timeout.
+  Status s = c.status();
+  if (pushed && !s.ok()) STRATA_RETURN_IF_ERROR(budget->CheckTime());
+  return s;
 }
 
 Val Field(const Datom& d, int pos) { return Val(d, pos); }

@@ -37,6 +37,10 @@ class Budget {
   Status CheckTime();
   // Milliseconds left before the deadline (at least 1); 0 when there is none.
   uint64_t RemainingMs() const;
+  // The deadline; time_point::max() when there is none.
+  std::chrono::steady_clock::time_point Deadline() const {
+    return o_.timeout_ms == 0 ? std::chrono::steady_clock::time_point::max() : deadline_;
+  }
   QueryStats& stats() { return *stats_; }
 
  private:

@@ -225,7 +225,8 @@ std::unique_ptr<DatomIterator> Database::RawIterator(Index index, size_t* source
 }
 
 Result<DatomCursor> Database::Open(Index index, std::vector<Value> components, bool bounded,
-                                   const std::optional<Value>& start, std::optional<Value> value) const {
+                                   const std::optional<Value>& start, std::optional<Value> value,
+                                   std::chrono::steady_clock::time_point deadline) const {
   STRATA_RETURN_IF_ERROR(CheckComponents(*state_, index, components));
   DatomCursor c;
   c.rep_ = std::make_unique<DatomCursor::Rep>();
@@ -238,7 +239,7 @@ Result<DatomCursor> Database::Open(Index index, std::vector<Value> components, b
   // reads r.prefix at each seek, so a reseek moves the bound too).
   // A value filter bounds its skips by the same prefix (r.prefix outlives
   // the sources: both belong to the cursor).
-  if (value) r.filter = ValueFilter{std::move(*value), bounded ? &r.prefix : nullptr};
+  if (value) r.filter = ValueFilter{std::move(*value), bounded ? &r.prefix : nullptr, deadline};
   r.it = RawIterator(index, &r.sources, bounded ? &r.prefix : nullptr, r.filter ? &*r.filter : nullptr);
   CountRead(r.sources);
   if (index == Index::kAvet && (r.prefix.empty() || !bounded)) {
@@ -286,10 +287,11 @@ Result<DatomCursor> Database::Datoms(Index index, std::vector<Value> components)
   return c;
 }
 
-Result<DatomCursor> Database::DatomsWithValue(Index index, std::vector<Value> components, Value value) const {
+Result<DatomCursor> Database::DatomsWithValue(Index index, std::vector<Value> components, Value value,
+                                              std::chrono::steady_clock::time_point deadline) const {
   // Never a reused cursor (DbState::cursor_slots): its sources are built
   // with the filter, and the cursor is not moved (see ValueFilter).
-  return Open(index, std::move(components), /*bounded=*/true, std::nullopt, std::move(value));
+  return Open(index, std::move(components), /*bounded=*/true, std::nullopt, std::move(value), deadline);
 }
 
 Result<DatomCursor> Database::SeekDatoms(Index index, std::vector<Value> components) const {

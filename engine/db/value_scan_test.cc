@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <optional>
 #include <random>
@@ -307,6 +308,37 @@ TEST(ValueScan, ACursorWithAValueCannotBeMoved) {
   EXPECT_TRUE(cur->Seek({Value::Ref(name)}).IsInvalidArgument());
   // Datoms refuses the same components with or without a value.
   EXPECT_FALSE(db.DatomsWithValue(Index::kAvet, {Value::Ref(name)}, Value::String("Ivan")).ok());
+}
+
+// A scan of a durable level for a value that is not there passes leaf after
+// leaf; once its deadline is past it stops and fails (Status::Aborted)
+// rather than reading on: the query's timeout reaches into the scan.
+TEST(ValueScan, AScanPastItsDeadlineFailsInsteadOfReadingOn) {
+  Fixture fx;
+  auto c = Connection::Open("/db", testing::StackedLevelsOptions(fx.env.get()));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  fx.conn = std::move(*c);
+  fx.Tx(kSchema);
+  std::string tx = "[";
+  for (int i = 0; i < 400; ++i) tx += "{:s/name \"n" + std::to_string(i) + "\"}";
+  fx.Tx(tx + "{:s/name \"last\"}]");
+  auto j = fx.conn->IndexNow();
+  ASSERT_TRUE(j.ok()) << j.status().ToString();
+  const Database db = fx.conn->db();
+  ASSERT_EQ(db.memory_index_datoms(), 0u);
+  const EntityId name = db.attribute("s/name")->id;
+  // 401 names in 64-datom leaves: "last" sorts after the others' entities.
+  auto late = db.DatomsWithValue(Index::kAevt, {Value::Ref(name)}, Value::String("last"));
+  ASSERT_TRUE(late.ok()) << late.status().ToString();
+  ASSERT_TRUE(late->Valid()) << late->status().ToString();
+  EXPECT_EQ(Drain(db.DatomsWithValue(Index::kAevt, {Value::Ref(name)}, Value::String("absent"))).size(), 0u);
+  const auto past = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+  for (const char* v : {"absent", "last"}) {
+    auto cur = db.DatomsWithValue(Index::kAevt, {Value::Ref(name)}, Value::String(v), past);
+    ASSERT_TRUE(cur.ok()) << cur.status().ToString();
+    EXPECT_FALSE(cur->Valid()) << v;
+    EXPECT_EQ(cur->status().code(), Code::kAborted) << v << ": " << cur->status().ToString();
+  }
 }
 
 }  // namespace

@@ -387,6 +387,13 @@ class LevelIterator final : public DatomIterator {
         at_first_ = true;
         return;
       }
+      if (filter_->deadline != std::chrono::steady_clock::time_point::max() &&
+          std::chrono::steady_clock::now() > filter_->deadline) {
+        leaf_.reset();
+        Fail(Status::Aborted("a scan of " + SegmentName(level_->segments[seg_].id) +
+                             "'s level for one value passed its deadline"));
+        return;
+      }
       Load(seg_ + 1);
       pos_ = 0;
     }

@@ -11,6 +11,7 @@
 // are immutable and may be shared.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -128,9 +129,14 @@ class DatomIterator {
 // prefix last changed (it takes its bound there): a filtered read is never
 // moved to another prefix (DatomCursor::Seek refuses it). The filter must
 // outlive the sources built with it.
+// A source that passes whole leaves without a match (a durable level: a
+// rare value in a large attribute) checks `deadline` before each next leaf
+// and, once it is past, fails with Status::Aborted: a scan that finds
+// nothing for a long time still ends when its reader's time is up.
 struct ValueFilter {
   Value v;
   const std::vector<Value>* prefix = nullptr;
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
 // Merges sorted children into one sorted stream. Equal datoms from several

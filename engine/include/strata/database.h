@@ -9,6 +9,7 @@
 // Entity is used by one thread at a time.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -101,8 +102,12 @@ class Database {
   // datoms' values where it holds them (a memory run its records), so a
   // datom of another value is never built; in every view the result is
   // exactly those datoms of Datoms(index, components). The cursor cannot be
-  // moved (Seek: InvalidArgument).
-  Result<DatomCursor> DatomsWithValue(Index index, std::vector<Value> components, Value value) const;
+  // moved (Seek: InvalidArgument). Once `deadline` is past, a source that
+  // is still passing leaves of other values fails the cursor with
+  // Status::Aborted (a query's timeout reaches into its scans).
+  Result<DatomCursor> DatomsWithValue(
+      Index index, std::vector<Value> components, Value value,
+      std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max()) const;
   // Every datom of the index from the first one >= components on.
   Result<DatomCursor> SeekDatoms(Index index, std::vector<Value> components = {}) const;
   // AVET datoms of `attr` with start <= v < end (either side open).
@@ -164,7 +169,8 @@ class Database {
   // `value`, when given, keeps only datoms of that value (DatomsWithValue).
   Result<DatomCursor> Open(Index index, std::vector<Value> components, bool bounded,
                            const std::optional<Value>& start = std::nullopt,
-                           std::optional<Value> value = std::nullopt) const;
+                           std::optional<Value> value = std::nullopt,
+                           std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max()) const;
   std::unique_ptr<DatomIterator> RawIterator(Index index, size_t* sources, const std::vector<Value>* bound,
                                              const ValueFilter* filter = nullptr) const;
 
