@@ -132,8 +132,7 @@ class CurrentReader {
   DatomIterator* It(Index order);
   const DbState& s_;
   std::unique_ptr<DatomIterator> its_[kIndexCount];
-  std::unique_ptr<DatomIterator> durable_avet_;  // EntityWith: the durable index only
-  std::vector<Datom> av_;                        // EntityWith's datoms of one (a v)
+  std::vector<Datom> av_;  // EntityWith's datoms of one (a v)
   struct AvHash {
     size_t operator()(const std::pair<EntityId, Value>& k) const;
   };
