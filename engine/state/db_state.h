@@ -113,7 +113,9 @@ struct DbState {
 // be read or fails its checksum), never an empty answer: the transactor
 // decides uniqueness, upserts and implicit retractions from these, and a
 // read treated as empty would commit a wrong transaction. A failed source
-// stays failed, so every later read of that order fails too.
+// stays failed, so every later read of that order fails too (EntityWith
+// reads the durable index's levels afresh each call: every lookup that
+// reaches a failing leaf fails).
 // Used by one thread; `state` must outlive it.
 class CurrentReader {
  public:
