@@ -73,6 +73,8 @@ const Field<Job> kJobFields[] = {
     {"storage_round_trips", &Job::storage_round_trips},
     {"storage_wait_ms", &Job::storage_wait_ms},
     {"peak_memory_bytes", &Job::peak_memory_bytes},
+    {"value_filter_keys", &Job::value_filter_keys},
+    {"value_filter_bytes", &Job::value_filter_bytes},
     {"plan", &Job::plan},
 };
 

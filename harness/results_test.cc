@@ -132,7 +132,7 @@ TEST(ResultsFile, KeysInTheDocumentedOrder) {
   EXPECT_EQ(j["timeline"]["storage_garbage_bytes"][1], 9768649);
   EXPECT_EQ(j["context"]["results_format"], 1);
   EXPECT_EQ(j["summary"].size(), 41u);
-  EXPECT_EQ(j["jobs"][0].size(), 22u);
+  EXPECT_EQ(j["jobs"][0].size(), 24u);
 }
 
 // Files of older builds lack keys: they read as "not recorded" and are

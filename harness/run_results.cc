@@ -39,6 +39,8 @@ Job JobOf(const JobMetrics& m) {
   j.storage_round_trips = m.storage_round_trips;
   j.storage_wait_ms = m.storage_wait_ms;
   j.peak_memory_bytes = m.peak_memory_bytes;
+  j.value_filter_keys = m.value_filter_keys;
+  j.value_filter_bytes = m.value_filter_bytes;
   j.plan = m.plan;
   return j;
 }

@@ -110,6 +110,7 @@ ReadCounters operator-(const ReadCounters& after, const ReadCounters& before) {
   d.cache_hits = after.cache_hits - before.cache_hits;
   d.storage_reads = after.storage_reads - before.storage_reads;
   d.storage_bytes = after.storage_bytes - before.storage_bytes;
+  d.filter_skips = after.filter_skips - before.filter_skips;
   return d;
 }
 

@@ -28,6 +28,10 @@ bool Connection::Rep::RunOneJob() {
     const Attribute* at = schema->Attr(a);
     return at && at->no_history;
   };
+  in.unique = [schema](EntityId a) {
+    const Attribute* at = schema->Attr(a);
+    return at && at->unique != Unique::kNone;
+  };
   job_running = true;
   mu.Unlock();
   JobMetrics m;

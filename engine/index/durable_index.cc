@@ -7,6 +7,7 @@
 
 #include "util/coding.h"
 #include "format/segment.h"
+#include "index/value_filter.h"
 
 namespace strata {
 
@@ -418,6 +419,38 @@ std::unique_ptr<DatomIterator> NewLevelIterator(std::shared_ptr<DurableContext> 
   return WithOrder(order, [&](auto o) -> std::unique_ptr<DatomIterator> {
     return std::make_unique<LevelIterator<decltype(o)::value>>(std::move(ctx), std::move(level));
   });
+}
+
+Status AppendLevelAv(DurableContext& ctx, const Level& level, EntityId a, const Value& v, uint64_t hash,
+                     std::vector<Datom>* out) {
+  constexpr Index O = Index::kAvet;
+  Datom target;  // the first AVET key of (a v): e, tx 0, a retraction
+  target.a = a;
+  target.v = v;
+  target.added = false;
+  const auto& segs = level.segments;
+  // The first leaf whose last datom is >= target; a run of (a v) may go on
+  // into the leaves after it.
+  auto it = std::lower_bound(segs.begin(), segs.end(), target,
+                             [](const SegmentRef& s, const Datom& t) { return CompareDatomsIn<O>(s.last, t) < 0; });
+  for (; it != segs.end(); ++it) {
+    if (it->count == 0) continue;
+    // A leaf that starts past (a v) holds none (nor do the ones after it).
+    if ((it->first.a != a || !(it->first.v == v)) && CompareDatomsIn<O>(target, it->first) < 0) return Status::OK();
+    // A leaf that holds no (a v) ends the run: its last datom is past it.
+    if (it->filter && !it->filter->MayContain(a, hash)) {
+      ++ThisThreadReads().filter_skips;
+      return Status::OK();
+    }
+    STRATA_ASSIGN_OR_RETURN(std::shared_ptr<const DecodedLeaf> leaf, ReadLeaf(ctx, *it));
+    const std::vector<Datom>& ds = leaf->datoms;
+    auto d = std::lower_bound(ds.begin(), ds.end(), target, DatomLessIn<O>{});
+    for (; d != ds.end(); ++d) {
+      if (d->a != a || !(d->v == v)) return Status::OK();
+      out->push_back(*d);
+    }
+  }
+  return Status::OK();
 }
 
 void AddDurableSources(const std::shared_ptr<DurableContext>& ctx, const IndexRoot& root, Index order,

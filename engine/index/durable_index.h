@@ -109,6 +109,16 @@ void AddDurableSources(const std::shared_ptr<DurableContext>& ctx, const IndexRo
                        bool with_history, std::vector<std::unique_ptr<DatomIterator>>* out,
                        const ValueFilter* filter = nullptr);
 
+// Appends to *out, in order, the datoms of one level of the current AVET
+// tree with attribute a and value v (Value::operator==), for a unique-value
+// lookup; hash is ValueKeyHash(a, v) (index/value_filter.h). Only the leaves
+// whose range holds (a v) are considered, and of those a leaf whose
+// SegmentRef::filter says it holds no (a v) is skipped without touching the
+// segment cache (counted in ThisThreadReads().filter_skips); a leaf without
+// a filter is read and searched. An error names the leaf that failed.
+Status AppendLevelAv(DurableContext& ctx, const Level& level, EntityId a, const Value& v, uint64_t hash,
+                     std::vector<Datom>* out);
+
 // Expected refs per directory, as a power of two, for leaves of
 // `segment_datoms`: a directory costs about as much to rewrite as a few
 // leaves, whatever the leaf size.

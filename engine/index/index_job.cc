@@ -17,6 +17,7 @@
 #include "util/coding.h"
 #include "util/planted_faults.h"
 #include "format/segment.h"
+#include "index/value_filter.h"
 
 namespace strata {
 namespace {
@@ -203,6 +204,7 @@ class TreeTask {
   uint64_t local_begin_[2] = {kLocalId, kLocalId};  // local ids of each tree's leaves: [begin, end)
   uint64_t local_end_[2] = {kLocalId, kLocalId};
   std::vector<std::string> kept_;  // a buffered task's leaves, by local id - kLocalId
+  bool filter_leaves_ = false;     // the tree being written keeps ValueFilters (current AVET)
   std::unordered_map<uint64_t, std::string> prefetched_;  // segment id -> blob, until read
 };
 
@@ -300,6 +302,7 @@ Status TreeTask::WritePieces(Index order, std::span<const Datom> datoms, const s
     ref.count = piece.size();
     ref.first = piece.front();
     ref.last = piece.back();
+    if (filter_leaves_) ref.filter = ValueFilter::Build(piece, in_.unique);
     STRATA_ASSIGN_OR_RETURN(std::string blob, EncodeLeaf(order, piece));
     ref.bytes = blob.size();
     if (direct_) {
@@ -570,6 +573,8 @@ Status TreeTask::Run() {
     levels = old.trees[t];
     const int kk = k == TreeKind::kHistory;
     local_begin_[kk] = next_id_;
+    // Unique-value lookups read only the current tree (EntityWith).
+    filter_leaves_ = k == TreeKind::kCurrent && order == Index::kAvet && in_.unique != nullptr;
     STRATA_RETURN_IF_ERROR(RunTree(t, plan_.trees[t], [&] { return TakeNovelty(k, &cancelled); }, &levels, &cancelled));
     if (!in_.excisions.empty()) STRATA_RETURN_IF_ERROR(ExciseTree(order, &levels));
     local_end_[kk] = next_id_;
@@ -774,6 +779,12 @@ Result<std::shared_ptr<const IndexRoot>> Executor::Run() {
       for (const auto& l : root->trees[TreeNumber(k, static_cast<Index>(o))]) n += !l->segments.empty();
     m_->max_read_sources = std::max(m_->max_read_sources, n);
   }
+  for (const auto& l : root->trees[TreeNumber(TreeKind::kCurrent, Index::kAvet)])
+    for (const SegmentRef& s : l->segments)
+      if (s.filter) {
+        m_->value_filter_keys += s.filter->keys();
+        m_->value_filter_bytes += s.filter->MemoryBytes();
+      }
   return std::shared_ptr<const IndexRoot>(std::move(root));
 }
 

@@ -78,6 +78,10 @@ struct JobInput {
   const MergeStrategy* strategy = nullptr;
   StrategyOptions options;
   std::function<bool(EntityId)> no_history;   // attributes whose cancelled pairs are dropped (called from several threads)
+  // Attributes whose (a v) keys the current AVET tree's new leaves keep a
+  // ValueFilter of (index/value_filter.h; called from the AVET task's
+  // thread); empty: no filters.
+  std::function<bool(EntityId)> unique;
   // Threads the job runs its index orders on (one task per order: its
   // current then its history tree); 0: min(4, hardware cores); 1: serial.
   uint32_t threads = 0;

@@ -116,7 +116,9 @@ struct DbState {
 // be read or fails its checksum), never an empty answer: the transactor
 // decides uniqueness, upserts and implicit retractions from these, and a
 // read treated as empty would commit a wrong transaction. A failed source
-// stays failed, so every later read of that order fails too.
+// stays failed, so every later read of that order fails too (EntityWith
+// reads the durable index's levels afresh each call: every lookup that
+// reaches a failing leaf fails).
 // Used by one thread; `state` must outlive it.
 class CurrentReader {
  public:
@@ -135,8 +137,7 @@ class CurrentReader {
   DatomIterator* It(Index order);
   const DbState& s_;
   std::unique_ptr<DatomIterator> its_[kIndexCount];
-  std::unique_ptr<DatomIterator> durable_avet_;  // EntityWith: the durable index only
-  std::vector<Datom> av_;                        // EntityWith's datoms of one (a v)
+  std::vector<Datom> av_;  // EntityWith's datoms of one (a v)
   struct AvHash {
     size_t operator()(const std::pair<EntityId, Value>& k) const;
   };

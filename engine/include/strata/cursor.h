@@ -145,6 +145,7 @@ struct ReadCounters {
   uint64_t cache_hits = 0;             // leaves found decoded in the segment cache
   uint64_t storage_reads = 0;          // leaves read from storage and decoded
   uint64_t storage_bytes = 0;          // the bytes of those reads
+  uint64_t filter_skips = 0;           // AVET leaves a unique-value lookup skipped on their in-memory filter
 };
 ReadCounters ThreadReadCounters();
 ReadCounters operator-(const ReadCounters& after, const ReadCounters& before);

@@ -51,13 +51,22 @@ constexpr TreeKind TreeKindOf(int tree) { return static_cast<TreeKind>(tree / 4)
 constexpr Index TreeOrder(int tree) { return static_cast<Index>(tree % 4); }
 std::string TreeName(int tree);  // "eavt/current"
 
+class ValueFilter;  // engine internal (index/value_filter.h)
+
 // Where a leaf lives and what it covers (first and last datom, in order).
 struct SegmentRef {
   uint64_t id = 0;
   uint64_t count = 0;  // datoms
   uint64_t bytes = 0;  // encoded size
   Datom first, last;
-  bool operator==(const SegmentRef&) const = default;
+  // In memory only, never stored: for a leaf of the current AVET tree that
+  // this process's indexing job wrote, a filter of its unique attributes'
+  // (a v) keys; null otherwise (a leaf read from a stored directory).
+  std::shared_ptr<const ValueFilter> filter;
+  // The leaf, not how this process knows it: the filter is not compared.
+  bool operator==(const SegmentRef& o) const {
+    return id == o.id && count == o.count && bytes == o.bytes && first == o.first && last == o.last;
+  }
 };
 
 struct LevelShape {
@@ -163,6 +172,9 @@ struct JobMetrics {
   uint64_t storage_round_trips = 0;
   double storage_wait_ms = 0;
   uint64_t peak_memory_bytes = 0;  // largest working set the job held (orders run on several threads: their sum)
+  // The in-memory filters of unique values on the new root's current AVET
+  // leaves (SegmentRef::filter): the keys they hold and their bytes.
+  uint64_t value_filter_keys = 0, value_filter_bytes = 0;
   std::string plan;                // MergePlan::ToString()
 };
 

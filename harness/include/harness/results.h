@@ -90,6 +90,7 @@ struct Job {
   uint64_t storage_round_trips = 0;
   double storage_wait_ms = 0;
   uint64_t peak_memory_bytes = 0;
+  uint64_t value_filter_keys = 0, value_filter_bytes = 0;  // JobMetrics: unique-value filters in memory
   std::string plan;
   uint64_t absent = 0;
   bool operator==(const Job&) const = default;
