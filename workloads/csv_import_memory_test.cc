@@ -7,7 +7,9 @@
 // indexing job may coincide once) within 1.5x. (The small import lasts
 // 0.1-0.3 s, so its own 99th percentile is one of its top few samples and
 // moves with the machine's load: under ctest -j2 it once put the ratio of
-// the two percentiles over 1.2 with the large import's heap unchanged.)
+// the two percentiles over 1.2 with the large import's heap unchanged. Its
+// maximum can miss the peak too, so it runs three times and the largest
+// figures count.)
 // The peak resident set size (getrusage) is printed too.
 //
 // The engine's own bounds are set small so that both imports reach their
@@ -127,8 +129,21 @@ TEST(CsvImportMemory, TenTimesTheDataSameMemory) {
     const std::string dir = root + "/csv" + std::to_string(i);
     CsvGenReport gen;
     ASSERT_TRUE(GenerateCsv(Env::Default(), dir, PlanForBytes(sizes[i], 11), &gen).ok());
-    peaks[i] = ImportInChild(dir, root + "/db" + std::to_string(i));
-    EXPECT_EQ(peaks[i].rows, gen.good_rows());
+    // The small import is run three times and its largest figures kept: in
+    // 0.1-0.3 s the 1 ms sampler may miss its peak (one run's maximum
+    // measured 11.6 MB, another's 14.7 MB, for the same data and code).
+    const int runs = i == 0 ? 3 : 1;
+    for (int run = 0; run < runs; ++run) {
+      const Peak p = ImportInChild(dir, root + "/db" + std::to_string(i) + "-" + std::to_string(run));
+      EXPECT_EQ(p.rows, gen.good_rows());
+      if (run == 0) {
+        peaks[i] = p;
+      } else {
+        peaks[i].heap_max_mb = std::max(peaks[i].heap_max_mb, p.heap_max_mb);
+        peaks[i].heap_p99_mb = std::max(peaks[i].heap_p99_mb, p.heap_p99_mb);
+        peaks[i].rss_mb = std::max(peaks[i].rss_mb, p.rss_mb);
+      }
+    }
     std::printf("import of %.1f MB: %llu rows, %llu datoms in %.1f s (%.0f rows/s, %.0f datoms/s); "
                 "heap p99 %.1f MB, max %.1f MB; peak RSS %.1f MB\n",
                 static_cast<double>(gen.bytes) / (1 << 20), static_cast<unsigned long long>(peaks[i].rows),

@@ -7,7 +7,7 @@
 
 #include "util/coding.h"
 #include "format/segment.h"
-#include "index/value_filter.h"
+#include "index/unique_value_filter.h"
 
 namespace strata {
 

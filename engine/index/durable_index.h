@@ -111,7 +111,7 @@ void AddDurableSources(const std::shared_ptr<DurableContext>& ctx, const IndexRo
 
 // Appends to *out, in order, the datoms of one level of the current AVET
 // tree with attribute a and value v (Value::operator==), for a unique-value
-// lookup; hash is ValueKeyHash(a, v) (index/value_filter.h). Only the leaves
+// lookup; hash is ValueKeyHash(a, v) (index/unique_value_filter.h). Only the leaves
 // whose range holds (a v) are considered, and of those a leaf whose
 // SegmentRef::filter says it holds no (a v) is skipped without touching the
 // segment cache (counted in ThisThreadReads().filter_skips); a leaf without

@@ -17,7 +17,7 @@
 #include "util/coding.h"
 #include "util/planted_faults.h"
 #include "format/segment.h"
-#include "index/value_filter.h"
+#include "index/unique_value_filter.h"
 
 namespace strata {
 namespace {
@@ -204,7 +204,7 @@ class TreeTask {
   uint64_t local_begin_[2] = {kLocalId, kLocalId};  // local ids of each tree's leaves: [begin, end)
   uint64_t local_end_[2] = {kLocalId, kLocalId};
   std::vector<std::string> kept_;  // a buffered task's leaves, by local id - kLocalId
-  bool filter_leaves_ = false;     // the tree being written keeps ValueFilters (current AVET)
+  bool filter_leaves_ = false;     // the tree being written keeps UniqueValueFilters (current AVET)
   std::unordered_map<uint64_t, std::string> prefetched_;  // segment id -> blob, until read
 };
 
@@ -302,7 +302,7 @@ Status TreeTask::WritePieces(Index order, std::span<const Datom> datoms, const s
     ref.count = piece.size();
     ref.first = piece.front();
     ref.last = piece.back();
-    if (filter_leaves_) ref.filter = ValueFilter::Build(piece, in_.unique);
+    if (filter_leaves_) ref.filter = UniqueValueFilter::Build(piece, in_.unique);
     STRATA_ASSIGN_OR_RETURN(std::string blob, EncodeLeaf(order, piece));
     ref.bytes = blob.size();
     if (direct_) {

@@ -79,7 +79,7 @@ struct JobInput {
   StrategyOptions options;
   std::function<bool(EntityId)> no_history;   // attributes whose cancelled pairs are dropped (called from several threads)
   // Attributes whose (a v) keys the current AVET tree's new leaves keep a
-  // ValueFilter of (index/value_filter.h; called from the AVET task's
+  // UniqueValueFilter of (index/unique_value_filter.h; called from the AVET task's
   // thread); empty: no filters.
   std::function<bool(EntityId)> unique;
   // Threads the job runs its index orders on (one task per order: its

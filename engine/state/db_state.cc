@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "index/value_filter.h"
+#include "index/unique_value_filter.h"
 #include "util/planted_faults.h"
 
 namespace strata {

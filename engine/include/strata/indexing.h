@@ -51,7 +51,7 @@ constexpr TreeKind TreeKindOf(int tree) { return static_cast<TreeKind>(tree / 4)
 constexpr Index TreeOrder(int tree) { return static_cast<Index>(tree % 4); }
 std::string TreeName(int tree);  // "eavt/current"
 
-class ValueFilter;  // engine internal (index/value_filter.h)
+class UniqueValueFilter;  // engine internal (index/unique_value_filter.h)
 
 // Where a leaf lives and what it covers (first and last datom, in order).
 struct SegmentRef {
@@ -62,7 +62,7 @@ struct SegmentRef {
   // In memory only, never stored: for a leaf of the current AVET tree that
   // this process's indexing job wrote, a filter of its unique attributes'
   // (a v) keys; null otherwise (a leaf read from a stored directory).
-  std::shared_ptr<const ValueFilter> filter;
+  std::shared_ptr<const UniqueValueFilter> filter;
   // The leaf, not how this process knows it: the filter is not compared.
   bool operator==(const SegmentRef& o) const {
     return id == o.id && count == o.count && bytes == o.bytes && first == o.first && last == o.last;

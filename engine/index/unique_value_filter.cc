@@ -1,4 +1,4 @@
-#include "index/value_filter.h"
+#include "index/unique_value_filter.h"
 
 #include <xxhash.h>
 
@@ -23,7 +23,7 @@ inline uint32_t BlockOf(uint64_t hash, uint32_t blocks) {
 constexpr uint32_t kProbeStep = 0x9e3779b9;
 }  // namespace
 
-std::shared_ptr<const ValueFilter> ValueFilter::Build(std::span<const Datom> avet,
+std::shared_ptr<const UniqueValueFilter> UniqueValueFilter::Build(std::span<const Datom> avet,
                                                       const std::function<bool(EntityId)>& covered) {
   // Runs of one attribute (AVET order; tolerant of any order: a repeated
   // attribute is asked again and listed once).
@@ -41,7 +41,7 @@ std::shared_ptr<const ValueFilter> ValueFilter::Build(std::span<const Datom> ave
   if (runs.empty()) return nullptr;
   uint64_t keys = 0;
   for (auto [i, j] : runs) keys += j - i;
-  std::shared_ptr<ValueFilter> f(new ValueFilter());
+  std::shared_ptr<UniqueValueFilter> f(new UniqueValueFilter());
   std::sort(attrs.begin(), attrs.end());
   attrs.erase(std::unique(attrs.begin(), attrs.end()), attrs.end());
   f->attrs_ = std::move(attrs);
@@ -64,14 +64,14 @@ std::shared_ptr<const ValueFilter> ValueFilter::Build(std::span<const Datom> ave
   return f;
 }
 
-bool ValueFilter::Covers(EntityId a) const {
+bool UniqueValueFilter::Covers(EntityId a) const {
   // Usually one attribute: a leaf of the current AVET tree is cut where the
   // attribute changes.
   if (attrs_.size() == 1) return attrs_[0] == a;
   return std::binary_search(attrs_.begin(), attrs_.end(), a);
 }
 
-bool ValueFilter::MayContainHash(uint64_t hash) const {
+bool UniqueValueFilter::MayContainHash(uint64_t hash) const {
   const uint64_t* block = words_.data() + size_t{BlockOf(hash, blocks_)} * kBlockWords;
   uint32_t h32 = static_cast<uint32_t>(hash);
   for (int p = 0; p < kProbes; ++p) {
@@ -82,7 +82,7 @@ bool ValueFilter::MayContainHash(uint64_t hash) const {
   return true;
 }
 
-size_t ValueFilter::MemoryBytes() const {
+size_t UniqueValueFilter::MemoryBytes() const {
   return sizeof(*this) + words_.capacity() * sizeof(uint64_t) + attrs_.capacity() * sizeof(EntityId);
 }
 

@@ -1,11 +1,11 @@
-// value_filter.h — an in-memory filter over the (attribute, value) keys of
+// unique_value_filter.h — an in-memory filter over the (attribute, value) keys of
 // one AVET leaf, for unique-value lookups that find nothing (internal).
 //
 // The transactor looks up every :db.unique value a transaction asserts
 // (upserts, uniqueness checks, lookup refs). During an import almost every
 // such value is new, and a lookup seeked every durable AVET level for it: a
 // directory search, a segment-cache lookup and a leaf search per level, a
-// storage read and decode on a miss. A ValueFilter lets a lookup skip a
+// storage read and decode on a miss. A UniqueValueFilter lets a lookup skip a
 // leaf that holds no datom of (a v) without touching the cache, as
 // LevelDB's and RocksDB's per-table filters do for point reads.
 //
@@ -41,7 +41,7 @@ namespace strata {
 // are different values, as everywhere else in the index) hash equal.
 uint64_t ValueKeyHash(EntityId a, const Value& v);
 
-class ValueFilter {
+class UniqueValueFilter {
  public:
   static constexpr int kBitsPerKey = 10;
   static constexpr int kProbes = 6;
@@ -49,7 +49,7 @@ class ValueFilter {
   // A filter over `avet` (a leaf's datoms in AVET order) covering the
   // attributes for which covered(a) is true; null when the leaf holds no
   // datom of a covered attribute. covered is called once per attribute run.
-  static std::shared_ptr<const ValueFilter> Build(std::span<const Datom> avet,
+  static std::shared_ptr<const UniqueValueFilter> Build(std::span<const Datom> avet,
                                                   const std::function<bool(EntityId)>& covered);
 
   // Whether the filter speaks for attribute a (its leaf's datoms of a were
@@ -66,7 +66,7 @@ class ValueFilter {
   size_t MemoryBytes() const;
 
  private:
-  ValueFilter() = default;
+  UniqueValueFilter() = default;
   static constexpr int kBlockWords = 8;  // 512 bits: one cache line
   std::vector<EntityId> attrs_;          // covered attributes present, ascending
   std::vector<uint64_t> words_;          // blocks_ * kBlockWords

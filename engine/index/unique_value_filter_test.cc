@@ -1,8 +1,8 @@
-// ValueFilter: no false negatives over random values of every common type
+// UniqueValueFilter: no false negatives over random values of every common type
 // (the lookup it guards must never miss a datom), equal values hash equal,
 // attributes it does not cover always "may contain", a bounded false
 // positive rate and size.
-#include "index/value_filter.h"
+#include "index/unique_value_filter.h"
 
 #include <gtest/gtest.h>
 
@@ -55,7 +55,7 @@ Value Rebuilt(const Value& v) {
   return out;
 }
 
-TEST(ValueFilter, NoFalseNegativesOverRandomValues) {
+TEST(UniqueValueFilter, NoFalseNegativesOverRandomValues) {
   for (uint64_t seed = 1; seed <= 40; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     std::mt19937_64 rng(seed);
@@ -69,7 +69,7 @@ TEST(ValueFilter, NoFalseNegativesOverRandomValues) {
     }
     std::sort(leaf.begin(), leaf.end(), DatomLessIn<Index::kAvet>{});
     // Attribute 73 is not unique: the filter does not speak for it.
-    auto f = ValueFilter::Build(leaf, [](EntityId a) { return a != 73; });
+    auto f = UniqueValueFilter::Build(leaf, [](EntityId a) { return a != 73; });
     const uint64_t covered = std::count_if(leaf.begin(), leaf.end(), [](const Datom& d) { return d.a != 73; });
     if (covered == 0) {
       EXPECT_EQ(f, nullptr);
@@ -90,7 +90,7 @@ TEST(ValueFilter, NoFalseNegativesOverRandomValues) {
 // The filter keys on Value::operator==, which the AVET order agrees with
 // for doubles (std::strong_order: -0.0 sorts before 0.0, NaNs by their
 // bits): the lookup it guards collects exactly the datoms equal to v.
-TEST(ValueFilter, EqualityOfDoublesIsTheIndexOrders) {
+TEST(UniqueValueFilter, EqualityOfDoublesIsTheIndexOrders) {
   const Value pz = Value::Double(0.0), nz = Value::Double(-0.0);
   const Value nan = Value::Double(std::numeric_limits<double>::quiet_NaN());
   const Value nan2 = Value::Double(std::bit_cast<double>(uint64_t{0x7ff8000000000123}));
@@ -108,7 +108,7 @@ TEST(ValueFilter, EqualityOfDoublesIsTheIndexOrders) {
   EXPECT_NE(ValueKeyHash(9, Value::String("x")), ValueKeyHash(9, Value::Keyword("x")));
 }
 
-TEST(ValueFilter, FalsePositivesAndSizeAreBounded) {
+TEST(UniqueValueFilter, FalsePositivesAndSizeAreBounded) {
   std::mt19937_64 rng(5);
   std::vector<Datom> leaf(4096);
   for (Datom& d : leaf) {
@@ -117,7 +117,7 @@ TEST(ValueFilter, FalsePositivesAndSizeAreBounded) {
     d.e = rng();
   }
   std::sort(leaf.begin(), leaf.end(), DatomLessIn<Index::kAvet>{});
-  auto f = ValueFilter::Build(leaf, [](EntityId) { return true; });
+  auto f = UniqueValueFilter::Build(leaf, [](EntityId) { return true; });
   ASSERT_NE(f, nullptr);
   int positives = 0;
   constexpr int kProbes = 100000;
@@ -128,18 +128,18 @@ TEST(ValueFilter, FalsePositivesAndSizeAreBounded) {
   EXPECT_LT(positives, kProbes * 2 / 100);
   EXPECT_GT(positives, 0);
   const double bits_per_key = 8.0 * static_cast<double>(f->MemoryBytes()) / static_cast<double>(leaf.size());
-  EXPECT_LE(bits_per_key, ValueFilter::kBitsPerKey + 1.0);
-  EXPECT_GE(bits_per_key, ValueFilter::kBitsPerKey);
+  EXPECT_LE(bits_per_key, UniqueValueFilter::kBitsPerKey + 1.0);
+  EXPECT_GE(bits_per_key, UniqueValueFilter::kBitsPerKey);
 }
 
-TEST(ValueFilter, NothingCoveredMakesNoFilter) {
+TEST(UniqueValueFilter, NothingCoveredMakesNoFilter) {
   std::vector<Datom> leaf(10);
   for (size_t i = 0; i < leaf.size(); ++i) {
     leaf[i].a = 5;
     leaf[i].v = Value::Long(static_cast<int64_t>(i));
   }
-  EXPECT_EQ(ValueFilter::Build(leaf, [](EntityId) { return false; }), nullptr);
-  EXPECT_EQ(ValueFilter::Build({}, [](EntityId) { return true; }), nullptr);
+  EXPECT_EQ(UniqueValueFilter::Build(leaf, [](EntityId) { return false; }), nullptr);
+  EXPECT_EQ(UniqueValueFilter::Build({}, [](EntityId) { return true; }), nullptr);
 }
 
 }  // namespace
