@@ -360,17 +360,7 @@ class LevelIterator final : public DatomIterator {
     if (bound_n_ > 0) bound_ = PrefixTarget(O, *prefix);
   }
   // Whether d has the bound's first bound_n_ components.
-  bool InBound(const Datom& d) const {
-    constexpr int kSlot[kIndexCount][3] = {{0, 1, 2}, {1, 0, 2}, {1, 2, 0}, {2, 1, 0}};
-    for (size_t i = 0; i < bound_n_; ++i) {
-      switch (kSlot[static_cast<int>(O)][i]) {
-        case 0: if (d.e != bound_.e) return false; break;
-        case 1: if (d.a != bound_.a) return false; break;
-        default: if (!(d.v == bound_.v)) return false; break;
-      }
-    }
-    return true;
-  }
+  bool InBound(const Datom& d) const { return SameFirst<O>(d, bound_, bound_n_); }
   // Passes the datoms within the bound whose value is not the filter's:
   // stops at the end, on a datom of the value, or on one past the bound (a
   // next segment that starts past it is not read: the position stands on

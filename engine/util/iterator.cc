@@ -45,20 +45,6 @@ bool MatchesFirst(const Datom& d, const std::vector<Value>& components, size_t n
   return true;
 }
 
-// True when x and y agree on the first n components (in O's sequence).
-template <Index O>
-bool SameFirst(const Datom& x, const Datom& y, size_t n) {
-  for (size_t i = 0; i < n; ++i) {
-    switch (kSlots[static_cast<int>(O)][i]) {
-      case 0: if (x.e != y.e) return false; break;
-      case 1: if (x.a != y.a) return false; break;
-      case 2: if (!(x.v == y.v)) return false; break;
-      default: break;
-    }
-  }
-  return true;
-}
-
 // MatchesFirst with the order known at run time.
 bool MatchesFirstIn(Index order, const Datom& d, const std::vector<Value>& components, size_t n) {
   return WithOrder(order, [&](auto o) { return MatchesFirst<decltype(o)::value>(d, components, n); });
@@ -205,14 +191,7 @@ class MergingIterator final : public DatomIterator {
     if (!have_last_ || failed()) return false;
     if (current_ != nullptr) return CompareDatomsIn<O>(current_->datom(), target) <= 0;
     if (last_n_ == 0 || CompareDatomsIn<O>(last_, target) > 0) return false;
-    for (size_t i = 0; i < last_n_; ++i) {
-      switch (kSlots[static_cast<int>(O)][i]) {
-        case 0: if (target.e != last_.e) return true; break;
-        case 1: if (target.a != last_.a) return true; break;
-        default: if (!(target.v == last_.v)) return true; break;
-      }
-    }
-    return false;
+    return !SameFirst<O>(target, last_, last_n_);
   }
   void Activate() {
     active_.clear();

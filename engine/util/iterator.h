@@ -114,6 +114,21 @@ class DatomIterator {
   mutable bool status_taken_ = false;
 };
 
+// True when x and y agree on the first n (at most three) components in
+// O's sequence: e, a or v (the tx never bounds a read).
+template <Index O>
+bool SameFirst(const Datom& x, const Datom& y, size_t n) {
+  constexpr int kSlot[kIndexCount][3] = {{0, 1, 2}, {1, 0, 2}, {1, 2, 0}, {2, 1, 0}};
+  for (size_t i = 0; i < n && i < 3; ++i) {
+    switch (kSlot[static_cast<int>(O)][i]) {
+      case 0: if (x.e != y.e) return false; break;
+      case 1: if (x.a != y.a) return false; break;
+      default: if (!(x.v == y.v)) return false; break;
+    }
+  }
+  return true;
+}
+
 // A scan's constant value (Database::DatomsWithValue), given to the sorted
 // sources of a read when they are built: a source with a filter yields, of
 // its datoms that have the read's prefix (*prefix's first components, at
