@@ -152,9 +152,10 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dir, con
     }
     auto loaded = LoadRoot(*r.durable, *root_bytes);
     Result<bool> settled = CheckTornTail(*r.durable->storage, loaded, dir);
-    if (!settled.ok() && ro && attempt < 3) {
+    if ((!settled.ok() || !loaded.ok()) && ro && attempt < 5) {
       // A reader races the writer: a newer root may have replaced this one
-      // and its segments been collected meanwhile. Look again.
+      // and its segments (its directories too) been collected meanwhile.
+      // Look again; the same root failing is a real error.
       auto now = r.durable->storage->ReadRoot();
       if (now.ok() && *now != root_bytes) continue;
     }
