@@ -45,10 +45,6 @@ int64_t LockKey(const std::string& db) { return Checksum("strata writer:" + db);
 
 Status PgLock::Acquire(pg::Counters& c) {
   MutexLock l(&mu_);
-  return TryLockWaiting(c);
-}
-
-Status PgLock::TryLockWaiting(pg::Counters& c) {
   const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(kAcquireWaitMs);
   for (;;) {
     Status s = TryLock(c);
@@ -62,10 +58,7 @@ Status PgLock::Check(pg::Counters& c) {
   if (released_) return Status::Aborted("strata database " + loc_.db + ": the writer lock was released");
   session_.Poll();
   if (!session_.broken()) return Status::OK();
-  // The lost session may still hold the lock for a moment: a terminated
-  // backend tells its client before it exits and releases its locks (a
-  // reconnect at once found "another process" holding it under load).
-  Status s = TryLockWaiting(c);
+  Status s = TryLock(c);
   if (s.code() == Code::kBusy) lost_ = true;
   return s;
 }

@@ -54,8 +54,7 @@ class PgLock {
   static constexpr int kAcquireWaitMs = 2000;
 
   // Called before each log sync: if the lock's session was lost (the server
-  // released the lock with it), reconnect and take the lock again, waiting
-  // up to kAcquireWaitMs for the lost session's backend to let go; Busy if
+  // released the lock with it), reconnect and take the lock again; Busy if
   // another writer took it meanwhile. Costs no round trip while connected.
   Status Check(Counters& c);
 
@@ -72,8 +71,6 @@ class PgLock {
 
  private:
   Status TryLock(Counters& c) REQUIRES(mu_);
-  // TryLock, again every 20 ms while Busy, for up to kAcquireWaitMs.
-  Status TryLockWaiting(Counters& c) REQUIRES(mu_);
 
   const pg::Location loc_;
   mutable Mutex mu_;
