@@ -46,6 +46,14 @@ struct Fixture {
   std::vector<T> ts;       // their t, in order
   std::vector<EntityId> ids;
 
+  // A database of stacked durable levels (64-datom leaves) with kSchema.
+  void Open() {
+    auto c = Connection::Open("/db", testing::StackedLevelsOptions(env.get()));
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    conn = std::move(*c);
+    Tx(kSchema);
+  }
+
   TxReport Tx(const std::string& text) {
     auto r = conn->Transact(text);
     EXPECT_TRUE(r.ok()) << r.status().ToString() << "\n in " << text;
@@ -119,10 +127,7 @@ TEST_P(ValueScanTest, EveryViewMatchesTheModelAndTheUnpushedRead) {
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::mt19937 rng(seed);
   Fixture fx;
-  auto c = Connection::Open("/db", testing::StackedLevelsOptions(fx.env.get()));
-  ASSERT_TRUE(c.ok()) << c.status().ToString();
-  fx.conn = std::move(*c);
-  fx.Tx(kSchema);
+  ASSERT_NO_FATAL_FAILURE(fx.Open());
   constexpr int kEntities = 40;
   std::string tx = "[";
   for (int i = 0; i < kEntities; ++i) tx += "{:db/id \"e" + std::to_string(i) + "\" :s/name \"Petr\"}";
@@ -252,10 +257,7 @@ INSTANTIATE_TEST_SUITE_P(Seeds, ValueScanTest, ::testing::Values(1u, 2u, 3u));
 // it was current; a value replaced on a cardinality-one attribute likewise.
 TEST(ValueScan, RetractedValueIsInTheAsOfViewOnly) {
   Fixture fx;
-  auto c = Connection::Open("/db", testing::StackedLevelsOptions(fx.env.get()));
-  ASSERT_TRUE(c.ok()) << c.status().ToString();
-  fx.conn = std::move(*c);
-  fx.Tx(kSchema);
+  ASSERT_NO_FATAL_FAILURE(fx.Open());
   TxReport add = fx.Tx(R"([{:db/id "a" :s/name "Ivan" :s/tags ["Ivan" "Ivana"]} {:db/id "b" :s/name "Ivana"}])");
   const EntityId a = add.tempids.at("a"), b = add.tempids.at("b");
   TxReport change = fx.Tx("[[:db/add " + std::to_string(a) + " :s/name \"Ivana\"] [:db/retract " + std::to_string(a) +
@@ -297,10 +299,7 @@ TEST(ValueScan, RetractedValueIsInTheAsOfViewOnly) {
 
 TEST(ValueScan, ACursorWithAValueCannotBeMoved) {
   Fixture fx;
-  auto c = Connection::Open("/db", testing::StackedLevelsOptions(fx.env.get()));
-  ASSERT_TRUE(c.ok()) << c.status().ToString();
-  fx.conn = std::move(*c);
-  fx.Tx(kSchema);
+  ASSERT_NO_FATAL_FAILURE(fx.Open());
   const Database db = fx.conn->db();
   const EntityId name = db.attribute("s/name")->id;
   auto cur = db.DatomsWithValue(Index::kAevt, {Value::Ref(name)}, Value::String("Ivan"));
@@ -315,10 +314,7 @@ TEST(ValueScan, ACursorWithAValueCannotBeMoved) {
 // rather than reading on: the query's timeout reaches into the scan.
 TEST(ValueScan, AScanPastItsDeadlineFailsInsteadOfReadingOn) {
   Fixture fx;
-  auto c = Connection::Open("/db", testing::StackedLevelsOptions(fx.env.get()));
-  ASSERT_TRUE(c.ok()) << c.status().ToString();
-  fx.conn = std::move(*c);
-  fx.Tx(kSchema);
+  ASSERT_NO_FATAL_FAILURE(fx.Open());
   std::string tx = "[";
   for (int i = 0; i < 400; ++i) tx += "{:s/name \"n" + std::to_string(i) + "\"}";
   fx.Tx(tx + "{:s/name \"last\"}]");
