@@ -32,32 +32,36 @@ uint64_t SliceDatoms(const std::vector<SegmentRef>& segs) {
   return n;
 }
 
-// Merges the sorted `src` into the sorted *dst in place, from the back:
-// the result is std::merge(*dst, src)'s (of equal datoms, *dst's first),
-// but only the datoms of *dst after src's first place move, once, and no
-// third vector is built (nor freed). Each datom of src finds the datoms
-// of *dst after it by a few steps back, then galloping and a binary search
-// (a segment takes a few datoms of novelty: ~log n comparisons each, not
-// one per datom of the segment); they move up as one block. src is left
-// with moved-from datoms.
-template <Index O>
-void MergeBackInto(std::vector<Datom>* dst, std::span<Datom> src) {
+// Merges the sorted `src` into the sorted (*dst)[floor, end) in place,
+// from the back: the result is std::merge's (of equal datoms, *dst's
+// first; src's first with kSrcFirst), but only the datoms of *dst after
+// src's first place move, once, and no third vector is built (nor freed).
+// (*dst)[0, floor) is not read (it may hold moved-from datoms). Each
+// datom of src finds the datoms of *dst after it by a few steps back,
+// then galloping and a binary search (a segment takes a few datoms of
+// novelty: ~log n comparisons each, not one per datom of the segment);
+// they move up as one block. src is left with moved-from datoms. Within
+// dst's capacity nothing is allocated.
+template <Index O, bool kSrcFirst = false>
+void MergeBackInto(std::vector<Datom>* dst, std::span<Datom> src, size_t floor = 0) {
   if (src.empty()) return;
   size_t i = dst->size(), j = src.size();
   dst->resize(i + j);
   Datom* const a = dst->data();
   const DatomLessIn<O> less;
+  // Does y (of dst) go after x (of src)?
+  auto after = [&less](const Datom& x, const Datom& y) { return kSrcFirst ? !less(y, x) : less(x, y); };
   constexpr size_t kLinearSteps = 4;
   while (j > 0) {
     Datom& x = src[j - 1];
-    // a[pos, i): the datoms of *dst that sort after x (less(x, a[k]) is
-    // false, then true, along a[0, i)).
+    // a[pos, i): the datoms of *dst that go after x (after(x, a[k]) is
+    // false, then true, along a[floor, i)).
     size_t pos = i, steps = 0;
-    while (pos > 0 && steps < kLinearSteps && less(x, a[pos - 1])) --pos, ++steps;
-    if (steps == kLinearSteps && pos > 0) {
-      size_t hi = pos, lo = 0;  // after x: a[hi, i); not after x: a[0, lo)
-      for (size_t step = 1; step <= hi; step *= 2) {
-        if (!less(x, a[hi - step])) {
+    while (pos > floor && steps < kLinearSteps && after(x, a[pos - 1])) --pos, ++steps;
+    if (steps == kLinearSteps && pos > floor) {
+      size_t hi = pos, lo = floor;  // after x: a[hi, i); not after x: a[floor, lo)
+      for (size_t step = 1; step <= hi - floor; step *= 2) {
+        if (!after(x, a[hi - step])) {
           lo = hi - step + 1;
           break;
         }
@@ -65,7 +69,7 @@ void MergeBackInto(std::vector<Datom>* dst, std::span<Datom> src) {
       }
       while (lo < hi) {
         const size_t mid = lo + (hi - lo) / 2;
-        if (less(x, a[mid])) hi = mid;
+        if (after(x, a[mid])) hi = mid;
         else lo = mid + 1;
       }
       pos = lo;
@@ -190,6 +194,9 @@ class TreeTask {
     }
     return Status::OK();
   }
+  // Room left at the end of a merge's input for one segment, merged into
+  // the input's last part in place (MergeInto).
+  size_t MergeRoom() const { return 2 * static_cast<size_t>(in_.options.segment_datoms); }
   void NoteMemory(uint64_t datoms) { m_.peak_memory_bytes = std::max(m_.peak_memory_bytes, datoms * sizeof(Datom)); }
 
   DurableContext& ctx_;
@@ -408,12 +415,32 @@ Status TreeTask::MergeInto(Index order, bool current, Levels* levels, int to, st
       if (pt.tail_begin == pt.head_end) {
         next->segments.push_back(segs[i]);  // untouched: kept as is
       } else {
-        // Room for the segment and its part of the input, so the merge
-        // below does not reallocate.
+        const uint64_t seg_n = std::min<uint64_t>(touched[next_touched].count, kMaxSegmentDatoms);
+        const size_t part_n = pt.tail_begin - pt.head_end;
         d.clear();
-        d.reserve(std::min<uint64_t>(touched[next_touched].count, kMaxSegmentDatoms) + (pt.tail_begin - pt.head_end));
-        STRATA_RETURN_IF_ERROR(ReadSegment(touched, next_touched++, &d));  // segs[i]
-        NoteMemory(d.size() + (pt.tail_begin - pt.head_end) + input.size());
+        if (pt.tail_begin == input.size() && part_n > seg_n && input.capacity() - input.size() >= seg_n) {
+          // The input's last part, longer than the segment (novelty
+          // appended after a level's last segment: EAVT's new entities):
+          // the segment is merged into the input where the part lies, in
+          // the room the input was given, instead of the part being
+          // copied into a buffer of its size (fresh pages each job).
+          // Equal datoms keep the segment's first, as below.
+          STRATA_RETURN_IF_ERROR(ReadSegment(touched, next_touched++, &d));  // segs[i]
+          if (input.capacity() - input.size() >= d.size()) {
+            NoteMemory(d.size() + input.size());
+            WithOrder(order, [&](auto o) { MergeBackInto<decltype(o)::value, true>(&input, d, pt.head_end); });
+            STRATA_RETURN_IF_ERROR(finish(part(pt.head_end, input.size())));
+            continue;  // the segment took the rest of the input: no tail after it
+          }
+          // The directory's count was short of the leaf's: merge as below.
+          d.reserve(d.size() + part_n);
+        } else {
+          // Room for the segment and its part of the input, so the merge
+          // below does not reallocate.
+          d.reserve(seg_n + part_n);
+          STRATA_RETURN_IF_ERROR(ReadSegment(touched, next_touched++, &d));  // segs[i]
+        }
+        NoteMemory(d.size() + part_n + input.size());
         WithOrder(order, [&](auto o) { MergeBackInto<decltype(o)::value>(&d, part(pt.head_end, pt.tail_begin)); });
         STRATA_RETURN_IF_ERROR(finish(d));
       }
@@ -472,7 +499,7 @@ Status TreeTask::RunTree(int tree, const std::vector<MergeStep>& steps,
         // Reserved exactly: growing by doubling held up to twice the slice,
         // three times while reallocating.
         std::vector<Datom> input;
-        input.reserve(SliceDatoms(slice));
+        input.reserve(SliceDatoms(slice) + MergeRoom());
         for (size_t i = 0; i < slice.size(); ++i) STRATA_RETURN_IF_ERROR(AppendSegment(slice, i, &input));
         STRATA_RETURN_IF_ERROR(MergeInto(order, current, levels, st.to_level, std::move(input), st.rewrite_all, st.gaps, cancelled));
         break;
@@ -540,7 +567,7 @@ std::vector<Datom> TreeTask::TakeNovelty(TreeKind k, std::vector<Datom>* cancell
   const Index order = order_;
   std::vector<Datom>& cancelled = *cancelled_in;
   std::vector<Datom> novelty;
-  if (in_.novelty) novelty = in_.novelty->Collect(order, k == TreeKind::kHistory);
+  if (in_.novelty) novelty = in_.novelty->Collect(order, k == TreeKind::kHistory, MergeRoom());
   if (order == Index::kEavt) {
     m_.novelty_datoms += novelty.size();
     // The novelty's size as the log encodes it: write amplification is
@@ -551,7 +578,7 @@ std::vector<Datom> TreeTask::TakeNovelty(TreeKind k, std::vector<Datom>* cancell
   if (k == TreeKind::kHistory && !cancelled.empty()) {
     SortDatoms(order, &cancelled);
     std::vector<Datom> both;
-    both.reserve(novelty.size() + cancelled.size());
+    both.reserve(novelty.size() + cancelled.size() + MergeRoom());
     WithOrder(order, [&](auto o) {
       std::merge(std::make_move_iterator(novelty.begin()), std::make_move_iterator(novelty.end()),
                  std::make_move_iterator(cancelled.begin()), std::make_move_iterator(cancelled.end()),

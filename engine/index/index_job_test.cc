@@ -712,6 +712,58 @@ TEST(IndexJob, ALevelRewrittenWholeKeepsEveryDatomInOrder) {
   EXPECT_EQ(got, want);
 }
 
+// A plan that merges every tree's novelty into level 0's segments where
+// it lands (a segment is rewritten only when novelty falls in it).
+class MergeIntoLevelZero final : public MergeStrategy {
+ public:
+  std::string name() const override { return "merge-into-level-zero"; }
+  MergePlan Plan(const IndexShape&, const NoveltyShape&, const StrategyOptions&) const override {
+    MergePlan p;
+    for (auto& steps : p.trees) {
+      MergeStep st;
+      st.kind = MergeStep::Kind::kNovelty;
+      st.to_level = 0;
+      steps.push_back(st);
+    }
+    return p;
+  }
+};
+
+// Each job's 60 new entities sort after every segment of EAVT and AEVT's
+// level 0, so they join its last segment together with the retractions
+// that land there: that segment is merged into the novelty in place (the
+// room Collect leaves), not the novelty copied into the segment's buffer.
+// The trees hold what a full rebuild of the same jobs holds, pairs
+// cancelled alike, in order, job after job.
+TEST(IndexJob, NoveltyAfterALevelsLastSegmentMergesInPlace) {
+  const MergeIntoLevelZero into;
+  auto rebuild = MakeStrategy("full-rebuild");
+  ASSERT_TRUE(rebuild.ok());
+  DurableContext a, b;
+  a.storage = NewMemStorage();
+  b.storage = NewMemStorage();
+  a.sync = b.sync = false;
+  auto ra = std::make_shared<const IndexRoot>(), rb = ra;
+  for (int j = 0; j < 8; ++j) {
+    for (uint32_t threads : {1u, 2u}) {
+      JobMetrics ma, mb;
+      auto na = Job(a, ra, into, j, threads, &ma);
+      auto nb = Job(b, rb, **rebuild, j, threads, &mb);
+      ASSERT_TRUE(na.ok() && nb.ok()) << na.status().ToString() << nb.status().ToString();
+      const auto got = TreeDatoms(*a.storage, **na), want = TreeDatoms(*b.storage, **nb);
+      for (int t = 0; t < kTreeCount; ++t)
+        EXPECT_TRUE(std::is_sorted(got[t].begin(), got[t].end(), DatomLess{TreeOrder(t)})) << "job " << j << " tree " << t;
+      EXPECT_EQ(got, want) << "job " << j << " threads " << threads;
+      if (threads == 2) {
+        ra = *na;
+        rb = *nb;
+      }
+    }
+  }
+  // Level 0 was merged into, not rewritten whole: most segments were kept.
+  EXPECT_GT(ra->trees[TreeNumber(TreeKind::kCurrent, Index::kEavt)][0]->segments.size(), 20u);
+}
+
 // A read fault in one order's tree fails the whole job with that fault
 // (not the other orders' stop), publishes nothing, and the same job runs
 // once the fault is gone.

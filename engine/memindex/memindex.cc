@@ -1275,7 +1275,7 @@ template <Index O>
 
 }  // namespace
 
-std::vector<Datom> MemIndex::Collect(Index order, bool history) const {
+std::vector<Datom> MemIndex::Collect(Index order, bool history, size_t spare) const {
   // A heap of the runs' heads, no virtual calls: an indexing job collects
   // all its novelty through here, and the tiered policy keeps ~3 runs per
   // size tier. The top run emits, in one batch, every datom before the
@@ -1294,7 +1294,7 @@ std::vector<Datom> MemIndex::Collect(Index order, bool history) const {
     total += n;
     if (n > 0) heap.push_back(CollectHead{r.recs.data(), perm, 0, n, i});
   }
-  out.reserve(total);
+  out.reserve(total + spare);
   WithOrder(order, [&](auto ord) {
     constexpr Index O = decltype(ord)::value;
     // Does x's record i come before y's head?

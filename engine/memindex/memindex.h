@@ -155,8 +155,10 @@ class MemIndex {
   // uniqueness checks), through each large run's hash instead of a seek in
   // every run. Sorted within each run only.
   void AppendCurrentWithAv(EntityId a, const Value& v, std::vector<Datom>* out) const;
-  // Every datom of the current (or history) runs, sorted in `order`.
-  std::vector<Datom> Collect(Index order, bool history) const;
+  // Every datom of the current (or history) runs, sorted in `order`; the
+  // vector has room for `spare` more (an indexing job merges a segment
+  // into the novelty's end in place).
+  std::vector<Datom> Collect(Index order, bool history, size_t spare = 0) const;
   // How many datoms Collect(order, history) would return, without copying.
   uint64_t Count(Index order, bool history) const;
   size_t SourceCount(bool with_history) const {
