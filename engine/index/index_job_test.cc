@@ -636,22 +636,27 @@ TEST(IndexJobPool, RunsOnTheCallerAloneWhenStoppedOrBusy) {
   EXPECT_EQ(on_helper, 0);
 }
 
-// A plan that merges every tree's novelty into level 0, rewriting all of
-// it: the job reads the level's segments into one run.
-class RewriteLevelZero final : public MergeStrategy {
+// A plan that merges every tree's novelty into level 0. rewrite_all: the
+// job reads the level's segments into one run and rewrites all of it;
+// else a segment is rewritten only when novelty falls in it.
+class LevelZero final : public MergeStrategy {
  public:
-  std::string name() const override { return "rewrite-level-zero"; }
+  explicit LevelZero(bool rewrite_all) : rewrite_all_(rewrite_all) {}
+  std::string name() const override { return rewrite_all_ ? "rewrite-level-zero" : "merge-into-level-zero"; }
   MergePlan Plan(const IndexShape&, const NoveltyShape&, const StrategyOptions&) const override {
     MergePlan p;
     for (auto& steps : p.trees) {
       MergeStep st;
       st.kind = MergeStep::Kind::kNovelty;
       st.to_level = 0;
-      st.rewrite_all = true;
+      st.rewrite_all = rewrite_all_;
       steps.push_back(st);
     }
     return p;
   }
+
+ private:
+  bool rewrite_all_;
 };
 
 // Every datom of each tree of `root`, level after level.
@@ -670,18 +675,26 @@ std::vector<std::vector<Datom>> TreeDatoms(Storage& storage, const IndexRoot& ro
   return out;
 }
 
+// Two in-memory stores, one per strategy a test compares.
+struct TwoStores {
+  DurableContext a, b;
+  TwoStores() {
+    a.storage = NewMemStorage();
+    b.storage = NewMemStorage();
+    a.sync = b.sync = false;
+  }
+};
+
 // A level rewritten whole is read by appending its segments (they are in
 // key order): the trees hold what a full rebuild of the same jobs holds,
 // and a level whose segments are out of order (not what a job writes) is
 // put back in order rather than written unsorted.
 TEST(IndexJob, ALevelRewrittenWholeKeepsEveryDatomInOrder) {
-  const RewriteLevelZero rewrite;
+  const LevelZero rewrite(/*rewrite_all=*/true);
   auto rebuild = MakeStrategy("full-rebuild");
   ASSERT_TRUE(rebuild.ok());
-  DurableContext a, b;
-  a.storage = NewMemStorage();
-  b.storage = NewMemStorage();
-  a.sync = b.sync = false;
+  TwoStores two;
+  DurableContext &a = two.a, &b = two.b;
   auto ra = std::make_shared<const IndexRoot>(), rb = ra;
   for (int j = 0; j < 6; ++j) {
     JobMetrics ma, mb;
@@ -712,23 +725,6 @@ TEST(IndexJob, ALevelRewrittenWholeKeepsEveryDatomInOrder) {
   EXPECT_EQ(got, want);
 }
 
-// A plan that merges every tree's novelty into level 0's segments where
-// it lands (a segment is rewritten only when novelty falls in it).
-class MergeIntoLevelZero final : public MergeStrategy {
- public:
-  std::string name() const override { return "merge-into-level-zero"; }
-  MergePlan Plan(const IndexShape&, const NoveltyShape&, const StrategyOptions&) const override {
-    MergePlan p;
-    for (auto& steps : p.trees) {
-      MergeStep st;
-      st.kind = MergeStep::Kind::kNovelty;
-      st.to_level = 0;
-      steps.push_back(st);
-    }
-    return p;
-  }
-};
-
 // Each job's 60 new entities sort after every segment of EAVT and AEVT's
 // level 0, so they join its last segment together with the retractions
 // that land there: that segment is merged into the novelty in place (the
@@ -736,13 +732,11 @@ class MergeIntoLevelZero final : public MergeStrategy {
 // The trees hold what a full rebuild of the same jobs holds, pairs
 // cancelled alike, in order, job after job.
 TEST(IndexJob, NoveltyAfterALevelsLastSegmentMergesInPlace) {
-  const MergeIntoLevelZero into;
+  const LevelZero into(/*rewrite_all=*/false);
   auto rebuild = MakeStrategy("full-rebuild");
   ASSERT_TRUE(rebuild.ok());
-  DurableContext a, b;
-  a.storage = NewMemStorage();
-  b.storage = NewMemStorage();
-  a.sync = b.sync = false;
+  TwoStores two;
+  DurableContext &a = two.a, &b = two.b;
   auto ra = std::make_shared<const IndexRoot>(), rb = ra;
   for (int j = 0; j < 8; ++j) {
     for (uint32_t threads : {1u, 2u}) {
