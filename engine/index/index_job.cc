@@ -194,9 +194,14 @@ class TreeTask {
     }
     return Status::OK();
   }
-  // Room left at the end of a merge's input for one segment, merged into
-  // the input's last part in place (MergeInto).
-  size_t MergeRoom() const { return 2 * static_cast<size_t>(in_.options.segment_datoms); }
+  // Room left at the end of a merge's input of n datoms for a segment,
+  // merged into the input's last part in place (MergeInto). None for a
+  // small input: its copy is cheap, and the room would add most of its
+  // size again to a small job's memory.
+  size_t MergeRoom(uint64_t n) const {
+    const auto seg = static_cast<size_t>(in_.options.segment_datoms);
+    return n >= 4 * static_cast<uint64_t>(seg) ? 2 * seg : 0;
+  }
   void NoteMemory(uint64_t datoms) { m_.peak_memory_bytes = std::max(m_.peak_memory_bytes, datoms * sizeof(Datom)); }
 
   DurableContext& ctx_;
@@ -499,7 +504,7 @@ Status TreeTask::RunTree(int tree, const std::vector<MergeStep>& steps,
         // Reserved exactly: growing by doubling held up to twice the slice,
         // three times while reallocating.
         std::vector<Datom> input;
-        input.reserve(SliceDatoms(slice) + MergeRoom());
+        input.reserve(SliceDatoms(slice) + MergeRoom(SliceDatoms(slice)));
         for (size_t i = 0; i < slice.size(); ++i) STRATA_RETURN_IF_ERROR(AppendSegment(slice, i, &input));
         STRATA_RETURN_IF_ERROR(MergeInto(order, current, levels, st.to_level, std::move(input), st.rewrite_all, st.gaps, cancelled));
         break;
@@ -567,7 +572,10 @@ std::vector<Datom> TreeTask::TakeNovelty(TreeKind k, std::vector<Datom>* cancell
   const Index order = order_;
   std::vector<Datom>& cancelled = *cancelled_in;
   std::vector<Datom> novelty;
-  if (in_.novelty) novelty = in_.novelty->Collect(order, k == TreeKind::kHistory, MergeRoom());
+  if (in_.novelty) {
+    const bool history = k == TreeKind::kHistory;
+    novelty = in_.novelty->Collect(order, history, MergeRoom(in_.novelty->Count(order, history) + cancelled.size()));
+  }
   if (order == Index::kEavt) {
     m_.novelty_datoms += novelty.size();
     // The novelty's size as the log encodes it: write amplification is
@@ -578,7 +586,7 @@ std::vector<Datom> TreeTask::TakeNovelty(TreeKind k, std::vector<Datom>* cancell
   if (k == TreeKind::kHistory && !cancelled.empty()) {
     SortDatoms(order, &cancelled);
     std::vector<Datom> both;
-    both.reserve(novelty.size() + cancelled.size() + MergeRoom());
+    both.reserve(novelty.size() + cancelled.size() + MergeRoom(novelty.size() + cancelled.size()));
     WithOrder(order, [&](auto o) {
       std::merge(std::make_move_iterator(novelty.begin()), std::make_move_iterator(novelty.end()),
                  std::make_move_iterator(cancelled.begin()), std::make_move_iterator(cancelled.end()),
