@@ -573,8 +573,11 @@ std::vector<Datom> TreeTask::TakeNovelty(TreeKind k, std::vector<Datom>* cancell
   std::vector<Datom>& cancelled = *cancelled_in;
   std::vector<Datom> novelty;
   if (in_.novelty) {
+    // History novelty that cancelled pairs join is merged into a new
+    // vector below, which gets the room instead.
     const bool history = k == TreeKind::kHistory;
-    novelty = in_.novelty->Collect(order, history, MergeRoom(in_.novelty->Count(order, history) + cancelled.size()));
+    const size_t room = history && !cancelled.empty() ? 0 : MergeRoom(in_.novelty->Count(order, history));
+    novelty = in_.novelty->Collect(order, history, room);
   }
   if (order == Index::kEavt) {
     m_.novelty_datoms += novelty.size();
